@@ -1,0 +1,192 @@
+//! Breaker configuration: validated once, `const`, immutable.
+
+use super::word::{HALF_OPEN_FIELD, OPEN_FIELD};
+use crate::time::{Horizon, MAX_DURATION};
+use crate::ConfigError;
+
+/// The largest accepted [`BreakerSettings::failure_threshold`] (2^23 − 1: the
+/// failure run is counted in 23 bits of the state word).
+pub const MAX_FAILURE_THRESHOLD: u32 = (1 << 23) - 1;
+
+/// The largest accepted [`BreakerSettings::half_open_permits`] (31: trial
+/// permits are counted in 5 bits of the state word).
+pub const MAX_HALF_OPEN_PERMITS: u32 = 31;
+
+/// What a breaker is asked to do, before validation.
+///
+/// Start from [`BreakerConfig::DEFAULT_SETTINGS`] and override fields:
+///
+/// ```
+/// use tickguard::breaker::{BreakerConfig, BreakerSettings};
+/// let settings = BreakerSettings { failure_threshold: 3, ..BreakerConfig::DEFAULT_SETTINGS };
+/// assert!(BreakerConfig::new(settings).is_ok());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BreakerSettings {
+    /// Consecutive failures in CLOSED that open the breaker (1..=2^23 − 1).
+    pub failure_threshold: u32,
+    /// How long OPEN lasts, in ticks (0..2^31).
+    pub open_ticks: u32,
+    /// Trial calls HALF_OPEN admits in total (1..=31).
+    pub half_open_permits: u32,
+    /// Successful trials that close the breaker (1..=`half_open_permits`).
+    pub success_threshold: u32,
+    /// Ticks after entering HALF_OPEN at which undecided trials reopen the
+    /// breaker (1..2^31), so a permit holder that never reports cannot leave
+    /// it stuck.
+    pub half_open_timeout_ticks: u32,
+}
+
+/// A validated breaker configuration. `const`-constructible, so it can live
+/// in flash:
+///
+/// ```
+/// use tickguard::breaker::{BreakerConfig, BreakerSettings};
+/// static CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
+///     open_ticks: 5_000,
+///     ..BreakerConfig::DEFAULT_SETTINGS
+/// }) {
+///     Ok(config) => config,
+///     Err(_) => panic!("invalid breaker configuration"),
+/// };
+/// assert_eq!(CONFIG.settings().open_ticks, 5_000);
+/// ```
+///
+/// Durations above 2^18 ticks (OPEN) or 2^10 ticks (half-open timeout) are
+/// kept in the state word at a coarser resolution and rounded up, by less
+/// than 1/2^17 and 1/2^9 of the duration respectively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BreakerConfig {
+    settings: BreakerSettings,
+    pub(super) open: Horizon,
+    pub(super) half_open: Horizon,
+}
+
+impl BreakerConfig {
+    /// The defaults of the design document: 5 consecutive failures open the
+    /// breaker for 60 000 ticks (60 s at 1 kHz); 3 half-open trials, 2 of
+    /// which must succeed; undecided trials reopen after another 60 000 ticks.
+    pub const DEFAULT_SETTINGS: BreakerSettings = BreakerSettings {
+        failure_threshold: 5,
+        open_ticks: 60_000,
+        half_open_permits: 3,
+        success_threshold: 2,
+        half_open_timeout_ticks: 60_000,
+    };
+
+    /// [`Self::DEFAULT_SETTINGS`], validated.
+    ///
+    /// ```
+    /// use tickguard::breaker::BreakerConfig;
+    /// assert_eq!(BreakerConfig::DEFAULT.settings().failure_threshold, 5);
+    /// ```
+    pub const DEFAULT: Self = Self::from_valid(Self::DEFAULT_SETTINGS);
+
+    /// Validates `settings`.
+    ///
+    /// ```
+    /// use tickguard::{breaker::{BreakerConfig, BreakerSettings}, ConfigError};
+    /// let bad = BreakerSettings { success_threshold: 4, ..BreakerConfig::DEFAULT_SETTINGS };
+    /// assert_eq!(BreakerConfig::new(bad), Err(ConfigError::SuccessThreshold));
+    /// ```
+    pub const fn new(settings: BreakerSettings) -> Result<Self, ConfigError> {
+        let s = settings;
+        if s.failure_threshold == 0 || s.failure_threshold > MAX_FAILURE_THRESHOLD {
+            return Err(ConfigError::FailureThreshold);
+        }
+        if s.half_open_permits == 0 || s.half_open_permits > MAX_HALF_OPEN_PERMITS {
+            return Err(ConfigError::HalfOpenPermits);
+        }
+        if s.success_threshold == 0 || s.success_threshold > s.half_open_permits {
+            return Err(ConfigError::SuccessThreshold);
+        }
+        if s.open_ticks > MAX_DURATION || s.half_open_timeout_ticks > MAX_DURATION {
+            return Err(ConfigError::DurationTooLong);
+        }
+        if s.half_open_timeout_ticks == 0 {
+            return Err(ConfigError::ZeroDuration);
+        }
+        Ok(Self::from_valid(s))
+    }
+
+    const fn from_valid(settings: BreakerSettings) -> Self {
+        Self {
+            settings,
+            open: OPEN_FIELD.horizon(settings.open_ticks),
+            half_open: HALF_OPEN_FIELD.horizon(settings.half_open_timeout_ticks),
+        }
+    }
+
+    /// The settings this configuration was built from.
+    ///
+    /// ```
+    /// use tickguard::breaker::BreakerConfig;
+    /// assert_eq!(BreakerConfig::DEFAULT.settings().half_open_permits, 3);
+    /// ```
+    pub const fn settings(&self) -> &BreakerSettings {
+        &self.settings
+    }
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl AsRef<BreakerConfig> for BreakerConfig {
+    fn as_ref(&self) -> &BreakerConfig {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(f: impl FnOnce(&mut BreakerSettings)) -> Result<BreakerConfig, ConfigError> {
+        let mut s = BreakerConfig::DEFAULT_SETTINGS;
+        f(&mut s);
+        BreakerConfig::new(s)
+    }
+
+    #[test]
+    fn each_field_at_zero_one_and_maximum() {
+        use ConfigError::*;
+        assert_eq!(with(|s| s.failure_threshold = 0), Err(FailureThreshold));
+        assert!(with(|s| s.failure_threshold = 1).is_ok());
+        assert!(with(|s| s.failure_threshold = MAX_FAILURE_THRESHOLD).is_ok());
+        assert_eq!(with(|s| s.failure_threshold = MAX_FAILURE_THRESHOLD + 1), Err(FailureThreshold));
+
+        assert!(with(|s| s.open_ticks = 0).is_ok());
+        assert!(with(|s| s.open_ticks = 1).is_ok());
+        assert!(with(|s| s.open_ticks = MAX_DURATION).is_ok());
+        assert_eq!(with(|s| s.open_ticks = MAX_DURATION + 1), Err(DurationTooLong));
+        assert_eq!(with(|s| s.open_ticks = u32::MAX), Err(DurationTooLong));
+
+        assert_eq!(with(|s| s.half_open_permits = 0), Err(HalfOpenPermits));
+        assert!(with(|s| {
+            s.half_open_permits = 1;
+            s.success_threshold = 1;
+        })
+        .is_ok());
+        assert!(with(|s| s.half_open_permits = MAX_HALF_OPEN_PERMITS).is_ok());
+        assert_eq!(with(|s| s.half_open_permits = 32), Err(HalfOpenPermits));
+
+        assert_eq!(with(|s| s.success_threshold = 0), Err(SuccessThreshold));
+        assert!(with(|s| s.success_threshold = 1).is_ok());
+        assert!(with(|s| s.success_threshold = 3).is_ok());
+        assert_eq!(with(|s| s.success_threshold = 4), Err(SuccessThreshold));
+
+        assert_eq!(with(|s| s.half_open_timeout_ticks = 0), Err(ZeroDuration));
+        assert!(with(|s| s.half_open_timeout_ticks = 1).is_ok());
+        assert!(with(|s| s.half_open_timeout_ticks = MAX_DURATION).is_ok());
+        assert_eq!(with(|s| s.half_open_timeout_ticks = 1 << 31), Err(DurationTooLong));
+    }
+
+    #[test]
+    fn default_matches_the_document() {
+        assert_eq!(BreakerConfig::new(BreakerConfig::DEFAULT_SETTINGS), Ok(BreakerConfig::DEFAULT));
+        assert_eq!(BreakerConfig::default(), BreakerConfig::DEFAULT);
+    }
+}

@@ -1,0 +1,348 @@
+//! Circuit breaker: CLOSED → OPEN → HALF_OPEN → CLOSED, in one 32-bit word.
+//!
+//! * **CLOSED** admits every call; `failure_threshold` consecutive failures
+//!   open the breaker (a success resets the run).
+//! * **OPEN** refuses until `open_ticks` have passed, telling the caller the
+//!   tick to retry at. The first `acquire` at or after the deadline moves to
+//!   HALF_OPEN (lazily: nothing runs in between).
+//! * **HALF_OPEN** admits at most `half_open_permits` trial calls;
+//!   `success_threshold` successes close the breaker, any failure reopens it,
+//!   and trials still undecided `half_open_timeout_ticks` after entering
+//!   HALF_OPEN reopen it, so it can never be stuck.
+//! * **FORCED_OPEN** refuses everything and **DISABLED** admits everything
+//!   and counts nothing, until [`Breaker::reset`].
+//!
+//! Every admitted call gets a [`Permit`] stamped with the breaker's
+//! generation, which changes on every change of state: an outcome recorded
+//! with a permit from before the last change is discarded, so a slow call
+//! started while CLOSED cannot trip a breaker that has since reopened and
+//! recovered. Every call that changes state returns the [`Transition`];
+//! exactly one caller observes each, so logging needs no callbacks.
+//!
+//! Refusals never write the state word.
+//!
+//! ```
+//! use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
+//!
+//! let config = BreakerConfig::new(BreakerSettings {
+//!     failure_threshold: 2,
+//!     open_ticks: 100,
+//!     half_open_permits: 1,
+//!     success_threshold: 1,
+//!     half_open_timeout_ticks: 50,
+//! })
+//! .unwrap();
+//! let breaker = Breaker::new(&config);
+//!
+//! for now in [10, 20] {
+//!     let permit = breaker.acquire(now).unwrap().permit;
+//!     breaker.record(permit, Outcome::Failure, now + 1);
+//! }
+//! assert_eq!(breaker.state(30), State::Open);
+//! assert_eq!(breaker.acquire(30).unwrap_err().retry_at, Some(121));
+//!
+//! let trial = breaker.acquire(121).unwrap(); // OPEN -> HALF_OPEN
+//! assert_eq!(trial.transition.unwrap().to, State::HalfOpen);
+//! let done = breaker.record(trial.permit, Outcome::Success, 125);
+//! assert_eq!(done.transition.unwrap().to, State::Closed);
+//! ```
+
+mod config;
+mod word;
+
+pub use config::{BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS};
+
+use crate::cell::StateCell;
+use crate::time::{Tick, MAX_DURATION};
+use crate::ConfigError;
+
+/// The states a breaker reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum State {
+    /// Calls flow; consecutive failures are counted.
+    Closed = 0,
+    /// Calls are refused until the open period ends.
+    Open = 1,
+    /// A bounded number of trial calls decide whether to close.
+    HalfOpen = 2,
+    /// Manually opened: every call is refused until reset.
+    ForcedOpen = 3,
+    /// Manually disabled: every call is admitted, nothing is counted.
+    Disabled = 4,
+}
+
+/// The outcome of a guarded call, reported with [`Breaker::record`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Outcome {
+    /// The call succeeded.
+    Success = 0,
+    /// The call failed in a way that should count against the backend.
+    Failure = 1,
+    /// Neither (e.g. cancelled, or a client error): a half-open permit is
+    /// handed back without counting.
+    Ignored = 2,
+}
+
+/// A change of state, returned to exactly one caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Transition {
+    /// The state before.
+    pub from: State,
+    /// The state after.
+    pub to: State,
+}
+
+/// Proof that a call was admitted, stamped with the breaker's generation.
+///
+/// Hand it back to [`Breaker::record`] with the call's outcome. It is one
+/// byte; [`Permit::to_raw`] and [`Permit::from_raw`] carry it across a C ABI.
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig, Permit};
+/// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// let permit = breaker.acquire(0).unwrap().permit;
+/// assert_eq!(Permit::from_raw(permit.to_raw()), Some(permit));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Permit(u8);
+
+const PERMIT_VALID: u8 = 0x80;
+
+impl Permit {
+    const fn new(generation: u32) -> Self {
+        Self(PERMIT_VALID | (generation as u8 & ((1 << word::GEN_BITS) - 1)))
+    }
+
+    const fn generation(self) -> Option<u32> {
+        if self.0 & PERMIT_VALID == 0 {
+            None
+        } else {
+            Some((self.0 & !PERMIT_VALID) as u32)
+        }
+    }
+
+    /// The permit as a byte.
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig};
+    /// let permit = Breaker::new(&BreakerConfig::DEFAULT).acquire(0).unwrap().permit;
+    /// assert_ne!(permit.to_raw(), 0);
+    /// ```
+    pub const fn to_raw(self) -> u8 {
+        self.0
+    }
+
+    /// A permit from a byte made by [`Permit::to_raw`]; `None` for a byte no
+    /// permit can have (such as 0).
+    ///
+    /// ```
+    /// use tickguard::breaker::Permit;
+    /// assert_eq!(Permit::from_raw(0), None);
+    /// ```
+    pub const fn from_raw(raw: u8) -> Option<Self> {
+        if raw & PERMIT_VALID != 0 && raw & !PERMIT_VALID < (1 << word::GEN_BITS) {
+            Some(Self(raw))
+        } else {
+            None
+        }
+    }
+}
+
+/// A call admitted by [`Breaker::acquire`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admitted {
+    /// Give this back to [`Breaker::record`].
+    pub permit: Permit,
+    /// The change of state this call made (OPEN → HALF_OPEN), if any.
+    pub transition: Option<Transition>,
+}
+
+/// A call refused by [`Breaker::acquire`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The tick at which the breaker may admit again: the end of the open
+    /// period, or of the half-open timeout when all trial permits are out.
+    /// `None` while FORCED_OPEN.
+    pub retry_at: Option<Tick>,
+    /// The change of state this call made (HALF_OPEN → OPEN on a timeout),
+    /// if any.
+    pub transition: Option<Transition>,
+}
+
+/// What [`Breaker::record`] did with an outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// Whether the outcome counted. `false` for IGNORED, for a stale permit
+    /// (issued before the last change of state), and while DISABLED.
+    pub counted: bool,
+    /// The change of state this outcome made, if any.
+    pub transition: Option<Transition>,
+}
+
+/// A circuit breaker: a reference to its configuration and one atomic word.
+///
+/// `C` is anything that gives a [`BreakerConfig`]: `&'static BreakerConfig`
+/// (the default, config in flash, 4 bytes of RAM for the word plus the
+/// reference) or an owned `BreakerConfig`.
+///
+/// All methods take `&self` and are safe to call from several threads and
+/// from interrupt handlers at once.
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig};
+/// static BREAKER: Breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// assert!(BREAKER.acquire(0).is_ok());
+/// ```
+#[derive(Debug)]
+pub struct Breaker<C = &'static BreakerConfig> {
+    config: C,
+    word: StateCell,
+}
+
+impl<C: AsRef<BreakerConfig>> Breaker<C> {
+    /// A CLOSED breaker with no failures.
+    ///
+    /// ```
+    /// use tickguard::breaker::{Breaker, BreakerConfig, State};
+    /// let owned = Breaker::new(BreakerConfig::DEFAULT);
+    /// assert_eq!(owned.state(0), State::Closed);
+    /// ```
+    pub const fn new(config: C) -> Self {
+        Self {
+            config,
+            word: StateCell::new(0),
+        }
+    }
+
+    /// The configuration.
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig};
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// assert_eq!(breaker.config().settings().failure_threshold, 5);
+    /// ```
+    pub fn config(&self) -> &BreakerConfig {
+        self.config.as_ref()
+    }
+
+    /// Asks to make a call at `now`. Admits with a [`Permit`] or refuses with
+    /// the tick to retry at. A refusal does not write the state word.
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig};
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// let admitted = breaker.acquire(42).expect("CLOSED admits");
+    /// assert!(admitted.transition.is_none());
+    /// ```
+    #[inline]
+    pub fn acquire(&self, now: Tick) -> Result<Admitted, Refused> {
+        let config = self.config();
+        self.word.update(|w| word::acquire(w, now, config))
+    }
+
+    /// Reports the outcome of a call admitted with `permit`.
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// let permit = breaker.acquire(0).unwrap().permit;
+    /// assert!(breaker.record(permit, Outcome::Success, 3).counted);
+    /// ```
+    #[inline]
+    pub fn record(&self, permit: Permit, outcome: Outcome, now: Tick) -> Recorded {
+        let config = self.config();
+        self.word
+            .update(|w| word::record(w, permit, outcome, now, config))
+    }
+
+    /// The state an [`acquire`](Self::acquire) at `now` would see (an OPEN
+    /// breaker past its deadline reports HALF_OPEN). Reads only.
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// breaker.force_open();
+    /// assert_eq!(breaker.state(0), State::ForcedOpen);
+    /// ```
+    pub fn state(&self, now: Tick) -> State {
+        word::observe(self.word.load(), now, self.config())
+    }
+
+    /// Refuses every call until [`reset`](Self::reset) (or
+    /// [`open_for`](Self::open_for)).
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// let change = breaker.force_open().unwrap();
+    /// assert_eq!((change.from, change.to), (State::Closed, State::ForcedOpen));
+    /// assert_eq!(breaker.acquire(0).unwrap_err().retry_at, None);
+    /// ```
+    pub fn force_open(&self) -> Option<Transition> {
+        self.word.update(|w| word::override_to(w, State::ForcedOpen))
+    }
+
+    /// Admits every call and counts nothing until [`reset`](Self::reset).
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// breaker.disable();
+    /// let permit = breaker.acquire(0).unwrap().permit;
+    /// assert!(!breaker.record(permit, Outcome::Failure, 1).counted);
+    /// ```
+    pub fn disable(&self) -> Option<Transition> {
+        self.word.update(|w| word::override_to(w, State::Disabled))
+    }
+
+    /// Returns to CLOSED with no failures counted, from any state.
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// breaker.force_open();
+    /// assert_eq!(breaker.reset().unwrap().to, State::Closed);
+    /// ```
+    pub fn reset(&self) -> Option<Transition> {
+        self.word.update(|w| word::override_to(w, State::Closed))
+    }
+
+    /// Opens the breaker for `ticks` from `now`, whatever its state (to honour
+    /// a server's Retry-After). Afterwards it goes HALF_OPEN like any open
+    /// period. Returns the transition, if the breaker was not already OPEN,
+    /// and the deadline. Durations above 2^14 ticks are rounded up by less
+    /// than 1/2^14 of themselves.
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// let (change, until) = breaker.open_for(30, 100).unwrap();
+    /// assert_eq!((change.unwrap().to, until), (State::Open, 130));
+    /// assert_eq!(breaker.acquire(129).unwrap_err().retry_at, Some(130));
+    /// ```
+    pub fn open_for(
+        &self,
+        ticks: u32,
+        now: Tick,
+    ) -> Result<(Option<Transition>, Tick), ConfigError> {
+        if ticks > MAX_DURATION {
+            return Err(ConfigError::DurationTooLong);
+        }
+        Ok(self.word.update(|w| word::open_for(w, ticks, now)))
+    }
+
+    /// The raw state word (for diagnostics and tests).
+    ///
+    /// ```
+    /// # use tickguard::breaker::{Breaker, BreakerConfig};
+    /// assert_eq!(Breaker::new(&BreakerConfig::DEFAULT).raw_word(), 0);
+    /// ```
+    pub fn raw_word(&self) -> u32 {
+        self.word.load()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,49 @@
+//! Configuration errors shared by every primitive.
+
+/// Why a configuration was rejected at construction.
+///
+/// ```
+/// use tickguard::{bucket::BucketConfig, ConfigError};
+/// assert_eq!(BucketConfig::new(0, 1, 1).err(), Some(ConfigError::ZeroCapacity));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConfigError {
+    /// A duration is 2^31 ticks or longer (see [`crate::time::MAX_DURATION`]).
+    DurationTooLong,
+    /// A duration that must be at least one tick is zero.
+    ZeroDuration,
+    /// The breaker's failure threshold is zero or above
+    /// [`crate::breaker::MAX_FAILURE_THRESHOLD`].
+    FailureThreshold,
+    /// The half-open permit count is zero or above
+    /// [`crate::breaker::MAX_HALF_OPEN_PERMITS`].
+    HalfOpenPermits,
+    /// The success threshold is zero or above the half-open permit count.
+    SuccessThreshold,
+    /// The bucket's capacity is zero.
+    ZeroCapacity,
+    /// The refill rate has zero tokens per period.
+    ZeroRefill,
+    /// The initial fill is above the capacity.
+    InitialFill,
+    /// The burst window, `capacity × period / tokens` ticks, needs more than
+    /// 2^29 units of 1/tokens tick (see [`crate::bucket::MAX_WINDOW_UNITS`]).
+    WindowTooLong,
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let text = match self {
+            Self::DurationTooLong => "duration must be below 2^31 ticks",
+            Self::ZeroDuration => "duration must be at least one tick",
+            Self::FailureThreshold => "failure threshold out of range",
+            Self::HalfOpenPermits => "half-open permits out of range",
+            Self::SuccessThreshold => "success threshold must be 1..=half-open permits",
+            Self::ZeroCapacity => "capacity must be at least 1",
+            Self::ZeroRefill => "refill needs at least one token per period",
+            Self::InitialFill => "initial fill exceeds capacity",
+            Self::WindowTooLong => "capacity x period / tokens is too long a window",
+        };
+        f.write_str(text)
+    }
+}
