@@ -103,7 +103,7 @@ fn bucket_never_grants_more_than_capacity_plus_refill() {
     for (capacity, tokens, period) in [(10u32, 1u32, 5u32), (50, 3, 7), (1, 1, 1)] {
         let config = BucketConfig::new(capacity, tokens, period).unwrap();
         let bucket = TokenBucket::new(&config);
-        let start = u32::MAX - 30_000; // the run crosses the wrap
+        let start = u32::MAX - 1_000; // the run crosses the wrap
         let clock = AtomicU32::new(start);
         let granted = AtomicUsize::new(0);
         thread::scope(|s| {
@@ -111,9 +111,11 @@ fn bucket_never_grants_more_than_capacity_plus_refill() {
                 let (bucket, clock, granted) = (&bucket, &clock, &granted);
                 s.spawn(move || {
                     for i in 0..OPS {
-                        // Advance the shared clock one tick every 8 operations;
-                        // a preempted thread may call with an older tick.
-                        let now = if i % 8 == 0 {
+                        // Advance the shared clock one tick every 64 operations;
+                        // a preempted thread may call with an older tick. The
+                        // whole run spans fewer ticks than BACKWARD_SLACK_TICKS,
+                        // the lag the bucket reads as time going backwards.
+                        let now = if i % 64 == 0 {
                             clock.fetch_add(1, Ordering::Relaxed).wrapping_add(1)
                         } else {
                             clock.load(Ordering::Relaxed)
@@ -126,6 +128,7 @@ fn bucket_never_grants_more_than_capacity_plus_refill() {
             }
         });
         let span = u64::from(clock.load(Ordering::Relaxed).wrapping_sub(start));
+        assert!(span < u64::from(tickguard::bucket::BACKWARD_SLACK_TICKS));
         let bound = u64::from(capacity) + span * u64::from(tokens) / u64::from(period);
         let granted = granted.load(Ordering::Relaxed) as u64;
         assert!(granted <= bound, "granted {granted} > {bound}");
