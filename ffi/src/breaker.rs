@@ -1,0 +1,360 @@
+//! `tg_breaker_*`: the circuit breaker.
+
+use tickguard::breaker::{
+    Admitted, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, Refused, State, Transition,
+};
+
+use crate::object::{self, get, put, read, required, status, Storage};
+use crate::status::*;
+
+/// A breaker state: one of the `TG_STATE_*` values.
+pub type tg_state_t = u32;
+/// CLOSED: calls flow, consecutive failures are counted.
+pub const TG_STATE_CLOSED: tg_state_t = 0;
+/// OPEN: calls are refused until the open period ends.
+pub const TG_STATE_OPEN: tg_state_t = 1;
+/// HALF_OPEN: a bounded number of trial calls decide.
+pub const TG_STATE_HALF_OPEN: tg_state_t = 2;
+/// FORCED_OPEN: manually opened; refuses until reset.
+pub const TG_STATE_FORCED_OPEN: tg_state_t = 3;
+/// DISABLED: manually disabled; admits everything, counts nothing.
+pub const TG_STATE_DISABLED: tg_state_t = 4;
+
+/// The outcome of a guarded call: one of the `TG_OUTCOME_*` values.
+pub type tg_outcome_t = u32;
+/// The call succeeded.
+pub const TG_OUTCOME_SUCCESS: tg_outcome_t = 0;
+/// The call failed and counts against the backend.
+pub const TG_OUTCOME_FAILURE: tg_outcome_t = 1;
+/// Neither: hands a half-open permit back without counting.
+pub const TG_OUTCOME_IGNORED: tg_outcome_t = 2;
+
+/// A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`.
+/// Never 0.
+pub type tg_permit_t = u8;
+
+/// Default settings: 5 failures, 60000-tick open period, 3 half-open
+/// permits, 2 successes to close, 60000-tick half-open timeout.
+pub const TG_BREAKER_DEFAULT_FAILURE_THRESHOLD: u32 = 5;
+/// Default open period in ticks (60 s at 1 kHz).
+pub const TG_BREAKER_DEFAULT_OPEN_TICKS: u32 = 60_000;
+/// Default half-open permits.
+pub const TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS: u32 = 3;
+/// Default successes to close.
+pub const TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD: u32 = 2;
+/// Default half-open timeout in ticks.
+pub const TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS: u32 = 60_000;
+
+/// Breaker configuration. Can be `const` (in flash); it is validated and
+/// copied by `tg_breaker_init`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tg_breaker_config_t {
+    /// Consecutive failures in CLOSED that open the breaker (1 .. 2^23-1).
+    pub failure_threshold: u32,
+    /// How long OPEN lasts, in ticks (0 .. 2^31-1).
+    pub open_ticks: u32,
+    /// Trial calls admitted in HALF_OPEN (1 .. 31).
+    pub half_open_permits: u32,
+    /// Successful trials that close the breaker (1 .. half_open_permits).
+    pub success_threshold: u32,
+    /// Undecided trials reopen the breaker this many ticks after HALF_OPEN
+    /// began (1 .. 2^31-1).
+    pub half_open_timeout_ticks: u32,
+}
+
+/// A change of state. `changed` is false when the call changed nothing.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tg_transition_t {
+    /// Whether a transition happened; `from` and `to` are valid only then.
+    pub changed: bool,
+    /// The state before (a `TG_STATE_*` value).
+    pub from: tg_state_t,
+    /// The state after (a `TG_STATE_*` value).
+    pub to: tg_state_t,
+}
+
+/// The decision of `tg_breaker_acquire`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tg_breaker_decision_t {
+    /// When admitted (`TG_OK`): the permit to give to `tg_breaker_record`.
+    pub permit: tg_permit_t,
+    /// When refused (`TG_REFUSED`): whether `retry_at` is set (false while
+    /// FORCED_OPEN).
+    pub has_retry_at: bool,
+    /// When refused: the tick at which the breaker may admit again.
+    pub retry_at: u32,
+    /// The change of state this call made, if any.
+    pub transition: tg_transition_t,
+}
+
+/// What `tg_breaker_record` did with an outcome.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tg_record_t {
+    /// Whether the outcome counted (false for IGNORED, a stale permit, or
+    /// while DISABLED).
+    pub counted: bool,
+    /// The change of state this outcome made, if any.
+    pub transition: tg_transition_t,
+}
+
+/// Storage for a breaker: allocate it anywhere (static, stack, inside your
+/// own struct), then call `tg_breaker_init`. A zeroed object reports
+/// `TG_E_UNINITIALIZED`. Do not copy an initialised object.
+#[repr(C)]
+pub struct tg_breaker_t {
+    /// Private: the object's state. Touch only through `tg_breaker_*`.
+    pub _opaque: [u32; 12],
+}
+
+impl Storage for tg_breaker_t {
+    type Inner = Breaker<BreakerConfig>;
+    const MAGIC: u32 = 0x7467_4252; // "tgBR"
+}
+
+const fn state_code(state: State) -> tg_state_t {
+    state as tg_state_t
+}
+
+const fn transition(change: Option<Transition>) -> tg_transition_t {
+    match change {
+        Some(t) => tg_transition_t {
+            changed: true,
+            from: state_code(t.from),
+            to: state_code(t.to),
+        },
+        None => tg_transition_t {
+            changed: false,
+            from: 0,
+            to: 0,
+        },
+    }
+}
+
+fn validate(config: *const tg_breaker_config_t) -> Result<BreakerConfig, tg_status_t> {
+    let c = read(config)?;
+    BreakerConfig::new(BreakerSettings {
+        failure_threshold: c.failure_threshold,
+        open_ticks: c.open_ticks,
+        half_open_permits: c.half_open_permits,
+        success_threshold: c.success_threshold,
+        half_open_timeout_ticks: c.half_open_timeout_ticks,
+    })
+    .map_err(config_status)
+}
+
+/// Writes the default configuration to `out`.
+///
+/// Safe from interrupt handlers and any thread.
+#[no_mangle]
+pub extern "C" fn tg_breaker_config_default(out: *mut tg_breaker_config_t) -> tg_status_t {
+    status((|| {
+        let out = required(out)?;
+        let d = BreakerConfig::DEFAULT_SETTINGS;
+        put(
+            out,
+            tg_breaker_config_t {
+                failure_threshold: d.failure_threshold,
+                open_ticks: d.open_ticks,
+                half_open_permits: d.half_open_permits,
+                success_threshold: d.success_threshold,
+                half_open_timeout_ticks: d.half_open_timeout_ticks,
+            },
+        );
+        Ok(TG_OK)
+    })())
+}
+
+/// Checks a configuration: `TG_OK` or the `TG_E_CONFIG_*` code of the first
+/// invalid field.
+///
+/// Safe from interrupt handlers and any thread.
+#[no_mangle]
+pub extern "C" fn tg_breaker_config_check(config: *const tg_breaker_config_t) -> tg_status_t {
+    status(validate(config).map(|_| TG_OK))
+}
+
+/// Initialises `breaker` as CLOSED with `config` (validated and copied).
+/// On error the object is left as it was.
+///
+/// Not thread-safe: initialise before sharing the object.
+#[no_mangle]
+pub extern "C" fn tg_breaker_init(
+    breaker: *mut tg_breaker_t,
+    config: *const tg_breaker_config_t,
+) -> tg_status_t {
+    if breaker.is_null() {
+        return TG_E_NULL;
+    }
+    match validate(config) {
+        Ok(config) => object::init(breaker, Breaker::new(config)),
+        Err(error) => error,
+    }
+}
+
+/// Asks to make a call at tick `now`. Returns `TG_OK` with `out->permit` when
+/// admitted, `TG_REFUSED` with `out->retry_at` when refused; `out` is written
+/// in both cases (and only then). A refusal does not write the breaker.
+///
+/// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+/// and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_acquire(
+    breaker: *mut tg_breaker_t,
+    now: u32,
+    out: *mut tg_breaker_decision_t,
+) -> tg_status_t {
+    status((|| {
+        let breaker = get(breaker.cast_const())?;
+        let out = required(out)?;
+        let (code, decision) = match breaker.acquire(now) {
+            Ok(Admitted { permit, transition: t }) => (
+                TG_OK,
+                tg_breaker_decision_t {
+                    permit: permit.to_raw(),
+                    has_retry_at: false,
+                    retry_at: 0,
+                    transition: transition(t),
+                },
+            ),
+            Err(Refused { retry_at, transition: t }) => (
+                TG_REFUSED,
+                tg_breaker_decision_t {
+                    permit: 0,
+                    has_retry_at: retry_at.is_some(),
+                    retry_at: retry_at.unwrap_or(0),
+                    transition: transition(t),
+                },
+            ),
+        };
+        put(out, decision);
+        Ok(code)
+    })())
+}
+
+/// Reports the outcome (`TG_OUTCOME_*`) of a call admitted with `permit`.
+/// `out` may be NULL. A permit from before the last change of state is
+/// discarded (`out->counted` false). `TG_E_INVALID_ARGUMENT` for an unknown
+/// outcome or a byte that is not a permit.
+///
+/// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+/// and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_record(
+    breaker: *mut tg_breaker_t,
+    permit: tg_permit_t,
+    outcome: tg_outcome_t,
+    now: u32,
+    out: *mut tg_record_t,
+) -> tg_status_t {
+    status((|| {
+        let breaker = get(breaker.cast_const())?;
+        let outcome = match outcome {
+            TG_OUTCOME_SUCCESS => Outcome::Success,
+            TG_OUTCOME_FAILURE => Outcome::Failure,
+            TG_OUTCOME_IGNORED => Outcome::Ignored,
+            _ => return Err(TG_E_INVALID_ARGUMENT),
+        };
+        let permit = Permit::from_raw(permit).ok_or(TG_E_INVALID_ARGUMENT)?;
+        let recorded = breaker.record(permit, outcome, now);
+        put(
+            out,
+            tg_record_t {
+                counted: recorded.counted,
+                transition: transition(recorded.transition),
+            },
+        );
+        Ok(TG_OK)
+    })())
+}
+
+/// Writes to `out` the state an acquire at `now` would see. Reads only.
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_state(
+    breaker: *const tg_breaker_t,
+    now: u32,
+    out: *mut tg_state_t,
+) -> tg_status_t {
+    status((|| {
+        let breaker = get(breaker)?;
+        let out = required(out)?;
+        put(out, state_code(breaker.state(now)));
+        Ok(TG_OK)
+    })())
+}
+
+fn control(
+    breaker: *mut tg_breaker_t,
+    out: *mut tg_transition_t,
+    act: impl FnOnce(&Breaker<BreakerConfig>) -> Option<Transition>,
+) -> tg_status_t {
+    status((|| {
+        let breaker = get(breaker.cast_const())?;
+        put(out, transition(act(breaker)));
+        Ok(TG_OK)
+    })())
+}
+
+/// Forces the breaker open: every call is refused until reset. `out` (may be
+/// NULL) receives the transition.
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_force_open(
+    breaker: *mut tg_breaker_t,
+    out: *mut tg_transition_t,
+) -> tg_status_t {
+    control(breaker, out, |b| b.force_open())
+}
+
+/// Disables the breaker: every call is admitted and nothing counted until
+/// reset. `out` (may be NULL) receives the transition.
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_disable(
+    breaker: *mut tg_breaker_t,
+    out: *mut tg_transition_t,
+) -> tg_status_t {
+    control(breaker, out, |b| b.disable())
+}
+
+/// Resets the breaker to CLOSED with no failures counted. `out` (may be
+/// NULL) receives the transition.
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_reset(
+    breaker: *mut tg_breaker_t,
+    out: *mut tg_transition_t,
+) -> tg_status_t {
+    control(breaker, out, |b| b.reset())
+}
+
+/// Opens the breaker for `ticks` (below 2^31) from `now`, whatever its state
+/// (to honour a server's Retry-After); afterwards it goes HALF_OPEN as usual.
+/// `out_until` and `out` (both may be NULL) receive the deadline and the
+/// transition.
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_open_for(
+    breaker: *mut tg_breaker_t,
+    ticks: u32,
+    now: u32,
+    out_until: *mut u32,
+    out: *mut tg_transition_t,
+) -> tg_status_t {
+    status((|| {
+        let breaker = get(breaker.cast_const())?;
+        let (change, until) = breaker.open_for(ticks, now).map_err(config_status)?;
+        put(out_until, until);
+        put(out, transition(change));
+        Ok(TG_OK)
+    })())
+}

@@ -1,0 +1,44 @@
+//! C ABI for tickguard.
+//!
+//! A thin, checked translation layer over the `tickguard` core: every
+//! function checks its pointers, configuration and enum values, returns a
+//! status code, and writes its outputs only when it succeeds. Objects are
+//! caller-allocated and fixed-size (`static tg_breaker_t b;` works), never
+//! `malloc`ed. The generated header is `include/tickguard.h`.
+#![cfg_attr(not(test), no_std)]
+#![allow(non_camel_case_types)]
+#![deny(missing_docs)]
+
+mod breaker;
+mod bucket;
+mod object;
+mod status;
+mod time;
+
+pub use breaker::*;
+pub use bucket::*;
+pub use status::*;
+pub use time::*;
+
+/// A no_std static library must say what a panic does. None is reachable
+/// (the core has no panicking paths); if one were, a hosted program aborts
+/// and firmware stops here.
+#[cfg(all(not(test), feature = "panic-handler"))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    #[cfg(not(target_os = "none"))]
+    {
+        extern "C" {
+            fn abort() -> !;
+        }
+        // SAFETY: `abort` is the C library's; a hosted program always links it.
+        unsafe { abort() }
+    }
+    #[cfg(target_os = "none")]
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,78 @@
+//! Status codes.
+
+use tickguard::ConfigError;
+
+/// The result of every fallible function: `TG_OK` (0), `TG_REFUSED` (1, a
+/// normal "not now" decision), or a negative error.
+pub type tg_status_t = i32;
+
+/// Success.
+pub const TG_OK: tg_status_t = 0;
+/// The guard refused the call; the out-parameter says when to retry.
+pub const TG_REFUSED: tg_status_t = 1;
+/// A required pointer was NULL.
+pub const TG_E_NULL: tg_status_t = -1;
+/// The object was not initialised with its `tg_*_init` function.
+pub const TG_E_UNINITIALIZED: tg_status_t = -2;
+/// An enum value (outcome) or permit is not one this library produces.
+pub const TG_E_INVALID_ARGUMENT: tg_status_t = -3;
+/// A bucket request for more tokens than its capacity: it can never succeed.
+pub const TG_E_EXCEEDS_CAPACITY: tg_status_t = -4;
+/// Configuration: a duration is 2^31 ticks or longer.
+pub const TG_E_CONFIG_DURATION_TOO_LONG: tg_status_t = -10;
+/// Configuration: a duration that must be at least one tick is zero.
+pub const TG_E_CONFIG_ZERO_DURATION: tg_status_t = -11;
+/// Configuration: failure threshold is 0 or above 2^23 - 1.
+pub const TG_E_CONFIG_FAILURE_THRESHOLD: tg_status_t = -12;
+/// Configuration: half-open permits is 0 or above 31.
+pub const TG_E_CONFIG_HALF_OPEN_PERMITS: tg_status_t = -13;
+/// Configuration: success threshold is 0 or above the half-open permits.
+pub const TG_E_CONFIG_SUCCESS_THRESHOLD: tg_status_t = -14;
+/// Configuration: bucket capacity is 0.
+pub const TG_E_CONFIG_ZERO_CAPACITY: tg_status_t = -15;
+/// Configuration: zero tokens per refill period.
+pub const TG_E_CONFIG_ZERO_REFILL: tg_status_t = -16;
+/// Configuration: initial fill above capacity.
+pub const TG_E_CONFIG_INITIAL_FILL: tg_status_t = -17;
+/// Configuration: capacity x period / gcd(tokens, period) exceeds 2^29.
+pub const TG_E_CONFIG_WINDOW_TOO_LONG: tg_status_t = -18;
+
+pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
+    match error {
+        ConfigError::DurationTooLong => TG_E_CONFIG_DURATION_TOO_LONG,
+        ConfigError::ZeroDuration => TG_E_CONFIG_ZERO_DURATION,
+        ConfigError::FailureThreshold => TG_E_CONFIG_FAILURE_THRESHOLD,
+        ConfigError::HalfOpenPermits => TG_E_CONFIG_HALF_OPEN_PERMITS,
+        ConfigError::SuccessThreshold => TG_E_CONFIG_SUCCESS_THRESHOLD,
+        ConfigError::ZeroCapacity => TG_E_CONFIG_ZERO_CAPACITY,
+        ConfigError::ZeroRefill => TG_E_CONFIG_ZERO_REFILL,
+        ConfigError::InitialFill => TG_E_CONFIG_INITIAL_FILL,
+        ConfigError::WindowTooLong => TG_E_CONFIG_WINDOW_TOO_LONG,
+    }
+}
+
+/// A static, NUL-terminated English description of `status` (never NULL).
+///
+/// Safe from interrupt handlers and from any thread.
+#[no_mangle]
+pub extern "C" fn tg_status_str(status: tg_status_t) -> *const core::ffi::c_char {
+    let text: &'static core::ffi::CStr = match status {
+        TG_OK => c"ok",
+        TG_REFUSED => c"refused",
+        TG_E_NULL => c"null pointer",
+        TG_E_UNINITIALIZED => c"object not initialised",
+        TG_E_INVALID_ARGUMENT => c"invalid argument",
+        TG_E_EXCEEDS_CAPACITY => c"request exceeds capacity",
+        TG_E_CONFIG_DURATION_TOO_LONG => c"config: duration must be below 2^31 ticks",
+        TG_E_CONFIG_ZERO_DURATION => c"config: duration must be at least one tick",
+        TG_E_CONFIG_FAILURE_THRESHOLD => c"config: failure threshold out of range",
+        TG_E_CONFIG_HALF_OPEN_PERMITS => c"config: half-open permits out of range",
+        TG_E_CONFIG_SUCCESS_THRESHOLD => c"config: success threshold out of range",
+        TG_E_CONFIG_ZERO_CAPACITY => c"config: capacity must be at least 1",
+        TG_E_CONFIG_ZERO_REFILL => c"config: refill needs at least one token",
+        TG_E_CONFIG_INITIAL_FILL => c"config: initial fill exceeds capacity",
+        TG_E_CONFIG_WINDOW_TOO_LONG => c"config: burst window too long",
+        _ => c"unknown status",
+    };
+    text.as_ptr()
+}
