@@ -40,5 +40,11 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
     }
 }
 
+/// The precompiled `core` of hosted targets is built to unwind and names
+/// this symbol; with `panic = "abort"` nothing can ever call it.
+#[cfg(all(not(test), feature = "panic-handler", not(target_os = "none")))]
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}
+
 #[cfg(test)]
 mod tests;

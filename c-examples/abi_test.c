@@ -1,0 +1,252 @@
+/* abi_test.c: every exported function and every status code of the C ABI. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tickguard.h"
+
+static unsigned passed, failed;
+
+#define CHECK(cond)                                                    \
+  do {                                                                 \
+    if (cond) {                                                        \
+      passed++;                                                        \
+    } else {                                                           \
+      failed++;                                                        \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                  \
+  } while (0)
+
+static const tg_breaker_config_t BREAKER_CONFIG = {
+    .failure_threshold = 2,
+    .open_ticks = 100,
+    .half_open_permits = 1,
+    .success_threshold = 1,
+    .half_open_timeout_ticks = 50,
+};
+
+static void test_status_strings(void) {
+  const tg_status_t codes[] = {TG_OK,
+                               TG_REFUSED,
+                               TG_E_NULL,
+                               TG_E_UNINITIALIZED,
+                               TG_E_INVALID_ARGUMENT,
+                               TG_E_EXCEEDS_CAPACITY,
+                               TG_E_CONFIG_DURATION_TOO_LONG,
+                               TG_E_CONFIG_ZERO_DURATION,
+                               TG_E_CONFIG_FAILURE_THRESHOLD,
+                               TG_E_CONFIG_HALF_OPEN_PERMITS,
+                               TG_E_CONFIG_SUCCESS_THRESHOLD,
+                               TG_E_CONFIG_ZERO_CAPACITY,
+                               TG_E_CONFIG_ZERO_REFILL,
+                               TG_E_CONFIG_INITIAL_FILL,
+                               TG_E_CONFIG_WINDOW_TOO_LONG};
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    const char *s = tg_status_str(codes[i]);
+    CHECK(s != NULL && strcmp(s, "unknown status") != 0);
+  }
+  CHECK(strcmp(tg_status_str(12345), "unknown status") == 0);
+  CHECK(strcmp(tg_status_str(TG_OK), "ok") == 0);
+}
+
+static void test_ticks(void) {
+  uint32_t t = 7;
+  CHECK(tg_ticks_from_millis(1500, 1000, &t) == TG_OK && t == 1500);
+  CHECK(tg_ticks_from_micros(1500, 1000, &t) == TG_OK && t == 2);
+  t = 7;
+  CHECK(tg_ticks_from_millis(1, 0, &t) == TG_E_INVALID_ARGUMENT && t == 7);
+  CHECK(tg_ticks_from_micros(1, 0, &t) == TG_E_INVALID_ARGUMENT && t == 7);
+  CHECK(tg_ticks_from_millis(UINT32_MAX, 1000000, &t) == TG_E_CONFIG_DURATION_TOO_LONG && t == 7);
+  CHECK(tg_ticks_from_millis(1, 1000, NULL) == TG_E_NULL);
+  CHECK(tg_ticks_from_micros(1, 1000, NULL) == TG_E_NULL);
+}
+
+static void test_breaker_config(void) {
+  tg_breaker_config_t c;
+  CHECK(tg_breaker_config_default(&c) == TG_OK);
+  CHECK(c.failure_threshold == TG_BREAKER_DEFAULT_FAILURE_THRESHOLD);
+  CHECK(c.open_ticks == TG_BREAKER_DEFAULT_OPEN_TICKS);
+  CHECK(c.half_open_permits == TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS);
+  CHECK(c.success_threshold == TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD);
+  CHECK(c.half_open_timeout_ticks == TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS);
+  CHECK(tg_breaker_config_default(NULL) == TG_E_NULL);
+  CHECK(tg_breaker_config_check(&c) == TG_OK);
+  CHECK(tg_breaker_config_check(NULL) == TG_E_NULL);
+
+  tg_breaker_config_t bad = c;
+  bad.failure_threshold = 0;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_FAILURE_THRESHOLD);
+  bad = c;
+  bad.half_open_permits = 32;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_HALF_OPEN_PERMITS);
+  bad = c;
+  bad.success_threshold = 4;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_SUCCESS_THRESHOLD);
+  bad = c;
+  bad.open_ticks = 0x80000000u;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_DURATION_TOO_LONG);
+  bad = c;
+  bad.half_open_timeout_ticks = 0;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_ZERO_DURATION);
+
+  /* A failed init leaves the object uninitialised. */
+  tg_breaker_t b;
+  memset(&b, 0, sizeof b);
+  bad.half_open_timeout_ticks = 0;
+  CHECK(tg_breaker_init(&b, &bad) == TG_E_CONFIG_ZERO_DURATION);
+  tg_breaker_decision_t d;
+  CHECK(tg_breaker_acquire(&b, 0, &d) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_init(NULL, &c) == TG_E_NULL);
+  CHECK(tg_breaker_init(&b, NULL) == TG_E_NULL);
+}
+
+static void test_breaker_uninitialised_and_null(void) {
+  static tg_breaker_t zeroed; /* static storage is zeroed: not initialised */
+  tg_breaker_decision_t d;
+  tg_state_t s;
+  tg_transition_t t;
+  uint32_t until;
+  CHECK(tg_breaker_acquire(&zeroed, 0, &d) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_record(&zeroed, 0x80, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_state(&zeroed, 0, &s) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_force_open(&zeroed, &t) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_disable(&zeroed, &t) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_reset(&zeroed, &t) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_open_for(&zeroed, 1, 0, &until, &t) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_acquire(NULL, 0, &d) == TG_E_NULL);
+  CHECK(tg_breaker_record(NULL, 0x80, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_NULL);
+  CHECK(tg_breaker_state(NULL, 0, &s) == TG_E_NULL);
+  CHECK(tg_breaker_force_open(NULL, &t) == TG_E_NULL);
+  CHECK(tg_breaker_disable(NULL, &t) == TG_E_NULL);
+  CHECK(tg_breaker_reset(NULL, &t) == TG_E_NULL);
+  CHECK(tg_breaker_open_for(NULL, 1, 0, &until, &t) == TG_E_NULL);
+  /* A bucket is not a breaker. */
+  tg_bucket_t bucket;
+  const tg_bucket_config_t bc = {.capacity = 1, .tokens = 1, .period_ticks = 1, .initial_fill = 1};
+  CHECK(tg_bucket_init(&bucket, &bc) == TG_OK);
+  CHECK(tg_breaker_acquire((tg_breaker_t *)(void *)&bucket, 0, &d) == TG_E_UNINITIALIZED);
+}
+
+static void test_breaker_cycle(void) {
+  tg_breaker_t b; /* stack allocation works */
+  CHECK(tg_breaker_init(&b, &BREAKER_CONFIG) == TG_OK);
+  tg_breaker_decision_t d;
+  tg_record_t r;
+  tg_state_t s;
+  CHECK(tg_breaker_acquire(&b, 0, NULL) == TG_E_NULL);
+
+  /* Two failures across the tick wrap open the breaker. */
+  uint32_t t0 = UINT32_MAX - 10;
+  CHECK(tg_breaker_acquire(&b, t0, &d) == TG_OK && d.permit != 0 && !d.transition.changed);
+  tg_permit_t stale = d.permit;
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, t0, &r) == TG_OK && r.counted);
+  CHECK(tg_breaker_acquire(&b, t0, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, 99, t0, &r) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_breaker_record(&b, 0, TG_OUTCOME_FAILURE, t0, &r) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, t0, &r) == TG_OK);
+  CHECK(r.transition.changed && r.transition.from == TG_STATE_CLOSED &&
+        r.transition.to == TG_STATE_OPEN);
+  CHECK(tg_breaker_state(&b, t0 + 50, &s) == TG_OK && s == TG_STATE_OPEN);
+  CHECK(tg_breaker_state(&b, t0, NULL) == TG_E_NULL);
+
+  /* Refused with the deadline; the out-parameter is written. */
+  memset(&d, 0, sizeof d);
+  CHECK(tg_breaker_acquire(&b, t0 + 99, &d) == TG_REFUSED);
+  CHECK(d.has_retry_at && d.retry_at == t0 + 100 && d.permit == 0);
+
+  /* Half-open trial, success closes; the old permit is stale. */
+  CHECK(tg_breaker_state(&b, t0 + 100, &s) == TG_OK && s == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_acquire(&b, t0 + 100, &d) == TG_OK);
+  CHECK(d.transition.changed && d.transition.to == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_record(&b, stale, TG_OUTCOME_FAILURE, t0 + 101, &r) == TG_OK && !r.counted);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, t0 + 101, NULL) == TG_OK);
+  CHECK(tg_breaker_state(&b, t0 + 102, &s) == TG_OK && s == TG_STATE_CLOSED);
+
+  /* IGNORED counts nothing. */
+  CHECK(tg_breaker_acquire(&b, 5, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_IGNORED, 5, &r) == TG_OK && !r.counted);
+
+  /* Manual controls. */
+  tg_transition_t t;
+  CHECK(tg_breaker_force_open(&b, &t) == TG_OK && t.changed && t.to == TG_STATE_FORCED_OPEN);
+  CHECK(tg_breaker_acquire(&b, 5, &d) == TG_REFUSED && !d.has_retry_at);
+  CHECK(tg_breaker_disable(&b, NULL) == TG_OK);
+  CHECK(tg_breaker_state(&b, 5, &s) == TG_OK && s == TG_STATE_DISABLED);
+  CHECK(tg_breaker_acquire(&b, 5, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 5, &r) == TG_OK && !r.counted);
+  CHECK(tg_breaker_reset(&b, &t) == TG_OK && t.changed && t.from == TG_STATE_DISABLED);
+  CHECK(tg_breaker_reset(&b, &t) == TG_OK && !t.changed);
+  uint32_t until = 0;
+  CHECK(tg_breaker_open_for(&b, 0x80000000u, 5, &until, &t) == TG_E_CONFIG_DURATION_TOO_LONG);
+  CHECK(until == 0);
+  CHECK(tg_breaker_open_for(&b, 30, 5, &until, &t) == TG_OK && until == 35 && t.changed);
+  CHECK(tg_breaker_open_for(&b, 30, 5, NULL, NULL) == TG_OK);
+  CHECK(tg_breaker_acquire(&b, 34, &d) == TG_REFUSED && d.retry_at == 35);
+  CHECK(tg_breaker_acquire(&b, 35, &d) == TG_OK);
+}
+
+static void test_bucket(void) {
+  tg_bucket_config_t c = {.capacity = 3, .tokens = 1, .period_ticks = 10, .initial_fill = 1};
+  CHECK(tg_bucket_config_check(&c) == TG_OK);
+  CHECK(tg_bucket_config_check(NULL) == TG_E_NULL);
+  tg_bucket_config_t bad = c;
+  bad.capacity = 0;
+  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_ZERO_CAPACITY);
+  bad = c;
+  bad.tokens = 0;
+  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_ZERO_REFILL);
+  bad = c;
+  bad.period_ticks = 0;
+  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_ZERO_DURATION);
+  bad = c;
+  bad.period_ticks = 0x80000000u;
+  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_DURATION_TOO_LONG);
+  bad = c;
+  bad.initial_fill = 4;
+  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_INITIAL_FILL);
+  bad = c;
+  bad.capacity = 1u << 30;
+  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_WINDOW_TOO_LONG);
+
+  static tg_bucket_t zeroed;
+  uint32_t v = 0;
+  CHECK(tg_bucket_acquire(&zeroed, 1, 0, &v) == TG_E_UNINITIALIZED);
+  CHECK(tg_bucket_available(&zeroed, 0, &v) == TG_E_UNINITIALIZED);
+  CHECK(tg_bucket_reset(&zeroed) == TG_E_UNINITIALIZED);
+  CHECK(tg_bucket_acquire(NULL, 1, 0, &v) == TG_E_NULL);
+  CHECK(tg_bucket_available(NULL, 0, &v) == TG_E_NULL);
+  CHECK(tg_bucket_reset(NULL) == TG_E_NULL);
+  CHECK(tg_bucket_init(NULL, &c) == TG_E_NULL);
+
+  tg_bucket_t b;
+  CHECK(tg_bucket_init(&b, NULL) == TG_E_NULL);
+  CHECK(tg_bucket_init(&b, &c) == TG_OK);
+  CHECK(tg_bucket_available(&b, 0, NULL) == TG_E_NULL);
+  CHECK(tg_bucket_available(&b, 0, &v) == TG_OK && v == 1);
+  uint32_t now = UINT32_MAX - 5, retry = 0;
+  CHECK(tg_bucket_acquire(&b, 1, now, &retry) == TG_OK && retry == 0);
+  CHECK(tg_bucket_acquire(&b, 1, now, &retry) == TG_REFUSED && retry == now + 10);
+  CHECK(tg_bucket_acquire(&b, 1, now + 9, NULL) == TG_REFUSED);
+  CHECK(tg_bucket_acquire(&b, 1, now + 10, NULL) == TG_OK);
+  CHECK(tg_bucket_acquire(&b, 4, now + 10, &retry) == TG_E_EXCEEDS_CAPACITY);
+  CHECK(tg_bucket_acquire(&b, 0, now + 10, NULL) == TG_OK);
+  CHECK(tg_bucket_available(&b, now + 40, &v) == TG_OK && v == 3);
+  CHECK(tg_bucket_reset(&b) == TG_OK);
+  CHECK(tg_bucket_available(&b, 0, &v) == TG_OK && v == 1);
+
+  c.initial_fill = TG_BUCKET_FULL;
+  CHECK(tg_bucket_init(&b, &c) == TG_OK);
+  CHECK(tg_bucket_available(&b, 0, &v) == TG_OK && v == 3);
+}
+
+int main(void) {
+  /* Objects are plain fixed-size storage. */
+  CHECK(sizeof(tg_breaker_t) == 48 && sizeof(tg_bucket_t) == 40);
+  test_status_strings();
+  test_ticks();
+  test_breaker_config();
+  test_breaker_uninitialised_and_null();
+  test_breaker_cycle();
+  test_bucket();
+  printf("%u passed, %u failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
