@@ -147,7 +147,9 @@ impl Horizon {
     /// duration. `duration <= MAX_DURATION`, `3 <= precision_bits < field_bits
     /// <= 31`.
     pub(crate) const fn new(duration: u32, field_bits: u32, precision_bits: u32) -> Self {
-        let mut shift = 0;
+        // No shift below this one can fit: the duration has 2^precision or
+        // more quanta there. Starting here keeps the loop to a step or two.
+        let mut shift = bit_length(duration).saturating_sub(precision_bits);
         loop {
             let avail = 32u32.saturating_sub(shift);
             let bits = if field_bits < avail { field_bits } else { avail };
