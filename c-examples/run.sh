@@ -2,7 +2,8 @@
 # Builds the C and C++ examples against libtickguard.a with strict warnings,
 # runs them under AddressSanitizer and UndefinedBehaviorSanitizer, and checks
 # their output against c-examples/expected/. `--bless` rewrites the expected
-# output. Also compiles the C header as C++.
+# output; `--demo` just shows what the programs print. Also compiles the C
+# header as C++.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -28,6 +29,13 @@ printf '#include "tickguard.h"\nint main() { tg_breaker_t b{}; return sizeof b =
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if [[ "${1:-}" == "--demo" ]]; then
+  for program in rate_limit flaky_backend; do
+    echo "=== $program"
+    "$out/$program"
+  done
+  exit 0
+fi
 status=0
 for program in rate_limit flaky_backend abi_test; do
   "$out/$program" >"$out/$program.out"
@@ -38,6 +46,7 @@ for program in rate_limit flaky_backend abi_test; do
     echo "c-examples: $program output differs from expected/$program.out" >&2
     status=1
   fi
+  [[ "$program" == abi_test ]] && echo "c-examples: abi_test: $(tail -n1 "$out/$program.out")"
   echo "c-examples: $program ok"
 done
 exit $status

@@ -193,6 +193,10 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
+// The precompiled `core` of hosted targets is built to unwind and names
+// this symbol; with `panic = "abort"` nothing can ever call it.
+void rust_eh_personality(void);
+
 // Writes the default configuration to `out`.
 //
 // Safe from interrupt handlers and any thread.

@@ -80,8 +80,7 @@ pub struct BucketConfig {
 }
 
 const fn gcd(mut a: u32, mut b: u32) -> u32 {
-    while b != 0 {
-        let r = a % b;
+    while let Some(r) = a.checked_rem(b) {
         a = b;
         b = r;
     }
@@ -265,7 +264,11 @@ impl BucketConfig {
     #[inline]
     const fn available(&self, word: u32, now: Tick) -> u32 {
         let backlog = self.backlog(word, self.scaled(now));
-        match self.window.saturating_sub(backlog).checked_div(self.interval) {
+        match self
+            .window
+            .saturating_sub(backlog)
+            .checked_div(self.interval)
+        {
             Some(tokens) => tokens,
             None => 0,
         }

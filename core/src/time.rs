@@ -152,7 +152,11 @@ impl Horizon {
         let mut shift = bit_length(duration).saturating_sub(precision_bits);
         loop {
             let avail = 32u32.saturating_sub(shift);
-            let bits = if field_bits < avail { field_bits } else { avail };
+            let bits = if field_bits < avail {
+                field_bits
+            } else {
+                avail
+            };
             let mask = low_mask(bits);
             let quanta = ceil_shr(duration, shift);
             let fits = quanta < (1u32 << precision_bits) && quanta < mask;
@@ -220,13 +224,26 @@ mod tests {
         (0..=31u32)
             .flat_map(|b| {
                 let base = 1u32 << b;
-                [base.wrapping_sub(1), base, base.wrapping_add(1), base / 3 * 2]
+                [
+                    base.wrapping_sub(1),
+                    base,
+                    base.wrapping_add(1),
+                    base / 3 * 2,
+                ]
             })
             .chain([60_000, 1_000, 100, 7])
             .filter(|d| *d <= MAX_DURATION)
     }
 
-    const NOWS: [u32; 7] = [0, 1, 12_345, 1 << 31, u32::MAX - 70_000, u32::MAX - 1, u32::MAX];
+    const NOWS: [u32; 7] = [
+        0,
+        1,
+        12_345,
+        1 << 31,
+        u32::MAX - 70_000,
+        u32::MAX - 1,
+        u32::MAX,
+    ];
 
     #[test]
     fn deadline_is_pending_until_reached_and_never_early() {
@@ -286,7 +303,9 @@ mod tests {
                 let (field, _) = h.encode(1_000, d);
                 let mut stale = 0;
                 for k in 1..5_000u32 {
-                    let now = 1_000u32.wrapping_add(d).wrapping_add(k.wrapping_mul(2_654_435_761));
+                    let now = 1_000u32
+                        .wrapping_add(d)
+                        .wrapping_add(k.wrapping_mul(2_654_435_761));
                     match h.pending(field, now) {
                         None => stale += 1,
                         Some(at) => assert!(at.wrapping_sub(now) <= 2 * d + 2 * h.quantum()),

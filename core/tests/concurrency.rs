@@ -28,7 +28,8 @@ fn half_open_never_admits_more_than_its_permits() {
     let transitions = AtomicUsize::new(0);
     thread::scope(|s| {
         for id in 0..THREADS {
-            let (breaker, barrier, admitted, transitions) = (&breaker, &barrier, &admitted_per_round, &transitions);
+            let (breaker, barrier, admitted, transitions) =
+                (&breaker, &barrier, &admitted_per_round, &transitions);
             s.spawn(move || {
                 for round in 0..rounds {
                     let start = round.wrapping_mul(3_000).wrapping_add(u32::MAX - 100_000);
@@ -81,7 +82,11 @@ fn every_transition_is_observed_exactly_once_under_contention() {
                     match breaker.acquire(now) {
                         Ok(a) => {
                             local.extend(a.transition);
-                            let outcome = if (i ^ id) % 3 == 0 { Outcome::Success } else { Outcome::Failure };
+                            let outcome = if (i ^ id) % 3 == 0 {
+                                Outcome::Success
+                            } else {
+                                Outcome::Failure
+                            };
                             local.extend(breaker.record(a.permit, outcome, now).transition);
                         }
                         Err(r) => local.extend(r.transition),

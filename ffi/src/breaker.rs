@@ -211,7 +211,10 @@ pub extern "C" fn tg_breaker_acquire(
         let breaker = get(breaker.cast_const())?;
         let out = required(out)?;
         let (code, decision) = match breaker.acquire(now) {
-            Ok(Admitted { permit, transition: t }) => (
+            Ok(Admitted {
+                permit,
+                transition: t,
+            }) => (
                 TG_OK,
                 tg_breaker_decision_t {
                     permit: permit.to_raw(),
@@ -220,7 +223,10 @@ pub extern "C" fn tg_breaker_acquire(
                     transition: transition(t),
                 },
             ),
-            Err(Refused { retry_at, transition: t }) => (
+            Err(Refused {
+                retry_at,
+                transition: t,
+            }) => (
                 TG_REFUSED,
                 tg_breaker_decision_t {
                     permit: 0,

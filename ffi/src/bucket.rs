@@ -43,7 +43,8 @@ fn validate(config: *const tg_bucket_config_t) -> Result<BucketConfig, tg_status
     if c.initial_fill == TG_BUCKET_FULL {
         return Ok(base);
     }
-    base.with_initial_fill(c.initial_fill).map_err(config_status)
+    base.with_initial_fill(c.initial_fill)
+        .map_err(config_status)
 }
 
 /// Checks a configuration: `TG_OK` or the `TG_E_CONFIG_*` code of the first

@@ -22,7 +22,11 @@ fn convert(result: Option<u32>, tick_hz: u32, out: *mut u32) -> tg_status_t {
 /// Pure: safe from interrupt handlers and any thread.
 #[no_mangle]
 pub extern "C" fn tg_ticks_from_millis(ms: u32, tick_hz: u32, out_ticks: *mut u32) -> tg_status_t {
-    convert(tickguard::time::ticks_from_millis(ms, tick_hz), tick_hz, out_ticks)
+    convert(
+        tickguard::time::ticks_from_millis(ms, tick_hz),
+        tick_hz,
+        out_ticks,
+    )
 }
 
 /// Converts `us` microseconds to ticks of a `tick_hz` counter, rounding up;
@@ -31,5 +35,9 @@ pub extern "C" fn tg_ticks_from_millis(ms: u32, tick_hz: u32, out_ticks: *mut u3
 /// Pure: safe from interrupt handlers and any thread.
 #[no_mangle]
 pub extern "C" fn tg_ticks_from_micros(us: u32, tick_hz: u32, out_ticks: *mut u32) -> tg_status_t {
-    convert(tickguard::time::ticks_from_micros(us, tick_hz), tick_hz, out_ticks)
+    convert(
+        tickguard::time::ticks_from_micros(us, tick_hz),
+        tick_hz,
+        out_ticks,
+    )
 }

@@ -156,12 +156,18 @@ mod tests {
         assert_eq!(with(|s| s.failure_threshold = 0), Err(FailureThreshold));
         assert!(with(|s| s.failure_threshold = 1).is_ok());
         assert!(with(|s| s.failure_threshold = MAX_FAILURE_THRESHOLD).is_ok());
-        assert_eq!(with(|s| s.failure_threshold = MAX_FAILURE_THRESHOLD + 1), Err(FailureThreshold));
+        assert_eq!(
+            with(|s| s.failure_threshold = MAX_FAILURE_THRESHOLD + 1),
+            Err(FailureThreshold)
+        );
 
         assert!(with(|s| s.open_ticks = 0).is_ok());
         assert!(with(|s| s.open_ticks = 1).is_ok());
         assert!(with(|s| s.open_ticks = MAX_DURATION).is_ok());
-        assert_eq!(with(|s| s.open_ticks = MAX_DURATION + 1), Err(DurationTooLong));
+        assert_eq!(
+            with(|s| s.open_ticks = MAX_DURATION + 1),
+            Err(DurationTooLong)
+        );
         assert_eq!(with(|s| s.open_ticks = u32::MAX), Err(DurationTooLong));
 
         assert_eq!(with(|s| s.half_open_permits = 0), Err(HalfOpenPermits));
@@ -181,12 +187,18 @@ mod tests {
         assert_eq!(with(|s| s.half_open_timeout_ticks = 0), Err(ZeroDuration));
         assert!(with(|s| s.half_open_timeout_ticks = 1).is_ok());
         assert!(with(|s| s.half_open_timeout_ticks = MAX_DURATION).is_ok());
-        assert_eq!(with(|s| s.half_open_timeout_ticks = 1 << 31), Err(DurationTooLong));
+        assert_eq!(
+            with(|s| s.half_open_timeout_ticks = 1 << 31),
+            Err(DurationTooLong)
+        );
     }
 
     #[test]
     fn default_matches_the_document() {
-        assert_eq!(BreakerConfig::new(BreakerConfig::DEFAULT_SETTINGS), Ok(BreakerConfig::DEFAULT));
+        assert_eq!(
+            BreakerConfig::new(BreakerConfig::DEFAULT_SETTINGS),
+            Ok(BreakerConfig::DEFAULT)
+        );
         assert_eq!(BreakerConfig::default(), BreakerConfig::DEFAULT);
     }
 }

@@ -281,7 +281,8 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(breaker.acquire(0).unwrap_err().retry_at, None);
     /// ```
     pub fn force_open(&self) -> Option<Transition> {
-        self.word.update(|w| word::override_to(w, State::ForcedOpen))
+        self.word
+            .update(|w| word::override_to(w, State::ForcedOpen))
     }
 
     /// Admits every call and counts nothing until [`reset`](Self::reset).

@@ -53,19 +53,40 @@ fn full_cycle_in_every_region_of_the_tick_circle() {
         let deadline = start.wrapping_add(100);
         for dt in [0u32, 1, 50, 99] {
             let r = b.acquire(start.wrapping_add(dt)).unwrap_err();
-            assert_eq!(r, Refused { retry_at: Some(deadline), transition: None });
+            assert_eq!(
+                r,
+                Refused {
+                    retry_at: Some(deadline),
+                    transition: None
+                }
+            );
         }
         assert_eq!(b.state(deadline), State::HalfOpen);
         let first = b.acquire(deadline).unwrap();
-        assert_eq!(first.transition, Some(Transition { from: State::Open, to: State::HalfOpen }));
+        assert_eq!(
+            first.transition,
+            Some(Transition {
+                from: State::Open,
+                to: State::HalfOpen
+            })
+        );
         let second = b.acquire(deadline.wrapping_add(1)).unwrap();
         assert!(second.transition.is_none());
         // All trial permits are out: refuse until the half-open timeout.
         let full = b.acquire(deadline.wrapping_add(2)).unwrap_err();
         assert_eq!(full.retry_at, Some(deadline.wrapping_add(50)));
-        assert!(b.record(first.permit, Outcome::Success, deadline.wrapping_add(3)).transition.is_none());
+        assert!(b
+            .record(first.permit, Outcome::Success, deadline.wrapping_add(3))
+            .transition
+            .is_none());
         let closed = b.record(second.permit, Outcome::Success, deadline.wrapping_add(4));
-        assert_eq!(closed.transition, Some(Transition { from: State::HalfOpen, to: State::Closed }));
+        assert_eq!(
+            closed.transition,
+            Some(Transition {
+                from: State::HalfOpen,
+                to: State::Closed
+            })
+        );
         assert_eq!(b.state(deadline.wrapping_add(5)), State::Closed);
     }
 }
@@ -81,8 +102,17 @@ fn any_half_open_failure_reopens_at_once() {
         let bb = b.acquire(t).unwrap();
         b.record(a.permit, Outcome::Success, t);
         let r = b.record(bb.permit, Outcome::Failure, t.wrapping_add(2));
-        assert_eq!(r.transition, Some(Transition { from: State::HalfOpen, to: State::Open }));
-        assert_eq!(b.acquire(t.wrapping_add(2)).unwrap_err().retry_at, Some(t.wrapping_add(12)));
+        assert_eq!(
+            r.transition,
+            Some(Transition {
+                from: State::HalfOpen,
+                to: State::Open
+            })
+        );
+        assert_eq!(
+            b.acquire(t.wrapping_add(2)).unwrap_err().retry_at,
+            Some(t.wrapping_add(12))
+        );
     }
 }
 
@@ -103,10 +133,19 @@ fn ignored_returns_a_half_open_permit_without_counting() {
     let p = b.acquire(10).unwrap().permit;
     assert!(b.acquire(10).is_err());
     let r = b.record(p, Outcome::Ignored, 11);
-    assert_eq!(r, Recorded { counted: false, transition: None });
+    assert_eq!(
+        r,
+        Recorded {
+            counted: false,
+            transition: None
+        }
+    );
     assert_eq!(b.state(11), State::HalfOpen);
     let p = b.acquire(12).unwrap().permit;
-    assert_eq!(b.record(p, Outcome::Success, 13).transition.unwrap().to, State::Closed);
+    assert_eq!(
+        b.record(p, Outcome::Success, 13).transition.unwrap().to,
+        State::Closed
+    );
     // IGNORED in CLOSED counts nothing either.
     let p = b.acquire(14).unwrap().permit;
     assert!(!b.record(p, Outcome::Ignored, 14).counted);
@@ -123,10 +162,19 @@ fn undecided_half_open_reopens_after_the_timeout() {
         assert_eq!(b.state(half.wrapping_add(19)), State::HalfOpen);
         assert_eq!(b.state(half.wrapping_add(20)), State::Open);
         let r = b.acquire(half.wrapping_add(20)).unwrap_err();
-        assert_eq!(r.transition, Some(Transition { from: State::HalfOpen, to: State::Open }));
+        assert_eq!(
+            r.transition,
+            Some(Transition {
+                from: State::HalfOpen,
+                to: State::Open
+            })
+        );
         assert_eq!(r.retry_at, Some(half.wrapping_add(30)));
         // The holder reports late: its permit is stale.
-        assert!(!b.record(stuck, Outcome::Success, half.wrapping_add(21)).counted);
+        assert!(
+            !b.record(stuck, Outcome::Success, half.wrapping_add(21))
+                .counted
+        );
         assert_eq!(b.state(half.wrapping_add(21)), State::Open);
     }
 }
@@ -138,7 +186,16 @@ fn late_outcome_after_the_timeout_reopens_instead_of_counting() {
     trip(&b, 0);
     let p = b.acquire(10).unwrap().permit;
     let r = b.record(p, Outcome::Success, 30);
-    assert_eq!(r, Recorded { counted: false, transition: Some(Transition { from: State::HalfOpen, to: State::Open }) });
+    assert_eq!(
+        r,
+        Recorded {
+            counted: false,
+            transition: Some(Transition {
+                from: State::HalfOpen,
+                to: State::Open
+            })
+        }
+    );
 }
 
 #[test]
@@ -150,7 +207,13 @@ fn stale_permits_are_discarded() {
     let p = b.acquire(11).unwrap().permit;
     b.record(p, Outcome::Success, 12); // recovered: CLOSED again
     let r = b.record(slow, Outcome::Failure, 13);
-    assert_eq!(r, Recorded { counted: false, transition: None });
+    assert_eq!(
+        r,
+        Recorded {
+            counted: false,
+            transition: None
+        }
+    );
     assert_eq!(b.state(13), State::Closed);
     // A byte that is not a permit is rejected at the boundary.
     assert_eq!(Permit::from_raw(0x00), None);
@@ -220,12 +283,30 @@ fn manual_controls() {
     let c = config(1, 100, 1, 1, 100);
     let b = Breaker::new(&c);
     // force open, from CLOSED; idempotent.
-    assert_eq!(b.force_open(), Some(Transition { from: State::Closed, to: State::ForcedOpen }));
+    assert_eq!(
+        b.force_open(),
+        Some(Transition {
+            from: State::Closed,
+            to: State::ForcedOpen
+        })
+    );
     assert_eq!(b.force_open(), None);
-    assert_eq!(b.acquire(1_000_000).unwrap_err(), Refused { retry_at: None, transition: None });
+    assert_eq!(
+        b.acquire(1_000_000).unwrap_err(),
+        Refused {
+            retry_at: None,
+            transition: None
+        }
+    );
     assert_eq!(b.state(u32::MAX), State::ForcedOpen);
     // disable: admits everything, counts nothing.
-    assert_eq!(b.disable(), Some(Transition { from: State::ForcedOpen, to: State::Disabled }));
+    assert_eq!(
+        b.disable(),
+        Some(Transition {
+            from: State::ForcedOpen,
+            to: State::Disabled
+        })
+    );
     assert_eq!(b.disable(), None);
     for t in 0..10 {
         let p = b.acquire(t).unwrap().permit;
@@ -233,7 +314,13 @@ fn manual_controls() {
     }
     assert_eq!(b.state(10), State::Disabled);
     // reset: back to CLOSED with an empty failure run.
-    assert_eq!(b.reset(), Some(Transition { from: State::Disabled, to: State::Closed }));
+    assert_eq!(
+        b.reset(),
+        Some(Transition {
+            from: State::Disabled,
+            to: State::Closed
+        })
+    );
     let p = b.acquire(11).unwrap().permit;
     let c2 = config(2, 100, 1, 1, 100);
     let b2 = Breaker::new(&c2);
@@ -247,20 +334,41 @@ fn manual_controls() {
     for start in STARTS {
         let b = Breaker::new(&c);
         let (t, until) = b.open_for(5_000, start).unwrap();
-        assert_eq!(t, Some(Transition { from: State::Closed, to: State::Open }));
+        assert_eq!(
+            t,
+            Some(Transition {
+                from: State::Closed,
+                to: State::Open
+            })
+        );
         assert_eq!(until, start.wrapping_add(5_000));
-        assert_eq!(b.acquire(start.wrapping_add(4_999)).unwrap_err().retry_at, Some(until));
-        assert_eq!(b.acquire(until).unwrap().transition.unwrap().to, State::HalfOpen);
+        assert_eq!(
+            b.acquire(start.wrapping_add(4_999)).unwrap_err().retry_at,
+            Some(until)
+        );
+        assert_eq!(
+            b.acquire(until).unwrap().transition.unwrap().to,
+            State::HalfOpen
+        );
         // Re-opening an OPEN breaker moves the deadline, no transition.
         let b = Breaker::new(&c);
         b.open_for(10, start).unwrap();
-        assert_eq!(b.open_for(20, start).unwrap(), (None, start.wrapping_add(20)));
+        assert_eq!(
+            b.open_for(20, start).unwrap(),
+            (None, start.wrapping_add(20))
+        );
     }
     let forced = Breaker::new(&c);
     forced.force_open();
-    assert_eq!(forced.open_for(0, 9).unwrap().0.unwrap().from, State::ForcedOpen);
+    assert_eq!(
+        forced.open_for(0, 9).unwrap().0.unwrap().from,
+        State::ForcedOpen
+    );
     assert_eq!(forced.state(9), State::HalfOpen);
-    assert_eq!(b.open_for(MAX_DURATION + 1, 0), Err(ConfigError::DurationTooLong));
+    assert_eq!(
+        b.open_for(MAX_DURATION + 1, 0),
+        Err(ConfigError::DurationTooLong)
+    );
     let (_, until) = b.open_for(MAX_DURATION, 0).unwrap();
     assert!(until >= MAX_DURATION);
     assert_eq!(b.state(MAX_DURATION - 1), State::Open);
@@ -277,14 +385,23 @@ fn extreme_configurations() {
     assert_eq!(b.state(0), State::Open); // the 1-tick half-open timeout passed
     assert!(!b.record(p, Outcome::Success, 0).counted);
     // Maximal values everywhere.
-    let c = config(MAX_FAILURE_THRESHOLD, MAX_DURATION, MAX_HALF_OPEN_PERMITS, MAX_HALF_OPEN_PERMITS, MAX_DURATION);
+    let c = config(
+        MAX_FAILURE_THRESHOLD,
+        MAX_DURATION,
+        MAX_HALF_OPEN_PERMITS,
+        MAX_HALF_OPEN_PERMITS,
+        MAX_DURATION,
+    );
     let b = Breaker::new(&c);
     for _ in 0..MAX_FAILURE_THRESHOLD - 1 {
         let p = b.acquire(0).unwrap().permit;
         assert!(b.record(p, Outcome::Failure, 0).transition.is_none());
     }
     let p = b.acquire(0).unwrap().permit;
-    assert_eq!(b.record(p, Outcome::Failure, 0).transition.unwrap().to, State::Open);
+    assert_eq!(
+        b.record(p, Outcome::Failure, 0).transition.unwrap().to,
+        State::Open
+    );
     let deadline = b.acquire(1).unwrap_err().retry_at.unwrap();
     assert!(deadline >= MAX_DURATION && deadline - MAX_DURATION < 1 << 14);
     let permits: Vec<_> = (0..40).filter_map(|_| b.acquire(deadline).ok()).collect();
@@ -312,10 +429,21 @@ fn generations_roll_over_safely() {
 #[test]
 fn word_packing_round_trips_and_unknown_kinds_refuse() {
     let phases = [
-        Phase::Closed { failures: MAX_FAILURE_THRESHOLD },
-        Phase::Open { deadline: (1 << 23) - 1 },
-        Phase::HalfOpen { issued: 31, successes: 17, timeout: (1 << 13) - 1 },
-        Phase::OpenUntil { class: 31, deadline: (1 << 18) - 1 },
+        Phase::Closed {
+            failures: MAX_FAILURE_THRESHOLD,
+        },
+        Phase::Open {
+            deadline: (1 << 23) - 1,
+        },
+        Phase::HalfOpen {
+            issued: 31,
+            successes: 17,
+            timeout: (1 << 13) - 1,
+        },
+        Phase::OpenUntil {
+            class: 31,
+            deadline: (1 << 18) - 1,
+        },
         Phase::ForcedOpen,
         Phase::Disabled,
     ];
@@ -375,14 +503,22 @@ mod model {
                 M::Open(d) if now < d => Err(Some(d)),
                 M::Open(_) => {
                     let until = now + u64::from(self.cfg.half_open_timeout_ticks);
-                    self.set(M::Half { issued: 1, ok: 0, until });
+                    self.set(M::Half {
+                        issued: 1,
+                        ok: 0,
+                        until,
+                    });
                     Ok(self.generation)
                 }
                 M::Half { issued, ok, until } => {
                     if issued >= self.cfg.half_open_permits {
                         Err(Some(until))
                     } else {
-                        self.m = M::Half { issued: issued + 1, ok, until };
+                        self.m = M::Half {
+                            issued: issued + 1,
+                            ok,
+                            until,
+                        };
                         Ok(self.generation)
                     }
                 }
@@ -401,15 +537,27 @@ mod model {
             let open = M::Open(now + u64::from(self.cfg.open_ticks));
             match (self.m.clone(), outcome) {
                 (M::Closed(_), Outcome::Success) => self.m = M::Closed(0),
-                (M::Closed(f), Outcome::Failure) if f + 1 >= self.cfg.failure_threshold => self.set(open),
+                (M::Closed(f), Outcome::Failure) if f + 1 >= self.cfg.failure_threshold => {
+                    self.set(open)
+                }
                 (M::Closed(f), Outcome::Failure) => self.m = M::Closed(f + 1),
                 (M::Half { ok, .. }, Outcome::Success) if ok + 1 >= self.cfg.success_threshold => {
                     self.set(M::Closed(0))
                 }
-                (M::Half { issued, ok, until }, Outcome::Success) => self.m = M::Half { issued, ok: ok + 1, until },
+                (M::Half { issued, ok, until }, Outcome::Success) => {
+                    self.m = M::Half {
+                        issued,
+                        ok: ok + 1,
+                        until,
+                    }
+                }
                 (M::Half { .. }, Outcome::Failure) => self.set(open),
                 (M::Half { issued, ok, until }, Outcome::Ignored) => {
-                    self.m = M::Half { issued: issued - 1, ok, until };
+                    self.m = M::Half {
+                        issued: issued - 1,
+                        ok,
+                        until,
+                    };
                     return false;
                 }
                 _ => return false,

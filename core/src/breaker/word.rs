@@ -65,10 +65,21 @@ const OPEN_UNTIL_FIELD: Field = Field {
 /// A state word, unpacked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Phase {
-    Closed { failures: u32 },
-    Open { deadline: u32 },
-    HalfOpen { issued: u32, successes: u32, timeout: u32 },
-    OpenUntil { class: u32, deadline: u32 },
+    Closed {
+        failures: u32,
+    },
+    Open {
+        deadline: u32,
+    },
+    HalfOpen {
+        issued: u32,
+        successes: u32,
+        timeout: u32,
+    },
+    OpenUntil {
+        class: u32,
+        deadline: u32,
+    },
     ForcedOpen,
     Disabled,
 }
@@ -111,9 +122,10 @@ pub(super) const fn encode(generation: u32, phase: Phase) -> u32 {
                 | ((successes & low_mask(COUNT_BITS)) << COUNT_BITS)
                 | (timeout << (2 * COUNT_BITS)),
         ),
-        Phase::OpenUntil { class, deadline } => {
-            (OPEN_UNTIL, (class & low_mask(CLASS_BITS)) | (deadline << CLASS_BITS))
-        }
+        Phase::OpenUntil { class, deadline } => (
+            OPEN_UNTIL,
+            (class & low_mask(CLASS_BITS)) | (deadline << CLASS_BITS),
+        ),
         Phase::ForcedOpen => (FORCED_OPEN, 0),
         Phase::Disabled => (DISABLED, 0),
     };
@@ -139,10 +151,12 @@ const fn stored_state(phase: Phase) -> State {
 fn open_pending(phase: Phase, now: Tick, config: &BreakerConfig) -> Option<Tick> {
     match phase {
         Phase::Open { deadline } => config.open.pending(deadline, now),
-        Phase::OpenUntil { class, deadline } => {
-            Horizon::new(low_mask(class), OPEN_UNTIL_FIELD.bits, OPEN_UNTIL_FIELD.precision)
-                .pending(deadline, now)
-        }
+        Phase::OpenUntil { class, deadline } => Horizon::new(
+            low_mask(class),
+            OPEN_UNTIL_FIELD.bits,
+            OPEN_UNTIL_FIELD.precision,
+        )
+        .pending(deadline, now),
         _ => None,
     }
 }
@@ -156,7 +170,11 @@ fn opened(generation: u32, now: Tick, config: &BreakerConfig) -> (u32, Tick) {
 /// The word for a manual OPEN lasting `ticks` (≤ 2^31 − 1) from `now`.
 pub(super) fn opened_for(generation: u32, ticks: u32, now: Tick) -> (u32, Tick) {
     let class = bit_length(ticks);
-    let horizon = Horizon::new(low_mask(class), OPEN_UNTIL_FIELD.bits, OPEN_UNTIL_FIELD.precision);
+    let horizon = Horizon::new(
+        low_mask(class),
+        OPEN_UNTIL_FIELD.bits,
+        OPEN_UNTIL_FIELD.precision,
+    );
     let (deadline, at) = horizon.encode(now, ticks);
     (encode(generation, Phase::OpenUntil { class, deadline }), at)
 }
@@ -305,7 +323,8 @@ pub(super) fn record(
                 Outcome::Success => {
                     let successes = successes.saturating_add(1);
                     if successes >= settings.success_threshold {
-                        let closed = encode(next_generation(generation), Phase::Closed { failures: 0 });
+                        let closed =
+                            encode(next_generation(generation), Phase::Closed { failures: 0 });
                         counted(closed, transition(State::HalfOpen, State::Closed))
                     } else {
                         let more = Phase::HalfOpen {

@@ -15,12 +15,21 @@ fn config_fields_at_zero_one_and_maximum() {
     assert_eq!(BucketConfig::new(1, 1, 0), Err(ZeroDuration));
     assert!(BucketConfig::new(1, 1, 1).is_ok());
     assert!(BucketConfig::new(MAX_WINDOW_UNITS, 1, 1).is_ok());
-    assert_eq!(BucketConfig::new(MAX_WINDOW_UNITS + 1, 1, 1), Err(WindowTooLong));
+    assert_eq!(
+        BucketConfig::new(MAX_WINDOW_UNITS + 1, 1, 1),
+        Err(WindowTooLong)
+    );
     assert!(BucketConfig::new(1, u32::MAX, 1).is_ok());
     assert!(BucketConfig::new(1, 1, MAX_DURATION).is_err()); // window too long
     assert!(BucketConfig::new(1, 4, 1 << 30).is_ok()); // reduced by the gcd
-    assert_eq!(BucketConfig::new(1, 1, MAX_DURATION + 1), Err(DurationTooLong));
-    assert_eq!(BucketConfig::new(u32::MAX, u32::MAX, u32::MAX), Err(DurationTooLong));
+    assert_eq!(
+        BucketConfig::new(1, 1, MAX_DURATION + 1),
+        Err(DurationTooLong)
+    );
+    assert_eq!(
+        BucketConfig::new(u32::MAX, u32::MAX, u32::MAX),
+        Err(DurationTooLong)
+    );
     let c = BucketConfig::new(3, 1, 1).unwrap();
     assert_eq!(c.with_initial_fill(0).unwrap().initial_fill(), 0);
     assert_eq!(c.with_initial_fill(3).unwrap().initial_fill(), 3);
@@ -34,10 +43,25 @@ fn burst_then_steady_rate_in_every_region_of_the_circle() {
         for _ in 0..5 {
             assert_eq!(b.acquire(1, start), Ok(()));
         }
-        assert_eq!(b.acquire(1, start), Err(Denied::Wait { retry_at: start.wrapping_add(10) }));
-        assert_eq!(b.acquire(1, start.wrapping_add(9)), Err(Denied::Wait { retry_at: start.wrapping_add(10) }));
+        assert_eq!(
+            b.acquire(1, start),
+            Err(Denied::Wait {
+                retry_at: start.wrapping_add(10)
+            })
+        );
+        assert_eq!(
+            b.acquire(1, start.wrapping_add(9)),
+            Err(Denied::Wait {
+                retry_at: start.wrapping_add(10)
+            })
+        );
         assert_eq!(b.acquire(1, start.wrapping_add(10)), Ok(()));
-        assert_eq!(b.acquire(3, start.wrapping_add(10)), Err(Denied::Wait { retry_at: start.wrapping_add(40) }));
+        assert_eq!(
+            b.acquire(3, start.wrapping_add(10)),
+            Err(Denied::Wait {
+                retry_at: start.wrapping_add(40)
+            })
+        );
         assert_eq!(b.available(start.wrapping_add(1_000)), 5);
     }
 }
@@ -92,14 +116,27 @@ fn refusal_writes_nothing() {
 #[test]
 fn initial_fill_and_first_touch() {
     for start in STARTS {
-        let c = BucketConfig::new(4, 1, 10).unwrap().with_initial_fill(1).unwrap();
+        let c = BucketConfig::new(4, 1, 10)
+            .unwrap()
+            .with_initial_fill(1)
+            .unwrap();
         let b = TokenBucket::new(c);
         assert_eq!(b.available(start), 1);
-        assert_eq!(b.acquire(2, start), Err(Denied::Wait { retry_at: start.wrapping_add(10) }));
+        assert_eq!(
+            b.acquire(2, start),
+            Err(Denied::Wait {
+                retry_at: start.wrapping_add(10)
+            })
+        );
         // The refused first touch fixed the start time: tokens accrue from it.
         assert_eq!(b.acquire(2, start.wrapping_add(10)), Ok(()));
         let empty = TokenBucket::new(c.with_initial_fill(0).unwrap());
-        assert_eq!(empty.acquire(1, start), Err(Denied::Wait { retry_at: start.wrapping_add(10) }));
+        assert_eq!(
+            empty.acquire(1, start),
+            Err(Denied::Wait {
+                retry_at: start.wrapping_add(10)
+            })
+        );
         assert_eq!(empty.available(start.wrapping_add(40)), 4);
         b.reset();
         assert_eq!(b.available(start), 1);
@@ -111,7 +148,10 @@ fn backwards_time_grants_nothing_extra() {
     let b = bucket(3, 1, 10);
     b.acquire(3, 1_000).unwrap();
     for back in [1u32, 10, 29, 30, 30 + BACKWARD_SLACK_TICKS] {
-        assert!(b.acquire(1, 1_000u32.wrapping_sub(back)).is_err(), "back {back}");
+        assert!(
+            b.acquire(1, 1_000u32.wrapping_sub(back)).is_err(),
+            "back {back}"
+        );
     }
     assert_eq!(b.acquire(1, 1_010), Ok(()));
     // Across zero.
@@ -137,7 +177,9 @@ fn long_idle_across_a_wrap_is_fresh_or_fails_safe() {
         if granted == 0 {
             match b.acquire(1, now) {
                 Err(Denied::Wait { retry_at }) => {
-                    assert!(retry_at.wrapping_sub(now) <= 2 * 10 * 1_000 / 7 + BACKWARD_SLACK_TICKS + 1)
+                    assert!(
+                        retry_at.wrapping_sub(now) <= 2 * 10 * 1_000 / 7 + BACKWARD_SLACK_TICKS + 1
+                    )
                 }
                 other => panic!("{other:?}"),
             }
@@ -180,7 +222,9 @@ impl Reference {
             Ok(())
         } else {
             let wait = (need - self.level).div_ceil(self.tokens);
-            Err(Denied::Wait { retry_at: (now + wait) as u32 })
+            Err(Denied::Wait {
+                retry_at: (now + wait) as u32,
+            })
         }
     }
 }
