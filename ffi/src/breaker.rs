@@ -186,13 +186,7 @@ pub extern "C" fn tg_breaker_init(
     breaker: *mut tg_breaker_t,
     config: *const tg_breaker_config_t,
 ) -> tg_status_t {
-    if breaker.is_null() {
-        return TG_E_NULL;
-    }
-    match validate(config) {
-        Ok(config) => object::init(breaker, Breaker::new(config)),
-        Err(error) => error,
-    }
+    object::init(breaker, validate(config).map(Breaker::new))
 }
 
 /// Asks to make a call at tick `now`. Returns `TG_OK` with `out->permit` when

@@ -65,13 +65,7 @@ pub extern "C" fn tg_bucket_init(
     bucket: *mut tg_bucket_t,
     config: *const tg_bucket_config_t,
 ) -> tg_status_t {
-    if bucket.is_null() {
-        return TG_E_NULL;
-    }
-    match validate(config) {
-        Ok(config) => object::init(bucket, TokenBucket::new(config)),
-        Err(error) => error,
-    }
+    object::init(bucket, validate(config).map(TokenBucket::new))
 }
 
 /// Takes `n` tokens at tick `now`: `TG_OK` when taken; `TG_REFUSED` with

@@ -44,13 +44,22 @@ pub(crate) fn get<'a, S: Storage>(storage: *const S) -> Result<&'a S::Inner, tg_
     Ok(&object.inner)
 }
 
-/// Initialises the object behind `storage` with `inner`.
-pub(crate) fn init<S: Storage>(storage: *mut S, inner: S::Inner) -> tg_status_t {
+/// Initialises the object behind `storage` with `inner`, the primitive built
+/// from a validated configuration (or the status that rejected it, in which
+/// case the object is left as it was).
+pub(crate) fn init<S: Storage>(
+    storage: *mut S,
+    inner: Result<S::Inner, tg_status_t>,
+) -> tg_status_t {
     #[allow(clippy::let_unit_value)]
     let _ = S::FITS;
     if storage.is_null() {
         return TG_E_NULL;
     }
+    let inner = match inner {
+        Ok(inner) => inner,
+        Err(status) => return status,
+    };
     let object = Object {
         magic: AtomicU32::new(S::MAGIC),
         inner,
