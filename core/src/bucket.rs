@@ -79,6 +79,17 @@ pub struct BucketConfig {
     window: u32,
 }
 
+/// `ceil(a / b)` with no panic path: `b` is never 0 in a validated
+/// configuration, and would read as 1.
+#[inline]
+const fn ceil_div(a: u32, b: u32) -> u32 {
+    match (a.checked_div(b), a.checked_rem(b)) {
+        (Some(q), Some(0)) => q,
+        (Some(q), Some(_)) => q.saturating_add(1),
+        _ => a,
+    }
+}
+
 const fn gcd(mut a: u32, mut b: u32) -> u32 {
     while let Some(r) = a.checked_rem(b) {
         a = b;
@@ -249,7 +260,7 @@ impl BucketConfig {
             return (tat | TOUCHED, Ok(()));
         }
         let wait = needed.saturating_sub(self.window);
-        let ticks = wait.div_ceil(self.units_per_tick);
+        let ticks = ceil_div(wait, self.units_per_tick);
         let retry_at = now.wrapping_add(ticks);
         // The first touch of a partly filled bucket fixes its start time, even
         // when it refuses; every later refusal leaves the word alone.

@@ -23,7 +23,11 @@ pub use time::*;
 /// A no_std static library must say what a panic does. None is reachable
 /// (the core has no panicking paths); if one were, a hosted program aborts
 /// and firmware stops here.
-#[cfg(all(not(test), feature = "panic-handler"))]
+#[cfg(all(
+    not(test),
+    feature = "panic-handler",
+    not(feature = "link-time-panic-check")
+))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo) -> ! {
     #[cfg(not(target_os = "none"))]
@@ -38,6 +42,18 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
     loop {
         core::hint::spin_loop();
     }
+}
+
+/// With `link-time-panic-check`, a panic path that survives dead-code
+/// elimination references a symbol nobody defines, and the link fails.
+#[cfg(all(not(test), feature = "link-time-panic-check"))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    extern "C" {
+        fn tickguard_error_a_panic_path_is_linked() -> !;
+    }
+    // SAFETY: never defined: this call exists only to make the link fail.
+    unsafe { tickguard_error_a_panic_path_is_linked() }
 }
 
 /// The precompiled `core` of hosted targets is built to unwind and names
