@@ -1,0 +1,125 @@
+/* Bare-metal C firmware on the tickguard C library (Cortex-M4, QEMU
+ * mps2-an386). SysTick at 1 kHz is the tick source; a breaker and a token
+ * bucket in static storage are shared by the SysTick handler and main.
+ * Reports over semihosting and exits with the result of its own checks. */
+#include <stdint.h>
+
+#include "tickguard.h"
+
+/* ---- semihosting ---- */
+static int semihost(int op, const void *arg) {
+  register int r0 __asm__("r0") = op;
+  register const void *r1 __asm__("r1") = arg;
+  __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+  return r0;
+}
+static void put(const char *s) { semihost(0x04 /* SYS_WRITE0 */, s); }
+static void put_u32(uint32_t v) {
+  char buf[11];
+  int i = 10;
+  buf[i] = '\0';
+  do {
+    buf[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  put(&buf[i]);
+}
+void semihost_exit(int success) {
+  /* ADP_Stopped_ApplicationExit, or ADP_Stopped_RunTimeErrorUnknown. */
+  semihost(0x18 /* SYS_EXIT */, (const void *)(uintptr_t)(success ? 0x20026 : 0x20023));
+}
+
+/* ---- the guards ---- */
+static const tg_breaker_config_t BREAKER_CONFIG = {
+    .failure_threshold = 3,
+    .open_ticks = 40,
+    .half_open_permits = 2,
+    .success_threshold = 2,
+    .half_open_timeout_ticks = 30,
+};
+static const tg_bucket_config_t LIMIT = {
+    .capacity = 4, .tokens = 1, .period_ticks = 5, .initial_fill = TG_BUCKET_FULL};
+
+static tg_breaker_t breaker;
+static tg_bucket_t bucket;
+static volatile uint32_t ticks;
+static volatile uint32_t isr_grants;
+static volatile uint32_t isr_saw_open;
+
+void SysTick_Handler(void) {
+  uint32_t now = ++ticks;
+  if (now % 3 == 0 && tg_bucket_acquire(&bucket, 1, now, 0) == TG_OK) isr_grants++;
+  tg_state_t state;
+  if (tg_breaker_state(&breaker, now, &state) == TG_OK && state == TG_STATE_OPEN) isr_saw_open = 1;
+}
+
+static const char *const STATE_NAMES[] = {"CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED"};
+
+static void report(uint32_t now, const tg_transition_t *t, uint32_t *opened, uint32_t *closed) {
+  if (!t->changed || t->from > 4 || t->to > 4) return;
+  put("tick ");
+  put_u32(now);
+  put(": ");
+  put(STATE_NAMES[t->from]);
+  put(" -> ");
+  put(STATE_NAMES[t->to]);
+  put("\n");
+  if (t->to == TG_STATE_OPEN) ++*opened;
+  if (t->to == TG_STATE_CLOSED) ++*closed;
+}
+
+static int flaky_peripheral(uint32_t now) { return !(now >= 100 && now < 200); }
+
+enum { RUN_TICKS = 400, CORE_HZ = 25000000, TICK_HZ = 1000 };
+
+int main(void) {
+  if (tg_breaker_init(&breaker, &BREAKER_CONFIG) != TG_OK) return 1;
+  if (tg_bucket_init(&bucket, &LIMIT) != TG_OK) return 1;
+
+  volatile uint32_t *const syst = (volatile uint32_t *)0xE000E010u;
+  syst[1] = CORE_HZ / TICK_HZ - 1; /* reload */
+  syst[2] = 0;                     /* current */
+  syst[0] = 7;                     /* enable, interrupt, core clock */
+
+  put("tickguard C firmware: SysTick 1000 Hz, running 400 ticks\n");
+  uint32_t last = 0, main_grants = 0, refused = 0, calls = 0, opened = 0, closed = 0;
+  while (last < RUN_TICKS) {
+    uint32_t now = ticks;
+    if (now == last) continue;
+    last = now;
+    if (tg_bucket_acquire(&bucket, 1, now, 0) != TG_OK) {
+      refused++;
+      continue;
+    }
+    main_grants++;
+    tg_breaker_decision_t d;
+    tg_status_t s = tg_breaker_acquire(&breaker, now, &d);
+    report(now, &d.transition, &opened, &closed);
+    if (s != TG_OK) continue;
+    calls++;
+    tg_record_t r;
+    tg_outcome_t outcome = flaky_peripheral(now) ? TG_OUTCOME_SUCCESS : TG_OUTCOME_FAILURE;
+    if (tg_breaker_record(&breaker, d.permit, outcome, now, &r) != TG_OK) return 1;
+    report(now, &r.transition, &opened, &closed);
+  }
+  uint32_t end = ticks, granted = main_grants + isr_grants, bound = 4 + end / 5;
+  tg_state_t final_state = TG_STATE_FORCED_OPEN;
+  tg_breaker_state(&breaker, end, &final_state);
+  put("bucket granted ");
+  put_u32(granted);
+  put(" (SysTick ");
+  put_u32(isr_grants);
+  put(") of at most ");
+  put_u32(bound);
+  put(", peripheral calls ");
+  put_u32(calls);
+  put(", breaker opened ");
+  put_u32(opened);
+  put(" closed ");
+  put_u32(closed);
+  put("\n");
+  int ok = granted <= bound && isr_grants > 0 && opened > 0 && closed > 0 &&
+           final_state == TG_STATE_CLOSED && isr_saw_open;
+  put(ok ? "C firmware checks passed\n" : "C firmware checks FAILED\n");
+  return ok ? 0 : 1;
+}

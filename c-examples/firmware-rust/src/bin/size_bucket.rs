@@ -1,0 +1,33 @@
+//! Size probe: a token bucket in a `static`, acquire + available + reset.
+//! See `c-examples/size-report.sh`.
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use cortex_m as _; // its critical-section implementation, for targets without CAS
+use cortex_m_rt::entry;
+use tickguard::bucket::{BucketConfig, TokenBucket};
+
+static LIMIT: BucketConfig = match BucketConfig::new(10, 1, 100) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid bucket configuration"),
+};
+static BUCKET: TokenBucket = TokenBucket::new(&LIMIT);
+
+#[entry]
+fn main() -> ! {
+    let mut now = 0u32;
+    loop {
+        now = now.wrapping_add(black_box(1));
+        black_box(BUCKET.acquire(black_box(1), now).is_ok());
+        black_box(BUCKET.available(now));
+        if black_box(now) % 1024 == 0 {
+            BUCKET.reset();
+        }
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    loop {}
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Flash and RAM that tickguard adds to a minimal firmware, per primitive and
+# target, at opt-level "s" with LTO (c-examples/firmware-rust, size_* bins).
+# Each probe exercises the primitive's whole API; the baseline has the same
+# runtime and loop without tickguard. Prints a Markdown table; with
+# --update-readme, replaces the table in README.md between its markers.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+fw="$here/firmware-rust"
+
+declare -A features=([thumbv6m-none-eabi]="--features no-cas" [thumbv7em-none-eabihf]="")
+targets=(thumbv6m-none-eabi thumbv7em-none-eabihf)
+
+# flash = .text + .rodata + .data (its load image); ram = .data + .bss
+measure() {
+  arm-none-eabi-size -A "$1" | awk '
+    $1 == ".text" || $1 == ".rodata" { flash += $2 }
+    $1 == ".data" { flash += $2; ram += $2 }
+    $1 == ".bss" { ram += $2 }
+    END { print flash, ram }'
+}
+
+declare -A flash ram
+for target in "${targets[@]}"; do
+  # shellcheck disable=SC2086
+  (cd "$fw" && cargo build --quiet --release --target "$target" --bins ${features[$target]})
+  for probe in none breaker bucket; do
+    read -r f r < <(measure "$fw/target/$target/release/size_$probe")
+    flash[$target/$probe]=$f
+    ram[$target/$probe]=$r
+  done
+done
+
+table="| primitive | thumbv6m flash | thumbv6m RAM | thumbv7em flash | thumbv7em RAM | state per instance |
+|---|---:|---:|---:|---:|---|"
+declare -A state=(
+  [breaker]="4 B word (+ 4 B config reference in Rust; \`tg_breaker_t\` 48 B in C)"
+  [bucket]="4 B word (+ 4 B config reference in Rust; \`tg_bucket_t\` 40 B in C)"
+)
+for probe in breaker bucket; do
+  row="| $probe"
+  for target in "${targets[@]}"; do
+    row+=" | $((flash[$target/$probe] - flash[$target/none])) B | $((ram[$target/$probe] - ram[$target/none])) B"
+  done
+  table+=$'\n'"$row | ${state[$probe]} |"
+done
+echo "$table"
+
+if [[ "${1:-}" == "--update-readme" ]]; then
+  python3 - "$root/README.md" "$table" <<'PY'
+import re, sys
+path, table = sys.argv[1], sys.argv[2]
+text = open(path).read()
+start, end = "<!-- size-table:start -->", "<!-- size-table:end -->"
+pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+if not pattern.search(text):
+    sys.exit("README.md has no size-table markers")
+open(path, "w").write(pattern.sub(lambda _: f"{start}\n{table}\n{end}", text))
+PY
+fi
