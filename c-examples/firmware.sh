@@ -2,7 +2,8 @@
 # Runs tickguard on emulated microcontrollers and proves no panic path is
 # linked into C programs:
 #  1. Rust firmware (firmware-rust) on Cortex-M0 (microbit) and Cortex-M4
-#     (mps2-an386) under qemu-system-arm, SysTick sharing the guards with main;
+#     (mps2-an386) under qemu-system-arm, and RV32IMC (virt) under
+#     qemu-system-riscv32, a 1 kHz timer interrupt sharing the guards with main;
 #  2. C firmware (firmware-c) built with arm-none-eabi-gcc on the tickguard-ffi
 #     static library for thumbv7em, under qemu-system-arm;
 #  3. the no-panic proof: the C firmware and the hosted C/C++ examples link
@@ -13,7 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 out="$here/build/firmware"
 mkdir -p "$out"
-qemu=(qemu-system-arm -nographic -semihosting-config enable=on,target=native)
+qemu=(-nographic -semihosting-config enable=on,target=native)
 
 expect_pass() { # name, log, marker
   if grep -q "$3" "$2"; then
@@ -27,16 +28,17 @@ expect_pass() { # name, log, marker
 
 # 1. Rust firmware.
 fw="$here/firmware-rust"
-for target in thumbv6m-none-eabi thumbv7em-none-eabihf; do
+for target in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf; do
   features=()
-  [[ "$target" == thumbv6m-* ]] && features=(--features no-cas)
+  [[ "$target" != thumbv7em-* ]] && features=(--features no-cas)
   (cd "$fw" && cargo build --quiet --release --target "$target" --bin tickguard-firmware "${features[@]}")
   case "$target" in
-    thumbv6m-*) machine=(-cpu cortex-m0 -machine microbit) ;;
-    *) machine=(-cpu cortex-m4 -machine mps2-an386) ;;
+    thumbv6m-*) machine=(qemu-system-arm -cpu cortex-m0 -machine microbit) ;;
+    thumbv7em-*) machine=(qemu-system-arm -cpu cortex-m4 -machine mps2-an386) ;;
+    riscv32*) machine=(qemu-system-riscv32 -machine virt -bios none) ;;
   esac
   log="$out/rust-$target.log"
-  timeout 120 "${qemu[@]}" "${machine[@]}" -kernel "$fw/target/$target/release/tickguard-firmware" >"$log" 2>&1 \
+  timeout 120 "${machine[@]}" "${qemu[@]}" -kernel "$fw/target/$target/release/tickguard-firmware" >"$log" 2>&1 \
     || { echo "firmware: rust $target exited with failure" >&2; cat "$log" >&2; exit 1; }
   expect_pass "rust $target" "$log" "^firmware checks passed"
 done
@@ -56,7 +58,7 @@ arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 \
   -Wl,--gc-sections -Wl,-z,noexecstack -o "$out/c-firmware.elf"
 echo "no-panic: C firmware links with no panic path"
 log="$out/c-firmware.log"
-timeout 120 "${qemu[@]}" -cpu cortex-m4 -machine mps2-an386 -kernel "$out/c-firmware.elf" >"$log" 2>&1 \
+timeout 120 qemu-system-arm "${qemu[@]}" -cpu cortex-m4 -machine mps2-an386 -kernel "$out/c-firmware.elf" >"$log" 2>&1 \
   || { echo "firmware: C firmware exited with failure" >&2; cat "$log" >&2; exit 1; }
 expect_pass "C thumbv7em (mps2-an386)" "$log" "^C firmware checks passed"
 

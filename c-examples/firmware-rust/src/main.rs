@@ -1,6 +1,7 @@
-//! tickguard on bare metal: SysTick at 1 kHz is the tick source; a breaker
-//! and a token bucket live in `static`s shared by the SysTick handler and the
-//! main loop. The main loop drives a simulated flaky peripheral through the
+//! tickguard on bare metal: a 1 kHz timer interrupt (SysTick on Cortex-M,
+//! the CLINT machine timer on RISC-V) is the tick source; a breaker
+//! and a token bucket live in `static`s shared by the interrupt handler and
+//! the main loop. The main loop drives a simulated flaky peripheral through the
 //! breaker and a request stream through the bucket; the interrupt handler
 //! takes tokens from the same bucket. Decisions are printed with their ticks
 //! over semihosting; the firmware checks its own results and exits through
@@ -8,17 +9,21 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use core::sync::atomic::Ordering::Relaxed;
 
-use cortex_m::peripheral::{syst::SystClkSource, SYST};
-use cortex_m_rt::{entry, exception};
-use cortex_m_semihosting::{debug, hprintln};
-use portable_atomic::AtomicU32;
+use portable_atomic::{AtomicBool, AtomicU32};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::bucket::{BucketConfig, TokenBucket};
 
-/// The emulated core clock QEMU gives both boards' SysTick (cycles per s).
-const CORE_HZ: u32 = 25_000_000;
+#[cfg(target_arch = "arm")]
+#[path = "platform/cortex_m.rs"]
+mod platform;
+#[cfg(target_arch = "riscv32")]
+#[path = "platform/riscv.rs"]
+mod platform;
+
+use platform::{debug, say};
+
 const TICK_HZ: u32 = 1_000;
 /// Run this many ticks.
 const RUN_TICKS: u32 = 400;
@@ -42,14 +47,14 @@ static LIMIT: BucketConfig = match BucketConfig::new(4, 1, 5) {
 };
 static BUCKET: TokenBucket = TokenBucket::new(&LIMIT);
 
-/// Milliseconds since boot, counted by SysTick.
+/// Milliseconds since boot, counted by the timer interrupt.
 static TICKS: AtomicU32 = AtomicU32::new(0);
 /// Tokens the interrupt handler took, and its view of OPEN.
 static ISR_GRANTS: AtomicU32 = AtomicU32::new(0);
 static ISR_SAW_OPEN: AtomicBool = AtomicBool::new(false);
 
-#[exception]
-fn SysTick() {
+/// Called by the platform's 1 kHz timer interrupt.
+fn on_tick() {
     let now = TICKS.fetch_add(1, Relaxed).wrapping_add(1);
     // The handler competes with the main loop for the same bucket.
     if now % 3 == 0 && BUCKET.acquire(1, now).is_ok() {
@@ -75,14 +80,14 @@ fn name(state: State) -> &'static str {
     }
 }
 
-#[entry]
+#[cfg_attr(target_arch = "arm", cortex_m_rt::entry)]
+#[cfg_attr(target_arch = "riscv32", riscv_rt::entry)]
 fn main() -> ! {
-    let mut core = cortex_m::Peripherals::take().unwrap_or_else(|| fail("peripherals"));
-    start_systick(&mut core.SYST);
+    platform::start_ticker(TICK_HZ);
 
     let (mut main_grants, mut refused, mut calls, mut opened, mut closed) = (0u32, 0u32, 0u32, 0u32, 0u32);
     let mut last = 0;
-    hprintln!("tickguard firmware: SysTick {} Hz, running {} ticks", TICK_HZ, RUN_TICKS);
+    say!("tickguard firmware: {} Hz timer interrupt, running {} ticks", TICK_HZ, RUN_TICKS);
     while last < RUN_TICKS {
         let now = TICKS.load(Relaxed);
         if now == last {
@@ -98,23 +103,23 @@ fn main() -> ! {
         match BREAKER.acquire(now) {
             Ok(admitted) => {
                 if let Some(t) = admitted.transition {
-                    hprintln!("tick {}: {} -> {}", now, name(t.from), name(t.to));
+                    say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                 }
                 calls += 1;
                 let outcome = if flaky_peripheral(now) { Outcome::Success } else { Outcome::Failure };
                 if let Some(t) = BREAKER.record(admitted.permit, outcome, now).transition {
-                    hprintln!("tick {}: {} -> {}", now, name(t.from), name(t.to));
+                    say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                     opened += u32::from(t.to == State::Open);
                     closed += u32::from(t.to == State::Closed);
                 }
             }
             Err(r) => {
                 if let Some(t) = r.transition {
-                    hprintln!("tick {}: {} -> {}", now, name(t.from), name(t.to));
+                    say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                     opened += u32::from(t.to == State::Open);
                 }
                 if let Some(at) = r.retry_at {
-                    hprintln!("tick {}: breaker refused, retry at {}", now, at);
+                    say!("tick {}: breaker refused, retry at {}", now, at);
                 }
             }
         }
@@ -123,13 +128,13 @@ fn main() -> ! {
     let isr = ISR_GRANTS.load(Relaxed);
     let granted = main_grants + isr;
     let bound = LIMIT.capacity() + end / 5;
-    hprintln!(
-        "ticks {}: bucket granted {} (main {}, SysTick {}) of at most {}, refused {}",
+    say!(
+        "ticks {}: bucket granted {} (main {}, interrupt {}) of at most {}, refused {}",
         end, granted, main_grants, isr, bound, refused
     );
-    hprintln!("peripheral calls {}, breaker opened {} times, closed {} times", calls, opened, closed);
+    say!("peripheral calls {}, breaker opened {} times, closed {} times", calls, opened, closed);
     let final_state = BREAKER.state(end);
-    hprintln!("final breaker state: {}", name(final_state));
+    say!("final breaker state: {}", name(final_state));
     let ok = granted <= bound
         && isr > 0
         && opened > 0
@@ -137,30 +142,22 @@ fn main() -> ! {
         && final_state == State::Closed
         && ISR_SAW_OPEN.load(Relaxed);
     if ok {
-        hprintln!("firmware checks passed");
+        say!("firmware checks passed");
         debug::exit(debug::EXIT_SUCCESS);
     } else {
-        hprintln!("firmware checks FAILED");
+        say!("firmware checks FAILED");
         debug::exit(debug::EXIT_FAILURE);
     }
     loop {
-        cortex_m::asm::wfi();
+        platform::idle();
     }
 }
 
-fn start_systick(syst: &mut SYST) {
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(CORE_HZ / TICK_HZ - 1);
-    syst.clear_current();
-    syst.enable_counter();
-    syst.enable_interrupt();
-}
-
 fn fail(what: &str) -> ! {
-    hprintln!("firmware error: {}", what);
+    say!("firmware error: {}", what);
     debug::exit(debug::EXIT_FAILURE);
     loop {
-        cortex_m::asm::wfi();
+        platform::idle();
     }
 }
 
