@@ -5,7 +5,11 @@ use std::{env, fs, path::PathBuf};
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
-    let source = if arch == "riscv32" { "memory-riscv.x" } else { "memory-cortex-m.x" };
+    let source = if arch == "riscv32" {
+        "memory-riscv.x"
+    } else {
+        "memory-cortex-m.x"
+    };
     fs::copy(source, out.join("memory.x")).expect("the memory map is readable");
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory-cortex-m.x");

@@ -57,7 +57,7 @@ static ISR_SAW_OPEN: AtomicBool = AtomicBool::new(false);
 fn on_tick() {
     let now = TICKS.fetch_add(1, Relaxed).wrapping_add(1);
     // The handler competes with the main loop for the same bucket.
-    if now % 3 == 0 && BUCKET.acquire(1, now).is_ok() {
+    if now.is_multiple_of(3) && BUCKET.acquire(1, now).is_ok() {
         ISR_GRANTS.fetch_add(1, Relaxed);
     }
     if BREAKER.state(now) == State::Open {
@@ -85,9 +85,14 @@ fn name(state: State) -> &'static str {
 fn main() -> ! {
     platform::start_ticker(TICK_HZ);
 
-    let (mut main_grants, mut refused, mut calls, mut opened, mut closed) = (0u32, 0u32, 0u32, 0u32, 0u32);
+    let (mut main_grants, mut refused, mut calls, mut opened, mut closed) =
+        (0u32, 0u32, 0u32, 0u32, 0u32);
     let mut last = 0;
-    say!("tickguard firmware: {} Hz timer interrupt, running {} ticks", TICK_HZ, RUN_TICKS);
+    say!(
+        "tickguard firmware: {} Hz timer interrupt, running {} ticks",
+        TICK_HZ,
+        RUN_TICKS
+    );
     while last < RUN_TICKS {
         let now = TICKS.load(Relaxed);
         if now == last {
@@ -106,7 +111,11 @@ fn main() -> ! {
                     say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                 }
                 calls += 1;
-                let outcome = if flaky_peripheral(now) { Outcome::Success } else { Outcome::Failure };
+                let outcome = if flaky_peripheral(now) {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                };
                 if let Some(t) = BREAKER.record(admitted.permit, outcome, now).transition {
                     say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                     opened += u32::from(t.to == State::Open);
@@ -130,9 +139,19 @@ fn main() -> ! {
     let bound = LIMIT.capacity() + end / 5;
     say!(
         "ticks {}: bucket granted {} (main {}, interrupt {}) of at most {}, refused {}",
-        end, granted, main_grants, isr, bound, refused
+        end,
+        granted,
+        main_grants,
+        isr,
+        bound,
+        refused
     );
-    say!("peripheral calls {}, breaker opened {} times, closed {} times", calls, opened, closed);
+    say!(
+        "peripheral calls {}, breaker opened {} times, closed {} times",
+        calls,
+        opened,
+        closed
+    );
     let final_state = BREAKER.state(end);
     say!("final breaker state: {}", name(final_state));
     let ok = granted <= bound

@@ -16,7 +16,11 @@ fn main() -> ! {
     loop {
         now = now.wrapping_add(black_box(1));
         if let Ok(admitted) = BREAKER.acquire(now) {
-            let outcome = if black_box(now) & 1 == 0 { Outcome::Success } else { Outcome::Failure };
+            let outcome = if black_box(now) & 1 == 0 {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            };
             black_box(BREAKER.record(admitted.permit, outcome, now));
         }
         black_box(BREAKER.state(now));

@@ -21,7 +21,7 @@ fn main() -> ! {
         now = now.wrapping_add(black_box(1));
         black_box(BUCKET.acquire(black_box(1), now).is_ok());
         black_box(BUCKET.available(now));
-        if black_box(now) % 1024 == 0 {
+        if black_box(now).is_multiple_of(1024) {
             BUCKET.reset();
         }
     }
