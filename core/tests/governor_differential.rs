@@ -1,0 +1,51 @@
+//! The token bucket is a GCRA: on the same tick sequence its decisions must
+//! agree with the `governor` crate driven by a fake clock (1 tick = 1 ns).
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, FakeRelativeClock};
+use governor::{Quota, RateLimiter};
+use proptest::prelude::*;
+use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn bucket_agrees_with_governor(
+        capacity in 1u32..16,
+        period in 1u32..40,
+        start in any::<u32>(),
+        ops in proptest::collection::vec((1u32..8, 0u64..50), 1..200),
+    ) {
+        // governor refills one cell per interval; tickguard's rational rate
+        // with tokens = 1 is the same quota.
+        let config = BucketConfig::new(capacity, 1, period).unwrap();
+        let bucket = TokenBucket::new(config);
+        let quota = Quota::with_period(Duration::from_nanos(period.into()))
+            .unwrap()
+            .allow_burst(NonZeroU32::new(capacity).unwrap());
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::direct_with_clock(quota, clock.clone());
+        let mut elapsed = 0u64;
+        for (n, dt) in ops {
+            elapsed += dt;
+            clock.advance(Duration::from_nanos(dt));
+            let now = start.wrapping_add(elapsed as u32);
+            let ours = bucket.acquire(n, now);
+            let theirs = limiter.check_n(NonZeroU32::new(n).unwrap());
+            match (ours, theirs) {
+                (Ok(()), Ok(Ok(()))) => {}
+                (Err(Denied::ExceedsCapacity), Err(_)) => {}
+                (Err(Denied::Wait { retry_at }), Ok(Err(not_until))) => {
+                    // Both report the earliest time at which all n conform.
+                    let wait = not_until.wait_time_from(clock.now()).as_nanos() as u64;
+                    prop_assert_eq!(u64::from(retry_at.wrapping_sub(now)), wait,
+                        "n={} at t={}", n, elapsed);
+                }
+                (ours, theirs) => prop_assert!(false, "n={} at t={}: tickguard {:?}, governor {:?}",
+                    n, elapsed, ours, theirs.map(|r| r.is_ok())),
+            }
+        }
+    }
+}
