@@ -107,8 +107,27 @@ pub struct tg_record_t {
 #[repr(C)]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [u32; 12],
+    pub _opaque: [core::cell::UnsafeCell<u32>; 12],
 }
+
+impl tg_breaker_t {
+    /// Zeroed (uninitialised) storage, for Rust callers of the ABI.
+    pub const fn new() -> Self {
+        Self {
+            _opaque: [const { core::cell::UnsafeCell::new(0) }; 12],
+        }
+    }
+}
+
+impl Default for tg_breaker_t {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// SAFETY: the storage is only accessed through the `tg_breaker_*` functions, which
+// touch it only through atomics after initialisation.
+unsafe impl Sync for tg_breaker_t {}
 
 impl Storage for tg_breaker_t {
     type Inner = Breaker<BreakerConfig>;

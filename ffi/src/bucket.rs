@@ -29,8 +29,27 @@ pub struct tg_bucket_config_t {
 #[repr(C)]
 pub struct tg_bucket_t {
     /// Private: the object's state. Touch only through `tg_bucket_*`.
-    pub _opaque: [u32; 10],
+    pub _opaque: [core::cell::UnsafeCell<u32>; 10],
 }
+
+impl tg_bucket_t {
+    /// Zeroed (uninitialised) storage, for Rust callers of the ABI.
+    pub const fn new() -> Self {
+        Self {
+            _opaque: [const { core::cell::UnsafeCell::new(0) }; 10],
+        }
+    }
+}
+
+impl Default for tg_bucket_t {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// SAFETY: the storage is only accessed through the `tg_bucket_*` functions, which
+// touch it only through atomics after initialisation.
+unsafe impl Sync for tg_bucket_t {}
 
 impl Storage for tg_bucket_t {
     type Inner = TokenBucket<BucketConfig>;

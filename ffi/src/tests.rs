@@ -1,8 +1,14 @@
-//! The header check; the C tests in `c-examples/` exercise the ABI itself.
+//! The header check, and the unsafe object handling exercised from Rust so
+//! that `cargo miri test -p tickguard-ffi` can check it for undefined
+//! behaviour. The C tests in `c-examples/` exercise the ABI from C.
 
+use core::ptr::{null, null_mut};
 use std::path::PathBuf;
 
+use crate::*;
+
 #[test]
+#[cfg_attr(miri, ignore = "cbindgen reads the file system")]
 fn header_is_current() {
     let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).unwrap();
@@ -22,5 +28,167 @@ fn header_is_current() {
     assert!(
         checked_in == generated,
         "include/tickguard.h is stale: run `TICKGUARD_BLESS=1 cargo test -p tickguard-ffi header`"
+    );
+}
+
+const BREAKER_CONFIG: tg_breaker_config_t = tg_breaker_config_t {
+    failure_threshold: 1,
+    open_ticks: 10,
+    half_open_permits: 1,
+    success_threshold: 1,
+    half_open_timeout_ticks: 5,
+};
+
+fn zeroed_breaker() -> tg_breaker_t {
+    tg_breaker_t::new()
+}
+
+fn filled<const N: usize>(byte: u32) -> [core::cell::UnsafeCell<u32>; N] {
+    core::array::from_fn(|_| core::cell::UnsafeCell::new(byte))
+}
+
+#[test]
+fn zeroed_and_garbage_objects_are_uninitialised() {
+    let mut b = zeroed_breaker();
+    let mut d = tg_breaker_decision_t {
+        permit: 7,
+        has_retry_at: false,
+        retry_at: 9,
+        transition: tg_transition_t {
+            changed: false,
+            from: 0,
+            to: 0,
+        },
+    };
+    assert_eq!(tg_breaker_acquire(&mut b, 0, &mut d), TG_E_UNINITIALIZED);
+    assert_eq!((d.permit, d.retry_at), (7, 9)); // outputs untouched
+    let mut garbage = tg_breaker_t {
+        _opaque: filled(0xA5A5_A5A5),
+    };
+    assert_eq!(
+        tg_breaker_reset(&mut garbage, null_mut()),
+        TG_E_UNINITIALIZED
+    );
+    let mut bucket = tg_bucket_t {
+        _opaque: filled(0xFFFF_FFFF),
+    };
+    assert_eq!(tg_bucket_reset(&mut bucket), TG_E_UNINITIALIZED);
+    assert_eq!(tg_bucket_acquire(null_mut(), 1, 0, null_mut()), TG_E_NULL);
+}
+
+#[test]
+fn breaker_round_trip_through_the_abi() {
+    let mut b = zeroed_breaker();
+    assert_eq!(tg_breaker_init(&mut b, null()), TG_E_NULL);
+    assert_eq!(tg_breaker_init(&mut b, &BREAKER_CONFIG), TG_OK);
+    let mut d = tg_breaker_decision_t {
+        permit: 0,
+        has_retry_at: false,
+        retry_at: 0,
+        transition: tg_transition_t {
+            changed: false,
+            from: 0,
+            to: 0,
+        },
+    };
+    assert_eq!(tg_breaker_acquire(&mut b, u32::MAX, &mut d), TG_OK);
+    let mut r = tg_record_t {
+        counted: false,
+        transition: tg_transition_t {
+            changed: false,
+            from: 0,
+            to: 0,
+        },
+    };
+    assert_eq!(
+        tg_breaker_record(&mut b, d.permit, TG_OUTCOME_FAILURE, u32::MAX, &mut r),
+        TG_OK
+    );
+    assert!(r.counted && r.transition.changed && r.transition.to == TG_STATE_OPEN);
+    assert_eq!(tg_breaker_acquire(&mut b, 3, &mut d), TG_REFUSED);
+    assert!(d.has_retry_at && d.retry_at == 9);
+    let mut state = 99;
+    assert_eq!(tg_breaker_state(&b, 9, &mut state), TG_OK);
+    assert_eq!(state, TG_STATE_HALF_OPEN);
+    assert_eq!(
+        tg_breaker_record(&mut b, 0x80, 7, 0, null_mut()),
+        TG_E_INVALID_ARGUMENT
+    );
+    let mut until = 0;
+    assert_eq!(
+        tg_breaker_open_for(&mut b, 1 << 31, 0, &mut until, null_mut()),
+        TG_E_CONFIG_DURATION_TOO_LONG
+    );
+    assert_eq!(
+        tg_breaker_open_for(&mut b, 4, 0, &mut until, null_mut()),
+        TG_OK
+    );
+    assert_eq!(until, 4);
+}
+
+#[test]
+fn bucket_round_trip_through_the_abi() {
+    let config = tg_bucket_config_t {
+        capacity: 2,
+        tokens: 1,
+        period_ticks: 3,
+        initial_fill: TG_BUCKET_FULL,
+    };
+    let mut bucket = tg_bucket_t::new();
+    assert_eq!(tg_bucket_init(&mut bucket, &config), TG_OK);
+    let mut retry = 0;
+    assert_eq!(tg_bucket_acquire(&mut bucket, 2, 10, &mut retry), TG_OK);
+    assert_eq!(
+        tg_bucket_acquire(&mut bucket, 1, 10, &mut retry),
+        TG_REFUSED
+    );
+    assert_eq!(retry, 13);
+    assert_eq!(
+        tg_bucket_acquire(&mut bucket, 3, 10, &mut retry),
+        TG_E_EXCEEDS_CAPACITY
+    );
+    let mut available = 0;
+    assert_eq!(tg_bucket_available(&bucket, 16, &mut available), TG_OK);
+    assert_eq!(available, 2);
+}
+
+#[test]
+fn objects_are_shared_between_threads() {
+    let mut bucket = tg_bucket_t::new();
+    let config = tg_bucket_config_t {
+        capacity: 50,
+        tokens: 1,
+        period_ticks: 1_000,
+        initial_fill: TG_BUCKET_FULL,
+    };
+    assert_eq!(tg_bucket_init(&mut bucket, &config), TG_OK);
+    let shared = &bucket; // tg_bucket_t is Sync: its state is atomic
+    let granted: u32 = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(move || {
+                    let bucket = core::ptr::from_ref(shared).cast_mut();
+                    (0..40)
+                        .filter(|_| tg_bucket_acquire(bucket, 1, 5, null_mut()) == TG_OK)
+                        .count() as u32
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).sum()
+    });
+    assert_eq!(granted, 50);
+}
+
+#[test]
+fn status_strings_and_conversions() {
+    // SAFETY: tg_status_str returns a static NUL-terminated string.
+    let text = unsafe { core::ffi::CStr::from_ptr(tg_status_str(TG_E_NULL)) };
+    assert_eq!(text.to_str().unwrap(), "null pointer");
+    let mut ticks = 0;
+    assert_eq!(tg_ticks_from_millis(250, 1_000, &mut ticks), TG_OK);
+    assert_eq!(ticks, 250);
+    assert_eq!(
+        tg_ticks_from_micros(1, 0, &mut ticks),
+        TG_E_INVALID_ARGUMENT
     );
 }
