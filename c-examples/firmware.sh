@@ -5,7 +5,8 @@
 #     (mps2-an386) under qemu-system-arm, and RV32IMC (virt) under
 #     qemu-system-riscv32, a 1 kHz timer interrupt sharing the guards with main;
 #  2. C firmware (firmware-c) built with arm-none-eabi-gcc on the tickguard-ffi
-#     static library for thumbv7em, under qemu-system-arm;
+#     static library for thumbv7em (Cortex-M4) and thumbv6m (Cortex-M0),
+#     under qemu-system-arm;
 #  3. the no-panic proof: the C firmware and the hosted C/C++ examples link
 #     with --gc-sections against a library whose panic handler calls an
 #     undefined symbol, so any surviving panic path fails the link.
@@ -43,24 +44,37 @@ for target in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-e
   expect_pass "rust $target" "$log" "^firmware checks passed"
 done
 
-# 2 + 3. The no-panic libraries, then the C firmware linked against one.
+# 2 + 3. The no-panic libraries, then the C firmware linked against them:
+# Cortex-M4 uses its native CAS; Cortex-M0 has none, and the library masks
+# interrupts itself (unsafe-assume-single-core), so C supplies nothing.
 check_dir="$root/target/panic-check"
-cargo build --quiet --release -p tickguard-ffi --features link-time-panic-check \
-  --target thumbv7em-none-eabihf --target-dir "$check_dir" --manifest-path "$root/Cargo.toml"
-cargo build --quiet --release -p tickguard-ffi --features link-time-panic-check \
-  --target-dir "$check_dir" --manifest-path "$root/Cargo.toml"
-
+build_check_lib() { # target (empty for host), extra features
+  local target_args=()
+  [[ -n "$1" ]] && target_args=(--target "$1")
+  cargo build --quiet --release -p tickguard-ffi --features "link-time-panic-check$2" \
+    "${target_args[@]}" --target-dir "$check_dir" --manifest-path "$root/Cargo.toml"
+}
 cfw="$here/firmware-c"
-arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 \
-  -std=c11 -Wall -Wextra -Werror -pedantic -O2 -ffreestanding -ffunction-sections -fdata-sections \
-  -I "$root/include" -nostdlib -T "$cfw/link.ld" "$cfw/startup.c" "$cfw/main.c" \
-  "$check_dir/thumbv7em-none-eabihf/release/libtickguard.a" -lgcc \
-  -Wl,--gc-sections -Wl,-z,noexecstack -o "$out/c-firmware.elf"
-echo "no-panic: C firmware links with no panic path"
-log="$out/c-firmware.log"
-timeout 120 qemu-system-arm "${qemu[@]}" -cpu cortex-m4 -machine mps2-an386 -kernel "$out/c-firmware.elf" >"$log" 2>&1 \
-  || { echo "firmware: C firmware exited with failure" >&2; cat "$log" >&2; exit 1; }
-expect_pass "C thumbv7em (mps2-an386)" "$log" "^C firmware checks passed"
+c_firmware() { # name, target, qemu cpu, qemu machine, gcc cpu flags...
+  local name="$1" target="$2" cpu="$3" machine="$4"
+  shift 4
+  arm-none-eabi-gcc "$@" -mthumb -std=c11 -Wall -Wextra -Werror -pedantic -O2 -ffreestanding \
+    -ffunction-sections -fdata-sections -I "$root/include" -nostdlib -T "$cfw/link.ld" \
+    "$cfw/startup.c" "$cfw/main.c" "$check_dir/$target/release/libtickguard.a" -lgcc \
+    -Wl,--gc-sections -Wl,-z,noexecstack -o "$out/c-firmware-$name.elf"
+  echo "no-panic: C firmware ($name) links with no panic path"
+  local log="$out/c-firmware-$name.log"
+  timeout 120 qemu-system-arm "${qemu[@]}" -cpu "$cpu" -machine "$machine" \
+    -kernel "$out/c-firmware-$name.elf" >"$log" 2>&1 \
+    || { echo "firmware: C firmware ($name) exited with failure" >&2; cat "$log" >&2; exit 1; }
+  expect_pass "C $name ($machine)" "$log" "^C firmware checks passed"
+}
+build_check_lib thumbv7em-none-eabihf ""
+build_check_lib thumbv6m-none-eabi ",unsafe-assume-single-core"
+build_check_lib "" ""
+c_firmware cortex-m4 thumbv7em-none-eabihf cortex-m4 mps2-an386 \
+  -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16
+c_firmware cortex-m0 thumbv6m-none-eabi cortex-m0 microbit -mcpu=cortex-m0
 
 host_lib="$check_dir/release/libtickguard.a"
 for src in rate_limit.c abi_test.c; do

@@ -1,5 +1,5 @@
-/* Bare-metal C firmware on the tickguard C library (Cortex-M4, QEMU
- * mps2-an386). SysTick at 1 kHz is the tick source; a breaker and a token
+/* Bare-metal C firmware on the tickguard C library (Cortex-M4 on QEMU
+ * mps2-an386, Cortex-M0 on QEMU microbit). SysTick at 1 kHz is the tick source; a breaker and a token
  * bucket in static storage are shared by the SysTick handler and main.
  * Reports over semihosting and exits with the result of its own checks. */
 #include <stdint.h>

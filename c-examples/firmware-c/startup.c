@@ -10,8 +10,10 @@ void Reset_Handler(void) {
   const uint32_t *src = &_sidata;
   for (uint32_t *dst = &_sdata; dst < &_edata;) *dst++ = *src++;
   for (uint32_t *dst = &_sbss; dst < &_ebss;) *dst++ = 0;
+#ifdef __ARM_FP
   /* The library is built for the hard-float ABI: enable CP10/CP11. */
   *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
+#endif
   semihost_exit(main() == 0);
   for (;;) {
   }
