@@ -192,3 +192,168 @@ fn status_strings_and_conversions() {
         TG_E_INVALID_ARGUMENT
     );
 }
+
+/// Random call sequences over the whole ABI, with NULLs, garbage permits,
+/// unknown outcomes and wild configurations: every call returns a known
+/// status, outputs are written only when the status says so, and the
+/// guards' invariants hold.
+mod random_calls {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KNOWN: [tg_status_t; 15] = [
+        TG_OK,
+        TG_REFUSED,
+        TG_E_NULL,
+        TG_E_UNINITIALIZED,
+        TG_E_INVALID_ARGUMENT,
+        TG_E_EXCEEDS_CAPACITY,
+        TG_E_CONFIG_DURATION_TOO_LONG,
+        TG_E_CONFIG_ZERO_DURATION,
+        TG_E_CONFIG_FAILURE_THRESHOLD,
+        TG_E_CONFIG_HALF_OPEN_PERMITS,
+        TG_E_CONFIG_SUCCESS_THRESHOLD,
+        TG_E_CONFIG_ZERO_CAPACITY,
+        TG_E_CONFIG_ZERO_REFILL,
+        TG_E_CONFIG_INITIAL_FILL,
+        TG_E_CONFIG_WINDOW_TOO_LONG,
+    ];
+
+    #[derive(Clone, Debug)]
+    enum Call {
+        BreakerInit([u32; 5]),
+        BucketInit([u32; 4]),
+        Acquire { now: u32, null_out: bool },
+        Record { permit: u8, outcome: u32, now: u32 },
+        RecordHeld { outcome: u32, now: u32 },
+        State { now: u32 },
+        Control(u8),
+        OpenFor { ticks: u32, now: u32 },
+        Take { n: u32, now: u32 },
+        Available { now: u32 },
+        BucketReset,
+    }
+
+    fn small_or_wild() -> impl Strategy<Value = u32> {
+        prop_oneof![4 => 0u32..40, 1 => any::<u32>()]
+    }
+
+    fn call() -> impl Strategy<Value = Call> {
+        prop_oneof![
+            1 => proptest::array::uniform5(small_or_wild()).prop_map(Call::BreakerInit),
+            1 => proptest::array::uniform4(small_or_wild()).prop_map(Call::BucketInit),
+            4 => (any::<u32>(), any::<bool>()).prop_map(|(now, null_out)| Call::Acquire { now, null_out }),
+            1 => (any::<u8>(), 0u32..5, any::<u32>()).prop_map(|(permit, outcome, now)| Call::Record { permit, outcome, now }),
+            4 => (0u32..4, any::<u32>()).prop_map(|(outcome, now)| Call::RecordHeld { outcome, now }),
+            1 => any::<u32>().prop_map(|now| Call::State { now }),
+            1 => (0u8..3).prop_map(Call::Control),
+            1 => (small_or_wild(), any::<u32>()).prop_map(|(ticks, now)| Call::OpenFor { ticks, now }),
+            4 => (small_or_wild(), any::<u32>()).prop_map(|(n, now)| Call::Take { n, now }),
+            1 => any::<u32>().prop_map(|now| Call::Available { now }),
+            1 => Just(Call::BucketReset),
+        ]
+    }
+
+    const SENTINEL: u32 = 0xDEAD_BEEF;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: if cfg!(miri) { 4 } else { 300 },
+            failure_persistence: None, // no file system under Miri
+            ..ProptestConfig::default()
+        })]
+        #[test]
+        fn any_call_sequence_is_safe(calls in proptest::collection::vec(call(), 1..80)) {
+            let mut breaker = tg_breaker_t::new();
+            let mut bucket = tg_bucket_t::new();
+            let mut held: Vec<tg_permit_t> = Vec::new();
+            let mut capacity = None;
+            for call in calls {
+                let status = match call {
+                    Call::BreakerInit([f, o, p, s, t]) => {
+                        let config = tg_breaker_config_t {
+                            failure_threshold: f, open_ticks: o, half_open_permits: p,
+                            success_threshold: s, half_open_timeout_ticks: t,
+                        };
+                        let status = tg_breaker_init(&mut breaker, &config);
+                        prop_assert_eq!(status, tg_breaker_config_check(&config));
+                        if status == TG_OK { held.clear(); }
+                        status
+                    }
+                    Call::BucketInit([c, t, p, i]) => {
+                        let config = tg_bucket_config_t { capacity: c, tokens: t, period_ticks: p, initial_fill: i };
+                        let status = tg_bucket_init(&mut bucket, &config);
+                        prop_assert_eq!(status, tg_bucket_config_check(&config));
+                        if status == TG_OK { capacity = Some(c); }
+                        status
+                    }
+                    Call::Acquire { now, null_out } => {
+                        let mut d = tg_breaker_decision_t {
+                            permit: 0, has_retry_at: false, retry_at: SENTINEL,
+                            transition: tg_transition_t { changed: false, from: SENTINEL, to: SENTINEL },
+                        };
+                        let out = if null_out { null_mut() } else { &mut d as *mut _ };
+                        let status = tg_breaker_acquire(&mut breaker, now, out);
+                        match status {
+                            TG_OK => { prop_assert!(d.permit != 0); held.push(d.permit); }
+                            TG_REFUSED => prop_assert!(d.permit == 0 && (d.has_retry_at || d.retry_at == 0)),
+                            _ => prop_assert!(d.retry_at == SENTINEL, "written on error {}", status),
+                        }
+                        status
+                    }
+                    Call::Record { permit, outcome, now } => {
+                        tg_breaker_record(&mut breaker, permit, outcome, now, null_mut())
+                    }
+                    Call::RecordHeld { outcome, now } => match held.pop() {
+                        Some(permit) => {
+                            let mut r = tg_record_t { counted: true, transition: tg_transition_t { changed: true, from: SENTINEL, to: SENTINEL } };
+                            let status = tg_breaker_record(&mut breaker, permit, outcome, now, &mut r);
+                            if status == TG_OK && r.transition.changed {
+                                prop_assert!(r.transition.from <= 4 && r.transition.to <= 4);
+                                prop_assert!(r.transition.from != r.transition.to);
+                            }
+                            status
+                        }
+                        None => TG_OK,
+                    },
+                    Call::State { now } => {
+                        let mut s = SENTINEL;
+                        let status = tg_breaker_state(&breaker, now, &mut s);
+                        let valid = if status == TG_OK { s <= 4 } else { s == SENTINEL };
+                        prop_assert!(valid, "state {} with status {}", s, status);
+                        status
+                    }
+                    Call::Control(which) => {
+                        let f = [tg_breaker_force_open, tg_breaker_disable, tg_breaker_reset][usize::from(which)];
+                        f(&mut breaker, null_mut())
+                    }
+                    Call::OpenFor { ticks, now } => {
+                        let mut until = SENTINEL;
+                        let status = tg_breaker_open_for(&mut breaker, ticks, now, &mut until, null_mut());
+                        if status == TG_OK { prop_assert!(until.wrapping_sub(now) >= ticks); }
+                        else { prop_assert_eq!(until, SENTINEL); }
+                        status
+                    }
+                    Call::Take { n, now } => {
+                        let mut retry = SENTINEL;
+                        let status = tg_bucket_acquire(&mut bucket, n, now, &mut retry);
+                        match status {
+                            TG_REFUSED => prop_assert!(retry != SENTINEL || now.wrapping_add(1) == SENTINEL),
+                            TG_E_EXCEEDS_CAPACITY => prop_assert!(capacity.is_some_and(|c| n > c)),
+                            _ => prop_assert_eq!(retry, SENTINEL),
+                        }
+                        status
+                    }
+                    Call::Available { now } => {
+                        let mut v = SENTINEL;
+                        let status = tg_bucket_available(&bucket, now, &mut v);
+                        if status == TG_OK { prop_assert!(capacity.is_some_and(|c| v <= c)); }
+                        status
+                    }
+                    Call::BucketReset => tg_bucket_reset(&mut bucket),
+                };
+                prop_assert!(KNOWN.contains(&status), "unknown status {}", status);
+            }
+        }
+    }
+}
