@@ -77,6 +77,21 @@ pub struct BucketConfig {
     interval: u32,
     /// `capacity × interval`.
     window: u32,
+    /// The furthest ahead of `now` a stored TAT may be and still count: two
+    /// windows plus the backward slack, at most 2^30 units.
+    tolerance: u32,
+}
+
+/// How far ahead of `now` a stored TAT may lie and still count: two burst
+/// windows plus [`BACKWARD_SLACK_TICKS`], capped at a quarter of the circle.
+const fn tolerance(window: u32, units_per_tick: u32) -> u32 {
+    let slack = BACKWARD_SLACK_TICKS.saturating_mul(units_per_tick);
+    let total = window.saturating_mul(2).saturating_add(slack);
+    if total < 1 << 30 {
+        total
+    } else {
+        1 << 30
+    }
 }
 
 /// `ceil(a / b)` with no panic path: `b` is never 0 in a validated
@@ -136,6 +151,7 @@ impl BucketConfig {
         if window > MAX_WINDOW_UNITS as u64 {
             return Err(ConfigError::WindowTooLong);
         }
+        let window = window as u32;
         Ok(Self {
             capacity,
             tokens,
@@ -143,7 +159,8 @@ impl BucketConfig {
             initial: capacity,
             units_per_tick,
             interval,
-            window: window as u32,
+            window,
+            tolerance: tolerance(window, units_per_tick),
         })
     }
 
@@ -222,22 +239,10 @@ impl BucketConfig {
         // Up to one window ahead is normal; up to two windows plus a slack
         // means the clock went back (no time elapsed). Further ahead, the TAT
         // is in the past or stale after a long idle: the bucket is full.
-        if ahead <= self.tolerance() {
+        if ahead <= self.tolerance {
             ahead
         } else {
             0
-        }
-    }
-
-    /// The furthest ahead of `now` a stored TAT may be and still count.
-    #[inline]
-    const fn tolerance(&self) -> u32 {
-        let slack = BACKWARD_SLACK_TICKS.saturating_mul(self.units_per_tick);
-        let total = self.window.saturating_mul(2).saturating_add(slack);
-        if total < 1 << 30 {
-            total
-        } else {
-            1 << 30
         }
     }
 
