@@ -151,32 +151,38 @@ const fn stored_state(phase: Phase) -> State {
 fn open_pending(phase: Phase, now: Tick, config: &BreakerConfig) -> Option<Tick> {
     match phase {
         Phase::Open { deadline } => config.open.pending(deadline, now),
-        Phase::OpenUntil { class, deadline } => Horizon::new(
-            low_mask(class),
-            OPEN_UNTIL_FIELD.bits,
-            OPEN_UNTIL_FIELD.precision,
-        )
-        .pending(deadline, now),
+        Phase::OpenUntil { class, deadline } => open_until_horizon(class).pending(deadline, now),
         _ => None,
     }
 }
 
-/// The word for a fresh OPEN period of `open_ticks` from `now`, and its deadline.
-fn opened(generation: u32, now: Tick, config: &BreakerConfig) -> (u32, Tick) {
-    let (deadline, at) = config.open.encode(now, config.settings().open_ticks);
-    (encode(generation, Phase::Open { deadline }), at)
+/// How OPEN_UNTIL keeps a deadline whose duration has bit length `class`.
+fn open_until_horizon(class: u32) -> Horizon {
+    OPEN_UNTIL_FIELD.horizon(low_mask(class))
 }
 
-/// The word for a manual OPEN lasting `ticks` (≤ 2^31 − 1) from `now`.
-pub(super) fn opened_for(generation: u32, ticks: u32, now: Tick) -> (u32, Tick) {
+/// The word after leaving generation `generation` for a fresh OPEN period
+/// of `open_ticks` from `now`, and its deadline.
+fn reopened(generation: u32, now: Tick, config: &BreakerConfig) -> (u32, Tick) {
+    let (deadline, at) = config.open.encode(now, config.settings().open_ticks);
+    (
+        encode(next_generation(generation), Phase::Open { deadline }),
+        at,
+    )
+}
+
+/// The word after leaving generation `generation` for a manual OPEN lasting
+/// `ticks` (≤ 2^31 − 1) from `now`, and its deadline.
+fn opened_for(generation: u32, ticks: u32, now: Tick) -> (u32, Tick) {
     let class = bit_length(ticks);
-    let horizon = Horizon::new(
-        low_mask(class),
-        OPEN_UNTIL_FIELD.bits,
-        OPEN_UNTIL_FIELD.precision,
-    );
-    let (deadline, at) = horizon.encode(now, ticks);
-    (encode(generation, Phase::OpenUntil { class, deadline }), at)
+    let (deadline, at) = open_until_horizon(class).encode(now, ticks);
+    (
+        encode(
+            next_generation(generation),
+            Phase::OpenUntil { class, deadline },
+        ),
+        at,
+    )
 }
 
 fn transition(from: State, to: State) -> Option<Transition> {
@@ -235,7 +241,7 @@ pub(super) fn acquire(
             timeout,
         } => match config.half_open.pending(timeout, now) {
             None => {
-                let (reopened, retry_at) = opened(next_generation(generation), now, config);
+                let (reopened, retry_at) = reopened(generation, now, config);
                 let refused = Refused {
                     retry_at: Some(retry_at),
                     transition: transition(State::HalfOpen, State::Open),
@@ -294,7 +300,7 @@ pub(super) fn record(
         (Phase::Closed { failures }, Outcome::Failure) => {
             let failures = failures.saturating_add(1);
             if failures >= settings.failure_threshold {
-                let (opened, _) = opened(next_generation(generation), now, config);
+                let (opened, _) = reopened(generation, now, config);
                 counted(opened, transition(State::Closed, State::Open))
             } else {
                 counted(encode(generation, Phase::Closed { failures }), None)
@@ -310,7 +316,7 @@ pub(super) fn record(
         ) => {
             if config.half_open.pending(timeout, now).is_none() {
                 // Undecided past the timeout: reopen; this outcome is late.
-                let (reopened, _) = opened(next_generation(generation), now, config);
+                let (reopened, _) = reopened(generation, now, config);
                 return (
                     reopened,
                     Recorded {
@@ -336,7 +342,7 @@ pub(super) fn record(
                     }
                 }
                 Outcome::Failure => {
-                    let (reopened, _) = opened(next_generation(generation), now, config);
+                    let (reopened, _) = reopened(generation, now, config);
                     counted(reopened, transition(State::HalfOpen, State::Open))
                 }
                 Outcome::Ignored => {
@@ -393,7 +399,7 @@ pub(super) fn override_to(word: u32, target: State) -> (u32, Option<Transition>)
 pub(super) fn open_for(word: u32, ticks: u32, now: Tick) -> (u32, (Option<Transition>, Tick)) {
     let (generation, phase) = decode(word);
     let from = stored_state(phase);
-    let (opened, at) = opened_for(next_generation(generation), ticks, now);
+    let (opened, at) = opened_for(generation, ticks, now);
     let change = if from == State::Open {
         None
     } else {
