@@ -4,7 +4,7 @@ use tickguard::breaker::{
     Admitted, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, Refused, State, Transition,
 };
 
-use crate::object::{self, get, put, read, required, status, Storage};
+use crate::object::{self, get, put, read, required, status};
 use crate::status::*;
 
 /// A breaker state: one of the `TG_STATE_*` values.
@@ -110,29 +110,7 @@ pub struct tg_breaker_t {
     pub _opaque: [core::cell::UnsafeCell<u32>; 12],
 }
 
-impl tg_breaker_t {
-    /// Zeroed (uninitialised) storage, for Rust callers of the ABI.
-    pub const fn new() -> Self {
-        Self {
-            _opaque: [const { core::cell::UnsafeCell::new(0) }; 12],
-        }
-    }
-}
-
-impl Default for tg_breaker_t {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-// SAFETY: the storage is only accessed through the `tg_breaker_*` functions, which
-// touch it only through atomics after initialisation.
-unsafe impl Sync for tg_breaker_t {}
-
-impl Storage for tg_breaker_t {
-    type Inner = Breaker<BreakerConfig>;
-    const MAGIC: u32 = 0x7467_4252; // "tgBR"
-}
+object::storage!(tg_breaker_t, Breaker<BreakerConfig>, 0x7467_4252); // "tgBR"
 
 const fn state_code(state: State) -> tg_state_t {
     state as tg_state_t

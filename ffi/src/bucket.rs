@@ -2,7 +2,7 @@
 
 use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
 
-use crate::object::{self, get, put, read, required, status, Storage};
+use crate::object::{self, get, put, read, required, status};
 use crate::status::*;
 
 /// `initial_fill` value meaning "start full".
@@ -32,29 +32,7 @@ pub struct tg_bucket_t {
     pub _opaque: [core::cell::UnsafeCell<u32>; 10],
 }
 
-impl tg_bucket_t {
-    /// Zeroed (uninitialised) storage, for Rust callers of the ABI.
-    pub const fn new() -> Self {
-        Self {
-            _opaque: [const { core::cell::UnsafeCell::new(0) }; 10],
-        }
-    }
-}
-
-impl Default for tg_bucket_t {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-// SAFETY: the storage is only accessed through the `tg_bucket_*` functions, which
-// touch it only through atomics after initialisation.
-unsafe impl Sync for tg_bucket_t {}
-
-impl Storage for tg_bucket_t {
-    type Inner = TokenBucket<BucketConfig>;
-    const MAGIC: u32 = 0x7467_544B; // "tgTK"
-}
+object::storage!(tg_bucket_t, TokenBucket<BucketConfig>, 0x7467_544B); // "tgTK"
 
 fn validate(config: *const tg_bucket_config_t) -> Result<BucketConfig, tg_status_t> {
     let c = read(config)?;

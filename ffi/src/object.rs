@@ -1,6 +1,7 @@
 //! Caller-allocated objects: fixed-size storage holding a magic word and a
 //! core primitive, checked on every call.
 
+use core::cell::UnsafeCell;
 use core::mem::{align_of, size_of};
 use portable_atomic::{AtomicU32, Ordering};
 
@@ -24,6 +25,44 @@ pub(crate) trait Storage: Sized {
             && align_of::<Object<Self::Inner>>() <= align_of::<Self>()
     );
 }
+
+/// Zeroed storage words: what `tg_*_t::new()` holds.
+pub(crate) const fn zeroed<const N: usize>() -> [UnsafeCell<u32>; N] {
+    [const { UnsafeCell::new(0) }; N]
+}
+
+/// Makes the C storage type `$storage` (a `#[repr(C)]` struct with one
+/// `_opaque: [UnsafeCell<u32>; N]` field, declared where cbindgen sees it)
+/// hold an `Object<$inner>` tagged with `$magic`: a zeroed `new()`,
+/// `Default`, `Sync`, and its `Storage` impl.
+macro_rules! storage {
+    ($storage:ident, $inner:ty, $magic:expr) => {
+        impl $storage {
+            /// Zeroed (uninitialised) storage, for Rust callers of the ABI.
+            pub const fn new() -> Self {
+                Self {
+                    _opaque: $crate::object::zeroed(),
+                }
+            }
+        }
+
+        impl Default for $storage {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        // SAFETY: the storage is only accessed through the ABI's functions,
+        // which touch it only through atomics after initialisation.
+        unsafe impl Sync for $storage {}
+
+        impl $crate::object::Storage for $storage {
+            type Inner = $inner;
+            const MAGIC: u32 = $magic;
+        }
+    };
+}
+pub(crate) use storage;
 
 /// The initialised object behind `storage`, or why there is none.
 pub(crate) fn get<'a, S: Storage>(storage: *const S) -> Result<&'a S::Inner, tg_status_t> {
