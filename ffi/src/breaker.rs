@@ -63,6 +63,43 @@ pub struct tg_breaker_config_t {
     pub half_open_timeout_ticks: u32,
 }
 
+impl From<tg_breaker_config_t> for BreakerSettings {
+    fn from(c: tg_breaker_config_t) -> Self {
+        Self {
+            failure_threshold: c.failure_threshold,
+            open_ticks: c.open_ticks,
+            half_open_permits: c.half_open_permits,
+            success_threshold: c.success_threshold,
+            half_open_timeout_ticks: c.half_open_timeout_ticks,
+        }
+    }
+}
+
+impl From<BreakerSettings> for tg_breaker_config_t {
+    fn from(s: BreakerSettings) -> Self {
+        Self {
+            failure_threshold: s.failure_threshold,
+            open_ticks: s.open_ticks,
+            half_open_permits: s.half_open_permits,
+            success_threshold: s.success_threshold,
+            half_open_timeout_ticks: s.half_open_timeout_ticks,
+        }
+    }
+}
+
+// The header's default constants are literals (cbindgen cannot evaluate the
+// core's): keep them equal to the core's defaults.
+const _: () = {
+    let d = BreakerConfig::DEFAULT_SETTINGS;
+    assert!(
+        d.failure_threshold == TG_BREAKER_DEFAULT_FAILURE_THRESHOLD
+            && d.open_ticks == TG_BREAKER_DEFAULT_OPEN_TICKS
+            && d.half_open_permits == TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS
+            && d.success_threshold == TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD
+            && d.half_open_timeout_ticks == TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS
+    );
+};
+
 /// A change of state. `changed` is false when the call changed nothing.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -132,15 +169,7 @@ const fn transition(change: Option<Transition>) -> tg_transition_t {
 }
 
 fn validate(config: *const tg_breaker_config_t) -> Result<BreakerConfig, tg_status_t> {
-    let c = read(config)?;
-    BreakerConfig::new(BreakerSettings {
-        failure_threshold: c.failure_threshold,
-        open_ticks: c.open_ticks,
-        half_open_permits: c.half_open_permits,
-        success_threshold: c.success_threshold,
-        half_open_timeout_ticks: c.half_open_timeout_ticks,
-    })
-    .map_err(config_status)
+    BreakerConfig::new(read(config)?.into()).map_err(config_status)
 }
 
 /// Writes the default configuration to `out`.
@@ -150,17 +179,7 @@ fn validate(config: *const tg_breaker_config_t) -> Result<BreakerConfig, tg_stat
 pub extern "C" fn tg_breaker_config_default(out: *mut tg_breaker_config_t) -> tg_status_t {
     status((|| {
         let out = required(out)?;
-        let d = BreakerConfig::DEFAULT_SETTINGS;
-        put(
-            out,
-            tg_breaker_config_t {
-                failure_threshold: d.failure_threshold,
-                open_ticks: d.open_ticks,
-                half_open_permits: d.half_open_permits,
-                success_threshold: d.success_threshold,
-                half_open_timeout_ticks: d.half_open_timeout_ticks,
-            },
-        );
+        put(out, BreakerConfig::DEFAULT_SETTINGS.into());
         Ok(TG_OK)
     })())
 }
