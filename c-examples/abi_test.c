@@ -238,7 +238,17 @@ static void test_bucket(void) {
   CHECK(tg_bucket_available(&b, 0, &v) == TG_OK && v == 3);
 }
 
+/* Header and library agree on the version; the macros compose TG_VERSION. */
+static void test_version(void) {
+  CHECK(tg_version() == TG_VERSION);
+  CHECK(TG_VERSION == TG_VERSION_MAJOR * 10000 + TG_VERSION_MINOR * 100 + TG_VERSION_PATCH);
+  CHECK(tg_version() / 10000 == TG_VERSION_MAJOR);
+  CHECK(tg_version() / 100 % 100 == TG_VERSION_MINOR);
+  CHECK(tg_version() % 100 == TG_VERSION_PATCH);
+}
+
 int main(void) {
+  test_version();
   /* Objects are plain fixed-size storage. */
   CHECK(sizeof(tg_breaker_t) == 48 && sizeof(tg_bucket_t) == 40);
   test_status_strings();

@@ -29,6 +29,7 @@ expect_pass() { # name, log, marker
 
 # 1. Rust firmware.
 fw="$here/firmware-rust"
+fw_target_dir="$("$root/.ci/target-dir" "$fw/Cargo.toml")"
 for target in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf; do
   features=()
   [[ "$target" != thumbv7em-* ]] && features=(--features no-cas)
@@ -39,7 +40,7 @@ for target in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-e
     riscv32*) machine=(qemu-system-riscv32 -machine virt -bios none) ;;
   esac
   log="$out/rust-$target.log"
-  timeout 120 "${machine[@]}" "${qemu[@]}" -kernel "$fw/target/$target/release/tickguard-firmware" >"$log" 2>&1 \
+  timeout 120 "${machine[@]}" "${qemu[@]}" -kernel "$fw_target_dir/$target/release/tickguard-firmware" >"$log" 2>&1 \
     || { echo "firmware: rust $target exited with failure" >&2; cat "$log" >&2; exit 1; }
   expect_pass "rust $target" "$log" "^firmware checks passed"
 done
@@ -47,20 +48,20 @@ done
 # 2 + 3. The no-panic libraries, then the C firmware linked against them:
 # Cortex-M4 uses its native CAS; Cortex-M0 has none, and the library masks
 # interrupts itself (unsafe-assume-single-core), so C supplies nothing.
-check_dir="$root/target/panic-check"
-build_check_lib() { # target (empty for host), extra features
+check_dir="$("$root/.ci/target-dir")/panic-check"
+build_check_lib() { # target (empty for host), extra features; prints the library
   local target_args=()
   [[ -n "$1" ]] && target_args=(--target "$1")
-  cargo build --quiet --release -p tickguard-ffi --features "link-time-panic-check$2" \
-    "${target_args[@]}" --target-dir "$check_dir" --manifest-path "$root/Cargo.toml"
+  CARGO_TARGET_DIR="$check_dir" "$root/ffi/c-library.sh" --quiet \
+    --features "link-time-panic-check$2" "${target_args[@]}"
 }
 cfw="$here/firmware-c"
-c_firmware() { # name, target, qemu cpu, qemu machine, gcc cpu flags...
-  local name="$1" target="$2" cpu="$3" machine="$4"
+c_firmware() { # name, library, qemu cpu, qemu machine, gcc cpu flags...
+  local name="$1" lib="$2" cpu="$3" machine="$4"
   shift 4
   arm-none-eabi-gcc "$@" -mthumb -std=c11 -Wall -Wextra -Werror -pedantic -O2 -ffreestanding \
     -ffunction-sections -fdata-sections -I "$root/include" -nostdlib -T "$cfw/link.ld" \
-    "$cfw/startup.c" "$cfw/main.c" "$check_dir/$target/release/libtickguard.a" -lgcc \
+    "$cfw/startup.c" "$cfw/main.c" "$lib" -lgcc \
     -Wl,--gc-sections -Wl,-z,noexecstack -o "$out/c-firmware-$name.elf"
   echo "no-panic: C firmware ($name) links with no panic path"
   local log="$out/c-firmware-$name.log"
@@ -69,19 +70,21 @@ c_firmware() { # name, target, qemu cpu, qemu machine, gcc cpu flags...
     || { echo "firmware: C firmware ($name) exited with failure" >&2; cat "$log" >&2; exit 1; }
   expect_pass "C $name ($machine)" "$log" "^C firmware checks passed"
 }
-build_check_lib thumbv7em-none-eabihf ""
-build_check_lib thumbv6m-none-eabi ",unsafe-assume-single-core"
-build_check_lib "" ""
-c_firmware cortex-m4 thumbv7em-none-eabihf cortex-m4 mps2-an386 \
+m4_lib="$(build_check_lib thumbv7em-none-eabihf "")"
+m0_lib="$(build_check_lib thumbv6m-none-eabi ",unsafe-assume-single-core")"
+host_lib="$(build_check_lib "" "")"
+c_firmware cortex-m4 "$m4_lib" cortex-m4 mps2-an386 \
   -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16
-c_firmware cortex-m0 thumbv6m-none-eabi cortex-m0 microbit -mcpu=cortex-m0
+c_firmware cortex-m0 "$m0_lib" cortex-m0 microbit -mcpu=cortex-m0
 
-host_lib="$check_dir/release/libtickguard.a"
 for src in rate_limit.c abi_test.c; do
   gcc -std=c11 -Wall -Wextra -Werror -pedantic -I "$root/include" "$here/$src" "$host_lib" \
     -Wl,--gc-sections -o "$out/${src%.c}-nopanic"
 done
-g++ -std=c++17 -Wall -Wextra -Werror -pedantic -I "$root/include" "$here/flaky_backend.cpp" "$host_lib" \
-  -Wl,--gc-sections -o "$out/flaky_backend-nopanic"
+for src in flaky_backend.cpp cpp_wrapper_test.cpp; do
+  g++ -std=c++17 -Wall -Wextra -Werror -pedantic -I "$root/include" "$here/$src" "$host_lib" \
+    -Wl,--gc-sections -o "$out/${src%.cpp}-nopanic"
+done
 "$out/abi_test-nopanic" >/dev/null
+"$out/cpp_wrapper_test-nopanic" >/dev/null
 echo "no-panic: hosted C and C++ programs (every exported function) link with no panic path"

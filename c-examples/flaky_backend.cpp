@@ -33,19 +33,23 @@ constexpr tg_breaker_config_t kConfig = {
     /*half_open_timeout_ticks=*/30,
 };
 
-void report(uint32_t now, const tg_transition_t &t) {
+void report(uint32_t now, const tickguard::Transition &t) {
   if (t.changed) {
     std::printf("tick %3u: %s -> %s\n", static_cast<unsigned>(now), tickguard::state_name(t.from),
                 tickguard::state_name(t.to));
   }
 }
 
+// A global guard with no static constructor: constant-initialised, then
+// init() once before use.
+tickguard::Breaker breaker{kConfig};
+
 }  // namespace
 
 int main() {
-  tickguard::Breaker breaker(kConfig);
-  if (!breaker.ok()) {
-    std::fprintf(stderr, "config: %s\n", tg_status_str(breaker.status()));
+  using tickguard::State;
+  if (tg_status_t s = breaker.init(); s != TG_OK) {
+    std::fprintf(stderr, "config: %s\n", tg_status_str(s));
     return 1;
   }
   FlakyBackend backend;
@@ -56,27 +60,28 @@ int main() {
     report(now, call.transition());
     if (!call) {
       refused++;
-      if (breaker.state(now) == TG_STATE_OPEN && call.retry_at()) {
+      if (breaker.state(now).value == State::Open && call.has_retry_at()) {
         std::printf("tick %3u: refused, retry at %u\n", static_cast<unsigned>(now),
-                    static_cast<unsigned>(*call.retry_at()));
+                    static_cast<unsigned>(call.retry_at()));
       }
       continue;
     }
-    if (breaker.state(now) == TG_STATE_OPEN) calls_while_open++;
+    if (breaker.state(now).value == State::Open) calls_while_open++;
     bool success = backend.call(now);
-    tg_record_t r = success ? call.succeed(now + 1) : call.fail(now + 1);
+    tickguard::Recorded r = success ? call.succeed(now + 1) : call.fail(now + 1);
     success ? ok++ : failed++;
     report(now + 1, r.transition);
-    if (r.transition.changed && r.transition.to == TG_STATE_OPEN) opened++;
-    if (r.transition.changed && r.transition.to == TG_STATE_CLOSED && now >= 400) {
+    if (r.transition.changed && r.transition.to == State::Open) opened++;
+    if (r.transition.changed && r.transition.to == State::Closed && now >= 400) {
       closed_after_outage++;
     }
   }
   std::printf("backend calls %u (ok %u, failed %u), refused by breaker %u, opened %u times\n",
               backend.calls, ok, failed, refused, opened);
-  std::printf("final state: %s\n", tickguard::state_name(breaker.state(700)));
+  tickguard::Result<State> final_state = breaker.state(700);
+  std::printf("final state: %s\n", tickguard::state_name(final_state.value));
   bool good = opened > 0 && refused > 0 && calls_while_open == 0 && closed_after_outage == 1 &&
-              breaker.state(700) == TG_STATE_CLOSED;
+              final_state.ok() && final_state.value == State::Closed;
   std::printf("%s\n", good ? "breaker behaved as specified" : "UNEXPECTED BEHAVIOUR");
   return good ? 0 : 1;
 }

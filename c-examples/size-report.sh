@@ -8,6 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 fw="$here/firmware-rust"
+fw_target_dir="$("$root/.ci/target-dir" "$fw/Cargo.toml")"
 
 declare -A features=([thumbv6m-none-eabi]="--features no-cas" [thumbv7em-none-eabihf]="")
 targets=(thumbv6m-none-eabi thumbv7em-none-eabihf)
@@ -26,7 +27,7 @@ for target in "${targets[@]}"; do
   # shellcheck disable=SC2086
   (cd "$fw" && cargo build --quiet --release --target "$target" --bins ${features[$target]})
   for probe in none breaker bucket; do
-    read -r f r < <(measure "$fw/target/$target/release/size_$probe")
+    read -r f r < <(measure "$fw_target_dir/$target/release/size_$probe")
     flash[$target/$probe]=$f
     ram[$target/$probe]=$r
   done

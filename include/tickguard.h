@@ -8,319 +8,605 @@
  * `TICKGUARD_BLESS=1 cargo test -p tickguard-ffi header` to regenerate. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-// Default settings: 5 failures, 60000-tick open period, 3 half-open
-// permits, 2 successes to close, 60000-tick half-open timeout.
+/**
+ * Default settings: 5 failures, 60000-tick open period, 3 half-open
+ * permits, 2 successes to close, 60000-tick half-open timeout.
+ */
 #define TG_BREAKER_DEFAULT_FAILURE_THRESHOLD 5
 
-// Default open period in ticks (60 s at 1 kHz).
+/**
+ * Default open period in ticks (60 s at 1 kHz).
+ */
 #define TG_BREAKER_DEFAULT_OPEN_TICKS 60000
 
-// Default half-open permits.
+/**
+ * Default half-open permits.
+ */
 #define TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS 3
 
-// Default successes to close.
+/**
+ * Default successes to close.
+ */
 #define TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD 2
 
-// Default half-open timeout in ticks.
+/**
+ * Default half-open timeout in ticks.
+ */
 #define TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS 60000
 
-// `initial_fill` value meaning "start full".
+/**
+ * `initial_fill` value meaning "start full".
+ */
 #define TG_BUCKET_FULL UINT32_MAX
 
-// The result of every fallible function: `TG_OK` (0), `TG_REFUSED` (1, a
-// normal "not now" decision), or a negative error.
+/**
+ * Major version of the header (and of the library it was generated from).
+ */
+#define TG_VERSION_MAJOR 0
+
+/**
+ * Minor version of the header.
+ */
+#define TG_VERSION_MINOR 1
+
+/**
+ * Patch version of the header.
+ */
+#define TG_VERSION_PATCH 0
+
+/**
+ * The header's version as one number, `MAJOR * 10000 + MINOR * 100 + PATCH`
+ * (0.1.0 is 100), comparable with `tg_version()`.
+ */
+#define TG_VERSION (((TG_VERSION_MAJOR * 10000) + (TG_VERSION_MINOR * 100)) + TG_VERSION_PATCH)
+
+/**
+ * The result of every fallible function: `TG_OK` (0), `TG_REFUSED` (1, a
+ * normal "not now" decision), or a negative error.
+ */
 typedef int32_t tg_status_t;
 
-// Breaker configuration. Can be `const` (in flash); it is validated and
-// copied by `tg_breaker_init`.
+/**
+ * Breaker configuration. Can be `const` (in flash); it is validated and
+ * copied by `tg_breaker_init`.
+ */
 typedef struct {
-  // Consecutive failures in CLOSED that open the breaker (1 .. 2^23-1).
+  /**
+   * Consecutive failures in CLOSED that open the breaker (1 .. 2^23-1).
+   */
   uint32_t failure_threshold;
-  // How long OPEN lasts, in ticks (0 .. 2^31-1).
+  /**
+   * How long OPEN lasts, in ticks (0 .. 2^31-1).
+   */
   uint32_t open_ticks;
-  // Trial calls admitted in HALF_OPEN (1 .. 31).
+  /**
+   * Trial calls admitted in HALF_OPEN (1 .. 31).
+   */
   uint32_t half_open_permits;
-  // Successful trials that close the breaker (1 .. half_open_permits).
+  /**
+   * Successful trials that close the breaker (1 .. half_open_permits).
+   */
   uint32_t success_threshold;
-  // Undecided trials reopen the breaker this many ticks after HALF_OPEN
-  // began (1 .. 2^31-1).
+  /**
+   * Undecided trials reopen the breaker this many ticks after HALF_OPEN
+   * began (1 .. 2^31-1).
+   */
   uint32_t half_open_timeout_ticks;
 } tg_breaker_config_t;
 
-// Storage for a breaker: allocate it anywhere (static, stack, inside your
-// own struct), then call `tg_breaker_init`. A zeroed object reports
-// `TG_E_UNINITIALIZED`. Do not copy an initialised object.
+/**
+ * Storage for a breaker: allocate it anywhere (static, stack, inside your
+ * own struct), then call `tg_breaker_init`. A zeroed object reports
+ * `TG_E_UNINITIALIZED`. Do not copy an initialised object.
+ */
 typedef struct {
-  // Private: the object's state. Touch only through `tg_breaker_*`.
+  /**
+   * Private: the object's state. Touch only through `tg_breaker_*`.
+   */
   uint32_t _opaque[12];
 } tg_breaker_t;
 
-// A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`.
-// Never 0.
+/**
+ * A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`.
+ * Never 0.
+ */
 typedef uint8_t tg_permit_t;
 
-// A breaker state: one of the `TG_STATE_*` values.
+/**
+ * A breaker state: one of the `TG_STATE_*` values.
+ */
 typedef uint32_t tg_state_t;
 
-// A change of state. `changed` is false when the call changed nothing.
+/**
+ * A change of state. `changed` is false when the call changed nothing.
+ */
 typedef struct {
-  // Whether a transition happened; `from` and `to` are valid only then.
+  /**
+   * Whether a transition happened; `from` and `to` are valid only then.
+   */
   bool changed;
-  // The state before (a `TG_STATE_*` value).
+  /**
+   * The state before (a `TG_STATE_*` value).
+   */
   tg_state_t from;
-  // The state after (a `TG_STATE_*` value).
+  /**
+   * The state after (a `TG_STATE_*` value).
+   */
   tg_state_t to;
 } tg_transition_t;
 
-// The decision of `tg_breaker_acquire`.
+/**
+ * The decision of `tg_breaker_acquire`.
+ */
 typedef struct {
-  // When admitted (`TG_OK`): the permit to give to `tg_breaker_record`.
+  /**
+   * When admitted (`TG_OK`): the permit to give to `tg_breaker_record`.
+   */
   tg_permit_t permit;
-  // When refused (`TG_REFUSED`): whether `retry_at` is set (false while
-  // FORCED_OPEN).
+  /**
+   * When refused (`TG_REFUSED`): whether `retry_at` is set (false while
+   * FORCED_OPEN).
+   */
   bool has_retry_at;
-  // When refused: the tick at which the breaker may admit again.
+  /**
+   * When refused: the tick at which the breaker may admit again.
+   */
   uint32_t retry_at;
-  // The change of state this call made, if any.
+  /**
+   * The change of state this call made, if any.
+   */
   tg_transition_t transition;
 } tg_breaker_decision_t;
 
-// The outcome of a guarded call: one of the `TG_OUTCOME_*` values.
+/**
+ * The outcome of a guarded call: one of the `TG_OUTCOME_*` values.
+ */
 typedef uint32_t tg_outcome_t;
 
-// What `tg_breaker_record` did with an outcome.
+/**
+ * What `tg_breaker_record` did with an outcome.
+ */
 typedef struct {
-  // Whether the outcome counted (false for IGNORED, a stale permit, or
-  // while DISABLED).
+  /**
+   * Whether the outcome counted (false for IGNORED, a stale permit, or
+   * while DISABLED).
+   */
   bool counted;
-  // The change of state this outcome made, if any.
+  /**
+   * The change of state this outcome made, if any.
+   */
   tg_transition_t transition;
 } tg_record_t;
 
-// Token-bucket configuration. Can be `const`; validated and copied by
-// `tg_bucket_init`.
+/**
+ * Token-bucket configuration. Can be `const`; validated and copied by
+ * `tg_bucket_init`.
+ */
 typedef struct {
-  // The most tokens the bucket holds: the burst (at least 1).
+  /**
+   * The most tokens the bucket holds: the burst (at least 1).
+   */
   uint32_t capacity;
-  // Tokens refilled every `period_ticks` (at least 1).
+  /**
+   * Tokens refilled every `period_ticks` (at least 1).
+   */
   uint32_t tokens;
-  // Ticks per refill of `tokens` (1 .. 2^31-1).
+  /**
+   * Ticks per refill of `tokens` (1 .. 2^31-1).
+   */
   uint32_t period_ticks;
-  // Tokens at the start (at most `capacity`), or `TG_BUCKET_FULL`.
+  /**
+   * Tokens at the start (at most `capacity`), or `TG_BUCKET_FULL`.
+   */
   uint32_t initial_fill;
 } tg_bucket_config_t;
 
-// Storage for a token bucket: allocate it anywhere, then call
-// `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`. Do not
-// copy an initialised object.
+/**
+ * Storage for a token bucket: allocate it anywhere, then call
+ * `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`. Do not
+ * copy an initialised object.
+ */
 typedef struct {
-  // Private: the object's state. Touch only through `tg_bucket_*`.
+  /**
+   * Private: the object's state. Touch only through `tg_bucket_*`.
+   */
   uint32_t _opaque[10];
 } tg_bucket_t;
 
-// CLOSED: calls flow, consecutive failures are counted.
+/**
+ * CLOSED: calls flow, consecutive failures are counted.
+ */
 #define TG_STATE_CLOSED 0
 
-// OPEN: calls are refused until the open period ends.
+/**
+ * OPEN: calls are refused until the open period ends.
+ */
 #define TG_STATE_OPEN 1
 
-// HALF_OPEN: a bounded number of trial calls decide.
+/**
+ * HALF_OPEN: a bounded number of trial calls decide.
+ */
 #define TG_STATE_HALF_OPEN 2
 
-// FORCED_OPEN: manually opened; refuses until reset.
+/**
+ * FORCED_OPEN: manually opened; refuses until reset.
+ */
 #define TG_STATE_FORCED_OPEN 3
 
-// DISABLED: manually disabled; admits everything, counts nothing.
+/**
+ * DISABLED: manually disabled; admits everything, counts nothing.
+ */
 #define TG_STATE_DISABLED 4
 
-// The call succeeded.
+/**
+ * The call succeeded.
+ */
 #define TG_OUTCOME_SUCCESS 0
 
-// The call failed and counts against the backend.
+/**
+ * The call failed and counts against the backend.
+ */
 #define TG_OUTCOME_FAILURE 1
 
-// Neither: hands a half-open permit back without counting.
+/**
+ * Neither: hands a half-open permit back without counting.
+ */
 #define TG_OUTCOME_IGNORED 2
 
-// Success.
+/**
+ * Success.
+ */
 #define TG_OK 0
 
-// The guard refused the call; the out-parameter says when to retry.
+/**
+ * The guard refused the call; the out-parameter says when to retry.
+ */
 #define TG_REFUSED 1
 
-// A required pointer was NULL.
+/**
+ * A required pointer was NULL.
+ */
 #define TG_E_NULL -1
 
-// The object was not initialised with its `tg_*_init` function.
+/**
+ * The object was not initialised with its `tg_*_init` function.
+ */
 #define TG_E_UNINITIALIZED -2
 
-// An enum value (outcome) or permit is not one this library produces.
+/**
+ * An enum value (outcome) or permit is not one this library produces.
+ */
 #define TG_E_INVALID_ARGUMENT -3
 
-// A bucket request for more tokens than its capacity: it can never succeed.
+/**
+ * A bucket request for more tokens than its capacity: it can never succeed.
+ */
 #define TG_E_EXCEEDS_CAPACITY -4
 
-// Configuration: a duration is 2^31 ticks or longer.
+/**
+ * Configuration: a duration is 2^31 ticks or longer.
+ */
 #define TG_E_CONFIG_DURATION_TOO_LONG -10
 
-// Configuration: a duration that must be at least one tick is zero.
+/**
+ * Configuration: a duration that must be at least one tick is zero.
+ */
 #define TG_E_CONFIG_ZERO_DURATION -11
 
-// Configuration: failure threshold is 0 or above 2^23 - 1.
+/**
+ * Configuration: failure threshold is 0 or above 2^23 - 1.
+ */
 #define TG_E_CONFIG_FAILURE_THRESHOLD -12
 
-// Configuration: half-open permits is 0 or above 31.
+/**
+ * Configuration: half-open permits is 0 or above 31.
+ */
 #define TG_E_CONFIG_HALF_OPEN_PERMITS -13
 
-// Configuration: success threshold is 0 or above the half-open permits.
+/**
+ * Configuration: success threshold is 0 or above the half-open permits.
+ */
 #define TG_E_CONFIG_SUCCESS_THRESHOLD -14
 
-// Configuration: bucket capacity is 0.
+/**
+ * Configuration: bucket capacity is 0.
+ */
 #define TG_E_CONFIG_ZERO_CAPACITY -15
 
-// Configuration: zero tokens per refill period.
+/**
+ * Configuration: zero tokens per refill period.
+ */
 #define TG_E_CONFIG_ZERO_REFILL -16
 
-// Configuration: initial fill above capacity.
+/**
+ * Configuration: initial fill above capacity.
+ */
 #define TG_E_CONFIG_INITIAL_FILL -17
 
-// Configuration: capacity x period / gcd(tokens, period) exceeds 2^29.
+/**
+ * Configuration: capacity x period / gcd(tokens, period) exceeds 2^29.
+ */
 #define TG_E_CONFIG_WINDOW_TOO_LONG -18
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-// The precompiled `core` of hosted targets is built to unwind and names
-// this symbol; with `panic = "abort"` nothing can ever call it.
-void rust_eh_personality(void);
+/**
+ * The precompiled `core` of hosted targets is built to unwind and names
+ * `rust_eh_personality`; with `panic = "abort"` nothing can ever call it.
+ * The library defines it weak (an alias of this function), so that any
+ * other Rust library in the same program, which defines it too, takes
+ * precedence and the link never sees two definitions.
+ */
+void tickguard_eh_personality(void);
 
-// Writes the default configuration to `out`.
-//
-// Safe from interrupt handlers and any thread.
+/**
+ * Writes the default configuration (the design document's defaults) to
+ * `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
 tg_status_t tg_breaker_config_default(tg_breaker_config_t *out);
 
-// Checks a configuration: `TG_OK` or the `TG_E_CONFIG_*` code of the first
-// invalid field.
-//
-// Safe from interrupt handlers and any thread.
+/**
+ * Checks a configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL, or the
+ *   `TG_E_CONFIG_*` code of the first invalid field.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
 tg_status_t tg_breaker_config_check(const tg_breaker_config_t *config);
 
-// Initialises `breaker` as CLOSED with `config` (validated and copied).
-// On error the object is left as it was.
-//
-// Not thread-safe: initialise before sharing the object.
+/**
+ * Initialises `breaker` as CLOSED with `config` (validated and copied).
+ * On error the object is left as it was.
+ *
+ * @param breaker the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or the `TG_E_CONFIG_*`
+ *   code of the first invalid field.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
 tg_status_t tg_breaker_init(tg_breaker_t *breaker, const tg_breaker_config_t *config);
 
-// Asks to make a call at tick `now`. Returns `TG_OK` with `out->permit` when
-// admitted, `TG_REFUSED` with `out->retry_at` when refused; `out` is written
-// in both cases (and only then). A refusal does not write the breaker.
-//
-// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
-// and from several threads at once.
+/**
+ * Asks to make a call at tick `now`. A refusal does not write the breaker.
+ *
+ * @param breaker an initialised breaker.
+ * @param now the caller's current tick.
+ * @param out receives the decision on `TG_OK` (`permit`) and on
+ *   `TG_REFUSED` (`retry_at`), and is left alone otherwise.
+ * @return `TG_OK` when admitted, `TG_REFUSED` when refused, `TG_E_NULL` if
+ *   a pointer is NULL, `TG_E_UNINITIALIZED` if `breaker` was never
+ *   initialised.
+ *
+ * Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+ * and from several threads at once.
+ */
 tg_status_t tg_breaker_acquire(tg_breaker_t *breaker, uint32_t now, tg_breaker_decision_t *out);
 
-// Reports the outcome (`TG_OUTCOME_*`) of a call admitted with `permit`.
-// `out` may be NULL. A permit from before the last change of state is
-// discarded (`out->counted` false). `TG_E_INVALID_ARGUMENT` for an unknown
-// outcome or a byte that is not a permit.
-//
-// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
-// and from several threads at once.
+/**
+ * Reports the outcome of a call admitted with `permit`. A permit from
+ * before the last change of state is discarded (`out->counted` false).
+ *
+ * @param breaker an initialised breaker.
+ * @param permit the permit `tg_breaker_acquire` returned.
+ * @param outcome `TG_OUTCOME_SUCCESS`, `TG_OUTCOME_FAILURE` or
+ *   `TG_OUTCOME_IGNORED`.
+ * @param now the caller's current tick.
+ * @param out receives what was done with the outcome; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, `TG_E_UNINITIALIZED`,
+ *   or `TG_E_INVALID_ARGUMENT` for an unknown outcome or a byte that is
+ *   not a permit.
+ *
+ * Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+ * and from several threads at once.
+ */
 tg_status_t tg_breaker_record(tg_breaker_t *breaker,
                               tg_permit_t permit,
                               tg_outcome_t outcome,
                               uint32_t now,
                               tg_record_t *out);
 
-// Writes to `out` the state an acquire at `now` would see. Reads only.
-//
-// Safe from interrupt handlers and from several threads at once.
+/**
+ * Reads the state an acquire at `now` would see. Writes nothing to the
+ * breaker.
+ *
+ * @param breaker an initialised breaker.
+ * @param now the caller's current tick.
+ * @param out receives a `TG_STATE_*` value.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+ *   `TG_E_UNINITIALIZED`.
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
 tg_status_t tg_breaker_state(const tg_breaker_t *breaker, uint32_t now, tg_state_t *out);
 
-// Forces the breaker open: every call is refused until reset. `out` (may be
-// NULL) receives the transition.
-//
-// Safe from interrupt handlers and from several threads at once.
+/**
+ * Forces the breaker open: every call is refused until reset.
+ *
+ * @param breaker an initialised breaker.
+ * @param out receives the transition; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
+ *   `TG_E_UNINITIALIZED`.
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
 tg_status_t tg_breaker_force_open(tg_breaker_t *breaker, tg_transition_t *out);
 
-// Disables the breaker: every call is admitted and nothing counted until
-// reset. `out` (may be NULL) receives the transition.
-//
-// Safe from interrupt handlers and from several threads at once.
+/**
+ * Disables the breaker: every call is admitted and nothing counted until
+ * reset.
+ *
+ * @param breaker an initialised breaker.
+ * @param out receives the transition; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
+ *   `TG_E_UNINITIALIZED`.
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
 tg_status_t tg_breaker_disable(tg_breaker_t *breaker, tg_transition_t *out);
 
-// Resets the breaker to CLOSED with no failures counted. `out` (may be
-// NULL) receives the transition.
-//
-// Safe from interrupt handlers and from several threads at once.
+/**
+ * Resets the breaker to CLOSED with no failures counted.
+ *
+ * @param breaker an initialised breaker.
+ * @param out receives the transition; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
+ *   `TG_E_UNINITIALIZED`.
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
 tg_status_t tg_breaker_reset(tg_breaker_t *breaker, tg_transition_t *out);
 
-// Opens the breaker for `ticks` (below 2^31) from `now`, whatever its state
-// (to honour a server's Retry-After); afterwards it goes HALF_OPEN as usual.
-// `out_until` and `out` (both may be NULL) receive the deadline and the
-// transition.
-//
-// Safe from interrupt handlers and from several threads at once.
+/**
+ * Opens the breaker for `ticks` from `now`, whatever its state (to honour
+ * a server's Retry-After); afterwards it goes HALF_OPEN as usual.
+ *
+ * @param breaker an initialised breaker.
+ * @param ticks how long to stay open (below 2^31).
+ * @param now the caller's current tick.
+ * @param out_until receives the tick the open period ends at; may be NULL.
+ * @param out receives the transition; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, `TG_E_UNINITIALIZED`,
+ *   or `TG_E_CONFIG_DURATION_TOO_LONG` if `ticks` is 2^31 or more.
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
 tg_status_t tg_breaker_open_for(tg_breaker_t *breaker,
                                 uint32_t ticks,
                                 uint32_t now,
                                 uint32_t *out_until,
                                 tg_transition_t *out);
 
-// Checks a configuration: `TG_OK` or the `TG_E_CONFIG_*` code of the first
-// invalid field.
-//
-// Safe from interrupt handlers and any thread.
+/**
+ * Checks a configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL, or the
+ *   `TG_E_CONFIG_*` code of the first invalid field.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
 tg_status_t tg_bucket_config_check(const tg_bucket_config_t *config);
 
-// Initialises `bucket` with `config` (validated and copied), holding its
-// initial fill. On error the object is left as it was.
-//
-// Not thread-safe: initialise before sharing the object.
+/**
+ * Initialises `bucket` with `config` (validated and copied), holding its
+ * initial fill. On error the object is left as it was.
+ *
+ * @param bucket the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or the `TG_E_CONFIG_*`
+ *   code of the first invalid field.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
 tg_status_t tg_bucket_init(tg_bucket_t *bucket, const tg_bucket_config_t *config);
 
-// Takes `n` tokens at tick `now`: `TG_OK` when taken; `TG_REFUSED` with
-// `*out_retry_at` (may be NULL) set to the earliest tick at which `n` will
-// be available; `TG_E_EXCEEDS_CAPACITY` when `n` exceeds the capacity.
-// `n = 0` always succeeds. A refusal does not write the bucket.
-//
-// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
-// and from several threads at once.
+/**
+ * Takes `n` tokens at tick `now`. `n = 0` always succeeds. A refusal does
+ * not write the bucket.
+ *
+ * @param bucket an initialised bucket.
+ * @param n how many tokens to take.
+ * @param now the caller's current tick.
+ * @param out_retry_at receives, on `TG_REFUSED`, the earliest tick at which
+ *   `n` tokens will be available; may be NULL.
+ * @return `TG_OK` when taken, `TG_REFUSED` when not yet available,
+ *   `TG_E_EXCEEDS_CAPACITY` when `n` exceeds the capacity (it never can
+ *   succeed), `TG_E_NULL` if `bucket` is NULL, or `TG_E_UNINITIALIZED`.
+ *
+ * Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+ * and from several threads at once.
+ */
 tg_status_t tg_bucket_acquire(tg_bucket_t *bucket,
                               uint32_t n,
                               uint32_t now,
                               uint32_t *out_retry_at);
 
-// Writes to `out` the whole tokens available at `now`. Reads only.
-//
-// Safe from interrupt handlers and from several threads at once.
+/**
+ * Reads the whole tokens available at `now`. Writes nothing to the bucket.
+ *
+ * @param bucket an initialised bucket.
+ * @param now the caller's current tick.
+ * @param out receives the number of tokens.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+ *   `TG_E_UNINITIALIZED`.
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
 tg_status_t tg_bucket_available(const tg_bucket_t *bucket, uint32_t now, uint32_t *out);
 
-// Refills the bucket to its initial fill, as if new.
-//
-// Safe from interrupt handlers and from several threads at once.
+/**
+ * Refills the bucket to its initial fill, as if new.
+ *
+ * @param bucket an initialised bucket.
+ * @return `TG_OK`, `TG_E_NULL` if `bucket` is NULL, or
+ *   `TG_E_UNINITIALIZED`.
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
 tg_status_t tg_bucket_reset(tg_bucket_t *bucket);
 
-// A static, NUL-terminated English description of `status` (never NULL).
-//
-// Safe from interrupt handlers and from any thread.
+/**
+ * Names a status code.
+ *
+ * @param status any value.
+ * @return a static, NUL-terminated English description (never NULL;
+ *   "unknown status" for a value this library never returns).
+ *
+ * Safe from interrupt handlers and from any thread.
+ */
 const char *tg_status_str(tg_status_t status);
 
-// Converts `ms` milliseconds to ticks of a `tick_hz` counter, rounding up.
-// Returns `TG_E_INVALID_ARGUMENT` for a zero frequency and
-// `TG_E_CONFIG_DURATION_TOO_LONG` if the result is 2^31 ticks or more.
-//
-// Pure: safe from interrupt handlers and any thread.
+/**
+ * Converts milliseconds to ticks of a counter, rounding up.
+ *
+ * @param ms the duration in milliseconds.
+ * @param tick_hz the counter's frequency in Hz.
+ * @param out_ticks receives the duration in ticks.
+ * @return `TG_OK`, `TG_E_NULL` if `out_ticks` is NULL,
+ *   `TG_E_INVALID_ARGUMENT` for a zero frequency, or
+ *   `TG_E_CONFIG_DURATION_TOO_LONG` if the result is 2^31 ticks or more.
+ *
+ * Pure: safe from interrupt handlers and any thread.
+ */
 tg_status_t tg_ticks_from_millis(uint32_t ms, uint32_t tick_hz, uint32_t *out_ticks);
 
-// Converts `us` microseconds to ticks of a `tick_hz` counter, rounding up;
-// errors as for `tg_ticks_from_millis`.
-//
-// Pure: safe from interrupt handlers and any thread.
+/**
+ * Converts microseconds to ticks of a counter, rounding up.
+ *
+ * @param us the duration in microseconds.
+ * @param tick_hz the counter's frequency in Hz.
+ * @param out_ticks receives the duration in ticks.
+ * @return `TG_OK`, `TG_E_NULL` if `out_ticks` is NULL,
+ *   `TG_E_INVALID_ARGUMENT` for a zero frequency, or
+ *   `TG_E_CONFIG_DURATION_TOO_LONG` if the result is 2^31 ticks or more.
+ *
+ * Pure: safe from interrupt handlers and any thread.
+ */
 tg_status_t tg_ticks_from_micros(uint32_t us, uint32_t tick_hz, uint32_t *out_ticks);
+
+/**
+ * The version of the linked library, encoded as `TG_VERSION` is. A program
+ * compiled against one header and linked against another library can tell:
+ * `if (tg_version() != TG_VERSION) ...`.
+ *
+ * @return `MAJOR * 10000 + MINOR * 100 + PATCH` of the library.
+ *
+ * Pure: safe from interrupt handlers and from any thread.
+ */
+uint32_t tg_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

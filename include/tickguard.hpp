@@ -1,166 +1,325 @@
-// tickguard.hpp: RAII classes over the tickguard C API (include/tickguard.h).
-// Header-only, C++17, no exceptions, no allocation: usable with
-// -fno-exceptions -fno-rtti on bare metal.
-// SPDX-License-Identifier: MIT OR Apache-2.0
+/**
+ * @file tickguard.hpp
+ * @brief RAII classes over the tickguard C API (tickguard.h).
+ *
+ * Header-only, C++17 or later, no exceptions, no RTTI, no allocation: usable
+ * with `-fno-exceptions -fno-rtti` on bare metal. Every guard has a
+ * `constexpr` constructor, so a global one can be `constinit` (C++20) or
+ * constant-initialised (C++17) and live in `.bss`/`.data` with no static
+ * constructor; call `init()` once before sharing it.
+ *
+ * Nothing folds an error into a plain `false` or a made-up state: every
+ * result carries the C status, so an uninitialised object, a request above
+ * a bucket's capacity and a refusal are told apart.
+ *
+ * SPDX-License-Identifier: MIT OR Apache-2.0
+ */
 #ifndef TICKGUARD_HPP
 #define TICKGUARD_HPP
 
 #include <cstdint>
-#include <optional>
 
 #include "tickguard.h"
 
+/// C++ wrappers of the tickguard C API.
 namespace tickguard {
 
-/// A readable name for a TG_STATE_* value.
-inline const char *state_name(tg_state_t state) noexcept {
+/// A tick of the caller's monotonic counter.
+using Tick = uint32_t;
+
+/// A breaker state.
+enum class State : tg_state_t {
+  Closed = TG_STATE_CLOSED,          ///< Calls flow; failures are counted.
+  Open = TG_STATE_OPEN,              ///< Calls are refused until the open period ends.
+  HalfOpen = TG_STATE_HALF_OPEN,     ///< A bounded number of trial calls decide.
+  ForcedOpen = TG_STATE_FORCED_OPEN, ///< Manually opened: refuses until reset.
+  Disabled = TG_STATE_DISABLED,      ///< Manually disabled: admits all, counts nothing.
+};
+
+/// A readable name for a state ("?" for a value the library never reports).
+/// @param state the state.
+/// @return a static string such as "HALF_OPEN".
+constexpr const char *state_name(State state) noexcept {
   switch (state) {
-    case TG_STATE_CLOSED: return "CLOSED";
-    case TG_STATE_OPEN: return "OPEN";
-    case TG_STATE_HALF_OPEN: return "HALF_OPEN";
-    case TG_STATE_FORCED_OPEN: return "FORCED_OPEN";
-    case TG_STATE_DISABLED: return "DISABLED";
-    default: return "?";
+    case State::Closed: return "CLOSED";
+    case State::Open: return "OPEN";
+    case State::HalfOpen: return "HALF_OPEN";
+    case State::ForcedOpen: return "FORCED_OPEN";
+    case State::Disabled: return "DISABLED";
   }
+  return "?";
 }
+
+/// A change of state, reported to exactly one caller.
+struct Transition {
+  bool changed = false;         ///< Whether the call changed the state.
+  State from = State::Closed;   ///< The state before (valid when `changed`).
+  State to = State::Closed;     ///< The state after (valid when `changed`).
+
+  /// Converts the C struct.
+  /// @param t the C transition.
+  /// @return the same transition.
+  static constexpr Transition from_c(const tg_transition_t &t) noexcept {
+    return Transition{t.changed, static_cast<State>(t.from), static_cast<State>(t.to)};
+  }
+};
+
+/// A value, or the status that prevented it.
+template <class T>
+struct [[nodiscard]] Result {
+  tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK`, or why there is no value.
+  T value{};                                ///< Meaningful only when `status == TG_OK`.
+
+  /// Whether the value is there.
+  /// @return `status == TG_OK`.
+  constexpr bool ok() const noexcept { return status == TG_OK; }
+  /// Whether the value is there.
+  constexpr explicit operator bool() const noexcept { return ok(); }
+};
+
+/// What recording an outcome did.
+struct Recorded {
+  tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK`, or the error that prevented recording.
+  bool counted = false;                     ///< Whether the outcome counted.
+  Transition transition;                    ///< The change of state it made, if any.
+};
 
 class Breaker;
 
-/// An admitted call. Report its outcome with succeed(), fail() or ignore();
-/// if it goes out of scope unreported it is recorded as IGNORED, so a
-/// half-open permit is never leaked by an early return.
-class Call {
+/**
+ * The decision of Breaker::acquire, and, when admitted, the call to report.
+ *
+ * Report the outcome with succeed(), fail() or ignore(). An admitted call
+ * that goes out of scope (or is assigned over) unreported is recorded as
+ * IGNORED at the tick it was admitted, so an early return never leaks a
+ * half-open permit.
+ */
+class [[nodiscard]] Call {
  public:
   Call(const Call &) = delete;
   Call &operator=(const Call &) = delete;
+  /// Takes over `other`'s report; `other` is left reported.
   Call(Call &&other) noexcept
       : breaker_(other.breaker_), permit_(other.permit_), now_(other.now_),
-        transition_(other.transition_), retry_at_(other.retry_at_) {
+        status_(other.status_), has_retry_at_(other.has_retry_at_), retry_at_(other.retry_at_),
+        transition_(other.transition_) {
     other.breaker_ = nullptr;
   }
-  Call &operator=(Call &&) = delete;
-  ~Call() { ignore(now_); }
+  /// Reports this call as IGNORED if still pending, then takes over `other`'s.
+  Call &operator=(Call &&other) noexcept {
+    if (this != &other) {
+      (void)ignore(now_);
+      breaker_ = other.breaker_;
+      permit_ = other.permit_;
+      now_ = other.now_;
+      status_ = other.status_;
+      has_retry_at_ = other.has_retry_at_;
+      retry_at_ = other.retry_at_;
+      transition_ = other.transition_;
+      other.breaker_ = nullptr;
+    }
+    return *this;
+  }
+  ~Call() { (void)ignore(now_); }
 
   /// Whether the breaker admitted the call.
-  explicit operator bool() const noexcept { return breaker_ != nullptr; }
-  /// When refused: the tick to retry at (empty while FORCED_OPEN).
-  std::optional<uint32_t> retry_at() const noexcept { return retry_at_; }
+  constexpr explicit operator bool() const noexcept { return status_ == TG_OK; }
+  /// `TG_OK` (admitted), `TG_REFUSED`, or the error that prevented a
+  /// decision (such as `TG_E_UNINITIALIZED`).
+  /// @return the status of the acquire.
+  constexpr tg_status_t status() const noexcept { return status_; }
+  /// Whether the call was refused and the breaker named a tick to retry at
+  /// (false while FORCED_OPEN).
+  /// @return whether retry_at() is meaningful.
+  constexpr bool has_retry_at() const noexcept { return has_retry_at_; }
+  /// When refused: the tick to retry at (see has_retry_at()).
+  /// @return the tick.
+  constexpr Tick retry_at() const noexcept { return retry_at_; }
   /// The change of state acquiring made, if any.
-  const tg_transition_t &transition() const noexcept { return transition_; }
+  /// @return the transition.
+  constexpr const Transition &transition() const noexcept { return transition_; }
 
-  tg_record_t succeed(uint32_t now) noexcept { return finish(TG_OUTCOME_SUCCESS, now); }
-  tg_record_t fail(uint32_t now) noexcept { return finish(TG_OUTCOME_FAILURE, now); }
-  tg_record_t ignore(uint32_t now) noexcept { return finish(TG_OUTCOME_IGNORED, now); }
+  /// Reports success. @param now the current tick. @return what was recorded.
+  Recorded succeed(Tick now) noexcept { return finish(TG_OUTCOME_SUCCESS, now); }
+  /// Reports a failure. @param now the current tick. @return what was recorded.
+  Recorded fail(Tick now) noexcept { return finish(TG_OUTCOME_FAILURE, now); }
+  /// Reports neither (hands a half-open permit back). @param now the current
+  /// tick. @return what was recorded.
+  Recorded ignore(Tick now) noexcept { return finish(TG_OUTCOME_IGNORED, now); }
 
  private:
   friend class Breaker;
-  Call(tg_breaker_t *breaker, tg_permit_t permit, uint32_t now, tg_transition_t transition,
-       std::optional<uint32_t> retry_at) noexcept
-      : breaker_(breaker), permit_(permit), now_(now), transition_(transition),
-        retry_at_(retry_at) {}
+  Call(tg_breaker_t *breaker, Tick now, tg_status_t status,
+       const tg_breaker_decision_t &d) noexcept
+      : breaker_(status == TG_OK ? breaker : nullptr), permit_(d.permit), now_(now),
+        status_(status), has_retry_at_(status == TG_REFUSED && d.has_retry_at),
+        retry_at_(d.retry_at), transition_(Transition::from_c(d.transition)) {}
 
-  tg_record_t finish(tg_outcome_t outcome, uint32_t now) noexcept {
-    tg_record_t record{};
-    if (breaker_ != nullptr) {
-      tg_breaker_record(breaker_, permit_, outcome, now, &record);
-      breaker_ = nullptr;
-    }
-    return record;
+  Recorded finish(tg_outcome_t outcome, Tick now) noexcept {
+    Recorded recorded;
+    if (breaker_ == nullptr) return recorded;
+    tg_record_t r{};
+    recorded.status = tg_breaker_record(breaker_, permit_, outcome, now, &r);
+    recorded.counted = r.counted;
+    recorded.transition = Transition::from_c(r.transition);
+    breaker_ = nullptr;
+    return recorded;
   }
 
   tg_breaker_t *breaker_;
   tg_permit_t permit_;
-  uint32_t now_;
-  tg_transition_t transition_;
-  std::optional<uint32_t> retry_at_;
+  Tick now_;
+  tg_status_t status_;
+  bool has_retry_at_;
+  Tick retry_at_;
+  Transition transition_;
 };
 
-/// A circuit breaker object. Not copyable or movable: the C object must
-/// stay where it was initialised.
+/// The design document's defaults: 5 failures, 60 000-tick open period, 3
+/// half-open permits, 2 successes, 60 000-tick half-open timeout.
+inline constexpr tg_breaker_config_t kDefaultBreakerConfig = {
+    TG_BREAKER_DEFAULT_FAILURE_THRESHOLD, TG_BREAKER_DEFAULT_OPEN_TICKS,
+    TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS, TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD,
+    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS};
+
+/**
+ * A circuit breaker. Not copyable or movable: the C object must stay where
+ * it was initialised.
+ *
+ * @code
+ * constinit tickguard::Breaker breaker{tickguard::kDefaultBreakerConfig};
+ * // once, before sharing: if (breaker.init() != TG_OK) ...
+ * if (tickguard::Call call = breaker.acquire(now)) {
+ *   backend() ? call.succeed(now) : call.fail(now);
+ * }
+ * @endcode
+ */
 class Breaker {
  public:
-  explicit Breaker(const tg_breaker_config_t &config) noexcept
-      : status_(tg_breaker_init(&breaker_, &config)) {}
-  Breaker() noexcept : status_(init_default()) {}
+  /// Holds `config`; the breaker works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit Breaker(const tg_breaker_config_t &config = kDefaultBreakerConfig) noexcept
+      : config_(config) {}
   Breaker(const Breaker &) = delete;
   Breaker &operator=(const Breaker &) = delete;
 
-  /// TG_OK, or the TG_E_CONFIG_* code that rejected the configuration.
-  tg_status_t status() const noexcept { return status_; }
-  bool ok() const noexcept { return status_ == TG_OK; }
+  /// Validates the configuration and initialises the breaker as CLOSED. Call
+  /// once, before sharing the object.
+  /// @return `TG_OK` or the `TG_E_CONFIG_*` code of the first invalid field.
+  [[nodiscard]] tg_status_t init() noexcept { return tg_breaker_init(&breaker_, &config_); }
 
   /// Asks to make a call at `now`; test the result with `if (call)`.
-  Call acquire(uint32_t now) noexcept {
+  /// @param now the current tick.
+  /// @return the decision, holding the permit when admitted.
+  [[nodiscard]] Call acquire(Tick now) noexcept {
     tg_breaker_decision_t d{};
     tg_status_t s = tg_breaker_acquire(&breaker_, now, &d);
-    if (s == TG_OK) return Call(&breaker_, d.permit, now, d.transition, std::nullopt);
-    std::optional<uint32_t> retry;
-    if (s == TG_REFUSED && d.has_retry_at) retry = d.retry_at;
-    return Call(nullptr, 0, now, d.transition, retry);
+    return Call(&breaker_, now, s, d);
   }
 
-  tg_state_t state(uint32_t now) const noexcept {
-    tg_state_t out = TG_STATE_FORCED_OPEN;
-    tg_breaker_state(&breaker_, now, &out);
-    return out;
+  /// The state an acquire at `now` would see.
+  /// @param now the current tick.
+  /// @return the state, or the status that prevented reading it.
+  [[nodiscard]] Result<State> state(Tick now) const noexcept {
+    tg_state_t out = TG_STATE_CLOSED;
+    tg_status_t s = tg_breaker_state(&breaker_, now, &out);
+    return Result<State>{s, static_cast<State>(out)};
   }
-  tg_transition_t force_open() noexcept { return control(tg_breaker_force_open); }
-  tg_transition_t disable() noexcept { return control(tg_breaker_disable); }
-  tg_transition_t reset() noexcept { return control(tg_breaker_reset); }
-  /// Opens for `ticks` from `now`; returns the deadline, empty on error.
-  std::optional<uint32_t> open_for(uint32_t ticks, uint32_t now) noexcept {
-    uint32_t until = 0;
-    if (tg_breaker_open_for(&breaker_, ticks, now, &until, nullptr) != TG_OK) return std::nullopt;
-    return until;
+  /// Refuses every call until reset(). @return the transition.
+  Result<Transition> force_open() noexcept { return control(tg_breaker_force_open); }
+  /// Admits every call, counting nothing, until reset(). @return the transition.
+  Result<Transition> disable() noexcept { return control(tg_breaker_disable); }
+  /// Returns to CLOSED with no failures counted. @return the transition.
+  Result<Transition> reset() noexcept { return control(tg_breaker_reset); }
+  /// Opens for `ticks` from `now` (a server's Retry-After).
+  /// @param ticks how long to stay open.
+  /// @param now the current tick.
+  /// @return the tick the open period ends at.
+  Result<Tick> open_for(Tick ticks, Tick now) noexcept {
+    Tick until = 0;
+    tg_status_t s = tg_breaker_open_for(&breaker_, ticks, now, &until, nullptr);
+    return Result<Tick>{s, until};
   }
 
+  /// The C object, for calls the wrapper does not cover.
+  /// @return the C object.
   tg_breaker_t *raw() noexcept { return &breaker_; }
 
  private:
-  tg_status_t init_default() noexcept {
-    tg_breaker_config_t config{};
-    tg_breaker_config_default(&config);
-    return tg_breaker_init(&breaker_, &config);
-  }
-  tg_transition_t control(tg_status_t (*fn)(tg_breaker_t *, tg_transition_t *)) noexcept {
+  Result<Transition> control(tg_status_t (*fn)(tg_breaker_t *, tg_transition_t *)) noexcept {
     tg_transition_t t{};
-    fn(&breaker_, &t);
-    return t;
+    tg_status_t s = fn(&breaker_, &t);
+    return Result<Transition>{s, Transition::from_c(t)};
   }
 
+  tg_breaker_config_t config_;
   tg_breaker_t breaker_{};
-  tg_status_t status_;
 };
 
-/// A token bucket object. Not copyable or movable.
+/// The decision of Bucket::acquire.
+struct [[nodiscard]] Grant {
+  /// `TG_OK` (taken), `TG_REFUSED` (see retry_at), `TG_E_EXCEEDS_CAPACITY`
+  /// (can never succeed), or another error.
+  tg_status_t status = TG_E_UNINITIALIZED;
+  Tick retry_at = 0;  ///< When refused: the earliest tick the tokens exist.
+
+  /// Whether the tokens were taken.
+  constexpr explicit operator bool() const noexcept { return status == TG_OK; }
+  /// Whether this was a refusal to retry at retry_at.
+  /// @return `status == TG_REFUSED`.
+  constexpr bool refused() const noexcept { return status == TG_REFUSED; }
+};
+
+/**
+ * A token bucket. Not copyable or movable.
+ *
+ * @code
+ * constinit tickguard::Bucket bucket{tg_bucket_config_t{10, 1, 100, TG_BUCKET_FULL}};
+ * if (tickguard::Grant grant = bucket.acquire(1, now)) serve();
+ * else if (grant.refused()) schedule(grant.retry_at);
+ * @endcode
+ */
 class Bucket {
  public:
-  explicit Bucket(const tg_bucket_config_t &config) noexcept
-      : status_(tg_bucket_init(&bucket_, &config)) {}
+  /// Holds `config`; the bucket works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit Bucket(const tg_bucket_config_t &config) noexcept : config_(config) {}
   Bucket(const Bucket &) = delete;
   Bucket &operator=(const Bucket &) = delete;
 
-  tg_status_t status() const noexcept { return status_; }
-  bool ok() const noexcept { return status_ == TG_OK; }
+  /// Validates the configuration and fills the bucket. Call once, before
+  /// sharing the object.
+  /// @return `TG_OK` or the `TG_E_CONFIG_*` code of the first invalid field.
+  [[nodiscard]] tg_status_t init() noexcept { return tg_bucket_init(&bucket_, &config_); }
 
-  /// Takes `n` tokens: TG_OK, TG_REFUSED (with *retry_at set when given) or
-  /// TG_E_EXCEEDS_CAPACITY.
-  tg_status_t try_acquire(uint32_t n, uint32_t now, uint32_t *retry_at = nullptr) noexcept {
-    return tg_bucket_acquire(&bucket_, n, now, retry_at);
+  /// Takes `n` tokens at `now`.
+  /// @param n how many tokens.
+  /// @param now the current tick.
+  /// @return the decision.
+  [[nodiscard]] Grant acquire(uint32_t n, Tick now) noexcept {
+    Grant grant;
+    grant.status = tg_bucket_acquire(&bucket_, n, now, &grant.retry_at);
+    return grant;
   }
-  bool acquire(uint32_t n, uint32_t now) noexcept { return try_acquire(n, now) == TG_OK; }
-  uint32_t available(uint32_t now) const noexcept {
+  /// Whole tokens available at `now`.
+  /// @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> available(Tick now) const noexcept {
     uint32_t out = 0;
-    tg_bucket_available(&bucket_, now, &out);
-    return out;
+    tg_status_t s = tg_bucket_available(&bucket_, now, &out);
+    return Result<uint32_t>{s, out};
   }
-  void reset() noexcept { tg_bucket_reset(&bucket_); }
+  /// Refills the bucket to its initial fill.
+  /// @return `TG_OK` or `TG_E_UNINITIALIZED`.
+  tg_status_t reset() noexcept { return tg_bucket_reset(&bucket_); }
 
+  /// The C object, for calls the wrapper does not cover.
+  /// @return the C object.
   tg_bucket_t *raw() noexcept { return &bucket_; }
 
  private:
+  tg_bucket_config_t config_;
   tg_bucket_t bucket_{};
-  tg_status_t status_;
 };
 
 }  // namespace tickguard

@@ -172,7 +172,11 @@ fn validate(config: *const tg_breaker_config_t) -> Result<BreakerConfig, tg_stat
     BreakerConfig::new(read(config)?.into()).map_err(config_status)
 }
 
-/// Writes the default configuration to `out`.
+/// Writes the default configuration (the design document's defaults) to
+/// `out`.
+///
+/// @param out receives the default configuration.
+/// @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
 ///
 /// Safe from interrupt handlers and any thread.
 #[no_mangle]
@@ -184,8 +188,11 @@ pub extern "C" fn tg_breaker_config_default(out: *mut tg_breaker_config_t) -> tg
     })())
 }
 
-/// Checks a configuration: `TG_OK` or the `TG_E_CONFIG_*` code of the first
-/// invalid field.
+/// Checks a configuration without initialising anything.
+///
+/// @param config the configuration to check.
+/// @return `TG_OK`, `TG_E_NULL` if `config` is NULL, or the
+///   `TG_E_CONFIG_*` code of the first invalid field.
 ///
 /// Safe from interrupt handlers and any thread.
 #[no_mangle]
@@ -196,6 +203,11 @@ pub extern "C" fn tg_breaker_config_check(config: *const tg_breaker_config_t) ->
 /// Initialises `breaker` as CLOSED with `config` (validated and copied).
 /// On error the object is left as it was.
 ///
+/// @param breaker the caller-allocated object to initialise.
+/// @param config the configuration; it need not outlive the call.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or the `TG_E_CONFIG_*`
+///   code of the first invalid field.
+///
 /// Not thread-safe: initialise before sharing the object.
 #[no_mangle]
 pub extern "C" fn tg_breaker_init(
@@ -205,9 +217,15 @@ pub extern "C" fn tg_breaker_init(
     object::init(breaker, validate(config).map(Breaker::new))
 }
 
-/// Asks to make a call at tick `now`. Returns `TG_OK` with `out->permit` when
-/// admitted, `TG_REFUSED` with `out->retry_at` when refused; `out` is written
-/// in both cases (and only then). A refusal does not write the breaker.
+/// Asks to make a call at tick `now`. A refusal does not write the breaker.
+///
+/// @param breaker an initialised breaker.
+/// @param now the caller's current tick.
+/// @param out receives the decision on `TG_OK` (`permit`) and on
+///   `TG_REFUSED` (`retry_at`), and is left alone otherwise.
+/// @return `TG_OK` when admitted, `TG_REFUSED` when refused, `TG_E_NULL` if
+///   a pointer is NULL, `TG_E_UNINITIALIZED` if `breaker` was never
+///   initialised.
 ///
 /// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
 /// and from several threads at once.
@@ -251,10 +269,18 @@ pub extern "C" fn tg_breaker_acquire(
     })())
 }
 
-/// Reports the outcome (`TG_OUTCOME_*`) of a call admitted with `permit`.
-/// `out` may be NULL. A permit from before the last change of state is
-/// discarded (`out->counted` false). `TG_E_INVALID_ARGUMENT` for an unknown
-/// outcome or a byte that is not a permit.
+/// Reports the outcome of a call admitted with `permit`. A permit from
+/// before the last change of state is discarded (`out->counted` false).
+///
+/// @param breaker an initialised breaker.
+/// @param permit the permit `tg_breaker_acquire` returned.
+/// @param outcome `TG_OUTCOME_SUCCESS`, `TG_OUTCOME_FAILURE` or
+///   `TG_OUTCOME_IGNORED`.
+/// @param now the caller's current tick.
+/// @param out receives what was done with the outcome; may be NULL.
+/// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, `TG_E_UNINITIALIZED`,
+///   or `TG_E_INVALID_ARGUMENT` for an unknown outcome or a byte that is
+///   not a permit.
 ///
 /// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
 /// and from several threads at once.
@@ -287,7 +313,14 @@ pub extern "C" fn tg_breaker_record(
     })())
 }
 
-/// Writes to `out` the state an acquire at `now` would see. Reads only.
+/// Reads the state an acquire at `now` would see. Writes nothing to the
+/// breaker.
+///
+/// @param breaker an initialised breaker.
+/// @param now the caller's current tick.
+/// @param out receives a `TG_STATE_*` value.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+///   `TG_E_UNINITIALIZED`.
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
@@ -316,8 +349,12 @@ fn control(
     })())
 }
 
-/// Forces the breaker open: every call is refused until reset. `out` (may be
-/// NULL) receives the transition.
+/// Forces the breaker open: every call is refused until reset.
+///
+/// @param breaker an initialised breaker.
+/// @param out receives the transition; may be NULL.
+/// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
+///   `TG_E_UNINITIALIZED`.
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
@@ -329,7 +366,12 @@ pub extern "C" fn tg_breaker_force_open(
 }
 
 /// Disables the breaker: every call is admitted and nothing counted until
-/// reset. `out` (may be NULL) receives the transition.
+/// reset.
+///
+/// @param breaker an initialised breaker.
+/// @param out receives the transition; may be NULL.
+/// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
+///   `TG_E_UNINITIALIZED`.
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
@@ -340,8 +382,12 @@ pub extern "C" fn tg_breaker_disable(
     control(breaker, out, |b| b.disable())
 }
 
-/// Resets the breaker to CLOSED with no failures counted. `out` (may be
-/// NULL) receives the transition.
+/// Resets the breaker to CLOSED with no failures counted.
+///
+/// @param breaker an initialised breaker.
+/// @param out receives the transition; may be NULL.
+/// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
+///   `TG_E_UNINITIALIZED`.
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
@@ -352,10 +398,16 @@ pub extern "C" fn tg_breaker_reset(
     control(breaker, out, |b| b.reset())
 }
 
-/// Opens the breaker for `ticks` (below 2^31) from `now`, whatever its state
-/// (to honour a server's Retry-After); afterwards it goes HALF_OPEN as usual.
-/// `out_until` and `out` (both may be NULL) receive the deadline and the
-/// transition.
+/// Opens the breaker for `ticks` from `now`, whatever its state (to honour
+/// a server's Retry-After); afterwards it goes HALF_OPEN as usual.
+///
+/// @param breaker an initialised breaker.
+/// @param ticks how long to stay open (below 2^31).
+/// @param now the caller's current tick.
+/// @param out_until receives the tick the open period ends at; may be NULL.
+/// @param out receives the transition; may be NULL.
+/// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, `TG_E_UNINITIALIZED`,
+///   or `TG_E_CONFIG_DURATION_TOO_LONG` if `ticks` is 2^31 or more.
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]

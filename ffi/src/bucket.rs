@@ -44,8 +44,11 @@ fn validate(config: *const tg_bucket_config_t) -> Result<BucketConfig, tg_status
         .map_err(config_status)
 }
 
-/// Checks a configuration: `TG_OK` or the `TG_E_CONFIG_*` code of the first
-/// invalid field.
+/// Checks a configuration without initialising anything.
+///
+/// @param config the configuration to check.
+/// @return `TG_OK`, `TG_E_NULL` if `config` is NULL, or the
+///   `TG_E_CONFIG_*` code of the first invalid field.
 ///
 /// Safe from interrupt handlers and any thread.
 #[no_mangle]
@@ -56,6 +59,11 @@ pub extern "C" fn tg_bucket_config_check(config: *const tg_bucket_config_t) -> t
 /// Initialises `bucket` with `config` (validated and copied), holding its
 /// initial fill. On error the object is left as it was.
 ///
+/// @param bucket the caller-allocated object to initialise.
+/// @param config the configuration; it need not outlive the call.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or the `TG_E_CONFIG_*`
+///   code of the first invalid field.
+///
 /// Not thread-safe: initialise before sharing the object.
 #[no_mangle]
 pub extern "C" fn tg_bucket_init(
@@ -65,10 +73,17 @@ pub extern "C" fn tg_bucket_init(
     object::init(bucket, validate(config).map(TokenBucket::new))
 }
 
-/// Takes `n` tokens at tick `now`: `TG_OK` when taken; `TG_REFUSED` with
-/// `*out_retry_at` (may be NULL) set to the earliest tick at which `n` will
-/// be available; `TG_E_EXCEEDS_CAPACITY` when `n` exceeds the capacity.
-/// `n = 0` always succeeds. A refusal does not write the bucket.
+/// Takes `n` tokens at tick `now`. `n = 0` always succeeds. A refusal does
+/// not write the bucket.
+///
+/// @param bucket an initialised bucket.
+/// @param n how many tokens to take.
+/// @param now the caller's current tick.
+/// @param out_retry_at receives, on `TG_REFUSED`, the earliest tick at which
+///   `n` tokens will be available; may be NULL.
+/// @return `TG_OK` when taken, `TG_REFUSED` when not yet available,
+///   `TG_E_EXCEEDS_CAPACITY` when `n` exceeds the capacity (it never can
+///   succeed), `TG_E_NULL` if `bucket` is NULL, or `TG_E_UNINITIALIZED`.
 ///
 /// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
 /// and from several threads at once.
@@ -92,7 +107,13 @@ pub extern "C" fn tg_bucket_acquire(
     })())
 }
 
-/// Writes to `out` the whole tokens available at `now`. Reads only.
+/// Reads the whole tokens available at `now`. Writes nothing to the bucket.
+///
+/// @param bucket an initialised bucket.
+/// @param now the caller's current tick.
+/// @param out receives the number of tokens.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+///   `TG_E_UNINITIALIZED`.
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
@@ -110,6 +131,10 @@ pub extern "C" fn tg_bucket_available(
 }
 
 /// Refills the bucket to its initial fill, as if new.
+///
+/// @param bucket an initialised bucket.
+/// @return `TG_OK`, `TG_E_NULL` if `bucket` is NULL, or
+///   `TG_E_UNINITIALIZED`.
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]

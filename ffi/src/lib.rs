@@ -5,7 +5,7 @@
 //! status code, and writes its outputs only when it succeeds. Objects are
 //! caller-allocated and fixed-size (`static tg_breaker_t b;` works), never
 //! `malloc`ed. The generated header is `include/tickguard.h`.
-#![cfg_attr(not(test), no_std)]
+#![no_std]
 #![allow(non_camel_case_types)]
 #![deny(missing_docs)]
 
@@ -20,11 +20,21 @@ pub use bucket::*;
 pub use status::*;
 pub use time::*;
 
+mod version;
+pub use version::*;
+
+// Builds that unwind (unit tests, doctests, a Rust program that links the
+// rlib with `panic = "unwind"`) take the panic machinery from `std`. The C
+// library is built with `panic = "abort"` and brings its own below.
+#[cfg(any(test, panic = "unwind"))]
+extern crate std;
+
 /// A no_std static library must say what a panic does. None is reachable
 /// (the core has no panicking paths); if one were, a hosted program aborts
 /// and firmware stops here.
 #[cfg(all(
     not(test),
+    not(panic = "unwind"),
     feature = "panic-handler",
     not(feature = "link-time-panic-check")
 ))]
@@ -46,7 +56,7 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 
 /// With `link-time-panic-check`, a panic path that survives dead-code
 /// elimination references a symbol nobody defines, and the link fails.
-#[cfg(all(not(test), feature = "link-time-panic-check"))]
+#[cfg(all(not(test), not(panic = "unwind"), feature = "link-time-panic-check"))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo) -> ! {
     extern "C" {
@@ -57,10 +67,25 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 }
 
 /// The precompiled `core` of hosted targets is built to unwind and names
-/// this symbol; with `panic = "abort"` nothing can ever call it.
-#[cfg(all(not(test), feature = "panic-handler", not(target_os = "none")))]
+/// `rust_eh_personality`; with `panic = "abort"` nothing can ever call it.
+/// The library defines it weak (an alias of this function), so that any
+/// other Rust library in the same program, which defines it too, takes
+/// precedence and the link never sees two definitions.
+#[cfg(all(not(test), not(panic = "unwind"), not(target_os = "none")))]
 #[no_mangle]
-extern "C" fn rust_eh_personality() {}
+extern "C" fn tickguard_eh_personality() {}
+
+#[cfg(all(
+    not(test),
+    not(panic = "unwind"),
+    not(target_os = "none"),
+    not(target_vendor = "apple"),
+    not(windows)
+))]
+core::arch::global_asm!(
+    ".weak rust_eh_personality",
+    ".set rust_eh_personality, tickguard_eh_personality"
+);
 
 #[cfg(test)]
 mod tests;

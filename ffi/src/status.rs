@@ -51,7 +51,11 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
     }
 }
 
-/// A static, NUL-terminated English description of `status` (never NULL).
+/// Names a status code.
+///
+/// @param status any value.
+/// @return a static, NUL-terminated English description (never NULL;
+///   "unknown status" for a value this library never returns).
 ///
 /// Safe from interrupt handlers and from any thread.
 #[no_mangle]

@@ -4,6 +4,8 @@
 
 use core::ptr::{null, null_mut};
 use std::path::PathBuf;
+use std::prelude::rust_2021::*;
+use std::vec;
 
 use crate::*;
 

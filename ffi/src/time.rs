@@ -15,9 +15,14 @@ fn convert(result: Option<u32>, tick_hz: u32, out: *mut u32) -> tg_status_t {
     })())
 }
 
-/// Converts `ms` milliseconds to ticks of a `tick_hz` counter, rounding up.
-/// Returns `TG_E_INVALID_ARGUMENT` for a zero frequency and
-/// `TG_E_CONFIG_DURATION_TOO_LONG` if the result is 2^31 ticks or more.
+/// Converts milliseconds to ticks of a counter, rounding up.
+///
+/// @param ms the duration in milliseconds.
+/// @param tick_hz the counter's frequency in Hz.
+/// @param out_ticks receives the duration in ticks.
+/// @return `TG_OK`, `TG_E_NULL` if `out_ticks` is NULL,
+///   `TG_E_INVALID_ARGUMENT` for a zero frequency, or
+///   `TG_E_CONFIG_DURATION_TOO_LONG` if the result is 2^31 ticks or more.
 ///
 /// Pure: safe from interrupt handlers and any thread.
 #[no_mangle]
@@ -29,8 +34,14 @@ pub extern "C" fn tg_ticks_from_millis(ms: u32, tick_hz: u32, out_ticks: *mut u3
     )
 }
 
-/// Converts `us` microseconds to ticks of a `tick_hz` counter, rounding up;
-/// errors as for `tg_ticks_from_millis`.
+/// Converts microseconds to ticks of a counter, rounding up.
+///
+/// @param us the duration in microseconds.
+/// @param tick_hz the counter's frequency in Hz.
+/// @param out_ticks receives the duration in ticks.
+/// @return `TG_OK`, `TG_E_NULL` if `out_ticks` is NULL,
+///   `TG_E_INVALID_ARGUMENT` for a zero frequency, or
+///   `TG_E_CONFIG_DURATION_TOO_LONG` if the result is 2^31 ticks or more.
 ///
 /// Pure: safe from interrupt handlers and any thread.
 #[no_mangle]

@@ -1,0 +1,143 @@
+// cpp_wrapper_test.cpp: the C++ wrapper (include/tickguard.hpp) as its users
+// rely on it. Compiled as C++17 and C++20, with and without exceptions and
+// RTTI. (That ignoring a decision does not compile is checked by run.sh,
+// which compiles a program that drops one and expects the build to fail.)
+#include <cstdio>
+#include <type_traits>
+#include <utility>
+
+#include "tickguard.hpp"
+
+namespace {
+
+unsigned passed, failed;
+
+void check(bool ok, const char *what, int line) {
+  if (ok) {
+    passed++;
+  } else {
+    failed++;
+    std::fprintf(stderr, "cpp_wrapper_test.cpp:%d: CHECK failed: %s\n", line, what);
+  }
+}
+#define CHECK(cond) check(static_cast<bool>(cond), #cond, __LINE__)
+
+using tickguard::State;
+
+// States are a scoped enum: no silent mix-up with integers.
+static_assert(!std::is_convertible_v<State, tg_state_t>);
+static_assert(!std::is_convertible_v<tg_state_t, State>);
+static_assert(std::is_nothrow_move_constructible_v<tickguard::Call>);
+static_assert(std::is_nothrow_move_assignable_v<tickguard::Call>);
+static_assert(!std::is_copy_constructible_v<tickguard::Call>);
+static_assert(!std::is_copy_constructible_v<tickguard::Breaker>);
+static_assert(!std::is_move_constructible_v<tickguard::Bucket>);
+static_assert(tickguard::state_name(State::HalfOpen)[0] == 'H');
+
+constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50};
+constexpr tg_bucket_config_t kBucket = {3, 1, 10, TG_BUCKET_FULL};
+
+// Globals with constant initialisation: no static constructor runs.
+#if __cplusplus >= 202002L
+constinit tickguard::Breaker global_breaker{kOnePermit};
+constinit tickguard::Bucket global_bucket{kBucket};
+#else
+tickguard::Breaker global_breaker{kOnePermit};
+tickguard::Bucket global_bucket{kBucket};
+#endif
+// The constructors are usable in constant expressions.
+constexpr bool constructs_at_compile_time() {
+  tickguard::Bucket bucket{kBucket};
+  (void)bucket;
+  return true;
+}
+static_assert(constructs_at_compile_time());
+
+void errors_are_not_folded_into_false() {
+  tickguard::Breaker breaker{kOnePermit};  // not initialised yet
+  tickguard::Call call = breaker.acquire(0);
+  CHECK(!call && call.status() == TG_E_UNINITIALIZED && !call.has_retry_at());
+  tickguard::Result<State> state = breaker.state(0);
+  CHECK(!state.ok() && state.status == TG_E_UNINITIALIZED);
+  CHECK(breaker.force_open().status == TG_E_UNINITIALIZED);
+  CHECK(breaker.open_for(10, 0).status == TG_E_UNINITIALIZED);
+
+  tickguard::Bucket bucket{kBucket};
+  CHECK(bucket.acquire(1, 0).status == TG_E_UNINITIALIZED);
+  CHECK(bucket.available(0).status == TG_E_UNINITIALIZED);
+  CHECK(bucket.init() == TG_OK);
+  tickguard::Grant too_many = bucket.acquire(4, 0);
+  CHECK(!too_many && !too_many.refused() && too_many.status == TG_E_EXCEEDS_CAPACITY);
+  CHECK(bucket.acquire(3, 0));
+  tickguard::Grant later = bucket.acquire(1, 0);
+  CHECK(!later && later.refused() && later.retry_at == 10);
+  CHECK(bucket.available(10).ok() && bucket.available(10).value == 1);
+
+  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50}};
+  CHECK(bad.init() == TG_E_CONFIG_FAILURE_THRESHOLD);
+}
+
+// Opens `breaker` (threshold 1) at `now` and lets the open period pass.
+void open_then_wait(tickguard::Breaker &breaker, tickguard::Tick now) {
+  tickguard::Call call = breaker.acquire(now);
+  CHECK(call);
+  tickguard::Recorded r = call.fail(now);
+  CHECK(r.status == TG_OK && r.counted && r.transition.changed && r.transition.to == State::Open);
+}
+
+void calls_report_once_and_move() {
+  CHECK(global_breaker.init() == TG_OK);
+  open_then_wait(global_breaker, 0);
+  tickguard::Call refused = global_breaker.acquire(50);
+  CHECK(!refused && refused.status() == TG_REFUSED && refused.has_retry_at() &&
+        refused.retry_at() == 100);
+
+  // HALF_OPEN admits one trial; a dropped call hands its permit back.
+  {
+    tickguard::Call trial = global_breaker.acquire(100);
+    CHECK(trial && trial.transition().to == State::HalfOpen);
+    CHECK(!global_breaker.acquire(101));  // the one permit is out
+  }
+  // Move assignment: the pending call is reported (IGNORED) before it is
+  // replaced, so its permit comes back.
+  tickguard::Call a = global_breaker.acquire(102);
+  CHECK(a);
+  a = global_breaker.acquire(103);  // refused: a's permit was still out
+  CHECK(!a && a.status() == TG_REFUSED);
+  a = global_breaker.acquire(104);  // a's refusal replaced; the permit is back
+  CHECK(a);
+  tickguard::Call b = std::move(a);
+  CHECK(b);
+  tickguard::Recorded first = b.succeed(105);
+  CHECK(first.counted && first.transition.to == State::Closed);
+  tickguard::Recorded second = b.succeed(106);  // already reported: nothing
+  CHECK(!second.counted && second.status == TG_E_UNINITIALIZED);
+  CHECK(global_breaker.state(106).value == State::Closed);
+
+  tickguard::Result<tickguard::Transition> forced = global_breaker.force_open();
+  CHECK(forced.ok() && forced.value.from == State::Closed && forced.value.to == State::ForcedOpen);
+  tickguard::Call none = global_breaker.acquire(107);
+  CHECK(!none && none.status() == TG_REFUSED && !none.has_retry_at());
+  CHECK(global_breaker.disable().value.to == State::Disabled);
+  CHECK(global_breaker.reset().value.to == State::Closed);
+  tickguard::Result<tickguard::Tick> until = global_breaker.open_for(30, 200);
+  CHECK(until.ok() && until.value == 230);
+  CHECK(global_breaker.state(229).value == State::Open);
+}
+
+void global_bucket_works() {
+  CHECK(global_bucket.init() == TG_OK);
+  CHECK(global_bucket.acquire(3, 0));
+  CHECK(global_bucket.reset() == TG_OK);
+  CHECK(global_bucket.available(0).value == 3);
+}
+
+}  // namespace
+
+int main() {
+  errors_are_not_folded_into_false();
+  calls_report_once_and_move();
+  global_bucket_works();
+  std::printf("%u passed, %u failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
