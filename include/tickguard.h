@@ -1,5 +1,12 @@
-/* tickguard: fault-tolerance primitives in fixed-size atomics, driven by caller ticks.
- * SPDX-License-Identifier: MIT OR Apache-2.0 */
+/**
+ * @file tickguard.h
+ * @brief tickguard: fault-tolerance primitives in fixed-size atomics, driven by caller ticks.
+ *
+ * Every fallible function returns a `tg_status_t` (`TG_OK` = 0) and writes its
+ * outputs only on success. Objects are caller-allocated; nothing allocates.
+ *
+ * SPDX-License-Identifier: MIT OR Apache-2.0
+ */
 
 #ifndef TICKGUARD_H
 #define TICKGUARD_H

@@ -74,6 +74,7 @@ struct [[nodiscard]] Result {
   /// @return `status == TG_OK`.
   constexpr bool ok() const noexcept { return status == TG_OK; }
   /// Whether the value is there.
+  /// @return `status == TG_OK`.
   constexpr explicit operator bool() const noexcept { return ok(); }
 };
 
@@ -99,6 +100,7 @@ class [[nodiscard]] Call {
   Call(const Call &) = delete;
   Call &operator=(const Call &) = delete;
   /// Takes over `other`'s report; `other` is left reported.
+  /// @param other the call to take over.
   Call(Call &&other) noexcept
       : breaker_(other.breaker_), permit_(other.permit_), now_(other.now_),
         status_(other.status_), has_retry_at_(other.has_retry_at_), retry_at_(other.retry_at_),
@@ -106,6 +108,8 @@ class [[nodiscard]] Call {
     other.breaker_ = nullptr;
   }
   /// Reports this call as IGNORED if still pending, then takes over `other`'s.
+  /// @param other the call to take over.
+  /// @return this call.
   Call &operator=(Call &&other) noexcept {
     if (this != &other) {
       (void)ignore(now_);
@@ -123,6 +127,7 @@ class [[nodiscard]] Call {
   ~Call() { (void)ignore(now_); }
 
   /// Whether the breaker admitted the call.
+  /// @return `status() == TG_OK`.
   constexpr explicit operator bool() const noexcept { return status_ == TG_OK; }
   /// `TG_OK` (admitted), `TG_REFUSED`, or the error that prevented a
   /// decision (such as `TG_E_UNINITIALIZED`).
@@ -264,6 +269,7 @@ struct [[nodiscard]] Grant {
   Tick retry_at = 0;  ///< When refused: the earliest tick the tokens exist.
 
   /// Whether the tokens were taken.
+  /// @return `status == TG_OK`.
   constexpr explicit operator bool() const noexcept { return status == TG_OK; }
   /// Whether this was a refusal to retry at retry_at.
   /// @return `status == TG_REFUSED`.
