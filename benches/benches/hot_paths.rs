@@ -20,7 +20,11 @@ fn breaker(c: &mut Criterion) {
         b.iter(|| {
             now = now.wrapping_add(1);
             if let Ok(admitted) = closed.acquire(black_box(now)) {
-                black_box(closed.record(admitted.permit, Outcome::Success, now));
+                black_box(
+                    closed
+                        .record(admitted.permit, Outcome::Success, now)
+                        .counted,
+                );
             }
         })
     });
@@ -33,7 +37,7 @@ fn breaker(c: &mut Criterion) {
     let open = Breaker::new(&open_config);
     for _ in 0..open_config.settings().failure_threshold {
         let permit = open.acquire(0).expect("closed").permit;
-        open.record(permit, Outcome::Failure, 0);
+        let _ = open.record(permit, Outcome::Failure, 0);
     }
     group.bench_function("tickguard refusal (OPEN)", |b| {
         b.iter(|| black_box(open.acquire(black_box(1_000)).is_err()))

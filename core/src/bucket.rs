@@ -188,6 +188,7 @@ impl BucketConfig {
     /// # use tickguard::bucket::BucketConfig;
     /// assert_eq!(BucketConfig::new(5, 1, 1).unwrap().capacity(), 5);
     /// ```
+    #[must_use]
     pub const fn capacity(&self) -> u32 {
         self.capacity
     }
@@ -198,6 +199,7 @@ impl BucketConfig {
     /// # use tickguard::bucket::BucketConfig;
     /// assert_eq!(BucketConfig::new(5, 4, 6).unwrap().tokens(), 4);
     /// ```
+    #[must_use]
     pub const fn tokens(&self) -> u32 {
         self.tokens
     }
@@ -208,6 +210,7 @@ impl BucketConfig {
     /// # use tickguard::bucket::BucketConfig;
     /// assert_eq!(BucketConfig::new(5, 4, 6).unwrap().period(), 6);
     /// ```
+    #[must_use]
     pub const fn period(&self) -> u32 {
         self.period
     }
@@ -218,6 +221,7 @@ impl BucketConfig {
     /// # use tickguard::bucket::BucketConfig;
     /// assert_eq!(BucketConfig::new(5, 4, 6).unwrap().initial_fill(), 5);
     /// ```
+    #[must_use]
     pub const fn initial_fill(&self) -> u32 {
         self.initial
     }
@@ -298,7 +302,19 @@ impl AsRef<BucketConfig> for BucketConfig {
 }
 
 /// Why [`TokenBucket::acquire`] did not take the tokens.
+///
+/// ```
+/// use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
+/// let bucket = TokenBucket::new(BucketConfig::new(2, 1, 10).unwrap());
+/// assert_eq!(bucket.acquire(3, 0), Err(Denied::ExceedsCapacity)); // never
+/// assert!(bucket.acquire(2, 0).is_ok());
+/// match bucket.acquire(1, 4) {
+///     Err(Denied::Wait { retry_at }) => assert_eq!(retry_at, 10), // later
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
 pub enum Denied {
     /// Not enough tokens now; at `retry_at` there will be (if nobody else
     /// takes them first).
@@ -354,6 +370,7 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// let bucket = TokenBucket::new(BucketConfig::new(4, 1, 1).unwrap());
     /// assert_eq!(bucket.config().capacity(), 4);
     /// ```
+    #[must_use]
     pub fn config(&self) -> &BucketConfig {
         self.config.as_ref()
     }
@@ -384,6 +401,7 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// bucket.acquire(10, 0).unwrap();
     /// assert_eq!(bucket.available(7), 3);
     /// ```
+    #[must_use]
     pub fn available(&self, now: Tick) -> u32 {
         self.config().available(self.word.load(), now)
     }
@@ -407,6 +425,7 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// # use tickguard::bucket::{BucketConfig, TokenBucket};
     /// assert_eq!(TokenBucket::new(BucketConfig::new(3, 1, 1).unwrap()).raw_word(), 0);
     /// ```
+    #[must_use]
     pub fn raw_word(&self) -> u32 {
         self.word.load()
     }

@@ -30,6 +30,7 @@ impl StateCell {
     /// static CELL: tickguard::cell::StateCell = tickguard::cell::StateCell::new(0);
     /// assert_eq!(CELL.load(), 0);
     /// ```
+    #[must_use]
     pub const fn new(word: u32) -> Self {
         Self {
             word: AtomicU32::new(word),
@@ -42,6 +43,7 @@ impl StateCell {
     /// assert_eq!(tickguard::cell::StateCell::new(7).load(), 7);
     /// ```
     #[inline]
+    #[must_use]
     pub fn load(&self) -> u32 {
         self.word.load(Ordering::Acquire)
     }

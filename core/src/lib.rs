@@ -43,6 +43,7 @@
 //! ```
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
+#![warn(clippy::must_use_candidate)]
 #![cfg_attr(
     not(test),
     deny(

@@ -33,6 +33,7 @@ pub const MAX_DURATION: u32 = (1 << 31) - 1;
 /// assert_eq!(elapsed(4, 10), 0); // backwards: no time elapsed
 /// ```
 #[inline]
+#[must_use]
 pub const fn elapsed(now: Tick, then: Tick) -> u32 {
     let delta = now.wrapping_sub(then);
     if delta > MAX_DURATION {
@@ -52,6 +53,7 @@ pub const fn elapsed(now: Tick, then: Tick) -> u32 {
 /// assert!(!is_reached(9, 10));
 /// ```
 #[inline]
+#[must_use]
 pub const fn is_reached(now: Tick, deadline: Tick) -> bool {
     now.wrapping_sub(deadline) <= MAX_DURATION
 }
@@ -68,6 +70,7 @@ pub const fn is_reached(now: Tick, deadline: Tick) -> bool {
 /// const OPEN: u32 = match ticks_from_millis(30_000, 100) { Some(t) => t, None => 0 };
 /// assert_eq!(OPEN, 3_000);
 /// ```
+#[must_use]
 pub const fn ticks_from_millis(ms: u32, tick_hz: u32) -> Option<u32> {
     scale_up(ms, tick_hz, 1_000)
 }
@@ -81,6 +84,7 @@ pub const fn ticks_from_millis(ms: u32, tick_hz: u32) -> Option<u32> {
 /// assert_eq!(ticks_from_micros(250, 1_000_000), Some(250));
 /// assert_eq!(ticks_from_micros(5, 0), None);
 /// ```
+#[must_use]
 pub const fn ticks_from_micros(us: u32, tick_hz: u32) -> Option<u32> {
     scale_up(us, tick_hz, 1_000_000)
 }

@@ -36,7 +36,7 @@ fn half_open_never_admits_more_than_its_permits() {
                     if id == 0 {
                         breaker.reset();
                         let p = breaker.acquire(start).unwrap().permit;
-                        breaker.record(p, Outcome::Failure, start);
+                        let _ = breaker.record(p, Outcome::Failure, start);
                     }
                     barrier.wait();
                     for _ in 0..(OPS / rounds) {

@@ -123,6 +123,7 @@ impl BreakerConfig {
     /// use tickguard::breaker::BreakerConfig;
     /// assert_eq!(BreakerConfig::DEFAULT.settings().half_open_permits, 3);
     /// ```
+    #[must_use]
     pub const fn settings(&self) -> &BreakerSettings {
         &self.settings
     }

@@ -57,6 +57,14 @@ use crate::time::{Tick, MAX_DURATION};
 use crate::ConfigError;
 
 /// The states a breaker reports.
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig, State};
+/// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// assert_eq!(breaker.state(0), State::Closed);
+/// breaker.disable();
+/// assert_eq!(breaker.state(0), State::Disabled);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum State {
@@ -73,6 +81,15 @@ pub enum State {
 }
 
 /// The outcome of a guarded call, reported with [`Breaker::record`].
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
+/// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// let permit = breaker.acquire(0).unwrap().permit;
+/// let call_result: Result<u32, &str> = Err("timeout");
+/// let outcome = if call_result.is_ok() { Outcome::Success } else { Outcome::Failure };
+/// assert!(breaker.record(permit, outcome, 1).counted);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Outcome {
@@ -86,6 +103,14 @@ pub enum Outcome {
 }
 
 /// A change of state, returned to exactly one caller.
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig, State, Transition};
+/// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// let change = breaker.force_open();
+/// assert_eq!(change, Some(Transition { from: State::Closed, to: State::ForcedOpen }));
+/// assert_eq!(breaker.force_open(), None); // already there: no transition
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Transition {
     /// The state before.
@@ -106,6 +131,7 @@ pub struct Transition {
 /// assert_eq!(Permit::from_raw(permit.to_raw()), Some(permit));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use = "hand the permit back with `Breaker::record`, or a half-open trial slot stays taken"]
 pub struct Permit(u8);
 
 const PERMIT_VALID: u8 = 0x80;
@@ -130,6 +156,7 @@ impl Permit {
     /// let permit = Breaker::new(&BreakerConfig::DEFAULT).acquire(0).unwrap().permit;
     /// assert_ne!(permit.to_raw(), 0);
     /// ```
+    #[must_use]
     pub const fn to_raw(self) -> u8 {
         self.0
     }
@@ -141,6 +168,7 @@ impl Permit {
     /// use tickguard::breaker::Permit;
     /// assert_eq!(Permit::from_raw(0), None);
     /// ```
+    #[must_use]
     pub const fn from_raw(raw: u8) -> Option<Self> {
         if raw & PERMIT_VALID != 0 && raw & !PERMIT_VALID < (1 << word::GEN_BITS) {
             Some(Self(raw))
@@ -151,7 +179,16 @@ impl Permit {
 }
 
 /// A call admitted by [`Breaker::acquire`].
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
+/// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// let admitted = breaker.acquire(0).expect("CLOSED admits");
+/// assert!(admitted.transition.is_none());
+/// let _ = breaker.record(admitted.permit, Outcome::Success, 1);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "report the call's outcome with `Breaker::record`"]
 pub struct Admitted {
     /// Give this back to [`Breaker::record`].
     pub permit: Permit,
@@ -160,7 +197,16 @@ pub struct Admitted {
 }
 
 /// A call refused by [`Breaker::acquire`].
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig};
+/// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// let _ = breaker.open_for(100, 0);
+/// let refused = breaker.acquire(10).unwrap_err();
+/// assert_eq!(refused.retry_at, Some(100));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
 pub struct Refused {
     /// The tick at which the breaker may admit again: the end of the open
     /// period, or of the half-open timeout when all trial permits are out.
@@ -172,7 +218,22 @@ pub struct Refused {
 }
 
 /// What [`Breaker::record`] did with an outcome.
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
+/// let config = BreakerConfig::new(BreakerSettings {
+///     failure_threshold: 1,
+///     ..BreakerConfig::DEFAULT_SETTINGS
+/// })
+/// .unwrap();
+/// let breaker = Breaker::new(&config);
+/// let permit = breaker.acquire(0).unwrap().permit;
+/// let recorded = breaker.record(permit, Outcome::Failure, 1);
+/// assert!(recorded.counted);
+/// assert_eq!(recorded.transition.map(|t| t.to), Some(State::Open));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "the outcome may have changed the breaker's state: check `transition`"]
 pub struct Recorded {
     /// Whether the outcome counted. `false` for IGNORED, for a stale permit
     /// (issued before the last change of state), and while DISABLED.
@@ -223,6 +284,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
     /// assert_eq!(breaker.config().settings().failure_threshold, 5);
     /// ```
+    #[must_use]
     pub fn config(&self) -> &BreakerConfig {
         self.config.as_ref()
     }
@@ -266,6 +328,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// breaker.force_open();
     /// assert_eq!(breaker.state(0), State::ForcedOpen);
     /// ```
+    #[must_use]
     pub fn state(&self, now: Tick) -> State {
         word::observe(self.word.load(), now, self.config())
     }
@@ -340,6 +403,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// # use tickguard::breaker::{Breaker, BreakerConfig};
     /// assert_eq!(Breaker::new(&BreakerConfig::DEFAULT).raw_word(), 0);
     /// ```
+    #[must_use]
     pub fn raw_word(&self) -> u32 {
         self.word.load()
     }

@@ -32,10 +32,10 @@ fn consecutive_failures_open_and_success_resets_the_run() {
         assert!(b.record(p, Outcome::Failure, 0).transition.is_none());
     }
     let p = b.acquire(0).unwrap().permit;
-    b.record(p, Outcome::Success, 0);
+    let _ = b.record(p, Outcome::Success, 0);
     for _ in 0..2 {
         let p = b.acquire(0).unwrap().permit;
-        b.record(p, Outcome::Failure, 0);
+        let _ = b.record(p, Outcome::Failure, 0);
     }
     assert_eq!(b.state(0), State::Closed);
     let p = b.acquire(5).unwrap().permit;
@@ -100,7 +100,7 @@ fn any_half_open_failure_reopens_at_once() {
         let t = start.wrapping_add(10);
         let a = b.acquire(t).unwrap();
         let bb = b.acquire(t).unwrap();
-        b.record(a.permit, Outcome::Success, t);
+        let _ = b.record(a.permit, Outcome::Success, t);
         let r = b.record(bb.permit, Outcome::Failure, t.wrapping_add(2));
         assert_eq!(
             r.transition,
@@ -205,7 +205,7 @@ fn stale_permits_are_discarded() {
     let slow = b.acquire(0).unwrap().permit; // started while CLOSED
     trip(&b, 1);
     let p = b.acquire(11).unwrap().permit;
-    b.record(p, Outcome::Success, 12); // recovered: CLOSED again
+    let _ = b.record(p, Outcome::Success, 12); // recovered: CLOSED again
     let r = b.record(slow, Outcome::Failure, 13);
     assert_eq!(
         r,
@@ -231,7 +231,7 @@ fn refusals_do_not_write_the_word() {
         assert!(b.acquire(t).is_err());
         assert_eq!(b.raw_word(), open);
     }
-    b.acquire(100).unwrap();
+    let _ = b.acquire(100).unwrap();
     let half = b.raw_word();
     assert!(b.acquire(101).is_err()); // permits exhausted
     assert_eq!(b.raw_word(), half);
@@ -325,7 +325,7 @@ fn manual_controls() {
     let c2 = config(2, 100, 1, 1, 100);
     let b2 = Breaker::new(&c2);
     let q = b2.acquire(0).unwrap().permit;
-    b2.record(q, Outcome::Failure, 0);
+    let _ = b2.record(q, Outcome::Failure, 0);
     assert_eq!(b2.reset(), None); // already CLOSED: clears the run only
     let q = b2.acquire(0).unwrap().permit;
     assert!(b2.record(q, Outcome::Failure, 0).transition.is_none());
@@ -419,7 +419,7 @@ fn generations_roll_over_safely() {
     let b = Breaker::new(&c);
     for round in 0..200u32 {
         let old = b.acquire(round).unwrap().permit;
-        b.record(old, Outcome::Failure, round);
+        let _ = b.record(old, Outcome::Failure, round);
         let p = b.acquire(round).unwrap().permit; // half-open trial
         assert!(!b.record(old, Outcome::Failure, round).counted);
         assert!(b.record(p, Outcome::Success, round).transition.is_some());

@@ -21,7 +21,7 @@ fn main() -> ! {
             } else {
                 Outcome::Failure
             };
-            black_box(BREAKER.record(admitted.permit, outcome, now));
+            black_box(BREAKER.record(admitted.permit, outcome, now).counted);
         }
         black_box(BREAKER.state(now));
         match black_box(now) % 1024 {
