@@ -13,7 +13,7 @@
 #
 # DIR defaults to <cargo target dir>/tickguard-c/<TRIPLE or host>.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
+here="$(cd "$(dirname "$0")" && pwd -P)"
 root="$(dirname "$here")"
 target="" features="" out="" quiet=()
 while (($#)); do
@@ -27,7 +27,9 @@ while (($#)); do
 done
 
 target_dir="$("$root/.ci/target-dir")"
-args=(build "${quiet[@]}" --release -p tickguard-ffi --manifest-path "$root/Cargo.toml")
+# `cargo rustc --crate-type staticlib`: with the rlib crate type beside it,
+# cargo would build without LTO.
+args=(rustc "${quiet[@]}" --release -p tickguard-ffi --crate-type staticlib --manifest-path "$root/Cargo.toml")
 [[ -n "$target" ]] && args+=(--target "$target")
 [[ -n "$features" ]] && args+=(--features "$features")
 cargo "${args[@]}" >&2

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Compiles (and where it is a program, runs) every code snippet in README.md.
+
+Each fenced block in README.md is preceded by a marker comment,
+`<!-- snippet: KIND -->`, that says how it is checked; a block without one
+fails the check, so no snippet can go unchecked. What the reader sees is
+compiled as shown; a hidden prelude and epilogue supply only what the
+snippet leaves to the reader (the backend call, a main function, a project
+declaration).
+
+Usage: readme-snippets.py LIBTICKGUARD_A INSTALL_PREFIX
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+LIB, PREFIX = sys.argv[1], sys.argv[2]
+WARN = ["-Wall", "-Wextra", "-Werror", "-pedantic"]
+WORK = tempfile.mkdtemp(prefix="readme-snippets-")
+TARGET_DIR = os.path.join(
+    subprocess.run([os.path.join(ROOT, ".ci", "target-dir")], check=True,
+                   capture_output=True, text=True).stdout.strip(),
+    "readme-snippets")
+
+
+def run(cmd, cwd=WORK, env=None, expect_failure=False):
+    full_env = dict(os.environ, **(env or {}))
+    result = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True)
+    failed = result.returncode != 0
+    if failed != expect_failure:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"readme-snippets: {'succeeded' if not failed else 'failed'}: {' '.join(cmd)}")
+    return result.stdout
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+# A C program the packaging snippets build: calls the library and checks it.
+APP_C = """#include <stdio.h>
+#include "tickguard.h"
+int main(void) {
+  static tg_bucket_t bucket;
+  const tg_bucket_config_t config = {1, 1, 10, TG_BUCKET_FULL};
+  int ok = tg_version() == TG_VERSION && tg_bucket_init(&bucket, &config) == TG_OK &&
+           tg_bucket_acquire(&bucket, 1, 0, NULL) == TG_OK &&
+           tg_bucket_acquire(&bucket, 1, 0, NULL) == TG_REFUSED;
+  puts(ok ? "app ok" : "app FAILED");
+  return ok ? 0 : 1;
+}
+"""
+
+
+def check_shell(code, _):
+    run(["bash", "-n", write(os.path.join(WORK, "snippet.sh"), code)])
+
+
+def check_c_quickstart(code, name):
+    prelude = """#include <stdbool.h>
+#include <stdint.h>
+static uint32_t clock_ticks;
+static bool call_backend(void) { return clock_ticks % 3 != 0; }
+static uint32_t tick_now(void) { return clock_ticks + 1; }
+"""
+    epilogue = """
+#include <stdio.h>
+int main(void) {
+  if (setup() != TG_OK) return 1;
+  for (clock_ticks = 0; clock_ticks < 2000; clock_ticks += 7) request(clock_ticks);
+  puts("quick start ran");
+  return 0;
+}
+"""
+    src = write(os.path.join(WORK, name, "main.c"), prelude + code + epilogue)
+    exe = os.path.join(WORK, name, "main")
+    run(["cc", "-std=c11", *WARN, "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+         "-I", os.path.join(ROOT, "include"), src, LIB, "-o", exe])
+    run([exe])
+
+
+def check_cpp_quickstart(code, name):
+    prelude = "#include <cstdint>\nstatic uint32_t calls;\nstatic bool backend() { return ++calls % 4 != 0; }\n"
+    epilogue = """
+int main() {
+  if (!setup()) return 1;
+  for (uint32_t now = 0; now < 2000; now += 7) request(now);
+  return 0;
+}
+"""
+    src = write(os.path.join(WORK, name, "main.cpp"), prelude + code + epilogue)
+    exe = os.path.join(WORK, name, "main")
+    run(["c++", "-std=c++20", *WARN, "-fno-exceptions", "-fno-rtti",
+         "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+         "-I", os.path.join(ROOT, "include"), src, LIB, "-o", exe])
+    run([exe])
+
+
+def cmake_project(code, name, extra_args):
+    project = os.path.join(WORK, name)
+    write(os.path.join(project, "CMakeLists.txt"),
+          "cmake_minimum_required(VERSION 3.16)\nproject(app LANGUAGES C)\n" + code)
+    write(os.path.join(project, "app.c"), APP_C)
+    return project
+
+
+def check_cmake_find_package(code, name):
+    project = cmake_project(code, name, [])
+    build = os.path.join(project, "build")
+    run(["cmake", "-S", project, "-B", build, f"-DCMAKE_PREFIX_PATH={PREFIX}"])
+    run(["cmake", "--build", build])
+    run([os.path.join(build, "app")])
+
+
+def check_cmake_add_subdirectory(code, name):
+    project = cmake_project(code, name, [])
+    os.makedirs(os.path.join(project, "third_party"))
+    os.symlink(ROOT, os.path.join(project, "third_party", "tickguard"))
+    build = os.path.join(project, "build")
+    run(["cmake", "-S", project, "-B", build])
+    run(["cmake", "--build", build])
+    run([os.path.join(build, "app")])
+
+
+def check_pkg_config(code, name):
+    project = os.path.join(WORK, name)
+    write(os.path.join(project, "app.c"), APP_C)
+    env = {"PKG_CONFIG_PATH": os.path.join(PREFIX, "lib", "pkgconfig")}
+    run(["bash", "-euo", "pipefail", "-c", code], cwd=project, env=env)
+    run([os.path.join(project, "app")], cwd=project)
+
+
+def check_c_library(code, name):
+    # Run from a directory shaped like the checkout (the snippet's paths are
+    # relative to it) holding the reader's app.c.
+    project = os.path.join(WORK, name)
+    write(os.path.join(project, "app.c"), APP_C)
+    for entry in ["include", "ffi", ".ci", "Cargo.toml"]:
+        os.symlink(os.path.join(ROOT, entry), os.path.join(project, entry))
+    run(["bash", "-euo", "pipefail", "-c", code], cwd=project)
+    run([os.path.join(project, "app")], cwd=project)
+
+
+RUST_PRELUDE = """#![no_std]
+#![allow(dead_code)]
+use tickguard::breaker::State;
+fn do_call() -> bool { true }
+fn log(_from: State, _to: State) {}
+fn schedule_retry(_at: Option<u32>) {}
+"""
+rust_quickstart = None
+
+
+def check_rust_quickstart(code, name):
+    global rust_quickstart
+    rust_quickstart = code
+    # On the host, as a program that runs the code.
+    crate = os.path.join(WORK, name)
+    write(os.path.join(crate, "Cargo.toml"), f"""[package]
+name = "readme-rust-quickstart"
+version = "0.0.0"
+edition = "2021"
+[workspace]
+[dependencies]
+tickguard = {{ path = "{os.path.join(ROOT, 'core')}" }}
+""")
+    main = RUST_PRELUDE.replace("#![no_std]\n", "") + code + """
+fn main() {
+    for now in (0..5_000).step_by(50) {
+        on_request(now);
+    }
+    assert!(BREAKER.acquire(5_000).is_ok());
+}
+"""
+    write(os.path.join(crate, "src", "main.rs"), main)
+    run(["cargo", "run", "--quiet", "--target-dir", TARGET_DIR], cwd=crate)
+
+
+def rust_target_build(toml, name, target, expect_failure=False):
+    crate = os.path.join(WORK, name)
+    write(os.path.join(crate, "Cargo.toml"), f"""[package]
+name = "snippet-{name}"
+version = "0.0.0"
+edition = "2021"
+[workspace]
+[lib]
+path = "lib.rs"
+{toml}
+[patch.crates-io]
+tickguard = {{ path = "{os.path.join(ROOT, 'core')}" }}
+""")
+    write(os.path.join(crate, "lib.rs"), RUST_PRELUDE + rust_quickstart +
+          "\npub fn entry(now: u32) {\n    on_request(now);\n}\n")
+    cmd = ["cargo", "build", "--quiet", "--target-dir", TARGET_DIR]
+    if target:
+        cmd += ["--target", target]
+    run(cmd, cwd=crate, expect_failure=expect_failure)
+
+
+def check_toml_cas(code, name):
+    rust_target_build(code, name, None)
+    rust_target_build(code, name, "thumbv7em-none-eabihf")
+    # Without a backend, targets without CAS must not compile.
+    rust_target_build(code, name + "-no-backend", "thumbv6m-none-eabi", expect_failure=True)
+    rust_target_build(code, name + "-no-backend", "riscv32imc-unknown-none-elf", expect_failure=True)
+
+
+def check_toml_cortex_m0(code, name):
+    rust_target_build(code, name, "thumbv6m-none-eabi")
+
+
+def check_toml_riscv32imc(code, name):
+    rust_target_build(code, name, "riscv32imc-unknown-none-elf")
+
+
+CHECKS = {
+    "shell": check_shell,
+    "c-quickstart": check_c_quickstart,
+    "cpp-quickstart": check_cpp_quickstart,
+    "cmake-find-package": check_cmake_find_package,
+    "cmake-add-subdirectory": check_cmake_add_subdirectory,
+    "pkg-config": check_pkg_config,
+    "c-library": check_c_library,
+    "rust-quickstart": check_rust_quickstart,
+    "toml-cas": check_toml_cas,
+    "toml-cortex-m0": check_toml_cortex_m0,
+    "toml-riscv32imc": check_toml_riscv32imc,
+    # A diagram or directory listing, not code.
+    "text": lambda code, name: None,
+}
+
+
+def main():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    blocks = list(re.finditer(
+        r"(?:<!-- snippet: (?P<kind>[\w-]+) -->\n)?```(?P<lang>[\w+]*)\n(?P<code>.*?)```", text, re.S))
+    if not blocks:
+        raise SystemExit("readme-snippets: README.md has no code blocks")
+    checked = 0
+    try:
+        for index, block in enumerate(blocks):
+            kind = block.group("kind")
+            line = text.count("\n", 0, block.start("code"))
+            if kind is None:
+                raise SystemExit(f"readme-snippets: README.md:{line}: code block without a "
+                                 "<!-- snippet: KIND --> marker")
+            if kind not in CHECKS:
+                raise SystemExit(f"readme-snippets: README.md:{line}: unknown snippet kind {kind}")
+            CHECKS[kind](block.group("code"), f"{index:02}-{kind}")
+            if kind != "text":
+                checked += 1
+            print(f"readme-snippets: README.md:{line}: {kind} ok")
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+    print(f"readme-snippets: {checked} snippets compiled or run")
+
+
+main()
