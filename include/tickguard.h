@@ -18,6 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** Aligns an object type to `n` bytes (the objects hold 128-bit atomics). */
+#if defined(__cplusplus)
+#define TG_ALIGNED(n) alignas(n)
+#elif defined(_MSC_VER)
+#define TG_ALIGNED(n) __declspec(align(n))
+#else
+#define TG_ALIGNED(n) __attribute__((aligned(n)))
+#endif
+
 /**
  * Default settings: 5 failures, 60000-tick open period, 3 half-open
  * permits, 2 successes to close, 60000-tick half-open timeout.
@@ -82,15 +91,15 @@ typedef int32_t tg_status_t;
  */
 typedef struct {
   /**
-   * Consecutive failures in CLOSED that open the breaker (1 .. 2^23-1).
+   * Consecutive failures in CLOSED that open the breaker (1 .. 2^32-1).
    */
   uint32_t failure_threshold;
   /**
-   * How long OPEN lasts, in ticks (0 .. 2^31-1).
+   * How long OPEN lasts, in ticks (0 .. 2^62).
    */
-  uint32_t open_ticks;
+  uint64_t open_ticks;
   /**
-   * Trial calls admitted in HALF_OPEN (1 .. 31).
+   * Trial calls admitted in HALF_OPEN (1 .. 16).
    */
   uint32_t half_open_permits;
   /**
@@ -99,28 +108,34 @@ typedef struct {
   uint32_t success_threshold;
   /**
    * Undecided trials reopen the breaker this many ticks after HALF_OPEN
-   * began (1 .. 2^31-1).
+   * began (1 .. 2^62).
    */
-  uint32_t half_open_timeout_ticks;
+  uint64_t half_open_timeout_ticks;
 } tg_breaker_config_t;
 
 /**
  * Storage for a breaker: allocate it anywhere (static, stack, inside your
  * own struct), then call `tg_breaker_init`. A zeroed object reports
- * `TG_E_UNINITIALIZED`. Do not copy an initialised object.
+ * `TG_E_UNINITIALIZED`; a copy of a live object reports `TG_E_MOVED`. 16-byte
+ * aligned (the state is one 128-bit atomic word).
  */
-typedef struct {
+typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_breaker_*`.
    */
-  uint32_t _opaque[12];
+  uint64_t _opaque[10];
 } tg_breaker_t;
 
 /**
- * A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`.
- * Never 0.
+ * `tg_*_init_ex` flags: a combination of the `TG_INIT_*` values.
  */
-typedef uint8_t tg_permit_t;
+typedef uint32_t tg_init_flags_t;
+
+/**
+ * A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`:
+ * the breaker's generation and, for a half-open trial, its slot. Never 0.
+ */
+typedef uint32_t tg_permit_t;
 
 /**
  * A breaker state: one of the `TG_STATE_*` values.
@@ -161,7 +176,7 @@ typedef struct {
   /**
    * When refused: the tick at which the breaker may admit again.
    */
-  uint32_t retry_at;
+  uint64_t retry_at;
   /**
    * The change of state this call made, if any.
    */
@@ -202,9 +217,9 @@ typedef struct {
    */
   uint32_t tokens;
   /**
-   * Ticks per refill of `tokens` (1 .. 2^31-1).
+   * Ticks per refill of `tokens` (1 .. 2^62).
    */
-  uint32_t period_ticks;
+  uint64_t period_ticks;
   /**
    * Tokens at the start (at most `capacity`), or `TG_BUCKET_FULL`.
    */
@@ -213,15 +228,29 @@ typedef struct {
 
 /**
  * Storage for a token bucket: allocate it anywhere, then call
- * `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`. Do not
- * copy an initialised object.
+ * `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`; a copy of
+ * a live object reports `TG_E_MOVED`. 16-byte aligned.
  */
-typedef struct {
+typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_bucket_*`.
    */
-  uint32_t _opaque[10];
+  uint64_t _opaque[10];
 } tg_bucket_t;
+
+/**
+ * Storage for a tick extender, which turns a wrapping 32-bit tick counter
+ * (`HAL_GetTick()`, `xTaskGetTickCount()`) into the monotonic 64-bit ticks
+ * every guard takes. Its one rule: it must see the counter at least once
+ * every 2^31 ticks (call it from the tick interrupt, for example).
+ * 16-byte aligned.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the object's state. Touch only through `tg_tick_*`.
+   */
+  uint64_t _opaque[4];
+} tg_tick_extender_t;
 
 /**
  * CLOSED: calls flow, consecutive failures are counted.
@@ -264,6 +293,25 @@ typedef struct {
 #define TG_OUTCOME_IGNORED 2
 
 /**
+ * Refuse to initialise a live object (`TG_E_ALREADY_INITIALIZED`): what
+ * `tg_*_init` does.
+ */
+#define TG_INIT_DEFAULT 0
+
+/**
+ * Initialise even if the object is live, discarding its state. The caller
+ * guarantees nobody uses the object meanwhile.
+ */
+#define TG_INIT_REINIT 1
+
+/**
+ * The object lives in memory shared between processes, mapped at different
+ * addresses in each: do not tie it to its address (copies are then not
+ * detected). The primitives' state is position-independent.
+ */
+#define TG_INIT_SHARED 2
+
+/**
  * Success.
  */
 #define TG_OK 0
@@ -294,7 +342,27 @@ typedef struct {
 #define TG_E_EXCEEDS_CAPACITY -4
 
 /**
- * Configuration: a duration is 2^31 ticks or longer.
+ * The object pointer is not aligned for its type (16 bytes): nothing was
+ * read or written.
+ */
+#define TG_E_MISALIGNED -5
+
+/**
+ * The object was initialised at another address: it is a copy of a live
+ * object (`memcpy`, struct assignment) or was moved. Initialise it where it
+ * lives, or use `TG_INIT_SHARED` for memory mapped at several addresses.
+ */
+#define TG_E_MOVED -6
+
+/**
+ * `tg_*_init` on a live object: refused, the object keeps its state. Pass
+ * `TG_INIT_REINIT` to `tg_*_init_ex` to start it afresh, or `tg_*_deinit`
+ * it first.
+ */
+#define TG_E_ALREADY_INITIALIZED -7
+
+/**
+ * Configuration: a duration is longer than 2^62 ticks.
  */
 #define TG_E_CONFIG_DURATION_TOO_LONG -10
 
@@ -332,11 +400,6 @@ typedef struct {
  * Configuration: initial fill above capacity.
  */
 #define TG_E_CONFIG_INITIAL_FILL -17
-
-/**
- * Configuration: capacity x period / gcd(tokens, period) exceeds 2^29.
- */
-#define TG_E_CONFIG_WINDOW_TOO_LONG -18
 
 #ifdef __cplusplus
 extern "C" {
@@ -379,12 +442,44 @@ tg_status_t tg_breaker_config_check(const tg_breaker_config_t *config);
  *
  * @param breaker the caller-allocated object to initialise.
  * @param config the configuration; it need not outlive the call.
- * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or the `TG_E_CONFIG_*`
- *   code of the first invalid field.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED` if `breaker` is live (it keeps its state),
+ *   or the `TG_E_CONFIG_*` code of the first invalid field.
  *
  * Not thread-safe: initialise before sharing the object.
  */
 tg_status_t tg_breaker_init(tg_breaker_t *breaker, const tg_breaker_config_t *config);
+
+/**
+ * Initialises `breaker` as CLOSED with `config`, with `TG_INIT_*` flags:
+ * `TG_INIT_REINIT` starts a live object afresh, `TG_INIT_SHARED` makes an
+ * object for memory mapped by several processes at different addresses.
+ *
+ * @param breaker the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_breaker_init`, or `TG_E_INVALID_ARGUMENT` for an unknown
+ *   flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_breaker_init_ex(tg_breaker_t *breaker,
+                               const tg_breaker_config_t *config,
+                               tg_init_flags_t flags);
+
+/**
+ * Ends the life of `breaker`: later calls report `TG_E_UNINITIALIZED`, and
+ * `tg_breaker_init` may initialise it again. Use it before memory that held
+ * a breaker (a stack frame) is reused for a new one.
+ *
+ * @param breaker an initialised breaker.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe: nobody may use the object meanwhile.
+ */
+tg_status_t tg_breaker_deinit(tg_breaker_t *breaker);
 
 /**
  * Asks to make a call at tick `now`. A refusal does not write the breaker.
@@ -394,13 +489,14 @@ tg_status_t tg_breaker_init(tg_breaker_t *breaker, const tg_breaker_config_t *co
  * @param out receives the decision on `TG_OK` (`permit`) and on
  *   `TG_REFUSED` (`retry_at`), and is left alone otherwise.
  * @return `TG_OK` when admitted, `TG_REFUSED` when refused, `TG_E_NULL` if
- *   a pointer is NULL, `TG_E_UNINITIALIZED` if `breaker` was never
- *   initialised.
+ *   a pointer is NULL, an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
  *
- * Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+ * Lock-free where the target has a 128-bit CAS (x86_64, aarch64);
+ * interrupt-masked critical section elsewhere; safe from interrupt handlers
  * and from several threads at once.
  */
-tg_status_t tg_breaker_acquire(tg_breaker_t *breaker, uint32_t now, tg_breaker_decision_t *out);
+tg_status_t tg_breaker_acquire(tg_breaker_t *breaker, uint64_t now, tg_breaker_decision_t *out);
 
 /**
  * Reports the outcome of a call admitted with `permit`. A permit from
@@ -412,17 +508,19 @@ tg_status_t tg_breaker_acquire(tg_breaker_t *breaker, uint32_t now, tg_breaker_d
  *   `TG_OUTCOME_IGNORED`.
  * @param now the caller's current tick.
  * @param out receives what was done with the outcome; may be NULL.
- * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, `TG_E_UNINITIALIZED`,
+ * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`),
  *   or `TG_E_INVALID_ARGUMENT` for an unknown outcome or a byte that is
  *   not a permit.
  *
- * Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+ * Lock-free where the target has a 128-bit CAS (x86_64, aarch64);
+ * interrupt-masked critical section elsewhere; safe from interrupt handlers
  * and from several threads at once.
  */
 tg_status_t tg_breaker_record(tg_breaker_t *breaker,
                               tg_permit_t permit,
                               tg_outcome_t outcome,
-                              uint32_t now,
+                              uint64_t now,
                               tg_record_t *out);
 
 /**
@@ -433,11 +531,12 @@ tg_status_t tg_breaker_record(tg_breaker_t *breaker,
  * @param now the caller's current tick.
  * @param out receives a `TG_STATE_*` value.
  * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
- *   `TG_E_UNINITIALIZED`.
+ *   an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
  *
  * Safe from interrupt handlers and from several threads at once.
  */
-tg_status_t tg_breaker_state(const tg_breaker_t *breaker, uint32_t now, tg_state_t *out);
+tg_status_t tg_breaker_state(const tg_breaker_t *breaker, uint64_t now, tg_state_t *out);
 
 /**
  * Forces the breaker open: every call is refused until reset.
@@ -445,7 +544,8 @@ tg_status_t tg_breaker_state(const tg_breaker_t *breaker, uint32_t now, tg_state
  * @param breaker an initialised breaker.
  * @param out receives the transition; may be NULL.
  * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
- *   `TG_E_UNINITIALIZED`.
+ *   an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
  *
  * Safe from interrupt handlers and from several threads at once.
  */
@@ -458,7 +558,8 @@ tg_status_t tg_breaker_force_open(tg_breaker_t *breaker, tg_transition_t *out);
  * @param breaker an initialised breaker.
  * @param out receives the transition; may be NULL.
  * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
- *   `TG_E_UNINITIALIZED`.
+ *   an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
  *
  * Safe from interrupt handlers and from several threads at once.
  */
@@ -470,7 +571,8 @@ tg_status_t tg_breaker_disable(tg_breaker_t *breaker, tg_transition_t *out);
  * @param breaker an initialised breaker.
  * @param out receives the transition; may be NULL.
  * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
- *   `TG_E_UNINITIALIZED`.
+ *   an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
  *
  * Safe from interrupt handlers and from several threads at once.
  */
@@ -481,19 +583,20 @@ tg_status_t tg_breaker_reset(tg_breaker_t *breaker, tg_transition_t *out);
  * a server's Retry-After); afterwards it goes HALF_OPEN as usual.
  *
  * @param breaker an initialised breaker.
- * @param ticks how long to stay open (below 2^31).
+ * @param ticks how long to stay open (at most 2^62).
  * @param now the caller's current tick.
  * @param out_until receives the tick the open period ends at; may be NULL.
  * @param out receives the transition; may be NULL.
- * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, `TG_E_UNINITIALIZED`,
- *   or `TG_E_CONFIG_DURATION_TOO_LONG` if `ticks` is 2^31 or more.
+ * @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`),
+ *   or `TG_E_CONFIG_DURATION_TOO_LONG` if `ticks` is above 2^62.
  *
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_breaker_open_for(tg_breaker_t *breaker,
-                                uint32_t ticks,
-                                uint32_t now,
-                                uint32_t *out_until,
+                                uint64_t ticks,
+                                uint64_t now,
+                                uint64_t *out_until,
                                 tg_transition_t *out);
 
 /**
@@ -513,12 +616,44 @@ tg_status_t tg_bucket_config_check(const tg_bucket_config_t *config);
  *
  * @param bucket the caller-allocated object to initialise.
  * @param config the configuration; it need not outlive the call.
- * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or the `TG_E_CONFIG_*`
- *   code of the first invalid field.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED` if `bucket` is live (it keeps its state),
+ *   or the `TG_E_CONFIG_*` code of the first invalid field.
  *
  * Not thread-safe: initialise before sharing the object.
  */
 tg_status_t tg_bucket_init(tg_bucket_t *bucket, const tg_bucket_config_t *config);
+
+/**
+ * Initialises `bucket` with `config`, with `TG_INIT_*` flags:
+ * `TG_INIT_REINIT` starts a live object afresh, `TG_INIT_SHARED` makes an
+ * object for memory mapped by several processes at different addresses
+ * (one limit shared by worker processes).
+ *
+ * @param bucket the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_bucket_init`, or `TG_E_INVALID_ARGUMENT` for an unknown
+ *   flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_bucket_init_ex(tg_bucket_t *bucket,
+                              const tg_bucket_config_t *config,
+                              tg_init_flags_t flags);
+
+/**
+ * Ends the life of `bucket`: later calls report `TG_E_UNINITIALIZED`, and
+ * `tg_bucket_init` may initialise it again.
+ *
+ * @param bucket an initialised bucket.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe: nobody may use the object meanwhile.
+ */
+tg_status_t tg_bucket_deinit(tg_bucket_t *bucket);
 
 /**
  * Takes `n` tokens at tick `now`. `n = 0` always succeeds. A refusal does
@@ -531,15 +666,17 @@ tg_status_t tg_bucket_init(tg_bucket_t *bucket, const tg_bucket_config_t *config
  *   `n` tokens will be available; may be NULL.
  * @return `TG_OK` when taken, `TG_REFUSED` when not yet available,
  *   `TG_E_EXCEEDS_CAPACITY` when `n` exceeds the capacity (it never can
- *   succeed), `TG_E_NULL` if `bucket` is NULL, or `TG_E_UNINITIALIZED`.
+ *   succeed), `TG_E_NULL` if `bucket` is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
  *
- * Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+ * Lock-free where the target has a 128-bit CAS (x86_64, aarch64);
+ * interrupt-masked critical section elsewhere; safe from interrupt handlers
  * and from several threads at once.
  */
 tg_status_t tg_bucket_acquire(tg_bucket_t *bucket,
                               uint32_t n,
-                              uint32_t now,
-                              uint32_t *out_retry_at);
+                              uint64_t now,
+                              uint64_t *out_retry_at);
 
 /**
  * Reads the whole tokens available at `now`. Writes nothing to the bucket.
@@ -548,18 +685,20 @@ tg_status_t tg_bucket_acquire(tg_bucket_t *bucket,
  * @param now the caller's current tick.
  * @param out receives the number of tokens.
  * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
- *   `TG_E_UNINITIALIZED`.
+ *   an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
  *
  * Safe from interrupt handlers and from several threads at once.
  */
-tg_status_t tg_bucket_available(const tg_bucket_t *bucket, uint32_t now, uint32_t *out);
+tg_status_t tg_bucket_available(const tg_bucket_t *bucket, uint64_t now, uint32_t *out);
 
 /**
  * Refills the bucket to its initial fill, as if new.
  *
  * @param bucket an initialised bucket.
  * @return `TG_OK`, `TG_E_NULL` if `bucket` is NULL, or
- *   `TG_E_UNINITIALIZED`.
+ *   an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
  *
  * Safe from interrupt handlers and from several threads at once.
  */
@@ -584,11 +723,11 @@ const char *tg_status_str(tg_status_t status);
  * @param out_ticks receives the duration in ticks.
  * @return `TG_OK`, `TG_E_NULL` if `out_ticks` is NULL,
  *   `TG_E_INVALID_ARGUMENT` for a zero frequency, or
- *   `TG_E_CONFIG_DURATION_TOO_LONG` if the result is 2^31 ticks or more.
+ *   `TG_E_CONFIG_DURATION_TOO_LONG` if the result is above 2^62 ticks.
  *
  * Pure: safe from interrupt handlers and any thread.
  */
-tg_status_t tg_ticks_from_millis(uint32_t ms, uint32_t tick_hz, uint32_t *out_ticks);
+tg_status_t tg_ticks_from_millis(uint64_t ms, uint64_t tick_hz, uint64_t *out_ticks);
 
 /**
  * Converts microseconds to ticks of a counter, rounding up.
@@ -598,11 +737,58 @@ tg_status_t tg_ticks_from_millis(uint32_t ms, uint32_t tick_hz, uint32_t *out_ti
  * @param out_ticks receives the duration in ticks.
  * @return `TG_OK`, `TG_E_NULL` if `out_ticks` is NULL,
  *   `TG_E_INVALID_ARGUMENT` for a zero frequency, or
- *   `TG_E_CONFIG_DURATION_TOO_LONG` if the result is 2^31 ticks or more.
+ *   `TG_E_CONFIG_DURATION_TOO_LONG` if the result is above 2^62 ticks.
  *
  * Pure: safe from interrupt handlers and any thread.
  */
-tg_status_t tg_ticks_from_micros(uint32_t us, uint32_t tick_hz, uint32_t *out_ticks);
+tg_status_t tg_ticks_from_micros(uint64_t us, uint64_t tick_hz, uint64_t *out_ticks);
+
+/**
+ * Initialises `extender` for a counter that reads `start` now (0 for a
+ * counter that starts at boot).
+ *
+ * @param extender the caller-allocated object to initialise.
+ * @param start the counter's current 32-bit value.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`, or
+ *   `TG_E_ALREADY_INITIALIZED` if `extender` is live.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_tick_extender_init(tg_tick_extender_t *extender, uint32_t start);
+
+/**
+ * Initialises `extender` as `tg_tick_extender_init` does, with `TG_INIT_*`
+ * flags.
+ *
+ * @param extender the caller-allocated object to initialise.
+ * @param start the counter's current 32-bit value.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_tick_extender_init`, or `TG_E_INVALID_ARGUMENT` for an
+ *   unknown flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_tick_extender_init_ex(tg_tick_extender_t *extender,
+                                     uint32_t start,
+                                     tg_init_flags_t flags);
+
+/**
+ * Extends a 32-bit counter reading to a 64-bit tick. A reading older than
+ * the latest (a caller that read the counter and was preempted) extends to
+ * its own earlier tick, never to a jump of 2^32.
+ *
+ * @param extender an initialised extender.
+ * @param raw the counter's 32-bit value.
+ * @param out_ticks receives the 64-bit tick.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Lock-free where the target has a 64-bit CAS; interrupt-masked critical
+ * section elsewhere; safe from interrupt handlers and from several threads
+ * at once.
+ */
+tg_status_t tg_tick_extend(tg_tick_extender_t *extender, uint32_t raw, uint64_t *out_ticks);
 
 /**
  * The version of the linked library, encoded as `TG_VERSION` is. A program

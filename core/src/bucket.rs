@@ -1,4 +1,4 @@
-//! Token bucket, kept as a GCRA in one 32-bit word.
+//! Token bucket, kept as a GCRA in one 128-bit word.
 //!
 //! A bucket holds at most `capacity` tokens and refills `tokens` every
 //! `period` ticks, continuously and exactly: over any span of k periods
@@ -7,20 +7,38 @@
 //! or refuses with the earliest tick at which n will be there; a refusal
 //! writes nothing.
 //!
-//! Internally this is the Generic Cell Rate Algorithm: the word holds the
-//! *theoretical arrival time* (TAT) in units of 1/`tokens` tick (after
-//! dividing `tokens` and `period` by their gcd), modulo 2^31, plus one bit
-//! that says whether the bucket has been touched. Taking n tokens at time u
-//! is allowed when `max(TAT, u) + n·period − u ≤ capacity·period`. Hence the
-//! one limit on configurations: the burst window `capacity × period`, in
-//! those units, must be at most [`MAX_WINDOW_UNITS`] (2^29).
+//! Internally this is the Generic Cell Rate Algorithm. With `g = gcd(tokens,
+//! period)`, time is counted in *units* of 1/(tokens/g) tick, so one token
+//! costs exactly `period/g` units. The word holds the *theoretical arrival
+//! time* (TAT) in units, in full (a tick below 2^64 times at most 2^32 units
+//! per tick fits in 96 bits), plus one bit that says whether the bucket has
+//! been used. Taking n tokens at time u is allowed when `max(TAT, u) +
+//! n·period/g − u ≤ capacity·period/g`, and then TAT becomes that sum.
 //!
-//! Time model: a `now` behind the latest one seen, by up to two burst
-//! windows plus [`BACKWARD_SLACK_TICKS`], means no time elapsed (a preempted
-//! caller with an old tick gets nothing extra). A TAT further ahead than that
-//! is stale — the counter wrapped while the bucket sat idle — and the bucket
-//! reads as full. An idle span that happens to land a stale TAT inside that
-//! band costs at most that band of refusals, never an extra token.
+//! ```text
+//!  127  126                                                              0
+//! +----+-----------------------------------------------------------------+
+//! |used|                    TAT, in units (< 2^97)                        |
+//! +----+-----------------------------------------------------------------+
+//! ```
+//!
+//! # Time
+//!
+//! Ticks are monotonic `u64` ([`crate::time`]); the TAT is absolute, so it
+//! never aliases, however long the bucket sits idle. A `now` older than the
+//! latest one the bucket has judged a request at (an `acquire` of 1 to
+//! `capacity` tokens, granted or refused) means no time elapsed: after such
+//! a request at tick L the TAT is at or past L, so the bucket measures a
+//! lagging caller from the TAT exactly as it would a caller at L.
+//!
+//! * [`acquire`](TokenBucket::acquire): the TAT never moves back, so a
+//!   lagging caller sees no more tokens than a caller at the latest tick —
+//!   fewer, since the TAT is further ahead of its `now` — and is refused
+//!   with a `retry_at` measured from its own `now`. Over any interval of true
+//!   time the bucket never grants more than capacity + refill, whatever the
+//!   callers' lag (property-tested against a reference model).
+//! * [`available`](TokenBucket::available): counts tokens as of that `now`,
+//!   so a lagging reader sees fewer.
 //!
 //! ```
 //! use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
@@ -38,18 +56,7 @@ use crate::cell::StateCell;
 use crate::time::{Tick, MAX_DURATION};
 use crate::ConfigError;
 
-/// The longest burst window a bucket accepts: `capacity × period / g` ≤ 2^29,
-/// where `g = gcd(tokens, period)`.
-pub const MAX_WINDOW_UNITS: u32 = 1 << 29;
-
-/// How far (in ticks) a caller's `now` may lag behind the latest `now` the
-/// bucket saw, beyond two burst windows, and still read as "time went back"
-/// rather than as a wrapped counter: covers a caller that sampled its tick,
-/// was preempted, and called late.
-pub const BACKWARD_SLACK_TICKS: u32 = 1 << 12;
-
-const TOUCHED: u32 = 1 << 31;
-const TIME_MASK: u32 = TOUCHED - 1;
+const USED: u128 = 1 << 127;
 
 /// A validated token-bucket configuration, `const`-constructible.
 ///
@@ -69,43 +76,17 @@ const TIME_MASK: u32 = TOUCHED - 1;
 pub struct BucketConfig {
     capacity: u32,
     tokens: u32,
-    period: u32,
+    period: Tick,
     initial: u32,
-    /// Scaled time units per tick: `tokens / gcd`.
+    /// Units per tick: `tokens / g`.
     units_per_tick: u32,
-    /// Scaled time units per token: `period / gcd`.
-    interval: u32,
-    /// `capacity × interval`.
-    window: u32,
-    /// The furthest ahead of `now` a stored TAT may be and still count: two
-    /// windows plus the backward slack, at most 2^30 units.
-    tolerance: u32,
+    /// Units per token: `period / g`.
+    interval: u64,
+    /// `capacity × interval`: the burst window in units.
+    window: u128,
 }
 
-/// How far ahead of `now` a stored TAT may lie and still count: two burst
-/// windows plus [`BACKWARD_SLACK_TICKS`], capped at a quarter of the circle.
-const fn tolerance(window: u32, units_per_tick: u32) -> u32 {
-    let slack = BACKWARD_SLACK_TICKS.saturating_mul(units_per_tick);
-    let total = window.saturating_mul(2).saturating_add(slack);
-    if total < 1 << 30 {
-        total
-    } else {
-        1 << 30
-    }
-}
-
-/// `ceil(a / b)` with no panic path: `b` is never 0 in a validated
-/// configuration, and would read as 1.
-#[inline]
-const fn ceil_div(a: u32, b: u32) -> u32 {
-    match (a.checked_div(b), a.checked_rem(b)) {
-        (Some(q), Some(0)) => q,
-        (Some(q), Some(_)) => q.saturating_add(1),
-        _ => a,
-    }
-}
-
-const fn gcd(mut a: u32, mut b: u32) -> u32 {
+const fn gcd(mut a: u64, mut b: u64) -> u64 {
     while let Some(r) = a.checked_rem(b) {
         a = b;
         b = r;
@@ -115,16 +96,17 @@ const fn gcd(mut a: u32, mut b: u32) -> u32 {
 
 impl BucketConfig {
     /// A full bucket of `capacity` tokens refilling `tokens` every `period`
-    /// ticks.
+    /// ticks (`period` at most [`MAX_DURATION`]).
     ///
     /// ```
     /// use tickguard::{bucket::BucketConfig, ConfigError};
     /// assert!(BucketConfig::new(10, 3, 7).is_ok());
+    /// assert!(BucketConfig::new(u32::MAX, u32::MAX, 1 << 62).is_ok());
     /// assert_eq!(BucketConfig::new(10, 0, 7), Err(ConfigError::ZeroRefill));
     /// assert_eq!(BucketConfig::new(10, 1, 0), Err(ConfigError::ZeroDuration));
-    /// assert_eq!(BucketConfig::new(10, 1, 1 << 31), Err(ConfigError::DurationTooLong));
+    /// assert_eq!(BucketConfig::new(10, 1, (1 << 62) + 1), Err(ConfigError::DurationTooLong));
     /// ```
-    pub const fn new(capacity: u32, tokens: u32, period: u32) -> Result<Self, ConfigError> {
+    pub const fn new(capacity: u32, tokens: u32, period: Tick) -> Result<Self, ConfigError> {
         if capacity == 0 {
             return Err(ConfigError::ZeroCapacity);
         }
@@ -137,21 +119,16 @@ impl BucketConfig {
         if period > MAX_DURATION {
             return Err(ConfigError::DurationTooLong);
         }
-        let divisor = gcd(tokens, period);
+        let divisor = gcd(tokens as u64, period);
         // `divisor` is at least 1 because `period` is.
-        let units_per_tick = match tokens.checked_div(divisor) {
-            Some(units) => units,
+        let units_per_tick = match (tokens as u64).checked_div(divisor) {
+            Some(units) => units as u32,
             None => return Err(ConfigError::ZeroRefill),
         };
         let interval = match period.checked_div(divisor) {
             Some(interval) => interval,
             None => return Err(ConfigError::ZeroDuration),
         };
-        let window = (capacity as u64).saturating_mul(interval as u64);
-        if window > MAX_WINDOW_UNITS as u64 {
-            return Err(ConfigError::WindowTooLong);
-        }
-        let window = window as u32;
         Ok(Self {
             capacity,
             tokens,
@@ -159,8 +136,7 @@ impl BucketConfig {
             initial: capacity,
             units_per_tick,
             interval,
-            window,
-            tolerance: tolerance(window, units_per_tick),
+            window: (capacity as u128).saturating_mul(interval as u128),
         })
     }
 
@@ -211,7 +187,7 @@ impl BucketConfig {
     /// assert_eq!(BucketConfig::new(5, 4, 6).unwrap().period(), 6);
     /// ```
     #[must_use]
-    pub const fn period(&self) -> u32 {
+    pub const fn period(&self) -> Tick {
         self.period
     }
 
@@ -226,33 +202,30 @@ impl BucketConfig {
         self.initial
     }
 
+    /// `now` in units.
     #[inline]
-    const fn scaled(&self, now: Tick) -> u32 {
-        now.wrapping_mul(self.units_per_tick) & TIME_MASK
+    const fn scaled(&self, now: Tick) -> u128 {
+        (now as u128).wrapping_mul(self.units_per_tick as u128)
     }
 
-    /// The backlog (TAT − u, in units; 0 when the bucket is full) that `word`
-    /// holds at scaled time `u`.
+    /// The TAT `word` stands for at scaled time `u` (never before `u`).
     #[inline]
-    const fn backlog(&self, word: u32, u: u32) -> u32 {
-        if word & TOUCHED == 0 {
-            let missing = self.capacity.saturating_sub(self.initial);
-            return missing.saturating_mul(self.interval);
+    const fn tat(&self, word: u128, u: u128) -> u128 {
+        if word & USED == 0 {
+            let missing = self.capacity.saturating_sub(self.initial) as u128;
+            return u.saturating_add(missing.saturating_mul(self.interval as u128));
         }
-        let ahead = word.wrapping_sub(u) & TIME_MASK;
-        // Up to one window ahead is normal; up to two windows plus a slack
-        // means the clock went back (no time elapsed). Further ahead, the TAT
-        // is in the past or stale after a long idle: the bucket is full.
-        if ahead <= self.tolerance {
-            ahead
+        let tat = word & !USED;
+        if tat > u {
+            tat
         } else {
-            0
+            u
         }
     }
 
     /// The pure transition behind [`TokenBucket::acquire`].
     #[inline]
-    fn acquire(&self, word: u32, n: u32, now: Tick) -> (u32, Result<(), Denied>) {
+    fn acquire(&self, word: u128, n: u32, now: Tick) -> (u128, Result<(), Denied>) {
         if n > self.capacity {
             return (word, Err(Denied::ExceedsCapacity));
         }
@@ -260,37 +233,58 @@ impl BucketConfig {
             return (word, Ok(()));
         }
         let u = self.scaled(now);
-        let backlog = self.backlog(word, u);
-        // n ≤ capacity, so cost ≤ window ≤ 2^29 and the sums below fit.
-        let cost = n.saturating_mul(self.interval);
-        let needed = backlog.saturating_add(cost);
-        if needed <= self.window {
-            let tat = u.wrapping_add(needed) & TIME_MASK;
-            return (tat | TOUCHED, Ok(()));
+        let cost = (n as u128).saturating_mul(self.interval as u128);
+        let next = self.tat(word, u).saturating_add(cost);
+        let limit = u.saturating_add(self.window);
+        if next <= limit {
+            return ((next & !USED) | USED, Ok(()));
         }
-        let wait = needed.saturating_sub(self.window);
-        let ticks = ceil_div(wait, self.units_per_tick);
-        let retry_at = now.wrapping_add(ticks);
-        // The first touch of a partly filled bucket fixes its start time, even
+        let retry_at = now.saturating_add(self.ticks_for(next.saturating_sub(limit)));
+        // The first use of a partly filled bucket fixes its start time, even
         // when it refuses; every later refusal leaves the word alone.
-        let kept = if word & TOUCHED == 0 {
-            (u.wrapping_add(backlog) & TIME_MASK) | TOUCHED
+        let kept = if word & USED == 0 {
+            let start = self.tat(word, u);
+            (start & !USED) | USED
         } else {
             word
         };
         (kept, Err(Denied::Wait { retry_at }))
     }
 
+    /// The ticks `units` take, rounded up.
     #[inline]
-    const fn available(&self, word: u32, now: Tick) -> u32 {
-        let backlog = self.backlog(word, self.scaled(now));
+    const fn ticks_for(&self, units: u128) -> Tick {
+        let per_tick = self.units_per_tick as u128;
+        if per_tick == 1 {
+            return if units > u64::MAX as u128 {
+                u64::MAX
+            } else {
+                units as u64
+            };
+        }
+        let ticks = match (units.checked_div(per_tick), units.checked_rem(per_tick)) {
+            (Some(q), Some(0)) => q,
+            (Some(q), Some(_)) => q.saturating_add(1),
+            _ => units,
+        };
+        if ticks > u64::MAX as u128 {
+            u64::MAX
+        } else {
+            ticks as u64
+        }
+    }
+
+    #[inline]
+    const fn available(&self, word: u128, now: Tick) -> u32 {
+        let u = self.scaled(now);
+        let backlog = self.tat(word, u).saturating_sub(u);
         match self
             .window
             .saturating_sub(backlog)
-            .checked_div(self.interval)
+            .checked_div(self.interval as u128)
         {
-            Some(tokens) => tokens,
-            None => 0,
+            Some(tokens) if tokens <= u32::MAX as u128 => tokens as u32,
+            _ => 0,
         }
     }
 }
@@ -345,7 +339,7 @@ pub enum Denied {
 #[derive(Debug)]
 pub struct TokenBucket<C = &'static BucketConfig> {
     config: C,
-    word: StateCell,
+    word: StateCell<u128>,
 }
 
 impl<C: AsRef<BucketConfig>> TokenBucket<C> {
@@ -359,7 +353,7 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     pub const fn new(config: C) -> Self {
         Self {
             config,
-            word: StateCell::new(0),
+            word: StateCell::<u128>::new(0),
         }
     }
 
@@ -426,7 +420,7 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// assert_eq!(TokenBucket::new(BucketConfig::new(3, 1, 1).unwrap()).raw_word(), 0);
     /// ```
     #[must_use]
-    pub fn raw_word(&self) -> u32 {
+    pub fn raw_word(&self) -> u128 {
         self.word.load()
     }
 }

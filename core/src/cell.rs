@@ -4,14 +4,118 @@
 //! applies it with a compare-and-swap loop and writes only when the word
 //! changes, so a refusal (which leaves the word as it is) costs one load and
 //! no cache-line ownership.
+//!
+//! The word is 64 or 128 bits ([`Word`]). Both are lock-free on 64-bit hosts
+//! (x86_64 with `cmpxchg16b`, detected at run time, and aarch64); on 32-bit
+//! microcontrollers they go through `portable-atomic`'s interrupt-safe
+//! backend that the final binary chooses (see the crate docs).
+//!
+//! Under `cfg(loom)` the atomic is swapped for a model that the `loom`
+//! checker can interleave exhaustively; nothing else changes.
 
-use portable_atomic::{AtomicU32, Ordering};
+/// A state word: an integer that has an atomic cell.
+pub trait Word: Copy + Eq + core::fmt::Debug + sealed::Sealed {
+    /// The atomic holding it.
+    #[doc(hidden)]
+    type Atomic: AtomicWord<Self>;
+}
 
-/// A 32-bit state word shared between threads and interrupt handlers.
+/// The operations the driver needs from an atomic word.
+#[doc(hidden)]
+pub trait AtomicWord<W>: Sized {
+    fn new(word: W) -> Self;
+    fn load(&self) -> W;
+    fn store(&self, word: W);
+    fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+#[cfg(not(loom))]
+macro_rules! word {
+    ($int:ty, $atomic:ty) => {
+        impl sealed::Sealed for $int {}
+        impl Word for $int {
+            type Atomic = $atomic;
+        }
+        impl AtomicWord<$int> for $atomic {
+            #[inline]
+            fn new(word: $int) -> Self {
+                <$atomic>::new(word)
+            }
+            #[inline]
+            fn load(&self) -> $int {
+                <$atomic>::load(self, portable_atomic::Ordering::Acquire)
+            }
+            #[inline]
+            fn store(&self, word: $int) {
+                <$atomic>::store(self, word, portable_atomic::Ordering::Release)
+            }
+            #[inline]
+            fn compare_exchange_weak(&self, current: $int, new: $int) -> Result<$int, $int> {
+                <$atomic>::compare_exchange_weak(
+                    self,
+                    current,
+                    new,
+                    portable_atomic::Ordering::AcqRel,
+                    portable_atomic::Ordering::Acquire,
+                )
+            }
+        }
+    };
+}
+#[cfg(not(loom))]
+word!(u64, portable_atomic::AtomicU64);
+#[cfg(not(loom))]
+word!(u128, portable_atomic::AtomicU128);
+
+/// Under loom, a word is a loom mutex: each load and compare-and-swap is one
+/// step the model checker can reorder against every other.
+#[cfg(loom)]
+mod model {
+    use super::{sealed, AtomicWord, Word};
+
+    #[derive(Debug)]
+    pub struct ModelAtomic<W>(loom::sync::Mutex<W>);
+
+    impl<W: Copy + Eq> AtomicWord<W> for ModelAtomic<W> {
+        fn new(word: W) -> Self {
+            Self(loom::sync::Mutex::new(word))
+        }
+        fn load(&self) -> W {
+            *self.0.lock().unwrap()
+        }
+        fn store(&self, word: W) {
+            *self.0.lock().unwrap() = word;
+        }
+        fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
+            let mut word = self.0.lock().unwrap();
+            if *word == current {
+                *word = new;
+                Ok(current)
+            } else {
+                Err(*word)
+            }
+        }
+    }
+
+    impl sealed::Sealed for u64 {}
+    impl Word for u64 {
+        type Atomic = ModelAtomic<u64>;
+    }
+    impl sealed::Sealed for u128 {}
+    impl Word for u128 {
+        type Atomic = ModelAtomic<u128>;
+    }
+}
+
+/// A state word shared between threads and interrupt handlers.
 ///
 /// ```
 /// use tickguard::cell::StateCell;
-/// let cell = StateCell::new(5);
+/// let cell = StateCell::<u64>::new(5);
 /// let doubled = cell.update(|word| (word * 2, word));
 /// assert_eq!((doubled, cell.load()), (5, 10));
 /// // A transition that keeps the word does not write it.
@@ -19,45 +123,63 @@ use portable_atomic::{AtomicU32, Ordering};
 /// ```
 #[derive(Debug)]
 #[repr(transparent)]
-pub struct StateCell {
-    word: AtomicU32,
+pub struct StateCell<W: Word> {
+    word: W::Atomic,
 }
 
-impl StateCell {
-    /// A cell holding `word`.
-    ///
-    /// ```
-    /// static CELL: tickguard::cell::StateCell = tickguard::cell::StateCell::new(0);
-    /// assert_eq!(CELL.load(), 0);
-    /// ```
-    #[must_use]
-    pub const fn new(word: u32) -> Self {
-        Self {
-            word: AtomicU32::new(word),
-        }
-    }
+macro_rules! constructor {
+    ($int:ty, $atomic:ty) => {
+        impl StateCell<$int> {
+            /// A cell holding `word`.
+            ///
+            /// ```
+            /// let cell = tickguard::cell::StateCell::<u128>::new(3);
+            /// assert_eq!(cell.load(), 3);
+            /// ```
+            #[must_use]
+            #[cfg(not(loom))]
+            pub const fn new(word: $int) -> Self {
+                Self {
+                    word: <$atomic>::new(word),
+                }
+            }
 
+            /// A cell holding `word` (loom model: not `const`).
+            #[must_use]
+            #[cfg(loom)]
+            pub fn new(word: $int) -> Self {
+                Self {
+                    word: <<$int as Word>::Atomic as AtomicWord<$int>>::new(word),
+                }
+            }
+        }
+    };
+}
+constructor!(u64, portable_atomic::AtomicU64);
+constructor!(u128, portable_atomic::AtomicU128);
+
+impl<W: Word> StateCell<W> {
     /// The current word.
     ///
     /// ```
-    /// assert_eq!(tickguard::cell::StateCell::new(7).load(), 7);
+    /// assert_eq!(tickguard::cell::StateCell::<u64>::new(7).load(), 7);
     /// ```
     #[inline]
     #[must_use]
-    pub fn load(&self) -> u32 {
-        self.word.load(Ordering::Acquire)
+    pub fn load(&self) -> W {
+        self.word.load()
     }
 
     /// Replaces the word unconditionally (used to restore or reset state).
     ///
     /// ```
-    /// let cell = tickguard::cell::StateCell::new(7);
+    /// let cell = tickguard::cell::StateCell::<u64>::new(7);
     /// cell.store(9);
     /// assert_eq!(cell.load(), 9);
     /// ```
     #[inline]
-    pub fn store(&self, word: u32) {
-        self.word.store(word, Ordering::Release);
+    pub fn store(&self, word: W) {
+        self.word.store(word);
     }
 
     /// Applies the pure transition `step` atomically and returns its decision.
@@ -68,24 +190,19 @@ impl StateCell {
     /// returns the word it was given, nothing is written.
     ///
     /// ```
-    /// let cell = tickguard::cell::StateCell::new(1);
+    /// let cell = tickguard::cell::StateCell::<u64>::new(1);
     /// let was = cell.update(|w| (w + 1, w));
     /// assert_eq!((was, cell.load()), (1, 2));
     /// ```
     #[inline]
-    pub fn update<D>(&self, mut step: impl FnMut(u32) -> (u32, D)) -> D {
+    pub fn update<D>(&self, mut step: impl FnMut(W) -> (W, D)) -> D {
         let mut current = self.load();
         loop {
             let (next, decision) = step(current);
             if next == current {
                 return decision;
             }
-            match self.word.compare_exchange_weak(
-                current,
-                next,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match self.word.compare_exchange_weak(current, next) {
                 Ok(_) => return decision,
                 Err(actual) => current = actual,
             }

@@ -8,7 +8,7 @@
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConfigError {
-    /// A duration is 2^31 ticks or longer (see [`crate::time::MAX_DURATION`]).
+    /// A duration is longer than [`crate::time::MAX_DURATION`] (2^62 ticks).
     DurationTooLong,
     /// A duration that must be at least one tick is zero.
     ZeroDuration,
@@ -26,15 +26,12 @@ pub enum ConfigError {
     ZeroRefill,
     /// The initial fill is above the capacity.
     InitialFill,
-    /// The burst window, `capacity × period / tokens` ticks, needs more than
-    /// 2^29 units of 1/tokens tick (see [`crate::bucket::MAX_WINDOW_UNITS`]).
-    WindowTooLong,
 }
 
 impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let text = match self {
-            Self::DurationTooLong => "duration must be below 2^31 ticks",
+            Self::DurationTooLong => "duration must be at most 2^62 ticks",
             Self::ZeroDuration => "duration must be at least one tick",
             Self::FailureThreshold => "failure threshold out of range",
             Self::HalfOpenPermits => "half-open permits out of range",
@@ -42,7 +39,6 @@ impl core::fmt::Display for ConfigError {
             Self::ZeroCapacity => "capacity must be at least 1",
             Self::ZeroRefill => "refill needs at least one token per period",
             Self::InitialFill => "initial fill exceeds capacity",
-            Self::WindowTooLong => "capacity x period / tokens is too long a window",
         };
         f.write_str(text)
     }

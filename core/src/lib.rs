@@ -2,19 +2,25 @@
 //!
 //! Fault-tolerance primitives for code that cannot afford a runtime: a
 //! [circuit breaker](breaker) and a [token bucket](bucket), each a pure state
-//! machine over one packed `u32`, applied to an atomic by one shared
+//! machine over one packed 128-bit word, applied to an atomic by one shared
 //! compare-and-swap driver ([`cell::StateCell`]).
 //!
 //! * `#![no_std]`, no allocation, no clock reads, no sleeping, no panics.
-//! * Time is a `u32` tick supplied by the caller on every call; it wraps at
-//!   2^32 (see [`time`]).
+//! * Time is a monotonic `u64` tick supplied by the caller on every call
+//!   (see [`time`]); nothing wraps within a device's life, deadlines are
+//!   exact, and a lagging `now` never buys an admission.
 //! * Configuration is immutable and `const`-constructible, so it can live in
-//!   flash; only the 4-byte state word needs RAM.
-//! * Every state word is 32 bits, so it is lock-free wherever the target has a
-//!   32-bit compare-and-swap (Cortex-M3/M4/M7, RV32IMAC, every hosted CPU) and
-//!   safe to share with interrupt handlers. On targets without CAS
-//!   (Cortex-M0, RV32IMC) the final binary picks a `portable-atomic` backend
-//!   (`critical-section` or `unsafe-assume-single-core`); this crate never does.
+//!   flash; only the 16-byte state word needs RAM.
+//! * The state word is lock-free on 64-bit hosts (x86_64 through
+//!   `cmpxchg16b`, detected at run time; aarch64) and safe to share with
+//!   interrupt handlers everywhere. 32-bit microcontrollers have no 128-bit
+//!   compare-and-swap: there the word goes through an interrupt-safe
+//!   critical section that the final binary chooses with this crate's
+//!   `critical-section` or `unsafe-assume-single-core` feature (passed
+//!   through to `portable-atomic`). This crate never picks one, and on a
+//!   32-bit bare-metal target a build without one fails to compile, rather
+//!   than fall back to a spin lock that deadlocks when an interrupt handler
+//!   preempts its holder.
 //!
 //! ```
 //! use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
@@ -37,7 +43,8 @@
 //!     if let Ok(admitted) = BREAKER.acquire(now) {
 //!         let call_succeeded = true; // ... do the guarded call ...
 //!         let outcome = if call_succeeded { Outcome::Success } else { Outcome::Failure };
-//!         BREAKER.record(admitted.permit, outcome, now + 5);
+//!         let finished = now + 5; // the tick when the call returned
+//!         let _ = BREAKER.record(admitted.permit, outcome, finished);
 //!     }
 //! }
 //! ```
@@ -54,6 +61,19 @@
         clippy::arithmetic_side_effects
     )
 )]
+
+#[cfg(all(
+    target_os = "none",
+    any(target_pointer_width = "32", target_pointer_width = "16"),
+    not(any(feature = "critical-section", feature = "unsafe-assume-single-core"))
+))]
+compile_error!(
+    "tickguard keeps its state in 128-bit words, which this target cannot update with a \
+     compare-and-swap: choose an interrupt-safe atomics backend with tickguard's \
+     `critical-section` feature (and a critical-section implementation, e.g. cortex-m's \
+     `critical-section-single-core`) or its `unsafe-assume-single-core` feature (single-core \
+     chips). A spin-lock fallback would deadlock when an interrupt handler preempts its holder."
+);
 
 pub mod breaker;
 pub mod bucket;

@@ -4,7 +4,7 @@ use tickguard::breaker::{
     Admitted, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, Refused, State, Transition,
 };
 
-use crate::object::{self, get, put, read, required, status};
+use crate::object::{self, get, put, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT};
 use crate::status::*;
 
 /// A breaker state: one of the `TG_STATE_*` values.
@@ -29,38 +29,38 @@ pub const TG_OUTCOME_FAILURE: tg_outcome_t = 1;
 /// Neither: hands a half-open permit back without counting.
 pub const TG_OUTCOME_IGNORED: tg_outcome_t = 2;
 
-/// A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`.
-/// Never 0.
-pub type tg_permit_t = u8;
+/// A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`:
+/// the breaker's generation and, for a half-open trial, its slot. Never 0.
+pub type tg_permit_t = u32;
 
 /// Default settings: 5 failures, 60000-tick open period, 3 half-open
 /// permits, 2 successes to close, 60000-tick half-open timeout.
 pub const TG_BREAKER_DEFAULT_FAILURE_THRESHOLD: u32 = 5;
 /// Default open period in ticks (60 s at 1 kHz).
-pub const TG_BREAKER_DEFAULT_OPEN_TICKS: u32 = 60_000;
+pub const TG_BREAKER_DEFAULT_OPEN_TICKS: u64 = 60_000;
 /// Default half-open permits.
 pub const TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS: u32 = 3;
 /// Default successes to close.
 pub const TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD: u32 = 2;
 /// Default half-open timeout in ticks.
-pub const TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS: u32 = 60_000;
+pub const TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS: u64 = 60_000;
 
 /// Breaker configuration. Can be `const` (in flash); it is validated and
 /// copied by `tg_breaker_init`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tg_breaker_config_t {
-    /// Consecutive failures in CLOSED that open the breaker (1 .. 2^23-1).
+    /// Consecutive failures in CLOSED that open the breaker (1 .. 2^32-1).
     pub failure_threshold: u32,
-    /// How long OPEN lasts, in ticks (0 .. 2^31-1).
-    pub open_ticks: u32,
-    /// Trial calls admitted in HALF_OPEN (1 .. 31).
+    /// How long OPEN lasts, in ticks (0 .. 2^62).
+    pub open_ticks: u64,
+    /// Trial calls admitted in HALF_OPEN (1 .. 16).
     pub half_open_permits: u32,
     /// Successful trials that close the breaker (1 .. half_open_permits).
     pub success_threshold: u32,
     /// Undecided trials reopen the breaker this many ticks after HALF_OPEN
-    /// began (1 .. 2^31-1).
-    pub half_open_timeout_ticks: u32,
+    /// began (1 .. 2^62).
+    pub half_open_timeout_ticks: u64,
 }
 
 impl From<tg_breaker_config_t> for BreakerSettings {
@@ -122,7 +122,7 @@ pub struct tg_breaker_decision_t {
     /// FORCED_OPEN).
     pub has_retry_at: bool,
     /// When refused: the tick at which the breaker may admit again.
-    pub retry_at: u32,
+    pub retry_at: u64,
     /// The change of state this call made, if any.
     pub transition: tg_transition_t,
 }
@@ -140,14 +140,15 @@ pub struct tg_record_t {
 
 /// Storage for a breaker: allocate it anywhere (static, stack, inside your
 /// own struct), then call `tg_breaker_init`. A zeroed object reports
-/// `TG_E_UNINITIALIZED`. Do not copy an initialised object.
-#[repr(C)]
+/// `TG_E_UNINITIALIZED`; a copy of a live object reports `TG_E_MOVED`. 16-byte
+/// aligned (the state is one 128-bit atomic word).
+#[repr(C, align(16))]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [core::cell::UnsafeCell<u32>; 12],
+    pub _opaque: [core::cell::UnsafeCell<u64>; 10],
 }
 
-object::storage!(tg_breaker_t, Breaker<BreakerConfig>, 0x7467_4252); // "tgBR"
+object::storage!(tg_breaker_t, Breaker<BreakerConfig>, 0x7467_4232); // "tgB2"
 
 const fn state_code(state: State) -> tg_state_t {
     state as tg_state_t
@@ -205,8 +206,9 @@ pub extern "C" fn tg_breaker_config_check(config: *const tg_breaker_config_t) ->
 ///
 /// @param breaker the caller-allocated object to initialise.
 /// @param config the configuration; it need not outlive the call.
-/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or the `TG_E_CONFIG_*`
-///   code of the first invalid field.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, `TG_E_MISALIGNED`,
+///   `TG_E_ALREADY_INITIALIZED` if `breaker` is live (it keeps its state),
+///   or the `TG_E_CONFIG_*` code of the first invalid field.
 ///
 /// Not thread-safe: initialise before sharing the object.
 #[no_mangle]
@@ -214,7 +216,42 @@ pub extern "C" fn tg_breaker_init(
     breaker: *mut tg_breaker_t,
     config: *const tg_breaker_config_t,
 ) -> tg_status_t {
-    object::init(breaker, validate(config).map(Breaker::new))
+    tg_breaker_init_ex(breaker, config, TG_INIT_DEFAULT)
+}
+
+/// Initialises `breaker` as CLOSED with `config`, with `TG_INIT_*` flags:
+/// `TG_INIT_REINIT` starts a live object afresh, `TG_INIT_SHARED` makes an
+/// object for memory mapped by several processes at different addresses.
+///
+/// @param breaker the caller-allocated object to initialise.
+/// @param config the configuration; it need not outlive the call.
+/// @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+///   `TG_INIT_SHARED`.
+/// @return as `tg_breaker_init`, or `TG_E_INVALID_ARGUMENT` for an unknown
+///   flag.
+///
+/// Not thread-safe: initialise before sharing the object.
+#[no_mangle]
+pub extern "C" fn tg_breaker_init_ex(
+    breaker: *mut tg_breaker_t,
+    config: *const tg_breaker_config_t,
+    flags: tg_init_flags_t,
+) -> tg_status_t {
+    object::init(breaker, validate(config).map(Breaker::new), flags)
+}
+
+/// Ends the life of `breaker`: later calls report `TG_E_UNINITIALIZED`, and
+/// `tg_breaker_init` may initialise it again. Use it before memory that held
+/// a breaker (a stack frame) is reused for a new one.
+///
+/// @param breaker an initialised breaker.
+/// @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+///   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+///
+/// Not thread-safe: nobody may use the object meanwhile.
+#[no_mangle]
+pub extern "C" fn tg_breaker_deinit(breaker: *mut tg_breaker_t) -> tg_status_t {
+    object::deinit(breaker)
 }
 
 /// Asks to make a call at tick `now`. A refusal does not write the breaker.
@@ -224,15 +261,16 @@ pub extern "C" fn tg_breaker_init(
 /// @param out receives the decision on `TG_OK` (`permit`) and on
 ///   `TG_REFUSED` (`retry_at`), and is left alone otherwise.
 /// @return `TG_OK` when admitted, `TG_REFUSED` when refused, `TG_E_NULL` if
-///   a pointer is NULL, `TG_E_UNINITIALIZED` if `breaker` was never
-///   initialised.
+///   a pointer is NULL, an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
 ///
-/// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+/// Lock-free where the target has a 128-bit CAS (x86_64, aarch64);
+/// interrupt-masked critical section elsewhere; safe from interrupt handlers
 /// and from several threads at once.
 #[no_mangle]
 pub extern "C" fn tg_breaker_acquire(
     breaker: *mut tg_breaker_t,
-    now: u32,
+    now: u64,
     out: *mut tg_breaker_decision_t,
 ) -> tg_status_t {
     status((|| {
@@ -278,18 +316,20 @@ pub extern "C" fn tg_breaker_acquire(
 ///   `TG_OUTCOME_IGNORED`.
 /// @param now the caller's current tick.
 /// @param out receives what was done with the outcome; may be NULL.
-/// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, `TG_E_UNINITIALIZED`,
+/// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`),
 ///   or `TG_E_INVALID_ARGUMENT` for an unknown outcome or a byte that is
 ///   not a permit.
 ///
-/// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+/// Lock-free where the target has a 128-bit CAS (x86_64, aarch64);
+/// interrupt-masked critical section elsewhere; safe from interrupt handlers
 /// and from several threads at once.
 #[no_mangle]
 pub extern "C" fn tg_breaker_record(
     breaker: *mut tg_breaker_t,
     permit: tg_permit_t,
     outcome: tg_outcome_t,
-    now: u32,
+    now: u64,
     out: *mut tg_record_t,
 ) -> tg_status_t {
     status((|| {
@@ -320,13 +360,14 @@ pub extern "C" fn tg_breaker_record(
 /// @param now the caller's current tick.
 /// @param out receives a `TG_STATE_*` value.
 /// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
-///   `TG_E_UNINITIALIZED`.
+///   an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
 pub extern "C" fn tg_breaker_state(
     breaker: *const tg_breaker_t,
-    now: u32,
+    now: u64,
     out: *mut tg_state_t,
 ) -> tg_status_t {
     status((|| {
@@ -354,7 +395,8 @@ fn control(
 /// @param breaker an initialised breaker.
 /// @param out receives the transition; may be NULL.
 /// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
-///   `TG_E_UNINITIALIZED`.
+///   an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
@@ -371,7 +413,8 @@ pub extern "C" fn tg_breaker_force_open(
 /// @param breaker an initialised breaker.
 /// @param out receives the transition; may be NULL.
 /// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
-///   `TG_E_UNINITIALIZED`.
+///   an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
@@ -387,7 +430,8 @@ pub extern "C" fn tg_breaker_disable(
 /// @param breaker an initialised breaker.
 /// @param out receives the transition; may be NULL.
 /// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, or
-///   `TG_E_UNINITIALIZED`.
+///   an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
@@ -402,20 +446,21 @@ pub extern "C" fn tg_breaker_reset(
 /// a server's Retry-After); afterwards it goes HALF_OPEN as usual.
 ///
 /// @param breaker an initialised breaker.
-/// @param ticks how long to stay open (below 2^31).
+/// @param ticks how long to stay open (at most 2^62).
 /// @param now the caller's current tick.
 /// @param out_until receives the tick the open period ends at; may be NULL.
 /// @param out receives the transition; may be NULL.
-/// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, `TG_E_UNINITIALIZED`,
-///   or `TG_E_CONFIG_DURATION_TOO_LONG` if `ticks` is 2^31 or more.
+/// @return `TG_OK`, `TG_E_NULL` if `breaker` is NULL, an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`),
+///   or `TG_E_CONFIG_DURATION_TOO_LONG` if `ticks` is above 2^62.
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
 pub extern "C" fn tg_breaker_open_for(
     breaker: *mut tg_breaker_t,
-    ticks: u32,
-    now: u32,
-    out_until: *mut u32,
+    ticks: u64,
+    now: u64,
+    out_until: *mut u64,
     out: *mut tg_transition_t,
 ) -> tg_status_t {
     status((|| {

@@ -2,7 +2,7 @@
 
 use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
 
-use crate::object::{self, get, put, read, required, status};
+use crate::object::{self, get, put, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT};
 use crate::status::*;
 
 /// `initial_fill` value meaning "start full".
@@ -17,22 +17,22 @@ pub struct tg_bucket_config_t {
     pub capacity: u32,
     /// Tokens refilled every `period_ticks` (at least 1).
     pub tokens: u32,
-    /// Ticks per refill of `tokens` (1 .. 2^31-1).
-    pub period_ticks: u32,
+    /// Ticks per refill of `tokens` (1 .. 2^62).
+    pub period_ticks: u64,
     /// Tokens at the start (at most `capacity`), or `TG_BUCKET_FULL`.
     pub initial_fill: u32,
 }
 
 /// Storage for a token bucket: allocate it anywhere, then call
-/// `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`. Do not
-/// copy an initialised object.
-#[repr(C)]
+/// `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`; a copy of
+/// a live object reports `TG_E_MOVED`. 16-byte aligned.
+#[repr(C, align(16))]
 pub struct tg_bucket_t {
     /// Private: the object's state. Touch only through `tg_bucket_*`.
-    pub _opaque: [core::cell::UnsafeCell<u32>; 10],
+    pub _opaque: [core::cell::UnsafeCell<u64>; 10],
 }
 
-object::storage!(tg_bucket_t, TokenBucket<BucketConfig>, 0x7467_544B); // "tgTK"
+object::storage!(tg_bucket_t, TokenBucket<BucketConfig>, 0x7467_5432); // "tgT2"
 
 fn validate(config: *const tg_bucket_config_t) -> Result<BucketConfig, tg_status_t> {
     let c = read(config)?;
@@ -61,8 +61,9 @@ pub extern "C" fn tg_bucket_config_check(config: *const tg_bucket_config_t) -> t
 ///
 /// @param bucket the caller-allocated object to initialise.
 /// @param config the configuration; it need not outlive the call.
-/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or the `TG_E_CONFIG_*`
-///   code of the first invalid field.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, `TG_E_MISALIGNED`,
+///   `TG_E_ALREADY_INITIALIZED` if `bucket` is live (it keeps its state),
+///   or the `TG_E_CONFIG_*` code of the first invalid field.
 ///
 /// Not thread-safe: initialise before sharing the object.
 #[no_mangle]
@@ -70,7 +71,42 @@ pub extern "C" fn tg_bucket_init(
     bucket: *mut tg_bucket_t,
     config: *const tg_bucket_config_t,
 ) -> tg_status_t {
-    object::init(bucket, validate(config).map(TokenBucket::new))
+    tg_bucket_init_ex(bucket, config, TG_INIT_DEFAULT)
+}
+
+/// Initialises `bucket` with `config`, with `TG_INIT_*` flags:
+/// `TG_INIT_REINIT` starts a live object afresh, `TG_INIT_SHARED` makes an
+/// object for memory mapped by several processes at different addresses
+/// (one limit shared by worker processes).
+///
+/// @param bucket the caller-allocated object to initialise.
+/// @param config the configuration; it need not outlive the call.
+/// @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+///   `TG_INIT_SHARED`.
+/// @return as `tg_bucket_init`, or `TG_E_INVALID_ARGUMENT` for an unknown
+///   flag.
+///
+/// Not thread-safe: initialise before sharing the object.
+#[no_mangle]
+pub extern "C" fn tg_bucket_init_ex(
+    bucket: *mut tg_bucket_t,
+    config: *const tg_bucket_config_t,
+    flags: tg_init_flags_t,
+) -> tg_status_t {
+    object::init(bucket, validate(config).map(TokenBucket::new), flags)
+}
+
+/// Ends the life of `bucket`: later calls report `TG_E_UNINITIALIZED`, and
+/// `tg_bucket_init` may initialise it again.
+///
+/// @param bucket an initialised bucket.
+/// @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+///   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+///
+/// Not thread-safe: nobody may use the object meanwhile.
+#[no_mangle]
+pub extern "C" fn tg_bucket_deinit(bucket: *mut tg_bucket_t) -> tg_status_t {
+    object::deinit(bucket)
 }
 
 /// Takes `n` tokens at tick `now`. `n = 0` always succeeds. A refusal does
@@ -83,16 +119,18 @@ pub extern "C" fn tg_bucket_init(
 ///   `n` tokens will be available; may be NULL.
 /// @return `TG_OK` when taken, `TG_REFUSED` when not yet available,
 ///   `TG_E_EXCEEDS_CAPACITY` when `n` exceeds the capacity (it never can
-///   succeed), `TG_E_NULL` if `bucket` is NULL, or `TG_E_UNINITIALIZED`.
+///   succeed), `TG_E_NULL` if `bucket` is NULL, or an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
 ///
-/// Lock-free where the target has 32-bit CAS; safe from interrupt handlers
+/// Lock-free where the target has a 128-bit CAS (x86_64, aarch64);
+/// interrupt-masked critical section elsewhere; safe from interrupt handlers
 /// and from several threads at once.
 #[no_mangle]
 pub extern "C" fn tg_bucket_acquire(
     bucket: *mut tg_bucket_t,
     n: u32,
-    now: u32,
-    out_retry_at: *mut u32,
+    now: u64,
+    out_retry_at: *mut u64,
 ) -> tg_status_t {
     status((|| {
         let bucket = get(bucket.cast_const())?;
@@ -113,13 +151,14 @@ pub extern "C" fn tg_bucket_acquire(
 /// @param now the caller's current tick.
 /// @param out receives the number of tokens.
 /// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
-///   `TG_E_UNINITIALIZED`.
+///   an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]
 pub extern "C" fn tg_bucket_available(
     bucket: *const tg_bucket_t,
-    now: u32,
+    now: u64,
     out: *mut u32,
 ) -> tg_status_t {
     status((|| {
@@ -134,7 +173,8 @@ pub extern "C" fn tg_bucket_available(
 ///
 /// @param bucket an initialised bucket.
 /// @return `TG_OK`, `TG_E_NULL` if `bucket` is NULL, or
-///   `TG_E_UNINITIALIZED`.
+///   an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
 ///
 /// Safe from interrupt handlers and from several threads at once.
 #[no_mangle]

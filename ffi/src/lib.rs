@@ -17,6 +17,7 @@ mod time;
 
 pub use breaker::*;
 pub use bucket::*;
+pub use object::{tg_init_flags_t, TG_INIT_DEFAULT, TG_INIT_REINIT, TG_INIT_SHARED};
 pub use status::*;
 pub use time::*;
 

@@ -1,22 +1,50 @@
-//! Caller-allocated objects: fixed-size storage holding a magic word and a
-//! core primitive, checked on every call.
+//! Caller-allocated objects: fixed-size storage holding a header and a core
+//! primitive, checked on every call.
+//!
+//! The header holds a magic word (the object was initialised), flags, and
+//! the address the object was initialised at. Every entry point checks, in
+//! order: NULL (`TG_E_NULL`), alignment (`TG_E_MISALIGNED`, before any
+//! access), the magic word (`TG_E_UNINITIALIZED`) and the address
+//! (`TG_E_MOVED`: a `memcpy` of a live object, or one moved by `realloc`,
+//! is refused rather than silently becoming a second guard). An object
+//! initialised with `TG_INIT_SHARED` skips the address check, so that it can
+//! live in memory that several processes map at different addresses.
 
 use core::cell::UnsafeCell;
 use core::mem::{align_of, size_of};
-use portable_atomic::{AtomicU32, Ordering};
+use portable_atomic::{AtomicU32, AtomicU64, Ordering};
 
-use crate::status::{tg_status_t, TG_E_NULL, TG_E_UNINITIALIZED, TG_OK};
+use crate::status::{
+    tg_status_t, TG_E_ALREADY_INITIALIZED, TG_E_INVALID_ARGUMENT, TG_E_MISALIGNED, TG_E_MOVED,
+    TG_E_NULL, TG_E_UNINITIALIZED, TG_OK,
+};
+
+/// `tg_*_init_ex` flags: a combination of the `TG_INIT_*` values.
+pub type tg_init_flags_t = u32;
+/// Refuse to initialise a live object (`TG_E_ALREADY_INITIALIZED`): what
+/// `tg_*_init` does.
+pub const TG_INIT_DEFAULT: tg_init_flags_t = 0;
+/// Initialise even if the object is live, discarding its state. The caller
+/// guarantees nobody uses the object meanwhile.
+pub const TG_INIT_REINIT: tg_init_flags_t = 1;
+/// The object lives in memory shared between processes, mapped at different
+/// addresses in each: do not tie it to its address (copies are then not
+/// detected). The primitives' state is position-independent.
+pub const TG_INIT_SHARED: tg_init_flags_t = 2;
+const KNOWN_FLAGS: tg_init_flags_t = TG_INIT_REINIT | TG_INIT_SHARED;
 
 /// The layout of an initialised object inside its C storage.
-#[repr(C)]
+#[repr(C, align(16))]
 pub(crate) struct Object<T> {
     magic: AtomicU32,
+    flags: AtomicU32,
+    home: AtomicU64,
     pub(crate) inner: T,
 }
 
-/// Storage `S` holds an `Object<T>` tagged with `MAGIC`. Every bit pattern
-/// of `T` must be valid (plain integers only), so that a zeroed or garbage
-/// object can be inspected without undefined behaviour.
+/// Storage `S` holds an `Object<Self::Inner>` tagged with `MAGIC`. Every bit
+/// pattern of `Inner` must be valid (plain integers only), so that a zeroed
+/// or garbage object can be inspected without undefined behaviour.
 pub(crate) trait Storage: Sized {
     type Inner;
     const MAGIC: u32;
@@ -27,13 +55,13 @@ pub(crate) trait Storage: Sized {
 }
 
 /// Zeroed storage words: what `tg_*_t::new()` holds.
-pub(crate) const fn zeroed<const N: usize>() -> [UnsafeCell<u32>; N] {
+pub(crate) const fn zeroed<const N: usize>() -> [UnsafeCell<u64>; N] {
     [const { UnsafeCell::new(0) }; N]
 }
 
-/// Makes the C storage type `$storage` (a `#[repr(C)]` struct with one
-/// `_opaque: [UnsafeCell<u32>; N]` field, declared where cbindgen sees it)
-/// hold an `Object<$inner>` tagged with `$magic`: a zeroed `new()`,
+/// Makes the C storage type `$storage` (a `#[repr(C, align(16))]` struct
+/// with one `_opaque: [UnsafeCell<u64>; N]` field, declared where cbindgen
+/// sees it) hold an `Object<$inner>` tagged with `$magic`: a zeroed `new()`,
 /// `Default`, `Sync`, and its `Storage` impl.
 macro_rules! storage {
     ($storage:ident, $inner:ty, $magic:expr) => {
@@ -64,22 +92,39 @@ macro_rules! storage {
 }
 pub(crate) use storage;
 
-/// The initialised object behind `storage`, or why there is none.
-pub(crate) fn get<'a, S: Storage>(storage: *const S) -> Result<&'a S::Inner, tg_status_t> {
+/// The object header behind `storage`, checked for NULL and alignment.
+fn header<'a, S: Storage>(storage: *const S) -> Result<&'a Object<S::Inner>, tg_status_t> {
     #[allow(clippy::let_unit_value)]
     let _ = S::FITS;
     if storage.is_null() {
         return Err(TG_E_NULL);
     }
-    // SAFETY: non-null, and the caller promises it points to a live `S`,
-    // which is at least as large and aligned as `Object<S::Inner>` (FITS).
-    // Every field of the object is a plain integer or atomic, valid for any
-    // bit pattern, so reading an uninitialised-by-us object is sound; the
-    // magic word tells whether `tg_*_init` ran.
-    let object = unsafe { &*storage.cast::<Object<S::Inner>>() };
-    if object.magic.load(Ordering::Acquire) != S::MAGIC {
+    if !storage.cast::<Object<S::Inner>>().is_aligned() {
+        return Err(TG_E_MISALIGNED);
+    }
+    // SAFETY: non-null and aligned; the caller promises it points to a live
+    // `S`, which is at least as large as `Object<S::Inner>` (FITS). Every
+    // field of the object is a plain integer or atomic, valid for any bit
+    // pattern, so reading an object we never initialised is sound.
+    Ok(unsafe { &*storage.cast::<Object<S::Inner>>() })
+}
+
+/// Whether `object` was initialised at `address` (or is shared).
+fn is_live<T>(object: &Object<T>, magic: u32, address: u64) -> Result<(), tg_status_t> {
+    if object.magic.load(Ordering::Acquire) != magic {
         return Err(TG_E_UNINITIALIZED);
     }
+    let shared = object.flags.load(Ordering::Relaxed) & TG_INIT_SHARED != 0;
+    if !shared && object.home.load(Ordering::Relaxed) != address {
+        return Err(TG_E_MOVED);
+    }
+    Ok(())
+}
+
+/// The initialised object behind `storage`, or why there is none.
+pub(crate) fn get<'a, S: Storage>(storage: *const S) -> Result<&'a S::Inner, tg_status_t> {
+    let object = header(storage)?;
+    is_live(object, S::MAGIC, storage as usize as u64)?;
     Ok(&object.inner)
 }
 
@@ -89,31 +134,56 @@ pub(crate) fn get<'a, S: Storage>(storage: *const S) -> Result<&'a S::Inner, tg_
 pub(crate) fn init<S: Storage>(
     storage: *mut S,
     inner: Result<S::Inner, tg_status_t>,
+    flags: tg_init_flags_t,
 ) -> tg_status_t {
-    #[allow(clippy::let_unit_value)]
-    let _ = S::FITS;
-    if storage.is_null() {
-        return TG_E_NULL;
+    let object = match header(storage.cast_const()) {
+        Ok(object) => object,
+        Err(status) => return status,
+    };
+    if flags & !KNOWN_FLAGS != 0 {
+        return TG_E_INVALID_ARGUMENT;
+    }
+    let address = storage as usize as u64;
+    if flags & TG_INIT_REINIT == 0 && is_live(object, S::MAGIC, address).is_ok() {
+        return TG_E_ALREADY_INITIALIZED;
     }
     let inner = match inner {
         Ok(inner) => inner,
         Err(status) => return status,
     };
-    let object = Object {
+    let shared = flags & TG_INIT_SHARED != 0;
+    let fresh = Object {
         magic: AtomicU32::new(S::MAGIC),
+        flags: AtomicU32::new(flags & TG_INIT_SHARED),
+        home: AtomicU64::new(if shared { 0 } else { address }),
         inner,
     };
-    // SAFETY: non-null, points to a live `S` the caller owns exclusively
-    // during init, large and aligned enough for `Object` (FITS).
-    unsafe { storage.cast::<Object<S::Inner>>().write(object) };
+    // SAFETY: non-null and aligned (checked above); points to a live `S`
+    // the caller owns exclusively during init, large enough for `Object`.
+    unsafe { storage.cast::<Object<S::Inner>>().write(fresh) };
     TG_OK
+}
+
+/// Ends the object's life: later calls report `TG_E_UNINITIALIZED` and it
+/// can be initialised again without `TG_INIT_REINIT`.
+pub(crate) fn deinit<S: Storage>(storage: *mut S) -> tg_status_t {
+    match header(storage.cast_const()) {
+        Ok(object) => match is_live(object, S::MAGIC, storage as usize as u64) {
+            Ok(()) => {
+                object.magic.store(0, Ordering::Release);
+                TG_OK
+            }
+            Err(status) => status,
+        },
+        Err(status) => status,
+    }
 }
 
 /// Writes `value` through `out` if it is not NULL.
 pub(crate) fn put<T>(out: *mut T, value: T) {
     if !out.is_null() {
         // SAFETY: non-null; the caller promises it points to writable `T`.
-        unsafe { out.write(value) };
+        unsafe { out.write_unaligned(value) };
     }
 }
 
@@ -124,7 +194,7 @@ pub(crate) fn read<T: Copy>(input: *const T) -> Result<T, tg_status_t> {
     }
     // SAFETY: non-null; the caller promises it points to a readable `T`
     // (a struct of plain integers, valid for any bit pattern).
-    Ok(unsafe { input.read() })
+    Ok(unsafe { input.read_unaligned() })
 }
 
 /// Fails with `TG_E_NULL` if a required output pointer is NULL.
@@ -136,9 +206,9 @@ pub(crate) fn required<T>(out: *mut T) -> Result<*mut T, tg_status_t> {
     }
 }
 
-/// Collapses a `Result<status, status>` into a status.
+/// Collapses a computation's result into a status.
 pub(crate) fn status(result: Result<tg_status_t, tg_status_t>) -> tg_status_t {
     match result {
-        Ok(status) | Err(status) => status,
+        Ok(code) | Err(code) => code,
     }
 }

@@ -18,7 +18,18 @@ pub const TG_E_UNINITIALIZED: tg_status_t = -2;
 pub const TG_E_INVALID_ARGUMENT: tg_status_t = -3;
 /// A bucket request for more tokens than its capacity: it can never succeed.
 pub const TG_E_EXCEEDS_CAPACITY: tg_status_t = -4;
-/// Configuration: a duration is 2^31 ticks or longer.
+/// The object pointer is not aligned for its type (16 bytes): nothing was
+/// read or written.
+pub const TG_E_MISALIGNED: tg_status_t = -5;
+/// The object was initialised at another address: it is a copy of a live
+/// object (`memcpy`, struct assignment) or was moved. Initialise it where it
+/// lives, or use `TG_INIT_SHARED` for memory mapped at several addresses.
+pub const TG_E_MOVED: tg_status_t = -6;
+/// `tg_*_init` on a live object: refused, the object keeps its state. Pass
+/// `TG_INIT_REINIT` to `tg_*_init_ex` to start it afresh, or `tg_*_deinit`
+/// it first.
+pub const TG_E_ALREADY_INITIALIZED: tg_status_t = -7;
+/// Configuration: a duration is longer than 2^62 ticks.
 pub const TG_E_CONFIG_DURATION_TOO_LONG: tg_status_t = -10;
 /// Configuration: a duration that must be at least one tick is zero.
 pub const TG_E_CONFIG_ZERO_DURATION: tg_status_t = -11;
@@ -34,8 +45,6 @@ pub const TG_E_CONFIG_ZERO_CAPACITY: tg_status_t = -15;
 pub const TG_E_CONFIG_ZERO_REFILL: tg_status_t = -16;
 /// Configuration: initial fill above capacity.
 pub const TG_E_CONFIG_INITIAL_FILL: tg_status_t = -17;
-/// Configuration: capacity x period / gcd(tokens, period) exceeds 2^29.
-pub const TG_E_CONFIG_WINDOW_TOO_LONG: tg_status_t = -18;
 
 pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
     match error {
@@ -47,7 +56,6 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::ZeroCapacity => TG_E_CONFIG_ZERO_CAPACITY,
         ConfigError::ZeroRefill => TG_E_CONFIG_ZERO_REFILL,
         ConfigError::InitialFill => TG_E_CONFIG_INITIAL_FILL,
-        ConfigError::WindowTooLong => TG_E_CONFIG_WINDOW_TOO_LONG,
     }
 }
 
@@ -67,7 +75,10 @@ pub extern "C" fn tg_status_str(status: tg_status_t) -> *const core::ffi::c_char
         TG_E_UNINITIALIZED => c"object not initialised",
         TG_E_INVALID_ARGUMENT => c"invalid argument",
         TG_E_EXCEEDS_CAPACITY => c"request exceeds capacity",
-        TG_E_CONFIG_DURATION_TOO_LONG => c"config: duration must be below 2^31 ticks",
+        TG_E_MISALIGNED => c"object pointer misaligned",
+        TG_E_MOVED => c"object copied or moved after initialisation",
+        TG_E_ALREADY_INITIALIZED => c"object already initialised",
+        TG_E_CONFIG_DURATION_TOO_LONG => c"config: duration must be at most 2^62 ticks",
         TG_E_CONFIG_ZERO_DURATION => c"config: duration must be at least one tick",
         TG_E_CONFIG_FAILURE_THRESHOLD => c"config: failure threshold out of range",
         TG_E_CONFIG_HALF_OPEN_PERMITS => c"config: half-open permits out of range",
@@ -75,7 +86,6 @@ pub extern "C" fn tg_status_str(status: tg_status_t) -> *const core::ffi::c_char
         TG_E_CONFIG_ZERO_CAPACITY => c"config: capacity must be at least 1",
         TG_E_CONFIG_ZERO_REFILL => c"config: refill needs at least one token",
         TG_E_CONFIG_INITIAL_FILL => c"config: initial fill exceeds capacity",
-        TG_E_CONFIG_WINDOW_TOO_LONG => c"config: burst window too long",
         _ => c"unknown status",
     };
     text.as_ptr()

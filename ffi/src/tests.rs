@@ -41,18 +41,15 @@ const BREAKER_CONFIG: tg_breaker_config_t = tg_breaker_config_t {
     half_open_timeout_ticks: 5,
 };
 
-fn zeroed_breaker() -> tg_breaker_t {
-    tg_breaker_t::new()
-}
+const BUCKET_CONFIG: tg_bucket_config_t = tg_bucket_config_t {
+    capacity: 2,
+    tokens: 1,
+    period_ticks: 3,
+    initial_fill: TG_BUCKET_FULL,
+};
 
-fn filled<const N: usize>(byte: u32) -> [core::cell::UnsafeCell<u32>; N] {
-    core::array::from_fn(|_| core::cell::UnsafeCell::new(byte))
-}
-
-#[test]
-fn zeroed_and_garbage_objects_are_uninitialised() {
-    let mut b = zeroed_breaker();
-    let mut d = tg_breaker_decision_t {
+fn decision() -> tg_breaker_decision_t {
+    tg_breaker_decision_t {
         permit: 7,
         has_retry_at: false,
         retry_at: 9,
@@ -61,39 +58,187 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
             from: 0,
             to: 0,
         },
-    };
+    }
+}
+
+fn filled<const N: usize>(word: u64) -> [core::cell::UnsafeCell<u64>; N] {
+    core::array::from_fn(|_| core::cell::UnsafeCell::new(word))
+}
+
+/// A copy of the object's bytes, as `memcpy` or struct assignment makes.
+fn copy_of<T>(object: &T) -> T {
+    // SAFETY: the storage types are plain words; a bitwise copy is what a C
+    // caller's memcpy makes.
+    unsafe { core::ptr::read(object) }
+}
+
+#[test]
+fn zeroed_and_garbage_objects_are_uninitialised() {
+    let mut b = tg_breaker_t::new();
+    let mut d = decision();
     assert_eq!(tg_breaker_acquire(&mut b, 0, &mut d), TG_E_UNINITIALIZED);
     assert_eq!((d.permit, d.retry_at), (7, 9)); // outputs untouched
-    let mut garbage = tg_breaker_t {
-        _opaque: filled(0xA5A5_A5A5),
-    };
-    assert_eq!(
-        tg_breaker_reset(&mut garbage, null_mut()),
-        TG_E_UNINITIALIZED
-    );
-    let mut bucket = tg_bucket_t {
-        _opaque: filled(0xFFFF_FFFF),
-    };
-    assert_eq!(tg_bucket_reset(&mut bucket), TG_E_UNINITIALIZED);
+    for word in [0xA5A5_A5A5_A5A5_A5A5, u64::MAX, 0x7467_4232] {
+        let mut garbage = tg_breaker_t {
+            _opaque: filled(word),
+        };
+        // Garbage that happens to hold the magic word was not initialised
+        // at this address: refused as a copy, never used.
+        let expected = if word as u32 == 0x7467_4232 {
+            TG_E_MOVED
+        } else {
+            TG_E_UNINITIALIZED
+        };
+        assert_eq!(tg_breaker_reset(&mut garbage, null_mut()), expected);
+        assert_eq!(
+            tg_breaker_acquire(&mut garbage, 0, &mut decision()),
+            expected
+        );
+        let mut bucket = tg_bucket_t {
+            _opaque: filled(word),
+        };
+        assert_eq!(tg_bucket_reset(&mut bucket), TG_E_UNINITIALIZED);
+        let mut ext = tg_tick_extender_t {
+            _opaque: filled(word),
+        };
+        let mut t = 0;
+        assert_eq!(tg_tick_extend(&mut ext, 1, &mut t), TG_E_UNINITIALIZED);
+    }
     assert_eq!(tg_bucket_acquire(null_mut(), 1, 0, null_mut()), TG_E_NULL);
 }
 
 #[test]
-fn breaker_round_trip_through_the_abi() {
-    let mut b = zeroed_breaker();
+fn misaligned_objects_are_refused_before_any_access() {
+    // A buffer aligned to 16, viewed at offsets 1..15: each pointer is to
+    // memory the caller owns, but not aligned for the object.
+    #[repr(C, align(16))]
+    struct Buffer([u8; 256]);
+    let mut buffer = Buffer([0; 256]);
+    let base = buffer.0.as_mut_ptr();
+    for offset in [1usize, 4, 8, 12] {
+        // SAFETY: within the buffer.
+        let at = unsafe { base.add(offset) };
+        assert_eq!(tg_breaker_init(at.cast(), &BREAKER_CONFIG), TG_E_MISALIGNED);
+        assert_eq!(
+            tg_breaker_acquire(at.cast(), 0, &mut decision()),
+            TG_E_MISALIGNED
+        );
+        assert_eq!(tg_bucket_init(at.cast(), &BUCKET_CONFIG), TG_E_MISALIGNED);
+        assert_eq!(
+            tg_bucket_acquire(at.cast(), 1, 0, null_mut()),
+            TG_E_MISALIGNED
+        );
+        assert_eq!(tg_bucket_deinit(at.cast()), TG_E_MISALIGNED);
+        assert_eq!(tg_tick_extender_init(at.cast(), 0), TG_E_MISALIGNED);
+    }
+    assert!(buffer.0.iter().all(|b| *b == 0), "nothing was written");
+}
+
+#[test]
+fn init_refuses_a_live_object_unless_asked() {
+    let mut b = tg_breaker_t::new();
     assert_eq!(tg_breaker_init(&mut b, null()), TG_E_NULL);
     assert_eq!(tg_breaker_init(&mut b, &BREAKER_CONFIG), TG_OK);
-    let mut d = tg_breaker_decision_t {
-        permit: 0,
-        has_retry_at: false,
-        retry_at: 0,
-        transition: tg_transition_t {
-            changed: false,
-            from: 0,
-            to: 0,
-        },
-    };
-    assert_eq!(tg_breaker_acquire(&mut b, u32::MAX, &mut d), TG_OK);
+    let mut d = decision();
+    assert_eq!(tg_breaker_acquire(&mut b, 0, &mut d), TG_OK);
+    assert_eq!(
+        tg_breaker_record(&mut b, d.permit, TG_OUTCOME_FAILURE, 0, null_mut()),
+        TG_OK
+    );
+    // A second init is refused and the state survives (still OPEN).
+    assert_eq!(
+        tg_breaker_init(&mut b, &BREAKER_CONFIG),
+        TG_E_ALREADY_INITIALIZED
+    );
+    let mut state = 99;
+    assert_eq!(tg_breaker_state(&b, 1, &mut state), TG_OK);
+    assert_eq!(state, TG_STATE_OPEN);
+    // Unknown flags are an error; REINIT starts afresh.
+    assert_eq!(
+        tg_breaker_init_ex(&mut b, &BREAKER_CONFIG, 4),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_breaker_init_ex(&mut b, &BREAKER_CONFIG, TG_INIT_REINIT),
+        TG_OK
+    );
+    assert_eq!(tg_breaker_state(&b, 1, &mut state), TG_OK);
+    assert_eq!(state, TG_STATE_CLOSED);
+    // deinit ends its life; init works again without REINIT.
+    assert_eq!(tg_breaker_deinit(&mut b), TG_OK);
+    assert_eq!(tg_breaker_state(&b, 1, &mut state), TG_E_UNINITIALIZED);
+    assert_eq!(tg_breaker_deinit(&mut b), TG_E_UNINITIALIZED);
+    assert_eq!(tg_breaker_init(&mut b, &BREAKER_CONFIG), TG_OK);
+
+    let mut bucket = tg_bucket_t::new();
+    assert_eq!(tg_bucket_init(&mut bucket, &BUCKET_CONFIG), TG_OK);
+    assert_eq!(
+        tg_bucket_init(&mut bucket, &BUCKET_CONFIG),
+        TG_E_ALREADY_INITIALIZED
+    );
+    let mut ext = tg_tick_extender_t::new();
+    assert_eq!(tg_tick_extender_init(&mut ext, 5), TG_OK);
+    assert_eq!(tg_tick_extender_init(&mut ext, 5), TG_E_ALREADY_INITIALIZED);
+    assert_eq!(tg_tick_extender_init_ex(&mut ext, 5, TG_INIT_REINIT), TG_OK);
+}
+
+#[test]
+fn copies_of_live_objects_are_refused() {
+    let mut b = tg_breaker_t::new();
+    assert_eq!(tg_breaker_init(&mut b, &BREAKER_CONFIG), TG_OK);
+    let mut copy = copy_of(&b);
+    assert_eq!(
+        tg_breaker_acquire(&mut copy, 0, &mut decision()),
+        TG_E_MOVED
+    );
+    assert_eq!(tg_breaker_reset(&mut copy, null_mut()), TG_E_MOVED);
+    // The copy is not live where it is: it may be initialised there.
+    assert_eq!(tg_breaker_init(&mut copy, &BREAKER_CONFIG), TG_OK);
+    assert_eq!(tg_breaker_acquire(&mut copy, 0, &mut decision()), TG_OK);
+
+    let mut bucket = tg_bucket_t::new();
+    assert_eq!(tg_bucket_init(&mut bucket, &BUCKET_CONFIG), TG_OK);
+    let mut copy = copy_of(&bucket);
+    let mut left = 0;
+    assert_eq!(tg_bucket_available(&copy, 0, &mut left), TG_E_MOVED);
+    assert_eq!(tg_bucket_acquire(&mut copy, 1, 0, null_mut()), TG_E_MOVED);
+    assert_eq!(tg_bucket_deinit(&mut copy), TG_E_MOVED);
+    // The original is unaffected.
+    assert_eq!(tg_bucket_acquire(&mut bucket, 2, 0, null_mut()), TG_OK);
+}
+
+#[test]
+fn shared_objects_work_at_any_address() {
+    // A bucket in memory that two processes map at different addresses is
+    // modelled by the same bytes seen through two addresses.
+    let mut bucket = tg_bucket_t::new();
+    assert_eq!(
+        tg_bucket_init_ex(&mut bucket, &BUCKET_CONFIG, TG_INIT_SHARED),
+        TG_OK
+    );
+    assert_eq!(tg_bucket_acquire(&mut bucket, 1, 0, null_mut()), TG_OK);
+    let mut elsewhere = copy_of(&bucket);
+    assert_eq!(tg_bucket_acquire(&mut elsewhere, 1, 0, null_mut()), TG_OK);
+    let mut retry = 0;
+    assert_eq!(
+        tg_bucket_acquire(&mut elsewhere, 1, 0, &mut retry),
+        TG_REFUSED
+    );
+    assert_eq!(retry, 3);
+    // A shared object is live wherever it is seen: init is refused there.
+    assert_eq!(
+        tg_bucket_init(&mut elsewhere, &BUCKET_CONFIG),
+        TG_E_ALREADY_INITIALIZED
+    );
+}
+
+#[test]
+fn breaker_round_trip_through_the_abi() {
+    let mut b = tg_breaker_t::new();
+    assert_eq!(tg_breaker_init(&mut b, &BREAKER_CONFIG), TG_OK);
+    let mut d = decision();
+    let start = u64::MAX - 100;
+    assert_eq!(tg_breaker_acquire(&mut b, start, &mut d), TG_OK);
     let mut r = tg_record_t {
         counted: false,
         transition: tg_transition_t {
@@ -103,55 +248,62 @@ fn breaker_round_trip_through_the_abi() {
         },
     };
     assert_eq!(
-        tg_breaker_record(&mut b, d.permit, TG_OUTCOME_FAILURE, u32::MAX, &mut r),
+        tg_breaker_record(&mut b, d.permit, TG_OUTCOME_FAILURE, start, &mut r),
         TG_OK
     );
     assert!(r.counted && r.transition.changed && r.transition.to == TG_STATE_OPEN);
-    assert_eq!(tg_breaker_acquire(&mut b, 3, &mut d), TG_REFUSED);
-    assert!(d.has_retry_at && d.retry_at == 9);
+    assert_eq!(tg_breaker_acquire(&mut b, start + 3, &mut d), TG_REFUSED);
+    assert!(d.has_retry_at && d.retry_at == start + 10);
     let mut state = 99;
-    assert_eq!(tg_breaker_state(&b, 9, &mut state), TG_OK);
+    assert_eq!(tg_breaker_state(&b, start + 10, &mut state), TG_OK);
     assert_eq!(state, TG_STATE_HALF_OPEN);
     assert_eq!(
-        tg_breaker_record(&mut b, 0x80, 7, 0, null_mut()),
+        tg_breaker_record(&mut b, 0x8000_0000, 7, 0, null_mut()),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_breaker_record(&mut b, 0x1234, TG_OUTCOME_SUCCESS, 0, null_mut()),
         TG_E_INVALID_ARGUMENT
     );
     let mut until = 0;
     assert_eq!(
-        tg_breaker_open_for(&mut b, 1 << 31, 0, &mut until, null_mut()),
+        tg_breaker_open_for(&mut b, (1 << 62) + 1, 0, &mut until, null_mut()),
         TG_E_CONFIG_DURATION_TOO_LONG
     );
     assert_eq!(
-        tg_breaker_open_for(&mut b, 4, 0, &mut until, null_mut()),
+        tg_breaker_open_for(&mut b, 1 << 62, 0, &mut until, null_mut()),
         TG_OK
     );
-    assert_eq!(until, 4);
+    assert_eq!(until, 1 << 62);
 }
 
 #[test]
 fn bucket_round_trip_through_the_abi() {
-    let config = tg_bucket_config_t {
-        capacity: 2,
-        tokens: 1,
-        period_ticks: 3,
-        initial_fill: TG_BUCKET_FULL,
-    };
     let mut bucket = tg_bucket_t::new();
-    assert_eq!(tg_bucket_init(&mut bucket, &config), TG_OK);
+    assert_eq!(tg_bucket_init(&mut bucket, &BUCKET_CONFIG), TG_OK);
     let mut retry = 0;
-    assert_eq!(tg_bucket_acquire(&mut bucket, 2, 10, &mut retry), TG_OK);
+    let t = 1u64 << 40;
+    assert_eq!(tg_bucket_acquire(&mut bucket, 2, t, &mut retry), TG_OK);
+    assert_eq!(tg_bucket_acquire(&mut bucket, 1, t, &mut retry), TG_REFUSED);
+    assert_eq!(retry, t + 3);
     assert_eq!(
-        tg_bucket_acquire(&mut bucket, 1, 10, &mut retry),
-        TG_REFUSED
-    );
-    assert_eq!(retry, 13);
-    assert_eq!(
-        tg_bucket_acquire(&mut bucket, 3, 10, &mut retry),
+        tg_bucket_acquire(&mut bucket, 3, t, &mut retry),
         TG_E_EXCEEDS_CAPACITY
     );
     let mut available = 0;
-    assert_eq!(tg_bucket_available(&bucket, 16, &mut available), TG_OK);
+    assert_eq!(tg_bucket_available(&bucket, t + 6, &mut available), TG_OK);
     assert_eq!(available, 2);
+}
+
+#[test]
+fn tick_extender_through_the_abi() {
+    let mut ext = tg_tick_extender_t::new();
+    assert_eq!(tg_tick_extender_init(&mut ext, u32::MAX - 1), TG_OK);
+    let mut t = 0;
+    assert_eq!(tg_tick_extend(&mut ext, 2, &mut t), TG_OK);
+    assert_eq!(t, u64::from(u32::MAX) + 3);
+    assert_eq!(tg_tick_extend(&mut ext, 2, null_mut()), TG_E_NULL);
+    assert_eq!(tg_tick_extend(null_mut(), 2, &mut t), TG_E_NULL);
 }
 
 #[test]
@@ -186,6 +338,11 @@ fn status_strings_and_conversions() {
     // SAFETY: tg_status_str returns a static NUL-terminated string.
     let text = unsafe { core::ffi::CStr::from_ptr(tg_status_str(TG_E_NULL)) };
     assert_eq!(text.to_str().unwrap(), "null pointer");
+    for status in random_calls::KNOWN {
+        // SAFETY: as above.
+        let text = unsafe { core::ffi::CStr::from_ptr(tg_status_str(status)) };
+        assert_ne!(text.to_str().unwrap(), "unknown status", "{status}");
+    }
     let mut ticks = 0;
     assert_eq!(tg_ticks_from_millis(250, 1_000, &mut ticks), TG_OK);
     assert_eq!(ticks, 250);
@@ -193,23 +350,30 @@ fn status_strings_and_conversions() {
         tg_ticks_from_micros(1, 0, &mut ticks),
         TG_E_INVALID_ARGUMENT
     );
+    assert_eq!(
+        tg_ticks_from_millis(u64::MAX, 1_000_000_000, &mut ticks),
+        TG_E_CONFIG_DURATION_TOO_LONG
+    );
 }
 
 /// Random call sequences over the whole ABI, with NULLs, garbage permits,
-/// unknown outcomes and wild configurations: every call returns a known
-/// status, outputs are written only when the status says so, and the
-/// guards' invariants hold.
+/// unknown outcomes, wild configurations, copies and lagging ticks: every
+/// call returns a known status, outputs are written only when the status
+/// says so, and the guards' invariants hold.
 mod random_calls {
     use super::*;
     use proptest::prelude::*;
 
-    const KNOWN: [tg_status_t; 15] = [
+    pub(super) const KNOWN: [tg_status_t; 17] = [
         TG_OK,
         TG_REFUSED,
         TG_E_NULL,
         TG_E_UNINITIALIZED,
         TG_E_INVALID_ARGUMENT,
         TG_E_EXCEEDS_CAPACITY,
+        TG_E_MISALIGNED,
+        TG_E_MOVED,
+        TG_E_ALREADY_INITIALIZED,
         TG_E_CONFIG_DURATION_TOO_LONG,
         TG_E_CONFIG_ZERO_DURATION,
         TG_E_CONFIG_FAILURE_THRESHOLD,
@@ -218,45 +382,54 @@ mod random_calls {
         TG_E_CONFIG_ZERO_CAPACITY,
         TG_E_CONFIG_ZERO_REFILL,
         TG_E_CONFIG_INITIAL_FILL,
-        TG_E_CONFIG_WINDOW_TOO_LONG,
     ];
 
     #[derive(Clone, Debug)]
     enum Call {
-        BreakerInit([u32; 5]),
-        BucketInit([u32; 4]),
-        Acquire { now: u32, null_out: bool },
-        Record { permit: u8, outcome: u32, now: u32 },
-        RecordHeld { outcome: u32, now: u32 },
-        State { now: u32 },
+        BreakerInit([u64; 5], u32),
+        BucketInit([u64; 4], u32),
+        Acquire { lag: u64, null_out: bool },
+        Record { permit: u32, outcome: u32, lag: u64 },
+        RecordHeld { outcome: u32, lag: u64 },
+        State { lag: u64 },
         Control(u8),
-        OpenFor { ticks: u32, now: u32 },
-        Take { n: u32, now: u32 },
-        Available { now: u32 },
+        OpenFor { ticks: u64, lag: u64 },
+        Take { n: u32, lag: u64 },
+        Available { lag: u64 },
         BucketReset,
+        Copy,
+        Deinit,
+        Advance(u64),
     }
 
-    fn small_or_wild() -> impl Strategy<Value = u32> {
-        prop_oneof![4 => 0u32..40, 1 => any::<u32>()]
+    fn small_or_wild() -> impl Strategy<Value = u64> {
+        prop_oneof![4 => 0u64..40, 1 => any::<u64>(), 1 => Just(1u64 << 62)]
+    }
+
+    fn lag() -> impl Strategy<Value = u64> {
+        prop_oneof![4 => Just(0u64), 2 => 0u64..100, 1 => any::<u64>()]
     }
 
     fn call() -> impl Strategy<Value = Call> {
         prop_oneof![
-            1 => proptest::array::uniform5(small_or_wild()).prop_map(Call::BreakerInit),
-            1 => proptest::array::uniform4(small_or_wild()).prop_map(Call::BucketInit),
-            4 => (any::<u32>(), any::<bool>()).prop_map(|(now, null_out)| Call::Acquire { now, null_out }),
-            1 => (any::<u8>(), 0u32..5, any::<u32>()).prop_map(|(permit, outcome, now)| Call::Record { permit, outcome, now }),
-            4 => (0u32..4, any::<u32>()).prop_map(|(outcome, now)| Call::RecordHeld { outcome, now }),
-            1 => any::<u32>().prop_map(|now| Call::State { now }),
+            1 => (proptest::array::uniform5(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BreakerInit(c, f)),
+            1 => (proptest::array::uniform4(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BucketInit(c, f)),
+            4 => (lag(), any::<bool>()).prop_map(|(lag, null_out)| Call::Acquire { lag, null_out }),
+            1 => (any::<u32>(), 0u32..5, lag()).prop_map(|(permit, outcome, lag)| Call::Record { permit, outcome, lag }),
+            4 => (0u32..4, lag()).prop_map(|(outcome, lag)| Call::RecordHeld { outcome, lag }),
+            1 => lag().prop_map(|lag| Call::State { lag }),
             1 => (0u8..3).prop_map(Call::Control),
-            1 => (small_or_wild(), any::<u32>()).prop_map(|(ticks, now)| Call::OpenFor { ticks, now }),
-            4 => (small_or_wild(), any::<u32>()).prop_map(|(n, now)| Call::Take { n, now }),
-            1 => any::<u32>().prop_map(|now| Call::Available { now }),
+            1 => (small_or_wild(), lag()).prop_map(|(ticks, lag)| Call::OpenFor { ticks, lag }),
+            4 => (0u32..40, lag()).prop_map(|(n, lag)| Call::Take { n, lag }),
+            1 => lag().prop_map(|lag| Call::Available { lag }),
             1 => Just(Call::BucketReset),
+            1 => Just(Call::Copy),
+            1 => Just(Call::Deinit),
+            3 => (0u64..50).prop_map(Call::Advance),
         ]
     }
 
-    const SENTINEL: u32 = 0xDEAD_BEEF;
+    const SENTINEL: u64 = 0xDEAD_BEEF_DEAD_BEEF;
 
     proptest! {
         #![proptest_config(ProptestConfig {
@@ -270,58 +443,70 @@ mod random_calls {
             let mut bucket = tg_bucket_t::new();
             let mut held: Vec<tg_permit_t> = Vec::new();
             let mut capacity = None;
+            let mut now = 1u64 << 40;
             for call in calls {
                 let status = match call {
-                    Call::BreakerInit([f, o, p, s, t]) => {
+                    Call::BreakerInit([f, o, p, s, t], flags) => {
                         let config = tg_breaker_config_t {
-                            failure_threshold: f, open_ticks: o, half_open_permits: p,
-                            success_threshold: s, half_open_timeout_ticks: t,
+                            failure_threshold: f as u32, open_ticks: o, half_open_permits: p as u32,
+                            success_threshold: s as u32, half_open_timeout_ticks: t,
                         };
-                        let status = tg_breaker_init(&mut breaker, &config);
-                        prop_assert_eq!(status, tg_breaker_config_check(&config));
+                        let status = tg_breaker_init_ex(&mut breaker, &config, flags);
+                        if flags <= (TG_INIT_REINIT | TG_INIT_SHARED) && flags & TG_INIT_REINIT != 0 {
+                            prop_assert_eq!(status, tg_breaker_config_check(&config));
+                        }
                         if status == TG_OK { held.clear(); }
                         status
                     }
-                    Call::BucketInit([c, t, p, i]) => {
-                        let config = tg_bucket_config_t { capacity: c, tokens: t, period_ticks: p, initial_fill: i };
-                        let status = tg_bucket_init(&mut bucket, &config);
-                        prop_assert_eq!(status, tg_bucket_config_check(&config));
-                        if status == TG_OK { capacity = Some(c); }
+                    Call::BucketInit([c, t, p, i], flags) => {
+                        let config = tg_bucket_config_t {
+                            capacity: c as u32, tokens: t as u32, period_ticks: p, initial_fill: i as u32,
+                        };
+                        let status = tg_bucket_init_ex(&mut bucket, &config, flags);
+                        if flags <= (TG_INIT_REINIT | TG_INIT_SHARED) && flags & TG_INIT_REINIT != 0 {
+                            prop_assert_eq!(status, tg_bucket_config_check(&config));
+                        }
+                        if status == TG_OK { capacity = Some(c as u32); }
                         status
                     }
-                    Call::Acquire { now, null_out } => {
+                    Call::Acquire { lag, null_out } => {
                         let mut d = tg_breaker_decision_t {
                             permit: 0, has_retry_at: false, retry_at: SENTINEL,
-                            transition: tg_transition_t { changed: false, from: SENTINEL, to: SENTINEL },
+                            transition: tg_transition_t { changed: false, from: 77, to: 77 },
                         };
                         let out = if null_out { null_mut() } else { &mut d as *mut _ };
-                        let status = tg_breaker_acquire(&mut breaker, now, out);
-                        match status {
-                            TG_OK => { prop_assert!(d.permit != 0); held.push(d.permit); }
-                            TG_REFUSED => prop_assert!(d.permit == 0 && (d.has_retry_at || d.retry_at == 0)),
-                            _ => prop_assert!(d.retry_at == SENTINEL, "written on error {}", status),
+                        let status = tg_breaker_acquire(&mut breaker, now.saturating_sub(lag), out);
+                        if !null_out {
+                            match status {
+                                TG_OK => { prop_assert!(d.permit != 0); held.push(d.permit); }
+                                TG_REFUSED => prop_assert!(d.permit == 0 && (d.has_retry_at || d.retry_at == 0)),
+                                _ => prop_assert!(d.retry_at == SENTINEL, "written on error {}", status),
+                            }
+                        } else {
+                            prop_assert!(status != TG_OK && status != TG_REFUSED);
                         }
                         status
                     }
-                    Call::Record { permit, outcome, now } => {
-                        tg_breaker_record(&mut breaker, permit, outcome, now, null_mut())
+                    Call::Record { permit, outcome, lag } => {
+                        tg_breaker_record(&mut breaker, permit, outcome, now.saturating_sub(lag), null_mut())
                     }
-                    Call::RecordHeld { outcome, now } => match held.pop() {
+                    Call::RecordHeld { outcome, lag } => match held.pop() {
                         Some(permit) => {
-                            let mut r = tg_record_t { counted: true, transition: tg_transition_t { changed: true, from: SENTINEL, to: SENTINEL } };
-                            let status = tg_breaker_record(&mut breaker, permit, outcome, now, &mut r);
+                            let mut r = tg_record_t { counted: true, transition: tg_transition_t { changed: true, from: 77, to: 77 } };
+                            let status = tg_breaker_record(&mut breaker, permit, outcome, now.saturating_sub(lag), &mut r);
                             if status == TG_OK && r.transition.changed {
                                 prop_assert!(r.transition.from <= 4 && r.transition.to <= 4);
                                 prop_assert!(r.transition.from != r.transition.to);
                             }
+                            if status != TG_OK { prop_assert!(r.counted && r.transition.from == 77); }
                             status
                         }
                         None => TG_OK,
                     },
-                    Call::State { now } => {
-                        let mut s = SENTINEL;
-                        let status = tg_breaker_state(&breaker, now, &mut s);
-                        let valid = if status == TG_OK { s <= 4 } else { s == SENTINEL };
+                    Call::State { lag } => {
+                        let mut s = 77;
+                        let status = tg_breaker_state(&breaker, now.saturating_sub(lag), &mut s);
+                        let valid = if status == TG_OK { s <= 4 } else { s == 77 };
                         prop_assert!(valid, "state {} with status {}", s, status);
                         status
                     }
@@ -329,30 +514,46 @@ mod random_calls {
                         let f = [tg_breaker_force_open, tg_breaker_disable, tg_breaker_reset][usize::from(which)];
                         f(&mut breaker, null_mut())
                     }
-                    Call::OpenFor { ticks, now } => {
+                    Call::OpenFor { ticks, lag } => {
                         let mut until = SENTINEL;
-                        let status = tg_breaker_open_for(&mut breaker, ticks, now, &mut until, null_mut());
-                        if status == TG_OK { prop_assert!(until.wrapping_sub(now) >= ticks); }
+                        let at = now.saturating_sub(lag);
+                        let status = tg_breaker_open_for(&mut breaker, ticks, at, &mut until, null_mut());
+                        if status == TG_OK { prop_assert!(until >= at.saturating_add(ticks)); }
                         else { prop_assert_eq!(until, SENTINEL); }
                         status
                     }
-                    Call::Take { n, now } => {
+                    Call::Take { n, lag } => {
                         let mut retry = SENTINEL;
-                        let status = tg_bucket_acquire(&mut bucket, n, now, &mut retry);
+                        let at = now.saturating_sub(lag);
+                        let status = tg_bucket_acquire(&mut bucket, n, at, &mut retry);
                         match status {
-                            TG_REFUSED => prop_assert!(retry != SENTINEL || now.wrapping_add(1) == SENTINEL),
+                            TG_REFUSED => prop_assert!(retry > at),
                             TG_E_EXCEEDS_CAPACITY => prop_assert!(capacity.is_some_and(|c| n > c)),
                             _ => prop_assert_eq!(retry, SENTINEL),
                         }
                         status
                     }
-                    Call::Available { now } => {
-                        let mut v = SENTINEL;
-                        let status = tg_bucket_available(&bucket, now, &mut v);
+                    Call::Available { lag } => {
+                        let mut v = u32::MAX;
+                        let status = tg_bucket_available(&bucket, now.saturating_sub(lag), &mut v);
                         if status == TG_OK { prop_assert!(capacity.is_some_and(|c| v <= c)); }
+                        else { prop_assert_eq!(v, u32::MAX); }
                         status
                     }
                     Call::BucketReset => tg_bucket_reset(&mut bucket),
+                    Call::Copy => {
+                        // A struct assignment of a live object: the copy is
+                        // refused, the original keeps working.
+                        let mut copy = copy_of(&breaker);
+                        let status = tg_breaker_reset(&mut copy, null_mut());
+                        prop_assert!(status == TG_E_MOVED || status == TG_E_UNINITIALIZED || status == TG_OK);
+                        status
+                    }
+                    Call::Deinit => {
+                        held.clear();
+                        tg_breaker_deinit(&mut breaker)
+                    }
+                    Call::Advance(dt) => { now += dt; TG_OK }
                 };
                 prop_assert!(KNOWN.contains(&status), "unknown status {}", status);
             }

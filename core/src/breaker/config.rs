@@ -1,16 +1,16 @@
 //! Breaker configuration: validated once, `const`, immutable.
 
-use super::word::{HALF_OPEN_FIELD, OPEN_FIELD};
-use crate::time::{Horizon, MAX_DURATION};
+use super::word::{OFFSET_BITS, SLOT_BITS};
+use crate::time::{Tick, MAX_DURATION};
 use crate::ConfigError;
 
-/// The largest accepted [`BreakerSettings::failure_threshold`] (2^23 − 1: the
-/// failure run is counted in 23 bits of the state word).
-pub const MAX_FAILURE_THRESHOLD: u32 = (1 << 23) - 1;
+/// The largest accepted [`BreakerSettings::failure_threshold`] (the failure
+/// run is counted in 32 bits).
+pub const MAX_FAILURE_THRESHOLD: u32 = u32::MAX;
 
-/// The largest accepted [`BreakerSettings::half_open_permits`] (31: trial
-/// permits are counted in 5 bits of the state word).
-pub const MAX_HALF_OPEN_PERMITS: u32 = 31;
+/// The largest accepted [`BreakerSettings::half_open_permits`] (16: each
+/// trial permit has a slot in two 16-bit masks of the state word).
+pub const MAX_HALF_OPEN_PERMITS: u32 = SLOT_BITS;
 
 /// What a breaker is asked to do, before validation.
 ///
@@ -23,18 +23,18 @@ pub const MAX_HALF_OPEN_PERMITS: u32 = 31;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerSettings {
-    /// Consecutive failures in CLOSED that open the breaker (1..=2^23 − 1).
+    /// Consecutive failures in CLOSED that open the breaker (1..=2^32 − 1).
     pub failure_threshold: u32,
-    /// How long OPEN lasts, in ticks (0..2^31).
-    pub open_ticks: u32,
-    /// Trial calls HALF_OPEN admits in total (1..=31).
+    /// How long OPEN lasts, in ticks (0..=2^62).
+    pub open_ticks: Tick,
+    /// Trial calls HALF_OPEN admits in total (1..=16).
     pub half_open_permits: u32,
     /// Successful trials that close the breaker (1..=`half_open_permits`).
     pub success_threshold: u32,
     /// Ticks after entering HALF_OPEN at which undecided trials reopen the
-    /// breaker (1..2^31), so a permit holder that never reports cannot leave
+    /// breaker (1..=2^62), so a permit holder that never reports cannot leave
     /// it stuck.
-    pub half_open_timeout_ticks: u32,
+    pub half_open_timeout_ticks: Tick,
 }
 
 /// A validated breaker configuration. `const`-constructible, so it can live
@@ -52,14 +52,17 @@ pub struct BreakerSettings {
 /// assert_eq!(CONFIG.settings().open_ticks, 5_000);
 /// ```
 ///
-/// Durations above 2^18 ticks (OPEN) or 2^10 ticks (half-open timeout) are
-/// kept in the state word at a coarser resolution and rounded up, by less
-/// than 1/2^17 and 1/2^9 of the duration respectively.
+/// Deadlines are kept as full 64-bit ticks: exact. Two derived quanta only
+/// bound how often the breaker notes the latest tick it has seen (see the
+/// [`word`](super) layout): `open_ticks / 2^16` and
+/// `half_open_timeout_ticks / 2^13`, each at least one tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerConfig {
     settings: BreakerSettings,
-    pub(super) open: Horizon,
-    pub(super) half_open: Horizon,
+    /// CLOSED notes a new latest tick once `now` passes it by this much.
+    pub(super) seen_quantum: Tick,
+    /// HALF_OPEN keeps its latest admission to this resolution.
+    pub(super) half_open_quantum: Tick,
 }
 
 impl BreakerConfig {
@@ -91,7 +94,7 @@ impl BreakerConfig {
     /// ```
     pub const fn new(settings: BreakerSettings) -> Result<Self, ConfigError> {
         let s = settings;
-        if s.failure_threshold == 0 || s.failure_threshold > MAX_FAILURE_THRESHOLD {
+        if s.failure_threshold == 0 {
             return Err(ConfigError::FailureThreshold);
         }
         if s.half_open_permits == 0 || s.half_open_permits > MAX_HALF_OPEN_PERMITS {
@@ -110,10 +113,17 @@ impl BreakerConfig {
     }
 
     const fn from_valid(settings: BreakerSettings) -> Self {
+        let seen_quantum = settings.open_ticks >> 16;
+        let offsets = (1 << OFFSET_BITS) - 1;
+        let half_open_quantum = settings.half_open_timeout_ticks.div_ceil(offsets);
         Self {
             settings,
-            open: OPEN_FIELD.horizon(settings.open_ticks),
-            half_open: HALF_OPEN_FIELD.horizon(settings.half_open_timeout_ticks),
+            seen_quantum: if seen_quantum == 0 { 1 } else { seen_quantum },
+            half_open_quantum: if half_open_quantum == 0 {
+                1
+            } else {
+                half_open_quantum
+            },
         }
     }
 
@@ -157,10 +167,6 @@ mod tests {
         assert_eq!(with(|s| s.failure_threshold = 0), Err(FailureThreshold));
         assert!(with(|s| s.failure_threshold = 1).is_ok());
         assert!(with(|s| s.failure_threshold = MAX_FAILURE_THRESHOLD).is_ok());
-        assert_eq!(
-            with(|s| s.failure_threshold = MAX_FAILURE_THRESHOLD + 1),
-            Err(FailureThreshold)
-        );
 
         assert!(with(|s| s.open_ticks = 0).is_ok());
         assert!(with(|s| s.open_ticks = 1).is_ok());
@@ -169,7 +175,7 @@ mod tests {
             with(|s| s.open_ticks = MAX_DURATION + 1),
             Err(DurationTooLong)
         );
-        assert_eq!(with(|s| s.open_ticks = u32::MAX), Err(DurationTooLong));
+        assert_eq!(with(|s| s.open_ticks = u64::MAX), Err(DurationTooLong));
 
         assert_eq!(with(|s| s.half_open_permits = 0), Err(HalfOpenPermits));
         assert!(with(|s| {
@@ -178,7 +184,7 @@ mod tests {
         })
         .is_ok());
         assert!(with(|s| s.half_open_permits = MAX_HALF_OPEN_PERMITS).is_ok());
-        assert_eq!(with(|s| s.half_open_permits = 32), Err(HalfOpenPermits));
+        assert_eq!(with(|s| s.half_open_permits = 17), Err(HalfOpenPermits));
 
         assert_eq!(with(|s| s.success_threshold = 0), Err(SuccessThreshold));
         assert!(with(|s| s.success_threshold = 1).is_ok());
@@ -189,7 +195,7 @@ mod tests {
         assert!(with(|s| s.half_open_timeout_ticks = 1).is_ok());
         assert!(with(|s| s.half_open_timeout_ticks = MAX_DURATION).is_ok());
         assert_eq!(
-            with(|s| s.half_open_timeout_ticks = 1 << 31),
+            with(|s| s.half_open_timeout_ticks = MAX_DURATION + 1),
             Err(DurationTooLong)
         );
     }

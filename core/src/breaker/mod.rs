@@ -1,4 +1,4 @@
-//! Circuit breaker: CLOSED → OPEN → HALF_OPEN → CLOSED, in one 32-bit word.
+//! Circuit breaker: CLOSED → OPEN → HALF_OPEN → CLOSED, in one 128-bit word.
 //!
 //! * **CLOSED** admits every call; `failure_threshold` consecutive failures
 //!   open the breaker (a success resets the run).
@@ -12,14 +12,37 @@
 //! * **FORCED_OPEN** refuses everything and **DISABLED** admits everything
 //!   and counts nothing, until [`Breaker::reset`].
 //!
-//! Every admitted call gets a [`Permit`] stamped with the breaker's
-//! generation, which changes on every change of state: an outcome recorded
-//! with a permit from before the last change is discarded, so a slow call
-//! started while CLOSED cannot trip a breaker that has since reopened and
-//! recovered. Every call that changes state returns the [`Transition`];
-//! exactly one caller observes each, so logging needs no callbacks.
+//! Every admitted call gets a [`Permit`] stamped with the breaker's 16-bit
+//! generation, which changes on every change of state, and (in HALF_OPEN)
+//! with its trial slot: an outcome recorded with a permit from before the
+//! last change is discarded, so a slow call started while CLOSED cannot trip
+//! a breaker that has since reopened and recovered, and a second report of
+//! one trial frees nothing. Every call that changes state returns the
+//! [`Transition`]; exactly one caller observes each, so logging needs no
+//! callbacks.
 //!
 //! Refusals never write the state word.
+//!
+//! # Time
+//!
+//! Ticks are monotonic `u64` ([`crate::time`]); deadlines are stored whole,
+//! so they never alias and are exact. What a `now` older than the latest tick
+//! the breaker has seen does, per operation:
+//!
+//! * [`acquire`](Breaker::acquire): while OPEN it is refused (its `now` is
+//!   before the deadline); in HALF_OPEN it may take a free trial slot if the
+//!   timeout has not passed at that `now` (the trial is counted against the
+//!   same permits). It never moves OPEN to HALF_OPEN early.
+//! * [`record`](Breaker::record): a failure that opens the breaker opens it
+//!   until `max(now, latest tick seen) + open_ticks`: a lagging report never
+//!   shortens the open period (the latest tick seen is kept to within
+//!   `open_ticks / 2^16`, rounded late).
+//! * [`open_for`](Breaker::open_for): measured from the later of `now` and
+//!   the latest tick seen.
+//! * [`state`](Breaker::state): reports what an `acquire` at that `now`
+//!   would see.
+//!
+//! The layout of the word is in the `word` module's source.
 //!
 //! ```
 //! use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
@@ -119,37 +142,42 @@ pub struct Transition {
     pub to: State,
 }
 
-/// Proof that a call was admitted, stamped with the breaker's generation.
+/// Proof that a call was admitted, stamped with the breaker's generation
+/// and, for a half-open trial, its slot.
 ///
-/// Hand it back to [`Breaker::record`] with the call's outcome. It is one
-/// byte; [`Permit::to_raw`] and [`Permit::from_raw`] carry it across a C ABI.
+/// Hand it back to [`Breaker::record`] with the call's outcome.
+/// [`Permit::to_raw`] and [`Permit::from_raw`] carry it across a C ABI as a
+/// `u32` (never 0).
 ///
 /// ```
 /// use tickguard::breaker::{Breaker, BreakerConfig, Permit};
 /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
 /// let permit = breaker.acquire(0).unwrap().permit;
 /// assert_eq!(Permit::from_raw(permit.to_raw()), Some(permit));
+/// # let _ = breaker.record(permit, tickguard::breaker::Outcome::Ignored, 0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use = "hand the permit back with `Breaker::record`, or a half-open trial slot stays taken"]
-pub struct Permit(u8);
+pub struct Permit(u32);
 
-const PERMIT_VALID: u8 = 0x80;
+const PERMIT_VALID: u32 = 1 << 31;
+const PERMIT_SLOT_SHIFT: u32 = 16;
 
 impl Permit {
-    const fn new(generation: u32) -> Self {
-        Self(PERMIT_VALID | (generation as u8 & ((1 << word::GEN_BITS) - 1)))
+    const fn new(generation: u16, slot: u32) -> Self {
+        Self(PERMIT_VALID | ((slot & 0x1F) << PERMIT_SLOT_SHIFT) | generation as u32)
     }
 
-    const fn generation(self) -> Option<u32> {
-        if self.0 & PERMIT_VALID == 0 {
-            None
-        } else {
-            Some((self.0 & !PERMIT_VALID) as u32)
-        }
+    const fn generation(self) -> u16 {
+        self.0 as u16
     }
 
-    /// The permit as a byte.
+    /// 0 for a CLOSED or DISABLED permit, 1..=16 for a half-open trial.
+    const fn slot(self) -> u32 {
+        (self.0 >> PERMIT_SLOT_SHIFT) & 0x1F
+    }
+
+    /// The permit as a `u32`.
     ///
     /// ```
     /// # use tickguard::breaker::{Breaker, BreakerConfig};
@@ -157,21 +185,27 @@ impl Permit {
     /// assert_ne!(permit.to_raw(), 0);
     /// ```
     #[must_use]
-    pub const fn to_raw(self) -> u8 {
+    pub const fn to_raw(self) -> u32 {
         self.0
     }
 
-    /// A permit from a byte made by [`Permit::to_raw`]; `None` for a byte no
-    /// permit can have (such as 0).
+    /// A permit from a value made by [`Permit::to_raw`]; `None` for a value
+    /// no permit can have (such as 0).
     ///
     /// ```
     /// use tickguard::breaker::Permit;
     /// assert_eq!(Permit::from_raw(0), None);
+    /// assert_eq!(Permit::from_raw(u32::MAX), None);
     /// ```
     #[must_use]
-    pub const fn from_raw(raw: u8) -> Option<Self> {
-        if raw & PERMIT_VALID != 0 && raw & !PERMIT_VALID < (1 << word::GEN_BITS) {
-            Some(Self(raw))
+    pub const fn from_raw(raw: u32) -> Option<Self> {
+        let permit = Self(raw);
+        let known_bits = PERMIT_VALID | (0x1F << PERMIT_SLOT_SHIFT) | 0xFFFF;
+        if raw & PERMIT_VALID != 0
+            && raw & !known_bits == 0
+            && permit.slot() <= MAX_HALF_OPEN_PERMITS
+        {
+            Some(permit)
         } else {
             None
         }
@@ -245,7 +279,7 @@ pub struct Recorded {
 /// A circuit breaker: a reference to its configuration and one atomic word.
 ///
 /// `C` is anything that gives a [`BreakerConfig`]: `&'static BreakerConfig`
-/// (the default, config in flash, 4 bytes of RAM for the word plus the
+/// (the default, config in flash; 16 bytes of RAM for the word plus the
 /// reference) or an owned `BreakerConfig`.
 ///
 /// All methods take `&self` and are safe to call from several threads and
@@ -259,7 +293,7 @@ pub struct Recorded {
 #[derive(Debug)]
 pub struct Breaker<C = &'static BreakerConfig> {
     config: C,
-    word: StateCell,
+    word: StateCell<u128>,
 }
 
 impl<C: AsRef<BreakerConfig>> Breaker<C> {
@@ -273,7 +307,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     pub const fn new(config: C) -> Self {
         Self {
             config,
-            word: StateCell::new(0),
+            word: StateCell::<u128>::new(0),
         }
     }
 
@@ -330,7 +364,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[must_use]
     pub fn state(&self, now: Tick) -> State {
-        word::observe(self.word.load(), now, self.config())
+        word::observe(self.word.load(), now)
     }
 
     /// Refuses every call until [`reset`](Self::reset) (or
@@ -344,8 +378,9 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(breaker.acquire(0).unwrap_err().retry_at, None);
     /// ```
     pub fn force_open(&self) -> Option<Transition> {
+        let config = self.config();
         self.word
-            .update(|w| word::override_to(w, State::ForcedOpen))
+            .update(|w| word::override_to(w, State::ForcedOpen, config))
     }
 
     /// Admits every call and counts nothing until [`reset`](Self::reset).
@@ -358,7 +393,9 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert!(!breaker.record(permit, Outcome::Failure, 1).counted);
     /// ```
     pub fn disable(&self) -> Option<Transition> {
-        self.word.update(|w| word::override_to(w, State::Disabled))
+        let config = self.config();
+        self.word
+            .update(|w| word::override_to(w, State::Disabled, config))
     }
 
     /// Returns to CLOSED with no failures counted, from any state.
@@ -370,14 +407,16 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(breaker.reset().unwrap().to, State::Closed);
     /// ```
     pub fn reset(&self) -> Option<Transition> {
-        self.word.update(|w| word::override_to(w, State::Closed))
+        let config = self.config();
+        self.word
+            .update(|w| word::override_to(w, State::Closed, config))
     }
 
-    /// Opens the breaker for `ticks` from `now`, whatever its state (to honour
-    /// a server's Retry-After). Afterwards it goes HALF_OPEN like any open
-    /// period. Returns the transition, if the breaker was not already OPEN,
-    /// and the deadline. Durations above 2^14 ticks are rounded up by less
-    /// than 1/2^14 of themselves.
+    /// Opens the breaker for `ticks` (at most [`MAX_DURATION`]) from `now`, or
+    /// from the latest tick it has seen if that is later, whatever its state
+    /// (to honour a server's Retry-After). Afterwards it goes HALF_OPEN like
+    /// any open period. Returns the transition, if the breaker was not
+    /// already OPEN, and the exact deadline.
     ///
     /// ```
     /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
@@ -388,13 +427,14 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     pub fn open_for(
         &self,
-        ticks: u32,
+        ticks: Tick,
         now: Tick,
     ) -> Result<(Option<Transition>, Tick), ConfigError> {
         if ticks > MAX_DURATION {
             return Err(ConfigError::DurationTooLong);
         }
-        Ok(self.word.update(|w| word::open_for(w, ticks, now)))
+        let config = self.config();
+        Ok(self.word.update(|w| word::open_for(w, ticks, now, config)))
     }
 
     /// The raw state word (for diagnostics and tests).
@@ -404,7 +444,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(Breaker::new(&BreakerConfig::DEFAULT).raw_word(), 0);
     /// ```
     #[must_use]
-    pub fn raw_word(&self) -> u32 {
+    pub fn raw_word(&self) -> u128 {
         self.word.load()
     }
 }

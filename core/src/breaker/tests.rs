@@ -1,7 +1,7 @@
 use super::word::{decode, encode, Phase};
 use super::*;
 
-fn config(failures: u32, open: u32, permits: u32, successes: u32, timeout: u32) -> BreakerConfig {
+fn config(failures: u32, open: Tick, permits: u32, successes: u32, timeout: Tick) -> BreakerConfig {
     BreakerConfig::new(BreakerSettings {
         failure_threshold: failures,
         open_ticks: open,
@@ -12,20 +12,25 @@ fn config(failures: u32, open: u32, permits: u32, successes: u32, timeout: u32) 
     .unwrap()
 }
 
+/// Opens a CLOSED breaker with a failure threshold of 1 at `now`.
 fn trip(b: &Breaker<&BreakerConfig>, now: Tick) -> Transition {
-    let mut last = None;
-    for _ in 0..b.config().settings().failure_threshold {
-        let p = b.acquire(now).unwrap().permit;
-        last = b.record(p, Outcome::Failure, now).transition;
-    }
-    last.expect("threshold failures open the breaker")
+    let p = b.acquire(now).unwrap().permit;
+    b.record(p, Outcome::Failure, now).transition.unwrap()
 }
 
-const STARTS: [Tick; 5] = [0, 1_000, 1 << 31, u32::MAX - 150, u32::MAX];
+/// Ticks across the whole range a device can reach, and past it.
+const STARTS: [Tick; 6] = [
+    0,
+    1,
+    1 << 32,
+    MAX_DURATION - 1_000,
+    MAX_DURATION,
+    u64::MAX - 5_000,
+];
 
 #[test]
 fn consecutive_failures_open_and_success_resets_the_run() {
-    let c = config(3, 100, 2, 1, 50);
+    let c = config(3, 100, 1, 1, 50);
     let b = Breaker::new(&c);
     for _ in 0..2 {
         let p = b.acquire(0).unwrap().permit;
@@ -38,435 +43,412 @@ fn consecutive_failures_open_and_success_resets_the_run() {
         let _ = b.record(p, Outcome::Failure, 0);
     }
     assert_eq!(b.state(0), State::Closed);
-    let p = b.acquire(5).unwrap().permit;
-    let t = b.record(p, Outcome::Failure, 5).transition.unwrap();
+    let p = b.acquire(0).unwrap().permit;
+    let t = b.record(p, Outcome::Failure, 0).transition.unwrap();
     assert_eq!((t.from, t.to), (State::Closed, State::Open));
-    assert_eq!(b.state(5), State::Open);
+    assert_eq!(b.acquire(5).unwrap_err().retry_at, Some(100));
 }
 
 #[test]
-fn full_cycle_in_every_region_of_the_tick_circle() {
+fn full_cycle_anywhere_on_the_tick_line() {
     for start in STARTS {
-        let c = config(2, 100, 2, 2, 50);
+        let c = config(1, 1_000, 2, 2, 300);
         let b = Breaker::new(&c);
         assert_eq!(trip(&b, start).to, State::Open);
-        let deadline = start.wrapping_add(100);
-        for dt in [0u32, 1, 50, 99] {
-            let r = b.acquire(start.wrapping_add(dt)).unwrap_err();
-            assert_eq!(
-                r,
-                Refused {
-                    retry_at: Some(deadline),
-                    transition: None
-                }
-            );
+        let until = start.saturating_add(1_000);
+        if until > start {
+            assert_eq!(b.acquire(until - 1).unwrap_err().retry_at, Some(until));
+            assert_eq!(b.state(until - 1), State::Open);
         }
-        assert_eq!(b.state(deadline), State::HalfOpen);
-        let first = b.acquire(deadline).unwrap();
-        assert_eq!(
-            first.transition,
-            Some(Transition {
-                from: State::Open,
-                to: State::HalfOpen
-            })
-        );
-        let second = b.acquire(deadline.wrapping_add(1)).unwrap();
-        assert!(second.transition.is_none());
-        // All trial permits are out: refuse until the half-open timeout.
-        let full = b.acquire(deadline.wrapping_add(2)).unwrap_err();
-        assert_eq!(full.retry_at, Some(deadline.wrapping_add(50)));
-        assert!(b
-            .record(first.permit, Outcome::Success, deadline.wrapping_add(3))
-            .transition
-            .is_none());
-        let closed = b.record(second.permit, Outcome::Success, deadline.wrapping_add(4));
-        assert_eq!(
-            closed.transition,
-            Some(Transition {
-                from: State::HalfOpen,
-                to: State::Closed
-            })
-        );
-        assert_eq!(b.state(deadline.wrapping_add(5)), State::Closed);
+        assert_eq!(b.state(until), State::HalfOpen);
+        let first = b.acquire(until).unwrap();
+        assert_eq!(first.transition.unwrap().to, State::HalfOpen);
+        let second = b.acquire(until).unwrap();
+        assert!(b.acquire(until).is_err(), "two permits only");
+        assert!(b.record(first.permit, Outcome::Success, until).counted);
+        let done = b.record(second.permit, Outcome::Success, until);
+        assert_eq!(done.transition.unwrap().to, State::Closed);
+        assert_eq!(b.state(until), State::Closed);
+    }
+}
+
+#[test]
+fn deadlines_are_exact_for_every_duration() {
+    for open in [
+        0,
+        1,
+        2,
+        1_000,
+        60_000,
+        (1 << 17) + 1,
+        1 << 40,
+        MAX_DURATION - 1,
+        MAX_DURATION,
+    ] {
+        for start in [0, 12_345, 1 << 50] {
+            let c = config(1, open, 1, 1, 10);
+            let b = Breaker::new(&c);
+            let _ = trip(&b, start);
+            // Exact up to the latest-tick bookkeeping: never early, late by
+            // less than open / 2^16.
+            let retry_at = if open == 0 {
+                start
+            } else {
+                b.acquire(start).unwrap_err().retry_at.unwrap()
+            };
+            assert!(retry_at >= start + open && retry_at <= start + open + (open >> 16));
+            if retry_at > start {
+                assert!(b.acquire(retry_at - 1).is_err());
+            }
+            assert!(b.acquire(retry_at).is_ok(), "open={open} start={start}");
+        }
     }
 }
 
 #[test]
 fn any_half_open_failure_reopens_at_once() {
-    for start in STARTS {
-        let c = config(1, 10, 3, 3, 100);
-        let b = Breaker::new(&c);
-        trip(&b, start);
-        let t = start.wrapping_add(10);
-        let a = b.acquire(t).unwrap();
-        let bb = b.acquire(t).unwrap();
-        let _ = b.record(a.permit, Outcome::Success, t);
-        let r = b.record(bb.permit, Outcome::Failure, t.wrapping_add(2));
-        assert_eq!(
-            r.transition,
-            Some(Transition {
-                from: State::HalfOpen,
-                to: State::Open
-            })
-        );
-        assert_eq!(
-            b.acquire(t.wrapping_add(2)).unwrap_err().retry_at,
-            Some(t.wrapping_add(12))
-        );
-    }
+    let c = config(1, 100, 3, 2, 50);
+    let b = Breaker::new(&c);
+    let _ = trip(&b, 0);
+    let a = b.acquire(100).unwrap();
+    let x = b.acquire(101).unwrap();
+    assert!(b.record(a.permit, Outcome::Success, 102).counted);
+    let t = b
+        .record(x.permit, Outcome::Failure, 103)
+        .transition
+        .unwrap();
+    assert_eq!((t.from, t.to), (State::HalfOpen, State::Open));
+    assert_eq!(b.acquire(104).unwrap_err().retry_at, Some(203));
 }
 
 #[test]
-fn half_open_never_admits_more_than_its_permits() {
-    let c = config(1, 0, 3, 3, 1_000);
+fn ignored_returns_a_half_open_permit_once() {
+    let c = config(1, 10, 3, 3, 1_000);
     let b = Breaker::new(&c);
-    trip(&b, 7);
-    let admitted = (0..10).filter(|_| b.acquire(8).is_ok()).count();
-    assert_eq!(admitted, 3);
-}
-
-#[test]
-fn ignored_returns_a_half_open_permit_without_counting() {
-    let c = config(1, 10, 1, 1, 100);
-    let b = Breaker::new(&c);
-    trip(&b, 0);
-    let p = b.acquire(10).unwrap().permit;
+    let _ = trip(&b, 0);
+    let permits: Vec<Permit> = (0..3).map(|_| b.acquire(10).unwrap().permit).collect();
     assert!(b.acquire(10).is_err());
-    let r = b.record(p, Outcome::Ignored, 11);
-    assert_eq!(
-        r,
-        Recorded {
-            counted: false,
-            transition: None
-        }
-    );
-    assert_eq!(b.state(11), State::HalfOpen);
-    let p = b.acquire(12).unwrap().permit;
-    assert_eq!(
-        b.record(p, Outcome::Success, 13).transition.unwrap().to,
-        State::Closed
-    );
-    // IGNORED in CLOSED counts nothing either.
-    let p = b.acquire(14).unwrap().permit;
-    assert!(!b.record(p, Outcome::Ignored, 14).counted);
+    let ignored = b.record(permits[0], Outcome::Ignored, 11);
+    assert!(!ignored.counted && ignored.transition.is_none());
+    // A second report of the same permit frees nothing.
+    assert!(!b.record(permits[0], Outcome::Ignored, 11).counted);
+    assert!(!b.record(permits[0], Outcome::Success, 11).counted);
+    let again = b.acquire(12).unwrap().permit;
+    assert!(b.acquire(12).is_err(), "exactly one slot came back");
+    // Successes close only when three distinct trials succeed.
+    assert!(b.record(permits[1], Outcome::Success, 13).counted);
+    assert!(!b.record(permits[1], Outcome::Success, 13).counted);
+    assert!(b.record(permits[2], Outcome::Success, 13).counted);
+    assert_eq!(b.state(13), State::HalfOpen);
+    let done = b.record(again, Outcome::Success, 14);
+    assert_eq!(done.transition.unwrap().to, State::Closed);
 }
 
 #[test]
 fn undecided_half_open_reopens_after_the_timeout() {
-    for start in STARTS {
-        let c = config(1, 10, 1, 1, 20);
-        let b = Breaker::new(&c);
-        trip(&b, start);
-        let half = start.wrapping_add(10);
-        let stuck = b.acquire(half).unwrap().permit;
-        assert_eq!(b.state(half.wrapping_add(19)), State::HalfOpen);
-        assert_eq!(b.state(half.wrapping_add(20)), State::Open);
-        let r = b.acquire(half.wrapping_add(20)).unwrap_err();
-        assert_eq!(
-            r.transition,
-            Some(Transition {
-                from: State::HalfOpen,
-                to: State::Open
-            })
-        );
-        assert_eq!(r.retry_at, Some(half.wrapping_add(30)));
-        // The holder reports late: its permit is stale.
-        assert!(
-            !b.record(stuck, Outcome::Success, half.wrapping_add(21))
-                .counted
-        );
-        assert_eq!(b.state(half.wrapping_add(21)), State::Open);
+    let c = config(1, 100, 1, 1, 50);
+    let b = Breaker::new(&c);
+    let _ = trip(&b, 0);
+    let hung = b.acquire(100).unwrap().permit; // never reported
+    assert_eq!(b.acquire(149).unwrap_err().retry_at, Some(150));
+    assert_eq!(b.state(150), State::Open);
+    let r = b.acquire(150).unwrap_err();
+    assert_eq!(r.transition.unwrap().to, State::Open);
+    assert_eq!(r.retry_at, Some(250));
+    // The hung permit's late report is stale now.
+    assert!(!b.record(hung, Outcome::Success, 151).counted);
+    // However late the next call, the timeout is recognised (no aliasing).
+    let c = config(1, 100, 1, 1, 50);
+    let b = Breaker::new(&c);
+    let _ = trip(&b, 0);
+    let _hung = b.acquire(100).unwrap().permit;
+    for late in [150, 1 << 19, (1 << 19) + 150, 1 << 40, MAX_DURATION] {
+        assert_eq!(b.state(late), State::Open, "late={late}");
     }
 }
 
 #[test]
 fn late_outcome_after_the_timeout_reopens_instead_of_counting() {
-    let c = config(1, 10, 1, 1, 20);
+    let c = config(1, 100, 1, 1, 50);
     let b = Breaker::new(&c);
-    trip(&b, 0);
-    let p = b.acquire(10).unwrap().permit;
-    let r = b.record(p, Outcome::Success, 30);
-    assert_eq!(
-        r,
-        Recorded {
-            counted: false,
-            transition: Some(Transition {
-                from: State::HalfOpen,
-                to: State::Open
-            })
-        }
-    );
+    let _ = trip(&b, 0);
+    let p = b.acquire(100).unwrap().permit;
+    let r = b.record(p, Outcome::Success, 160);
+    assert!(!r.counted);
+    assert_eq!(r.transition.unwrap().to, State::Open);
+    assert_eq!(b.acquire(161).unwrap_err().retry_at, Some(260));
 }
 
 #[test]
-fn stale_permits_are_discarded() {
-    let c = config(1, 10, 1, 1, 100);
+fn a_slow_closed_call_cannot_trip_a_recovered_breaker() {
+    let c = config(1, 10, 1, 1, 10);
     let b = Breaker::new(&c);
-    let slow = b.acquire(0).unwrap().permit; // started while CLOSED
-    trip(&b, 1);
-    let p = b.acquire(11).unwrap().permit;
-    let _ = b.record(p, Outcome::Success, 12); // recovered: CLOSED again
+    let slow = b.acquire(0).unwrap().permit;
+    let _ = trip(&b, 1);
+    let trial = b.acquire(11).unwrap().permit;
+    let _ = b.record(trial, Outcome::Success, 12);
+    assert_eq!(b.state(12), State::Closed);
     let r = b.record(slow, Outcome::Failure, 13);
-    assert_eq!(
-        r,
-        Recorded {
-            counted: false,
-            transition: None
-        }
-    );
+    assert!(!r.counted && r.transition.is_none());
     assert_eq!(b.state(13), State::Closed);
-    // A byte that is not a permit is rejected at the boundary.
-    assert_eq!(Permit::from_raw(0x00), None);
-    assert_eq!(Permit::from_raw(0x7f), None);
-    assert_eq!(Permit::from_raw(0xc0), None);
+}
+
+#[test]
+fn every_generation_below_2_pow_16_changes_is_distinct() {
+    let c = config(1, 0, 1, 1, 10);
+    let b = Breaker::new(&c);
+    let first = b.acquire(0).unwrap().permit;
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(first.to_raw());
+    for i in 1..(1u32 << 16) {
+        if i % 2 == 1 {
+            let _ = b.disable();
+        } else {
+            let _ = b.reset();
+        }
+        let p = b.acquire(0).unwrap().permit;
+        assert!(
+            seen.insert(p.to_raw()),
+            "generation repeated after {i} changes"
+        );
+        // The first permit never counts again within these changes.
+        assert!(!b.record(first, Outcome::Failure, 0).counted);
+    }
 }
 
 #[test]
 fn refusals_do_not_write_the_word() {
-    let c = config(1, 100, 1, 1, 100);
+    let c = config(1, 100, 1, 1, 50);
     let b = Breaker::new(&c);
-    trip(&b, 0);
-    let open = b.raw_word();
-    for t in 0..100 {
-        assert!(b.acquire(t).is_err());
-        assert_eq!(b.raw_word(), open);
+    let _ = trip(&b, 0);
+    let before = b.raw_word();
+    for now in [0, 1, 50, 99] {
+        assert!(b.acquire(now).is_err());
     }
-    let _ = b.acquire(100).unwrap();
-    let half = b.raw_word();
-    assert!(b.acquire(101).is_err()); // permits exhausted
-    assert_eq!(b.raw_word(), half);
-    b.force_open();
-    let forced = b.raw_word();
-    assert!(b.acquire(5).is_err());
-    assert_eq!(b.raw_word(), forced);
+    assert_eq!(b.raw_word(), before);
+    let _ = b.acquire(100).unwrap(); // half-open, the one permit taken
+    let before = b.raw_word();
+    assert!(b.acquire(120).is_err());
+    assert_eq!(b.raw_word(), before);
+    let _ = b.force_open();
+    let before = b.raw_word();
+    assert!(b.acquire(1_000).is_err());
+    assert_eq!(b.raw_word(), before);
 }
 
 #[test]
-fn backwards_time_counts_as_no_time_elapsed() {
-    let c = config(1, 1_000, 1, 1, 500);
+fn closed_acquires_write_rarely() {
+    // The latest tick seen is noted once per quantum (open_ticks / 2^16).
+    let c = config(5, 1 << 26, 1, 1, 50); // quantum 1024 ticks
     let b = Breaker::new(&c);
-    trip(&b, 10_000);
-    for back in [1u32, 10, 999, 1_000] {
-        let r = b.acquire(10_000u32.wrapping_sub(back)).unwrap_err();
-        assert_eq!(r.retry_at, Some(11_000), "back {back}");
-    }
-    // Across zero, too.
-    let b = Breaker::new(&c);
-    trip(&b, 5);
-    assert_eq!(b.acquire(u32::MAX - 100).unwrap_err().retry_at, Some(1_005));
-}
-
-#[test]
-fn long_idle_across_a_wrap_behaves_as_fresh() {
-    // 60 days at 1 kHz and a range of other idle spans: an old OPEN deadline
-    // never refuses for more than one extra open period.
-    let c = config(1, 60_000, 1, 1, 60_000);
-    let day = 86_400_000u64;
-    let b = Breaker::new(&c);
-    trip(&b, 123);
-    let now = (123 + 60 * day) as u32;
-    assert_eq!(b.state(now), State::HalfOpen);
-    assert!(b.acquire(now).is_ok());
-    for idle in (1u64..2_000).map(|k| k * 7_919_993 + 60_000) {
-        let b = Breaker::new(&c);
-        trip(&b, 123);
-        let now = (123 + idle) as u32;
-        if let Err(r) = b.acquire(now) {
-            let wait = r.retry_at.unwrap().wrapping_sub(now);
-            assert!(wait <= 2 * 60_000, "idle {idle}: waits {wait}");
+    let _ = b.acquire(0);
+    let mut writes = 0;
+    let mut word = b.raw_word();
+    for now in 0..100_000u64 {
+        let p = b.acquire(now).unwrap().permit;
+        let _ = b.record(p, Outcome::Success, now);
+        if b.raw_word() != word {
+            writes += 1;
+            word = b.raw_word();
         }
     }
+    assert!(writes <= 100_000 / 1024 + 1, "{writes} writes");
+}
+
+#[test]
+fn a_lagging_report_never_shortens_the_open_period() {
+    for open in [100u64, 60_000, 1 << 30] {
+        let c = config(1, open, 1, 1, 50);
+        let b = Breaker::new(&c);
+        let slow = b.acquire(0).unwrap().permit; // a call that takes long
+        for now in (0..=5_000_000).step_by(1_000) {
+            let _ = b.acquire(now); // others keep calling
+        }
+        // The slow call fails and reports the tick it started at.
+        let _ = b.record(slow, Outcome::Failure, 0);
+        let retry_at = b.acquire(5_000_000).unwrap_err().retry_at.unwrap();
+        assert!(retry_at >= 5_000_000 + open, "open={open}: {retry_at}");
+        assert!(
+            retry_at <= 5_000_000 + open + (open >> 16),
+            "late by at most open/2^16"
+        );
+    }
+    // In HALF_OPEN too: a failure reported with an old tick reopens from the
+    // latest trial admission.
+    let c = config(1, 100, 2, 2, 1_000);
+    let b = Breaker::new(&c);
+    let _ = trip(&b, 0);
+    let early = b.acquire(100).unwrap().permit;
+    let _late = b.acquire(600).unwrap().permit;
+    let _ = b.record(early, Outcome::Failure, 100);
+    assert_eq!(b.acquire(650).unwrap_err().retry_at, Some(700));
+}
+
+#[test]
+fn lagging_callers_never_pass_an_open_breaker() {
+    let c = config(1, 1_000, 1, 1, 50);
+    let b = Breaker::new(&c);
+    let _ = trip(&b, 10_000);
+    for lag in [1, 999, 1_000, 10_000, 1 << 40] {
+        assert!(b.acquire(11_000u64.saturating_sub(lag)).is_err());
+        assert_eq!(b.state(11_000u64.saturating_sub(lag)), State::Open);
+    }
+    assert!(b.acquire(11_000).is_ok());
+}
+
+#[test]
+fn long_idle_is_fresh() {
+    let c = config(1, 100, 1, 1, 50);
+    let b = Breaker::new(&c);
+    let _ = trip(&b, 0);
+    // Idle for years at any rate: the deadline is absolute.
+    for idle in [1u64 << 32, 1 << 41, 100 * 365 * 24 * 3_600 * 1_000_000_000] {
+        assert_eq!(b.state(idle), State::HalfOpen, "idle={idle}");
+    }
+    let p = b.acquire(1 << 60).unwrap().permit;
+    let _ = b.record(p, Outcome::Success, 1 << 60);
+    assert_eq!(b.state(1 << 60), State::Closed);
 }
 
 #[test]
 fn manual_controls() {
-    let c = config(1, 100, 1, 1, 100);
+    let c = config(1, 100, 1, 1, 50);
     let b = Breaker::new(&c);
-    // force open, from CLOSED; idempotent.
-    assert_eq!(
-        b.force_open(),
-        Some(Transition {
-            from: State::Closed,
-            to: State::ForcedOpen
-        })
-    );
-    assert_eq!(b.force_open(), None);
-    assert_eq!(
-        b.acquire(1_000_000).unwrap_err(),
-        Refused {
-            retry_at: None,
-            transition: None
-        }
-    );
-    assert_eq!(b.state(u32::MAX), State::ForcedOpen);
-    // disable: admits everything, counts nothing.
-    assert_eq!(
-        b.disable(),
-        Some(Transition {
-            from: State::ForcedOpen,
-            to: State::Disabled
-        })
-    );
-    assert_eq!(b.disable(), None);
-    for t in 0..10 {
-        let p = b.acquire(t).unwrap().permit;
-        assert!(!b.record(p, Outcome::Failure, t).counted);
-    }
-    assert_eq!(b.state(10), State::Disabled);
-    // reset: back to CLOSED with an empty failure run.
-    assert_eq!(
-        b.reset(),
-        Some(Transition {
-            from: State::Disabled,
-            to: State::Closed
-        })
-    );
-    let p = b.acquire(11).unwrap().permit;
-    let c2 = config(2, 100, 1, 1, 100);
-    let b2 = Breaker::new(&c2);
-    let q = b2.acquire(0).unwrap().permit;
-    let _ = b2.record(q, Outcome::Failure, 0);
-    assert_eq!(b2.reset(), None); // already CLOSED: clears the run only
-    let q = b2.acquire(0).unwrap().permit;
-    assert!(b2.record(q, Outcome::Failure, 0).transition.is_none());
-    assert!(b.record(p, Outcome::Success, 12).counted);
-    // open for N ticks, from any state, and then half-open as usual.
-    for start in STARTS {
-        let b = Breaker::new(&c);
-        let (t, until) = b.open_for(5_000, start).unwrap();
-        assert_eq!(
-            t,
-            Some(Transition {
-                from: State::Closed,
-                to: State::Open
-            })
-        );
-        assert_eq!(until, start.wrapping_add(5_000));
-        assert_eq!(
-            b.acquire(start.wrapping_add(4_999)).unwrap_err().retry_at,
-            Some(until)
-        );
-        assert_eq!(
-            b.acquire(until).unwrap().transition.unwrap().to,
-            State::HalfOpen
-        );
-        // Re-opening an OPEN breaker moves the deadline, no transition.
-        let b = Breaker::new(&c);
-        b.open_for(10, start).unwrap();
-        assert_eq!(
-            b.open_for(20, start).unwrap(),
-            (None, start.wrapping_add(20))
-        );
-    }
-    let forced = Breaker::new(&c);
-    forced.force_open();
-    assert_eq!(
-        forced.open_for(0, 9).unwrap().0.unwrap().from,
-        State::ForcedOpen
-    );
-    assert_eq!(forced.state(9), State::HalfOpen);
+    let t = b.force_open().unwrap();
+    assert_eq!((t.from, t.to), (State::Closed, State::ForcedOpen));
+    assert!(b.force_open().is_none());
+    assert_eq!(b.acquire(0).unwrap_err().retry_at, None);
+    assert_eq!(b.state(u64::MAX), State::ForcedOpen);
+    let t = b.disable().unwrap();
+    assert_eq!((t.from, t.to), (State::ForcedOpen, State::Disabled));
+    let p = b.acquire(0).unwrap().permit;
+    assert!(!b.record(p, Outcome::Failure, 0).counted);
+    assert_eq!(b.state(0), State::Disabled);
+    let t = b.reset().unwrap();
+    assert_eq!((t.from, t.to), (State::Disabled, State::Closed));
+    assert!(b.reset().is_none());
+
+    // open_for: exact, from any state, to any length.
+    let (change, until) = b.open_for(30, 1_000).unwrap();
+    assert_eq!((change.unwrap().to, until), (State::Open, 1_030));
+    assert_eq!(b.acquire(1_029).unwrap_err().retry_at, Some(1_030));
+    let (change, until) = b.open_for(MAX_DURATION, 2_000).unwrap();
+    assert!(change.is_none()); // already OPEN
+    assert_eq!(until, 2_000 + MAX_DURATION);
+    assert!(b.acquire(2_000 + MAX_DURATION - 1).is_err());
+    assert!(b.acquire(2_000 + MAX_DURATION).is_ok());
     assert_eq!(
         b.open_for(MAX_DURATION + 1, 0),
         Err(ConfigError::DurationTooLong)
     );
-    let (_, until) = b.open_for(MAX_DURATION, 0).unwrap();
-    assert!(until >= MAX_DURATION);
-    assert_eq!(b.state(MAX_DURATION - 1), State::Open);
+    // Measured from the latest tick seen when the caller lags.
+    let b = Breaker::new(&c);
+    let _ = b.acquire(5_000);
+    let (_, until) = b.open_for(10, 0).unwrap();
+    assert_eq!(until, 5_010);
 }
 
 #[test]
 fn extreme_configurations() {
-    // Threshold 1, zero open period: the next acquire is already a trial.
-    let c = config(1, 0, 1, 1, 1);
-    let b = Breaker::new(&c);
-    trip(&b, u32::MAX);
-    assert_eq!(b.state(u32::MAX), State::HalfOpen);
-    let p = b.acquire(u32::MAX).unwrap().permit;
-    assert_eq!(b.state(0), State::Open); // the 1-tick half-open timeout passed
-    assert!(!b.record(p, Outcome::Success, 0).counted);
-    // Maximal values everywhere.
     let c = config(
-        MAX_FAILURE_THRESHOLD,
+        u32::MAX,
         MAX_DURATION,
         MAX_HALF_OPEN_PERMITS,
         MAX_HALF_OPEN_PERMITS,
         MAX_DURATION,
     );
     let b = Breaker::new(&c);
-    for _ in 0..MAX_FAILURE_THRESHOLD - 1 {
+    for _ in 0..1_000 {
         let p = b.acquire(0).unwrap().permit;
-        assert!(b.record(p, Outcome::Failure, 0).transition.is_none());
+        let _ = b.record(p, Outcome::Failure, 0);
     }
-    let p = b.acquire(0).unwrap().permit;
-    assert_eq!(
-        b.record(p, Outcome::Failure, 0).transition.unwrap().to,
-        State::Open
-    );
-    let deadline = b.acquire(1).unwrap_err().retry_at.unwrap();
-    assert!(deadline >= MAX_DURATION && deadline - MAX_DURATION < 1 << 14);
-    let permits: Vec<_> = (0..40).filter_map(|_| b.acquire(deadline).ok()).collect();
-    assert_eq!(permits.len(), 31);
-    for (i, a) in permits.iter().enumerate() {
-        let r = b.record(a.permit, Outcome::Success, deadline);
-        assert_eq!(r.transition.is_some(), i == 30);
+    assert_eq!(b.state(0), State::Closed);
+    let _ = b.open_for(0, 0).unwrap();
+    let mut permits = Vec::new();
+    for _ in 0..MAX_HALF_OPEN_PERMITS {
+        permits.push(b.acquire(0).unwrap().permit);
     }
-    assert_eq!(b.state(deadline), State::Closed);
-}
-
-#[test]
-fn generations_roll_over_safely() {
-    let c = config(1, 0, 1, 1, 10);
+    assert!(b.acquire(0).is_err());
+    for (i, p) in permits.iter().enumerate() {
+        let r = b.record(*p, Outcome::Success, 1);
+        assert!(r.counted);
+        assert_eq!(r.transition.is_some(), i + 1 == permits.len());
+    }
+    // Near the end of the tick range nothing overflows.
+    let c = config(1, MAX_DURATION, 1, 1, MAX_DURATION);
     let b = Breaker::new(&c);
-    for round in 0..200u32 {
-        let old = b.acquire(round).unwrap().permit;
-        let _ = b.record(old, Outcome::Failure, round);
-        let p = b.acquire(round).unwrap().permit; // half-open trial
-        assert!(!b.record(old, Outcome::Failure, round).counted);
-        assert!(b.record(p, Outcome::Success, round).transition.is_some());
-    }
+    let _ = trip(&b, u64::MAX - 1);
+    assert_eq!(
+        b.acquire(u64::MAX - 1).unwrap_err().retry_at,
+        Some(u64::MAX)
+    );
+    assert!(b.acquire(u64::MAX).is_ok());
 }
 
 #[test]
 fn word_packing_round_trips_and_unknown_kinds_refuse() {
     let phases = [
         Phase::Closed {
-            failures: MAX_FAILURE_THRESHOLD,
+            failures: u32::MAX,
+            seen: u64::MAX,
         },
-        Phase::Open {
-            deadline: (1 << 23) - 1,
-        },
+        Phase::Open { deadline: u64::MAX },
         Phase::HalfOpen {
-            issued: 31,
-            successes: 17,
-            timeout: (1 << 13) - 1,
+            taken: 0xFFFF,
+            outstanding: 0xA5A5,
+            offset: (1 << word::OFFSET_BITS) - 1,
+            deadline: 1 << 63,
         },
-        Phase::OpenUntil {
-            class: 31,
-            deadline: (1 << 18) - 1,
-        },
-        Phase::ForcedOpen,
-        Phase::Disabled,
+        Phase::ForcedOpen { seen: 7 },
+        Phase::Disabled { seen: 0 },
     ];
-    for generation in [0, 1, 63] {
+    for generation in [0u16, 1, 0xFFFF] {
         for phase in phases {
             assert_eq!(decode(encode(generation, phase)), (generation, phase));
         }
     }
-    for kind in [6u32, 7] {
-        let c = BreakerConfig::DEFAULT;
-        let (_, refused) = word::acquire(kind, 0, &c);
+    let c = BreakerConfig::DEFAULT;
+    for kind in [5u128, 6, 7, u128::MAX] {
+        let (word, refused) = word::acquire(kind, 0, &c);
         assert!(refused.is_err());
+        assert_eq!(word, kind);
+    }
+    // Every pure transition is total: garbage words never panic.
+    let mut x = 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C834u128;
+    for _ in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let now = x as u64;
+        let _ = word::acquire(x, now, &c);
+        for raw in [x as u32, 0x8000_0001, 0x8001_0000 | (x as u32 & 0xFFFF)] {
+            if let Some(p) = Permit::from_raw(raw) {
+                for o in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
+                    let _ = word::record(x, p, o, now, &c);
+                }
+            }
+        }
+        let _ = word::observe(x, now);
+        let _ = word::open_for(x, now >> 2, now, &c);
+        for s in [State::Closed, State::ForcedOpen, State::Disabled] {
+            let _ = word::override_to(x, s, &c);
+        }
     }
 }
 
-/// A plain, non-atomic reference model of the breaker with 64-bit time.
+/// A plain, non-atomic reference model of the breaker: exact 64-bit time,
+/// per-slot half-open bookkeeping, generations counted without bound.
 mod model {
     use super::*;
     #[derive(Clone, Debug)]
     pub enum M {
         Closed(u32),
         Open(u64),
-        Half { issued: u32, ok: u32, until: u64 },
+        Half {
+            outstanding: Vec<usize>,
+            ok: u32,
+            until: u64,
+        },
         Forced,
         Disabled,
     }
@@ -474,91 +456,116 @@ mod model {
         pub m: M,
         pub generation: u64,
         pub cfg: BreakerSettings,
+        next_slot: usize,
     }
+    /// A model permit: generation and (half-open) slot id.
+    pub type Ticket = (u64, Option<usize>);
     impl Model {
-        fn set(&mut self, m: M) {
+        pub fn new(cfg: BreakerSettings) -> Self {
+            Self {
+                m: M::Closed(0),
+                generation: 0,
+                cfg,
+                next_slot: 0,
+            }
+        }
+        pub fn set(&mut self, m: M) {
             self.m = m;
             self.generation += 1;
         }
-        fn settle(&mut self, now: u64) {
-            match self.m {
-                M::Half { until, .. } if now >= until => {
-                    self.set(M::Open(now + u64::from(self.cfg.open_ticks)))
-                }
-                _ => {}
-            }
+        fn open(&mut self, now: u64) -> u64 {
+            let d = now.saturating_add(self.cfg.open_ticks);
+            self.set(M::Open(d));
+            d
         }
-        pub fn acquire(&mut self, now: u64) -> Result<u64, Option<u64>> {
-            if let M::Half { until, .. } = self.m {
-                if now >= until {
-                    // The timeout reopens, and this call is refused.
-                    let d = now + u64::from(self.cfg.open_ticks);
-                    self.set(M::Open(d));
-                    return Err(Some(d));
-                }
-            }
+        pub fn acquire(&mut self, now: u64) -> Result<Ticket, Option<u64>> {
             match self.m.clone() {
-                M::Closed(_) | M::Disabled => Ok(self.generation),
+                M::Closed(_) | M::Disabled => Ok((self.generation, None)),
                 M::Forced => Err(None),
                 M::Open(d) if now < d => Err(Some(d)),
                 M::Open(_) => {
-                    let until = now + u64::from(self.cfg.half_open_timeout_ticks);
+                    let until = now.saturating_add(self.cfg.half_open_timeout_ticks);
                     self.set(M::Half {
-                        issued: 1,
+                        outstanding: vec![self.next_slot],
                         ok: 0,
                         until,
                     });
-                    Ok(self.generation)
+                    self.next_slot += 1;
+                    Ok((self.generation, Some(self.next_slot - 1)))
                 }
-                M::Half { issued, ok, until } => {
-                    if issued >= self.cfg.half_open_permits {
+                M::Half { until, .. } if now >= until => Err(Some(self.open(now))),
+                M::Half {
+                    mut outstanding,
+                    ok,
+                    until,
+                } => {
+                    if outstanding.len() as u32 + ok >= self.cfg.half_open_permits {
                         Err(Some(until))
                     } else {
+                        outstanding.push(self.next_slot);
+                        self.next_slot += 1;
                         self.m = M::Half {
-                            issued: issued + 1,
+                            outstanding,
                             ok,
                             until,
                         };
-                        Ok(self.generation)
+                        Ok((self.generation, Some(self.next_slot - 1)))
                     }
                 }
             }
         }
-        pub fn record(&mut self, generation: u64, outcome: Outcome, now: u64) -> bool {
-            if generation != self.generation {
+        pub fn record(&mut self, ticket: Ticket, outcome: Outcome, now: u64) -> bool {
+            if ticket.0 != self.generation {
                 return false;
             }
-            if let M::Half { until, .. } = self.m {
-                if now >= until {
-                    self.settle(now);
-                    return false;
-                }
-            }
-            let open = M::Open(now + u64::from(self.cfg.open_ticks));
-            match (self.m.clone(), outcome) {
-                (M::Closed(_), Outcome::Success) => self.m = M::Closed(0),
-                (M::Closed(f), Outcome::Failure) if f + 1 >= self.cfg.failure_threshold => {
-                    self.set(open)
-                }
-                (M::Closed(f), Outcome::Failure) => self.m = M::Closed(f + 1),
-                (M::Half { ok, .. }, Outcome::Success) if ok + 1 >= self.cfg.success_threshold => {
-                    self.set(M::Closed(0))
-                }
-                (M::Half { issued, ok, until }, Outcome::Success) => {
-                    self.m = M::Half {
-                        issued,
-                        ok: ok + 1,
-                        until,
+            match (self.m.clone(), ticket.1) {
+                (M::Closed(f), None) => match outcome {
+                    Outcome::Success => self.m = M::Closed(0),
+                    Outcome::Failure if f + 1 >= self.cfg.failure_threshold => {
+                        self.open(now);
                     }
-                }
-                (M::Half { .. }, Outcome::Failure) => self.set(open),
-                (M::Half { issued, ok, until }, Outcome::Ignored) => {
-                    self.m = M::Half {
-                        issued: issued - 1,
+                    Outcome::Failure => self.m = M::Closed(f + 1),
+                    Outcome::Ignored => return false,
+                },
+                (
+                    M::Half {
+                        mut outstanding,
                         ok,
                         until,
+                    },
+                    Some(slot),
+                ) => {
+                    let Some(i) = outstanding.iter().position(|s| *s == slot) else {
+                        return false;
                     };
-                    return false;
+                    if now >= until {
+                        self.open(now);
+                        return false;
+                    }
+                    outstanding.remove(i);
+                    match outcome {
+                        Outcome::Success if ok + 1 >= self.cfg.success_threshold => {
+                            self.set(M::Closed(0))
+                        }
+                        Outcome::Success => {
+                            self.m = M::Half {
+                                outstanding,
+                                ok: ok + 1,
+                                until,
+                            }
+                        }
+                        Outcome::Failure => {
+                            self.open(now);
+                        }
+                        Outcome::Ignored => {
+                            self.m = M::Half {
+                                outstanding,
+                                ok,
+                                until,
+                            };
+                            return false;
+                        }
+                    }
                 }
                 _ => return false,
             }
@@ -568,7 +575,7 @@ mod model {
 }
 
 mod properties {
-    use super::model::{Model, M};
+    use super::model::{Model, Ticket, M};
     use super::*;
     use proptest::prelude::*;
 
@@ -576,7 +583,8 @@ mod properties {
     enum Op {
         Acquire,
         Record(usize, u8),
-        Advance(u32),
+        RecordTwice(usize, u8),
+        Advance(u64),
         ForceOpen,
         Disable,
         Reset,
@@ -586,19 +594,26 @@ mod properties {
         prop_oneof![
             4 => Just(Op::Acquire),
             4 => (0usize..8, 0u8..3).prop_map(|(i, o)| Op::Record(i, o)),
-            4 => (0u32..40).prop_map(Op::Advance),
+            1 => (0usize..8, 0u8..3).prop_map(|(i, o)| Op::RecordTwice(i, o)),
+            4 => (0u64..40).prop_map(Op::Advance),
             1 => Just(Op::ForceOpen),
             1 => Just(Op::Disable),
             1 => Just(Op::Reset),
         ]
     }
 
+    const OUTCOMES: [Outcome; 3] = [Outcome::Success, Outcome::Failure, Outcome::Ignored];
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(400))]
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        /// With an in-order clock the breaker agrees exactly with the model
+        /// (open periods below 2^16 ticks and timeouts below 2^13, where the
+        /// latest-tick bookkeeping is exact), anywhere on the tick line.
         #[test]
         fn breaker_agrees_with_the_reference_model(
-            failures in 1u32..4, open in 0u32..30, permits in 1u32..4, extra in 0u32..3,
-            timeout in 1u32..30, start in any::<u32>(), ops in proptest::collection::vec(op(), 1..120),
+            failures in 1u32..4, open in 0u64..30, permits in 1u32..5, extra in 0u32..4,
+            timeout in 1u64..30, start in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 2)],
+            ops in proptest::collection::vec(op(), 1..150),
         ) {
             let successes = (extra % permits) + 1;
             let settings = BreakerSettings {
@@ -607,37 +622,138 @@ mod properties {
             };
             let c = BreakerConfig::new(settings).unwrap();
             let b = Breaker::new(&c);
-            let mut m = Model { m: M::Closed(0), generation: 0, cfg: settings };
-            let mut now = u64::from(start);
-            let mut held: Vec<(Permit, u64)> = Vec::new();
+            let mut m = Model::new(settings);
+            let mut now = start;
+            let mut held: Vec<(Permit, Ticket)> = Vec::new();
             for op in ops {
-                let tick = now as u32;
                 match op {
-                    Op::Acquire => {
-                        let real = b.acquire(tick);
-                        let expect = m.acquire(now);
-                        match (real, expect) {
-                            (Ok(a), Ok(g)) => held.push((a.permit, g)),
-                            (Err(r), Err(at)) => prop_assert_eq!(r.retry_at, at.map(|d| d as u32)),
-                            (real, expect) => prop_assert!(false, "{:?} vs {:?}", real, expect),
+                    Op::Acquire => match (b.acquire(now), m.acquire(now)) {
+                        (Ok(a), Ok(t)) => held.push((a.permit, t)),
+                        (Err(r), Err(at)) => prop_assert_eq!(r.retry_at, at),
+                        (real, expect) => prop_assert!(false, "{:?} vs {:?}", real, expect),
+                    },
+                    Op::Record(i, o) | Op::RecordTwice(i, o) if !held.is_empty() => {
+                        let (p, t) = held.remove(i % held.len());
+                        let outcome = OUTCOMES[o as usize];
+                        let counted = m.record(t, outcome, now);
+                        prop_assert_eq!(b.record(p, outcome, now).counted, counted);
+                        if matches!(op, Op::RecordTwice(..)) {
+                            // A second report of a trial permit changes
+                            // nothing; a CLOSED permit reports like a new one.
+                            let counted = m.record(t, outcome, now);
+                            prop_assert_eq!(b.record(p, outcome, now).counted, counted);
+                            if t.1.is_some() {
+                                prop_assert!(!counted);
+                            }
                         }
                     }
-                    Op::Record(i, o) if !held.is_empty() => {
-                        let (p, g) = held.remove(i % held.len());
-                        let outcome = [Outcome::Success, Outcome::Failure, Outcome::Ignored][o as usize];
-                        let counted = m.record(g, outcome, now);
-                        prop_assert_eq!(b.record(p, outcome, tick).counted, counted);
+                    Op::Record(..) | Op::RecordTwice(..) => {}
+                    Op::Advance(dt) => now += dt,
+                    Op::ForceOpen => {
+                        if !matches!(m.m, M::Forced) { m.set(M::Forced); }
+                        let _ = b.force_open();
                     }
-                    Op::Record(..) => {}
-                    Op::Advance(dt) => now += u64::from(dt),
-                    Op::ForceOpen => { if !matches!(m.m, M::Forced) { m.generation += 1; } m.m = M::Forced; b.force_open(); }
-                    Op::Disable => { if !matches!(m.m, M::Disabled) { m.generation += 1; } m.m = M::Disabled; b.disable(); }
-                    Op::Reset => { if !matches!(m.m, M::Closed(_)) { m.generation += 1; } m.m = M::Closed(0); b.reset(); }
+                    Op::Disable => {
+                        if !matches!(m.m, M::Disabled) { m.set(M::Disabled); }
+                        let _ = b.disable();
+                    }
+                    Op::Reset => {
+                        if !matches!(m.m, M::Closed(_)) { m.set(M::Closed(0)); } else { m.m = M::Closed(0); }
+                        let _ = b.reset();
+                    }
                 }
-                // Held permits older than 63 generations could alias; the
-                // model drops them as the real breaker cannot tell.
-                held.retain(|(_, g)| m.generation - g < 60);
+                prop_assert_eq!(b.state(now), model_state(&m, now));
             }
+        }
+
+        /// Callers whose `now` lags true time by anything from 0 to years:
+        /// the breaker never moves to HALF_OPEN before the latest tick of an
+        /// admission or report it had seen plus the open period, never has
+        /// more trials out (or succeeded) than its permits, and never counts
+        /// a permit from another generation, or twice.
+        #[test]
+        fn lagging_callers_gain_nothing(
+            failures in 1u32..4, open in prop_oneof![0u64..100, Just(60_000u64), Just(1u64 << 40)],
+            permits in 1u32..5, timeout in prop_oneof![1u64..100, Just(1u64 << 30)],
+            ops in proptest::collection::vec(
+                (0u8..6, prop_oneof![Just(0u64), 0u64..50, 0u64..100_000, Just(1u64 << 45)], 0u64..5_000),
+                1..200),
+        ) {
+            let settings = BreakerSettings {
+                failure_threshold: failures, open_ticks: open, half_open_permits: permits,
+                success_threshold: permits, half_open_timeout_ticks: timeout,
+            };
+            let c = BreakerConfig::new(settings).unwrap();
+            let b = Breaker::new(&c);
+            let mut true_now = 1u64 << 46;
+            let mut latest = 0u64; // latest tick of an admission or counted report
+            let mut opened_base = 0u64;
+            // Permits with the number of transitions observed when issued.
+            let mut held: Vec<(Permit, u64)> = Vec::new();
+            let mut transitions = 0u64;
+            let mut successes = 0u32;
+            let is_trial = |p: &Permit| (p.to_raw() >> 16) & 0x1F != 0;
+            for (kind, lag, advance) in ops {
+                true_now += advance;
+                let now = true_now.saturating_sub(lag);
+                let change = match kind {
+                    0..=2 => match b.acquire(now) {
+                        Ok(a) => {
+                            if let Some(t) = a.transition {
+                                prop_assert_eq!(t.to, State::HalfOpen);
+                                prop_assert!(now >= opened_base.saturating_add(open),
+                                    "half-open at {} before {} + {}", now, opened_base, open);
+                            }
+                            latest = latest.max(now);
+                            held.push((a.permit, transitions + u64::from(a.transition.is_some())));
+                            a.transition
+                        }
+                        Err(r) => r.transition,
+                    },
+                    _ if held.is_empty() => None,
+                    k => {
+                        let i = (advance as usize) % held.len();
+                        let (p, issued_at) = held.remove(i);
+                        let outcome = OUTCOMES[(k - 3) as usize];
+                        let r = b.record(p, outcome, now);
+                        if issued_at != transitions {
+                            prop_assert!(!r.counted, "a permit from another generation counted");
+                        }
+                        if is_trial(&p) {
+                            prop_assert!(!b.record(p, outcome, now).counted, "counted twice");
+                        }
+                        if r.counted {
+                            latest = latest.max(now);
+                            if outcome == Outcome::Success && is_trial(&p) {
+                                successes += 1;
+                            }
+                        }
+                        r.transition
+                    }
+                };
+                if let Some(t) = change {
+                    transitions += 1;
+                    successes = 0;
+                    if t.to == State::Open {
+                        opened_base = latest.max(now);
+                    }
+                }
+                let live = held.iter().filter(|(p, at)| *at == transitions && is_trial(p)).count();
+                prop_assert!(live as u32 + successes <= permits,
+                    "{} trials out and {} succeeded with {} permits", live, successes, permits);
+            }
+        }
+    }
+
+    fn model_state(m: &Model, now: u64) -> State {
+        match &m.m {
+            M::Closed(_) => State::Closed,
+            M::Open(d) if now >= *d => State::HalfOpen,
+            M::Open(_) => State::Open,
+            M::Half { until, .. } if now >= *until => State::Open,
+            M::Half { .. } => State::HalfOpen,
+            M::Forced => State::ForcedOpen,
+            M::Disabled => State::Disabled,
         }
     }
 }

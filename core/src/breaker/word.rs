@@ -1,267 +1,297 @@
-//! The breaker's 32-bit state word and its pure transitions.
+//! The breaker's 128-bit state word and its pure transitions.
 //!
 //! ```text
-//!  31                                9 8        3 2    0
-//! +-----------------------------------+----------+------+
-//! |             payload (23)          |  gen (6) | kind |
-//! +-----------------------------------+----------+------+
-//! CLOSED      payload = consecutive failures
-//! OPEN        payload = deadline (config-derived coding, 23 bits)
-//! HALF_OPEN   payload = timeout deadline (13) | successes (5) | issued (5)
-//! OPEN_UNTIL  payload = deadline (18) | duration class (5)   (manual open)
-//! FORCED_OPEN, DISABLED: no payload
+//!  127                          64 63        51 50              19 18       3 2    0
+//! +------------------------------+------------+------------------+----------+------+
+//! |          time (64)           | offset(13) |    counters (32) |  gen (16)| kind |
+//! +------------------------------+------------+------------------+----------+------+
+//! CLOSED      time = latest tick seen         counters = consecutive failures
+//! OPEN        time = deadline (exact)
+//! HALF_OPEN   time = timeout deadline (exact) counters = taken (16) | outstanding (16)
+//!             offset = how far before the deadline the latest trial was admitted
+//! FORCED_OPEN, DISABLED: time = latest tick seen
 //! ```
 //!
-//! The generation changes on every change of state, so a permit issued
-//! before it cannot be counted after it. Every function here is pure and
-//! total: it maps any word (even one never produced) to a word and a decision.
+//! * **Deadlines are full 64-bit ticks**: they never alias and are exact.
+//! * **The generation** (16 bits) changes on every change of state, so a
+//!   permit is recognised as stale until 2^16 changes later.
+//! * **Half-open slots**: a trial permit names its slot; `taken` marks slots
+//!   used in this half-open period, `outstanding` those not yet reported. A
+//!   report for a slot that is not outstanding (a second report, a stale
+//!   permit) changes nothing. Successes are the taken slots no longer
+//!   outstanding. Hence at most [`MAX_HALF_OPEN_PERMITS`] (16) permits.
+//! * **Latest tick seen**: so that an outcome recorded with a lagging `now`
+//!   cannot shorten an open period, the word remembers the latest tick it
+//!   has seen. In CLOSED it is written only when `now` passes it by a
+//!   quantum (`open_ticks / 2^16`, at least 1 tick), so the happy path stays
+//!   read-only; a trip opens until `max(now, latest + quantum - 1) +
+//!   open_ticks`, never shorter than from the latest tick seen, and later by
+//!   less than `open_ticks / 2^16`. In HALF_OPEN the latest admission is kept
+//!   as an offset before the timeout deadline, rounded towards the deadline
+//!   to a quantum of `half_open_timeout_ticks / 2^13`.
+//!
+//! Every function here is pure and total: it maps any word (even one never
+//! produced) to a word and a decision, without panicking.
+//!
+//! [`MAX_HALF_OPEN_PERMITS`]: super::MAX_HALF_OPEN_PERMITS
 
 use super::{Admitted, BreakerConfig, Outcome, Permit, Recorded, Refused, State, Transition};
-use crate::time::{bit_length, low_mask, Horizon, Tick};
+use crate::time::{deadline, Tick};
 
 const KIND_BITS: u32 = 3;
 const GEN_SHIFT: u32 = KIND_BITS;
-pub(super) const GEN_BITS: u32 = 6;
-const PAYLOAD_SHIFT: u32 = GEN_SHIFT + GEN_BITS;
-const COUNT_BITS: u32 = 5;
-const CLASS_BITS: u32 = 5;
+const GEN_BITS: u32 = 16;
+const COUNTERS_SHIFT: u32 = GEN_SHIFT + GEN_BITS;
+const OFFSET_SHIFT: u32 = COUNTERS_SHIFT + 32;
+/// Bits of the half-open offset field.
+pub(super) const OFFSET_BITS: u32 = 13;
+const TIME_SHIFT: u32 = 64;
+/// Bits of each half-open slot mask.
+pub(super) const SLOT_BITS: u32 = 16;
 
 const CLOSED: u32 = 0;
 const OPEN: u32 = 1;
 const HALF_OPEN: u32 = 2;
 const FORCED_OPEN: u32 = 3;
 const DISABLED: u32 = 4;
-const OPEN_UNTIL: u32 = 5;
-
-/// A deadline field of the payload: its width and its precision.
-#[derive(Clone, Copy)]
-pub(super) struct Field {
-    bits: u32,
-    precision: u32,
-}
-
-impl Field {
-    pub(super) const fn horizon(self, duration: u32) -> Horizon {
-        Horizon::new(duration, self.bits, self.precision)
-    }
-}
-
-/// OPEN keeps a deadline `open_ticks` ahead: exact up to 2^17 ticks.
-pub(super) const OPEN_FIELD: Field = Field {
-    bits: 23,
-    precision: 18,
-};
-/// HALF_OPEN keeps its timeout beside two counters: exact up to 2^9 ticks.
-pub(super) const HALF_OPEN_FIELD: Field = Field {
-    bits: 23 - 2 * COUNT_BITS,
-    precision: 10,
-};
-/// A manual open-for-N keeps N's bit length and the deadline.
-const OPEN_UNTIL_FIELD: Field = Field {
-    bits: 23 - CLASS_BITS,
-    precision: 15,
-};
 
 /// A state word, unpacked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Phase {
     Closed {
         failures: u32,
+        seen: Tick,
     },
     Open {
-        deadline: u32,
+        deadline: Tick,
     },
     HalfOpen {
-        issued: u32,
-        successes: u32,
-        timeout: u32,
+        taken: u16,
+        outstanding: u16,
+        offset: u32,
+        deadline: Tick,
     },
-    OpenUntil {
-        class: u32,
-        deadline: u32,
+    ForcedOpen {
+        seen: Tick,
     },
-    ForcedOpen,
-    Disabled,
+    Disabled {
+        seen: Tick,
+    },
 }
 
-/// Unpacks `word` into its generation and phase. Kinds never written (6, 7)
+const fn mask(bits: u32) -> u128 {
+    (1u128 << bits).wrapping_sub(1)
+}
+
+/// Unpacks `word` into its generation and phase. Kinds never written (5..7)
 /// read as FORCED_OPEN: an unknown state refuses.
-pub(super) const fn decode(word: u32) -> (u32, Phase) {
-    let generation = (word >> GEN_SHIFT) & low_mask(GEN_BITS);
-    let payload = word >> PAYLOAD_SHIFT;
-    let phase = match word & low_mask(KIND_BITS) {
-        CLOSED => Phase::Closed { failures: payload },
-        OPEN => Phase::Open { deadline: payload },
+pub(super) const fn decode(word: u128) -> (u16, Phase) {
+    let generation = ((word >> GEN_SHIFT) & mask(GEN_BITS)) as u16;
+    let counters = ((word >> COUNTERS_SHIFT) & mask(32)) as u32;
+    let offset = ((word >> OFFSET_SHIFT) & mask(OFFSET_BITS)) as u32;
+    let time = (word >> TIME_SHIFT) as Tick;
+    let phase = match (word & mask(KIND_BITS)) as u32 {
+        CLOSED => Phase::Closed {
+            failures: counters,
+            seen: time,
+        },
+        OPEN => Phase::Open { deadline: time },
         HALF_OPEN => Phase::HalfOpen {
-            issued: payload & low_mask(COUNT_BITS),
-            successes: (payload >> COUNT_BITS) & low_mask(COUNT_BITS),
-            timeout: payload >> (2 * COUNT_BITS),
+            taken: counters as u16,
+            outstanding: (counters >> SLOT_BITS) as u16,
+            offset,
+            deadline: time,
         },
-        OPEN_UNTIL => Phase::OpenUntil {
-            class: payload & low_mask(CLASS_BITS),
-            deadline: payload >> CLASS_BITS,
-        },
-        DISABLED => Phase::Disabled,
-        _ => Phase::ForcedOpen,
+        DISABLED => Phase::Disabled { seen: time },
+        _ => Phase::ForcedOpen { seen: time },
     };
     (generation, phase)
 }
 
-/// Packs a generation (taken modulo 2^6) and a phase.
-pub(super) const fn encode(generation: u32, phase: Phase) -> u32 {
-    let (kind, payload) = match phase {
-        Phase::Closed { failures } => (CLOSED, failures),
-        Phase::Open { deadline } => (OPEN, deadline),
+/// Packs a generation and a phase.
+pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
+    let (kind, counters, offset, time) = match phase {
+        Phase::Closed { failures, seen } => (CLOSED, failures, 0, seen),
+        Phase::Open { deadline } => (OPEN, 0, 0, deadline),
         Phase::HalfOpen {
-            issued,
-            successes,
-            timeout,
+            taken,
+            outstanding,
+            offset,
+            deadline,
         } => (
             HALF_OPEN,
-            (issued & low_mask(COUNT_BITS))
-                | ((successes & low_mask(COUNT_BITS)) << COUNT_BITS)
-                | (timeout << (2 * COUNT_BITS)),
+            taken as u32 | ((outstanding as u32) << SLOT_BITS),
+            offset,
+            deadline,
         ),
-        Phase::OpenUntil { class, deadline } => (
-            OPEN_UNTIL,
-            (class & low_mask(CLASS_BITS)) | (deadline << CLASS_BITS),
-        ),
-        Phase::ForcedOpen => (FORCED_OPEN, 0),
-        Phase::Disabled => (DISABLED, 0),
+        Phase::ForcedOpen { seen } => (FORCED_OPEN, 0, 0, seen),
+        Phase::Disabled { seen } => (DISABLED, 0, 0, seen),
     };
-    kind | ((generation & low_mask(GEN_BITS)) << GEN_SHIFT) | (payload << PAYLOAD_SHIFT)
-}
-
-const fn next_generation(generation: u32) -> u32 {
-    generation.wrapping_add(1) & low_mask(GEN_BITS)
+    kind as u128
+        | ((generation as u128) << GEN_SHIFT)
+        | ((counters as u128) << COUNTERS_SHIFT)
+        | (((offset as u128) & mask(OFFSET_BITS)) << OFFSET_SHIFT)
+        | ((time as u128) << TIME_SHIFT)
 }
 
 /// The state a phase reports, before lazy time-driven changes.
 const fn stored_state(phase: Phase) -> State {
     match phase {
         Phase::Closed { .. } => State::Closed,
-        Phase::Open { .. } | Phase::OpenUntil { .. } => State::Open,
+        Phase::Open { .. } => State::Open,
         Phase::HalfOpen { .. } => State::HalfOpen,
-        Phase::ForcedOpen => State::ForcedOpen,
-        Phase::Disabled => State::Disabled,
+        Phase::ForcedOpen { .. } => State::ForcedOpen,
+        Phase::Disabled { .. } => State::Disabled,
     }
 }
 
-/// The deadline of an OPEN or OPEN_UNTIL phase if still pending at `now`.
-fn open_pending(phase: Phase, now: Tick, config: &BreakerConfig) -> Option<Tick> {
+/// A tick no earlier than every tick the word has seen (0 where it keeps
+/// none: OPEN, whose refusals never write).
+const fn seen_bound(phase: Phase, config: &BreakerConfig) -> Tick {
     match phase {
-        Phase::Open { deadline } => config.open.pending(deadline, now),
-        Phase::OpenUntil { class, deadline } => open_until_horizon(class).pending(deadline, now),
-        _ => None,
+        Phase::Closed { seen, .. } => seen.saturating_add(config.seen_quantum.saturating_sub(1)),
+        Phase::HalfOpen {
+            offset, deadline, ..
+        } => latest_admission(offset, deadline, config),
+        Phase::ForcedOpen { seen } | Phase::Disabled { seen } => seen,
+        Phase::Open { .. } => 0,
     }
 }
 
-/// How OPEN_UNTIL keeps a deadline whose duration has bit length `class`.
-fn open_until_horizon(class: u32) -> Horizon {
-    OPEN_UNTIL_FIELD.horizon(low_mask(class))
+/// The tick a half-open `offset` stands for: at or after the admission.
+const fn latest_admission(offset: u32, deadline: Tick, config: &BreakerConfig) -> Tick {
+    deadline.saturating_sub((offset as u64).saturating_mul(config.half_open_quantum))
 }
 
-/// The word after leaving generation `generation` for a fresh OPEN period
-/// of `open_ticks` from `now`, and its deadline.
-fn reopened(generation: u32, now: Tick, config: &BreakerConfig) -> (u32, Tick) {
-    let (deadline, at) = config.open.encode(now, config.settings().open_ticks);
+/// The offset for an admission at `now`, before `deadline`: rounded down, so
+/// the tick it stands for is at or after `now`.
+const fn offset_for(now: Tick, deadline: Tick, config: &BreakerConfig) -> u32 {
+    let before = deadline.saturating_sub(now);
+    let quanta = match before.checked_div(config.half_open_quantum) {
+        Some(q) => q,
+        None => before,
+    };
+    let max = mask(OFFSET_BITS) as u64;
+    (if quanta > max { max } else { quanta }) as u32
+}
+
+/// CLOSED's latest tick seen after a call at `now`: moved only when `now`
+/// passes it by a quantum, so that most calls write nothing.
+const fn observed(seen: Tick, now: Tick, config: &BreakerConfig) -> Tick {
+    if now >= seen.saturating_add(config.seen_quantum) {
+        now
+    } else {
+        seen
+    }
+}
+
+const fn next_generation(generation: u16) -> u16 {
+    generation.wrapping_add(1)
+}
+
+/// The word for a fresh OPEN period of `ticks` measured from no earlier than
+/// `from`, in the generation after `generation`, and its deadline.
+const fn opened(generation: u16, from: Tick, ticks: Tick) -> (u128, Tick) {
+    let at = deadline(from, ticks);
     (
-        encode(next_generation(generation), Phase::Open { deadline }),
+        encode(next_generation(generation), Phase::Open { deadline: at }),
         at,
     )
 }
 
-/// The word after leaving generation `generation` for a manual OPEN lasting
-/// `ticks` (≤ 2^31 − 1) from `now`, and its deadline.
-fn opened_for(generation: u32, ticks: u32, now: Tick) -> (u32, Tick) {
-    let class = bit_length(ticks);
-    let (deadline, at) = open_until_horizon(class).encode(now, ticks);
-    (
-        encode(
-            next_generation(generation),
-            Phase::OpenUntil { class, deadline },
-        ),
-        at,
-    )
+const fn max(a: Tick, b: Tick) -> Tick {
+    if a > b {
+        a
+    } else {
+        b
+    }
 }
 
-fn transition(from: State, to: State) -> Option<Transition> {
+const fn transition(from: State, to: State) -> Option<Transition> {
     Some(Transition { from, to })
+}
+
+/// The lowest free slot of `taken` among the first `permits`, if any.
+const fn free_slot(taken: u16, permits: u32) -> Option<u32> {
+    let slot = (!taken).trailing_zeros();
+    if slot < permits {
+        Some(slot)
+    } else {
+        None
+    }
 }
 
 /// `acquire(now)`: admit with a permit, or refuse with the tick to retry at.
 pub(super) fn acquire(
-    word: u32,
+    word: u128,
     now: Tick,
     config: &BreakerConfig,
-) -> (u32, Result<Admitted, Refused>) {
+) -> (u128, Result<Admitted, Refused>) {
     let (generation, phase) = decode(word);
-    let admit = |generation: u32, transition: Option<Transition>| {
+    let admit = |generation: u16, slot: u32, transition: Option<Transition>| {
         Ok(Admitted {
-            permit: Permit::new(generation),
+            permit: Permit::new(generation, slot),
             transition,
         })
     };
+    let refuse = |retry_at: Option<Tick>, transition: Option<Transition>| {
+        Err(Refused {
+            retry_at,
+            transition,
+        })
+    };
+    let settings = config.settings();
     match phase {
-        Phase::Closed { .. } | Phase::Disabled => (word, admit(generation, None)),
-        Phase::ForcedOpen => (
-            word,
-            Err(Refused {
-                retry_at: None,
-                transition: None,
-            }),
-        ),
-        Phase::Open { .. } | Phase::OpenUntil { .. } => match open_pending(phase, now, config) {
-            Some(retry_at) => (
-                word,
-                Err(Refused {
-                    retry_at: Some(retry_at),
-                    transition: None,
-                }),
-            ),
-            None => {
-                let next = next_generation(generation);
-                let (timeout, _) = config
-                    .half_open
-                    .encode(now, config.settings().half_open_timeout_ticks);
-                let half_open = Phase::HalfOpen {
-                    issued: 1,
-                    successes: 0,
-                    timeout,
-                };
-                (
-                    encode(next, half_open),
-                    admit(next, transition(State::Open, State::HalfOpen)),
-                )
-            }
-        },
+        Phase::Closed { failures, seen } => {
+            let seen = observed(seen, now, config);
+            (
+                encode(generation, Phase::Closed { failures, seen }),
+                admit(generation, 0, None),
+            )
+        }
+        Phase::Disabled { .. } => (word, admit(generation, 0, None)),
+        Phase::ForcedOpen { .. } => (word, refuse(None, None)),
+        Phase::Open { deadline: at } if now < at => (word, refuse(Some(at), None)),
+        Phase::Open { .. } => {
+            let next = next_generation(generation);
+            let timeout_at = deadline(now, settings.half_open_timeout_ticks);
+            let half_open = Phase::HalfOpen {
+                taken: 1,
+                outstanding: 1,
+                offset: offset_for(now, timeout_at, config),
+                deadline: timeout_at,
+            };
+            (
+                encode(next, half_open),
+                admit(next, 1, transition(State::Open, State::HalfOpen)),
+            )
+        }
+        Phase::HalfOpen { deadline: at, .. } if now >= at => {
+            let (reopened, retry_at) = opened(generation, now, settings.open_ticks);
+            let change = transition(State::HalfOpen, State::Open);
+            (reopened, refuse(Some(retry_at), change))
+        }
         Phase::HalfOpen {
-            issued,
-            successes,
-            timeout,
-        } => match config.half_open.pending(timeout, now) {
-            None => {
-                let (reopened, retry_at) = reopened(generation, now, config);
-                let refused = Refused {
-                    retry_at: Some(retry_at),
-                    transition: transition(State::HalfOpen, State::Open),
-                };
-                (reopened, Err(refused))
-            }
-            Some(timeout_at) if issued >= config.settings().half_open_permits => (
-                word,
-                Err(Refused {
-                    retry_at: Some(timeout_at),
-                    transition: None,
-                }),
-            ),
-            Some(_) => {
+            taken,
+            outstanding,
+            offset,
+            deadline: at,
+        } => match free_slot(taken, settings.half_open_permits) {
+            None => (word, refuse(Some(at), None)),
+            Some(slot) => {
+                let bit = 1u16.checked_shl(slot).unwrap_or(0);
+                let newer = offset_for(now, at, config);
                 let more = Phase::HalfOpen {
-                    issued: issued.saturating_add(1),
-                    successes,
-                    timeout,
+                    taken: taken | bit,
+                    outstanding: outstanding | bit,
+                    offset: if newer < offset { newer } else { offset },
+                    deadline: at,
                 };
-                (encode(generation, more), admit(generation, None))
+                let permit_slot = slot.wrapping_add(1);
+                (
+                    encode(generation, more),
+                    admit(generation, permit_slot, None),
+                )
             }
         },
     }
@@ -269,21 +299,21 @@ pub(super) fn acquire(
 
 /// `record(permit, outcome, now)`: count the outcome of an admitted call.
 pub(super) fn record(
-    word: u32,
+    word: u128,
     permit: Permit,
     outcome: Outcome,
     now: Tick,
     config: &BreakerConfig,
-) -> (u32, Recorded) {
+) -> (u128, Recorded) {
     let (generation, phase) = decode(word);
     let uncounted = Recorded {
         counted: false,
         transition: None,
     };
-    if permit.generation() != Some(generation) {
+    if permit.generation() != generation {
         return (word, uncounted);
     }
-    let counted = |next: u32, transition: Option<Transition>| {
+    let counted = |next: u128, transition: Option<Transition>| {
         (
             next,
             Recorded {
@@ -293,63 +323,101 @@ pub(super) fn record(
         )
     };
     let settings = config.settings();
-    match (phase, outcome) {
-        (Phase::Closed { .. }, Outcome::Success) => {
-            counted(encode(generation, Phase::Closed { failures: 0 }), None)
-        }
-        (Phase::Closed { failures }, Outcome::Failure) => {
-            let failures = failures.saturating_add(1);
-            if failures >= settings.failure_threshold {
-                let (opened, _) = reopened(generation, now, config);
-                counted(opened, transition(State::Closed, State::Open))
-            } else {
-                counted(encode(generation, Phase::Closed { failures }), None)
+    match (phase, permit.slot()) {
+        (Phase::Closed { failures, seen }, 0) => {
+            let latest = observed(seen, now, config);
+            match outcome {
+                Outcome::Success => counted(
+                    encode(
+                        generation,
+                        Phase::Closed {
+                            failures: 0,
+                            seen: latest,
+                        },
+                    ),
+                    None,
+                ),
+                Outcome::Ignored => {
+                    let kept = Phase::Closed {
+                        failures,
+                        seen: latest,
+                    };
+                    (encode(generation, kept), uncounted)
+                }
+                Outcome::Failure => {
+                    let failures = failures.saturating_add(1);
+                    if failures >= settings.failure_threshold {
+                        let from = max(now, seen_bound(phase, config));
+                        let (opened, _) = opened(generation, from, settings.open_ticks);
+                        counted(opened, transition(State::Closed, State::Open))
+                    } else {
+                        let more = Phase::Closed {
+                            failures,
+                            seen: latest,
+                        };
+                        counted(encode(generation, more), None)
+                    }
+                }
             }
         }
         (
             Phase::HalfOpen {
-                issued,
-                successes,
-                timeout,
+                taken,
+                outstanding,
+                offset,
+                deadline: at,
             },
-            _,
+            slot @ 1..,
         ) => {
-            if config.half_open.pending(timeout, now).is_none() {
-                // Undecided past the timeout: reopen; this outcome is late.
-                let (reopened, _) = reopened(generation, now, config);
-                return (
-                    reopened,
-                    Recorded {
-                        counted: false,
-                        transition: transition(State::HalfOpen, State::Open),
-                    },
-                );
+            let bit = 1u16.checked_shl(slot.wrapping_sub(1)).unwrap_or(0);
+            if outstanding & bit == 0 {
+                // Reported already, or never issued: changes nothing.
+                return (word, uncounted);
             }
+            if now >= at {
+                // Undecided past the timeout: reopen; this outcome is late.
+                let (reopened, _) = opened(generation, now, settings.open_ticks);
+                let late = Recorded {
+                    counted: false,
+                    transition: transition(State::HalfOpen, State::Open),
+                };
+                return (reopened, late);
+            }
+            let outstanding = outstanding & !bit;
+            // A report is a tick seen, like an admission.
+            let newer = offset_for(now, at, config);
+            let offset = if newer < offset { newer } else { offset };
             match outcome {
                 Outcome::Success => {
-                    let successes = successes.saturating_add(1);
+                    let successes = (taken & !outstanding).count_ones();
                     if successes >= settings.success_threshold {
-                        let closed =
-                            encode(next_generation(generation), Phase::Closed { failures: 0 });
-                        counted(closed, transition(State::HalfOpen, State::Closed))
+                        let closed = Phase::Closed {
+                            failures: 0,
+                            seen: max(now, latest_admission(offset, at, config)),
+                        };
+                        let change = transition(State::HalfOpen, State::Closed);
+                        counted(encode(next_generation(generation), closed), change)
                     } else {
                         let more = Phase::HalfOpen {
-                            issued,
-                            successes,
-                            timeout,
+                            taken,
+                            outstanding,
+                            offset,
+                            deadline: at,
                         };
                         counted(encode(generation, more), None)
                     }
                 }
                 Outcome::Failure => {
-                    let (reopened, _) = reopened(generation, now, config);
+                    let from = max(now, seen_bound(phase, config));
+                    let (reopened, _) = opened(generation, from, settings.open_ticks);
                     counted(reopened, transition(State::HalfOpen, State::Open))
                 }
                 Outcome::Ignored => {
                     let fewer = Phase::HalfOpen {
-                        issued: issued.saturating_sub(1),
-                        successes,
-                        timeout,
+                        taken: taken & !bit,
+                        outstanding,
+                        offset,
+                        deadline: at,
                     };
                     (encode(generation, fewer), uncounted)
                 }
@@ -360,34 +428,37 @@ pub(super) fn record(
 }
 
 /// What an `acquire` at `now` would see, without changing anything.
-pub(super) fn observe(word: u32, now: Tick, config: &BreakerConfig) -> State {
+pub(super) fn observe(word: u128, now: Tick) -> State {
     let (_, phase) = decode(word);
     match phase {
-        Phase::Open { .. } | Phase::OpenUntil { .. } => match open_pending(phase, now, config) {
-            Some(_) => State::Open,
-            None => State::HalfOpen,
-        },
-        Phase::HalfOpen { timeout, .. } => match config.half_open.pending(timeout, now) {
-            Some(_) => State::HalfOpen,
-            None => State::Open,
-        },
+        Phase::Open { deadline } if now >= deadline => State::HalfOpen,
+        Phase::HalfOpen { deadline, .. } if now >= deadline => State::Open,
         _ => stored_state(phase),
     }
 }
 
 /// Moves to `target` (FORCED_OPEN, DISABLED or CLOSED) unless already there;
 /// reports the change of state, if any.
-pub(super) fn override_to(word: u32, target: State) -> (u32, Option<Transition>) {
+pub(super) fn override_to(
+    word: u128,
+    target: State,
+    config: &BreakerConfig,
+) -> (u128, Option<Transition>) {
     let (generation, phase) = decode(word);
     let from = stored_state(phase);
+    let seen = seen_bound(phase, config);
     let phase_to = match target {
-        State::ForcedOpen => Phase::ForcedOpen,
-        State::Disabled => Phase::Disabled,
-        _ => Phase::Closed { failures: 0 },
+        State::ForcedOpen => Phase::ForcedOpen { seen },
+        State::Disabled => Phase::Disabled { seen },
+        _ => Phase::Closed { failures: 0, seen },
     };
     if from == target {
         // Reset in CLOSED clears the failure run but issues no new generation.
-        return (encode(generation, phase_to), None);
+        let kept = match phase {
+            Phase::Closed { seen, .. } => Phase::Closed { failures: 0, seen },
+            other => other,
+        };
+        return (encode(generation, kept), None);
     }
     (
         encode(next_generation(generation), phase_to),
@@ -395,11 +466,23 @@ pub(super) fn override_to(word: u32, target: State) -> (u32, Option<Transition>)
     )
 }
 
-/// Opens the breaker for `ticks` from `now`, whatever its state.
-pub(super) fn open_for(word: u32, ticks: u32, now: Tick) -> (u32, (Option<Transition>, Tick)) {
+/// Opens the breaker for `ticks` from `now` (or from the latest tick it has
+/// seen, if later), whatever its state.
+pub(super) fn open_for(
+    word: u128,
+    ticks: Tick,
+    now: Tick,
+    config: &BreakerConfig,
+) -> (u128, (Option<Transition>, Tick)) {
     let (generation, phase) = decode(word);
     let from = stored_state(phase);
-    let (opened, at) = opened_for(generation, ticks, now);
+    // From the latest tick noted (not its upper bound, which is up to
+    // `open_ticks / 2^16` later and would delay a short Retry-After).
+    let noted = match phase {
+        Phase::Closed { seen, .. } => seen,
+        other => seen_bound(other, config),
+    };
+    let (opened, at) = opened(generation, max(now, noted), ticks);
     let change = if from == State::Open {
         None
     } else {
