@@ -31,6 +31,9 @@ static void test_status_strings(void) {
                                TG_E_UNINITIALIZED,
                                TG_E_INVALID_ARGUMENT,
                                TG_E_EXCEEDS_CAPACITY,
+                               TG_E_MISALIGNED,
+                               TG_E_MOVED,
+                               TG_E_ALREADY_INITIALIZED,
                                TG_E_CONFIG_DURATION_TOO_LONG,
                                TG_E_CONFIG_ZERO_DURATION,
                                TG_E_CONFIG_FAILURE_THRESHOLD,
@@ -38,8 +41,7 @@ static void test_status_strings(void) {
                                TG_E_CONFIG_SUCCESS_THRESHOLD,
                                TG_E_CONFIG_ZERO_CAPACITY,
                                TG_E_CONFIG_ZERO_REFILL,
-                               TG_E_CONFIG_INITIAL_FILL,
-                               TG_E_CONFIG_WINDOW_TOO_LONG};
+                               TG_E_CONFIG_INITIAL_FILL};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = tg_status_str(codes[i]);
     CHECK(s != NULL && strcmp(s, "unknown status") != 0);
@@ -49,13 +51,16 @@ static void test_status_strings(void) {
 }
 
 static void test_ticks(void) {
-  uint32_t t = 7;
+  uint64_t t = 7;
   CHECK(tg_ticks_from_millis(1500, 1000, &t) == TG_OK && t == 1500);
   CHECK(tg_ticks_from_micros(1500, 1000, &t) == TG_OK && t == 2);
   t = 7;
   CHECK(tg_ticks_from_millis(1, 0, &t) == TG_E_INVALID_ARGUMENT && t == 7);
   CHECK(tg_ticks_from_micros(1, 0, &t) == TG_E_INVALID_ARGUMENT && t == 7);
-  CHECK(tg_ticks_from_millis(UINT32_MAX, 1000000, &t) == TG_E_CONFIG_DURATION_TOO_LONG && t == 7);
+  CHECK(tg_ticks_from_millis(UINT64_MAX, 1000000, &t) == TG_E_CONFIG_DURATION_TOO_LONG && t == 7);
+  /* 100 years of milliseconds on a 1 GHz counter. */
+  CHECK(tg_ticks_from_millis(3153600000000ull, 1000000000ull, &t) == TG_OK &&
+        t == 3153600000000000000ull);
   CHECK(tg_ticks_from_millis(1, 1000, NULL) == TG_E_NULL);
   CHECK(tg_ticks_from_micros(1, 1000, NULL) == TG_E_NULL);
 }
@@ -76,27 +81,27 @@ static void test_breaker_config(void) {
   bad.failure_threshold = 0;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_FAILURE_THRESHOLD);
   bad = c;
-  bad.half_open_permits = 32;
+  bad.half_open_permits = 17;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_HALF_OPEN_PERMITS);
   bad = c;
   bad.success_threshold = 4;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_SUCCESS_THRESHOLD);
   bad = c;
-  bad.open_ticks = 0x80000000u;
+  bad.open_ticks = (1ull << 62) + 1;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_DURATION_TOO_LONG);
   bad = c;
   bad.half_open_timeout_ticks = 0;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_ZERO_DURATION);
 
   /* A failed init leaves the object uninitialised. */
-  tg_breaker_t b;
-  memset(&b, 0, sizeof b);
+  tg_breaker_t b = {{0}};
   bad.half_open_timeout_ticks = 0;
   CHECK(tg_breaker_init(&b, &bad) == TG_E_CONFIG_ZERO_DURATION);
   tg_breaker_decision_t d;
   CHECK(tg_breaker_acquire(&b, 0, &d) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_init(NULL, &c) == TG_E_NULL);
   CHECK(tg_breaker_init(&b, NULL) == TG_E_NULL);
+  CHECK(tg_breaker_init_ex(&b, &c, 4) == TG_E_INVALID_ARGUMENT);
 }
 
 static void test_breaker_uninitialised_and_null(void) {
@@ -104,38 +109,40 @@ static void test_breaker_uninitialised_and_null(void) {
   tg_breaker_decision_t d;
   tg_state_t s;
   tg_transition_t t;
-  uint32_t until;
+  uint64_t until;
   CHECK(tg_breaker_acquire(&zeroed, 0, &d) == TG_E_UNINITIALIZED);
-  CHECK(tg_breaker_record(&zeroed, 0x80, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_record(&zeroed, 0x80000000u, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_state(&zeroed, 0, &s) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_force_open(&zeroed, &t) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_disable(&zeroed, &t) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_reset(&zeroed, &t) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_open_for(&zeroed, 1, 0, &until, &t) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_acquire(NULL, 0, &d) == TG_E_NULL);
-  CHECK(tg_breaker_record(NULL, 0x80, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_NULL);
+  CHECK(tg_breaker_record(NULL, 0x80000000u, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_NULL);
+  CHECK(tg_breaker_deinit(&zeroed) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_deinit(NULL) == TG_E_NULL);
   CHECK(tg_breaker_state(NULL, 0, &s) == TG_E_NULL);
   CHECK(tg_breaker_force_open(NULL, &t) == TG_E_NULL);
   CHECK(tg_breaker_disable(NULL, &t) == TG_E_NULL);
   CHECK(tg_breaker_reset(NULL, &t) == TG_E_NULL);
   CHECK(tg_breaker_open_for(NULL, 1, 0, &until, &t) == TG_E_NULL);
   /* A bucket is not a breaker. */
-  tg_bucket_t bucket;
+  tg_bucket_t bucket = {{0}};
   const tg_bucket_config_t bc = {.capacity = 1, .tokens = 1, .period_ticks = 1, .initial_fill = 1};
   CHECK(tg_bucket_init(&bucket, &bc) == TG_OK);
   CHECK(tg_breaker_acquire((tg_breaker_t *)(void *)&bucket, 0, &d) == TG_E_UNINITIALIZED);
 }
 
 static void test_breaker_cycle(void) {
-  tg_breaker_t b; /* stack allocation works */
+  tg_breaker_t b = {{0}}; /* stack allocation works (zeroed: not live) */
   CHECK(tg_breaker_init(&b, &BREAKER_CONFIG) == TG_OK);
   tg_breaker_decision_t d;
   tg_record_t r;
   tg_state_t s;
   CHECK(tg_breaker_acquire(&b, 0, NULL) == TG_E_NULL);
 
-  /* Two failures across the tick wrap open the breaker. */
-  uint32_t t0 = UINT32_MAX - 10;
+  /* Two failures far out on the 64-bit tick line open the breaker. */
+  uint64_t t0 = (1ull << 62) - 10;
   CHECK(tg_breaker_acquire(&b, t0, &d) == TG_OK && d.permit != 0 && !d.transition.changed);
   tg_permit_t stale = d.permit;
   CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, t0, &r) == TG_OK && r.counted);
@@ -162,26 +169,27 @@ static void test_breaker_cycle(void) {
   CHECK(tg_breaker_state(&b, t0 + 102, &s) == TG_OK && s == TG_STATE_CLOSED);
 
   /* IGNORED counts nothing. */
-  CHECK(tg_breaker_acquire(&b, 5, &d) == TG_OK);
-  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_IGNORED, 5, &r) == TG_OK && !r.counted);
+  const uint64_t t1 = t0 + 200;
+  CHECK(tg_breaker_acquire(&b, t1, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_IGNORED, t1, &r) == TG_OK && !r.counted);
 
   /* Manual controls. */
   tg_transition_t t;
   CHECK(tg_breaker_force_open(&b, &t) == TG_OK && t.changed && t.to == TG_STATE_FORCED_OPEN);
-  CHECK(tg_breaker_acquire(&b, 5, &d) == TG_REFUSED && !d.has_retry_at);
+  CHECK(tg_breaker_acquire(&b, t1, &d) == TG_REFUSED && !d.has_retry_at);
   CHECK(tg_breaker_disable(&b, NULL) == TG_OK);
-  CHECK(tg_breaker_state(&b, 5, &s) == TG_OK && s == TG_STATE_DISABLED);
-  CHECK(tg_breaker_acquire(&b, 5, &d) == TG_OK);
-  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 5, &r) == TG_OK && !r.counted);
+  CHECK(tg_breaker_state(&b, t1, &s) == TG_OK && s == TG_STATE_DISABLED);
+  CHECK(tg_breaker_acquire(&b, t1, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, t1, &r) == TG_OK && !r.counted);
   CHECK(tg_breaker_reset(&b, &t) == TG_OK && t.changed && t.from == TG_STATE_DISABLED);
   CHECK(tg_breaker_reset(&b, &t) == TG_OK && !t.changed);
-  uint32_t until = 0;
-  CHECK(tg_breaker_open_for(&b, 0x80000000u, 5, &until, &t) == TG_E_CONFIG_DURATION_TOO_LONG);
+  uint64_t until = 0;
+  CHECK(tg_breaker_open_for(&b, (1ull << 62) + 1, t1, &until, &t) == TG_E_CONFIG_DURATION_TOO_LONG);
   CHECK(until == 0);
-  CHECK(tg_breaker_open_for(&b, 30, 5, &until, &t) == TG_OK && until == 35 && t.changed);
-  CHECK(tg_breaker_open_for(&b, 30, 5, NULL, NULL) == TG_OK);
-  CHECK(tg_breaker_acquire(&b, 34, &d) == TG_REFUSED && d.retry_at == 35);
-  CHECK(tg_breaker_acquire(&b, 35, &d) == TG_OK);
+  CHECK(tg_breaker_open_for(&b, 30, t1, &until, &t) == TG_OK && until == t1 + 30 && t.changed);
+  CHECK(tg_breaker_open_for(&b, 30, t1, NULL, NULL) == TG_OK);
+  CHECK(tg_breaker_acquire(&b, t1 + 29, &d) == TG_REFUSED && d.retry_at == t1 + 30);
+  CHECK(tg_breaker_acquire(&b, t1 + 30, &d) == TG_OK);
 }
 
 static void test_bucket(void) {
@@ -198,31 +206,35 @@ static void test_bucket(void) {
   bad.period_ticks = 0;
   CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_ZERO_DURATION);
   bad = c;
-  bad.period_ticks = 0x80000000u;
+  bad.period_ticks = (1ull << 62) + 1;
   CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_DURATION_TOO_LONG);
   bad = c;
   bad.initial_fill = 4;
   CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_INITIAL_FILL);
   bad = c;
-  bad.capacity = 1u << 30;
-  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_WINDOW_TOO_LONG);
+  bad.capacity = UINT32_MAX;
+  bad.period_ticks = 1ull << 62;
+  CHECK(tg_bucket_config_check(&bad) == TG_OK); /* any window fits */
 
   static tg_bucket_t zeroed;
   uint32_t v = 0;
-  CHECK(tg_bucket_acquire(&zeroed, 1, 0, &v) == TG_E_UNINITIALIZED);
+  uint64_t r64 = 0;
+  CHECK(tg_bucket_acquire(&zeroed, 1, 0, &r64) == TG_E_UNINITIALIZED);
   CHECK(tg_bucket_available(&zeroed, 0, &v) == TG_E_UNINITIALIZED);
   CHECK(tg_bucket_reset(&zeroed) == TG_E_UNINITIALIZED);
-  CHECK(tg_bucket_acquire(NULL, 1, 0, &v) == TG_E_NULL);
+  CHECK(tg_bucket_acquire(NULL, 1, 0, &r64) == TG_E_NULL);
+  CHECK(tg_bucket_deinit(&zeroed) == TG_E_UNINITIALIZED);
+  CHECK(tg_bucket_deinit(NULL) == TG_E_NULL);
   CHECK(tg_bucket_available(NULL, 0, &v) == TG_E_NULL);
   CHECK(tg_bucket_reset(NULL) == TG_E_NULL);
   CHECK(tg_bucket_init(NULL, &c) == TG_E_NULL);
 
-  tg_bucket_t b;
+  tg_bucket_t b = {{0}};
   CHECK(tg_bucket_init(&b, NULL) == TG_E_NULL);
   CHECK(tg_bucket_init(&b, &c) == TG_OK);
   CHECK(tg_bucket_available(&b, 0, NULL) == TG_E_NULL);
   CHECK(tg_bucket_available(&b, 0, &v) == TG_OK && v == 1);
-  uint32_t now = UINT32_MAX - 5, retry = 0;
+  uint64_t now = UINT64_MAX - 1000, retry = 0;
   CHECK(tg_bucket_acquire(&b, 1, now, &retry) == TG_OK && retry == 0);
   CHECK(tg_bucket_acquire(&b, 1, now, &retry) == TG_REFUSED && retry == now + 10);
   CHECK(tg_bucket_acquire(&b, 1, now + 9, NULL) == TG_REFUSED);
@@ -234,8 +246,104 @@ static void test_bucket(void) {
   CHECK(tg_bucket_available(&b, 0, &v) == TG_OK && v == 1);
 
   c.initial_fill = TG_BUCKET_FULL;
-  CHECK(tg_bucket_init(&b, &c) == TG_OK);
+  CHECK(tg_bucket_init(&b, &c) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_bucket_init_ex(&b, &c, TG_INIT_REINIT) == TG_OK);
   CHECK(tg_bucket_available(&b, 0, &v) == TG_OK && v == 3);
+  CHECK(tg_bucket_init_ex(&b, &c, 8) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_bucket_deinit(&b) == TG_OK);
+  CHECK(tg_bucket_init(&b, &c) == TG_OK);
+}
+
+
+/* Misuse is caught: a live object is not initialised again, a copy is not a
+ * second guard, a misaligned pointer is refused before any access. */
+static void test_misuse(void) {
+  tg_breaker_t b = {{0}};
+  tg_breaker_decision_t d;
+  tg_state_t s;
+  CHECK(tg_breaker_init(&b, &BREAKER_CONFIG) == TG_OK);
+  CHECK(tg_breaker_acquire(&b, 0, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 0, NULL) == TG_OK);
+  CHECK(tg_breaker_init(&b, &BREAKER_CONFIG) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_breaker_state(&b, 0, &s) == TG_OK && s == TG_STATE_CLOSED); /* state kept */
+
+  tg_breaker_t copy;
+  memcpy(&copy, &b, sizeof b); /* a second guard by accident */
+  CHECK(tg_breaker_acquire(&copy, 0, &d) == TG_E_MOVED);
+  CHECK(tg_breaker_state(&copy, 0, &s) == TG_E_MOVED);
+  CHECK(tg_breaker_deinit(&copy) == TG_E_MOVED);
+  CHECK(tg_breaker_init(&copy, &BREAKER_CONFIG) == TG_OK); /* where it lives now */
+  CHECK(tg_breaker_acquire(&copy, 0, &d) == TG_OK);
+
+  CHECK(tg_breaker_init_ex(&b, &BREAKER_CONFIG, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_breaker_deinit(&b) == TG_OK);
+  CHECK(tg_breaker_acquire(&b, 0, &d) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_init(&b, &BREAKER_CONFIG) == TG_OK);
+
+  /* Misaligned: an object pointer 8 bytes into aligned storage. */
+  static union {
+    tg_breaker_t breaker;
+    unsigned char bytes[sizeof(tg_breaker_t) * 2];
+  } raw;
+  void *off = raw.bytes + 8;
+  CHECK(tg_breaker_init((tg_breaker_t *)off, &BREAKER_CONFIG) == TG_E_MISALIGNED);
+  CHECK(tg_breaker_acquire((tg_breaker_t *)off, 0, &d) == TG_E_MISALIGNED);
+  CHECK(tg_bucket_init((tg_bucket_t *)off, NULL) == TG_E_MISALIGNED);
+  CHECK(tg_tick_extender_init((tg_tick_extender_t *)off, 0) == TG_E_MISALIGNED);
+  size_t zero = 0;
+  for (size_t i = 0; i < sizeof raw.bytes; i++) zero += raw.bytes[i] == 0;
+  CHECK(zero == sizeof raw.bytes); /* nothing was written */
+
+  /* Shared: position-independent, for memory mapped at several addresses. */
+  tg_bucket_t shared = {{0}}, seen_elsewhere;
+  const tg_bucket_config_t bc = {.capacity = 2, .tokens = 1, .period_ticks = 100, .initial_fill = TG_BUCKET_FULL};
+  CHECK(tg_bucket_init_ex(&shared, &bc, TG_INIT_SHARED) == TG_OK);
+  CHECK(tg_bucket_acquire(&shared, 1, 0, NULL) == TG_OK);
+  memcpy(&seen_elsewhere, &shared, sizeof shared);
+  CHECK(tg_bucket_acquire(&seen_elsewhere, 1, 0, NULL) == TG_OK);
+  CHECK(tg_bucket_acquire(&seen_elsewhere, 1, 0, NULL) == TG_REFUSED);
+  CHECK(tg_bucket_init(&seen_elsewhere, &bc) == TG_E_ALREADY_INITIALIZED);
+}
+
+/* Stale ticks never buy an admission; deadlines never alias. */
+static void test_time(void) {
+  tg_bucket_t b = {{0}};
+  const tg_bucket_config_t bc = {.capacity = 10, .tokens = 1, .period_ticks = 1000, .initial_fill = TG_BUCKET_FULL};
+  CHECK(tg_bucket_init(&b, &bc) == TG_OK);
+  unsigned granted = 0;
+  uint64_t now = 0;
+  for (int i = 0; i < 10000; i++) {
+    now += 100;
+    granted += tg_bucket_acquire(&b, 1, now, NULL) == TG_OK;
+    granted += tg_bucket_acquire(&b, 1, now > 15000 ? now - 15000 : 0, NULL) == TG_OK;
+  }
+  CHECK(granted <= 10 + now / 1000);
+
+  tg_breaker_t br = {{0}};
+  tg_breaker_decision_t d;
+  tg_state_t s;
+  CHECK(tg_breaker_init(&br, &BREAKER_CONFIG) == TG_OK);
+  CHECK(tg_breaker_acquire(&br, 0, &d) == TG_OK);
+  CHECK(tg_breaker_record(&br, d.permit, TG_OUTCOME_FAILURE, 0, NULL) == TG_OK);
+  CHECK(tg_breaker_acquire(&br, 0, &d) == TG_OK);
+  CHECK(tg_breaker_record(&br, d.permit, TG_OUTCOME_FAILURE, 0, NULL) == TG_OK);
+  /* Idle for 2^23, 2^32 and 2^40 ticks: always past the deadline. */
+  CHECK(tg_breaker_state(&br, 1ull << 23, &s) == TG_OK && s == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_state(&br, 1ull << 32, &s) == TG_OK && s == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_state(&br, 1ull << 40, &s) == TG_OK && s == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_acquire(&br, 99, &d) == TG_REFUSED && d.retry_at == 100);
+
+  tg_tick_extender_t ext = {{0}};
+  uint64_t t = 0;
+  CHECK(tg_tick_extend(&ext, 1, &t) == TG_E_UNINITIALIZED);
+  CHECK(tg_tick_extender_init(&ext, 0xFFFFFFF0u) == TG_OK);
+  CHECK(tg_tick_extender_init(&ext, 0) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_tick_extender_init_ex(&ext, 0xFFFFFFF0u, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_tick_extender_init_ex(&ext, 0, 16) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_tick_extend(&ext, 0x10u, &t) == TG_OK && t == 0x100000010ull);
+  CHECK(tg_tick_extend(&ext, 0xFFFFFFFFu, &t) == TG_OK && t == 0xFFFFFFFFull); /* a late reading */
+  CHECK(tg_tick_extend(&ext, 0x10u, NULL) == TG_E_NULL);
+  CHECK(tg_tick_extend(NULL, 0x10u, &t) == TG_E_NULL);
 }
 
 /* Header and library agree on the version; the macros compose TG_VERSION. */
@@ -250,13 +358,16 @@ static void test_version(void) {
 int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
-  CHECK(sizeof(tg_breaker_t) == 48 && sizeof(tg_bucket_t) == 40);
+  CHECK(sizeof(tg_breaker_t) == 80 && sizeof(tg_bucket_t) == 80 && sizeof(tg_tick_extender_t) == 32);
+  CHECK(_Alignof(tg_breaker_t) == 16 && _Alignof(tg_bucket_t) == 16);
   test_status_strings();
   test_ticks();
   test_breaker_config();
   test_breaker_uninitialised_and_null();
   test_breaker_cycle();
   test_bucket();
+  test_misuse();
+  test_time();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -32,6 +32,8 @@ static_assert(std::is_nothrow_move_assignable_v<tickguard::Call>);
 static_assert(!std::is_copy_constructible_v<tickguard::Call>);
 static_assert(!std::is_copy_constructible_v<tickguard::Breaker>);
 static_assert(!std::is_move_constructible_v<tickguard::Bucket>);
+static_assert(std::is_same_v<tickguard::Tick, uint64_t>);
+static_assert(alignof(tg_breaker_t) == 16 && alignof(tg_bucket_t) == 16);
 static_assert(tickguard::state_name(State::HalfOpen)[0] == 'H');
 
 constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50};
@@ -125,6 +127,24 @@ void calls_report_once_and_move() {
   CHECK(global_breaker.state(229).value == State::Open);
 }
 
+void tick_extender_works() {
+  static tickguard::TickExtender ticks;
+  CHECK(ticks.extend(5).status == TG_E_UNINITIALIZED);
+  CHECK(ticks.init(0xFFFFFFFFu) == TG_OK);
+  CHECK(ticks.init() == TG_E_ALREADY_INITIALIZED);
+  tickguard::Result<tickguard::Tick> t = ticks.extend(3);
+  CHECK(t.ok() && t.value == 0x100000003ull);
+}
+
+void reinit_and_copies() {
+  tickguard::Bucket bucket{kBucket};
+  CHECK(bucket.init() == TG_OK);
+  CHECK(bucket.acquire(3, 0));
+  CHECK(bucket.init() == TG_E_ALREADY_INITIALIZED);
+  CHECK(bucket.init(TG_INIT_REINIT) == TG_OK);
+  CHECK(bucket.acquire(3, 0));
+}
+
 void global_bucket_works() {
   CHECK(global_bucket.init() == TG_OK);
   CHECK(global_bucket.acquire(3, 0));
@@ -138,6 +158,8 @@ int main() {
   errors_are_not_folded_into_false();
   calls_report_once_and_move();
   global_bucket_works();
+  tick_extender_works();
+  reinit_and_copies();
   std::printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

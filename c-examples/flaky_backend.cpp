@@ -17,7 +17,7 @@ namespace {
 struct FlakyBackend {
   uint32_t seed = 12345;
   unsigned calls = 0;
-  bool call(uint32_t now) {
+  bool call(tickguard::Tick now) {
     calls++;
     seed = seed * 1103515245u + 12345u;
     bool outage = now >= 100 && now < 400;
@@ -33,7 +33,7 @@ constexpr tg_breaker_config_t kConfig = {
     /*half_open_timeout_ticks=*/30,
 };
 
-void report(uint32_t now, const tickguard::Transition &t) {
+void report(tickguard::Tick now, const tickguard::Transition &t) {
   if (t.changed) {
     std::printf("tick %3u: %s -> %s\n", static_cast<unsigned>(now), tickguard::state_name(t.from),
                 tickguard::state_name(t.to));
@@ -55,7 +55,7 @@ int main() {
   FlakyBackend backend;
   unsigned ok = 0, failed = 0, refused = 0, opened = 0, closed_after_outage = 0;
   unsigned calls_while_open = 0;
-  for (uint32_t now = 0; now <= 700; now += 5) {
+  for (tickguard::Tick now = 0; now <= 700; now += 5) {
     tickguard::Call call = breaker.acquire(now);
     report(now, call.transition());
     if (!call) {

@@ -22,12 +22,13 @@ int main(void) {
     return 1;
   }
   /* Arrival ticks of 24 requests: a burst, a lull, a flood, a trickle. */
-  static const uint32_t arrivals[] = {0,  0,  0,  0,  0,  0,  1,  3,  20, 21, 22, 23,
+  static const uint64_t arrivals[] = {0,  0,  0,  0,  0,  0,  1,  3,  20, 21, 22, 23,
                                       24, 25, 26, 27, 30, 40, 45, 50, 55, 60, 95, 96};
   const size_t count = sizeof arrivals / sizeof arrivals[0];
   unsigned admitted = 0, refused = 0;
   for (size_t i = 0; i < count; i++) {
-    uint32_t now = arrivals[i], retry_at = 0, left = 0;
+    uint64_t now = arrivals[i], retry_at = 0;
+    uint32_t left = 0;
     status = tg_bucket_acquire(&bucket, 1, now, &retry_at);
     tg_bucket_available(&bucket, now, &left);
     if (status == TG_OK) {

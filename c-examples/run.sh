@@ -5,7 +5,8 @@
 # c-examples/expected/. Also: the C++ wrapper test as C++17 and C++20, with
 # and without exceptions and RTTI; that a dropped decision does not compile;
 # the C header as C++; a program linking tickguard beside a std-based Rust
-# static library, in both link orders, with and without LTO.
+# static library, in both link orders, with and without LTO; one limit shared
+# by several processes.
 #
 #   run.sh           all of the above
 #   run.sh --demo    builds and runs the two demo programs only
@@ -37,7 +38,7 @@ fi
 
 "$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/abi_test.c" "$lib" -o "$out/abi_test"
 # The C header alone compiles as C++ too.
-printf '#include "tickguard.h"\nint main() { tg_breaker_t b{}; return sizeof b == 48 ? 0 : 1; }\n' >"$out/header.cpp"
+printf '#include "tickguard.h"\nint main() { tg_breaker_t b{}; return sizeof b == 80 && alignof(tg_breaker_t) == 16 ? 0 : 1; }\n' >"$out/header.cpp"
 "$cxx" -std=c++11 "${warn[@]}" "${inc[@]}" "$out/header.cpp" -o "$out/header_cpp"
 "$out/header_cpp"
 
@@ -57,6 +58,10 @@ for program in rate_limit flaky_backend abi_test; do
   [[ "$program" == abi_test ]] && echo "c-examples: abi_test: $(tail -n1 "$out/$program.out")"
   echo "c-examples: $program ok"
 done
+
+# One limit shared by worker processes that map it at different addresses.
+"$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/shared_processes.c" "$lib" -o "$out/shared_processes"
+echo "c-examples: $("$out/shared_processes" | tail -n1)"
 
 # The C++ wrapper, in every dialect and mode it promises.
 for std in c++17 c++20; do

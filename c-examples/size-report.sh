@@ -10,7 +10,7 @@ root="$(dirname "$here")"
 fw="$here/firmware-rust"
 fw_target_dir="$("$root/.ci/target-dir" "$fw/Cargo.toml")"
 
-declare -A features=([thumbv6m-none-eabi]="--features no-cas" [thumbv7em-none-eabihf]="")
+
 targets=(thumbv6m-none-eabi thumbv7em-none-eabihf)
 
 # flash = .text + .rodata + .data (its load image); ram = .data + .bss
@@ -24,8 +24,7 @@ measure() {
 
 declare -A flash ram
 for target in "${targets[@]}"; do
-  # shellcheck disable=SC2086
-  (cd "$fw" && cargo build --quiet --release --target "$target" --bins ${features[$target]})
+  (cd "$fw" && cargo build --quiet --release --target "$target" --bins)
   for probe in none breaker bucket; do
     read -r f r < <(measure "$fw_target_dir/$target/release/size_$probe")
     flash[$target/$probe]=$f

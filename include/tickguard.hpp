@@ -24,8 +24,8 @@
 /// C++ wrappers of the tickguard C API.
 namespace tickguard {
 
-/// A tick of the caller's monotonic counter.
-using Tick = uint32_t;
+/// A tick of the caller's monotonic 64-bit counter.
+using Tick = uint64_t;
 
 /// A breaker state.
 enum class State : tg_state_t {
@@ -210,8 +210,12 @@ class Breaker {
 
   /// Validates the configuration and initialises the breaker as CLOSED. Call
   /// once, before sharing the object.
-  /// @return `TG_OK` or the `TG_E_CONFIG_*` code of the first invalid field.
-  [[nodiscard]] tg_status_t init() noexcept { return tg_breaker_init(&breaker_, &config_); }
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, or the `TG_E_CONFIG_*`
+  ///   code of the first invalid field.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_breaker_init_ex(&breaker_, &config_, flags);
+  }
 
   /// Asks to make a call at `now`; test the result with `if (call)`.
   /// @param now the current tick.
@@ -295,8 +299,12 @@ class Bucket {
 
   /// Validates the configuration and fills the bucket. Call once, before
   /// sharing the object.
-  /// @return `TG_OK` or the `TG_E_CONFIG_*` code of the first invalid field.
-  [[nodiscard]] tg_status_t init() noexcept { return tg_bucket_init(&bucket_, &config_); }
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, or the `TG_E_CONFIG_*`
+  ///   code of the first invalid field.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_bucket_init_ex(&bucket_, &config_, flags);
+  }
 
   /// Takes `n` tokens at `now`.
   /// @param n how many tokens.
@@ -326,6 +334,42 @@ class Bucket {
  private:
   tg_bucket_config_t config_;
   tg_bucket_t bucket_{};
+};
+
+/**
+ * Turns a wrapping 32-bit tick counter into the monotonic 64-bit ticks the
+ * guards take. Call it at least once every 2^31 ticks (for example from the
+ * tick interrupt).
+ *
+ * @code
+ * constinit tickguard::TickExtender ticks;
+ * // once: (void)ticks.init(HAL_GetTick());
+ * tickguard::Tick now = ticks.extend(HAL_GetTick()).value;
+ * @endcode
+ */
+class TickExtender {
+ public:
+  constexpr TickExtender() noexcept = default;
+  TickExtender(const TickExtender &) = delete;
+  TickExtender &operator=(const TickExtender &) = delete;
+
+  /// Starts from the counter's current value.
+  /// @param start the counter's current 32-bit value.
+  /// @return `TG_OK` or `TG_E_ALREADY_INITIALIZED`.
+  [[nodiscard]] tg_status_t init(uint32_t start = 0) noexcept {
+    return tg_tick_extender_init(&extender_, start);
+  }
+  /// The 64-bit tick of a 32-bit reading.
+  /// @param raw the counter's 32-bit value.
+  /// @return the tick, or the status that prevented extending.
+  [[nodiscard]] Result<Tick> extend(uint32_t raw) noexcept {
+    Tick out = 0;
+    tg_status_t s = tg_tick_extend(&extender_, raw, &out);
+    return Result<Tick>{s, out};
+  }
+
+ private:
+  tg_tick_extender_t extender_{};
 };
 
 }  // namespace tickguard

@@ -15,7 +15,7 @@ fn breaker(c: &mut Criterion) {
     let config = BreakerConfig::DEFAULT;
 
     let closed = Breaker::new(&config);
-    let mut now = 0u32;
+    let mut now = 0u64;
     group.bench_function("tickguard acquire+record success (CLOSED)", |b| {
         b.iter(|| {
             now = now.wrapping_add(1);
@@ -61,7 +61,7 @@ fn bucket(c: &mut Criterion) {
     // One token per tick and one request per tick: every request is granted.
     let config = BucketConfig::new(1_000, 1, 1).expect("valid");
     let granting = TokenBucket::new(&config);
-    let mut now = 0u32;
+    let mut now = 0u64;
     group.bench_function("tickguard grant", |b| {
         b.iter(|| {
             now = now.wrapping_add(1);
@@ -76,7 +76,7 @@ fn bucket(c: &mut Criterion) {
     });
 
     let mutex = MutexBucket::new(1_000.0, 1.0);
-    let mut now = 0u32;
+    let mut now = 0u64;
     group.bench_function("mutex+f64 bucket grant", |b| {
         b.iter(|| {
             now = now.wrapping_add(1);

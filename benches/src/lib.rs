@@ -38,7 +38,7 @@ impl CasFloor {
 /// assert!(!bucket.acquire(1.0, 1));
 /// ```
 pub struct MutexBucket {
-    state: Mutex<(f64, u32)>,
+    state: Mutex<(f64, u64)>,
     capacity: f64,
     per_tick: f64,
 }
@@ -55,13 +55,13 @@ impl MutexBucket {
 
     /// Takes `n` tokens at `now` if available.
     #[inline]
-    pub fn acquire(&self, n: f64, now: u32) -> bool {
+    pub fn acquire(&self, n: f64, now: u64) -> bool {
         let mut guard = match self.state.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
         let (tokens, last) = *guard;
-        let elapsed = f64::from(now.wrapping_sub(last));
+        let elapsed = now.saturating_sub(last) as f64;
         let tokens = (tokens + elapsed * self.per_tick).min(self.capacity);
         if tokens >= n {
             *guard = (tokens - n, now);

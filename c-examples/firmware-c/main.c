@@ -1,7 +1,10 @@
 /* Bare-metal C firmware on the tickguard C library (Cortex-M4 on QEMU
- * mps2-an386, Cortex-M0 on QEMU microbit). SysTick at 1 kHz is the tick source; a breaker and a token
- * bucket in static storage are shared by the SysTick handler and main.
- * Reports over semihosting and exits with the result of its own checks. */
+ * mps2-an386, Cortex-M0 on QEMU microbit). SysTick at 1 kHz drives a 32-bit
+ * tick counter, as HAL_GetTick does, started just below its wrap; a tick
+ * extender, fed from the SysTick handler, turns it into the 64-bit ticks the
+ * guards take. A breaker and a token bucket in static storage are shared by
+ * the SysTick handler and main. Reports over semihosting and exits with the
+ * result of its own checks. */
 #include <stdint.h>
 
 #include "tickguard.h"
@@ -42,12 +45,21 @@ static const tg_bucket_config_t LIMIT = {
 
 static tg_breaker_t breaker;
 static tg_bucket_t bucket;
-static volatile uint32_t ticks;
+static tg_tick_extender_t clock64;
+#define START 0xFFFFFF00u /* 256 ticks before the 32-bit counter wraps */
+static volatile uint32_t ticks = START;
 static volatile uint32_t isr_grants;
 static volatile uint32_t isr_saw_open;
 
+/* The 64-bit tick of a 32-bit reading, counted from the start of the run. */
+static uint64_t tick64(uint32_t raw) {
+  uint64_t t = 0;
+  tg_tick_extend(&clock64, raw, &t);
+  return t - START;
+}
+
 void SysTick_Handler(void) {
-  uint32_t now = ++ticks;
+  uint64_t now = tick64(++ticks); /* the extender sees every tick */
   if (now % 3 == 0 && tg_bucket_acquire(&bucket, 1, now, 0) == TG_OK) isr_grants++;
   tg_state_t state;
   if (tg_breaker_state(&breaker, now, &state) == TG_OK && state == TG_STATE_OPEN) isr_saw_open = 1;
@@ -55,10 +67,10 @@ void SysTick_Handler(void) {
 
 static const char *const STATE_NAMES[] = {"CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED"};
 
-static void report(uint32_t now, const tg_transition_t *t, uint32_t *opened, uint32_t *closed) {
+static void report(uint64_t now, const tg_transition_t *t, uint32_t *opened, uint32_t *closed) {
   if (!t->changed || t->from > 4 || t->to > 4) return;
   put("tick ");
-  put_u32(now);
+  put_u32((uint32_t)now);
   put(": ");
   put(STATE_NAMES[t->from]);
   put(" -> ");
@@ -68,11 +80,12 @@ static void report(uint32_t now, const tg_transition_t *t, uint32_t *opened, uin
   if (t->to == TG_STATE_CLOSED) ++*closed;
 }
 
-static int flaky_peripheral(uint32_t now) { return !(now >= 100 && now < 200); }
+static int flaky_peripheral(uint64_t now) { return !(now >= 100 && now < 200); }
 
 enum { RUN_TICKS = 400, CORE_HZ = 25000000, TICK_HZ = 1000 };
 
 int main(void) {
+  if (tg_tick_extender_init(&clock64, START) != TG_OK) return 1;
   if (tg_breaker_init(&breaker, &BREAKER_CONFIG) != TG_OK) return 1;
   if (tg_bucket_init(&bucket, &LIMIT) != TG_OK) return 1;
 
@@ -82,9 +95,10 @@ int main(void) {
   syst[0] = 7;                     /* enable, interrupt, core clock */
 
   put("tickguard C firmware: SysTick 1000 Hz, running 400 ticks\n");
-  uint32_t last = 0, main_grants = 0, refused = 0, calls = 0, opened = 0, closed = 0;
+  uint64_t last = 0;
+  uint32_t main_grants = 0, refused = 0, calls = 0, opened = 0, closed = 0;
   while (last < RUN_TICKS) {
-    uint32_t now = ticks;
+    uint64_t now = tick64(ticks);
     if (now == last) continue;
     last = now;
     if (tg_bucket_acquire(&bucket, 1, now, 0) != TG_OK) {
@@ -102,7 +116,8 @@ int main(void) {
     if (tg_breaker_record(&breaker, d.permit, outcome, now, &r) != TG_OK) return 1;
     report(now, &r.transition, &opened, &closed);
   }
-  uint32_t end = ticks, granted = main_grants + isr_grants, bound = 4 + end / 5;
+  uint64_t end = tick64(ticks);
+  uint32_t granted = main_grants + isr_grants, bound = 4 + (uint32_t)(end / 5);
   tg_state_t final_state = TG_STATE_FORCED_OPEN;
   tg_breaker_state(&breaker, end, &final_state);
   put("bucket granted ");
@@ -118,8 +133,11 @@ int main(void) {
   put(" closed ");
   put_u32(closed);
   put("\n");
+  put("32-bit counter wrapped: ");
+  put(ticks < START ? "yes" : "no");
+  put("\n");
   int ok = granted <= bound && isr_grants > 0 && opened > 0 && closed > 0 &&
-           final_state == TG_STATE_CLOSED && isr_saw_open;
+           final_state == TG_STATE_CLOSED && isr_saw_open && ticks < START;
   put(ok ? "C firmware checks passed\n" : "C firmware checks FAILED\n");
   return ok ? 0 : 1;
 }

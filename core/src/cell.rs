@@ -5,10 +5,19 @@
 //! changes, so a refusal (which leaves the word as it is) costs one load and
 //! no cache-line ownership.
 //!
-//! The word is 64 or 128 bits ([`Word`]). Both are lock-free on 64-bit hosts
-//! (x86_64 with `cmpxchg16b`, detected at run time, and aarch64); on 32-bit
-//! microcontrollers they go through `portable-atomic`'s interrupt-safe
-//! backend that the final binary chooses (see the crate docs).
+//! The word is 64 or 128 bits ([`Word`]). Three backends, chosen at build
+//! time:
+//!
+//! * hosted targets: `portable-atomic`'s atomics, lock-free on 64-bit hosts
+//!   (x86_64 with `cmpxchg16b`, detected at run time, and aarch64);
+//! * bare metal with the `critical-section` feature: the word sits in a
+//!   `critical_section::Mutex`, each update one critical section (interrupts
+//!   masked by the implementation the program provides). This is used even
+//!   where the CPU has a 32-bit compare-and-swap (Cortex-M3/M4/M7), because
+//!   `portable-atomic` would emulate the wide word there with a spin lock,
+//!   which deadlocks when an interrupt handler preempts its holder;
+//! * bare metal with `unsafe-assume-single-core`: `portable-atomic`'s atomics,
+//!   which then mask interrupts around each wide operation.
 //!
 //! Under `cfg(loom)` the atomic is swapped for a model that the `loom`
 //! checker can interleave exhaustively; nothing else changes.
@@ -33,7 +42,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
-#[cfg(not(loom))]
+#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
 macro_rules! word {
     ($int:ty, $atomic:ty) => {
         impl sealed::Sealed for $int {}
@@ -66,9 +75,69 @@ macro_rules! word {
         }
     };
 }
-#[cfg(not(loom))]
+/// A word guarded by an interrupt-masking critical section.
+#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
+#[doc(hidden)]
+pub struct CriticalWord<W>(critical_section::Mutex<core::cell::Cell<W>>);
+
+#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
+impl<W> core::fmt::Debug for CriticalWord<W> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("CriticalWord")
+    }
+}
+
+#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
+impl<W: Copy> CriticalWord<W> {
+    const fn new(word: W) -> Self {
+        Self(critical_section::Mutex::new(core::cell::Cell::new(word)))
+    }
+}
+
+#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
+macro_rules! critical_word {
+    ($int:ty) => {
+        impl sealed::Sealed for $int {}
+        impl Word for $int {
+            type Atomic = CriticalWord<$int>;
+        }
+        impl AtomicWord<$int> for CriticalWord<$int> {
+            #[inline]
+            fn new(word: $int) -> Self {
+                CriticalWord::new(word)
+            }
+            #[inline]
+            fn load(&self) -> $int {
+                critical_section::with(|cs| self.0.borrow(cs).get())
+            }
+            #[inline]
+            fn store(&self, word: $int) {
+                critical_section::with(|cs| self.0.borrow(cs).set(word))
+            }
+            #[inline]
+            fn compare_exchange_weak(&self, current: $int, new: $int) -> Result<$int, $int> {
+                critical_section::with(|cs| {
+                    let cell = self.0.borrow(cs);
+                    let word = cell.get();
+                    if word == current {
+                        cell.set(new);
+                        Ok(word)
+                    } else {
+                        Err(word)
+                    }
+                })
+            }
+        }
+    };
+}
+#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
+critical_word!(u64);
+#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
+critical_word!(u128);
+
+#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
 word!(u64, portable_atomic::AtomicU64);
-#[cfg(not(loom))]
+#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
 word!(u128, portable_atomic::AtomicU128);
 
 /// Under loom, a word is a loom mutex: each load and compare-and-swap is one
@@ -155,7 +224,13 @@ macro_rules! constructor {
         }
     };
 }
+#[cfg(all(target_os = "none", feature = "critical-section"))]
+constructor!(u64, CriticalWord<u64>);
+#[cfg(all(target_os = "none", feature = "critical-section"))]
+constructor!(u128, CriticalWord<u128>);
+#[cfg(not(all(target_os = "none", feature = "critical-section")))]
 constructor!(u64, portable_atomic::AtomicU64);
+#[cfg(not(all(target_os = "none", feature = "critical-section")))]
 constructor!(u128, portable_atomic::AtomicU128);
 
 impl<W: Word> StateCell<W> {

@@ -17,7 +17,7 @@
 //! [`ticks_from_millis`] and [`ticks_from_micros`] convert durations for a
 //! given tick frequency, rounding up, without overflow.
 
-use portable_atomic::{AtomicU64, Ordering};
+use crate::cell::StateCell;
 
 /// A point on the caller's monotonic tick counter.
 pub type Tick = u64;
@@ -118,9 +118,9 @@ const fn scale_up(amount: u64, tick_hz: u64, per_second: u128) -> Option<Tick> {
 /// assert_eq!(TICKS.extend(4_000_000_100), 4_000_000_100); // a late reading
 /// assert_eq!(TICKS.latest(), (1 << 32) + 5);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TickExtender {
-    latest: AtomicU64,
+    latest: StateCell<u64>,
 }
 
 impl TickExtender {
@@ -131,9 +131,7 @@ impl TickExtender {
     /// ```
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            latest: AtomicU64::new(0),
-        }
+        Self::starting_at(0)
     }
 
     /// An extender whose counter read `raw` when it was created (the first
@@ -146,7 +144,7 @@ impl TickExtender {
     #[must_use]
     pub const fn starting_at(raw: u32) -> Self {
         Self {
-            latest: AtomicU64::new(raw as u64),
+            latest: StateCell::<u64>::new(raw as u64),
         }
     }
 
@@ -158,22 +156,12 @@ impl TickExtender {
     /// ```
     #[must_use]
     pub fn extend(&self, raw: u32) -> Tick {
-        let mut latest = self.latest.load(Ordering::Acquire);
-        loop {
+        // The one shared driver: a reading at or before the latest writes
+        // nothing.
+        self.latest.update(|latest| {
             let extended = extend_from(latest, raw);
-            if extended <= latest {
-                return extended;
-            }
-            match self.latest.compare_exchange_weak(
-                latest,
-                extended,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return extended,
-                Err(actual) => latest = actual,
-            }
-        }
+            (if extended > latest { extended } else { latest }, extended)
+        })
     }
 
     /// The latest extended tick.
@@ -185,7 +173,13 @@ impl TickExtender {
     /// ```
     #[must_use]
     pub fn latest(&self) -> Tick {
-        self.latest.load(Ordering::Acquire)
+        self.latest.load()
+    }
+}
+
+impl Default for TickExtender {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

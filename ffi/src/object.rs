@@ -12,7 +12,7 @@
 
 use core::cell::UnsafeCell;
 use core::mem::{align_of, size_of};
-use portable_atomic::{AtomicU32, AtomicU64, Ordering};
+use portable_atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::status::{
     tg_status_t, TG_E_ALREADY_INITIALIZED, TG_E_INVALID_ARGUMENT, TG_E_MISALIGNED, TG_E_MOVED,
@@ -38,7 +38,7 @@ const KNOWN_FLAGS: tg_init_flags_t = TG_INIT_REINIT | TG_INIT_SHARED;
 pub(crate) struct Object<T> {
     magic: AtomicU32,
     flags: AtomicU32,
-    home: AtomicU64,
+    home: AtomicUsize,
     pub(crate) inner: T,
 }
 
@@ -110,7 +110,7 @@ fn header<'a, S: Storage>(storage: *const S) -> Result<&'a Object<S::Inner>, tg_
 }
 
 /// Whether `object` was initialised at `address` (or is shared).
-fn is_live<T>(object: &Object<T>, magic: u32, address: u64) -> Result<(), tg_status_t> {
+fn is_live<T>(object: &Object<T>, magic: u32, address: usize) -> Result<(), tg_status_t> {
     if object.magic.load(Ordering::Acquire) != magic {
         return Err(TG_E_UNINITIALIZED);
     }
@@ -124,7 +124,7 @@ fn is_live<T>(object: &Object<T>, magic: u32, address: u64) -> Result<(), tg_sta
 /// The initialised object behind `storage`, or why there is none.
 pub(crate) fn get<'a, S: Storage>(storage: *const S) -> Result<&'a S::Inner, tg_status_t> {
     let object = header(storage)?;
-    is_live(object, S::MAGIC, storage as usize as u64)?;
+    is_live(object, S::MAGIC, storage as usize)?;
     Ok(&object.inner)
 }
 
@@ -143,7 +143,7 @@ pub(crate) fn init<S: Storage>(
     if flags & !KNOWN_FLAGS != 0 {
         return TG_E_INVALID_ARGUMENT;
     }
-    let address = storage as usize as u64;
+    let address = storage as usize;
     if flags & TG_INIT_REINIT == 0 && is_live(object, S::MAGIC, address).is_ok() {
         return TG_E_ALREADY_INITIALIZED;
     }
@@ -155,7 +155,7 @@ pub(crate) fn init<S: Storage>(
     let fresh = Object {
         magic: AtomicU32::new(S::MAGIC),
         flags: AtomicU32::new(flags & TG_INIT_SHARED),
-        home: AtomicU64::new(if shared { 0 } else { address }),
+        home: AtomicUsize::new(if shared { 0 } else { address }),
         inner,
     };
     // SAFETY: non-null and aligned (checked above); points to a live `S`
@@ -168,7 +168,7 @@ pub(crate) fn init<S: Storage>(
 /// can be initialised again without `TG_INIT_REINIT`.
 pub(crate) fn deinit<S: Storage>(storage: *mut S) -> tg_status_t {
     match header(storage.cast_const()) {
-        Ok(object) => match is_live(object, S::MAGIC, storage as usize as u64) {
+        Ok(object) => match is_live(object, S::MAGIC, storage as usize) {
             Ok(()) => {
                 object.magic.store(0, Ordering::Release);
                 TG_OK

@@ -1,5 +1,8 @@
 //! tickguard on bare metal: a 1 kHz timer interrupt (SysTick on Cortex-M,
-//! the CLINT machine timer on RISC-V) is the tick source; a breaker
+//! the CLINT machine timer on RISC-V) drives a 32-bit tick counter (as
+//! `HAL_GetTick` would), started just below its wrap; a
+//! [`TickExtender`](tickguard::time::TickExtender), fed by the interrupt,
+//! turns it into the monotonic 64-bit ticks the guards take. A breaker
 //! and a token bucket live in `static`s shared by the interrupt handler and
 //! the main loop. The main loop drives a simulated flaky peripheral through the
 //! breaker and a request stream through the bucket; the interrupt handler
@@ -14,6 +17,7 @@ use core::sync::atomic::Ordering::Relaxed;
 use portable_atomic::{AtomicBool, AtomicU32};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::bucket::{BucketConfig, TokenBucket};
+use tickguard::time::{Tick, TickExtender};
 
 #[cfg(target_arch = "arm")]
 #[path = "platform/cortex_m.rs"]
@@ -26,7 +30,7 @@ use platform::{debug, say};
 
 const TICK_HZ: u32 = 1_000;
 /// Run this many ticks.
-const RUN_TICKS: u32 = 400;
+const RUN_TICKS: Tick = 400;
 
 static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
     failure_threshold: 3,
@@ -47,15 +51,25 @@ static LIMIT: BucketConfig = match BucketConfig::new(4, 1, 5) {
 };
 static BUCKET: TokenBucket = TokenBucket::new(&LIMIT);
 
-/// Milliseconds since boot, counted by the timer interrupt.
-static TICKS: AtomicU32 = AtomicU32::new(0);
+/// The 32-bit counter starts 256 ticks before it wraps, so the run crosses
+/// the wrap.
+const START: u32 = u32::MAX - 255;
+/// Milliseconds, counted in 32 bits by the timer interrupt.
+static TICKS: AtomicU32 = AtomicU32::new(START);
+/// The same counter, extended to 64 bits; the interrupt feeds it every tick.
+static CLOCK: TickExtender = TickExtender::starting_at(START);
 /// Tokens the interrupt handler took, and its view of OPEN.
 static ISR_GRANTS: AtomicU32 = AtomicU32::new(0);
 static ISR_SAW_OPEN: AtomicBool = AtomicBool::new(false);
 
+/// The 64-bit tick of a 32-bit reading, counted from the start of the run.
+fn tick(raw: u32) -> Tick {
+    CLOCK.extend(raw) - Tick::from(START)
+}
+
 /// Called by the platform's 1 kHz timer interrupt.
 fn on_tick() {
-    let now = TICKS.fetch_add(1, Relaxed).wrapping_add(1);
+    let now = tick(TICKS.fetch_add(1, Relaxed).wrapping_add(1));
     // The handler competes with the main loop for the same bucket.
     if now.is_multiple_of(3) && BUCKET.acquire(1, now).is_ok() {
         ISR_GRANTS.fetch_add(1, Relaxed);
@@ -66,7 +80,7 @@ fn on_tick() {
 }
 
 /// A peripheral that fails every call between ticks 100 and 200.
-fn flaky_peripheral(now: u32) -> bool {
+fn flaky_peripheral(now: Tick) -> bool {
     !(100..200).contains(&now)
 }
 
@@ -87,14 +101,14 @@ fn main() -> ! {
 
     let (mut main_grants, mut refused, mut calls, mut opened, mut closed) =
         (0u32, 0u32, 0u32, 0u32, 0u32);
-    let mut last = 0;
+    let mut last: Tick = 0;
     say!(
         "tickguard firmware: {} Hz timer interrupt, running {} ticks",
         TICK_HZ,
         RUN_TICKS
     );
     while last < RUN_TICKS {
-        let now = TICKS.load(Relaxed);
+        let now = tick(TICKS.load(Relaxed));
         if now == last {
             continue;
         }
@@ -133,10 +147,12 @@ fn main() -> ! {
             }
         }
     }
-    let end = TICKS.load(Relaxed);
+    let end = tick(TICKS.load(Relaxed));
     let isr = ISR_GRANTS.load(Relaxed);
     let granted = main_grants + isr;
-    let bound = LIMIT.capacity() + end / 5;
+    let bound = u64::from(LIMIT.capacity()) + end / 5;
+    let wrapped = TICKS.load(Relaxed) < START;
+    say!("32-bit counter wrapped during the run: {}", wrapped);
     say!(
         "ticks {}: bucket granted {} (main {}, interrupt {}) of at most {}, refused {}",
         end,
@@ -154,7 +170,8 @@ fn main() -> ! {
     );
     let final_state = BREAKER.state(end);
     say!("final breaker state: {}", name(final_state));
-    let ok = granted <= bound
+    let ok = u64::from(granted) <= bound
+        && wrapped
         && isr > 0
         && opened > 0
         && closed > 0

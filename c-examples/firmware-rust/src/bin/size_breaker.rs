@@ -4,7 +4,7 @@
 #![no_main]
 
 use core::hint::black_box;
-use cortex_m as _; // its critical-section implementation, for targets without CAS
+use cortex_m as _; // its critical-section implementation
 use cortex_m_rt::entry;
 use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
 
@@ -12,7 +12,7 @@ static BREAKER: Breaker = Breaker::new(&BreakerConfig::DEFAULT);
 
 #[entry]
 fn main() -> ! {
-    let mut now = 0u32;
+    let mut now = 0u64;
     loop {
         now = now.wrapping_add(black_box(1));
         if let Ok(admitted) = BREAKER.acquire(now) {

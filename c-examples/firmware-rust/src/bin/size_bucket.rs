@@ -4,7 +4,7 @@
 #![no_main]
 
 use core::hint::black_box;
-use cortex_m as _; // its critical-section implementation, for targets without CAS
+use cortex_m as _; // its critical-section implementation
 use cortex_m_rt::entry;
 use tickguard::bucket::{BucketConfig, TokenBucket};
 
@@ -16,7 +16,7 @@ static BUCKET: TokenBucket = TokenBucket::new(&LIMIT);
 
 #[entry]
 fn main() -> ! {
-    let mut now = 0u32;
+    let mut now = 0u64;
     loop {
         now = now.wrapping_add(black_box(1));
         black_box(BUCKET.acquire(black_box(1), now).is_ok());

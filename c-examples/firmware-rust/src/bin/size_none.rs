@@ -4,12 +4,12 @@
 #![no_main]
 
 use core::hint::black_box;
-use cortex_m as _; // its critical-section implementation, for targets without CAS
+use cortex_m as _; // its critical-section implementation
 use cortex_m_rt::entry;
 
 #[entry]
 fn main() -> ! {
-    let mut now = 0u32;
+    let mut now = 0u64;
     loop {
         now = now.wrapping_add(black_box(1));
         black_box(now);
