@@ -141,26 +141,44 @@ word!(u64, portable_atomic::AtomicU64);
 word!(u128, portable_atomic::AtomicU128);
 
 /// Under loom, a word is a loom mutex: each load and compare-and-swap is one
-/// step the model checker can reorder against every other.
+/// step the model checker can reorder against every other. The mutex is
+/// made on first use, inside the model, so that constructors stay `const`.
 #[cfg(loom)]
 mod model {
     use super::{sealed, AtomicWord, Word};
 
     #[derive(Debug)]
-    pub struct ModelAtomic<W>(loom::sync::Mutex<W>);
+    pub struct ModelAtomic<W> {
+        initial: W,
+        word: std::sync::OnceLock<loom::sync::Mutex<W>>,
+    }
+
+    impl<W: Copy> ModelAtomic<W> {
+        pub const fn new(word: W) -> Self {
+            Self {
+                initial: word,
+                word: std::sync::OnceLock::new(),
+            }
+        }
+
+        fn cell(&self) -> &loom::sync::Mutex<W> {
+            self.word
+                .get_or_init(|| loom::sync::Mutex::new(self.initial))
+        }
+    }
 
     impl<W: Copy + Eq> AtomicWord<W> for ModelAtomic<W> {
         fn new(word: W) -> Self {
-            Self(loom::sync::Mutex::new(word))
+            ModelAtomic::new(word)
         }
         fn load(&self) -> W {
-            *self.0.lock().unwrap()
+            *self.cell().lock().unwrap()
         }
         fn store(&self, word: W) {
-            *self.0.lock().unwrap() = word;
+            *self.cell().lock().unwrap() = word;
         }
         fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
-            let mut word = self.0.lock().unwrap();
+            let mut word = self.cell().lock().unwrap();
             if *word == current {
                 *word = new;
                 Ok(current)
@@ -206,31 +224,25 @@ macro_rules! constructor {
             /// assert_eq!(cell.load(), 3);
             /// ```
             #[must_use]
-            #[cfg(not(loom))]
             pub const fn new(word: $int) -> Self {
                 Self {
                     word: <$atomic>::new(word),
                 }
             }
-
-            /// A cell holding `word` (loom model: not `const`).
-            #[must_use]
-            #[cfg(loom)]
-            pub fn new(word: $int) -> Self {
-                Self {
-                    word: <<$int as Word>::Atomic as AtomicWord<$int>>::new(word),
-                }
-            }
         }
     };
 }
-#[cfg(all(target_os = "none", feature = "critical-section"))]
+#[cfg(loom)]
+constructor!(u64, model::ModelAtomic<u64>);
+#[cfg(loom)]
+constructor!(u128, model::ModelAtomic<u128>);
+#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
 constructor!(u64, CriticalWord<u64>);
-#[cfg(all(target_os = "none", feature = "critical-section"))]
+#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
 constructor!(u128, CriticalWord<u128>);
-#[cfg(not(all(target_os = "none", feature = "critical-section")))]
+#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
 constructor!(u64, portable_atomic::AtomicU64);
-#[cfg(not(all(target_os = "none", feature = "critical-section")))]
+#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
 constructor!(u128, portable_atomic::AtomicU128);
 
 impl<W: Word> StateCell<W> {

@@ -75,6 +75,10 @@ compile_error!(
      chips). A spin-lock fallback would deadlock when an interrupt handler preempts its holder."
 );
 
+// The loom model of the state word (tests only) needs std.
+#[cfg(loom)]
+extern crate std;
+
 pub mod breaker;
 pub mod bucket;
 pub mod cell;

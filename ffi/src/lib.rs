@@ -72,13 +72,19 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 /// The library defines it weak (an alias of this function), so that any
 /// other Rust library in the same program, which defines it too, takes
 /// precedence and the link never sees two definitions.
-#[cfg(all(not(test), not(panic = "unwind"), not(target_os = "none")))]
+#[cfg(all(
+    not(test),
+    not(panic = "unwind"),
+    feature = "panic-handler",
+    not(target_os = "none")
+))]
 #[no_mangle]
 extern "C" fn tickguard_eh_personality() {}
 
 #[cfg(all(
     not(test),
     not(panic = "unwind"),
+    feature = "panic-handler",
     not(target_os = "none"),
     not(target_vendor = "apple"),
     not(windows)

@@ -1,0 +1,174 @@
+//! Exhaustive interleavings of the one CAS driver under the breaker and the
+//! bucket, checked by `loom` (the atomic word is swapped for a loom model in
+//! `cell.rs`; nothing else changes). Run:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test -p tickguard --release --test loom
+//! ```
+//!
+//! Each model is two or three threads across trip, half-open and recovery;
+//! the invariants are stated where they are asserted.
+#![cfg(loom)]
+
+use loom::sync::Arc;
+use loom::thread;
+
+use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
+use tickguard::bucket::{BucketConfig, TokenBucket};
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(f);
+}
+
+fn breaker(threshold: u32, permits: u32, successes: u32) -> Arc<Breaker<BreakerConfig>> {
+    let config = BreakerConfig::new(BreakerSettings {
+        failure_threshold: threshold,
+        open_ticks: 10,
+        half_open_permits: permits,
+        success_threshold: successes,
+        half_open_timeout_ticks: 100,
+    })
+    .unwrap();
+    Arc::new(Breaker::new(config))
+}
+
+/// Trip: two threads each report a failure (threshold 2). Invariant: the
+/// breaker ends OPEN and exactly one of them observes CLOSED -> OPEN.
+#[test]
+fn trip_is_observed_exactly_once() {
+    model(|| {
+        let b = breaker(2, 1, 1);
+        let permits = [b.acquire(0).unwrap().permit, b.acquire(0).unwrap().permit];
+        let handles: Vec<_> = permits
+            .into_iter()
+            .map(|p| {
+                let b = b.clone();
+                thread::spawn(move || b.record(p, Outcome::Failure, 1).transition)
+            })
+            .collect();
+        let seen: Vec<_> = handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .collect();
+        assert_eq!(seen.len(), 1);
+        assert_eq!((seen[0].from, seen[0].to), (State::Closed, State::Open));
+        assert_eq!(b.state(2), State::Open);
+    });
+}
+
+/// Half-open: three threads race to acquire after the open period with two
+/// permits. Invariants: at most two are admitted; exactly one observes
+/// OPEN -> HALF_OPEN; no permit is handed out twice.
+#[test]
+fn half_open_never_admits_more_than_its_permits() {
+    model(|| {
+        let b = breaker(1, 2, 2);
+        let p = b.acquire(0).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, 0);
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                let b = b.clone();
+                thread::spawn(move || b.acquire(10).ok())
+            })
+            .collect();
+        let admitted: Vec<_> = handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .collect();
+        assert!(admitted.len() <= 2, "{} trials", admitted.len());
+        assert_eq!(admitted.len(), 2, "both permits are handed out");
+        let transitions = admitted.iter().filter(|a| a.transition.is_some()).count();
+        assert_eq!(transitions, 1);
+        assert_ne!(admitted[0].permit, admitted[1].permit);
+    });
+}
+
+/// Recovery: two trials succeed concurrently (two successes close). A third
+/// thread reports the first trial again. Invariants: exactly one thread
+/// observes HALF_OPEN -> CLOSED; the duplicate report never counts.
+#[test]
+fn recovery_is_observed_once_and_duplicates_never_count() {
+    model(|| {
+        let b = breaker(1, 2, 2);
+        let p = b.acquire(0).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, 0);
+        let t1 = b.acquire(10).unwrap().permit;
+        let t2 = b.acquire(10).unwrap().permit;
+        let handles: Vec<_> = [t1, t2, t1]
+            .into_iter()
+            .map(|p| {
+                let b = b.clone();
+                thread::spawn(move || b.record(p, Outcome::Success, 11))
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let closes = results
+            .iter()
+            .filter(|r| r.transition.is_some_and(|t| t.to == State::Closed))
+            .count();
+        assert_eq!(closes, 1);
+        assert_eq!(results.iter().filter(|r| r.counted).count(), 2);
+        assert_eq!(b.state(11), State::Closed);
+    });
+}
+
+/// A failure and a success race in half-open. Invariant: the breaker ends in
+/// one consistent state, with every transition observed once.
+#[test]
+fn racing_outcomes_in_half_open_are_consistent() {
+    model(|| {
+        let b = breaker(1, 2, 1);
+        let p = b.acquire(0).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, 0);
+        let t1 = b.acquire(10).unwrap().permit;
+        let t2 = b.acquire(10).unwrap().permit;
+        let b1 = b.clone();
+        let fail = thread::spawn(move || b1.record(t1, Outcome::Failure, 11));
+        let b2 = b.clone();
+        let ok = thread::spawn(move || b2.record(t2, Outcome::Success, 11));
+        let (f, s) = (fail.join().unwrap(), ok.join().unwrap());
+        match b.state(11) {
+            // The failure came first: it reopened, the success was stale.
+            State::Open => {
+                assert!(f.counted && f.transition.is_some());
+                assert!(!s.counted && s.transition.is_none());
+            }
+            // The success came first and closed; the failure was stale.
+            State::Closed => {
+                assert!(s.counted && s.transition.is_some());
+                assert!(!f.counted && f.transition.is_none());
+            }
+            other => panic!("ended {other:?}"),
+        }
+    });
+}
+
+/// Bucket: three threads take one token each from a bucket of two. With
+/// one tick for all, invariant: exactly two are granted. With one thread
+/// lagging by one refill period, invariant: at most capacity + the refill of
+/// the ticks seen (2 + 1), and at least the capacity.
+#[test]
+fn bucket_never_grants_more_than_capacity_plus_refill() {
+    for (ticks, most) in [([1_000u64, 1_000, 1_000], 2), ([1_000, 1_000, 900], 3)] {
+        model(move || {
+            let bucket = Arc::new(TokenBucket::new(BucketConfig::new(2, 1, 100).unwrap()));
+            let handles: Vec<_> = ticks
+                .into_iter()
+                .map(|now| {
+                    let bucket = bucket.clone();
+                    thread::spawn(move || bucket.acquire(1, now).is_ok())
+                })
+                .collect();
+            let granted = handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .filter(|ok| *ok)
+                .count();
+            assert!((2..=most).contains(&granted), "{granted} granted");
+            // Whatever the order, the bucket is empty at the latest tick.
+            assert!(bucket.acquire(1, 1_000).is_err());
+        });
+    }
+}

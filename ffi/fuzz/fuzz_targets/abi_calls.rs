@@ -1,0 +1,221 @@
+//! Bytes decoded into call sequences over the whole C ABI, on a few objects
+//! (breakers, buckets, an extender, copies of them, misaligned views), with
+//! lagging and garbage ticks, permits, outcomes, flags and configurations.
+//! Checked on every call: the status is one the library documents, outputs
+//! are written only when the status says so, decisions are well formed.
+#![no_main]
+
+use core::ptr::null_mut;
+
+use libfuzzer_sys::fuzz_target;
+use tickguard_ffi::*;
+
+const KNOWN: [tg_status_t; 17] = [
+    TG_OK,
+    TG_REFUSED,
+    TG_E_NULL,
+    TG_E_UNINITIALIZED,
+    TG_E_INVALID_ARGUMENT,
+    TG_E_EXCEEDS_CAPACITY,
+    TG_E_MISALIGNED,
+    TG_E_MOVED,
+    TG_E_ALREADY_INITIALIZED,
+    TG_E_CONFIG_DURATION_TOO_LONG,
+    TG_E_CONFIG_ZERO_DURATION,
+    TG_E_CONFIG_FAILURE_THRESHOLD,
+    TG_E_CONFIG_HALF_OPEN_PERMITS,
+    TG_E_CONFIG_SUCCESS_THRESHOLD,
+    TG_E_CONFIG_ZERO_CAPACITY,
+    TG_E_CONFIG_ZERO_REFILL,
+    TG_E_CONFIG_INITIAL_FILL,
+];
+const SENTINEL: u64 = 0x5EED_5EED_5EED_5EED;
+
+/// Reads little-endian numbers off the input; zeros once it runs out.
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn u8(&mut self) -> u8 {
+        let (first, rest) = self.0.split_first().map_or((0, &[][..]), |(f, r)| (*f, r));
+        self.0 = rest;
+        first
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes([self.u8(), self.u8(), self.u8(), self.u8()])
+    }
+    fn u64(&mut self) -> u64 {
+        u64::from(self.u32()) | (u64::from(self.u32()) << 32)
+    }
+    /// Small values most of the time, anything sometimes.
+    fn small(&mut self) -> u64 {
+        match self.u8() % 4 {
+            0 => self.u64(),
+            1 => 1 << 62,
+            _ => u64::from(self.u8() % 40),
+        }
+    }
+    fn done(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[repr(C, align(16))]
+struct Arena([u8; 512]);
+
+fuzz_target!(|data: &[u8]| {
+    let mut input = Bytes(data);
+    let mut breakers = [tg_breaker_t::new(), tg_breaker_t::new()];
+    let mut buckets = [tg_bucket_t::new(), tg_bucket_t::new()];
+    let mut extender = tg_tick_extender_t::new();
+    let mut arena = Arena([0; 512]);
+    let mut permits: Vec<tg_permit_t> = Vec::new();
+    let mut now = 1u64 << 40;
+    while !input.done() {
+        let op = input.u8();
+        let which = usize::from(op >> 7);
+        let at = now.saturating_sub(match input.u8() % 4 {
+            0 | 1 => 0,
+            2 => input.small(),
+            _ => input.u64(),
+        });
+        let status = match op % 20 {
+            0 => {
+                let config = tg_breaker_config_t {
+                    failure_threshold: input.small() as u32,
+                    open_ticks: input.small(),
+                    half_open_permits: input.small() as u32,
+                    success_threshold: input.small() as u32,
+                    half_open_timeout_ticks: input.small(),
+                };
+                let flags = u32::from(input.u8() % 6);
+                tg_breaker_init_ex(&mut breakers[which], &config, flags)
+            }
+            1 => {
+                let config = tg_bucket_config_t {
+                    capacity: input.small() as u32,
+                    tokens: input.small() as u32,
+                    period_ticks: input.small(),
+                    initial_fill: if input.u8() % 2 == 0 { TG_BUCKET_FULL } else { input.small() as u32 },
+                };
+                let flags = u32::from(input.u8() % 6);
+                tg_bucket_init_ex(&mut buckets[which], &config, flags)
+            }
+            2..=4 => {
+                let mut d = tg_breaker_decision_t {
+                    permit: 0,
+                    has_retry_at: false,
+                    retry_at: SENTINEL,
+                    transition: tg_transition_t { changed: false, from: 99, to: 99 },
+                };
+                let status = tg_breaker_acquire(&mut breakers[which], at, &mut d);
+                match status {
+                    TG_OK => {
+                        assert!(d.permit != 0);
+                        permits.push(d.permit);
+                    }
+                    TG_REFUSED => assert!(d.permit == 0 && (!d.has_retry_at || d.retry_at >= at)),
+                    _ => assert_eq!(d.retry_at, SENTINEL, "output written on {status}"),
+                }
+                if status == TG_OK || status == TG_REFUSED {
+                    assert!(!d.transition.changed || (d.transition.from <= 4 && d.transition.to <= 4));
+                }
+                status
+            }
+            5..=7 => {
+                let permit = if input.u8() % 4 == 0 { input.u32() } else { permits.pop().unwrap_or(0) };
+                let outcome = u32::from(input.u8() % 4);
+                let mut r = tg_record_t { counted: true, transition: tg_transition_t { changed: true, from: 99, to: 99 } };
+                let status = tg_breaker_record(&mut breakers[which], permit, outcome, at, &mut r);
+                if status != TG_OK {
+                    assert!(r.counted && r.transition.from == 99, "output written on {status}");
+                }
+                status
+            }
+            8 => {
+                let mut s = 99;
+                let status = tg_breaker_state(&breakers[which], at, &mut s);
+                assert!(if status == TG_OK { s <= 4 } else { s == 99 });
+                status
+            }
+            9 => {
+                let f = [tg_breaker_force_open, tg_breaker_disable, tg_breaker_reset][usize::from(input.u8() % 3)];
+                f(&mut breakers[which], null_mut())
+            }
+            10 => {
+                let mut until = SENTINEL;
+                let ticks = input.small();
+                let status = tg_breaker_open_for(&mut breakers[which], ticks, at, &mut until, null_mut());
+                if status == TG_OK {
+                    assert!(until >= at.saturating_add(ticks));
+                } else {
+                    assert_eq!(until, SENTINEL);
+                }
+                status
+            }
+            11..=13 => {
+                let mut retry = SENTINEL;
+                let status = tg_bucket_acquire(&mut buckets[which], input.small() as u32, at, &mut retry);
+                match status {
+                    TG_REFUSED => assert!(retry > at || retry == u64::MAX, "retry {retry} at {at}"),
+                    _ => assert_eq!(retry, SENTINEL),
+                }
+                status
+            }
+            14 => {
+                let mut v = u32::MAX;
+                let status = tg_bucket_available(&buckets[which], at, &mut v);
+                if status != TG_OK {
+                    assert_eq!(v, u32::MAX);
+                }
+                status
+            }
+            15 => tg_bucket_reset(&mut buckets[which]),
+            16 => {
+                // A copy of a live object is refused, wherever it lands.
+                // SAFETY: plain words; what a C struct assignment does.
+                let mut copy = unsafe { core::ptr::read(&breakers[which]) };
+                let status = tg_breaker_reset(&mut copy, null_mut());
+                assert!(matches!(status, TG_E_MOVED | TG_E_UNINITIALIZED | TG_OK));
+                status
+            }
+            17 => {
+                // A misaligned view of scratch memory: refused untouched.
+                let offset = usize::from(input.u8() % 15) + 1;
+                let p = arena.0[offset..].as_mut_ptr();
+                let status = match input.u8() % 3 {
+                    0 => tg_breaker_acquire(p.cast(), at, null_mut()),
+                    1 => tg_bucket_init(p.cast(), null_mut()),
+                    _ => tg_tick_extend(p.cast(), 0, null_mut()),
+                };
+                assert_eq!(status, TG_E_MISALIGNED);
+                status
+            }
+            18 => {
+                if input.u8() % 8 == 0 {
+                    tg_tick_extender_init_ex(&mut extender, input.u32(), u32::from(input.u8() % 4))
+                } else {
+                    let mut t = SENTINEL;
+                    let status = tg_tick_extend(&mut extender, input.u32(), &mut t);
+                    if status != TG_OK {
+                        assert_eq!(t, SENTINEL);
+                    }
+                    status
+                }
+            }
+            _ => {
+                now = now.saturating_add(input.small());
+                if input.u8() % 16 == 0 {
+                    permits.clear();
+                    match input.u8() % 3 {
+                        0 => tg_breaker_deinit(&mut breakers[which]),
+                        1 => tg_bucket_deinit(&mut buckets[which]),
+                        _ => TG_OK,
+                    }
+                } else {
+                    TG_OK
+                }
+            }
+        };
+        assert!(KNOWN.contains(&status), "unknown status {status}");
+    }
+});

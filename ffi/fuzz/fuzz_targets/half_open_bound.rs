@@ -1,0 +1,93 @@
+//! A breaker from fuzzed configuration, driven by callers whose ticks lag by
+//! anything up to years. Checked: HALF_OPEN never starts before the latest
+//! tick of an admission or counted report plus the open period; trials out
+//! plus trials succeeded never exceed the permits; a permit from another
+//! generation, or reported twice, never counts.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tickguard_ffi::*;
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 6 {
+        return;
+    }
+    let permits = u32::from(data[0] % 16) + 1;
+    let open = [0u64, 7, 100, 60_000, 1 << 40][usize::from(data[1] % 5)];
+    let config = tg_breaker_config_t {
+        failure_threshold: u32::from(data[2] % 4) + 1,
+        open_ticks: open,
+        half_open_permits: permits,
+        success_threshold: u32::from(data[3]) % permits + 1,
+        half_open_timeout_ticks: [1u64, 50, 1_000, 1 << 30][usize::from(data[4] % 4)],
+    };
+    let mut b = tg_breaker_t::new();
+    assert_eq!(tg_breaker_init(&mut b, &config), TG_OK);
+    let mut true_now = 1u64 << 46;
+    let mut latest = 0u64;
+    let mut opened_base = 0u64;
+    let mut transitions = 0u64;
+    let mut successes = 0u32;
+    let mut held: Vec<(tg_permit_t, u64)> = Vec::new();
+    let is_trial = |p: tg_permit_t| (p >> 16) & 0x1F != 0;
+    for chunk in data[5..].chunks(3).take(500) {
+        let [op, lag, advance] = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        true_now += u64::from(advance) * 3;
+        let lag = match lag % 8 {
+            0..=3 => 0,
+            4 => u64::from(lag),
+            5 => u64::from(lag) * 10_000,
+            _ => 1 << 45,
+        };
+        let now = true_now.saturating_sub(lag);
+        let mut change = tg_transition_t { changed: false, from: 0, to: 0 };
+        if op % 2 == 0 || held.is_empty() {
+            let mut d = tg_breaker_decision_t {
+                permit: 0,
+                has_retry_at: false,
+                retry_at: 0,
+                transition: change,
+            };
+            let status = tg_breaker_acquire(&mut b, now, &mut d);
+            if status == TG_OK {
+                if d.transition.changed {
+                    assert_eq!(d.transition.to, TG_STATE_HALF_OPEN);
+                    assert!(now >= opened_base.saturating_add(open), "half-open early");
+                }
+                latest = latest.max(now);
+                held.push((d.permit, transitions + u64::from(d.transition.changed)));
+            }
+            change = d.transition;
+        } else {
+            let i = usize::from(advance) % held.len();
+            let (permit, issued) = held.remove(i);
+            let outcome = u32::from(op / 2 % 3);
+            let mut r = tg_record_t { counted: false, transition: change };
+            assert_eq!(tg_breaker_record(&mut b, permit, outcome, now, &mut r), TG_OK);
+            if issued != transitions {
+                assert!(!r.counted, "a stale permit counted");
+            }
+            if is_trial(permit) {
+                let mut again = tg_record_t { counted: false, transition: change };
+                assert_eq!(tg_breaker_record(&mut b, permit, outcome, now, &mut again), TG_OK);
+                assert!(!again.counted, "a trial counted twice");
+            }
+            if r.counted {
+                latest = latest.max(now);
+                if outcome == TG_OUTCOME_SUCCESS && is_trial(permit) {
+                    successes += 1;
+                }
+            }
+            change = r.transition;
+        }
+        if change.changed {
+            transitions += 1;
+            successes = 0;
+            if change.to == TG_STATE_OPEN {
+                opened_base = latest.max(now);
+            }
+        }
+        let live = held.iter().filter(|(p, at)| *at == transitions && is_trial(*p)).count();
+        assert!(live as u32 + successes <= permits, "{live} out, {successes} succeeded");
+    }
+});
