@@ -66,15 +66,15 @@ def check_shell(code, _):
 def check_c_quickstart(code, name):
     prelude = """#include <stdbool.h>
 #include <stdint.h>
-static uint32_t clock_ticks;
+static uint64_t clock_ticks;
 static bool call_backend(void) { return clock_ticks % 3 != 0; }
-static uint32_t tick_now(void) { return clock_ticks + 1; }
+static uint64_t tick_now(void) { return clock_ticks += 7; }
 """
     epilogue = """
 #include <stdio.h>
 int main(void) {
   if (setup() != TG_OK) return 1;
-  for (clock_ticks = 0; clock_ticks < 2000; clock_ticks += 7) request(clock_ticks);
+  for (int i = 0; i < 300; i++) request();
   puts("quick start ran");
   return 0;
 }
@@ -87,7 +87,9 @@ int main(void) {
 
 
 def check_cpp_quickstart(code, name):
-    prelude = "#include <cstdint>\nstatic uint32_t calls;\nstatic bool backend() { return ++calls % 4 != 0; }\n"
+    prelude = ("#include <cstdint>\nstatic uint32_t calls;\nstatic uint64_t clock_ticks;\n"
+               "static bool backend() { return ++calls % 4 != 0; }\n"
+               "static uint64_t tick_now() { return clock_ticks += 3; }\n")
     epilogue = """
 int main() {
   if (!setup()) return 1;
@@ -151,9 +153,15 @@ def check_c_library(code, name):
 RUST_PRELUDE = """#![no_std]
 #![allow(dead_code)]
 use tickguard::breaker::State;
+static CLOCK: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+fn tick_now() -> u64 {
+    let t = CLOCK.load(core::sync::atomic::Ordering::Relaxed);
+    CLOCK.store(t + 7, core::sync::atomic::Ordering::Relaxed); // load/store: every target has them
+    u64::from(t)
+}
 fn do_call() -> bool { true }
 fn log(_from: State, _to: State) {}
-fn schedule_retry(_at: Option<u32>) {}
+fn schedule_retry(_at: Option<u64>) {}
 """
 rust_quickstart = None
 
@@ -173,10 +181,10 @@ tickguard = {{ path = "{os.path.join(ROOT, 'core')}" }}
 """)
     main = RUST_PRELUDE.replace("#![no_std]\n", "") + code + """
 fn main() {
-    for now in (0..5_000).step_by(50) {
-        on_request(now);
+    for _ in 0..1_000 {
+        on_request();
     }
-    assert!(BREAKER.acquire(5_000).is_ok());
+    assert!(BREAKER.acquire(tick_now()).is_ok());
 }
 """
     write(os.path.join(crate, "src", "main.rs"), main)
@@ -197,27 +205,47 @@ path = "lib.rs"
 tickguard = {{ path = "{os.path.join(ROOT, 'core')}" }}
 """)
     write(os.path.join(crate, "lib.rs"), RUST_PRELUDE + rust_quickstart +
-          "\npub fn entry(now: u32) {\n    on_request(now);\n}\n")
+          "\npub fn entry() {\n    on_request();\n}\n")
     cmd = ["cargo", "build", "--quiet", "--target-dir", TARGET_DIR]
     if target:
         cmd += ["--target", target]
     run(cmd, cwd=crate, expect_failure=expect_failure)
 
 
-def check_toml_cas(code, name):
+def check_toml_hosted(code, name):
     rust_target_build(code, name, None)
-    rust_target_build(code, name, "thumbv7em-none-eabihf")
-    # Without a backend, targets without CAS must not compile.
-    rust_target_build(code, name + "-no-backend", "thumbv6m-none-eabi", expect_failure=True)
-    rust_target_build(code, name + "-no-backend", "riscv32imc-unknown-none-elf", expect_failure=True)
+    # Without a backend, every bare-metal target must fail to compile.
+    for target in ["thumbv6m-none-eabi", "thumbv7em-none-eabihf", "riscv32imc-unknown-none-elf"]:
+        rust_target_build(code, f"{name}-{target}", target, expect_failure=True)
 
 
-def check_toml_cortex_m0(code, name):
-    rust_target_build(code, name, "thumbv6m-none-eabi")
+def check_toml_cortex_m(code, name):
+    for target in ["thumbv6m-none-eabi", "thumbv7em-none-eabihf"]:
+        rust_target_build(code, f"{name}-{target}", target)
 
 
-def check_toml_riscv32imc(code, name):
+def check_toml_riscv32(code, name):
     rust_target_build(code, name, "riscv32imc-unknown-none-elf")
+
+
+def check_c_tick_extender(code, name):
+    prelude = """#include <stdint.h>
+static uint32_t hal_ticks = 0xFFFFFFF0u; /* about to wrap */
+static void HAL_IncTick(void) { hal_ticks++; }
+static uint32_t HAL_GetTick(void) { return hal_ticks; }
+"""
+    epilogue = """
+int main(void) {
+  setup_clock();
+  uint64_t first = now_ticks();
+  for (int i = 0; i < 100; i++) SysTick_Handler();
+  return now_ticks() == first + 100 ? 0 : 1; /* across the 32-bit wrap */
+}
+"""
+    src = write(os.path.join(WORK, name, "main.c"), prelude + code + epilogue)
+    exe = os.path.join(WORK, name, "main")
+    run(["cc", "-std=c11", *WARN, "-I", os.path.join(ROOT, "include"), src, LIB, "-o", exe])
+    run([exe])
 
 
 CHECKS = {
@@ -229,9 +257,10 @@ CHECKS = {
     "pkg-config": check_pkg_config,
     "c-library": check_c_library,
     "rust-quickstart": check_rust_quickstart,
-    "toml-cas": check_toml_cas,
-    "toml-cortex-m0": check_toml_cortex_m0,
-    "toml-riscv32imc": check_toml_riscv32imc,
+    "toml-hosted": check_toml_hosted,
+    "toml-cortex-m": check_toml_cortex_m,
+    "toml-riscv32": check_toml_riscv32,
+    "c-tick-extender": check_c_tick_extender,
     # A diagram or directory listing, not code.
     "text": lambda code, name: None,
 }

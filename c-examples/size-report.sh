@@ -35,8 +35,8 @@ done
 table="| primitive | thumbv6m flash | thumbv6m RAM | thumbv7em flash | thumbv7em RAM | state per instance |
 |---|---:|---:|---:|---:|---|"
 declare -A state=(
-  [breaker]="4 B word (+ 4 B config reference in Rust; \`tg_breaker_t\` 48 B in C)"
-  [bucket]="4 B word (+ 4 B config reference in Rust; \`tg_bucket_t\` 40 B in C)"
+  [breaker]="16 B word (+ 4 B config reference in Rust; \`tg_breaker_t\` 80 B in C)"
+  [bucket]="16 B word (+ 4 B config reference in Rust; \`tg_bucket_t\` 80 B in C)"
 )
 for probe in breaker bucket; do
   row="| $probe"

@@ -1,24 +1,116 @@
-//! Single-threaded hot paths: tickguard beside a one-CAS floor and the
-//! document's mutex/float token bucket.
+//! Hot paths of tickguard beside its peers, in the same criterion groups:
+//! `governor` (GCRA; a fake clock, which takes the caller's time as tickguard
+//! does, and its default clock), `failsafe` (circuit breaker, default
+//! configuration), a 128-bit CAS floor and the document's mutex/f64 bucket.
+//! The `contended` group runs one instance on one and on two threads, each
+//! pinned to its own core and released together; one iteration is one call
+//! per thread.
 //!
-//! Run: `cargo bench -p tickguard-benches --bench hot_paths`
+//! Run: `cargo bench -p tickguard-benches --bench hot_paths`, or
+//! `benches/report.sh` for the README table.
 
 use std::hint::black_box;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use failsafe::CircuitBreaker;
+use governor::clock::FakeRelativeClock;
+use governor::{Quota, RateLimiter};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
 use tickguard::bucket::{BucketConfig, TokenBucket};
-use tickguard_benches::{CasFloor, MutexBucket};
+use tickguard_benches::{run_pinned, CasFloor, MutexBucket};
+
+/// Time advances by this many ticks every this many calls: many calls per
+/// tick, as on a real clock, with the refill keeping up.
+const STRIDE: u64 = 512;
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).expect("non-zero")
+}
+
+/// One token per tick (per nanosecond for governor), a burst of 1 000.
+fn granting_quota() -> Quota {
+    Quota::with_period(Duration::from_nanos(1))
+        .expect("non-zero period")
+        .allow_burst(nonzero(1_000))
+}
+
+fn bucket(c: &mut Criterion) {
+    let mut group = c.benchmark_group("bucket");
+
+    let config = BucketConfig::new(1_000, 1, 1).expect("valid");
+    let granting = TokenBucket::new(&config);
+    let mut i = 0u64;
+    group.bench_function("grant/tickguard", |b| {
+        b.iter(|| {
+            i += 1;
+            let now = i / STRIDE * STRIDE;
+            black_box(granting.acquire(1, black_box(now)).is_ok())
+        })
+    });
+    let clock = FakeRelativeClock::default();
+    let governor = RateLimiter::direct_with_clock(granting_quota(), clock.clone());
+    let mut i = 0u64;
+    group.bench_function("grant/governor (fake clock)", |b| {
+        b.iter(|| {
+            i += 1;
+            if i.is_multiple_of(STRIDE) {
+                clock.advance(Duration::from_nanos(STRIDE));
+            }
+            black_box(governor.check().is_ok())
+        })
+    });
+    let real = RateLimiter::direct(Quota::per_second(nonzero(u32::MAX)));
+    group.bench_function("grant/governor (default clock)", |b| {
+        b.iter(|| black_box(real.check().is_ok()))
+    });
+    let mutex = MutexBucket::new(1_000.0, 1.0);
+    let mut i = 0u64;
+    group.bench_function("grant/mutex+f64", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(mutex.acquire(1.0, black_box(i / STRIDE * STRIDE)))
+        })
+    });
+
+    let empty = TokenBucket::new(&config);
+    empty.acquire(1_000, 0).expect("full at start");
+    group.bench_function("refusal/tickguard", |b| {
+        b.iter(|| black_box(empty.acquire(1, black_box(0)).is_err()))
+    });
+    let drained = RateLimiter::direct_with_clock(granting_quota(), FakeRelativeClock::default());
+    while drained.check().is_ok() {}
+    group.bench_function("refusal/governor (fake clock)", |b| {
+        b.iter(|| black_box(drained.check().is_err()))
+    });
+    let drained_real = RateLimiter::direct(Quota::per_hour(nonzero(1)));
+    while drained_real.check().is_ok() {}
+    group.bench_function("refusal/governor (default clock)", |b| {
+        b.iter(|| black_box(drained_real.check().is_err()))
+    });
+    let drained_mutex = MutexBucket::new(1_000.0, 1.0);
+    drained_mutex.acquire(1_000.0, 0);
+    group.bench_function("refusal/mutex+f64", |b| {
+        b.iter(|| black_box(drained_mutex.acquire(1.0, black_box(0))))
+    });
+
+    let floor = CasFloor::default();
+    group.bench_function("128-bit CAS floor", |b| {
+        b.iter(|| black_box(floor.admit(black_box(7))))
+    });
+    group.finish();
+}
 
 fn breaker(c: &mut Criterion) {
     let mut group = c.benchmark_group("breaker");
-    let config = BreakerConfig::DEFAULT;
 
-    let closed = Breaker::new(&config);
-    let mut now = 0u64;
-    group.bench_function("tickguard acquire+record success (CLOSED)", |b| {
+    let closed = Breaker::new(&BreakerConfig::DEFAULT);
+    let mut i = 0u64;
+    group.bench_function("acquire+success/tickguard", |b| {
         b.iter(|| {
-            now = now.wrapping_add(1);
+            i += 1;
+            let now = i / STRIDE * STRIDE;
             if let Ok(admitted) = closed.acquire(black_box(now)) {
                 black_box(
                     closed
@@ -28,9 +120,13 @@ fn breaker(c: &mut Criterion) {
             }
         })
     });
+    let failsafe_closed = failsafe::Config::new().build();
+    group.bench_function("acquire+success/failsafe", |b| {
+        b.iter(|| black_box(failsafe_closed.call(|| Ok::<u32, ()>(black_box(1))).is_ok()))
+    });
 
     let open_config = BreakerConfig::new(BreakerSettings {
-        open_ticks: 1 << 30,
+        open_ticks: 1 << 40,
         ..BreakerConfig::DEFAULT_SETTINGS
     })
     .expect("valid");
@@ -39,62 +135,87 @@ fn breaker(c: &mut Criterion) {
         let permit = open.acquire(0).expect("closed").permit;
         let _ = open.record(permit, Outcome::Failure, 0);
     }
-    group.bench_function("tickguard refusal (OPEN)", |b| {
+    group.bench_function("refusal (OPEN)/tickguard", |b| {
         b.iter(|| black_box(open.acquire(black_box(1_000)).is_err()))
     });
-    let retry_after = Breaker::new(&config);
-    retry_after.open_for(1 << 30, 0).expect("valid");
-    group.bench_function("tickguard refusal (open_for / Retry-After)", |b| {
-        b.iter(|| black_box(retry_after.acquire(black_box(1_000)).is_err()))
-    });
-
-    let floor = CasFloor::default();
-    group.bench_function("one-CAS floor", |b| {
-        b.iter(|| black_box(floor.admit(black_box(7))))
+    let failsafe_open = failsafe::Config::new().build();
+    while failsafe_open.is_call_permitted() {
+        let _ = failsafe_open.call(|| Err::<(), ()>(()));
+    }
+    group.bench_function("refusal (OPEN)/failsafe", |b| {
+        b.iter(|| black_box(failsafe_open.call(|| Ok::<u32, ()>(black_box(1))).is_err()))
     });
     group.finish();
 }
 
-fn bucket(c: &mut Criterion) {
-    let mut group = c.benchmark_group("bucket");
+/// `iters` calls of `call(thread, i)` on each of `threads` pinned threads;
+/// the time per iteration is the wall time per call on each thread.
+fn pinned(threads: usize, iters: u64, call: impl Fn(usize, u64) + Sync) -> Duration {
+    run_pinned(threads, iters, |thread, iters| {
+        for i in 0..iters {
+            call(thread, i);
+        }
+    })
+}
 
-    // One token per tick and one request per tick: every request is granted.
-    let config = BucketConfig::new(1_000, 1, 1).expect("valid");
-    let granting = TokenBucket::new(&config);
-    let mut now = 0u64;
-    group.bench_function("tickguard grant", |b| {
-        b.iter(|| {
-            now = now.wrapping_add(1);
-            black_box(granting.acquire(1, black_box(now)).is_ok())
-        })
-    });
+fn contended(c: &mut Criterion) {
+    let mut group = c.benchmark_group("contended");
+    group.measurement_time(Duration::from_secs(4));
 
-    let empty = TokenBucket::new(&config);
-    empty.acquire(1_000, 0).expect("full at start");
-    group.bench_function("tickguard refusal", |b| {
-        b.iter(|| black_box(empty.acquire(1, black_box(0)).is_err()))
-    });
+    for threads in [1usize, 2] {
+        // Grants: the refill keeps up with every thread's calls.
+        let config = BucketConfig::new(1_000, threads as u32, 1).expect("valid");
+        let bucket = TokenBucket::new(&config);
+        group.bench_function(format!("grant x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                let bucket = &bucket;
+                bucket.reset(); // a fresh start for each run
+                pinned(threads, iters, move |_, i| {
+                    black_box(bucket.acquire(1, i / STRIDE * STRIDE).is_ok());
+                })
+            })
+        });
+        let quota = Quota::with_period(Duration::from_nanos(1))
+            .expect("non-zero period")
+            .allow_burst(nonzero(1_000));
+        group.bench_function(format!("grant x{threads}/governor (fake clock)"), |b| {
+            b.iter_custom(|iters| {
+                let clock = FakeRelativeClock::default();
+                let governor = RateLimiter::direct_with_clock(quota, clock.clone());
+                let (governor, clock) = (&governor, &clock);
+                pinned(threads, iters, move |_, i| {
+                    if i.is_multiple_of(STRIDE) {
+                        clock.advance(Duration::from_nanos(STRIDE));
+                    }
+                    black_box(governor.check().is_ok());
+                })
+            })
+        });
 
-    let mutex = MutexBucket::new(1_000.0, 1.0);
-    let mut now = 0u64;
-    group.bench_function("mutex+f64 bucket grant", |b| {
-        b.iter(|| {
-            now = now.wrapping_add(1);
-            black_box(mutex.acquire(1.0, black_box(now)))
-        })
-    });
-    let drained = MutexBucket::new(1_000.0, 1.0);
-    drained.acquire(1_000.0, 0);
-    group.bench_function("mutex+f64 bucket refusal", |b| {
-        b.iter(|| black_box(drained.acquire(1.0, black_box(0))))
-    });
-
-    let floor = CasFloor::default();
-    group.bench_function("one-CAS floor", |b| {
-        b.iter(|| black_box(floor.admit(black_box(7))))
-    });
+        // Refusals only read: two threads should refuse twice as fast.
+        let empty = TokenBucket::new(&config);
+        empty.acquire(1_000, 0).expect("full at start");
+        group.bench_function(format!("bucket refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                let empty = &empty;
+                pinned(threads, iters, move |_, _| {
+                    black_box(empty.acquire(1, black_box(0)).is_err());
+                })
+            })
+        });
+        let open = Breaker::new(&BreakerConfig::DEFAULT);
+        let _ = open.open_for(1 << 40, 0);
+        group.bench_function(format!("breaker refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                let open = &open;
+                pinned(threads, iters, move |_, _| {
+                    black_box(open.acquire(black_box(1_000)).is_err());
+                })
+            })
+        });
+    }
     group.finish();
 }
 
-criterion_group!(benches, breaker, bucket);
+criterion_group!(benches, bucket, breaker, contended);
 criterion_main!(benches);

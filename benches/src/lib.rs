@@ -1,12 +1,17 @@
 //! Peers for the benchmarks in `benches/hot_paths.rs`.
 //!
-//! * [`CasFloor`]: the least a lock-free guard can cost, one load and one
-//!   compare-and-swap on a 32-bit word.
+//! * [`CasFloor`]: what writing a state word costs at the least: one load
+//!   and one compare-and-swap on a 128-bit word, as tickguard's guards use.
 //! * [`MutexBucket`]: the design of the document tickguard grew from, a
 //!   token bucket of `f64` tokens and a last-refill time behind a mutex.
+//! * [`run_pinned`]: runs the same work on one or two threads, each pinned
+//!   to its own core and released together, for contended measurements.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use portable_atomic::AtomicU128;
 
 /// One load plus one CAS: the floor for any shared-state guard.
 ///
@@ -15,12 +20,12 @@ use std::sync::Mutex;
 /// assert!(floor.admit(1));
 /// ```
 #[derive(Default)]
-pub struct CasFloor(AtomicU32);
+pub struct CasFloor(AtomicU128);
 
 impl CasFloor {
     /// Bumps the word with a compare-and-swap; always admits.
     #[inline]
-    pub fn admit(&self, now: u32) -> bool {
+    pub fn admit(&self, now: u128) -> bool {
         let current = self.0.load(Ordering::Acquire);
         self.0
             .compare_exchange(current, current ^ now, Ordering::AcqRel, Ordering::Acquire)
@@ -71,4 +76,57 @@ impl MutexBucket {
             false
         }
     }
+}
+
+/// Runs `work(thread, iters)` on `threads` threads, each pinned to its own
+/// core (when the machine has that many), all released together by a
+/// spinning start line (a blocking barrier would wake them one after the
+/// other, on one core first). Returns the wall time from the release until
+/// the last thread is done.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// let total = AtomicU64::new(0);
+/// let elapsed = tickguard_benches::run_pinned(2, 1_000, |_, iters| {
+///     total.fetch_add(iters, Ordering::Relaxed);
+/// });
+/// assert_eq!(total.load(Ordering::Relaxed), 2_000);
+/// assert!(elapsed.as_nanos() > 0);
+/// ```
+pub fn run_pinned(threads: usize, iters: u64, work: impl Fn(usize, u64) + Sync) -> Duration {
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    let ready = AtomicUsize::new(0);
+    let go = AtomicUsize::new(0);
+    let finished: Mutex<Option<Instant>> = Mutex::new(None);
+    let start = std::thread::scope(|s| {
+        for thread in 0..threads {
+            let (ready, go, work, cores, finished) = (&ready, &go, &work, &cores, &finished);
+            s.spawn(move || {
+                if let Some(core) = cores.get(thread) {
+                    core_affinity::set_for_current(*core);
+                }
+                ready.fetch_add(1, Ordering::AcqRel);
+                while go.load(Ordering::Acquire) == 0 {
+                    std::hint::spin_loop();
+                }
+                work(thread, iters);
+                let now = Instant::now();
+                let mut last = finished.lock().unwrap_or_else(|e| e.into_inner());
+                if last.is_none_or(|t| t < now) {
+                    *last = Some(now);
+                }
+            });
+        }
+        while ready.load(Ordering::Acquire) < threads {
+            std::hint::spin_loop();
+        }
+        let start = Instant::now();
+        go.store(1, Ordering::Release);
+        start
+    });
+    let end = finished
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or(start);
+    end.saturating_duration_since(start)
 }

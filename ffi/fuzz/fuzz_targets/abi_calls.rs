@@ -95,7 +95,11 @@ fuzz_target!(|data: &[u8]| {
                     capacity: input.small() as u32,
                     tokens: input.small() as u32,
                     period_ticks: input.small(),
-                    initial_fill: if input.u8() % 2 == 0 { TG_BUCKET_FULL } else { input.small() as u32 },
+                    initial_fill: if input.u8() % 2 == 0 {
+                        TG_BUCKET_FULL
+                    } else {
+                        input.small() as u32
+                    },
                 };
                 let flags = u32::from(input.u8() % 6);
                 tg_bucket_init_ex(&mut buckets[which], &config, flags)
@@ -105,7 +109,11 @@ fuzz_target!(|data: &[u8]| {
                     permit: 0,
                     has_retry_at: false,
                     retry_at: SENTINEL,
-                    transition: tg_transition_t { changed: false, from: 99, to: 99 },
+                    transition: tg_transition_t {
+                        changed: false,
+                        from: 99,
+                        to: 99,
+                    },
                 };
                 let status = tg_breaker_acquire(&mut breakers[which], at, &mut d);
                 match status {
@@ -117,17 +125,33 @@ fuzz_target!(|data: &[u8]| {
                     _ => assert_eq!(d.retry_at, SENTINEL, "output written on {status}"),
                 }
                 if status == TG_OK || status == TG_REFUSED {
-                    assert!(!d.transition.changed || (d.transition.from <= 4 && d.transition.to <= 4));
+                    assert!(
+                        !d.transition.changed || (d.transition.from <= 4 && d.transition.to <= 4)
+                    );
                 }
                 status
             }
             5..=7 => {
-                let permit = if input.u8() % 4 == 0 { input.u32() } else { permits.pop().unwrap_or(0) };
+                let permit = if input.u8() % 4 == 0 {
+                    input.u32()
+                } else {
+                    permits.pop().unwrap_or(0)
+                };
                 let outcome = u32::from(input.u8() % 4);
-                let mut r = tg_record_t { counted: true, transition: tg_transition_t { changed: true, from: 99, to: 99 } };
+                let mut r = tg_record_t {
+                    counted: true,
+                    transition: tg_transition_t {
+                        changed: true,
+                        from: 99,
+                        to: 99,
+                    },
+                };
                 let status = tg_breaker_record(&mut breakers[which], permit, outcome, at, &mut r);
                 if status != TG_OK {
-                    assert!(r.counted && r.transition.from == 99, "output written on {status}");
+                    assert!(
+                        r.counted && r.transition.from == 99,
+                        "output written on {status}"
+                    );
                 }
                 status
             }
@@ -138,13 +162,15 @@ fuzz_target!(|data: &[u8]| {
                 status
             }
             9 => {
-                let f = [tg_breaker_force_open, tg_breaker_disable, tg_breaker_reset][usize::from(input.u8() % 3)];
+                let f = [tg_breaker_force_open, tg_breaker_disable, tg_breaker_reset]
+                    [usize::from(input.u8() % 3)];
                 f(&mut breakers[which], null_mut())
             }
             10 => {
                 let mut until = SENTINEL;
                 let ticks = input.small();
-                let status = tg_breaker_open_for(&mut breakers[which], ticks, at, &mut until, null_mut());
+                let status =
+                    tg_breaker_open_for(&mut breakers[which], ticks, at, &mut until, null_mut());
                 if status == TG_OK {
                     assert!(until >= at.saturating_add(ticks));
                 } else {
@@ -154,7 +180,8 @@ fuzz_target!(|data: &[u8]| {
             }
             11..=13 => {
                 let mut retry = SENTINEL;
-                let status = tg_bucket_acquire(&mut buckets[which], input.small() as u32, at, &mut retry);
+                let status =
+                    tg_bucket_acquire(&mut buckets[which], input.small() as u32, at, &mut retry);
                 match status {
                     TG_REFUSED => assert!(retry > at || retry == u64::MAX, "retry {retry} at {at}"),
                     _ => assert_eq!(retry, SENTINEL),

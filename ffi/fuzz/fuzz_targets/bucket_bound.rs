@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
         capacity,
         tokens,
         period_ticks: period,
-        initial_fill: if data[3] % 2 == 0 { TG_BUCKET_FULL } else { u32::from(data[3]) % (capacity + 1) },
+        initial_fill: if data[3] % 2 == 0 {
+            TG_BUCKET_FULL
+        } else {
+            u32::from(data[3]) % (capacity + 1)
+        },
     };
     let mut bucket = tg_bucket_t::new();
     assert_eq!(tg_bucket_init(&mut bucket, &config), TG_OK);
@@ -27,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
     let mut clock = 0u64;
     let mut grants: Vec<(u64, u64)> = Vec::new();
     for chunk in data[4..].chunks(3).take(400) {
-        let [n, lag, advance] = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let [n, lag, advance] = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         true_now += u64::from(advance % 32);
         let lag = match lag % 8 {
             0..=3 => 0,

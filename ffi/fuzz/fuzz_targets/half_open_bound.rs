@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
     let mut held: Vec<(tg_permit_t, u64)> = Vec::new();
     let is_trial = |p: tg_permit_t| (p >> 16) & 0x1F != 0;
     for chunk in data[5..].chunks(3).take(500) {
-        let [op, lag, advance] = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let [op, lag, advance] = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         true_now += u64::from(advance) * 3;
         let lag = match lag % 8 {
             0..=3 => 0,
@@ -40,7 +44,11 @@ fuzz_target!(|data: &[u8]| {
             _ => 1 << 45,
         };
         let now = true_now.saturating_sub(lag);
-        let mut change = tg_transition_t { changed: false, from: 0, to: 0 };
+        let mut change = tg_transition_t {
+            changed: false,
+            from: 0,
+            to: 0,
+        };
         if op % 2 == 0 || held.is_empty() {
             let mut d = tg_breaker_decision_t {
                 permit: 0,
@@ -62,14 +70,26 @@ fuzz_target!(|data: &[u8]| {
             let i = usize::from(advance) % held.len();
             let (permit, issued) = held.remove(i);
             let outcome = u32::from(op / 2 % 3);
-            let mut r = tg_record_t { counted: false, transition: change };
-            assert_eq!(tg_breaker_record(&mut b, permit, outcome, now, &mut r), TG_OK);
+            let mut r = tg_record_t {
+                counted: false,
+                transition: change,
+            };
+            assert_eq!(
+                tg_breaker_record(&mut b, permit, outcome, now, &mut r),
+                TG_OK
+            );
             if issued != transitions {
                 assert!(!r.counted, "a stale permit counted");
             }
             if is_trial(permit) {
-                let mut again = tg_record_t { counted: false, transition: change };
-                assert_eq!(tg_breaker_record(&mut b, permit, outcome, now, &mut again), TG_OK);
+                let mut again = tg_record_t {
+                    counted: false,
+                    transition: change,
+                };
+                assert_eq!(
+                    tg_breaker_record(&mut b, permit, outcome, now, &mut again),
+                    TG_OK
+                );
                 assert!(!again.counted, "a trial counted twice");
             }
             if r.counted {
@@ -87,7 +107,13 @@ fuzz_target!(|data: &[u8]| {
                 opened_base = latest.max(now);
             }
         }
-        let live = held.iter().filter(|(p, at)| *at == transitions && is_trial(*p)).count();
-        assert!(live as u32 + successes <= permits, "{live} out, {successes} succeeded");
+        let live = held
+            .iter()
+            .filter(|(p, at)| *at == transitions && is_trial(*p))
+            .count();
+        assert!(
+            live as u32 + successes <= permits,
+            "{live} out, {successes} succeeded"
+        );
     }
 });

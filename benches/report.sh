@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Runs the benchmarks once and prints README's performance section: the
+# machine, tickguard beside its peers (single-threaded and two threads), the
+# goals as ratios measured in this one run, and the cost of the move to
+# 64-bit time (the last 32-bit revision's benchmarks, built from git history
+# and run in the same session).
+#
+#   benches/report.sh                    print the section
+#   benches/report.sh --update-readme    also replace it in README.md
+#   BEFORE=<rev> benches/report.sh       compare against another revision
+#
+# Shared machines are noisy: compare ratios, not absolute numbers.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+target_dir="$("$root/.ci/target-dir")"
+before="${BEFORE:-231bc9c}" # the last revision with 32-bit ticks
+criterion="$target_dir/criterion"
+
+rm -rf "$criterion/bucket" "$criterion/breaker" "$criterion/contended"
+cargo bench --quiet -p tickguard-benches --bench hot_paths --manifest-path "$root/Cargo.toml" >&2
+
+before_dir=""
+if git -C "$root" cat-file -e "$before^{commit}" 2>/dev/null; then
+  work="$(mktemp -d)"
+  trap 'git -C "$root" worktree remove --force "$work" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+  git -C "$root" worktree add --detach --quiet "$work" "$before"
+  before_dir="$target_dir/bench-before"
+  rm -rf "$before_dir/criterion"
+  (cd "$work" && CARGO_TARGET_DIR="$before_dir" cargo bench --quiet -p tickguard-benches \
+    --bench hot_paths -- tickguard >&2)
+fi
+
+section="$(python3 - "$criterion" "$before_dir" "$before" <<'PY'
+import json, os, platform, subprocess, sys
+
+def medians(root):
+    out = {}
+    if not root or not os.path.isdir(root):
+        return out
+    for dirpath, _, files in os.walk(root):
+        if os.path.basename(dirpath) == "new" and "benchmark.json" in files:
+            bench = json.load(open(os.path.join(dirpath, "benchmark.json")))
+            est = json.load(open(os.path.join(dirpath, "estimates.json")))
+            out[bench["full_id"]] = est["median"]["point_estimate"]
+    return out
+
+now = medians(sys.argv[1])
+old = medians(os.path.join(sys.argv[2], "criterion")) if sys.argv[2] else {}
+rev = sys.argv[3]
+
+def ns(key):
+    return now.get(key)
+
+def fmt(v):
+    return "–" if v is None else f"{v:.1f} ns"
+
+def ratio(a, b):
+    return "–" if a is None or b is None else f"{a / b:.2f}×"
+
+cpu = "unknown CPU"
+try:
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+except OSError:
+    pass
+rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+machine = f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, {rustc}"
+
+lines = [f"Measured by `benches/report.sh` in one run on: {machine}.", ""]
+lines += ["| operation | tickguard | governor (fake clock) | governor (default clock) | failsafe | mutex + f64 (the document's design) |",
+          "|---|---:|---:|---:|---:|---:|"]
+def row(name, key, peers):
+    cells = [fmt(ns(f"{key}/tickguard"))]
+    for peer in peers:
+        cells.append(fmt(ns(f"{key}/{peer}")) if peer else "")
+    lines.append(f"| {name} | " + " | ".join(cells) + " |")
+row("bucket: grant", "bucket/grant", ["governor (fake clock)", "governor (default clock)", None, "mutex+f64"])
+row("bucket: refusal", "bucket/refusal", ["governor (fake clock)", "governor (default clock)", None, "mutex+f64"])
+row("breaker: acquire + record success (CLOSED)", "breaker/acquire+success", [None, None, "failsafe", None])
+row("breaker: refusal (OPEN)", "breaker/refusal (OPEN)", [None, None, "failsafe", None])
+lines.append(f"| 128-bit CAS floor (one load + one compare-and-swap) | {fmt(ns('bucket/128-bit CAS floor'))} | | | | |")
+lines.append("")
+
+def per_call(key):
+    return ns(key)
+g1, g2 = per_call("contended/grant x1/tickguard"), per_call("contended/grant x2/tickguard")
+o1, o2 = per_call("contended/grant x1/governor (fake clock)"), per_call("contended/grant x2/governor (fake clock)")
+r1, r2 = per_call("contended/bucket refusal x1/tickguard"), per_call("contended/bucket refusal x2/tickguard")
+b1, b2 = per_call("contended/breaker refusal x1/tickguard"), per_call("contended/breaker refusal x2/tickguard")
+def speedup(t1, t2):
+    return None if t1 is None or t2 is None else 2 * t1 / t2
+lines += ["One instance, one thread and two threads pinned to the two cores and released together (time per call on each thread; throughput of two relative to one):", "",
+          "| contended | 1 thread | 2 threads | 2-thread throughput vs 1 |", "|---|---:|---:|---:|"]
+for name, t1, t2 in [("bucket grant, tickguard", g1, g2), ("bucket grant, governor (fake clock)", o1, o2),
+                     ("bucket refusal, tickguard", r1, r2), ("breaker refusal (OPEN), tickguard", b1, b2)]:
+    s = speedup(t1, t2)
+    lines.append(f"| {name} | {fmt(t1)} | {fmt(t2)} | {'–' if s is None else f'{s:.2f}×'} |")
+lines.append("")
+
+def goal(text, value, target, higher=True):
+    if value is None:
+        return f"| {text} | – | {target} | not measured |"
+    ok = value >= target if higher else value <= target
+    return f"| {text} | {value:.2f}× | {'≥' if higher else '≤'} {target}× | {'met' if ok else 'not met'} |"
+def div(a, b):
+    return None if a is None or b is None else a / b
+lines += ["| goal (ratios from this run) | measured | target | |", "|---|---:|---:|---|",
+          goal("bucket grant: governor (fake clock) time / tickguard time", div(ns("bucket/grant/governor (fake clock)"), ns("bucket/grant/tickguard")), 1.0),
+          goal("bucket refusal: governor (fake clock) time / tickguard time", div(ns("bucket/refusal/governor (fake clock)"), ns("bucket/refusal/tickguard")), 1.0),
+          goal("breaker CLOSED acquire+record: failsafe / tickguard", div(ns("breaker/acquire+success/failsafe"), ns("breaker/acquire+success/tickguard")), 20.0),
+          goal("breaker OPEN refusal: failsafe / tickguard", div(ns("breaker/refusal (OPEN)/failsafe"), ns("breaker/refusal (OPEN)/tickguard")), 20.0),
+          goal("two-thread grant throughput: tickguard / governor", div(o2, g2), 1.0),
+          goal("bucket refusals, two threads / one thread", speedup(r1, r2), 1.8),
+          goal("breaker refusals, two threads / one thread", speedup(b1, b2), 1.8),
+          ""]
+if old:
+    lines += [f"The move from 32-bit to 64-bit time and 128-bit state words, same machine, same run (revision `{rev}` built from history):", "",
+              "| operation | 32-bit words | 128-bit words | after / before |", "|---|---:|---:|---:|"]
+    for name, before_key, after_key in [
+        ("bucket: grant", "bucket/tickguard grant", "bucket/grant/tickguard"),
+        ("bucket: refusal", "bucket/tickguard refusal", "bucket/refusal/tickguard"),
+        ("breaker: acquire + record success", "breaker/tickguard acquire+record success (CLOSED)", "breaker/acquire+success/tickguard"),
+        ("breaker: refusal (OPEN)", "breaker/tickguard refusal (OPEN)", "breaker/refusal (OPEN)/tickguard")]:
+        lines.append(f"| {name} | {fmt(old.get(before_key))} | {fmt(ns(after_key))} | {ratio(ns(after_key), old.get(before_key))} |")
+print("\n".join(lines))
+PY
+)"
+echo "$section"
+
+if [[ "${1:-}" == "--update-readme" ]]; then
+  python3 - "$root/README.md" "$section" <<'PY'
+import re, sys
+path, section = sys.argv[1], sys.argv[2]
+text = open(path).read()
+start, end = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+if not pattern.search(text):
+    sys.exit("README.md has no bench-table markers")
+open(path, "w").write(pattern.sub(lambda _: f"{start}\n{section}\n{end}", text))
+PY
+fi
