@@ -145,7 +145,7 @@ pub struct tg_record_t {
 #[repr(C, align(16))]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [core::cell::UnsafeCell<u64>; 10],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 10],
 }
 
 object::storage!(tg_breaker_t, Breaker<BreakerConfig>, 0x7467_4232); // "tgB2"

@@ -11,7 +11,7 @@
 //! live in memory that several processes map at different addresses.
 
 use core::cell::UnsafeCell;
-use core::mem::{align_of, size_of};
+use core::mem::{align_of, size_of, MaybeUninit};
 use portable_atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::status::{
@@ -54,13 +54,16 @@ pub(crate) trait Storage: Sized {
     );
 }
 
-/// Zeroed storage words: what `tg_*_t::new()` holds.
-pub(crate) const fn zeroed<const N: usize>() -> [UnsafeCell<u64>; N] {
-    [const { UnsafeCell::new(0) }; N]
+/// Zeroed storage words: what `tg_*_t::new()` holds. The words are
+/// `MaybeUninit` because an initialised object has padding (uninitialised
+/// bytes) between its fields; a Rust caller may still move the storage
+/// (which the ABI then reports as `TG_E_MOVED`) without undefined behaviour.
+pub(crate) const fn zeroed<const N: usize>() -> [UnsafeCell<MaybeUninit<u64>>; N] {
+    [const { UnsafeCell::new(MaybeUninit::new(0)) }; N]
 }
 
 /// Makes the C storage type `$storage` (a `#[repr(C, align(16))]` struct
-/// with one `_opaque: [UnsafeCell<u64>; N]` field, declared where cbindgen
+/// with one `_opaque: [UnsafeCell<MaybeUninit<u64>>; N]` field, declared where cbindgen
 /// sees it) hold an `Object<$inner>` tagged with `$magic`: a zeroed `new()`,
 /// `Default`, `Sync`, and its `Storage` impl.
 macro_rules! storage {

@@ -61,8 +61,8 @@ fn decision() -> tg_breaker_decision_t {
     }
 }
 
-fn filled<const N: usize>(word: u64) -> [core::cell::UnsafeCell<u64>; N] {
-    core::array::from_fn(|_| core::cell::UnsafeCell::new(word))
+fn filled<const N: usize>(word: u64) -> [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; N] {
+    core::array::from_fn(|_| core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(word)))
 }
 
 /// A copy of the object's bytes, as `memcpy` or struct assignment makes.

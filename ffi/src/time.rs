@@ -63,7 +63,7 @@ pub extern "C" fn tg_ticks_from_micros(us: u64, tick_hz: u64, out_ticks: *mut u6
 #[repr(C, align(16))]
 pub struct tg_tick_extender_t {
     /// Private: the object's state. Touch only through `tg_tick_*`.
-    pub _opaque: [core::cell::UnsafeCell<u64>; 4],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 4],
 }
 
 object::storage!(tg_tick_extender_t, TickExtender, 0x7467_5845); // "tgXE"
