@@ -26,6 +26,14 @@ pub enum ConfigError {
     ZeroRefill,
     /// The initial fill is above the capacity.
     InitialFill,
+    /// A retry policy allows no attempt (`max_attempts` is zero).
+    MaxAttempts,
+    /// An exponential backoff's multiplier is below 1 (1000 thousandths).
+    Multiplier,
+    /// A proportional jitter spreads more than 100 % (1000 thousandths).
+    Jitter,
+    /// A retry budget's token ratio is zero or above its maximum tokens.
+    TokenRatio,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -39,6 +47,10 @@ impl core::fmt::Display for ConfigError {
             Self::ZeroCapacity => "capacity must be at least 1",
             Self::ZeroRefill => "refill needs at least one token per period",
             Self::InitialFill => "initial fill exceeds capacity",
+            Self::MaxAttempts => "max attempts must be at least 1",
+            Self::Multiplier => "backoff multiplier must be at least 1000 thousandths",
+            Self::Jitter => "proportional jitter must be at most 1000 thousandths",
+            Self::TokenRatio => "token ratio must be 1..=max tokens x 1000",
         };
         f.write_str(text)
     }

@@ -2,8 +2,11 @@
 //!
 //! Fault-tolerance primitives for code that cannot afford a runtime: a
 //! [circuit breaker](breaker) and a [token bucket](bucket), each a pure state
-//! machine over one packed 128-bit word, applied to an atomic by one shared
-//! compare-and-swap driver ([`cell::StateCell`]).
+//! machine over one packed 128-bit word, and a [retry budget](budget) in one
+//! 64-bit word, applied to atomics by one shared compare-and-swap driver
+//! ([`cell::StateCell`]); [retry with backoff and jitter](retry) as a step
+//! function; the design document's [error classes](classify) with a handling
+//! table that drives them.
 //!
 //! * `#![no_std]`, no allocation, no clock reads, no sleeping, no panics.
 //! * Time is a monotonic `u64` tick supplied by the caller on every call
@@ -81,8 +84,11 @@ extern crate std;
 
 pub mod breaker;
 pub mod bucket;
+pub mod budget;
 pub mod cell;
+pub mod classify;
 mod error;
+pub mod retry;
 pub mod time;
 
 pub use error::ConfigError;

@@ -1,0 +1,309 @@
+//! A retry budget shared by all callers, so that during an outage retries
+//! cannot multiply the load: gRPC's retry throttling, in one 64-bit atomic
+//! word.
+//!
+//! The budget holds tokens, in thousandths, starting at `max_tokens`. Every
+//! failed call withdraws one token; every successful call deposits
+//! `token_ratio` (thousandths of a token, so 100 is gRPC's 0.1). Retries are
+//! allowed only while more than half the tokens remain. With a ratio r, a
+//! sustained outage stops retries after about `max_tokens / 2` failures, and
+//! while the budget is below half, at most one retry is made per 1/r
+//! successful calls: retries add at most a fraction r to the load.
+//!
+//! The word only ever holds `0..=max_tokens × 1000`. Reports are one
+//! compare-and-swap ([`StateCell`](crate::cell::StateCell)) and skip the write
+//! when the word would not change (empty and failing, full and succeeding);
+//! [`RetryBudget::allows_retry`] only reads. Lock-free where the target has a
+//! 64-bit CAS (every 64-bit host); an interrupt-masked critical section
+//! elsewhere; safe from interrupt handlers.
+//!
+//! Finagle's `RetryBudget` (retries as a percentage of the requests of the
+//! last TTL, plus a floor per second) is not offered: it needs the deposits
+//! of a sliding window of time, a ring of per-interval counters, which does
+//! not fit one word.
+//!
+//! ```
+//! use tickguard::budget::{BudgetConfig, RetryBudget};
+//!
+//! // gRPC's example: 10 tokens, 0.1 token back per success.
+//! static CONFIG: BudgetConfig = match BudgetConfig::new(10, 100) {
+//!     Ok(c) => c,
+//!     Err(_) => panic!("invalid budget"),
+//! };
+//! static BUDGET: RetryBudget = RetryBudget::new(&CONFIG);
+//! for _ in 0..5 {
+//!     BUDGET.record_failure();
+//! }
+//! assert!(!BUDGET.allows_retry()); // 5 of 10 left: not above half
+//! BUDGET.record_success();
+//! assert!(BUDGET.allows_retry()); // 5.1
+//! ```
+
+use crate::cell::StateCell;
+use crate::ConfigError;
+
+/// The most tokens a budget may hold (the word counts thousandths in 64 bits;
+/// far beyond any use).
+pub const MAX_TOKENS: u32 = u32::MAX;
+
+/// A validated retry-budget configuration, `const`-constructible.
+///
+/// ```
+/// use tickguard::{budget::BudgetConfig, ConfigError};
+/// assert!(BudgetConfig::new(10, 100).is_ok());
+/// assert_eq!(BudgetConfig::new(0, 100), Err(ConfigError::ZeroCapacity));
+/// assert_eq!(BudgetConfig::new(10, 0), Err(ConfigError::TokenRatio));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BudgetConfig {
+    max_milli: u64,
+    ratio_milli: u64,
+}
+
+impl BudgetConfig {
+    /// A budget of `max_tokens` (at least 1) refilled by `token_ratio_milli`
+    /// thousandths of a token per success (1..=`max_tokens × 1000`).
+    ///
+    /// ```
+    /// use tickguard::budget::BudgetConfig;
+    /// let config = BudgetConfig::new(100, 1_000).unwrap(); // one token back per success
+    /// assert_eq!(config.max_tokens(), 100);
+    /// ```
+    pub const fn new(max_tokens: u32, token_ratio_milli: u32) -> Result<Self, ConfigError> {
+        if max_tokens == 0 {
+            return Err(ConfigError::ZeroCapacity);
+        }
+        let max_milli = (max_tokens as u64).saturating_mul(1_000);
+        if token_ratio_milli == 0 || token_ratio_milli as u64 > max_milli {
+            return Err(ConfigError::TokenRatio);
+        }
+        Ok(Self {
+            max_milli,
+            ratio_milli: token_ratio_milli as u64,
+        })
+    }
+
+    /// The most tokens.
+    ///
+    /// ```
+    /// # use tickguard::budget::BudgetConfig;
+    /// assert_eq!(BudgetConfig::new(7, 10).unwrap().max_tokens(), 7);
+    /// ```
+    #[must_use]
+    pub const fn max_tokens(&self) -> u32 {
+        (self.max_milli / 1_000) as u32
+    }
+
+    /// Thousandths of a token deposited per success.
+    ///
+    /// ```
+    /// # use tickguard::budget::BudgetConfig;
+    /// assert_eq!(BudgetConfig::new(7, 10).unwrap().token_ratio_milli(), 10);
+    /// ```
+    #[must_use]
+    pub const fn token_ratio_milli(&self) -> u32 {
+        self.ratio_milli as u32
+    }
+
+    /// Thousandths of a token held, as stored: the word is the tokens spent,
+    /// so that zero (a fresh word) is a full budget.
+    #[inline]
+    const fn held(&self, spent: u64) -> u64 {
+        self.max_milli.saturating_sub(spent)
+    }
+}
+
+impl AsRef<BudgetConfig> for BudgetConfig {
+    fn as_ref(&self) -> &BudgetConfig {
+        self
+    }
+}
+
+/// A retry budget: a reference to its configuration and one atomic word.
+///
+/// ```
+/// use tickguard::budget::{BudgetConfig, RetryBudget};
+/// let budget = RetryBudget::new(BudgetConfig::new(4, 500).unwrap());
+/// budget.record_failure();
+/// budget.record_failure();
+/// assert_eq!(budget.tokens_milli(), 2_000);
+/// assert!(!budget.allows_retry());
+/// ```
+#[derive(Debug)]
+pub struct RetryBudget<C = &'static BudgetConfig> {
+    config: C,
+    /// Thousandths of a token spent (0 = full).
+    spent: StateCell<u64>,
+}
+
+impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
+    /// A full budget.
+    ///
+    /// ```
+    /// # use tickguard::budget::{BudgetConfig, RetryBudget};
+    /// let budget = RetryBudget::new(BudgetConfig::new(3, 100).unwrap());
+    /// assert_eq!(budget.tokens_milli(), 3_000);
+    /// ```
+    #[must_use]
+    pub const fn new(config: C) -> Self {
+        Self {
+            config,
+            spent: StateCell::<u64>::new(0),
+        }
+    }
+
+    /// The configuration.
+    ///
+    /// ```
+    /// # use tickguard::budget::{BudgetConfig, RetryBudget};
+    /// let budget = RetryBudget::new(BudgetConfig::new(3, 100).unwrap());
+    /// assert_eq!(budget.config().max_tokens(), 3);
+    /// ```
+    #[must_use]
+    pub fn config(&self) -> &BudgetConfig {
+        self.config.as_ref()
+    }
+
+    /// A call failed: withdraw one token (not below zero).
+    ///
+    /// ```
+    /// # use tickguard::budget::{BudgetConfig, RetryBudget};
+    /// let budget = RetryBudget::new(BudgetConfig::new(1, 100).unwrap());
+    /// budget.record_failure();
+    /// budget.record_failure();
+    /// assert_eq!(budget.tokens_milli(), 0);
+    /// ```
+    pub fn record_failure(&self) {
+        let max = self.config().max_milli;
+        self.spent
+            .update(|spent| (spent.saturating_add(1_000).min(max), ()));
+    }
+
+    /// A call succeeded: deposit `token_ratio` (not above the maximum).
+    ///
+    /// ```
+    /// # use tickguard::budget::{BudgetConfig, RetryBudget};
+    /// let budget = RetryBudget::new(BudgetConfig::new(2, 250).unwrap());
+    /// budget.record_failure();
+    /// budget.record_success();
+    /// assert_eq!(budget.tokens_milli(), 1_250);
+    /// ```
+    pub fn record_success(&self) {
+        let (max, ratio) = (self.config().max_milli, self.config().ratio_milli);
+        self.spent
+            .update(|spent| (spent.min(max).saturating_sub(ratio), ()));
+    }
+
+    /// Whether a retry may be made now: more than half the tokens remain.
+    /// Reads only.
+    ///
+    /// ```
+    /// # use tickguard::budget::{BudgetConfig, RetryBudget};
+    /// let budget = RetryBudget::new(BudgetConfig::new(2, 100).unwrap());
+    /// assert!(budget.allows_retry());
+    /// budget.record_failure();
+    /// assert!(!budget.allows_retry()); // exactly half is not enough
+    /// ```
+    #[must_use]
+    pub fn allows_retry(&self) -> bool {
+        let config = self.config();
+        config.held(self.spent.load()).saturating_mul(2) > config.max_milli
+    }
+
+    /// Thousandths of a token held.
+    ///
+    /// ```
+    /// # use tickguard::budget::{BudgetConfig, RetryBudget};
+    /// assert_eq!(RetryBudget::new(BudgetConfig::new(5, 1).unwrap()).tokens_milli(), 5_000);
+    /// ```
+    #[must_use]
+    pub fn tokens_milli(&self) -> u64 {
+        self.config().held(self.spent.load())
+    }
+
+    /// Refills the budget, as if new.
+    ///
+    /// ```
+    /// # use tickguard::budget::{BudgetConfig, RetryBudget};
+    /// let budget = RetryBudget::new(BudgetConfig::new(1, 1).unwrap());
+    /// budget.record_failure();
+    /// budget.reset();
+    /// assert!(budget.allows_retry());
+    /// ```
+    pub fn reset(&self) {
+        self.spent.store(0);
+    }
+}
+
+/// Something that says whether a retry may be made now: what
+/// [`RetryPolicy::next`](crate::retry::RetryPolicy::next) asks of a budget.
+///
+/// ```
+/// use tickguard::budget::{AllowsRetry, BudgetConfig, RetryBudget};
+/// let budget = RetryBudget::new(BudgetConfig::new(2, 100).unwrap());
+/// let gate: &dyn AllowsRetry = &budget;
+/// assert!(gate.allows_retry());
+/// ```
+pub trait AllowsRetry {
+    /// Whether a retry may be made now. Must only read.
+    fn allows_retry(&self) -> bool;
+}
+
+impl<C: AsRef<BudgetConfig>> AllowsRetry for RetryBudget<C> {
+    fn allows_retry(&self) -> bool {
+        RetryBudget::allows_retry(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_stay_within_bounds_and_half_gates_retries() {
+        let config = BudgetConfig::new(10, 100).unwrap();
+        let budget = RetryBudget::new(&config);
+        for _ in 0..100 {
+            budget.record_failure();
+        }
+        assert_eq!(budget.tokens_milli(), 0);
+        for i in 1..=50 {
+            budget.record_success();
+            assert_eq!(budget.tokens_milli(), 100 * i);
+            assert_eq!(budget.allows_retry(), i > 50);
+        }
+        budget.record_success();
+        assert!(budget.allows_retry());
+        for _ in 0..1_000 {
+            budget.record_success();
+        }
+        assert_eq!(budget.tokens_milli(), 10_000);
+    }
+
+    #[test]
+    fn extreme_configurations() {
+        let config = BudgetConfig::new(MAX_TOKENS, u32::MAX).unwrap();
+        let budget = RetryBudget::new(config);
+        budget.record_failure();
+        assert_eq!(budget.tokens_milli(), u64::from(MAX_TOKENS) * 1_000 - 1_000);
+        budget.record_success();
+        assert_eq!(budget.tokens_milli(), u64::from(MAX_TOKENS) * 1_000);
+        assert_eq!(BudgetConfig::new(1, 1_001), Err(ConfigError::TokenRatio));
+        assert!(BudgetConfig::new(1, 1_000).is_ok());
+    }
+
+    #[test]
+    fn an_outage_stops_retries_after_half_the_budget() {
+        // Every call fails; each failed call asks for a retry.
+        let config = BudgetConfig::new(10, 100).unwrap();
+        let budget = RetryBudget::new(&config);
+        let mut retries = 0;
+        for _ in 0..10_000 {
+            budget.record_failure();
+            if budget.allows_retry() {
+                retries += 1;
+            }
+        }
+        assert_eq!(retries, 4); // 9, 8, 7, 6 tokens left: then no more
+    }
+}

@@ -1,0 +1,620 @@
+//! Retry with backoff and jitter, as a step function: after each failed
+//! attempt, [`RetryPolicy::next`] answers "retry at tick T" or "give up,
+//! because …". Nothing sleeps and nothing loops here: the caller schedules.
+//!
+//! * A [`RetryPolicy`] is a validated, `const`-constructible configuration
+//!   (it can live in flash); an [`Attempt`] is the caller-owned state of one
+//!   operation (no atomics: one operation is retried by one caller).
+//! * [`Backoff`]: constant (the design document's fixed interval), linear, or
+//!   exponential `base × m^(n−1)` with an integer or fractional multiplier in
+//!   thousandths (`2000` is the document's `base × 2^(n−1)`); every kind is
+//!   capped by `max_delay`, with no overflow for any attempt number.
+//! * [`Jitter`]: none; additive `d + U(0, J)` (the document's
+//!   `random(0, J)`); full `U(0, d)`; equal `d/2 + U(0, d/2)`; decorrelated
+//!   `min(cap, U(base, 3·prev))`; proportional `d·(1 ± f)`; and Polly's smooth
+//!   decorrelated jitter v2. The cap holds after jitter, always.
+//! * Randomness comes from a small PRNG (xorshift64*) kept in the
+//!   [`Attempt`], seeded by the caller, or per step from the caller
+//!   ([`RetryPolicy::next_with_entropy`]). Seed each device and operation
+//!   differently (a device id mixed with a boot counter or a hardware RNG
+//!   reading, and an operation counter), so that two devices never retry in
+//!   lockstep.
+//! * `max_attempts` counts the first call. An overall deadline (from the
+//!   first attempt) gives up when the next attempt would start past it. A
+//!   server-directed delay ([`Outcome::RetryAfter`]: Retry-After, gRPC
+//!   pushback) replaces the computed delay (it is not capped: the server
+//!   knows), and [`Outcome::DoNotRetry`] stops. A breaker's or rate
+//!   limiter's refusal ([`Outcome::Refused`]) is retried at the tick it
+//!   named, never earlier. A [`RetryBudget`](crate::budget::RetryBudget) (or
+//!   anything [`AllowsRetry`]), if given, must allow the retry.
+//! * Time: retry ticks never go back. A lagging `now` is measured from the
+//!   latest tick the attempt has seen.
+//!
+//! ```
+//! use tickguard::retry::{Attempt, Backoff, Decision, GiveUp, Jitter, Outcome, RetryPolicy, RetrySettings};
+//!
+//! static POLICY: RetryPolicy = match RetryPolicy::new(RetrySettings {
+//!     max_attempts: 4,
+//!     backoff: Backoff::Exponential { base: 100, multiplier_milli: 2_000 },
+//!     jitter: Jitter::None,
+//!     max_delay: 1_000,
+//!     deadline: None,
+//! }) {
+//!     Ok(policy) => policy,
+//!     Err(_) => panic!("invalid retry policy"),
+//! };
+//!
+//! let mut attempt = Attempt::new(0, 0x5EED);
+//! // The first call failed at tick 10: retry at 110, then 310, then 710.
+//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, 10, None), Decision::RetryAt(110));
+//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, 110, None), Decision::RetryAt(310));
+//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, 310, None), Decision::RetryAt(710));
+//! // The fourth call was the last.
+//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, 710, None), Decision::GiveUp(GiveUp::AttemptsExhausted));
+//! ```
+
+use crate::budget::AllowsRetry;
+use crate::time::{Tick, MAX_DURATION};
+use crate::ConfigError;
+
+/// How the delay grows from one retry to the next.
+///
+/// ```
+/// use tickguard::retry::Backoff;
+/// let fixed = Backoff::Constant { delay: 1_000 };
+/// let doubling = Backoff::Exponential { base: 100, multiplier_milli: 2_000 };
+/// assert_ne!(fixed, doubling);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backoff {
+    /// The same delay before every retry.
+    Constant {
+        /// Ticks.
+        delay: Tick,
+    },
+    /// `base + step × (n − 1)` before retry n.
+    Linear {
+        /// Ticks before the first retry.
+        base: Tick,
+        /// Ticks added per retry.
+        step: Tick,
+    },
+    /// `base × (multiplier_milli / 1000)^(n − 1)` before retry n.
+    Exponential {
+        /// Ticks before the first retry.
+        base: Tick,
+        /// The growth factor in thousandths, at least 1000 (2000: doubling;
+        /// 1500: ×1.5).
+        multiplier_milli: u32,
+    },
+}
+
+impl Backoff {
+    /// The delay before the first retry.
+    const fn base(&self) -> Tick {
+        match *self {
+            Self::Constant { delay } => delay,
+            Self::Linear { base, .. } | Self::Exponential { base, .. } => base,
+        }
+    }
+}
+
+/// How randomness spreads the delays, so that clients that failed together
+/// do not retry together.
+///
+/// ```
+/// use tickguard::retry::Jitter;
+/// let spread = Jitter::Proportional { per_mille: 200 }; // ±20 %
+/// assert_ne!(spread, Jitter::None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Jitter {
+    /// The computed delay as it is.
+    None,
+    /// `d + U(0, max)`: the design document's `random(0, J)`.
+    Additive {
+        /// The most ticks added.
+        max: Tick,
+    },
+    /// `U(0, d)` ("full jitter").
+    Full,
+    /// `d/2 + U(0, d/2)` ("equal jitter").
+    Equal,
+    /// `min(cap, U(base, 3 × previous delay))` ("decorrelated jitter"); it
+    /// grows on its own and ignores the backoff's growth.
+    Decorrelated,
+    /// `U(d − d·f, d + d·f)` with `f = per_mille / 1000`.
+    Proportional {
+        /// The spread in thousandths of the delay (0..=1000).
+        per_mille: u32,
+    },
+    /// Polly's smooth "decorrelated jitter v2": delays that grow
+    /// exponentially around a median of the backoff's base, without the
+    /// spikes and clumps of the plain decorrelated jitter. Ignores the
+    /// backoff's growth.
+    DecorrelatedV2,
+}
+
+/// What a retry policy is asked to do, before validation.
+///
+/// ```
+/// use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
+/// let settings = RetrySettings {
+///     max_attempts: 3,
+///     backoff: Backoff::Constant { delay: 500 },
+///     jitter: Jitter::Additive { max: 100 },
+///     max_delay: 10_000,
+///     deadline: Some(5_000),
+/// };
+/// assert!(RetryPolicy::new(settings).is_ok());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RetrySettings {
+    /// Calls in total, the first one included (at least 1).
+    pub max_attempts: u32,
+    /// How the delay grows.
+    pub backoff: Backoff,
+    /// How randomness spreads it.
+    pub jitter: Jitter,
+    /// The longest delay before a retry, after jitter (at most 2^62 ticks).
+    pub max_delay: Tick,
+    /// Give up when the next attempt would start more than this many ticks
+    /// after the first one (at most 2^62), or `None` for no deadline.
+    pub deadline: Option<Tick>,
+}
+
+/// A validated retry policy, `const`-constructible.
+///
+/// ```
+/// use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
+/// use tickguard::ConfigError;
+/// let bad = RetrySettings {
+///     max_attempts: 0,
+///     backoff: Backoff::Constant { delay: 1 },
+///     jitter: Jitter::None,
+///     max_delay: 1,
+///     deadline: None,
+/// };
+/// assert_eq!(RetryPolicy::new(bad), Err(ConfigError::MaxAttempts));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RetryPolicy {
+    settings: RetrySettings,
+}
+
+/// Why [`RetryPolicy::next`] gave up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GiveUp {
+    /// `max_attempts` calls were made.
+    AttemptsExhausted,
+    /// The next attempt would start past the overall deadline.
+    Deadline,
+    /// The failure is not one to retry (see the error handling table).
+    NotRetryable,
+    /// The server said not to retry.
+    ServerSaidStop,
+    /// The retry budget is spent: retries would multiply an outage.
+    BudgetEmpty,
+    /// A guard refused without naming a tick (a breaker forced open).
+    RefusedIndefinitely,
+}
+
+/// The answer of [`RetryPolicy::next`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use = "schedule the retry or report that the operation failed"]
+pub enum Decision {
+    /// Make the next attempt at this tick.
+    RetryAt(Tick),
+    /// Stop, for this reason.
+    GiveUp(GiveUp),
+}
+
+/// What happened to the attempt that just ended.
+///
+/// ```
+/// use tickguard::retry::Outcome;
+/// let outcome = Outcome::RetryAfter(5_000); // the server said: not before tick 5000
+/// assert_ne!(outcome, Outcome::Failed);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The call failed in a way worth retrying.
+    Failed,
+    /// The call failed in a way that retrying cannot fix.
+    NotRetryable,
+    /// The server asked to wait until this tick (Retry-After, pushback).
+    RetryAfter(Tick),
+    /// The server asked not to retry.
+    DoNotRetry,
+    /// A breaker or rate limiter refused the call; it may admit at this tick
+    /// (`None`: it did not say, as a breaker forced open).
+    Refused(Option<Tick>),
+}
+
+/// The state of one operation across its attempts. Owned by the caller, one
+/// per operation; `Copy`, so it can live anywhere (a C struct, a task).
+///
+/// ```
+/// use tickguard::retry::Attempt;
+/// let attempt = Attempt::new(1_000, 42);
+/// assert_eq!(attempt.attempts(), 0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Attempt {
+    attempts: u32,
+    started: Tick,
+    latest: Tick,
+    previous_delay: Tick,
+    rng: u64,
+    v2_previous: f64,
+}
+
+impl Attempt {
+    /// The state of an operation whose first attempt starts at `now`, with a
+    /// PRNG seeded by `seed` (any value; equal seeds give equal jitter).
+    ///
+    /// ```
+    /// let attempt = tickguard::retry::Attempt::new(0, 0xC0FFEE);
+    /// assert_eq!(attempt.started(), 0);
+    /// ```
+    #[must_use]
+    pub const fn new(now: Tick, seed: u64) -> Self {
+        Self {
+            attempts: 0,
+            started: now,
+            latest: now,
+            previous_delay: 0,
+            rng: splitmix(seed),
+            v2_previous: 0.0,
+        }
+    }
+
+    /// Attempts that have ended so far.
+    ///
+    /// ```
+    /// assert_eq!(tickguard::retry::Attempt::new(0, 1).attempts(), 0);
+    /// ```
+    #[must_use]
+    pub const fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The tick the first attempt started at.
+    ///
+    /// ```
+    /// assert_eq!(tickguard::retry::Attempt::new(7, 1).started(), 7);
+    /// ```
+    #[must_use]
+    pub const fn started(&self) -> Tick {
+        self.started
+    }
+
+    /// The next 64 random bits of the attempt's PRNG (xorshift64*).
+    fn random(&mut self) -> u64 {
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// SplitMix64's finaliser: spreads any seed (0 included) over the state.
+const fn splitmix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    let z = z ^ (z >> 31);
+    if z == 0 {
+        0x9E37_79B9_7F4A_7C15
+    } else {
+        z
+    }
+}
+
+/// A uniform value in `0..=max`, from 64 random bits.
+const fn uniform(random: u64, max: Tick) -> Tick {
+    let span = (max as u128).saturating_add(1);
+    ((random as u128).saturating_mul(span) >> 64) as Tick
+}
+
+/// `value × factor / 1000`, saturating at `limit`.
+const fn scale_milli(value: u128, factor: u128, limit: u128) -> u128 {
+    let scaled = value.saturating_mul(factor) / 1000;
+    if scaled > limit {
+        limit
+    } else {
+        scaled
+    }
+}
+
+/// `base × (m/1000)^exponent`, saturating just above `cap`; exponentiation by
+/// squaring, so any exponent takes at most 64 steps.
+const fn exponential(base: Tick, multiplier_milli: u32, exponent: u32, cap: Tick) -> Tick {
+    let limit = (cap as u128).saturating_add(1);
+    let mut result = if (base as u128) > limit {
+        limit
+    } else {
+        base as u128
+    };
+    let mut factor = multiplier_milli as u128;
+    let mut e = exponent;
+    while e > 0 && result > 0 && result < limit {
+        if e & 1 == 1 {
+            result = scale_milli(result, factor, limit);
+        }
+        factor = scale_milli(factor, factor, u64::MAX as u128);
+        e >>= 1;
+    }
+    result as Tick
+}
+
+impl RetryPolicy {
+    /// Validates `settings`.
+    ///
+    /// ```
+    /// use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
+    /// use tickguard::ConfigError;
+    /// let mut s = RetrySettings {
+    ///     max_attempts: 3,
+    ///     backoff: Backoff::Exponential { base: 10, multiplier_milli: 999 },
+    ///     jitter: Jitter::None,
+    ///     max_delay: 1_000,
+    ///     deadline: None,
+    /// };
+    /// assert_eq!(RetryPolicy::new(s), Err(ConfigError::Multiplier));
+    /// s.backoff = Backoff::Exponential { base: 10, multiplier_milli: 1_500 };
+    /// assert!(RetryPolicy::new(s).is_ok());
+    /// ```
+    pub const fn new(settings: RetrySettings) -> Result<Self, ConfigError> {
+        if settings.max_attempts == 0 {
+            return Err(ConfigError::MaxAttempts);
+        }
+        let too_long = match settings.backoff {
+            Backoff::Constant { delay } => delay > MAX_DURATION,
+            Backoff::Linear { base, step } => base > MAX_DURATION || step > MAX_DURATION,
+            Backoff::Exponential {
+                base,
+                multiplier_milli,
+            } => {
+                if multiplier_milli < 1_000 {
+                    return Err(ConfigError::Multiplier);
+                }
+                base > MAX_DURATION
+            }
+        };
+        let deadline_too_long = match settings.deadline {
+            Some(d) => d > MAX_DURATION,
+            None => false,
+        };
+        if too_long || settings.max_delay > MAX_DURATION || deadline_too_long {
+            return Err(ConfigError::DurationTooLong);
+        }
+        match settings.jitter {
+            Jitter::Additive { max } if max > MAX_DURATION => Err(ConfigError::DurationTooLong),
+            Jitter::Proportional { per_mille } if per_mille > 1_000 => Err(ConfigError::Jitter),
+            _ => Ok(Self { settings }),
+        }
+    }
+
+    /// The settings this policy was built from.
+    ///
+    /// ```
+    /// # use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
+    /// # let s = RetrySettings { max_attempts: 2, backoff: Backoff::Constant { delay: 5 },
+    /// #     jitter: Jitter::None, max_delay: 5, deadline: None };
+    /// assert_eq!(RetryPolicy::new(s).unwrap().settings().max_attempts, 2);
+    /// ```
+    #[must_use]
+    pub const fn settings(&self) -> &RetrySettings {
+        &self.settings
+    }
+
+    /// The delay before retry `n` (1-based) before jitter, capped.
+    ///
+    /// ```
+    /// # use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
+    /// let policy = RetryPolicy::new(RetrySettings {
+    ///     max_attempts: 10,
+    ///     backoff: Backoff::Linear { base: 100, step: 50 },
+    ///     jitter: Jitter::None,
+    ///     max_delay: 260,
+    ///     deadline: None,
+    /// })
+    /// .unwrap();
+    /// assert_eq!([1, 2, 3, 4].map(|n| policy.backoff(n)), [100, 150, 200, 250]);
+    /// assert_eq!(policy.backoff(5), 260); // capped
+    /// ```
+    #[must_use]
+    pub const fn backoff(&self, n: u32) -> Tick {
+        let cap = self.settings.max_delay;
+        let steps = n.saturating_sub(1);
+        let delay = match self.settings.backoff {
+            Backoff::Constant { delay } => delay,
+            Backoff::Linear { base, step } => {
+                base.saturating_add(step.saturating_mul(steps as u64))
+            }
+            Backoff::Exponential {
+                base,
+                multiplier_milli,
+            } => exponential(base, multiplier_milli, steps, cap),
+        };
+        if delay > cap {
+            cap
+        } else {
+            delay
+        }
+    }
+
+    /// The delay before retry `n` after jitter, drawing randomness with
+    /// `draw`, capped.
+    fn jittered(
+        &self,
+        attempt: &mut Attempt,
+        n: u32,
+        draw: &mut impl FnMut(&mut Attempt) -> u64,
+    ) -> Tick {
+        let cap = self.settings.max_delay;
+        let d = self.backoff(n);
+        let base = self.settings.backoff.base();
+        let delay = match self.settings.jitter {
+            Jitter::None => d,
+            Jitter::Additive { max } => d.saturating_add(uniform(draw(attempt), max)),
+            Jitter::Full => uniform(draw(attempt), d),
+            Jitter::Equal => {
+                let half = d / 2;
+                half.saturating_add(uniform(draw(attempt), d.saturating_sub(half)))
+            }
+            Jitter::Proportional { per_mille } => {
+                let spread = ((d as u128).saturating_mul(per_mille as u128) / 1_000) as Tick;
+                d.saturating_sub(spread)
+                    .saturating_add(uniform(draw(attempt), spread.saturating_mul(2)))
+            }
+            Jitter::Decorrelated => {
+                let previous = if attempt.previous_delay == 0 {
+                    base
+                } else {
+                    attempt.previous_delay
+                };
+                let high = previous.saturating_mul(3).max(base);
+                base.saturating_add(uniform(draw(attempt), high.saturating_sub(base)))
+            }
+            Jitter::DecorrelatedV2 => decorrelated_v2(attempt, n, base, cap, draw),
+        };
+        let delay = delay.min(cap);
+        attempt.previous_delay = delay;
+        delay
+    }
+
+    /// After an attempt ended with `outcome` at `now`: when to retry, or why
+    /// not. Randomness comes from the attempt's PRNG. With a `budget`, a
+    /// retry also needs the budget to allow it (the caller reports every
+    /// call's result to the budget).
+    ///
+    /// ```
+    /// use tickguard::retry::{Attempt, Backoff, Decision, GiveUp, Jitter, Outcome, RetryPolicy, RetrySettings};
+    /// let policy = RetryPolicy::new(RetrySettings {
+    ///     max_attempts: 5,
+    ///     backoff: Backoff::Constant { delay: 100 },
+    ///     jitter: Jitter::None,
+    ///     max_delay: 100,
+    ///     deadline: Some(250),
+    /// })
+    /// .unwrap();
+    /// let mut attempt = Attempt::new(0, 1);
+    /// // A breaker refused until 170: retry then, not at 100.
+    /// assert_eq!(policy.next(&mut attempt, Outcome::Refused(Some(170)), 0, None), Decision::RetryAt(170));
+    /// // Failing again at 171, the next retry (271) would start past the deadline.
+    /// assert_eq!(policy.next(&mut attempt, Outcome::Failed, 171, None), Decision::GiveUp(GiveUp::Deadline));
+    /// ```
+    pub fn next(
+        &self,
+        attempt: &mut Attempt,
+        outcome: Outcome,
+        now: Tick,
+        budget: Option<&dyn AllowsRetry>,
+    ) -> Decision {
+        self.step(attempt, outcome, now, budget, &mut |a: &mut Attempt| {
+            a.random()
+        })
+    }
+
+    /// As [`next`](Self::next), with the randomness for this step supplied
+    /// by the caller (a hardware RNG reading, say) instead of the PRNG.
+    ///
+    /// ```
+    /// use tickguard::retry::{Attempt, Backoff, Decision, Jitter, Outcome, RetryPolicy, RetrySettings};
+    /// let policy = RetryPolicy::new(RetrySettings {
+    ///     max_attempts: 3,
+    ///     backoff: Backoff::Constant { delay: 100 },
+    ///     jitter: Jitter::Full,
+    ///     max_delay: 100,
+    ///     deadline: None,
+    /// })
+    /// .unwrap();
+    /// let mut attempt = Attempt::new(0, 0);
+    /// // Entropy 0 is the low end of U(0, 100); all ones the high end.
+    /// assert_eq!(policy.next_with_entropy(&mut attempt, Outcome::Failed, 0, None, 0), Decision::RetryAt(0));
+    /// assert_eq!(policy.next_with_entropy(&mut attempt, Outcome::Failed, 0, None, u64::MAX), Decision::RetryAt(100));
+    /// ```
+    pub fn next_with_entropy(
+        &self,
+        attempt: &mut Attempt,
+        outcome: Outcome,
+        now: Tick,
+        budget: Option<&dyn AllowsRetry>,
+        entropy: u64,
+    ) -> Decision {
+        let mut entropy = Some(entropy);
+        self.step(attempt, outcome, now, budget, &mut |a: &mut Attempt| {
+            entropy.take().unwrap_or_else(|| a.random())
+        })
+    }
+
+    fn step(
+        &self,
+        attempt: &mut Attempt,
+        outcome: Outcome,
+        now: Tick,
+        budget: Option<&dyn AllowsRetry>,
+        draw: &mut impl FnMut(&mut Attempt) -> u64,
+    ) -> Decision {
+        attempt.attempts = attempt.attempts.saturating_add(1);
+        // A lagging `now` means no time elapsed since the latest tick seen.
+        let now = now.max(attempt.latest);
+        attempt.latest = now;
+        let at = match outcome {
+            Outcome::NotRetryable => return Decision::GiveUp(GiveUp::NotRetryable),
+            Outcome::DoNotRetry => return Decision::GiveUp(GiveUp::ServerSaidStop),
+            Outcome::Refused(None) => return Decision::GiveUp(GiveUp::RefusedIndefinitely),
+            _ if attempt.attempts >= self.settings.max_attempts => {
+                return Decision::GiveUp(GiveUp::AttemptsExhausted)
+            }
+            Outcome::RetryAfter(at) => at.max(now),
+            Outcome::Refused(Some(at)) => at.max(now),
+            Outcome::Failed => {
+                let n = attempt.attempts;
+                now.saturating_add(self.jittered(attempt, n, draw))
+            }
+        };
+        if let Some(limit) = self.settings.deadline {
+            if at > attempt.started.saturating_add(limit) {
+                return Decision::GiveUp(GiveUp::Deadline);
+            }
+        }
+        if budget.is_some_and(|b| !b.allows_retry()) {
+            return Decision::GiveUp(GiveUp::BudgetEmpty);
+        }
+        attempt.latest = at;
+        Decision::RetryAt(at)
+    }
+}
+
+/// Polly's decorrelated jitter v2: with `t = (n − 1) + U(0, 1)` and
+/// `f(t) = 2^t · tanh(√(4t))`, the delay is `(f(t) − f(t_prev)) / 1.4 × base`.
+fn decorrelated_v2(
+    attempt: &mut Attempt,
+    n: u32,
+    base: Tick,
+    cap: Tick,
+    draw: &mut impl FnMut(&mut Attempt) -> u64,
+) -> Tick {
+    const P_FACTOR: f64 = 4.0;
+    const RP_SCALING: f64 = 1.0 / 1.4;
+    let unit = (draw(attempt) >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+    let t = f64::from(n.saturating_sub(1)) + unit;
+    let next = libm::exp2(t) * libm::tanh(libm::sqrt(P_FACTOR * t));
+    let delay = (next - attempt.v2_previous) * RP_SCALING * base as f64;
+    attempt.v2_previous = next;
+    if !delay.is_finite() || delay >= cap as f64 {
+        cap
+    } else if delay <= 0.0 {
+        0
+    } else {
+        delay as Tick
+    }
+}
+
+#[cfg(test)]
+mod tests;

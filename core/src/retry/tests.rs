@@ -1,0 +1,461 @@
+use super::*;
+use crate::budget::{BudgetConfig, RetryBudget};
+use proptest::prelude::*;
+
+fn policy(
+    max_attempts: u32,
+    backoff: Backoff,
+    jitter: Jitter,
+    max_delay: Tick,
+    deadline: Option<Tick>,
+) -> RetryPolicy {
+    RetryPolicy::new(RetrySettings {
+        max_attempts,
+        backoff,
+        jitter,
+        max_delay,
+        deadline,
+    })
+    .unwrap()
+}
+
+const EXP2: Backoff = Backoff::Exponential {
+    base: 100,
+    multiplier_milli: 2_000,
+};
+
+#[test]
+fn backoff_kinds_and_the_cap() {
+    let constant = policy(
+        10,
+        Backoff::Constant { delay: 70 },
+        Jitter::None,
+        1_000,
+        None,
+    );
+    assert!((1..10).all(|n| constant.backoff(n) == 70));
+    let exp = policy(10, EXP2, Jitter::None, 5_000, None);
+    assert_eq!(
+        (1..=7).map(|n| exp.backoff(n)).collect::<Vec<_>>(),
+        [100, 200, 400, 800, 1_600, 3_200, 5_000]
+    );
+    let fractional = policy(
+        10,
+        Backoff::Exponential {
+            base: 1_000,
+            multiplier_milli: 1_500,
+        },
+        Jitter::None,
+        u64::MAX >> 2,
+        None,
+    );
+    assert_eq!(
+        (1..=5).map(|n| fractional.backoff(n)).collect::<Vec<_>>(),
+        [1_000, 1_500, 2_250, 3_375, 5_062]
+    );
+    // No overflow for any attempt number, any base, any multiplier.
+    for m in [1_000u32, 1_001, 2_000, u32::MAX] {
+        let p = policy(
+            u32::MAX,
+            Backoff::Exponential {
+                base: MAX_DURATION,
+                multiplier_milli: m,
+            },
+            Jitter::None,
+            MAX_DURATION,
+            None,
+        );
+        for n in [1, 2, 63, 64, 65, 1_000, u32::MAX] {
+            assert!(p.backoff(n) <= MAX_DURATION);
+        }
+    }
+    let linear = policy(
+        u32::MAX,
+        Backoff::Linear {
+            base: MAX_DURATION,
+            step: MAX_DURATION,
+        },
+        Jitter::None,
+        77,
+        None,
+    );
+    assert_eq!(linear.backoff(u32::MAX), 77);
+}
+
+#[test]
+fn max_attempts_counts_the_first_call() {
+    let p = policy(3, Backoff::Constant { delay: 10 }, Jitter::None, 10, None);
+    let mut a = Attempt::new(0, 1);
+    assert_eq!(
+        p.next(&mut a, Outcome::Failed, 0, None),
+        Decision::RetryAt(10)
+    );
+    assert_eq!(
+        p.next(&mut a, Outcome::Failed, 10, None),
+        Decision::RetryAt(20)
+    );
+    assert_eq!(
+        p.next(&mut a, Outcome::Failed, 20, None),
+        Decision::GiveUp(GiveUp::AttemptsExhausted)
+    );
+    let once = policy(1, Backoff::Constant { delay: 10 }, Jitter::None, 10, None);
+    let mut a = Attempt::new(0, 1);
+    assert_eq!(
+        once.next(&mut a, Outcome::Failed, 0, None),
+        Decision::GiveUp(GiveUp::AttemptsExhausted)
+    );
+}
+
+#[test]
+fn deadline_server_directions_and_refusals() {
+    let p = policy(
+        10,
+        Backoff::Constant { delay: 100 },
+        Jitter::None,
+        100,
+        Some(1_000),
+    );
+    let mut a = Attempt::new(500, 1);
+    // Retry-After replaces the computed delay, uncapped.
+    assert_eq!(
+        p.next(&mut a, Outcome::RetryAfter(900), 510, None),
+        Decision::RetryAt(900)
+    );
+    // A refusal is retried at the tick it named, never earlier.
+    assert_eq!(
+        p.next(&mut a, Outcome::Refused(Some(1_200)), 900, None),
+        Decision::RetryAt(1_200)
+    );
+    // The deadline is 500 + 1000: a retry at 1 300 + 100 would start past it.
+    assert_eq!(
+        p.next(&mut a, Outcome::Failed, 1_450, None),
+        Decision::GiveUp(GiveUp::Deadline)
+    );
+    let mut a = Attempt::new(0, 1);
+    assert_eq!(
+        p.next(&mut a, Outcome::RetryAfter(1_001), 0, None),
+        Decision::GiveUp(GiveUp::Deadline)
+    );
+    let mut a = Attempt::new(0, 1);
+    assert_eq!(
+        p.next(&mut a, Outcome::DoNotRetry, 0, None),
+        Decision::GiveUp(GiveUp::ServerSaidStop)
+    );
+    assert_eq!(
+        p.next(&mut a, Outcome::NotRetryable, 0, None),
+        Decision::GiveUp(GiveUp::NotRetryable)
+    );
+    assert_eq!(
+        p.next(&mut a, Outcome::Refused(None), 0, None),
+        Decision::GiveUp(GiveUp::RefusedIndefinitely)
+    );
+    // A refusal naming a tick in the past retries now.
+    let mut a = Attempt::new(0, 1);
+    assert_eq!(
+        p.next(&mut a, Outcome::Refused(Some(3)), 50, None),
+        Decision::RetryAt(50)
+    );
+}
+
+#[test]
+fn lagging_now_never_moves_retries_back() {
+    let p = policy(
+        10,
+        Backoff::Constant { delay: 100 },
+        Jitter::None,
+        100,
+        None,
+    );
+    let mut a = Attempt::new(1_000, 1);
+    assert_eq!(
+        p.next(&mut a, Outcome::Failed, 1_000, None),
+        Decision::RetryAt(1_100)
+    );
+    // The retry's failure is reported with a stale tick.
+    assert_eq!(
+        p.next(&mut a, Outcome::Failed, 10, None),
+        Decision::RetryAt(1_200)
+    );
+}
+
+#[test]
+fn the_budget_gates_retries() {
+    let config = BudgetConfig::new(2, 100).unwrap();
+    let budget = RetryBudget::new(&config);
+    let p = policy(10, Backoff::Constant { delay: 1 }, Jitter::None, 1, None);
+    let mut a = Attempt::new(0, 1);
+    assert_eq!(
+        p.next(&mut a, Outcome::Failed, 0, Some(&budget)),
+        Decision::RetryAt(1)
+    );
+    budget.record_failure();
+    assert_eq!(
+        p.next(&mut a, Outcome::Failed, 1, Some(&budget)),
+        Decision::GiveUp(GiveUp::BudgetEmpty)
+    );
+}
+
+/// The bounds of each jitter kind around a delay `d` (before the cap).
+fn bounds(jitter: Jitter, d: Tick, base: Tick) -> (Tick, Tick) {
+    match jitter {
+        Jitter::None => (d, d),
+        Jitter::Additive { max } => (d, d + max),
+        Jitter::Full => (0, d),
+        Jitter::Equal => (d / 2, d),
+        Jitter::Proportional { per_mille } => {
+            let s = d * u64::from(per_mille) / 1_000;
+            (d - s, d + s)
+        }
+        Jitter::Decorrelated => (base, Tick::MAX),
+        Jitter::DecorrelatedV2 => (0, Tick::MAX),
+    }
+}
+
+const JITTERS: [Jitter; 7] = [
+    Jitter::None,
+    Jitter::Additive { max: 300 },
+    Jitter::Full,
+    Jitter::Equal,
+    Jitter::Decorrelated,
+    Jitter::Proportional { per_mille: 250 },
+    Jitter::DecorrelatedV2,
+];
+
+#[test]
+fn every_jitter_stays_in_bounds_and_under_the_cap() {
+    for jitter in JITTERS {
+        for cap in [0u64, 150, 1_000, 1 << 40] {
+            let p = policy(30, EXP2, jitter, cap, None);
+            for seed in 0..200u64 {
+                let mut a = Attempt::new(0, seed);
+                let mut now = 0;
+                for n in 1..30 {
+                    let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+                        panic!("gave up at {n}");
+                    };
+                    let delay = at - now;
+                    assert!(delay <= cap, "{jitter:?} cap {cap}: {delay}");
+                    let (lo, hi) = bounds(jitter, p.backoff(n), 100);
+                    assert!(
+                        delay >= lo.min(cap) && delay <= hi.min(cap),
+                        "{jitter:?} n={n}: {delay} not in {lo}..={hi}"
+                    );
+                    if jitter == Jitter::Decorrelated && cap >= 100 {
+                        assert!(delay >= 100, "decorrelated never goes below base");
+                    }
+                    now = at;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn jitter_means_match_their_distributions() {
+    // Over many deterministic seeds, the mean of the first retry's delay.
+    let d = 10_000u64;
+    let cases = [
+        (Jitter::Additive { max: 2_000 }, d as f64 + 1_000.0),
+        (Jitter::Full, d as f64 / 2.0),
+        (Jitter::Equal, d as f64 * 0.75),
+        (Jitter::Proportional { per_mille: 200 }, d as f64),
+        // U(base, 3 base): mean 2 base.
+        (Jitter::Decorrelated, 2.0 * d as f64),
+    ];
+    for (jitter, expected) in cases {
+        let p = policy(5, Backoff::Constant { delay: d }, jitter, 1 << 40, None);
+        let samples = 20_000u64;
+        let sum: u64 = (0..samples)
+            .map(|seed| {
+                let mut a = Attempt::new(0, seed);
+                match p.next(&mut a, Outcome::Failed, 0, None) {
+                    Decision::RetryAt(at) => at,
+                    other => panic!("{other:?}"),
+                }
+            })
+            .sum();
+        let mean = sum as f64 / samples as f64;
+        assert!(
+            (mean - expected).abs() < expected * 0.02,
+            "{jitter:?}: mean {mean}, expected {expected}"
+        );
+    }
+    // Polly's v2: the first delay has a median near the base (0.66–1.33 base
+    // in Polly's tests of its formula; check the mean of the first five).
+    let p = policy(
+        10,
+        Backoff::Constant { delay: 1_000 },
+        Jitter::DecorrelatedV2,
+        1 << 40,
+        None,
+    );
+    let mut total = [0f64; 5];
+    for seed in 0..5_000u64 {
+        let mut a = Attempt::new(0, seed);
+        let mut now = 0;
+        for slot in &mut total {
+            let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+                panic!()
+            };
+            *slot += (at - now) as f64;
+            now = at;
+        }
+    }
+    let means: Vec<f64> = total.iter().map(|t| t / 5_000.0).collect();
+    assert!(means.windows(2).all(|w| w[1] > w[0]), "v2 grows: {means:?}");
+    assert!(
+        means[0] > 300.0 && means[0] < 1_500.0,
+        "v2 first delay around the base: {means:?}"
+    );
+}
+
+#[test]
+fn seeds_decide_the_sequence() {
+    let p = policy(20, EXP2, Jitter::Full, 1 << 30, None);
+    let run = |seed| {
+        let mut a = Attempt::new(0, seed);
+        (0..15)
+            .map(|_| match p.next(&mut a, Outcome::Failed, 0, None) {
+                Decision::RetryAt(at) => at,
+                Decision::GiveUp(g) => panic!("{g:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(7), run(7));
+    assert_ne!(run(7), run(8));
+    assert_ne!(run(0), run(1));
+}
+
+#[test]
+fn invalid_settings_are_refused() {
+    let ok = RetrySettings {
+        max_attempts: 3,
+        backoff: EXP2,
+        jitter: Jitter::None,
+        max_delay: 10,
+        deadline: None,
+    };
+    let with = |f: fn(&mut RetrySettings)| {
+        let mut s = ok;
+        f(&mut s);
+        RetryPolicy::new(s)
+    };
+    assert!(RetryPolicy::new(ok).is_ok());
+    assert_eq!(with(|s| s.max_attempts = 0), Err(ConfigError::MaxAttempts));
+    assert_eq!(
+        with(|s| s.max_delay = MAX_DURATION + 1),
+        Err(ConfigError::DurationTooLong)
+    );
+    assert_eq!(
+        with(|s| s.deadline = Some(MAX_DURATION + 1)),
+        Err(ConfigError::DurationTooLong)
+    );
+    assert_eq!(
+        with(|s| s.backoff = Backoff::Constant {
+            delay: MAX_DURATION + 1
+        }),
+        Err(ConfigError::DurationTooLong)
+    );
+    assert_eq!(
+        with(|s| s.backoff = Backoff::Linear {
+            base: 1,
+            step: MAX_DURATION + 1
+        }),
+        Err(ConfigError::DurationTooLong)
+    );
+    assert_eq!(
+        with(|s| s.backoff = Backoff::Exponential {
+            base: 1,
+            multiplier_milli: 999
+        }),
+        Err(ConfigError::Multiplier)
+    );
+    assert_eq!(
+        with(|s| s.jitter = Jitter::Proportional { per_mille: 1_001 }),
+        Err(ConfigError::Jitter)
+    );
+    assert_eq!(
+        with(|s| s.jitter = Jitter::Additive {
+            max: MAX_DURATION + 1
+        }),
+        Err(ConfigError::DurationTooLong)
+    );
+}
+
+fn jitter_strategy() -> impl Strategy<Value = Jitter> {
+    prop_oneof![
+        Just(Jitter::None),
+        (0u64..1_000).prop_map(|max| Jitter::Additive { max }),
+        Just(Jitter::Full),
+        Just(Jitter::Equal),
+        Just(Jitter::Decorrelated),
+        (0u32..=1_000).prop_map(|per_mille| Jitter::Proportional { per_mille }),
+        Just(Jitter::DecorrelatedV2),
+    ]
+}
+
+fn backoff_strategy() -> impl Strategy<Value = Backoff> {
+    prop_oneof![
+        (0u64..10_000).prop_map(|delay| Backoff::Constant { delay }),
+        (0u64..10_000, 0u64..10_000).prop_map(|(base, step)| Backoff::Linear { base, step }),
+        (0u64..10_000, 1_000u32..5_000).prop_map(|(base, m)| Backoff::Exponential {
+            base,
+            multiplier_milli: m
+        }),
+    ]
+}
+
+fn outcome_strategy() -> impl Strategy<Value = Outcome> {
+    prop_oneof![
+        6 => Just(Outcome::Failed),
+        1 => Just(Outcome::NotRetryable),
+        1 => (0u64..100_000).prop_map(Outcome::RetryAfter),
+        1 => Just(Outcome::DoNotRetry),
+        2 => (0u64..100_000).prop_map(|t| Outcome::Refused(Some(t))),
+        1 => Just(Outcome::Refused(None)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+    /// Whatever happens, a schedule never exceeds its cap (computed delays),
+    /// its deadline or its attempt count, never retries earlier than a
+    /// refusal or the server said, and never moves back in time.
+    #[test]
+    fn schedules_keep_every_bound(
+        max_attempts in 1u32..12, backoff in backoff_strategy(), jitter in jitter_strategy(),
+        max_delay in 0u64..20_000, deadline in proptest::option::of(0u64..100_000),
+        seed in any::<u64>(), start in 0u64..1_000_000,
+        steps in proptest::collection::vec((outcome_strategy(), 0u64..5_000, any::<bool>()), 1..20),
+    ) {
+        let p = policy(max_attempts, backoff, jitter, max_delay, deadline);
+        let mut a = Attempt::new(start, seed);
+        let mut latest = start;
+        let mut calls = 0u32;
+        for (outcome, wait, lag) in steps {
+            // The attempt ran and ended `wait` ticks after its start, or the
+            // caller reports with a lagging tick.
+            let now = if lag { start } else { latest + wait };
+            calls += 1;
+            let outcome = match outcome {
+                Outcome::RetryAfter(t) => Outcome::RetryAfter(start + t),
+                Outcome::Refused(Some(t)) => Outcome::Refused(Some(start + t)),
+                other => other,
+            };
+            match p.next(&mut a, outcome, now, None) {
+                Decision::RetryAt(at) => {
+                    prop_assert!(calls < max_attempts, "retry after {} of {} calls", calls, max_attempts);
+                    prop_assert!(at >= latest.max(now), "retry moved back");
+                    if let Some(d) = deadline { prop_assert!(at <= start + d); }
+                    match outcome {
+                        Outcome::Failed => prop_assert!(at - latest.max(now) <= max_delay),
+                        Outcome::RetryAfter(t) | Outcome::Refused(Some(t)) => prop_assert!(at >= t),
+                        other => prop_assert!(false, "retried after {:?}", other),
+                    }
+                    latest = at;
+                }
+                Decision::GiveUp(_) => break,
+            }
+        }
+    }
+}
