@@ -41,7 +41,11 @@ static void test_status_strings(void) {
                                TG_E_CONFIG_SUCCESS_THRESHOLD,
                                TG_E_CONFIG_ZERO_CAPACITY,
                                TG_E_CONFIG_ZERO_REFILL,
-                               TG_E_CONFIG_INITIAL_FILL};
+                               TG_E_CONFIG_INITIAL_FILL,
+                               TG_E_CONFIG_MAX_ATTEMPTS,
+                               TG_E_CONFIG_MULTIPLIER,
+                               TG_E_CONFIG_JITTER,
+                               TG_E_CONFIG_TOKEN_RATIO};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = tg_status_str(codes[i]);
     CHECK(s != NULL && strcmp(s, "unknown status") != 0);
@@ -346,6 +350,197 @@ static void test_time(void) {
   CHECK(tg_tick_extend(NULL, 0x10u, &t) == TG_E_NULL);
 }
 
+static const tg_retry_config_t RETRY = {
+    .max_attempts = 4, .backoff = TG_BACKOFF_EXPONENTIAL, .base_ticks = 100, .step_ticks = 0,
+    .multiplier_milli = 2000, .jitter = TG_JITTER_NONE, .jitter_ticks = 0, .jitter_per_mille = 0,
+    .max_delay_ticks = 1000, .deadline_ticks = TG_NO_DEADLINE};
+
+/* Retry: every backoff and jitter kind, every outcome and reason to give up. */
+static void test_retry(void) {
+  CHECK(tg_retry_config_check(&RETRY) == TG_OK);
+  CHECK(tg_retry_config_check(NULL) == TG_E_NULL);
+  tg_retry_config_t bad = RETRY;
+  bad.max_attempts = 0;
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_MAX_ATTEMPTS);
+  bad = RETRY;
+  bad.multiplier_milli = 999;
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_MULTIPLIER);
+  bad = RETRY;
+  bad.jitter = TG_JITTER_PROPORTIONAL;
+  bad.jitter_per_mille = 1001;
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_JITTER);
+  bad = RETRY;
+  bad.max_delay_ticks = (1ull << 62) + 1;
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_DURATION_TOO_LONG);
+  bad = RETRY;
+  bad.backoff = 3;
+  CHECK(tg_retry_config_check(&bad) == TG_E_INVALID_ARGUMENT);
+  bad = RETRY;
+  bad.jitter = 7;
+  CHECK(tg_retry_config_check(&bad) == TG_E_INVALID_ARGUMENT);
+
+  static tg_retry_policy_t policy;
+  tg_retry_attempt_t attempt = {{0}};
+  tg_retry_decision_t d = {.retry = false, .retry_at = 0, .give_up = 99};
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 0, NULL, &d) == TG_E_UNINITIALIZED);
+  CHECK(tg_retry_policy_init(&policy, &bad) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_retry_policy_init(NULL, &RETRY) == TG_E_NULL);
+  CHECK(tg_retry_policy_init(&policy, &RETRY) == TG_OK);
+  CHECK(tg_retry_policy_init(&policy, &RETRY) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 0, NULL, &d) == TG_E_UNINITIALIZED);
+  CHECK(tg_retry_attempt_begin(NULL, 0, 1) == TG_E_NULL);
+  CHECK(tg_retry_attempt_begin(&attempt, 1000, 42) == TG_OK);
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 1010, NULL, NULL) == TG_E_NULL);
+  CHECK(tg_retry_next(NULL, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 1010, NULL, &d) == TG_E_NULL);
+  CHECK(tg_retry_next(&policy, NULL, TG_RETRY_OUTCOME_FAILED, 0, 1010, NULL, &d) == TG_E_NULL);
+  CHECK(tg_retry_next(&policy, &attempt, 99, 0, 1010, NULL, &d) == TG_E_INVALID_ARGUMENT);
+  /* base x 2^(n-1), the document's formula */
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 1010, NULL, &d) == TG_OK);
+  CHECK(d.retry && d.retry_at == 1110 && d.give_up == TG_GIVE_UP_NONE);
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_RETRY_AFTER, 5000, 1120, NULL, &d) == TG_OK);
+  CHECK(d.retry && d.retry_at == 5000); /* the server's delay replaces the computed one */
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_REFUSED, 6000, 5001, NULL, &d) == TG_OK);
+  CHECK(d.retry && d.retry_at == 6000); /* never earlier than a refusal said */
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 6001, NULL, &d) == TG_OK);
+  CHECK(!d.retry && d.give_up == TG_GIVE_UP_ATTEMPTS_EXHAUSTED); /* max_attempts counts the first call */
+
+  const struct {
+    tg_retry_outcome_t outcome;
+    tg_give_up_t why;
+  } stops[] = {{TG_RETRY_OUTCOME_NOT_RETRYABLE, TG_GIVE_UP_NOT_RETRYABLE},
+               {TG_RETRY_OUTCOME_DO_NOT_RETRY, TG_GIVE_UP_SERVER_SAID_STOP},
+               {TG_RETRY_OUTCOME_REFUSED_INDEFINITELY, TG_GIVE_UP_REFUSED_INDEFINITELY}};
+  for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+    CHECK(tg_retry_attempt_begin(&attempt, 0, 1) == TG_OK);
+    CHECK(tg_retry_next(&policy, &attempt, stops[i].outcome, 0, 0, NULL, &d) == TG_OK);
+    CHECK(!d.retry && d.give_up == stops[i].why);
+  }
+
+  /* A deadline 150 ticks after the first attempt. */
+  tg_retry_config_t with_deadline = RETRY;
+  with_deadline.deadline_ticks = 150;
+  static tg_retry_policy_t dp;
+  CHECK(tg_retry_policy_init(&dp, &with_deadline) == TG_OK);
+  CHECK(tg_retry_attempt_begin(&attempt, 0, 1) == TG_OK);
+  CHECK(tg_retry_next(&dp, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 10, NULL, &d) == TG_OK && d.retry_at == 110);
+  CHECK(tg_retry_next(&dp, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 110, NULL, &d) == TG_OK);
+  CHECK(!d.retry && d.give_up == TG_GIVE_UP_DEADLINE);
+  CHECK(tg_retry_policy_init_ex(&dp, &with_deadline, 8) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_retry_policy_deinit(&dp) == TG_OK);
+  CHECK(tg_retry_policy_deinit(&dp) == TG_E_UNINITIALIZED);
+
+  /* A budget that allows no retry makes the step give up. */
+  static tg_retry_budget_t empty;
+  const tg_retry_budget_config_t bc = {.max_tokens = 1, .token_ratio_milli = 1};
+  CHECK(tg_retry_budget_init(&empty, &bc) == TG_OK && tg_retry_budget_failure(&empty) == TG_OK);
+  CHECK(tg_retry_attempt_begin(&attempt, 0, 1) == TG_OK);
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 0, &empty, &d) == TG_OK);
+  CHECK(!d.retry && d.give_up == TG_GIVE_UP_BUDGET_EMPTY);
+
+  /* Every jitter kind stays under the cap; the same seed gives the same delays. */
+  const tg_jitter_t jitters[] = {TG_JITTER_NONE, TG_JITTER_ADDITIVE, TG_JITTER_FULL, TG_JITTER_EQUAL,
+                                 TG_JITTER_DECORRELATED, TG_JITTER_PROPORTIONAL,
+                                 TG_JITTER_DECORRELATED_V2};
+  const tg_backoff_t backoffs[] = {TG_BACKOFF_CONSTANT, TG_BACKOFF_LINEAR, TG_BACKOFF_EXPONENTIAL};
+  for (size_t j = 0; j < sizeof jitters / sizeof jitters[0]; j++) {
+    for (size_t b = 0; b < 3; b++) {
+      tg_retry_config_t c = RETRY;
+      c.max_attempts = 20;
+      c.backoff = backoffs[b];
+      c.step_ticks = 50;
+      c.jitter = jitters[j];
+      c.jitter_ticks = 500;
+      c.jitter_per_mille = 300;
+      c.max_delay_ticks = 700;
+      static tg_retry_policy_t p;
+      CHECK(tg_retry_policy_init_ex(&p, &c, TG_INIT_REINIT) == TG_OK);
+      tg_retry_attempt_t a1, a2;
+      CHECK(tg_retry_attempt_begin(&a1, 0, 7) == TG_OK && tg_retry_attempt_begin(&a2, 0, 7) == TG_OK);
+      uint64_t now = 0;
+      int ok = 1;
+      for (int n = 0; n < 19; n++) {
+        tg_retry_decision_t x, y;
+        ok &= tg_retry_next(&p, &a1, TG_RETRY_OUTCOME_FAILED, 0, now, NULL, &x) == TG_OK;
+        ok &= tg_retry_next(&p, &a2, TG_RETRY_OUTCOME_FAILED, 0, now, NULL, &y) == TG_OK;
+        ok &= x.retry && y.retry && x.retry_at == y.retry_at && x.retry_at - now <= 700;
+        now = x.retry_at;
+      }
+      CHECK(ok);
+    }
+  }
+}
+
+/* The retry budget: failures withdraw, successes deposit, retries above half. */
+static void test_budget(void) {
+  static tg_retry_budget_t budget;
+  bool allows = true;
+  uint64_t tokens = 0;
+  CHECK(tg_retry_budget_state(&budget, &allows, &tokens) == TG_E_UNINITIALIZED);
+  const tg_retry_budget_config_t bad = {.max_tokens = 0, .token_ratio_milli = 100};
+  CHECK(tg_retry_budget_init(&budget, &bad) == TG_E_CONFIG_ZERO_CAPACITY);
+  const tg_retry_budget_config_t bad_ratio = {.max_tokens = 1, .token_ratio_milli = 1001};
+  CHECK(tg_retry_budget_init_ex(&budget, &bad_ratio, TG_INIT_DEFAULT) == TG_E_CONFIG_TOKEN_RATIO);
+  const tg_retry_budget_config_t c = {.max_tokens = 10, .token_ratio_milli = 100};
+  CHECK(tg_retry_budget_init(&budget, NULL) == TG_E_NULL);
+  CHECK(tg_retry_budget_init(&budget, &c) == TG_OK);
+  CHECK(tg_retry_budget_init(&budget, &c) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_retry_budget_state(&budget, &allows, &tokens) == TG_OK && allows && tokens == 10000);
+  CHECK(tg_retry_budget_state(&budget, NULL, &tokens) == TG_E_NULL);
+  unsigned retries = 0;
+  for (int i = 0; i < 1000; i++) { /* an outage: every call fails */
+    CHECK(tg_retry_budget_failure(&budget) == TG_OK);
+    CHECK(tg_retry_budget_state(&budget, &allows, NULL) == TG_OK);
+    retries += allows;
+  }
+  CHECK(retries == 4); /* 9, 8, 7, 6 tokens: then retries stop */
+  CHECK(tg_retry_budget_state(&budget, &allows, &tokens) == TG_OK && !allows && tokens == 0);
+  CHECK(tg_retry_budget_success(&budget) == TG_OK);
+  CHECK(tg_retry_budget_state(&budget, &allows, &tokens) == TG_OK && tokens == 100);
+  CHECK(tg_retry_budget_reset(&budget) == TG_OK);
+  CHECK(tg_retry_budget_state(&budget, &allows, &tokens) == TG_OK && tokens == 10000);
+  CHECK(tg_retry_budget_success(NULL) == TG_E_NULL);
+  CHECK(tg_retry_budget_failure(NULL) == TG_E_NULL);
+  CHECK(tg_retry_budget_reset(NULL) == TG_E_NULL);
+  CHECK(tg_retry_budget_deinit(&budget) == TG_OK);
+  CHECK(tg_retry_budget_success(&budget) == TG_E_UNINITIALIZED);
+  CHECK(tg_retry_budget_deinit(&budget) == TG_E_UNINITIALIZED);
+}
+
+/* The document's four classes and the handling table. */
+static void test_handling(void) {
+  tg_handling_table_t table;
+  CHECK(tg_handling_table_default(&table) == TG_OK);
+  CHECK(tg_handling_table_default(NULL) == TG_E_NULL);
+  tg_error_class_t class = 99;
+  CHECK(tg_error_class(TG_ERROR_CONNECTION_FAILED, &class) == TG_OK && class == TG_ERROR_CLASS_NETWORK);
+  CHECK(tg_error_class(TG_ERROR_WRITE_TIMEOUT, &class) == TG_OK && class == TG_ERROR_CLASS_TIMEOUT);
+  CHECK(tg_error_class(TG_ERROR_INCONSISTENT_DATA, &class) == TG_OK && class == TG_ERROR_CLASS_DATA);
+  CHECK(tg_error_class(TG_ERROR_OUT_OF_DISK, &class) == TG_OK && class == TG_ERROR_CLASS_SYSTEM);
+  CHECK(tg_error_class(TG_ERROR_KINDS, &class) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_error_class(0, NULL) == TG_E_NULL);
+  tg_handling_t h;
+  tg_outcome_t breaker_outcome;
+  tg_retry_outcome_t retry_outcome;
+  CHECK(tg_handling_lookup(&table, TG_ERROR_READ_TIMEOUT, &h, &breaker_outcome, &retry_outcome) == TG_OK);
+  CHECK(h.retry == TG_RETRY_WITH_EXPONENTIAL && h.breaker_failure && breaker_outcome == TG_OUTCOME_FAILURE &&
+        retry_outcome == TG_RETRY_OUTCOME_FAILED);
+  CHECK(tg_handling_lookup(&table, TG_ERROR_FORMAT, &h, &breaker_outcome, &retry_outcome) == TG_OK);
+  CHECK(h.retry == TG_RETRY_WITH_NEVER && !h.breaker_failure && h.fallback && h.alert &&
+        breaker_outcome == TG_OUTCOME_IGNORED && retry_outcome == TG_RETRY_OUTCOME_NOT_RETRYABLE);
+  CHECK(tg_handling_lookup(&table, TG_ERROR_OUT_OF_MEMORY, &h, NULL, NULL) == TG_OK);
+  CHECK(h.retry == TG_RETRY_WITH_NEVER && h.breaker_failure && h.alert);
+  CHECK(tg_handling_lookup(&table, TG_ERROR_PROTOCOL, &h, NULL, NULL) == TG_OK);
+  CHECK(h.retry == TG_RETRY_WITH_BACKOFF && h.breaker_failure && h.fallback && h.alert);
+  /* Callers override entries in place. */
+  table.entries[TG_ERROR_FORMAT].retry = TG_RETRY_WITH_BACKOFF;
+  CHECK(tg_handling_lookup(&table, TG_ERROR_FORMAT, NULL, NULL, &retry_outcome) == TG_OK &&
+        retry_outcome == TG_RETRY_OUTCOME_FAILED);
+  table.entries[TG_ERROR_FORMAT].retry = 77;
+  CHECK(tg_handling_lookup(&table, TG_ERROR_FORMAT, &h, NULL, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_handling_lookup(&table, 11, &h, NULL, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_handling_lookup(NULL, 0, &h, NULL, NULL) == TG_E_NULL);
+}
+
 /* Header and library agree on the version; the macros compose TG_VERSION. */
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
@@ -368,6 +563,9 @@ int main(void) {
   test_bucket();
   test_misuse();
   test_time();
+  test_retry();
+  test_budget();
+  test_handling();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

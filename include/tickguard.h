@@ -59,6 +59,16 @@
 #define TG_BUCKET_FULL UINT32_MAX
 
 /**
+ * How many error kinds there are (the handling table's length).
+ */
+#define TG_ERROR_KINDS 11
+
+/**
+ * `deadline_ticks` value meaning "no overall deadline".
+ */
+#define TG_NO_DEADLINE UINT64_MAX
+
+/**
  * Major version of the header (and of the library it was generated from).
  */
 #define TG_VERSION_MAJOR 0
@@ -239,6 +249,191 @@ typedef struct TG_ALIGNED(16) {
 } tg_bucket_t;
 
 /**
+ * Whether and how to retry: one of the `TG_RETRY_WITH_*` values.
+ */
+typedef uint32_t tg_retry_with_t;
+
+/**
+ * How to handle one kind of error.
+ */
+typedef struct {
+  /**
+   * Whether and how to retry (a `TG_RETRY_WITH_*` value).
+   */
+  tg_retry_with_t retry;
+  /**
+   * Whether it counts as a circuit-breaker failure.
+   */
+  bool breaker_failure;
+  /**
+   * Whether to serve a fallback.
+   */
+  bool fallback;
+  /**
+   * Whether to raise an alert.
+   */
+  bool alert;
+} tg_handling_t;
+
+/**
+ * A handling table, indexed by `TG_ERROR_*`: a plain struct the caller may
+ * fill or edit (start from `tg_handling_table_default`).
+ */
+typedef struct {
+  /**
+   * One entry per error kind.
+   */
+  tg_handling_t entries[TG_ERROR_KINDS];
+} tg_handling_table_t;
+
+/**
+ * A kind of error: one of the `TG_ERROR_*` values (the classes' subtypes).
+ */
+typedef uint32_t tg_error_kind_t;
+
+/**
+ * An error class: one of the `TG_ERROR_CLASS_*` values.
+ */
+typedef uint32_t tg_error_class_t;
+
+/**
+ * What happened to the attempt that just ended: one of the
+ * `TG_RETRY_OUTCOME_*` values.
+ */
+typedef uint32_t tg_retry_outcome_t;
+
+/**
+ * A backoff kind: one of the `TG_BACKOFF_*` values.
+ */
+typedef uint32_t tg_backoff_t;
+
+/**
+ * A jitter kind: one of the `TG_JITTER_*` values.
+ */
+typedef uint32_t tg_jitter_t;
+
+/**
+ * Retry policy configuration. Can be `const`; validated and copied by
+ * `tg_retry_policy_init`.
+ */
+typedef struct {
+  /**
+   * Calls in total, the first one included (at least 1).
+   */
+  uint32_t max_attempts;
+  /**
+   * A `TG_BACKOFF_*` value.
+   */
+  tg_backoff_t backoff;
+  /**
+   * The constant delay, or the linear or exponential base, in ticks.
+   */
+  uint64_t base_ticks;
+  /**
+   * Linear backoff: ticks added per retry.
+   */
+  uint64_t step_ticks;
+  /**
+   * Exponential backoff: the multiplier in thousandths (at least 1000).
+   */
+  uint32_t multiplier_milli;
+  /**
+   * A `TG_JITTER_*` value.
+   */
+  tg_jitter_t jitter;
+  /**
+   * Additive jitter: the most ticks added.
+   */
+  uint64_t jitter_ticks;
+  /**
+   * Proportional jitter: the spread in thousandths (0 .. 1000).
+   */
+  uint32_t jitter_per_mille;
+  /**
+   * The longest delay before a retry, after jitter (at most 2^62 ticks).
+   */
+  uint64_t max_delay_ticks;
+  /**
+   * Give up when the next attempt would start more than this many ticks
+   * after the first, or `TG_NO_DEADLINE`.
+   */
+  uint64_t deadline_ticks;
+} tg_retry_config_t;
+
+/**
+ * Storage for a retry policy: allocate it anywhere, then call
+ * `tg_retry_policy_init`. Immutable once initialised; share it freely.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the object's state. Touch only through `tg_retry_*`.
+   */
+  uint64_t _opaque[10];
+} tg_retry_policy_t;
+
+/**
+ * The state of one operation across its attempts: caller-owned, one per
+ * operation, used by one caller at a time. Not tied to its address: it may
+ * be copied or moved between attempts (inside a request struct, say).
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the attempt's state. Touch only through `tg_retry_*`.
+   */
+  uint64_t _opaque[8];
+} tg_retry_attempt_t;
+
+/**
+ * Storage for a retry budget shared by all callers (gRPC-style retry
+ * throttling): failures withdraw a token, successes deposit a fraction,
+ * retries are allowed only above half.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the object's state. Touch only through `tg_retry_budget_*`.
+   */
+  uint64_t _opaque[6];
+} tg_retry_budget_t;
+
+/**
+ * Why `tg_retry_next` gave up: one of the `TG_GIVE_UP_*` values.
+ */
+typedef uint32_t tg_give_up_t;
+
+/**
+ * The answer of `tg_retry_next`.
+ */
+typedef struct {
+  /**
+   * Whether to make another attempt, at `retry_at`.
+   */
+  bool retry;
+  /**
+   * When `retry`: the tick to make the next attempt at.
+   */
+  uint64_t retry_at;
+  /**
+   * When not `retry`: why (a `TG_GIVE_UP_*` value).
+   */
+  tg_give_up_t give_up;
+} tg_retry_decision_t;
+
+/**
+ * Retry-budget configuration.
+ */
+typedef struct {
+  /**
+   * The most tokens (at least 1); the budget starts full.
+   */
+  uint32_t max_tokens;
+  /**
+   * Thousandths of a token deposited per success (1 .. max_tokens × 1000;
+   * gRPC's 0.1 is 100).
+   */
+  uint32_t token_ratio_milli;
+} tg_retry_budget_config_t;
+
+/**
  * Storage for a tick extender, which turns a wrapping 32-bit tick counter
  * (`HAL_GetTick()`, `xTaskGetTickCount()`) into the monotonic 64-bit ticks
  * every guard takes. Its one rule: it must see the counter at least once
@@ -293,6 +488,96 @@ typedef struct TG_ALIGNED(16) {
 #define TG_OUTCOME_IGNORED 2
 
 /**
+ * Network: the connection failed.
+ */
+#define TG_ERROR_CONNECTION_FAILED 0
+
+/**
+ * Network: the peer broke the protocol.
+ */
+#define TG_ERROR_PROTOCOL 1
+
+/**
+ * Timeout: connecting took too long.
+ */
+#define TG_ERROR_CONNECT_TIMEOUT 2
+
+/**
+ * Timeout: reading took too long.
+ */
+#define TG_ERROR_READ_TIMEOUT 3
+
+/**
+ * Timeout: writing took too long.
+ */
+#define TG_ERROR_WRITE_TIMEOUT 4
+
+/**
+ * Data: malformed.
+ */
+#define TG_ERROR_FORMAT 5
+
+/**
+ * Data: something expected is absent.
+ */
+#define TG_ERROR_MISSING_DATA 6
+
+/**
+ * Data: parts contradict each other.
+ */
+#define TG_ERROR_INCONSISTENT_DATA 7
+
+/**
+ * System: out of memory.
+ */
+#define TG_ERROR_OUT_OF_MEMORY 8
+
+/**
+ * System: out of disk space.
+ */
+#define TG_ERROR_OUT_OF_DISK 9
+
+/**
+ * System: another resource is exhausted.
+ */
+#define TG_ERROR_RESOURCES_EXHAUSTED 10
+
+/**
+ * Network errors.
+ */
+#define TG_ERROR_CLASS_NETWORK 0
+
+/**
+ * Timeouts.
+ */
+#define TG_ERROR_CLASS_TIMEOUT 1
+
+/**
+ * Data errors.
+ */
+#define TG_ERROR_CLASS_DATA 2
+
+/**
+ * System errors.
+ */
+#define TG_ERROR_CLASS_SYSTEM 3
+
+/**
+ * Do not retry.
+ */
+#define TG_RETRY_WITH_NEVER 0
+
+/**
+ * Retry with the caller's default backoff.
+ */
+#define TG_RETRY_WITH_BACKOFF 1
+
+/**
+ * Retry with exponential backoff.
+ */
+#define TG_RETRY_WITH_EXPONENTIAL 2
+
+/**
  * Refuse to initialise a live object (`TG_E_ALREADY_INITIALIZED`): what
  * `tg_*_init` does.
  */
@@ -310,6 +595,121 @@ typedef struct TG_ALIGNED(16) {
  * detected). The primitives' state is position-independent.
  */
 #define TG_INIT_SHARED 2
+
+/**
+ * The same delay (`base_ticks`) before every retry.
+ */
+#define TG_BACKOFF_CONSTANT 0
+
+/**
+ * `base_ticks + step_ticks × (n − 1)` before retry n.
+ */
+#define TG_BACKOFF_LINEAR 1
+
+/**
+ * `base_ticks × (multiplier_milli / 1000)^(n − 1)` before retry n.
+ */
+#define TG_BACKOFF_EXPONENTIAL 2
+
+/**
+ * No jitter.
+ */
+#define TG_JITTER_NONE 0
+
+/**
+ * `d + U(0, jitter_ticks)`: the design document's `random(0, J)`.
+ */
+#define TG_JITTER_ADDITIVE 1
+
+/**
+ * `U(0, d)`.
+ */
+#define TG_JITTER_FULL 2
+
+/**
+ * `d/2 + U(0, d/2)`.
+ */
+#define TG_JITTER_EQUAL 3
+
+/**
+ * `min(cap, U(base, 3 × previous delay))`.
+ */
+#define TG_JITTER_DECORRELATED 4
+
+/**
+ * `d × (1 ± jitter_per_mille / 1000)`.
+ */
+#define TG_JITTER_PROPORTIONAL 5
+
+/**
+ * Polly's smooth decorrelated jitter v2 around a median of `base_ticks`.
+ */
+#define TG_JITTER_DECORRELATED_V2 6
+
+/**
+ * The call failed in a way worth retrying.
+ */
+#define TG_RETRY_OUTCOME_FAILED 0
+
+/**
+ * The call failed in a way retrying cannot fix.
+ */
+#define TG_RETRY_OUTCOME_NOT_RETRYABLE 1
+
+/**
+ * The server asked to wait until `outcome_tick` (Retry-After, pushback).
+ */
+#define TG_RETRY_OUTCOME_RETRY_AFTER 2
+
+/**
+ * The server asked not to retry.
+ */
+#define TG_RETRY_OUTCOME_DO_NOT_RETRY 3
+
+/**
+ * A breaker or rate limiter refused; it may admit at `outcome_tick`.
+ */
+#define TG_RETRY_OUTCOME_REFUSED 4
+
+/**
+ * A breaker refused without naming a tick (forced open).
+ */
+#define TG_RETRY_OUTCOME_REFUSED_INDEFINITELY 5
+
+/**
+ * Not given up (`retry` is true).
+ */
+#define TG_GIVE_UP_NONE 0
+
+/**
+ * `max_attempts` calls were made.
+ */
+#define TG_GIVE_UP_ATTEMPTS_EXHAUSTED 1
+
+/**
+ * The next attempt would start past the overall deadline.
+ */
+#define TG_GIVE_UP_DEADLINE 2
+
+/**
+ * The failure is not one to retry.
+ */
+#define TG_GIVE_UP_NOT_RETRYABLE 3
+
+/**
+ * The server said not to retry.
+ */
+#define TG_GIVE_UP_SERVER_SAID_STOP 4
+
+/**
+ * The retry budget is spent.
+ */
+#define TG_GIVE_UP_BUDGET_EMPTY 5
+
+/**
+ * A guard refused without naming a tick.
+ */
+#define TG_GIVE_UP_REFUSED_INDEFINITELY 6
 
 /**
  * Success.
@@ -400,6 +800,28 @@ typedef struct TG_ALIGNED(16) {
  * Configuration: initial fill above capacity.
  */
 #define TG_E_CONFIG_INITIAL_FILL -17
+
+/**
+ * Configuration: a retry policy's `max_attempts` is 0.
+ */
+#define TG_E_CONFIG_MAX_ATTEMPTS -19
+
+/**
+ * Configuration: an exponential backoff's multiplier is below 1000
+ * thousandths.
+ */
+#define TG_E_CONFIG_MULTIPLIER -20
+
+/**
+ * Configuration: a proportional jitter above 1000 thousandths.
+ */
+#define TG_E_CONFIG_JITTER -21
+
+/**
+ * Configuration: a retry budget's token ratio is 0 or above its maximum
+ * tokens × 1000.
+ */
+#define TG_E_CONFIG_TOKEN_RATIO -22
 
 #ifdef __cplusplus
 extern "C" {
@@ -703,6 +1125,247 @@ tg_status_t tg_bucket_available(const tg_bucket_t *bucket, uint64_t now, uint32_
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_bucket_reset(tg_bucket_t *bucket);
+
+/**
+ * Writes the design document's default handling table: network errors are
+ * retried with backoff, count against the breaker, fall back and alert;
+ * timeouts are retried with exponential backoff, count and fall back; data
+ * errors are not retried, do not count, fall back to a default and alert;
+ * system errors are not retried, count and alert.
+ *
+ * @param out receives the table.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Pure: safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_handling_table_default(tg_handling_table_t *out);
+
+/**
+ * The class of an error kind.
+ *
+ * @param kind a `TG_ERROR_*` value.
+ * @param out receives a `TG_ERROR_CLASS_*` value.
+ * @return `TG_OK`, `TG_E_NULL` if `out` is NULL, or `TG_E_INVALID_ARGUMENT`
+ *   for an unknown kind.
+ *
+ * Pure: safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_error_class(tg_error_kind_t kind, tg_error_class_t *out);
+
+/**
+ * How `table` handles `kind`, with the outcomes to report to a circuit
+ * breaker and to the retry step.
+ *
+ * @param table a handling table (from `tg_handling_table_default`, edited
+ *   or not).
+ * @param kind a `TG_ERROR_*` value.
+ * @param out receives the entry; may be NULL.
+ * @param out_breaker_outcome receives `TG_OUTCOME_FAILURE` or
+ *   `TG_OUTCOME_IGNORED` for `tg_breaker_record`; may be NULL.
+ * @param out_retry_outcome receives `TG_RETRY_OUTCOME_FAILED` or
+ *   `TG_RETRY_OUTCOME_NOT_RETRYABLE` for `tg_retry_next`; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL` if `table` is NULL, or
+ *   `TG_E_INVALID_ARGUMENT` for an unknown kind or an entry whose `retry`
+ *   is not a `TG_RETRY_WITH_*` value.
+ *
+ * Pure: safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_handling_lookup(const tg_handling_table_t *table,
+                               tg_error_kind_t kind,
+                               tg_handling_t *out,
+                               tg_outcome_t *out_breaker_outcome,
+                               tg_retry_outcome_t *out_retry_outcome);
+
+/**
+ * Checks a retry configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL, `TG_E_INVALID_ARGUMENT`
+ *   for an unknown backoff or jitter kind, or the `TG_E_CONFIG_*` code of
+ *   the first invalid field.
+ *
+ * Pure: safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_retry_config_check(const tg_retry_config_t *config);
+
+/**
+ * Initialises `policy` with `config` (validated and copied).
+ *
+ * @param policy the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED` if `policy` is live, `TG_E_INVALID_ARGUMENT`
+ *   for an unknown kind, or the `TG_E_CONFIG_*` code of the first invalid
+ *   field.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_retry_policy_init(tg_retry_policy_t *policy, const tg_retry_config_t *config);
+
+/**
+ * Initialises `policy` as `tg_retry_policy_init` does, with `TG_INIT_*`
+ * flags.
+ *
+ * @param policy the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_retry_policy_init`, or `TG_E_INVALID_ARGUMENT` for an
+ *   unknown flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_retry_policy_init_ex(tg_retry_policy_t *policy,
+                                    const tg_retry_config_t *config,
+                                    tg_init_flags_t flags);
+
+/**
+ * Ends the life of `policy`.
+ *
+ * @param policy an initialised policy.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe: nobody may use the object meanwhile.
+ */
+tg_status_t tg_retry_policy_deinit(tg_retry_policy_t *policy);
+
+/**
+ * Starts the state of an operation whose first attempt starts at `now`.
+ * Seed each device and operation differently (device id mixed with a
+ * counter or a hardware random number) so that clients never retry in
+ * lockstep.
+ *
+ * @param attempt the caller-allocated state to (re)start.
+ * @param now the tick the first attempt starts at.
+ * @param seed the seed of the attempt's jitter PRNG (any value).
+ * @return `TG_OK`, `TG_E_NULL` or `TG_E_MISALIGNED`.
+ *
+ * Not thread-safe: one operation, one caller.
+ */
+tg_status_t tg_retry_attempt_begin(tg_retry_attempt_t *attempt, uint64_t now, uint64_t seed);
+
+/**
+ * After an attempt ended at `now` with `outcome`: whether to retry, and
+ * when; or why not.
+ *
+ * @param policy an initialised policy.
+ * @param attempt the operation's state, started with
+ *   `tg_retry_attempt_begin`.
+ * @param outcome a `TG_RETRY_OUTCOME_*` value.
+ * @param outcome_tick for `TG_RETRY_OUTCOME_RETRY_AFTER` and
+ *   `TG_RETRY_OUTCOME_REFUSED`: the tick the server or guard named
+ *   (ignored otherwise).
+ * @param now the tick the attempt ended at.
+ * @param budget a retry budget that must allow the retry, or NULL.
+ * @param out receives the decision.
+ * @return `TG_OK`, `TG_E_NULL` if `policy`, `attempt` or `out` is NULL,
+ *   `TG_E_INVALID_ARGUMENT` for an unknown outcome, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe for one attempt (one operation, one caller); the policy
+ * and the budget may be shared. Safe from interrupt handlers.
+ */
+tg_status_t tg_retry_next(const tg_retry_policy_t *policy,
+                          tg_retry_attempt_t *attempt,
+                          tg_retry_outcome_t outcome,
+                          uint64_t outcome_tick,
+                          uint64_t now,
+                          const tg_retry_budget_t *budget,
+                          tg_retry_decision_t *out);
+
+/**
+ * Initialises `budget`, full, with `config` (validated and copied).
+ *
+ * @param budget the caller-allocated object to initialise.
+ * @param config the configuration.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_ZERO_CAPACITY` or
+ *   `TG_E_CONFIG_TOKEN_RATIO`.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_retry_budget_init(tg_retry_budget_t *budget, const tg_retry_budget_config_t *config);
+
+/**
+ * Initialises `budget` as `tg_retry_budget_init` does, with `TG_INIT_*`
+ * flags (`TG_INIT_SHARED`: one budget for several processes).
+ *
+ * @param budget the caller-allocated object to initialise.
+ * @param config the configuration.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_retry_budget_init`, or `TG_E_INVALID_ARGUMENT` for an
+ *   unknown flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_retry_budget_init_ex(tg_retry_budget_t *budget,
+                                    const tg_retry_budget_config_t *config,
+                                    tg_init_flags_t flags);
+
+/**
+ * Ends the life of `budget`.
+ *
+ * @param budget an initialised budget.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe: nobody may use the object meanwhile.
+ */
+tg_status_t tg_retry_budget_deinit(tg_retry_budget_t *budget);
+
+/**
+ * Reports a call that succeeded: deposits the token ratio.
+ *
+ * @param budget an initialised budget.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Lock-free where the target has a 64-bit CAS; interrupt-masked critical
+ * section elsewhere; safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_retry_budget_success(tg_retry_budget_t *budget);
+
+/**
+ * Reports a call that failed: withdraws one token.
+ *
+ * @param budget an initialised budget.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Lock-free where the target has a 64-bit CAS; interrupt-masked critical
+ * section elsewhere; safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_retry_budget_failure(tg_retry_budget_t *budget);
+
+/**
+ * Reads whether a retry may be made now (more than half the tokens left)
+ * and the tokens held.
+ *
+ * @param budget an initialised budget.
+ * @param out_allows receives whether a retry is allowed.
+ * @param out_tokens_milli receives the tokens held, in thousandths; may be
+ *   NULL.
+ * @return `TG_OK`, `TG_E_NULL` if `budget` or `out_allows` is NULL, or an
+ *   object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Reads only; safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_retry_budget_state(const tg_retry_budget_t *budget,
+                                  bool *out_allows,
+                                  uint64_t *out_tokens_milli);
+
+/**
+ * Refills the budget, as if new.
+ *
+ * @param budget an initialised budget.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_retry_budget_reset(tg_retry_budget_t *budget);
 
 /**
  * Names a status code.

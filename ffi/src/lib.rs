@@ -11,13 +11,17 @@
 
 mod breaker;
 mod bucket;
+mod classify;
 mod object;
+mod retry;
 mod status;
 mod time;
 
 pub use breaker::*;
 pub use bucket::*;
+pub use classify::*;
 pub use object::{tg_init_flags_t, TG_INIT_DEFAULT, TG_INIT_REINIT, TG_INIT_SHARED};
+pub use retry::*;
 pub use status::*;
 pub use time::*;
 

@@ -131,6 +131,19 @@ pub(crate) fn get<'a, S: Storage>(storage: *const S) -> Result<&'a S::Inner, tg_
     Ok(&object.inner)
 }
 
+/// The initialised object behind `storage`, mutably: for caller-owned state
+/// that is never shared (a retry attempt).
+///
+/// The caller of the ABI function promises exclusive access to the object
+/// for the duration of the call (documented on each such function).
+pub(crate) fn get_mut<'a, S: Storage>(storage: *mut S) -> Result<&'a mut S::Inner, tg_status_t> {
+    get(storage.cast_const())?;
+    // SAFETY: `get` checked non-null, alignment and initialisation; the
+    // caller promises nobody else uses the object during the call, so a
+    // unique reference is sound. Every bit pattern of `Inner` is valid.
+    Ok(unsafe { &mut (*storage.cast::<Object<S::Inner>>()).inner })
+}
+
 /// Initialises the object behind `storage` with `inner`, the primitive built
 /// from a validated configuration (or the status that rejected it, in which
 /// case the object is left as it was).

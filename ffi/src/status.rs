@@ -45,6 +45,16 @@ pub const TG_E_CONFIG_ZERO_CAPACITY: tg_status_t = -15;
 pub const TG_E_CONFIG_ZERO_REFILL: tg_status_t = -16;
 /// Configuration: initial fill above capacity.
 pub const TG_E_CONFIG_INITIAL_FILL: tg_status_t = -17;
+/// Configuration: a retry policy's `max_attempts` is 0.
+pub const TG_E_CONFIG_MAX_ATTEMPTS: tg_status_t = -19;
+/// Configuration: an exponential backoff's multiplier is below 1000
+/// thousandths.
+pub const TG_E_CONFIG_MULTIPLIER: tg_status_t = -20;
+/// Configuration: a proportional jitter above 1000 thousandths.
+pub const TG_E_CONFIG_JITTER: tg_status_t = -21;
+/// Configuration: a retry budget's token ratio is 0 or above its maximum
+/// tokens × 1000.
+pub const TG_E_CONFIG_TOKEN_RATIO: tg_status_t = -22;
 
 pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
     match error {
@@ -56,6 +66,10 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::ZeroCapacity => TG_E_CONFIG_ZERO_CAPACITY,
         ConfigError::ZeroRefill => TG_E_CONFIG_ZERO_REFILL,
         ConfigError::InitialFill => TG_E_CONFIG_INITIAL_FILL,
+        ConfigError::MaxAttempts => TG_E_CONFIG_MAX_ATTEMPTS,
+        ConfigError::Multiplier => TG_E_CONFIG_MULTIPLIER,
+        ConfigError::Jitter => TG_E_CONFIG_JITTER,
+        ConfigError::TokenRatio => TG_E_CONFIG_TOKEN_RATIO,
     }
 }
 
@@ -86,6 +100,10 @@ pub extern "C" fn tg_status_str(status: tg_status_t) -> *const core::ffi::c_char
         TG_E_CONFIG_ZERO_CAPACITY => c"config: capacity must be at least 1",
         TG_E_CONFIG_ZERO_REFILL => c"config: refill needs at least one token",
         TG_E_CONFIG_INITIAL_FILL => c"config: initial fill exceeds capacity",
+        TG_E_CONFIG_MAX_ATTEMPTS => c"config: max attempts must be at least 1",
+        TG_E_CONFIG_MULTIPLIER => c"config: backoff multiplier below 1000 thousandths",
+        TG_E_CONFIG_JITTER => c"config: proportional jitter above 1000 thousandths",
+        TG_E_CONFIG_TOKEN_RATIO => c"config: token ratio out of range",
         _ => c"unknown status",
     };
     text.as_ptr()

@@ -356,6 +356,183 @@ fn status_strings_and_conversions() {
     );
 }
 
+const RETRY_CONFIG: tg_retry_config_t = tg_retry_config_t {
+    max_attempts: 3,
+    backoff: TG_BACKOFF_EXPONENTIAL,
+    base_ticks: 100,
+    step_ticks: 0,
+    multiplier_milli: 2_000,
+    jitter: TG_JITTER_NONE,
+    jitter_ticks: 0,
+    jitter_per_mille: 0,
+    max_delay_ticks: 1_000,
+    deadline_ticks: TG_NO_DEADLINE,
+};
+
+#[test]
+fn retry_budget_and_handling_through_the_abi() {
+    let mut policy = tg_retry_policy_t::new();
+    let mut bad = RETRY_CONFIG;
+    bad.max_attempts = 0;
+    assert_eq!(tg_retry_config_check(&bad), TG_E_CONFIG_MAX_ATTEMPTS);
+    bad = RETRY_CONFIG;
+    bad.backoff = 9;
+    assert_eq!(
+        tg_retry_policy_init(&mut policy, &bad),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(tg_retry_policy_init(&mut policy, &RETRY_CONFIG), TG_OK);
+    assert_eq!(
+        tg_retry_policy_init(&mut policy, &RETRY_CONFIG),
+        TG_E_ALREADY_INITIALIZED
+    );
+    let mut attempt = tg_retry_attempt_t::new();
+    let mut d = tg_retry_decision_t {
+        retry: false,
+        retry_at: 0,
+        give_up: 99,
+    };
+    assert_eq!(
+        tg_retry_next(
+            &policy,
+            &mut attempt,
+            TG_RETRY_OUTCOME_FAILED,
+            0,
+            0,
+            null(),
+            &mut d
+        ),
+        TG_E_UNINITIALIZED
+    );
+    assert_eq!(tg_retry_attempt_begin(&mut attempt, 0, 7), TG_OK);
+    assert_eq!(
+        tg_retry_next(
+            &policy,
+            &mut attempt,
+            TG_RETRY_OUTCOME_FAILED,
+            0,
+            10,
+            null(),
+            &mut d
+        ),
+        TG_OK
+    );
+    assert!(d.retry && d.retry_at == 110);
+    // An attempt is a value: a moved copy carries on.
+    let mut moved = copy_of(&attempt);
+    assert_eq!(
+        tg_retry_next(
+            &policy,
+            &mut moved,
+            TG_RETRY_OUTCOME_REFUSED,
+            500,
+            110,
+            null(),
+            &mut d
+        ),
+        TG_OK
+    );
+    assert!(d.retry && d.retry_at == 500);
+    assert_eq!(
+        tg_retry_next(
+            &policy,
+            &mut moved,
+            TG_RETRY_OUTCOME_FAILED,
+            0,
+            500,
+            null(),
+            &mut d
+        ),
+        TG_OK
+    );
+    assert!(!d.retry && d.give_up == TG_GIVE_UP_ATTEMPTS_EXHAUSTED);
+    assert_eq!(
+        tg_retry_next(&policy, &mut moved, 42, 0, 500, null(), &mut d),
+        TG_E_INVALID_ARGUMENT
+    );
+
+    let mut budget = tg_retry_budget_t::new();
+    let bc = tg_retry_budget_config_t {
+        max_tokens: 2,
+        token_ratio_milli: 100,
+    };
+    assert_eq!(tg_retry_budget_init(&mut budget, &bc), TG_OK);
+    assert_eq!(tg_retry_budget_failure(&mut budget), TG_OK);
+    let (mut allows, mut tokens) = (true, 0);
+    assert_eq!(
+        tg_retry_budget_state(&budget, &mut allows, &mut tokens),
+        TG_OK
+    );
+    assert!(!allows && tokens == 1_000);
+    assert_eq!(tg_retry_attempt_begin(&mut attempt, 0, 7), TG_OK);
+    assert_eq!(
+        tg_retry_next(
+            &policy,
+            &mut attempt,
+            TG_RETRY_OUTCOME_FAILED,
+            0,
+            0,
+            &budget,
+            &mut d
+        ),
+        TG_OK
+    );
+    assert!(!d.retry && d.give_up == TG_GIVE_UP_BUDGET_EMPTY);
+    assert_eq!(tg_retry_budget_success(&mut budget), TG_OK);
+    assert_eq!(
+        tg_retry_budget_state(&budget, &mut allows, null_mut()),
+        TG_OK
+    );
+    assert!(allows);
+    assert_eq!(tg_retry_budget_reset(&mut budget), TG_OK);
+    let zero = tg_retry_budget_config_t {
+        max_tokens: 1,
+        token_ratio_milli: 0,
+    };
+    let mut other = tg_retry_budget_t::new();
+    assert_eq!(
+        tg_retry_budget_init_ex(&mut other, &zero, TG_INIT_DEFAULT),
+        TG_E_CONFIG_TOKEN_RATIO
+    );
+
+    let mut table = tg_handling_table_t {
+        entries: [tg_handling_t {
+            retry: 0,
+            breaker_failure: false,
+            fallback: false,
+            alert: false,
+        }; TG_ERROR_KINDS],
+    };
+    assert_eq!(tg_handling_table_default(&mut table), TG_OK);
+    let (mut breaker_outcome, mut retry_outcome) = (99, 99);
+    assert_eq!(
+        tg_handling_lookup(
+            &table,
+            TG_ERROR_FORMAT,
+            null_mut(),
+            &mut breaker_outcome,
+            &mut retry_outcome
+        ),
+        TG_OK
+    );
+    assert_eq!(
+        (breaker_outcome, retry_outcome),
+        (TG_OUTCOME_IGNORED, TG_RETRY_OUTCOME_NOT_RETRYABLE)
+    );
+    table.entries[TG_ERROR_FORMAT as usize].retry = 77;
+    assert_eq!(
+        tg_handling_lookup(&table, TG_ERROR_FORMAT, null_mut(), null_mut(), null_mut()),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_handling_lookup(&table, 11, null_mut(), null_mut(), null_mut()),
+        TG_E_INVALID_ARGUMENT
+    );
+    let mut class = 99;
+    assert_eq!(tg_error_class(TG_ERROR_READ_TIMEOUT, &mut class), TG_OK);
+    assert_eq!(class, TG_ERROR_CLASS_TIMEOUT);
+}
+
 /// Random call sequences over the whole ABI, with NULLs, garbage permits,
 /// unknown outcomes, wild configurations, copies and lagging ticks: every
 /// call returns a known status, outputs are written only when the status
@@ -364,7 +541,7 @@ mod random_calls {
     use super::*;
     use proptest::prelude::*;
 
-    pub(super) const KNOWN: [tg_status_t; 17] = [
+    pub(super) const KNOWN: [tg_status_t; 21] = [
         TG_OK,
         TG_REFUSED,
         TG_E_NULL,
@@ -382,6 +559,10 @@ mod random_calls {
         TG_E_CONFIG_ZERO_CAPACITY,
         TG_E_CONFIG_ZERO_REFILL,
         TG_E_CONFIG_INITIAL_FILL,
+        TG_E_CONFIG_MAX_ATTEMPTS,
+        TG_E_CONFIG_MULTIPLIER,
+        TG_E_CONFIG_JITTER,
+        TG_E_CONFIG_TOKEN_RATIO,
     ];
 
     #[derive(Clone, Debug)]

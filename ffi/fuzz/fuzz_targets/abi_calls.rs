@@ -10,7 +10,7 @@ use core::ptr::null_mut;
 use libfuzzer_sys::fuzz_target;
 use tickguard_ffi::*;
 
-const KNOWN: [tg_status_t; 17] = [
+const KNOWN: [tg_status_t; 21] = [
     TG_OK,
     TG_REFUSED,
     TG_E_NULL,
@@ -28,6 +28,10 @@ const KNOWN: [tg_status_t; 17] = [
     TG_E_CONFIG_ZERO_CAPACITY,
     TG_E_CONFIG_ZERO_REFILL,
     TG_E_CONFIG_INITIAL_FILL,
+    TG_E_CONFIG_MAX_ATTEMPTS,
+    TG_E_CONFIG_MULTIPLIER,
+    TG_E_CONFIG_JITTER,
+    TG_E_CONFIG_TOKEN_RATIO,
 ];
 const SENTINEL: u64 = 0x5EED_5EED_5EED_5EED;
 
