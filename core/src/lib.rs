@@ -6,7 +6,8 @@
 //! 64-bit word, applied to atomics by one shared compare-and-swap driver
 //! ([`cell::StateCell`]); [retry with backoff and jitter](retry) as a step
 //! function; the design document's [error classes](classify) with a handling
-//! table that drives them.
+//! table that drives them; [fallback](fallback) values (default and
+//! last-known-good) and [degradation levels](degrade).
 //!
 //! * `#![no_std]`, no allocation, no clock reads, no sleeping, no panics.
 //! * Time is a monotonic `u64` tick supplied by the caller on every call
@@ -87,7 +88,9 @@ pub mod bucket;
 pub mod budget;
 pub mod cell;
 pub mod classify;
+pub mod degrade;
 mod error;
+pub mod fallback;
 pub mod retry;
 pub mod time;
 
