@@ -27,6 +27,7 @@ static const tg_breaker_config_t BREAKER_CONFIG = {
 static void test_status_strings(void) {
   const tg_status_t codes[] = {TG_OK,
                                TG_REFUSED,
+                               TG_NOT_FOUND,
                                TG_E_NULL,
                                TG_E_UNINITIALIZED,
                                TG_E_INVALID_ARGUMENT,
@@ -541,6 +542,74 @@ static void test_handling(void) {
   CHECK(tg_handling_lookup(NULL, 0, &h, NULL, NULL) == TG_E_NULL);
 }
 
+/* The last-known-good store: fixed slots, ages, the maximum age, eviction. */
+static void test_lkg(void) {
+  static tg_lkg_t lkg;
+  char value[TG_LKG_VALUE_BYTES];
+  size_t len = 0;
+  uint64_t age = 0;
+  CHECK(tg_lkg_serve(&lkg, (const uint8_t *)"k", 1, 0, (uint8_t *)value, &len, &age) == TG_E_UNINITIALIZED);
+  CHECK(tg_lkg_init(NULL, 100) == TG_E_NULL);
+  CHECK(tg_lkg_init(&lkg, 1000) == TG_OK);
+  CHECK(tg_lkg_init(&lkg, 1000) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_lkg_init_ex(&lkg, 1000, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_lkg_store(&lkg, (const uint8_t *)"temp", 4, (const uint8_t *)"21.5", 4, 100) == TG_OK);
+  CHECK(tg_lkg_serve(&lkg, (const uint8_t *)"temp", 4, 600, (uint8_t *)value, &len, &age) == TG_OK);
+  CHECK(len == 4 && memcmp(value, "21.5", 4) == 0 && age == 500);
+  CHECK(tg_lkg_serve(&lkg, (const uint8_t *)"temp", 4, 1101, (uint8_t *)value, &len, NULL) == TG_NOT_FOUND);
+  CHECK(tg_lkg_serve(&lkg, (const uint8_t *)"other", 5, 600, (uint8_t *)value, &len, NULL) == TG_NOT_FOUND);
+  CHECK(tg_lkg_serve(&lkg, (const uint8_t *)"temp", 4, 600, NULL, &len, NULL) == TG_E_NULL);
+  CHECK(tg_lkg_serve(&lkg, NULL, 4, 600, (uint8_t *)value, &len, NULL) == TG_E_NULL);
+  uint8_t big[TG_LKG_VALUE_BYTES + 1] = {0};
+  CHECK(tg_lkg_store(&lkg, (const uint8_t *)"k", 1, big, sizeof big, 0) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_lkg_store(&lkg, big, TG_LKG_KEY_BYTES + 1, big, 1, 0) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_lkg_store(NULL, (const uint8_t *)"k", 1, big, 1, 0) == TG_E_NULL);
+  /* Full: a new key replaces the entry stored longest ago ("temp", at 100). */
+  for (int i = 0; i < TG_LKG_ENTRIES; i++) {
+    uint8_t key = (uint8_t)i;
+    CHECK(tg_lkg_store(&lkg, &key, 1, &key, 1, 200 + (uint64_t)i) == TG_OK);
+  }
+  CHECK(tg_lkg_serve(&lkg, (const uint8_t *)"temp", 4, 300, (uint8_t *)value, &len, NULL) == TG_NOT_FOUND);
+  uint8_t first = 0;
+  CHECK(tg_lkg_serve(&lkg, &first, 1, 300, (uint8_t *)value, &len, &age) == TG_OK && age == 100);
+  CHECK(tg_lkg_forget(&lkg, &first, 1) == TG_OK);
+  CHECK(tg_lkg_serve(&lkg, &first, 1, 300, (uint8_t *)value, &len, &age) == TG_NOT_FOUND);
+  CHECK(tg_lkg_forget(&lkg, big, TG_LKG_KEY_BYTES + 1) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_lkg_deinit(&lkg) == TG_OK);
+  CHECK(tg_lkg_deinit(&lkg) == TG_E_UNINITIALIZED);
+}
+
+/* Degradation levels: manual, automatic from a breaker, switches. */
+static void test_degradation(void) {
+  static tg_degradation_t d;
+  bool allows = false;
+  uint8_t level = 99;
+  tg_level_change_t change;
+  CHECK(tg_degradation_allows(&d, 1, 0, &allows, &level) == TG_E_UNINITIALIZED);
+  CHECK(tg_degradation_init(&d, 8) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_degradation_init(&d, TG_INIT_DEFAULT) == TG_OK);
+  CHECK(tg_degradation_init(&d, TG_INIT_DEFAULT) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_degradation_allows(&d, 1, 0, &allows, &level) == TG_OK && allows && level == 0);
+  CHECK(tg_degradation_follow_breaker(&d, TG_STATE_OPEN, 2, &change) == TG_OK);
+  CHECK(change.changed && change.from == 0 && change.to == 2);
+  CHECK(tg_degradation_follow_breaker(&d, TG_STATE_HALF_OPEN, 2, &change) == TG_OK && !change.changed);
+  CHECK(tg_degradation_allows(&d, 2, 0, &allows, &level) == TG_OK && !allows && level == 2);
+  CHECK(tg_degradation_allows(&d, 3, 0, &allows, NULL) == TG_OK && allows);
+  CHECK(tg_degradation_set_level(&d, 3, &change) == TG_OK && change.changed && change.to == 3);
+  CHECK(tg_degradation_follow_breaker(&d, TG_STATE_CLOSED, 2, &change) == TG_OK && !change.changed);
+  CHECK(tg_degradation_set_level(&d, 0, NULL) == TG_OK);
+  CHECK(tg_degradation_allows(&d, 1, 0, &allows, &level) == TG_OK && allows && level == 0);
+  CHECK(tg_degradation_switch(&d, 7, false) == TG_OK);
+  CHECK(tg_degradation_allows(&d, 1, 7, &allows, NULL) == TG_OK && !allows);
+  CHECK(tg_degradation_switch(&d, 7, true) == TG_OK);
+  CHECK(tg_degradation_allows(&d, 1, 7, &allows, NULL) == TG_OK && allows);
+  CHECK(tg_degradation_switch(&d, 32, true) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_degradation_allows(&d, 1, 32, &allows, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_degradation_allows(&d, 1, 0, NULL, NULL) == TG_E_NULL);
+  CHECK(tg_degradation_follow_breaker(&d, 9, 1, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_degradation_set_level(NULL, 1, NULL) == TG_E_NULL);
+}
+
 /* Header and library agree on the version; the macros compose TG_VERSION. */
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
@@ -566,6 +635,8 @@ int main(void) {
   test_retry();
   test_budget();
   test_handling();
+  test_lkg();
+  test_degradation();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -64,6 +64,22 @@
 #define TG_ERROR_KINDS 11
 
 /**
+ * Entries a `tg_lkg_t` holds; storing a new key into a full store replaces
+ * the entry stored longest ago.
+ */
+#define TG_LKG_ENTRIES 16
+
+/**
+ * The longest key, in bytes.
+ */
+#define TG_LKG_KEY_BYTES 32
+
+/**
+ * The longest value, in bytes.
+ */
+#define TG_LKG_VALUE_BYTES 64
+
+/**
  * `deadline_ticks` value meaning "no overall deadline".
  */
 #define TG_NO_DEADLINE UINT64_MAX
@@ -301,6 +317,49 @@ typedef uint32_t tg_error_class_t;
  * `TG_RETRY_OUTCOME_*` values.
  */
 typedef uint32_t tg_retry_outcome_t;
+
+/**
+ * Storage for a last-known-good store: up to `TG_LKG_ENTRIES` values of up
+ * to `TG_LKG_VALUE_BYTES` bytes under keys of up to `TG_LKG_KEY_BYTES`
+ * bytes, each with the tick it was stored. Serves a value only while the
+ * caller's primary fails (the caller asks) and only up to a maximum age.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the store. Touch only through `tg_lkg_*`.
+   */
+  uint64_t _opaque[228];
+} tg_lkg_t;
+
+/**
+ * Storage for degradation levels: a manual level, an automatic level that
+ * follows a breaker, and 32 feature switches, in one atomic word.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the state. Touch only through `tg_degradation_*`.
+   */
+  uint64_t _opaque[4];
+} tg_degradation_t;
+
+/**
+ * A change of the effective degradation level.
+ */
+typedef struct {
+  /**
+   * Whether the effective level changed; `from` and `to` are valid only
+   * then.
+   */
+  bool changed;
+  /**
+   * The level before.
+   */
+  uint8_t from;
+  /**
+   * The level after.
+   */
+  uint8_t to;
+} tg_level_change_t;
 
 /**
  * A backoff kind: one of the `TG_BACKOFF_*` values.
@@ -720,6 +779,11 @@ typedef struct TG_ALIGNED(16) {
  * The guard refused the call; the out-parameter says when to retry.
  */
 #define TG_REFUSED 1
+
+/**
+ * A lookup found nothing to serve (a normal answer, not an error).
+ */
+#define TG_NOT_FOUND 2
 
 /**
  * A required pointer was NULL.
@@ -1175,6 +1239,189 @@ tg_status_t tg_handling_lookup(const tg_handling_table_t *table,
                                tg_handling_t *out,
                                tg_outcome_t *out_breaker_outcome,
                                tg_retry_outcome_t *out_retry_outcome);
+
+/**
+ * Initialises `lkg`, empty, serving values up to `max_age_ticks` old.
+ *
+ * @param lkg the caller-allocated store.
+ * @param max_age_ticks the oldest value served.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED` or
+ *   `TG_E_ALREADY_INITIALIZED`.
+ *
+ * Not thread-safe.
+ */
+tg_status_t tg_lkg_init(tg_lkg_t *lkg, uint64_t max_age_ticks);
+
+/**
+ * Initialises `lkg` as `tg_lkg_init` does, with `TG_INIT_*` flags.
+ *
+ * @param lkg the caller-allocated store.
+ * @param max_age_ticks the oldest value served.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_lkg_init`, or `TG_E_INVALID_ARGUMENT` for an unknown flag.
+ *
+ * Not thread-safe.
+ */
+tg_status_t tg_lkg_init_ex(tg_lkg_t *lkg, uint64_t max_age_ticks, tg_init_flags_t flags);
+
+/**
+ * Stores `value` for `key`, fresh at `now` (the primary just answered).
+ *
+ * @param lkg an initialised store.
+ * @param key the key's bytes.
+ * @param key_len the key's length (at most `TG_LKG_KEY_BYTES`).
+ * @param value the value's bytes.
+ * @param value_len the value's length (at most `TG_LKG_VALUE_BYTES`).
+ * @param now the current tick.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT` if the key or value
+ *   is too long, or an object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`,
+ *   `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe: one owner, or the caller's lock.
+ */
+tg_status_t tg_lkg_store(tg_lkg_t *lkg,
+                         const uint8_t *key,
+                         size_t key_len,
+                         const uint8_t *value,
+                         size_t value_len,
+                         uint64_t now);
+
+/**
+ * Serves the last known good value of `key` at `now`: call it when the
+ * primary fails.
+ *
+ * @param lkg an initialised store.
+ * @param key the key's bytes.
+ * @param key_len the key's length.
+ * @param now the current tick.
+ * @param out_value receives the value (a buffer of `TG_LKG_VALUE_BYTES`).
+ * @param out_len receives the value's length.
+ * @param out_age receives the value's age in ticks; may be NULL.
+ * @return `TG_OK` when served, `TG_NOT_FOUND` when no value of that key
+ *   younger than the maximum age is held (outputs untouched), `TG_E_NULL`,
+ *   `TG_E_INVALID_ARGUMENT` for a key longer than `TG_LKG_KEY_BYTES`, or an
+ *   object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Reads only, but not safe beside a concurrent `tg_lkg_store`.
+ */
+tg_status_t tg_lkg_serve(const tg_lkg_t *lkg,
+                         const uint8_t *key,
+                         size_t key_len,
+                         uint64_t now,
+                         uint8_t *out_value,
+                         size_t *out_len,
+                         uint64_t *out_age);
+
+/**
+ * Forgets `key`'s value.
+ *
+ * @param lkg an initialised store.
+ * @param key the key's bytes.
+ * @param key_len the key's length.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT` for a key longer
+ *   than `TG_LKG_KEY_BYTES`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe.
+ */
+tg_status_t tg_lkg_forget(tg_lkg_t *lkg, const uint8_t *key, size_t key_len);
+
+/**
+ * Ends the life of `lkg`.
+ *
+ * @param lkg an initialised store.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe.
+ */
+tg_status_t tg_lkg_deinit(tg_lkg_t *lkg);
+
+/**
+ * Initialises `degradation` at level 0 with every feature switched on.
+ *
+ * @param degradation the caller-allocated object.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED`, or `TG_E_INVALID_ARGUMENT` for an unknown
+ *   flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_degradation_init(tg_degradation_t *degradation, tg_init_flags_t flags);
+
+/**
+ * Sets the manual level.
+ *
+ * @param degradation an initialised object.
+ * @param level the manual level.
+ * @param out receives the change of effective level; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and several threads; each change is
+ * reported to exactly one caller.
+ */
+tg_status_t tg_degradation_set_level(tg_degradation_t *degradation,
+                                     uint8_t level,
+                                     tg_level_change_t *out);
+
+/**
+ * Follows a dependency's breaker: while `state` is OPEN, HALF_OPEN or
+ * FORCED_OPEN the automatic level is `level_while_open`, otherwise 0.
+ *
+ * @param degradation an initialised object.
+ * @param state a `TG_STATE_*` value (from `tg_breaker_state`).
+ * @param level_while_open the automatic level while the breaker is open.
+ * @param out receives the change of effective level; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT` for an unknown
+ *   state, or an object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`,
+ *   `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and several threads; each change is
+ * reported to exactly one caller.
+ */
+tg_status_t tg_degradation_follow_breaker(tg_degradation_t *degradation,
+                                          tg_state_t state,
+                                          uint8_t level_while_open,
+                                          tg_level_change_t *out);
+
+/**
+ * Switches feature `feature` (0 .. 31) on or off.
+ *
+ * @param degradation an initialised object.
+ * @param feature the switch (0 .. 31).
+ * @param on whether to switch it on.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT` for a switch above
+ *   31, or an object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`,
+ *   `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_degradation_switch(tg_degradation_t *degradation, uint8_t feature, bool on);
+
+/**
+ * Whether optional work shed at level `shed_at` and guarded by switch
+ * `feature` may run now, and the effective level.
+ *
+ * @param degradation an initialised object.
+ * @param shed_at the level at which the work is shed.
+ * @param feature its switch (0 .. 31).
+ * @param out_allows receives whether the work may run.
+ * @param out_level receives the effective level; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT` for a switch above
+ *   31, or an object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`,
+ *   `TG_E_MISALIGNED`).
+ *
+ * Reads only; safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_degradation_allows(const tg_degradation_t *degradation,
+                                  uint8_t shed_at,
+                                  uint8_t feature,
+                                  bool *out_allows,
+                                  uint8_t *out_level);
 
 /**
  * Checks a retry configuration without initialising anything.

@@ -12,6 +12,7 @@
 mod breaker;
 mod bucket;
 mod classify;
+mod fallback;
 mod object;
 mod retry;
 mod status;
@@ -20,6 +21,7 @@ mod time;
 pub use breaker::*;
 pub use bucket::*;
 pub use classify::*;
+pub use fallback::*;
 pub use object::{tg_init_flags_t, TG_INIT_DEFAULT, TG_INIT_REINIT, TG_INIT_SHARED};
 pub use retry::*;
 pub use status::*;

@@ -10,6 +10,8 @@ pub type tg_status_t = i32;
 pub const TG_OK: tg_status_t = 0;
 /// The guard refused the call; the out-parameter says when to retry.
 pub const TG_REFUSED: tg_status_t = 1;
+/// A lookup found nothing to serve (a normal answer, not an error).
+pub const TG_NOT_FOUND: tg_status_t = 2;
 /// A required pointer was NULL.
 pub const TG_E_NULL: tg_status_t = -1;
 /// The object was not initialised with its `tg_*_init` function.
@@ -85,6 +87,7 @@ pub extern "C" fn tg_status_str(status: tg_status_t) -> *const core::ffi::c_char
     let text: &'static core::ffi::CStr = match status {
         TG_OK => c"ok",
         TG_REFUSED => c"refused",
+        TG_NOT_FOUND => c"not found",
         TG_E_NULL => c"null pointer",
         TG_E_UNINITIALIZED => c"object not initialised",
         TG_E_INVALID_ARGUMENT => c"invalid argument",

@@ -541,9 +541,10 @@ mod random_calls {
     use super::*;
     use proptest::prelude::*;
 
-    pub(super) const KNOWN: [tg_status_t; 21] = [
+    pub(super) const KNOWN: [tg_status_t; 22] = [
         TG_OK,
         TG_REFUSED,
+        TG_NOT_FOUND,
         TG_E_NULL,
         TG_E_UNINITIALIZED,
         TG_E_INVALID_ARGUMENT,

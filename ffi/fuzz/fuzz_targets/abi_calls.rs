@@ -10,9 +10,10 @@ use core::ptr::null_mut;
 use libfuzzer_sys::fuzz_target;
 use tickguard_ffi::*;
 
-const KNOWN: [tg_status_t; 21] = [
+const KNOWN: [tg_status_t; 22] = [
     TG_OK,
     TG_REFUSED,
+    TG_NOT_FOUND,
     TG_E_NULL,
     TG_E_UNINITIALIZED,
     TG_E_INVALID_ARGUMENT,
