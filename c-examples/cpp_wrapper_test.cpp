@@ -145,6 +145,34 @@ void reinit_and_copies() {
   CHECK(bucket.acquire(3, 0));
 }
 
+void retry_loop_works() {
+  constexpr tg_retry_config_t config = {4,   TG_BACKOFF_EXPONENTIAL, 10, 0, 2000, TG_JITTER_NONE, 0, 0,
+                                        100, TG_NO_DEADLINE};
+  static tickguard::RetryPolicy policy{config};
+  CHECK(policy.init() == TG_OK);
+  tickguard::Tick clock = 1000;
+  int calls = 0;
+  tickguard::RetryResult r = tickguard::retry(
+      policy, [&] { return ++calls < 3 ? tickguard::Attempted::failure() : tickguard::Attempted::success(); },
+      [&] { return clock; }, [&](tickguard::Tick t) { clock = t; }, 42);
+  CHECK(r.status == TG_OK && r.ok && r.attempts == 3);
+  CHECK(clock == 1000 + 10 + 20); // waited 10, then 20
+  calls = 0;
+  tickguard::RetryResult gave_up = tickguard::retry(
+      policy, [&] { return tickguard::Attempted::failure(); }, [&] { return clock; },
+      [&](tickguard::Tick t) { clock = t; }, 7);
+  CHECK(!gave_up.ok && gave_up.attempts == 4 && gave_up.give_up == TG_GIVE_UP_ATTEMPTS_EXHAUSTED);
+  tickguard::RetryResult data_error = tickguard::retry(
+      policy, [&] { return tickguard::Attempted::failure(TG_RETRY_OUTCOME_NOT_RETRYABLE); },
+      [&] { return clock; }, [&](tickguard::Tick t) { clock = t; }, 7);
+  CHECK(!data_error.ok && data_error.attempts == 1 && data_error.give_up == TG_GIVE_UP_NOT_RETRYABLE);
+  tickguard::RetryPolicy uninitialised{config};
+  tickguard::RetryResult broken = tickguard::retry(
+      uninitialised, [&] { return tickguard::Attempted::failure(); }, [&] { return clock; },
+      [&](tickguard::Tick t) { clock = t; }, 7);
+  CHECK(broken.status == TG_E_UNINITIALIZED && !broken.ok);
+}
+
 void global_bucket_works() {
   CHECK(global_bucket.init() == TG_OK);
   CHECK(global_bucket.acquire(3, 0));
@@ -159,6 +187,7 @@ int main() {
   calls_report_once_and_move();
   global_bucket_works();
   tick_extender_works();
+  retry_loop_works();
   reinit_and_copies();
   std::printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -75,7 +75,7 @@ c_firmware cortex-m4 "$m4_lib" cortex-m4 mps2-an386 \
   -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16
 c_firmware cortex-m0 "$m0_lib" cortex-m0 microbit -mcpu=cortex-m0
 
-for src in rate_limit.c abi_test.c; do
+for src in rate_limit.c abi_test.c cache_client.c; do
   gcc -std=c11 -Wall -Wextra -Werror -pedantic -I "$root/include" "$here/$src" "$host_lib" \
     -Wl,--gc-sections -o "$out/${src%.c}-nopanic"
 done

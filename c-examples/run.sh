@@ -28,8 +28,9 @@ san=()
 
 "$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/rate_limit.c" "$lib" -o "$out/rate_limit"
 "$cxx" -std=c++17 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/flaky_backend.cpp" "$lib" -o "$out/flaky_backend"
+"$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/cache_client.c" "$lib" -o "$out/cache_client"
 if [[ "$mode" == --demo ]]; then
-  for program in rate_limit flaky_backend; do
+  for program in rate_limit flaky_backend cache_client; do
     echo "=== $program"
     "$out/$program"
   done
@@ -45,7 +46,7 @@ printf '#include "tickguard.h"\nint main() { tg_breaker_t b{}; return sizeof b =
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-for program in rate_limit flaky_backend abi_test; do
+for program in rate_limit flaky_backend cache_client abi_test; do
   "$out/$program" >"$out/$program.out"
   if [[ "$mode" == --bless ]]; then
     mkdir -p "$here/expected"

@@ -337,6 +337,99 @@ class Bucket {
 };
 
 /**
+ * A retry policy (backoff, jitter, attempts, deadline). `constexpr`
+ * constructor; init() once before use.
+ */
+class RetryPolicy {
+ public:
+  /// Holds `config`; the policy works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit RetryPolicy(const tg_retry_config_t &config) noexcept : config_(config) {}
+  RetryPolicy(const RetryPolicy &) = delete;
+  RetryPolicy &operator=(const RetryPolicy &) = delete;
+
+  /// Validates and installs the configuration.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, `TG_E_INVALID_ARGUMENT` or
+  ///   a `TG_E_CONFIG_*` code.
+  [[nodiscard]] tg_status_t init() noexcept { return tg_retry_policy_init(&policy_, &config_); }
+  /// The C object.
+  /// @return the C object.
+  const tg_retry_policy_t *raw() const noexcept { return &policy_; }
+
+ private:
+  tg_retry_config_t config_;
+  tg_retry_policy_t policy_{};
+};
+
+/// What one attempt of a retried operation came to.
+struct Attempted {
+  bool ok = false;                                   ///< Whether it succeeded.
+  tg_retry_outcome_t outcome = TG_RETRY_OUTCOME_FAILED; ///< When it failed: how.
+  Tick outcome_tick = 0;                             ///< For RETRY_AFTER and REFUSED: the tick named.
+
+  /// A success. @return the result.
+  static constexpr Attempted success() noexcept { return Attempted{true, TG_RETRY_OUTCOME_FAILED, 0}; }
+  /// A failure of the given kind. @param outcome a `TG_RETRY_OUTCOME_*` value.
+  /// @param tick the tick a server or guard named, if any. @return the result.
+  static constexpr Attempted failure(tg_retry_outcome_t outcome = TG_RETRY_OUTCOME_FAILED,
+                                     Tick tick = 0) noexcept {
+    return Attempted{false, outcome, tick};
+  }
+};
+
+/// How a retried operation ended.
+struct [[nodiscard]] RetryResult {
+  tg_status_t status = TG_OK;          ///< `TG_OK`, or the error that stopped the loop.
+  bool ok = false;                     ///< Whether an attempt succeeded.
+  uint32_t attempts = 0;               ///< Attempts made.
+  tg_give_up_t give_up = TG_GIVE_UP_NONE; ///< When not ok: why the loop gave up.
+};
+
+/**
+ * Runs `attempt()` until it succeeds or `policy` gives up. Between attempts
+ * it calls `wait_until(tick)`, which the caller implements (sleep, yield to
+ * an RTOS, or advance a simulated clock); `now()` returns the current tick.
+ * No exceptions, no allocation.
+ *
+ * @param policy an initialised retry policy.
+ * @param attempt a callable returning an Attempted.
+ * @param now a callable returning the current Tick.
+ * @param wait_until a callable taking the Tick to wait until.
+ * @param seed the seed of this operation's jitter.
+ * @param budget a retry budget that must allow each retry, or nullptr.
+ * @return how the operation ended.
+ *
+ * @code
+ * tickguard::RetryResult r = tickguard::retry(policy, [&] { return fetch(); },
+ *     [] { return tick_now(); }, [](tickguard::Tick t) { sleep_until(t); }, seed);
+ * @endcode
+ */
+template <class Attempt, class Now, class WaitUntil>
+RetryResult retry(const RetryPolicy &policy, Attempt &&attempt, Now &&now, WaitUntil &&wait_until,
+                  uint64_t seed, const tg_retry_budget_t *budget = nullptr) noexcept {
+  RetryResult result;
+  tg_retry_attempt_t state{};
+  result.status = tg_retry_attempt_begin(&state, now(), seed);
+  while (result.status == TG_OK) {
+    Attempted a = attempt();
+    result.attempts++;
+    if (a.ok) {
+      result.ok = true;
+      return result;
+    }
+    tg_retry_decision_t d{};
+    result.status = tg_retry_next(policy.raw(), &state, a.outcome, a.outcome_tick, now(), budget, &d);
+    if (result.status != TG_OK) break;
+    if (!d.retry) {
+      result.give_up = d.give_up;
+      return result;
+    }
+    wait_until(d.retry_at);
+  }
+  return result;
+}
+
+/**
  * Turns a wrapping 32-bit tick counter into the monotonic 64-bit ticks the
  * guards take. Call it at least once every 2^31 ticks (for example from the
  * tick interrupt).
