@@ -191,6 +191,20 @@ fn main() {
     run(["cargo", "run", "--quiet", "--target-dir", TARGET_DIR], cwd=crate)
 
 
+def check_rust_program(code, name):
+    crate = os.path.join(WORK, name)
+    write(os.path.join(crate, "Cargo.toml"), f"""[package]
+name = "readme-{name}"
+version = "0.0.0"
+edition = "2021"
+[workspace]
+[dependencies]
+tickguard = {{ path = "{os.path.join(ROOT, 'core')}" }}
+""")
+    write(os.path.join(crate, "src", "main.rs"), "fn main() {\n" + code + "}\n")
+    run(["cargo", "run", "--quiet", "--target-dir", TARGET_DIR], cwd=crate)
+
+
 def rust_target_build(toml, name, target, expect_failure=False):
     crate = os.path.join(WORK, name)
     write(os.path.join(crate, "Cargo.toml"), f"""[package]
@@ -261,6 +275,7 @@ CHECKS = {
     "toml-cortex-m": check_toml_cortex_m,
     "toml-riscv32": check_toml_riscv32,
     "c-tick-extender": check_c_tick_extender,
+    "rust-program": check_rust_program,
     # A diagram or directory listing, not code.
     "text": lambda code, name: None,
 }

@@ -16,7 +16,7 @@ target_dir="$("$root/.ci/target-dir")"
 before="${BEFORE:-231bc9c}" # the last revision with 32-bit ticks
 criterion="$target_dir/criterion"
 
-rm -rf "$criterion/bucket" "$criterion/breaker" "$criterion/contended"
+rm -rf "$criterion/bucket" "$criterion/breaker" "$criterion/retry" "$criterion/contended"
 cargo bench --quiet -p tickguard-benches --bench hot_paths --manifest-path "$root/Cargo.toml" >&2
 
 before_dir=""
@@ -81,6 +81,9 @@ row("bucket: refusal", "bucket/refusal", ["governor (fake clock)", "governor (de
 row("breaker: acquire + record success (CLOSED)", "breaker/acquire+success", [None, None, "failsafe", None])
 row("breaker: refusal (OPEN)", "breaker/refusal (OPEN)", [None, None, "failsafe", None])
 lines.append(f"| 128-bit CAS floor (one load + one compare-and-swap) | {fmt(ns('bucket/128-bit CAS floor'))} | | | | |")
+lines.append(f"| retry step (exponential backoff, equal jitter) | {fmt(ns('retry/step, exponential + equal jitter/tickguard'))} | | | | |")
+lines.append(f"| retry step (Polly's decorrelated jitter v2) | {fmt(ns('retry/step, exponential + decorrelated v2/tickguard'))} | | | | |")
+lines.append(f"| retry budget: record an outcome + check | {fmt(ns('retry/budget: record + check/tickguard'))} | | | | |")
 lines.append("")
 
 def per_call(key):

@@ -25,7 +25,7 @@ measure() {
 declare -A flash ram
 for target in "${targets[@]}"; do
   (cd "$fw" && cargo build --quiet --release --target "$target" --bins)
-  for probe in none breaker bucket; do
+  for probe in none breaker bucket retry budget; do
     read -r f r < <(measure "$fw_target_dir/$target/release/size_$probe")
     flash[$target/$probe]=$f
     ram[$target/$probe]=$r
@@ -37,8 +37,10 @@ table="| primitive | thumbv6m flash | thumbv6m RAM | thumbv7em flash | thumbv7em
 declare -A state=(
   [breaker]="16 B word (+ 4 B config reference in Rust; \`tg_breaker_t\` 80 B in C)"
   [bucket]="16 B word (+ 4 B config reference in Rust; \`tg_bucket_t\` 80 B in C)"
+  [retry]="caller-owned 48 B attempt; the policy is a const (\`tg_retry_attempt_t\` 64 B in C)"
+  [budget]="8 B word (+ 4 B config reference in Rust; \`tg_retry_budget_t\` 48 B in C)"
 )
-for probe in breaker bucket; do
+for probe in breaker bucket retry budget; do
   row="| $probe"
   for target in "${targets[@]}"; do
     row+=" | $((flash[$target/$probe] - flash[$target/none])) B | $((ram[$target/$probe] - ram[$target/none])) B"

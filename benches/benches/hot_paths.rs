@@ -19,6 +19,8 @@ use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
 use tickguard::bucket::{BucketConfig, TokenBucket};
+use tickguard::budget::{BudgetConfig, RetryBudget};
+use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
 use tickguard_benches::{run_pinned, CasFloor, MutexBucket};
 
 /// Time advances by this many ticks every this many calls: many calls per
@@ -148,6 +150,56 @@ fn breaker(c: &mut Criterion) {
     group.finish();
 }
 
+fn retries(c: &mut Criterion) {
+    let mut group = c.benchmark_group("retry");
+    for (name, jitter) in [
+        ("step, exponential + equal jitter", Jitter::Equal),
+        (
+            "step, exponential + decorrelated v2",
+            Jitter::DecorrelatedV2,
+        ),
+    ] {
+        let policy = RetryPolicy::new(RetrySettings {
+            max_attempts: 8,
+            backoff: Backoff::Exponential {
+                base: 100,
+                multiplier_milli: 2_000,
+            },
+            jitter,
+            max_delay: 10_000,
+            deadline: None,
+        })
+        .expect("valid");
+        let mut attempt = Attempt::new(0, 7);
+        let mut now = 0u64;
+        group.bench_function(format!("{name}/tickguard"), |b| {
+            b.iter(|| {
+                match policy.next(&mut attempt, retry::Outcome::Failed, black_box(now), None) {
+                    Decision::RetryAt(at) => now = at,
+                    Decision::GiveUp(_) => {
+                        attempt = Attempt::new(now, now);
+                    }
+                }
+            })
+        });
+    }
+    let config = BudgetConfig::new(10, 100).expect("valid");
+    let budget = RetryBudget::new(&config);
+    let mut i = 0u32;
+    group.bench_function("budget: record + check/tickguard", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            if i.is_multiple_of(3) {
+                budget.record_success();
+            } else {
+                budget.record_failure();
+            }
+            black_box(budget.allows_retry())
+        })
+    });
+    group.finish();
+}
+
 /// `iters` calls of `call(thread, i)` on each of `threads` pinned threads;
 /// the time per iteration is the wall time per call on each thread.
 fn pinned(threads: usize, iters: u64, call: impl Fn(usize, u64) + Sync) -> Duration {
@@ -217,5 +269,5 @@ fn contended(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bucket, breaker, contended);
+criterion_group!(benches, bucket, breaker, retries, contended);
 criterion_main!(benches);

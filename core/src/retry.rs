@@ -246,7 +246,7 @@ pub struct Attempt {
     latest: Tick,
     previous_delay: Tick,
     rng: u64,
-    v2_previous: f64,
+    v2_previous: f32,
 }
 
 impl Attempt {
@@ -593,6 +593,8 @@ impl RetryPolicy {
 
 /// Polly's decorrelated jitter v2: with `t = (n − 1) + U(0, 1)` and
 /// `f(t) = 2^t · tanh(√(4t))`, the delay is `(f(t) − f(t_prev)) / 1.4 × base`.
+/// In `f32`: jitter needs no more precision, and microcontrollers with a
+/// single-precision FPU (Cortex-M4F) compute it in hardware.
 fn decorrelated_v2(
     attempt: &mut Attempt,
     n: u32,
@@ -600,14 +602,15 @@ fn decorrelated_v2(
     cap: Tick,
     draw: &mut impl FnMut(&mut Attempt) -> u64,
 ) -> Tick {
-    const P_FACTOR: f64 = 4.0;
-    const RP_SCALING: f64 = 1.0 / 1.4;
-    let unit = (draw(attempt) >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-    let t = f64::from(n.saturating_sub(1)) + unit;
-    let next = libm::exp2(t) * libm::tanh(libm::sqrt(P_FACTOR * t));
-    let delay = (next - attempt.v2_previous) * RP_SCALING * base as f64;
+    const P_FACTOR: f32 = 4.0;
+    const RP_SCALING: f32 = 1.0 / 1.4;
+    let unit = (draw(attempt) >> 40) as f32 * (1.0 / (1u32 << 24) as f32);
+    // Beyond 2^128 the curve overflows f32; by then every delay is the cap.
+    let t = n.saturating_sub(1).min(200) as f32 + unit;
+    let next = libm::exp2f(t) * libm::tanhf(libm::sqrtf(P_FACTOR * t));
+    let delay = (next - attempt.v2_previous) * RP_SCALING * base as f32;
     attempt.v2_previous = next;
-    if !delay.is_finite() || delay >= cap as f64 {
+    if !delay.is_finite() || delay >= cap as f32 {
         cap
     } else if delay <= 0.0 {
         0

@@ -148,3 +148,81 @@ fn bucket_never_grants_more_than_capacity_plus_refill() {
         assert!(granted * 10 >= bound * 9, "granted {granted} of {bound}");
     }
 }
+
+#[test]
+fn retry_budget_stays_within_bounds_under_contention() {
+    use tickguard::budget::{BudgetConfig, RetryBudget};
+    let config = BudgetConfig::new(10, 100).unwrap();
+    let budget = RetryBudget::new(&config);
+    thread::scope(|s| {
+        for id in 0..THREADS as u32 {
+            let budget = &budget;
+            s.spawn(move || {
+                for i in 0..OPS {
+                    if (i ^ id) % 3 == 0 {
+                        budget.record_success();
+                    } else {
+                        budget.record_failure();
+                    }
+                    let tokens = budget.tokens_milli();
+                    assert!(tokens <= 10_000, "above the maximum: {tokens}");
+                }
+            });
+        }
+    });
+    // Exactly 2/3 failures (1000 each) and 1/3 successes (100 each): the
+    // budget ends empty, and it never went below zero (saturating).
+    assert_eq!(budget.tokens_milli(), 0);
+    assert!(!budget.allows_retry());
+}
+
+#[test]
+fn a_full_outage_keeps_attempts_under_the_budget_bound() {
+    use tickguard::budget::{BudgetConfig, RetryBudget};
+    use tickguard::retry::{
+        Attempt, Backoff, Decision, Jitter, Outcome, RetryPolicy, RetrySettings,
+    };
+    let config = BudgetConfig::new(10, 100).unwrap();
+    let budget = RetryBudget::new(&config);
+    let policy = RetryPolicy::new(RetrySettings {
+        max_attempts: 5,
+        backoff: Backoff::Exponential {
+            base: 10,
+            multiplier_milli: 2_000,
+        },
+        jitter: Jitter::Full,
+        max_delay: 1_000,
+        deadline: None,
+    })
+    .unwrap();
+    // Two threads of clients, 5 000 operations each, every call fails.
+    let attempts = AtomicUsize::new(0);
+    let operations = 5_000u64;
+    thread::scope(|s| {
+        for id in 0..THREADS as u64 {
+            let (budget, policy, attempts) = (&budget, &policy, &attempts);
+            s.spawn(move || {
+                for op in 0..operations {
+                    let mut attempt = Attempt::new(op, op * 7 + id);
+                    let mut now = op;
+                    loop {
+                        attempts.fetch_add(1, Ordering::Relaxed);
+                        budget.record_failure();
+                        match policy.next(&mut attempt, Outcome::Failed, now, Some(budget)) {
+                            Decision::RetryAt(at) => now = at,
+                            Decision::GiveUp(_) => break,
+                        }
+                    }
+                }
+            });
+        }
+    });
+    // Without a budget: 5 attempts per operation. With it: one attempt per
+    // operation plus the retries the first half of the budget allowed.
+    let total = attempts.load(Ordering::Relaxed) as u64;
+    let operations = operations * THREADS as u64;
+    assert!(
+        total <= operations + 5 + THREADS as u64,
+        "{total} attempts for {operations} operations"
+    );
+}

@@ -1,0 +1,50 @@
+//! Size probe: a retry policy (its configuration chosen at run time, so every
+//! backoff and jitter kind is linked, Polly's v2 with its soft float) and an
+//! attempt. See `c-examples/size-report.sh`.
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use cortex_m as _; // its critical-section implementation
+use cortex_m_rt::entry;
+use tickguard::retry::{Attempt, Backoff, Decision, Jitter, Outcome, RetryPolicy, RetrySettings};
+
+#[entry]
+fn main() -> ! {
+    let jitters = [
+        Jitter::None,
+        Jitter::Additive { max: 50 },
+        Jitter::Full,
+        Jitter::Equal,
+        Jitter::Decorrelated,
+        Jitter::Proportional { per_mille: 200 },
+        Jitter::DecorrelatedV2,
+    ];
+    let mut now = 0u64;
+    loop {
+        let i = black_box(now) as usize % jitters.len();
+        let settings = RetrySettings {
+            max_attempts: black_box(5),
+            backoff: Backoff::Exponential {
+                base: black_box(100),
+                multiplier_milli: 2_000,
+            },
+            jitter: jitters[i],
+            max_delay: 5_000,
+            deadline: Some(black_box(60_000)),
+        };
+        if let Ok(policy) = RetryPolicy::new(settings) {
+            let mut attempt = Attempt::new(now, black_box(now));
+            while let Decision::RetryAt(at) = policy.next(&mut attempt, Outcome::Failed, now, None)
+            {
+                now = at;
+            }
+        }
+        now = now.wrapping_add(black_box(1));
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
