@@ -17,6 +17,8 @@ use core::sync::atomic::Ordering::Relaxed;
 use portable_atomic::{AtomicBool, AtomicU32};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::bucket::{BucketConfig, TokenBucket};
+use tickguard::budget::{BudgetConfig, RetryBudget};
+use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
 use tickguard::time::{Tick, TickExtender};
 
 #[cfg(target_arch = "arm")]
@@ -51,6 +53,28 @@ static LIMIT: BucketConfig = match BucketConfig::new(4, 1, 5) {
 };
 static BUCKET: TokenBucket = TokenBucket::new(&LIMIT);
 
+/// Retries of the peripheral: exponential backoff with full jitter, under a
+/// retry budget the interrupt handler also consults.
+static RETRY: RetryPolicy = match RetryPolicy::new(RetrySettings {
+    max_attempts: 3,
+    backoff: Backoff::Exponential {
+        base: 2,
+        multiplier_milli: 2_000,
+    },
+    jitter: Jitter::Full,
+    max_delay: 16,
+    deadline: Some(30),
+}) {
+    Ok(policy) => policy,
+    Err(_) => panic!("invalid retry policy"),
+};
+static BUDGET_CONFIG: BudgetConfig = match BudgetConfig::new(8, 250) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid budget"),
+};
+static BUDGET: RetryBudget = RetryBudget::new(&BUDGET_CONFIG);
+static ISR_SAW_BUDGET_SPENT: AtomicBool = AtomicBool::new(false);
+
 /// The 32-bit counter starts 256 ticks before it wraps, so the run crosses
 /// the wrap.
 const START: u32 = u32::MAX - 255;
@@ -77,6 +101,9 @@ fn on_tick() {
     if BREAKER.state(now) == State::Open {
         ISR_SAW_OPEN.store(true, Relaxed);
     }
+    if !BUDGET.allows_retry() {
+        ISR_SAW_BUDGET_SPENT.store(true, Relaxed);
+    }
 }
 
 /// A peripheral that fails every call between ticks 100 and 200.
@@ -102,6 +129,9 @@ fn main() -> ! {
     let (mut main_grants, mut refused, mut calls, mut opened, mut closed) =
         (0u32, 0u32, 0u32, 0u32, 0u32);
     let mut last: Tick = 0;
+    // The operation in progress: its retry state and the tick to retry at.
+    let mut operation: Option<(Attempt, Tick)> = None;
+    let (mut retries, mut gave_up) = (0u32, 0u32);
     say!(
         "tickguard firmware: {} Hz timer interrupt, running {} ticks",
         TICK_HZ,
@@ -119,6 +149,11 @@ fn main() -> ! {
             continue;
         }
         main_grants += 1;
+        if let Some((_, at)) = operation {
+            if now < at {
+                continue; // waiting to retry
+            }
+        }
         match BREAKER.acquire(now) {
             Ok(admitted) => {
                 if let Some(t) = admitted.transition {
@@ -134,6 +169,24 @@ fn main() -> ! {
                     say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                     opened += u32::from(t.to == State::Open);
                     closed += u32::from(t.to == State::Closed);
+                }
+                if outcome == Outcome::Success {
+                    BUDGET.record_success();
+                    operation = None;
+                } else {
+                    BUDGET.record_failure();
+                    let (mut attempt, _) =
+                        operation.unwrap_or((Attempt::new(now, 0xB007 ^ now), now));
+                    match RETRY.next(&mut attempt, retry::Outcome::Failed, now, Some(&BUDGET)) {
+                        Decision::RetryAt(at) => {
+                            retries += 1;
+                            operation = Some((attempt, at));
+                        }
+                        Decision::GiveUp(_) => {
+                            gave_up += 1;
+                            operation = None;
+                        }
+                    }
                 }
             }
             Err(r) => {
@@ -168,10 +221,20 @@ fn main() -> ! {
         opened,
         closed
     );
+    say!(
+        "retries {}, gave up {}, budget {} of {} milli-tokens",
+        retries,
+        gave_up,
+        BUDGET.tokens_milli(),
+        u64::from(BUDGET_CONFIG.max_tokens()) * 1_000
+    );
     let final_state = BREAKER.state(end);
     say!("final breaker state: {}", name(final_state));
     let ok = u64::from(granted) <= bound
         && wrapped
+        && retries > 0
+        && gave_up > 0
+        && ISR_SAW_BUDGET_SPENT.load(Relaxed)
         && isr > 0
         && opened > 0
         && closed > 0
