@@ -11,7 +11,7 @@
 //! successful calls: retries add at most a fraction r to the load.
 //!
 //! The word only ever holds `0..=max_tokens × 1000`. Reports are one
-//! compare-and-swap ([`StateCell`](crate::cell::StateCell)) and skip the write
+//! compare-and-swap ([`crate::cell::StateCell`]) and skip the write
 //! when the word would not change (empty and failing, full and succeeding);
 //! [`RetryBudget::allows_retry`] only reads. Lock-free where the target has a
 //! 64-bit CAS (every 64-bit host); an interrupt-masked critical section

@@ -6,7 +6,7 @@
 //! 64-bit word, applied to atomics by one shared compare-and-swap driver
 //! ([`cell::StateCell`]); [retry with backoff and jitter](retry) as a step
 //! function; the design document's [error classes](classify) with a handling
-//! table that drives them; [fallback](fallback) values (default and
+//! table that drives them; [`fallback`] values (default and
 //! last-known-good) and [degradation levels](degrade).
 //!
 //! * `#![no_std]`, no allocation, no clock reads, no sleeping, no panics.
