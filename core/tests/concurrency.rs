@@ -170,9 +170,10 @@ fn retry_budget_stays_within_bounds_under_contention() {
             });
         }
     });
-    // Exactly 2/3 failures (1000 each) and 1/3 successes (100 each): the
-    // budget ends empty, and it never went below zero (saturating).
-    assert_eq!(budget.tokens_milli(), 0);
+    // Two failures (1000 each) per success (100): the budget drains to
+    // near empty (the last few successes may have refilled a little) and
+    // never left 0..=max on the way.
+    assert!(budget.tokens_milli() <= 1_000, "{}", budget.tokens_milli());
     assert!(!budget.allows_retry());
 }
 
