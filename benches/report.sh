@@ -133,14 +133,5 @@ PY
 echo "$section"
 
 if [[ "${1:-}" == "--update-readme" ]]; then
-  python3 - "$root/README.md" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-start, end = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
-pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-if not pattern.search(text):
-    sys.exit("README.md has no bench-table markers")
-open(path, "w").write(pattern.sub(lambda _: f"{start}\n{section}\n{end}", text))
-PY
+  printf '%s\n' "$section" | python3 "$root/.ci/readme-section.py" bench-table
 fi

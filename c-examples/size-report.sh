@@ -50,14 +50,5 @@ done
 echo "$table"
 
 if [[ "${1:-}" == "--update-readme" ]]; then
-  python3 - "$root/README.md" "$table" <<'PY'
-import re, sys
-path, table = sys.argv[1], sys.argv[2]
-text = open(path).read()
-start, end = "<!-- size-table:start -->", "<!-- size-table:end -->"
-pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-if not pattern.search(text):
-    sys.exit("README.md has no size-table markers")
-open(path, "w").write(pattern.sub(lambda _: f"{start}\n{table}\n{end}", text))
-PY
+  printf '%s\n' "$table" | python3 "$root/.ci/readme-section.py" size-table
 fi
