@@ -58,6 +58,34 @@ pub const TG_E_CONFIG_JITTER: tg_status_t = -21;
 /// tokens × 1000.
 pub const TG_E_CONFIG_TOKEN_RATIO: tg_status_t = -22;
 
+/// Every status the library returns (Rust-side tests and fuzzing check
+/// against it; not in the header).
+#[doc(hidden)]
+pub const TG_ALL_STATUSES: [tg_status_t; 22] = [
+    TG_OK,
+    TG_REFUSED,
+    TG_NOT_FOUND,
+    TG_E_NULL,
+    TG_E_UNINITIALIZED,
+    TG_E_INVALID_ARGUMENT,
+    TG_E_EXCEEDS_CAPACITY,
+    TG_E_MISALIGNED,
+    TG_E_MOVED,
+    TG_E_ALREADY_INITIALIZED,
+    TG_E_CONFIG_DURATION_TOO_LONG,
+    TG_E_CONFIG_ZERO_DURATION,
+    TG_E_CONFIG_FAILURE_THRESHOLD,
+    TG_E_CONFIG_HALF_OPEN_PERMITS,
+    TG_E_CONFIG_SUCCESS_THRESHOLD,
+    TG_E_CONFIG_ZERO_CAPACITY,
+    TG_E_CONFIG_ZERO_REFILL,
+    TG_E_CONFIG_INITIAL_FILL,
+    TG_E_CONFIG_MAX_ATTEMPTS,
+    TG_E_CONFIG_MULTIPLIER,
+    TG_E_CONFIG_JITTER,
+    TG_E_CONFIG_TOKEN_RATIO,
+];
+
 pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
     match error {
         ConfigError::DurationTooLong => TG_E_CONFIG_DURATION_TOO_LONG,

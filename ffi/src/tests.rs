@@ -541,30 +541,7 @@ mod random_calls {
     use super::*;
     use proptest::prelude::*;
 
-    pub(super) const KNOWN: [tg_status_t; 22] = [
-        TG_OK,
-        TG_REFUSED,
-        TG_NOT_FOUND,
-        TG_E_NULL,
-        TG_E_UNINITIALIZED,
-        TG_E_INVALID_ARGUMENT,
-        TG_E_EXCEEDS_CAPACITY,
-        TG_E_MISALIGNED,
-        TG_E_MOVED,
-        TG_E_ALREADY_INITIALIZED,
-        TG_E_CONFIG_DURATION_TOO_LONG,
-        TG_E_CONFIG_ZERO_DURATION,
-        TG_E_CONFIG_FAILURE_THRESHOLD,
-        TG_E_CONFIG_HALF_OPEN_PERMITS,
-        TG_E_CONFIG_SUCCESS_THRESHOLD,
-        TG_E_CONFIG_ZERO_CAPACITY,
-        TG_E_CONFIG_ZERO_REFILL,
-        TG_E_CONFIG_INITIAL_FILL,
-        TG_E_CONFIG_MAX_ATTEMPTS,
-        TG_E_CONFIG_MULTIPLIER,
-        TG_E_CONFIG_JITTER,
-        TG_E_CONFIG_TOKEN_RATIO,
-    ];
+    pub(super) const KNOWN: [tg_status_t; 22] = TG_ALL_STATUSES;
 
     #[derive(Clone, Debug)]
     enum Call {
