@@ -32,7 +32,6 @@ pub trait Word: Copy + Eq + core::fmt::Debug + sealed::Sealed {
 /// The operations the driver needs from an atomic word.
 #[doc(hidden)]
 pub trait AtomicWord<W>: Sized {
-    fn new(word: W) -> Self;
     fn load(&self) -> W;
     fn store(&self, word: W);
     fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W>;
@@ -42,116 +41,108 @@ mod sealed {
     pub trait Sealed {}
 }
 
+// One backend per build; each names the atomic types of the two word widths
+// (`Atomic64`, `Atomic128`), which have a `const fn new`.
+#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
+use critical::{Atomic128, Atomic64};
+#[cfg(loom)]
+use model::{Atomic128, Atomic64};
 #[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
-macro_rules! word {
-    ($int:ty, $atomic:ty) => {
-        impl sealed::Sealed for $int {}
-        impl Word for $int {
-            type Atomic = $atomic;
-        }
-        impl AtomicWord<$int> for $atomic {
-            #[inline]
-            fn new(word: $int) -> Self {
-                <$atomic>::new(word)
-            }
-            #[inline]
-            fn load(&self) -> $int {
-                <$atomic>::load(self, portable_atomic::Ordering::Acquire)
-            }
-            #[inline]
-            fn store(&self, word: $int) {
-                <$atomic>::store(self, word, portable_atomic::Ordering::Release)
-            }
-            #[inline]
-            fn compare_exchange_weak(&self, current: $int, new: $int) -> Result<$int, $int> {
-                <$atomic>::compare_exchange_weak(
-                    self,
-                    current,
-                    new,
-                    portable_atomic::Ordering::AcqRel,
-                    portable_atomic::Ordering::Acquire,
-                )
-            }
-        }
-    };
-}
-/// A word guarded by an interrupt-masking critical section.
-#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-#[doc(hidden)]
-pub struct CriticalWord<W>(critical_section::Mutex<core::cell::Cell<W>>);
+use portable::{Atomic128, Atomic64};
 
+/// `portable-atomic`'s atomics: hosted targets, and bare metal with
+/// `unsafe-assume-single-core`.
+#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
+mod portable {
+    use super::AtomicWord;
+    use portable_atomic::Ordering::{AcqRel, Acquire, Release};
+    pub use portable_atomic::{AtomicU128 as Atomic128, AtomicU64 as Atomic64};
+
+    macro_rules! atomic_word {
+        ($int:ty, $atomic:ty) => {
+            impl AtomicWord<$int> for $atomic {
+                #[inline]
+                fn load(&self) -> $int {
+                    <$atomic>::load(self, Acquire)
+                }
+                #[inline]
+                fn store(&self, word: $int) {
+                    <$atomic>::store(self, word, Release)
+                }
+                #[inline]
+                fn compare_exchange_weak(&self, current: $int, new: $int) -> Result<$int, $int> {
+                    <$atomic>::compare_exchange_weak(self, current, new, AcqRel, Acquire)
+                }
+            }
+        };
+    }
+    atomic_word!(u64, Atomic64);
+    atomic_word!(u128, Atomic128);
+}
+
+/// Bare metal with the `critical-section` feature: each operation is one
+/// critical section.
 #[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-impl<W> core::fmt::Debug for CriticalWord<W> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("CriticalWord")
+mod critical {
+    use super::AtomicWord;
+    use core::cell::Cell;
+
+    /// A word guarded by an interrupt-masking critical section.
+    pub struct CriticalWord<W>(critical_section::Mutex<Cell<W>>);
+    pub type Atomic64 = CriticalWord<u64>;
+    pub type Atomic128 = CriticalWord<u128>;
+
+    impl<W> core::fmt::Debug for CriticalWord<W> {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("CriticalWord")
+        }
+    }
+
+    impl<W: Copy> CriticalWord<W> {
+        pub const fn new(word: W) -> Self {
+            Self(critical_section::Mutex::new(Cell::new(word)))
+        }
+    }
+
+    impl<W: Copy + Eq> AtomicWord<W> for CriticalWord<W> {
+        #[inline]
+        fn load(&self) -> W {
+            critical_section::with(|cs| self.0.borrow(cs).get())
+        }
+        #[inline]
+        fn store(&self, word: W) {
+            critical_section::with(|cs| self.0.borrow(cs).set(word))
+        }
+        #[inline]
+        fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
+            critical_section::with(|cs| {
+                let cell = self.0.borrow(cs);
+                let word = cell.get();
+                if word == current {
+                    cell.set(new);
+                    Ok(word)
+                } else {
+                    Err(word)
+                }
+            })
+        }
     }
 }
-
-#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-impl<W: Copy> CriticalWord<W> {
-    const fn new(word: W) -> Self {
-        Self(critical_section::Mutex::new(core::cell::Cell::new(word)))
-    }
-}
-
-#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-macro_rules! critical_word {
-    ($int:ty) => {
-        impl sealed::Sealed for $int {}
-        impl Word for $int {
-            type Atomic = CriticalWord<$int>;
-        }
-        impl AtomicWord<$int> for CriticalWord<$int> {
-            #[inline]
-            fn new(word: $int) -> Self {
-                CriticalWord::new(word)
-            }
-            #[inline]
-            fn load(&self) -> $int {
-                critical_section::with(|cs| self.0.borrow(cs).get())
-            }
-            #[inline]
-            fn store(&self, word: $int) {
-                critical_section::with(|cs| self.0.borrow(cs).set(word))
-            }
-            #[inline]
-            fn compare_exchange_weak(&self, current: $int, new: $int) -> Result<$int, $int> {
-                critical_section::with(|cs| {
-                    let cell = self.0.borrow(cs);
-                    let word = cell.get();
-                    if word == current {
-                        cell.set(new);
-                        Ok(word)
-                    } else {
-                        Err(word)
-                    }
-                })
-            }
-        }
-    };
-}
-#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-critical_word!(u64);
-#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-critical_word!(u128);
-
-#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
-word!(u64, portable_atomic::AtomicU64);
-#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
-word!(u128, portable_atomic::AtomicU128);
 
 /// Under loom, a word is a loom mutex: each load and compare-and-swap is one
 /// step the model checker can reorder against every other. The mutex is
 /// made on first use, inside the model, so that constructors stay `const`.
 #[cfg(loom)]
 mod model {
-    use super::{sealed, AtomicWord, Word};
+    use super::AtomicWord;
 
     #[derive(Debug)]
     pub struct ModelAtomic<W> {
         initial: W,
         word: std::sync::OnceLock<loom::sync::Mutex<W>>,
     }
+    pub type Atomic64 = ModelAtomic<u64>;
+    pub type Atomic128 = ModelAtomic<u128>;
 
     impl<W: Copy> ModelAtomic<W> {
         pub const fn new(word: W) -> Self {
@@ -168,9 +159,6 @@ mod model {
     }
 
     impl<W: Copy + Eq> AtomicWord<W> for ModelAtomic<W> {
-        fn new(word: W) -> Self {
-            ModelAtomic::new(word)
-        }
         fn load(&self) -> W {
             *self.cell().lock().unwrap()
         }
@@ -186,15 +174,6 @@ mod model {
                 Err(*word)
             }
         }
-    }
-
-    impl sealed::Sealed for u64 {}
-    impl Word for u64 {
-        type Atomic = ModelAtomic<u64>;
-    }
-    impl sealed::Sealed for u128 {}
-    impl Word for u128 {
-        type Atomic = ModelAtomic<u128>;
     }
 }
 
@@ -214,8 +193,13 @@ pub struct StateCell<W: Word> {
     word: W::Atomic,
 }
 
-macro_rules! constructor {
+/// Makes `$int` a [`Word`] held in `$atomic`, with a `const` constructor.
+macro_rules! word {
     ($int:ty, $atomic:ty) => {
+        impl sealed::Sealed for $int {}
+        impl Word for $int {
+            type Atomic = $atomic;
+        }
         impl StateCell<$int> {
             /// A cell holding `word`.
             ///
@@ -232,18 +216,8 @@ macro_rules! constructor {
         }
     };
 }
-#[cfg(loom)]
-constructor!(u64, model::ModelAtomic<u64>);
-#[cfg(loom)]
-constructor!(u128, model::ModelAtomic<u128>);
-#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-constructor!(u64, CriticalWord<u64>);
-#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-constructor!(u128, CriticalWord<u128>);
-#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
-constructor!(u64, portable_atomic::AtomicU64);
-#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
-constructor!(u128, portable_atomic::AtomicU128);
+word!(u64, Atomic64);
+word!(u128, Atomic128);
 
 impl<W: Word> StateCell<W> {
     /// The current word.
