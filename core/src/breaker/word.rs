@@ -149,11 +149,20 @@ const fn stored_state(phase: Phase) -> State {
 /// none: OPEN, whose refusals never write).
 const fn seen_bound(phase: Phase, config: &BreakerConfig) -> Tick {
     match phase {
+        // CLOSED notes a tick only once `now` passes it by a quantum: any
+        // tick seen since lies below the next quantum.
         Phase::Closed { seen, .. } => seen.saturating_add(config.seen_quantum.saturating_sub(1)),
+        other => latest_noted(other, config),
+    }
+}
+
+/// The latest tick the word has noted (0 where it keeps none: OPEN).
+const fn latest_noted(phase: Phase, config: &BreakerConfig) -> Tick {
+    match phase {
+        Phase::Closed { seen, .. } | Phase::ForcedOpen { seen } | Phase::Disabled { seen } => seen,
         Phase::HalfOpen {
             offset, deadline, ..
         } => latest_admission(offset, deadline, config),
-        Phase::ForcedOpen { seen } | Phase::Disabled { seen } => seen,
         Phase::Open { .. } => 0,
     }
 }
@@ -197,14 +206,6 @@ const fn opened(generation: u16, from: Tick, ticks: Tick) -> (u128, Tick) {
         encode(next_generation(generation), Phase::Open { deadline: at }),
         at,
     )
-}
-
-const fn max(a: Tick, b: Tick) -> Tick {
-    if a > b {
-        a
-    } else {
-        b
-    }
 }
 
 const fn transition(from: State, to: State) -> Option<Transition> {
@@ -347,7 +348,7 @@ pub(super) fn record(
                 Outcome::Failure => {
                     let failures = failures.saturating_add(1);
                     if failures >= settings.failure_threshold {
-                        let from = max(now, seen_bound(phase, config));
+                        let from = now.max(seen_bound(phase, config));
                         let (opened, _) = opened(generation, from, settings.open_ticks);
                         counted(opened, transition(State::Closed, State::Open))
                     } else {
@@ -393,7 +394,7 @@ pub(super) fn record(
                     if successes >= settings.success_threshold {
                         let closed = Phase::Closed {
                             failures: 0,
-                            seen: max(now, latest_admission(offset, at, config)),
+                            seen: now.max(latest_admission(offset, at, config)),
                         };
                         let change = transition(State::HalfOpen, State::Closed);
                         counted(encode(next_generation(generation), closed), change)
@@ -408,7 +409,7 @@ pub(super) fn record(
                     }
                 }
                 Outcome::Failure => {
-                    let from = max(now, seen_bound(phase, config));
+                    let from = now.max(seen_bound(phase, config));
                     let (reopened, _) = opened(generation, from, settings.open_ticks);
                     counted(reopened, transition(State::HalfOpen, State::Open))
                 }
@@ -478,11 +479,8 @@ pub(super) fn open_for(
     let from = stored_state(phase);
     // From the latest tick noted (not its upper bound, which is up to
     // `open_ticks / 2^16` later and would delay a short Retry-After).
-    let noted = match phase {
-        Phase::Closed { seen, .. } => seen,
-        other => seen_bound(other, config),
-    };
-    let (opened, at) = opened(generation, max(now, noted), ticks);
+    let from_tick = now.max(latest_noted(phase, config));
+    let (opened, at) = opened(generation, from_tick, ticks);
     let change = if from == State::Open {
         None
     } else {
