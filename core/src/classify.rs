@@ -184,6 +184,42 @@ pub struct Handling {
     pub alert: bool,
 }
 
+impl Handling {
+    /// The retry step's outcome for a failure handled this way.
+    ///
+    /// ```
+    /// use tickguard::classify::{ErrorKind, HandlingTable};
+    /// use tickguard::retry::Outcome;
+    /// let h = HandlingTable::DEFAULT.get(ErrorKind::MissingData);
+    /// assert_eq!(h.retry_outcome(), Outcome::NotRetryable);
+    /// ```
+    #[must_use]
+    pub const fn retry_outcome(&self) -> retry::Outcome {
+        match self.retry {
+            RetryWith::Never => retry::Outcome::NotRetryable,
+            RetryWith::Backoff | RetryWith::Exponential => retry::Outcome::Failed,
+        }
+    }
+
+    /// The breaker outcome to record for a failure handled this way:
+    /// FAILURE if it counts against the backend, IGNORED otherwise.
+    ///
+    /// ```
+    /// use tickguard::breaker::Outcome;
+    /// use tickguard::classify::{ErrorKind, HandlingTable};
+    /// let h = HandlingTable::DEFAULT.get(ErrorKind::OutOfMemory);
+    /// assert_eq!(h.breaker_outcome(), Outcome::Failure);
+    /// ```
+    #[must_use]
+    pub const fn breaker_outcome(&self) -> breaker::Outcome {
+        if self.breaker_failure {
+            breaker::Outcome::Failure
+        } else {
+            breaker::Outcome::Ignored
+        }
+    }
+}
+
 /// A handling table: one [`Handling`] per [`ErrorKind`], `const`.
 ///
 /// ```
@@ -279,10 +315,7 @@ impl HandlingTable {
     /// ```
     #[must_use]
     pub const fn retry_outcome(&self, kind: ErrorKind) -> retry::Outcome {
-        match self.get(kind).retry {
-            RetryWith::Never => retry::Outcome::NotRetryable,
-            RetryWith::Backoff | RetryWith::Exponential => retry::Outcome::Failed,
-        }
+        self.get(kind).retry_outcome()
     }
 
     /// The breaker outcome to record for a failure of `kind`: FAILURE if it
@@ -296,11 +329,7 @@ impl HandlingTable {
     /// ```
     #[must_use]
     pub const fn breaker_outcome(&self, kind: ErrorKind) -> breaker::Outcome {
-        if self.get(kind).breaker_failure {
-            breaker::Outcome::Failure
-        } else {
-            breaker::Outcome::Ignored
-        }
+        self.get(kind).breaker_outcome()
     }
 }
 

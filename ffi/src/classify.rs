@@ -209,18 +209,17 @@ pub extern "C" fn tg_handling_lookup(
     status((|| {
         let kind = self::kind(kind)?;
         let handling = entry(table, kind)?;
-        let table = HandlingTable::uniform(handling);
         put(out, to_c(handling));
         put(
             out_breaker_outcome,
-            match table.breaker_outcome(kind) {
+            match handling.breaker_outcome() {
                 tickguard::breaker::Outcome::Failure => TG_OUTCOME_FAILURE,
                 _ => TG_OUTCOME_IGNORED,
             },
         );
         put(
             out_retry_outcome,
-            match table.retry_outcome(kind) {
+            match handling.retry_outcome() {
                 tickguard::retry::Outcome::NotRetryable => TG_RETRY_OUTCOME_NOT_RETRYABLE,
                 _ => TG_RETRY_OUTCOME_FAILED,
             },
