@@ -166,32 +166,8 @@ fn schedule_retry(_at: Option<u64>) {}
 rust_quickstart = None
 
 
-def check_rust_quickstart(code, name):
-    global rust_quickstart
-    rust_quickstart = code
-    # On the host, as a program that runs the code.
-    crate = os.path.join(WORK, name)
-    write(os.path.join(crate, "Cargo.toml"), f"""[package]
-name = "readme-rust-quickstart"
-version = "0.0.0"
-edition = "2021"
-[workspace]
-[dependencies]
-tickguard = {{ path = "{os.path.join(ROOT, 'core')}" }}
-""")
-    main = RUST_PRELUDE.replace("#![no_std]\n", "") + code + """
-fn main() {
-    for _ in 0..1_000 {
-        on_request();
-    }
-    assert!(BREAKER.acquire(tick_now()).is_ok());
-}
-"""
-    write(os.path.join(crate, "src", "main.rs"), main)
-    run(["cargo", "run", "--quiet", "--target-dir", TARGET_DIR], cwd=crate)
-
-
-def check_rust_program(code, name):
+def run_host_program(name, main):
+    """Builds and runs `main` as a program depending on the tickguard core."""
     crate = os.path.join(WORK, name)
     write(os.path.join(crate, "Cargo.toml"), f"""[package]
 name = "readme-{name}"
@@ -201,8 +177,26 @@ edition = "2021"
 [dependencies]
 tickguard = {{ path = "{os.path.join(ROOT, 'core')}" }}
 """)
-    write(os.path.join(crate, "src", "main.rs"), "fn main() {\n" + code + "}\n")
+    write(os.path.join(crate, "src", "main.rs"), main)
     run(["cargo", "run", "--quiet", "--target-dir", TARGET_DIR], cwd=crate)
+
+
+def check_rust_quickstart(code, name):
+    global rust_quickstart
+    rust_quickstart = code
+    # On the host, as a program that runs the code.
+    run_host_program(name, RUST_PRELUDE.replace("#![no_std]\n", "") + code + """
+fn main() {
+    for _ in 0..1_000 {
+        on_request();
+    }
+    assert!(BREAKER.acquire(tick_now()).is_ok());
+}
+""")
+
+
+def check_rust_program(code, name):
+    run_host_program(name, "fn main() {\n" + code + "}\n")
 
 
 def rust_target_build(toml, name, target, expect_failure=False):
