@@ -166,15 +166,21 @@ fn schedule_retry(_at: Option<u64>) {}
 rust_quickstart = None
 
 
-def run_host_program(name, main):
-    """Builds and runs `main` as a program depending on the tickguard core."""
+def new_crate(name, manifest):
+    """Writes a stand-alone crate's Cargo.toml: a package section, then `manifest`."""
     crate = os.path.join(WORK, name)
     write(os.path.join(crate, "Cargo.toml"), f"""[package]
 name = "readme-{name}"
 version = "0.0.0"
 edition = "2021"
 [workspace]
-[dependencies]
+{manifest}""")
+    return crate
+
+
+def run_host_program(name, main):
+    """Builds and runs `main` as a program depending on the tickguard core."""
+    crate = new_crate(name, f"""[dependencies]
 tickguard = {{ path = "{os.path.join(ROOT, 'core')}" }}
 """)
     write(os.path.join(crate, "src", "main.rs"), main)
@@ -200,13 +206,7 @@ def check_rust_program(code, name):
 
 
 def rust_target_build(toml, name, target, expect_failure=False):
-    crate = os.path.join(WORK, name)
-    write(os.path.join(crate, "Cargo.toml"), f"""[package]
-name = "snippet-{name}"
-version = "0.0.0"
-edition = "2021"
-[workspace]
-[lib]
+    crate = new_crate(name, f"""[lib]
 path = "lib.rs"
 {toml}
 [patch.crates-io]
