@@ -105,7 +105,7 @@ int main() {
     run([exe])
 
 
-def cmake_project(code, name, extra_args):
+def cmake_project(code, name):
     project = os.path.join(WORK, name)
     write(os.path.join(project, "CMakeLists.txt"),
           "cmake_minimum_required(VERSION 3.16)\nproject(app LANGUAGES C)\n" + code)
@@ -113,22 +113,23 @@ def cmake_project(code, name, extra_args):
     return project
 
 
-def check_cmake_find_package(code, name):
-    project = cmake_project(code, name, [])
+def cmake_build_and_run(project, *configure_args):
     build = os.path.join(project, "build")
-    run(["cmake", "-S", project, "-B", build, f"-DCMAKE_PREFIX_PATH={PREFIX}"])
+    run(["cmake", "-S", project, "-B", build, *configure_args])
     run(["cmake", "--build", build])
     run([os.path.join(build, "app")])
+
+
+def check_cmake_find_package(code, name):
+    project = cmake_project(code, name)
+    cmake_build_and_run(project, f"-DCMAKE_PREFIX_PATH={PREFIX}")
 
 
 def check_cmake_add_subdirectory(code, name):
-    project = cmake_project(code, name, [])
+    project = cmake_project(code, name)
     os.makedirs(os.path.join(project, "third_party"))
     os.symlink(ROOT, os.path.join(project, "third_party", "tickguard"))
-    build = os.path.join(project, "build")
-    run(["cmake", "-S", project, "-B", build])
-    run(["cmake", "--build", build])
-    run([os.path.join(build, "app")])
+    cmake_build_and_run(project)
 
 
 def check_pkg_config(code, name):
