@@ -97,36 +97,33 @@ pub fn run_pinned(threads: usize, iters: u64, work: impl Fn(usize, u64) + Sync) 
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let ready = AtomicUsize::new(0);
     let go = AtomicUsize::new(0);
-    let finished: Mutex<Option<Instant>> = Mutex::new(None);
-    let start = std::thread::scope(|s| {
-        for thread in 0..threads {
-            let (ready, go, work, cores, finished) = (&ready, &go, &work, &cores, &finished);
-            s.spawn(move || {
-                if let Some(core) = cores.get(thread) {
-                    core_affinity::set_for_current(*core);
-                }
-                ready.fetch_add(1, Ordering::AcqRel);
-                while go.load(Ordering::Acquire) == 0 {
-                    std::hint::spin_loop();
-                }
-                work(thread, iters);
-                let now = Instant::now();
-                let mut last = finished.lock().unwrap_or_else(|e| e.into_inner());
-                if last.is_none_or(|t| t < now) {
-                    *last = Some(now);
-                }
-            });
-        }
+    std::thread::scope(|s| {
+        let finishers: Vec<_> = (0..threads)
+            .map(|thread| {
+                let (ready, go, work, cores) = (&ready, &go, &work, &cores);
+                s.spawn(move || {
+                    if let Some(core) = cores.get(thread) {
+                        core_affinity::set_for_current(*core);
+                    }
+                    ready.fetch_add(1, Ordering::AcqRel);
+                    while go.load(Ordering::Acquire) == 0 {
+                        std::hint::spin_loop();
+                    }
+                    work(thread, iters);
+                    Instant::now()
+                })
+            })
+            .collect();
         while ready.load(Ordering::Acquire) < threads {
             std::hint::spin_loop();
         }
         let start = Instant::now();
         go.store(1, Ordering::Release);
-        start
-    });
-    let end = finished
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .unwrap_or(start);
-    end.saturating_duration_since(start)
+        let end = finishers
+            .into_iter()
+            .filter_map(|finisher| finisher.join().ok())
+            .max()
+            .unwrap_or(start);
+        end.saturating_duration_since(start)
+    })
 }
