@@ -261,7 +261,7 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_bucket_*`.
    */
-  uint64_t _opaque[10];
+  uint64_t _opaque[12];
 } tg_bucket_t;
 
 /**

@@ -21,7 +21,7 @@ use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
 use tickguard::bucket::{BucketConfig, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
-use tickguard_benches::{run_pinned, CasFloor, MutexBucket};
+use tickguard_benches::{run_pinned, CasFloor, MutexBucket, Padded, TickClock};
 
 /// Time advances by this many ticks every this many calls: many calls per
 /// tick, as on a real clock, with the refill keeping up.
@@ -41,14 +41,19 @@ fn granting_quota() -> Quota {
 fn bucket(c: &mut Criterion) {
     let mut group = c.benchmark_group("bucket");
 
+    // The bucket owns its configuration, as governor's limiter owns its
+    // quota, and both read the same kind of fake clock.
     let config = BucketConfig::new(1_000, 1, 1).expect("valid");
-    let granting = TokenBucket::new(&config);
+    let granting = TokenBucket::new(config);
+    let ticks = TickClock::default();
     let mut i = 0u64;
     group.bench_function("grant/tickguard", |b| {
         b.iter(|| {
             i += 1;
-            let now = i / STRIDE * STRIDE;
-            black_box(granting.acquire(1, black_box(now)).is_ok())
+            if i.is_multiple_of(STRIDE) {
+                ticks.advance(STRIDE);
+            }
+            black_box(granting.acquire(1, ticks.now()).is_ok())
         })
     });
     let clock = FakeRelativeClock::default();
@@ -76,10 +81,11 @@ fn bucket(c: &mut Criterion) {
         })
     });
 
-    let empty = TokenBucket::new(&config);
+    let empty = TokenBucket::new(config);
     empty.acquire(1_000, 0).expect("full at start");
+    let stopped = TickClock::default();
     group.bench_function("refusal/tickguard", |b| {
-        b.iter(|| black_box(empty.acquire(1, black_box(0)).is_err()))
+        b.iter(|| black_box(empty.acquire(1, stopped.now()).is_err()))
     });
     let drained = RateLimiter::direct_with_clock(granting_quota(), FakeRelativeClock::default());
     while drained.check().is_ok() {}
@@ -215,15 +221,19 @@ fn contended(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(4));
 
     for threads in [1usize, 2] {
-        // Grants: the refill keeps up with every thread's calls.
-        let config = BucketConfig::new(1_000, threads as u32, 1).expect("valid");
-        let bucket = TokenBucket::new(&config);
+        // Grants: one token per tick; every thread advances the shared
+        // clock by STRIDE ticks every STRIDE calls, so the refill keeps up.
+        let config = BucketConfig::new(1_000, 1, 1).expect("valid");
         group.bench_function(format!("grant x{threads}/tickguard"), |b| {
             b.iter_custom(|iters| {
-                let bucket = &bucket;
-                bucket.reset(); // a fresh start for each run
+                let ticks = Padded(TickClock::default());
+                let bucket = Padded(TokenBucket::new(&config));
+                let (bucket, ticks) = (&*bucket, &*ticks);
                 pinned(threads, iters, move |_, i| {
-                    black_box(bucket.acquire(1, i / STRIDE * STRIDE).is_ok());
+                    if i.is_multiple_of(STRIDE) {
+                        ticks.advance(STRIDE);
+                    }
+                    black_box(bucket.acquire(1, ticks.now()).is_ok());
                 })
             })
         });
@@ -233,8 +243,8 @@ fn contended(c: &mut Criterion) {
         group.bench_function(format!("grant x{threads}/governor (fake clock)"), |b| {
             b.iter_custom(|iters| {
                 let clock = FakeRelativeClock::default();
-                let governor = RateLimiter::direct_with_clock(quota, clock.clone());
-                let (governor, clock) = (&governor, &clock);
+                let governor = Padded(RateLimiter::direct_with_clock(quota, clock.clone()));
+                let (governor, clock) = (&*governor, &clock);
                 pinned(threads, iters, move |_, i| {
                     if i.is_multiple_of(STRIDE) {
                         clock.advance(Duration::from_nanos(STRIDE));
@@ -245,21 +255,22 @@ fn contended(c: &mut Criterion) {
         });
 
         // Refusals only read: two threads should refuse twice as fast.
-        let empty = TokenBucket::new(&config);
+        let empty = Padded(TokenBucket::new(config));
         empty.acquire(1_000, 0).expect("full at start");
+        let stopped = Padded(TickClock::default());
         group.bench_function(format!("bucket refusal x{threads}/tickguard"), |b| {
             b.iter_custom(|iters| {
-                let empty = &empty;
+                let (empty, stopped) = (&*empty, &*stopped);
                 pinned(threads, iters, move |_, _| {
-                    black_box(empty.acquire(1, black_box(0)).is_err());
+                    black_box(empty.acquire(1, stopped.now()).is_err());
                 })
             })
         });
-        let open = Breaker::new(&BreakerConfig::DEFAULT);
+        let open = Padded(Breaker::new(&BreakerConfig::DEFAULT));
         let _ = open.open_for(1 << 40, 0);
         group.bench_function(format!("breaker refusal x{threads}/tickguard"), |b| {
             b.iter_custom(|iters| {
-                let open = &open;
+                let open = &*open;
                 pinned(threads, iters, move |_, _| {
                     black_box(open.acquire(black_box(1_000)).is_err());
                 })

@@ -4,10 +4,16 @@
 //!   and one compare-and-swap on a 128-bit word, as tickguard's guards use.
 //! * [`MutexBucket`]: the design of the document tickguard grew from, a
 //!   token bucket of `f64` tokens and a last-refill time behind a mutex.
+//! * [`TickClock`]: the caller's clock for tickguard, the same kind of fake
+//!   clock as governor's `FakeRelativeClock` (an atomic counter read on
+//!   every call and advanced by the benchmark), so both read time alike.
+//! * [`Padded`]: keeps a shared object on cache lines of its own, so that
+//!   contended measurements see no false sharing with the benchmark's
+//!   locals.
 //! * [`run_pinned`]: runs the same work on one or two threads, each pinned
 //!   to its own core and released together, for contended measurements.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -30,6 +36,48 @@ impl CasFloor {
         self.0
             .compare_exchange(current, current ^ now, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
+    }
+}
+
+/// `T` on cache lines of its own (128 bytes: adjacent-line prefetchers
+/// pull pairs of 64-byte lines).
+///
+/// ```
+/// let padded = tickguard_benches::Padded(7u8);
+/// assert_eq!(*padded, 7);
+/// assert_eq!(std::mem::align_of_val(&padded), 128);
+/// ```
+#[repr(align(128))]
+pub struct Padded<T>(pub T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// A fake tick counter: what governor's `FakeRelativeClock` is to governor.
+///
+/// ```
+/// let clock = tickguard_benches::TickClock::default();
+/// clock.advance(5);
+/// assert_eq!(clock.now(), 5);
+/// ```
+#[derive(Default)]
+pub struct TickClock(AtomicU64);
+
+impl TickClock {
+    /// The current tick.
+    #[inline]
+    pub fn now(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Moves the clock forward by `ticks`.
+    #[inline]
+    pub fn advance(&self, ticks: u64) {
+        self.0.fetch_add(ticks, Ordering::Relaxed);
     }
 }
 

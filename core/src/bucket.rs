@@ -1,4 +1,5 @@
-//! Token bucket, kept as a GCRA in one 128-bit word.
+//! Token bucket, kept as a GCRA in one 64-bit word (128 bits for rates that
+//! need it).
 //!
 //! A bucket holds at most `capacity` tokens and refills `tokens` every
 //! `period` ticks, continuously and exactly: over any span of k periods
@@ -9,18 +10,38 @@
 //!
 //! Internally this is the Generic Cell Rate Algorithm. With `g = gcd(tokens,
 //! period)`, time is counted in *units* of 1/(tokens/g) tick, so one token
-//! costs exactly `period/g` units. The word holds the *theoretical arrival
-//! time* (TAT) in units, in full (a tick below 2^64 times at most 2^32 units
-//! per tick fits in 96 bits), plus one bit that says whether the bucket has
-//! been used. Taking n tokens at time u is allowed when `max(TAT, u) +
-//! n·period/g − u ≤ capacity·period/g`, and then TAT becomes that sum.
+//! costs exactly `period/g` units. The state is the *theoretical arrival
+//! time* (TAT) in units, in full; 0 means "never used" (a used bucket's TAT
+//! is at least one token's cost). Taking n tokens at time u is allowed when
+//! `max(TAT, u) + n·period/g − u ≤ capacity·period/g`, and then TAT becomes
+//! that sum.
+//!
+//! The TAT lives in one of two words, chosen by the configuration:
+//!
+//! * **64 bits** when every TAT up to the horizon ([`MAX_DURATION`] ticks)
+//!   fits: `tokens/g · 2^62 + 2 · capacity·period/g < 2^64`, i.e. at most 3
+//!   units per tick. That covers "n tokens every m ticks" whenever n divides
+//!   m (one token per 10 ms, 100 per second on a 1 kHz or 1 MHz tick, ...)
+//!   and most other real rates ([`BucketConfig::is_narrow`]).
+//! * **128 bits** otherwise (a tick below 2^64 times at most 2^32 units per
+//!   tick fits in 96 bits).
+//!
+//! Both are exact and never alias; the 64-bit word is cheaper to update
+//! (a 64-bit compare-and-swap) and lock-free wherever 64-bit atomics are.
+//! A [`TokenBucket`] has room for both (24 bytes) and uses the one its
+//! configuration chooses.
 //!
 //! ```text
-//!  127  126                                                              0
-//! +----+-----------------------------------------------------------------+
-//! |used|                    TAT, in units (< 2^97)                        |
-//! +----+-----------------------------------------------------------------+
+//!  63 (or 127)                                                         0
+//! +--------------------------------------------------------------------+
+//! |                TAT, in units (0: never used)                       |
+//! +--------------------------------------------------------------------+
 //! ```
+//!
+//! The fast path (one unit per tick, starting full, the 64-bit word, and a
+//! `now` below `2^64 − window`) computes everything that does not depend on
+//! the word before reading it, with plain sums that cannot overflow there:
+//! a refusal is one load, one addition and one comparison.
 //!
 //! # Time
 //!
@@ -52,11 +73,11 @@
 //! assert_eq!(bucket.acquire(4, 110), Err(Denied::ExceedsCapacity));
 //! ```
 
-use crate::cell::StateCell;
+use core::num::NonZeroU32;
+
+use crate::cell::{StateCell, Word};
 use crate::time::{Tick, MAX_DURATION};
 use crate::ConfigError;
-
-const USED: u128 = 1 << 127;
 
 /// A validated token-bucket configuration, `const`-constructible.
 ///
@@ -74,7 +95,8 @@ const USED: u128 = 1 << 127;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BucketConfig {
-    capacity: u32,
+    /// Non-zero, so that `n > capacity` folds away for a constant `n = 1`.
+    capacity: NonZeroU32,
     tokens: u32,
     period: Tick,
     initial: u32,
@@ -82,8 +104,22 @@ pub struct BucketConfig {
     units_per_tick: u32,
     /// Units per token: `period / g`.
     interval: u64,
-    /// `capacity × interval`: the burst window in units.
-    window: u128,
+    /// Whether the TAT lives in the 64-bit word.
+    narrow: bool,
+    /// The room left by one token, `window − interval`, for the fast path
+    /// (64-bit word, one unit per tick, starting full).
+    simple_room: u64,
+    /// The fast path applies for `now` below this: `2^64 − 1 − window` for
+    /// a simple configuration, so that no sum on it can overflow; 0 for
+    /// others.
+    simple_until: Tick,
+}
+
+/// Whether every TAT up to the horizon, plus a request's cost on top, fits
+/// in 64 bits: `units_per_tick · MAX_DURATION + 2 · window < 2^64`.
+const fn fits_narrow(units_per_tick: u32, window: u128) -> bool {
+    let horizon = (units_per_tick as u128).saturating_mul(MAX_DURATION as u128);
+    horizon.saturating_add(window.saturating_mul(2)) <= u64::MAX as u128
 }
 
 const fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -107,9 +143,9 @@ impl BucketConfig {
     /// assert_eq!(BucketConfig::new(10, 1, (1 << 62) + 1), Err(ConfigError::DurationTooLong));
     /// ```
     pub const fn new(capacity: u32, tokens: u32, period: Tick) -> Result<Self, ConfigError> {
-        if capacity == 0 {
+        let Some(capacity) = NonZeroU32::new(capacity) else {
             return Err(ConfigError::ZeroCapacity);
-        }
+        };
         if tokens == 0 {
             return Err(ConfigError::ZeroRefill);
         }
@@ -129,14 +165,22 @@ impl BucketConfig {
             Some(interval) => interval,
             None => return Err(ConfigError::ZeroDuration),
         };
+        let window = (capacity.get() as u128).saturating_mul(interval as u128);
+        let simple = units_per_tick == 1 && fits_narrow(units_per_tick, window);
         Ok(Self {
             capacity,
             tokens,
             period,
-            initial: capacity,
+            initial: capacity.get(),
             units_per_tick,
             interval,
-            window: (capacity as u128).saturating_mul(interval as u128),
+            narrow: fits_narrow(units_per_tick, window),
+            simple_room: (window as u64).wrapping_sub(interval),
+            simple_until: if simple {
+                u64::MAX.saturating_sub(window as u64)
+            } else {
+                0
+            },
         })
     }
 
@@ -149,11 +193,16 @@ impl BucketConfig {
     /// assert_eq!(config.with_initial_fill(6), Err(ConfigError::InitialFill));
     /// ```
     pub const fn with_initial_fill(self, fill: u32) -> Result<Self, ConfigError> {
-        if fill > self.capacity {
+        if fill > self.capacity.get() {
             return Err(ConfigError::InitialFill);
         }
         Ok(Self {
             initial: fill,
+            simple_until: if fill == self.capacity.get() {
+                self.simple_until
+            } else {
+                0
+            },
             ..self
         })
     }
@@ -166,7 +215,7 @@ impl BucketConfig {
     /// ```
     #[must_use]
     pub const fn capacity(&self) -> u32 {
-        self.capacity
+        self.capacity.get()
     }
 
     /// Tokens refilled per [`period`](Self::period).
@@ -202,84 +251,121 @@ impl BucketConfig {
         self.initial
     }
 
-    /// `now` in units.
+    /// `capacity × interval`: the burst window in units.
     #[inline]
-    const fn scaled(&self, now: Tick) -> u128 {
-        (now as u128).wrapping_mul(self.units_per_tick as u128)
+    const fn window(&self) -> u128 {
+        (self.capacity.get() as u128).saturating_mul(self.interval as u128)
+    }
+
+    /// `(capacity − initial) × interval`: the backlog of a bucket never used.
+    #[inline]
+    const fn unused_backlog(&self) -> u128 {
+        let missing = self.capacity.get().saturating_sub(self.initial);
+        (missing as u128).saturating_mul(self.interval as u128)
+    }
+
+    /// Whether this configuration keeps its state in the 64-bit word (see
+    /// the [module docs](self)); otherwise the 128-bit one.
+    ///
+    /// ```
+    /// # use tickguard::bucket::BucketConfig;
+    /// assert!(BucketConfig::new(20, 100, 1_000).unwrap().is_narrow()); // 1 unit per tick
+    /// assert!(BucketConfig::new(20, 3, 1_000).unwrap().is_narrow()); // 3 units per tick
+    /// assert!(!BucketConfig::new(20, 7, 1_000).unwrap().is_narrow()); // 7 units per tick
+    /// ```
+    #[must_use]
+    pub const fn is_narrow(&self) -> bool {
+        self.narrow
+    }
+
+    /// The same configuration on the 128-bit word, for tests that compare
+    /// the two words on one configuration.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn with_wide_word(self) -> Self {
+        Self {
+            narrow: false,
+            simple_until: 0,
+            ..self
+        }
     }
 
     /// The TAT `word` stands for at scaled time `u` (never before `u`).
     #[inline]
-    const fn tat(&self, word: u128, u: u128) -> u128 {
-        if word & USED == 0 {
-            let missing = self.capacity.saturating_sub(self.initial) as u128;
-            return u.saturating_add(missing.saturating_mul(self.interval as u128));
+    fn tat<W: Units>(&self, word: W, u: W) -> W {
+        if word == W::ZERO {
+            return u.saturating_add(W::of(self.unused_backlog()));
         }
-        let tat = word & !USED;
-        if tat > u {
-            tat
-        } else {
-            u
-        }
+        word.max(u)
     }
 
-    /// The pure transition behind [`TokenBucket::acquire`].
+    /// Measures a request for `n` tokens at `now` against the
+    /// configuration, before the state word is read: everything the
+    /// compare-and-swap loop needs that does not depend on the word, so that
+    /// the loop itself is a few register operations. `Err` is a decision
+    /// that needs no word (`n = 0`, `n > capacity`).
+    ///
+    /// `max(TAT, u) + cost ≤ u + window` holds exactly when `TAT ≤ u + room`
+    /// with `room = window − cost` (never negative, as `n ≤ capacity`), so a
+    /// refusal costs one comparison.
+    ///
+    /// `SIMPLE` is the fast path: the configuration is simple (64-bit word,
+    /// one unit per tick, starting full) and `now < simple_until`, which the
+    /// caller has checked. Then no sum here or in [`Request::decide`] can
+    /// overflow, so plain sums are exact, and the first-use case cannot
+    /// arise (a TAT of 0 is a full bucket). Elsewhere every sum saturates,
+    /// and a saturated TAT (past the horizon) refuses.
     #[inline]
-    fn acquire(&self, word: u128, n: u32, now: Tick) -> (u128, Result<(), Denied>) {
-        if n > self.capacity {
-            return (word, Err(Denied::ExceedsCapacity));
+    fn request<W: Units, const SIMPLE: bool>(
+        &self,
+        n: u32,
+        now: Tick,
+    ) -> Result<Request<W, SIMPLE>, Result<(), Denied>> {
+        if n > self.capacity.get() {
+            return Err(Err(Denied::ExceedsCapacity));
         }
         if n == 0 {
-            return (word, Ok(()));
+            return Err(Ok(()));
         }
-        let u = self.scaled(now);
-        let cost = (n as u128).saturating_mul(self.interval as u128);
-        let next = self.tat(word, u).saturating_add(cost);
-        let limit = u.saturating_add(self.window);
-        if next <= limit {
-            return ((next & !USED) | USED, Ok(()));
-        }
-        let retry_at = now.saturating_add(self.ticks_for(next.saturating_sub(limit)));
-        // The first use of a partly filled bucket fixes its start time, even
-        // when it refuses; every later refusal leaves the word alone.
-        let kept = if word & USED == 0 {
-            let start = self.tat(word, u);
-            (start & !USED) | USED
+        // Exact: `n ≤ capacity`, and the window fits the word.
+        let interval = W::of(self.interval as u128);
+        let cost = W::of(n as u128).saturating_mul(interval);
+        let (room, u) = if SIMPLE {
+            let more = W::of(n.wrapping_sub(1) as u128).wrapping_mul(interval);
+            (
+                W::of(self.simple_room as u128).wrapping_sub(more),
+                W::of(now as u128),
+            )
         } else {
-            word
+            let room = W::of(self.window()).saturating_sub(cost);
+            (room, W::scaled(now, self.units_per_tick))
         };
-        (kept, Err(Denied::Wait { retry_at }))
+        Ok(Request {
+            now,
+            u,
+            cost,
+            room,
+            limit: Request::<W, SIMPLE>::add(u, room),
+            fresh: Request::<W, SIMPLE>::add(u, W::of(self.unused_backlog())),
+            units_per_tick: self.units_per_tick,
+        })
     }
 
-    /// The ticks `units` take, rounded up.
-    #[inline]
-    const fn ticks_for(&self, units: u128) -> Tick {
-        let per_tick = self.units_per_tick as u128;
-        if per_tick == 1 {
-            return if units > u64::MAX as u128 {
-                u64::MAX
-            } else {
-                units as u64
-            };
-        }
-        let ticks = match (units.checked_div(per_tick), units.checked_rem(per_tick)) {
-            (Some(q), Some(0)) => q,
-            (Some(q), Some(_)) => q.saturating_add(1),
-            _ => units,
-        };
-        if ticks > u64::MAX as u128 {
-            u64::MAX
-        } else {
-            ticks as u64
-        }
+    /// The whole pure transition behind [`TokenBucket::acquire`] on one
+    /// word, for tests: `Ok((word', decision))` writes, `Err(decision)`
+    /// keeps the word.
+    #[cfg(test)]
+    fn acquire<W: Units, const SIMPLE: bool>(&self, word: W, n: u32, now: Tick) -> Step<W> {
+        self.request::<W, SIMPLE>(n, now)
+            .and_then(|request| request.decide(word))
     }
 
     #[inline]
-    const fn available(&self, word: u128, now: Tick) -> u32 {
-        let u = self.scaled(now);
-        let backlog = self.tat(word, u).saturating_sub(u);
+    fn available<W: Units>(&self, word: W, now: Tick) -> u32 {
+        let u = W::scaled(now, self.units_per_tick);
+        let backlog = self.tat(word, u).saturating_sub(u).widen();
         match self
-            .window
+            .window()
             .saturating_sub(backlog)
             .checked_div(self.interval as u128)
         {
@@ -288,6 +374,156 @@ impl BucketConfig {
         }
     }
 }
+
+/// A request measured against a configuration ([`BucketConfig::request`]).
+#[derive(Clone, Copy)]
+struct Request<W, const SIMPLE: bool> {
+    now: Tick,
+    /// `now` in units.
+    u: W,
+    cost: W,
+    room: W,
+    /// `u + room`: the latest TAT that admits the request.
+    limit: W,
+    /// The TAT of a bucket never used, at `u`.
+    fresh: W,
+    units_per_tick: u32,
+}
+
+impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
+    /// `a + b`: plain on the fast path (exact there), saturating elsewhere.
+    #[inline]
+    fn add(a: W, b: W) -> W {
+        if SIMPLE {
+            a.wrapping_add(b)
+        } else {
+            a.saturating_add(b)
+        }
+    }
+
+    /// The decision on the state `word`: `Ok((word', decision))` writes,
+    /// `Err(decision)` keeps the word.
+    #[inline]
+    fn decide(self, word: W) -> Step<W> {
+        let unused = !SIMPLE && word == W::ZERO;
+        let tat = if unused { self.fresh } else { word };
+        let retry_at = if tat <= self.limit {
+            let next = Self::add(tat.max(self.u), self.cost);
+            if SIMPLE || next != W::MAX {
+                return Ok((next, Ok(())));
+            }
+            // Past the horizon the TAT saturates: refuse, for ever.
+            Tick::MAX
+        } else if SIMPLE || self.units_per_tick == 1 {
+            // `now + (tat − limit)`, as `u = now`.
+            if SIMPLE {
+                tat.wrapping_sub(self.room)
+            } else {
+                tat.saturating_sub(self.room)
+            }
+            .saturating_ticks()
+        } else {
+            let units = tat.saturating_sub(self.limit);
+            self.now
+                .saturating_add(units.div_ceil(self.units_per_tick).saturating_ticks())
+        };
+        let refused = Err(Denied::Wait { retry_at });
+        if unused {
+            // The first use of a partly filled bucket fixes its start time,
+            // even when it refuses.
+            return Ok((tat, refused));
+        }
+        Err(refused)
+    }
+}
+
+/// A transition's result: `Ok((word', decision))` writes, `Err(decision)`
+/// keeps the word.
+type Step<W> = Result<(W, Result<(), Denied>), Result<(), Denied>>;
+
+/// The integers a TAT is kept in: `u64` (the narrow word) and `u128`.
+trait Units: Word + Ord {
+    const ZERO: Self;
+    const MAX: Self;
+    /// `value`, saturating at `MAX`.
+    fn of(value: u128) -> Self;
+    /// `now × units_per_tick`, saturating.
+    fn scaled(now: Tick, units_per_tick: u32) -> Self;
+    fn widen(self) -> u128;
+    fn saturating_add(self, other: Self) -> Self;
+    fn saturating_sub(self, other: Self) -> Self;
+    fn saturating_mul(self, other: Self) -> Self;
+    fn wrapping_add(self, other: Self) -> Self;
+    fn wrapping_mul(self, other: Self) -> Self;
+    fn wrapping_sub(self, other: Self) -> Self;
+    /// `self / divisor`, rounded up (`divisor` is at least 1).
+    fn div_ceil(self, divisor: u32) -> Self;
+    /// As a tick count, saturating at `u64::MAX`.
+    fn saturating_ticks(self) -> Tick;
+}
+
+/// Implements [`Units`] for an unsigned integer.
+macro_rules! units {
+    ($int:ty) => {
+        impl Units for $int {
+            const ZERO: Self = 0;
+            const MAX: Self = <$int>::MAX;
+            #[inline]
+            fn of(value: u128) -> Self {
+                <$int>::try_from(value).unwrap_or(<$int>::MAX)
+            }
+            #[inline]
+            fn scaled(now: Tick, units_per_tick: u32) -> Self {
+                let now = Self::of(now as u128);
+                if units_per_tick == 1 {
+                    now // the common case, without a multiplication
+                } else {
+                    now.saturating_mul(units_per_tick as Self)
+                }
+            }
+            #[inline]
+            fn widen(self) -> u128 {
+                self as u128
+            }
+            #[inline]
+            fn saturating_add(self, other: Self) -> Self {
+                <$int>::saturating_add(self, other)
+            }
+            #[inline]
+            fn saturating_sub(self, other: Self) -> Self {
+                <$int>::saturating_sub(self, other)
+            }
+            #[inline]
+            fn saturating_mul(self, other: Self) -> Self {
+                <$int>::saturating_mul(self, other)
+            }
+            #[inline]
+            fn wrapping_add(self, other: Self) -> Self {
+                <$int>::wrapping_add(self, other)
+            }
+            #[inline]
+            fn wrapping_mul(self, other: Self) -> Self {
+                <$int>::wrapping_mul(self, other)
+            }
+            #[inline]
+            fn wrapping_sub(self, other: Self) -> Self {
+                <$int>::wrapping_sub(self, other)
+            }
+            #[inline]
+            fn div_ceil(self, divisor: u32) -> Self {
+                let quotient = self.checked_div(divisor as Self).unwrap_or(self);
+                let exact = self.checked_rem(divisor as Self) == Some(0);
+                quotient.saturating_add(Self::from(!exact))
+            }
+            #[inline]
+            fn saturating_ticks(self) -> Tick {
+                Tick::try_from(self).unwrap_or(Tick::MAX)
+            }
+        }
+    };
+}
+units!(u64);
+units!(u128);
 
 impl AsRef<BucketConfig> for BucketConfig {
     fn as_ref(&self) -> &BucketConfig {
@@ -320,10 +556,13 @@ pub enum Denied {
     ExceedsCapacity,
 }
 
-/// A token bucket: a reference to its configuration and one atomic word.
+/// A token bucket: its configuration (or a reference to it) and its state
+/// word.
 ///
-/// All methods take `&self` and are safe from several threads and from
-/// interrupt handlers at once.
+/// The bucket has room for both words (64 and 128 bits) and uses the one
+/// its configuration chooses ([`BucketConfig::is_narrow`]); the other stays
+/// zero. All methods take `&self` and are safe from several threads and
+/// from interrupt handlers at once.
 ///
 /// ```
 /// use tickguard::bucket::{BucketConfig, TokenBucket};
@@ -339,7 +578,8 @@ pub enum Denied {
 #[derive(Debug)]
 pub struct TokenBucket<C = &'static BucketConfig> {
     config: C,
-    word: StateCell<u128>,
+    narrow: StateCell<u64>,
+    wide: StateCell<u128>,
 }
 
 impl<C: AsRef<BucketConfig>> TokenBucket<C> {
@@ -353,7 +593,8 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     pub const fn new(config: C) -> Self {
         Self {
             config,
-            word: StateCell::<u128>::new(0),
+            narrow: StateCell::<u64>::new(0),
+            wide: StateCell::<u128>::new(0),
         }
     }
 
@@ -384,7 +625,35 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     #[inline]
     pub fn acquire(&self, n: u32, now: Tick) -> Result<(), Denied> {
         let config = self.config();
-        self.word.update(|w| config.acquire(w, n, now))
+        if now < config.simple_until {
+            Self::run(&self.narrow, config.request::<u64, true>(n, now))
+        } else {
+            self.acquire_general(n, now)
+        }
+    }
+
+    /// [`acquire`](Self::acquire) for all but the simple configurations,
+    /// out of line so that the simple path stays small enough to inline.
+    #[inline(never)]
+    fn acquire_general(&self, n: u32, now: Tick) -> Result<(), Denied> {
+        let config = self.config();
+        if config.is_narrow() {
+            Self::run(&self.narrow, config.request::<u64, false>(n, now))
+        } else {
+            Self::run(&self.wide, config.request::<u128, false>(n, now))
+        }
+    }
+
+    /// Applies a measured request to the state word.
+    #[inline]
+    fn run<W: Units, const SIMPLE: bool>(
+        cell: &StateCell<W>,
+        request: Result<Request<W, SIMPLE>, Result<(), Denied>>,
+    ) -> Result<(), Denied> {
+        match request {
+            Ok(request) => cell.update_or_keep(|word| request.decide(word)),
+            Err(decision) => decision,
+        }
     }
 
     /// Whole tokens available at `now`. Reads only.
@@ -397,7 +666,12 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// ```
     #[must_use]
     pub fn available(&self, now: Tick) -> u32 {
-        self.config().available(self.word.load(), now)
+        let config = self.config();
+        if config.is_narrow() {
+            config.available(self.narrow.load(), now)
+        } else {
+            config.available(self.wide.load(), now)
+        }
     }
 
     /// Refills the bucket to its initial fill, as if new.
@@ -410,7 +684,8 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// assert_eq!(bucket.available(1), 3);
     /// ```
     pub fn reset(&self) {
-        self.word.store(0);
+        self.narrow.store(0);
+        self.wide.store(0);
     }
 
     /// The raw state word (for diagnostics and tests).
@@ -421,7 +696,11 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// ```
     #[must_use]
     pub fn raw_word(&self) -> u128 {
-        self.word.load()
+        if self.config().is_narrow() {
+            self.narrow.load().into()
+        } else {
+            self.wide.load()
+        }
     }
 }
 

@@ -257,12 +257,31 @@ impl<W: Word> StateCell<W> {
     /// ```
     #[inline]
     pub fn update<D>(&self, mut step: impl FnMut(W) -> (W, D)) -> D {
+        self.update_or_keep(|word| match step(word) {
+            (next, decision) if next == word => Err(decision),
+            changed => Ok(changed),
+        })
+    }
+
+    /// [`update`](Self::update) for a transition that says itself when it
+    /// keeps the word: `Err(decision)` keeps it (nothing is written, as for
+    /// a refusal), `Ok((next, decision))` installs `next`.
+    ///
+    /// ```
+    /// let cell = tickguard::cell::StateCell::<u64>::new(3);
+    /// let taken = |n: u64| cell.update_or_keep(|w| if w >= n { Ok((w - n, true)) } else { Err(false) });
+    /// assert!(taken(2));
+    /// assert!(!taken(2));
+    /// assert_eq!(cell.load(), 1);
+    /// ```
+    #[inline]
+    pub fn update_or_keep<D>(&self, mut step: impl FnMut(W) -> Result<(W, D), D>) -> D {
         let mut current = self.load();
         loop {
-            let (next, decision) = step(current);
-            if next == current {
-                return decision;
-            }
+            let (next, decision) = match step(current) {
+                Ok(changed) => changed,
+                Err(kept) => return kept,
+            };
             match self.word.compare_exchange_weak(current, next) {
                 Ok(_) => return decision,
                 Err(actual) => current = actual,

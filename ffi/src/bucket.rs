@@ -29,7 +29,7 @@ pub struct tg_bucket_config_t {
 #[repr(C, align(16))]
 pub struct tg_bucket_t {
     /// Private: the object's state. Touch only through `tg_bucket_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 10],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 12],
 }
 
 object::storage!(tg_bucket_t, TokenBucket<BucketConfig>, 0x7467_5432); // "tgT2"

@@ -190,9 +190,90 @@ fn reset_and_garbage_words_never_panic() {
         x ^= x << 17;
         for c in &configs {
             for n in [0, 1, x as u32, u32::MAX] {
-                let _ = c.acquire(x, n, (x >> 64) as u64);
+                let now = (x >> 64) as u64;
+                let _ = c.acquire::<u128, false>(x, n, now);
+                let _ = c.acquire::<u64, false>(x as u64, n, now);
+                let _ = c.acquire::<u64, true>(x as u64, n, now);
             }
             let _ = c.available(x, x as u64);
+            let _ = c.available(x as u64, x as u64);
+        }
+    }
+}
+
+#[test]
+fn the_word_follows_units_per_tick_and_window() {
+    // 64 bits while every TAT to the horizon fits: up to 3 units per tick.
+    for (capacity, tokens, period, narrow) in [
+        (20, 100, 1_000, true),        // 1 unit per tick
+        (20, 1, 1_000_000_000, true),  // 1 per second at 1 GHz
+        (u32::MAX, 1, 1 << 30, true),  // a window of 2^62 units
+        (u32::MAX, 1, 1 << 31, false), // 2^63: no room above the horizon
+        (20, 2, 7, true),              // 2 units per tick
+        (20, 3, 1_000, true),          // 3 units per tick
+        (20, 7, 1_000, false),         // 7 units per tick
+        (1, u32::MAX, 1, false),       // 2^32 units per tick
+    ] {
+        let config = BucketConfig::new(capacity, tokens, period).unwrap();
+        assert_eq!(
+            config.is_narrow(),
+            narrow,
+            "{capacity} per {tokens}/{period}"
+        );
+        assert!(!config.with_wide_word().is_narrow());
+    }
+    // The fast path: narrow, one unit per tick, starting full.
+    let simple = BucketConfig::new(5, 1, 10).unwrap();
+    assert!(simple.simple_until > 0);
+    assert_eq!(simple.with_initial_fill(4).unwrap().simple_until, 0);
+    assert_eq!(BucketConfig::new(5, 3, 10).unwrap().simple_until, 0);
+    // The words a bucket does not use stay zero.
+    let b = TokenBucket::new(simple);
+    b.acquire(2, 100).unwrap();
+    assert_eq!((b.narrow.load(), b.wide.load()), (120, 0));
+    let b = TokenBucket::new(simple.with_wide_word());
+    b.acquire(2, 100).unwrap();
+    assert_eq!((b.narrow.load(), b.wide.load()), (0, 120));
+}
+
+#[test]
+fn past_the_horizon_nothing_panics_or_over_admits() {
+    let configs = [
+        BucketConfig::new(3, 1, 1).unwrap(),
+        BucketConfig::new(3, 1, 1)
+            .unwrap()
+            .with_initial_fill(1)
+            .unwrap(),
+        BucketConfig::new(3, 3, 1_000).unwrap(),
+        BucketConfig::new(3, 7, 1_000).unwrap(),
+        BucketConfig::new(u32::MAX, 1, 1 << 30).unwrap(),
+    ];
+    for config in configs {
+        for word in [config, config.with_wide_word()] {
+            let window = word.window() as u64;
+            for now in [
+                MAX_DURATION,
+                u64::MAX.saturating_sub(window).saturating_sub(1),
+                u64::MAX.saturating_sub(window),
+                u64::MAX - 1,
+                u64::MAX,
+            ] {
+                let b = TokenBucket::new(word);
+                let mut granted = 0u64;
+                for _ in 0..10 {
+                    match b.acquire(1, now) {
+                        Ok(()) => granted += 1,
+                        Err(Denied::Wait { retry_at }) => {
+                            assert!(
+                                retry_at > now || retry_at == u64::MAX,
+                                "{retry_at} at {now}"
+                            )
+                        }
+                        Err(Denied::ExceedsCapacity) => unreachable!(),
+                    }
+                }
+                assert!(granted <= u64::from(word.capacity()), "{granted} at {now}");
+            }
         }
     }
 }
@@ -267,6 +348,36 @@ proptest! {
             if probe.started {
                 prop_assert_eq!(u128::from(b.available(now)), probe.level / probe.period);
             }
+        }
+    }
+
+    /// The 64-bit word (fast path or not) decides exactly as the 128-bit
+    /// word on the same configuration, for lagging callers and across the
+    /// whole tick range up to the horizon.
+    #[test]
+    fn narrow_and_wide_words_agree(
+        capacity in prop_oneof![1u32..20, Just(u32::MAX)],
+        tokens in prop_oneof![1u32..5, Just(1_000u32)],
+        period in prop_oneof![1u64..50, Just(1_000u64), Just(1u64 << 30)],
+        fill in prop_oneof![Just(None), (0u32..20).prop_map(Some)],
+        start in prop_oneof![Just(0u64), 0u64..(MAX_DURATION - (1 << 40))],
+        ops in proptest::collection::vec(
+            (prop_oneof![0u32..25, Just(u32::MAX)], 0u64..60, prop_oneof![Just(0u64), 0u64..1_000]),
+            1..150),
+    ) {
+        let mut c = BucketConfig::new(capacity, tokens, period).unwrap();
+        if let Some(fill) = fill {
+            c = c.with_initial_fill(fill.min(capacity)).unwrap();
+        }
+        prop_assume!(c.is_narrow());
+        let (narrow, wide) = (TokenBucket::new(c), TokenBucket::new(c.with_wide_word()));
+        let mut now = start;
+        for (n, dt, lag) in ops {
+            now += dt;
+            let at = now.saturating_sub(lag);
+            prop_assert_eq!(narrow.acquire(n, at), wide.acquire(n, at), "n={} at {}", n, at);
+            prop_assert_eq!(narrow.available(at), wide.available(at));
+            prop_assert_eq!(narrow.raw_word(), wide.raw_word());
         }
     }
 
