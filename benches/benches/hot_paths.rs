@@ -113,13 +113,19 @@ fn bucket(c: &mut Criterion) {
 fn breaker(c: &mut Criterion) {
     let mut group = c.benchmark_group("breaker");
 
-    let closed = Breaker::new(&BreakerConfig::DEFAULT);
+    // The breaker owns its configuration, as failsafe's owns its policies,
+    // and reads the caller's ticks from a fake clock.
+    let closed = Breaker::new(BreakerConfig::DEFAULT);
+    let ticks = TickClock::default();
     let mut i = 0u64;
     group.bench_function("acquire+success/tickguard", |b| {
         b.iter(|| {
             i += 1;
-            let now = i / STRIDE * STRIDE;
-            if let Ok(admitted) = closed.acquire(black_box(now)) {
+            if i.is_multiple_of(STRIDE) {
+                ticks.advance(STRIDE);
+            }
+            let now = ticks.now();
+            if let Ok(admitted) = closed.acquire(now) {
                 black_box(
                     closed
                         .record(admitted.permit, Outcome::Success, now)
@@ -138,13 +144,15 @@ fn breaker(c: &mut Criterion) {
         ..BreakerConfig::DEFAULT_SETTINGS
     })
     .expect("valid");
-    let open = Breaker::new(&open_config);
+    let open = Breaker::new(open_config);
     for _ in 0..open_config.settings().failure_threshold {
         let permit = open.acquire(0).expect("closed").permit;
         let _ = open.record(permit, Outcome::Failure, 0);
     }
+    let later = TickClock::default();
+    later.advance(1_000);
     group.bench_function("refusal (OPEN)/tickguard", |b| {
-        b.iter(|| black_box(open.acquire(black_box(1_000)).is_err()))
+        b.iter(|| black_box(open.acquire(later.now()).is_err()))
     });
     let failsafe_open = failsafe::Config::new().build();
     while failsafe_open.is_call_permitted() {

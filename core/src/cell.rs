@@ -54,9 +54,27 @@ use portable::{Atomic128, Atomic64};
 /// `unsafe-assume-single-core`.
 #[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
 mod portable {
+    #[cfg(all(
+        not(loom),
+        not(miri),
+        target_arch = "x86_64",
+        target_feature = "sse",
+        not(target_env = "sgx"),
+        not(target_os = "none")
+    ))]
+    pub use super::x86_64::Atomic128;
     use super::AtomicWord;
+    #[cfg(not(all(
+        not(loom),
+        not(miri),
+        target_arch = "x86_64",
+        target_feature = "sse",
+        not(target_env = "sgx"),
+        not(target_os = "none")
+    )))]
+    pub use portable_atomic::AtomicU128 as Atomic128;
+    pub use portable_atomic::AtomicU64 as Atomic64;
     use portable_atomic::Ordering::{AcqRel, Acquire, Release};
-    pub use portable_atomic::{AtomicU128 as Atomic128, AtomicU64 as Atomic64};
 
     macro_rules! atomic_word {
         ($int:ty, $atomic:ty) => {
@@ -77,8 +95,27 @@ mod portable {
         };
     }
     atomic_word!(u64, Atomic64);
+    #[cfg(not(all(
+        not(loom),
+        not(miri),
+        target_arch = "x86_64",
+        target_feature = "sse",
+        not(target_env = "sgx"),
+        not(target_os = "none")
+    )))]
     atomic_word!(u128, Atomic128);
 }
+
+/// x86_64 hosts: 128-bit operations inlined.
+#[cfg(all(
+    not(loom),
+    not(miri),
+    target_arch = "x86_64",
+    target_feature = "sse",
+    not(target_env = "sgx"),
+    not(target_os = "none")
+))]
+mod x86_64;
 
 /// Bare metal with the `critical-section` feature: each operation is one
 /// critical section.
@@ -177,6 +214,23 @@ mod model {
     }
 }
 
+/// A transition's `(next, decision)` for [`StateCell::update_or_keep`]:
+/// `Err(decision)` when `next` is `word` (nothing to write).
+///
+/// ```
+/// use tickguard::cell::changed;
+/// assert_eq!(changed(5u64, (5, 'k')), Err('k'));
+/// assert_eq!(changed(5u64, (6, 'w')), Ok((6, 'w')));
+/// ```
+#[inline]
+pub fn changed<W: Word, D>(word: W, (next, decision): (W, D)) -> Result<(W, D), D> {
+    if next == word {
+        Err(decision)
+    } else {
+        Ok((next, decision))
+    }
+}
+
 /// A state word shared between threads and interrupt handlers.
 ///
 /// ```
@@ -257,10 +311,37 @@ impl<W: Word> StateCell<W> {
     /// ```
     #[inline]
     pub fn update<D>(&self, mut step: impl FnMut(W) -> (W, D)) -> D {
-        self.update_or_keep(|word| match step(word) {
-            (next, decision) if next == word => Err(decision),
-            changed => Ok(changed),
-        })
+        self.update_or_keep(|word| changed(word, step(word)))
+    }
+
+    /// Decides from one load when `quick` can (a decision that writes
+    /// nothing: the hot path, small enough to inline), and otherwise applies
+    /// `step` as [`update`](Self::update) does, out of line.
+    ///
+    /// `quick` must only return what `step` would decide, leaving the word
+    /// as it is.
+    ///
+    /// ```
+    /// let cell = tickguard::cell::StateCell::<u64>::new(0);
+    /// let bump = || cell.decide_or_update(|w| (w >= 2).then_some(false), |w| (w + 1, true));
+    /// assert_eq!((bump(), bump(), bump()), (true, true, false));
+    /// assert_eq!(cell.load(), 2);
+    /// ```
+    #[inline]
+    pub fn decide_or_update<D>(
+        &self,
+        quick: impl FnOnce(W) -> Option<D>,
+        step: impl FnMut(W) -> (W, D),
+    ) -> D {
+        match quick(self.load()) {
+            Some(decision) => decision,
+            None => self.update_out_of_line(step),
+        }
+    }
+
+    #[inline(never)]
+    fn update_out_of_line<D>(&self, step: impl FnMut(W) -> (W, D)) -> D {
+        self.update(step)
     }
 
     /// [`update`](Self::update) for a transition that says itself when it

@@ -334,8 +334,10 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[inline]
     pub fn acquire(&self, now: Tick) -> Result<Admitted, Refused> {
-        let config = self.config();
-        self.word.update(|w| word::acquire(w, now, config))
+        self.word.decide_or_update(
+            move |w| word::acquire_quick(w, now),
+            move |w| word::acquire(w, now, self.config()),
+        )
     }
 
     /// Reports the outcome of a call admitted with `permit`.
@@ -348,9 +350,10 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[inline]
     pub fn record(&self, permit: Permit, outcome: Outcome, now: Tick) -> Recorded {
-        let config = self.config();
-        self.word
-            .update(|w| word::record(w, permit, outcome, now, config))
+        self.word.decide_or_update(
+            move |w| word::record_quick(w, permit, outcome, now),
+            move |w| word::record(w, permit, outcome, now, self.config()),
+        )
     }
 
     /// The state an [`acquire`](Self::acquire) at `now` would see (an OPEN

@@ -390,7 +390,7 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
     let phases = [
         Phase::Closed {
             failures: u32::MAX,
-            seen: u64::MAX,
+            quiet_until: u64::MAX,
         },
         Phase::Open { deadline: u64::MAX },
         Phase::HalfOpen {
@@ -434,6 +434,67 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
             let _ = word::override_to(x, s, &c);
         }
     }
+}
+
+/// The hot paths decide exactly what the full transitions decide, and only
+/// where those leave the word as it is.
+#[test]
+fn hot_paths_agree_with_the_full_transitions() {
+    let c = BreakerConfig::DEFAULT;
+    let mut x = 0x2545_F491_4F6C_DD1D_9E37_79B9_7F4A_7C15u128;
+    let (mut admits, mut refusals, mut successes) = (0, 0, 0);
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let generation = (x >> 40) as u16 & 3;
+        let time = (x >> 64) as u64 >> (x as u32 % 64);
+        let words = [
+            x,
+            encode(
+                generation,
+                Phase::Closed {
+                    failures: (x >> 20) as u32 & 1,
+                    quiet_until: time,
+                },
+            ),
+            encode(generation, Phase::Open { deadline: time }),
+        ];
+        let now = time.wrapping_add((x >> 8) as u64 % 5).wrapping_sub(2);
+        for word in words {
+            // The full transitions rewrite a garbage word in canonical form;
+            // a word the breaker wrote stays as it is.
+            let canonical = {
+                let (g, phase) = decode(word);
+                encode(g, phase)
+            };
+            let kept = |full: u128| full == canonical || full == word;
+            if let Some(decision) = word::acquire_quick(word, now) {
+                let (full, full_decision) = word::acquire_slow(word, now, &c);
+                assert_eq!(full_decision, decision, "{word:#x} at {now}");
+                assert!(kept(full), "{word:#x} at {now}");
+                if decision.is_ok() {
+                    admits += 1
+                } else {
+                    refusals += 1
+                }
+            }
+            let permit = Permit::new(x as u16 & 3, 0);
+            for outcome in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
+                if let Some(recorded) = word::record_quick(word, permit, outcome, now) {
+                    let (full, full_recorded) = word::record_slow(word, permit, outcome, now, &c);
+                    assert_eq!(full_recorded, recorded, "{word:#x} at {now}");
+                    assert!(kept(full), "{word:#x} at {now}");
+                    successes += 1;
+                }
+            }
+        }
+    }
+    // Each hot path was taken many times.
+    assert!(
+        admits > 1_000 && refusals > 1_000 && successes > 1_000,
+        "{admits} {refusals} {successes}"
+    );
 }
 
 /// A plain, non-atomic reference model of the breaker: exact 64-bit time,

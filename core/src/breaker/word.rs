@@ -5,7 +5,7 @@
 //! +------------------------------+------------+------------------+----------+------+
 //! |          time (64)           | offset(13) |    counters (32) |  gen (16)| kind |
 //! +------------------------------+------------+------------------+----------+------+
-//! CLOSED      time = latest tick seen         counters = consecutive failures
+//! CLOSED      time = quiet until              counters = consecutive failures
 //! OPEN        time = deadline (exact)
 //! HALF_OPEN   time = timeout deadline (exact) counters = taken (16) | outstanding (16)
 //!             offset = how far before the deadline the latest trial was admitted
@@ -22,13 +22,18 @@
 //!   outstanding. Hence at most [`MAX_HALF_OPEN_PERMITS`] (16) permits.
 //! * **Latest tick seen**: so that an outcome recorded with a lagging `now`
 //!   cannot shorten an open period, the word remembers the latest tick it
-//!   has seen. In CLOSED it is written only when `now` passes it by a
-//!   quantum (`open_ticks / 2^16`, at least 1 tick), so the happy path stays
-//!   read-only; a trip opens until `max(now, latest + quantum - 1) +
+//!   has seen. CLOSED keeps it as `quiet until` = latest tick noted + a
+//!   quantum (`open_ticks / 2^16`, at least 1 tick): a call before that
+//!   tick writes nothing, so the happy path stays read-only, and one at or
+//!   after it notes itself. A trip opens until `max(now, quiet_until - 1) +
 //!   open_ticks`, never shorter than from the latest tick seen, and later by
 //!   less than `open_ticks / 2^16`. In HALF_OPEN the latest admission is kept
 //!   as an offset before the timeout deadline, rounded towards the deadline
 //!   to a quantum of `half_open_timeout_ticks / 2^13`.
+//! * **Hot paths** ([`acquire_quick`], [`record_quick`]): CLOSED before its
+//!   `quiet until` and OPEN before its deadline are both `now < time`, so
+//!   an admission, a success and a refusal are decided from one load of the
+//!   word, without unpacking it or reading the configuration.
 //!
 //! Every function here is pure and total: it maps any word (even one never
 //! produced) to a word and a decision, without panicking.
@@ -60,7 +65,9 @@ const DISABLED: u32 = 4;
 pub(super) enum Phase {
     Closed {
         failures: u32,
-        seen: Tick,
+        /// The latest tick noted plus the quantum: calls before it write
+        /// nothing.
+        quiet_until: Tick,
     },
     Open {
         deadline: Tick,
@@ -93,7 +100,7 @@ pub(super) const fn decode(word: u128) -> (u16, Phase) {
     let phase = match (word & mask(KIND_BITS)) as u32 {
         CLOSED => Phase::Closed {
             failures: counters,
-            seen: time,
+            quiet_until: time,
         },
         OPEN => Phase::Open { deadline: time },
         HALF_OPEN => Phase::HalfOpen {
@@ -111,7 +118,10 @@ pub(super) const fn decode(word: u128) -> (u16, Phase) {
 /// Packs a generation and a phase.
 pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
     let (kind, counters, offset, time) = match phase {
-        Phase::Closed { failures, seen } => (CLOSED, failures, 0, seen),
+        Phase::Closed {
+            failures,
+            quiet_until,
+        } => (CLOSED, failures, 0, quiet_until),
         Phase::Open { deadline } => (OPEN, 0, 0, deadline),
         Phase::HalfOpen {
             taken,
@@ -151,7 +161,7 @@ const fn seen_bound(phase: Phase, config: &BreakerConfig) -> Tick {
     match phase {
         // CLOSED notes a tick only once `now` passes it by a quantum: any
         // tick seen since lies below the next quantum.
-        Phase::Closed { seen, .. } => seen.saturating_add(config.seen_quantum.saturating_sub(1)),
+        Phase::Closed { quiet_until, .. } => quiet_until.saturating_sub(1),
         other => latest_noted(other, config),
     }
 }
@@ -159,7 +169,8 @@ const fn seen_bound(phase: Phase, config: &BreakerConfig) -> Tick {
 /// The latest tick the word has noted (0 where it keeps none: OPEN).
 const fn latest_noted(phase: Phase, config: &BreakerConfig) -> Tick {
     match phase {
-        Phase::Closed { seen, .. } | Phase::ForcedOpen { seen } | Phase::Disabled { seen } => seen,
+        Phase::Closed { quiet_until, .. } => quiet_until.saturating_sub(config.seen_quantum),
+        Phase::ForcedOpen { seen } | Phase::Disabled { seen } => seen,
         Phase::HalfOpen {
             offset, deadline, ..
         } => latest_admission(offset, deadline, config),
@@ -184,14 +195,19 @@ const fn offset_for(now: Tick, deadline: Tick, config: &BreakerConfig) -> u32 {
     (if quanta > max { max } else { quanta }) as u32
 }
 
-/// CLOSED's latest tick seen after a call at `now`: moved only when `now`
-/// passes it by a quantum, so that most calls write nothing.
-const fn observed(seen: Tick, now: Tick, config: &BreakerConfig) -> Tick {
-    if now >= seen.saturating_add(config.seen_quantum) {
-        now
+/// CLOSED's `quiet_until` after a call at `now`: moved only when `now`
+/// reaches it, so that most calls write nothing.
+const fn observed(quiet_until: Tick, now: Tick, config: &BreakerConfig) -> Tick {
+    if now >= quiet_until {
+        now.saturating_add(config.seen_quantum)
     } else {
-        seen
+        quiet_until
     }
+}
+
+/// CLOSED's `quiet_until` for a latest tick noted of `seen`.
+const fn quiet_after(seen: Tick, config: &BreakerConfig) -> Tick {
+    seen.saturating_add(config.seen_quantum)
 }
 
 const fn next_generation(generation: u16) -> u16 {
@@ -222,8 +238,43 @@ const fn free_slot(taken: u16, permits: u32) -> Option<u32> {
     }
 }
 
+/// The hot paths of `acquire(now)`, decided from the word alone, without
+/// the configuration: CLOSED before its `quiet_until` admits and OPEN before
+/// its deadline refuses, both without writing (`now < time` either way).
+/// `None` for every other case.
+#[inline]
+pub(super) fn acquire_quick(word: u128, now: Tick) -> Option<Result<Admitted, Refused>> {
+    let time = (word >> TIME_SHIFT) as Tick;
+    if now >= time {
+        return None;
+    }
+    match (word as u64 & mask(KIND_BITS) as u64) as u32 {
+        OPEN => Some(Err(Refused {
+            retry_at: Some(time),
+            transition: None,
+        })),
+        CLOSED => Some(Ok(Admitted {
+            permit: Permit::new((word >> GEN_SHIFT) as u16, 0),
+            transition: None,
+        })),
+        _ => None,
+    }
+}
+
 /// `acquire(now)`: admit with a permit, or refuse with the tick to retry at.
 pub(super) fn acquire(
+    word: u128,
+    now: Tick,
+    config: &BreakerConfig,
+) -> (u128, Result<Admitted, Refused>) {
+    match acquire_quick(word, now) {
+        Some(decision) => (word, decision),
+        None => acquire_slow(word, now, config),
+    }
+}
+
+/// [`acquire`] off the hot path.
+pub(super) fn acquire_slow(
     word: u128,
     now: Tick,
     config: &BreakerConfig,
@@ -243,10 +294,19 @@ pub(super) fn acquire(
     };
     let settings = config.settings();
     match phase {
-        Phase::Closed { failures, seen } => {
-            let seen = observed(seen, now, config);
+        Phase::Closed {
+            failures,
+            quiet_until,
+        } => {
+            let quiet_until = observed(quiet_until, now, config);
             (
-                encode(generation, Phase::Closed { failures, seen }),
+                encode(
+                    generation,
+                    Phase::Closed {
+                        failures,
+                        quiet_until,
+                    },
+                ),
                 admit(generation, 0, None),
             )
         }
@@ -298,8 +358,45 @@ pub(super) fn acquire(
     }
 }
 
+/// The hot path of `record(permit, outcome, now)`, decided from the word
+/// alone: a success in CLOSED before its `quiet_until`, in the permit's
+/// generation, with no failures, counts and writes nothing. `None` for
+/// every other case.
+#[inline]
+pub(super) fn record_quick(
+    word: u128,
+    permit: Permit,
+    outcome: Outcome,
+    now: Tick,
+) -> Option<Recorded> {
+    // CLOSED, this permit's generation, no failures: one comparison of the
+    // low bits (kind, generation, counters).
+    let closed_clean = (permit.generation() as u64) << GEN_SHIFT;
+    let low = word as u64 & mask(OFFSET_SHIFT) as u64;
+    let quiet_until = (word >> TIME_SHIFT) as Tick;
+    let quiet = outcome == Outcome::Success && permit.slot() == 0 && now < quiet_until;
+    (quiet && low == closed_clean).then_some(Recorded {
+        counted: true,
+        transition: None,
+    })
+}
+
 /// `record(permit, outcome, now)`: count the outcome of an admitted call.
 pub(super) fn record(
+    word: u128,
+    permit: Permit,
+    outcome: Outcome,
+    now: Tick,
+    config: &BreakerConfig,
+) -> (u128, Recorded) {
+    match record_quick(word, permit, outcome, now) {
+        Some(recorded) => (word, recorded),
+        None => record_slow(word, permit, outcome, now, config),
+    }
+}
+
+/// [`record`] off the hot path.
+pub(super) fn record_slow(
     word: u128,
     permit: Permit,
     outcome: Outcome,
@@ -325,15 +422,21 @@ pub(super) fn record(
     };
     let settings = config.settings();
     match (phase, permit.slot()) {
-        (Phase::Closed { failures, seen }, 0) => {
-            let latest = observed(seen, now, config);
+        (
+            Phase::Closed {
+                failures,
+                quiet_until,
+            },
+            0,
+        ) => {
+            let latest = observed(quiet_until, now, config);
             match outcome {
                 Outcome::Success => counted(
                     encode(
                         generation,
                         Phase::Closed {
                             failures: 0,
-                            seen: latest,
+                            quiet_until: latest,
                         },
                     ),
                     None,
@@ -341,7 +444,7 @@ pub(super) fn record(
                 Outcome::Ignored => {
                     let kept = Phase::Closed {
                         failures,
-                        seen: latest,
+                        quiet_until: latest,
                     };
                     (encode(generation, kept), uncounted)
                 }
@@ -354,7 +457,7 @@ pub(super) fn record(
                     } else {
                         let more = Phase::Closed {
                             failures,
-                            seen: latest,
+                            quiet_until: latest,
                         };
                         counted(encode(generation, more), None)
                     }
@@ -392,9 +495,10 @@ pub(super) fn record(
                 Outcome::Success => {
                     let successes = (taken & !outstanding).count_ones();
                     if successes >= settings.success_threshold {
+                        let seen = now.max(latest_admission(offset, at, config));
                         let closed = Phase::Closed {
                             failures: 0,
-                            seen: now.max(latest_admission(offset, at, config)),
+                            quiet_until: quiet_after(seen, config),
                         };
                         let change = transition(State::HalfOpen, State::Closed);
                         counted(encode(next_generation(generation), closed), change)
@@ -451,12 +555,18 @@ pub(super) fn override_to(
     let phase_to = match target {
         State::ForcedOpen => Phase::ForcedOpen { seen },
         State::Disabled => Phase::Disabled { seen },
-        _ => Phase::Closed { failures: 0, seen },
+        _ => Phase::Closed {
+            failures: 0,
+            quiet_until: quiet_after(seen, config),
+        },
     };
     if from == target {
         // Reset in CLOSED clears the failure run but issues no new generation.
         let kept = match phase {
-            Phase::Closed { seen, .. } => Phase::Closed { failures: 0, seen },
+            Phase::Closed { quiet_until, .. } => Phase::Closed {
+                failures: 0,
+                quiet_until,
+            },
             other => other,
         };
         return (encode(generation, kept), None);
