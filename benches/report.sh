@@ -119,8 +119,8 @@ lines += ["| goal (ratios from this run) | measured | target | |", "|---|---:|--
           goal("breaker refusals, two threads / one thread", speedup(b1, b2), 1.8),
           ""]
 if old:
-    lines += [f"The move from 32-bit to 64-bit time and 128-bit state words, same machine, same run (revision `{rev}` built from history):", "",
-              "| operation | 32-bit words | 128-bit words | after / before |", "|---|---:|---:|---:|"]
+    lines += [f"The move from 32-bit words on a wrapping tick to 64-bit time, same machine, same run (revision `{rev}` built from history):", "",
+              "| operation | 32-bit words | 64-bit time (this revision) | after / before |", "|---|---:|---:|---:|"]
     for name, before_key, after_key in [
         ("bucket: grant", "bucket/tickguard grant", "bucket/grant/tickguard"),
         ("bucket: refusal", "bucket/tickguard refusal", "bucket/refusal/tickguard"),

@@ -327,6 +327,7 @@ impl<W: Word> StateCell<W> {
     /// assert_eq!((bump(), bump(), bump()), (true, true, false));
     /// assert_eq!(cell.load(), 2);
     /// ```
+    #[cfg(not(target_os = "none"))]
     #[inline]
     pub fn decide_or_update<D>(
         &self,
@@ -339,9 +340,26 @@ impl<W: Word> StateCell<W> {
         }
     }
 
+    #[cfg(not(target_os = "none"))]
     #[inline(never)]
     fn update_out_of_line<D>(&self, step: impl FnMut(W) -> (W, D)) -> D {
         self.update(step)
+    }
+
+    /// On bare metal, where flash is scarce and a load is no cheaper than
+    /// the update's own first load, `quick` is tried first inside the
+    /// update, in one piece of code.
+    #[cfg(target_os = "none")]
+    #[inline]
+    pub fn decide_or_update<D>(
+        &self,
+        quick: impl Fn(W) -> Option<D>,
+        mut step: impl FnMut(W) -> (W, D),
+    ) -> D {
+        self.update(|word| match quick(word) {
+            Some(decision) => (word, decision),
+            None => step(word),
+        })
     }
 
     /// [`update`](Self::update) for a transition that says itself when it

@@ -334,9 +334,10 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[inline]
     pub fn acquire(&self, now: Tick) -> Result<Admitted, Refused> {
+        let config = self.config();
         self.word.decide_or_update(
             move |w| word::acquire_quick(w, now),
-            move |w| word::acquire(w, now, self.config()),
+            move |w| word::acquire(w, now, config),
         )
     }
 
@@ -350,9 +351,10 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[inline]
     pub fn record(&self, permit: Permit, outcome: Outcome, now: Tick) -> Recorded {
+        let config = self.config();
         self.word.decide_or_update(
             move |w| word::record_quick(w, permit, outcome, now),
-            move |w| word::record(w, permit, outcome, now, self.config()),
+            move |w| word::record(w, permit, outcome, now, config),
         )
     }
 

@@ -262,6 +262,7 @@ pub(super) fn acquire_quick(word: u128, now: Tick) -> Option<Result<Admitted, Re
 }
 
 /// `acquire(now)`: admit with a permit, or refuse with the tick to retry at.
+#[inline]
 pub(super) fn acquire(
     word: u128,
     now: Tick,
@@ -382,6 +383,7 @@ pub(super) fn record_quick(
 }
 
 /// `record(permit, outcome, now)`: count the outcome of an admitted call.
+#[inline]
 pub(super) fn record(
     word: u128,
     permit: Permit,
