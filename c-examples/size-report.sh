@@ -36,7 +36,7 @@ table="| primitive | thumbv6m flash | thumbv6m RAM | thumbv7em flash | thumbv7em
 |---|---:|---:|---:|---:|---|"
 declare -A state=(
   [breaker]="16 B word (+ 4 B config reference in Rust; \`tg_breaker_t\` 80 B in C)"
-  [bucket]="16 B word (+ 4 B config reference in Rust; \`tg_bucket_t\` 80 B in C)"
+  [bucket]="8 B \`u64\` word at up to 3 units per tick, else 16 B \`u128\`; room for both (+ 4 B config reference in Rust; \`tg_bucket_t\` 96 B in C)"
   [retry]="caller-owned 48 B attempt; the policy is a const (\`tg_retry_attempt_t\` 64 B in C)"
   [budget]="8 B word (+ 4 B config reference in Rust; \`tg_retry_budget_t\` 48 B in C)"
 )

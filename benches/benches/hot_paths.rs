@@ -11,7 +11,7 @@
 
 use std::hint::black_box;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use failsafe::CircuitBreaker;
@@ -154,12 +154,26 @@ fn breaker(c: &mut Criterion) {
     group.bench_function("refusal (OPEN)/tickguard", |b| {
         b.iter(|| black_box(open.acquire(later.now()).is_err()))
     });
+    // failsafe's default open period is 10 s of real time, shorter than a
+    // criterion run: trip it again before every sample, so that every timed
+    // call is a refusal (it counts them, and the count is checked).
     let failsafe_open = failsafe::Config::new().build();
-    while failsafe_open.is_call_permitted() {
-        let _ = failsafe_open.call(|| Err::<(), ()>(()));
-    }
     group.bench_function("refusal (OPEN)/failsafe", |b| {
-        b.iter(|| black_box(failsafe_open.call(|| Ok::<u32, ()>(black_box(1))).is_err()))
+        b.iter_custom(|iters| {
+            while failsafe_open.is_call_permitted() {
+                let _ = failsafe_open.call(|| Err::<(), ()>(()));
+            }
+            let start = Instant::now();
+            let mut refused = 0u64;
+            for _ in 0..iters {
+                refused += u64::from(
+                    black_box(failsafe_open.call(|| Ok::<u32, ()>(black_box(1)))).is_err(),
+                );
+            }
+            let elapsed = start.elapsed();
+            assert_eq!(refused, iters, "failsafe closed during a sample");
+            elapsed
+        })
     });
     group.finish();
 }

@@ -407,25 +407,29 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
     fn decide(self, word: W) -> Step<W> {
         let unused = !SIMPLE && word == W::ZERO;
         let tat = if unused { self.fresh } else { word };
-        let retry_at = if tat <= self.limit {
+        // The refusal first, laid out as the straight path: it must cost
+        // least (a grant pays a compare-and-swap anyway).
+        let retry_at = if likely(tat > self.limit) {
+            if SIMPLE || self.units_per_tick == 1 {
+                // `now + (tat − limit)`, as `u = now`.
+                if SIMPLE {
+                    tat.wrapping_sub(self.room)
+                } else {
+                    tat.saturating_sub(self.room)
+                }
+                .saturating_ticks()
+            } else {
+                let units = tat.saturating_sub(self.limit);
+                self.now
+                    .saturating_add(units.div_ceil(self.units_per_tick).saturating_ticks())
+            }
+        } else {
             let next = Self::add(tat.max(self.u), self.cost);
             if SIMPLE || next != W::MAX {
                 return Ok((next, Ok(())));
             }
             // Past the horizon the TAT saturates: refuse, for ever.
             Tick::MAX
-        } else if SIMPLE || self.units_per_tick == 1 {
-            // `now + (tat − limit)`, as `u = now`.
-            if SIMPLE {
-                tat.wrapping_sub(self.room)
-            } else {
-                tat.saturating_sub(self.room)
-            }
-            .saturating_ticks()
-        } else {
-            let units = tat.saturating_sub(self.limit);
-            self.now
-                .saturating_add(units.div_ceil(self.units_per_tick).saturating_ticks())
         };
         let refused = Err(Denied::Wait { retry_at });
         if unused {
@@ -435,6 +439,20 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
         }
         Err(refused)
     }
+}
+
+/// `condition`, telling the compiler to lay out its `true` branch as the
+/// straight path (stable Rust has no `likely` hint; a call to an empty
+/// `#[cold]` function on the other branch does it).
+#[inline(always)]
+fn likely(condition: bool) -> bool {
+    #[cold]
+    #[inline]
+    fn cold() {}
+    if !condition {
+        cold();
+    }
+    condition
 }
 
 /// A transition's result: `Ok((word', decision))` writes, `Err(decision)`

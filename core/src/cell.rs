@@ -340,7 +340,10 @@ impl<W: Word> StateCell<W> {
         }
     }
 
+    /// The write path, rare beside the decisions `quick` makes: cold, so
+    /// that those are laid out as the straight path.
     #[cfg(not(target_os = "none"))]
+    #[cold]
     #[inline(never)]
     fn update_out_of_line<D>(&self, step: impl FnMut(W) -> (W, D)) -> D {
         self.update(step)

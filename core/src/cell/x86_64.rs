@@ -108,11 +108,29 @@ impl Atomic128 {
     }
 }
 
+impl Atomic128 {
+    /// A load on a CPU without AVX (or on the first call): cold, so that the
+    /// inlined `vmovdqa` is the straight path.
+    #[cold]
+    #[inline(never)]
+    fn load_elsewise(&self) -> u128 {
+        self.0.load(Acquire)
+    }
+
+    /// A compare-and-swap on a CPU without `cmpxchg16b` (or on the first
+    /// call): cold.
+    #[cold]
+    #[inline(never)]
+    fn compare_exchange_elsewise(&self, current: u128, new: u128) -> Result<u128, u128> {
+        self.0.compare_exchange_weak(current, new, AcqRel, Acquire)
+    }
+}
+
 impl AtomicWord<u128> for Atomic128 {
     #[inline(always)]
     fn load(&self) -> u128 {
         if !has(VMOVDQA) {
-            return self.0.load(Acquire);
+            return self.load_elsewise();
         }
         let (low, high): (u64, u64);
         // SAFETY: the word is 16-byte aligned (`AtomicU128` is) and live;
@@ -143,7 +161,7 @@ impl AtomicWord<u128> for Atomic128 {
     #[inline(always)]
     fn compare_exchange_weak(&self, current: u128, new: u128) -> Result<u128, u128> {
         if !has(CMPXCHG16B) {
-            return self.0.compare_exchange_weak(current, new, AcqRel, Acquire);
+            return self.compare_exchange_elsewise(current, new);
         }
         let (low, high): (u64, u64);
         let swapped: u8;
