@@ -350,19 +350,16 @@ impl<W: Word> StateCell<W> {
     }
 
     /// On bare metal, where flash is scarce and a load is no cheaper than
-    /// the update's own first load, `quick` is tried first inside the
-    /// update, in one piece of code.
+    /// the update's own first load, only `step` runs (it decides what
+    /// `quick` would), in one piece of code.
     #[cfg(target_os = "none")]
     #[inline]
     pub fn decide_or_update<D>(
         &self,
-        quick: impl Fn(W) -> Option<D>,
-        mut step: impl FnMut(W) -> (W, D),
+        _quick: impl FnOnce(W) -> Option<D>,
+        step: impl FnMut(W) -> (W, D),
     ) -> D {
-        self.update(|word| match quick(word) {
-            Some(decision) => (word, decision),
-            None => step(word),
-        })
+        self.update(step)
     }
 
     /// [`update`](Self::update) for a transition that says itself when it
