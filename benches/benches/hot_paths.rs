@@ -154,12 +154,13 @@ fn breaker(c: &mut Criterion) {
     group.bench_function("refusal (OPEN)/tickguard", |b| {
         b.iter(|| black_box(open.acquire(later.now()).is_err()))
     });
-    // failsafe's default open period is 10 s of real time, shorter than a
-    // criterion run: trip it again before every sample, so that every timed
-    // call is a refusal (it counts them, and the count is checked).
-    let failsafe_open = failsafe::Config::new().build();
+    // failsafe's default open period is seconds of real time, which can
+    // end during a criterion run: every sample gets a freshly tripped
+    // breaker (default configuration), and checks that every timed call
+    // was refused.
     group.bench_function("refusal (OPEN)/failsafe", |b| {
         b.iter_custom(|iters| {
+            let failsafe_open = failsafe::Config::new().build();
             while failsafe_open.is_call_permitted() {
                 let _ = failsafe_open.call(|| Err::<(), ()>(()));
             }
