@@ -50,29 +50,29 @@ use model::{Atomic128, Atomic64};
 #[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
 use portable::{Atomic128, Atomic64};
 
+/// Declares the first items on x86_64 hosts, where 128-bit atomics are
+/// inlined (`cell/x86_64.rs`), and the others everywhere else: the condition
+/// is written here only.
+macro_rules! on_x86_64_hosts {
+    ({ $($host:item)* } else { $($other:item)* }) => {
+        $(
+            #[cfg(all(not(loom), not(miri), target_arch = "x86_64", target_feature = "sse",
+                not(target_env = "sgx"), not(target_os = "none")))]
+            $host
+        )*
+        $(
+            #[cfg(not(all(not(loom), not(miri), target_arch = "x86_64", target_feature = "sse",
+                not(target_env = "sgx"), not(target_os = "none"))))]
+            $other
+        )*
+    };
+}
+
 /// `portable-atomic`'s atomics: hosted targets, and bare metal with
 /// `unsafe-assume-single-core`.
 #[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
 mod portable {
-    #[cfg(all(
-        not(loom),
-        not(miri),
-        target_arch = "x86_64",
-        target_feature = "sse",
-        not(target_env = "sgx"),
-        not(target_os = "none")
-    ))]
-    pub use super::x86_64::Atomic128;
     use super::AtomicWord;
-    #[cfg(not(all(
-        not(loom),
-        not(miri),
-        target_arch = "x86_64",
-        target_feature = "sse",
-        not(target_env = "sgx"),
-        not(target_os = "none")
-    )))]
-    pub use portable_atomic::AtomicU128 as Atomic128;
     pub use portable_atomic::AtomicU64 as Atomic64;
     use portable_atomic::Ordering::{AcqRel, Acquire, Release};
 
@@ -95,27 +95,18 @@ mod portable {
         };
     }
     atomic_word!(u64, Atomic64);
-    #[cfg(not(all(
-        not(loom),
-        not(miri),
-        target_arch = "x86_64",
-        target_feature = "sse",
-        not(target_env = "sgx"),
-        not(target_os = "none")
-    )))]
-    atomic_word!(u128, Atomic128);
+    on_x86_64_hosts! {{
+        pub use super::x86_64::Atomic128;
+    } else {
+        pub use portable_atomic::AtomicU128 as Atomic128;
+        atomic_word!(u128, Atomic128);
+    }}
 }
 
-/// x86_64 hosts: 128-bit operations inlined.
-#[cfg(all(
-    not(loom),
-    not(miri),
-    target_arch = "x86_64",
-    target_feature = "sse",
-    not(target_env = "sgx"),
-    not(target_os = "none")
-))]
-mod x86_64;
+on_x86_64_hosts! {{
+    /// x86_64 hosts: 128-bit operations inlined.
+    mod x86_64;
+} else {}}
 
 /// Bare metal with the `critical-section` feature: each operation is one
 /// critical section.
