@@ -205,23 +205,6 @@ mod model {
     }
 }
 
-/// A transition's `(next, decision)` for [`StateCell::update_or_keep`]:
-/// `Err(decision)` when `next` is `word` (nothing to write).
-///
-/// ```
-/// use tickguard::cell::changed;
-/// assert_eq!(changed(5u64, (5, 'k')), Err('k'));
-/// assert_eq!(changed(5u64, (6, 'w')), Ok((6, 'w')));
-/// ```
-#[inline]
-pub fn changed<W: Word, D>(word: W, (next, decision): (W, D)) -> Result<(W, D), D> {
-    if next == word {
-        Err(decision)
-    } else {
-        Ok((next, decision))
-    }
-}
-
 /// A state word shared between threads and interrupt handlers.
 ///
 /// ```
@@ -302,7 +285,10 @@ impl<W: Word> StateCell<W> {
     /// ```
     #[inline]
     pub fn update<D>(&self, mut step: impl FnMut(W) -> (W, D)) -> D {
-        self.update_or_keep(|word| changed(word, step(word)))
+        self.update_or_keep(|word| match step(word) {
+            (next, decision) if next == word => Err(decision),
+            changed => Ok(changed),
+        })
     }
 
     /// Decides from one load when `quick` can (a decision that writes
