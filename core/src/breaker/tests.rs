@@ -470,7 +470,7 @@ fn hot_paths_agree_with_the_full_transitions() {
             };
             let kept = |full: u128| full == canonical || full == word;
             if let Some(decision) = word::acquire_quick(word, now) {
-                let (full, full_decision) = word::acquire_slow(word, now, &c);
+                let (full, full_decision) = word::acquire(word, now, &c);
                 assert_eq!(full_decision, decision, "{word:#x} at {now}");
                 assert!(kept(full), "{word:#x} at {now}");
                 if decision.is_ok() {
@@ -482,7 +482,7 @@ fn hot_paths_agree_with_the_full_transitions() {
             let permit = Permit::new(x as u16 & 3, 0);
             for outcome in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
                 if let Some(recorded) = word::record_quick(word, permit, outcome, now) {
-                    let (full, full_recorded) = word::record_slow(word, permit, outcome, now, &c);
+                    let (full, full_recorded) = word::record(word, permit, outcome, now, &c);
                     assert_eq!(full_recorded, recorded, "{word:#x} at {now}");
                     assert!(kept(full), "{word:#x} at {now}");
                     successes += 1;

@@ -262,20 +262,8 @@ pub(super) fn acquire_quick(word: u128, now: Tick) -> Option<Result<Admitted, Re
 }
 
 /// `acquire(now)`: admit with a permit, or refuse with the tick to retry at.
-#[inline]
+/// The whole transition; [`acquire_quick`] decides its hot cases alone.
 pub(super) fn acquire(
-    word: u128,
-    now: Tick,
-    config: &BreakerConfig,
-) -> (u128, Result<Admitted, Refused>) {
-    match acquire_quick(word, now) {
-        Some(decision) => (word, decision),
-        None => acquire_slow(word, now, config),
-    }
-}
-
-/// [`acquire`] off the hot path.
-pub(super) fn acquire_slow(
     word: u128,
     now: Tick,
     config: &BreakerConfig,
@@ -383,22 +371,8 @@ pub(super) fn record_quick(
 }
 
 /// `record(permit, outcome, now)`: count the outcome of an admitted call.
-#[inline]
+/// The whole transition; [`record_quick`] decides its hot case alone.
 pub(super) fn record(
-    word: u128,
-    permit: Permit,
-    outcome: Outcome,
-    now: Tick,
-    config: &BreakerConfig,
-) -> (u128, Recorded) {
-    match record_quick(word, permit, outcome, now) {
-        Some(recorded) => (word, recorded),
-        None => record_slow(word, permit, outcome, now, config),
-    }
-}
-
-/// [`record`] off the hot path.
-pub(super) fn record_slow(
     word: u128,
     permit: Permit,
     outcome: Outcome,
