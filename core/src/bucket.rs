@@ -166,7 +166,8 @@ impl BucketConfig {
             None => return Err(ConfigError::ZeroDuration),
         };
         let window = (capacity.get() as u128).saturating_mul(interval as u128);
-        let simple = units_per_tick == 1 && fits_narrow(units_per_tick, window);
+        let narrow = fits_narrow(units_per_tick, window);
+        let simple = narrow && units_per_tick == 1;
         Ok(Self {
             capacity,
             tokens,
@@ -174,7 +175,7 @@ impl BucketConfig {
             initial: capacity.get(),
             units_per_tick,
             interval,
-            narrow: fits_narrow(units_per_tick, window),
+            narrow,
             simple_room: (window as u64).wrapping_sub(interval),
             simple_until: if simple {
                 u64::MAX.saturating_sub(window as u64)
@@ -280,9 +281,8 @@ impl BucketConfig {
 
     /// The same configuration on the 128-bit word, for tests that compare
     /// the two words on one configuration.
-    #[doc(hidden)]
-    #[must_use]
-    pub const fn with_wide_word(self) -> Self {
+    #[cfg(test)]
+    pub(crate) const fn with_wide_word(self) -> Self {
         Self {
             narrow: false,
             simple_until: 0,
@@ -401,6 +401,16 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
         }
     }
 
+    /// `a − b`: plain on the fast path (exact there), saturating elsewhere.
+    #[inline]
+    fn sub(a: W, b: W) -> W {
+        if SIMPLE {
+            a.wrapping_sub(b)
+        } else {
+            a.saturating_sub(b)
+        }
+    }
+
     /// The decision on the state `word`: `Ok((word', decision))` writes,
     /// `Err(decision)` keeps the word.
     #[inline]
@@ -412,12 +422,7 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
         let retry_at = if likely(tat > self.limit) {
             if SIMPLE || self.units_per_tick == 1 {
                 // `now + (tat − limit)`, as `u = now`.
-                if SIMPLE {
-                    tat.wrapping_sub(self.room)
-                } else {
-                    tat.saturating_sub(self.room)
-                }
-                .saturating_ticks()
+                Self::sub(tat, self.room).saturating_ticks()
             } else {
                 let units = tat.saturating_sub(self.limit);
                 self.now
