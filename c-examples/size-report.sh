@@ -3,7 +3,10 @@
 # target, at opt-level "s" with LTO (c-examples/firmware-rust, size_* bins).
 # Each probe exercises the primitive's whole API; the baseline has the same
 # runtime and loop without tickguard. Prints a Markdown table; with
-# --update-readme, replaces the table in README.md between its markers.
+# --update-readme, replaces the table in README.md between its markers;
+# with --check (the test command), fails when a flash or RAM figure differs
+# from README's by more than 10% (and 64 bytes): a size regression, or a
+# table left stale by a change.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -49,6 +52,43 @@ for probe in breaker bucket retry budget; do
 done
 echo "$table"
 
-if [[ "${1:-}" == "--update-readme" ]]; then
-  printf '%s\n' "$table" | python3 "$root/.ci/readme-section.py" size-table
-fi
+case "${1:-}" in
+  --update-readme)
+    printf '%s\n' "$table" | python3 "$root/.ci/readme-section.py" size-table
+    ;;
+  --check)
+    python3 - "$root/README.md" "$table" <<'PY'
+import re, sys
+
+def cells(text):
+    """{(primitive, column): bytes} for the size table's numeric cells."""
+    header, out = None, {}
+    for line in text.splitlines():
+        row = [c.strip() for c in line.strip().strip("|").split("|")]
+        if row[0] == "primitive":
+            header = row
+        elif header and len(row) == len(header) and not row[0].startswith("-"):
+            for column, cell in zip(header[1:], row[1:]):
+                number = re.fullmatch(r"(\d+) B", cell)
+                if number:
+                    out[(row[0], column)] = int(number.group(1))
+    return out
+
+readme = open(sys.argv[1]).read()
+section = re.search(r"<!-- size-table:start -->(.*?)<!-- size-table:end -->", readme, re.S)
+documented, measured = cells(section.group(1)), cells(sys.argv[2])
+if documented.keys() != measured.keys():
+    sys.exit("size check: README's size table has other rows or columns than the report")
+off = []
+for key, now in sorted(measured.items()):
+    then = documented[key]
+    if abs(now - then) > max(64, then // 10):
+        off.append(f"  {key[0]}, {key[1]}: README {then} B, measured {now} B")
+if off:
+    print("size check: these differ from README's table by more than 10% (and 64 B):", file=sys.stderr)
+    print("\n".join(off), file=sys.stderr)
+    sys.exit("a size regression to fix, or a change to record: c-examples/size-report.sh --update-readme")
+print("size check: every figure within 10% (or 64 B) of README's table")
+PY
+    ;;
+esac
