@@ -21,21 +21,13 @@ use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
 use tickguard::bucket::{BucketConfig, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
-use tickguard_benches::{run_pinned, CasFloor, MutexBucket, Padded, TickClock};
-
-/// Time advances by this many ticks every this many calls: many calls per
-/// tick, as on a real clock, with the refill keeping up.
-const STRIDE: u64 = 512;
+use tickguard_benches::{
+    governor_grants, granting_quota, run_pinned, tickguard_grants, CasFloor, MutexBucket, Padded,
+    TickClock, STRIDE,
+};
 
 fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).expect("non-zero")
-}
-
-/// One token per tick (per nanosecond for governor), a burst of 1 000.
-fn granting_quota() -> Quota {
-    Quota::with_period(Duration::from_nanos(1))
-        .expect("non-zero period")
-        .allow_burst(nonzero(1_000))
 }
 
 fn bucket(c: &mut Criterion) {
@@ -246,39 +238,17 @@ fn contended(c: &mut Criterion) {
     for threads in [1usize, 2] {
         // Grants: one token per tick; every thread advances the shared
         // clock by STRIDE ticks every STRIDE calls, so the refill keeps up.
-        let config = BucketConfig::new(1_000, 1, 1).expect("valid");
         group.bench_function(format!("grant x{threads}/tickguard"), |b| {
-            b.iter_custom(|iters| {
-                let ticks = Padded(TickClock::default());
-                let bucket = Padded(TokenBucket::new(&config));
-                let (bucket, ticks) = (&*bucket, &*ticks);
-                pinned(threads, iters, move |_, i| {
-                    if i.is_multiple_of(STRIDE) {
-                        ticks.advance(STRIDE);
-                    }
-                    black_box(bucket.acquire(1, ticks.now()).is_ok());
-                })
-            })
+            b.iter_custom(|iters| tickguard_grants(threads, iters))
         });
-        let quota = Quota::with_period(Duration::from_nanos(1))
-            .expect("non-zero period")
-            .allow_burst(nonzero(1_000));
         group.bench_function(format!("grant x{threads}/governor (fake clock)"), |b| {
-            b.iter_custom(|iters| {
-                let clock = FakeRelativeClock::default();
-                let governor = Padded(RateLimiter::direct_with_clock(quota, clock.clone()));
-                let (governor, clock) = (&*governor, &clock);
-                pinned(threads, iters, move |_, i| {
-                    if i.is_multiple_of(STRIDE) {
-                        clock.advance(Duration::from_nanos(STRIDE));
-                    }
-                    black_box(governor.check().is_ok());
-                })
-            })
+            b.iter_custom(|iters| governor_grants(threads, iters))
         });
 
         // Refusals only read: two threads should refuse twice as fast.
-        let empty = Padded(TokenBucket::new(config));
+        let empty = Padded(TokenBucket::new(
+            BucketConfig::new(1_000, 1, 1).expect("valid"),
+        ));
         empty.acquire(1_000, 0).expect("full at start");
         let stopped = Padded(TickClock::default());
         group.bench_function(format!("bucket refusal x{threads}/tickguard"), |b| {

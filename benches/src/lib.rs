@@ -12,12 +12,35 @@
 //!   locals.
 //! * [`run_pinned`]: runs the same work on one or two threads, each pinned
 //!   to its own core and released together, for contended measurements.
+//! * [`tickguard_grants`] and [`governor_grants`]: the contended grant
+//!   workload, shared by the criterion benchmarks and the paired rounds
+//!   (`benches/paired.rs`).
 
+use std::hint::black_box;
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use governor::clock::FakeRelativeClock;
+use governor::{Quota, RateLimiter};
 use portable_atomic::AtomicU128;
+use tickguard::bucket::{BucketConfig, TokenBucket};
+
+/// Time advances by this many ticks every this many calls: many calls per
+/// tick, as on a real clock, with the refill keeping up.
+pub const STRIDE: u64 = 512;
+
+/// One token per tick (per nanosecond for governor), a burst of 1 000.
+///
+/// ```
+/// assert_eq!(tickguard_benches::granting_quota().burst_size().get(), 1_000);
+/// ```
+pub fn granting_quota() -> Quota {
+    Quota::with_period(Duration::from_nanos(1))
+        .expect("non-zero period")
+        .allow_burst(NonZeroU32::new(1_000).expect("non-zero"))
+}
 
 /// One load plus one CAS: the floor for any shared-state guard.
 ///
@@ -173,5 +196,52 @@ pub fn run_pinned(threads: usize, iters: u64, work: impl Fn(usize, u64) + Sync) 
             .max()
             .unwrap_or(start);
         end.saturating_duration_since(start)
+    })
+}
+
+/// `iters` grants on each of `threads` pinned threads, on one fresh
+/// tickguard bucket (1 000 tokens, one per tick) read through a shared
+/// [`TickClock`] that every thread advances by [`STRIDE`] ticks every
+/// [`STRIDE`] calls, so the refill keeps up. Returns the wall time.
+///
+/// ```
+/// assert!(tickguard_benches::tickguard_grants(2, 1_000).as_nanos() > 0);
+/// ```
+pub fn tickguard_grants(threads: usize, iters: u64) -> Duration {
+    let config = BucketConfig::new(1_000, 1, 1).expect("valid");
+    let ticks = Padded(TickClock::default());
+    let bucket = Padded(TokenBucket::new(config));
+    let (bucket, ticks) = (&*bucket, &*ticks);
+    run_pinned(threads, iters, move |_, iters| {
+        for i in 0..iters {
+            if i.is_multiple_of(STRIDE) {
+                ticks.advance(STRIDE);
+            }
+            black_box(bucket.acquire(1, ticks.now()).is_ok());
+        }
+    })
+}
+
+/// The same workload as [`tickguard_grants`] on one fresh governor limiter
+/// ([`granting_quota`]) and its fake clock, advanced by [`STRIDE`]
+/// nanoseconds every [`STRIDE`] calls.
+///
+/// ```
+/// assert!(tickguard_benches::governor_grants(2, 1_000).as_nanos() > 0);
+/// ```
+pub fn governor_grants(threads: usize, iters: u64) -> Duration {
+    let clock = FakeRelativeClock::default();
+    let governor = Padded(RateLimiter::direct_with_clock(
+        granting_quota(),
+        clock.clone(),
+    ));
+    let (governor, clock) = (&*governor, &clock);
+    run_pinned(threads, iters, move |_, iters| {
+        for i in 0..iters {
+            if i.is_multiple_of(STRIDE) {
+                clock.advance(Duration::from_nanos(STRIDE));
+            }
+            black_box(governor.check().is_ok());
+        }
     })
 }
