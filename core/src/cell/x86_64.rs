@@ -4,7 +4,8 @@
 //! its 128-bit operations through a function pointer on every call, which
 //! costs as much as the rest of a guard's hot path. Here the CPU is checked
 //! once, the answer is cached in a static byte, and each operation is one
-//! predictable branch and the instruction itself, inlined:
+//! predictable branch and the instruction itself, inlined (no branch at
+//! all in a build that requires AVX, such as `-C target-cpu=x86-64-v3`):
 //!
 //! * a load is `vmovdqa`, which is atomic for an aligned 16-byte location on
 //!   every CPU with AVX (Intel and AMD document it; LLVM and Boost rely on
@@ -33,11 +34,27 @@ const VMOVDQA: u8 = 4;
 /// What the CPU offers; 0 until first checked.
 static CPU: AtomicU8 = AtomicU8::new(0);
 
-/// Whether the CPU has `feature`. The first call checks the CPU; later ones
-/// are one load of a cached byte and one test. (Two threads may both check;
-/// they store the same answer.)
+/// Whether the build already requires `feature` of the CPU (`-C
+/// target-cpu=x86-64-v3`, `native`, `-C target-feature=+avx,+cmpxchg16b`):
+/// then no run-time check, as the compiler may use it anywhere anyway.
+const fn built_in(feature: u8) -> bool {
+    let cmpxchg16b = cfg!(target_feature = "cmpxchg16b");
+    match feature {
+        CMPXCHG16B => cmpxchg16b,
+        VMOVDQA => cmpxchg16b && cfg!(target_feature = "avx"),
+        _ => false,
+    }
+}
+
+/// Whether the CPU has `feature`: true at compile time if the build requires
+/// it; else the first call checks the CPU, and later ones are one load of a
+/// cached byte and one test. (Two threads may both check; they store the
+/// same answer.)
 #[inline(always)]
 fn has(feature: u8) -> bool {
+    if built_in(feature) {
+        return true;
+    }
     let known = CPU.load(Relaxed);
     known & feature != 0 || (known == 0 && check_cpu() & feature != 0)
 }
@@ -167,17 +184,22 @@ impl AtomicWord<u128> for Atomic128 {
         let swapped: u8;
         // SAFETY: the word is 16-byte aligned and live, and the CPU has
         // `cmpxchg16b` (checked above); `lock cmpxchg16b` is a full barrier.
-        // `rbx`, which LLVM reserves, carries the new low half and is
-        // restored.
+        // `rbx` cannot be named as an operand (LLVM may reserve it), so it
+        // carries the new low half only inside the asm and is restored
+        // before `sete`. No operand may be allocated to `rbx` while it does:
+        // the address is pinned to `rsi` (with `in(reg)` the allocator
+        // chose `rbx` in some inlined contexts, and the swap then replaced
+        // the address with the new value), and `swapped` is written after
+        // the restore.
         unsafe {
             asm!(
                 "xchg {new_low}, rbx",
-                "lock cmpxchg16b xmmword ptr [{dst}]",
-                "sete {swapped}",
+                "lock cmpxchg16b xmmword ptr [rsi]",
                 "mov rbx, {new_low}",
-                dst = in(reg) self.0.as_ptr(),
+                "sete {swapped}",
+                in("rsi") self.0.as_ptr(),
                 new_low = inout(reg) new as u64 => _,
-                swapped = out(reg_byte) swapped,
+                swapped = lateout(reg_byte) swapped,
                 inout("rax") current as u64 => low,
                 inout("rdx") (current >> 64) as u64 => high,
                 in("rcx") (new >> 64) as u64,
@@ -200,10 +222,16 @@ mod tests {
     #[test]
     fn the_cpu_check_is_cached_and_consistent() {
         let vmovdqa = has(VMOVDQA);
-        let first = CPU.load(Relaxed);
+        let first = check_cpu();
         assert_ne!(first & CHECKED, 0);
-        assert_eq!(check_cpu(), first);
+        assert_eq!(CPU.load(Relaxed), first);
         assert_eq!(has(VMOVDQA), vmovdqa);
+        // A feature the build requires is one the CPU has; the others are
+        // the CPU's answer.
+        for feature in [CMPXCHG16B, VMOVDQA] {
+            assert!(!built_in(feature) || first & feature != 0, "built for another CPU");
+        }
+        assert_eq!(vmovdqa, first & VMOVDQA != 0);
         assert_eq!(has(CMPXCHG16B), first & CMPXCHG16B != 0);
         // VMOVDQA is only used where CMPXCHG16B is too.
         assert!(!vmovdqa || has(CMPXCHG16B));
