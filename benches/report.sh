@@ -15,6 +15,8 @@
 #   benches/report.sh --update-readme    also replace it in README.md
 #   BEFORE=<rev> benches/report.sh       compare against another revision
 #   PASSES=1 benches/report.sh           one pass (quicker, noisier)
+#   REUSE=1 benches/report.sh            the same section from the last run's
+#                                        saved passes, without measuring
 #
 # Shared machines are noisy: compare ratios, not absolute numbers.
 set -euo pipefail
@@ -25,7 +27,12 @@ passes="${PASSES:-3}"
 [[ "$passes" =~ ^[1-9][0-9]*$ ]] || { echo "PASSES must be a positive integer" >&2; exit 2; }
 criterion="$target_dir/criterion"
 results="$target_dir/bench-report"
-rm -rf "$results"
+# REUSE=1: print the section again from the passes the last run saved
+# (after a change to this script's presentation), without measuring.
+reuse="${REUSE:-}"
+if [[ -z "$reuse" ]]; then
+  rm -rf "$results"
+fi
 mkdir -p "$results"
 
 # Criterion's median estimate of every benchmark under $1, as JSON in $2.
@@ -42,15 +49,20 @@ json.dump(out, open(sys.argv[2], "w"), indent=1, sort_keys=True)
 PY
 }
 
+if [[ -n "$reuse" ]]; then
+  passes="$(find "$results" -name 'now-*.json' | wc -l)"
+  ((passes > 0)) || { echo "REUSE=1: no saved passes in $results" >&2; exit 2; }
+fi
 work=""
-if git -C "$root" cat-file -e "$before^{commit}" 2>/dev/null; then
+if [[ -z "$reuse" ]] && git -C "$root" cat-file -e "$before^{commit}" 2>/dev/null; then
   work="$(mktemp -d)"
   trap 'git -C "$root" worktree remove --force "$work" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
   git -C "$root" worktree add --detach --quiet "$work" "$before"
 fi
 before_dir="$target_dir/bench-before"
 
-for pass in $(seq "$passes"); do
+# Measure (no passes to run when reusing).
+for pass in $([[ -n "$reuse" ]] || seq "$passes"); do
   echo "benches/report.sh: pass $pass of $passes" >&2
   rm -rf "$criterion/bucket" "$criterion/breaker" "$criterion/retry" "$criterion/contended"
   cargo bench --quiet -p tickguard-benches --bench hot_paths --manifest-path "$root/Cargo.toml" >&2
@@ -124,20 +136,20 @@ lines.append(f"| retry step (Polly's decorrelated jitter v2) | {fmt(ns('retry/st
 lines.append(f"| retry budget: record an outcome + check | {fmt(ns('retry/budget: record + check/tickguard'))} | | | | |")
 lines.append("")
 
-def per_call(key):
-    return ns(key)
-g1, g2 = per_call("contended/grant x1/tickguard"), per_call("contended/grant x2/tickguard")
-o1, o2 = per_call("contended/grant x1/governor (fake clock)"), per_call("contended/grant x2/governor (fake clock)")
-r1, r2 = per_call("contended/bucket refusal x1/tickguard"), per_call("contended/bucket refusal x2/tickguard")
-b1, b2 = per_call("contended/breaker refusal x1/tickguard"), per_call("contended/breaker refusal x2/tickguard")
 def speedup(t1, t2):
     return None if t1 is None or t2 is None else 2 * t1 / t2
-lines += ["One instance, one thread and two threads pinned to the two cores and released together (time per call on each thread; throughput of two relative to one):", "",
+def within_passes(measure):
+    """The median over the passes of a ratio taken within each pass."""
+    each = [measure(run) for run in now_runs]
+    return None if not each or None in each else statistics.median(each)
+lines += ["One instance, one thread and two threads pinned to the two cores and released together (time per call on each thread; "
+          "throughput of two relative to one, taken within each pass):", "",
           "| contended | 1 thread | 2 threads | 2-thread throughput vs 1 |", "|---|---:|---:|---:|"]
-for name, t1, t2 in [("bucket grant, tickguard", g1, g2), ("bucket grant, governor (fake clock)", o1, o2),
-                     ("bucket refusal, tickguard", r1, r2), ("breaker refusal (OPEN), tickguard", b1, b2)]:
-    s = speedup(t1, t2)
-    lines.append(f"| {name} | {fmt(t1)} | {fmt(t2)} | {'–' if s is None else f'{s:.2f}×'} |")
+for name, key in [("bucket grant, tickguard", "grant {}/tickguard"), ("bucket grant, governor (fake clock)", "grant {}/governor (fake clock)"),
+                  ("bucket refusal, tickguard", "bucket refusal {}/tickguard"), ("breaker refusal (OPEN), tickguard", "breaker refusal {}/tickguard")]:
+    one, two = (f"contended/{key.format(n)}" for n in ("x1", "x2"))
+    s = within_passes(lambda run: speedup(run.get(one), run.get(two)))
+    lines.append(f"| {name} | {fmt(ns(one))} | {fmt(ns(two))} | {'–' if s is None else f'{s:.2f}×'} |")
 lines.append("")
 paired_runs = passes_of("paired")
 rounds = [t for run in paired_runs for times in run.values() for t in times]
