@@ -293,7 +293,9 @@ impl<W: Word> StateCell<W> {
 
     /// Decides from one load when `quick` can (a decision that writes
     /// nothing: the hot path, small enough to inline), and otherwise applies
-    /// `step` as [`update`](Self::update) does, out of line.
+    /// `step` as [`update`](Self::update) does, out of line. On bare metal,
+    /// where flash is scarce and a load is no cheaper than the update's own
+    /// first load, only `step` runs (it decides what `quick` would).
     ///
     /// `quick` must only return what `step` would decide, leaving the word
     /// as it is.
@@ -304,13 +306,15 @@ impl<W: Word> StateCell<W> {
     /// assert_eq!((bump(), bump(), bump()), (true, true, false));
     /// assert_eq!(cell.load(), 2);
     /// ```
-    #[cfg(not(target_os = "none"))]
     #[inline]
     pub fn decide_or_update<D>(
         &self,
         quick: impl FnOnce(W) -> Option<D>,
         step: impl FnMut(W) -> (W, D),
     ) -> D {
+        if cfg!(target_os = "none") {
+            return self.update(step);
+        }
         match quick(self.load()) {
             Some(decision) => decision,
             None => self.update_out_of_line(step),
@@ -319,23 +323,9 @@ impl<W: Word> StateCell<W> {
 
     /// The write path, rare beside the decisions `quick` makes: cold, so
     /// that those are laid out as the straight path.
-    #[cfg(not(target_os = "none"))]
     #[cold]
     #[inline(never)]
     fn update_out_of_line<D>(&self, step: impl FnMut(W) -> (W, D)) -> D {
-        self.update(step)
-    }
-
-    /// On bare metal, where flash is scarce and a load is no cheaper than
-    /// the update's own first load, only `step` runs (it decides what
-    /// `quick` would), in one piece of code.
-    #[cfg(target_os = "none")]
-    #[inline]
-    pub fn decide_or_update<D>(
-        &self,
-        _quick: impl FnOnce(W) -> Option<D>,
-        step: impl FnMut(W) -> (W, D),
-    ) -> D {
         self.update(step)
     }
 

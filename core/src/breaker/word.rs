@@ -90,13 +90,18 @@ const fn mask(bits: u32) -> u128 {
     (1u128 << bits).wrapping_sub(1)
 }
 
+/// The word's time field (the top 64 bits), whatever its kind.
+const fn time_of(word: u128) -> Tick {
+    (word >> TIME_SHIFT) as Tick
+}
+
 /// Unpacks `word` into its generation and phase. Kinds never written (5..7)
 /// read as FORCED_OPEN: an unknown state refuses.
 pub(super) const fn decode(word: u128) -> (u16, Phase) {
     let generation = ((word >> GEN_SHIFT) & mask(GEN_BITS)) as u16;
     let counters = ((word >> COUNTERS_SHIFT) & mask(32)) as u32;
     let offset = ((word >> OFFSET_SHIFT) & mask(OFFSET_BITS)) as u32;
-    let time = (word >> TIME_SHIFT) as Tick;
+    let time = time_of(word);
     let phase = match (word & mask(KIND_BITS)) as u32 {
         CLOSED => Phase::Closed {
             failures: counters,
@@ -199,7 +204,7 @@ const fn offset_for(now: Tick, deadline: Tick, config: &BreakerConfig) -> u32 {
 /// reaches it, so that most calls write nothing.
 const fn observed(quiet_until: Tick, now: Tick, config: &BreakerConfig) -> Tick {
     if now >= quiet_until {
-        now.saturating_add(config.seen_quantum)
+        quiet_after(now, config)
     } else {
         quiet_until
     }
@@ -244,7 +249,7 @@ const fn free_slot(taken: u16, permits: u32) -> Option<u32> {
 /// `None` for every other case.
 #[inline]
 pub(super) fn acquire_quick(word: u128, now: Tick) -> Option<Result<Admitted, Refused>> {
-    let time = (word >> TIME_SHIFT) as Tick;
+    let time = time_of(word);
     if now >= time {
         return None;
     }
@@ -362,7 +367,7 @@ pub(super) fn record_quick(
     // low bits (kind, generation, counters).
     let closed_clean = (permit.generation() as u64) << GEN_SHIFT;
     let low = word as u64 & mask(OFFSET_SHIFT) as u64;
-    let quiet_until = (word >> TIME_SHIFT) as Tick;
+    let quiet_until = time_of(word);
     let quiet = outcome == Outcome::Success && permit.slot() == 0 && now < quiet_until;
     (quiet && low == closed_clean).then_some(Recorded {
         counted: true,
