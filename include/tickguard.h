@@ -27,11 +27,6 @@
 #define TG_ALIGNED(n) __attribute__((aligned(n)))
 #endif
 
-/** Defined when compiling for x86_64, where some objects are larger. */
-#if (defined(__x86_64__) || defined(_M_X64) || defined(_M_AMD64)) && !defined(TG_X86_64)
-#define TG_X86_64 1
-#endif
-
 /**
  * Default settings: 5 failures, 60000-tick open period, 3 half-open
  * permits, 2 successes to close, 60000-tick half-open timeout.
@@ -58,38 +53,10 @@
  */
 #define TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS 60000
 
-#if defined(TG_X86_64)
-/**
- * The 64-bit words of a `tg_breaker_t` (x86_64).
- */
-#define TG_BREAKER_WORDS 12
-#endif
-
-#if !defined(TG_X86_64)
-/**
- * The 64-bit words of a `tg_breaker_t`.
- */
-#define TG_BREAKER_WORDS 10
-#endif
-
 /**
  * `initial_fill` value meaning "start full".
  */
 #define TG_BUCKET_FULL UINT32_MAX
-
-#if defined(TG_X86_64)
-/**
- * The 64-bit words of a `tg_bucket_t` (x86_64).
- */
-#define TG_BUCKET_WORDS 14
-#endif
-
-#if !defined(TG_X86_64)
-/**
- * The 64-bit words of a `tg_bucket_t`.
- */
-#define TG_BUCKET_WORDS 12
-#endif
 
 /**
  * How many error kinds there are (the handling table's length).
@@ -176,14 +143,13 @@ typedef struct {
  * Storage for a breaker: allocate it anywhere (static, stack, inside your
  * own struct), then call `tg_breaker_init`. A zeroed object reports
  * `TG_E_UNINITIALIZED`; a copy of a live object reports `TG_E_MOVED`. 16-byte
- * aligned (the state is one 128-bit atomic word). 80 bytes; 96 on x86_64,
- * where the word has a byte beside it that lets loads skip a CPU check.
+ * aligned (the state is one 128-bit atomic word).
  */
 typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_breaker_*`.
    */
-  uint64_t _opaque[TG_BREAKER_WORDS];
+  uint64_t _opaque[10];
 } tg_breaker_t;
 
 /**
@@ -289,15 +255,13 @@ typedef struct {
 /**
  * Storage for a token bucket: allocate it anywhere, then call
  * `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`; a copy of
- * a live object reports `TG_E_MOVED`. 16-byte aligned. 96 bytes; 112 on
- * x86_64, where the 128-bit word has a byte beside it that lets loads skip a
- * CPU check.
+ * a live object reports `TG_E_MOVED`. 16-byte aligned.
  */
 typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_bucket_*`.
    */
-  uint64_t _opaque[TG_BUCKET_WORDS];
+  uint64_t _opaque[12];
 } tg_bucket_t;
 
 /**

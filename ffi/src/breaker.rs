@@ -141,20 +141,12 @@ pub struct tg_record_t {
 /// Storage for a breaker: allocate it anywhere (static, stack, inside your
 /// own struct), then call `tg_breaker_init`. A zeroed object reports
 /// `TG_E_UNINITIALIZED`; a copy of a live object reports `TG_E_MOVED`. 16-byte
-/// aligned (the state is one 128-bit atomic word). 80 bytes; 96 on x86_64,
-/// where the word has a byte beside it that lets loads skip a CPU check.
+/// aligned (the state is one 128-bit atomic word).
 #[repr(C, align(16))]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; TG_BREAKER_WORDS],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 10],
 }
-
-/// The 64-bit words of a `tg_breaker_t` (x86_64).
-#[cfg(target_arch = "x86_64")]
-pub const TG_BREAKER_WORDS: usize = 12;
-/// The 64-bit words of a `tg_breaker_t`.
-#[cfg(not(target_arch = "x86_64"))]
-pub const TG_BREAKER_WORDS: usize = 10;
 
 object::storage!(tg_breaker_t, Breaker<BreakerConfig>, 0x7467_4232); // "tgB2"
 

@@ -25,21 +25,12 @@ pub struct tg_bucket_config_t {
 
 /// Storage for a token bucket: allocate it anywhere, then call
 /// `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`; a copy of
-/// a live object reports `TG_E_MOVED`. 16-byte aligned. 96 bytes; 112 on
-/// x86_64, where the 128-bit word has a byte beside it that lets loads skip a
-/// CPU check.
+/// a live object reports `TG_E_MOVED`. 16-byte aligned.
 #[repr(C, align(16))]
 pub struct tg_bucket_t {
     /// Private: the object's state. Touch only through `tg_bucket_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; TG_BUCKET_WORDS],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 12],
 }
-
-/// The 64-bit words of a `tg_bucket_t` (x86_64).
-#[cfg(target_arch = "x86_64")]
-pub const TG_BUCKET_WORDS: usize = 14;
-/// The 64-bit words of a `tg_bucket_t`.
-#[cfg(not(target_arch = "x86_64"))]
-pub const TG_BUCKET_WORDS: usize = 12;
 
 object::storage!(tg_bucket_t, TokenBucket<BucketConfig>, 0x7467_5432); // "tgT2"
 

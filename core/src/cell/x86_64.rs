@@ -2,29 +2,20 @@
 //!
 //! `portable-atomic` detects `cmpxchg16b` and AVX at run time and reaches
 //! its 128-bit operations through a function pointer on every call, which
-//! costs as much as the rest of a guard's hot path. Here each operation is
-//! one predictable branch and the instruction itself, inlined (no branch at
+//! costs as much as the rest of a guard's hot path. Here the CPU is checked
+//! once, the answer is cached in a static byte, and each operation is one
+//! predictable branch and the instruction itself, inlined (no branch at
 //! all in a build that requires AVX, such as `-C target-cpu=x86-64-v3`):
 //!
-//! * a load is `movdqa`, which is atomic for an aligned 16-byte location on
+//! * a load is `vmovdqa`, which is atomic for an aligned 16-byte location on
 //!   every CPU with AVX (Intel and AMD document it; LLVM and Boost rely on
 //!   it for all AVX CPUs, as `portable-atomic` does);
 //! * a compare-and-swap is `lock cmpxchg16b` (a full barrier).
 //!
-//! The CPU is checked once and the answer cached in a static byte, which a
-//! compare-and-swap tests. A load tests a byte of its own word instead,
-//! beside it: the first update of the word sets it once the CPU is known to
-//! load 16 bytes atomically (an update owns the word's cache line anyway, so
-//! loads never write). On the machine README's table comes from, an OPEN
-//! refusal took 1.86 ns testing the static byte and 1.35 ns testing the
-//! word's own (the branch is the same; the shared static is not).
-//!
 //! Without AVX a load is `portable-atomic`'s (itself a `cmpxchg16b`);
 //! without `cmpxchg16b` (CPUs before 2008) every operation is
 //! `portable-atomic`'s, so the two never mix a lock with a hardware atomic
-//! on one word. The inlined load is the SSE encoding (`movdqa`, which every
-//! x86_64 CPU decodes), so even a garbage byte beside a word (a C caller's
-//! corrupted object) cannot make a load fault.
+//! on one word.
 
 use core::arch::asm;
 use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
@@ -37,8 +28,8 @@ use super::AtomicWord;
 const CHECKED: u8 = 1;
 /// `lock cmpxchg16b` is available.
 const CMPXCHG16B: u8 = 2;
-/// Aligned 16-byte `movdqa` loads are atomic (AVX, enabled by the OS).
-const ATOMIC_LOADS: u8 = 4;
+/// Aligned 16-byte `vmovdqa` loads are atomic (AVX, enabled by the OS).
+const VMOVDQA: u8 = 4;
 
 /// What the CPU offers; 0 until first checked.
 static CPU: AtomicU8 = AtomicU8::new(0);
@@ -50,7 +41,7 @@ const fn built_in(feature: u8) -> bool {
     let cmpxchg16b = cfg!(target_feature = "cmpxchg16b");
     match feature {
         CMPXCHG16B => cmpxchg16b,
-        ATOMIC_LOADS => cmpxchg16b && cfg!(target_feature = "avx"),
+        VMOVDQA => cmpxchg16b && cfg!(target_feature = "avx"),
         _ => false,
     }
 }
@@ -78,7 +69,7 @@ fn check_cpu() -> u8 {
         // AVX (bit 28) with its state enabled by the OS (OSXSAVE, bit 27,
         // and XCR0 bits 1 and 2).
         if bit(27) && bit(28) && xcr0() & 0b110 == 0b110 {
-            features |= ATOMIC_LOADS;
+            features |= VMOVDQA;
         }
     }
     CPU.store(features, Relaxed);
@@ -123,41 +114,51 @@ fn xcr0() -> u32 {
     eax
 }
 
-/// A 128-bit atomic word: `portable-atomic`'s, with inlined operations, and
-/// the byte that lets its loads skip the CPU check.
+/// A 128-bit atomic word: `portable-atomic`'s, with inlined operations.
 #[derive(Debug)]
-#[repr(C)]
-pub struct Atomic128 {
-    word: portable_atomic::AtomicU128,
-    /// Nonzero once an update found that the CPU loads 16 aligned bytes
-    /// atomically; 0 in a fresh word (a load then checks the CPU itself).
-    inline_loads: AtomicU8,
-}
+#[repr(transparent)]
+pub struct Atomic128(portable_atomic::AtomicU128);
 
 impl Atomic128 {
     pub const fn new(word: u128) -> Self {
-        Self {
-            word: portable_atomic::AtomicU128::new(word),
-            inline_loads: AtomicU8::new(0),
-        }
+        Self(portable_atomic::AtomicU128::new(word))
+    }
+}
+
+impl Atomic128 {
+    /// A load on a CPU without AVX (or on the first call): cold, so that the
+    /// inlined `vmovdqa` is the straight path.
+    #[cold]
+    #[inline(never)]
+    fn load_elsewise(&self) -> u128 {
+        self.0.load(Acquire)
     }
 
-    /// The word read by one `movdqa`: atomic only where [`has`]`(ATOMIC_LOADS)`.
+    /// A compare-and-swap on a CPU without `cmpxchg16b` (or on the first
+    /// call): cold.
+    #[cold]
+    #[inline(never)]
+    fn compare_exchange_elsewise(&self, current: u128, new: u128) -> Result<u128, u128> {
+        self.0.compare_exchange_weak(current, new, AcqRel, Acquire)
+    }
+}
+
+impl AtomicWord<u128> for Atomic128 {
     #[inline(always)]
-    fn load_inline(&self) -> u128 {
+    fn load(&self) -> u128 {
+        if !has(VMOVDQA) {
+            return self.load_elsewise();
+        }
         let (low, high): (u64, u64);
         // SAFETY: the word is 16-byte aligned (`AtomicU128` is) and live;
-        // `movdqa` (SSE2, decoded by every x86_64 CPU) reads it atomically
-        // on every CPU with AVX, which the callers checked, and as every x86
-        // load it has acquire ordering. The asm is a compiler barrier (no
-        // `nomem`).
+        // with AVX, `vmovdqa` reads it atomically, and as every x86 load it
+        // has acquire ordering. The asm is a compiler barrier (no `nomem`).
         unsafe {
             asm!(
-                "movdqa {tmp}, xmmword ptr [{src}]",
-                "movq {low}, {tmp}",
-                "punpckhqdq {tmp}, {tmp}",
-                "movq {high}, {tmp}",
-                src = in(reg) self.word.as_ptr(),
+                "vmovdqa {tmp}, xmmword ptr [{src}]",
+                "vmovq {low}, {tmp}",
+                "vpextrq {high}, {tmp}, 1",
+                src = in(reg) self.0.as_ptr(),
                 tmp = out(xmm_reg) _,
                 low = out(reg) low,
                 high = out(reg) high,
@@ -167,52 +168,11 @@ impl Atomic128 {
         (u128::from(high) << 64) | u128::from(low)
     }
 
-    /// A load before this word's first update, or on a CPU without AVX:
-    /// cold, so that the inlined load is the straight path.
-    #[cold]
-    #[inline(never)]
-    fn load_elsewise(&self) -> u128 {
-        if has(ATOMIC_LOADS) {
-            self.load_inline()
-        } else {
-            self.word.load(Acquire)
-        }
-    }
-
-    /// Lets later loads skip the CPU check, if the CPU has AVX. Called after
-    /// an update, which owns the cache line: once per word.
-    #[cold]
-    #[inline(never)]
-    fn enable_inline_loads(&self) {
-        if has(ATOMIC_LOADS) {
-            self.inline_loads.store(1, Relaxed);
-        }
-    }
-
-    /// A compare-and-swap on a CPU without `cmpxchg16b` (or on the first
-    /// call): cold.
-    #[cold]
-    #[inline(never)]
-    fn compare_exchange_elsewise(&self, current: u128, new: u128) -> Result<u128, u128> {
-        self.word.compare_exchange_weak(current, new, AcqRel, Acquire)
-    }
-}
-
-impl AtomicWord<u128> for Atomic128 {
-    #[inline(always)]
-    fn load(&self) -> u128 {
-        if built_in(ATOMIC_LOADS) || self.inline_loads.load(Relaxed) != 0 {
-            self.load_inline()
-        } else {
-            self.load_elsewise()
-        }
-    }
-
     #[inline]
     fn store(&self, word: u128) {
         // Rare (resets): `portable-atomic`'s, itself a hardware atomic
         // whenever `cmpxchg16b` exists.
-        self.word.store(word, Release);
+        self.0.store(word, Release);
     }
 
     #[inline(always)]
@@ -237,7 +197,7 @@ impl AtomicWord<u128> for Atomic128 {
                 "lock cmpxchg16b xmmword ptr [rsi]",
                 "mov rbx, {new_low}",
                 "sete {swapped}",
-                in("rsi") self.word.as_ptr(),
+                in("rsi") self.0.as_ptr(),
                 new_low = inout(reg) new as u64 => _,
                 swapped = lateout(reg_byte) swapped,
                 inout("rax") current as u64 => low,
@@ -245,9 +205,6 @@ impl AtomicWord<u128> for Atomic128 {
                 in("rcx") (new >> 64) as u64,
                 options(nostack),
             );
-        }
-        if !built_in(ATOMIC_LOADS) && self.inline_loads.load(Relaxed) == 0 {
-            self.enable_inline_loads();
         }
         let actual = (u128::from(high) << 64) | u128::from(low);
         if swapped != 0 {
@@ -264,41 +221,20 @@ mod tests {
 
     #[test]
     fn the_cpu_check_is_cached_and_consistent() {
-        let atomic_loads = has(ATOMIC_LOADS);
+        let vmovdqa = has(VMOVDQA);
         let first = check_cpu();
         assert_ne!(first & CHECKED, 0);
         assert_eq!(CPU.load(Relaxed), first);
-        assert_eq!(has(ATOMIC_LOADS), atomic_loads);
+        assert_eq!(has(VMOVDQA), vmovdqa);
         // A feature the build requires is one the CPU has; the others are
         // the CPU's answer.
-        for feature in [CMPXCHG16B, ATOMIC_LOADS] {
+        for feature in [CMPXCHG16B, VMOVDQA] {
             assert!(!built_in(feature) || first & feature != 0, "built for another CPU");
         }
-        assert_eq!(atomic_loads, first & ATOMIC_LOADS != 0);
+        assert_eq!(vmovdqa, first & VMOVDQA != 0);
         assert_eq!(has(CMPXCHG16B), first & CMPXCHG16B != 0);
-        // Atomic loads are only used where CMPXCHG16B is too.
-        assert!(!atomic_loads || has(CMPXCHG16B));
-    }
-
-    #[test]
-    fn loads_skip_the_cpu_check_once_the_word_was_updated() {
-        let word = Atomic128::new(5);
-        // A fresh word loads through the checked path, and loading writes
-        // nothing.
-        assert_eq!(word.load(), 5);
-        assert_eq!(word.inline_loads.load(Relaxed), 0);
-        // The first update (even a failed compare-and-swap) enables inlined
-        // loads where the CPU loads 16 bytes atomically, unless the build
-        // already requires that (then the byte is never read).
-        assert_eq!(word.compare_exchange_weak(4, 6), Err(5));
-        let enabled = word.inline_loads.load(Relaxed) != 0;
-        assert_eq!(enabled, has(ATOMIC_LOADS) && !built_in(ATOMIC_LOADS));
-        assert_eq!(word.compare_exchange_weak(5, u128::MAX - 1), Ok(5));
-        assert_eq!(word.load(), u128::MAX - 1);
-        // Whatever the byte holds (a garbage C object), a load is correct
-        // here and cannot fault anywhere (`movdqa` is SSE2).
-        word.inline_loads.store(0xA5, Relaxed);
-        assert_eq!(word.load(), u128::MAX - 1);
+        // VMOVDQA is only used where CMPXCHG16B is too.
+        assert!(!vmovdqa || has(CMPXCHG16B));
     }
 
     #[test]
