@@ -145,11 +145,16 @@ def within_passes(measure):
 lines += ["One instance, one thread and two threads pinned to the two cores and released together (time per call on each thread; "
           "throughput of two relative to one, taken within each pass):", "",
           "| contended | 1 thread | 2 threads | 2-thread throughput vs 1 |", "|---|---:|---:|---:|"]
+def contended(threads, key):
+    """The benchmark name of `key` ("bucket refusal {}/tickguard") on 1 or 2 threads."""
+    return f"contended/{key.format(f'x{threads}')}"
+def scaling(run, key):
+    """Throughput of two threads relative to one in `run`, from per-call times."""
+    return speedup(run.get(contended(1, key)), run.get(contended(2, key)))
 for name, key in [("bucket grant, tickguard", "grant {}/tickguard"), ("bucket grant, governor (fake clock)", "grant {}/governor (fake clock)"),
                   ("bucket refusal, tickguard", "bucket refusal {}/tickguard"), ("breaker refusal (OPEN), tickguard", "breaker refusal {}/tickguard")]:
-    one, two = (f"contended/{key.format(n)}" for n in ("x1", "x2"))
-    s = within_passes(lambda run: speedup(run.get(one), run.get(two)))
-    lines.append(f"| {name} | {fmt(ns(one))} | {fmt(ns(two))} | {'–' if s is None else f'{s:.2f}×'} |")
+    s = within_passes(lambda run: scaling(run, key))
+    lines.append(f"| {name} | {fmt(ns(contended(1, key)))} | {fmt(ns(contended(2, key)))} | {'–' if s is None else f'{s:.2f}×'} |")
 lines.append("")
 paired_runs = passes_of("paired")
 rounds = [t for run in paired_runs for times in run.values() for t in times]
@@ -166,9 +171,6 @@ if rounds:
 
 def div(a, b):
     return None if a is None or b is None else a / b
-def two_thread(d, key):
-    """Throughput of two threads relative to one, from per-call times."""
-    return speedup(d.get(f"contended/{key} x1/tickguard"), d.get(f"contended/{key} x2/tickguard"))
 goals = [
     ("bucket grant: governor (fake clock) time / tickguard time", 1.0,
      lambda d: div(d.get("bucket/grant/governor (fake clock)"), d.get("bucket/grant/tickguard"))),
@@ -179,8 +181,8 @@ goals = [
     ("breaker OPEN refusal: failsafe / tickguard", 20.0,
      lambda d: div(d.get("breaker/refusal (OPEN)/failsafe"), d.get("breaker/refusal (OPEN)/tickguard"))),
     ("two-thread grant throughput: tickguard / governor (paired rounds)", 1.0, None),
-    ("bucket refusals, two threads / one thread", 1.8, lambda d: two_thread(d, "bucket refusal")),
-    ("breaker refusals, two threads / one thread", 1.8, lambda d: two_thread(d, "breaker refusal")),
+    ("bucket refusals, two threads / one thread", 1.8, lambda d: scaling(d, "bucket refusal {}/tickguard")),
+    ("breaker refusals, two threads / one thread", 1.8, lambda d: scaling(d, "breaker refusal {}/tickguard")),
 ]
 lines += ["| goal (ratios from this run) | median of the passes | each pass | target | |", "|---|---:|---:|---:|---|"]
 # A goal's ratio is taken within each pass, between benchmarks run seconds

@@ -18,12 +18,12 @@ use failsafe::CircuitBreaker;
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
-use tickguard::bucket::{BucketConfig, TokenBucket};
+use tickguard::bucket::TokenBucket;
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
 use tickguard_benches::{
-    governor_grants, granting_quota, run_pinned, tickguard_grants, CasFloor, MutexBucket, Padded,
-    TickClock, STRIDE,
+    governor_grants, granting_config, granting_quota, run_pinned, tickguard_grants, CasFloor,
+    MutexBucket, Padded, TickClock, STRIDE,
 };
 
 fn nonzero(n: u32) -> NonZeroU32 {
@@ -35,7 +35,7 @@ fn bucket(c: &mut Criterion) {
 
     // The bucket owns its configuration, as governor's limiter owns its
     // quota, and both read the same kind of fake clock.
-    let config = BucketConfig::new(1_000, 1, 1).expect("valid");
+    let config = granting_config();
     let granting = TokenBucket::new(config);
     let ticks = TickClock::default();
     let mut i = 0u64;
@@ -246,9 +246,7 @@ fn contended(c: &mut Criterion) {
         });
 
         // Refusals only read: two threads should refuse twice as fast.
-        let empty = Padded(TokenBucket::new(
-            BucketConfig::new(1_000, 1, 1).expect("valid"),
-        ));
+        let empty = Padded(TokenBucket::new(granting_config()));
         empty.acquire(1_000, 0).expect("full at start");
         let stopped = Padded(TickClock::default());
         group.bench_function(format!("bucket refusal x{threads}/tickguard"), |b| {

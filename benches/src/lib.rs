@@ -42,6 +42,16 @@ pub fn granting_quota() -> Quota {
         .allow_burst(NonZeroU32::new(1_000).expect("non-zero"))
 }
 
+/// tickguard's side of [`granting_quota`]: one token per tick, a burst of
+/// 1 000, starting full.
+///
+/// ```
+/// assert_eq!(tickguard_benches::granting_config().capacity(), 1_000);
+/// ```
+pub fn granting_config() -> BucketConfig {
+    BucketConfig::new(1_000, 1, 1).expect("valid")
+}
+
 /// One load plus one CAS: the floor for any shared-state guard.
 ///
 /// ```
@@ -200,7 +210,7 @@ pub fn run_pinned(threads: usize, iters: u64, work: impl Fn(usize, u64) + Sync) 
 }
 
 /// `iters` grants on each of `threads` pinned threads, on one fresh
-/// tickguard bucket (1 000 tokens, one per tick) read through a shared
+/// tickguard bucket ([`granting_config`]) read through a shared
 /// [`TickClock`] that every thread advances by [`STRIDE`] ticks every
 /// [`STRIDE`] calls, so the refill keeps up. Returns the wall time.
 ///
@@ -208,9 +218,8 @@ pub fn run_pinned(threads: usize, iters: u64, work: impl Fn(usize, u64) + Sync) 
 /// assert!(tickguard_benches::tickguard_grants(2, 1_000).as_nanos() > 0);
 /// ```
 pub fn tickguard_grants(threads: usize, iters: u64) -> Duration {
-    let config = BucketConfig::new(1_000, 1, 1).expect("valid");
     let ticks = Padded(TickClock::default());
-    let bucket = Padded(TokenBucket::new(config));
+    let bucket = Padded(TokenBucket::new(granting_config()));
     let (bucket, ticks) = (&*bucket, &*ticks);
     run_pinned(threads, iters, move |_, iters| {
         for i in 0..iters {
