@@ -138,10 +138,12 @@ lines.append("")
 
 def speedup(t1, t2):
     return None if t1 is None or t2 is None else 2 * t1 / t2
+def median_of(each):
+    """The median of per-pass ratios, or None if any pass lacks one."""
+    return None if not each or None in each else statistics.median(each)
 def within_passes(measure):
     """The median over the passes of a ratio taken within each pass."""
-    each = [measure(run) for run in now_runs]
-    return None if not each or None in each else statistics.median(each)
+    return median_of([measure(run) for run in now_runs])
 lines += ["One instance, one thread and two threads pinned to the two cores and released together (time per call on each thread; "
           "throughput of two relative to one, taken within each pass):", "",
           "| contended | 1 thread | 2 threads | 2-thread throughput vs 1 |", "|---|---:|---:|---:|"]
@@ -191,7 +193,7 @@ lines += ["| goal (ratios from this run) | median of the passes | each pass | ta
 # one.
 for text, target, measure in goals:
     each = [measure(run) for run in now_runs] if measure else [paired_ratio(run) for run in paired_runs]
-    value = None if None in each or not each else statistics.median(each)
+    value = median_of(each)
     spread = "–" if value is None else " / ".join(f"{v:.2f}" for v in each)
     if value is None:
         lines.append(f"| {text} | – | {spread} | ≥ {target}× | not measured |")

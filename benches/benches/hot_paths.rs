@@ -228,16 +228,6 @@ fn retries(c: &mut Criterion) {
     group.finish();
 }
 
-/// `iters` calls of `call(thread, i)` on each of `threads` pinned threads;
-/// the time per iteration is the wall time per call on each thread.
-fn pinned(threads: usize, iters: u64, call: impl Fn(usize, u64) + Sync) -> Duration {
-    run_pinned(threads, iters, |thread, iters| {
-        for i in 0..iters {
-            call(thread, i);
-        }
-    })
-}
-
 fn contended(c: &mut Criterion) {
     let mut group = c.benchmark_group("contended");
     group.measurement_time(Duration::from_secs(4));
@@ -259,7 +249,7 @@ fn contended(c: &mut Criterion) {
         group.bench_function(format!("bucket refusal x{threads}/tickguard"), |b| {
             b.iter_custom(|iters| {
                 let (empty, stopped) = (&*empty, &*stopped);
-                pinned(threads, iters, move |_, _| {
+                run_pinned(threads, iters, move |_| {
                     black_box(empty.acquire(1, stopped.now()).is_err());
                 })
             })
@@ -273,7 +263,7 @@ fn contended(c: &mut Criterion) {
         group.bench_function(format!("breaker refusal x{threads}/tickguard"), |b| {
             b.iter_custom(|iters| {
                 let (open, later) = (&*open, &*later);
-                pinned(threads, iters, move |_, _| {
+                run_pinned(threads, iters, move |_| {
                     black_box(open.acquire(later.now()).is_err());
                 })
             })

@@ -10,8 +10,9 @@
 //! * [`Padded`]: keeps a shared object on cache lines of its own, so that
 //!   contended measurements see no false sharing with the benchmark's
 //!   locals.
-//! * [`run_pinned`]: runs the same work on one or two threads, each pinned
-//!   to its own core and released together, for contended measurements.
+//! * [`run_pinned`]: makes the same calls on one or two threads, each
+//!   pinned to its own core and released together, for contended
+//!   measurements.
 //! * [`tickguard_grants`] and [`governor_grants`]: the contended grant
 //!   workload, shared by the criterion benchmarks and the paired rounds
 //!   (`benches/paired.rs`).
@@ -159,29 +160,29 @@ impl MutexBucket {
     }
 }
 
-/// Runs `work(thread, iters)` on `threads` threads, each pinned to its own
-/// core (when the machine has that many), all released together by a
-/// spinning start line (a blocking barrier would wake them one after the
-/// other, on one core first). Returns the wall time from the release until
-/// the last thread is done.
+/// Makes `iters` calls `call(i)` (`i` from 0) on each of `threads` threads,
+/// each pinned to its own core (when the machine has that many), all
+/// released together by a spinning start line (a blocking barrier would
+/// wake them one after the other, on one core first). Returns the wall time
+/// from the release until the last thread is done.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// let total = AtomicU64::new(0);
-/// let elapsed = tickguard_benches::run_pinned(2, 1_000, |_, iters| {
-///     total.fetch_add(iters, Ordering::Relaxed);
+/// let elapsed = tickguard_benches::run_pinned(2, 1_000, |i| {
+///     total.fetch_add(i, Ordering::Relaxed);
 /// });
-/// assert_eq!(total.load(Ordering::Relaxed), 2_000);
+/// assert_eq!(total.load(Ordering::Relaxed), 2 * 999 * 1_000 / 2);
 /// assert!(elapsed.as_nanos() > 0);
 /// ```
-pub fn run_pinned(threads: usize, iters: u64, work: impl Fn(usize, u64) + Sync) -> Duration {
+pub fn run_pinned(threads: usize, iters: u64, call: impl Fn(u64) + Sync) -> Duration {
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let ready = AtomicUsize::new(0);
     let go = AtomicUsize::new(0);
     std::thread::scope(|s| {
         let finishers: Vec<_> = (0..threads)
             .map(|thread| {
-                let (ready, go, work, cores) = (&ready, &go, &work, &cores);
+                let (ready, go, call, cores) = (&ready, &go, &call, &cores);
                 s.spawn(move || {
                     if let Some(core) = cores.get(thread) {
                         core_affinity::set_for_current(*core);
@@ -190,7 +191,9 @@ pub fn run_pinned(threads: usize, iters: u64, work: impl Fn(usize, u64) + Sync) 
                     while go.load(Ordering::Acquire) == 0 {
                         std::hint::spin_loop();
                     }
-                    work(thread, iters);
+                    for i in 0..iters {
+                        call(i);
+                    }
                     Instant::now()
                 })
             })
@@ -221,13 +224,11 @@ pub fn tickguard_grants(threads: usize, iters: u64) -> Duration {
     let ticks = Padded(TickClock::default());
     let bucket = Padded(TokenBucket::new(granting_config()));
     let (bucket, ticks) = (&*bucket, &*ticks);
-    run_pinned(threads, iters, move |_, iters| {
-        for i in 0..iters {
-            if i.is_multiple_of(STRIDE) {
-                ticks.advance(STRIDE);
-            }
-            black_box(bucket.acquire(1, ticks.now()).is_ok());
+    run_pinned(threads, iters, move |i| {
+        if i.is_multiple_of(STRIDE) {
+            ticks.advance(STRIDE);
         }
+        black_box(bucket.acquire(1, ticks.now()).is_ok());
     })
 }
 
@@ -245,12 +246,10 @@ pub fn governor_grants(threads: usize, iters: u64) -> Duration {
         clock.clone(),
     ));
     let (governor, clock) = (&*governor, &clock);
-    run_pinned(threads, iters, move |_, iters| {
-        for i in 0..iters {
-            if i.is_multiple_of(STRIDE) {
-                clock.advance(Duration::from_nanos(STRIDE));
-            }
-            black_box(governor.check().is_ok());
+    run_pinned(threads, iters, move |i| {
+        if i.is_multiple_of(STRIDE) {
+            clock.advance(Duration::from_nanos(STRIDE));
         }
+        black_box(governor.check().is_ok());
     })
 }
