@@ -986,7 +986,9 @@ tg_status_t tg_breaker_acquire(tg_breaker_t *breaker, uint64_t now, tg_breaker_d
 
 /**
  * Reports the outcome of a call admitted with `permit`. A permit from
- * before the last change of state is discarded (`out->counted` false).
+ * before the last change of state is discarded (`out->counted` false), and
+ * so is a second report of a half-open trial permit. A CLOSED permit is not
+ * single-use: each report of it counts, so report each call once.
  *
  * @param breaker an initialised breaker.
  * @param permit the permit `tg_breaker_acquire` returned.
@@ -1065,8 +1067,11 @@ tg_status_t tg_breaker_disable(tg_breaker_t *breaker, tg_transition_t *out);
 tg_status_t tg_breaker_reset(tg_breaker_t *breaker, tg_transition_t *out);
 
 /**
- * Opens the breaker for `ticks` from `now`, whatever its state (to honour
- * a server's Retry-After); afterwards it goes HALF_OPEN as usual.
+ * Opens the breaker for `ticks` from `now`, or from the latest tick it has
+ * noted if that is later (from CLOSED, up to `open_ticks / 2^16` later),
+ * whatever its state (to honour a server's Retry-After). The new period
+ * replaces the current one, longer or shorter; afterwards it goes
+ * HALF_OPEN as usual.
  *
  * @param breaker an initialised breaker.
  * @param ticks how long to stay open (at most 2^62).

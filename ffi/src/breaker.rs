@@ -308,7 +308,9 @@ pub extern "C" fn tg_breaker_acquire(
 }
 
 /// Reports the outcome of a call admitted with `permit`. A permit from
-/// before the last change of state is discarded (`out->counted` false).
+/// before the last change of state is discarded (`out->counted` false), and
+/// so is a second report of a half-open trial permit. A CLOSED permit is not
+/// single-use: each report of it counts, so report each call once.
 ///
 /// @param breaker an initialised breaker.
 /// @param permit the permit `tg_breaker_acquire` returned.
@@ -442,8 +444,11 @@ pub extern "C" fn tg_breaker_reset(
     control(breaker, out, |b| b.reset())
 }
 
-/// Opens the breaker for `ticks` from `now`, whatever its state (to honour
-/// a server's Retry-After); afterwards it goes HALF_OPEN as usual.
+/// Opens the breaker for `ticks` from `now`, or from the latest tick it has
+/// noted if that is later (from CLOSED, up to `open_ticks / 2^16` later),
+/// whatever its state (to honour a server's Retry-After). The new period
+/// replaces the current one, longer or shorter; afterwards it goes
+/// HALF_OPEN as usual.
 ///
 /// @param breaker an initialised breaker.
 /// @param ticks how long to stay open (at most 2^62).

@@ -1,6 +1,6 @@
 //! Breaker configuration: validated once, `const`, immutable.
 
-use super::word::{OFFSET_BITS, SLOT_BITS};
+use super::word::{SLOT_BITS, TIMEOUT_GRID_STEPS};
 use crate::time::{Tick, MAX_DURATION};
 use crate::ConfigError;
 
@@ -9,7 +9,7 @@ use crate::ConfigError;
 pub const MAX_FAILURE_THRESHOLD: u32 = u32::MAX;
 
 /// The largest accepted [`BreakerSettings::half_open_permits`] (16: each
-/// trial permit has a slot in two 16-bit masks of the state word).
+/// trial permit has a slot in a 16-bit mask of the state word).
 pub const MAX_HALF_OPEN_PERMITS: u32 = SLOT_BITS;
 
 /// What a breaker is asked to do, before validation.
@@ -52,17 +52,18 @@ pub struct BreakerSettings {
 /// assert_eq!(CONFIG.settings().open_ticks, 5_000);
 /// ```
 ///
-/// Deadlines are kept as full 64-bit ticks: exact. Two derived quanta only
-/// bound how often the breaker notes the latest tick it has seen (see the
-/// [`word`](super) layout): `open_ticks / 2^16` and
-/// `half_open_timeout_ticks / 2^13`, each at least one tick.
+/// Open deadlines are kept as full 64-bit ticks: exact. Two derived quanta
+/// (see the `word` module's source): CLOSED notes the latest tick it has
+/// seen once per `open_ticks / 2^16`, and the half-open timeout deadline
+/// lies on a grid of `half_open_timeout_ticks / 2^16` (late by less than
+/// one step, never early); each is at least one tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerConfig {
     settings: BreakerSettings,
     /// CLOSED notes a new latest tick once `now` passes it by this much.
     pub(super) seen_quantum: Tick,
-    /// HALF_OPEN keeps its latest admission to this resolution.
-    pub(super) half_open_quantum: Tick,
+    /// The grid of HALF_OPEN's timeout deadline.
+    pub(super) timeout_grid: Tick,
 }
 
 impl BreakerConfig {
@@ -114,16 +115,13 @@ impl BreakerConfig {
 
     const fn from_valid(settings: BreakerSettings) -> Self {
         let seen_quantum = settings.open_ticks >> 16;
-        let offsets = (1 << OFFSET_BITS) - 1;
-        let half_open_quantum = settings.half_open_timeout_ticks.div_ceil(offsets);
+        let timeout_grid = settings
+            .half_open_timeout_ticks
+            .div_ceil(TIMEOUT_GRID_STEPS);
         Self {
             settings,
             seen_quantum: if seen_quantum == 0 { 1 } else { seen_quantum },
-            half_open_quantum: if half_open_quantum == 0 {
-                1
-            } else {
-                half_open_quantum
-            },
+            timeout_grid: if timeout_grid == 0 { 1 } else { timeout_grid },
         }
     }
 

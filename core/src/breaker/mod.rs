@@ -16,29 +16,53 @@
 //! generation, which changes on every change of state, and (in HALF_OPEN)
 //! with its trial slot: an outcome recorded with a permit from before the
 //! last change is discarded, so a slow call started while CLOSED cannot trip
-//! a breaker that has since reopened and recovered, and a second report of
-//! one trial frees nothing. Every call that changes state returns the
-//! [`Transition`]; exactly one caller observes each, so logging needs no
-//! callbacks.
+//! a breaker that has since reopened and recovered. A trial slot is never
+//! issued twice in one generation, so a second report of a trial permit
+//! (after SUCCESS, FAILURE or IGNORED) changes nothing. A CLOSED permit is
+//! not single-use: making it so would cost a write per admission, so each
+//! report of it counts; report each call once. Every call that changes
+//! state returns the [`Transition`]; exactly one caller observes each, so
+//! logging needs no callbacks.
+//!
+//! IGNORED hands a trial back uncounted and makes room for another trial,
+//! in a fresh slot. A half-open generation has 16 slots: once all were
+//! issued, the next trial starts a fresh generation if every trial was
+//! reported, and otherwise waits (refused with the timeout deadline as
+//! `retry_at`) until they are or the timeout reopens the breaker.
 //!
 //! Refusals never write the state word.
 //!
 //! # Time
 //!
-//! Ticks are monotonic `u64` ([`crate::time`]); deadlines are stored whole,
-//! so they never alias and are exact. What a `now` older than the latest tick
-//! the breaker has seen does, per operation:
+//! Ticks are monotonic `u64` ([`crate::time`]). Open deadlines are stored
+//! whole, so they never alias and are exact; the half-open timeout deadline
+//! is late by less than `half_open_timeout_ticks / 2^16` (never early). The
+//! breaker keeps the latest tick it has noted in every state: exactly in
+//! OPEN (below 2^39 ticks from the deadline, else to 2^-38 of that
+//! distance, rounded late), HALF_OPEN, FORCED_OPEN and DISABLED, and in
+//! CLOSED to within `open_ticks / 2^16` (it notes a tick once `now` passes
+//! the last one noted by that much, so the happy path writes nothing),
+//! rounded late. Admissions, reports and manual commands note their `now`;
+//! refusals and DISABLED's admissions only read, so their ticks are not
+//! noted. Every manual change carries it into the new state. What a `now`
+//! older than the latest tick noted does, per operation:
 //!
 //! * [`acquire`](Breaker::acquire): while OPEN it is refused (its `now` is
 //!   before the deadline); in HALF_OPEN it may take a free trial slot if the
 //!   timeout has not passed at that `now` (the trial is counted against the
 //!   same permits). It never moves OPEN to HALF_OPEN early.
 //! * [`record`](Breaker::record): a failure that opens the breaker opens it
-//!   until `max(now, latest tick seen) + open_ticks`: a lagging report never
-//!   shortens the open period (the latest tick seen is kept to within
-//!   `open_ticks / 2^16`, rounded late).
-//! * [`open_for`](Breaker::open_for): measured from the later of `now` and
-//!   the latest tick seen.
+//!   until `max(now, latest tick noted) + open_ticks`: a lagging report
+//!   never shortens the open period. From HALF_OPEN this is exact; from
+//!   CLOSED it is late by less than `open_ticks / 2^16`.
+//! * [`open_for`](Breaker::open_for): measured the same way, from the later
+//!   of `now` and the latest tick noted (late by less than `open_ticks /
+//!   2^16` from CLOSED), in every state. The new period replaces the
+//!   current one, whether longer or shorter.
+//! * [`reset`](Breaker::reset), [`force_open`](Breaker::force_open),
+//!   [`disable`](Breaker::disable): take no `now`; the latest tick noted is
+//!   carried over, so a failure or `open_for` with a lagging `now` after them
+//!   is measured from it.
 //! * [`state`](Breaker::state): reports what an `acquire` at that `now`
 //!   would see.
 //!
@@ -369,7 +393,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[must_use]
     pub fn state(&self, now: Tick) -> State {
-        word::observe(self.word.load(), now)
+        word::observe(self.word.load(), now, self.config())
     }
 
     /// Refuses every call until [`reset`](Self::reset) (or
@@ -383,9 +407,8 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(breaker.acquire(0).unwrap_err().retry_at, None);
     /// ```
     pub fn force_open(&self) -> Option<Transition> {
-        let config = self.config();
         self.word
-            .update(|w| word::override_to(w, State::ForcedOpen, config))
+            .update(|w| word::override_to(w, State::ForcedOpen))
     }
 
     /// Admits every call and counts nothing until [`reset`](Self::reset).
@@ -398,9 +421,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert!(!breaker.record(permit, Outcome::Failure, 1).counted);
     /// ```
     pub fn disable(&self) -> Option<Transition> {
-        let config = self.config();
-        self.word
-            .update(|w| word::override_to(w, State::Disabled, config))
+        self.word.update(|w| word::override_to(w, State::Disabled))
     }
 
     /// Returns to CLOSED with no failures counted, from any state.
@@ -412,16 +433,16 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(breaker.reset().unwrap().to, State::Closed);
     /// ```
     pub fn reset(&self) -> Option<Transition> {
-        let config = self.config();
-        self.word
-            .update(|w| word::override_to(w, State::Closed, config))
+        self.word.update(|w| word::override_to(w, State::Closed))
     }
 
     /// Opens the breaker for `ticks` (at most [`MAX_DURATION`]) from `now`, or
-    /// from the latest tick it has seen if that is later, whatever its state
-    /// (to honour a server's Retry-After). Afterwards it goes HALF_OPEN like
-    /// any open period. Returns the transition, if the breaker was not
-    /// already OPEN, and the exact deadline.
+    /// from the latest tick it has noted if that is later (from CLOSED, up
+    /// to `open_ticks / 2^16` later), whatever its state (to honour a
+    /// server's Retry-After). The new period replaces the current one, even
+    /// a longer one. Afterwards it goes HALF_OPEN like any open period.
+    /// Returns the transition, if the breaker was not already OPEN, and the
+    /// exact deadline.
     ///
     /// ```
     /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
@@ -438,8 +459,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
         if ticks > MAX_DURATION {
             return Err(ConfigError::DurationTooLong);
         }
-        let config = self.config();
-        Ok(self.word.update(|w| word::open_for(w, ticks, now, config)))
+        Ok(self.word.update(|w| word::open_for(w, ticks, now)))
     }
 
     /// The raw state word (for diagnostics and tests).

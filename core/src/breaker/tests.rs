@@ -348,6 +348,221 @@ fn manual_controls() {
     assert_eq!(until, 5_010);
 }
 
+/// The open deadline stored in the word, if OPEN.
+fn open_deadline(b: &Breaker<&BreakerConfig>) -> Option<Tick> {
+    match decode(b.raw_word()).1 {
+        Phase::Open { deadline, .. } => Some(deadline),
+        _ => None,
+    }
+}
+
+#[test]
+fn open_for_with_a_lagging_now_never_shortens_an_open_period() {
+    let c = config(1, 1_000, 1, 1, 500);
+    let b = Breaker::new(&c);
+    let _ = trip(&b, 10_000); // refused until 11 000
+    let (change, until) = b.open_for(1_000, 5_000).unwrap();
+    assert!(change.is_none());
+    assert_eq!(until, 11_000, "measured from the trip at 10 000");
+    for lagging in [5_000, 6_000, 10_999] {
+        assert_eq!(b.acquire(lagging).unwrap_err().retry_at, Some(11_000));
+    }
+    assert!(b.acquire(11_000).is_ok());
+    // A second lagging open_for, from HALF_OPEN, starts at the latest trial.
+    let (_, until) = b.open_for(10, 0).unwrap();
+    assert_eq!(until, 11_010);
+    // From OPEN after a reopen by a failed trial.
+    assert!(b.acquire(11_010).is_ok());
+    let trial = b.acquire(11_010);
+    assert!(trial.is_err(), "one permit");
+    let (_, until) = b.open_for(1, 3).unwrap();
+    assert_eq!(until, 11_011);
+}
+
+#[test]
+fn manual_transitions_carry_the_latest_tick_forward() {
+    type Detour = fn(&Breaker<&BreakerConfig>);
+    let detours: [(&str, Detour); 4] = [
+        ("reset", |b| {
+            let _ = b.reset();
+        }),
+        ("force_open + reset", |b| {
+            let _ = b.force_open();
+            let _ = b.reset();
+        }),
+        ("disable + reset", |b| {
+            let _ = b.disable();
+            let _ = b.reset();
+        }),
+        ("disable + force_open + reset", |b| {
+            let _ = b.disable();
+            let _ = b.force_open();
+            let _ = b.reset();
+        }),
+    ];
+    for (name, detour) in detours {
+        let c = config(1, 1_000, 1, 1, 500);
+        let b = Breaker::new(&c);
+        let _ = trip(&b, 10_000);
+        detour(&b);
+        assert_eq!(b.state(5_000), State::Closed, "{name}");
+        // A caller lagging by 5 000 ticks fails: the new period is measured
+        // from the latest tick seen (10 000), not from 5 000.
+        let p = b.acquire(5_000).unwrap().permit;
+        let r = b.record(p, Outcome::Failure, 5_000);
+        assert_eq!(r.transition.map(|t| t.to), Some(State::Open), "{name}");
+        let retry_at = b.acquire(10_000).unwrap_err().retry_at.unwrap();
+        assert!((11_000..=11_001).contains(&retry_at), "{name}: {retry_at}");
+        // And open_for from a manual state.
+        let b = Breaker::new(&c);
+        let _ = trip(&b, 10_000);
+        detour(&b);
+        let (_, until) = b.open_for(100, 0).unwrap();
+        assert!((10_100..=10_101).contains(&until), "{name}: {until}");
+    }
+}
+
+#[test]
+fn a_slot_handed_back_is_never_reissued_under_the_same_identity() {
+    let c = config(1, 1_000, 1, 1, 500);
+    let b = Breaker::new(&c);
+    let _ = trip(&b, 0);
+    let t1 = b.acquire(1_000).unwrap().permit;
+    assert!(!b.record(t1, Outcome::Ignored, 1_001).counted);
+    let t2 = b.acquire(1_002).unwrap().permit;
+    assert_ne!(t1, t2, "the same slot in the same generation");
+    // The first holder reports again: nothing changes for the second.
+    let late = b.record(t1, Outcome::Failure, 1_003);
+    assert!(!late.counted && late.transition.is_none());
+    assert_eq!(b.state(1_003), State::HalfOpen);
+    let done = b.record(t2, Outcome::Success, 1_004);
+    assert!(done.counted);
+    assert_eq!(done.transition.unwrap().to, State::Closed);
+}
+
+#[test]
+fn trials_handed_back_again_and_again_stay_distinct() {
+    // Every trial handed back with IGNORED makes room for another in a fresh
+    // slot; after 16 slots a fresh generation starts (all were reported).
+    for permits in [1, 3, MAX_HALF_OPEN_PERMITS] {
+        let c = config(1, 100, permits, permits, 1_000_000);
+        let b = Breaker::new(&c);
+        let _ = trip(&b, 0);
+        let mut issued = std::collections::HashSet::new();
+        let mut now = 100;
+        for _ in 0..100 {
+            let p = b.acquire(now).unwrap().permit;
+            assert!(issued.insert(p.to_raw()), "permits={permits}: re-issued");
+            assert!(!b.record(p, Outcome::Ignored, now).counted);
+            now += 1;
+        }
+        // None of the handed-back permits counts any more.
+        for raw in &issued {
+            let p = Permit::from_raw(*raw).unwrap();
+            let r = b.record(p, Outcome::Failure, now);
+            assert!(!r.counted && r.transition.is_none());
+        }
+        // The breaker still closes after `permits` successful trials.
+        for i in 0..permits {
+            let p = b.acquire(now).unwrap().permit;
+            assert!(issued.insert(p.to_raw()), "permits={permits}: re-issued");
+            let r = b.record(p, Outcome::Success, now);
+            assert!(r.counted);
+            assert_eq!(r.transition.is_some(), i + 1 == permits);
+        }
+    }
+    // With every slot issued and one still out, the next trial waits for
+    // it (or for the timeout), then goes on in a fresh generation.
+    let c = config(1, 100, 2, 1, 1_000);
+    let b = Breaker::new(&c);
+    let _ = trip(&b, 0);
+    let held = b.acquire(100).unwrap().permit;
+    for _ in 1..MAX_HALF_OPEN_PERMITS {
+        let p = b.acquire(100).unwrap().permit;
+        let _ = b.record(p, Outcome::Ignored, 100);
+    }
+    assert_eq!(b.acquire(101).unwrap_err().retry_at, Some(1_100));
+    let _ = b.record(held, Outcome::Ignored, 102);
+    let next = b.acquire(103).unwrap().permit;
+    assert!(!b.record(held, Outcome::Failure, 103).counted);
+    let r = b.record(next, Outcome::Success, 104);
+    assert_eq!(r.transition.unwrap().to, State::Closed);
+}
+
+#[test]
+fn a_closed_permit_reported_twice_counts_twice() {
+    // CLOSED permits are not single-use (that would need a write per
+    // admission): a caller must report each call once. Stale ones never count.
+    let c = config(2, 1_000, 1, 1, 500);
+    let b = Breaker::new(&c);
+    let p = b.acquire(0).unwrap().permit;
+    assert!(b.record(p, Outcome::Failure, 1).counted);
+    let r = b.record(p, Outcome::Failure, 2);
+    assert!(r.counted);
+    assert_eq!(r.transition.unwrap().to, State::Open);
+    assert!(!b.record(p, Outcome::Failure, 3).counted, "stale now");
+}
+
+#[test]
+fn a_long_half_open_timeout_never_lengthens_a_reopen() {
+    for timeout in [1u64 << 30, MAX_DURATION, 121_011, 10_000] {
+        for start in [0u64, 123_456_789, 1 << 50] {
+            let open = 121_011;
+            let c = config(1, open, 3, 2, timeout);
+            let b = Breaker::new(&c);
+            let _ = trip(&b, start);
+            let half = start + open;
+            let a = b.acquire(half).unwrap().permit;
+            let x = b.acquire(half + 5_000).unwrap().permit;
+            let _ = b.record(a, Outcome::Success, half + 7_000);
+            // The failed trial reports late: measured from the latest tick
+            // seen (half + 7 000), exactly.
+            let r = b.record(x, Outcome::Failure, half + 1);
+            assert_eq!(r.transition.unwrap().to, State::Open);
+            assert_eq!(
+                open_deadline(&b),
+                Some(half + 7_000 + open),
+                "timeout={timeout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_half_open_timeout_is_late_by_less_than_one_grid_step() {
+    for timeout in [
+        1u64,
+        2,
+        1_000,
+        (1 << 16) + 1,
+        1 << 30,
+        (1 << 40) + 12_345,
+        MAX_DURATION,
+    ] {
+        for start in [0u64, 99_999, 1 << 50, u64::MAX - MAX_DURATION - 10] {
+            let c = config(1, 10, 1, 1, timeout);
+            let b = Breaker::new(&c);
+            let _ = trip(&b, start);
+            let half = start + 10;
+            let _hung = b.acquire(half).unwrap().permit;
+            let step = timeout.div_ceil(1 << 16);
+            let at = b.acquire(half).unwrap_err().retry_at.unwrap();
+            assert!(
+                at >= half.saturating_add(timeout),
+                "early: timeout={timeout}"
+            );
+            assert!(
+                at - half.saturating_add(timeout) < step,
+                "late: timeout={timeout}"
+            );
+            // A later trial report does not move it.
+            let _ = b.acquire(at - 1).err();
+            assert_eq!(b.state(at - 1), State::HalfOpen);
+            assert_eq!(b.state(at), State::Open);
+        }
+    }
+}
+
 #[test]
 fn extreme_configurations() {
     let c = config(
@@ -363,14 +578,16 @@ fn extreme_configurations() {
         let _ = b.record(p, Outcome::Failure, 0);
     }
     assert_eq!(b.state(0), State::Closed);
-    let _ = b.open_for(0, 0).unwrap();
+    // CLOSED knows the latest tick it saw to within open_ticks / 2^16.
+    let (_, at) = b.open_for(0, 0).unwrap();
+    assert!(at < MAX_DURATION >> 16);
     let mut permits = Vec::new();
     for _ in 0..MAX_HALF_OPEN_PERMITS {
-        permits.push(b.acquire(0).unwrap().permit);
+        permits.push(b.acquire(at).unwrap().permit);
     }
-    assert!(b.acquire(0).is_err());
+    assert!(b.acquire(at).is_err());
     for (i, p) in permits.iter().enumerate() {
-        let r = b.record(*p, Outcome::Success, 1);
+        let r = b.record(*p, Outcome::Success, at + 1);
         assert!(r.counted);
         assert_eq!(r.transition.is_some(), i + 1 == permits.len());
     }
@@ -392,12 +609,24 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
             failures: u32::MAX,
             quiet_until: u64::MAX,
         },
-        Phase::Open { deadline: u64::MAX },
+        Phase::Open {
+            deadline: u64::MAX,
+            seen: u64::MAX - ((1 << 39) - 1),
+        },
+        Phase::Open {
+            deadline: 1 << 62,
+            seen: (1 << 62) - (0x5A5A_5A5Au64 << 30),
+        },
+        Phase::Open {
+            deadline: 5,
+            seen: 5,
+        },
         Phase::HalfOpen {
-            taken: 0xFFFF,
             outstanding: 0xA5A5,
-            offset: (1 << word::OFFSET_BITS) - 1,
-            deadline: 1 << 63,
+            successes: 16,
+            issued: 16,
+            seen: 1 << 63,
+            until: (1 << 16) + 2,
         },
         Phase::ForcedOpen { seen: 7 },
         Phase::Disabled { seen: 0 },
@@ -428,10 +657,10 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
                 }
             }
         }
-        let _ = word::observe(x, now);
-        let _ = word::open_for(x, now >> 2, now, &c);
+        let _ = word::observe(x, now, &c);
+        let _ = word::open_for(x, now >> 2, now);
         for s in [State::Closed, State::ForcedOpen, State::Disabled] {
-            let _ = word::override_to(x, s, &c);
+            let _ = word::override_to(x, s);
         }
     }
 }
@@ -458,7 +687,13 @@ fn hot_paths_agree_with_the_full_transitions() {
                     quiet_until: time,
                 },
             ),
-            encode(generation, Phase::Open { deadline: time }),
+            encode(
+                generation,
+                Phase::Open {
+                    deadline: time,
+                    seen: time >> 1,
+                },
+            ),
         ];
         let now = time.wrapping_add((x >> 8) as u64 % 5).wrapping_sub(2);
         for word in words {
@@ -509,6 +744,8 @@ mod model {
             outstanding: Vec<usize>,
             ok: u32,
             until: u64,
+            /// Trial permits issued in this generation (at most 16).
+            issued: u32,
         },
         Forced,
         Disabled,
@@ -545,11 +782,17 @@ mod model {
                 M::Forced => Err(None),
                 M::Open(d) if now < d => Err(Some(d)),
                 M::Open(_) => {
-                    let until = now.saturating_add(self.cfg.half_open_timeout_ticks);
+                    // The timeout deadline, rounded up to a grid of 2^-16 of
+                    // the timeout.
+                    let timeout = self.cfg.half_open_timeout_ticks;
+                    let step = u128::from(timeout.div_ceil(1 << 16));
+                    let exact = u128::from(now.saturating_add(timeout));
+                    let until = u64::try_from(exact.div_ceil(step) * step).unwrap_or(u64::MAX);
                     self.set(M::Half {
                         outstanding: vec![self.next_slot],
                         ok: 0,
                         until,
+                        issued: 1,
                     });
                     self.next_slot += 1;
                     Ok((self.generation, Some(self.next_slot - 1)))
@@ -559,19 +802,29 @@ mod model {
                     mut outstanding,
                     ok,
                     until,
+                    mut issued,
                 } => {
                     if outstanding.len() as u32 + ok >= self.cfg.half_open_permits {
-                        Err(Some(until))
-                    } else {
-                        outstanding.push(self.next_slot);
-                        self.next_slot += 1;
-                        self.m = M::Half {
-                            outstanding,
-                            ok,
-                            until,
-                        };
-                        Ok((self.generation, Some(self.next_slot - 1)))
+                        return Err(Some(until));
                     }
+                    if issued == MAX_HALF_OPEN_PERMITS {
+                        // Every slot of this generation was issued: a fresh
+                        // generation once all were reported, else wait.
+                        if !outstanding.is_empty() {
+                            return Err(Some(until));
+                        }
+                        self.generation += 1;
+                        issued = 0;
+                    }
+                    outstanding.push(self.next_slot);
+                    self.next_slot += 1;
+                    self.m = M::Half {
+                        outstanding,
+                        ok,
+                        until,
+                        issued: issued + 1,
+                    };
+                    Ok((self.generation, Some(self.next_slot - 1)))
                 }
             }
         }
@@ -593,6 +846,7 @@ mod model {
                         mut outstanding,
                         ok,
                         until,
+                        issued,
                     },
                     Some(slot),
                 ) => {
@@ -613,6 +867,7 @@ mod model {
                                 outstanding,
                                 ok: ok + 1,
                                 until,
+                                issued,
                             }
                         }
                         Outcome::Failure => {
@@ -623,6 +878,7 @@ mod model {
                                 outstanding,
                                 ok,
                                 until,
+                                issued,
                             };
                             return false;
                         }
@@ -668,12 +924,12 @@ mod properties {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(500))]
         /// With an in-order clock the breaker agrees exactly with the model
-        /// (open periods below 2^16 ticks and timeouts below 2^13, where the
-        /// latest-tick bookkeeping is exact), anywhere on the tick line.
+        /// (open periods below 2^16 ticks, where the latest-tick bookkeeping
+        /// is exact), anywhere on the tick line.
         #[test]
         fn breaker_agrees_with_the_reference_model(
             failures in 1u32..4, open in 0u64..30, permits in 1u32..5, extra in 0u32..4,
-            timeout in 1u64..30, start in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 2)],
+            timeout in prop_oneof![1u64..30, Just((1 << 16) + 1), Just(1u64 << 40), Just(MAX_DURATION)], start in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 2)],
             ops in proptest::collection::vec(op(), 1..150),
         ) {
             let successes = (extra % permits) + 1;
@@ -735,9 +991,9 @@ mod properties {
         #[test]
         fn lagging_callers_gain_nothing(
             failures in 1u32..4, open in prop_oneof![0u64..100, Just(60_000u64), Just(1u64 << 40)],
-            permits in 1u32..5, timeout in prop_oneof![1u64..100, Just(1u64 << 30)],
+            permits in 1u32..5, timeout in prop_oneof![1u64..100, Just(1u64 << 30), Just(MAX_DURATION)],
             ops in proptest::collection::vec(
-                (0u8..6, prop_oneof![Just(0u64), 0u64..50, 0u64..100_000, Just(1u64 << 45)], 0u64..5_000),
+                (0u8..10, prop_oneof![Just(0u64), 0u64..50, 0u64..100_000, Just(1u64 << 45)], 0u64..5_000),
                 1..200),
         ) {
             let settings = BreakerSettings {
@@ -746,42 +1002,70 @@ mod properties {
             };
             let c = BreakerConfig::new(settings).unwrap();
             let b = Breaker::new(&c);
+            // CLOSED notes the latest tick once per quantum.
+            let quantum = (open >> 16).max(1);
             let mut true_now = 1u64 << 46;
             let mut latest = 0u64; // latest tick of an admission or counted report
-            let mut opened_base = 0u64;
+            let mut upper = 0u64; // latest tick of any call that wrote the word
+            let mut not_before = 0u64; // HALF_OPEN never starts before this
             // Permits with the number of transitions observed when issued.
             let mut held: Vec<(Permit, u64)> = Vec::new();
+            let mut trials_issued = std::collections::HashSet::new();
             let mut transitions = 0u64;
             let mut successes = 0u32;
             let is_trial = |p: &Permit| (p.to_raw() >> 16) & 0x1F != 0;
             for (kind, lag, advance) in ops {
                 true_now += advance;
                 let now = true_now.saturating_sub(lag);
+                let before = b.raw_word();
+                // The open period a call starts, if it does: (from at least,
+                // from at most, length).
+                let mut opens = None;
+                // DISABLED tracks nothing, not even the ticks it admits at.
+                let disabled = b.state(now) == State::Disabled;
                 let change = match kind {
                     0..=2 => match b.acquire(now) {
                         Ok(a) => {
                             if let Some(t) = a.transition {
                                 prop_assert_eq!(t.to, State::HalfOpen);
-                                prop_assert!(now >= opened_base.saturating_add(open),
-                                    "half-open at {} before {} + {}", now, opened_base, open);
+                                prop_assert!(now >= not_before,
+                                    "half-open at {} before {}", now, not_before);
                             }
-                            latest = latest.max(now);
+                            if is_trial(&a.permit) {
+                                if a.transition.is_some() {
+                                    trials_issued.clear();
+                                }
+                                prop_assert!(trials_issued.insert(a.permit.to_raw()),
+                                    "a trial permit issued twice: {:?}", a.permit);
+                            }
+                            if !disabled {
+                                latest = latest.max(now);
+                            }
                             held.push((a.permit, transitions + u64::from(a.transition.is_some())));
                             a.transition
                         }
-                        Err(r) => r.transition,
+                        Err(r) => {
+                            if r.transition.is_some() {
+                                // HALF_OPEN timed out: reopened from now.
+                                opens = Some((now, now, open));
+                            }
+                            r.transition
+                        }
                     },
-                    _ if held.is_empty() => None,
-                    k => {
+                    3..=5 if held.is_empty() => None,
+                    3..=5 => {
                         let i = (advance as usize) % held.len();
                         let (p, issued_at) = held.remove(i);
-                        let outcome = OUTCOMES[(k - 3) as usize];
+                        let outcome = OUTCOMES[(kind - 3) as usize];
                         let r = b.record(p, outcome, now);
                         if issued_at != transitions {
                             prop_assert!(!r.counted, "a permit from another generation counted");
                         }
                         if is_trial(&p) {
-                            prop_assert!(!b.record(p, outcome, now).counted, "counted twice");
+                            // Reported again, with any outcome: nothing.
+                            let again = OUTCOMES[(kind as usize + 1 + advance as usize % 2) % 3];
+                            let r2 = b.record(p, again, now);
+                            prop_assert!(!r2.counted && r2.transition.is_none(), "counted twice");
                         }
                         if r.counted {
                             latest = latest.max(now);
@@ -789,15 +1073,39 @@ mod properties {
                                 successes += 1;
                             }
                         }
+                        if r.transition.is_some_and(|t| t.to == State::Open) {
+                            opens = Some((latest.max(now), upper.max(now) + quantum - 1, open));
+                        }
                         r.transition
                     }
+                    6 => {
+                        let ticks = advance % 3_000;
+                        let (change, until) = b.open_for(ticks, now).unwrap();
+                        opens = Some((latest.max(now), upper.max(now) + quantum - 1, ticks));
+                        prop_assert_eq!(open_deadline(&b), Some(until));
+                        change
+                    }
+                    7 => b.reset(),
+                    8 => b.force_open(),
+                    _ => b.disable(),
                 };
+                if b.raw_word() != before {
+                    upper = upper.max(now);
+                }
                 if let Some(t) = change {
                     transitions += 1;
                     successes = 0;
-                    if t.to == State::Open {
-                        opened_base = latest.max(now);
+                    if t.to != State::HalfOpen {
+                        trials_issued.clear();
                     }
+                }
+                if let Some((least, most, ticks)) = opens {
+                    let until = open_deadline(&b).unwrap();
+                    prop_assert!(until >= least.saturating_add(ticks),
+                        "open until {} before {} + {}", until, least, ticks);
+                    prop_assert!(until <= most.saturating_add(ticks),
+                        "open until {} after {} + {}", until, most, ticks);
+                    not_before = least.saturating_add(ticks);
                 }
                 let live = held.iter().filter(|(p, at)| *at == transitions && is_trial(p)).count();
                 prop_assert!(live as u32 + successes <= permits,

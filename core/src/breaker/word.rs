@@ -1,35 +1,45 @@
 //! The breaker's 128-bit state word and its pure transitions.
 //!
 //! ```text
-//!  127                          64 63        51 50              19 18       3 2    0
-//! +------------------------------+------------+------------------+----------+------+
-//! |          time (64)           | offset(13) |    counters (32) |  gen (16)| kind |
-//! +------------------------------+------------+------------------+----------+------+
-//! CLOSED      time = quiet until              counters = consecutive failures
-//! OPEN        time = deadline (exact)
-//! HALF_OPEN   time = timeout deadline (exact) counters = taken (16) | outstanding (16)
-//!             offset = how far before the deadline the latest trial was admitted
+//!  127                          64 63                                19 18       3 2    0
+//! +------------------------------+-----------------------------------+----------+------+
+//! |          time (64)           |             payload (45)          |  gen (16)| kind |
+//! +------------------------------+-----------------------------------+----------+------+
+//! CLOSED      time = quiet until  payload = consecutive failures (32)
+//! OPEN        time = deadline     payload = distance back to the latest tick seen (45)
+//! HALF_OPEN   time = latest tick  payload = outstanding (16) | successes (5) | issued (5)
+//!                    seen                   | timeout deadline (19, in quanta)
 //! FORCED_OPEN, DISABLED: time = latest tick seen
 //! ```
 //!
-//! * **Deadlines are full 64-bit ticks**: they never alias and are exact.
+//! * **Open deadlines are full 64-bit ticks**: they never alias and are
+//!   exact. The half-open timeout deadline is kept on a fixed grid of
+//!   `half_open_timeout_ticks / 2^16` (at least one tick), as a count of
+//!   grid points after the latest tick seen: late by less than one grid
+//!   step, never early, and it does not drift as the latest tick moves.
 //! * **The generation** (16 bits) changes on every change of state, so a
 //!   permit is recognised as stale until 2^16 changes later.
-//! * **Half-open slots**: a trial permit names its slot; `taken` marks slots
-//!   used in this half-open period, `outstanding` those not yet reported. A
-//!   report for a slot that is not outstanding (a second report, a stale
-//!   permit) changes nothing. Successes are the taken slots no longer
-//!   outstanding. Hence at most [`MAX_HALF_OPEN_PERMITS`] (16) permits.
-//! * **Latest tick seen**: so that an outcome recorded with a lagging `now`
-//!   cannot shorten an open period, the word remembers the latest tick it
-//!   has seen. CLOSED keeps it as `quiet until` = latest tick noted + a
+//! * **Half-open slots are never re-issued in one generation**: trial `k`
+//!   (from 1) gets slot `k`, `issued` counts them and `outstanding` marks
+//!   those not yet reported. A report for a slot that is not outstanding (a
+//!   second report, a stale permit, a slot handed back with IGNORED) changes
+//!   nothing. Trials in flight plus successes never exceed the permits, so
+//!   IGNORED makes room for another trial in a fresh slot. Once all
+//!   [`MAX_HALF_OPEN_PERMITS`] (16) slots were issued, the next trial starts
+//!   a fresh generation if no trial is outstanding (every permit of the old
+//!   one was reported), and waits otherwise.
+//! * **Latest tick seen**: so that an outcome or a manual command with a
+//!   lagging `now` cannot shorten an open period, every state remembers the
+//!   latest tick it has noted (refusals only read, so their ticks are not
+//!   noted). CLOSED keeps it as `quiet until` = latest tick noted + a
 //!   quantum (`open_ticks / 2^16`, at least 1 tick): a call before that
 //!   tick writes nothing, so the happy path stays read-only, and one at or
-//!   after it notes itself. A trip opens until `max(now, quiet_until - 1) +
-//!   open_ticks`, never shorter than from the latest tick seen, and later by
-//!   less than `open_ticks / 2^16`. In HALF_OPEN the latest admission is kept
-//!   as an offset before the timeout deadline, rounded towards the deadline
-//!   to a quantum of `half_open_timeout_ticks / 2^13`.
+//!   after it notes itself; a trip opens until `max(now, quiet_until - 1) +
+//!   open_ticks`, later by less than `open_ticks / 2^16`. HALF_OPEN,
+//!   FORCED_OPEN and DISABLED keep it exactly. OPEN keeps how far before
+//!   its deadline it was (the tick the period was measured from), exactly
+//!   below 2^39 ticks and otherwise rounded late by less than 2^-38 of the
+//!   distance.
 //! * **Hot paths** ([`acquire_quick`], [`record_quick`]): CLOSED before its
 //!   `quiet until` and OPEN before its deadline are both `now < time`, so
 //!   an admission, a success and a refusal are decided from one load of the
@@ -40,19 +50,33 @@
 //!
 //! [`MAX_HALF_OPEN_PERMITS`]: super::MAX_HALF_OPEN_PERMITS
 
-use super::{Admitted, BreakerConfig, Outcome, Permit, Recorded, Refused, State, Transition};
+use super::{
+    Admitted, BreakerConfig, Outcome, Permit, Recorded, Refused, State, Transition,
+    MAX_HALF_OPEN_PERMITS,
+};
 use crate::time::{deadline, Tick};
 
 const KIND_BITS: u32 = 3;
 const GEN_SHIFT: u32 = KIND_BITS;
 const GEN_BITS: u32 = 16;
-const COUNTERS_SHIFT: u32 = GEN_SHIFT + GEN_BITS;
-const OFFSET_SHIFT: u32 = COUNTERS_SHIFT + 32;
-/// Bits of the half-open offset field.
-pub(super) const OFFSET_BITS: u32 = 13;
+const PAYLOAD_SHIFT: u32 = GEN_SHIFT + GEN_BITS;
+const PAYLOAD_BITS: u32 = 45;
 const TIME_SHIFT: u32 = 64;
-/// Bits of each half-open slot mask.
+/// Bits of the half-open `outstanding` slot mask.
 pub(super) const SLOT_BITS: u32 = 16;
+/// Bits of the half-open `successes` and `issued` counts.
+const COUNT_BITS: u32 = 5;
+const SUCCESSES_SHIFT: u32 = SLOT_BITS;
+const ISSUED_SHIFT: u32 = SUCCESSES_SHIFT + COUNT_BITS;
+const UNTIL_SHIFT: u32 = ISSUED_SHIFT + COUNT_BITS;
+/// Bits of the half-open timeout deadline, in grid steps after the latest
+/// tick seen (at most 2^16 + 2 of them).
+const UNTIL_BITS: u32 = PAYLOAD_BITS - UNTIL_SHIFT;
+/// Grid steps in a half-open timeout: the grid is `timeout / 2^16`.
+pub(super) const TIMEOUT_GRID_STEPS: u64 = 1 << 16;
+/// OPEN's distance to its latest tick seen: exact below 2^39 ticks, else a
+/// 39-bit mantissa shifted by the top 6 bits.
+const MANTISSA_BITS: u32 = 39;
 
 const CLOSED: u32 = 0;
 const OPEN: u32 = 1;
@@ -71,12 +95,21 @@ pub(super) enum Phase {
     },
     Open {
         deadline: Tick,
+        /// The latest tick seen: the tick the period was measured from.
+        seen: Tick,
     },
     HalfOpen {
-        taken: u16,
+        /// Issued slots not yet reported (bit `k - 1` for slot `k`).
         outstanding: u16,
-        offset: u32,
-        deadline: Tick,
+        /// Trials reported as successes.
+        successes: u32,
+        /// Slots issued in this generation: the next trial gets slot
+        /// `issued + 1`.
+        issued: u32,
+        /// The latest trial admission or report, exact.
+        seen: Tick,
+        /// The timeout deadline, in grid steps after `seen`'s grid point.
+        until: u32,
     },
     ForcedOpen {
         seen: Tick,
@@ -95,24 +128,62 @@ const fn time_of(word: u128) -> Tick {
     (word >> TIME_SHIFT) as Tick
 }
 
+/// `payload`'s field of `bits` at `shift`.
+const fn field(payload: u64, shift: u32, bits: u32) -> u64 {
+    (payload >> shift) & (mask(bits) as u64)
+}
+
+/// `value` cut to `bits` and moved to `shift`.
+const fn fit(value: u64, bits: u32, shift: u32) -> u64 {
+    (value & mask(bits) as u64) << shift
+}
+
+/// OPEN's code for a distance `ticks` back from the deadline: exact below
+/// 2^39, otherwise rounded down (so the tick it stands for is later).
+const fn distance_code(ticks: Tick) -> u64 {
+    let bits = u64::BITS.wrapping_sub(ticks.leading_zeros());
+    if bits <= MANTISSA_BITS {
+        ticks
+    } else {
+        let shift = bits.wrapping_sub(MANTISSA_BITS);
+        ((shift as u64) << MANTISSA_BITS) | (ticks >> shift)
+    }
+}
+
+/// The distance an OPEN code stands for (saturating for codes never
+/// written).
+const fn distance_of(code: u64) -> Tick {
+    let shift = (code >> MANTISSA_BITS) as u32;
+    let mantissa = code & (mask(MANTISSA_BITS) as u64);
+    let ticks = (mantissa as u128) << shift;
+    if ticks > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        ticks as Tick
+    }
+}
+
 /// Unpacks `word` into its generation and phase. Kinds never written (5..7)
 /// read as FORCED_OPEN: an unknown state refuses.
 pub(super) const fn decode(word: u128) -> (u16, Phase) {
     let generation = ((word >> GEN_SHIFT) & mask(GEN_BITS)) as u16;
-    let counters = ((word >> COUNTERS_SHIFT) & mask(32)) as u32;
-    let offset = ((word >> OFFSET_SHIFT) & mask(OFFSET_BITS)) as u32;
+    let payload = ((word >> PAYLOAD_SHIFT) & mask(PAYLOAD_BITS)) as u64;
     let time = time_of(word);
     let phase = match (word & mask(KIND_BITS)) as u32 {
         CLOSED => Phase::Closed {
-            failures: counters,
+            failures: payload as u32,
             quiet_until: time,
         },
-        OPEN => Phase::Open { deadline: time },
-        HALF_OPEN => Phase::HalfOpen {
-            taken: counters as u16,
-            outstanding: (counters >> SLOT_BITS) as u16,
-            offset,
+        OPEN => Phase::Open {
             deadline: time,
+            seen: time.saturating_sub(distance_of(payload)),
+        },
+        HALF_OPEN => Phase::HalfOpen {
+            outstanding: payload as u16,
+            successes: field(payload, SUCCESSES_SHIFT, COUNT_BITS) as u32,
+            issued: field(payload, ISSUED_SHIFT, COUNT_BITS) as u32,
+            seen: time,
+            until: field(payload, UNTIL_SHIFT, UNTIL_BITS) as u32,
         },
         DISABLED => Phase::Disabled { seen: time },
         _ => Phase::ForcedOpen { seen: time },
@@ -120,32 +191,36 @@ pub(super) const fn decode(word: u128) -> (u16, Phase) {
     (generation, phase)
 }
 
-/// Packs a generation and a phase.
+/// Packs a generation and a phase (fields wider than their bits are cut).
 pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
-    let (kind, counters, offset, time) = match phase {
+    let (kind, payload, time) = match phase {
         Phase::Closed {
             failures,
             quiet_until,
-        } => (CLOSED, failures, 0, quiet_until),
-        Phase::Open { deadline } => (OPEN, 0, 0, deadline),
+        } => (CLOSED, failures as u64, quiet_until),
+        Phase::Open { deadline, seen } => {
+            (OPEN, distance_code(deadline.saturating_sub(seen)), deadline)
+        }
         Phase::HalfOpen {
-            taken,
             outstanding,
-            offset,
-            deadline,
+            successes,
+            issued,
+            seen,
+            until,
         } => (
             HALF_OPEN,
-            taken as u32 | ((outstanding as u32) << SLOT_BITS),
-            offset,
-            deadline,
+            outstanding as u64
+                | fit(successes as u64, COUNT_BITS, SUCCESSES_SHIFT)
+                | fit(issued as u64, COUNT_BITS, ISSUED_SHIFT)
+                | fit(until as u64, UNTIL_BITS, UNTIL_SHIFT),
+            seen,
         ),
-        Phase::ForcedOpen { seen } => (FORCED_OPEN, 0, 0, seen),
-        Phase::Disabled { seen } => (DISABLED, 0, 0, seen),
+        Phase::ForcedOpen { seen } => (FORCED_OPEN, 0, seen),
+        Phase::Disabled { seen } => (DISABLED, 0, seen),
     };
     kind as u128
         | ((generation as u128) << GEN_SHIFT)
-        | ((counters as u128) << COUNTERS_SHIFT)
-        | (((offset as u128) & mask(OFFSET_BITS)) << OFFSET_SHIFT)
+        | (((payload as u128) & mask(PAYLOAD_BITS)) << PAYLOAD_SHIFT)
         | ((time as u128) << TIME_SHIFT)
 }
 
@@ -160,44 +235,60 @@ const fn stored_state(phase: Phase) -> State {
     }
 }
 
-/// A tick no earlier than every tick the word has seen (0 where it keeps
-/// none: OPEN, whose refusals never write).
-const fn seen_bound(phase: Phase, config: &BreakerConfig) -> Tick {
+/// A tick no earlier than every tick the word has noted: exact, except in
+/// CLOSED, which notes a tick only once `now` passes it by a quantum, so
+/// that any tick seen since lies below `quiet_until`.
+const fn seen_bound(phase: Phase) -> Tick {
     match phase {
-        // CLOSED notes a tick only once `now` passes it by a quantum: any
-        // tick seen since lies below the next quantum.
         Phase::Closed { quiet_until, .. } => quiet_until.saturating_sub(1),
-        other => latest_noted(other, config),
+        Phase::Open { seen, .. }
+        | Phase::HalfOpen { seen, .. }
+        | Phase::ForcedOpen { seen }
+        | Phase::Disabled { seen } => seen,
     }
 }
 
-/// The latest tick the word has noted (0 where it keeps none: OPEN).
-const fn latest_noted(phase: Phase, config: &BreakerConfig) -> Tick {
-    match phase {
-        Phase::Closed { quiet_until, .. } => quiet_until.saturating_sub(config.seen_quantum),
-        Phase::ForcedOpen { seen } | Phase::Disabled { seen } => seen,
-        Phase::HalfOpen {
-            offset, deadline, ..
-        } => latest_admission(offset, deadline, config),
-        Phase::Open { .. } => 0,
-    }
-}
-
-/// The tick a half-open `offset` stands for: at or after the admission.
-const fn latest_admission(offset: u32, deadline: Tick, config: &BreakerConfig) -> Tick {
-    deadline.saturating_sub((offset as u64).saturating_mul(config.half_open_quantum))
-}
-
-/// The offset for an admission at `now`, before `deadline`: rounded down, so
-/// the tick it stands for is at or after `now`.
-const fn offset_for(now: Tick, deadline: Tick, config: &BreakerConfig) -> u32 {
-    let before = deadline.saturating_sub(now);
-    let quanta = match before.checked_div(config.half_open_quantum) {
-        Some(q) => q,
-        None => before,
+/// The half-open timeout deadline: `until` grid steps after the grid point
+/// at or before `seen` (saturating at `u64::MAX`).
+const fn timeout_deadline(seen: Tick, until: u32, config: &BreakerConfig) -> Tick {
+    let step = config.timeout_grid as u128;
+    let point = match (seen as u128).checked_div(step) {
+        Some(point) => point,
+        None => seen as u128,
     };
-    let max = mask(OFFSET_BITS) as u64;
-    (if quanta > max { max } else { quanta }) as u32
+    let tick = point.saturating_add(until as u128).saturating_mul(step);
+    if tick > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        tick as Tick
+    }
+}
+
+/// `until` for a timeout deadline of at least `at` (rounded up to the grid)
+/// as seen from `seen`.
+const fn until_for(seen: Tick, at: Tick, config: &BreakerConfig) -> u32 {
+    let step = config.timeout_grid;
+    let (point, from) = match (at.checked_div(step), seen.checked_div(step)) {
+        (Some(whole), Some(from)) => {
+            let up = if whole.saturating_mul(step) < at {
+                1
+            } else {
+                0
+            };
+            (whole.saturating_add(up), from)
+        }
+        _ => (at, seen),
+    };
+    let steps = point.saturating_sub(from);
+    let max = mask(UNTIL_BITS) as u64;
+    (if steps > max { max } else { steps }) as u32
+}
+
+/// HALF_OPEN's `seen` and `until` once a call at `now` before the deadline
+/// `at` is noted: the deadline stays where it is on the grid.
+const fn noted(seen: Tick, now: Tick, at: Tick, config: &BreakerConfig) -> (Tick, u32) {
+    let latest = if now > seen { now } else { seen };
+    (latest, until_for(latest, at, config))
 }
 
 /// CLOSED's `quiet_until` after a call at `now`: moved only when `now`
@@ -219,28 +310,20 @@ const fn next_generation(generation: u16) -> u16 {
     generation.wrapping_add(1)
 }
 
-/// The word for a fresh OPEN period of `ticks` measured from no earlier than
-/// `from`, in the generation after `generation`, and its deadline.
+/// The word for a fresh OPEN period of `ticks` measured from `from` (no
+/// earlier than every tick seen), in the generation after `generation`,
+/// and its deadline.
 const fn opened(generation: u16, from: Tick, ticks: Tick) -> (u128, Tick) {
     let at = deadline(from, ticks);
-    (
-        encode(next_generation(generation), Phase::Open { deadline: at }),
-        at,
-    )
+    let open = Phase::Open {
+        deadline: at,
+        seen: from,
+    };
+    (encode(next_generation(generation), open), at)
 }
 
 const fn transition(from: State, to: State) -> Option<Transition> {
     Some(Transition { from, to })
-}
-
-/// The lowest free slot of `taken` among the first `permits`, if any.
-const fn free_slot(taken: u16, permits: u32) -> Option<u32> {
-    let slot = (!taken).trailing_zeros();
-    if slot < permits {
-        Some(slot)
-    } else {
-        None
-    }
 }
 
 /// The hot paths of `acquire(now)`, decided from the word alone, without
@@ -306,49 +389,61 @@ pub(super) fn acquire(
         }
         Phase::Disabled { .. } => (word, admit(generation, 0, None)),
         Phase::ForcedOpen { .. } => (word, refuse(None, None)),
-        Phase::Open { deadline: at } if now < at => (word, refuse(Some(at), None)),
+        Phase::Open { deadline: at, .. } if now < at => (word, refuse(Some(at), None)),
         Phase::Open { .. } => {
             let next = next_generation(generation);
             let timeout_at = deadline(now, settings.half_open_timeout_ticks);
             let half_open = Phase::HalfOpen {
-                taken: 1,
                 outstanding: 1,
-                offset: offset_for(now, timeout_at, config),
-                deadline: timeout_at,
+                successes: 0,
+                issued: 1,
+                seen: now,
+                until: until_for(now, timeout_at, config),
             };
             (
                 encode(next, half_open),
                 admit(next, 1, transition(State::Open, State::HalfOpen)),
             )
         }
-        Phase::HalfOpen { deadline: at, .. } if now >= at => {
-            let (reopened, retry_at) = opened(generation, now, settings.open_ticks);
-            let change = transition(State::HalfOpen, State::Open);
-            (reopened, refuse(Some(retry_at), change))
-        }
         Phase::HalfOpen {
-            taken,
             outstanding,
-            offset,
-            deadline: at,
-        } => match free_slot(taken, settings.half_open_permits) {
-            None => (word, refuse(Some(at), None)),
-            Some(slot) => {
-                let bit = 1u16.checked_shl(slot).unwrap_or(0);
-                let newer = offset_for(now, at, config);
-                let more = Phase::HalfOpen {
-                    taken: taken | bit,
-                    outstanding: outstanding | bit,
-                    offset: if newer < offset { newer } else { offset },
-                    deadline: at,
-                };
-                let permit_slot = slot.wrapping_add(1);
-                (
-                    encode(generation, more),
-                    admit(generation, permit_slot, None),
-                )
+            successes,
+            issued,
+            seen,
+            until,
+        } => {
+            let at = timeout_deadline(seen, until, config);
+            if now >= at {
+                let from = if now > seen { now } else { seen };
+                let (reopened, retry_at) = opened(generation, from, settings.open_ticks);
+                let change = transition(State::HalfOpen, State::Open);
+                return (reopened, refuse(Some(retry_at), change));
             }
-        },
+            let in_trial = outstanding.count_ones().saturating_add(successes);
+            if in_trial >= settings.half_open_permits {
+                return (word, refuse(Some(at), None));
+            }
+            // Slots are never re-issued in one generation; once all were
+            // issued and every one reported, a fresh generation starts.
+            let (generation, issued, outstanding) = if issued < MAX_HALF_OPEN_PERMITS {
+                (generation, issued, outstanding)
+            } else if outstanding == 0 {
+                (next_generation(generation), 0, 0)
+            } else {
+                return (word, refuse(Some(at), None));
+            };
+            let bit = 1u16.checked_shl(issued).unwrap_or(0);
+            let slot = issued.wrapping_add(1);
+            let (seen, until) = noted(seen, now, at, config);
+            let more = Phase::HalfOpen {
+                outstanding: outstanding | bit,
+                successes,
+                issued: slot,
+                seen,
+                until,
+            };
+            (encode(generation, more), admit(generation, slot, None))
+        }
     }
 }
 
@@ -364,9 +459,9 @@ pub(super) fn record_quick(
     now: Tick,
 ) -> Option<Recorded> {
     // CLOSED, this permit's generation, no failures: one comparison of the
-    // low bits (kind, generation, counters).
+    // low bits (kind, generation, failure count).
     let closed_clean = (permit.generation() as u64) << GEN_SHIFT;
-    let low = word as u64 & mask(OFFSET_SHIFT) as u64;
+    let low = word as u64 & mask(PAYLOAD_SHIFT + 32) as u64;
     let quiet_until = time_of(word);
     let quiet = outcome == Outcome::Success && permit.slot() == 0 && now < quiet_until;
     (quiet && low == closed_clean).then_some(Recorded {
@@ -432,7 +527,7 @@ pub(super) fn record(
                 Outcome::Failure => {
                     let failures = failures.saturating_add(1);
                     if failures >= settings.failure_threshold {
-                        let from = now.max(seen_bound(phase, config));
+                        let from = now.max(seen_bound(phase));
                         let (opened, _) = opened(generation, from, settings.open_ticks);
                         counted(opened, transition(State::Closed, State::Open))
                     } else {
@@ -447,21 +542,25 @@ pub(super) fn record(
         }
         (
             Phase::HalfOpen {
-                taken,
                 outstanding,
-                offset,
-                deadline: at,
+                successes,
+                issued,
+                seen,
+                until,
             },
             slot @ 1..,
         ) => {
             let bit = 1u16.checked_shl(slot.wrapping_sub(1)).unwrap_or(0);
             if outstanding & bit == 0 {
-                // Reported already, or never issued: changes nothing.
+                // Reported already, handed back, or never issued: changes
+                // nothing.
                 return (word, uncounted);
             }
+            let at = timeout_deadline(seen, until, config);
+            let (seen, until) = noted(seen, now, at, config);
             if now >= at {
                 // Undecided past the timeout: reopen; this outcome is late.
-                let (reopened, _) = opened(generation, now, settings.open_ticks);
+                let (reopened, _) = opened(generation, seen, settings.open_ticks);
                 let late = Recorded {
                     counted: false,
                     transition: transition(State::HalfOpen, State::Open),
@@ -469,14 +568,17 @@ pub(super) fn record(
                 return (reopened, late);
             }
             let outstanding = outstanding & !bit;
-            // A report is a tick seen, like an admission.
-            let newer = offset_for(now, at, config);
-            let offset = if newer < offset { newer } else { offset };
+            let trial = |outstanding: u16, successes: u32| Phase::HalfOpen {
+                outstanding,
+                successes,
+                issued,
+                seen,
+                until,
+            };
             match outcome {
                 Outcome::Success => {
-                    let successes = (taken & !outstanding).count_ones();
+                    let successes = successes.saturating_add(1);
                     if successes >= settings.success_threshold {
-                        let seen = now.max(latest_admission(offset, at, config));
                         let closed = Phase::Closed {
                             failures: 0,
                             quiet_until: quiet_after(seen, config),
@@ -484,29 +586,14 @@ pub(super) fn record(
                         let change = transition(State::HalfOpen, State::Closed);
                         counted(encode(next_generation(generation), closed), change)
                     } else {
-                        let more = Phase::HalfOpen {
-                            taken,
-                            outstanding,
-                            offset,
-                            deadline: at,
-                        };
-                        counted(encode(generation, more), None)
+                        counted(encode(generation, trial(outstanding, successes)), None)
                     }
                 }
                 Outcome::Failure => {
-                    let from = now.max(seen_bound(phase, config));
-                    let (reopened, _) = opened(generation, from, settings.open_ticks);
+                    let (reopened, _) = opened(generation, seen, settings.open_ticks);
                     counted(reopened, transition(State::HalfOpen, State::Open))
                 }
-                Outcome::Ignored => {
-                    let fewer = Phase::HalfOpen {
-                        taken: taken & !bit,
-                        outstanding,
-                        offset,
-                        deadline: at,
-                    };
-                    (encode(generation, fewer), uncounted)
-                }
+                Outcome::Ignored => (encode(generation, trial(outstanding, successes)), uncounted),
             }
         }
         _ => (word, uncounted),
@@ -514,31 +601,32 @@ pub(super) fn record(
 }
 
 /// What an `acquire` at `now` would see, without changing anything.
-pub(super) fn observe(word: u128, now: Tick) -> State {
+pub(super) fn observe(word: u128, now: Tick, config: &BreakerConfig) -> State {
     let (_, phase) = decode(word);
     match phase {
-        Phase::Open { deadline } if now >= deadline => State::HalfOpen,
-        Phase::HalfOpen { deadline, .. } if now >= deadline => State::Open,
+        Phase::Open { deadline, .. } if now >= deadline => State::HalfOpen,
+        Phase::HalfOpen { seen, until, .. } if now >= timeout_deadline(seen, until, config) => {
+            State::Open
+        }
         _ => stored_state(phase),
     }
 }
 
 /// Moves to `target` (FORCED_OPEN, DISABLED or CLOSED) unless already there;
-/// reports the change of state, if any.
-pub(super) fn override_to(
-    word: u128,
-    target: State,
-    config: &BreakerConfig,
-) -> (u128, Option<Transition>) {
+/// reports the change of state, if any. A tick no earlier than every tick
+/// seen is carried into the new state as it is (into CLOSED as a
+/// `quiet_until` one tick past it), so that no number of manual changes
+/// moves it.
+pub(super) fn override_to(word: u128, target: State) -> (u128, Option<Transition>) {
     let (generation, phase) = decode(word);
     let from = stored_state(phase);
-    let seen = seen_bound(phase, config);
+    let seen = seen_bound(phase);
     let phase_to = match target {
         State::ForcedOpen => Phase::ForcedOpen { seen },
         State::Disabled => Phase::Disabled { seen },
         _ => Phase::Closed {
             failures: 0,
-            quiet_until: quiet_after(seen, config),
+            quiet_until: seen.saturating_add(1),
         },
     };
     if from == target {
@@ -559,18 +647,12 @@ pub(super) fn override_to(
 }
 
 /// Opens the breaker for `ticks` from `now` (or from the latest tick it has
-/// seen, if later), whatever its state.
-pub(super) fn open_for(
-    word: u128,
-    ticks: Tick,
-    now: Tick,
-    config: &BreakerConfig,
-) -> (u128, (Option<Transition>, Tick)) {
+/// seen, if later: in CLOSED up to a quantum later), whatever its state:
+/// the new period replaces any current one.
+pub(super) fn open_for(word: u128, ticks: Tick, now: Tick) -> (u128, (Option<Transition>, Tick)) {
     let (generation, phase) = decode(word);
     let from = stored_state(phase);
-    // From the latest tick noted (not its upper bound, which is up to
-    // `open_ticks / 2^16` later and would delay a short Retry-After).
-    let from_tick = now.max(latest_noted(phase, config));
+    let from_tick = now.max(seen_bound(phase));
     let (opened, at) = opened(generation, from_tick, ticks);
     let change = if from == State::Open {
         None
