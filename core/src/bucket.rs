@@ -55,9 +55,18 @@
 //! * [`acquire`](TokenBucket::acquire): the TAT never moves back, so a
 //!   lagging caller sees no more tokens than a caller at the latest tick —
 //!   fewer, since the TAT is further ahead of its `now` — and is refused
-//!   with a `retry_at` measured from its own `now`. Over any interval of true
-//!   time the bucket never grants more than capacity + refill, whatever the
-//!   callers' lag (property-tested against a reference model).
+//!   with a `retry_at` measured from its own `now`. Over any interval of
+//!   the bucket's own timeline (the latest tick it has judged a request
+//!   at, which a lagging `now` does not move) it never grants more than
+//!   capacity + the refill of that interval, whatever the callers' lag
+//!   (property-tested). That is not a bound over true time, and no limiter
+//!   handed its callers' ticks can give one: a caller whose `now` lags is
+//!   judged at that `now`, so after a long idle a stale caller may take
+//!   tokens that, on true time, were refilled long ago, and an up-to-date
+//!   caller right after it still finds the tokens refilled since. With
+//!   capacity 10 at 1 token per 1 000 ticks, idle from t0 + 1 000 to true
+//!   time t0 + 100 000, a caller with `now` = t0 + 999 gets 8 tokens and
+//!   then one at t0 + 100 000 gets 10.
 //! * [`available`](TokenBucket::available): counts tokens as of that `now`,
 //!   so a lagging reader sees fewer.
 //!
