@@ -579,6 +579,44 @@ static void test_lkg(void) {
   CHECK(tg_lkg_deinit(&lkg) == TG_E_UNINITIALIZED);
 }
 
+/* Stale objects: the header still says "live", the body was overwritten
+ * (memory reused). Every call returns a status and stays inside the object
+ * (AddressSanitizer watches). */
+static int known_status(tg_status_t s) { return strcmp(tg_status_str(s), "unknown status") != 0; }
+
+static void test_stale_objects(void) {
+  static const unsigned char fills[] = {0xFF, 0x00, 0xA5};
+  for (size_t f = 0; f < sizeof fills; f++) {
+    tg_lkg_t lkg;
+    char value[TG_LKG_VALUE_BYTES];
+    size_t len = 0;
+    /* The stack slot may still hold last round's header: reinitialise. */
+    CHECK(tg_lkg_init_ex(&lkg, 1000, TG_INIT_REINIT) == TG_OK);
+    memset((char *)&lkg + 16, fills[f], sizeof lkg - 16);
+    CHECK(known_status(tg_lkg_store(&lkg, (const uint8_t *)"key", 3, (const uint8_t *)"v", 1, 0)));
+    CHECK(known_status(tg_lkg_serve(&lkg, (const uint8_t *)"key", 3, 0, (uint8_t *)value, &len, NULL)));
+    CHECK(len <= TG_LKG_VALUE_BYTES);
+    CHECK(known_status(tg_lkg_forget(&lkg, (const uint8_t *)"key", 3)));
+
+    tg_bucket_t bucket;
+    const tg_bucket_config_t bc = {.capacity = 3, .tokens = 1, .period_ticks = 10, .initial_fill = TG_BUCKET_FULL};
+    uint64_t retry_at = 0;
+    uint32_t available = 0;
+    CHECK(tg_bucket_init_ex(&bucket, &bc, TG_INIT_REINIT) == TG_OK);
+    memset((char *)&bucket + 16, fills[f], sizeof bucket - 16);
+    CHECK(known_status(tg_bucket_acquire(&bucket, 1, 5, &retry_at)));
+    CHECK(known_status(tg_bucket_acquire(&bucket, UINT32_MAX, UINT64_MAX, &retry_at)));
+    CHECK(known_status(tg_bucket_available(&bucket, 5, &available)));
+
+    tg_breaker_t breaker;
+    tg_breaker_decision_t d;
+    CHECK(tg_breaker_init_ex(&breaker, &BREAKER_CONFIG, TG_INIT_REINIT) == TG_OK);
+    memset((char *)&breaker + 16, fills[f], sizeof breaker - 16);
+    CHECK(known_status(tg_breaker_acquire(&breaker, 5, &d)));
+    CHECK(known_status(tg_breaker_open_for(&breaker, 10, 5, NULL, NULL)));
+  }
+}
+
 /* Degradation levels: manual, automatic from a breaker, switches. */
 static void test_degradation(void) {
   static tg_degradation_t d;
@@ -636,6 +674,7 @@ int main(void) {
   test_budget();
   test_handling();
   test_lkg();
+  test_stale_objects();
   test_degradation();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

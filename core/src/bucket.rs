@@ -82,8 +82,6 @@
 //! assert_eq!(bucket.acquire(4, 110), Err(Denied::ExceedsCapacity));
 //! ```
 
-use core::num::NonZeroU32;
-
 use crate::cell::{StateCell, Word};
 use crate::time::{Tick, MAX_DURATION};
 use crate::ConfigError;
@@ -104,8 +102,11 @@ use crate::ConfigError;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BucketConfig {
-    /// Non-zero, so that `n > capacity` folds away for a constant `n = 1`.
-    capacity: NonZeroU32,
+    /// `capacity − 1`, so that `n > capacity` (as `n − 1 > capacity − 1`
+    /// once `n ≥ 1`) folds away for a constant `n = 1`. Every field is a
+    /// plain integer, valid for every bit pattern: the C ABI keeps the
+    /// configuration in caller memory, which may be overwritten.
+    capacity_less_one: u32,
     tokens: u32,
     period: Tick,
     initial: u32,
@@ -113,8 +114,9 @@ pub struct BucketConfig {
     units_per_tick: u32,
     /// Units per token: `period / g`.
     interval: u64,
-    /// Whether the TAT lives in the 64-bit word.
-    narrow: bool,
+    /// Whether the TAT lives in the 64-bit word (non-zero) or the 128-bit
+    /// one (0).
+    narrow: u8,
     /// The room left by one token, `window − interval`, for the fast path
     /// (64-bit word, one unit per tick, starting full).
     simple_room: u64,
@@ -152,7 +154,7 @@ impl BucketConfig {
     /// assert_eq!(BucketConfig::new(10, 1, (1 << 62) + 1), Err(ConfigError::DurationTooLong));
     /// ```
     pub const fn new(capacity: u32, tokens: u32, period: Tick) -> Result<Self, ConfigError> {
-        let Some(capacity) = NonZeroU32::new(capacity) else {
+        let Some(capacity_less_one) = capacity.checked_sub(1) else {
             return Err(ConfigError::ZeroCapacity);
         };
         if tokens == 0 {
@@ -174,17 +176,17 @@ impl BucketConfig {
             Some(interval) => interval,
             None => return Err(ConfigError::ZeroDuration),
         };
-        let window = (capacity.get() as u128).saturating_mul(interval as u128);
+        let window = (capacity as u128).saturating_mul(interval as u128);
         let narrow = fits_narrow(units_per_tick, window);
         let simple = narrow && units_per_tick == 1;
         Ok(Self {
-            capacity,
+            capacity_less_one,
             tokens,
             period,
-            initial: capacity.get(),
+            initial: capacity,
             units_per_tick,
             interval,
-            narrow,
+            narrow: narrow as u8,
             simple_room: (window as u64).wrapping_sub(interval),
             simple_until: if simple {
                 u64::MAX.saturating_sub(window as u64)
@@ -203,12 +205,12 @@ impl BucketConfig {
     /// assert_eq!(config.with_initial_fill(6), Err(ConfigError::InitialFill));
     /// ```
     pub const fn with_initial_fill(self, fill: u32) -> Result<Self, ConfigError> {
-        if fill > self.capacity.get() {
+        if fill > self.capacity() {
             return Err(ConfigError::InitialFill);
         }
         Ok(Self {
             initial: fill,
-            simple_until: if fill == self.capacity.get() {
+            simple_until: if fill == self.capacity() {
                 self.simple_until
             } else {
                 0
@@ -225,7 +227,7 @@ impl BucketConfig {
     /// ```
     #[must_use]
     pub const fn capacity(&self) -> u32 {
-        self.capacity.get()
+        self.capacity_less_one.saturating_add(1)
     }
 
     /// Tokens refilled per [`period`](Self::period).
@@ -264,13 +266,13 @@ impl BucketConfig {
     /// `capacity × interval`: the burst window in units.
     #[inline]
     const fn window(&self) -> u128 {
-        (self.capacity.get() as u128).saturating_mul(self.interval as u128)
+        (self.capacity() as u128).saturating_mul(self.interval as u128)
     }
 
     /// `(capacity − initial) × interval`: the backlog of a bucket never used.
     #[inline]
     const fn unused_backlog(&self) -> u128 {
-        let missing = self.capacity.get().saturating_sub(self.initial);
+        let missing = self.capacity().saturating_sub(self.initial);
         (missing as u128).saturating_mul(self.interval as u128)
     }
 
@@ -285,7 +287,7 @@ impl BucketConfig {
     /// ```
     #[must_use]
     pub const fn is_narrow(&self) -> bool {
-        self.narrow
+        self.narrow != 0
     }
 
     /// The same configuration on the 128-bit word, for tests that compare
@@ -293,7 +295,7 @@ impl BucketConfig {
     #[cfg(test)]
     pub(crate) const fn with_wide_word(self) -> Self {
         Self {
-            narrow: false,
+            narrow: 0,
             simple_until: 0,
             ..self
         }
@@ -330,11 +332,11 @@ impl BucketConfig {
         n: u32,
         now: Tick,
     ) -> Result<Request<W, SIMPLE>, Result<(), Denied>> {
-        if n > self.capacity.get() {
-            return Err(Err(Denied::ExceedsCapacity));
-        }
         if n == 0 {
             return Err(Ok(()));
+        }
+        if n.wrapping_sub(1) > self.capacity_less_one {
+            return Err(Err(Denied::ExceedsCapacity));
         }
         // Exact: `n ≤ capacity`, and the window fits the word.
         let interval = W::of(self.interval as u128);

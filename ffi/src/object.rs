@@ -9,9 +9,16 @@
 //! is refused rather than silently becoming a second guard). An object
 //! initialised with `TG_INIT_SHARED` skips the address check, so that it can
 //! live in memory that several processes map at different addresses.
+//!
+//! The header's fields are read through raw pointers, never through a
+//! reference to the whole object; a reference to the primitive inside is
+//! formed only once the header says the object is live. Even then the body
+//! may be stale (memory reused under a live header), so every primitive kept
+//! here is valid for every bit pattern and bounds every count it reads.
 
 use core::cell::UnsafeCell;
 use core::mem::{align_of, size_of, MaybeUninit};
+use core::ptr::{addr_of, addr_of_mut};
 use portable_atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::status::{
@@ -42,9 +49,13 @@ pub(crate) struct Object<T> {
     pub(crate) inner: T,
 }
 
-/// Storage `S` holds an `Object<Self::Inner>` tagged with `MAGIC`. Every bit
-/// pattern of `Inner` must be valid (plain integers only), so that a zeroed
-/// or garbage object can be inspected without undefined behaviour.
+/// Storage `S` holds an `Object<Self::Inner>` tagged with `MAGIC`.
+///
+/// Every bit pattern of `Inner` must be a valid value (plain integers,
+/// floats, atomics, `MaybeUninit` and arrays of them: no `bool`, enum,
+/// `NonZero*` or reference), and its methods must bound every count or
+/// index they read from it, because the memory is the caller's: a stale
+/// object (a live header over reused memory) can hold anything.
 pub(crate) trait Storage: Sized {
     type Inner;
     const MAGIC: u32;
@@ -95,40 +106,73 @@ macro_rules! storage {
 }
 pub(crate) use storage;
 
-/// The object header behind `storage`, checked for NULL and alignment.
-fn header<'a, S: Storage>(storage: *const S) -> Result<&'a Object<S::Inner>, tg_status_t> {
+/// The header of an object: its three fields, each an atomic, valid
+/// whatever the caller's memory holds.
+struct Header<'a> {
+    magic: &'a AtomicU32,
+    flags: &'a AtomicU32,
+    home: &'a AtomicUsize,
+}
+
+/// The object header behind `storage`, checked for NULL and alignment. Only
+/// the header's fields are referenced: nothing is assumed of the rest until
+/// the header says the object is live.
+fn header<'a, S: Storage>(storage: *const S) -> Result<Header<'a>, tg_status_t> {
     #[allow(clippy::let_unit_value)]
     let _ = S::FITS;
     if storage.is_null() {
         return Err(TG_E_NULL);
     }
-    if !storage.cast::<Object<S::Inner>>().is_aligned() {
+    let object = storage.cast::<Object<S::Inner>>();
+    if !object.is_aligned() {
         return Err(TG_E_MISALIGNED);
     }
     // SAFETY: non-null and aligned; the caller promises it points to a live
-    // `S`, which is at least as large as `Object<S::Inner>` (FITS). Every
-    // field of the object is a plain integer or atomic, valid for any bit
-    // pattern, so reading an object we never initialised is sound.
-    Ok(unsafe { &*storage.cast::<Object<S::Inner>>() })
+    // `S`, which is at least as large as `Object<S::Inner>` (FITS), so the
+    // projections stay inside it and form no reference to the object. Each
+    // field is an atomic integer, valid for any bit pattern, so reading the
+    // header of an object never initialised is sound.
+    Ok(unsafe {
+        Header {
+            magic: &*addr_of!((*object).magic),
+            flags: &*addr_of!((*object).flags),
+            home: &*addr_of!((*object).home),
+        }
+    })
 }
 
-/// Whether `object` was initialised at `address` (or is shared).
-fn is_live<T>(object: &Object<T>, magic: u32, address: usize) -> Result<(), tg_status_t> {
-    if object.magic.load(Ordering::Acquire) != magic {
+/// Whether the object with `header` was initialised at `address` (or is
+/// shared).
+fn is_live(header: &Header<'_>, magic: u32, address: usize) -> Result<(), tg_status_t> {
+    if header.magic.load(Ordering::Acquire) != magic {
         return Err(TG_E_UNINITIALIZED);
     }
-    let shared = object.flags.load(Ordering::Relaxed) & TG_INIT_SHARED != 0;
-    if !shared && object.home.load(Ordering::Relaxed) != address {
+    let shared = header.flags.load(Ordering::Relaxed) & TG_INIT_SHARED != 0;
+    if !shared && header.home.load(Ordering::Relaxed) != address {
         return Err(TG_E_MOVED);
     }
     Ok(())
 }
 
+/// The live object's inner value behind `storage`, as a raw pointer: the
+/// header is checked (NULL, alignment, magic, address).
+fn live_inner<S: Storage>(storage: *const S) -> Result<*mut S::Inner, tg_status_t> {
+    let head = header(storage)?;
+    is_live(&head, S::MAGIC, storage as usize)?;
+    let object = storage.cast::<Object<S::Inner>>().cast_mut();
+    // SAFETY: `object` is non-null, aligned and inside the caller's `S`
+    // (checked by `header`); the projection forms no reference.
+    Ok(unsafe { addr_of_mut!((*object).inner) })
+}
+
 /// The initialised object behind `storage`, or why there is none.
 pub(crate) fn get<'a, S: Storage>(storage: *const S) -> Result<&'a S::Inner, tg_status_t> {
-    let object = header(storage)?;
-    is_live(object, S::MAGIC, storage as usize)?;
-    Ok(&object.inner)
+    let inner = live_inner(storage)?;
+    // SAFETY: the header says this is a live object of this type, written by
+    // `init`; `Inner` is valid for every bit pattern (the `Storage`
+    // contract), so even a stale object's bytes form a valid value. Shared
+    // access goes through atomics or is documented as single-owner.
+    Ok(unsafe { &*inner })
 }
 
 /// The initialised object behind `storage`, mutably: for caller-owned state
@@ -137,11 +181,10 @@ pub(crate) fn get<'a, S: Storage>(storage: *const S) -> Result<&'a S::Inner, tg_
 /// The caller of the ABI function promises exclusive access to the object
 /// for the duration of the call (documented on each such function).
 pub(crate) fn get_mut<'a, S: Storage>(storage: *mut S) -> Result<&'a mut S::Inner, tg_status_t> {
-    get(storage.cast_const())?;
-    // SAFETY: `get` checked non-null, alignment and initialisation; the
-    // caller promises nobody else uses the object during the call, so a
-    // unique reference is sound. Every bit pattern of `Inner` is valid.
-    Ok(unsafe { &mut (*storage.cast::<Object<S::Inner>>()).inner })
+    let inner = live_inner(storage.cast_const())?;
+    // SAFETY: as in `get`; the caller promises nobody else uses the object
+    // during the call, so a unique reference is sound.
+    Ok(unsafe { &mut *inner })
 }
 
 /// Initialises the object behind `storage` with `inner`, the primitive built
@@ -152,15 +195,15 @@ pub(crate) fn init<S: Storage>(
     inner: Result<S::Inner, tg_status_t>,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    let object = match header(storage.cast_const()) {
-        Ok(object) => object,
+    let head = match header(storage.cast_const()) {
+        Ok(head) => head,
         Err(status) => return status,
     };
     if flags & !KNOWN_FLAGS != 0 {
         return TG_E_INVALID_ARGUMENT;
     }
     let address = storage as usize;
-    if flags & TG_INIT_REINIT == 0 && is_live(object, S::MAGIC, address).is_ok() {
+    if flags & TG_INIT_REINIT == 0 && is_live(&head, S::MAGIC, address).is_ok() {
         return TG_E_ALREADY_INITIALIZED;
     }
     let inner = match inner {
@@ -184,9 +227,9 @@ pub(crate) fn init<S: Storage>(
 /// can be initialised again without `TG_INIT_REINIT`.
 pub(crate) fn deinit<S: Storage>(storage: *mut S) -> tg_status_t {
     match header(storage.cast_const()) {
-        Ok(object) => match is_live(object, S::MAGIC, storage as usize) {
+        Ok(head) => match is_live(&head, S::MAGIC, storage as usize) {
             Ok(()) => {
-                object.magic.store(0, Ordering::Release);
+                head.magic.store(0, Ordering::Release);
                 TG_OK
             }
             Err(status) => status,

@@ -107,6 +107,171 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
     assert_eq!(tg_bucket_acquire(null_mut(), 1, 0, null_mut()), TG_E_NULL);
 }
 
+/// Overwrites everything after the 16-byte header of `object`: a stale
+/// object, whose header still says "live" over memory someone reused.
+fn overwrite_body<T>(object: &mut T, fill: impl Fn(usize) -> u8) {
+    let bytes = core::ptr::from_mut(object).cast::<u8>();
+    for i in 16..core::mem::size_of::<T>() {
+        // SAFETY: `i` is inside the object, which is plain words.
+        unsafe { bytes.add(i).write(fill(i)) };
+    }
+}
+
+/// Fills for a stale body: all ones, all zeros, a pattern, noise.
+const BODIES: [fn(usize) -> u8; 4] = [
+    |_| 0xFF,
+    |_| 0,
+    |_| 0xA5,
+    |i| (i as u8).wrapping_mul(97) ^ 0x3C,
+];
+
+fn known(status: tg_status_t) -> bool {
+    TG_ALL_STATUSES.contains(&status)
+}
+
+#[test]
+fn stale_objects_with_overwritten_bodies_are_memory_safe() {
+    // Every call on an object whose header is live but whose body is
+    // anything must return a status and touch nothing outside the object:
+    // Miri (with recursive validation) and the bounds in the core check it.
+    for body in BODIES {
+        let mut lkg = tg_lkg_t::new();
+        assert_eq!(tg_lkg_init(&mut lkg, 1_000), TG_OK);
+        assert_eq!(
+            tg_lkg_store(&mut lkg, b"a".as_ptr(), 1, b"1".as_ptr(), 1, 0),
+            TG_OK
+        );
+        overwrite_body(&mut lkg, body);
+        let (mut value, mut len, mut age) = ([0u8; TG_LKG_VALUE_BYTES], 0usize, 0u64);
+        for now in [0, 5, u64::MAX] {
+            assert!(known(tg_lkg_store(
+                &mut lkg,
+                b"key".as_ptr(),
+                3,
+                b"v".as_ptr(),
+                1,
+                now
+            )));
+            let served = tg_lkg_serve(
+                &lkg,
+                b"key".as_ptr(),
+                3,
+                now,
+                value.as_mut_ptr(),
+                &mut len,
+                &mut age,
+            );
+            assert!(known(served));
+            assert!(len <= TG_LKG_VALUE_BYTES);
+            assert!(known(tg_lkg_forget(&mut lkg, b"a".as_ptr(), 1)));
+        }
+
+        let mut breaker = tg_breaker_t::new();
+        assert_eq!(tg_breaker_init(&mut breaker, &BREAKER_CONFIG), TG_OK);
+        overwrite_body(&mut breaker, body);
+        let (mut d, mut state, mut until) = (decision(), 0, 0);
+        for now in [0, 1 << 40, u64::MAX] {
+            assert!(known(tg_breaker_acquire(&mut breaker, now, &mut d)));
+            assert!(known(tg_breaker_record(
+                &mut breaker,
+                d.permit | 0x8000_0000,
+                1,
+                now,
+                null_mut()
+            )));
+            assert!(known(tg_breaker_state(&breaker, now, &mut state)));
+            assert!(known(tg_breaker_open_for(
+                &mut breaker,
+                3,
+                now,
+                &mut until,
+                null_mut()
+            )));
+            assert!(known(tg_breaker_force_open(&mut breaker, null_mut())));
+            assert!(known(tg_breaker_disable(&mut breaker, null_mut())));
+            assert!(known(tg_breaker_reset(&mut breaker, null_mut())));
+        }
+
+        let mut bucket = tg_bucket_t::new();
+        assert_eq!(tg_bucket_init(&mut bucket, &BUCKET_CONFIG), TG_OK);
+        overwrite_body(&mut bucket, body);
+        let (mut retry_at, mut available) = (0, 0);
+        for now in [0, 1 << 40, u64::MAX] {
+            for n in [0, 1, 2, u32::MAX] {
+                assert!(known(tg_bucket_acquire(&mut bucket, n, now, &mut retry_at)));
+            }
+            assert!(known(tg_bucket_available(&bucket, now, &mut available)));
+            assert!(known(tg_bucket_reset(&mut bucket)));
+        }
+
+        let mut extender = tg_tick_extender_t::new();
+        assert_eq!(tg_tick_extender_init(&mut extender, 0), TG_OK);
+        overwrite_body(&mut extender, body);
+        let mut t = 0;
+        assert!(known(tg_tick_extend(&mut extender, 5, &mut t)));
+
+        let mut policy = tg_retry_policy_t::new();
+        assert_eq!(tg_retry_policy_init(&mut policy, &RETRY_CONFIG), TG_OK);
+        let mut budget = tg_retry_budget_t::new();
+        let budget_config = tg_retry_budget_config_t {
+            max_tokens: 2,
+            token_ratio_milli: 100,
+        };
+        assert_eq!(tg_retry_budget_init(&mut budget, &budget_config), TG_OK);
+        let mut attempt = tg_retry_attempt_t::new();
+        assert_eq!(tg_retry_attempt_begin(&mut attempt, 0, 7), TG_OK);
+        overwrite_body(&mut policy, body);
+        overwrite_body(&mut budget, body);
+        overwrite_body(&mut attempt, body);
+        let mut d = tg_retry_decision_t {
+            retry: false,
+            retry_at: 0,
+            give_up: 0,
+        };
+        let (mut allows, mut tokens) = (false, 0);
+        for now in [0, 1 << 40, u64::MAX] {
+            let next = tg_retry_next(
+                &policy,
+                &mut attempt,
+                TG_RETRY_OUTCOME_FAILED,
+                now,
+                now,
+                &budget,
+                &mut d,
+            );
+            assert!(known(next));
+            assert!(known(tg_retry_budget_success(&mut budget)));
+            assert!(known(tg_retry_budget_failure(&mut budget)));
+            assert!(known(tg_retry_budget_state(
+                &budget,
+                &mut allows,
+                &mut tokens
+            )));
+        }
+
+        let mut degradation = tg_degradation_t::new();
+        assert_eq!(
+            tg_degradation_init(&mut degradation, TG_INIT_DEFAULT),
+            TG_OK
+        );
+        overwrite_body(&mut degradation, body);
+        let mut level = 0;
+        assert!(known(tg_degradation_set_level(
+            &mut degradation,
+            2,
+            null_mut()
+        )));
+        assert!(known(tg_degradation_switch(&mut degradation, 3, false)));
+        assert!(known(tg_degradation_allows(
+            &degradation,
+            1,
+            3,
+            &mut allows,
+            &mut level
+        )));
+    }
+}
+
 #[test]
 fn misaligned_objects_are_refused_before_any_access() {
     // A buffer aligned to 16, viewed at offsets 1..15: each pointer is to

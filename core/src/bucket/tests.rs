@@ -148,7 +148,9 @@ fn the_bound_is_on_the_buckets_timeline_not_on_true_time() {
     // An up-to-date caller then finds everything refilled since: over true
     // time the bucket granted 1 + 8 + 10 in one interval where capacity +
     // refill is 10 + 99. Docs promise the timeline bound only.
-    let fresh = (0..20).filter(|_| b.acquire(1, t0 + 100_000).is_ok()).count();
+    let fresh = (0..20)
+        .filter(|_| b.acquire(1, t0 + 100_000).is_ok())
+        .count();
     assert_eq!(fresh, 10);
 }
 
