@@ -717,6 +717,8 @@ typedef struct TG_ALIGNED(16) {
 
 /**
  * The server asked to wait until `outcome_tick` (Retry-After, pushback).
+ * Restarts the backoff: a plain failure after it waits the first retry's
+ * delay again (gRPC A6).
  */
 #define TG_RETRY_OUTCOME_RETRY_AFTER 2
 

@@ -23,7 +23,10 @@
 //!   first attempt) gives up when the next attempt would start past it. A
 //!   server-directed delay ([`Outcome::RetryAfter`]: Retry-After, gRPC
 //!   pushback) replaces the computed delay (it is not capped: the server
-//!   knows), and [`Outcome::DoNotRetry`] stops. A breaker's or rate
+//!   knows) and restarts the backoff, as gRPC's retry design (A6) says: if
+//!   the retry it scheduled fails plainly, the next delay is the first
+//!   retry's again, then the second's, and so on (attempts still count
+//!   towards `max_attempts`). [`Outcome::DoNotRetry`] stops. A breaker's or rate
 //!   limiter's refusal ([`Outcome::Refused`]) is retried at the tick it
 //!   named, never earlier. A [`RetryBudget`](crate::budget::RetryBudget) (or
 //!   anything [`AllowsRetry`]), if given, must allow the retry.
@@ -223,6 +226,8 @@ pub enum Outcome {
     /// The call failed in a way that retrying cannot fix.
     NotRetryable,
     /// The server asked to wait until this tick (Retry-After, pushback).
+    /// Restarts the backoff: a plain failure after it waits the first
+    /// retry's delay (gRPC A6).
     RetryAfter(Tick),
     /// The server asked not to retry.
     DoNotRetry,
@@ -242,6 +247,9 @@ pub enum Outcome {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Attempt {
     attempts: u32,
+    /// `attempts` when the backoff last (re)started: 0, or the attempt a
+    /// server pushback answered (gRPC A6).
+    backoff_from: u32,
     started: Tick,
     latest: Tick,
     previous_delay: Tick,
@@ -261,6 +269,7 @@ impl Attempt {
     pub const fn new(now: Tick, seed: u64) -> Self {
         Self {
             attempts: 0,
+            backoff_from: 0,
             started: now,
             latest: now,
             previous_delay: 0,
@@ -287,6 +296,15 @@ impl Attempt {
     #[must_use]
     pub const fn started(&self) -> Tick {
         self.started
+    }
+
+    /// Starts the backoff again, as after a server pushback: the next plain
+    /// failure waits the first retry's delay, and decorrelated jitters start
+    /// from the base again.
+    fn restart_backoff(&mut self) {
+        self.backoff_from = self.attempts;
+        self.previous_delay = 0;
+        self.v2_previous = 0.0;
     }
 
     /// The next 64 random bits of the attempt's PRNG (xorshift64*).
@@ -571,10 +589,13 @@ impl RetryPolicy {
             _ if attempt.attempts >= self.settings.max_attempts => {
                 return Decision::GiveUp(GiveUp::AttemptsExhausted)
             }
-            Outcome::RetryAfter(at) => at.max(now),
+            Outcome::RetryAfter(at) => {
+                attempt.restart_backoff();
+                at.max(now)
+            }
             Outcome::Refused(Some(at)) => at.max(now),
             Outcome::Failed => {
-                let n = attempt.attempts;
+                let n = attempt.attempts.saturating_sub(attempt.backoff_from);
                 now.saturating_add(self.jittered(attempt, n, draw))
             }
         };

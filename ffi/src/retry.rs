@@ -142,6 +142,8 @@ pub const TG_RETRY_OUTCOME_FAILED: tg_retry_outcome_t = 0;
 /// The call failed in a way retrying cannot fix.
 pub const TG_RETRY_OUTCOME_NOT_RETRYABLE: tg_retry_outcome_t = 1;
 /// The server asked to wait until `outcome_tick` (Retry-After, pushback).
+/// Restarts the backoff: a plain failure after it waits the first retry's
+/// delay again (gRPC A6).
 pub const TG_RETRY_OUTCOME_RETRY_AFTER: tg_retry_outcome_t = 2;
 /// The server asked not to retry.
 pub const TG_RETRY_OUTCOME_DO_NOT_RETRY: tg_retry_outcome_t = 3;

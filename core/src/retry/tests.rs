@@ -107,6 +107,74 @@ fn max_attempts_counts_the_first_call() {
 }
 
 #[test]
+fn a_server_pushback_restarts_the_backoff() {
+    // gRPC A6: 6 attempts, exponential 100 s x 2 capped at 700 s (ms ticks);
+    // pushbacks of 123 ms and 4 567 s, then plain failures: 100, 200, 400 s.
+    for (jitter, spread) in [
+        (Jitter::None, 0),
+        (Jitter::Proportional { per_mille: 200 }, 200),
+    ] {
+        let exponential = Backoff::Exponential {
+            base: 100_000,
+            multiplier_milli: 2_000,
+        };
+        let p = policy(6, exponential, jitter, 700_000, None);
+        for seed in 0..50 {
+            let mut a = Attempt::new(0, seed);
+            let mut now = 10;
+            for pushback in [123, 4_567_000] {
+                let at = now + pushback;
+                assert_eq!(
+                    p.next(&mut a, Outcome::RetryAfter(at), now, None),
+                    Decision::RetryAt(at)
+                );
+                now = at + 10;
+            }
+            for expected in [100_000u64, 200_000, 400_000] {
+                let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+                    panic!("gave up early");
+                };
+                let delay = at - now;
+                let low = expected - expected * spread / 1_000;
+                let high = expected + expected * spread / 1_000;
+                assert!(
+                    (low..=high).contains(&delay),
+                    "seed {seed}: {delay} for {expected}"
+                );
+                now = at + 10;
+            }
+            assert_eq!(
+                p.next(&mut a, Outcome::Failed, now, None),
+                Decision::GiveUp(GiveUp::AttemptsExhausted)
+            );
+        }
+    }
+    // Decorrelated jitters start from the base again too: U(base, 3 base).
+    for jitter in [Jitter::Decorrelated, Jitter::DecorrelatedV2] {
+        let p = policy(100, Backoff::Constant { delay: 100 }, jitter, 1 << 40, None);
+        for seed in 0..20 {
+            let mut a = Attempt::new(0, seed);
+            let mut now = 0;
+            for _ in 0..20 {
+                let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+                    panic!("gave up early");
+                };
+                now = at;
+            }
+            assert_eq!(
+                p.next(&mut a, Outcome::RetryAfter(now + 5), now, None),
+                Decision::RetryAt(now + 5)
+            );
+            now += 5;
+            let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+                panic!("gave up early");
+            };
+            assert!(at - now <= 300, "{jitter:?}, seed {seed}: {}", at - now);
+        }
+    }
+}
+
+#[test]
 fn deadline_server_directions_and_refusals() {
     let p = policy(
         10,
