@@ -36,7 +36,6 @@ static void test_status_strings(void) {
                                TG_E_MOVED,
                                TG_E_ALREADY_INITIALIZED,
                                TG_E_CONFIG_DURATION_TOO_LONG,
-                               TG_E_CONFIG_ZERO_DURATION,
                                TG_E_CONFIG_FAILURE_THRESHOLD,
                                TG_E_CONFIG_HALF_OPEN_PERMITS,
                                TG_E_CONFIG_SUCCESS_THRESHOLD,
@@ -46,7 +45,18 @@ static void test_status_strings(void) {
                                TG_E_CONFIG_MAX_ATTEMPTS,
                                TG_E_CONFIG_MULTIPLIER,
                                TG_E_CONFIG_JITTER,
-                               TG_E_CONFIG_TOKEN_RATIO};
+                               TG_E_CONFIG_TOKEN_RATIO,
+                               TG_E_CONFIG_OPEN_TICKS,
+                               TG_E_CONFIG_HALF_OPEN_TIMEOUT,
+                               TG_E_CONFIG_PERIOD,
+                               TG_E_CONFIG_BACKOFF,
+                               TG_E_CONFIG_BASE_TICKS,
+                               TG_E_CONFIG_STEP_TICKS,
+                               TG_E_CONFIG_JITTER_KIND,
+                               TG_E_CONFIG_JITTER_TICKS,
+                               TG_E_CONFIG_MAX_DELAY,
+                               TG_E_CONFIG_DEADLINE,
+                               TG_E_CONFIG_MAX_TOKENS};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = tg_status_str(codes[i]);
     CHECK(s != NULL && strcmp(s, "unknown status") != 0);
@@ -93,15 +103,15 @@ static void test_breaker_config(void) {
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_SUCCESS_THRESHOLD);
   bad = c;
   bad.open_ticks = (1ull << 62) + 1;
-  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_DURATION_TOO_LONG);
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_OPEN_TICKS);
   bad = c;
-  bad.half_open_timeout_ticks = 0;
-  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_ZERO_DURATION);
+  bad.half_open_timeout_ticks = (1ull << 62) + 1;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_HALF_OPEN_TIMEOUT);
 
   /* A failed init leaves the object uninitialised. */
   tg_breaker_t b = {{0}};
   bad.half_open_timeout_ticks = 0;
-  CHECK(tg_breaker_init(&b, &bad) == TG_E_CONFIG_ZERO_DURATION);
+  CHECK(tg_breaker_init(&b, &bad) == TG_E_CONFIG_HALF_OPEN_TIMEOUT);
   tg_breaker_decision_t d;
   CHECK(tg_breaker_acquire(&b, 0, &d) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_init(NULL, &c) == TG_E_NULL);
@@ -208,11 +218,8 @@ static void test_bucket(void) {
   bad.tokens = 0;
   CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_ZERO_REFILL);
   bad = c;
-  bad.period_ticks = 0;
-  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_ZERO_DURATION);
-  bad = c;
   bad.period_ticks = (1ull << 62) + 1;
-  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_DURATION_TOO_LONG);
+  CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_PERIOD);
   bad = c;
   bad.initial_fill = 4;
   CHECK(tg_bucket_config_check(&bad) == TG_E_CONFIG_INITIAL_FILL);
@@ -372,19 +379,33 @@ static void test_retry(void) {
   CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_JITTER);
   bad = RETRY;
   bad.max_delay_ticks = (1ull << 62) + 1;
-  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_DURATION_TOO_LONG);
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_MAX_DELAY);
+  bad = RETRY;
+  bad.deadline_ticks = UINT64_MAX;
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_DEADLINE);
+  bad = RETRY;
+  bad.base_ticks = (1ull << 62) + 1;
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_BASE_TICKS);
+  bad = RETRY;
+  bad.backoff = TG_BACKOFF_LINEAR;
+  bad.step_ticks = (1ull << 62) + 1;
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_STEP_TICKS);
+  bad = RETRY;
+  bad.jitter = TG_JITTER_ADDITIVE;
+  bad.jitter_ticks = (1ull << 62) + 1;
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_JITTER_TICKS);
   bad = RETRY;
   bad.backoff = 3;
-  CHECK(tg_retry_config_check(&bad) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_BACKOFF);
   bad = RETRY;
   bad.jitter = 7;
-  CHECK(tg_retry_config_check(&bad) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_retry_config_check(&bad) == TG_E_CONFIG_JITTER_KIND);
 
   static tg_retry_policy_t policy;
   tg_retry_attempt_t attempt = {{0}};
   tg_retry_decision_t d = {.retry = false, .retry_at = 0, .give_up = 99};
   CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 0, NULL, &d) == TG_E_UNINITIALIZED);
-  CHECK(tg_retry_policy_init(&policy, &bad) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_retry_policy_init(&policy, &bad) == TG_E_CONFIG_JITTER_KIND);
   CHECK(tg_retry_policy_init(NULL, &RETRY) == TG_E_NULL);
   CHECK(tg_retry_policy_init(&policy, &RETRY) == TG_OK);
   CHECK(tg_retry_policy_init(&policy, &RETRY) == TG_E_ALREADY_INITIALIZED);
@@ -478,7 +499,7 @@ static void test_budget(void) {
   uint64_t tokens = 0;
   CHECK(tg_retry_budget_state(&budget, &allows, &tokens) == TG_E_UNINITIALIZED);
   const tg_retry_budget_config_t bad = {.max_tokens = 0, .token_ratio_milli = 100};
-  CHECK(tg_retry_budget_init(&budget, &bad) == TG_E_CONFIG_ZERO_CAPACITY);
+  CHECK(tg_retry_budget_init(&budget, &bad) == TG_E_CONFIG_MAX_TOKENS);
   const tg_retry_budget_config_t bad_ratio = {.max_tokens = 1, .token_ratio_milli = 1001};
   CHECK(tg_retry_budget_init_ex(&budget, &bad_ratio, TG_INIT_DEFAULT) == TG_E_CONFIG_TOKEN_RATIO);
   const tg_retry_budget_config_t c = {.max_tokens = 10, .token_ratio_milli = 100};
@@ -579,6 +600,106 @@ static void test_lkg(void) {
   CHECK(tg_lkg_deinit(&lkg) == TG_E_UNINITIALIZED);
 }
 
+/* Every C configuration with each field zeroed in turn, as a field left out
+ * of a designated initializer is: refused with the field's own status, or
+ * "none"/the default, which is a sound policy. */
+static void test_zeroed_config_fields(void) {
+  tg_breaker_config_t breaker;
+  CHECK(tg_breaker_config_default(&breaker) == TG_OK);
+  const tg_status_t breaker_expected[] = {TG_E_CONFIG_FAILURE_THRESHOLD, TG_E_CONFIG_OPEN_TICKS,
+                                          TG_E_CONFIG_HALF_OPEN_PERMITS, TG_E_CONFIG_SUCCESS_THRESHOLD,
+                                          TG_E_CONFIG_HALF_OPEN_TIMEOUT};
+  for (int field = 0; field < 5; field++) {
+    tg_breaker_config_t c = breaker;
+    switch (field) {
+      case 0: c.failure_threshold = 0; break;
+      case 1: c.open_ticks = 0; break;
+      case 2: c.half_open_permits = 0; break;
+      case 3: c.success_threshold = 0; break;
+      default: c.half_open_timeout_ticks = 0; break;
+    }
+    CHECK(tg_breaker_config_check(&c) == breaker_expected[field]);
+  }
+
+  tg_bucket_config_t bucket;
+  CHECK(tg_bucket_config_default(&bucket) == TG_OK);
+  CHECK(bucket.capacity == 100 && bucket.tokens == 10 && bucket.period_ticks == 1000 &&
+        bucket.initial_fill == TG_BUCKET_FULL);
+  const tg_status_t bucket_expected[] = {TG_E_CONFIG_ZERO_CAPACITY, TG_E_CONFIG_ZERO_REFILL, TG_E_CONFIG_PERIOD,
+                                         TG_OK /* initial_fill 0: full */};
+  for (int field = 0; field < 4; field++) {
+    tg_bucket_config_t c = bucket;
+    switch (field) {
+      case 0: c.capacity = 0; break;
+      case 1: c.tokens = 0; break;
+      case 2: c.period_ticks = 0; break;
+      default: c.initial_fill = 0; break;
+    }
+    CHECK(tg_bucket_config_check(&c) == bucket_expected[field]);
+  }
+  /* Omitted fill starts full; TG_BUCKET_EMPTY starts empty. */
+  tg_bucket_t b = {{0}};
+  uint32_t available = 0;
+  const tg_bucket_config_t omitted = {.capacity = 3, .tokens = 1, .period_ticks = 10};
+  CHECK(tg_bucket_init(&b, &omitted) == TG_OK);
+  CHECK(tg_bucket_available(&b, 0, &available) == TG_OK && available == 3);
+  const tg_bucket_config_t empty = {.capacity = 3, .tokens = 1, .period_ticks = 10, .initial_fill = TG_BUCKET_EMPTY};
+  CHECK(tg_bucket_init_ex(&b, &empty, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_bucket_available(&b, 0, &available) == TG_OK && available == 0);
+  CHECK(tg_bucket_deinit(&b) == TG_OK);
+
+  tg_retry_config_t retry;
+  CHECK(tg_retry_config_default(&retry) == TG_OK);
+  CHECK(retry.max_attempts == 3 && retry.backoff == TG_BACKOFF_EXPONENTIAL && retry.base_ticks == 1000 &&
+        retry.multiplier_milli == 2000 && retry.max_delay_ticks == 60000 && retry.deadline_ticks == TG_NO_DEADLINE);
+  const tg_status_t retry_expected[] = {TG_E_CONFIG_MAX_ATTEMPTS, TG_OK, TG_E_CONFIG_BASE_TICKS, TG_OK, TG_OK,
+                                        TG_OK, TG_OK, TG_OK, TG_OK, TG_OK};
+  for (int field = 0; field < 10; field++) {
+    tg_retry_config_t c = retry;
+    switch (field) {
+      case 0: c.max_attempts = 0; break;
+      case 1: c.backoff = 0; break;          /* constant */
+      case 2: c.base_ticks = 0; break;
+      case 3: c.step_ticks = 0; break;
+      case 4: c.multiplier_milli = 0; break; /* doubling */
+      case 5: c.jitter = 0; break;           /* none */
+      case 6: c.jitter_ticks = 0; break;
+      case 7: c.jitter_per_mille = 0; break;
+      case 8: c.max_delay_ticks = 0; break;  /* no cap */
+      default: c.deadline_ticks = 0; break;  /* no deadline */
+    }
+    CHECK(tg_retry_config_check(&c) == retry_expected[field]);
+  }
+  /* A designated initializer naming only what is needed: a sound policy,
+   * growing delays, no instant give-up. */
+  const tg_retry_config_t sparse = {.max_attempts = 4, .backoff = TG_BACKOFF_EXPONENTIAL, .base_ticks = 100};
+  static tg_retry_policy_t policy;
+  tg_retry_attempt_t attempt = {{0}};
+  tg_retry_decision_t d;
+  CHECK(tg_retry_policy_init(&policy, &sparse) == TG_OK);
+  CHECK(tg_retry_attempt_begin(&attempt, 0, 1) == TG_OK);
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 0, NULL, &d) == TG_OK && d.retry &&
+        d.retry_at == 100);
+  CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 100, NULL, &d) == TG_OK && d.retry &&
+        d.retry_at == 300);
+  CHECK(tg_retry_policy_deinit(&policy) == TG_OK);
+
+  tg_retry_budget_config_t budget;
+  CHECK(tg_retry_budget_config_default(&budget) == TG_OK);
+  CHECK(budget.max_tokens == 10 && budget.token_ratio_milli == 100);
+  CHECK(tg_retry_budget_config_check(&budget) == TG_OK);
+  CHECK(tg_retry_budget_config_check(NULL) == TG_E_NULL);
+  tg_retry_budget_config_t c = budget;
+  c.max_tokens = 0;
+  CHECK(tg_retry_budget_config_check(&c) == TG_E_CONFIG_MAX_TOKENS);
+  c = budget;
+  c.token_ratio_milli = 0;
+  CHECK(tg_retry_budget_config_check(&c) == TG_E_CONFIG_TOKEN_RATIO);
+  CHECK(tg_bucket_config_default(NULL) == TG_E_NULL);
+  CHECK(tg_retry_config_default(NULL) == TG_E_NULL);
+  CHECK(tg_retry_budget_config_default(NULL) == TG_E_NULL);
+}
+
 /* Stale objects: the header still says "live", the body was overwritten
  * (memory reused). Every call returns a status and stays inside the object
  * (AddressSanitizer watches). */
@@ -675,6 +796,7 @@ int main(void) {
   test_handling();
   test_lkg();
   test_stale_objects();
+  test_zeroed_config_fields();
   test_degradation();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -54,9 +54,16 @@
 #define TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS 60000
 
 /**
- * `initial_fill` value meaning "start full".
+ * `initial_fill` value meaning "start full": the default, what a field
+ * left out of a designated initializer holds.
  */
-#define TG_BUCKET_FULL UINT32_MAX
+#define TG_BUCKET_FULL 0
+
+/**
+ * `initial_fill` value meaning "start empty" (no tokens until the first
+ * refill).
+ */
+#define TG_BUCKET_EMPTY UINT32_MAX
 
 /**
  * How many error kinds there are (the handling table's length).
@@ -80,9 +87,20 @@
 #define TG_LKG_VALUE_BYTES 64
 
 /**
- * `deadline_ticks` value meaning "no overall deadline".
+ * `deadline_ticks` value meaning "no overall deadline" (what a field left
+ * out of a designated initializer holds).
  */
-#define TG_NO_DEADLINE UINT64_MAX
+#define TG_NO_DEADLINE 0
+
+/**
+ * `max_delay_ticks` value meaning "no cap" (2^62 ticks).
+ */
+#define TG_NO_MAX_DELAY 0
+
+/**
+ * `multiplier_milli` value meaning the default multiplier, 2000 (doubling).
+ */
+#define TG_DEFAULT_MULTIPLIER 0
 
 /**
  * Major version of the header (and of the library it was generated from).
@@ -113,7 +131,10 @@ typedef int32_t tg_status_t;
 
 /**
  * Breaker configuration. Can be `const` (in flash); it is validated and
- * copied by `tg_breaker_init`.
+ * copied by `tg_breaker_init`. `tg_breaker_config_default` (or the
+ * `TG_BREAKER_DEFAULT_*` values) gives the design document's breaker. A 0
+ * in any field (one left out of a designated initializer) is refused with
+ * the field's own status: no field has a sound zero.
  */
 typedef struct {
   /**
@@ -121,7 +142,7 @@ typedef struct {
    */
   uint32_t failure_threshold;
   /**
-   * How long OPEN lasts, in ticks (0 .. 2^62).
+   * How long OPEN lasts, in ticks (1 .. 2^62).
    */
   uint64_t open_ticks;
   /**
@@ -231,7 +252,9 @@ typedef struct {
 
 /**
  * Token-bucket configuration. Can be `const`; validated and copied by
- * `tg_bucket_init`.
+ * `tg_bucket_init`. `tg_bucket_config_default` fills in the design
+ * document's limiter. A 0 in `capacity`, `tokens` or `period_ticks` is
+ * refused with the field's own status; `initial_fill` 0 means full.
  */
 typedef struct {
   /**
@@ -247,7 +270,8 @@ typedef struct {
    */
   uint64_t period_ticks;
   /**
-   * Tokens at the start (at most `capacity`), or `TG_BUCKET_FULL`.
+   * Tokens at the start: 1 .. `capacity`, `TG_BUCKET_FULL` (0) or
+   * `TG_BUCKET_EMPTY`.
    */
   uint32_t initial_fill;
 } tg_bucket_config_t;
@@ -373,7 +397,14 @@ typedef uint32_t tg_jitter_t;
 
 /**
  * Retry policy configuration. Can be `const`; validated and copied by
- * `tg_retry_policy_init`.
+ * `tg_retry_policy_init`. `tg_retry_config_default` fills in the design
+ * document's policy. A field left out of a designated initializer is 0,
+ * which means "none" or the default where that is a sound policy
+ * (`backoff`: constant; `step_ticks`, `jitter`, `jitter_ticks`,
+ * `jitter_per_mille`: none; `multiplier_milli`: doubling;
+ * `max_delay_ticks`: no cap; `deadline_ticks`: no deadline) and is refused
+ * with the field's own status where it is not (`max_attempts`,
+ * `base_ticks`).
  */
 typedef struct {
   /**
@@ -381,27 +412,29 @@ typedef struct {
    */
   uint32_t max_attempts;
   /**
-   * A `TG_BACKOFF_*` value.
+   * A `TG_BACKOFF_*` value (0: `TG_BACKOFF_CONSTANT`).
    */
   tg_backoff_t backoff;
   /**
-   * The constant delay, or the linear or exponential base, in ticks.
+   * The constant delay, or the linear or exponential base, in ticks
+   * (1 .. 2^62: a zero delay would retry at once, a retry storm).
    */
   uint64_t base_ticks;
   /**
-   * Linear backoff: ticks added per retry.
+   * Linear backoff: ticks added per retry (0: none, a constant delay).
    */
   uint64_t step_ticks;
   /**
-   * Exponential backoff: the multiplier in thousandths (at least 1000).
+   * Exponential backoff: the multiplier in thousandths, at least 1000
+   * (0, `TG_DEFAULT_MULTIPLIER`: 2000, doubling).
    */
   uint32_t multiplier_milli;
   /**
-   * A `TG_JITTER_*` value.
+   * A `TG_JITTER_*` value (0: `TG_JITTER_NONE`).
    */
   tg_jitter_t jitter;
   /**
-   * Additive jitter: the most ticks added.
+   * Additive jitter: the most ticks added (0: none).
    */
   uint64_t jitter_ticks;
   /**
@@ -409,12 +442,13 @@ typedef struct {
    */
   uint32_t jitter_per_mille;
   /**
-   * The longest delay before a retry, after jitter (at most 2^62 ticks).
+   * The longest delay before a retry, after jitter (at most 2^62 ticks;
+   * 0, `TG_NO_MAX_DELAY`: no cap).
    */
   uint64_t max_delay_ticks;
   /**
    * Give up when the next attempt would start more than this many ticks
-   * after the first, or `TG_NO_DEADLINE`.
+   * after the first (at most 2^62; 0, `TG_NO_DEADLINE`: never).
    */
   uint64_t deadline_ticks;
 } tg_retry_config_t;
@@ -478,7 +512,9 @@ typedef struct {
 } tg_retry_decision_t;
 
 /**
- * Retry-budget configuration.
+ * Retry-budget configuration. `tg_retry_budget_config_default` fills in
+ * gRPC's example; a 0 in either field is refused with the field's own
+ * status (a budget of no tokens never retries; a ratio of 0 never refills).
  */
 typedef struct {
   /**
@@ -828,66 +864,120 @@ typedef struct TG_ALIGNED(16) {
 #define TG_E_ALREADY_INITIALIZED -7
 
 /**
- * Configuration: a duration is longer than 2^62 ticks.
+ * A duration argument (`tg_breaker_open_for`'s `ticks`, a tick conversion's
+ * result) is longer than 2^62 ticks.
  */
 #define TG_E_CONFIG_DURATION_TOO_LONG -10
 
 /**
- * Configuration: a duration that must be at least one tick is zero.
- */
-#define TG_E_CONFIG_ZERO_DURATION -11
-
-/**
- * Configuration: failure threshold is 0 or above 2^23 - 1.
+ * Breaker configuration: `failure_threshold` is 0.
  */
 #define TG_E_CONFIG_FAILURE_THRESHOLD -12
 
 /**
- * Configuration: half-open permits is 0 or above 31.
+ * Breaker configuration: `half_open_permits` is 0 or above 16.
  */
 #define TG_E_CONFIG_HALF_OPEN_PERMITS -13
 
 /**
- * Configuration: success threshold is 0 or above the half-open permits.
+ * Breaker configuration: `success_threshold` is 0 or above
+ * `half_open_permits`.
  */
 #define TG_E_CONFIG_SUCCESS_THRESHOLD -14
 
 /**
- * Configuration: bucket capacity is 0.
+ * Bucket configuration: `capacity` is 0.
  */
 #define TG_E_CONFIG_ZERO_CAPACITY -15
 
 /**
- * Configuration: zero tokens per refill period.
+ * Bucket configuration: `tokens` is 0.
  */
 #define TG_E_CONFIG_ZERO_REFILL -16
 
 /**
- * Configuration: initial fill above capacity.
+ * Bucket configuration: `initial_fill` is above `capacity` (and is neither
+ * `TG_BUCKET_FULL` nor `TG_BUCKET_EMPTY`).
  */
 #define TG_E_CONFIG_INITIAL_FILL -17
 
 /**
- * Configuration: a retry policy's `max_attempts` is 0.
+ * Retry configuration: `max_attempts` is 0.
  */
 #define TG_E_CONFIG_MAX_ATTEMPTS -19
 
 /**
- * Configuration: an exponential backoff's multiplier is below 1000
- * thousandths.
+ * Retry configuration: `multiplier_milli` is 1 .. 999 (0 means the default,
+ * 2000).
  */
 #define TG_E_CONFIG_MULTIPLIER -20
 
 /**
- * Configuration: a proportional jitter above 1000 thousandths.
+ * Retry configuration: `jitter_per_mille` is above 1000.
  */
 #define TG_E_CONFIG_JITTER -21
 
 /**
- * Configuration: a retry budget's token ratio is 0 or above its maximum
- * tokens × 1000.
+ * Retry budget configuration: `token_ratio_milli` is 0 or above
+ * `max_tokens` × 1000.
  */
 #define TG_E_CONFIG_TOKEN_RATIO -22
+
+/**
+ * Breaker configuration: `open_ticks` is 0 or above 2^62.
+ */
+#define TG_E_CONFIG_OPEN_TICKS -23
+
+/**
+ * Breaker configuration: `half_open_timeout_ticks` is 0 or above 2^62.
+ */
+#define TG_E_CONFIG_HALF_OPEN_TIMEOUT -24
+
+/**
+ * Bucket configuration: `period_ticks` is 0 or above 2^62.
+ */
+#define TG_E_CONFIG_PERIOD -25
+
+/**
+ * Retry configuration: `backoff` is not a `TG_BACKOFF_*` value.
+ */
+#define TG_E_CONFIG_BACKOFF -26
+
+/**
+ * Retry configuration: `base_ticks` is 0 (every retry at once: a retry
+ * storm) or above 2^62.
+ */
+#define TG_E_CONFIG_BASE_TICKS -27
+
+/**
+ * Retry configuration: `step_ticks` is above 2^62.
+ */
+#define TG_E_CONFIG_STEP_TICKS -28
+
+/**
+ * Retry configuration: `jitter` is not a `TG_JITTER_*` value.
+ */
+#define TG_E_CONFIG_JITTER_KIND -29
+
+/**
+ * Retry configuration: `jitter_ticks` is above 2^62.
+ */
+#define TG_E_CONFIG_JITTER_TICKS -30
+
+/**
+ * Retry configuration: `max_delay_ticks` is above 2^62 (0 means no cap).
+ */
+#define TG_E_CONFIG_MAX_DELAY -31
+
+/**
+ * Retry configuration: `deadline_ticks` is above 2^62 (0 means none).
+ */
+#define TG_E_CONFIG_DEADLINE -32
+
+/**
+ * Retry budget configuration: `max_tokens` is 0.
+ */
+#define TG_E_CONFIG_MAX_TOKENS -33
 
 #ifdef __cplusplus
 extern "C" {
@@ -1091,6 +1181,18 @@ tg_status_t tg_breaker_open_for(tg_breaker_t *breaker,
                                 uint64_t now,
                                 uint64_t *out_until,
                                 tg_transition_t *out);
+
+/**
+ * Writes the default bucket configuration (the design document's limiter,
+ * in ticks of 1 ms: a burst of 100, 10 tokens a second, starting full) to
+ * `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_bucket_config_default(tg_bucket_config_t *out);
 
 /**
  * Checks a configuration without initialising anything.
@@ -1431,12 +1533,25 @@ tg_status_t tg_degradation_allows(const tg_degradation_t *degradation,
                                   uint8_t *out_level);
 
 /**
+ * Writes the default retry configuration (the design document's, in ticks
+ * of 1 ms: 3 attempts in all, exponential from 1 000 ticks doubling, ±10 %
+ * proportional jitter, at most 60 000 ticks between attempts, no
+ * deadline) to `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_retry_config_default(tg_retry_config_t *out);
+
+/**
  * Checks a retry configuration without initialising anything.
  *
  * @param config the configuration to check.
- * @return `TG_OK`, `TG_E_NULL` if `config` is NULL, `TG_E_INVALID_ARGUMENT`
- *   for an unknown backoff or jitter kind, or the `TG_E_CONFIG_*` code of
- *   the first invalid field.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL, or the
+ *   `TG_E_CONFIG_*` code of the first invalid field (`TG_E_CONFIG_BACKOFF`
+ *   and `TG_E_CONFIG_JITTER_KIND` for an unknown kind).
  *
  * Pure: safe from interrupt handlers and any thread.
  */
@@ -1448,9 +1563,8 @@ tg_status_t tg_retry_config_check(const tg_retry_config_t *config);
  * @param policy the caller-allocated object to initialise.
  * @param config the configuration; it need not outlive the call.
  * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
- *   `TG_E_ALREADY_INITIALIZED` if `policy` is live, `TG_E_INVALID_ARGUMENT`
- *   for an unknown kind, or the `TG_E_CONFIG_*` code of the first invalid
- *   field.
+ *   `TG_E_ALREADY_INITIALIZED` if `policy` is live, or the `TG_E_CONFIG_*`
+ *   code of the first invalid field (as `tg_retry_config_check`).
  *
  * Not thread-safe: initialise before sharing the object.
  */
@@ -1529,12 +1643,34 @@ tg_status_t tg_retry_next(const tg_retry_policy_t *policy,
                           tg_retry_decision_t *out);
 
 /**
+ * Writes the default retry-budget configuration (gRPC's example: 10
+ * tokens, 0.1 token back per success) to `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_retry_budget_config_default(tg_retry_budget_config_t *out);
+
+/**
+ * Checks a retry-budget configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL,
+ *   `TG_E_CONFIG_MAX_TOKENS` or `TG_E_CONFIG_TOKEN_RATIO`.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_retry_budget_config_check(const tg_retry_budget_config_t *config);
+
+/**
  * Initialises `budget`, full, with `config` (validated and copied).
  *
  * @param budget the caller-allocated object to initialise.
  * @param config the configuration.
  * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
- *   `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_ZERO_CAPACITY` or
+ *   `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_MAX_TOKENS` or
  *   `TG_E_CONFIG_TOKEN_RATIO`.
  *
  * Not thread-safe: initialise before sharing the object.

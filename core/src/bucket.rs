@@ -142,6 +142,20 @@ const fn gcd(mut a: u64, mut b: u64) -> u64 {
 }
 
 impl BucketConfig {
+    /// The design document's limiter, in ticks of 1 ms: a burst of 100,
+    /// 10 tokens a second, starting full.
+    ///
+    /// ```
+    /// use tickguard::bucket::BucketConfig;
+    /// assert_eq!(BucketConfig::DEFAULT, BucketConfig::new(100, 10, 1_000).unwrap());
+    /// ```
+    pub const DEFAULT: Self = match Self::new(100, 10, 1_000) {
+        Ok(config) => config,
+        // Evaluated at compile time: an invalid default fails the build.
+        #[allow(clippy::panic)]
+        Err(_) => panic!("invalid default bucket configuration"),
+    };
+
     /// A full bucket of `capacity` tokens refilling `tokens` every `period`
     /// ticks (`period` at most [`MAX_DURATION`]).
     ///
@@ -150,8 +164,8 @@ impl BucketConfig {
     /// assert!(BucketConfig::new(10, 3, 7).is_ok());
     /// assert!(BucketConfig::new(u32::MAX, u32::MAX, 1 << 62).is_ok());
     /// assert_eq!(BucketConfig::new(10, 0, 7), Err(ConfigError::ZeroRefill));
-    /// assert_eq!(BucketConfig::new(10, 1, 0), Err(ConfigError::ZeroDuration));
-    /// assert_eq!(BucketConfig::new(10, 1, (1 << 62) + 1), Err(ConfigError::DurationTooLong));
+    /// assert_eq!(BucketConfig::new(10, 1, 0), Err(ConfigError::Period));
+    /// assert_eq!(BucketConfig::new(10, 1, (1 << 62) + 1), Err(ConfigError::Period));
     /// ```
     pub const fn new(capacity: u32, tokens: u32, period: Tick) -> Result<Self, ConfigError> {
         let Some(capacity_less_one) = capacity.checked_sub(1) else {
@@ -160,11 +174,8 @@ impl BucketConfig {
         if tokens == 0 {
             return Err(ConfigError::ZeroRefill);
         }
-        if period == 0 {
-            return Err(ConfigError::ZeroDuration);
-        }
-        if period > MAX_DURATION {
-            return Err(ConfigError::DurationTooLong);
+        if period == 0 || period > MAX_DURATION {
+            return Err(ConfigError::Period);
         }
         let divisor = gcd(tokens as u64, period);
         // `divisor` is at least 1 because `period` is.
@@ -174,7 +185,7 @@ impl BucketConfig {
         };
         let interval = match period.checked_div(divisor) {
             Some(interval) => interval,
-            None => return Err(ConfigError::ZeroDuration),
+            None => return Err(ConfigError::Period),
         };
         let window = (capacity as u128).saturating_mul(interval as u128);
         let narrow = fits_narrow(units_per_tick, window);
@@ -735,6 +746,13 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
         } else {
             self.wide.load()
         }
+    }
+}
+
+impl Default for BucketConfig {
+    /// [`BucketConfig::DEFAULT`].
+    fn default() -> Self {
+        Self::DEFAULT
     }
 }
 

@@ -51,7 +51,7 @@ pub const MAX_TOKENS: u32 = u32::MAX;
 /// ```
 /// use tickguard::{budget::BudgetConfig, ConfigError};
 /// assert!(BudgetConfig::new(10, 100).is_ok());
-/// assert_eq!(BudgetConfig::new(0, 100), Err(ConfigError::ZeroCapacity));
+/// assert_eq!(BudgetConfig::new(0, 100), Err(ConfigError::MaxTokens));
 /// assert_eq!(BudgetConfig::new(10, 0), Err(ConfigError::TokenRatio));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,6 +61,17 @@ pub struct BudgetConfig {
 }
 
 impl BudgetConfig {
+    /// gRPC's example throttling: 10 tokens, 0.1 token back per success.
+    ///
+    /// ```
+    /// use tickguard::budget::BudgetConfig;
+    /// assert_eq!(BudgetConfig::DEFAULT, BudgetConfig::new(10, 100).unwrap());
+    /// ```
+    pub const DEFAULT: Self = Self {
+        max_milli: 10_000,
+        ratio_milli: 100,
+    };
+
     /// A budget of `max_tokens` (at least 1) refilled by `token_ratio_milli`
     /// thousandths of a token per success (1..=`max_tokens × 1000`).
     ///
@@ -71,7 +82,7 @@ impl BudgetConfig {
     /// ```
     pub const fn new(max_tokens: u32, token_ratio_milli: u32) -> Result<Self, ConfigError> {
         if max_tokens == 0 {
-            return Err(ConfigError::ZeroCapacity);
+            return Err(ConfigError::MaxTokens);
         }
         let max_milli = (max_tokens as u64).saturating_mul(1_000);
         if token_ratio_milli == 0 || token_ratio_milli as u64 > max_milli {
@@ -252,6 +263,13 @@ pub trait AllowsRetry {
 impl<C: AsRef<BudgetConfig>> AllowsRetry for RetryBudget<C> {
     fn allows_retry(&self) -> bool {
         RetryBudget::allows_retry(self)
+    }
+}
+
+impl Default for BudgetConfig {
+    /// [`BudgetConfig::DEFAULT`].
+    fn default() -> Self {
+        Self::DEFAULT
     }
 }
 

@@ -8,30 +8,47 @@
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConfigError {
-    /// A duration is longer than [`crate::time::MAX_DURATION`] (2^62 ticks).
+    /// A duration argument (not a configured field) is longer than
+    /// [`crate::time::MAX_DURATION`] (2^62 ticks): `open_for`, tick
+    /// conversions.
     DurationTooLong,
-    /// A duration that must be at least one tick is zero.
-    ZeroDuration,
-    /// The breaker's failure threshold is zero or above
-    /// [`crate::breaker::MAX_FAILURE_THRESHOLD`].
+    /// The breaker's failure threshold is zero.
     FailureThreshold,
+    /// The breaker's `open_ticks` is zero or above 2^62.
+    OpenTicks,
     /// The half-open permit count is zero or above
     /// [`crate::breaker::MAX_HALF_OPEN_PERMITS`].
     HalfOpenPermits,
     /// The success threshold is zero or above the half-open permit count.
     SuccessThreshold,
+    /// The breaker's `half_open_timeout_ticks` is zero or above 2^62.
+    HalfOpenTimeout,
     /// The bucket's capacity is zero.
     ZeroCapacity,
     /// The refill rate has zero tokens per period.
     ZeroRefill,
+    /// The bucket's refill period is zero or above 2^62 ticks.
+    Period,
     /// The initial fill is above the capacity.
     InitialFill,
     /// A retry policy allows no attempt (`max_attempts` is zero).
     MaxAttempts,
+    /// A backoff's constant delay or base is above 2^62 ticks.
+    BackoffDelay,
+    /// A linear backoff's step is above 2^62 ticks.
+    BackoffStep,
     /// An exponential backoff's multiplier is below 1 (1000 thousandths).
     Multiplier,
     /// A proportional jitter spreads more than 100 % (1000 thousandths).
     Jitter,
+    /// An additive jitter's maximum is above 2^62 ticks.
+    JitterTicks,
+    /// A retry policy's `max_delay` is above 2^62 ticks.
+    MaxDelay,
+    /// A retry policy's overall deadline is above 2^62 ticks.
+    Deadline,
+    /// A retry budget's `max_tokens` is zero.
+    MaxTokens,
     /// A retry budget's token ratio is zero or above its maximum tokens.
     TokenRatio,
 }
@@ -40,16 +57,24 @@ impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let text = match self {
             Self::DurationTooLong => "duration must be at most 2^62 ticks",
-            Self::ZeroDuration => "duration must be at least one tick",
-            Self::FailureThreshold => "failure threshold out of range",
-            Self::HalfOpenPermits => "half-open permits out of range",
+            Self::FailureThreshold => "failure threshold must be at least 1",
+            Self::OpenTicks => "open ticks must be 1..=2^62",
+            Self::HalfOpenPermits => "half-open permits must be 1..=16",
             Self::SuccessThreshold => "success threshold must be 1..=half-open permits",
+            Self::HalfOpenTimeout => "half-open timeout must be 1..=2^62 ticks",
             Self::ZeroCapacity => "capacity must be at least 1",
             Self::ZeroRefill => "refill needs at least one token per period",
+            Self::Period => "refill period must be 1..=2^62 ticks",
             Self::InitialFill => "initial fill exceeds capacity",
             Self::MaxAttempts => "max attempts must be at least 1",
+            Self::BackoffDelay => "backoff delay must be at most 2^62 ticks",
+            Self::BackoffStep => "linear backoff step must be at most 2^62 ticks",
             Self::Multiplier => "backoff multiplier must be at least 1000 thousandths",
             Self::Jitter => "proportional jitter must be at most 1000 thousandths",
+            Self::JitterTicks => "additive jitter must be at most 2^62 ticks",
+            Self::MaxDelay => "max delay must be at most 2^62 ticks",
+            Self::Deadline => "deadline must be at most 2^62 ticks",
+            Self::MaxTokens => "max tokens must be at least 1",
             Self::TokenRatio => "token ratio must be 1..=max tokens x 1000",
         };
         f.write_str(text)

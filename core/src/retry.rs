@@ -369,6 +369,36 @@ const fn exponential(base: Tick, multiplier_milli: u32, exponent: u32, cap: Tick
 }
 
 impl RetryPolicy {
+    /// The design document's retry, in ticks of 1 ms: 3 attempts in all,
+    /// exponential from 1 000 ticks doubling, ±10 % jitter, at most 60 000
+    /// ticks between attempts, no overall deadline.
+    ///
+    /// ```
+    /// use tickguard::retry::{RetryPolicy, RetrySettings};
+    /// let settings = RetrySettings { max_attempts: 5, ..RetryPolicy::DEFAULT_SETTINGS };
+    /// assert!(RetryPolicy::new(settings).is_ok());
+    /// ```
+    pub const DEFAULT_SETTINGS: RetrySettings = RetrySettings {
+        max_attempts: 3,
+        backoff: Backoff::Exponential {
+            base: 1_000,
+            multiplier_milli: 2_000,
+        },
+        jitter: Jitter::Proportional { per_mille: 100 },
+        max_delay: 60_000,
+        deadline: None,
+    };
+
+    /// [`Self::DEFAULT_SETTINGS`], validated.
+    ///
+    /// ```
+    /// use tickguard::retry::RetryPolicy;
+    /// assert_eq!(RetryPolicy::DEFAULT.settings().max_attempts, 3);
+    /// ```
+    pub const DEFAULT: Self = Self {
+        settings: Self::DEFAULT_SETTINGS,
+    };
+
     /// Validates `settings`.
     ///
     /// ```
@@ -389,31 +419,39 @@ impl RetryPolicy {
         if settings.max_attempts == 0 {
             return Err(ConfigError::MaxAttempts);
         }
-        let too_long = match settings.backoff {
-            Backoff::Constant { delay } => delay > MAX_DURATION,
-            Backoff::Linear { base, step } => base > MAX_DURATION || step > MAX_DURATION,
-            Backoff::Exponential {
-                base,
-                multiplier_milli,
-            } => {
-                if multiplier_milli < 1_000 {
-                    return Err(ConfigError::Multiplier);
-                }
-                base > MAX_DURATION
+        match settings.backoff {
+            Backoff::Constant { delay: base } | Backoff::Exponential { base, .. }
+                if base > MAX_DURATION =>
+            {
+                return Err(ConfigError::BackoffDelay)
             }
-        };
-        let deadline_too_long = match settings.deadline {
-            Some(d) => d > MAX_DURATION,
-            None => false,
-        };
-        if too_long || settings.max_delay > MAX_DURATION || deadline_too_long {
-            return Err(ConfigError::DurationTooLong);
+            Backoff::Linear { base, .. } if base > MAX_DURATION => {
+                return Err(ConfigError::BackoffDelay)
+            }
+            Backoff::Linear { step, .. } if step > MAX_DURATION => {
+                return Err(ConfigError::BackoffStep)
+            }
+            Backoff::Exponential {
+                multiplier_milli, ..
+            } if multiplier_milli < 1_000 => return Err(ConfigError::Multiplier),
+            _ => {}
         }
         match settings.jitter {
-            Jitter::Additive { max } if max > MAX_DURATION => Err(ConfigError::DurationTooLong),
-            Jitter::Proportional { per_mille } if per_mille > 1_000 => Err(ConfigError::Jitter),
-            _ => Ok(Self { settings }),
+            Jitter::Additive { max } if max > MAX_DURATION => return Err(ConfigError::JitterTicks),
+            Jitter::Proportional { per_mille } if per_mille > 1_000 => {
+                return Err(ConfigError::Jitter)
+            }
+            _ => {}
         }
+        if settings.max_delay > MAX_DURATION {
+            return Err(ConfigError::MaxDelay);
+        }
+        if let Some(deadline) = settings.deadline {
+            if deadline > MAX_DURATION {
+                return Err(ConfigError::Deadline);
+            }
+        }
+        Ok(Self { settings })
     }
 
     /// The settings this policy was built from.
@@ -637,6 +675,13 @@ fn decorrelated_v2(
         0
     } else {
         delay as Tick
+    }
+}
+
+impl Default for RetryPolicy {
+    /// [`RetryPolicy::DEFAULT`].
+    fn default() -> Self {
+        Self::DEFAULT
     }
 }
 

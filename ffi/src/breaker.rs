@@ -4,7 +4,9 @@ use tickguard::breaker::{
     Admitted, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, Refused, State, Transition,
 };
 
-use crate::object::{self, get, put, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT};
+use crate::object::{
+    self, get, put, put_required, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT,
+};
 use crate::status::*;
 
 /// A breaker state: one of the `TG_STATE_*` values.
@@ -46,13 +48,16 @@ pub const TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD: u32 = 2;
 pub const TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS: u64 = 60_000;
 
 /// Breaker configuration. Can be `const` (in flash); it is validated and
-/// copied by `tg_breaker_init`.
+/// copied by `tg_breaker_init`. `tg_breaker_config_default` (or the
+/// `TG_BREAKER_DEFAULT_*` values) gives the design document's breaker. A 0
+/// in any field (one left out of a designated initializer) is refused with
+/// the field's own status: no field has a sound zero.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tg_breaker_config_t {
     /// Consecutive failures in CLOSED that open the breaker (1 .. 2^32-1).
     pub failure_threshold: u32,
-    /// How long OPEN lasts, in ticks (0 .. 2^62).
+    /// How long OPEN lasts, in ticks (1 .. 2^62).
     pub open_ticks: u64,
     /// Trial calls admitted in HALF_OPEN (1 .. 16).
     pub half_open_permits: u32,
@@ -182,11 +187,7 @@ fn validate(config: *const tg_breaker_config_t) -> Result<BreakerConfig, tg_stat
 /// Safe from interrupt handlers and any thread.
 #[no_mangle]
 pub extern "C" fn tg_breaker_config_default(out: *mut tg_breaker_config_t) -> tg_status_t {
-    status((|| {
-        let out = required(out)?;
-        put(out, BreakerConfig::DEFAULT_SETTINGS.into());
-        Ok(TG_OK)
-    })())
+    put_required(out, BreakerConfig::DEFAULT_SETTINGS.into())
 }
 
 /// Checks a configuration without initialising anything.

@@ -2,14 +2,22 @@
 
 use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
 
-use crate::object::{self, get, put, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT};
+use crate::object::{
+    self, get, put, put_required, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT,
+};
 use crate::status::*;
 
-/// `initial_fill` value meaning "start full".
-pub const TG_BUCKET_FULL: u32 = u32::MAX;
+/// `initial_fill` value meaning "start full": the default, what a field
+/// left out of a designated initializer holds.
+pub const TG_BUCKET_FULL: u32 = 0;
+/// `initial_fill` value meaning "start empty" (no tokens until the first
+/// refill).
+pub const TG_BUCKET_EMPTY: u32 = u32::MAX;
 
 /// Token-bucket configuration. Can be `const`; validated and copied by
-/// `tg_bucket_init`.
+/// `tg_bucket_init`. `tg_bucket_config_default` fills in the design
+/// document's limiter. A 0 in `capacity`, `tokens` or `period_ticks` is
+/// refused with the field's own status; `initial_fill` 0 means full.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tg_bucket_config_t {
@@ -19,7 +27,8 @@ pub struct tg_bucket_config_t {
     pub tokens: u32,
     /// Ticks per refill of `tokens` (1 .. 2^62).
     pub period_ticks: u64,
-    /// Tokens at the start (at most `capacity`), or `TG_BUCKET_FULL`.
+    /// Tokens at the start: 1 .. `capacity`, `TG_BUCKET_FULL` (0) or
+    /// `TG_BUCKET_EMPTY`.
     pub initial_fill: u32,
 }
 
@@ -37,11 +46,32 @@ object::storage!(tg_bucket_t, TokenBucket<BucketConfig>, 0x7467_5432); // "tgT2"
 fn validate(config: *const tg_bucket_config_t) -> Result<BucketConfig, tg_status_t> {
     let c = read(config)?;
     let base = BucketConfig::new(c.capacity, c.tokens, c.period_ticks).map_err(config_status)?;
-    if c.initial_fill == TG_BUCKET_FULL {
-        return Ok(base);
-    }
-    base.with_initial_fill(c.initial_fill)
-        .map_err(config_status)
+    let fill = match c.initial_fill {
+        TG_BUCKET_FULL => return Ok(base),
+        TG_BUCKET_EMPTY => 0,
+        tokens => tokens,
+    };
+    base.with_initial_fill(fill).map_err(config_status)
+}
+
+/// Writes the default bucket configuration (the design document's limiter,
+/// in ticks of 1 ms: a burst of 100, 10 tokens a second, starting full) to
+/// `out`.
+///
+/// @param out receives the default configuration.
+/// @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+///
+/// Safe from interrupt handlers and any thread.
+#[no_mangle]
+pub extern "C" fn tg_bucket_config_default(out: *mut tg_bucket_config_t) -> tg_status_t {
+    let c = BucketConfig::DEFAULT;
+    let config = tg_bucket_config_t {
+        capacity: c.capacity(),
+        tokens: c.tokens(),
+        period_ticks: c.period(),
+        initial_fill: TG_BUCKET_FULL,
+    };
+    put_required(out, config)
 }
 
 /// Checks a configuration without initialising anything.

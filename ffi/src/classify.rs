@@ -4,7 +4,7 @@
 use tickguard::classify::{ErrorClass, ErrorKind, Handling, HandlingTable, RetryWith};
 
 use crate::breaker::{tg_outcome_t, TG_OUTCOME_FAILURE, TG_OUTCOME_IGNORED};
-use crate::object::{put, required, status};
+use crate::object::{put, put_required, required, status};
 use crate::retry::{tg_retry_outcome_t, TG_RETRY_OUTCOME_FAILED, TG_RETRY_OUTCOME_NOT_RETRYABLE};
 use crate::status::*;
 
@@ -146,17 +146,9 @@ fn entry(table: *const tg_handling_table_t, kind: ErrorKind) -> Result<Handling,
 /// Pure: safe from interrupt handlers and any thread.
 #[no_mangle]
 pub extern "C" fn tg_handling_table_default(out: *mut tg_handling_table_t) -> tg_status_t {
-    status((|| {
-        let out = required(out)?;
-        let table = HandlingTable::DEFAULT;
-        put(
-            out,
-            tg_handling_table_t {
-                entries: ErrorKind::ALL.map(|k| to_c(table.get(k))),
-            },
-        );
-        Ok(TG_OK)
-    })())
+    let table = HandlingTable::DEFAULT;
+    let entries = ErrorKind::ALL.map(|k| to_c(table.get(k)));
+    put_required(out, tg_handling_table_t { entries })
 }
 
 /// The class of an error kind.

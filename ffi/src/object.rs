@@ -246,6 +246,15 @@ pub(crate) fn put<T>(out: *mut T, value: T) {
     }
 }
 
+/// Writes `value` through the required output `out`: `TG_OK`, or
+/// `TG_E_NULL` if `out` is NULL (the `tg_*_default` functions).
+pub(crate) fn put_required<T>(out: *mut T, value: T) -> tg_status_t {
+    status(required(out).map(|out| {
+        put(out, value);
+        TG_OK
+    }))
+}
+
 /// Reads a required input through `input`.
 pub(crate) fn read<T: Copy>(input: *const T) -> Result<T, tg_status_t> {
     if input.is_null() {

@@ -5,10 +5,11 @@ use tickguard::budget::{AllowsRetry, BudgetConfig, RetryBudget};
 use tickguard::retry::{
     Attempt, Backoff, Decision, GiveUp, Jitter, Outcome, RetryPolicy, RetrySettings,
 };
+use tickguard::time::MAX_DURATION;
 
 use crate::object::{
-    self, get, get_mut, put, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT,
-    TG_INIT_SHARED,
+    self, get, get_mut, put, put_required, read, required, status, tg_init_flags_t,
+    TG_INIT_DEFAULT, TG_INIT_SHARED,
 };
 use crate::status::*;
 
@@ -38,38 +39,61 @@ pub const TG_JITTER_PROPORTIONAL: tg_jitter_t = 5;
 /// Polly's smooth decorrelated jitter v2 around a median of `base_ticks`.
 pub const TG_JITTER_DECORRELATED_V2: tg_jitter_t = 6;
 
-/// `deadline_ticks` value meaning "no overall deadline".
-pub const TG_NO_DEADLINE: u64 = u64::MAX;
+/// `deadline_ticks` value meaning "no overall deadline" (what a field left
+/// out of a designated initializer holds).
+pub const TG_NO_DEADLINE: u64 = 0;
+/// `max_delay_ticks` value meaning "no cap" (2^62 ticks).
+pub const TG_NO_MAX_DELAY: u64 = 0;
+/// `multiplier_milli` value meaning the default multiplier, 2000 (doubling).
+pub const TG_DEFAULT_MULTIPLIER: u32 = 0;
 
 /// Retry policy configuration. Can be `const`; validated and copied by
-/// `tg_retry_policy_init`.
+/// `tg_retry_policy_init`. `tg_retry_config_default` fills in the design
+/// document's policy. A field left out of a designated initializer is 0,
+/// which means "none" or the default where that is a sound policy
+/// (`backoff`: constant; `step_ticks`, `jitter`, `jitter_ticks`,
+/// `jitter_per_mille`: none; `multiplier_milli`: doubling;
+/// `max_delay_ticks`: no cap; `deadline_ticks`: no deadline) and is refused
+/// with the field's own status where it is not (`max_attempts`,
+/// `base_ticks`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tg_retry_config_t {
     /// Calls in total, the first one included (at least 1).
     pub max_attempts: u32,
-    /// A `TG_BACKOFF_*` value.
+    /// A `TG_BACKOFF_*` value (0: `TG_BACKOFF_CONSTANT`).
     pub backoff: tg_backoff_t,
-    /// The constant delay, or the linear or exponential base, in ticks.
+    /// The constant delay, or the linear or exponential base, in ticks
+    /// (1 .. 2^62: a zero delay would retry at once, a retry storm).
     pub base_ticks: u64,
-    /// Linear backoff: ticks added per retry.
+    /// Linear backoff: ticks added per retry (0: none, a constant delay).
     pub step_ticks: u64,
-    /// Exponential backoff: the multiplier in thousandths (at least 1000).
+    /// Exponential backoff: the multiplier in thousandths, at least 1000
+    /// (0, `TG_DEFAULT_MULTIPLIER`: 2000, doubling).
     pub multiplier_milli: u32,
-    /// A `TG_JITTER_*` value.
+    /// A `TG_JITTER_*` value (0: `TG_JITTER_NONE`).
     pub jitter: tg_jitter_t,
-    /// Additive jitter: the most ticks added.
+    /// Additive jitter: the most ticks added (0: none).
     pub jitter_ticks: u64,
     /// Proportional jitter: the spread in thousandths (0 .. 1000).
     pub jitter_per_mille: u32,
-    /// The longest delay before a retry, after jitter (at most 2^62 ticks).
+    /// The longest delay before a retry, after jitter (at most 2^62 ticks;
+    /// 0, `TG_NO_MAX_DELAY`: no cap).
     pub max_delay_ticks: u64,
     /// Give up when the next attempt would start more than this many ticks
-    /// after the first, or `TG_NO_DEADLINE`.
+    /// after the first (at most 2^62; 0, `TG_NO_DEADLINE`: never).
     pub deadline_ticks: u64,
 }
 
+/// The multiplier `multiplier_milli = 0` stands for.
+const DOUBLING: u32 = 2_000;
+
+/// The core's settings for a C configuration: C's zeros become "none" or
+/// the default, or the field's own status where 0 is no sound policy.
 fn settings(c: &tg_retry_config_t) -> Result<RetrySettings, tg_status_t> {
+    if c.base_ticks == 0 {
+        return Err(TG_E_CONFIG_BASE_TICKS);
+    }
     let backoff = match c.backoff {
         TG_BACKOFF_CONSTANT => Backoff::Constant {
             delay: c.base_ticks,
@@ -80,9 +104,12 @@ fn settings(c: &tg_retry_config_t) -> Result<RetrySettings, tg_status_t> {
         },
         TG_BACKOFF_EXPONENTIAL => Backoff::Exponential {
             base: c.base_ticks,
-            multiplier_milli: c.multiplier_milli,
+            multiplier_milli: match c.multiplier_milli {
+                TG_DEFAULT_MULTIPLIER => DOUBLING,
+                other => other,
+            },
         },
-        _ => return Err(TG_E_INVALID_ARGUMENT),
+        _ => return Err(TG_E_CONFIG_BACKOFF),
     };
     let jitter = match c.jitter {
         TG_JITTER_NONE => Jitter::None,
@@ -96,15 +123,68 @@ fn settings(c: &tg_retry_config_t) -> Result<RetrySettings, tg_status_t> {
             per_mille: c.jitter_per_mille,
         },
         TG_JITTER_DECORRELATED_V2 => Jitter::DecorrelatedV2,
-        _ => return Err(TG_E_INVALID_ARGUMENT),
+        _ => return Err(TG_E_CONFIG_JITTER_KIND),
     };
     Ok(RetrySettings {
         max_attempts: c.max_attempts,
         backoff,
         jitter,
-        max_delay: c.max_delay_ticks,
+        max_delay: match c.max_delay_ticks {
+            TG_NO_MAX_DELAY => MAX_DURATION,
+            ticks => ticks,
+        },
         deadline: (c.deadline_ticks != TG_NO_DEADLINE).then_some(c.deadline_ticks),
     })
+}
+
+/// The C configuration of the core's `settings`.
+const fn config_of(settings: &RetrySettings) -> tg_retry_config_t {
+    let (backoff, base_ticks, step_ticks, multiplier_milli) = match settings.backoff {
+        Backoff::Constant { delay } => (TG_BACKOFF_CONSTANT, delay, 0, 0),
+        Backoff::Linear { base, step } => (TG_BACKOFF_LINEAR, base, step, 0),
+        Backoff::Exponential {
+            base,
+            multiplier_milli,
+        } => (TG_BACKOFF_EXPONENTIAL, base, 0, multiplier_milli),
+    };
+    let (jitter, jitter_ticks, jitter_per_mille) = match settings.jitter {
+        Jitter::None => (TG_JITTER_NONE, 0, 0),
+        Jitter::Additive { max } => (TG_JITTER_ADDITIVE, max, 0),
+        Jitter::Full => (TG_JITTER_FULL, 0, 0),
+        Jitter::Equal => (TG_JITTER_EQUAL, 0, 0),
+        Jitter::Decorrelated => (TG_JITTER_DECORRELATED, 0, 0),
+        Jitter::Proportional { per_mille } => (TG_JITTER_PROPORTIONAL, 0, per_mille),
+        Jitter::DecorrelatedV2 => (TG_JITTER_DECORRELATED_V2, 0, 0),
+    };
+    tg_retry_config_t {
+        max_attempts: settings.max_attempts,
+        backoff,
+        base_ticks,
+        step_ticks,
+        multiplier_milli,
+        jitter,
+        jitter_ticks,
+        jitter_per_mille,
+        max_delay_ticks: settings.max_delay,
+        deadline_ticks: match settings.deadline {
+            Some(ticks) => ticks,
+            None => TG_NO_DEADLINE,
+        },
+    }
+}
+
+/// Writes the default retry configuration (the design document's, in ticks
+/// of 1 ms: 3 attempts in all, exponential from 1 000 ticks doubling, ±10 %
+/// proportional jitter, at most 60 000 ticks between attempts, no
+/// deadline) to `out`.
+///
+/// @param out receives the default configuration.
+/// @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+///
+/// Safe from interrupt handlers and any thread.
+#[no_mangle]
+pub extern "C" fn tg_retry_config_default(out: *mut tg_retry_config_t) -> tg_status_t {
+    put_required(out, config_of(&RetryPolicy::DEFAULT_SETTINGS))
 }
 
 fn policy(c: &tg_retry_config_t) -> Result<RetryPolicy, tg_status_t> {
@@ -184,9 +264,9 @@ pub struct tg_retry_decision_t {
 /// Checks a retry configuration without initialising anything.
 ///
 /// @param config the configuration to check.
-/// @return `TG_OK`, `TG_E_NULL` if `config` is NULL, `TG_E_INVALID_ARGUMENT`
-///   for an unknown backoff or jitter kind, or the `TG_E_CONFIG_*` code of
-///   the first invalid field.
+/// @return `TG_OK`, `TG_E_NULL` if `config` is NULL, or the
+///   `TG_E_CONFIG_*` code of the first invalid field (`TG_E_CONFIG_BACKOFF`
+///   and `TG_E_CONFIG_JITTER_KIND` for an unknown kind).
 ///
 /// Pure: safe from interrupt handlers and any thread.
 #[no_mangle]
@@ -199,9 +279,8 @@ pub extern "C" fn tg_retry_config_check(config: *const tg_retry_config_t) -> tg_
 /// @param policy the caller-allocated object to initialise.
 /// @param config the configuration; it need not outlive the call.
 /// @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
-///   `TG_E_ALREADY_INITIALIZED` if `policy` is live, `TG_E_INVALID_ARGUMENT`
-///   for an unknown kind, or the `TG_E_CONFIG_*` code of the first invalid
-///   field.
+///   `TG_E_ALREADY_INITIALIZED` if `policy` is live, or the `TG_E_CONFIG_*`
+///   code of the first invalid field (as `tg_retry_config_check`).
 ///
 /// Not thread-safe: initialise before sharing the object.
 #[no_mangle]
@@ -343,7 +422,9 @@ pub extern "C" fn tg_retry_next(
     })())
 }
 
-/// Retry-budget configuration.
+/// Retry-budget configuration. `tg_retry_budget_config_default` fills in
+/// gRPC's example; a 0 in either field is refused with the field's own
+/// status (a budget of no tokens never retries; a ratio of 0 never refills).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tg_retry_budget_config_t {
@@ -365,12 +446,50 @@ pub struct tg_retry_budget_t {
 
 object::storage!(tg_retry_budget_t, RetryBudget<BudgetConfig>, 0x7467_5242); // "tgRB"
 
+fn budget_config(config: *const tg_retry_budget_config_t) -> Result<BudgetConfig, tg_status_t> {
+    let c = read(config)?;
+    BudgetConfig::new(c.max_tokens, c.token_ratio_milli).map_err(config_status)
+}
+
+/// Writes the default retry-budget configuration (gRPC's example: 10
+/// tokens, 0.1 token back per success) to `out`.
+///
+/// @param out receives the default configuration.
+/// @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+///
+/// Safe from interrupt handlers and any thread.
+#[no_mangle]
+pub extern "C" fn tg_retry_budget_config_default(
+    out: *mut tg_retry_budget_config_t,
+) -> tg_status_t {
+    let c = BudgetConfig::DEFAULT;
+    let config = tg_retry_budget_config_t {
+        max_tokens: c.max_tokens(),
+        token_ratio_milli: c.token_ratio_milli(),
+    };
+    put_required(out, config)
+}
+
+/// Checks a retry-budget configuration without initialising anything.
+///
+/// @param config the configuration to check.
+/// @return `TG_OK`, `TG_E_NULL` if `config` is NULL,
+///   `TG_E_CONFIG_MAX_TOKENS` or `TG_E_CONFIG_TOKEN_RATIO`.
+///
+/// Safe from interrupt handlers and any thread.
+#[no_mangle]
+pub extern "C" fn tg_retry_budget_config_check(
+    config: *const tg_retry_budget_config_t,
+) -> tg_status_t {
+    status(budget_config(config).map(|_| TG_OK))
+}
+
 /// Initialises `budget`, full, with `config` (validated and copied).
 ///
 /// @param budget the caller-allocated object to initialise.
 /// @param config the configuration.
 /// @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
-///   `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_ZERO_CAPACITY` or
+///   `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_MAX_TOKENS` or
 ///   `TG_E_CONFIG_TOKEN_RATIO`.
 ///
 /// Not thread-safe: initialise before sharing the object.
@@ -399,12 +518,7 @@ pub extern "C" fn tg_retry_budget_init_ex(
     config: *const tg_retry_budget_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    let built = read(config).and_then(|c| {
-        BudgetConfig::new(c.max_tokens, c.token_ratio_milli)
-            .map(RetryBudget::new)
-            .map_err(config_status)
-    });
-    object::init(budget, built, flags)
+    object::init(budget, budget_config(config).map(RetryBudget::new), flags)
 }
 
 /// Ends the life of `budget`.

@@ -31,37 +31,61 @@ pub const TG_E_MOVED: tg_status_t = -6;
 /// `TG_INIT_REINIT` to `tg_*_init_ex` to start it afresh, or `tg_*_deinit`
 /// it first.
 pub const TG_E_ALREADY_INITIALIZED: tg_status_t = -7;
-/// Configuration: a duration is longer than 2^62 ticks.
+/// A duration argument (`tg_breaker_open_for`'s `ticks`, a tick conversion's
+/// result) is longer than 2^62 ticks.
 pub const TG_E_CONFIG_DURATION_TOO_LONG: tg_status_t = -10;
-/// Configuration: a duration that must be at least one tick is zero.
-pub const TG_E_CONFIG_ZERO_DURATION: tg_status_t = -11;
-/// Configuration: failure threshold is 0 or above 2^23 - 1.
+/// Breaker configuration: `failure_threshold` is 0.
 pub const TG_E_CONFIG_FAILURE_THRESHOLD: tg_status_t = -12;
-/// Configuration: half-open permits is 0 or above 31.
+/// Breaker configuration: `half_open_permits` is 0 or above 16.
 pub const TG_E_CONFIG_HALF_OPEN_PERMITS: tg_status_t = -13;
-/// Configuration: success threshold is 0 or above the half-open permits.
+/// Breaker configuration: `success_threshold` is 0 or above
+/// `half_open_permits`.
 pub const TG_E_CONFIG_SUCCESS_THRESHOLD: tg_status_t = -14;
-/// Configuration: bucket capacity is 0.
+/// Bucket configuration: `capacity` is 0.
 pub const TG_E_CONFIG_ZERO_CAPACITY: tg_status_t = -15;
-/// Configuration: zero tokens per refill period.
+/// Bucket configuration: `tokens` is 0.
 pub const TG_E_CONFIG_ZERO_REFILL: tg_status_t = -16;
-/// Configuration: initial fill above capacity.
+/// Bucket configuration: `initial_fill` is above `capacity` (and is neither
+/// `TG_BUCKET_FULL` nor `TG_BUCKET_EMPTY`).
 pub const TG_E_CONFIG_INITIAL_FILL: tg_status_t = -17;
-/// Configuration: a retry policy's `max_attempts` is 0.
+/// Retry configuration: `max_attempts` is 0.
 pub const TG_E_CONFIG_MAX_ATTEMPTS: tg_status_t = -19;
-/// Configuration: an exponential backoff's multiplier is below 1000
-/// thousandths.
+/// Retry configuration: `multiplier_milli` is 1 .. 999 (0 means the default,
+/// 2000).
 pub const TG_E_CONFIG_MULTIPLIER: tg_status_t = -20;
-/// Configuration: a proportional jitter above 1000 thousandths.
+/// Retry configuration: `jitter_per_mille` is above 1000.
 pub const TG_E_CONFIG_JITTER: tg_status_t = -21;
-/// Configuration: a retry budget's token ratio is 0 or above its maximum
-/// tokens × 1000.
+/// Retry budget configuration: `token_ratio_milli` is 0 or above
+/// `max_tokens` × 1000.
 pub const TG_E_CONFIG_TOKEN_RATIO: tg_status_t = -22;
+/// Breaker configuration: `open_ticks` is 0 or above 2^62.
+pub const TG_E_CONFIG_OPEN_TICKS: tg_status_t = -23;
+/// Breaker configuration: `half_open_timeout_ticks` is 0 or above 2^62.
+pub const TG_E_CONFIG_HALF_OPEN_TIMEOUT: tg_status_t = -24;
+/// Bucket configuration: `period_ticks` is 0 or above 2^62.
+pub const TG_E_CONFIG_PERIOD: tg_status_t = -25;
+/// Retry configuration: `backoff` is not a `TG_BACKOFF_*` value.
+pub const TG_E_CONFIG_BACKOFF: tg_status_t = -26;
+/// Retry configuration: `base_ticks` is 0 (every retry at once: a retry
+/// storm) or above 2^62.
+pub const TG_E_CONFIG_BASE_TICKS: tg_status_t = -27;
+/// Retry configuration: `step_ticks` is above 2^62.
+pub const TG_E_CONFIG_STEP_TICKS: tg_status_t = -28;
+/// Retry configuration: `jitter` is not a `TG_JITTER_*` value.
+pub const TG_E_CONFIG_JITTER_KIND: tg_status_t = -29;
+/// Retry configuration: `jitter_ticks` is above 2^62.
+pub const TG_E_CONFIG_JITTER_TICKS: tg_status_t = -30;
+/// Retry configuration: `max_delay_ticks` is above 2^62 (0 means no cap).
+pub const TG_E_CONFIG_MAX_DELAY: tg_status_t = -31;
+/// Retry configuration: `deadline_ticks` is above 2^62 (0 means none).
+pub const TG_E_CONFIG_DEADLINE: tg_status_t = -32;
+/// Retry budget configuration: `max_tokens` is 0.
+pub const TG_E_CONFIG_MAX_TOKENS: tg_status_t = -33;
 
 /// Every status the library returns (Rust-side tests and fuzzing check
 /// against it; not in the header).
 #[doc(hidden)]
-pub const TG_ALL_STATUSES: [tg_status_t; 22] = [
+pub const TG_ALL_STATUSES: [tg_status_t; 32] = [
     TG_OK,
     TG_REFUSED,
     TG_NOT_FOUND,
@@ -73,7 +97,6 @@ pub const TG_ALL_STATUSES: [tg_status_t; 22] = [
     TG_E_MOVED,
     TG_E_ALREADY_INITIALIZED,
     TG_E_CONFIG_DURATION_TOO_LONG,
-    TG_E_CONFIG_ZERO_DURATION,
     TG_E_CONFIG_FAILURE_THRESHOLD,
     TG_E_CONFIG_HALF_OPEN_PERMITS,
     TG_E_CONFIG_SUCCESS_THRESHOLD,
@@ -84,21 +107,40 @@ pub const TG_ALL_STATUSES: [tg_status_t; 22] = [
     TG_E_CONFIG_MULTIPLIER,
     TG_E_CONFIG_JITTER,
     TG_E_CONFIG_TOKEN_RATIO,
+    TG_E_CONFIG_OPEN_TICKS,
+    TG_E_CONFIG_HALF_OPEN_TIMEOUT,
+    TG_E_CONFIG_PERIOD,
+    TG_E_CONFIG_BACKOFF,
+    TG_E_CONFIG_BASE_TICKS,
+    TG_E_CONFIG_STEP_TICKS,
+    TG_E_CONFIG_JITTER_KIND,
+    TG_E_CONFIG_JITTER_TICKS,
+    TG_E_CONFIG_MAX_DELAY,
+    TG_E_CONFIG_DEADLINE,
+    TG_E_CONFIG_MAX_TOKENS,
 ];
 
 pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
     match error {
         ConfigError::DurationTooLong => TG_E_CONFIG_DURATION_TOO_LONG,
-        ConfigError::ZeroDuration => TG_E_CONFIG_ZERO_DURATION,
         ConfigError::FailureThreshold => TG_E_CONFIG_FAILURE_THRESHOLD,
+        ConfigError::OpenTicks => TG_E_CONFIG_OPEN_TICKS,
         ConfigError::HalfOpenPermits => TG_E_CONFIG_HALF_OPEN_PERMITS,
         ConfigError::SuccessThreshold => TG_E_CONFIG_SUCCESS_THRESHOLD,
+        ConfigError::HalfOpenTimeout => TG_E_CONFIG_HALF_OPEN_TIMEOUT,
         ConfigError::ZeroCapacity => TG_E_CONFIG_ZERO_CAPACITY,
         ConfigError::ZeroRefill => TG_E_CONFIG_ZERO_REFILL,
+        ConfigError::Period => TG_E_CONFIG_PERIOD,
         ConfigError::InitialFill => TG_E_CONFIG_INITIAL_FILL,
         ConfigError::MaxAttempts => TG_E_CONFIG_MAX_ATTEMPTS,
+        ConfigError::BackoffDelay => TG_E_CONFIG_BASE_TICKS,
+        ConfigError::BackoffStep => TG_E_CONFIG_STEP_TICKS,
         ConfigError::Multiplier => TG_E_CONFIG_MULTIPLIER,
         ConfigError::Jitter => TG_E_CONFIG_JITTER,
+        ConfigError::JitterTicks => TG_E_CONFIG_JITTER_TICKS,
+        ConfigError::MaxDelay => TG_E_CONFIG_MAX_DELAY,
+        ConfigError::Deadline => TG_E_CONFIG_DEADLINE,
+        ConfigError::MaxTokens => TG_E_CONFIG_MAX_TOKENS,
         ConfigError::TokenRatio => TG_E_CONFIG_TOKEN_RATIO,
     }
 }
@@ -123,18 +165,28 @@ pub extern "C" fn tg_status_str(status: tg_status_t) -> *const core::ffi::c_char
         TG_E_MISALIGNED => c"object pointer misaligned",
         TG_E_MOVED => c"object copied or moved after initialisation",
         TG_E_ALREADY_INITIALIZED => c"object already initialised",
-        TG_E_CONFIG_DURATION_TOO_LONG => c"config: duration must be at most 2^62 ticks",
-        TG_E_CONFIG_ZERO_DURATION => c"config: duration must be at least one tick",
-        TG_E_CONFIG_FAILURE_THRESHOLD => c"config: failure threshold out of range",
-        TG_E_CONFIG_HALF_OPEN_PERMITS => c"config: half-open permits out of range",
-        TG_E_CONFIG_SUCCESS_THRESHOLD => c"config: success threshold out of range",
+        TG_E_CONFIG_DURATION_TOO_LONG => c"duration argument must be at most 2^62 ticks",
+        TG_E_CONFIG_FAILURE_THRESHOLD => c"config: failure_threshold must be at least 1",
+        TG_E_CONFIG_HALF_OPEN_PERMITS => c"config: half_open_permits must be 1..16",
+        TG_E_CONFIG_SUCCESS_THRESHOLD => c"config: success_threshold must be 1..half_open_permits",
         TG_E_CONFIG_ZERO_CAPACITY => c"config: capacity must be at least 1",
-        TG_E_CONFIG_ZERO_REFILL => c"config: refill needs at least one token",
-        TG_E_CONFIG_INITIAL_FILL => c"config: initial fill exceeds capacity",
-        TG_E_CONFIG_MAX_ATTEMPTS => c"config: max attempts must be at least 1",
-        TG_E_CONFIG_MULTIPLIER => c"config: backoff multiplier below 1000 thousandths",
-        TG_E_CONFIG_JITTER => c"config: proportional jitter above 1000 thousandths",
-        TG_E_CONFIG_TOKEN_RATIO => c"config: token ratio out of range",
+        TG_E_CONFIG_ZERO_REFILL => c"config: tokens must be at least 1",
+        TG_E_CONFIG_INITIAL_FILL => c"config: initial_fill exceeds capacity",
+        TG_E_CONFIG_MAX_ATTEMPTS => c"config: max_attempts must be at least 1",
+        TG_E_CONFIG_MULTIPLIER => c"config: multiplier_milli must be 0 (default) or at least 1000",
+        TG_E_CONFIG_JITTER => c"config: jitter_per_mille must be at most 1000",
+        TG_E_CONFIG_TOKEN_RATIO => c"config: token_ratio_milli must be 1..max_tokens x 1000",
+        TG_E_CONFIG_OPEN_TICKS => c"config: open_ticks must be 1..2^62",
+        TG_E_CONFIG_HALF_OPEN_TIMEOUT => c"config: half_open_timeout_ticks must be 1..2^62",
+        TG_E_CONFIG_PERIOD => c"config: period_ticks must be 1..2^62",
+        TG_E_CONFIG_BACKOFF => c"config: backoff is not a TG_BACKOFF_* value",
+        TG_E_CONFIG_BASE_TICKS => c"config: base_ticks must be 1..2^62",
+        TG_E_CONFIG_STEP_TICKS => c"config: step_ticks must be at most 2^62",
+        TG_E_CONFIG_JITTER_KIND => c"config: jitter is not a TG_JITTER_* value",
+        TG_E_CONFIG_JITTER_TICKS => c"config: jitter_ticks must be at most 2^62",
+        TG_E_CONFIG_MAX_DELAY => c"config: max_delay_ticks must be at most 2^62 (0: no cap)",
+        TG_E_CONFIG_DEADLINE => c"config: deadline_ticks must be at most 2^62 (0: none)",
+        TG_E_CONFIG_MAX_TOKENS => c"config: max_tokens must be at least 1",
         _ => c"unknown status",
     };
     text.as_ptr()

@@ -535,6 +535,143 @@ const RETRY_CONFIG: tg_retry_config_t = tg_retry_config_t {
     deadline_ticks: TG_NO_DEADLINE,
 };
 
+/// A way to zero one field of a configuration `C`, and the status that
+/// its check must then return.
+type Zeroing<C> = (fn(&mut C), tg_status_t);
+
+/// Checks `base` with each field zeroed in turn.
+fn check_each_zeroed<C: Copy>(
+    base: C,
+    check: extern "C" fn(*const C) -> tg_status_t,
+    cases: &[Zeroing<C>],
+) {
+    for (field, (zero, expected)) in cases.iter().enumerate() {
+        let mut c = base;
+        zero(&mut c);
+        assert_eq!(check(&c), *expected, "field {field}");
+    }
+}
+
+/// Every C configuration with each field zeroed in turn (a field left out
+/// of a designated initializer): refused with that field's own status, or a
+/// sound policy, never a degenerate one.
+#[test]
+fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
+    let mut breaker = tg_breaker_config_t {
+        failure_threshold: 0,
+        open_ticks: 0,
+        half_open_permits: 0,
+        success_threshold: 0,
+        half_open_timeout_ticks: 0,
+    };
+    assert_eq!(tg_breaker_config_default(&mut breaker), TG_OK);
+    assert_eq!(tg_breaker_config_check(&breaker), TG_OK);
+    let zeroed: &[Zeroing<tg_breaker_config_t>] = &[
+        (|c| c.failure_threshold = 0, TG_E_CONFIG_FAILURE_THRESHOLD),
+        (|c| c.open_ticks = 0, TG_E_CONFIG_OPEN_TICKS),
+        (|c| c.half_open_permits = 0, TG_E_CONFIG_HALF_OPEN_PERMITS),
+        (|c| c.success_threshold = 0, TG_E_CONFIG_SUCCESS_THRESHOLD),
+        (
+            |c| c.half_open_timeout_ticks = 0,
+            TG_E_CONFIG_HALF_OPEN_TIMEOUT,
+        ),
+    ];
+    check_each_zeroed(breaker, tg_breaker_config_check, zeroed);
+
+    let mut bucket = BUCKET_CONFIG;
+    assert_eq!(tg_bucket_config_default(&mut bucket), TG_OK);
+    assert_eq!(tg_bucket_config_check(&bucket), TG_OK);
+    let zeroed: &[Zeroing<tg_bucket_config_t>] = &[
+        (|c| c.capacity = 0, TG_E_CONFIG_ZERO_CAPACITY),
+        (|c| c.tokens = 0, TG_E_CONFIG_ZERO_REFILL),
+        (|c| c.period_ticks = 0, TG_E_CONFIG_PERIOD),
+        (|c| c.initial_fill = 0, TG_OK), // full: the default
+    ];
+    check_each_zeroed(bucket, tg_bucket_config_check, zeroed);
+    let mut b = tg_bucket_t::new();
+    let (mut available, mut retry_at) = (0, 0);
+    bucket.initial_fill = TG_BUCKET_EMPTY;
+    assert_eq!(tg_bucket_init(&mut b, &bucket), TG_OK);
+    assert_eq!(tg_bucket_available(&b, 0, &mut available), TG_OK);
+    assert_eq!(available, 0);
+    assert_eq!(tg_bucket_acquire(&mut b, 1, 0, &mut retry_at), TG_REFUSED);
+    bucket.initial_fill = TG_BUCKET_FULL;
+    assert_eq!(tg_bucket_init_ex(&mut b, &bucket, TG_INIT_REINIT), TG_OK);
+    assert_eq!(tg_bucket_available(&b, 0, &mut available), TG_OK);
+    assert_eq!(available, 100);
+
+    let mut retry = RETRY_CONFIG;
+    assert_eq!(tg_retry_config_default(&mut retry), TG_OK);
+    assert_eq!(tg_retry_config_check(&retry), TG_OK);
+    assert_eq!(
+        (retry.max_attempts, retry.base_ticks, retry.max_delay_ticks),
+        (3, 1_000, 60_000)
+    );
+    let zeroed: &[Zeroing<tg_retry_config_t>] = &[
+        (|c| c.max_attempts = 0, TG_E_CONFIG_MAX_ATTEMPTS),
+        (|c| c.backoff = 0, TG_OK), // constant
+        (|c| c.base_ticks = 0, TG_E_CONFIG_BASE_TICKS),
+        (|c| c.step_ticks = 0, TG_OK),
+        (|c| c.multiplier_milli = 0, TG_OK), // doubling
+        (|c| c.jitter = 0, TG_OK),           // none
+        (|c| c.jitter_ticks = 0, TG_OK),
+        (|c| c.jitter_per_mille = 0, TG_OK),
+        (|c| c.max_delay_ticks = 0, TG_OK), // no cap
+        (|c| c.deadline_ticks = 0, TG_OK),  // no deadline
+    ];
+    check_each_zeroed(retry, tg_retry_config_check, zeroed);
+    // The zeros that mean "none" or the default give the sound policy: a
+    // growing delay, never a retry at the same tick, never an instant give-up.
+    let mut sparse = retry;
+    (
+        sparse.multiplier_milli,
+        sparse.jitter,
+        sparse.max_delay_ticks,
+        sparse.deadline_ticks,
+    ) = (0, 0, 0, 0);
+    let mut policy = tg_retry_policy_t::new();
+    assert_eq!(tg_retry_policy_init(&mut policy, &sparse), TG_OK);
+    let mut attempt = tg_retry_attempt_t::new();
+    assert_eq!(tg_retry_attempt_begin(&mut attempt, 0, 1), TG_OK);
+    let mut d = tg_retry_decision_t {
+        retry: false,
+        retry_at: 0,
+        give_up: 0,
+    };
+    let mut now = 0;
+    for expected in [1_000, 2_000] {
+        let next = tg_retry_next(
+            &policy,
+            &mut attempt,
+            TG_RETRY_OUTCOME_FAILED,
+            0,
+            now,
+            null(),
+            &mut d,
+        );
+        assert_eq!(next, TG_OK);
+        assert!(d.retry && d.retry_at == now + expected, "{}", d.retry_at);
+        now = d.retry_at;
+    }
+
+    let mut budget = tg_retry_budget_config_t {
+        max_tokens: 0,
+        token_ratio_milli: 0,
+    };
+    assert_eq!(tg_retry_budget_config_default(&mut budget), TG_OK);
+    assert_eq!((budget.max_tokens, budget.token_ratio_milli), (10, 100));
+    assert_eq!(tg_retry_budget_config_check(&budget), TG_OK);
+    let zeroed: &[Zeroing<tg_retry_budget_config_t>] = &[
+        (|c| c.max_tokens = 0, TG_E_CONFIG_MAX_TOKENS),
+        (|c| c.token_ratio_milli = 0, TG_E_CONFIG_TOKEN_RATIO),
+    ];
+    check_each_zeroed(budget, tg_retry_budget_config_check, zeroed);
+    assert_eq!(tg_retry_budget_config_check(null()), TG_E_NULL);
+    assert_eq!(tg_retry_budget_config_default(null_mut()), TG_E_NULL);
+    assert_eq!(tg_retry_config_default(null_mut()), TG_E_NULL);
+    assert_eq!(tg_bucket_config_default(null_mut()), TG_E_NULL);
+}
+
 #[test]
 fn retry_budget_and_handling_through_the_abi() {
     let mut policy = tg_retry_policy_t::new();
@@ -543,10 +680,10 @@ fn retry_budget_and_handling_through_the_abi() {
     assert_eq!(tg_retry_config_check(&bad), TG_E_CONFIG_MAX_ATTEMPTS);
     bad = RETRY_CONFIG;
     bad.backoff = 9;
-    assert_eq!(
-        tg_retry_policy_init(&mut policy, &bad),
-        TG_E_INVALID_ARGUMENT
-    );
+    assert_eq!(tg_retry_policy_init(&mut policy, &bad), TG_E_CONFIG_BACKOFF);
+    bad = RETRY_CONFIG;
+    bad.jitter = 7;
+    assert_eq!(tg_retry_config_check(&bad), TG_E_CONFIG_JITTER_KIND);
     assert_eq!(tg_retry_policy_init(&mut policy, &RETRY_CONFIG), TG_OK);
     assert_eq!(
         tg_retry_policy_init(&mut policy, &RETRY_CONFIG),
@@ -707,7 +844,7 @@ mod random_calls {
     use super::*;
     use proptest::prelude::*;
 
-    pub(super) const KNOWN: [tg_status_t; 22] = TG_ALL_STATUSES;
+    pub(super) const KNOWN: [tg_status_t; TG_ALL_STATUSES.len()] = TG_ALL_STATUSES;
 
     #[derive(Clone, Debug)]
     enum Call {

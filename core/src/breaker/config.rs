@@ -25,7 +25,7 @@ pub const MAX_HALF_OPEN_PERMITS: u32 = SLOT_BITS;
 pub struct BreakerSettings {
     /// Consecutive failures in CLOSED that open the breaker (1..=2^32 − 1).
     pub failure_threshold: u32,
-    /// How long OPEN lasts, in ticks (0..=2^62).
+    /// How long OPEN lasts, in ticks (1..=2^62).
     pub open_ticks: Tick,
     /// Trial calls HALF_OPEN admits in total (1..=16).
     pub half_open_permits: u32,
@@ -104,11 +104,11 @@ impl BreakerConfig {
         if s.success_threshold == 0 || s.success_threshold > s.half_open_permits {
             return Err(ConfigError::SuccessThreshold);
         }
-        if s.open_ticks > MAX_DURATION || s.half_open_timeout_ticks > MAX_DURATION {
-            return Err(ConfigError::DurationTooLong);
+        if s.open_ticks == 0 || s.open_ticks > MAX_DURATION {
+            return Err(ConfigError::OpenTicks);
         }
-        if s.half_open_timeout_ticks == 0 {
-            return Err(ConfigError::ZeroDuration);
+        if s.half_open_timeout_ticks == 0 || s.half_open_timeout_ticks > MAX_DURATION {
+            return Err(ConfigError::HalfOpenTimeout);
         }
         Ok(Self::from_valid(s))
     }
@@ -166,14 +166,12 @@ mod tests {
         assert!(with(|s| s.failure_threshold = 1).is_ok());
         assert!(with(|s| s.failure_threshold = MAX_FAILURE_THRESHOLD).is_ok());
 
-        assert!(with(|s| s.open_ticks = 0).is_ok());
+        // An open period of 0 would never shed load: rejected.
+        assert_eq!(with(|s| s.open_ticks = 0), Err(OpenTicks));
         assert!(with(|s| s.open_ticks = 1).is_ok());
         assert!(with(|s| s.open_ticks = MAX_DURATION).is_ok());
-        assert_eq!(
-            with(|s| s.open_ticks = MAX_DURATION + 1),
-            Err(DurationTooLong)
-        );
-        assert_eq!(with(|s| s.open_ticks = u64::MAX), Err(DurationTooLong));
+        assert_eq!(with(|s| s.open_ticks = MAX_DURATION + 1), Err(OpenTicks));
+        assert_eq!(with(|s| s.open_ticks = u64::MAX), Err(OpenTicks));
 
         assert_eq!(with(|s| s.half_open_permits = 0), Err(HalfOpenPermits));
         assert!(with(|s| {
@@ -189,12 +187,15 @@ mod tests {
         assert!(with(|s| s.success_threshold = 3).is_ok());
         assert_eq!(with(|s| s.success_threshold = 4), Err(SuccessThreshold));
 
-        assert_eq!(with(|s| s.half_open_timeout_ticks = 0), Err(ZeroDuration));
+        assert_eq!(
+            with(|s| s.half_open_timeout_ticks = 0),
+            Err(HalfOpenTimeout)
+        );
         assert!(with(|s| s.half_open_timeout_ticks = 1).is_ok());
         assert!(with(|s| s.half_open_timeout_ticks = MAX_DURATION).is_ok());
         assert_eq!(
             with(|s| s.half_open_timeout_ticks = MAX_DURATION + 1),
-            Err(DurationTooLong)
+            Err(HalfOpenTimeout)
         );
     }
 

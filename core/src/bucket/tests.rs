@@ -13,15 +13,12 @@ fn config_fields_at_zero_one_and_maximum() {
     use ConfigError::*;
     assert_eq!(BucketConfig::new(0, 1, 1), Err(ZeroCapacity));
     assert_eq!(BucketConfig::new(1, 0, 1), Err(ZeroRefill));
-    assert_eq!(BucketConfig::new(1, 1, 0), Err(ZeroDuration));
+    assert_eq!(BucketConfig::new(1, 1, 0), Err(Period));
     assert!(BucketConfig::new(1, 1, 1).is_ok());
     assert!(BucketConfig::new(u32::MAX, 1, MAX_DURATION).is_ok());
     assert!(BucketConfig::new(1, u32::MAX, 1).is_ok());
     assert!(BucketConfig::new(u32::MAX, u32::MAX - 1, MAX_DURATION - 1).is_ok());
-    assert_eq!(
-        BucketConfig::new(1, 1, MAX_DURATION + 1),
-        Err(DurationTooLong)
-    );
+    assert_eq!(BucketConfig::new(1, 1, MAX_DURATION + 1), Err(Period));
     let c = BucketConfig::new(3, 1, 1).unwrap();
     assert_eq!(c.with_initial_fill(0).unwrap().initial_fill(), 0);
     assert_eq!(c.with_initial_fill(3).unwrap().initial_fill(), 3);

@@ -395,6 +395,20 @@ fn seeds_decide_the_sequence() {
 }
 
 #[test]
+fn the_default_is_valid_and_the_documents() {
+    assert_eq!(
+        RetryPolicy::new(RetryPolicy::DEFAULT_SETTINGS),
+        Ok(RetryPolicy::DEFAULT)
+    );
+    assert_eq!(RetryPolicy::default(), RetryPolicy::DEFAULT);
+    let p = RetryPolicy::DEFAULT;
+    assert_eq!(
+        [1, 2, 3, 7, 8].map(|n| p.backoff(n)),
+        [1_000, 2_000, 4_000, 60_000, 60_000]
+    );
+}
+
+#[test]
 fn invalid_settings_are_refused() {
     let ok = RetrySettings {
         max_attempts: 3,
@@ -410,26 +424,36 @@ fn invalid_settings_are_refused() {
     };
     assert!(RetryPolicy::new(ok).is_ok());
     assert_eq!(with(|s| s.max_attempts = 0), Err(ConfigError::MaxAttempts));
+    // Each field out of range names itself.
     assert_eq!(
         with(|s| s.max_delay = MAX_DURATION + 1),
-        Err(ConfigError::DurationTooLong)
+        Err(ConfigError::MaxDelay)
     );
     assert_eq!(
         with(|s| s.deadline = Some(MAX_DURATION + 1)),
-        Err(ConfigError::DurationTooLong)
+        Err(ConfigError::Deadline)
     );
-    assert_eq!(
-        with(|s| s.backoff = Backoff::Constant {
-            delay: MAX_DURATION + 1
-        }),
-        Err(ConfigError::DurationTooLong)
-    );
+    for backoff in [
+        Backoff::Constant {
+            delay: MAX_DURATION + 1,
+        },
+        Backoff::Linear {
+            base: MAX_DURATION + 1,
+            step: 1,
+        },
+        Backoff::Exponential {
+            base: MAX_DURATION + 1,
+            multiplier_milli: 2_000,
+        },
+    ] {
+        assert_eq!(with_backoff(ok, backoff), Err(ConfigError::BackoffDelay));
+    }
     assert_eq!(
         with(|s| s.backoff = Backoff::Linear {
             base: 1,
             step: MAX_DURATION + 1
         }),
-        Err(ConfigError::DurationTooLong)
+        Err(ConfigError::BackoffStep)
     );
     assert_eq!(
         with(|s| s.backoff = Backoff::Exponential {
@@ -446,8 +470,27 @@ fn invalid_settings_are_refused() {
         with(|s| s.jitter = Jitter::Additive {
             max: MAX_DURATION + 1
         }),
-        Err(ConfigError::DurationTooLong)
+        Err(ConfigError::JitterTicks)
     );
+    // At the limits, all accepted.
+    let most = RetrySettings {
+        max_attempts: u32::MAX,
+        backoff: Backoff::Linear {
+            base: MAX_DURATION,
+            step: MAX_DURATION,
+        },
+        jitter: Jitter::Additive { max: MAX_DURATION },
+        max_delay: MAX_DURATION,
+        deadline: Some(MAX_DURATION),
+    };
+    assert!(RetryPolicy::new(most).is_ok());
+}
+
+fn with_backoff(settings: RetrySettings, backoff: Backoff) -> Result<RetryPolicy, ConfigError> {
+    RetryPolicy::new(RetrySettings {
+        backoff,
+        ..settings
+    })
 }
 
 fn jitter_strategy() -> impl Strategy<Value = Jitter> {

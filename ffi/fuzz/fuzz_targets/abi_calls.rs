@@ -10,7 +10,7 @@ use core::ptr::null_mut;
 use libfuzzer_sys::fuzz_target;
 use tickguard_ffi::*;
 
-const KNOWN: [tg_status_t; 22] = TG_ALL_STATUSES;
+const KNOWN: [tg_status_t; TG_ALL_STATUSES.len()] = TG_ALL_STATUSES;
 const SENTINEL: u64 = 0x5EED_5EED_5EED_5EED;
 
 /// Reads little-endian numbers off the input; zeros once it runs out.

@@ -19,10 +19,10 @@ fuzz_target!(|data: &[u8]| {
         capacity,
         tokens,
         period_ticks: period,
-        initial_fill: if data[3] % 2 == 0 {
-            TG_BUCKET_FULL
-        } else {
-            u32::from(data[3]) % (capacity + 1)
+        initial_fill: match u32::from(data[3]) % (capacity + 2) {
+            0 => TG_BUCKET_EMPTY,
+            fill if fill > capacity => TG_BUCKET_FULL,
+            fill => fill,
         },
     };
     let mut bucket = tg_bucket_t::new();

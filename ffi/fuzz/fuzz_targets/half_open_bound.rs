@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let permits = u32::from(data[0] % 16) + 1;
-    let open = [0u64, 7, 100, 60_000, 1 << 40][usize::from(data[1] % 5)];
+    let open = [1u64, 7, 100, 60_000, 1 << 40][usize::from(data[1] % 5)];
     let config = tg_breaker_config_t {
         failure_threshold: u32::from(data[2] % 4) + 1,
         open_ticks: open,
