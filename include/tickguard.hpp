@@ -349,8 +349,9 @@ class RetryPolicy {
   RetryPolicy &operator=(const RetryPolicy &) = delete;
 
   /// Validates and installs the configuration.
-  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, `TG_E_INVALID_ARGUMENT` or
-  ///   a `TG_E_CONFIG_*` code.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED` or the `TG_E_CONFIG_*` code
+  ///   of the first invalid field (a 0 left in a field means "none" or the
+  ///   default, or is refused: see `tg_retry_config_t`).
   [[nodiscard]] tg_status_t init() noexcept { return tg_retry_policy_init(&policy_, &config_); }
   /// The C object.
   /// @return the C object.
