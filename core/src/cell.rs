@@ -9,7 +9,9 @@
 //! time:
 //!
 //! * hosted targets: `portable-atomic`'s atomics, lock-free on 64-bit hosts
-//!   (x86_64 with `cmpxchg16b`, detected at run time, and aarch64);
+//!   (aarch64, and x86_64 with `cmpxchg16b`), except the 128-bit word on
+//!   x86_64, whose operations are inlined (`cell/x86_64.rs`): one check of
+//!   the CPU there picks one mechanism for every operation on every word;
 //! * bare metal with the `critical-section` feature: the word sits in a
 //!   `critical_section::Mutex`, each update one critical section (interrupts
 //!   masked by the implementation the program provides). This is used even

@@ -5,17 +5,27 @@
 //! costs as much as the rest of a guard's hot path. Here the CPU is checked
 //! once, the answer is cached in a static byte, and each operation is one
 //! predictable branch and the instruction itself, inlined (no branch at
-//! all in a build that requires AVX, such as `-C target-cpu=x86-64-v3`):
+//! all in a build that requires AVX, such as `-C target-cpu=x86-64-v3`).
 //!
-//! * a load is `vmovdqa`, which is atomic for an aligned 16-byte location on
-//!   every CPU with AVX (Intel and AMD document it; LLVM and Boost rely on
-//!   it for all AVX CPUs, as `portable-atomic` does);
-//! * a compare-and-swap is `lock cmpxchg16b` (a full barrier).
+//! **One mechanism per word.** Whether the CPU has `cmpxchg16b` is decided
+//! by this module's own check alone, and that one answer picks the
+//! mechanism of every operation, the same for every word and every call:
 //!
-//! Without AVX a load is `portable-atomic`'s (itself a `cmpxchg16b`);
-//! without `cmpxchg16b` (CPUs before 2008) every operation is
-//! `portable-atomic`'s, so the two never mix a lock with a hardware atomic
-//! on one word.
+//! * with `cmpxchg16b`, every operation is this module's inline assembly,
+//!   never `portable-atomic`'s (whatever `portable-atomic` would choose in
+//!   its configuration, `--cfg portable_atomic_no_outline_atomics`
+//!   included): a compare-and-swap is `lock cmpxchg16b` (a full barrier), a
+//!   store is a `lock cmpxchg16b` loop, and a load is `vmovdqa` where AVX
+//!   makes an aligned 16-byte load atomic (Intel and AMD document it; LLVM,
+//!   Boost and `portable-atomic` rely on it for all AVX CPUs), else a
+//!   `lock cmpxchg16b` that writes back the value it read;
+//! * without `cmpxchg16b` (CPUs before 2008), every operation is
+//!   `portable-atomic`'s, which can then only take its global lock: x86_64
+//!   has no other 128-bit atomic instruction.
+//!
+//! The assembly the compiler makes of each operation is kept in
+//! `core/asm/` and compared in the test command (`core/asm/check.sh`), and
+//! a stress test races every pair of operations under each mechanism.
 
 use core::arch::asm;
 use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
@@ -46,17 +56,25 @@ const fn built_in(feature: u8) -> bool {
     }
 }
 
-/// Whether the CPU has `feature`: true at compile time if the build requires
-/// it; else the first call checks the CPU, and later ones are one load of a
-/// cached byte and one test. (Two threads may both check; they store the
-/// same answer.)
+/// What the CPU offers (the `CMPXCHG16B` and `VMOVDQA` bits): the features
+/// the build requires, known at compile time; else the first call checks
+/// the CPU, and later ones are one load of a cached byte. (Two threads may
+/// both check; they store the same answer.) Every operation asks here, so
+/// all of them agree on the mechanism.
 #[inline(always)]
-fn has(feature: u8) -> bool {
-    if built_in(feature) {
-        return true;
+fn features() -> u8 {
+    if built_in(VMOVDQA) {
+        return CHECKED | CMPXCHG16B | VMOVDQA;
     }
-    let known = CPU.load(Relaxed);
-    known & feature != 0 || (known == 0 && check_cpu() & feature != 0)
+    let known = match CPU.load(Relaxed) {
+        0 => check_cpu(),
+        known => known,
+    };
+    if built_in(CMPXCHG16B) {
+        known | CMPXCHG16B
+    } else {
+        known
+    }
 }
 
 #[cold]
@@ -126,28 +144,11 @@ impl Atomic128 {
 }
 
 impl Atomic128 {
-    /// A load on a CPU without AVX (or on the first call): cold, so that the
-    /// inlined `vmovdqa` is the straight path.
-    #[cold]
-    #[inline(never)]
-    fn load_elsewise(&self) -> u128 {
-        self.0.load(Acquire)
-    }
-
-    /// A compare-and-swap on a CPU without `cmpxchg16b` (or on the first
-    /// call): cold.
-    #[cold]
-    #[inline(never)]
-    fn compare_exchange_elsewise(&self, current: u128, new: u128) -> Result<u128, u128> {
-        self.0.compare_exchange_weak(current, new, AcqRel, Acquire)
-    }
-}
-
-impl AtomicWord<u128> for Atomic128 {
+    /// A load with the mechanism `features` picks.
     #[inline(always)]
-    fn load(&self) -> u128 {
-        if !has(VMOVDQA) {
-            return self.load_elsewise();
+    fn load_on(&self, features: u8) -> u128 {
+        if features & VMOVDQA == 0 {
+            return self.load_elsewise(features);
         }
         let (low, high): (u64, u64);
         // SAFETY: the word is 16-byte aligned (`AtomicU128` is) and live;
@@ -168,29 +169,67 @@ impl AtomicWord<u128> for Atomic128 {
         (u128::from(high) << 64) | u128::from(low)
     }
 
-    #[inline]
-    fn store(&self, word: u128) {
-        // Rare (resets): `portable-atomic`'s, itself a hardware atomic
-        // whenever `cmpxchg16b` exists.
-        self.0.store(word, Release);
+    /// A load without AVX: a `lock cmpxchg16b` of 0 for 0, which reads the
+    /// word (and writes it back unchanged, or writes 0 over 0), or
+    /// `portable-atomic`'s without `cmpxchg16b`. Cold, so that `vmovdqa` is
+    /// the straight path.
+    #[cold]
+    #[inline(never)]
+    fn load_elsewise(&self, features: u8) -> u128 {
+        if features & CMPXCHG16B == 0 {
+            return self.0.load(Acquire);
+        }
+        match self.cmpxchg16b(0, 0) {
+            Ok(word) | Err(word) => word,
+        }
     }
 
-    #[inline(always)]
-    fn compare_exchange_weak(&self, current: u128, new: u128) -> Result<u128, u128> {
-        if !has(CMPXCHG16B) {
-            return self.compare_exchange_elsewise(current, new);
+    /// A store with the mechanism `features` picks: a compare-and-swap loop
+    /// (stores are rare: resets).
+    #[inline]
+    fn store_on(&self, features: u8, word: u128) {
+        if features & CMPXCHG16B == 0 {
+            self.0.store(word, Release);
+            return;
         }
+        let mut current = self.load_on(features);
+        while let Err(actual) = self.cmpxchg16b(current, word) {
+            current = actual;
+        }
+    }
+
+    /// A compare-and-swap with the mechanism `features` picks.
+    #[inline(always)]
+    fn compare_exchange_on(&self, features: u8, current: u128, new: u128) -> Result<u128, u128> {
+        if features & CMPXCHG16B == 0 {
+            return self.compare_exchange_locked(current, new);
+        }
+        self.cmpxchg16b(current, new)
+    }
+
+    /// `portable-atomic`'s compare-and-swap, on a CPU without `cmpxchg16b`:
+    /// cold.
+    #[cold]
+    #[inline(never)]
+    fn compare_exchange_locked(&self, current: u128, new: u128) -> Result<u128, u128> {
+        self.0.compare_exchange_weak(current, new, AcqRel, Acquire)
+    }
+
+    /// `lock cmpxchg16b`: replaces the word with `new` if it is `current`;
+    /// either way returns what it was. Only called when the CPU has it.
+    #[inline(always)]
+    fn cmpxchg16b(&self, current: u128, new: u128) -> Result<u128, u128> {
         let (low, high): (u64, u64);
         let swapped: u8;
         // SAFETY: the word is 16-byte aligned and live, and the CPU has
-        // `cmpxchg16b` (checked above); `lock cmpxchg16b` is a full barrier.
-        // `rbx` cannot be named as an operand (LLVM may reserve it), so it
-        // carries the new low half only inside the asm and is restored
-        // before `sete`. No operand may be allocated to `rbx` while it does:
-        // the address is pinned to `rsi` (with `in(reg)` the allocator
-        // chose `rbx` in some inlined contexts, and the swap then replaced
-        // the address with the new value), and `swapped` is written after
-        // the restore.
+        // `cmpxchg16b` (every caller checked `features`); `lock cmpxchg16b`
+        // is a full barrier. `rbx` cannot be named as an operand (LLVM may
+        // reserve it), so it carries the new low half only inside the asm
+        // and is restored before `sete`. No operand may be allocated to
+        // `rbx` while it does: the address is pinned to `rsi` (with
+        // `in(reg)` the allocator chose `rbx` in some inlined contexts, and
+        // the swap then replaced the address with the new value), and
+        // `swapped` is written after the restore.
         unsafe {
             asm!(
                 "xchg {new_low}, rbx",
@@ -215,67 +254,178 @@ impl AtomicWord<u128> for Atomic128 {
     }
 }
 
+impl AtomicWord<u128> for Atomic128 {
+    #[inline(always)]
+    fn load(&self) -> u128 {
+        self.load_on(features())
+    }
+
+    #[inline]
+    fn store(&self, word: u128) {
+        self.store_on(features(), word);
+    }
+
+    #[inline(always)]
+    fn compare_exchange_weak(&self, current: u128, new: u128) -> Result<u128, u128> {
+        self.compare_exchange_on(features(), current, new)
+    }
+}
+
+/// Each operation out of line, for `core/asm/check.sh` to compare the
+/// assembly the compiler makes of it (built with
+/// `--cfg tickguard_asm_probe` only).
+#[cfg(tickguard_asm_probe)]
+pub mod probe {
+    use super::{Atomic128, AtomicWord};
+
+    /// A load.
+    #[no_mangle]
+    #[inline(never)]
+    pub fn tickguard_probe_load(word: &Atomic128) -> u128 {
+        word.load()
+    }
+
+    /// A store.
+    #[no_mangle]
+    #[inline(never)]
+    pub fn tickguard_probe_store(word: &Atomic128, value: u128) {
+        word.store(value);
+    }
+
+    /// A compare-and-swap.
+    #[no_mangle]
+    #[inline(never)]
+    pub fn tickguard_probe_compare_exchange(word: &Atomic128, current: u128, new: u128) -> bool {
+        word.compare_exchange_weak(current, new).is_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_cpu_check_is_cached_and_consistent() {
-        let vmovdqa = has(VMOVDQA);
         let first = check_cpu();
         assert_ne!(first & CHECKED, 0);
         assert_eq!(CPU.load(Relaxed), first);
-        assert_eq!(has(VMOVDQA), vmovdqa);
+        let picked = features();
         // A feature the build requires is one the CPU has; the others are
         // the CPU's answer.
         for feature in [CMPXCHG16B, VMOVDQA] {
             assert!(!built_in(feature) || first & feature != 0, "built for another CPU");
+            assert_eq!(picked & feature, first & feature);
         }
-        assert_eq!(vmovdqa, first & VMOVDQA != 0);
-        assert_eq!(has(CMPXCHG16B), first & CMPXCHG16B != 0);
         // VMOVDQA is only used where CMPXCHG16B is too.
-        assert!(!vmovdqa || has(CMPXCHG16B));
+        assert!(picked & VMOVDQA == 0 || picked & CMPXCHG16B != 0);
+        assert_eq!(features(), picked, "every call agrees");
+    }
+
+    /// The mechanisms this CPU can run: `portable-atomic`'s alone (what a
+    /// CPU without `cmpxchg16b` gets), `cmpxchg16b` for everything, and
+    /// `vmovdqa` loads beside it.
+    fn mechanisms() -> Vec<u8> {
+        let cpu = features();
+        [CHECKED, CHECKED | CMPXCHG16B, CHECKED | CMPXCHG16B | VMOVDQA]
+            .into_iter()
+            .filter(|m| cpu & m == *m)
+            .collect()
     }
 
     #[test]
-    fn load_and_compare_exchange_round_trip_both_halves() {
-        let word = Atomic128::new(u128::MAX - 5);
-        assert_eq!(word.load(), u128::MAX - 5);
-        let next = (7u128 << 64) | 9;
-        assert_eq!(
-            word.compare_exchange_weak(u128::MAX - 5, next),
-            Ok(u128::MAX - 5)
-        );
-        assert_eq!(word.load(), next);
-        // A stale expectation fails and reports the word as it is.
-        assert_eq!(word.compare_exchange_weak(1, 2), Err(next));
-        assert_eq!(word.compare_exchange_weak(next ^ (1 << 64), 2), Err(next));
-        assert_eq!(word.compare_exchange_weak(next ^ 1, 2), Err(next));
-        word.store(3);
-        assert_eq!(word.load(), 3);
+    fn load_store_and_compare_exchange_round_trip_both_halves() {
+        for m in mechanisms() {
+            let word = Atomic128::new(u128::MAX - 5);
+            assert_eq!(word.load_on(m), u128::MAX - 5);
+            let next = (7u128 << 64) | 9;
+            assert_eq!(word.compare_exchange_on(m, u128::MAX - 5, next), Ok(u128::MAX - 5));
+            assert_eq!(word.load_on(m), next);
+            // A stale expectation fails and reports the word as it is.
+            assert_eq!(word.compare_exchange_on(m, 1, 2), Err(next));
+            assert_eq!(word.compare_exchange_on(m, next ^ (1 << 64), 2), Err(next));
+            assert_eq!(word.compare_exchange_on(m, next ^ 1, 2), Err(next));
+            word.store_on(m, 3);
+            assert_eq!(word.load_on(m), 3);
+            word.store_on(m, 0);
+            assert_eq!(word.load_on(m), 0, "the cmpxchg16b load of 0 over 0");
+        }
+        // Through the trait, with the mechanism the CPU check picks.
+        let word = Atomic128::new(1);
+        word.store(u128::MAX);
+        assert_eq!(word.load(), u128::MAX);
+        assert_eq!(word.compare_exchange_weak(u128::MAX, 4), Ok(u128::MAX));
     }
 
-    #[test]
-    fn concurrent_increments_of_both_halves_are_never_torn() {
-        let word = Atomic128::new(0);
-        let one = (1u128 << 64) | 1;
-        std::thread::scope(|s| {
-            for _ in 0..2 {
-                s.spawn(|| {
-                    for _ in 0..50_000 {
-                        let mut current = word.load();
-                        loop {
-                            let (high, low) = ((current >> 64) as u64, current as u64);
-                            assert_eq!(high, low, "a torn read");
-                            match word.compare_exchange_weak(current, current + one) {
-                                Ok(_) => break,
-                                Err(actual) => current = actual,
-                            }
+    /// A value whose two halves are equal: any torn read or write shows.
+    const fn even(n: u64) -> u128 {
+        ((n as u128) << 64) | n as u128
+    }
+
+    fn halves_agree(word: u128) -> bool {
+        (word >> 64) as u64 == word as u64
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Op {
+        Load,
+        Store,
+        CompareExchange,
+    }
+
+    /// One thread's work: `rounds` operations of kind `op` on `word`, each
+    /// checking that what it saw was never torn.
+    fn run(word: &Atomic128, m: u8, op: Op, seed: u64, rounds: u64) {
+        for i in 0..rounds {
+            match op {
+                Op::Load => assert!(halves_agree(word.load_on(m)), "a torn load"),
+                Op::Store => word.store_on(m, even(seed.wrapping_mul(1_000_003).wrapping_add(i))),
+                Op::CompareExchange => {
+                    let mut current = word.load_on(m);
+                    loop {
+                        assert!(halves_agree(current), "a torn value");
+                        let next = even((current as u64).wrapping_add(1));
+                        match word.compare_exchange_on(m, current, next) {
+                            Ok(_) => break,
+                            Err(actual) => current = actual,
                         }
                     }
-                });
+                }
             }
-        });
-        assert_eq!(word.load(), 100_000 * one);
+        }
+    }
+
+    /// Every pair of operations, on two threads, under every mechanism: no
+    /// operation ever sees or leaves a torn word, and compare-and-swaps alone
+    /// never lose an update.
+    #[test]
+    fn every_pair_of_operations_races_without_tearing() {
+        let rounds = if cfg!(debug_assertions) { 20_000 } else { 300_000 };
+        let pairs = [
+            (Op::Load, Op::CompareExchange),
+            (Op::Load, Op::Store),
+            (Op::Store, Op::CompareExchange),
+            (Op::CompareExchange, Op::CompareExchange),
+            (Op::Store, Op::Store),
+        ];
+        for m in mechanisms() {
+            for (a, b) in pairs {
+                let word = Atomic128::new(0);
+                let start = std::sync::Barrier::new(2);
+                std::thread::scope(|s| {
+                    for (op, seed) in [(a, 1), (b, 2)] {
+                        let (word, start) = (&word, &start);
+                        s.spawn(move || {
+                            start.wait();
+                            run(word, m, op, seed, rounds);
+                        });
+                    }
+                });
+                let last = word.load_on(m);
+                assert!(halves_agree(last), "{a:?} x {b:?} under {m:#b}: torn");
+                if matches!((a, b), (Op::CompareExchange, Op::CompareExchange)) {
+                    assert_eq!(last, even(2 * rounds), "an update was lost under {m:#b}");
+                }
+            }
+        }
     }
 }

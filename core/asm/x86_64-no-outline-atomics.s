@@ -1,0 +1,194 @@
+tickguard_probe_compare_exchange:
+pushq %r15
+pushq %r14
+pushq %r13
+pushq %r12
+pushq %rbx
+subq $32, %rsp
+movq %rcx, %rbx
+movq %rsi, %r14
+movq _ZN9tickguard4cell6x86_643CPU17hE@GOTPCREL(%rip), %rax
+movzbl (%rax), %eax
+testb %al, %al
+je .LBB_1
+testb $2, %al
+je .LBB_3
+.LBB_4:
+movq %rdi, %rsi
+movq %r8, %rcx
+movq %r14, %rax
+xchgq %rbx, %rbx
+lock cmpxchg16b (%rsi)
+movq %rbx, %rbx
+sete %cl
+testb %cl, %cl
+setne %al
+.LBB_5:
+addq $32, %rsp
+popq %rbx
+popq %r12
+popq %r13
+popq %r14
+popq %r15
+retq
+.LBB_1:
+movq %r8, %r15
+movq %rdx, %r13
+movq %rdi, %r12
+callq *_ZN9tickguard4cell6x86_649check_cpu17hE@GOTPCREL(%rip)
+movq %r12, %rdi
+movq %r13, %rdx
+movq %r15, %r8
+testb $2, %al
+jne .LBB_4
+.LBB_3:
+movq %rsp, %rax
+movq %rdi, %rsi
+movq %rax, %rdi
+movq %rdx, %rcx
+movq %r14, %rdx
+movq %r8, %r9
+movq %rbx, %r8
+callq *_ZN9tickguard4cell6x86_649Atomic12823compare_exchange_locked17hE@GOTPCREL(%rip)
+movq (%rsp), %rax
+orq 8(%rsp), %rax
+sete %al
+jmp .LBB_5
+
+tickguard_probe_load:
+pushq %rbx
+movq _ZN9tickguard4cell6x86_643CPU17hE@GOTPCREL(%rip), %rax
+movzbl (%rax), %eax
+testb %al, %al
+je .LBB_1
+testb $4, %al
+je .LBB_4
+.LBB_3:
+vmovdqa (%rdi), %xmm0
+vmovq %xmm0, %rax
+vpextrq $1, %xmm0, %rdx
+popq %rbx
+retq
+.LBB_1:
+movq %rdi, %rbx
+callq *_ZN9tickguard4cell6x86_649check_cpu17hE@GOTPCREL(%rip)
+movq %rbx, %rdi
+testb $4, %al
+jne .LBB_3
+.LBB_4:
+movzbl %al, %esi
+popq %rbx
+jmpq *_ZN9tickguard4cell6x86_649Atomic12813load_elsewise17hE@GOTPCREL(%rip)
+
+tickguard_probe_store:
+pushq %r15
+pushq %r14
+pushq %rbx
+movq %rdx, %rbx
+movq %rsi, %r15
+movq %rdi, %r14
+movq _ZN9tickguard4cell6x86_643CPU17hE@GOTPCREL(%rip), %rax
+movzbl (%rax), %eax
+testb %al, %al
+je .LBB_1
+testb $2, %al
+jne .LBB_15
+.LBB_3:
+movabsq $-825973615240726191, %rcx
+movq %r14, %rax
+mulq %rcx
+shrl $6, %edx
+imull $67, %edx, %eax
+movl %r14d, %esi
+subl %eax, %esi
+shll $7, %esi
+movq _ZN15portable_atomic3imp8fallback4lock5LOCKS17hE@GOTPCREL(%rip), %rax
+leaq (%rax,%rsi), %rdx
+movl $1, %ecx
+xchgq %rcx, (%rax,%rsi)
+cmpq $1, %rcx
+jne .LBB_14
+xorl %eax, %eax
+jmp .LBB_6
+.LBB_5:
+movl $1, %ecx
+xchgq %rcx, (%rdx)
+cmpq $1, %rcx
+jne .LBB_14
+.LBB_6:
+movq (%rdx), %rcx
+cmpq $1, %rcx
+jne .LBB_5
+cmpl $4, %eax
+ja .LBB_11
+movl $1, %esi
+.LBB_9:
+pause
+movl %esi, %edi
+movl %eax, %ecx
+shrl %cl, %edi
+incl %esi
+testl %edi, %edi
+je .LBB_9
+incl %eax
+jmp .LBB_6
+.LBB_11:
+movl %eax, %ecx
+andl $31, %ecx
+cmpl $31, %ecx
+je .LBB_6
+movl $1, %esi
+shll %cl, %esi
+.LBB_13:
+pause
+decl %esi
+jne .LBB_13
+jmp .LBB_6
+.LBB_14:
+#MEMBARRIER
+movq %r15, (%r14)
+movq %rbx, 8(%r14)
+addq $2, %rcx
+movq %rcx, (%rdx)
+.LBB_21:
+popq %rbx
+popq %r14
+popq %r15
+retq
+.LBB_1:
+callq *_ZN9tickguard4cell6x86_649check_cpu17hE@GOTPCREL(%rip)
+testb $2, %al
+je .LBB_3
+.LBB_15:
+testb $4, %al
+je .LBB_16
+vmovdqa (%r14), %xmm0
+vmovq %xmm0, %rax
+vpextrq $1, %xmm0, %rdx
+.LBB_18:
+movq %r15, %rdi
+movq %r14, %rsi
+movq %rbx, %rcx
+xchgq %rbx, %rdi
+lock cmpxchg16b (%rsi)
+movq %rdi, %rbx
+sete %cl
+testb %cl, %cl
+jne .LBB_21
+.LBB_19:
+movq %r15, %rdi
+movq %r14, %rsi
+movq %rbx, %rcx
+xchgq %rbx, %rdi
+lock cmpxchg16b (%rsi)
+movq %rdi, %rbx
+sete %cl
+testb %cl, %cl
+je .LBB_19
+jmp .LBB_21
+.LBB_16:
+movzbl %al, %esi
+movq %r14, %rdi
+callq *_ZN9tickguard4cell6x86_649Atomic12813load_elsewise17hE@GOTPCREL(%rip)
+jmp .LBB_18
+
