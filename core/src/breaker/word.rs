@@ -155,11 +155,10 @@ const fn distance_code(ticks: Tick) -> u64 {
 const fn distance_of(code: u64) -> Tick {
     let shift = (code >> MANTISSA_BITS) as u32;
     let mantissa = code & (mask(MANTISSA_BITS) as u64);
-    let ticks = (mantissa as u128) << shift;
-    if ticks > u64::MAX as u128 {
+    if mantissa.leading_zeros() < shift {
         u64::MAX
     } else {
-        ticks as Tick
+        mantissa << shift
     }
 }
 
@@ -248,47 +247,55 @@ const fn seen_bound(phase: Phase) -> Tick {
     }
 }
 
+/// The grid point at or before `tick` (the grid is never 0 steps wide; a
+/// garbage configuration's 0 reads as 1).
+const fn grid_point(tick: Tick, config: &BreakerConfig) -> u64 {
+    match tick.checked_div(config.timeout_grid) {
+        Some(point) => point,
+        None => tick,
+    }
+}
+
 /// The half-open timeout deadline: `until` grid steps after the grid point
 /// at or before `seen` (saturating at `u64::MAX`).
 const fn timeout_deadline(seen: Tick, until: u32, config: &BreakerConfig) -> Tick {
-    let step = config.timeout_grid as u128;
-    let point = match (seen as u128).checked_div(step) {
-        Some(point) => point,
-        None => seen as u128,
-    };
-    let tick = point.saturating_add(until as u128).saturating_mul(step);
-    if tick > u64::MAX as u128 {
-        u64::MAX
-    } else {
-        tick as Tick
-    }
+    let point = grid_point(seen, config).saturating_add(until as u64);
+    point.saturating_mul(config.timeout_grid)
+}
+
+/// `until` as a count of grid steps, cut to its bits.
+const fn until_bits(steps: u64) -> u32 {
+    let max = mask(UNTIL_BITS) as u64;
+    (if steps > max { max } else { steps }) as u32
 }
 
 /// `until` for a timeout deadline of at least `at` (rounded up to the grid)
 /// as seen from `seen`.
 const fn until_for(seen: Tick, at: Tick, config: &BreakerConfig) -> u32 {
-    let step = config.timeout_grid;
-    let (point, from) = match (at.checked_div(step), seen.checked_div(step)) {
-        (Some(whole), Some(from)) => {
-            let up = if whole.saturating_mul(step) < at {
-                1
-            } else {
-                0
-            };
-            (whole.saturating_add(up), from)
-        }
-        _ => (at, seen),
+    let whole = grid_point(at, config);
+    let up = if whole.saturating_mul(config.timeout_grid) < at {
+        1
+    } else {
+        0
     };
-    let steps = point.saturating_sub(from);
-    let max = mask(UNTIL_BITS) as u64;
-    (if steps > max { max } else { steps }) as u32
+    until_bits(
+        whole
+            .saturating_add(up)
+            .saturating_sub(grid_point(seen, config)),
+    )
 }
 
 /// HALF_OPEN's `seen` and `until` once a call at `now` before the deadline
-/// `at` is noted: the deadline stays where it is on the grid.
-const fn noted(seen: Tick, now: Tick, at: Tick, config: &BreakerConfig) -> (Tick, u32) {
-    let latest = if now > seen { now } else { seen };
-    (latest, until_for(latest, at, config))
+/// is noted: the deadline stays where it is on the grid.
+const fn noted(seen: Tick, until: u32, now: Tick, config: &BreakerConfig) -> (Tick, u32) {
+    if now <= seen {
+        return (seen, until);
+    }
+    let point = grid_point(seen, config).saturating_add(until as u64);
+    (
+        now,
+        until_bits(point.saturating_sub(grid_point(now, config))),
+    )
 }
 
 /// CLOSED's `quiet_until` after a call at `now`: moved only when `now`
@@ -434,7 +441,7 @@ pub(super) fn acquire(
             };
             let bit = 1u16.checked_shl(issued).unwrap_or(0);
             let slot = issued.wrapping_add(1);
-            let (seen, until) = noted(seen, now, at, config);
+            let (seen, until) = noted(seen, until, now, config);
             let more = Phase::HalfOpen {
                 outstanding: outstanding | bit,
                 successes,
@@ -557,7 +564,7 @@ pub(super) fn record(
                 return (word, uncounted);
             }
             let at = timeout_deadline(seen, until, config);
-            let (seen, until) = noted(seen, now, at, config);
+            let (seen, until) = noted(seen, until, now, config);
             if now >= at {
                 // Undecided past the timeout: reopen; this outcome is late.
                 let (reopened, _) = opened(generation, seen, settings.open_ticks);
