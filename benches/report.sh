@@ -60,6 +60,7 @@ if [[ -z "$reuse" ]] && git -C "$root" cat-file -e "$before^{commit}" 2>/dev/nul
   git -C "$root" worktree add --detach --quiet "$work" "$before"
 fi
 before_dir="$target_dir/bench-before"
+portable_dir="$target_dir/bench-portable"
 
 # Measure (no passes to run when reusing).
 for pass in $([[ -n "$reuse" ]] || seq "$passes"); do
@@ -69,6 +70,14 @@ for pass in $([[ -n "$reuse" ]] || seq "$passes"); do
   collect "$criterion" "$results/now-$pass.json"
   cargo bench --quiet -p tickguard-benches --bench paired --manifest-path "$root/Cargo.toml" \
     >"$results/paired-$pass.json"
+  # The breaker's hot paths again with portable-atomic's 128-bit operations
+  # instead of the inline assembly (x86_64): why the assembly stays.
+  if [[ "$(uname -m)" == x86_64 ]]; then
+    rm -rf "$portable_dir/criterion"
+    RUSTFLAGS="--cfg tickguard_portable_atomics" CARGO_TARGET_DIR="$portable_dir" cargo bench --quiet \
+      -p tickguard-benches --bench hot_paths --manifest-path "$root/Cargo.toml" -- "breaker/.*/tickguard" >&2
+    collect "$portable_dir/criterion" "$results/portable-$pass.json"
+  fi
   if [[ -n "$work" ]]; then
     rm -rf "$before_dir/criterion"
     (cd "$work" && CARGO_TARGET_DIR="$before_dir" cargo bench --quiet -p tickguard-benches \
@@ -201,6 +210,17 @@ for text, target, measure in goals:
         verdict = "met" if value >= target else "not met"
         lines.append(f"| {text} | {value:.2f}× | {spread} | ≥ {target}× | {verdict} |")
 lines.append("")
+portable_runs = passes_of("portable")
+if portable_runs:
+    portable = medians(portable_runs)
+    lines += ["The x86_64 128-bit word: the inline assembly (`core/src/cell/x86_64.rs`) against `portable-atomic`'s own operations "
+              "(`--cfg tickguard_portable_atomics`, a call through a function pointer chosen at run time), same run:", "",
+              "| operation | inline assembly | portable-atomic | portable-atomic / inline (within each pass) |", "|---|---:|---:|---:|"]
+    for name, key in [("breaker: acquire + record success (CLOSED)", "breaker/acquire+success/tickguard"),
+                      ("breaker: refusal (OPEN)", "breaker/refusal (OPEN)/tickguard")]:
+        each = median_of([div(p.get(key), n.get(key)) for p, n in zip(portable_runs, now_runs)])
+        lines.append(f"| {name} | {fmt(ns(key))} | {fmt(portable.get(key))} | {'–' if each is None else f'{each:.2f}×'} |")
+    lines.append("")
 if old:
     lines += [f"The move from 32-bit words on a wrapping tick to 64-bit time, same machine, same run (revision `{rev}` built from history):", "",
               "| operation | 32-bit words | 64-bit time (this revision) | after / before |", "|---|---:|---:|---:|"]

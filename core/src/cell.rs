@@ -54,17 +54,19 @@ use portable::{Atomic128, Atomic64};
 
 /// Declares the first items on x86_64 hosts, where 128-bit atomics are
 /// inlined (`cell/x86_64.rs`), and the others everywhere else: the condition
-/// is written here only.
+/// is written here only. `--cfg tickguard_portable_atomics` keeps
+/// `portable-atomic`'s own 128-bit operations on x86_64 too (no inline
+/// assembly; `benches/report.sh` measures both).
 macro_rules! on_x86_64_hosts {
     ({ $($host:item)* } else { $($other:item)* }) => {
         $(
-            #[cfg(all(not(loom), not(miri), target_arch = "x86_64", target_feature = "sse",
-                not(target_env = "sgx"), not(target_os = "none")))]
+            #[cfg(all(not(loom), not(miri), not(tickguard_portable_atomics), target_arch = "x86_64",
+                target_feature = "sse", not(target_env = "sgx"), not(target_os = "none")))]
             $host
         )*
         $(
-            #[cfg(not(all(not(loom), not(miri), target_arch = "x86_64", target_feature = "sse",
-                not(target_env = "sgx"), not(target_os = "none"))))]
+            #[cfg(not(all(not(loom), not(miri), not(tickguard_portable_atomics), target_arch = "x86_64",
+                target_feature = "sse", not(target_env = "sgx"), not(target_os = "none"))))]
             $other
         )*
     };
