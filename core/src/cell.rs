@@ -49,8 +49,81 @@ mod sealed {
 use critical::{Atomic128, Atomic64};
 #[cfg(loom)]
 use model::{Atomic128, Atomic64};
-#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
+#[cfg(all(
+    not(loom),
+    not(all(target_os = "none", feature = "critical-section")),
+    not(all(
+        target_os = "none",
+        any(target_pointer_width = "32", target_pointer_width = "16"),
+        not(feature = "unsafe-assume-single-core")
+    ))
+))]
 use portable::{Atomic128, Atomic64};
+#[cfg(all(
+    not(loom),
+    target_os = "none",
+    any(target_pointer_width = "32", target_pointer_width = "16"),
+    not(any(feature = "critical-section", feature = "unsafe-assume-single-core"))
+))]
+use unchosen::{Atomic128, Atomic64};
+
+/// Bare metal without a chosen backend: the build stops at the one error
+/// below. The stand-in types only keep it the only error the build reports
+/// (`portable-atomic` has no 64- or 128-bit atomics to import here).
+#[cfg(all(
+    not(loom),
+    target_os = "none",
+    any(target_pointer_width = "32", target_pointer_width = "16"),
+    not(any(feature = "critical-section", feature = "unsafe-assume-single-core"))
+))]
+mod unchosen {
+    use super::AtomicWord;
+    use core::cell::Cell;
+
+    compile_error!(
+        "tickguard keeps its state in 128-bit words, which this target cannot update with a \
+         compare-and-swap: choose an interrupt-safe atomics backend with tickguard's \
+         `critical-section` feature (and a critical-section implementation, e.g. cortex-m's \
+         `critical-section-single-core`) or its `unsafe-assume-single-core` feature (single-core \
+         chips). A spin-lock fallback would deadlock when an interrupt handler preempts its holder."
+    );
+
+    pub type Atomic64 = Unchosen<u64>;
+    pub type Atomic128 = Unchosen<u128>;
+
+    /// Never built: the `compile_error!` above stops the build first.
+    pub struct Unchosen<W>(Cell<W>);
+
+    impl<W> core::fmt::Debug for Unchosen<W> {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("Unchosen")
+        }
+    }
+
+    impl<W: Copy> Unchosen<W> {
+        pub const fn new(word: W) -> Self {
+            Self(Cell::new(word))
+        }
+    }
+
+    impl<W: Copy + Eq> AtomicWord<W> for Unchosen<W> {
+        fn load(&self) -> W {
+            self.0.get()
+        }
+        fn store(&self, word: W) {
+            self.0.set(word);
+        }
+        fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
+            let word = self.0.get();
+            if word == current {
+                self.0.set(new);
+                Ok(word)
+            } else {
+                Err(word)
+            }
+        }
+    }
+}
 
 /// Declares the first items on x86_64 hosts, where 128-bit atomics are
 /// inlined (`cell/x86_64.rs`), and the others everywhere else: the condition
@@ -74,7 +147,15 @@ macro_rules! on_x86_64_hosts {
 
 /// `portable-atomic`'s atomics: hosted targets, and bare metal with
 /// `unsafe-assume-single-core`.
-#[cfg(all(not(loom), not(all(target_os = "none", feature = "critical-section"))))]
+#[cfg(all(
+    not(loom),
+    not(all(target_os = "none", feature = "critical-section")),
+    not(all(
+        target_os = "none",
+        any(target_pointer_width = "32", target_pointer_width = "16"),
+        not(feature = "unsafe-assume-single-core")
+    ))
+))]
 mod portable {
     use super::AtomicWord;
     pub use portable_atomic::AtomicU64 as Atomic64;

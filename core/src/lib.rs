@@ -66,19 +66,6 @@
     )
 )]
 
-#[cfg(all(
-    target_os = "none",
-    any(target_pointer_width = "32", target_pointer_width = "16"),
-    not(any(feature = "critical-section", feature = "unsafe-assume-single-core"))
-))]
-compile_error!(
-    "tickguard keeps its state in 128-bit words, which this target cannot update with a \
-     compare-and-swap: choose an interrupt-safe atomics backend with tickguard's \
-     `critical-section` feature (and a critical-section implementation, e.g. cortex-m's \
-     `critical-section-single-core`) or its `unsafe-assume-single-core` feature (single-core \
-     chips). A spin-lock fallback would deadlock when an interrupt handler preempts its holder."
-);
-
 // The loom model of the state word (tests only) needs std.
 #[cfg(loom)]
 extern crate std;
