@@ -984,15 +984,6 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The precompiled `core` of hosted targets is built to unwind and names
- * `rust_eh_personality`; with `panic = "abort"` nothing can ever call it.
- * The library defines it weak (an alias of this function), so that any
- * other Rust library in the same program, which defines it too, takes
- * precedence and the link never sees two definitions.
- */
-void tickguard_eh_personality(void);
-
-/**
  * Writes the default configuration (the design document's defaults) to
  * `out`.
  *
