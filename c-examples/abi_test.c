@@ -65,6 +65,23 @@ static void test_status_strings(void) {
   CHECK(strcmp(tg_status_str(TG_OK), "ok") == 0);
 }
 
+/* Names of every enum a program logs, and "unknown" for other values. */
+static void test_names(void) {
+  const char *states[] = {"closed", "open", "half-open", "forced-open", "disabled"};
+  for (tg_state_t s = TG_STATE_CLOSED; s <= TG_STATE_DISABLED; s++) CHECK(strcmp(tg_state_str(s), states[s]) == 0);
+  CHECK(strcmp(tg_state_str(TG_STATE_DISABLED + 1), "unknown state") == 0);
+  CHECK(strcmp(tg_give_up_str(TG_GIVE_UP_NONE), "none") == 0);
+  CHECK(strcmp(tg_give_up_str(TG_GIVE_UP_DEADLINE), "deadline") == 0);
+  for (tg_give_up_t why = TG_GIVE_UP_ATTEMPTS_EXHAUSTED; why <= TG_GIVE_UP_REFUSED_INDEFINITELY; why++)
+    CHECK(strncmp(tg_give_up_str(why), "unknown", 7) != 0);
+  CHECK(strcmp(tg_give_up_str(TG_GIVE_UP_REFUSED_INDEFINITELY + 1), "unknown reason") == 0);
+  for (tg_error_kind_t k = 0; k < TG_ERROR_KINDS; k++) CHECK(strncmp(tg_error_kind_str(k), "unknown", 7) != 0);
+  CHECK(strcmp(tg_error_kind_str(TG_ERROR_OUT_OF_DISK), "out of disk") == 0);
+  CHECK(strcmp(tg_error_kind_str(TG_ERROR_KINDS), "unknown error kind") == 0);
+  CHECK(strcmp(tg_error_class_str(TG_ERROR_CLASS_NETWORK), "network") == 0);
+  CHECK(strcmp(tg_error_class_str(TG_ERROR_CLASS_SYSTEM + 1), "unknown error class") == 0);
+}
+
 static void test_ticks(void) {
   uint64_t t = 7;
   CHECK(tg_ticks_from_millis(1500, 1000, &t) == TG_OK && t == 1500);
@@ -784,6 +801,7 @@ int main(void) {
   CHECK(sizeof(tg_breaker_t) == 80 && sizeof(tg_bucket_t) == 96 && sizeof(tg_tick_extender_t) == 32);
   CHECK(_Alignof(tg_breaker_t) == 16 && _Alignof(tg_bucket_t) == 16);
   test_status_strings();
+  test_names();
   test_ticks();
   test_breaker_config();
   test_breaker_uninitialised_and_null();

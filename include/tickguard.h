@@ -124,6 +124,11 @@
 #define TG_VERSION (((TG_VERSION_MAJOR * 10000) + (TG_VERSION_MINOR * 100)) + TG_VERSION_PATCH)
 
 /**
+ * A breaker state: one of the `TG_STATE_*` values.
+ */
+typedef uint32_t tg_state_t;
+
+/**
  * The result of every fallible function: `TG_OK` (0), `TG_REFUSED` (1, a
  * normal "not now" decision), or a negative error.
  */
@@ -183,11 +188,6 @@ typedef uint32_t tg_init_flags_t;
  * the breaker's generation and, for a half-open trial, its slot. Never 0.
  */
 typedef uint32_t tg_permit_t;
-
-/**
- * A breaker state: one of the `TG_STATE_*` values.
- */
-typedef uint32_t tg_state_t;
 
 /**
  * A change of state. `changed` is false when the call changed nothing.
@@ -984,6 +984,18 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Names a breaker state, for logs.
+ *
+ * @param state any value.
+ * @return a static, NUL-terminated English name ("closed", "open",
+ *   "half-open", "forced-open", "disabled"; never NULL; "unknown state"
+ *   for a value that is no `TG_STATE_*`).
+ *
+ * Safe from interrupt handlers and from any thread.
+ */
+const char *tg_state_str(tg_state_t state);
+
+/**
  * Writes the default configuration (the design document's defaults) to
  * `out`.
  *
@@ -1317,6 +1329,30 @@ tg_status_t tg_handling_table_default(tg_handling_table_t *out);
 tg_status_t tg_error_class(tg_error_kind_t kind, tg_error_class_t *out);
 
 /**
+ * Names an error kind, for logs.
+ *
+ * @param kind any value.
+ * @return a static, NUL-terminated English name ("connection failed",
+ *   "read timeout", ...; never NULL; "unknown error kind" for a value that
+ *   is no `TG_ERROR_*`).
+ *
+ * Safe from interrupt handlers and from any thread.
+ */
+const char *tg_error_kind_str(tg_error_kind_t kind);
+
+/**
+ * Names an error class, for logs.
+ *
+ * @param class any value.
+ * @return a static, NUL-terminated English name ("network", "timeout",
+ *   "data", "system"; never NULL; "unknown error class" for a value that
+ *   is no `TG_ERROR_CLASS_*`).
+ *
+ * Safe from interrupt handlers and from any thread.
+ */
+const char *tg_error_class_str(tg_error_class_t class_);
+
+/**
  * How `table` handles `kind`, with the outcomes to report to a circuit
  * breaker and to the retry step.
  *
@@ -1632,6 +1668,18 @@ tg_status_t tg_retry_next(const tg_retry_policy_t *policy,
                           uint64_t now,
                           const tg_retry_budget_t *budget,
                           tg_retry_decision_t *out);
+
+/**
+ * Names a reason the retry step gave up, for logs.
+ *
+ * @param why any value.
+ * @return a static, NUL-terminated English name ("attempts exhausted",
+ *   "deadline", ...; "none" for `TG_GIVE_UP_NONE`; never NULL; "unknown
+ *   reason" for a value that is no `TG_GIVE_UP_*`).
+ *
+ * Safe from interrupt handlers and from any thread.
+ */
+const char *tg_give_up_str(tg_give_up_t why);
 
 /**
  * Writes the default retry-budget configuration (gRPC's example: 10

@@ -52,6 +52,30 @@ pub enum ErrorClass {
     System = 3,
 }
 
+impl ErrorClass {
+    /// Every class.
+    pub const ALL: [ErrorClass; 4] = [Self::Network, Self::Timeout, Self::Data, Self::System];
+
+    /// The name as a C string (the C ABI's `tg_error_class_str`);
+    /// [`ErrorClass::name`] and `Display` give it as text.
+    ///
+    /// ```
+    /// use tickguard::classify::ErrorClass;
+    /// assert_eq!(ErrorClass::System.to_string(), "system");
+    /// ```
+    #[must_use]
+    pub const fn c_name(self) -> &'static core::ffi::CStr {
+        match self {
+            Self::Network => c"network",
+            Self::Timeout => c"timeout",
+            Self::Data => c"data",
+            Self::System => c"system",
+        }
+    }
+}
+crate::named!(ErrorClass);
+crate::named!(ErrorKind);
+
 /// The kinds of error within the classes, one flat list (also the C enum).
 ///
 /// ```
@@ -104,6 +128,30 @@ impl ErrorKind {
         Self::OutOfDisk,
         Self::ResourcesExhausted,
     ];
+
+    /// The name as a C string (the C ABI's `tg_error_kind_str`);
+    /// [`ErrorKind::name`] and `Display` give it as text.
+    ///
+    /// ```
+    /// use tickguard::classify::ErrorKind;
+    /// assert_eq!(ErrorKind::ReadTimeout.name(), "read timeout");
+    /// ```
+    #[must_use]
+    pub const fn c_name(self) -> &'static core::ffi::CStr {
+        match self {
+            Self::ConnectionFailed => c"connection failed",
+            Self::ProtocolError => c"protocol error",
+            Self::ConnectTimeout => c"connect timeout",
+            Self::ReadTimeout => c"read timeout",
+            Self::WriteTimeout => c"write timeout",
+            Self::FormatError => c"format error",
+            Self::MissingData => c"missing data",
+            Self::InconsistentData => c"inconsistent data",
+            Self::OutOfMemory => c"out of memory",
+            Self::OutOfDisk => c"out of disk",
+            Self::ResourcesExhausted => c"resources exhausted",
+        }
+    }
 
     /// The class this kind belongs to.
     ///

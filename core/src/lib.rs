@@ -70,6 +70,35 @@
 #[cfg(loom)]
 extern crate std;
 
+/// A name kept as a C string (one table serves Rust's `name()` and
+/// `Display` and the C ABI's `tg_*_str`), as text.
+pub(crate) fn text(name: &'static core::ffi::CStr) -> &'static str {
+    name.to_str().unwrap_or("")
+}
+
+/// Implements `name()` (from the type's `c_name()` table) and `Display`
+/// for an enum of names.
+macro_rules! named {
+    ($ty:ty) => {
+        impl $ty {
+            /// The name, for logs.
+            ///
+            /// The C ABI gives the same names through `tg_*_str`.
+            #[must_use]
+            pub fn name(self) -> &'static str {
+                $crate::text(self.c_name())
+            }
+        }
+
+        impl core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+pub(crate) use named;
+
 pub mod breaker;
 pub mod bucket;
 pub mod budget;
@@ -82,4 +111,5 @@ pub mod retry;
 pub mod time;
 
 pub use error::ConfigError;
+
 pub use time::Tick;

@@ -202,6 +202,39 @@ pub enum GiveUp {
     RefusedIndefinitely,
 }
 
+impl GiveUp {
+    /// Every reason.
+    pub const ALL: [GiveUp; 6] = [
+        Self::AttemptsExhausted,
+        Self::Deadline,
+        Self::NotRetryable,
+        Self::ServerSaidStop,
+        Self::BudgetEmpty,
+        Self::RefusedIndefinitely,
+    ];
+
+    /// The name as a C string (the C ABI's `tg_give_up_str`);
+    /// [`GiveUp::name`] and `Display` give it as text.
+    ///
+    /// ```
+    /// use tickguard::retry::GiveUp;
+    /// assert_eq!(GiveUp::BudgetEmpty.name(), "budget empty");
+    /// assert_eq!(format!("gave up: {}", GiveUp::Deadline), "gave up: deadline");
+    /// ```
+    #[must_use]
+    pub const fn c_name(self) -> &'static core::ffi::CStr {
+        match self {
+            Self::AttemptsExhausted => c"attempts exhausted",
+            Self::Deadline => c"deadline",
+            Self::NotRetryable => c"not retryable",
+            Self::ServerSaidStop => c"server said stop",
+            Self::BudgetEmpty => c"budget empty",
+            Self::RefusedIndefinitely => c"refused indefinitely",
+        }
+    }
+}
+crate::named!(GiveUp);
+
 /// The answer of [`RetryPolicy::next`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use = "schedule the retry or report that the operation failed"]

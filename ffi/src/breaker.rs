@@ -159,6 +159,25 @@ const fn state_code(state: State) -> tg_state_t {
     state as tg_state_t
 }
 
+/// Names a breaker state, for logs.
+///
+/// @param state any value.
+/// @return a static, NUL-terminated English name ("closed", "open",
+///   "half-open", "forced-open", "disabled"; never NULL; "unknown state"
+///   for a value that is no `TG_STATE_*`).
+///
+/// Safe from interrupt handlers and from any thread.
+#[no_mangle]
+pub extern "C" fn tg_state_str(state: tg_state_t) -> *const core::ffi::c_char {
+    name_of(
+        &State::ALL,
+        state,
+        state_code,
+        State::c_name,
+        c"unknown state",
+    )
+}
+
 const fn transition(change: Option<Transition>) -> tg_transition_t {
     match change {
         Some(t) => tg_transition_t {

@@ -163,15 +163,62 @@ pub extern "C" fn tg_handling_table_default(out: *mut tg_handling_table_t) -> tg
 pub extern "C" fn tg_error_class(kind: tg_error_kind_t, out: *mut tg_error_class_t) -> tg_status_t {
     status((|| {
         let out = required(out)?;
-        let class = match self::kind(kind)?.class() {
-            ErrorClass::Network => TG_ERROR_CLASS_NETWORK,
-            ErrorClass::Timeout => TG_ERROR_CLASS_TIMEOUT,
-            ErrorClass::Data => TG_ERROR_CLASS_DATA,
-            ErrorClass::System => TG_ERROR_CLASS_SYSTEM,
-        };
-        put(out, class);
+        put(out, class_code(self::kind(kind)?.class()));
         Ok(TG_OK)
     })())
+}
+
+/// The C code of an error class.
+const fn class_code(class: ErrorClass) -> tg_error_class_t {
+    match class {
+        ErrorClass::Network => TG_ERROR_CLASS_NETWORK,
+        ErrorClass::Timeout => TG_ERROR_CLASS_TIMEOUT,
+        ErrorClass::Data => TG_ERROR_CLASS_DATA,
+        ErrorClass::System => TG_ERROR_CLASS_SYSTEM,
+    }
+}
+
+/// The C code of an error kind: its index.
+const fn kind_code(kind: ErrorKind) -> tg_error_kind_t {
+    kind as tg_error_kind_t
+}
+
+/// Names an error kind, for logs.
+///
+/// @param kind any value.
+/// @return a static, NUL-terminated English name ("connection failed",
+///   "read timeout", ...; never NULL; "unknown error kind" for a value that
+///   is no `TG_ERROR_*`).
+///
+/// Safe from interrupt handlers and from any thread.
+#[no_mangle]
+pub extern "C" fn tg_error_kind_str(kind: tg_error_kind_t) -> *const core::ffi::c_char {
+    name_of(
+        &ErrorKind::ALL,
+        kind,
+        kind_code,
+        ErrorKind::c_name,
+        c"unknown error kind",
+    )
+}
+
+/// Names an error class, for logs.
+///
+/// @param class any value.
+/// @return a static, NUL-terminated English name ("network", "timeout",
+///   "data", "system"; never NULL; "unknown error class" for a value that
+///   is no `TG_ERROR_CLASS_*`).
+///
+/// Safe from interrupt handlers and from any thread.
+#[no_mangle]
+pub extern "C" fn tg_error_class_str(class: tg_error_class_t) -> *const core::ffi::c_char {
+    name_of(
+        &ErrorClass::ALL,
+        class,
+        class_code,
+        ErrorClass::c_name,
+        c"unknown error class",
+    )
 }
 
 /// How `table` handles `kind`, with the outcomes to report to a circuit

@@ -407,19 +407,46 @@ pub extern "C" fn tg_retry_next(
             Decision::GiveUp(why) => tg_retry_decision_t {
                 retry: false,
                 retry_at: 0,
-                give_up: match why {
-                    GiveUp::AttemptsExhausted => TG_GIVE_UP_ATTEMPTS_EXHAUSTED,
-                    GiveUp::Deadline => TG_GIVE_UP_DEADLINE,
-                    GiveUp::NotRetryable => TG_GIVE_UP_NOT_RETRYABLE,
-                    GiveUp::ServerSaidStop => TG_GIVE_UP_SERVER_SAID_STOP,
-                    GiveUp::BudgetEmpty => TG_GIVE_UP_BUDGET_EMPTY,
-                    GiveUp::RefusedIndefinitely => TG_GIVE_UP_REFUSED_INDEFINITELY,
-                },
+                give_up: give_up_code(why),
             },
         };
         put(out, decision);
         Ok(TG_OK)
     })())
+}
+
+/// The C code of a reason to give up.
+const fn give_up_code(why: GiveUp) -> tg_give_up_t {
+    match why {
+        GiveUp::AttemptsExhausted => TG_GIVE_UP_ATTEMPTS_EXHAUSTED,
+        GiveUp::Deadline => TG_GIVE_UP_DEADLINE,
+        GiveUp::NotRetryable => TG_GIVE_UP_NOT_RETRYABLE,
+        GiveUp::ServerSaidStop => TG_GIVE_UP_SERVER_SAID_STOP,
+        GiveUp::BudgetEmpty => TG_GIVE_UP_BUDGET_EMPTY,
+        GiveUp::RefusedIndefinitely => TG_GIVE_UP_REFUSED_INDEFINITELY,
+    }
+}
+
+/// Names a reason the retry step gave up, for logs.
+///
+/// @param why any value.
+/// @return a static, NUL-terminated English name ("attempts exhausted",
+///   "deadline", ...; "none" for `TG_GIVE_UP_NONE`; never NULL; "unknown
+///   reason" for a value that is no `TG_GIVE_UP_*`).
+///
+/// Safe from interrupt handlers and from any thread.
+#[no_mangle]
+pub extern "C" fn tg_give_up_str(why: tg_give_up_t) -> *const core::ffi::c_char {
+    if why == TG_GIVE_UP_NONE {
+        return c"none".as_ptr();
+    }
+    name_of(
+        &GiveUp::ALL,
+        why,
+        give_up_code,
+        GiveUp::c_name,
+        c"unknown reason",
+    )
 }
 
 /// Retry-budget configuration. `tg_retry_budget_config_default` fills in

@@ -145,6 +145,21 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
     }
 }
 
+/// The C name of the value of `all` whose code is `code`, or `unknown`: the
+/// `tg_*_str` functions, from the core's one table of names.
+pub(crate) fn name_of<T: Copy>(
+    all: &[T],
+    code: u32,
+    code_of: fn(T) -> u32,
+    name: fn(T) -> &'static core::ffi::CStr,
+    unknown: &'static core::ffi::CStr,
+) -> *const core::ffi::c_char {
+    all.iter()
+        .find(|value| code_of(**value) == code)
+        .map_or(unknown, |value| name(*value))
+        .as_ptr()
+}
+
 /// Names a status code.
 ///
 /// @param status any value.

@@ -672,6 +672,52 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
     assert_eq!(tg_bucket_config_default(null_mut()), TG_E_NULL);
 }
 
+/// The text of a `tg_*_str` result.
+fn text(name: *const core::ffi::c_char) -> &'static str {
+    assert!(!name.is_null());
+    // SAFETY: the `tg_*_str` functions return static NUL-terminated strings.
+    unsafe { core::ffi::CStr::from_ptr(name) }.to_str().unwrap()
+}
+
+#[test]
+fn every_logged_enum_has_a_name_and_unknown_values_say_so() {
+    let states = [
+        TG_STATE_CLOSED,
+        TG_STATE_OPEN,
+        TG_STATE_HALF_OPEN,
+        TG_STATE_FORCED_OPEN,
+        TG_STATE_DISABLED,
+    ];
+    let names: Vec<_> = states.iter().map(|s| text(tg_state_str(*s))).collect();
+    assert_eq!(
+        names,
+        ["closed", "open", "half-open", "forced-open", "disabled"]
+    );
+    assert_eq!(text(tg_state_str(5)), "unknown state");
+    assert_eq!(text(tg_give_up_str(TG_GIVE_UP_NONE)), "none");
+    assert_eq!(
+        text(tg_give_up_str(TG_GIVE_UP_BUDGET_EMPTY)),
+        "budget empty"
+    );
+    for why in TG_GIVE_UP_ATTEMPTS_EXHAUSTED..=TG_GIVE_UP_REFUSED_INDEFINITELY {
+        assert!(!text(tg_give_up_str(why)).starts_with("unknown"));
+    }
+    assert_eq!(text(tg_give_up_str(99)), "unknown reason");
+    for kind in 0..TG_ERROR_KINDS as u32 {
+        assert!(!text(tg_error_kind_str(kind)).starts_with("unknown"));
+    }
+    assert_eq!(
+        text(tg_error_kind_str(TG_ERROR_READ_TIMEOUT)),
+        "read timeout"
+    );
+    assert_eq!(
+        text(tg_error_kind_str(TG_ERROR_KINDS as u32)),
+        "unknown error kind"
+    );
+    assert_eq!(text(tg_error_class_str(TG_ERROR_CLASS_SYSTEM)), "system");
+    assert_eq!(text(tg_error_class_str(u32::MAX)), "unknown error class");
+}
+
 #[test]
 fn retry_budget_and_handling_through_the_abi() {
     let mut policy = tg_retry_policy_t::new();

@@ -127,6 +127,38 @@ pub enum State {
     Disabled = 4,
 }
 
+impl State {
+    /// Every state, in the order of their codes.
+    pub const ALL: [State; 5] = [
+        Self::Closed,
+        Self::Open,
+        Self::HalfOpen,
+        Self::ForcedOpen,
+        Self::Disabled,
+    ];
+
+    /// The name as a C string (the C ABI's `tg_state_str`); [`State::name`]
+    /// and `Display` give it as text.
+    ///
+    /// ```
+    /// use tickguard::breaker::State;
+    /// assert_eq!(State::HalfOpen.c_name(), c"half-open");
+    /// assert_eq!(State::HalfOpen.name(), "half-open");
+    /// assert_eq!(format!("{}", State::ForcedOpen), "forced-open");
+    /// ```
+    #[must_use]
+    pub const fn c_name(self) -> &'static core::ffi::CStr {
+        match self {
+            Self::Closed => c"closed",
+            Self::Open => c"open",
+            Self::HalfOpen => c"half-open",
+            Self::ForcedOpen => c"forced-open",
+            Self::Disabled => c"disabled",
+        }
+    }
+}
+crate::named!(State);
+
 /// The outcome of a guarded call, reported with [`Breaker::record`].
 ///
 /// ```
