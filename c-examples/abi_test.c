@@ -83,6 +83,8 @@ static void test_names(void) {
 }
 
 static void test_ticks(void) {
+  _Static_assert(TG_MAX_DURATION_TICKS == (1ull << 62), "the horizon is 2^62 ticks");
+  _Static_assert(TG_BREAKER_MAX_HALF_OPEN_PERMITS == 16, "16 half-open permits at most");
   uint64_t t = 7;
   CHECK(tg_ticks_from_millis(1500, 1000, &t) == TG_OK && t == 1500);
   CHECK(tg_ticks_from_micros(1500, 1000, &t) == TG_OK && t == 2);

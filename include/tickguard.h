@@ -28,6 +28,11 @@
 #endif
 
 /**
+ * The most half-open trial permits a breaker admits (`half_open_permits`).
+ */
+#define TG_BREAKER_MAX_HALF_OPEN_PERMITS 16
+
+/**
  * Default settings: 5 failures, 60000-tick open period, 3 half-open
  * permits, 2 successes to close, 60000-tick half-open timeout.
  */
@@ -103,6 +108,13 @@
 #define TG_DEFAULT_MULTIPLIER 0
 
 /**
+ * The longest duration any configuration field or duration argument
+ * accepts, and the horizon up to which every guarantee holds: 2^62 ticks
+ * (146 years at 1 GHz). The header's "2^62" is this value.
+ */
+#define TG_MAX_DURATION_TICKS 4611686018427387904
+
+/**
  * Major version of the header (and of the library it was generated from).
  */
 #define TG_VERSION_MAJOR 0
@@ -151,7 +163,8 @@ typedef struct {
    */
   uint64_t open_ticks;
   /**
-   * Trial calls admitted in HALF_OPEN (1 .. 16).
+   * Trial calls admitted in HALF_OPEN (1 ..
+   * `TG_BREAKER_MAX_HALF_OPEN_PERMITS`, 16).
    */
   uint32_t half_open_permits;
   /**

@@ -35,6 +35,9 @@ pub const TG_OUTCOME_IGNORED: tg_outcome_t = 2;
 /// the breaker's generation and, for a half-open trial, its slot. Never 0.
 pub type tg_permit_t = u32;
 
+/// The most half-open trial permits a breaker admits (`half_open_permits`).
+pub const TG_BREAKER_MAX_HALF_OPEN_PERMITS: u32 = 16;
+
 /// Default settings: 5 failures, 60000-tick open period, 3 half-open
 /// permits, 2 successes to close, 60000-tick half-open timeout.
 pub const TG_BREAKER_DEFAULT_FAILURE_THRESHOLD: u32 = 5;
@@ -59,7 +62,8 @@ pub struct tg_breaker_config_t {
     pub failure_threshold: u32,
     /// How long OPEN lasts, in ticks (1 .. 2^62).
     pub open_ticks: u64,
-    /// Trial calls admitted in HALF_OPEN (1 .. 16).
+    /// Trial calls admitted in HALF_OPEN (1 ..
+    /// `TG_BREAKER_MAX_HALF_OPEN_PERMITS`, 16).
     pub half_open_permits: u32,
     /// Successful trials that close the breaker (1 .. half_open_permits).
     pub success_threshold: u32,
@@ -91,6 +95,10 @@ impl From<BreakerSettings> for tg_breaker_config_t {
         }
     }
 }
+
+// The header's limits are literals (cbindgen cannot evaluate the core's):
+// the build fails when they differ from the core's.
+const _: () = assert!(TG_BREAKER_MAX_HALF_OPEN_PERMITS == tickguard::breaker::MAX_HALF_OPEN_PERMITS);
 
 // The header's default constants are literals (cbindgen cannot evaluate the
 // core's): keep them equal to the core's defaults.

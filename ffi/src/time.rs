@@ -5,6 +5,14 @@ use tickguard::time::TickExtender;
 use crate::object::{self, get, put, required, status, tg_init_flags_t, TG_INIT_DEFAULT};
 use crate::status::{tg_status_t, TG_E_CONFIG_DURATION_TOO_LONG, TG_E_INVALID_ARGUMENT, TG_OK};
 
+/// The longest duration any configuration field or duration argument
+/// accepts, and the horizon up to which every guarantee holds: 2^62 ticks
+/// (146 years at 1 GHz). The header's "2^62" is this value.
+pub const TG_MAX_DURATION_TICKS: u64 = 4_611_686_018_427_387_904;
+
+// A literal for cbindgen; the build fails when it differs from the core's.
+const _: () = assert!(TG_MAX_DURATION_TICKS == tickguard::time::MAX_DURATION);
+
 fn convert(result: Option<u64>, tick_hz: u64, out: *mut u64) -> tg_status_t {
     status((|| {
         let out = required(out)?;
