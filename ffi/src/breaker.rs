@@ -98,7 +98,8 @@ impl From<BreakerSettings> for tg_breaker_config_t {
 
 // The header's limits are literals (cbindgen cannot evaluate the core's):
 // the build fails when they differ from the core's.
-const _: () = assert!(TG_BREAKER_MAX_HALF_OPEN_PERMITS == tickguard::breaker::MAX_HALF_OPEN_PERMITS);
+const _: () =
+    assert!(TG_BREAKER_MAX_HALF_OPEN_PERMITS == tickguard::breaker::MAX_HALF_OPEN_PERMITS);
 
 // The header's default constants are literals (cbindgen cannot evaluate the
 // core's): keep them equal to the core's defaults.

@@ -82,43 +82,119 @@ pub const TG_E_CONFIG_DEADLINE: tg_status_t = -32;
 /// Retry budget configuration: `max_tokens` is 0.
 pub const TG_E_CONFIG_MAX_TOKENS: tg_status_t = -33;
 
+/// Every status the library returns and its description: the one table
+/// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
+/// `TG_*` status constant is in it).
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 32] = [
+    (TG_OK, c"ok"),
+    (TG_REFUSED, c"refused"),
+    (TG_NOT_FOUND, c"not found"),
+    (TG_E_NULL, c"null pointer"),
+    (TG_E_UNINITIALIZED, c"object not initialised"),
+    (TG_E_INVALID_ARGUMENT, c"invalid argument"),
+    (TG_E_EXCEEDS_CAPACITY, c"request exceeds capacity"),
+    (TG_E_MISALIGNED, c"object pointer misaligned"),
+    (TG_E_MOVED, c"object copied or moved after initialisation"),
+    (TG_E_ALREADY_INITIALIZED, c"object already initialised"),
+    (
+        TG_E_CONFIG_DURATION_TOO_LONG,
+        c"duration argument must be at most 2^62 ticks",
+    ),
+    (
+        TG_E_CONFIG_FAILURE_THRESHOLD,
+        c"config: failure_threshold must be at least 1",
+    ),
+    (
+        TG_E_CONFIG_HALF_OPEN_PERMITS,
+        c"config: half_open_permits must be 1..16",
+    ),
+    (
+        TG_E_CONFIG_SUCCESS_THRESHOLD,
+        c"config: success_threshold must be 1..half_open_permits",
+    ),
+    (
+        TG_E_CONFIG_ZERO_CAPACITY,
+        c"config: capacity must be at least 1",
+    ),
+    (
+        TG_E_CONFIG_ZERO_REFILL,
+        c"config: tokens must be at least 1",
+    ),
+    (
+        TG_E_CONFIG_INITIAL_FILL,
+        c"config: initial_fill exceeds capacity",
+    ),
+    (
+        TG_E_CONFIG_MAX_ATTEMPTS,
+        c"config: max_attempts must be at least 1",
+    ),
+    (
+        TG_E_CONFIG_MULTIPLIER,
+        c"config: multiplier_milli must be 0 (default) or at least 1000",
+    ),
+    (
+        TG_E_CONFIG_JITTER,
+        c"config: jitter_per_mille must be at most 1000",
+    ),
+    (
+        TG_E_CONFIG_TOKEN_RATIO,
+        c"config: token_ratio_milli must be 1..max_tokens x 1000",
+    ),
+    (
+        TG_E_CONFIG_OPEN_TICKS,
+        c"config: open_ticks must be 1..2^62",
+    ),
+    (
+        TG_E_CONFIG_HALF_OPEN_TIMEOUT,
+        c"config: half_open_timeout_ticks must be 1..2^62",
+    ),
+    (TG_E_CONFIG_PERIOD, c"config: period_ticks must be 1..2^62"),
+    (
+        TG_E_CONFIG_BACKOFF,
+        c"config: backoff is not a TG_BACKOFF_* value",
+    ),
+    (
+        TG_E_CONFIG_BASE_TICKS,
+        c"config: base_ticks must be 1..2^62",
+    ),
+    (
+        TG_E_CONFIG_STEP_TICKS,
+        c"config: step_ticks must be at most 2^62",
+    ),
+    (
+        TG_E_CONFIG_JITTER_KIND,
+        c"config: jitter is not a TG_JITTER_* value",
+    ),
+    (
+        TG_E_CONFIG_JITTER_TICKS,
+        c"config: jitter_ticks must be at most 2^62",
+    ),
+    (
+        TG_E_CONFIG_MAX_DELAY,
+        c"config: max_delay_ticks must be at most 2^62 (0: no cap)",
+    ),
+    (
+        TG_E_CONFIG_DEADLINE,
+        c"config: deadline_ticks must be at most 2^62 (0: none)",
+    ),
+    (
+        TG_E_CONFIG_MAX_TOKENS,
+        c"config: max_tokens must be at least 1",
+    ),
+];
+
 /// Every status the library returns (Rust-side tests and fuzzing check
 /// against it; not in the header).
 #[doc(hidden)]
-pub const TG_ALL_STATUSES: [tg_status_t; 32] = [
-    TG_OK,
-    TG_REFUSED,
-    TG_NOT_FOUND,
-    TG_E_NULL,
-    TG_E_UNINITIALIZED,
-    TG_E_INVALID_ARGUMENT,
-    TG_E_EXCEEDS_CAPACITY,
-    TG_E_MISALIGNED,
-    TG_E_MOVED,
-    TG_E_ALREADY_INITIALIZED,
-    TG_E_CONFIG_DURATION_TOO_LONG,
-    TG_E_CONFIG_FAILURE_THRESHOLD,
-    TG_E_CONFIG_HALF_OPEN_PERMITS,
-    TG_E_CONFIG_SUCCESS_THRESHOLD,
-    TG_E_CONFIG_ZERO_CAPACITY,
-    TG_E_CONFIG_ZERO_REFILL,
-    TG_E_CONFIG_INITIAL_FILL,
-    TG_E_CONFIG_MAX_ATTEMPTS,
-    TG_E_CONFIG_MULTIPLIER,
-    TG_E_CONFIG_JITTER,
-    TG_E_CONFIG_TOKEN_RATIO,
-    TG_E_CONFIG_OPEN_TICKS,
-    TG_E_CONFIG_HALF_OPEN_TIMEOUT,
-    TG_E_CONFIG_PERIOD,
-    TG_E_CONFIG_BACKOFF,
-    TG_E_CONFIG_BASE_TICKS,
-    TG_E_CONFIG_STEP_TICKS,
-    TG_E_CONFIG_JITTER_KIND,
-    TG_E_CONFIG_JITTER_TICKS,
-    TG_E_CONFIG_MAX_DELAY,
-    TG_E_CONFIG_DEADLINE,
-    TG_E_CONFIG_MAX_TOKENS,
-];
+pub const TG_ALL_STATUSES: [tg_status_t; STATUSES.len()] = {
+    let mut all = [0; STATUSES.len()];
+    let mut i = 0;
+    while i < STATUSES.len() {
+        all[i] = STATUSES[i].0;
+        i += 1;
+    }
+    all
+};
 
 pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
     match error {
@@ -169,40 +245,9 @@ pub(crate) fn name_of<T: Copy>(
 /// Safe from interrupt handlers and from any thread.
 #[no_mangle]
 pub extern "C" fn tg_status_str(status: tg_status_t) -> *const core::ffi::c_char {
-    let text: &'static core::ffi::CStr = match status {
-        TG_OK => c"ok",
-        TG_REFUSED => c"refused",
-        TG_NOT_FOUND => c"not found",
-        TG_E_NULL => c"null pointer",
-        TG_E_UNINITIALIZED => c"object not initialised",
-        TG_E_INVALID_ARGUMENT => c"invalid argument",
-        TG_E_EXCEEDS_CAPACITY => c"request exceeds capacity",
-        TG_E_MISALIGNED => c"object pointer misaligned",
-        TG_E_MOVED => c"object copied or moved after initialisation",
-        TG_E_ALREADY_INITIALIZED => c"object already initialised",
-        TG_E_CONFIG_DURATION_TOO_LONG => c"duration argument must be at most 2^62 ticks",
-        TG_E_CONFIG_FAILURE_THRESHOLD => c"config: failure_threshold must be at least 1",
-        TG_E_CONFIG_HALF_OPEN_PERMITS => c"config: half_open_permits must be 1..16",
-        TG_E_CONFIG_SUCCESS_THRESHOLD => c"config: success_threshold must be 1..half_open_permits",
-        TG_E_CONFIG_ZERO_CAPACITY => c"config: capacity must be at least 1",
-        TG_E_CONFIG_ZERO_REFILL => c"config: tokens must be at least 1",
-        TG_E_CONFIG_INITIAL_FILL => c"config: initial_fill exceeds capacity",
-        TG_E_CONFIG_MAX_ATTEMPTS => c"config: max_attempts must be at least 1",
-        TG_E_CONFIG_MULTIPLIER => c"config: multiplier_milli must be 0 (default) or at least 1000",
-        TG_E_CONFIG_JITTER => c"config: jitter_per_mille must be at most 1000",
-        TG_E_CONFIG_TOKEN_RATIO => c"config: token_ratio_milli must be 1..max_tokens x 1000",
-        TG_E_CONFIG_OPEN_TICKS => c"config: open_ticks must be 1..2^62",
-        TG_E_CONFIG_HALF_OPEN_TIMEOUT => c"config: half_open_timeout_ticks must be 1..2^62",
-        TG_E_CONFIG_PERIOD => c"config: period_ticks must be 1..2^62",
-        TG_E_CONFIG_BACKOFF => c"config: backoff is not a TG_BACKOFF_* value",
-        TG_E_CONFIG_BASE_TICKS => c"config: base_ticks must be 1..2^62",
-        TG_E_CONFIG_STEP_TICKS => c"config: step_ticks must be at most 2^62",
-        TG_E_CONFIG_JITTER_KIND => c"config: jitter is not a TG_JITTER_* value",
-        TG_E_CONFIG_JITTER_TICKS => c"config: jitter_ticks must be at most 2^62",
-        TG_E_CONFIG_MAX_DELAY => c"config: max_delay_ticks must be at most 2^62 (0: no cap)",
-        TG_E_CONFIG_DEADLINE => c"config: deadline_ticks must be at most 2^62 (0: none)",
-        TG_E_CONFIG_MAX_TOKENS => c"config: max_tokens must be at least 1",
-        _ => c"unknown status",
-    };
-    text.as_ptr()
+    STATUSES
+        .iter()
+        .find(|(code, _)| *code == status)
+        .map_or(c"unknown status", |(_, text)| *text)
+        .as_ptr()
 }

@@ -718,6 +718,62 @@ fn every_logged_enum_has_a_name_and_unknown_values_say_so() {
     assert_eq!(text(tg_error_class_str(u32::MAX)), "unknown error class");
 }
 
+/// Every `TG_*` status constant in `status.rs` is in the one table (so it
+/// has a description and the fuzzer and tests know it), once, and the C
+/// test provokes or names every one of them.
+#[test]
+#[cfg_attr(miri, ignore = "reads the file system")]
+fn every_status_constant_is_in_the_table() {
+    let source = include_str!("status.rs");
+    let mut codes = Vec::new();
+    for line in source.lines() {
+        let Some(rest) = line.strip_prefix("pub const TG_") else {
+            continue;
+        };
+        let Some((name, value)) = rest.split_once(": tg_status_t = ") else {
+            continue;
+        };
+        let code: tg_status_t = value.trim_end_matches(';').parse().unwrap();
+        assert!(
+            TG_ALL_STATUSES.contains(&code),
+            "TG_{name} is not in STATUSES"
+        );
+        assert!(
+            !text(tg_status_str(code)).starts_with("unknown"),
+            "TG_{name}"
+        );
+        codes.push(code);
+    }
+    assert_eq!(
+        codes.len(),
+        TG_ALL_STATUSES.len(),
+        "STATUSES has a code no constant names"
+    );
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(
+        codes.len(),
+        TG_ALL_STATUSES.len(),
+        "two constants share a code"
+    );
+    let c_test = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../c-examples/abi_test.c"
+    ))
+    .unwrap();
+    for line in source.lines() {
+        if let Some((name, _)) = line
+            .strip_prefix("pub const ")
+            .and_then(|l| l.split_once(": tg_status_t"))
+        {
+            assert!(
+                c_test.contains(name),
+                "c-examples/abi_test.c never mentions {name}"
+            );
+        }
+    }
+}
+
 #[test]
 fn retry_budget_and_handling_through_the_abi() {
     let mut policy = tg_retry_policy_t::new();
