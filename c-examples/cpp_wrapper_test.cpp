@@ -3,6 +3,7 @@
 // RTTI. (That ignoring a decision does not compile is checked by run.sh,
 // which compiles a program that drops one and expects the build to fail.)
 #include <cstdio>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -180,6 +181,62 @@ void global_bucket_works() {
   CHECK(global_bucket.available(0).value == 3);
 }
 
+// Budget, last-known-good store and degradation levels: every result
+// carries its status.
+tickguard::RetryBudget global_budget{tg_retry_budget_config_t{2, 1000}};
+tickguard::Degradation global_degradation;
+
+void budget_store_and_degradation_work() {
+  CHECK(global_budget.state().status == TG_E_UNINITIALIZED);
+  CHECK(global_budget.init() == TG_OK);
+  CHECK(global_budget.init() == TG_E_ALREADY_INITIALIZED);
+  tickguard::BudgetState full = global_budget.state();
+  CHECK(full.status == TG_OK && full.allows_retry && full.tokens_milli == 2000);
+  CHECK(global_budget.failure() == TG_OK);
+  CHECK(!global_budget.state().allows_retry);  // 1 token of 2: not above half
+  CHECK(global_budget.success() == TG_OK);
+  CHECK(global_budget.state().allows_retry);
+  tickguard::RetryBudget bad{tg_retry_budget_config_t{0, 100}};
+  CHECK(bad.init() == TG_E_CONFIG_MAX_TOKENS);
+  // A retry loop that asks the budget: spent, it stops retrying.
+  tg_retry_config_t config;
+  CHECK(tg_retry_config_default(&config) == TG_OK);
+  config.jitter = TG_JITTER_NONE;
+  tickguard::RetryPolicy policy{config};
+  CHECK(policy.init() == TG_OK);
+  CHECK(global_budget.failure() == TG_OK);
+  tickguard::Tick clock = 0;
+  tickguard::RetryResult r = tickguard::retry(
+      policy, [&] { return tickguard::Attempted::failure(); }, [&] { return clock; },
+      [&](tickguard::Tick t) { clock = t; }, 3, global_budget.raw());
+  CHECK(!r.ok && r.attempts == 1 && r.give_up == TG_GIVE_UP_BUDGET_EMPTY);
+
+  tickguard::LastKnownGood cache{100};
+  CHECK(cache.serve("k", 1, 0).status == TG_E_UNINITIALIZED);
+  CHECK(cache.init() == TG_OK);
+  CHECK(cache.store("temp", 4, "21.5", 4, 10) == TG_OK);
+  tickguard::Served served = cache.serve("temp", 4, 60);
+  CHECK(served && served.len == 4 && std::memcmp(served.value, "21.5", 4) == 0 && served.age == 50);
+  CHECK(cache.serve("temp", 4, 111).status == TG_NOT_FOUND);
+  CHECK(cache.forget("temp", 4) == TG_OK);
+  CHECK(cache.serve("temp", 4, 20).status == TG_NOT_FOUND);
+  char long_key[TG_LKG_KEY_BYTES + 1] = {};
+  CHECK(cache.store(long_key, sizeof long_key, "v", 1, 0) == TG_E_INVALID_ARGUMENT);
+
+  CHECK(global_degradation.allows(1, 0).status == TG_E_UNINITIALIZED);
+  CHECK(global_degradation.init() == TG_OK);
+  CHECK(global_degradation.allows(1, 0));
+  tickguard::LevelChange change = global_degradation.follow_breaker(tickguard::State::Open, 2);
+  CHECK(change.status == TG_OK && change.changed && change.from == 0 && change.to == 2);
+  CHECK(!global_degradation.follow_breaker(tickguard::State::HalfOpen, 2).changed);
+  tickguard::Allowed shed = global_degradation.allows(2, 0);
+  CHECK(!shed && shed.status == TG_OK && shed.level == 2);
+  CHECK(global_degradation.set_level(3).to == 3);
+  CHECK(global_degradation.set_feature(5, false) == TG_OK);
+  CHECK(!global_degradation.allows(9, 5));
+  CHECK(global_degradation.set_feature(32, false) == TG_E_INVALID_ARGUMENT);
+}
+
 }  // namespace
 
 int main() {
@@ -189,6 +246,7 @@ int main() {
   tick_extender_works();
   retry_loop_works();
   reinit_and_copies();
+  budget_store_and_degradation_work();
   std::printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -1356,14 +1356,14 @@ const char *tg_error_kind_str(tg_error_kind_t kind);
 /**
  * Names an error class, for logs.
  *
- * @param class any value.
+ * @param error_class any value.
  * @return a static, NUL-terminated English name ("network", "timeout",
  *   "data", "system"; never NULL; "unknown error class" for a value that
  *   is no `TG_ERROR_CLASS_*`).
  *
  * Safe from interrupt handlers and from any thread.
  */
-const char *tg_error_class_str(tg_error_class_t class_);
+const char *tg_error_class_str(tg_error_class_t error_class);
 
 /**
  * How `table` handles `kind`, with the outcomes to report to a circuit

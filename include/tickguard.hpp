@@ -430,6 +430,212 @@ RetryResult retry(const RetryPolicy &policy, Attempt &&attempt, Now &&now, WaitU
   return result;
 }
 
+/// What a retry budget says now.
+struct BudgetState {
+  tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK`, or why there is no answer.
+  bool allows_retry = false;                ///< Whether a retry may be made now.
+  uint64_t tokens_milli = 0;                ///< Tokens held, in thousandths.
+};
+
+/**
+ * A retry budget shared by every caller (gRPC-style retry throttling).
+ * Not copyable or movable. Pass raw() to retry().
+ *
+ * @code
+ * constinit tickguard::RetryBudget budget{tg_retry_budget_config_t{10, 100}};
+ * // once: (void)budget.init();
+ * ok ? budget.success() : budget.failure();
+ * @endcode
+ */
+class RetryBudget {
+ public:
+  /// Holds `config`; the budget works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit RetryBudget(const tg_retry_budget_config_t &config) noexcept : config_(config) {}
+  RetryBudget(const RetryBudget &) = delete;
+  RetryBudget &operator=(const RetryBudget &) = delete;
+
+  /// Validates the configuration and fills the budget. Call once, before
+  /// sharing the object.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_MAX_TOKENS`
+  ///   or `TG_E_CONFIG_TOKEN_RATIO`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_retry_budget_init_ex(&budget_, &config_, flags);
+  }
+  /// Reports a call that succeeded: deposits the token ratio.
+  /// @return `TG_OK` or an object error.
+  tg_status_t success() noexcept { return tg_retry_budget_success(&budget_); }
+  /// Reports a call that failed: withdraws one token.
+  /// @return `TG_OK` or an object error.
+  tg_status_t failure() noexcept { return tg_retry_budget_failure(&budget_); }
+  /// Whether a retry may be made now, and the tokens held.
+  /// @return the state, or the status that prevented reading it.
+  [[nodiscard]] BudgetState state() const noexcept {
+    BudgetState out;
+    out.status = tg_retry_budget_state(&budget_, &out.allows_retry, &out.tokens_milli);
+    return out;
+  }
+  /// The C object, for retry() and calls the wrapper does not cover.
+  /// @return the C object.
+  const tg_retry_budget_t *raw() const noexcept { return &budget_; }
+
+ private:
+  tg_retry_budget_config_t config_;
+  tg_retry_budget_t budget_{};
+};
+
+/// A value served by LastKnownGood::serve.
+struct Served {
+  tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK`, `TG_NOT_FOUND`, or an error.
+  uint8_t value[TG_LKG_VALUE_BYTES] = {};   ///< The value's bytes (the first `len`).
+  size_t len = 0;                           ///< The value's length.
+  Tick age = 0;                             ///< Ticks since it was stored.
+
+  /// Whether a value was served.
+  /// @return `status == TG_OK`.
+  constexpr explicit operator bool() const noexcept { return status == TG_OK; }
+};
+
+/**
+ * A last-known-good store: fixed slots of bytes under byte keys, served only
+ * while the primary fails and only up to a maximum age. One owner (or the
+ * caller's lock). Not copyable or movable.
+ *
+ * @code
+ * tickguard::LastKnownGood cache{60000};
+ * // once: (void)cache.init();
+ * cache.store(key, key_len, value, value_len, now);        // the primary answered
+ * if (tickguard::Served s = cache.serve(key, key_len, now)) use(s.value, s.len);
+ * @endcode
+ */
+class LastKnownGood {
+ public:
+  /// Holds the maximum age; the store works after init().
+  /// @param max_age_ticks the oldest value served.
+  constexpr explicit LastKnownGood(Tick max_age_ticks) noexcept : max_age_(max_age_ticks) {}
+  LastKnownGood(const LastKnownGood &) = delete;
+  LastKnownGood &operator=(const LastKnownGood &) = delete;
+
+  /// Empties the store. Call once.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK` or `TG_E_ALREADY_INITIALIZED`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_lkg_init_ex(&lkg_, max_age_, flags);
+  }
+  /// Stores `value` for `key`, fresh at `now`.
+  /// @param key the key's bytes. @param key_len its length (at most `TG_LKG_KEY_BYTES`).
+  /// @param value the value's bytes. @param value_len its length (at most `TG_LKG_VALUE_BYTES`).
+  /// @param now the current tick.
+  /// @return `TG_OK`, `TG_E_INVALID_ARGUMENT` for a key or value too long, or an object error.
+  tg_status_t store(const void *key, size_t key_len, const void *value, size_t value_len, Tick now) noexcept {
+    return tg_lkg_store(&lkg_, static_cast<const uint8_t *>(key), key_len, static_cast<const uint8_t *>(value),
+                        value_len, now);
+  }
+  /// The last known good value of `key` at `now` (call it when the primary fails).
+  /// @param key the key's bytes. @param key_len its length.
+  /// @param now the current tick.
+  /// @return the value, or `TG_NOT_FOUND` or an error in `status`.
+  [[nodiscard]] Served serve(const void *key, size_t key_len, Tick now) const noexcept {
+    Served out;
+    out.status = tg_lkg_serve(&lkg_, static_cast<const uint8_t *>(key), key_len, now, out.value, &out.len, &out.age);
+    return out;
+  }
+  /// Forgets `key`'s value.
+  /// @param key the key's bytes. @param key_len its length.
+  /// @return `TG_OK`, `TG_E_INVALID_ARGUMENT` for a key too long, or an object error.
+  tg_status_t forget(const void *key, size_t key_len) noexcept {
+    return tg_lkg_forget(&lkg_, static_cast<const uint8_t *>(key), key_len);
+  }
+
+ private:
+  Tick max_age_;
+  tg_lkg_t lkg_{};
+};
+
+/// A change of the effective degradation level.
+struct LevelChange {
+  tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK`, or the error that prevented the change.
+  bool changed = false;                     ///< Whether the effective level changed.
+  uint8_t from = 0;                         ///< The level before (valid when `changed`).
+  uint8_t to = 0;                           ///< The level after (valid when `changed`).
+};
+
+/// Whether a feature may run, and the effective level.
+struct Allowed {
+  tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK`, or why there is no answer.
+  bool allows = false;                      ///< Whether the feature may run.
+  uint8_t level = 0;                        ///< The effective degradation level.
+
+  /// Whether the feature may run.
+  /// @return `status == TG_OK && allows`.
+  constexpr explicit operator bool() const noexcept { return status == TG_OK && allows; }
+};
+
+/**
+ * Degradation levels: manual, automatic from a breaker's state, and feature
+ * switches; each change is reported to exactly one caller. Not copyable or
+ * movable.
+ *
+ * @code
+ * constinit tickguard::Degradation degradation;
+ * // once: (void)degradation.init();
+ * (void)degradation.follow_breaker(breaker.state(now).value, 2);
+ * if (degradation.allows(2, kRecommendations)) show_recommendations();
+ * @endcode
+ */
+class Degradation {
+ public:
+  constexpr Degradation() noexcept = default;
+  Degradation(const Degradation &) = delete;
+  Degradation &operator=(const Degradation &) = delete;
+
+  /// Starts at level 0 with every feature switched on. Call once.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK` or `TG_E_ALREADY_INITIALIZED`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_degradation_init(&degradation_, flags);
+  }
+  /// Sets the manual level.
+  /// @param level the manual level.
+  /// @return the change of effective level.
+  LevelChange set_level(uint8_t level) noexcept {
+    tg_level_change_t c{};
+    return from_c(tg_degradation_set_level(&degradation_, level, &c), c);
+  }
+  /// Follows a dependency's breaker: `level_while_open` while it is open.
+  /// @param state the breaker's state.
+  /// @param level_while_open the automatic level while it is open.
+  /// @return the change of effective level.
+  LevelChange follow_breaker(State state, uint8_t level_while_open) noexcept {
+    tg_level_change_t c{};
+    tg_status_t s = tg_degradation_follow_breaker(&degradation_, static_cast<tg_state_t>(state), level_while_open, &c);
+    return from_c(s, c);
+  }
+  /// Switches a feature (0 .. 31) on or off.
+  /// @param feature the feature. @param on whether it may run.
+  /// @return `TG_OK`, `TG_E_INVALID_ARGUMENT` for a feature above 31, or an object error.
+  tg_status_t set_feature(uint8_t feature, bool on) noexcept {
+    return tg_degradation_switch(&degradation_, feature, on);
+  }
+  /// Whether `feature` may run: it is switched on and the effective level
+  /// is below `shed_at`.
+  /// @param shed_at the level from which the feature is shed.
+  /// @param feature the feature.
+  /// @return the answer and the effective level.
+  [[nodiscard]] Allowed allows(uint8_t shed_at, uint8_t feature) const noexcept {
+    Allowed out;
+    out.status = tg_degradation_allows(&degradation_, shed_at, feature, &out.allows, &out.level);
+    return out;
+  }
+
+ private:
+  static constexpr LevelChange from_c(tg_status_t s, const tg_level_change_t &c) noexcept {
+    return LevelChange{s, c.changed, c.from, c.to};
+  }
+  tg_degradation_t degradation_{};
+};
+
 /**
  * Turns a wrapping 32-bit tick counter into the monotonic 64-bit ticks the
  * guards take. Call it at least once every 2^31 ticks (for example from the

@@ -204,17 +204,17 @@ pub extern "C" fn tg_error_kind_str(kind: tg_error_kind_t) -> *const core::ffi::
 
 /// Names an error class, for logs.
 ///
-/// @param class any value.
+/// @param error_class any value.
 /// @return a static, NUL-terminated English name ("network", "timeout",
 ///   "data", "system"; never NULL; "unknown error class" for a value that
 ///   is no `TG_ERROR_CLASS_*`).
 ///
 /// Safe from interrupt handlers and from any thread.
 #[no_mangle]
-pub extern "C" fn tg_error_class_str(class: tg_error_class_t) -> *const core::ffi::c_char {
+pub extern "C" fn tg_error_class_str(error_class: tg_error_class_t) -> *const core::ffi::c_char {
     name_of(
         &ErrorClass::ALL,
-        class,
+        error_class,
         class_code,
         ErrorClass::c_name,
         c"unknown error class",
