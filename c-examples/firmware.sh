@@ -74,6 +74,13 @@ host_lib="$(build_check_lib "" "")"
 c_firmware cortex-m4 "$m4_lib" cortex-m4 mps2-an386 \
   -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16
 c_firmware cortex-m0 "$m0_lib" cortex-m0 microbit -mcpu=cortex-m0
+# The program supplies the critical section (what an RTOS or a multi-core
+# chip needs): the library built with `c-critical-section` calls the C
+# program's tg_critical_section_enter/exit around every state update.
+ccs_lib="$(CARGO_TARGET_DIR="$check_dir/c-critical-section" "$root/ffi/c-library.sh" --quiet \
+  --features "link-time-panic-check,c-critical-section" --target thumbv7em-none-eabihf)"
+c_firmware cortex-m4-c-critical-section "$ccs_lib" cortex-m4 mps2-an386 \
+  -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16 -DTICKGUARD_C_CRITICAL_SECTION
 
 for src in rate_limit.c abi_test.c cache_client.c; do
   gcc -std=c11 -Wall -Wextra -Werror -pedantic -I "$root/include" "$here/$src" "$host_lib" \

@@ -46,10 +46,12 @@ case "${target:-host}" in
   host | *-linux-* | *-freebsd* | *-netbsd* | *-openbsd*)
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
-    # The exported functions are the ones the header declares.
+    # The exported functions are the ones the header declares, but for the
+    # two a program defines itself (`c-critical-section`).
     exports=()
     while read -r name; do exports+=(-u "$name"); done < <(
-      grep -oE '\btg_[a-z0-9_]+\(' "$root/include/tickguard.h" | tr -d '(' | sort -u)
+      grep -oE '\btg_[a-z0-9_]+\(' "$root/include/tickguard.h" | tr -d '(' |
+        grep -vE '^tg_critical_section_(enter|exit)$' | sort -u)
     ld -r -o "$work/tickguard.o" "${exports[@]}" "$raw"
     # Every strong global but the tg_* functions becomes local; weak symbols
     # (COMDAT unwind references) stay weak, which never clash.

@@ -28,6 +28,30 @@
 #endif
 
 /**
+ * @name Critical section supplied by the program
+ *
+ * A C program on a target without a wide enough compare-and-swap (every
+ * Cortex-M and RV32 chip) whose library was built with the
+ * `c-critical-section` feature defines these two functions; tickguard
+ * updates each state word between them. Use it on a multi-core chip or
+ * under an RTOS, where masking this core's interrupts
+ * (`unsafe-assume-single-core`) is not enough:
+ *
+ * @code
+ * // FreeRTOS
+ * uint32_t tg_critical_section_enter(void) { return (uint32_t)taskENTER_CRITICAL_FROM_ISR(); }
+ * void tg_critical_section_exit(uint32_t state) { taskEXIT_CRITICAL_FROM_ISR((UBaseType_t)state); }
+ * // Zephyr
+ * uint32_t tg_critical_section_enter(void) { return (uint32_t)irq_lock(); }
+ * void tg_critical_section_exit(uint32_t state) { irq_unlock((unsigned int)state); }
+ * @endcode
+ *
+ * Sections may nest (an interrupt handler calling tickguard inside one):
+ * each exit restores what its enter returned. The two functions are
+ * declared with the library's functions below.
+ */
+
+/**
  * The most half-open trial permits a breaker admits (`half_open_permits`).
  */
 #define TG_BREAKER_MAX_HALF_OPEN_PERMITS 16
@@ -1905,6 +1929,27 @@ tg_status_t tg_tick_extend(tg_tick_extender_t *extender, uint32_t raw, uint64_t 
  * Pure: safe from interrupt handlers and from any thread.
  */
 uint32_t tg_version(void);
+
+/**
+ * Defined by the program when the library is built with
+ * `c-critical-section`: enters a critical section that keeps every
+ * other interrupt handler, task and core that calls tickguard out
+ * until the matching exit (see the section at the top of this
+ * header for FreeRTOS and Zephyr).
+ *
+ * @return what `tg_critical_section_exit` needs to restore the
+ *   state before.
+ */
+extern uint32_t tg_critical_section_enter(void);
+
+/**
+ * Defined by the program when the library is built with
+ * `c-critical-section`: leaves the critical section that the
+ * matching `tg_critical_section_enter` entered.
+ *
+ * @param state what that enter returned.
+ */
+extern void tg_critical_section_exit(uint32_t state);
 
 #ifdef __cplusplus
 }  // extern "C"

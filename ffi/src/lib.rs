@@ -100,5 +100,50 @@ core::arch::global_asm!(
     ".set rust_eh_personality, tickguard_eh_personality"
 );
 
+/// The critical section a C program supplies (feature
+/// `c-critical-section`): tickguard's state words on targets without a wide
+/// enough compare-and-swap are updated inside it.
+#[cfg(feature = "c-critical-section")]
+mod c_critical_section {
+    use critical_section::RawRestoreState;
+
+    extern "C" {
+        /// Defined by the program when the library is built with
+        /// `c-critical-section`: enters a critical section that keeps every
+        /// other interrupt handler, task and core that calls tickguard out
+        /// until the matching exit (see the section at the top of this
+        /// header for FreeRTOS and Zephyr).
+        ///
+        /// @return what `tg_critical_section_exit` needs to restore the
+        ///   state before.
+        fn tg_critical_section_enter() -> u32;
+        /// Defined by the program when the library is built with
+        /// `c-critical-section`: leaves the critical section that the
+        /// matching `tg_critical_section_enter` entered.
+        ///
+        /// @param state what that enter returned.
+        fn tg_critical_section_exit(state: u32);
+    }
+
+    struct CCriticalSection;
+    critical_section::set_impl!(CCriticalSection);
+
+    // SAFETY: the header's contract for the two functions the C program
+    // defines is the `critical_section::Impl` contract: between enter and
+    // exit nothing else (no interrupt handler, no other core) runs code that
+    // enters it, and sections nest, each exit restoring its enter's state.
+    unsafe impl critical_section::Impl for CCriticalSection {
+        unsafe fn acquire() -> RawRestoreState {
+            // SAFETY: the C program defines it (the link fails otherwise).
+            unsafe { tg_critical_section_enter() }
+        }
+
+        unsafe fn release(state: RawRestoreState) {
+            // SAFETY: as above; `state` comes from the matching acquire.
+            unsafe { tg_critical_section_exit(state) }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;
