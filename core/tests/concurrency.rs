@@ -59,6 +59,63 @@ fn half_open_never_admits_more_than_its_permits() {
     assert_eq!(transitions.load(Ordering::Relaxed), rounds as usize);
 }
 
+/// Trials handed back with IGNORED again and again, by two threads, in one
+/// long HALF_OPEN: slots run out every 16 trials and fresh generations
+/// start, yet no permit identity is ever issued twice, and no more trials
+/// are out at once than the permits.
+#[test]
+fn handed_back_trials_are_never_reissued_under_contention() {
+    let config = BreakerConfig::new(BreakerSettings {
+        failure_threshold: 1,
+        open_ticks: 10,
+        half_open_permits: 1,
+        success_threshold: 1,
+        half_open_timeout_ticks: 1 << 40,
+    })
+    .unwrap();
+    let breaker = Breaker::new(&config);
+    let p = breaker.acquire(0).unwrap().permit;
+    let _ = breaker.record(p, Outcome::Failure, 0);
+    let out = AtomicUsize::new(0);
+    let barrier = Barrier::new(THREADS);
+    let issued: Vec<Vec<u32>> = thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (breaker, out, barrier) = (&breaker, &out, &barrier);
+                s.spawn(move || {
+                    let mut mine = Vec::new();
+                    barrier.wait();
+                    for i in 0..OPS {
+                        let now = 10 + u64::from(i);
+                        if let Ok(a) = breaker.acquire(now) {
+                            assert!(out.fetch_add(1, Ordering::SeqCst) < 1, "two trials out");
+                            mine.push(a.permit.to_raw());
+                            out.fetch_sub(1, Ordering::SeqCst);
+                            let r = breaker.record(a.permit, Outcome::Ignored, now);
+                            assert!(!r.counted && r.transition.is_none());
+                            // Reported again, as a failure: nothing.
+                            let again = breaker.record(a.permit, Outcome::Failure, now);
+                            assert!(!again.counted && again.transition.is_none());
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let all: Vec<u32> = issued.into_iter().flatten().collect();
+    let mut unique = all.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert!(all.len() > 1_000, "{} trials", all.len());
+    assert!(
+        all.len() < 16 << 16,
+        "permits may repeat after 2^16 generations"
+    );
+    assert_eq!(unique.len(), all.len(), "a permit was issued twice");
+}
+
 #[test]
 fn every_transition_is_observed_exactly_once_under_contention() {
     let config = BreakerConfig::new(BreakerSettings {

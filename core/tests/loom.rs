@@ -114,7 +114,45 @@ fn recovery_is_observed_once_and_duplicates_never_count() {
     });
 }
 
-/// A failure and a success race in half-open. Invariant: the breaker ends in
+/// A trial handed back with IGNORED and reported again (as a failure) races
+/// the next trial's admission and success. Invariants: the second report
+/// never counts or changes state; the next trial never has the handed-back
+/// permit's identity; a success of the next trial closes the breaker.
+#[test]
+fn a_handed_back_trial_never_decides_for_the_next() {
+    model(|| {
+        let b = breaker(1, 1, 1);
+        let p = b.acquire(0).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, 0);
+        let t1 = b.acquire(10).unwrap().permit;
+        let b1 = b.clone();
+        let first = thread::spawn(move || {
+            let ignored = b1.record(t1, Outcome::Ignored, 11);
+            let again = b1.record(t1, Outcome::Failure, 11);
+            (ignored, again)
+        });
+        let b2 = b.clone();
+        let next = thread::spawn(move || {
+            b2.acquire(11)
+                .ok()
+                .map(|a| (a.permit, b2.record(a.permit, Outcome::Success, 12)))
+        });
+        let (ignored, again) = first.join().unwrap();
+        assert!(!ignored.counted && ignored.transition.is_none());
+        assert!(!again.counted && again.transition.is_none(), "{again:?}");
+        match next.join().unwrap() {
+            Some((t2, done)) => {
+                assert_ne!(t2, t1);
+                assert!(done.counted && done.transition.is_some());
+                assert_eq!(b.state(12), State::Closed);
+            }
+            // Refused while t1 was still out.
+            None => assert_eq!(b.state(12), State::HalfOpen),
+        }
+    });
+}
+
+/// A failure and a success race in half-open./// A failure and a success race in half-open. Invariant: the breaker ends in
 /// one consistent state, with every transition observed once.
 #[test]
 fn racing_outcomes_in_half_open_are_consistent() {
