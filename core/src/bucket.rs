@@ -601,6 +601,23 @@ pub enum Denied {
     ExceedsCapacity,
 }
 
+impl core::fmt::Display for Denied {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Wait { retry_at } => write!(f, "rate limited: retry at tick {retry_at}"),
+            Self::ExceedsCapacity => f.write_str("request exceeds the bucket's capacity"),
+        }
+    }
+}
+
+/// A refusal as an error, for `?`.
+///
+/// ```
+/// use tickguard::bucket::Denied;
+/// assert_eq!(Denied::Wait { retry_at: 7 }.to_string(), "rate limited: retry at tick 7");
+/// ```
+impl core::error::Error for Denied {}
+
 /// A token bucket: its configuration (or a reference to it) and its state
 /// word.
 ///

@@ -80,3 +80,15 @@ impl core::fmt::Display for ConfigError {
         f.write_str(text)
     }
 }
+
+/// Every error type of the crate is a `core::error::Error`, so a hosted
+/// caller's `?` works.
+///
+/// ```
+/// fn build() -> Result<(), Box<dyn std::error::Error>> {
+///     tickguard::bucket::BucketConfig::new(0, 1, 1)?;
+///     Ok(())
+/// }
+/// assert_eq!(build().unwrap_err().to_string(), "capacity must be at least 1");
+/// ```
+impl core::error::Error for ConfigError {}

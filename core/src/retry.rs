@@ -235,6 +235,14 @@ impl GiveUp {
 }
 crate::named!(GiveUp);
 
+/// Giving up as an error, for `?`.
+///
+/// ```
+/// let why: Box<dyn std::error::Error> = Box::new(tickguard::retry::GiveUp::Deadline);
+/// assert_eq!(why.to_string(), "deadline");
+/// ```
+impl core::error::Error for GiveUp {}
+
 /// The answer of [`RetryPolicy::next`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use = "schedule the retry or report that the operation failed"]

@@ -307,6 +307,26 @@ pub struct Refused {
     pub transition: Option<Transition>,
 }
 
+impl core::fmt::Display for Refused {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.retry_at {
+            Some(at) => write!(f, "circuit open: retry at tick {at}"),
+            None => f.write_str("circuit forced open"),
+        }
+    }
+}
+
+/// A refusal as an error, for `?`.
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig};
+/// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// let _ = breaker.open_for(100, 0);
+/// let refused = breaker.acquire(10).unwrap_err();
+/// assert_eq!(refused.to_string(), "circuit open: retry at tick 100");
+/// ```
+impl core::error::Error for Refused {}
+
 /// What [`Breaker::record`] did with an outcome.
 ///
 /// ```
