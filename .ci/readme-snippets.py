@@ -63,23 +63,9 @@ def check_shell(code, _):
     run(["bash", "-n", write(os.path.join(WORK, "snippet.sh"), code)])
 
 
-def check_c_quickstart(code, name):
-    prelude = """#include <stdbool.h>
-#include <stdint.h>
-static uint64_t clock_ticks;
-static bool call_backend(void) { return clock_ticks % 3 != 0; }
-static uint64_t tick_now(void) { return clock_ticks += 7; }
-"""
-    epilogue = """
-#include <stdio.h>
-int main(void) {
-  if (setup() != TG_OK) return 1;
-  for (int i = 0; i < 300; i++) request();
-  puts("quick start ran");
-  return 0;
-}
-"""
-    src = write(os.path.join(WORK, name, "main.c"), prelude + code + epilogue)
+def check_c_program(code, name):
+    """A complete C program, compiled and run as it is."""
+    src = write(os.path.join(WORK, name, "main.c"), code)
     exe = os.path.join(WORK, name, "main")
     run(["cc", "-std=c11", *WARN, "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
          "-I", os.path.join(ROOT, "include"), src, LIB, "-o", exe])
@@ -259,7 +245,7 @@ int main(void) {
 
 CHECKS = {
     "shell": check_shell,
-    "c-quickstart": check_c_quickstart,
+    "c-program": check_c_program,
     "cpp-quickstart": check_cpp_quickstart,
     "cmake-find-package": check_cmake_find_package,
     "cmake-add-subdirectory": check_cmake_add_subdirectory,
