@@ -45,81 +45,73 @@ mod sealed {
 
 // One backend per build; each names the atomic types of the two word widths
 // (`Atomic64`, `Atomic128`), which have a `const fn new`.
-#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-use critical::{Atomic128, Atomic64};
-#[cfg(loom)]
-use model::{Atomic128, Atomic64};
-#[cfg(all(
-    not(loom),
-    not(all(target_os = "none", feature = "critical-section")),
-    not(all(
+/// Declares a backend module and, under the same condition (written once),
+/// takes its two word types.
+macro_rules! backend {
+    ($(#[doc = $doc:literal])* #[cfg($($condition:tt)*)] mod $name:ident $body:tt) => {
+        #[cfg($($condition)*)]
+        use $name::{Atomic128, Atomic64};
+        $(#[doc = $doc])*
+        #[cfg($($condition)*)]
+        mod $name $body
+    };
+}
+
+backend! {
+    /// Bare metal without a chosen backend: the build stops at the one error
+    /// below. The stand-in types only keep it the only error the build reports
+    /// (`portable-atomic` has no 64- or 128-bit atomics to import here).
+    #[cfg(all(
+        not(loom),
         target_os = "none",
         any(target_pointer_width = "32", target_pointer_width = "16"),
-        not(feature = "unsafe-assume-single-core")
-    ))
-))]
-use portable::{Atomic128, Atomic64};
-#[cfg(all(
-    not(loom),
-    target_os = "none",
-    any(target_pointer_width = "32", target_pointer_width = "16"),
-    not(any(feature = "critical-section", feature = "unsafe-assume-single-core"))
-))]
-use unchosen::{Atomic128, Atomic64};
+        not(any(feature = "critical-section", feature = "unsafe-assume-single-core"))
+    ))]
+    mod unchosen {
+        use super::AtomicWord;
+        use core::cell::Cell;
 
-/// Bare metal without a chosen backend: the build stops at the one error
-/// below. The stand-in types only keep it the only error the build reports
-/// (`portable-atomic` has no 64- or 128-bit atomics to import here).
-#[cfg(all(
-    not(loom),
-    target_os = "none",
-    any(target_pointer_width = "32", target_pointer_width = "16"),
-    not(any(feature = "critical-section", feature = "unsafe-assume-single-core"))
-))]
-mod unchosen {
-    use super::AtomicWord;
-    use core::cell::Cell;
+        compile_error!(
+            "tickguard keeps its state in 128-bit words, which this target cannot update with a \
+             compare-and-swap: choose an interrupt-safe atomics backend with tickguard's \
+             `critical-section` feature (and a critical-section implementation, e.g. cortex-m's \
+             `critical-section-single-core`) or its `unsafe-assume-single-core` feature (single-core \
+             chips). A spin-lock fallback would deadlock when an interrupt handler preempts its holder."
+        );
 
-    compile_error!(
-        "tickguard keeps its state in 128-bit words, which this target cannot update with a \
-         compare-and-swap: choose an interrupt-safe atomics backend with tickguard's \
-         `critical-section` feature (and a critical-section implementation, e.g. cortex-m's \
-         `critical-section-single-core`) or its `unsafe-assume-single-core` feature (single-core \
-         chips). A spin-lock fallback would deadlock when an interrupt handler preempts its holder."
-    );
+        pub type Atomic64 = Unchosen<u64>;
+        pub type Atomic128 = Unchosen<u128>;
 
-    pub type Atomic64 = Unchosen<u64>;
-    pub type Atomic128 = Unchosen<u128>;
+        /// Never built: the `compile_error!` above stops the build first.
+        pub struct Unchosen<W>(Cell<W>);
 
-    /// Never built: the `compile_error!` above stops the build first.
-    pub struct Unchosen<W>(Cell<W>);
-
-    impl<W> core::fmt::Debug for Unchosen<W> {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.write_str("Unchosen")
+        impl<W> core::fmt::Debug for Unchosen<W> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("Unchosen")
+            }
         }
-    }
 
-    impl<W: Copy> Unchosen<W> {
-        pub const fn new(word: W) -> Self {
-            Self(Cell::new(word))
+        impl<W: Copy> Unchosen<W> {
+            pub const fn new(word: W) -> Self {
+                Self(Cell::new(word))
+            }
         }
-    }
 
-    impl<W: Copy + Eq> AtomicWord<W> for Unchosen<W> {
-        fn load(&self) -> W {
-            self.0.get()
-        }
-        fn store(&self, word: W) {
-            self.0.set(word);
-        }
-        fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
-            let word = self.0.get();
-            if word == current {
-                self.0.set(new);
-                Ok(word)
-            } else {
-                Err(word)
+        impl<W: Copy + Eq> AtomicWord<W> for Unchosen<W> {
+            fn load(&self) -> W {
+                self.0.get()
+            }
+            fn store(&self, word: W) {
+                self.0.set(word);
+            }
+            fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
+                let word = self.0.get();
+                if word == current {
+                    self.0.set(new);
+                    Ok(word)
+                } else {
+                    Err(word)
+                }
             }
         }
     }
@@ -145,47 +137,49 @@ macro_rules! on_x86_64_hosts {
     };
 }
 
-/// `portable-atomic`'s atomics: hosted targets, and bare metal with
-/// `unsafe-assume-single-core`.
-#[cfg(all(
-    not(loom),
-    not(all(target_os = "none", feature = "critical-section")),
-    not(all(
-        target_os = "none",
-        any(target_pointer_width = "32", target_pointer_width = "16"),
-        not(feature = "unsafe-assume-single-core")
-    ))
-))]
-mod portable {
-    use super::AtomicWord;
-    pub use portable_atomic::AtomicU64 as Atomic64;
-    use portable_atomic::Ordering::{AcqRel, Acquire, Release};
+backend! {
+    /// `portable-atomic`'s atomics: hosted targets, and bare metal with
+    /// `unsafe-assume-single-core`.
+    #[cfg(all(
+        not(loom),
+        not(all(target_os = "none", feature = "critical-section")),
+        not(all(
+            target_os = "none",
+            any(target_pointer_width = "32", target_pointer_width = "16"),
+            not(feature = "unsafe-assume-single-core")
+        ))
+    ))]
+    mod portable {
+        use super::AtomicWord;
+        pub use portable_atomic::AtomicU64 as Atomic64;
+        use portable_atomic::Ordering::{AcqRel, Acquire, Release};
 
-    macro_rules! atomic_word {
-        ($int:ty, $atomic:ty) => {
-            impl AtomicWord<$int> for $atomic {
-                #[inline]
-                fn load(&self) -> $int {
-                    <$atomic>::load(self, Acquire)
+        macro_rules! atomic_word {
+            ($int:ty, $atomic:ty) => {
+                impl AtomicWord<$int> for $atomic {
+                    #[inline]
+                    fn load(&self) -> $int {
+                        <$atomic>::load(self, Acquire)
+                    }
+                    #[inline]
+                    fn store(&self, word: $int) {
+                        <$atomic>::store(self, word, Release)
+                    }
+                    #[inline]
+                    fn compare_exchange_weak(&self, current: $int, new: $int) -> Result<$int, $int> {
+                        <$atomic>::compare_exchange_weak(self, current, new, AcqRel, Acquire)
+                    }
                 }
-                #[inline]
-                fn store(&self, word: $int) {
-                    <$atomic>::store(self, word, Release)
-                }
-                #[inline]
-                fn compare_exchange_weak(&self, current: $int, new: $int) -> Result<$int, $int> {
-                    <$atomic>::compare_exchange_weak(self, current, new, AcqRel, Acquire)
-                }
-            }
-        };
+            };
+        }
+        atomic_word!(u64, Atomic64);
+        on_x86_64_hosts! {{
+            pub use super::x86_64::Atomic128;
+        } else {
+            pub use portable_atomic::AtomicU128 as Atomic128;
+            atomic_word!(u128, Atomic128);
+        }}
     }
-    atomic_word!(u64, Atomic64);
-    on_x86_64_hosts! {{
-        pub use super::x86_64::Atomic128;
-    } else {
-        pub use portable_atomic::AtomicU128 as Atomic128;
-        atomic_word!(u128, Atomic128);
-    }}
 }
 
 on_x86_64_hosts! {{
@@ -193,98 +187,102 @@ on_x86_64_hosts! {{
     mod x86_64;
 } else {}}
 
-/// Bare metal with the `critical-section` feature: each operation is one
-/// critical section.
-#[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
-mod critical {
-    use super::AtomicWord;
-    use core::cell::Cell;
+backend! {
+    /// Bare metal with the `critical-section` feature: each operation is one
+    /// critical section.
+    #[cfg(all(not(loom), target_os = "none", feature = "critical-section"))]
+    mod critical {
+        use super::AtomicWord;
+        use core::cell::Cell;
 
-    /// A word guarded by an interrupt-masking critical section.
-    pub struct CriticalWord<W>(critical_section::Mutex<Cell<W>>);
-    pub type Atomic64 = CriticalWord<u64>;
-    pub type Atomic128 = CriticalWord<u128>;
+        /// A word guarded by an interrupt-masking critical section.
+        pub struct CriticalWord<W>(critical_section::Mutex<Cell<W>>);
+        pub type Atomic64 = CriticalWord<u64>;
+        pub type Atomic128 = CriticalWord<u128>;
 
-    impl<W> core::fmt::Debug for CriticalWord<W> {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.write_str("CriticalWord")
+        impl<W> core::fmt::Debug for CriticalWord<W> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("CriticalWord")
+            }
         }
-    }
 
-    impl<W: Copy> CriticalWord<W> {
-        pub const fn new(word: W) -> Self {
-            Self(critical_section::Mutex::new(Cell::new(word)))
+        impl<W: Copy> CriticalWord<W> {
+            pub const fn new(word: W) -> Self {
+                Self(critical_section::Mutex::new(Cell::new(word)))
+            }
         }
-    }
 
-    impl<W: Copy + Eq> AtomicWord<W> for CriticalWord<W> {
-        #[inline]
-        fn load(&self) -> W {
-            critical_section::with(|cs| self.0.borrow(cs).get())
-        }
-        #[inline]
-        fn store(&self, word: W) {
-            critical_section::with(|cs| self.0.borrow(cs).set(word))
-        }
-        #[inline]
-        fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
-            critical_section::with(|cs| {
-                let cell = self.0.borrow(cs);
-                let word = cell.get();
-                if word == current {
-                    cell.set(new);
-                    Ok(word)
-                } else {
-                    Err(word)
-                }
-            })
+        impl<W: Copy + Eq> AtomicWord<W> for CriticalWord<W> {
+            #[inline]
+            fn load(&self) -> W {
+                critical_section::with(|cs| self.0.borrow(cs).get())
+            }
+            #[inline]
+            fn store(&self, word: W) {
+                critical_section::with(|cs| self.0.borrow(cs).set(word))
+            }
+            #[inline]
+            fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
+                critical_section::with(|cs| {
+                    let cell = self.0.borrow(cs);
+                    let word = cell.get();
+                    if word == current {
+                        cell.set(new);
+                        Ok(word)
+                    } else {
+                        Err(word)
+                    }
+                })
+            }
         }
     }
 }
 
-/// Under loom, a word is a loom mutex: each load and compare-and-swap is one
-/// step the model checker can reorder against every other. The mutex is
-/// made on first use, inside the model, so that constructors stay `const`.
-#[cfg(loom)]
-mod model {
-    use super::AtomicWord;
+backend! {
+    /// Under loom, a word is a loom mutex: each load and compare-and-swap is one
+    /// step the model checker can reorder against every other. The mutex is
+    /// made on first use, inside the model, so that constructors stay `const`.
+    #[cfg(loom)]
+    mod model {
+        use super::AtomicWord;
 
-    #[derive(Debug)]
-    pub struct ModelAtomic<W> {
-        initial: W,
-        word: std::sync::OnceLock<loom::sync::Mutex<W>>,
-    }
-    pub type Atomic64 = ModelAtomic<u64>;
-    pub type Atomic128 = ModelAtomic<u128>;
+        #[derive(Debug)]
+        pub struct ModelAtomic<W> {
+            initial: W,
+            word: std::sync::OnceLock<loom::sync::Mutex<W>>,
+        }
+        pub type Atomic64 = ModelAtomic<u64>;
+        pub type Atomic128 = ModelAtomic<u128>;
 
-    impl<W: Copy> ModelAtomic<W> {
-        pub const fn new(word: W) -> Self {
-            Self {
-                initial: word,
-                word: std::sync::OnceLock::new(),
+        impl<W: Copy> ModelAtomic<W> {
+            pub const fn new(word: W) -> Self {
+                Self {
+                    initial: word,
+                    word: std::sync::OnceLock::new(),
+                }
+            }
+
+            fn cell(&self) -> &loom::sync::Mutex<W> {
+                self.word
+                    .get_or_init(|| loom::sync::Mutex::new(self.initial))
             }
         }
 
-        fn cell(&self) -> &loom::sync::Mutex<W> {
-            self.word
-                .get_or_init(|| loom::sync::Mutex::new(self.initial))
-        }
-    }
-
-    impl<W: Copy + Eq> AtomicWord<W> for ModelAtomic<W> {
-        fn load(&self) -> W {
-            *self.cell().lock().unwrap()
-        }
-        fn store(&self, word: W) {
-            *self.cell().lock().unwrap() = word;
-        }
-        fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
-            let mut word = self.cell().lock().unwrap();
-            if *word == current {
-                *word = new;
-                Ok(current)
-            } else {
-                Err(*word)
+        impl<W: Copy + Eq> AtomicWord<W> for ModelAtomic<W> {
+            fn load(&self) -> W {
+                *self.cell().lock().unwrap()
+            }
+            fn store(&self, word: W) {
+                *self.cell().lock().unwrap() = word;
+            }
+            fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W> {
+                let mut word = self.cell().lock().unwrap();
+                if *word == current {
+                    *word = new;
+                    Ok(current)
+                } else {
+                    Err(*word)
+                }
             }
         }
     }
