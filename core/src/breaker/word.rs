@@ -256,10 +256,15 @@ const fn grid_point(tick: Tick, config: &BreakerConfig) -> u64 {
     }
 }
 
-/// The half-open timeout deadline: `until` grid steps after the grid point
-/// at or before `seen` (saturating at `u64::MAX`).
-const fn timeout_deadline(seen: Tick, until: u32, config: &BreakerConfig) -> Tick {
-    let point = grid_point(seen, config).saturating_add(until as u64);
+/// The grid point of the half-open timeout deadline: `until` grid steps
+/// after the grid point at or before `seen` (saturating).
+const fn deadline_point(seen: Tick, until: u32, config: &BreakerConfig) -> u64 {
+    grid_point(seen, config).saturating_add(until as u64)
+}
+
+/// The half-open timeout deadline at grid point `point` (saturating at
+/// `u64::MAX`).
+const fn timeout_deadline(point: u64, config: &BreakerConfig) -> Tick {
     point.saturating_mul(config.timeout_grid)
 }
 
@@ -286,12 +291,17 @@ const fn until_for(seen: Tick, at: Tick, config: &BreakerConfig) -> u32 {
 }
 
 /// HALF_OPEN's `seen` and `until` once a call at `now` before the deadline
-/// is noted: the deadline stays where it is on the grid.
-const fn noted(seen: Tick, until: u32, now: Tick, config: &BreakerConfig) -> (Tick, u32) {
+/// (at grid point `point`) is noted: the deadline stays where it is.
+const fn noted(
+    seen: Tick,
+    until: u32,
+    point: u64,
+    now: Tick,
+    config: &BreakerConfig,
+) -> (Tick, u32) {
     if now <= seen {
         return (seen, until);
     }
-    let point = grid_point(seen, config).saturating_add(until as u64);
     (
         now,
         until_bits(point.saturating_sub(grid_point(now, config))),
@@ -419,9 +429,10 @@ pub(super) fn acquire(
             seen,
             until,
         } => {
-            let at = timeout_deadline(seen, until, config);
+            let point = deadline_point(seen, until, config);
+            let at = timeout_deadline(point, config);
             if now >= at {
-                let from = if now > seen { now } else { seen };
+                let from = now.max(seen);
                 let (reopened, retry_at) = opened(generation, from, settings.open_ticks);
                 let change = transition(State::HalfOpen, State::Open);
                 return (reopened, refuse(Some(retry_at), change));
@@ -441,7 +452,7 @@ pub(super) fn acquire(
             };
             let bit = 1u16.checked_shl(issued).unwrap_or(0);
             let slot = issued.wrapping_add(1);
-            let (seen, until) = noted(seen, until, now, config);
+            let (seen, until) = noted(seen, until, point, now, config);
             let more = Phase::HalfOpen {
                 outstanding: outstanding | bit,
                 successes,
@@ -563,8 +574,9 @@ pub(super) fn record(
                 // nothing.
                 return (word, uncounted);
             }
-            let at = timeout_deadline(seen, until, config);
-            let (seen, until) = noted(seen, until, now, config);
+            let point = deadline_point(seen, until, config);
+            let at = timeout_deadline(point, config);
+            let (seen, until) = noted(seen, until, point, now, config);
             if now >= at {
                 // Undecided past the timeout: reopen; this outcome is late.
                 let (reopened, _) = opened(generation, seen, settings.open_ticks);
@@ -612,7 +624,9 @@ pub(super) fn observe(word: u128, now: Tick, config: &BreakerConfig) -> State {
     let (_, phase) = decode(word);
     match phase {
         Phase::Open { deadline, .. } if now >= deadline => State::HalfOpen,
-        Phase::HalfOpen { seen, until, .. } if now >= timeout_deadline(seen, until, config) => {
+        Phase::HalfOpen { seen, until, .. }
+            if now >= timeout_deadline(deadline_point(seen, until, config), config) =>
+        {
             State::Open
         }
         _ => stored_state(phase),
