@@ -73,45 +73,34 @@ movq _ZN9tickguard4cell6x86_643CPU17hE@GOTPCREL(%rip), %rax
 movzbl (%rax), %eax
 testb %al, %al
 je .LBB_1
-testb $4, %al
+.LBB_2:
+movq %r14, %rdi
+movq %r15, %rsi
+movq %rbx, %rcx
+xorl %edx, %edx
+xorl %eax, %eax
+xchgq %rbx, %rdi
+lock cmpxchg16b (%rsi)
+movq %rdi, %rbx
+sete %cl
+testb %cl, %cl
+jne .LBB_5
+.LBB_3:
+movq %r14, %rdi
+movq %r15, %rsi
+movq %rbx, %rcx
+xchgq %rbx, %rdi
+lock cmpxchg16b (%rsi)
+movq %rdi, %rbx
+sete %cl
+testb %cl, %cl
 je .LBB_3
-.LBB_4:
-vmovdqa (%r15), %xmm0
-vmovq %xmm0, %rax
-vpextrq $1, %xmm0, %rdx
 .LBB_5:
-movq %r14, %rdi
-movq %r15, %rsi
-movq %rbx, %rcx
-xchgq %rbx, %rdi
-lock cmpxchg16b (%rsi)
-movq %rdi, %rbx
-sete %cl
-testb %cl, %cl
-jne .LBB_8
-.LBB_6:
-movq %r14, %rdi
-movq %r15, %rsi
-movq %rbx, %rcx
-xchgq %rbx, %rdi
-lock cmpxchg16b (%rsi)
-movq %rdi, %rbx
-sete %cl
-testb %cl, %cl
-je .LBB_6
-.LBB_8:
 popq %rbx
 popq %r14
 popq %r15
 retq
 .LBB_1:
 callq *_ZN9tickguard4cell6x86_649check_cpu17hE@GOTPCREL(%rip)
-testb $4, %al
-jne .LBB_4
-.LBB_3:
-orb $2, %al
-movzbl %al, %esi
-movq %r15, %rdi
-callq *_ZN9tickguard4cell6x86_649Atomic12813load_elsewise17hE@GOTPCREL(%rip)
-jmp .LBB_5
+jmp .LBB_2
 

@@ -93,7 +93,7 @@ testb %al, %al
 je .LBB_1
 testb $2, %al
 jne .LBB_3
-.LBB_10:
+.LBB_7:
 movq _ZN15portable_atomic3imp9atomic1286x86_6412atomic_store4FUNC17hE@GOTPCREL(%rip), %rax
 movq (%rax), %rax
 movq %r15, %rdi
@@ -106,41 +106,32 @@ jmpq *%rax
 .LBB_1:
 callq *_ZN9tickguard4cell6x86_649check_cpu17hE@GOTPCREL(%rip)
 testb $2, %al
-je .LBB_10
-.LBB_3:
-testb $4, %al
-je .LBB_4
-vmovdqa (%r15), %xmm0
-vmovq %xmm0, %rax
-vpextrq $1, %xmm0, %rdx
-.LBB_6:
-movq %r14, %rdi
-movq %r15, %rsi
-movq %rbx, %rcx
-xchgq %rbx, %rdi
-lock cmpxchg16b (%rsi)
-movq %rdi, %rbx
-sete %cl
-testb %cl, %cl
-jne .LBB_9
-.LBB_7:
-movq %r14, %rdi
-movq %r15, %rsi
-movq %rbx, %rcx
-xchgq %rbx, %rdi
-lock cmpxchg16b (%rsi)
-movq %rdi, %rbx
-sete %cl
-testb %cl, %cl
 je .LBB_7
-.LBB_9:
+.LBB_3:
+movq %r14, %rdi
+movq %r15, %rsi
+movq %rbx, %rcx
+xorl %edx, %edx
+xorl %eax, %eax
+xchgq %rbx, %rdi
+lock cmpxchg16b (%rsi)
+movq %rdi, %rbx
+sete %cl
+testb %cl, %cl
+jne .LBB_6
+.LBB_4:
+movq %r14, %rdi
+movq %r15, %rsi
+movq %rbx, %rcx
+xchgq %rbx, %rdi
+lock cmpxchg16b (%rsi)
+movq %rdi, %rbx
+sete %cl
+testb %cl, %cl
+je .LBB_4
+.LBB_6:
 popq %rbx
 popq %r14
 popq %r15
 retq
-.LBB_4:
-movzbl %al, %esi
-movq %r15, %rdi
-callq *_ZN9tickguard4cell6x86_649Atomic12813load_elsewise17hE@GOTPCREL(%rip)
-jmp .LBB_6
 

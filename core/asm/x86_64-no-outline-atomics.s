@@ -92,8 +92,8 @@ movzbl (%rax), %eax
 testb %al, %al
 je .LBB_1
 testb $2, %al
-jne .LBB_15
-.LBB_3:
+jne .LBB_3
+.LBB_6:
 movabsq $-825973615240726191, %rcx
 movq %r14, %rax
 mulq %rcx
@@ -107,50 +107,50 @@ leaq (%rax,%rsi), %rdx
 movl $1, %ecx
 xchgq %rcx, (%rax,%rsi)
 cmpq $1, %rcx
-jne .LBB_14
+jne .LBB_17
 xorl %eax, %eax
-jmp .LBB_6
-.LBB_5:
+jmp .LBB_9
+.LBB_8:
 movl $1, %ecx
 xchgq %rcx, (%rdx)
 cmpq $1, %rcx
-jne .LBB_14
-.LBB_6:
+jne .LBB_17
+.LBB_9:
 movq (%rdx), %rcx
 cmpq $1, %rcx
-jne .LBB_5
+jne .LBB_8
 cmpl $4, %eax
-ja .LBB_11
+ja .LBB_14
 movl $1, %esi
-.LBB_9:
+.LBB_12:
 pause
 movl %esi, %edi
 movl %eax, %ecx
 shrl %cl, %edi
 incl %esi
 testl %edi, %edi
-je .LBB_9
+je .LBB_12
 incl %eax
-jmp .LBB_6
-.LBB_11:
+jmp .LBB_9
+.LBB_14:
 movl %eax, %ecx
 andl $31, %ecx
 cmpl $31, %ecx
-je .LBB_6
+je .LBB_9
 movl $1, %esi
 shll %cl, %esi
-.LBB_13:
+.LBB_16:
 pause
 decl %esi
-jne .LBB_13
-jmp .LBB_6
-.LBB_14:
+jne .LBB_16
+jmp .LBB_9
+.LBB_17:
 #MEMBARRIER
 movq %r15, (%r14)
 movq %rbx, 8(%r14)
 addq $2, %rcx
 movq %rcx, (%rdx)
-.LBB_21:
+.LBB_18:
 popq %rbx
 popq %r14
 popq %r15
@@ -158,14 +158,20 @@ retq
 .LBB_1:
 callq *_ZN9tickguard4cell6x86_649check_cpu17hE@GOTPCREL(%rip)
 testb $2, %al
-je .LBB_3
-.LBB_15:
-testb $4, %al
-je .LBB_16
-vmovdqa (%r14), %xmm0
-vmovq %xmm0, %rax
-vpextrq $1, %xmm0, %rdx
-.LBB_18:
+je .LBB_6
+.LBB_3:
+movq %r15, %rdi
+movq %r14, %rsi
+movq %rbx, %rcx
+xorl %eax, %eax
+xorl %edx, %edx
+xchgq %rbx, %rdi
+lock cmpxchg16b (%rsi)
+movq %rdi, %rbx
+sete %cl
+testb %cl, %cl
+jne .LBB_18
+.LBB_4:
 movq %r15, %rdi
 movq %r14, %rsi
 movq %rbx, %rcx
@@ -174,21 +180,6 @@ lock cmpxchg16b (%rsi)
 movq %rdi, %rbx
 sete %cl
 testb %cl, %cl
-jne .LBB_21
-.LBB_19:
-movq %r15, %rdi
-movq %r14, %rsi
-movq %rbx, %rcx
-xchgq %rbx, %rdi
-lock cmpxchg16b (%rsi)
-movq %rdi, %rbx
-sete %cl
-testb %cl, %cl
-je .LBB_19
-jmp .LBB_21
-.LBB_16:
-movzbl %al, %esi
-movq %r14, %rdi
-callq *_ZN9tickguard4cell6x86_649Atomic12813load_elsewise17hE@GOTPCREL(%rip)
+je .LBB_4
 jmp .LBB_18
 

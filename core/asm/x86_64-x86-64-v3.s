@@ -21,10 +21,9 @@ tickguard_probe_store:
 movq %rdx, %rcx
 movq %rsi, %r8
 movq %rdi, %rsi
-vmovdqa (%rdi), %xmm0
-vmovq %xmm0, %rax
-vpextrq $1, %xmm0, %rdx
 movq %r8, %rdi
+xorl %edx, %edx
+xorl %eax, %eax
 xchgq %rbx, %rdi
 lock cmpxchg16b (%rsi)
 movq %rdi, %rbx

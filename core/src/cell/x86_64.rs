@@ -192,7 +192,8 @@ impl Atomic128 {
             self.0.store(word, Release);
             return;
         }
-        let mut current = self.load_on(features);
+        // The first try guesses 0; a miss reads the word for the next.
+        let mut current = 0;
         while let Err(actual) = self.cmpxchg16b(current, word) {
             current = actual;
         }
