@@ -82,7 +82,8 @@
 //! assert_eq!(bucket.acquire(4, 110), Err(Denied::ExceedsCapacity));
 //! ```
 
-use crate::cell::{StateCell, Word};
+use crate::cell::StateCell;
+use crate::machine::{Input, Machine, Step, Word};
 use crate::time::{Tick, MAX_DURATION};
 use crate::ConfigError;
 
@@ -374,12 +375,13 @@ impl BucketConfig {
     }
 
     /// The whole pure transition behind [`TokenBucket::acquire`] on one
-    /// word, for tests: `Ok((word', decision))` writes, `Err(decision)`
-    /// keeps the word.
+    /// word, for tests.
     #[cfg(test)]
-    fn acquire<W: Units, const SIMPLE: bool>(&self, word: W, n: u32, now: Tick) -> Step<W> {
-        self.request::<W, SIMPLE>(n, now)
-            .and_then(|request| request.decide(word))
+    fn acquire<W: Units, const SIMPLE: bool>(&self, word: W, n: u32, now: Tick) -> Decided<W> {
+        match self.request::<W, SIMPLE>(n, now) {
+            Ok(request) => request.step(&Tat::<W>::MACHINE, word),
+            Err(decision) => Step::Keep(decision),
+        }
     }
 
     #[inline]
@@ -433,10 +435,9 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
         }
     }
 
-    /// The decision on the state `word`: `Ok((word', decision))` writes,
-    /// `Err(decision)` keeps the word.
+    /// The decision on the state `word`.
     #[inline]
-    fn decide(self, word: W) -> Step<W> {
+    fn decide(self, word: W) -> Decided<W> {
         let unused = !SIMPLE && word == W::ZERO;
         let tat = if unused { self.fresh } else { word };
         // The refusal first, laid out as the straight path: it must cost
@@ -453,7 +454,7 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
         } else {
             let next = Self::add(tat.max(self.u), self.cost);
             if SIMPLE || next != W::MAX {
-                return Ok((next, Ok(())));
+                return Step::Write(next, Ok(()));
             }
             // Past the horizon the TAT saturates: refuse, for ever.
             Tick::MAX
@@ -462,9 +463,34 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
         if unused {
             // The first use of a partly filled bucket fixes its start time,
             // even when it refuses.
-            return Ok((tat, refused));
+            return Step::Write(tat, refused);
         }
-        Err(refused)
+        Step::Keep(refused)
+    }
+}
+
+impl<W: Units, const SIMPLE: bool> Input<Tat<W>> for Request<W, SIMPLE> {
+    type Decision = Result<(), Denied>;
+
+    #[inline]
+    fn step(&self, _: &Tat<W>, word: W) -> Decided<W> {
+        self.decide(word)
+    }
+}
+
+/// The machine a measured [`Request`] runs on: a TAT of type `W`, with
+/// nothing else to configure (the request carries what it needs).
+struct Tat<W>(core::marker::PhantomData<W>);
+
+impl<W> Tat<W> {
+    const MACHINE: Self = Self(core::marker::PhantomData);
+}
+
+impl<W: Units> Machine for Tat<W> {
+    type Word = W;
+
+    fn fresh(&self) -> W {
+        W::ZERO
     }
 }
 
@@ -482,9 +508,8 @@ fn likely(condition: bool) -> bool {
     condition
 }
 
-/// A transition's result: `Ok((word', decision))` writes, `Err(decision)`
-/// keeps the word.
-type Step<W> = Result<(W, Result<(), Denied>), Result<(), Denied>>;
+/// A step of the bucket's machine.
+type Decided<W> = Step<W, Result<(), Denied>>;
 
 /// The integers a TAT is kept in: `u64` (the narrow word) and `u128`.
 trait Units: Word + Ord {
@@ -713,7 +738,7 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
         request: Result<Request<W, SIMPLE>, Result<(), Denied>>,
     ) -> Result<(), Denied> {
         match request {
-            Ok(request) => cell.update_or_keep(|word| request.decide(word)),
+            Ok(request) => cell.apply(&Tat::<W>::MACHINE, request),
             Err(decision) => decision,
         }
     }
@@ -750,19 +775,81 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
         self.wide.store(0);
     }
 
-    /// The raw state word (for diagnostics and tests).
-    ///
-    /// ```
-    /// # use tickguard::bucket::{BucketConfig, TokenBucket};
-    /// assert_eq!(TokenBucket::new(BucketConfig::new(3, 1, 1).unwrap()).raw_word(), 0);
-    /// ```
-    #[must_use]
-    pub fn raw_word(&self) -> u128 {
+    /// The state word, for tests.
+    #[cfg(test)]
+    pub(crate) fn raw_word(&self) -> u128 {
         if self.config().is_narrow() {
             self.narrow.load().into()
         } else {
             self.wide.load()
         }
+    }
+}
+
+impl Machine for BucketConfig {
+    /// A held bucket keeps its TAT in a 128-bit word, whatever the
+    /// configuration ([`TokenBucket`] uses a 64-bit one where it can).
+    type Word = u128;
+
+    /// Never used: the configured initial fill.
+    fn fresh(&self) -> u128 {
+        0
+    }
+}
+
+/// [`TokenBucket::acquire`] as a machine input ([`crate::machine`]).
+///
+/// ```
+/// use core::cell::Cell;
+/// use tickguard::bucket::{Acquire, BucketConfig};
+/// use tickguard::machine::{run, Machine};
+/// let config = BucketConfig::new(2, 1, 10).unwrap();
+/// let mut word = Cell::new(config.fresh());
+/// assert_eq!(run(&config, Acquire { n: 2, now: 0 }, &mut word), Ok(Ok(())));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Acquire {
+    /// Tokens to take.
+    pub n: u32,
+    /// The caller's tick.
+    pub now: Tick,
+}
+
+impl Input<BucketConfig> for Acquire {
+    type Decision = Result<(), Denied>;
+
+    fn step(&self, config: &BucketConfig, word: u128) -> Decided<u128> {
+        match config.request::<u128, false>(self.n, self.now) {
+            Ok(request) => request.decide(word),
+            Err(decision) => Step::Keep(decision),
+        }
+    }
+}
+
+/// [`TokenBucket::available`] as a machine input ([`crate::machine`]):
+/// reads only.
+///
+/// ```
+/// use tickguard::bucket::{Available, BucketConfig};
+/// use tickguard::machine::{Input, Machine};
+/// let config = BucketConfig::new(2, 1, 10).unwrap();
+/// assert_eq!(Available { now: 0 }.quick(&config, config.fresh()), Some(2));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Available {
+    /// The caller's tick.
+    pub now: Tick,
+}
+
+impl Input<BucketConfig> for Available {
+    type Decision = u32;
+
+    fn quick(&self, config: &BucketConfig, word: u128) -> Option<u32> {
+        Some(config.available(word, self.now))
+    }
+
+    fn step(&self, config: &BucketConfig, word: u128) -> Step<u128, u32> {
+        Step::Keep(config.available(word, self.now))
     }
 }
 

@@ -11,7 +11,7 @@
 //! successful calls: retries add at most a fraction r to the load.
 //!
 //! The word only ever holds `0..=max_tokens × 1000`. Reports are one
-//! compare-and-swap ([`crate::cell::StateCell`]) and skip the write
+//! compare-and-swap (the crate's one driver, [`crate::machine`]) and skip the write
 //! when the word would not change (empty and failing, full and succeeding);
 //! [`RetryBudget::allows_retry`] only reads. Lock-free where the target has a
 //! 64-bit CAS (every 64-bit host); an interrupt-masked critical section
@@ -40,6 +40,7 @@
 //! ```
 
 use crate::cell::StateCell;
+use crate::machine::{Input, Machine, Step};
 use crate::ConfigError;
 
 /// The most tokens a budget may hold (the word counts thousandths in 64 bits;
@@ -122,6 +123,87 @@ impl BudgetConfig {
     const fn held(&self, spent: u64) -> u64 {
         self.max_milli.saturating_sub(spent)
     }
+
+    /// Whether the budget with `spent` allows a retry: more than half held.
+    #[inline]
+    const fn allows_retry(&self, spent: u64) -> bool {
+        self.held(spent).saturating_mul(2) > self.max_milli
+    }
+}
+
+impl Machine for BudgetConfig {
+    /// Thousandths of a token spent.
+    type Word = u64;
+
+    /// A full budget.
+    fn fresh(&self) -> u64 {
+        0
+    }
+}
+
+/// [`RetryBudget::record_failure`] as a machine input ([`crate::machine`]).
+///
+/// ```
+/// use tickguard::budget::{BudgetConfig, RecordFailure};
+/// use tickguard::machine::{Input, Step};
+/// let config = BudgetConfig::new(1, 100).unwrap();
+/// assert_eq!(RecordFailure.step(&config, 1_000), Step::Keep(())); // already empty
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordFailure;
+
+impl Input<BudgetConfig> for RecordFailure {
+    type Decision = ();
+
+    fn step(&self, config: &BudgetConfig, spent: u64) -> Step<u64, ()> {
+        Step::unless_same(spent, spent.saturating_add(1_000).min(config.max_milli), ())
+    }
+}
+
+/// [`RetryBudget::record_success`] as a machine input ([`crate::machine`]).
+///
+/// ```
+/// use tickguard::budget::{BudgetConfig, RecordSuccess};
+/// use tickguard::machine::{Input, Step};
+/// let config = BudgetConfig::new(1, 100).unwrap();
+/// assert_eq!(RecordSuccess.step(&config, 1_000), Step::Write(900, ()));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordSuccess;
+
+impl Input<BudgetConfig> for RecordSuccess {
+    type Decision = ();
+
+    fn step(&self, config: &BudgetConfig, spent: u64) -> Step<u64, ()> {
+        let next = spent
+            .min(config.max_milli)
+            .saturating_sub(config.ratio_milli);
+        Step::unless_same(spent, next, ())
+    }
+}
+
+/// [`RetryBudget::allows_retry`] as a machine input ([`crate::machine`]):
+/// reads only.
+///
+/// ```
+/// use tickguard::budget::{BudgetConfig, RetryAllowed};
+/// use tickguard::machine::{Input, Machine};
+/// let config = BudgetConfig::DEFAULT;
+/// assert_eq!(RetryAllowed.quick(&config, config.fresh()), Some(true));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryAllowed;
+
+impl Input<BudgetConfig> for RetryAllowed {
+    type Decision = bool;
+
+    fn quick(&self, config: &BudgetConfig, spent: u64) -> Option<bool> {
+        Some(config.allows_retry(spent))
+    }
+
+    fn step(&self, config: &BudgetConfig, spent: u64) -> Step<u64, bool> {
+        Step::Keep(config.allows_retry(spent))
+    }
 }
 
 impl AsRef<BudgetConfig> for BudgetConfig {
@@ -185,9 +267,7 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// assert_eq!(budget.tokens_milli(), 0);
     /// ```
     pub fn record_failure(&self) {
-        let max = self.config().max_milli;
-        self.spent
-            .update(|spent| (spent.saturating_add(1_000).min(max), ()));
+        self.spent.apply(self.config(), RecordFailure);
     }
 
     /// A call succeeded: deposit `token_ratio` (not above the maximum).
@@ -200,9 +280,7 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// assert_eq!(budget.tokens_milli(), 1_250);
     /// ```
     pub fn record_success(&self) {
-        let (max, ratio) = (self.config().max_milli, self.config().ratio_milli);
-        self.spent
-            .update(|spent| (spent.min(max).saturating_sub(ratio), ()));
+        self.spent.apply(self.config(), RecordSuccess);
     }
 
     /// Whether a retry may be made now: more than half the tokens remain.
@@ -217,8 +295,7 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// ```
     #[must_use]
     pub fn allows_retry(&self) -> bool {
-        let config = self.config();
-        config.held(self.spent.load()).saturating_mul(2) > config.max_milli
+        self.config().allows_retry(self.spent.load())
     }
 
     /// Thousandths of a token held.

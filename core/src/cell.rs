@@ -24,23 +24,13 @@
 //! Under `cfg(loom)` the atomic is swapped for a model that the `loom`
 //! checker can interleave exhaustively; nothing else changes.
 
-/// A state word: an integer that has an atomic cell.
-pub trait Word: Copy + Eq + core::fmt::Debug + sealed::Sealed {
-    /// The atomic holding it.
-    #[doc(hidden)]
-    type Atomic: AtomicWord<Self>;
-}
+use crate::machine::{sealed::Sealed, Input, Machine, Step, Word};
 
 /// The operations the driver needs from an atomic word.
-#[doc(hidden)]
 pub trait AtomicWord<W>: Sized {
     fn load(&self) -> W;
     fn store(&self, word: W);
     fn compare_exchange_weak(&self, current: W, new: W) -> Result<W, W>;
-}
-
-mod sealed {
-    pub trait Sealed {}
 }
 
 // One backend per build; each names the atomic types of the two word widths
@@ -288,38 +278,23 @@ backend! {
     }
 }
 
-/// A state word shared between threads and interrupt handlers.
-///
-/// ```
-/// use tickguard::cell::StateCell;
-/// let cell = StateCell::<u64>::new(5);
-/// let doubled = cell.update(|word| (word * 2, word));
-/// assert_eq!((doubled, cell.load()), (5, 10));
-/// // A transition that keeps the word does not write it.
-/// assert_eq!(cell.update(|word| (word, "kept")), "kept");
-/// ```
+/// A state word shared between threads and interrupt handlers: the one
+/// driver of every machine's steps.
 #[derive(Debug)]
 #[repr(transparent)]
-pub struct StateCell<W: Word> {
+pub(crate) struct StateCell<W: Word> {
     word: W::Atomic,
 }
 
-/// Makes `$int` a [`Word`] held in `$atomic`, with a `const` constructor.
+/// Gives `$int` its atomic and a `const` constructor.
 macro_rules! word {
     ($int:ty, $atomic:ty) => {
-        impl sealed::Sealed for $int {}
-        impl Word for $int {
+        impl Sealed for $int {
             type Atomic = $atomic;
         }
         impl StateCell<$int> {
             /// A cell holding `word`.
-            ///
-            /// ```
-            /// let cell = tickguard::cell::StateCell::<u128>::new(3);
-            /// assert_eq!(cell.load(), 3);
-            /// ```
-            #[must_use]
-            pub const fn new(word: $int) -> Self {
+            pub(crate) const fn new(word: $int) -> Self {
                 Self {
                     word: <$atomic>::new(word),
                 }
@@ -332,109 +307,71 @@ word!(u128, Atomic128);
 
 impl<W: Word> StateCell<W> {
     /// The current word.
-    ///
-    /// ```
-    /// assert_eq!(tickguard::cell::StateCell::<u64>::new(7).load(), 7);
-    /// ```
     #[inline]
-    #[must_use]
-    pub fn load(&self) -> W {
+    pub(crate) fn load(&self) -> W {
         self.word.load()
     }
 
-    /// Replaces the word unconditionally (used to restore or reset state).
-    ///
-    /// ```
-    /// let cell = tickguard::cell::StateCell::<u64>::new(7);
-    /// cell.store(9);
-    /// assert_eq!(cell.load(), 9);
-    /// ```
+    /// Replaces the word unconditionally (a reset or a restore).
     #[inline]
-    pub fn store(&self, word: W) {
+    pub(crate) fn store(&self, word: W) {
         self.word.store(word);
     }
 
-    /// Applies the pure transition `step` atomically and returns its decision.
+    /// Applies `input`'s step atomically and returns its decision, inline.
     ///
-    /// `step` may run several times under contention, each time on the word
-    /// another caller just wrote; only the decision of the run whose word was
-    /// installed (or that left the word unchanged) is returned. When `step`
-    /// returns the word it was given, nothing is written.
-    ///
-    /// ```
-    /// let cell = tickguard::cell::StateCell::<u64>::new(1);
-    /// let was = cell.update(|w| (w + 1, w));
-    /// assert_eq!((was, cell.load()), (1, 2));
-    /// ```
+    /// The step may run several times under contention, each time on the
+    /// word another caller just wrote; only the decision of the run whose
+    /// word was installed (or kept) is returned. [`Step::Keep`] writes
+    /// nothing.
     #[inline]
-    pub fn update<D>(&self, mut step: impl FnMut(W) -> (W, D)) -> D {
-        self.update_or_keep(|word| match step(word) {
-            (next, decision) if next == word => Err(decision),
-            changed => Ok(changed),
-        })
-    }
-
-    /// Decides from one load when `quick` can (a decision that writes
-    /// nothing: the hot path, small enough to inline), and otherwise applies
-    /// `step` as [`update`](Self::update) does, out of line. On bare metal,
-    /// where flash is scarce and a load is no cheaper than the update's own
-    /// first load, only `step` runs (it decides what `quick` would).
-    ///
-    /// `quick` must only return what `step` would decide, leaving the word
-    /// as it is.
-    ///
-    /// ```
-    /// let cell = tickguard::cell::StateCell::<u64>::new(0);
-    /// let bump = || cell.decide_or_update(|w| (w >= 2).then_some(false), |w| (w + 1, true));
-    /// assert_eq!((bump(), bump(), bump()), (true, true, false));
-    /// assert_eq!(cell.load(), 2);
-    /// ```
-    #[inline]
-    pub fn decide_or_update<D>(
-        &self,
-        quick: impl FnOnce(W) -> Option<D>,
-        step: impl FnMut(W) -> (W, D),
-    ) -> D {
-        if cfg!(target_os = "none") {
-            return self.update(step);
-        }
-        match quick(self.load()) {
-            Some(decision) => decision,
-            None => self.update_out_of_line(step),
-        }
-    }
-
-    /// The write path, rare beside the decisions `quick` makes: cold, so
-    /// that those are laid out as the straight path.
-    #[cold]
-    #[inline(never)]
-    fn update_out_of_line<D>(&self, step: impl FnMut(W) -> (W, D)) -> D {
-        self.update(step)
-    }
-
-    /// [`update`](Self::update) for a transition that says itself when it
-    /// keeps the word: `Err(decision)` keeps it (nothing is written, as for
-    /// a refusal), `Ok((next, decision))` installs `next`.
-    ///
-    /// ```
-    /// let cell = tickguard::cell::StateCell::<u64>::new(3);
-    /// let taken = |n: u64| cell.update_or_keep(|w| if w >= n { Ok((w - n, true)) } else { Err(false) });
-    /// assert!(taken(2));
-    /// assert!(!taken(2));
-    /// assert_eq!(cell.load(), 1);
-    /// ```
-    #[inline]
-    pub fn update_or_keep<D>(&self, mut step: impl FnMut(W) -> Result<(W, D), D>) -> D {
+    pub(crate) fn apply<M, I>(&self, machine: &M, input: I) -> I::Decision
+    where
+        M: Machine<Word = W> + ?Sized,
+        I: Input<M>,
+    {
         let mut current = self.load();
         loop {
-            let (next, decision) = match step(current) {
-                Ok(changed) => changed,
-                Err(kept) => return kept,
+            let (next, decision) = match input.step(machine, current) {
+                Step::Keep(decision) => return decision,
+                Step::Write(next, decision) => (next, decision),
             };
             match self.word.compare_exchange_weak(current, next) {
                 Ok(_) => return decision,
                 Err(actual) => current = actual,
             }
         }
+    }
+
+    /// Decides from one load when `input`'s quick check can (the hot path,
+    /// small enough to inline), and otherwise applies the step as
+    /// [`apply`](Self::apply) does, out of line. On bare metal, where flash
+    /// is scarce and a load is no cheaper than the step's own first load,
+    /// only the step runs (it decides what the quick check would).
+    #[inline]
+    pub(crate) fn apply_quick<M, I>(&self, machine: &M, input: I) -> I::Decision
+    where
+        M: Machine<Word = W> + ?Sized,
+        I: Input<M>,
+    {
+        if cfg!(target_os = "none") {
+            return self.apply(machine, input);
+        }
+        match input.quick(machine, self.load()) {
+            Some(decision) => decision,
+            None => self.apply_out_of_line(machine, input),
+        }
+    }
+
+    /// The write path, rare beside the decisions the quick check makes:
+    /// cold, so that those are laid out as the straight path.
+    #[cold]
+    #[inline(never)]
+    fn apply_out_of_line<M, I>(&self, machine: &M, input: I) -> I::Decision
+    where
+        M: Machine<Word = W> + ?Sized,
+        I: Input<M>,
+    {
+        self.apply(machine, input)
     }
 }

@@ -31,6 +31,7 @@
 
 use crate::breaker::State;
 use crate::cell::StateCell;
+use crate::machine::{Input, Machine, Step};
 
 /// A change of the effective degradation level, reported to exactly one
 /// caller.
@@ -148,10 +149,7 @@ impl Degradation {
     /// assert!(d.set_level(1).is_none());
     /// ```
     pub fn set_level(&self, level: u8) -> Option<LevelChange> {
-        self.word.update(|w| {
-            let next = with_levels(w, level, automatic(w));
-            (next, change(w, next))
-        })
+        self.word.apply(&Levels, SetLevel { level })
     }
 
     /// Follows a dependency's breaker: while it is OPEN, HALF_OPEN or
@@ -166,14 +164,13 @@ impl Degradation {
     /// assert_eq!(d.level(), 2);
     /// ```
     pub fn follow_breaker(&self, state: State, level_while_open: u8) -> Option<LevelChange> {
-        let target = match state {
-            State::Open | State::HalfOpen | State::ForcedOpen => level_while_open,
-            State::Closed | State::Disabled => 0,
-        };
-        self.word.update(|w| {
-            let next = with_levels(w, manual(w), target);
-            (next, change(w, next))
-        })
+        self.word.apply(
+            &Levels,
+            FollowBreaker {
+                state,
+                level_while_open,
+            },
+        )
     }
 
     /// Switches feature `switch` (0..32) off; returns whether it was on.
@@ -184,8 +181,7 @@ impl Degradation {
     /// assert!(!d.switch_off(3));
     /// ```
     pub fn switch_off(&self, switch: u8) -> bool {
-        let bit = switch_bit(switch);
-        self.word.update(|w| (w | bit, w & bit == 0 && bit != 0))
+        self.word.apply(&Levels, SwitchOff { switch })
     }
 
     /// Switches feature `switch` (0..32) back on; returns whether it was
@@ -197,8 +193,124 @@ impl Degradation {
     /// assert!(d.switch_on(3));
     /// ```
     pub fn switch_on(&self, switch: u8) -> bool {
-        let bit = switch_bit(switch);
-        self.word.update(|w| (w & !bit, w & bit != 0))
+        self.word.apply(&Levels, SwitchOn { switch })
+    }
+}
+
+/// The degradation machine ([`crate::machine`]): nothing to configure.
+///
+/// ```
+/// use tickguard::degrade::{Levels, SetLevel};
+/// use tickguard::machine::{Input, Machine};
+/// let change = *SetLevel { level: 2 }.step(&Levels, Levels.fresh()).decision();
+/// assert_eq!(change.unwrap().to, 2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Levels;
+
+impl Machine for Levels {
+    /// Bits 0..8: manual level; 8..16: automatic level; 32..64: switches off.
+    type Word = u64;
+
+    /// Level 0, every switch on.
+    fn fresh(&self) -> u64 {
+        0
+    }
+}
+
+/// [`Degradation::set_level`] as a machine input.
+///
+/// ```
+/// use tickguard::degrade::{Levels, SetLevel};
+/// use tickguard::machine::{Input, Step};
+/// assert_eq!(SetLevel { level: 0 }.step(&Levels, 0), Step::Keep(None));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SetLevel {
+    /// The manual level.
+    pub level: u8,
+}
+
+impl Input<Levels> for SetLevel {
+    type Decision = Option<LevelChange>;
+
+    fn step(&self, _: &Levels, w: u64) -> Step<u64, Option<LevelChange>> {
+        let next = with_levels(w, self.level, automatic(w));
+        Step::unless_same(w, next, change(w, next))
+    }
+}
+
+/// [`Degradation::follow_breaker`] as a machine input.
+///
+/// ```
+/// use tickguard::breaker::State;
+/// use tickguard::degrade::{FollowBreaker, Levels};
+/// use tickguard::machine::Input;
+/// let follow = FollowBreaker { state: State::Open, level_while_open: 1 };
+/// assert_eq!(follow.step(&Levels, 0).decision().unwrap().to, 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FollowBreaker {
+    /// The state the dependency's breaker reports.
+    pub state: State,
+    /// The automatic level while it is not CLOSED or DISABLED.
+    pub level_while_open: u8,
+}
+
+impl Input<Levels> for FollowBreaker {
+    type Decision = Option<LevelChange>;
+
+    fn step(&self, _: &Levels, w: u64) -> Step<u64, Option<LevelChange>> {
+        let target = match self.state {
+            State::Open | State::HalfOpen | State::ForcedOpen => self.level_while_open,
+            State::Closed | State::Disabled => 0,
+        };
+        let next = with_levels(w, manual(w), target);
+        Step::unless_same(w, next, change(w, next))
+    }
+}
+
+/// [`Degradation::switch_off`] as a machine input.
+///
+/// ```
+/// use tickguard::degrade::{Levels, SwitchOff};
+/// use tickguard::machine::Input;
+/// assert_eq!(SwitchOff { switch: 1 }.step(&Levels, 0).decision(), &true);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SwitchOff {
+    /// The switch (0..32; others are no switch).
+    pub switch: u8,
+}
+
+impl Input<Levels> for SwitchOff {
+    type Decision = bool;
+
+    fn step(&self, _: &Levels, w: u64) -> Step<u64, bool> {
+        let bit = switch_bit(self.switch);
+        Step::unless_same(w, w | bit, w & bit == 0 && bit != 0)
+    }
+}
+
+/// [`Degradation::switch_on`] as a machine input.
+///
+/// ```
+/// use tickguard::degrade::{Levels, SwitchOn};
+/// use tickguard::machine::Input;
+/// assert_eq!(SwitchOn { switch: 1 }.step(&Levels, 0).decision(), &false);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SwitchOn {
+    /// The switch (0..32; others are no switch).
+    pub switch: u8,
+}
+
+impl Input<Levels> for SwitchOn {
+    type Decision = bool;
+
+    fn step(&self, _: &Levels, w: u64) -> Step<u64, bool> {
+        let bit = switch_bit(self.switch);
+        Step::unless_same(w, w & !bit, w & bit != 0)
     }
 }
 

@@ -3,8 +3,8 @@
 //! Fault-tolerance primitives for code that cannot afford a runtime: a
 //! [circuit breaker](breaker) and a [token bucket](bucket), each a pure state
 //! machine over one packed 128-bit word, and a [retry budget](budget) in one
-//! 64-bit word, applied to atomics by one shared compare-and-swap driver
-//! ([`cell::StateCell`]); [retry with backoff and jitter](retry) as a step
+//! 64-bit word, applied to atomics by one private compare-and-swap driver
+//! and runnable over a word the caller holds ([`machine`]); [retry with backoff and jitter](retry) as a step
 //! function; the design document's [error classes](classify) with a handling
 //! table that drives them; [`fallback`] values (default and
 //! last-known-good) and [degradation levels](degrade).
@@ -102,11 +102,12 @@ pub(crate) use named;
 pub mod breaker;
 pub mod bucket;
 pub mod budget;
-pub mod cell;
+mod cell;
 pub mod classify;
 pub mod degrade;
 mod error;
 pub mod fallback;
+pub mod machine;
 pub mod retry;
 pub mod time;
 

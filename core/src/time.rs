@@ -18,6 +18,7 @@
 //! given tick frequency, rounding up, without overflow.
 
 use crate::cell::StateCell;
+use crate::machine::{Input, Machine, Step};
 
 /// A point on the caller's monotonic tick counter.
 pub type Tick = u64;
@@ -156,12 +157,7 @@ impl TickExtender {
     /// ```
     #[must_use]
     pub fn extend(&self, raw: u32) -> Tick {
-        // The one shared driver: a reading at or before the latest writes
-        // nothing.
-        self.latest.update(|latest| {
-            let extended = extend_from(latest, raw);
-            (if extended > latest { extended } else { latest }, extended)
-        })
+        self.latest.apply(&Extension, Extend { raw })
     }
 
     /// The latest extended tick.
@@ -174,6 +170,49 @@ impl TickExtender {
     #[must_use]
     pub fn latest(&self) -> Tick {
         self.latest.load()
+    }
+}
+
+/// The tick extender's machine ([`crate::machine`]): its word is the
+/// latest extended tick.
+///
+/// ```
+/// use tickguard::time::{Extend, Extension};
+/// use tickguard::machine::{Input, Step};
+/// assert_eq!(Extend { raw: 5 }.step(&Extension, (1 << 32) - 3), Step::Write((1 << 32) + 5, (1 << 32) + 5));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Extension;
+
+impl Machine for Extension {
+    type Word = u64;
+
+    /// Counter value 0.
+    fn fresh(&self) -> u64 {
+        0
+    }
+}
+
+/// [`TickExtender::extend`] as a machine input: a reading at or before the
+/// latest writes nothing.
+///
+/// ```
+/// use tickguard::time::{Extend, Extension};
+/// use tickguard::machine::{Input, Step};
+/// assert_eq!(Extend { raw: 3 }.step(&Extension, 7), Step::Keep(3));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extend {
+    /// The 32-bit counter reading.
+    pub raw: u32,
+}
+
+impl Input<Extension> for Extend {
+    type Decision = Tick;
+
+    fn step(&self, _: &Extension, latest: u64) -> Step<u64, Tick> {
+        let extended = extend_from(latest, self.raw);
+        Step::unless_same(latest, extended.max(latest), extended)
     }
 }
 

@@ -152,7 +152,7 @@ fn a_handed_back_trial_never_decides_for_the_next() {
     });
 }
 
-/// A failure and a success race in half-open./// A failure and a success race in half-open. Invariant: the breaker ends in
+/// A failure and a success race in half-open. Invariant: the breaker ends in
 /// one consistent state, with every transition observed once.
 #[test]
 fn racing_outcomes_in_half_open_are_consistent() {
@@ -180,6 +180,38 @@ fn racing_outcomes_in_half_open_are_consistent() {
             }
             other => panic!("ended {other:?}"),
         }
+    });
+}
+
+/// The quick checks against the step they stand for: one thread trips the
+/// breaker (the step) while another acquires and reports a success, both
+/// of which the quick checks decide in CLOSED from one load. Invariants:
+/// the acquire either admits with a permit of the CLOSED generation, whose
+/// success then counts only if it came before the trip, or refuses with
+/// the open deadline; the trip is observed once and never undone.
+#[test]
+fn quick_decisions_never_disagree_with_a_racing_step() {
+    model(|| {
+        let b = breaker(1, 1, 1);
+        let p = b.acquire(0).unwrap().permit;
+        let b1 = b.clone();
+        let trip = thread::spawn(move || b1.record(p, Outcome::Failure, 1));
+        let b2 = b.clone();
+        let quick = thread::spawn(move || {
+            b2.acquire(1)
+                .map(|a| (a, b2.record(a.permit, Outcome::Success, 1)))
+        });
+        let tripped = trip.join().unwrap();
+        assert!(tripped.counted);
+        assert_eq!(tripped.transition.map(|t| t.to), Some(State::Open));
+        match quick.join().unwrap() {
+            Ok((admitted, success)) => {
+                assert_eq!(admitted.permit, p, "a CLOSED permit of the same generation");
+                assert!(admitted.transition.is_none() && success.transition.is_none());
+            }
+            Err(refused) => assert_eq!(refused.retry_at, Some(11)),
+        }
+        assert_eq!(b.state(2), State::Open);
     });
 }
 

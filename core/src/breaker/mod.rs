@@ -100,6 +100,7 @@ mod word;
 pub use config::{BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS};
 
 use crate::cell::StateCell;
+use crate::machine::{Input, Machine, Step};
 use crate::time::{Tick, MAX_DURATION};
 use crate::ConfigError;
 
@@ -410,11 +411,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[inline]
     pub fn acquire(&self, now: Tick) -> Result<Admitted, Refused> {
-        let config = self.config();
-        self.word.decide_or_update(
-            move |w| word::acquire_quick(w, now),
-            move |w| word::acquire(w, now, config),
-        )
+        self.word.apply_quick(self.config(), Acquire { now })
     }
 
     /// Reports the outcome of a call admitted with `permit`.
@@ -427,10 +424,13 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[inline]
     pub fn record(&self, permit: Permit, outcome: Outcome, now: Tick) -> Recorded {
-        let config = self.config();
-        self.word.decide_or_update(
-            move |w| word::record_quick(w, permit, outcome, now),
-            move |w| word::record(w, permit, outcome, now, config),
+        self.word.apply_quick(
+            self.config(),
+            Record {
+                permit,
+                outcome,
+                now,
+            },
         )
     }
 
@@ -459,8 +459,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(breaker.acquire(0).unwrap_err().retry_at, None);
     /// ```
     pub fn force_open(&self) -> Option<Transition> {
-        self.word
-            .update(|w| word::override_to(w, State::ForcedOpen))
+        self.word.apply(self.config(), ForceOpen)
     }
 
     /// Admits every call and counts nothing until [`reset`](Self::reset).
@@ -473,7 +472,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert!(!breaker.record(permit, Outcome::Failure, 1).counted);
     /// ```
     pub fn disable(&self) -> Option<Transition> {
-        self.word.update(|w| word::override_to(w, State::Disabled))
+        self.word.apply(self.config(), Disable)
     }
 
     /// Returns to CLOSED with no failures counted, from any state.
@@ -485,7 +484,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(breaker.reset().unwrap().to, State::Closed);
     /// ```
     pub fn reset(&self) -> Option<Transition> {
-        self.word.update(|w| word::override_to(w, State::Closed))
+        self.word.apply(self.config(), Reset)
     }
 
     /// Opens the breaker for `ticks` (at most [`MAX_DURATION`]) from `now`, or
@@ -508,21 +507,200 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
         ticks: Tick,
         now: Tick,
     ) -> Result<(Option<Transition>, Tick), ConfigError> {
-        if ticks > MAX_DURATION {
-            return Err(ConfigError::DurationTooLong);
-        }
-        Ok(self.word.update(|w| word::open_for(w, ticks, now)))
+        self.word.apply(self.config(), OpenFor { ticks, now })
     }
 
-    /// The raw state word (for diagnostics and tests).
+    /// The state word, for tests.
+    #[cfg(test)]
+    pub(crate) fn raw_word(&self) -> u128 {
+        self.word.load()
+    }
+}
+
+impl Machine for BreakerConfig {
+    type Word = u128;
+
+    /// CLOSED, no failures, generation 0.
+    fn fresh(&self) -> u128 {
+        0
+    }
+}
+
+/// [`Breaker::acquire`] as a machine input ([`crate::machine`]).
+///
+/// ```
+/// use core::cell::Cell;
+/// use tickguard::breaker::{Acquire, BreakerConfig};
+/// use tickguard::machine::{run, Machine};
+/// let config = BreakerConfig::DEFAULT;
+/// let mut word = Cell::new(config.fresh());
+/// assert!(run(&config, Acquire { now: 0 }, &mut word).unwrap().is_ok());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Acquire {
+    /// The caller's tick.
+    pub now: Tick,
+}
+
+impl Input<BreakerConfig> for Acquire {
+    type Decision = Result<Admitted, Refused>;
+
+    #[inline]
+    fn quick(&self, _: &BreakerConfig, word: u128) -> Option<Self::Decision> {
+        word::acquire_quick(word, self.now)
+    }
+
+    fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
+        let (next, decision) = word::acquire(w, self.now, config);
+        Step::unless_same(w, next, decision)
+    }
+}
+
+/// [`Breaker::record`] as a machine input ([`crate::machine`]).
+///
+/// ```
+/// use core::cell::Cell;
+/// use tickguard::breaker::{Acquire, BreakerConfig, Outcome, Record};
+/// use tickguard::machine::{run, Machine};
+/// let config = BreakerConfig::DEFAULT;
+/// let mut word = Cell::new(config.fresh());
+/// let permit = run(&config, Acquire { now: 0 }, &mut word).unwrap().unwrap().permit;
+/// let outcome = Outcome::Failure;
+/// assert!(run(&config, Record { permit, outcome, now: 1 }, &mut word).unwrap().counted);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// The permit the call was admitted with.
+    pub permit: Permit,
+    /// How the call went.
+    pub outcome: Outcome,
+    /// The tick the call finished at.
+    pub now: Tick,
+}
+
+impl Input<BreakerConfig> for Record {
+    type Decision = Recorded;
+
+    #[inline]
+    fn quick(&self, _: &BreakerConfig, word: u128) -> Option<Recorded> {
+        word::record_quick(word, self.permit, self.outcome, self.now)
+    }
+
+    fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Recorded> {
+        let (next, decision) = word::record(w, self.permit, self.outcome, self.now, config);
+        Step::unless_same(w, next, decision)
+    }
+}
+
+/// [`Breaker::state`] as a machine input ([`crate::machine`]): reads only.
+///
+/// ```
+/// use tickguard::breaker::{BreakerConfig, Observe, State};
+/// use tickguard::machine::{Input, Machine};
+/// let config = BreakerConfig::DEFAULT;
+/// assert_eq!(*Observe { now: 0 }.step(&config, config.fresh()).decision(), State::Closed);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Observe {
+    /// The caller's tick.
+    pub now: Tick,
+}
+
+impl Input<BreakerConfig> for Observe {
+    type Decision = State;
+
+    #[inline]
+    fn quick(&self, config: &BreakerConfig, word: u128) -> Option<State> {
+        Some(word::observe(word, self.now, config))
+    }
+
+    fn step(&self, config: &BreakerConfig, word: u128) -> Step<u128, State> {
+        Step::Keep(word::observe(word, self.now, config))
+    }
+}
+
+/// Declares a manual command without arguments as a machine input.
+macro_rules! manual_command {
+    ($(#[$doc:meta])* $name:ident => $target:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name;
+
+        impl Input<BreakerConfig> for $name {
+            type Decision = Option<Transition>;
+
+            fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Option<Transition>> {
+                let (next, decision) = word::override_to(w, $target);
+                Step::unless_same(w, next, decision)
+            }
+        }
+    };
+}
+
+manual_command! {
+    /// [`Breaker::force_open`] as a machine input ([`crate::machine`]).
     ///
     /// ```
-    /// # use tickguard::breaker::{Breaker, BreakerConfig};
-    /// assert_eq!(Breaker::new(&BreakerConfig::DEFAULT).raw_word(), 0);
+    /// use tickguard::breaker::{BreakerConfig, ForceOpen, State};
+    /// use tickguard::machine::{Input, Machine};
+    /// let config = BreakerConfig::DEFAULT;
+    /// let change = *ForceOpen.step(&config, config.fresh()).decision();
+    /// assert_eq!(change.unwrap().to, State::ForcedOpen);
     /// ```
-    #[must_use]
-    pub fn raw_word(&self) -> u128 {
-        self.word.load()
+    ForceOpen => State::ForcedOpen
+}
+
+manual_command! {
+    /// [`Breaker::disable`] as a machine input ([`crate::machine`]).
+    ///
+    /// ```
+    /// use tickguard::breaker::{BreakerConfig, Disable, State};
+    /// use tickguard::machine::{Input, Machine};
+    /// let config = BreakerConfig::DEFAULT;
+    /// let change = *Disable.step(&config, config.fresh()).decision();
+    /// assert_eq!(change.unwrap().to, State::Disabled);
+    /// ```
+    Disable => State::Disabled
+}
+
+manual_command! {
+    /// [`Breaker::reset`] as a machine input ([`crate::machine`]).
+    ///
+    /// ```
+    /// use tickguard::breaker::{BreakerConfig, Reset};
+    /// use tickguard::machine::{Input, Machine, Step};
+    /// let config = BreakerConfig::DEFAULT;
+    /// assert_eq!(Reset.step(&config, config.fresh()), Step::Keep(None));
+    /// ```
+    Reset => State::Closed
+}
+
+/// [`Breaker::open_for`] as a machine input ([`crate::machine`]).
+///
+/// ```
+/// use tickguard::breaker::{BreakerConfig, OpenFor};
+/// use tickguard::machine::{Input, Machine};
+/// let config = BreakerConfig::DEFAULT;
+/// let opened = *OpenFor { ticks: 30, now: 100 }.step(&config, config.fresh()).decision();
+/// assert_eq!(opened.unwrap().1, 130);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenFor {
+    /// How long to stay open (at most [`MAX_DURATION`]).
+    pub ticks: Tick,
+    /// The caller's tick.
+    pub now: Tick,
+}
+
+impl Input<BreakerConfig> for OpenFor {
+    type Decision = Result<(Option<Transition>, Tick), ConfigError>;
+
+    fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
+        if self.ticks > MAX_DURATION {
+            return Step::Keep(Err(ConfigError::DurationTooLong));
+        }
+        let (next, decision) = word::open_for(w, self.ticks, self.now);
+        Step::unless_same(w, next, Ok(decision))
     }
 }
 

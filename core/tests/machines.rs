@@ -1,0 +1,245 @@
+//! The machine model's promises, per machine, through the public inputs:
+//!
+//! * a quick check that decides keeps the word and decides what the step
+//!   decides, on any word (garbage included) and on every word reached by
+//!   a random walk of inputs;
+//! * running inputs over a held word ([`tickguard::machine::run`]) decides
+//!   exactly what the primitive's own methods decide, step for step.
+
+use core::cell::Cell;
+
+use proptest::prelude::*;
+use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit};
+use tickguard::bucket::{self, BucketConfig, TokenBucket};
+use tickguard::budget::{self, BudgetConfig, RetryBudget};
+use tickguard::degrade::{self, Degradation, Levels};
+use tickguard::machine::{run, Input, Machine, Step};
+use tickguard::time::{Extend, Extension, TickExtender};
+
+/// The quick check's promise on a word the machine wrote: when it decides,
+/// the step keeps the word and decides the same.
+fn quick_agrees<M: Machine, I: Input<M>>(
+    machine: &M,
+    input: I,
+    word: M::Word,
+) -> Result<(), TestCaseError>
+where
+    I::Decision: PartialEq + core::fmt::Debug,
+{
+    if let Some(quick) = input.quick(machine, word) {
+        prop_assert_eq!(
+            input.step(machine, word),
+            Step::Keep(quick),
+            "word {:?}",
+            word
+        );
+    }
+    Ok(())
+}
+
+/// The quick check's promise on any word (garbage from shared memory
+/// included): when it decides, the step decides the same (it may still
+/// rewrite a word the machine never writes into one it does).
+fn quick_decides_as_step<M: Machine, I: Input<M>>(
+    machine: &M,
+    input: I,
+    word: M::Word,
+) -> Result<(), TestCaseError>
+where
+    I::Decision: PartialEq + core::fmt::Debug,
+{
+    if let Some(quick) = input.quick(machine, word) {
+        let step = input.step(machine, word);
+        prop_assert_eq!(step.decision(), &quick, "word {:?}", word);
+    }
+    Ok(())
+}
+
+fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
+    (1u32..5, 1u64..1 << 20, 1u32..17, 0u32..16, 1u64..1 << 20).prop_map(
+        |(failure_threshold, open_ticks, half_open_permits, extra, half_open_timeout_ticks)| {
+            BreakerConfig::new(BreakerSettings {
+                failure_threshold,
+                open_ticks,
+                half_open_permits,
+                success_threshold: extra % half_open_permits + 1,
+                half_open_timeout_ticks,
+            })
+            .unwrap()
+        },
+    )
+}
+
+fn outcome() -> impl Strategy<Value = Outcome> {
+    prop_oneof![
+        Just(Outcome::Success),
+        Just(Outcome::Failure),
+        Just(Outcome::Ignored)
+    ]
+}
+
+/// A breaker input: acquire, record (with the last permit or an arbitrary
+/// one), observe, or a manual command.
+#[derive(Clone, Copy, Debug)]
+enum BreakerOp {
+    Acquire,
+    Record(Outcome, Option<u32>),
+    Observe,
+    ForceOpen,
+    Disable,
+    Reset,
+    OpenFor(u64),
+}
+
+fn breaker_op() -> impl Strategy<Value = (BreakerOp, u64)> {
+    let op = prop_oneof![
+        6 => Just(BreakerOp::Acquire),
+        6 => (outcome(), proptest::option::of(any::<u32>())).prop_map(|(o, p)| BreakerOp::Record(o, p)),
+        1 => Just(BreakerOp::Observe),
+        1 => Just(BreakerOp::ForceOpen),
+        1 => Just(BreakerOp::Disable),
+        1 => Just(BreakerOp::Reset),
+        1 => (0u64..1 << 20).prop_map(BreakerOp::OpenFor),
+    ];
+    (op, 0u64..1 << 16)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Breaker, any word: acquire's and record's quick checks agree with
+    /// their steps.
+    #[test]
+    fn breaker_quick_checks_agree_on_any_word(
+        config in breaker_config(), word in any::<u128>(), now in any::<u64>(),
+        raw in any::<u32>(), outcome in outcome(),
+    ) {
+        quick_decides_as_step(&config, breaker::Acquire { now }, word)?;
+        quick_decides_as_step(&config, breaker::Observe { now }, word)?;
+        // A permit of the word's own generation, CLOSED (slot 0), and an
+        // arbitrary one.
+        let own = Permit::from_raw((1 << 31) | ((word >> 3) as u32 & 0xFFFF));
+        for permit in [own, Permit::from_raw(raw)].into_iter().flatten() {
+            quick_decides_as_step(&config, breaker::Record { permit, outcome, now }, word)?;
+        }
+    }
+
+    /// Breaker, reachable words: along a random walk, every quick check
+    /// agrees, and [`run`] over a held word decides what [`Breaker`]'s
+    /// methods decide.
+    #[test]
+    fn breaker_held_word_matches_the_breaker(
+        config in breaker_config(), start in any::<u64>().prop_map(|t| t >> 4),
+        ops in proptest::collection::vec(breaker_op(), 1..200),
+    ) {
+        let breaker = Breaker::new(&config);
+        let mut held = Cell::new(config.fresh());
+        let mut now = start;
+        let mut last: Option<Permit> = None;
+        for (op, advance) in ops {
+            now = now.saturating_add(advance);
+            let word = held.get();
+            match op {
+                BreakerOp::Acquire => {
+                    quick_agrees(&config, breaker::Acquire { now }, word)?;
+                    let held_decision = run(&config, breaker::Acquire { now }, &mut held).unwrap();
+                    let decision = breaker.acquire(now);
+                    prop_assert_eq!(held_decision, decision);
+                    if let Ok(admitted) = decision {
+                        last = Some(admitted.permit);
+                    }
+                }
+                BreakerOp::Record(outcome, raw) => {
+                    let permit = match raw.and_then(Permit::from_raw) {
+                        Some(permit) => permit,
+                        None => match last {
+                            Some(permit) => permit,
+                            None => continue,
+                        },
+                    };
+                    let input = breaker::Record { permit, outcome, now };
+                    quick_agrees(&config, input, word)?;
+                    prop_assert_eq!(run(&config, input, &mut held).unwrap(), breaker.record(permit, outcome, now));
+                }
+                BreakerOp::Observe => {
+                    quick_agrees(&config, breaker::Observe { now }, word)?;
+                    prop_assert_eq!(run(&config, breaker::Observe { now }, &mut held).unwrap(), breaker.state(now));
+                }
+                BreakerOp::ForceOpen => {
+                    prop_assert_eq!(run(&config, breaker::ForceOpen, &mut held).unwrap(), breaker.force_open());
+                }
+                BreakerOp::Disable => {
+                    prop_assert_eq!(run(&config, breaker::Disable, &mut held).unwrap(), breaker.disable());
+                }
+                BreakerOp::Reset => {
+                    prop_assert_eq!(run(&config, breaker::Reset, &mut held).unwrap(), breaker.reset());
+                }
+                BreakerOp::OpenFor(ticks) => {
+                    let input = breaker::OpenFor { ticks, now };
+                    prop_assert_eq!(run(&config, input, &mut held).unwrap(), breaker.open_for(ticks, now));
+                }
+            }
+            prop_assert_eq!(breaker.state(now), run(&config, breaker::Observe { now }, &mut held).unwrap());
+        }
+    }
+
+    /// Bucket: `available`'s quick check agrees on any word, and the held
+    /// 128-bit word decides what the bucket (on whichever word its
+    /// configuration picks) decides.
+    #[test]
+    fn bucket_held_word_matches_the_bucket(
+        capacity in 1u32..50, tokens in 1u32..8, period in 1u64..20, fill in 0u32..50,
+        garbage in any::<u128>(), start in any::<u64>().prop_map(|t| t >> 4),
+        ops in proptest::collection::vec((0u32..60, 0u64..40, any::<bool>()), 1..200),
+    ) {
+        let config = BucketConfig::new(capacity, tokens, period)
+            .unwrap()
+            .with_initial_fill(fill.min(capacity))
+            .unwrap();
+        quick_decides_as_step(&config, bucket::Available { now: start }, garbage)?;
+        let bucket = TokenBucket::new(&config);
+        let mut held = Cell::new(config.fresh());
+        let mut now = start;
+        for (n, advance, lag) in ops {
+            now = now.saturating_add(advance);
+            let at = if lag { now.saturating_sub(advance * 3) } else { now };
+            quick_agrees(&config, bucket::Available { now: at }, held.get())?;
+            prop_assert_eq!(run(&config, bucket::Acquire { n, now: at }, &mut held).unwrap(), bucket.acquire(n, at));
+            prop_assert_eq!(run(&config, bucket::Available { now: at }, &mut held).unwrap(), bucket.available(at));
+        }
+    }
+
+    /// Budget, degradation levels and tick extender: quick checks agree on
+    /// any word; held words match the primitives.
+    #[test]
+    fn small_machines_held_words_match(
+        max in 1u32..20, ratio in 1u32..1_000, garbage in any::<u64>(),
+        ops in proptest::collection::vec((0u8..8, any::<u8>(), any::<u32>()), 1..200),
+    ) {
+        let config = BudgetConfig::new(max, ratio.min(max * 1_000)).unwrap();
+        quick_decides_as_step(&config, budget::RetryAllowed, garbage)?;
+        let budget = RetryBudget::new(&config);
+        let mut budget_word = Cell::new(config.fresh());
+        let levels = Degradation::new();
+        let mut levels_word = Cell::new(Levels.fresh());
+        let extender = TickExtender::new();
+        let mut extender_word = Cell::new(Extension.fresh());
+        for (op, small, raw) in ops {
+            match op {
+                0 => { run(&config, budget::RecordFailure, &mut budget_word).unwrap(); budget.record_failure(); }
+                1 => { run(&config, budget::RecordSuccess, &mut budget_word).unwrap(); budget.record_success(); }
+                2 => prop_assert_eq!(run(&Levels, degrade::SetLevel { level: small }, &mut levels_word).unwrap(), levels.set_level(small)),
+                3 => {
+                    let state = breaker::State::ALL[usize::from(small % 5)];
+                    let input = degrade::FollowBreaker { state, level_while_open: small / 5 };
+                    prop_assert_eq!(run(&Levels, input, &mut levels_word).unwrap(), levels.follow_breaker(state, small / 5));
+                }
+                4 => prop_assert_eq!(run(&Levels, degrade::SwitchOff { switch: small % 40 }, &mut levels_word).unwrap(), levels.switch_off(small % 40)),
+                5 => prop_assert_eq!(run(&Levels, degrade::SwitchOn { switch: small % 40 }, &mut levels_word).unwrap(), levels.switch_on(small % 40)),
+                _ => prop_assert_eq!(run(&Extension, Extend { raw }, &mut extender_word).unwrap(), extender.extend(raw)),
+            }
+            prop_assert_eq!(run(&config, budget::RetryAllowed, &mut budget_word).unwrap(), budget.allows_retry());
+        }
+        prop_assert_eq!(extender_word.get(), extender.latest());
+    }
+}
