@@ -41,6 +41,7 @@
 
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
+use crate::snapshot::{Fields, Format};
 use crate::ConfigError;
 
 /// The most tokens a budget may hold (the word counts thousandths in 64 bits;
@@ -128,6 +129,48 @@ impl BudgetConfig {
     #[inline]
     const fn allows_retry(&self, spent: u64) -> bool {
         self.held(spent).saturating_mul(2) > self.max_milli
+    }
+}
+
+/// Bytes of a budget's snapshot ([`RetryBudget::snapshot`]).
+pub const SNAPSHOT_LEN: usize = <BudgetConfig as Format>::LEN;
+
+impl Format for BudgetConfig {
+    const KIND: u8 = 3;
+    /// Thousandths of a token spent (no time: the budget has none).
+    const STATE_LEN: usize = 8;
+
+    fn fingerprint(&self, fields: &mut Fields<'_>) {
+        fields.u64(self.max_milli);
+        fields.u64(self.ratio_milli);
+    }
+
+    fn save_state(&self, spent: u64, fields: &mut Fields<'_>) {
+        fields.u64(spent);
+    }
+
+    fn restore_state(&self, fields: &mut Fields<'_>) -> Option<u64> {
+        let spent = fields.read_u64();
+        (spent <= self.max_milli).then_some(spent)
+    }
+}
+
+crate::snapshot::snapshot_of_one_cell! {
+    /// Saves and restores the budget's tokens ([`crate::snapshot`]).
+    ///
+    /// ```
+    /// use tickguard::budget::{BudgetConfig, RetryBudget};
+    /// use tickguard::snapshot::Snapshot;
+    /// let budget = RetryBudget::new(&BudgetConfig::DEFAULT);
+    /// budget.record_failure();
+    /// let saved = budget.snapshot(0);
+    /// let rebooted = RetryBudget::new(&BudgetConfig::DEFAULT);
+    /// rebooted.restore(&saved, 0).unwrap();
+    /// assert_eq!(rebooted.tokens_milli(), 9_000);
+    /// ```
+    impl[C: AsRef<BudgetConfig>] for RetryBudget<C> {
+        machine: BudgetConfig,
+        |this| (this.config(), &this.spent)
     }
 }
 
@@ -320,6 +363,22 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// ```
     pub fn reset(&self) {
         self.spent.store(0);
+    }
+
+    /// The tokens as a snapshot ([`crate::snapshot`]; `now` is kept only
+    /// for the format's sake: a budget has no time).
+    ///
+    /// ```
+    /// use tickguard::budget::{BudgetConfig, RetryBudget};
+    /// let saved = RetryBudget::new(&BudgetConfig::DEFAULT).snapshot(0);
+    /// assert_eq!(&saved[..2], b"tg");
+    /// ```
+    #[must_use]
+    pub fn snapshot(&self, now: crate::time::Tick) -> [u8; SNAPSHOT_LEN] {
+        let mut out = [0; SNAPSHOT_LEN];
+        // `out` is exactly the snapshot's length: saving cannot fail.
+        let _ = crate::snapshot::save_cell(self.config(), &self.spent, now, &mut out);
+        out
     }
 }
 

@@ -32,6 +32,7 @@
 use crate::breaker::State;
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
+use crate::snapshot::{Fields, Format};
 
 /// A change of the effective degradation level, reported to exactly one
 /// caller.
@@ -195,6 +196,21 @@ impl Degradation {
     pub fn switch_on(&self, switch: u8) -> bool {
         self.word.apply(&Levels, SwitchOn { switch })
     }
+
+    /// The levels and switches as a snapshot ([`crate::snapshot`]; they
+    /// have no time).
+    ///
+    /// ```
+    /// let saved = tickguard::degrade::Degradation::new().snapshot();
+    /// assert_eq!(saved.len(), tickguard::degrade::SNAPSHOT_LEN);
+    /// ```
+    #[must_use]
+    pub fn snapshot(&self) -> [u8; SNAPSHOT_LEN] {
+        let mut out = [0; SNAPSHOT_LEN];
+        // `out` is exactly the snapshot's length: saving cannot fail.
+        let _ = crate::snapshot::save_cell(&Levels, &self.word, 0, &mut out);
+        out
+    }
 }
 
 /// The degradation machine ([`crate::machine`]): nothing to configure.
@@ -207,6 +223,46 @@ impl Degradation {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Levels;
+
+/// Bytes of a [`Degradation`]'s snapshot.
+pub const SNAPSHOT_LEN: usize = <Levels as Format>::LEN;
+
+impl Format for Levels {
+    const KIND: u8 = 4;
+    /// The word: levels and switches (no time).
+    const STATE_LEN: usize = 8;
+
+    fn fingerprint(&self, _: &mut Fields<'_>) {}
+
+    fn save_state(&self, word: u64, fields: &mut Fields<'_>) {
+        fields.u64(word);
+    }
+
+    /// Bits 16..32 are never set.
+    fn restore_state(&self, fields: &mut Fields<'_>) -> Option<u64> {
+        let word = fields.read_u64();
+        (word & 0xFFFF_0000 == 0).then_some(word)
+    }
+}
+
+crate::snapshot::snapshot_of_one_cell! {
+    /// Saves and restores the levels and switches ([`crate::snapshot`]).
+    ///
+    /// ```
+    /// use tickguard::degrade::Degradation;
+    /// use tickguard::snapshot::Snapshot;
+    /// let levels = Degradation::new();
+    /// let _ = levels.set_level(2);
+    /// let saved = levels.snapshot();
+    /// let rebooted = Degradation::new();
+    /// rebooted.restore(&saved, 0).unwrap();
+    /// assert_eq!(rebooted.level(), 2);
+    /// ```
+    impl for Degradation {
+        machine: Levels,
+        |this| (&Levels, &this.word)
+    }
+}
 
 impl Machine for Levels {
     /// Bits 0..8: manual level; 8..16: automatic level; 32..64: switches off.

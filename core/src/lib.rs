@@ -109,6 +109,7 @@ mod error;
 pub mod fallback;
 pub mod machine;
 pub mod retry;
+pub mod snapshot;
 pub mod time;
 
 pub use error::ConfigError;

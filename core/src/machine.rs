@@ -27,7 +27,7 @@
 //! the [`HeldWord`] trait. The word's layout is private and may change
 //! between versions: a held word is an opaque integer, to store and hand
 //! back, never to interpret; state meant to outlive the program is saved
-//! as a snapshot instead.
+//! as a snapshot ([`crate::snapshot`]) instead.
 //!
 //! ```
 //! use core::cell::Cell;

@@ -510,10 +510,50 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
         self.word.apply(self.config(), OpenFor { ticks, now })
     }
 
+    /// The state as a snapshot taken at `now` ([`crate::snapshot`]), to
+    /// [`restore`](crate::snapshot::Snapshot::restore) after a reboot.
+    ///
+    /// ```
+    /// use tickguard::breaker::{Breaker, BreakerConfig};
+    /// use tickguard::snapshot::Snapshot;
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// let saved = breaker.snapshot(10);
+    /// assert_eq!(breaker.restore(&saved, 0), Ok(()));
+    /// ```
+    #[must_use]
+    pub fn snapshot(&self, now: Tick) -> [u8; SNAPSHOT_LEN] {
+        let mut out = [0; SNAPSHOT_LEN];
+        // `out` is exactly the snapshot's length: saving cannot fail.
+        let _ = crate::snapshot::save_cell(self.config(), &self.word, now, &mut out);
+        out
+    }
+
     /// The state word, for tests.
     #[cfg(test)]
     pub(crate) fn raw_word(&self) -> u128 {
         self.word.load()
+    }
+}
+
+/// Bytes of a breaker's snapshot ([`Breaker::snapshot`]).
+pub const SNAPSHOT_LEN: usize = <BreakerConfig as crate::snapshot::Format>::LEN;
+
+crate::snapshot::snapshot_of_one_cell! {
+    /// Saves and restores the breaker's state ([`crate::snapshot`]).
+    ///
+    /// ```
+    /// use tickguard::breaker::{Breaker, BreakerConfig, State};
+    /// use tickguard::snapshot::Snapshot;
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+    /// breaker.force_open();
+    /// let saved = breaker.snapshot(5);
+    /// let rebooted = Breaker::new(&BreakerConfig::DEFAULT);
+    /// rebooted.restore(&saved, 0).unwrap();
+    /// assert_eq!(rebooted.state(0), State::ForcedOpen);
+    /// ```
+    impl[C: AsRef<BreakerConfig>] for Breaker<C> {
+        machine: BreakerConfig,
+        |this| (this.config(), &this.word)
     }
 }
 

@@ -54,6 +54,8 @@ use super::{
     Admitted, BreakerConfig, Outcome, Permit, Recorded, Refused, State, Transition,
     MAX_HALF_OPEN_PERMITS,
 };
+use crate::snapshot::Fields;
+use crate::snapshot::Format;
 use crate::time::{deadline, Tick};
 
 const KIND_BITS: u32 = 3;
@@ -681,4 +683,104 @@ pub(super) fn open_for(word: u128, ticks: Tick, now: Tick) -> (u128, (Option<Tra
         transition(from, State::Open)
     };
     (opened, (change, at))
+}
+
+impl Format for BreakerConfig {
+    const KIND: u8 = 1;
+    /// Kind, generation, then per state: CLOSED failures and `quiet_until`;
+    /// OPEN deadline and latest tick; HALF_OPEN outstanding, successes,
+    /// issued, latest tick and timeout deadline; FORCED_OPEN and DISABLED
+    /// the latest tick.
+    const STATE_LEN: usize = 1 + 2 + 2 + 1 + 1 + 8 + 8;
+
+    fn fingerprint(&self, fields: &mut Fields<'_>) {
+        let s = self.settings();
+        fields.u32(s.failure_threshold);
+        fields.u64(s.open_ticks);
+        fields.u32(s.half_open_permits);
+        fields.u32(s.success_threshold);
+        fields.u64(s.half_open_timeout_ticks);
+    }
+
+    fn save_state(&self, word: u128, fields: &mut Fields<'_>) {
+        let (generation, phase) = decode(word);
+        fields.u8(stored_state(phase) as u8);
+        fields.u16(generation);
+        match phase {
+            Phase::Closed {
+                failures,
+                quiet_until,
+            } => {
+                fields.u32(failures);
+                fields.tick(quiet_until);
+            }
+            Phase::Open { deadline, seen } => {
+                fields.tick(deadline);
+                fields.tick(seen);
+            }
+            Phase::HalfOpen {
+                outstanding,
+                successes,
+                issued,
+                seen,
+                until,
+            } => {
+                fields.u16(outstanding);
+                fields.u8(successes as u8);
+                fields.u8(issued as u8);
+                fields.tick(seen);
+                fields.tick(timeout_deadline(deadline_point(seen, until, self), self));
+            }
+            Phase::ForcedOpen { seen } | Phase::Disabled { seen } => fields.tick(seen),
+        }
+    }
+
+    /// Every count in range for this configuration; the half-open timeout
+    /// deadline lands on this run's grid (late by less than one step).
+    fn restore_state(&self, fields: &mut Fields<'_>) -> Option<u128> {
+        let kind = fields.read_u8();
+        let generation = fields.read_u16();
+        let s = self.settings();
+        let phase = match kind {
+            k if k == State::Closed as u8 => {
+                let failures = fields.read_u32();
+                let quiet_until = fields.read_tick();
+                (failures < s.failure_threshold).then_some(Phase::Closed {
+                    failures,
+                    quiet_until,
+                })?
+            }
+            k if k == State::Open as u8 => {
+                let deadline = fields.read_tick();
+                let seen = fields.read_tick();
+                (seen <= deadline).then_some(Phase::Open { deadline, seen })?
+            }
+            k if k == State::HalfOpen as u8 => {
+                let outstanding = fields.read_u16();
+                let successes = u32::from(fields.read_u8());
+                let issued = u32::from(fields.read_u8());
+                let seen = fields.read_tick();
+                let at = fields.read_tick();
+                let valid = successes < s.success_threshold
+                    && issued <= MAX_HALF_OPEN_PERMITS
+                    && u32::from(outstanding).checked_shr(issued).unwrap_or(0) == 0
+                    && outstanding.count_ones().saturating_add(successes) <= s.half_open_permits;
+                valid.then_some(Phase::HalfOpen {
+                    outstanding,
+                    successes,
+                    issued,
+                    seen,
+                    until: until_for(seen, at, self),
+                })?
+            }
+            k if k == State::ForcedOpen as u8 => Phase::ForcedOpen {
+                seen: fields.read_tick(),
+            },
+            k if k == State::Disabled as u8 => Phase::Disabled {
+                seen: fields.read_tick(),
+            },
+            _ => return None,
+        };
+        Some(encode(generation, phase))
+    }
 }

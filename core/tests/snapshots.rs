@@ -1,0 +1,331 @@
+//! Snapshots: a restore at t1 of a snapshot taken at t0 behaves like the
+//! original shifted by t1 − t0; every damaged snapshot is rejected with its
+//! own error and leaves a fresh primitive; no input panics.
+
+use proptest::prelude::*;
+use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, State};
+use tickguard::bucket::{self, BucketConfig, TokenBucket};
+use tickguard::budget::{BudgetConfig, RetryBudget};
+use tickguard::degrade::Degradation;
+use tickguard::snapshot::{crc32, Snapshot, SnapshotError};
+
+fn breaker_config(
+    threshold: u32,
+    open: u64,
+    permits: u32,
+    successes: u32,
+    timeout: u64,
+) -> BreakerConfig {
+    BreakerConfig::new(BreakerSettings {
+        failure_threshold: threshold,
+        open_ticks: open,
+        half_open_permits: permits,
+        success_threshold: successes,
+        half_open_timeout_ticks: timeout,
+    })
+    .unwrap()
+}
+
+/// Rewrites the checksum after a deliberate change.
+fn reseal(bytes: &mut [u8]) {
+    let body = bytes.len() - 4;
+    let sum = crc32(&bytes[..body]);
+    bytes[body..].copy_from_slice(&sum.to_le_bytes());
+}
+
+#[test]
+fn an_open_breaker_stays_open_for_its_remaining_time_after_a_reboot() {
+    let config = breaker_config(1, 5_000, 1, 1, 1_000);
+    let breaker = Breaker::new(&config);
+    let permit = breaker.acquire(1_000_000).unwrap().permit;
+    let _ = breaker.record(permit, Outcome::Failure, 1_000_000);
+    let saved = breaker.snapshot(1_003_000); // 2 000 ticks left
+    let rebooted = Breaker::new(&config);
+    rebooted.restore(&saved, 0).unwrap();
+    assert_eq!(rebooted.state(1_999), State::Open);
+    assert_eq!(rebooted.acquire(1_999).unwrap_err().retry_at, Some(2_000));
+    let trial = rebooted.acquire(2_000).unwrap();
+    assert_eq!(trial.transition.unwrap().to, State::HalfOpen);
+    // A failure reported with a tick from before the reboot's restore is
+    // measured from the latest tick the snapshot kept.
+    let done = rebooted.record(trial.permit, Outcome::Failure, 0);
+    assert_eq!(done.transition.unwrap().to, State::Open);
+    assert_eq!(rebooted.acquire(2_001).unwrap_err().retry_at, Some(7_000));
+}
+
+#[test]
+fn a_bucket_keeps_its_tokens_and_a_budget_and_levels_theirs() {
+    let config = BucketConfig::new(10, 1, 100).unwrap();
+    let bucket = TokenBucket::new(&config);
+    bucket.acquire(7, 1 << 40).unwrap();
+    let saved = bucket.snapshot(1 << 40);
+    let rebooted = TokenBucket::new(&config);
+    rebooted.restore(&saved, 0).unwrap();
+    assert_eq!(rebooted.available(0), 3);
+    assert_eq!(
+        rebooted.acquire(4, 0),
+        Err(bucket::Denied::Wait { retry_at: 100 })
+    );
+    assert_eq!(rebooted.available(700), 10);
+
+    let budget_config = BudgetConfig::new(4, 250).unwrap();
+    let budget = RetryBudget::new(&budget_config);
+    budget.record_failure();
+    budget.record_failure();
+    budget.record_success();
+    let rebooted = RetryBudget::new(&budget_config);
+    rebooted.restore(&budget.snapshot(9), 0).unwrap();
+    assert_eq!(rebooted.tokens_milli(), 2_250);
+
+    let levels = Degradation::new();
+    let _ = levels.follow_breaker(State::Open, 3);
+    let _ = levels.switch_off(7);
+    let rebooted = Degradation::new();
+    rebooted.restore(&levels.snapshot(), 0).unwrap();
+    assert_eq!(rebooted.level(), 3);
+    assert!(!rebooted.allows(9, 7) && rebooted.allows(9, 6));
+}
+
+#[test]
+fn a_partly_filled_bucket_restored_full_at_tick_0_lacks_at_most_one_unit() {
+    let config = BucketConfig::new(4, 1, 10)
+        .unwrap()
+        .with_initial_fill(1)
+        .unwrap();
+    let bucket = TokenBucket::new(&config);
+    bucket.acquire(1, 10_000).unwrap();
+    let saved = bucket.snapshot(20_000); // long refilled: full
+    let rebooted = TokenBucket::new(&config);
+    rebooted.restore(&saved, 0).unwrap();
+    assert_eq!(rebooted.available(0), 3);
+    assert_eq!(rebooted.available(1), 4);
+    // Restored later than tick 0 it is exactly full.
+    rebooted.restore(&saved, 5).unwrap();
+    assert_eq!(rebooted.available(5), 4);
+}
+
+#[test]
+fn damaged_snapshots_are_rejected_with_their_own_error_and_leave_a_fresh_state() {
+    let config = breaker_config(1, 100, 1, 1, 50);
+    let breaker = Breaker::new(&config);
+    breaker.force_open();
+    let good = breaker.snapshot(500);
+    let target = Breaker::new(&config);
+    let reject = |bytes: &[u8], error: SnapshotError| {
+        target.force_open();
+        assert_eq!(target.restore(bytes, 0), Err(error), "{bytes:?}");
+        assert_eq!(target.state(0), State::Closed, "left fresh");
+        assert!(target.acquire(0).is_ok());
+    };
+    for len in 0..good.len() {
+        reject(&good[..len], SnapshotError::Truncated);
+    }
+    let mut longer = good.to_vec();
+    longer.push(0);
+    reject(&longer, SnapshotError::Truncated);
+    // Every single-bit flip is caught by the magic, the version, the kind
+    // or the checksum.
+    for byte in 0..good.len() {
+        for bit in 0..8 {
+            let mut bad = good;
+            bad[byte] ^= 1 << bit;
+            let error = target.restore(&bad, 0).unwrap_err();
+            let expected = match byte {
+                0 | 1 => SnapshotError::Corrupt,
+                2 => SnapshotError::Version,
+                3 => SnapshotError::Kind,
+                _ => SnapshotError::Corrupt,
+            };
+            assert_eq!(error, expected, "byte {byte} bit {bit}");
+        }
+    }
+    // Another version or kind, even with a valid checksum.
+    let mut other_version = good;
+    other_version[2] = 2;
+    reseal(&mut other_version);
+    reject(&other_version, SnapshotError::Version);
+    let bucket_config = BucketConfig::new(3, 1, 1).unwrap();
+    let bucket = TokenBucket::new(&bucket_config);
+    assert_eq!(bucket.restore(&good, 0), Err(SnapshotError::Kind));
+    reject(&bucket.snapshot(0), SnapshotError::Kind);
+    // Another configuration.
+    let other = Breaker::new(breaker_config(2, 100, 1, 1, 50));
+    assert_eq!(other.restore(&good, 0), Err(SnapshotError::Config));
+    // A field out of range with a valid checksum: failures at the threshold
+    // (kind CLOSED), an unknown kind of state.
+    let mut closed = Breaker::new(&config).snapshot(0);
+    closed[11..15].copy_from_slice(&1u32.to_le_bytes());
+    reseal(&mut closed);
+    reject(&closed, SnapshotError::Corrupt);
+    let mut unknown = good;
+    unknown[8] = 9;
+    reseal(&mut unknown);
+    reject(&unknown, SnapshotError::Corrupt);
+    // Saving into a short buffer.
+    let mut short = [0u8; breaker::SNAPSHOT_LEN - 1];
+    assert_eq!(
+        breaker.save(0, &mut short),
+        Err(SnapshotError::BufferTooSmall)
+    );
+}
+
+/// A breaker input for the shifted-time property.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Acquire,
+    Record(Outcome),
+    OpenFor(u64),
+    ForceOpen,
+    Reset,
+}
+
+fn op() -> impl Strategy<Value = (Op, u64)> {
+    let outcome = prop_oneof![
+        Just(Outcome::Success),
+        Just(Outcome::Failure),
+        Just(Outcome::Ignored)
+    ];
+    let op = prop_oneof![
+        4 => Just(Op::Acquire),
+        4 => outcome.prop_map(Op::Record),
+        1 => (1u64..500).prop_map(Op::OpenFor),
+        1 => Just(Op::ForceOpen),
+        1 => Just(Op::Reset),
+    ];
+    (op, 0u64..40)
+}
+
+/// Runs `op` at `now` on `breaker`, returning what a caller sees with
+/// ticks made relative to `origin` (and the permit, to record later).
+fn apply(
+    breaker: &Breaker<&BreakerConfig>,
+    op: Op,
+    now: u64,
+    origin: u64,
+    permits: &mut Vec<Permit>,
+) -> String {
+    let rel = |t: u64| t.wrapping_sub(origin);
+    match op {
+        Op::Acquire => match breaker.acquire(now) {
+            Ok(admitted) => {
+                permits.push(admitted.permit);
+                format!("admitted {:?}", admitted.transition)
+            }
+            Err(refused) => format!(
+                "refused {:?} {:?}",
+                refused.retry_at.map(rel),
+                refused.transition
+            ),
+        },
+        Op::Record(outcome) => match permits.pop() {
+            Some(permit) => format!("{:?}", breaker.record(permit, outcome, now)),
+            None => String::new(),
+        },
+        Op::OpenFor(ticks) => {
+            let (change, until) = breaker.open_for(ticks, now).unwrap();
+            format!("open {change:?} {}", rel(until))
+        }
+        Op::ForceOpen => format!("{:?}", breaker.force_open()),
+        Op::Reset => format!("{:?}", breaker.reset()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    /// Breaker: for random histories, restoring at t1 the snapshot taken
+    /// at t0 behaves like the original shifted by t1 − t0 (half-open
+    /// timeouts below 2^16 ticks, where the timeout grid is one tick).
+    #[test]
+    fn a_restored_breaker_behaves_like_the_original_shifted(
+        threshold in 1u32..4, open in 1u64..300, permits in 1u32..4, extra in 0u32..3, timeout in 1u64..300,
+        t0 in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 3)], t1 in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 3)],
+        history in proptest::collection::vec(op(), 0..60), future in proptest::collection::vec(op(), 1..60),
+    ) {
+        let config = breaker_config(threshold, open, permits, extra % permits + 1, timeout);
+        let original = Breaker::new(&config);
+        let mut now = t0;
+        let mut permits_a = Vec::new();
+        for (op, advance) in history {
+            now += advance;
+            apply(&original, op, now, 0, &mut permits_a);
+        }
+        let taken = now;
+        let restored = Breaker::new(&config);
+        restored.restore(&original.snapshot(taken), t1).unwrap();
+        // Permits from before the snapshot are the original's; the restored
+        // breaker's callers have none (their calls ended with the reboot).
+        permits_a.clear();
+        let mut permits_b = Vec::new();
+        let mut elapsed = 0;
+        for (op, advance) in future {
+            elapsed += advance;
+            let a = apply(&original, op, taken + elapsed, taken, &mut permits_a);
+            let b = apply(&restored, op, t1 + elapsed, t1, &mut permits_b);
+            prop_assert_eq!(a, b);
+            prop_assert_eq!(original.state(taken + elapsed), restored.state(t1 + elapsed));
+        }
+    }
+
+    /// Bucket: the same, for random rates, fills and requests.
+    #[test]
+    fn a_restored_bucket_behaves_like_the_original_shifted(
+        capacity in 1u32..40, tokens in 1u32..9, period in 1u64..50,
+        t0 in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 3)], t1 in any::<u64>().prop_map(|t| t >> 3),
+        history in proptest::collection::vec((0u32..45, 0u64..60), 0..40), future in proptest::collection::vec((0u32..45, 0u64..60), 1..40),
+    ) {
+        let config = BucketConfig::new(capacity, tokens, period).unwrap();
+        let original = TokenBucket::new(&config);
+        let mut now = t0;
+        for (n, advance) in history {
+            now += advance;
+            let _ = original.acquire(n, now);
+        }
+        let taken = now;
+        let restored = TokenBucket::new(&config);
+        restored.restore(&original.snapshot(taken), t1).unwrap();
+        let mut elapsed = 0;
+        for (n, advance) in future {
+            elapsed += advance;
+            let shift = |d: Result<(), bucket::Denied>, origin: u64| match d {
+                Err(bucket::Denied::Wait { retry_at }) => Err(Some(retry_at - origin)),
+                Err(bucket::Denied::ExceedsCapacity) => Err(None),
+                Ok(()) => Ok(()),
+            };
+            prop_assert_eq!(original.available(taken + elapsed), restored.available(t1 + elapsed));
+            prop_assert_eq!(
+                shift(original.acquire(n, taken + elapsed), taken),
+                shift(restored.acquire(n, t1 + elapsed), t1)
+            );
+        }
+    }
+
+    /// Any bytes: restore never panics, and what it accepts saves back to
+    /// the same bytes' state (a second round trip is exact).
+    #[test]
+    fn restore_never_panics_and_accepts_only_what_it_can_save(
+        bytes in proptest::collection::vec(any::<u8>(), 0..48), sealed in any::<bool>(), now in any::<u64>(),
+    ) {
+        let config = breaker_config(3, 100, 2, 1, 70);
+        let breaker = Breaker::new(&config);
+        let mut bytes = bytes;
+        if sealed && bytes.len() == breaker::SNAPSHOT_LEN {
+            // A well-formed header and checksum around random state bytes.
+            let header = Breaker::new(&config).snapshot(0);
+            bytes[..8].copy_from_slice(&header[..8]);
+            reseal(&mut bytes);
+        }
+        if breaker.restore(&bytes, now).is_ok() {
+            let again = breaker.snapshot(now);
+            let copy = Breaker::new(&config);
+            prop_assert_eq!(copy.restore(&again, now), Ok(()));
+            prop_assert_eq!(copy.snapshot(now), again);
+        } else {
+            prop_assert_eq!(breaker.state(now), State::Closed);
+        }
+        let bucket = TokenBucket::new(BucketConfig::new(5, 2, 3).unwrap());
+        let _ = bucket.restore(&bytes, now);
+        let _ = RetryBudget::new(BudgetConfig::DEFAULT).restore(&bytes, now);
+        let _ = Degradation::new().restore(&bytes, now);
+    }
+}
