@@ -56,7 +56,13 @@ static void test_status_strings(void) {
                                TG_E_CONFIG_JITTER_TICKS,
                                TG_E_CONFIG_MAX_DELAY,
                                TG_E_CONFIG_DEADLINE,
-                               TG_E_CONFIG_MAX_TOKENS};
+                               TG_E_CONFIG_MAX_TOKENS,
+                               TG_E_SNAPSHOT_BUFFER,
+                               TG_E_SNAPSHOT_TRUNCATED,
+                               TG_E_SNAPSHOT_CORRUPT,
+                               TG_E_SNAPSHOT_VERSION,
+                               TG_E_SNAPSHOT_KIND,
+                               TG_E_SNAPSHOT_CONFIG};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = tg_status_str(codes[i]);
     CHECK(s != NULL && strcmp(s, "unknown status") != 0);
@@ -788,6 +794,82 @@ static void test_degradation(void) {
   CHECK(tg_degradation_set_level(NULL, 1, NULL) == TG_E_NULL);
 }
 
+/* Snapshots: an OPEN breaker saved before a "reboot" stays open for the
+   time it had left after it, counted from a tick counter restarted at 0; a
+   bucket keeps its tokens, a budget and levels theirs; damaged snapshots are
+   rejected with their own status and leave the object fresh. */
+static void test_snapshots(void) {
+  static tg_breaker_t before, after;
+  tg_breaker_config_t c;
+  CHECK(tg_breaker_config_default(&c) == TG_OK);
+  c.failure_threshold = 1;
+  c.open_ticks = 5000;
+  CHECK(tg_breaker_init(&before, &c) == TG_OK && tg_breaker_init(&after, &c) == TG_OK);
+  tg_breaker_decision_t d;
+  CHECK(tg_breaker_acquire(&before, 1000000, &d) == TG_OK);
+  CHECK(tg_breaker_record(&before, d.permit, TG_OUTCOME_FAILURE, 1000000, NULL) == TG_OK);
+  uint8_t saved[TG_BREAKER_SNAPSHOT_SIZE];
+  CHECK(tg_breaker_snapshot(&before, 1003000, saved, sizeof saved - 1) == TG_E_SNAPSHOT_BUFFER);
+  CHECK(tg_breaker_snapshot(&before, 1003000, NULL, sizeof saved) == TG_E_NULL);
+  CHECK(tg_breaker_snapshot(&before, 1003000, saved, sizeof saved) == TG_OK);
+  CHECK(tg_breaker_restore(&after, saved, sizeof saved, 0) == TG_OK);
+  CHECK(tg_breaker_acquire(&after, 1999, &d) == TG_REFUSED && d.retry_at == 2000);
+  CHECK(tg_breaker_acquire(&after, 2000, &d) == TG_OK && d.transition.to == TG_STATE_HALF_OPEN);
+
+  /* Damage: every status of its own, and the breaker is left CLOSED. */
+  uint8_t bad[TG_BREAKER_SNAPSHOT_SIZE + 1];
+  memcpy(bad, saved, sizeof saved);
+  tg_state_t state;
+  CHECK(tg_breaker_restore(&after, bad, sizeof saved - 1, 0) == TG_E_SNAPSHOT_TRUNCATED);
+  CHECK(tg_breaker_state(&after, 0, &state) == TG_OK && state == TG_STATE_CLOSED);
+  CHECK(tg_breaker_force_open(&after, NULL) == TG_OK);
+  CHECK(tg_breaker_restore(&after, bad, sizeof bad, 0) == TG_E_SNAPSHOT_TRUNCATED);
+  CHECK(tg_breaker_state(&after, 0, &state) == TG_OK && state == TG_STATE_CLOSED);
+  bad[20] ^= 4;
+  CHECK(tg_breaker_restore(&after, bad, sizeof saved, 0) == TG_E_SNAPSHOT_CORRUPT);
+  memcpy(bad, saved, sizeof saved);
+  bad[2] = 7;
+  CHECK(tg_breaker_restore(&after, bad, sizeof saved, 0) == TG_E_SNAPSHOT_VERSION);
+  CHECK(tg_breaker_restore(&after, NULL, 0, 0) == TG_E_NULL);
+  static tg_breaker_t other;
+  c.failure_threshold = 2;
+  CHECK(tg_breaker_init(&other, &c) == TG_OK);
+  CHECK(tg_breaker_restore(&other, saved, sizeof saved, 0) == TG_E_SNAPSHOT_CONFIG);
+
+  static tg_bucket_t bucket, bucket_after;
+  const tg_bucket_config_t bc = {.capacity = 10, .tokens = 1, .period_ticks = 100};
+  CHECK(tg_bucket_init(&bucket, &bc) == TG_OK && tg_bucket_init(&bucket_after, &bc) == TG_OK);
+  CHECK(tg_bucket_acquire(&bucket, 7, 50000, NULL) == TG_OK);
+  uint8_t bucket_saved[TG_BUCKET_SNAPSHOT_SIZE];
+  CHECK(tg_bucket_snapshot(&bucket, 50000, bucket_saved, sizeof bucket_saved) == TG_OK);
+  CHECK(tg_bucket_restore(&bucket_after, saved, sizeof saved, 0) == TG_E_SNAPSHOT_KIND);
+  CHECK(tg_bucket_restore(&bucket_after, bucket_saved, sizeof bucket_saved, 0) == TG_OK);
+  uint32_t tokens = 0;
+  CHECK(tg_bucket_available(&bucket_after, 0, &tokens) == TG_OK && tokens == 3);
+
+  static tg_retry_budget_t budget, budget_after;
+  const tg_retry_budget_config_t rc = {.max_tokens = 10, .token_ratio_milli = 100};
+  CHECK(tg_retry_budget_init(&budget, &rc) == TG_OK && tg_retry_budget_init(&budget_after, &rc) == TG_OK);
+  CHECK(tg_retry_budget_failure(&budget) == TG_OK);
+  uint8_t budget_saved[TG_RETRY_BUDGET_SNAPSHOT_SIZE];
+  CHECK(tg_retry_budget_snapshot(&budget, 0, budget_saved, sizeof budget_saved) == TG_OK);
+  CHECK(tg_retry_budget_restore(&budget_after, budget_saved, sizeof budget_saved, 0) == TG_OK);
+  uint64_t milli = 0;
+  CHECK(tg_retry_budget_state(&budget_after, NULL, &milli) == TG_E_NULL);
+  bool allows = false;
+  CHECK(tg_retry_budget_state(&budget_after, &allows, &milli) == TG_OK && milli == 9000);
+
+  static tg_degradation_t levels, levels_after;
+  CHECK(tg_degradation_init(&levels, TG_INIT_DEFAULT) == TG_OK);
+  CHECK(tg_degradation_init(&levels_after, TG_INIT_DEFAULT) == TG_OK);
+  CHECK(tg_degradation_set_level(&levels, 2, NULL) == TG_OK);
+  uint8_t levels_saved[TG_DEGRADATION_SNAPSHOT_SIZE];
+  CHECK(tg_degradation_snapshot(&levels, 0, levels_saved, sizeof levels_saved) == TG_OK);
+  CHECK(tg_degradation_restore(&levels_after, levels_saved, sizeof levels_saved, 0) == TG_OK);
+  uint8_t level = 0;
+  CHECK(tg_degradation_allows(&levels_after, 9, 0, &allows, &level) == TG_OK && level == 2);
+}
+
 /* Header and library agree on the version; the macros compose TG_VERSION. */
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
@@ -818,6 +900,7 @@ int main(void) {
   test_stale_objects();
   test_zeroed_config_fields();
   test_degradation();
+  test_snapshots();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -237,6 +237,51 @@ void budget_store_and_degradation_work() {
   CHECK(global_degradation.set_feature(32, false) == TG_E_INVALID_ARGUMENT);
 }
 
+// Snapshots: an open breaker restored after a "reboot" (ticks from 0)
+// stays open for the time it had left; the bucket, budget and levels keep
+// theirs; a snapshot of another kind is refused and leaves a fresh object.
+void snapshots_survive_a_reboot() {
+  tg_breaker_config_t config = tickguard::kDefaultBreakerConfig;
+  config.failure_threshold = 1;
+  config.open_ticks = 1000;
+  tickguard::Breaker before{config}, after{config};
+  CHECK(before.init() == TG_OK && after.init() == TG_OK);
+  uint8_t saved[TG_BREAKER_SNAPSHOT_SIZE];
+  CHECK(before.snapshot(0, saved) == TG_OK);
+  (void)before.open_for(1000, 5000);
+  CHECK(before.snapshot(5400, saved) == TG_OK);
+  CHECK(after.restore(saved, sizeof saved, 0) == TG_OK);
+  tickguard::Call refused = after.acquire(599);
+  CHECK(!refused && refused.has_retry_at() && refused.retry_at() == 600);
+  CHECK(after.state(600).value == tickguard::State::HalfOpen);
+
+  tickguard::Bucket bucket{tg_bucket_config_t{4, 1, 10, TG_BUCKET_FULL}}, bucket_after{tg_bucket_config_t{4, 1, 10, TG_BUCKET_FULL}};
+  CHECK(bucket.init() == TG_OK && bucket_after.init() == TG_OK);
+  CHECK(bucket.acquire(4, 100));
+  uint8_t tokens[TG_BUCKET_SNAPSHOT_SIZE];
+  CHECK(bucket.snapshot(100, tokens) == TG_OK);
+  CHECK(bucket_after.restore(saved, sizeof saved, 0) == TG_E_SNAPSHOT_KIND);
+  CHECK(bucket_after.available(0).value == 4);
+  CHECK(bucket_after.restore(tokens, sizeof tokens, 0) == TG_OK);
+  CHECK(bucket_after.available(25).value == 2);
+
+  tickguard::RetryBudget budget{tg_retry_budget_config_t{2, 1000}}, budget_after{tg_retry_budget_config_t{2, 1000}};
+  CHECK(budget.init() == TG_OK && budget_after.init() == TG_OK);
+  CHECK(budget.failure() == TG_OK);
+  uint8_t held[TG_RETRY_BUDGET_SNAPSHOT_SIZE];
+  CHECK(budget.snapshot(0, held) == TG_OK);
+  CHECK(budget_after.restore(held, sizeof held, 0) == TG_OK);
+  CHECK(budget_after.state().tokens_milli == 1000);
+
+  tickguard::Degradation levels, levels_after;
+  CHECK(levels.init() == TG_OK && levels_after.init() == TG_OK);
+  (void)levels.set_level(2);
+  uint8_t level[TG_DEGRADATION_SNAPSHOT_SIZE];
+  CHECK(levels.snapshot(0, level) == TG_OK);
+  CHECK(levels_after.restore(level, sizeof level, 0) == TG_OK);
+  CHECK(levels_after.allows(9, 0).level == 2);
+}
+
 }  // namespace
 
 int main() {
@@ -247,6 +292,7 @@ int main() {
   retry_loop_works();
   reinit_and_copies();
   budget_store_and_degradation_work();
+  snapshots_survive_a_reboot();
   std::printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -132,6 +132,26 @@
 #define TG_DEFAULT_MULTIPLIER 0
 
 /**
+ * Bytes of a breaker's snapshot (`tg_breaker_snapshot`).
+ */
+#define TG_BREAKER_SNAPSHOT_SIZE 35
+
+/**
+ * Bytes of a token bucket's snapshot (`tg_bucket_snapshot`).
+ */
+#define TG_BUCKET_SNAPSHOT_SIZE 29
+
+/**
+ * Bytes of a retry budget's snapshot (`tg_retry_budget_snapshot`).
+ */
+#define TG_RETRY_BUDGET_SNAPSHOT_SIZE 20
+
+/**
+ * Bytes of degradation levels' snapshot (`tg_degradation_snapshot`).
+ */
+#define TG_DEGRADATION_SNAPSHOT_SIZE 20
+
+/**
  * The longest duration any configuration field or duration argument
  * accepts, and the horizon up to which every guarantee holds: 2^62 ticks
  * (146 years at 1 GHz). The header's "2^62" is this value.
@@ -1016,6 +1036,37 @@ typedef struct TG_ALIGNED(16) {
  */
 #define TG_E_CONFIG_MAX_TOKENS -33
 
+/**
+ * `tg_*_snapshot`: `out_len` is shorter than the type's snapshot size.
+ */
+#define TG_E_SNAPSHOT_BUFFER -34
+
+/**
+ * `tg_*_restore`: the snapshot is shorter or longer than its type's size.
+ */
+#define TG_E_SNAPSHOT_TRUNCATED -35
+
+/**
+ * `tg_*_restore`: not a snapshot, a checksum mismatch, or a field out of
+ * range.
+ */
+#define TG_E_SNAPSHOT_CORRUPT -36
+
+/**
+ * `tg_*_restore`: written by another version of the snapshot format.
+ */
+#define TG_E_SNAPSHOT_VERSION -37
+
+/**
+ * `tg_*_restore`: a snapshot of another kind of object.
+ */
+#define TG_E_SNAPSHOT_KIND -38
+
+/**
+ * `tg_*_restore`: taken with another configuration.
+ */
+#define TG_E_SNAPSHOT_CONFIG -39
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1832,6 +1883,158 @@ tg_status_t tg_retry_budget_state(const tg_retry_budget_t *budget,
  * Safe from interrupt handlers and several threads.
  */
 tg_status_t tg_retry_budget_reset(tg_retry_budget_t *budget);
+
+/**
+ * Saves the breaker's state at `now` as `TG_BREAKER_SNAPSHOT_SIZE` bytes:
+ * versioned, checksummed, with every time relative to `now`, to keep
+ * across a reboot (flash, EEPROM, a file) and give to
+ * `tg_breaker_restore`.
+ *
+ * @param breaker an initialised breaker.
+ * @param now the caller's current tick.
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_BREAKER_SNAPSHOT_SIZE`).
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_SNAPSHOT_BUFFER` if `out_len` is too
+ *   small (nothing written), or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Reads only; safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_breaker_snapshot(const tg_breaker_t *breaker,
+                                uint64_t now,
+                                uint8_t *out,
+                                size_t out_len);
+
+/**
+ * Restores the breaker's state from a snapshot `tg_breaker_snapshot` took
+ * (before a reboot, whose tick counter may start again at 0), as of
+ * `now`: an OPEN breaker stays open for the time it had left.
+ *
+ * @param breaker an initialised breaker, with the configuration the
+ *   snapshot was taken with.
+ * @param bytes the snapshot.
+ * @param len its length in bytes.
+ * @param now the caller's current tick.
+ * @return `TG_OK`; on any error the breaker is left fresh (CLOSED):
+ *   `TG_E_SNAPSHOT_TRUNCATED` (wrong length), `TG_E_SNAPSHOT_CORRUPT`
+ *   (checksum or contents), `TG_E_SNAPSHOT_VERSION`, `TG_E_SNAPSHOT_KIND`
+ *   (not a breaker's), `TG_E_SNAPSHOT_CONFIG` (another configuration);
+ *   `TG_E_NULL` or an object error leave it as it was.
+ *
+ * Safe from interrupt handlers and from several threads (calls racing it
+ * see the old state or the restored one).
+ */
+tg_status_t tg_breaker_restore(tg_breaker_t *breaker,
+                               const uint8_t *bytes,
+                               size_t len,
+                               uint64_t now);
+
+/**
+ * Saves the bucket's state at `now` as `TG_BUCKET_SNAPSHOT_SIZE` bytes
+ * (its tokens, relative to `now`), for `tg_bucket_restore`.
+ *
+ * @param bucket an initialised bucket.
+ * @param now the caller's current tick.
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_BUCKET_SNAPSHOT_SIZE`).
+ * @return as `tg_breaker_snapshot`.
+ *
+ * Reads only; safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_bucket_snapshot(const tg_bucket_t *bucket,
+                               uint64_t now,
+                               uint8_t *out,
+                               size_t out_len);
+
+/**
+ * Restores the bucket's state from a snapshot `tg_bucket_snapshot` took,
+ * as of `now`: it keeps its tokens and refills from there.
+ *
+ * @param bucket an initialised bucket, with the snapshot's configuration.
+ * @param bytes the snapshot.
+ * @param len its length in bytes.
+ * @param now the caller's current tick.
+ * @return as `tg_breaker_restore` (on a snapshot error the bucket is left
+ *   fresh: its initial fill).
+ *
+ * Safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_bucket_restore(tg_bucket_t *bucket, const uint8_t *bytes, size_t len, uint64_t now);
+
+/**
+ * Saves the retry budget's tokens as `TG_RETRY_BUDGET_SNAPSHOT_SIZE`
+ * bytes, for `tg_retry_budget_restore`.
+ *
+ * @param budget an initialised budget.
+ * @param now the caller's current tick (kept for the format's sake: a
+ *   budget has no time).
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_RETRY_BUDGET_SNAPSHOT_SIZE`).
+ * @return as `tg_breaker_snapshot`.
+ *
+ * Reads only; safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_retry_budget_snapshot(const tg_retry_budget_t *budget,
+                                     uint64_t now,
+                                     uint8_t *out,
+                                     size_t out_len);
+
+/**
+ * Restores the retry budget's tokens from a snapshot
+ * `tg_retry_budget_snapshot` took.
+ *
+ * @param budget an initialised budget, with the snapshot's configuration.
+ * @param bytes the snapshot.
+ * @param len its length in bytes.
+ * @param now the caller's current tick.
+ * @return as `tg_breaker_restore` (on a snapshot error the budget is left
+ *   full).
+ *
+ * Safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_retry_budget_restore(tg_retry_budget_t *budget,
+                                    const uint8_t *bytes,
+                                    size_t len,
+                                    uint64_t now);
+
+/**
+ * Saves the degradation levels and switches as
+ * `TG_DEGRADATION_SNAPSHOT_SIZE` bytes, for `tg_degradation_restore`.
+ *
+ * @param degradation an initialised object.
+ * @param now the caller's current tick (kept for the format's sake).
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_DEGRADATION_SNAPSHOT_SIZE`).
+ * @return as `tg_breaker_snapshot`.
+ *
+ * Reads only; safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_degradation_snapshot(const tg_degradation_t *degradation,
+                                    uint64_t now,
+                                    uint8_t *out,
+                                    size_t out_len);
+
+/**
+ * Restores the degradation levels and switches from a snapshot
+ * `tg_degradation_snapshot` took.
+ *
+ * @param degradation an initialised object.
+ * @param bytes the snapshot.
+ * @param len its length in bytes.
+ * @param now the caller's current tick.
+ * @return as `tg_breaker_restore` (on a snapshot error the levels are
+ *   left at 0 with every switch on).
+ *
+ * Safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_degradation_restore(tg_degradation_t *degradation,
+                                   const uint8_t *bytes,
+                                   size_t len,
+                                   uint64_t now);
 
 /**
  * Names a status code.

@@ -17,6 +17,7 @@
 #ifndef TICKGUARD_HPP
 #define TICKGUARD_HPP
 
+#include <cstddef>
 #include <cstdint>
 
 #include "tickguard.h"
@@ -250,6 +251,22 @@ class Breaker {
     return Result<Tick>{s, until};
   }
 
+  /// Saves the breaker's state at `now` (a reboot-proof snapshot, relative to `now`).
+  /// @param now the current tick.
+  /// @param out receives the `TG_BREAKER_SNAPSHOT_SIZE` bytes.
+  /// @return `TG_OK` or an object error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_BREAKER_SNAPSHOT_SIZE]) const noexcept {
+    return tg_breaker_snapshot(&breaker_, now, out, sizeof out);
+  }
+  /// Restores the breaker's state from a snapshot, as of `now` (the tick counter may have
+  /// restarted at 0 since it was taken).
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK`, a `TG_E_SNAPSHOT_*` status (the object is left fresh),
+  ///   or an object error.
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_breaker_restore(&breaker_, bytes, len, now);
+  }
+
   /// The C object, for calls the wrapper does not cover.
   /// @return the C object.
   tg_breaker_t *raw() noexcept { return &breaker_; }
@@ -326,6 +343,22 @@ class Bucket {
   /// Refills the bucket to its initial fill.
   /// @return `TG_OK` or `TG_E_UNINITIALIZED`.
   tg_status_t reset() noexcept { return tg_bucket_reset(&bucket_); }
+
+  /// Saves the bucket's tokens at `now` (a reboot-proof snapshot, relative to `now`).
+  /// @param now the current tick.
+  /// @param out receives the `TG_BUCKET_SNAPSHOT_SIZE` bytes.
+  /// @return `TG_OK` or an object error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_BUCKET_SNAPSHOT_SIZE]) const noexcept {
+    return tg_bucket_snapshot(&bucket_, now, out, sizeof out);
+  }
+  /// Restores the bucket's tokens from a snapshot, as of `now` (the tick counter may have
+  /// restarted at 0 since it was taken).
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK`, a `TG_E_SNAPSHOT_*` status (the object is left fresh),
+  ///   or an object error.
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_bucket_restore(&bucket_, bytes, len, now);
+  }
 
   /// The C object, for calls the wrapper does not cover.
   /// @return the C object.
@@ -475,6 +508,20 @@ class RetryBudget {
     BudgetState out;
     out.status = tg_retry_budget_state(&budget_, &out.allows_retry, &out.tokens_milli);
     return out;
+  }
+  /// Saves the budget's tokens (a reboot-proof snapshot).
+  /// @param now the current tick (kept for the format's sake).
+  /// @param out receives the `TG_RETRY_BUDGET_SNAPSHOT_SIZE` bytes.
+  /// @return `TG_OK` or an object error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_RETRY_BUDGET_SNAPSHOT_SIZE]) const noexcept {
+    return tg_retry_budget_snapshot(&budget_, now, out, sizeof out);
+  }
+  /// Restores the budget's tokens from a snapshot.
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK`, a `TG_E_SNAPSHOT_*` status (the budget is left full),
+  ///   or an object error.
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_retry_budget_restore(&budget_, bytes, len, now);
   }
   /// The C object, for retry() and calls the wrapper does not cover.
   /// @return the C object.
@@ -627,6 +674,22 @@ class Degradation {
     Allowed out;
     out.status = tg_degradation_allows(&degradation_, shed_at, feature, &out.allows, &out.level);
     return out;
+  }
+
+  /// Saves the levels and switches at `now` (a reboot-proof snapshot, relative to `now`).
+  /// @param now the current tick.
+  /// @param out receives the `TG_DEGRADATION_SNAPSHOT_SIZE` bytes.
+  /// @return `TG_OK` or an object error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_DEGRADATION_SNAPSHOT_SIZE]) const noexcept {
+    return tg_degradation_snapshot(&degradation_, now, out, sizeof out);
+  }
+  /// Restores the levels and switches from a snapshot, as of `now` (the tick counter may have
+  /// restarted at 0 since it was taken).
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK`, a `TG_E_SNAPSHOT_*` status (the object is left fresh),
+  ///   or an object error.
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_degradation_restore(&degradation_, bytes, len, now);
   }
 
  private:

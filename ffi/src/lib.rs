@@ -15,6 +15,7 @@ mod classify;
 mod fallback;
 mod object;
 mod retry;
+mod snapshot;
 mod status;
 mod time;
 
@@ -24,6 +25,7 @@ pub use classify::*;
 pub use fallback::*;
 pub use object::{tg_init_flags_t, TG_INIT_DEFAULT, TG_INIT_REINIT, TG_INIT_SHARED};
 pub use retry::*;
+pub use snapshot::*;
 pub use status::*;
 pub use time::*;
 

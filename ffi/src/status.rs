@@ -1,5 +1,6 @@
 //! Status codes.
 
+use tickguard::snapshot::SnapshotError;
 use tickguard::ConfigError;
 
 /// The result of every fallible function: `TG_OK` (0), `TG_REFUSED` (1, a
@@ -82,10 +83,24 @@ pub const TG_E_CONFIG_DEADLINE: tg_status_t = -32;
 /// Retry budget configuration: `max_tokens` is 0.
 pub const TG_E_CONFIG_MAX_TOKENS: tg_status_t = -33;
 
+/// `tg_*_snapshot`: `out_len` is shorter than the type's snapshot size.
+pub const TG_E_SNAPSHOT_BUFFER: tg_status_t = -34;
+/// `tg_*_restore`: the snapshot is shorter or longer than its type's size.
+pub const TG_E_SNAPSHOT_TRUNCATED: tg_status_t = -35;
+/// `tg_*_restore`: not a snapshot, a checksum mismatch, or a field out of
+/// range.
+pub const TG_E_SNAPSHOT_CORRUPT: tg_status_t = -36;
+/// `tg_*_restore`: written by another version of the snapshot format.
+pub const TG_E_SNAPSHOT_VERSION: tg_status_t = -37;
+/// `tg_*_restore`: a snapshot of another kind of object.
+pub const TG_E_SNAPSHOT_KIND: tg_status_t = -38;
+/// `tg_*_restore`: taken with another configuration.
+pub const TG_E_SNAPSHOT_CONFIG: tg_status_t = -39;
+
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 32] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 38] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -181,6 +196,12 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 32] = [
         TG_E_CONFIG_MAX_TOKENS,
         c"config: max_tokens must be at least 1",
     ),
+    (TG_E_SNAPSHOT_BUFFER, SnapshotError::BufferTooSmall.c_name()),
+    (TG_E_SNAPSHOT_TRUNCATED, SnapshotError::Truncated.c_name()),
+    (TG_E_SNAPSHOT_CORRUPT, SnapshotError::Corrupt.c_name()),
+    (TG_E_SNAPSHOT_VERSION, SnapshotError::Version.c_name()),
+    (TG_E_SNAPSHOT_KIND, SnapshotError::Kind.c_name()),
+    (TG_E_SNAPSHOT_CONFIG, SnapshotError::Config.c_name()),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check

@@ -1124,3 +1124,78 @@ mod random_calls {
         }
     }
 }
+
+#[test]
+fn snapshots_through_the_abi_read_and_write_only_what_they_may() {
+    let mut breaker = tg_breaker_t::new();
+    assert_eq!(tg_breaker_init(&mut breaker, &BREAKER_CONFIG), TG_OK);
+    let mut until = 0;
+    assert_eq!(
+        tg_breaker_open_for(&mut breaker, 100, 1_000, &mut until, null_mut()),
+        TG_OK
+    );
+    // Saved at an odd address, into a buffer one byte longer than needed:
+    // the last byte is untouched.
+    let mut out = [0xAAu8; TG_BREAKER_SNAPSHOT_SIZE + 2];
+    let at = out[1..].as_mut_ptr();
+    assert_eq!(
+        tg_breaker_snapshot(&breaker, 1_040, at, TG_BREAKER_SNAPSHOT_SIZE - 1),
+        TG_E_SNAPSHOT_BUFFER
+    );
+    assert!(out.iter().all(|&b| b == 0xAA), "nothing written on error");
+    assert_eq!(
+        tg_breaker_snapshot(&breaker, 1_040, at, TG_BREAKER_SNAPSHOT_SIZE + 1),
+        TG_OK
+    );
+    assert_eq!(out[TG_BREAKER_SNAPSHOT_SIZE + 1], 0xAA);
+    let saved = &out[1..=TG_BREAKER_SNAPSHOT_SIZE];
+
+    let mut rebooted = tg_breaker_t::new();
+    // Uninitialised objects and NULL inputs are refused first.
+    assert_eq!(
+        tg_breaker_restore(&mut rebooted, saved.as_ptr(), saved.len(), 0),
+        TG_E_UNINITIALIZED
+    );
+    assert_eq!(tg_breaker_init(&mut rebooted, &BREAKER_CONFIG), TG_OK);
+    assert_eq!(tg_breaker_restore(&mut rebooted, null(), 0, 0), TG_E_NULL);
+    assert_eq!(
+        tg_breaker_restore(&mut rebooted, saved.as_ptr(), saved.len(), 0),
+        TG_OK
+    );
+    let mut d = decision();
+    assert_eq!(tg_breaker_acquire(&mut rebooted, 59, &mut d), TG_REFUSED);
+    assert_eq!(d.retry_at, 60);
+    // A huge length: at most one byte past the longest snapshot is read
+    // (Miri checks no byte past the 65 given is touched).
+    let mut long = [0u8; 65];
+    long[..saved.len()].copy_from_slice(saved);
+    assert_eq!(
+        tg_breaker_restore(&mut rebooted, long.as_ptr(), usize::MAX, 0),
+        TG_E_SNAPSHOT_TRUNCATED
+    );
+    // Other kinds into each other's objects.
+    let mut bucket = tg_bucket_t::new();
+    assert_eq!(tg_bucket_init(&mut bucket, &BUCKET_CONFIG), TG_OK);
+    assert_eq!(
+        tg_bucket_restore(&mut bucket, saved.as_ptr(), saved.len(), 0),
+        TG_E_SNAPSHOT_KIND
+    );
+    let mut tokens = [0u8; TG_BUCKET_SNAPSHOT_SIZE];
+    assert_eq!(
+        tg_bucket_snapshot(&bucket, 0, tokens.as_mut_ptr(), tokens.len()),
+        TG_OK
+    );
+    assert_eq!(
+        tg_breaker_restore(&mut rebooted, tokens.as_ptr(), tokens.len(), 0),
+        TG_E_SNAPSHOT_KIND
+    );
+    let mut state = 0;
+    assert_eq!(tg_breaker_state(&rebooted, 0, &mut state), TG_OK);
+    assert_eq!(state, TG_STATE_CLOSED, "left fresh");
+    // Garbage of every length never does more than refuse.
+    let garbage: Vec<u8> = (0..70u32).map(|i| (i * 37 + 11) as u8).collect();
+    for len in 0..garbage.len() {
+        let status = tg_breaker_restore(&mut rebooted, garbage.as_ptr(), len, 0);
+        assert!((-39..=-35).contains(&status), "{status}");
+    }
+}
