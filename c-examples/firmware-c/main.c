@@ -98,6 +98,49 @@ static void report(uint64_t now, const tg_transition_t *t, uint32_t *opened, uin
 
 static int flaky_peripheral(uint64_t now) { return !(now >= 100 && now < 200); }
 
+/* A reboot while the breaker is open: open it for 60 ticks, save a snapshot
+ * 25 ticks later (to what would be a flash page), "reboot" (a fresh breaker
+ * and a tick counter started again at 0), restore, and check it refuses
+ * until the 35 ticks it had left have passed. */
+static tg_breaker_t rebooted;
+static int survives_a_reboot(void) {
+  uint64_t opened_at = tick64(ticks), until = 0;
+  if (tg_breaker_open_for(&breaker, 60, opened_at, &until, 0) != TG_OK) return 0;
+  uint64_t saved_at;
+  while ((saved_at = tick64(ticks)) < opened_at + 25) {
+  }
+  uint8_t flash[TG_BREAKER_SNAPSHOT_SIZE];
+  if (tg_breaker_snapshot(&breaker, saved_at, flash, sizeof flash) != TG_OK) return 0;
+  uint64_t left = until - saved_at;
+
+  const uint32_t boot = ticks; /* uptime counts from 0 again */
+  if (tg_breaker_init(&rebooted, &BREAKER_CONFIG) != TG_OK) return 0;
+  uint64_t restored_at = ticks - boot;
+  if (tg_breaker_restore(&rebooted, flash, sizeof flash, restored_at) != TG_OK) return 0;
+  uint32_t refusals = 0;
+  for (;;) {
+    uint64_t now = ticks - boot;
+    tg_breaker_decision_t d;
+    tg_status_t s = tg_breaker_acquire(&rebooted, now, &d);
+    if (s == TG_REFUSED) {
+      if (!d.has_retry_at || d.retry_at != restored_at + left) return 0;
+      refusals++;
+      continue;
+    }
+    if (s != TG_OK || now < restored_at + left) return 0;
+    put("reboot: snapshot with ");
+    put_u32((uint32_t)left);
+    put(" open ticks left, restored at uptime ");
+    put_u32((uint32_t)restored_at);
+    put(", refused ");
+    put_u32(refusals);
+    put(" times, first admitted at uptime ");
+    put_u32((uint32_t)now);
+    put("\n");
+    return refusals > 0 && d.transition.to == TG_STATE_HALF_OPEN;
+  }
+}
+
 enum { RUN_TICKS = 400, CORE_HZ = 25000000, TICK_HZ = 1000 };
 
 int main(void) {
@@ -154,6 +197,7 @@ int main(void) {
   put("\n");
   int ok = granted <= bound && isr_grants > 0 && opened > 0 && closed > 0 &&
            final_state == TG_STATE_CLOSED && isr_saw_open && ticks < START;
+  ok = survives_a_reboot() && ok;
 #ifdef TICKGUARD_C_CRITICAL_SECTION
   put("critical sections supplied by the program: ");
   put_u32(sections_entered);

@@ -7,18 +7,21 @@
 //! the main loop. The main loop drives a simulated flaky peripheral through the
 //! breaker and a request stream through the bucket; the interrupt handler
 //! takes tokens from the same bucket. Decisions are printed with their ticks
-//! over semihosting; the firmware checks its own results and exits through
-//! semihosting with success or failure.
+//! over semihosting. Last, a reboot while the breaker is open: a snapshot
+//! saved before it and restored after it (tick counter from 0 again) keeps
+//! the breaker refusing for the time it had left. The firmware checks its
+//! own results and exits through semihosting with success or failure.
 #![no_std]
 #![no_main]
 
 use core::sync::atomic::Ordering::Relaxed;
 
 use portable_atomic::{AtomicBool, AtomicU32};
-use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
+use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::bucket::{BucketConfig, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
+use tickguard::snapshot::Snapshot;
 use tickguard::time::{Tick, TickExtender};
 
 #[cfg(target_arch = "arm")]
@@ -109,6 +112,57 @@ fn on_tick() {
 /// A peripheral that fails every call between ticks 100 and 200.
 fn flaky_peripheral(now: Tick) -> bool {
     !(100..200).contains(&now)
+}
+
+/// The breaker after a "reboot": a fresh static in the new boot.
+static REBOOTED: Breaker = Breaker::new(&BREAKER_CONFIG);
+
+/// A reboot while the breaker is open: opens it for 60 ticks, saves a
+/// snapshot 25 ticks later (to what would be a flash page), "reboots" (a
+/// fresh breaker and a tick counter started again at 0), restores, and
+/// checks that it refuses until the 35 ticks it had left have passed.
+fn survives_a_reboot() -> bool {
+    let opened_at = tick(TICKS.load(Relaxed));
+    let Ok((_, until)) = BREAKER.open_for(60, opened_at) else {
+        return false;
+    };
+    let mut saved_at = opened_at;
+    while saved_at < opened_at + 25 {
+        saved_at = tick(TICKS.load(Relaxed));
+    }
+    let flash: [u8; breaker::SNAPSHOT_LEN] = BREAKER.snapshot(saved_at);
+    let left = until - saved_at;
+
+    let boot = TICKS.load(Relaxed); // uptime counts from 0 again
+    let uptime = || Tick::from(TICKS.load(Relaxed).wrapping_sub(boot));
+    let restored_at = uptime();
+    if REBOOTED.restore(&flash, restored_at).is_err() {
+        return false;
+    }
+    let mut refusals = 0u32;
+    loop {
+        let now = uptime();
+        match REBOOTED.acquire(now) {
+            Err(refused) => {
+                if refused.retry_at != Some(restored_at + left) {
+                    return false;
+                }
+                refusals += 1;
+            }
+            Ok(admitted) => {
+                say!(
+                    "reboot: snapshot with {} open ticks left, restored at uptime {}, refused {} times, first admitted at uptime {}",
+                    left,
+                    restored_at,
+                    refusals,
+                    now
+                );
+                return now >= restored_at + left
+                    && refusals > 0
+                    && admitted.transition.map(|t| t.to) == Some(State::HalfOpen);
+            }
+        }
+    }
 }
 
 fn name(state: State) -> &'static str {
@@ -240,6 +294,7 @@ fn main() -> ! {
         && closed > 0
         && final_state == State::Closed
         && ISR_SAW_OPEN.load(Relaxed);
+    let ok = survives_a_reboot() && ok;
     if ok {
         say!("firmware checks passed");
         debug::exit(debug::EXIT_SUCCESS);
