@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 20 {
+        let status = match op % 22 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -209,6 +209,52 @@ fuzz_target!(|data: &[u8]| {
                         assert_eq!(t, SENTINEL);
                     }
                     status
+                }
+            }
+            19 => {
+                // A breaker's snapshot restored into the other breaker (or
+                // itself), perhaps damaged, at another tick.
+                let mut page = [0u8; TG_BREAKER_SNAPSHOT_SIZE];
+                let status =
+                    tg_breaker_snapshot(&breakers[which], at, page.as_mut_ptr(), page.len());
+                if status != TG_OK {
+                    assert!(page.iter().all(|&b| b == 0), "output written on {status}");
+                    status
+                } else {
+                    if input.u8() % 4 == 0 {
+                        page[usize::from(input.u8()) % page.len()] ^= input.u8() | 1;
+                    }
+                    let len = page.len() - usize::from(input.u8() % 8 == 0);
+                    let target = usize::from(input.u8() % 2);
+                    tg_breaker_restore(&mut breakers[target], page.as_ptr(), len, now)
+                }
+            }
+            20 => {
+                // The same for buckets; a breaker's snapshot into a bucket
+                // is refused as another kind.
+                let mut page = [0u8; TG_BREAKER_SNAPSHOT_SIZE];
+                let status = if input.u8() % 4 == 0 {
+                    tg_breaker_snapshot(&breakers[which], at, page.as_mut_ptr(), page.len())
+                } else {
+                    tg_bucket_snapshot(&buckets[which], at, page.as_mut_ptr(), page.len())
+                };
+                if status != TG_OK {
+                    status
+                } else {
+                    let len = if page[3] == 2 {
+                        TG_BUCKET_SNAPSHOT_SIZE
+                    } else {
+                        page.len()
+                    };
+                    let target = usize::from(input.u8() % 2);
+                    let restored = tg_bucket_restore(&mut buckets[target], page.as_ptr(), len, at);
+                    if page[3] != 2 {
+                        assert!(
+                            matches!(restored, TG_E_SNAPSHOT_KIND | TG_E_UNINITIALIZED),
+                            "{restored}"
+                        );
+                    }
+                    restored
                 }
             }
             _ => {
