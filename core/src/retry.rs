@@ -295,7 +295,10 @@ pub struct Attempt {
     latest: Tick,
     previous_delay: Tick,
     rng: u64,
-    v2_previous: f32,
+    /// Polly's v2: the previous value of its curve, `mantissa × 2^exponent
+    /// / 2^30` (0: none yet).
+    v2_previous: u32,
+    v2_exponent: u32,
 }
 
 impl Attempt {
@@ -315,7 +318,8 @@ impl Attempt {
             latest: now,
             previous_delay: 0,
             rng: splitmix(seed),
-            v2_previous: 0.0,
+            v2_previous: 0,
+            v2_exponent: 0,
         }
     }
 
@@ -345,7 +349,8 @@ impl Attempt {
     fn restart_backoff(&mut self) {
         self.backoff_from = self.attempts;
         self.previous_delay = 0;
-        self.v2_previous = 0.0;
+        self.v2_previous = 0;
+        self.v2_exponent = 0;
     }
 
     /// The next 64 random bits of the attempt's PRNG (xorshift64*).
@@ -693,8 +698,8 @@ impl RetryPolicy {
 
 /// Polly's decorrelated jitter v2: with `t = (n − 1) + U(0, 1)` and
 /// `f(t) = 2^t · tanh(√(4t))`, the delay is `(f(t) − f(t_prev)) / 1.4 × base`.
-/// In `f32`: jitter needs no more precision, and microcontrollers with a
-/// single-precision FPU (Cortex-M4F) compute it in hardware.
+/// In integers (30-bit fixed point, relative error below 10^-7 against the
+/// real curve): no float, no `libm`, the same on every target.
 fn decorrelated_v2(
     attempt: &mut Attempt,
     n: u32,
@@ -702,20 +707,139 @@ fn decorrelated_v2(
     cap: Tick,
     draw: &mut impl FnMut(&mut Attempt) -> u64,
 ) -> Tick {
-    const P_FACTOR: f32 = 4.0;
-    const RP_SCALING: f32 = 1.0 / 1.4;
-    let unit = (draw(attempt) >> 40) as f32 * (1.0 / (1u32 << 24) as f32);
-    // Beyond 2^128 the curve overflows f32; by then every delay is the cap.
-    let t = n.saturating_sub(1).min(200) as f32 + unit;
-    let next = libm::exp2f(t) * libm::tanhf(libm::sqrtf(P_FACTOR * t));
-    let delay = (next - attempt.v2_previous) * RP_SCALING * base as f32;
-    attempt.v2_previous = next;
-    if !delay.is_finite() || delay >= cap as f32 {
-        cap
-    } else if delay <= 0.0 {
-        0
-    } else {
-        delay as Tick
+    let unit = draw(attempt) >> 34; // U(0, 1), 30 bits
+    // Beyond 2^200 every delay is the cap.
+    let k = n.saturating_sub(1).min(200);
+    let next = v2::curve(k, unit);
+    // The previous value on this value's scale (its exponent is never
+    // larger: t only grows between restarts of the backoff).
+    let previous = u64::from(attempt.v2_previous)
+        .checked_shr(k.saturating_sub(attempt.v2_exponent))
+        .unwrap_or(0);
+    // The curve over its exponent is below 2 (2^31 in Q30): it fits.
+    attempt.v2_previous = u32::try_from(next).unwrap_or(u32::MAX);
+    attempt.v2_exponent = k;
+    v2::delay(next.saturating_sub(previous), k, base, cap)
+}
+
+/// Fixed-point arithmetic for Polly's decorrelated jitter v2, in Q30
+/// (`ONE` is 1.0): products of two values below 2^32 fit in 64 bits.
+mod v2 {
+    use crate::time::Tick;
+
+    const FRACTION_BITS: u32 = 30;
+    const ONE: u64 = 1 << FRACTION_BITS;
+    /// `2^(i/16)`, `i` in 0..16.
+    const EXP2_SIXTEENTHS: [u64; 16] = [
+        1_073_741_824,
+        1_121_280_436,
+        1_170_923_762,
+        1_222_764_986,
+        1_276_901_417,
+        1_333_434_672,
+        1_392_470_869,
+        1_454_120_821,
+        1_518_500_250,
+        1_585_730_000,
+        1_655_936_265,
+        1_729_250_827,
+        1_805_811_301,
+        1_885_761_398,
+        1_969_251_188,
+        2_056_437_387,
+    ];
+    /// `ln 2`.
+    const LN2: u64 = 744_261_118;
+    /// `4 · log2(e)`, in Q28.
+    const FOUR_LOG2_E_Q28: u64 = 1_549_082_005;
+
+    const fn mul(a: u64, b: u64) -> u64 {
+        a.wrapping_mul(b) >> FRACTION_BITS
+    }
+
+    /// `2^u` for `u` in `[0, 1)`: a table of sixteenths and four terms of
+    /// the series for the rest (`< 1/16`, so the fifth is below 10^-9).
+    pub(super) fn exp2_fraction(u: u64) -> u64 {
+        let sixteenth = (u >> (FRACTION_BITS - 4)) as usize;
+        let rest = u & ((1 << (FRACTION_BITS - 4)) - 1);
+        let x = mul(rest, LN2);
+        let x2 = mul(x, x);
+        let x3 = mul(x2, x);
+        let x4 = mul(x3, x);
+        let series = ONE
+            .wrapping_add(x)
+            .wrapping_add(x2 / 2)
+            .wrapping_add(x3 / 6)
+            .wrapping_add(x4 / 24);
+        let whole = EXP2_SIXTEENTHS.get(sixteenth).copied().unwrap_or(2 * ONE);
+        mul(whole, series)
+    }
+
+    /// `⌊√n⌋`.
+    fn isqrt(n: u64) -> u64 {
+        let (mut rest, mut root) = (n, 0u64);
+        let mut bit = 1u64 << 62;
+        while bit > n {
+            bit >>= 2;
+        }
+        while bit != 0 {
+            let trial = root.wrapping_add(bit);
+            if rest >= trial {
+                rest = rest.wrapping_sub(trial);
+                root = (root >> 1).wrapping_add(bit);
+            } else {
+                root >>= 1;
+            }
+            bit >>= 2;
+        }
+        root
+    }
+
+    /// `tanh(2√t)` for `t` in Q30: `(1 − z) / (1 + z)` with `z = e^(−4√t) =
+    /// 2^(−4√t·log2 e)`; 1 from `t = 32` on (there it is 1 − 3·10^-10).
+    pub(super) fn tanh_two_sqrt(t: u64) -> u64 {
+        if t >= 32 * ONE {
+            return ONE;
+        }
+        let root = isqrt(t << 26); // √t in Q28, below 5.7
+        let y = root.wrapping_mul(FOUR_LOG2_E_Q28) >> 26; // Q30, below 32.7
+        let (whole, fraction) = (y >> FRACTION_BITS, y & (ONE - 1));
+        // 2^(−fraction) = 2^(1 − fraction) / 2.
+        let z = if fraction == 0 {
+            ONE
+        } else {
+            exp2_fraction(ONE.wrapping_sub(fraction)) / 2
+        }
+        .checked_shr(whole as u32)
+        .unwrap_or(0);
+        (ONE.saturating_sub(z) << FRACTION_BITS)
+            .checked_div(ONE.wrapping_add(z))
+            .unwrap_or(ONE)
+    }
+
+    /// The curve `f(k + u) / 2^k` in Q30, `u` in Q30 in `[0, 1)`.
+    pub(super) fn curve(k: u32, u: u64) -> u64 {
+        let t = ((k.min(32) as u64) << FRACTION_BITS) | u;
+        mul(exp2_fraction(u), tanh_two_sqrt(t))
+    }
+
+    /// `difference × 2^k / 1.4 × base` (difference in Q30), at most `cap`.
+    pub(super) fn delay(difference: u64, k: u32, base: Tick, cap: Tick) -> Tick {
+        let scaled = ((difference.saturating_mul(5) / 7) as u128).wrapping_mul(base as u128);
+        let exact = if k >= FRACTION_BITS {
+            let up = k.wrapping_sub(FRACTION_BITS);
+            if up >= scaled.leading_zeros() {
+                return cap;
+            }
+            scaled << up
+        } else {
+            scaled >> FRACTION_BITS.wrapping_sub(k)
+        };
+        if exact >= cap as u128 {
+            cap
+        } else {
+            exact as Tick
+        }
     }
 }
 

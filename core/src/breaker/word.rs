@@ -121,23 +121,30 @@ pub(super) enum Phase {
     },
 }
 
-const fn mask(bits: u32) -> u128 {
-    (1u128 << bits).wrapping_sub(1)
+/// The low `bits` bits set (`bits < 64`).
+const fn mask(bits: u32) -> u64 {
+    (1u64 << bits).wrapping_sub(1)
 }
 
-/// The word's time field (the top 64 bits), whatever its kind.
+/// The word's time field (the top 64 bits), whatever its kind. The word is
+/// handled as two 64-bit halves, so a 32-bit core never shifts 128 bits.
 const fn time_of(word: u128) -> Tick {
     (word >> TIME_SHIFT) as Tick
 }
 
+/// The word's low half: kind, generation and payload.
+const fn low_of(word: u128) -> u64 {
+    word as u64
+}
+
 /// `payload`'s field of `bits` at `shift`.
 const fn field(payload: u64, shift: u32, bits: u32) -> u64 {
-    (payload >> shift) & (mask(bits) as u64)
+    (payload >> shift) & mask(bits)
 }
 
 /// `value` cut to `bits` and moved to `shift`.
 const fn fit(value: u64, bits: u32, shift: u32) -> u64 {
-    (value & mask(bits) as u64) << shift
+    (value & mask(bits)) << shift
 }
 
 /// OPEN's code for a distance `ticks` back from the deadline: exact below
@@ -156,7 +163,7 @@ const fn distance_code(ticks: Tick) -> u64 {
 /// written).
 const fn distance_of(code: u64) -> Tick {
     let shift = (code >> MANTISSA_BITS) as u32;
-    let mantissa = code & (mask(MANTISSA_BITS) as u64);
+    let mantissa = code & mask(MANTISSA_BITS);
     if mantissa.leading_zeros() < shift {
         u64::MAX
     } else {
@@ -167,10 +174,11 @@ const fn distance_of(code: u64) -> Tick {
 /// Unpacks `word` into its generation and phase. Kinds never written (5..7)
 /// read as FORCED_OPEN: an unknown state refuses.
 pub(super) const fn decode(word: u128) -> (u16, Phase) {
-    let generation = ((word >> GEN_SHIFT) & mask(GEN_BITS)) as u16;
-    let payload = ((word >> PAYLOAD_SHIFT) & mask(PAYLOAD_BITS)) as u64;
+    let low = low_of(word);
+    let generation = (low >> GEN_SHIFT) as u16;
+    let payload = low >> PAYLOAD_SHIFT;
     let time = time_of(word);
-    let phase = match (word & mask(KIND_BITS)) as u32 {
+    let phase = match (low & mask(KIND_BITS)) as u32 {
         CLOSED => Phase::Closed {
             failures: payload as u32,
             quiet_until: time,
@@ -219,10 +227,8 @@ pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
         Phase::ForcedOpen { seen } => (FORCED_OPEN, 0, seen),
         Phase::Disabled { seen } => (DISABLED, 0, seen),
     };
-    kind as u128
-        | ((generation as u128) << GEN_SHIFT)
-        | (((payload as u128) & mask(PAYLOAD_BITS)) << PAYLOAD_SHIFT)
-        | ((time as u128) << TIME_SHIFT)
+    let low = kind as u64 | ((generation as u64) << GEN_SHIFT) | (payload << PAYLOAD_SHIFT);
+    ((time as u128) << TIME_SHIFT) | low as u128
 }
 
 /// The state a phase reports, before lazy time-driven changes.
@@ -272,7 +278,7 @@ const fn timeout_deadline(point: u64, config: &BreakerConfig) -> Tick {
 
 /// `until` as a count of grid steps, cut to its bits.
 const fn until_bits(steps: u64) -> u32 {
-    let max = mask(UNTIL_BITS) as u64;
+    let max = mask(UNTIL_BITS);
     (if steps > max { max } else { steps }) as u32
 }
 
@@ -355,13 +361,14 @@ pub(super) fn acquire_quick(word: u128, now: Tick) -> Option<Result<Admitted, Re
     if now >= time {
         return None;
     }
-    match (word as u64 & mask(KIND_BITS) as u64) as u32 {
+    let low = low_of(word);
+    match (low & mask(KIND_BITS)) as u32 {
         OPEN => Some(Err(Refused {
             retry_at: Some(time),
             transition: None,
         })),
         CLOSED => Some(Ok(Admitted {
-            permit: Permit::new((word >> GEN_SHIFT) as u16, 0),
+            permit: Permit::new((low >> GEN_SHIFT) as u16, 0),
             transition: None,
         })),
         _ => None,
@@ -481,7 +488,7 @@ pub(super) fn record_quick(
     // CLOSED, this permit's generation, no failures: one comparison of the
     // low bits (kind, generation, failure count).
     let closed_clean = (permit.generation() as u64) << GEN_SHIFT;
-    let low = word as u64 & mask(PAYLOAD_SHIFT + 32) as u64;
+    let low = low_of(word) & mask(PAYLOAD_SHIFT + 32);
     let quiet_until = time_of(word);
     let quiet = outcome == Outcome::Success && permit.slot() == 0 && now < quiet_until;
     (quiet && low == closed_clean).then_some(Recorded {

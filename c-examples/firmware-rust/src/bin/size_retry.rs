@@ -1,5 +1,5 @@
 //! Size probe: a retry policy (its configuration chosen at run time, so every
-//! backoff and jitter kind is linked, Polly's v2 with its soft float) and an
+//! backoff and jitter kind is linked, Polly's v2 in fixed point) and an
 //! attempt. See `c-examples/size-report.sh`.
 #![no_std]
 #![no_main]
