@@ -708,7 +708,7 @@ fn decorrelated_v2(
     draw: &mut impl FnMut(&mut Attempt) -> u64,
 ) -> Tick {
     let unit = draw(attempt) >> 34; // U(0, 1), 30 bits
-    // Beyond 2^200 every delay is the cap.
+                                    // Beyond 2^200 every delay is the cap.
     let k = n.saturating_sub(1).min(200);
     let next = v2::curve(k, unit);
     // The previous value on this value's scale (its exponent is never

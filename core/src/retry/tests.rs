@@ -589,7 +589,10 @@ fn v2_fixed_point_matches_the_real_curve() {
         for _ in 0..2_000 {
             let u = next();
             let t = f64::from(k) + u as f64 / (1u64 << 30) as f64;
-            assert!(v2::curve(k, u) < 1 << 31, "the curve over 2^k fits an attempt's u32");
+            assert!(
+                v2::curve(k, u) < 1 << 31,
+                "the curve over 2^k fits an attempt's u32"
+            );
             let fixed = v2::curve(k, u) as f64 / (1u64 << 30) as f64 * f64::from(k).exp2();
             let expected = real(t);
             assert!(
