@@ -140,15 +140,16 @@ def check_c_library(code, name):
 RUST_PRELUDE = """#![no_std]
 #![allow(dead_code)]
 use tickguard::breaker::State;
+use tickguard::time::Instant;
 static CLOCK: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
-fn tick_now() -> u64 {
+fn tick_now() -> Instant {
     let t = CLOCK.load(core::sync::atomic::Ordering::Relaxed);
     CLOCK.store(t + 7, core::sync::atomic::Ordering::Relaxed); // load/store: every target has them
-    u64::from(t)
+    Instant::from_ticks(u64::from(t))
 }
 fn do_call() -> bool { true }
 fn log(_from: State, _to: State) {}
-fn schedule_retry(_at: Option<u64>) {}
+fn schedule_retry(_at: Option<Instant>) {}
 """
 rust_quickstart = None
 

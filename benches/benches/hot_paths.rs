@@ -52,7 +52,9 @@ fn bucket(c: &mut Criterion) {
             if i.is_multiple_of(STRIDE) {
                 ticks.advance(STRIDE);
             }
-            granting.acquire(1, ticks.now()).is_ok()
+            granting
+                .acquire(1, tickguard::time::Instant::from_ticks(ticks.now()))
+                .is_ok()
         })
     });
     let clock = FakeRelativeClock::default();
@@ -81,10 +83,16 @@ fn bucket(c: &mut Criterion) {
     });
 
     let empty = TokenBucket::new(config);
-    empty.acquire(1_000, 0).expect("full at start");
+    empty
+        .acquire(1_000, tickguard::time::Instant::from_ticks(0))
+        .expect("full at start");
     let stopped = TickClock::default();
     group.bench_function("refusal/tickguard", |b| {
-        b.iter(|| empty.acquire(1, stopped.now()).is_err())
+        b.iter(|| {
+            empty
+                .acquire(1, tickguard::time::Instant::from_ticks(stopped.now()))
+                .is_err()
+        })
     });
     let drained = RateLimiter::direct_with_clock(granting_quota(), FakeRelativeClock::default());
     while drained.check().is_ok() {}
@@ -124,10 +132,14 @@ fn breaker(c: &mut Criterion) {
                 ticks.advance(STRIDE);
             }
             let now = ticks.now();
-            if let Ok(admitted) = closed.acquire(now) {
+            if let Ok(admitted) = closed.acquire(tickguard::time::Instant::from_ticks(now)) {
                 black_box(
                     closed
-                        .record(admitted.permit, Outcome::Success, now)
+                        .record(
+                            admitted.permit,
+                            Outcome::Success,
+                            tickguard::time::Instant::from_ticks(now),
+                        )
                         .counted,
                 );
             }
@@ -139,19 +151,29 @@ fn breaker(c: &mut Criterion) {
     });
 
     let open_config = BreakerConfig::new(BreakerSettings {
-        open_ticks: 1 << 40,
+        open: tickguard::time::Duration::from_ticks(1 << 40),
         ..BreakerConfig::DEFAULT_SETTINGS
     })
     .expect("valid");
     let open = Breaker::new(open_config);
     for _ in 0..open_config.settings().failure_threshold {
-        let permit = open.acquire(0).expect("closed").permit;
-        let _ = open.record(permit, Outcome::Failure, 0);
+        let permit = open
+            .acquire(tickguard::time::Instant::from_ticks(0))
+            .expect("closed")
+            .permit;
+        let _ = open.record(
+            permit,
+            Outcome::Failure,
+            tickguard::time::Instant::from_ticks(0),
+        );
     }
     let later = TickClock::default();
     later.advance(1_000);
     group.bench_function("refusal (OPEN)/tickguard", |b| {
-        b.iter(|| open.acquire(later.now()).is_err())
+        b.iter(|| {
+            open.acquire(tickguard::time::Instant::from_ticks(later.now()))
+                .is_err()
+        })
     });
     // failsafe's default open period is seconds of real time, which can
     // end during a criterion run: every sample gets a freshly tripped
@@ -190,28 +212,37 @@ fn retries(c: &mut Criterion) {
         let policy = RetryPolicy::new(RetrySettings {
             max_attempts: 8,
             backoff: Backoff::Exponential {
-                base: 100,
+                base: tickguard::time::Duration::from_ticks(100),
                 multiplier_milli: 2_000,
             },
             jitter,
-            max_delay: 10_000,
+            max_delay: tickguard::time::Duration::from_ticks(10_000),
             deadline: None,
         })
         .expect("valid");
-        let mut attempt = Attempt::new(0, 7);
+        let mut attempt = Attempt::new(tickguard::time::Instant::from_ticks(0), 7);
         let mut now = 0u64;
         group.bench_function(format!("{name}/tickguard"), |b| {
             b.iter(|| {
-                match policy.next(&mut attempt, retry::Outcome::Failed, black_box(now), None) {
-                    Decision::RetryAt(at) => now = at,
+                match policy.next(
+                    &mut attempt,
+                    retry::Outcome::Failed,
+                    black_box(tickguard::time::Instant::from_ticks(now)),
+                    None,
+                ) {
+                    Decision::RetryAt(at) => now = at.ticks(),
                     Decision::GiveUp(_) => {
-                        attempt = Attempt::new(now, now);
+                        attempt = Attempt::new(tickguard::time::Instant::from_ticks(now), now);
                     }
                 }
             })
         });
     }
-    let config = BudgetConfig::new(10, 100).expect("valid");
+    let config = BudgetConfig::new(tickguard::budget::BudgetSettings {
+        max_tokens: 10,
+        token_ratio_milli: 100,
+    })
+    .expect("valid");
     let budget = RetryBudget::new(&config);
     let mut i = 0u32;
     group.bench_function("budget: record + check/tickguard", |b| {
@@ -244,27 +275,39 @@ fn contended(c: &mut Criterion) {
 
         // Refusals only read: two threads should refuse twice as fast.
         let empty = Padded(TokenBucket::new(granting_config()));
-        empty.acquire(1_000, 0).expect("full at start");
+        empty
+            .acquire(1_000, tickguard::time::Instant::from_ticks(0))
+            .expect("full at start");
         let stopped = Padded(TickClock::default());
         group.bench_function(format!("bucket refusal x{threads}/tickguard"), |b| {
             b.iter_custom(|iters| {
                 let (empty, stopped) = (&*empty, &*stopped);
                 run_pinned(threads, iters, move |_| {
-                    black_box(empty.acquire(1, stopped.now()).is_err());
+                    black_box(
+                        empty
+                            .acquire(1, tickguard::time::Instant::from_ticks(stopped.now()))
+                            .is_err(),
+                    );
                 })
             })
         });
         // The breaker reads its ticks as the bucket does, from a stopped
         // clock (as in the single-threaded `breaker` group).
         let open = Padded(Breaker::new(&BreakerConfig::DEFAULT));
-        let _ = open.open_for(1 << 40, 0);
+        let _ = open.open_for(
+            tickguard::time::Duration::from_ticks(1 << 40),
+            tickguard::time::Instant::ZERO,
+        );
         let later = Padded(TickClock::default());
         later.advance(1_000);
         group.bench_function(format!("breaker refusal x{threads}/tickguard"), |b| {
             b.iter_custom(|iters| {
                 let (open, later) = (&*open, &*later);
                 run_pinned(threads, iters, move |_| {
-                    black_box(open.acquire(later.now()).is_err());
+                    black_box(
+                        open.acquire(tickguard::time::Instant::from_ticks(later.now()))
+                            .is_err(),
+                    );
                 })
             })
         });

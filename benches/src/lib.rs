@@ -50,7 +50,13 @@ pub fn granting_quota() -> Quota {
 /// assert_eq!(tickguard_benches::granting_config().capacity(), 1_000);
 /// ```
 pub fn granting_config() -> BucketConfig {
-    BucketConfig::new(1_000, 1, 1).expect("valid")
+    BucketConfig::new(tickguard::bucket::BucketSettings {
+        capacity: 1_000,
+        tokens: 1,
+        period: tickguard::time::Duration::from_ticks(1),
+        initial_fill: None,
+    })
+    .expect("valid")
 }
 
 /// One load plus one CAS: the floor for any shared-state guard.
@@ -228,7 +234,11 @@ pub fn tickguard_grants(threads: usize, iters: u64) -> Duration {
         if i.is_multiple_of(STRIDE) {
             ticks.advance(STRIDE);
         }
-        black_box(bucket.acquire(1, ticks.now()).is_ok());
+        black_box(
+            bucket
+                .acquire(1, tickguard::time::Instant::from_ticks(ticks.now()))
+                .is_ok(),
+        );
     })
 }
 

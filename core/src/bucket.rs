@@ -71,36 +71,67 @@
 //!   so a lagging reader sees fewer.
 //!
 //! ```
+//! # use tickguard::bucket::BucketSettings;
+//! # use tickguard::time::{Instant, Duration};
 //! use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
 //!
 //! // A burst of 3, then 1 token every 10 ticks.
-//! let config = BucketConfig::new(3, 1, 10).unwrap();
+//! let config = BucketConfig::new(BucketSettings { capacity: 3, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap();
 //! let bucket = TokenBucket::new(&config);
-//! assert!(bucket.acquire(3, 100).is_ok());
-//! assert_eq!(bucket.acquire(1, 100), Err(Denied::Wait { retry_at: 110 }));
-//! assert!(bucket.acquire(1, 110).is_ok());
-//! assert_eq!(bucket.acquire(4, 110), Err(Denied::ExceedsCapacity));
+//! assert!(bucket.acquire(3, Instant::from_ticks(100)).is_ok());
+//! assert_eq!(bucket.acquire(1, Instant::from_ticks(100)), Err(Denied::Wait { retry_at: Instant::from_ticks(110) }));
+//! assert!(bucket.acquire(1, Instant::from_ticks(110)).is_ok());
+//! assert_eq!(bucket.acquire(4, Instant::from_ticks(110)), Err(Denied::ExceedsCapacity));
 //! ```
 
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step, Word};
 use crate::snapshot::{Fields, Format, Snapshot, SnapshotError};
-use crate::time::{Tick, MAX_DURATION};
+use crate::time::{Duration, Instant, Tick, MAX_DURATION};
 use crate::ConfigError;
 
-/// A validated token-bucket configuration, `const`-constructible.
+/// What a token bucket is asked to do, before validation: named fields,
+/// so that capacity and tokens cannot be swapped.
 ///
 /// ```
-/// use tickguard::bucket::BucketConfig;
+/// use tickguard::bucket::{BucketConfig, BucketSettings};
+/// use tickguard::time::Duration;
 /// // 100 requests per second on a 1 kHz tick, bursts of 20, starting empty.
-/// static LIMIT: BucketConfig = match BucketConfig::new(20, 100, 1_000) {
-///     Ok(config) => match config.with_initial_fill(0) {
-///         Ok(config) => config,
-///         Err(_) => panic!(),
-///     },
-///     Err(_) => panic!(),
+/// static LIMIT: BucketConfig = match BucketConfig::new(BucketSettings {
+///     capacity: 20,
+///     tokens: 100,
+///     period: Duration::from_ticks(1_000),
+///     initial_fill: Some(0),
+/// }) {
+///     Ok(config) => config,
+///     Err(_) => panic!("invalid bucket configuration"),
 /// };
 /// assert_eq!(LIMIT.capacity(), 20);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BucketSettings {
+    /// The most tokens the bucket holds: the burst (at least 1).
+    pub capacity: u32,
+    /// Tokens refilled every `period` (at least 1).
+    pub tokens: u32,
+    /// How often `tokens` refill (1..=2^62 ticks).
+    pub period: Duration,
+    /// Tokens before the first use (at most `capacity`); `None` starts full.
+    pub initial_fill: Option<u32>,
+}
+
+/// A validated token-bucket configuration, `const`-constructible from
+/// [`BucketSettings`].
+///
+/// ```
+/// use tickguard::bucket::{BucketConfig, BucketSettings};
+/// use tickguard::time::Duration;
+/// let config = BucketConfig::new(BucketSettings {
+///     capacity: 10,
+///     ..BucketConfig::DEFAULT_SETTINGS
+/// })
+/// .unwrap();
+/// assert_eq!(config.period(), Duration::from_ticks(1_000));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BucketConfig {
@@ -146,30 +177,84 @@ const fn gcd(mut a: u64, mut b: u64) -> u64 {
 impl BucketConfig {
     /// The design document's limiter, in ticks of 1 ms: a burst of 100,
     /// 10 tokens a second, starting full.
+    pub const DEFAULT_SETTINGS: BucketSettings = BucketSettings {
+        capacity: 100,
+        tokens: 10,
+        period: Duration::from_ticks(1_000),
+        initial_fill: None,
+    };
+
+    /// [`Self::DEFAULT_SETTINGS`], validated.
     ///
     /// ```
     /// use tickguard::bucket::BucketConfig;
-    /// assert_eq!(BucketConfig::DEFAULT, BucketConfig::new(100, 10, 1_000).unwrap());
+    /// assert_eq!(BucketConfig::DEFAULT, BucketConfig::new(BucketConfig::DEFAULT_SETTINGS).unwrap());
     /// ```
-    pub const DEFAULT: Self = match Self::new(100, 10, 1_000) {
+    pub const DEFAULT: Self = match Self::new(Self::DEFAULT_SETTINGS) {
         Ok(config) => config,
         // Evaluated at compile time: an invalid default fails the build.
         #[allow(clippy::panic)]
         Err(_) => panic!("invalid default bucket configuration"),
     };
 
-    /// A full bucket of `capacity` tokens refilling `tokens` every `period`
-    /// ticks (`period` at most [`MAX_DURATION`]).
+    /// Validates `settings`.
     ///
     /// ```
-    /// use tickguard::{bucket::BucketConfig, ConfigError};
-    /// assert!(BucketConfig::new(10, 3, 7).is_ok());
-    /// assert!(BucketConfig::new(u32::MAX, u32::MAX, 1 << 62).is_ok());
-    /// assert_eq!(BucketConfig::new(10, 0, 7), Err(ConfigError::ZeroRefill));
-    /// assert_eq!(BucketConfig::new(10, 1, 0), Err(ConfigError::Period));
-    /// assert_eq!(BucketConfig::new(10, 1, (1 << 62) + 1), Err(ConfigError::Period));
+    /// use tickguard::{bucket::{BucketConfig, BucketSettings}, ConfigError};
+    /// use tickguard::time::Duration;
+    /// let settings = |capacity, tokens, period| BucketSettings {
+    ///     capacity,
+    ///     tokens,
+    ///     period: Duration::from_ticks(period),
+    ///     initial_fill: None,
+    /// };
+    /// assert!(BucketConfig::new(settings(10, 3, 7)).is_ok());
+    /// assert!(BucketConfig::new(settings(u32::MAX, u32::MAX, 1 << 62)).is_ok());
+    /// assert_eq!(BucketConfig::new(settings(0, 1, 7)), Err(ConfigError::ZeroCapacity));
+    /// assert_eq!(BucketConfig::new(settings(10, 0, 7)), Err(ConfigError::ZeroRefill));
+    /// assert_eq!(BucketConfig::new(settings(10, 1, 0)), Err(ConfigError::Period));
+    /// assert_eq!(BucketConfig::new(settings(10, 1, (1 << 62) + 1)), Err(ConfigError::Period));
+    /// let overfull = BucketSettings { initial_fill: Some(11), ..settings(10, 1, 1) };
+    /// assert_eq!(BucketConfig::new(overfull), Err(ConfigError::InitialFill));
     /// ```
-    pub const fn new(capacity: u32, tokens: u32, period: Tick) -> Result<Self, ConfigError> {
+    pub const fn new(settings: BucketSettings) -> Result<Self, ConfigError> {
+        let full = match Self::rate(settings.capacity, settings.tokens, settings.period.ticks()) {
+            Ok(config) => config,
+            Err(error) => return Err(error),
+        };
+        match settings.initial_fill {
+            None => Ok(full),
+            Some(fill) => full.with_initial_fill(fill),
+        }
+    }
+
+    /// The settings this configuration was built from.
+    ///
+    /// ```
+    /// use tickguard::bucket::BucketConfig;
+    /// assert_eq!(BucketConfig::DEFAULT.settings(), BucketConfig::DEFAULT_SETTINGS);
+    /// ```
+    #[must_use]
+    pub const fn settings(&self) -> BucketSettings {
+        BucketSettings {
+            capacity: self.capacity(),
+            tokens: self.tokens,
+            period: Duration::from_ticks(self.period),
+            initial_fill: if self.initial == self.capacity() {
+                None
+            } else {
+                Some(self.initial)
+            },
+        }
+    }
+
+    /// A full bucket of `capacity` tokens refilling `tokens` every `period`
+    /// ticks.
+    pub(crate) const fn rate(
+        capacity: u32,
+        tokens: u32,
+        period: Tick,
+    ) -> Result<Self, ConfigError> {
         let Some(capacity_less_one) = capacity.checked_sub(1) else {
             return Err(ConfigError::ZeroCapacity);
         };
@@ -210,14 +295,7 @@ impl BucketConfig {
     }
 
     /// The same bucket starting with `fill` tokens instead of full.
-    ///
-    /// ```
-    /// use tickguard::{bucket::BucketConfig, ConfigError};
-    /// let config = BucketConfig::new(5, 1, 1).unwrap();
-    /// assert_eq!(config.with_initial_fill(2).unwrap().initial_fill(), 2);
-    /// assert_eq!(config.with_initial_fill(6), Err(ConfigError::InitialFill));
-    /// ```
-    pub const fn with_initial_fill(self, fill: u32) -> Result<Self, ConfigError> {
+    pub(crate) const fn with_initial_fill(self, fill: u32) -> Result<Self, ConfigError> {
         if fill > self.capacity() {
             return Err(ConfigError::InitialFill);
         }
@@ -236,7 +314,7 @@ impl BucketConfig {
     ///
     /// ```
     /// # use tickguard::bucket::BucketConfig;
-    /// assert_eq!(BucketConfig::new(5, 1, 1).unwrap().capacity(), 5);
+    /// assert_eq!(BucketConfig::DEFAULT.capacity(), 100);
     /// ```
     #[must_use]
     pub const fn capacity(&self) -> u32 {
@@ -247,29 +325,29 @@ impl BucketConfig {
     ///
     /// ```
     /// # use tickguard::bucket::BucketConfig;
-    /// assert_eq!(BucketConfig::new(5, 4, 6).unwrap().tokens(), 4);
+    /// assert_eq!(BucketConfig::DEFAULT.tokens(), 10);
     /// ```
     #[must_use]
     pub const fn tokens(&self) -> u32 {
         self.tokens
     }
 
-    /// Ticks per refill of [`tokens`](Self::tokens).
+    /// How often [`tokens`](Self::tokens) refill.
     ///
     /// ```
     /// # use tickguard::bucket::BucketConfig;
-    /// assert_eq!(BucketConfig::new(5, 4, 6).unwrap().period(), 6);
+    /// assert_eq!(BucketConfig::DEFAULT.period().ticks(), 1_000);
     /// ```
     #[must_use]
-    pub const fn period(&self) -> Tick {
-        self.period
+    pub const fn period(&self) -> Duration {
+        Duration::from_ticks(self.period)
     }
 
     /// Tokens in the bucket before its first use.
     ///
     /// ```
     /// # use tickguard::bucket::BucketConfig;
-    /// assert_eq!(BucketConfig::new(5, 4, 6).unwrap().initial_fill(), 5);
+    /// assert_eq!(BucketConfig::DEFAULT.initial_fill(), 100);
     /// ```
     #[must_use]
     pub const fn initial_fill(&self) -> u32 {
@@ -293,10 +371,12 @@ impl BucketConfig {
     /// the [module docs](self)); otherwise the 128-bit one.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
+    /// # use tickguard::bucket::BucketSettings;
     /// # use tickguard::bucket::BucketConfig;
-    /// assert!(BucketConfig::new(20, 100, 1_000).unwrap().is_narrow()); // 1 unit per tick
-    /// assert!(BucketConfig::new(20, 3, 1_000).unwrap().is_narrow()); // 3 units per tick
-    /// assert!(!BucketConfig::new(20, 7, 1_000).unwrap().is_narrow()); // 7 units per tick
+    /// assert!(BucketConfig::new(BucketSettings { capacity: 20, tokens: 100, period: Duration::from_ticks(1_000), initial_fill: None }).unwrap().is_narrow()); // 1 unit per tick
+    /// assert!(BucketConfig::new(BucketSettings { capacity: 20, tokens: 3, period: Duration::from_ticks(1_000), initial_fill: None }).unwrap().is_narrow()); // 3 units per tick
+    /// assert!(!BucketConfig::new(BucketSettings { capacity: 20, tokens: 7, period: Duration::from_ticks(1_000), initial_fill: None }).unwrap().is_narrow()); // 7 units per tick
     /// ```
     #[must_use]
     pub const fn is_narrow(&self) -> bool {
@@ -460,7 +540,9 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
             // Past the horizon the TAT saturates: refuse, for ever.
             Tick::MAX
         };
-        let refused = Err(Denied::Wait { retry_at });
+        let refused = Err(Denied::Wait {
+            retry_at: Instant::from_ticks(retry_at),
+        });
         if unused {
             // The first use of a partly filled bucket fixes its start time,
             // even when it refuses.
@@ -605,12 +687,14 @@ impl AsRef<BucketConfig> for BucketConfig {
 /// Why [`TokenBucket::acquire`] did not take the tokens.
 ///
 /// ```
+/// # use tickguard::bucket::BucketSettings;
+/// # use tickguard::time::{Instant, Duration};
 /// use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
-/// let bucket = TokenBucket::new(BucketConfig::new(2, 1, 10).unwrap());
-/// assert_eq!(bucket.acquire(3, 0), Err(Denied::ExceedsCapacity)); // never
-/// assert!(bucket.acquire(2, 0).is_ok());
-/// match bucket.acquire(1, 4) {
-///     Err(Denied::Wait { retry_at }) => assert_eq!(retry_at, 10), // later
+/// let bucket = TokenBucket::new(BucketConfig::new(BucketSettings { capacity: 2, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap());
+/// assert_eq!(bucket.acquire(3, Instant::from_ticks(0)), Err(Denied::ExceedsCapacity)); // never
+/// assert!(bucket.acquire(2, Instant::from_ticks(0)).is_ok());
+/// match bucket.acquire(1, Instant::from_ticks(4)) {
+///     Err(Denied::Wait { retry_at }) => assert_eq!(retry_at, Instant::from_ticks(10)), // later
 ///     other => panic!("{other:?}"),
 /// }
 /// ```
@@ -621,7 +705,7 @@ pub enum Denied {
     /// takes them first).
     Wait {
         /// The earliest tick at which the request can succeed.
-        retry_at: Tick,
+        retry_at: Instant,
     },
     /// More tokens than the capacity: this request can never succeed.
     ExceedsCapacity,
@@ -630,7 +714,7 @@ pub enum Denied {
 impl core::fmt::Display for Denied {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::Wait { retry_at } => write!(f, "rate limited: retry at tick {retry_at}"),
+            Self::Wait { retry_at } => write!(f, "rate limited: retry at {retry_at}"),
             Self::ExceedsCapacity => f.write_str("request exceeds the bucket's capacity"),
         }
     }
@@ -639,8 +723,9 @@ impl core::fmt::Display for Denied {
 /// A refusal as an error, for `?`.
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::bucket::Denied;
-/// assert_eq!(Denied::Wait { retry_at: 7 }.to_string(), "rate limited: retry at tick 7");
+/// assert_eq!(Denied::Wait { retry_at: Instant::from_ticks(7) }.to_string(), "rate limited: retry at tick 7");
 /// ```
 impl core::error::Error for Denied {}
 
@@ -653,15 +738,17 @@ impl core::error::Error for Denied {}
 /// from interrupt handlers at once.
 ///
 /// ```
+/// # use tickguard::bucket::BucketSettings;
+/// # use tickguard::time::{Instant, Duration};
 /// use tickguard::bucket::{BucketConfig, TokenBucket};
-/// static CONFIG: BucketConfig = match BucketConfig::new(2, 1, 1_000) {
+/// static CONFIG: BucketConfig = match BucketConfig::new(BucketSettings { capacity: 2, tokens: 1, period: Duration::from_ticks(1_000), initial_fill: None }) {
 ///     Ok(c) => c,
 ///     Err(_) => panic!(),
 /// };
 /// static BUCKET: TokenBucket = TokenBucket::new(&CONFIG);
-/// assert!(BUCKET.acquire(2, 0).is_ok());
-/// assert!(BUCKET.acquire(1, 999).is_err());
-/// assert!(BUCKET.acquire(1, 1_000).is_ok());
+/// assert!(BUCKET.acquire(2, Instant::from_ticks(0)).is_ok());
+/// assert!(BUCKET.acquire(1, Instant::from_ticks(999)).is_err());
+/// assert!(BUCKET.acquire(1, Instant::from_ticks(1_000)).is_ok());
 /// ```
 #[derive(Debug)]
 pub struct TokenBucket<C = &'static BucketConfig> {
@@ -674,9 +761,11 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// A bucket holding its configured initial fill.
     ///
     /// ```
+    /// # use tickguard::bucket::BucketSettings;
+    /// # use tickguard::time::{Instant, Duration};
     /// # use tickguard::bucket::{BucketConfig, TokenBucket};
-    /// let bucket = TokenBucket::new(BucketConfig::new(4, 1, 1).unwrap());
-    /// assert_eq!(bucket.available(0), 4);
+    /// let bucket = TokenBucket::new(BucketConfig::new(BucketSettings { capacity: 4, tokens: 1, period: Duration::from_ticks(1), initial_fill: None }).unwrap());
+    /// assert_eq!(bucket.available(Instant::from_ticks(0)), 4);
     /// ```
     pub const fn new(config: C) -> Self {
         Self {
@@ -689,8 +778,10 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// The configuration.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
+    /// # use tickguard::bucket::BucketSettings;
     /// # use tickguard::bucket::{BucketConfig, TokenBucket};
-    /// let bucket = TokenBucket::new(BucketConfig::new(4, 1, 1).unwrap());
+    /// let bucket = TokenBucket::new(BucketConfig::new(BucketSettings { capacity: 4, tokens: 1, period: Duration::from_ticks(1), initial_fill: None }).unwrap());
     /// assert_eq!(bucket.config().capacity(), 4);
     /// ```
     #[must_use]
@@ -705,13 +796,16 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// start less than full, which fixes its start time).
     ///
     /// ```
+    /// # use tickguard::bucket::BucketSettings;
+    /// # use tickguard::time::{Instant, Duration};
     /// # use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
-    /// let bucket = TokenBucket::new(BucketConfig::new(1, 1, 5).unwrap());
-    /// assert_eq!(bucket.acquire(1, 10), Ok(()));
-    /// assert_eq!(bucket.acquire(1, 12), Err(Denied::Wait { retry_at: 15 }));
+    /// let bucket = TokenBucket::new(BucketConfig::new(BucketSettings { capacity: 1, tokens: 1, period: Duration::from_ticks(5), initial_fill: None }).unwrap());
+    /// assert_eq!(bucket.acquire(1, Instant::from_ticks(10)), Ok(()));
+    /// assert_eq!(bucket.acquire(1, Instant::from_ticks(12)), Err(Denied::Wait { retry_at: Instant::from_ticks(15) }));
     /// ```
     #[inline]
-    pub fn acquire(&self, n: u32, now: Tick) -> Result<(), Denied> {
+    pub fn acquire(&self, n: u32, now: Instant) -> Result<(), Denied> {
+        let now = now.ticks();
         let config = self.config();
         if now < config.simple_until {
             Self::run(&self.narrow, config.request::<u64, true>(n, now))
@@ -747,13 +841,16 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// Whole tokens available at `now`. Reads only.
     ///
     /// ```
+    /// # use tickguard::bucket::BucketSettings;
+    /// # use tickguard::time::{Instant, Duration};
     /// # use tickguard::bucket::{BucketConfig, TokenBucket};
-    /// let bucket = TokenBucket::new(BucketConfig::new(10, 1, 2).unwrap());
-    /// bucket.acquire(10, 0).unwrap();
-    /// assert_eq!(bucket.available(7), 3);
+    /// let bucket = TokenBucket::new(BucketConfig::new(BucketSettings { capacity: 10, tokens: 1, period: Duration::from_ticks(2), initial_fill: None }).unwrap());
+    /// bucket.acquire(10, Instant::from_ticks(0)).unwrap();
+    /// assert_eq!(bucket.available(Instant::from_ticks(7)), 3);
     /// ```
     #[must_use]
-    pub fn available(&self, now: Tick) -> u32 {
+    pub fn available(&self, now: Instant) -> u32 {
+        let now = now.ticks();
         let config = self.config();
         if config.is_narrow() {
             config.available(self.narrow.load(), now)
@@ -765,11 +862,13 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// Refills the bucket to its initial fill, as if new.
     ///
     /// ```
+    /// # use tickguard::bucket::BucketSettings;
+    /// # use tickguard::time::{Instant, Duration};
     /// # use tickguard::bucket::{BucketConfig, TokenBucket};
-    /// let bucket = TokenBucket::new(BucketConfig::new(3, 1, 100).unwrap());
-    /// bucket.acquire(3, 0).unwrap();
+    /// let bucket = TokenBucket::new(BucketConfig::new(BucketSettings { capacity: 3, tokens: 1, period: Duration::from_ticks(100), initial_fill: None }).unwrap());
+    /// bucket.acquire(3, Instant::from_ticks(0)).unwrap();
     /// bucket.reset();
-    /// assert_eq!(bucket.available(1), 3);
+    /// assert_eq!(bucket.available(Instant::from_ticks(1)), 3);
     /// ```
     pub fn reset(&self) {
         self.narrow.store(0);
@@ -780,16 +879,18 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// [`restore`](crate::snapshot::Snapshot::restore) after a reboot.
     ///
     /// ```
+    /// # use tickguard::bucket::BucketSettings;
+    /// # use tickguard::time::{Instant, Duration};
     /// use tickguard::bucket::{BucketConfig, TokenBucket};
     /// use tickguard::snapshot::Snapshot;
-    /// let bucket = TokenBucket::new(BucketConfig::new(5, 1, 10).unwrap());
-    /// bucket.acquire(5, 1_000).unwrap();
-    /// let saved = bucket.snapshot(1_000);
-    /// bucket.restore(&saved, 0).unwrap();
-    /// assert_eq!(bucket.available(20), 2);
+    /// let bucket = TokenBucket::new(BucketConfig::new(BucketSettings { capacity: 5, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap());
+    /// bucket.acquire(5, Instant::from_ticks(1_000)).unwrap();
+    /// let saved = bucket.snapshot(Instant::from_ticks(1_000));
+    /// bucket.restore(&saved, Instant::from_ticks(0)).unwrap();
+    /// assert_eq!(bucket.available(Instant::from_ticks(20)), 2);
     /// ```
     #[must_use]
-    pub fn snapshot(&self, now: Tick) -> [u8; SNAPSHOT_LEN] {
+    pub fn snapshot(&self, now: Instant) -> [u8; SNAPSHOT_LEN] {
         let mut out = [0; SNAPSHOT_LEN];
         // `out` is exactly the snapshot's length: saving cannot fail.
         let _ = crate::snapshot::save(self.config(), self.word(), now, &mut out);
@@ -822,11 +923,11 @@ pub const SNAPSHOT_LEN: usize = <BucketConfig as Format>::LEN;
 impl<C: AsRef<BucketConfig>> Snapshot for TokenBucket<C> {
     const SNAPSHOT_LEN: usize = SNAPSHOT_LEN;
 
-    fn save(&self, now: Tick, out: &mut [u8]) -> Result<usize, SnapshotError> {
+    fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
         crate::snapshot::save(self.config(), self.word(), now, out)
     }
 
-    fn restore(&self, bytes: &[u8], now: Tick) -> Result<(), SnapshotError> {
+    fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
         let config = self.config();
         let restored = crate::snapshot::restore(config, bytes, now);
         let word = *restored.as_ref().unwrap_or(&config.fresh());
@@ -851,7 +952,7 @@ impl Format for BucketConfig {
     fn fingerprint(&self, fields: &mut Fields<'_>) {
         fields.u32(self.capacity());
         fields.u32(self.tokens());
-        fields.u64(self.period());
+        fields.u64(self.period);
         fields.u32(self.initial_fill());
     }
 
@@ -898,26 +999,29 @@ impl Machine for BucketConfig {
 /// [`TokenBucket::acquire`] as a machine input ([`crate::machine`]).
 ///
 /// ```
+/// # use tickguard::time::Instant;
+/// # use tickguard::time::Duration;
+/// # use tickguard::bucket::BucketSettings;
 /// use core::cell::Cell;
 /// use tickguard::bucket::{Acquire, BucketConfig};
 /// use tickguard::machine::{run, Machine};
-/// let config = BucketConfig::new(2, 1, 10).unwrap();
+/// let config = BucketConfig::new(BucketSettings { capacity: 2, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap();
 /// let mut word = Cell::new(config.fresh());
-/// assert_eq!(run(&config, Acquire { n: 2, now: 0 }, &mut word), Ok(Ok(())));
+/// assert_eq!(run(&config, Acquire { n: 2, now: Instant::from_ticks(0) }, &mut word), Ok(Ok(())));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Acquire {
     /// Tokens to take.
     pub n: u32,
     /// The caller's tick.
-    pub now: Tick,
+    pub now: Instant,
 }
 
 impl Input<BucketConfig> for Acquire {
     type Decision = Result<(), Denied>;
 
     fn step(&self, config: &BucketConfig, word: u128) -> Decided<u128> {
-        match config.request::<u128, false>(self.n, self.now) {
+        match config.request::<u128, false>(self.n, self.now.ticks()) {
             Ok(request) => request.decide(word),
             Err(decision) => Step::Keep(decision),
         }
@@ -928,26 +1032,29 @@ impl Input<BucketConfig> for Acquire {
 /// reads only.
 ///
 /// ```
+/// # use tickguard::time::Instant;
+/// # use tickguard::time::Duration;
+/// # use tickguard::bucket::BucketSettings;
 /// use tickguard::bucket::{Available, BucketConfig};
 /// use tickguard::machine::{Input, Machine};
-/// let config = BucketConfig::new(2, 1, 10).unwrap();
-/// assert_eq!(Available { now: 0 }.quick(&config, config.fresh()), Some(2));
+/// let config = BucketConfig::new(BucketSettings { capacity: 2, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap();
+/// assert_eq!(Available { now: Instant::from_ticks(0) }.quick(&config, config.fresh()), Some(2));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Available {
     /// The caller's tick.
-    pub now: Tick,
+    pub now: Instant,
 }
 
 impl Input<BucketConfig> for Available {
     type Decision = u32;
 
     fn quick(&self, config: &BucketConfig, word: u128) -> Option<u32> {
-        Some(config.available(word, self.now))
+        Some(config.available(word, self.now.ticks()))
     }
 
     fn step(&self, config: &BucketConfig, word: u128) -> Step<u128, u32> {
-        Step::Keep(config.available(word, self.now))
+        Step::Keep(config.available(word, self.now.ticks()))
     }
 }
 

@@ -23,10 +23,11 @@
 //! not fit one word.
 //!
 //! ```
+//! # use tickguard::budget::BudgetSettings;
 //! use tickguard::budget::{BudgetConfig, RetryBudget};
 //!
 //! // gRPC's example: 10 tokens, 0.1 token back per success.
-//! static CONFIG: BudgetConfig = match BudgetConfig::new(10, 100) {
+//! static CONFIG: BudgetConfig = match BudgetConfig::new(BudgetSettings { max_tokens: 10, token_ratio_milli: 100 }) {
 //!     Ok(c) => c,
 //!     Err(_) => panic!("invalid budget"),
 //! };
@@ -48,13 +49,30 @@ use crate::ConfigError;
 /// far beyond any use).
 pub const MAX_TOKENS: u32 = u32::MAX;
 
+/// What a retry budget is asked to do, before validation: named fields.
+///
+/// ```
+/// use tickguard::budget::{BudgetConfig, BudgetSettings};
+/// let settings = BudgetSettings { max_tokens: 20, ..BudgetConfig::DEFAULT_SETTINGS };
+/// assert_eq!(BudgetConfig::new(settings).unwrap().max_tokens(), 20);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BudgetSettings {
+    /// The most tokens the budget holds, and its start (at least 1).
+    pub max_tokens: u32,
+    /// Thousandths of a token deposited per success (1..=`max_tokens ×
+    /// 1000`; gRPC's 0.1 is 100).
+    pub token_ratio_milli: u32,
+}
+
 /// A validated retry-budget configuration, `const`-constructible.
 ///
 /// ```
-/// use tickguard::{budget::BudgetConfig, ConfigError};
-/// assert!(BudgetConfig::new(10, 100).is_ok());
-/// assert_eq!(BudgetConfig::new(0, 100), Err(ConfigError::MaxTokens));
-/// assert_eq!(BudgetConfig::new(10, 0), Err(ConfigError::TokenRatio));
+/// use tickguard::{budget::{BudgetConfig, BudgetSettings}, ConfigError};
+/// let settings = |max_tokens, token_ratio_milli| BudgetSettings { max_tokens, token_ratio_milli };
+/// assert!(BudgetConfig::new(settings(10, 100)).is_ok());
+/// assert_eq!(BudgetConfig::new(settings(0, 100)), Err(ConfigError::MaxTokens));
+/// assert_eq!(BudgetConfig::new(settings(10, 0)), Err(ConfigError::TokenRatio));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BudgetConfig {
@@ -64,25 +82,35 @@ pub struct BudgetConfig {
 
 impl BudgetConfig {
     /// gRPC's example throttling: 10 tokens, 0.1 token back per success.
+    pub const DEFAULT_SETTINGS: BudgetSettings = BudgetSettings {
+        max_tokens: 10,
+        token_ratio_milli: 100,
+    };
+
+    /// [`Self::DEFAULT_SETTINGS`], validated.
     ///
     /// ```
     /// use tickguard::budget::BudgetConfig;
-    /// assert_eq!(BudgetConfig::DEFAULT, BudgetConfig::new(10, 100).unwrap());
+    /// assert_eq!(BudgetConfig::DEFAULT, BudgetConfig::new(BudgetConfig::DEFAULT_SETTINGS).unwrap());
     /// ```
     pub const DEFAULT: Self = Self {
         max_milli: 10_000,
         ratio_milli: 100,
     };
 
-    /// A budget of `max_tokens` (at least 1) refilled by `token_ratio_milli`
-    /// thousandths of a token per success (1..=`max_tokens × 1000`).
+    /// Validates `settings`.
     ///
     /// ```
-    /// use tickguard::budget::BudgetConfig;
-    /// let config = BudgetConfig::new(100, 1_000).unwrap(); // one token back per success
+    /// use tickguard::budget::{BudgetConfig, BudgetSettings};
+    /// // One token back per success.
+    /// let config = BudgetConfig::new(BudgetSettings { max_tokens: 100, token_ratio_milli: 1_000 }).unwrap();
     /// assert_eq!(config.max_tokens(), 100);
     /// ```
-    pub const fn new(max_tokens: u32, token_ratio_milli: u32) -> Result<Self, ConfigError> {
+    pub const fn new(settings: BudgetSettings) -> Result<Self, ConfigError> {
+        let BudgetSettings {
+            max_tokens,
+            token_ratio_milli,
+        } = settings;
         if max_tokens == 0 {
             return Err(ConfigError::MaxTokens);
         }
@@ -96,11 +124,26 @@ impl BudgetConfig {
         })
     }
 
+    /// The settings this configuration was built from.
+    ///
+    /// ```
+    /// use tickguard::budget::BudgetConfig;
+    /// assert_eq!(BudgetConfig::DEFAULT.settings(), BudgetConfig::DEFAULT_SETTINGS);
+    /// ```
+    #[must_use]
+    pub const fn settings(&self) -> BudgetSettings {
+        BudgetSettings {
+            max_tokens: self.max_tokens(),
+            token_ratio_milli: self.token_ratio_milli(),
+        }
+    }
+
     /// The most tokens.
     ///
     /// ```
+    /// # use tickguard::budget::BudgetSettings;
     /// # use tickguard::budget::BudgetConfig;
-    /// assert_eq!(BudgetConfig::new(7, 10).unwrap().max_tokens(), 7);
+    /// assert_eq!(BudgetConfig::new(BudgetSettings { max_tokens: 7, token_ratio_milli: 10 }).unwrap().max_tokens(), 7);
     /// ```
     #[must_use]
     pub const fn max_tokens(&self) -> u32 {
@@ -110,8 +153,9 @@ impl BudgetConfig {
     /// Thousandths of a token deposited per success.
     ///
     /// ```
+    /// # use tickguard::budget::BudgetSettings;
     /// # use tickguard::budget::BudgetConfig;
-    /// assert_eq!(BudgetConfig::new(7, 10).unwrap().token_ratio_milli(), 10);
+    /// assert_eq!(BudgetConfig::new(BudgetSettings { max_tokens: 7, token_ratio_milli: 10 }).unwrap().token_ratio_milli(), 10);
     /// ```
     #[must_use]
     pub const fn token_ratio_milli(&self) -> u32 {
@@ -159,13 +203,14 @@ crate::snapshot::snapshot_of_one_cell! {
     /// Saves and restores the budget's tokens ([`crate::snapshot`]).
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// use tickguard::budget::{BudgetConfig, RetryBudget};
     /// use tickguard::snapshot::Snapshot;
     /// let budget = RetryBudget::new(&BudgetConfig::DEFAULT);
     /// budget.record_failure();
-    /// let saved = budget.snapshot(0);
+    /// let saved = budget.snapshot();
     /// let rebooted = RetryBudget::new(&BudgetConfig::DEFAULT);
-    /// rebooted.restore(&saved, 0).unwrap();
+    /// rebooted.restore(&saved, Instant::from_ticks(0)).unwrap();
     /// assert_eq!(rebooted.tokens_milli(), 9_000);
     /// ```
     impl[C: AsRef<BudgetConfig>] for RetryBudget<C> {
@@ -187,9 +232,10 @@ impl Machine for BudgetConfig {
 /// [`RetryBudget::record_failure`] as a machine input ([`crate::machine`]).
 ///
 /// ```
+/// # use tickguard::budget::BudgetSettings;
 /// use tickguard::budget::{BudgetConfig, RecordFailure};
 /// use tickguard::machine::{Input, Step};
-/// let config = BudgetConfig::new(1, 100).unwrap();
+/// let config = BudgetConfig::new(BudgetSettings { max_tokens: 1, token_ratio_milli: 100 }).unwrap();
 /// assert_eq!(RecordFailure.step(&config, 1_000), Step::Keep(())); // already empty
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -206,9 +252,10 @@ impl Input<BudgetConfig> for RecordFailure {
 /// [`RetryBudget::record_success`] as a machine input ([`crate::machine`]).
 ///
 /// ```
+/// # use tickguard::budget::BudgetSettings;
 /// use tickguard::budget::{BudgetConfig, RecordSuccess};
 /// use tickguard::machine::{Input, Step};
-/// let config = BudgetConfig::new(1, 100).unwrap();
+/// let config = BudgetConfig::new(BudgetSettings { max_tokens: 1, token_ratio_milli: 100 }).unwrap();
 /// assert_eq!(RecordSuccess.step(&config, 1_000), Step::Write(900, ()));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -258,8 +305,9 @@ impl AsRef<BudgetConfig> for BudgetConfig {
 /// A retry budget: a reference to its configuration and one atomic word.
 ///
 /// ```
+/// # use tickguard::budget::BudgetSettings;
 /// use tickguard::budget::{BudgetConfig, RetryBudget};
-/// let budget = RetryBudget::new(BudgetConfig::new(4, 500).unwrap());
+/// let budget = RetryBudget::new(BudgetConfig::new(BudgetSettings { max_tokens: 4, token_ratio_milli: 500 }).unwrap());
 /// budget.record_failure();
 /// budget.record_failure();
 /// assert_eq!(budget.tokens_milli(), 2_000);
@@ -276,8 +324,9 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// A full budget.
     ///
     /// ```
+    /// # use tickguard::budget::BudgetSettings;
     /// # use tickguard::budget::{BudgetConfig, RetryBudget};
-    /// let budget = RetryBudget::new(BudgetConfig::new(3, 100).unwrap());
+    /// let budget = RetryBudget::new(BudgetConfig::new(BudgetSettings { max_tokens: 3, token_ratio_milli: 100 }).unwrap());
     /// assert_eq!(budget.tokens_milli(), 3_000);
     /// ```
     #[must_use]
@@ -291,8 +340,9 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// The configuration.
     ///
     /// ```
+    /// # use tickguard::budget::BudgetSettings;
     /// # use tickguard::budget::{BudgetConfig, RetryBudget};
-    /// let budget = RetryBudget::new(BudgetConfig::new(3, 100).unwrap());
+    /// let budget = RetryBudget::new(BudgetConfig::new(BudgetSettings { max_tokens: 3, token_ratio_milli: 100 }).unwrap());
     /// assert_eq!(budget.config().max_tokens(), 3);
     /// ```
     #[must_use]
@@ -303,8 +353,9 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// A call failed: withdraw one token (not below zero).
     ///
     /// ```
+    /// # use tickguard::budget::BudgetSettings;
     /// # use tickguard::budget::{BudgetConfig, RetryBudget};
-    /// let budget = RetryBudget::new(BudgetConfig::new(1, 100).unwrap());
+    /// let budget = RetryBudget::new(BudgetConfig::new(BudgetSettings { max_tokens: 1, token_ratio_milli: 100 }).unwrap());
     /// budget.record_failure();
     /// budget.record_failure();
     /// assert_eq!(budget.tokens_milli(), 0);
@@ -316,8 +367,9 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// A call succeeded: deposit `token_ratio` (not above the maximum).
     ///
     /// ```
+    /// # use tickguard::budget::BudgetSettings;
     /// # use tickguard::budget::{BudgetConfig, RetryBudget};
-    /// let budget = RetryBudget::new(BudgetConfig::new(2, 250).unwrap());
+    /// let budget = RetryBudget::new(BudgetConfig::new(BudgetSettings { max_tokens: 2, token_ratio_milli: 250 }).unwrap());
     /// budget.record_failure();
     /// budget.record_success();
     /// assert_eq!(budget.tokens_milli(), 1_250);
@@ -330,8 +382,9 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// Reads only.
     ///
     /// ```
+    /// # use tickguard::budget::BudgetSettings;
     /// # use tickguard::budget::{BudgetConfig, RetryBudget};
-    /// let budget = RetryBudget::new(BudgetConfig::new(2, 100).unwrap());
+    /// let budget = RetryBudget::new(BudgetConfig::new(BudgetSettings { max_tokens: 2, token_ratio_milli: 100 }).unwrap());
     /// assert!(budget.allows_retry());
     /// budget.record_failure();
     /// assert!(!budget.allows_retry()); // exactly half is not enough
@@ -344,8 +397,9 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// Thousandths of a token held.
     ///
     /// ```
+    /// # use tickguard::budget::BudgetSettings;
     /// # use tickguard::budget::{BudgetConfig, RetryBudget};
-    /// assert_eq!(RetryBudget::new(BudgetConfig::new(5, 1).unwrap()).tokens_milli(), 5_000);
+    /// assert_eq!(RetryBudget::new(BudgetConfig::new(BudgetSettings { max_tokens: 5, token_ratio_milli: 1 }).unwrap()).tokens_milli(), 5_000);
     /// ```
     #[must_use]
     pub fn tokens_milli(&self) -> u64 {
@@ -355,8 +409,9 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// Refills the budget, as if new.
     ///
     /// ```
+    /// # use tickguard::budget::BudgetSettings;
     /// # use tickguard::budget::{BudgetConfig, RetryBudget};
-    /// let budget = RetryBudget::new(BudgetConfig::new(1, 1).unwrap());
+    /// let budget = RetryBudget::new(BudgetConfig::new(BudgetSettings { max_tokens: 1, token_ratio_milli: 1 }).unwrap());
     /// budget.record_failure();
     /// budget.reset();
     /// assert!(budget.allows_retry());
@@ -365,18 +420,19 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
         self.spent.store(0);
     }
 
-    /// The tokens as a snapshot ([`crate::snapshot`]; `now` is kept only
-    /// for the format's sake: a budget has no time).
+    /// The tokens as a snapshot ([`crate::snapshot`]; a budget has no
+    /// time).
     ///
     /// ```
     /// use tickguard::budget::{BudgetConfig, RetryBudget};
-    /// let saved = RetryBudget::new(&BudgetConfig::DEFAULT).snapshot(0);
+    /// let saved = RetryBudget::new(&BudgetConfig::DEFAULT).snapshot();
     /// assert_eq!(&saved[..2], b"tg");
     /// ```
     #[must_use]
-    pub fn snapshot(&self, now: crate::time::Tick) -> [u8; SNAPSHOT_LEN] {
+    pub fn snapshot(&self) -> [u8; SNAPSHOT_LEN] {
         let mut out = [0; SNAPSHOT_LEN];
         // `out` is exactly the snapshot's length: saving cannot fail.
+        let now = crate::time::Instant::ZERO;
         let _ = crate::snapshot::save_cell(self.config(), &self.spent, now, &mut out);
         out
     }
@@ -386,8 +442,9 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
 /// [`RetryPolicy::next`](crate::retry::RetryPolicy::next) asks of a budget.
 ///
 /// ```
+/// # use tickguard::budget::BudgetSettings;
 /// use tickguard::budget::{AllowsRetry, BudgetConfig, RetryBudget};
-/// let budget = RetryBudget::new(BudgetConfig::new(2, 100).unwrap());
+/// let budget = RetryBudget::new(BudgetConfig::new(BudgetSettings { max_tokens: 2, token_ratio_milli: 100 }).unwrap());
 /// let gate: &dyn AllowsRetry = &budget;
 /// assert!(gate.allows_retry());
 /// ```
@@ -415,7 +472,11 @@ mod tests {
 
     #[test]
     fn tokens_stay_within_bounds_and_half_gates_retries() {
-        let config = BudgetConfig::new(10, 100).unwrap();
+        let config = BudgetConfig::new(BudgetSettings {
+            max_tokens: 10,
+            token_ratio_milli: 100,
+        })
+        .unwrap();
         let budget = RetryBudget::new(&config);
         for _ in 0..100 {
             budget.record_failure();
@@ -436,20 +497,38 @@ mod tests {
 
     #[test]
     fn extreme_configurations() {
-        let config = BudgetConfig::new(MAX_TOKENS, u32::MAX).unwrap();
+        let config = BudgetConfig::new(BudgetSettings {
+            max_tokens: MAX_TOKENS,
+            token_ratio_milli: u32::MAX,
+        })
+        .unwrap();
         let budget = RetryBudget::new(config);
         budget.record_failure();
         assert_eq!(budget.tokens_milli(), u64::from(MAX_TOKENS) * 1_000 - 1_000);
         budget.record_success();
         assert_eq!(budget.tokens_milli(), u64::from(MAX_TOKENS) * 1_000);
-        assert_eq!(BudgetConfig::new(1, 1_001), Err(ConfigError::TokenRatio));
-        assert!(BudgetConfig::new(1, 1_000).is_ok());
+        assert_eq!(
+            BudgetConfig::new(BudgetSettings {
+                max_tokens: 1,
+                token_ratio_milli: 1_001
+            }),
+            Err(ConfigError::TokenRatio)
+        );
+        assert!(BudgetConfig::new(BudgetSettings {
+            max_tokens: 1,
+            token_ratio_milli: 1_000
+        })
+        .is_ok());
     }
 
     #[test]
     fn an_outage_stops_retries_after_half_the_budget() {
         // Every call fails; each failed call asks for a retry.
-        let config = BudgetConfig::new(10, 100).unwrap();
+        let config = BudgetConfig::new(BudgetSettings {
+            max_tokens: 10,
+            token_ratio_milli: 100,
+        })
+        .unwrap();
         let budget = RetryBudget::new(&config);
         let mut retries = 0;
         for _ in 0..10_000 {

@@ -208,7 +208,8 @@ impl Degradation {
     pub fn snapshot(&self) -> [u8; SNAPSHOT_LEN] {
         let mut out = [0; SNAPSHOT_LEN];
         // `out` is exactly the snapshot's length: saving cannot fail.
-        let _ = crate::snapshot::save_cell(&Levels, &self.word, 0, &mut out);
+        let _ =
+            crate::snapshot::save_cell(&Levels, &self.word, crate::time::Instant::ZERO, &mut out);
         out
     }
 }
@@ -249,13 +250,14 @@ crate::snapshot::snapshot_of_one_cell! {
     /// Saves and restores the levels and switches ([`crate::snapshot`]).
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// use tickguard::degrade::Degradation;
     /// use tickguard::snapshot::Snapshot;
     /// let levels = Degradation::new();
     /// let _ = levels.set_level(2);
     /// let saved = levels.snapshot();
     /// let rebooted = Degradation::new();
-    /// rebooted.restore(&saved, 0).unwrap();
+    /// rebooted.restore(&saved, Instant::from_ticks(0)).unwrap();
     /// assert_eq!(rebooted.level(), 2);
     /// ```
     impl for Degradation {

@@ -3,8 +3,10 @@
 /// Why a configuration was rejected at construction.
 ///
 /// ```
+/// # use tickguard::time::Duration;
+/// # use tickguard::bucket::BucketSettings;
 /// use tickguard::{bucket::BucketConfig, ConfigError};
-/// assert_eq!(BucketConfig::new(0, 1, 1).err(), Some(ConfigError::ZeroCapacity));
+/// assert_eq!(BucketConfig::new(BucketSettings { capacity: 0, tokens: 1, period: Duration::from_ticks(1), initial_fill: None }).err(), Some(ConfigError::ZeroCapacity));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConfigError {
@@ -14,14 +16,14 @@ pub enum ConfigError {
     DurationTooLong,
     /// The breaker's failure threshold is zero.
     FailureThreshold,
-    /// The breaker's `open_ticks` is zero or above 2^62.
+    /// The breaker's `open` is zero or above 2^62.
     OpenTicks,
     /// The half-open permit count is zero or above
     /// [`crate::breaker::MAX_HALF_OPEN_PERMITS`].
     HalfOpenPermits,
     /// The success threshold is zero or above the half-open permit count.
     SuccessThreshold,
-    /// The breaker's `half_open_timeout_ticks` is zero or above 2^62.
+    /// The breaker's `half_open_timeout` is zero or above 2^62.
     HalfOpenTimeout,
     /// The bucket's capacity is zero.
     ZeroCapacity,
@@ -85,8 +87,10 @@ impl core::fmt::Display for ConfigError {
 /// caller's `?` works.
 ///
 /// ```
+/// # use tickguard::time::Duration;
+/// # use tickguard::bucket::BucketSettings;
 /// fn build() -> Result<(), Box<dyn std::error::Error>> {
-///     tickguard::bucket::BucketConfig::new(0, 1, 1)?;
+///     tickguard::bucket::BucketConfig::new(BucketSettings { capacity: 0, tokens: 1, period: Duration::from_ticks(1), initial_fill: None })?;
 ///     Ok(())
 /// }
 /// assert_eq!(build().unwrap_err().to_string(), "capacity must be at least 1");

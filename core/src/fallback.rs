@@ -12,20 +12,22 @@
 //! caller (`&mut self` to store); wrap it in your own lock to share it.
 //!
 //! ```
+//! # use tickguard::time::Duration;
+//! # use tickguard::time::Instant;
 //! use tickguard::fallback::{LastKnownGood, Served};
 //!
 //! // 4 keys at most; values older than 10 000 ticks are not served.
-//! let mut cache: LastKnownGood<u32, i32, 4> = LastKnownGood::new(10_000);
-//! cache.store(7, 21, 100); // the primary answered 21 for key 7 at tick 100
+//! let mut cache: LastKnownGood<u32, i32, 4> = LastKnownGood::new(Duration::from_ticks(10_000));
+//! cache.store(7, 21, Instant::from_ticks(100)); // the primary answered 21 for key 7 at tick 100
 //! // Later the primary fails: serve the last known good value, and its age.
-//! assert_eq!(cache.serve(&7, 2_100), Some(Served { value: &21, age: 2_000 }));
-//! assert_eq!(cache.serve(&7, 10_101), None); // too old
-//! assert_eq!(cache.serve(&8, 2_100), None); // never stored
+//! assert_eq!(cache.serve(&7, Instant::from_ticks(2_100)), Some(Served { value: &21, age: Duration::from_ticks(2_000) }));
+//! assert_eq!(cache.serve(&7, Instant::from_ticks(10_101)), None); // too oldDuration::froDuration::from_ticks(Durat)ion::from_ticks(Durat)ion::from_ticks(m_tic)ks()
+//! assert_eq!(cache.serve(&8, Instant::from_ticks(2_100)), None); // never stored
 //! ```
 
 use core::mem::MaybeUninit;
 
-use crate::time::Tick;
+use crate::time::{Duration, Instant, Tick};
 
 /// A value served by a fallback, with how old it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,8 +35,8 @@ use crate::time::Tick;
 pub struct Served<'a, V> {
     /// The value.
     pub value: &'a V,
-    /// Ticks since it was stored (0 for a default value).
-    pub age: Tick,
+    /// Time since it was stored (0 for a default value).
+    pub age: Duration,
 }
 
 /// A fallback that always serves a caller-supplied constant.
@@ -74,13 +76,14 @@ impl<V> DefaultValue<V> {
     /// The value as served (age 0).
     ///
     /// ```
+    /// # use tickguard::time::Duration;
     /// let d = tickguard::fallback::DefaultValue::new(5);
-    /// assert_eq!(d.serve().age, 0);
+    /// assert_eq!(d.serve().age, Duration::from_ticks(0));
     /// ```
     pub const fn serve(&self) -> Served<'_, V> {
         Served {
             value: &self.value,
-            age: 0,
+            age: Duration::ZERO,
         }
     }
 }
@@ -95,19 +98,21 @@ struct Entry<K, V> {
 /// A fixed-capacity table of last known good values (see the module docs).
 ///
 /// ```
+/// # use tickguard::time::Duration;
+/// # use tickguard::time::Instant;
 /// use tickguard::fallback::LastKnownGood;
-/// let mut cache: LastKnownGood<&str, u32, 2> = LastKnownGood::new(100);
-/// cache.store("a", 1, 0);
-/// cache.store("b", 2, 1);
-/// cache.store("c", 3, 2); // full: "a", stored longest ago, goes
-/// assert!(cache.serve(&"a", 2).is_none());
+/// let mut cache: LastKnownGood<&str, u32, 2> = LastKnownGood::new(Duration::from_ticks(100));
+/// cache.store("a", 1, Instant::from_ticks(0));
+/// cache.store("b", 2, Instant::from_ticks(1));
+/// cache.store("c", 3, Instant::from_ticks(2)); // full: "a", stored longest ago, goes
+/// assert!(cache.serve(&"a", Instant::from_ticks(2)).is_none());
 /// assert_eq!(cache.len(), 2);
 /// ```
 pub struct LastKnownGood<K, V, const N: usize> {
     /// The first `count` slots (at most `N`) hold entries.
     slots: [MaybeUninit<Entry<K, V>>; N],
     count: usize,
-    max_age: Tick,
+    max_age: Duration,
 }
 
 impl<K, V, const N: usize> LastKnownGood<K, V, N> {
@@ -159,12 +164,13 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     /// they were stored.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
     /// let cache: tickguard::fallback::LastKnownGood<u8, u8, 8> =
-    ///     tickguard::fallback::LastKnownGood::new(1_000);
+    ///     tickguard::fallback::LastKnownGood::new(Duration::from_ticks(1_000));
     /// assert!(cache.is_empty());
     /// ```
     #[must_use]
-    pub const fn new(max_age: Tick) -> Self {
+    pub const fn new(max_age: Duration) -> Self {
         Self {
             slots: [const { MaybeUninit::zeroed() }; N],
             count: 0,
@@ -177,13 +183,16 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     /// stored longest ago.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
+    /// # use tickguard::time::Instant;
     /// let mut cache: tickguard::fallback::LastKnownGood<u8, u8, 1> =
-    ///     tickguard::fallback::LastKnownGood::new(10);
-    /// cache.store(1, 10, 0);
-    /// cache.store(1, 11, 5);
-    /// assert_eq!(cache.serve(&1, 5).unwrap().value, &11);
+    ///     tickguard::fallback::LastKnownGood::new(Duration::from_ticks(10));
+    /// cache.store(1, 10, Instant::from_ticks(0));
+    /// cache.store(1, 11, Instant::from_ticks(5));
+    /// assert_eq!(cache.serve(&1, Instant::from_ticks(5)).unwrap().value, &11);
     /// ```
-    pub fn store(&mut self, key: K, value: V, now: Tick) {
+    pub fn store(&mut self, key: K, value: V, now: Instant) {
+        let now = now.ticks();
         if let Some(entry) = self.entries_mut().iter_mut().find(|e| e.key == key) {
             entry.value = value;
             entry.stored = now;
@@ -207,15 +216,18 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     /// fails. A `now` before the value was stored reads as age 0.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
+    /// # use tickguard::time::Instant;
     /// let mut cache: tickguard::fallback::LastKnownGood<u8, u8, 2> =
-    ///     tickguard::fallback::LastKnownGood::new(10);
-    /// cache.store(1, 10, 100);
-    /// assert_eq!(cache.serve(&1, 110).unwrap().age, 10);
-    /// assert!(cache.serve(&1, 111).is_none());
+    ///     tickguard::fallback::LastKnownGood::new(Duration::from_ticks(10));
+    /// cache.store(1, 10, Instant::from_ticks(100));
+    /// assert_eq!(cache.serve(&1, Instant::from_ticks(110)).unwrap().age, Duration::from_ticks(10));
+    /// assert!(cache.serve(&1, Instant::from_ticks(111)).is_none());
     /// ```
-    pub fn serve(&self, key: &K, now: Tick) -> Option<Served<'_, V>> {
+    pub fn serve(&self, key: &K, now: Instant) -> Option<Served<'_, V>> {
+        let now = now.ticks();
         let entry = self.entries().iter().find(|e| e.key == *key)?;
-        let age = now.saturating_sub(entry.stored);
+        let age = Duration::from_ticks(now.saturating_sub(entry.stored));
         (age <= self.max_age).then_some(Served {
             value: &entry.value,
             age,
@@ -225,11 +237,13 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     /// Forgets `key`'s value.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
+    /// # use tickguard::time::Instant;
     /// let mut cache: tickguard::fallback::LastKnownGood<u8, u8, 2> =
-    ///     tickguard::fallback::LastKnownGood::new(10);
-    /// cache.store(1, 10, 0);
+    ///     tickguard::fallback::LastKnownGood::new(Duration::from_ticks(10));
+    /// cache.store(1, 10, Instant::from_ticks(0));
     /// cache.forget(&1);
-    /// assert!(cache.serve(&1, 0).is_none());
+    /// assert!(cache.serve(&1, Instant::from_ticks(0)).is_none());
     /// ```
     pub fn forget(&mut self, key: &K) {
         let entries = self.entries_mut();
@@ -249,8 +263,9 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     /// Entries held (served or too old).
     ///
     /// ```
+    /// # use tickguard::time::Duration;
     /// let cache: tickguard::fallback::LastKnownGood<u8, u8, 2> =
-    ///     tickguard::fallback::LastKnownGood::new(10);
+    ///     tickguard::fallback::LastKnownGood::new(Duration::from_ticks(10));
     /// assert_eq!(cache.len(), 0);
     /// ```
     #[must_use]
@@ -261,8 +276,9 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     /// Whether no entry is held.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
     /// let cache: tickguard::fallback::LastKnownGood<u8, u8, 2> =
-    ///     tickguard::fallback::LastKnownGood::new(10);
+    ///     tickguard::fallback::LastKnownGood::new(Duration::from_ticks(10));
     /// assert!(cache.is_empty());
     /// ```
     #[must_use]
@@ -273,12 +289,13 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     /// The maximum age of a served value.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
     /// let cache: tickguard::fallback::LastKnownGood<u8, u8, 2> =
-    ///     tickguard::fallback::LastKnownGood::new(10);
-    /// assert_eq!(cache.max_age(), 10);
+    ///     tickguard::fallback::LastKnownGood::new(Duration::from_ticks(10));
+    /// assert_eq!(cache.max_age(), Duration::from_ticks(10));
     /// ```
     #[must_use]
-    pub const fn max_age(&self) -> Tick {
+    pub const fn max_age(&self) -> Duration {
         self.max_age
     }
 }
@@ -321,19 +338,21 @@ impl<K: core::fmt::Debug, V: core::fmt::Debug, const N: usize> core::fmt::Debug
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::time::testing::{span, tick};
     use proptest::prelude::*;
 
     #[test]
     fn eviction_replaces_the_entry_stored_longest_ago() {
-        let mut cache: LastKnownGood<u32, u32, 3> = LastKnownGood::new(1_000);
-        cache.store(1, 1, 10);
-        cache.store(2, 2, 20);
-        cache.store(3, 3, 30);
-        cache.store(1, 11, 40); // refreshes 1: now 2 is the oldest
-        cache.store(4, 4, 50);
-        assert!(cache.serve(&2, 50).is_none());
-        assert_eq!(cache.serve(&1, 50).map(|s| *s.value), Some(11));
-        assert_eq!(cache.serve(&4, 50).map(|s| s.age), Some(0));
+        let mut cache: LastKnownGood<u32, u32, 3> = LastKnownGood::new(span(1_000));
+        cache.store(1, 1, tick(10));
+        cache.store(2, 2, tick(20));
+        cache.store(3, 3, tick(30));
+        cache.store(1, 11, tick(40)); // refreshes 1: now 2 is the oldest
+        cache.store(4, 4, tick(50));
+        assert!(cache.serve(&2, tick(50)).is_none());
+        assert_eq!(cache.serve(&1, tick(50)).map(|s| *s.value), Some(11));
+        assert_eq!(cache.serve(&4, tick(50)).map(|s| s.age), Some(span(0)));
         assert_eq!(cache.len(), 3);
     }
 
@@ -342,9 +361,9 @@ mod tests {
         use std::rc::Rc;
         let value = Rc::new(());
         {
-            let mut cache: LastKnownGood<u8, Rc<()>, 3> = LastKnownGood::new(10);
+            let mut cache: LastKnownGood<u8, Rc<()>, 3> = LastKnownGood::new(span(10));
             for key in 0..10u8 {
-                cache.store(key % 5, Rc::clone(&value), u64::from(key));
+                cache.store(key % 5, Rc::clone(&value), tick(u64::from(key)));
                 if key % 3 == 0 {
                     cache.forget(&(key % 5));
                 }
@@ -361,17 +380,17 @@ mod tests {
     fn an_overwritten_count_is_bounded_by_the_capacity() {
         // What a C caller's stale object may hold: a count past the slots.
         for count in [3, 4, 1 << 20, usize::MAX] {
-            let mut cache: LastKnownGood<u32, u64, 3> = LastKnownGood::new(10);
-            cache.store(7, 70, 0);
+            let mut cache: LastKnownGood<u32, u64, 3> = LastKnownGood::new(span(10));
+            cache.store(7, 70, tick(0));
             cache.count = count;
             assert_eq!(cache.len(), 3);
-            assert_eq!(cache.serve(&7, 1).map(|s| *s.value), Some(70));
-            assert!(cache.serve(&9, 1).is_none()); // zero-filled slots
-            cache.store(9, 90, 2);
-            assert_eq!(cache.serve(&9, 2).map(|s| *s.value), Some(90));
+            assert_eq!(cache.serve(&7, tick(1)).map(|s| *s.value), Some(70));
+            assert!(cache.serve(&9, tick(1)).is_none()); // zero-filled slots
+            cache.store(9, 90, tick(2));
+            assert_eq!(cache.serve(&9, tick(2)).map(|s| *s.value), Some(90));
             cache.forget(&9);
             assert_eq!(cache.len(), 2);
-            assert!(cache.serve(&9, 2).is_none());
+            assert!(cache.serve(&9, tick(2)).is_none());
         }
     }
 
@@ -384,7 +403,7 @@ mod tests {
         fn serves_only_fresh_enough_latest_values(
             ops in proptest::collection::vec((0u8..20, any::<u16>(), 0u64..50, 0u8..5), 1..300),
         ) {
-            let mut cache: LastKnownGood<u8, u16, 5> = LastKnownGood::new(100);
+            let mut cache: LastKnownGood<u8, u16, 5> = LastKnownGood::new(span(100));
             let mut latest: std::collections::HashMap<u8, (u16, u64)> = Default::default();
             let mut now = 0u64;
             for (key, value, dt, op) in ops {
@@ -392,15 +411,15 @@ mod tests {
                 if op == 0 {
                     cache.forget(&key);
                     latest.remove(&key);
-                    prop_assert!(cache.serve(&key, now).is_none());
+                    prop_assert!(cache.serve(&key, tick(now)).is_none());
                 } else if op <= 2 {
-                    cache.store(key, value, now);
+                    cache.store(key, value, tick(now));
                     latest.insert(key, (value, now));
-                } else if let Some(served) = cache.serve(&key, now) {
+                } else if let Some(served) = cache.serve(&key, tick(now)) {
                     let (v, at) = latest[&key];
                     prop_assert_eq!(*served.value, v);
-                    prop_assert_eq!(served.age, now - at);
-                    prop_assert!(served.age <= 100);
+                    prop_assert_eq!(served.age, span(now - at));
+                    prop_assert!(served.age <= span(100));
                 }
                 prop_assert!(cache.len() <= 5);
             }

@@ -27,6 +27,9 @@
 //!   preempts its holder.
 //!
 //! ```
+//! # use tickguard::time::Duration;
+//! # use tickguard::bucket::BucketSettings;
+//! # use tickguard::time::Instant;
 //! use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
 //! use tickguard::bucket::{BucketConfig, TokenBucket};
 //!
@@ -36,19 +39,19 @@
 //! };
 //! static BREAKER: Breaker = Breaker::new(&BREAKER_CONFIG);
 //!
-//! static LIMIT: BucketConfig = match BucketConfig::new(10, 1, 100) {
+//! static LIMIT: BucketConfig = match BucketConfig::new(BucketSettings { capacity: 10, tokens: 1, period: Duration::from_ticks(100), initial_fill: None }) {
 //!     Ok(config) => config, // 10-token burst, 1 token per 100 ticks
 //!     Err(_) => panic!("invalid bucket configuration"),
 //! };
 //! static BUCKET: TokenBucket = TokenBucket::new(&LIMIT);
 //!
 //! let now = 1_000;
-//! if BUCKET.acquire(1, now).is_ok() {
-//!     if let Ok(admitted) = BREAKER.acquire(now) {
+//! if BUCKET.acquire(1, Instant::from_ticks(now)).is_ok() {
+//!     if let Ok(admitted) = BREAKER.acquire(Instant::from_ticks(now)) {
 //!         let call_succeeded = true; // ... do the guarded call ...
 //!         let outcome = if call_succeeded { Outcome::Success } else { Outcome::Failure };
 //!         let finished = now + 5; // the tick when the call returned
-//!         let _ = BREAKER.record(admitted.permit, outcome, finished);
+//!         let _ = BREAKER.record(admitted.permit, outcome, Instant::from_ticks(finished));
 //!     }
 //! }
 //! ```

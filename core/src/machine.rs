@@ -30,15 +30,16 @@
 //! as a snapshot ([`crate::snapshot`]) instead.
 //!
 //! ```
+//! # use tickguard::time::Instant;
 //! use core::cell::Cell;
 //! use tickguard::breaker::{self, BreakerConfig, State};
 //! use tickguard::machine::{run, Machine};
 //!
 //! let config = BreakerConfig::DEFAULT;
 //! let mut word = Cell::new(config.fresh());
-//! let admitted = run(&config, breaker::Acquire { now: 10 }, &mut word).unwrap();
+//! let admitted = run(&config, breaker::Acquire { now: Instant::from_ticks(10) }, &mut word).unwrap();
 //! assert!(admitted.is_ok());
-//! let state = run(&config, breaker::Observe { now: 10 }, &mut word).unwrap();
+//! let state = run(&config, breaker::Observe { now: Instant::from_ticks(10) }, &mut word).unwrap();
 //! assert_eq!(state, State::Closed);
 //! ```
 //!
@@ -242,16 +243,19 @@ impl<W: Copy + Eq> HeldWord<W> for core::cell::Cell<W> {
 /// enough.
 ///
 /// ```
+/// # use tickguard::time::Instant;
+/// # use tickguard::time::Duration;
+/// # use tickguard::bucket::BucketSettings;
 /// use core::cell::Cell;
 /// use tickguard::bucket::{self, BucketConfig, Denied};
 /// use tickguard::machine::{run, Machine};
 ///
-/// let config = BucketConfig::new(1, 1, 10).unwrap();
+/// let config = BucketConfig::new(BucketSettings { capacity: 1, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap();
 /// let mut word = Cell::new(config.fresh());
-/// assert_eq!(run(&config, bucket::Acquire { n: 1, now: 5 }, &mut word), Ok(Ok(())));
+/// assert_eq!(run(&config, bucket::Acquire { n: 1, now: Instant::from_ticks(5) }, &mut word), Ok(Ok(())));
 /// assert_eq!(
-///     run(&config, bucket::Acquire { n: 1, now: 6 }, &mut word),
-///     Ok(Err(Denied::Wait { retry_at: 15 }))
+///     run(&config, bucket::Acquire { n: 1, now: Instant::from_ticks(6) }, &mut word),
+///     Ok(Err(Denied::Wait { retry_at: Instant::from_ticks(15) }))
 /// );
 /// ```
 pub fn run<M, I, H>(machine: &M, input: I, word: &mut H) -> Result<I::Decision, H::Error>

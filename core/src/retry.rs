@@ -34,58 +34,61 @@
 //!   latest tick the attempt has seen.
 //!
 //! ```
+//! # use tickguard::time::Duration;
+//! # use tickguard::time::Instant;
 //! use tickguard::retry::{Attempt, Backoff, Decision, GiveUp, Jitter, Outcome, RetryPolicy, RetrySettings};
 //!
 //! static POLICY: RetryPolicy = match RetryPolicy::new(RetrySettings {
 //!     max_attempts: 4,
-//!     backoff: Backoff::Exponential { base: 100, multiplier_milli: 2_000 },
+//!     backoff: Backoff::Exponential { base: Duration::from_ticks(100), multiplier_milli: 2_000 },
 //!     jitter: Jitter::None,
-//!     max_delay: 1_000,
+//!     max_delay: Duration::from_ticks(1_000),
 //!     deadline: None,
 //! }) {
 //!     Ok(policy) => policy,
 //!     Err(_) => panic!("invalid retry policy"),
 //! };
 //!
-//! let mut attempt = Attempt::new(0, 0x5EED);
+//! let mut attempt = Attempt::new(Instant::from_ticks(0), 0x5EED);
 //! // The first call failed at tick 10: retry at 110, then 310, then 710.
-//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, 10, None), Decision::RetryAt(110));
-//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, 110, None), Decision::RetryAt(310));
-//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, 310, None), Decision::RetryAt(710));
+//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, Instant::from_ticks(10), None), Decision::RetryAt(Instant::from_ticks(110)));
+//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, Instant::from_ticks(110), None), Decision::RetryAt(Instant::from_ticks(310)));
+//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, Instant::from_ticks(310), None), Decision::RetryAt(Instant::from_ticks(710)));
 //! // The fourth call was the last.
-//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, 710, None), Decision::GiveUp(GiveUp::AttemptsExhausted));
+//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, Instant::from_ticks(710), None), Decision::GiveUp(GiveUp::AttemptsExhausted));
 //! ```
 
 use crate::budget::AllowsRetry;
-use crate::time::{Tick, MAX_DURATION};
+use crate::time::{Duration, Instant, Tick, MAX_DURATION};
 use crate::ConfigError;
 
 /// How the delay grows from one retry to the next.
 ///
 /// ```
+/// # use tickguard::time::Duration;
 /// use tickguard::retry::Backoff;
-/// let fixed = Backoff::Constant { delay: 1_000 };
-/// let doubling = Backoff::Exponential { base: 100, multiplier_milli: 2_000 };
+/// let fixed = Backoff::Constant { delay: Duration::from_ticks(1_000) };
+/// let doubling = Backoff::Exponential { base: Duration::from_ticks(100), multiplier_milli: 2_000 };
 /// assert_ne!(fixed, doubling);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backoff {
     /// The same delay before every retry.
     Constant {
-        /// Ticks.
-        delay: Tick,
+        /// The delay.
+        delay: Duration,
     },
     /// `base + step × (n − 1)` before retry n.
     Linear {
-        /// Ticks before the first retry.
-        base: Tick,
-        /// Ticks added per retry.
-        step: Tick,
+        /// The delay before the first retry.
+        base: Duration,
+        /// What each retry adds.
+        step: Duration,
     },
     /// `base × (multiplier_milli / 1000)^(n − 1)` before retry n.
     Exponential {
-        /// Ticks before the first retry.
-        base: Tick,
+        /// The delay before the first retry.
+        base: Duration,
         /// The growth factor in thousandths, at least 1000 (2000: doubling;
         /// 1500: ×1.5).
         multiplier_milli: u32,
@@ -96,8 +99,8 @@ impl Backoff {
     /// The delay before the first retry.
     const fn base(&self) -> Tick {
         match *self {
-            Self::Constant { delay } => delay,
-            Self::Linear { base, .. } | Self::Exponential { base, .. } => base,
+            Self::Constant { delay } => delay.ticks(),
+            Self::Linear { base, .. } | Self::Exponential { base, .. } => base.ticks(),
         }
     }
 }
@@ -116,8 +119,8 @@ pub enum Jitter {
     None,
     /// `d + U(0, max)`: the design document's `random(0, J)`.
     Additive {
-        /// The most ticks added.
-        max: Tick,
+        /// The most added.
+        max: Duration,
     },
     /// `U(0, d)` ("full jitter").
     Full,
@@ -141,13 +144,14 @@ pub enum Jitter {
 /// What a retry policy is asked to do, before validation.
 ///
 /// ```
+/// # use tickguard::time::Duration;
 /// use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
 /// let settings = RetrySettings {
 ///     max_attempts: 3,
-///     backoff: Backoff::Constant { delay: 500 },
-///     jitter: Jitter::Additive { max: 100 },
-///     max_delay: 10_000,
-///     deadline: Some(5_000),
+///     backoff: Backoff::Constant { delay: Duration::from_ticks(500) },
+///     jitter: Jitter::Additive { max: Duration::from_ticks(100) },
+///     max_delay: Duration::from_ticks(10_000),
+///     deadline: Some(Duration::from_ticks(5_000)),
 /// };
 /// assert!(RetryPolicy::new(settings).is_ok());
 /// ```
@@ -160,22 +164,23 @@ pub struct RetrySettings {
     /// How randomness spreads it.
     pub jitter: Jitter,
     /// The longest delay before a retry, after jitter (at most 2^62 ticks).
-    pub max_delay: Tick,
-    /// Give up when the next attempt would start more than this many ticks
-    /// after the first one (at most 2^62), or `None` for no deadline.
-    pub deadline: Option<Tick>,
+    pub max_delay: Duration,
+    /// Give up when the next attempt would start more than this long after
+    /// the first one (at most 2^62 ticks), or `None` for no deadline.
+    pub deadline: Option<Duration>,
 }
 
 /// A validated retry policy, `const`-constructible.
 ///
 /// ```
+/// # use tickguard::time::Duration;
 /// use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
 /// use tickguard::ConfigError;
 /// let bad = RetrySettings {
 ///     max_attempts: 0,
-///     backoff: Backoff::Constant { delay: 1 },
+///     backoff: Backoff::Constant { delay: Duration::from_ticks(1) },
 ///     jitter: Jitter::None,
-///     max_delay: 1,
+///     max_delay: Duration::from_ticks(1),
 ///     deadline: None,
 /// };
 /// assert_eq!(RetryPolicy::new(bad), Err(ConfigError::MaxAttempts));
@@ -248,7 +253,7 @@ impl core::error::Error for GiveUp {}
 #[must_use = "schedule the retry or report that the operation failed"]
 pub enum Decision {
     /// Make the next attempt at this tick.
-    RetryAt(Tick),
+    RetryAt(Instant),
     /// Stop, for this reason.
     GiveUp(GiveUp),
 }
@@ -256,8 +261,9 @@ pub enum Decision {
 /// What happened to the attempt that just ended.
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::retry::Outcome;
-/// let outcome = Outcome::RetryAfter(5_000); // the server said: not before tick 5000
+/// let outcome = Outcome::RetryAfter(Instant::from_ticks(5_000)); // the server said: not before tick 5000
 /// assert_ne!(outcome, Outcome::Failed);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -269,20 +275,21 @@ pub enum Outcome {
     /// The server asked to wait until this tick (Retry-After, pushback).
     /// Restarts the backoff: a plain failure after it waits the first
     /// retry's delay (gRPC A6).
-    RetryAfter(Tick),
+    RetryAfter(Instant),
     /// The server asked not to retry.
     DoNotRetry,
     /// A breaker or rate limiter refused the call; it may admit at this tick
     /// (`None`: it did not say, as a breaker forced open).
-    Refused(Option<Tick>),
+    Refused(Option<Instant>),
 }
 
 /// The state of one operation across its attempts. Owned by the caller, one
 /// per operation; `Copy`, so it can live anywhere (a C struct, a task).
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::retry::Attempt;
-/// let attempt = Attempt::new(1_000, 42);
+/// let attempt = Attempt::new(Instant::from_ticks(1_000), 42);
 /// assert_eq!(attempt.attempts(), 0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -306,16 +313,17 @@ impl Attempt {
     /// PRNG seeded by `seed` (any value; equal seeds give equal jitter).
     ///
     /// ```
-    /// let attempt = tickguard::retry::Attempt::new(0, 0xC0FFEE);
-    /// assert_eq!(attempt.started(), 0);
+    /// # use tickguard::time::Instant;
+    /// let attempt = tickguard::retry::Attempt::new(Instant::from_ticks(0), 0xC0FFEE);
+    /// assert_eq!(attempt.started(), Instant::from_ticks(0));
     /// ```
     #[must_use]
-    pub const fn new(now: Tick, seed: u64) -> Self {
+    pub const fn new(now: Instant, seed: u64) -> Self {
         Self {
             attempts: 0,
             backoff_from: 0,
-            started: now,
-            latest: now,
+            started: now.ticks(),
+            latest: now.ticks(),
             previous_delay: 0,
             rng: splitmix(seed),
             v2_previous: 0,
@@ -326,7 +334,8 @@ impl Attempt {
     /// Attempts that have ended so far.
     ///
     /// ```
-    /// assert_eq!(tickguard::retry::Attempt::new(0, 1).attempts(), 0);
+    /// # use tickguard::time::Instant;
+    /// assert_eq!(tickguard::retry::Attempt::new(Instant::from_ticks(0), 1).attempts(), 0);
     /// ```
     #[must_use]
     pub const fn attempts(&self) -> u32 {
@@ -336,11 +345,12 @@ impl Attempt {
     /// The tick the first attempt started at.
     ///
     /// ```
-    /// assert_eq!(tickguard::retry::Attempt::new(7, 1).started(), 7);
+    /// # use tickguard::time::Instant;
+    /// assert_eq!(tickguard::retry::Attempt::new(Instant::from_ticks(7), 1).started(), Instant::from_ticks(7));
     /// ```
     #[must_use]
-    pub const fn started(&self) -> Tick {
-        self.started
+    pub const fn started(&self) -> Instant {
+        Instant::from_ticks(self.started)
     }
 
     /// Starts the backoff again, as after a server pushback: the next plain
@@ -427,11 +437,11 @@ impl RetryPolicy {
     pub const DEFAULT_SETTINGS: RetrySettings = RetrySettings {
         max_attempts: 3,
         backoff: Backoff::Exponential {
-            base: 1_000,
+            base: Duration::from_ticks(1_000),
             multiplier_milli: 2_000,
         },
         jitter: Jitter::Proportional { per_mille: 100 },
-        max_delay: 60_000,
+        max_delay: Duration::from_ticks(60_000),
         deadline: None,
     };
 
@@ -448,17 +458,18 @@ impl RetryPolicy {
     /// Validates `settings`.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
     /// use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
     /// use tickguard::ConfigError;
     /// let mut s = RetrySettings {
     ///     max_attempts: 3,
-    ///     backoff: Backoff::Exponential { base: 10, multiplier_milli: 999 },
+    ///     backoff: Backoff::Exponential { base: Duration::from_ticks(10), multiplier_milli: 999 },
     ///     jitter: Jitter::None,
-    ///     max_delay: 1_000,
+    ///     max_delay: Duration::from_ticks(1_000),
     ///     deadline: None,
     /// };
     /// assert_eq!(RetryPolicy::new(s), Err(ConfigError::Multiplier));
-    /// s.backoff = Backoff::Exponential { base: 10, multiplier_milli: 1_500 };
+    /// s.backoff = Backoff::Exponential { base: Duration::from_ticks(10), multiplier_milli: 1_500 };
     /// assert!(RetryPolicy::new(s).is_ok());
     /// ```
     pub const fn new(settings: RetrySettings) -> Result<Self, ConfigError> {
@@ -467,14 +478,14 @@ impl RetryPolicy {
         }
         match settings.backoff {
             Backoff::Constant { delay: base } | Backoff::Exponential { base, .. }
-                if base > MAX_DURATION =>
+                if base.ticks() > MAX_DURATION =>
             {
                 return Err(ConfigError::BackoffDelay)
             }
-            Backoff::Linear { base, .. } if base > MAX_DURATION => {
+            Backoff::Linear { base, .. } if base.ticks() > MAX_DURATION => {
                 return Err(ConfigError::BackoffDelay)
             }
-            Backoff::Linear { step, .. } if step > MAX_DURATION => {
+            Backoff::Linear { step, .. } if step.ticks() > MAX_DURATION => {
                 return Err(ConfigError::BackoffStep)
             }
             Backoff::Exponential {
@@ -483,17 +494,19 @@ impl RetryPolicy {
             _ => {}
         }
         match settings.jitter {
-            Jitter::Additive { max } if max > MAX_DURATION => return Err(ConfigError::JitterTicks),
+            Jitter::Additive { max } if max.ticks() > MAX_DURATION => {
+                return Err(ConfigError::JitterTicks)
+            }
             Jitter::Proportional { per_mille } if per_mille > 1_000 => {
                 return Err(ConfigError::Jitter)
             }
             _ => {}
         }
-        if settings.max_delay > MAX_DURATION {
+        if settings.max_delay.ticks() > MAX_DURATION {
             return Err(ConfigError::MaxDelay);
         }
         if let Some(deadline) = settings.deadline {
-            if deadline > MAX_DURATION {
+            if deadline.ticks() > MAX_DURATION {
                 return Err(ConfigError::Deadline);
             }
         }
@@ -503,9 +516,10 @@ impl RetryPolicy {
     /// The settings this policy was built from.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
     /// # use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
-    /// # let s = RetrySettings { max_attempts: 2, backoff: Backoff::Constant { delay: 5 },
-    /// #     jitter: Jitter::None, max_delay: 5, deadline: None };
+    /// # let s = RetrySettings { max_attempts: 2, backoff: Backoff::Constant { delay: Duration::from_ticks(5) },
+    /// #     jitter: Jitter::None, max_delay: Duration::from_ticks(5), deadline: None };
     /// assert_eq!(RetryPolicy::new(s).unwrap().settings().max_attempts, 2);
     /// ```
     #[must_use]
@@ -516,31 +530,37 @@ impl RetryPolicy {
     /// The delay before retry `n` (1-based) before jitter, capped.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
     /// # use tickguard::retry::{Backoff, Jitter, RetryPolicy, RetrySettings};
     /// let policy = RetryPolicy::new(RetrySettings {
     ///     max_attempts: 10,
-    ///     backoff: Backoff::Linear { base: 100, step: 50 },
+    ///     backoff: Backoff::Linear { base: Duration::from_ticks(100), step: Duration::from_ticks(50) },
     ///     jitter: Jitter::None,
-    ///     max_delay: 260,
+    ///     max_delay: Duration::from_ticks(260),
     ///     deadline: None,
     /// })
     /// .unwrap();
-    /// assert_eq!([1, 2, 3, 4].map(|n| policy.backoff(n)), [100, 150, 200, 250]);
-    /// assert_eq!(policy.backoff(5), 260); // capped
+    /// assert_eq!([1, 2, 3, 4].map(|n| policy.backoff(n).ticks()), [100, 150, 200, 250]);
+    /// assert_eq!(policy.backoff(5), Duration::from_ticks(260)); // capped
     /// ```
     #[must_use]
-    pub const fn backoff(&self, n: u32) -> Tick {
-        let cap = self.settings.max_delay;
+    pub const fn backoff(&self, n: u32) -> Duration {
+        Duration::from_ticks(self.backoff_ticks(n))
+    }
+
+    /// [`backoff`](Self::backoff) in ticks.
+    const fn backoff_ticks(&self, n: u32) -> Tick {
+        let cap = self.settings.max_delay.ticks();
         let steps = n.saturating_sub(1);
         let delay = match self.settings.backoff {
-            Backoff::Constant { delay } => delay,
-            Backoff::Linear { base, step } => {
-                base.saturating_add(step.saturating_mul(steps as u64))
-            }
+            Backoff::Constant { delay } => delay.ticks(),
+            Backoff::Linear { base, step } => base
+                .ticks()
+                .saturating_add(step.ticks().saturating_mul(steps as u64)),
             Backoff::Exponential {
                 base,
                 multiplier_milli,
-            } => exponential(base, multiplier_milli, steps, cap),
+            } => exponential(base.ticks(), multiplier_milli, steps, cap),
         };
         if delay > cap {
             cap
@@ -557,12 +577,12 @@ impl RetryPolicy {
         n: u32,
         draw: &mut impl FnMut(&mut Attempt) -> u64,
     ) -> Tick {
-        let cap = self.settings.max_delay;
-        let d = self.backoff(n);
+        let cap = self.settings.max_delay.ticks();
+        let d = self.backoff_ticks(n);
         let base = self.settings.backoff.base();
         let delay = match self.settings.jitter {
             Jitter::None => d,
-            Jitter::Additive { max } => d.saturating_add(uniform(draw(attempt), max)),
+            Jitter::Additive { max } => d.saturating_add(uniform(draw(attempt), max.ticks())),
             Jitter::Full => uniform(draw(attempt), d),
             Jitter::Equal => {
                 let half = d / 2;
@@ -595,26 +615,28 @@ impl RetryPolicy {
     /// call's result to the budget).
     ///
     /// ```
+    /// # use tickguard::time::Duration;
+    /// # use tickguard::time::Instant;
     /// use tickguard::retry::{Attempt, Backoff, Decision, GiveUp, Jitter, Outcome, RetryPolicy, RetrySettings};
     /// let policy = RetryPolicy::new(RetrySettings {
     ///     max_attempts: 5,
-    ///     backoff: Backoff::Constant { delay: 100 },
+    ///     backoff: Backoff::Constant { delay: Duration::from_ticks(100) },
     ///     jitter: Jitter::None,
-    ///     max_delay: 100,
-    ///     deadline: Some(250),
+    ///     max_delay: Duration::from_ticks(100),
+    ///     deadline: Some(Duration::from_ticks(250)),
     /// })
     /// .unwrap();
-    /// let mut attempt = Attempt::new(0, 1);
+    /// let mut attempt = Attempt::new(Instant::from_ticks(0), 1);
     /// // A breaker refused until 170: retry then, not at 100.
-    /// assert_eq!(policy.next(&mut attempt, Outcome::Refused(Some(170)), 0, None), Decision::RetryAt(170));
+    /// assert_eq!(policy.next(&mut attempt, Outcome::Refused(Some(Instant::from_ticks(170))), Instant::from_ticks(0), None), Decision::RetryAt(Instant::from_ticks(170)));
     /// // Failing again at 171, the next retry (271) would start past the deadline.
-    /// assert_eq!(policy.next(&mut attempt, Outcome::Failed, 171, None), Decision::GiveUp(GiveUp::Deadline));
+    /// assert_eq!(policy.next(&mut attempt, Outcome::Failed, Instant::from_ticks(171), None), Decision::GiveUp(GiveUp::Deadline));
     /// ```
     pub fn next(
         &self,
         attempt: &mut Attempt,
         outcome: Outcome,
-        now: Tick,
+        now: Instant,
         budget: Option<&dyn AllowsRetry>,
     ) -> Decision {
         self.step(attempt, outcome, now, budget, &mut |a: &mut Attempt| {
@@ -626,25 +648,27 @@ impl RetryPolicy {
     /// by the caller (a hardware RNG reading, say) instead of the PRNG.
     ///
     /// ```
+    /// # use tickguard::time::Duration;
+    /// # use tickguard::time::Instant;
     /// use tickguard::retry::{Attempt, Backoff, Decision, Jitter, Outcome, RetryPolicy, RetrySettings};
     /// let policy = RetryPolicy::new(RetrySettings {
     ///     max_attempts: 3,
-    ///     backoff: Backoff::Constant { delay: 100 },
+    ///     backoff: Backoff::Constant { delay: Duration::from_ticks(100) },
     ///     jitter: Jitter::Full,
-    ///     max_delay: 100,
+    ///     max_delay: Duration::from_ticks(100),
     ///     deadline: None,
     /// })
     /// .unwrap();
-    /// let mut attempt = Attempt::new(0, 0);
+    /// let mut attempt = Attempt::new(Instant::from_ticks(0), 0);
     /// // Entropy 0 is the low end of U(0, 100); all ones the high end.
-    /// assert_eq!(policy.next_with_entropy(&mut attempt, Outcome::Failed, 0, None, 0), Decision::RetryAt(0));
-    /// assert_eq!(policy.next_with_entropy(&mut attempt, Outcome::Failed, 0, None, u64::MAX), Decision::RetryAt(100));
+    /// assert_eq!(policy.next_with_entropy(&mut attempt, Outcome::Failed, Instant::from_ticks(0), None, 0), Decision::RetryAt(Instant::from_ticks(0)));
+    /// assert_eq!(policy.next_with_entropy(&mut attempt, Outcome::Failed, Instant::from_ticks(0), None, u64::MAX), Decision::RetryAt(Instant::from_ticks(100)));
     /// ```
     pub fn next_with_entropy(
         &self,
         attempt: &mut Attempt,
         outcome: Outcome,
-        now: Tick,
+        now: Instant,
         budget: Option<&dyn AllowsRetry>,
         entropy: u64,
     ) -> Decision {
@@ -658,13 +682,13 @@ impl RetryPolicy {
         &self,
         attempt: &mut Attempt,
         outcome: Outcome,
-        now: Tick,
+        now: Instant,
         budget: Option<&dyn AllowsRetry>,
         draw: &mut impl FnMut(&mut Attempt) -> u64,
     ) -> Decision {
         attempt.attempts = attempt.attempts.saturating_add(1);
         // A lagging `now` means no time elapsed since the latest tick seen.
-        let now = now.max(attempt.latest);
+        let now = now.ticks().max(attempt.latest);
         attempt.latest = now;
         let at = match outcome {
             Outcome::NotRetryable => return Decision::GiveUp(GiveUp::NotRetryable),
@@ -675,16 +699,16 @@ impl RetryPolicy {
             }
             Outcome::RetryAfter(at) => {
                 attempt.restart_backoff();
-                at.max(now)
+                at.ticks().max(now)
             }
-            Outcome::Refused(Some(at)) => at.max(now),
+            Outcome::Refused(Some(at)) => at.ticks().max(now),
             Outcome::Failed => {
                 let n = attempt.attempts.saturating_sub(attempt.backoff_from);
                 now.saturating_add(self.jittered(attempt, n, draw))
             }
         };
         if let Some(limit) = self.settings.deadline {
-            if at > attempt.started.saturating_add(limit) {
+            if at > attempt.started.saturating_add(limit.ticks()) {
                 return Decision::GiveUp(GiveUp::Deadline);
             }
         }
@@ -692,7 +716,18 @@ impl RetryPolicy {
             return Decision::GiveUp(GiveUp::BudgetEmpty);
         }
         attempt.latest = at;
-        Decision::RetryAt(at)
+        Decision::RetryAt(Instant::from_ticks(at))
+    }
+}
+
+#[cfg(test)]
+impl Decision {
+    /// The retry tick, for tests.
+    pub(crate) fn retry_tick(self) -> Option<Tick> {
+        match self {
+            Self::RetryAt(at) => Some(at.ticks()),
+            Self::GiveUp(_) => None,
+        }
     }
 }
 
@@ -707,8 +742,9 @@ fn decorrelated_v2(
     cap: Tick,
     draw: &mut impl FnMut(&mut Attempt) -> u64,
 ) -> Tick {
-    let unit = draw(attempt) >> 34; // U(0, 1), 30 bits
-                                    // Beyond 2^200 every delay is the cap.
+    // U(0, 1) in 30 bits.
+    let unit = draw(attempt) >> 34;
+    // Beyond 2^200 every delay is the cap.
     let k = n.saturating_sub(1).min(200);
     let next = v2::curve(k, unit);
     // The previous value on this value's scale (its exponent is never

@@ -34,31 +34,34 @@
 //! ```
 //! use tickguard::breaker::{self, Breaker, BreakerConfig, State};
 //! use tickguard::snapshot::Snapshot;
+//! use tickguard::time::{Duration, Instant};
 //!
-//! static CONFIG: BreakerConfig = BreakerConfig::DEFAULT; // open for 30 000 ticks
+//! static CONFIG: BreakerConfig = BreakerConfig::DEFAULT;
 //! let breaker = Breaker::new(&CONFIG);
-//! breaker.open_for(30_000, 1_000_000).unwrap();
+//! let at = Instant::from_ticks;
+//! breaker.open_for(Duration::from_ticks(30_000), at(1_000_000)).unwrap();
 //! // 10 000 ticks later, saved to flash: 20 000 ticks of OPEN remain.
-//! let saved: [u8; breaker::SNAPSHOT_LEN] = breaker.snapshot(1_010_000);
+//! let saved: [u8; breaker::SNAPSHOT_LEN] = breaker.snapshot(at(1_010_000));
 //!
 //! // After a reboot the tick counter starts again at 0.
 //! let rebooted = Breaker::new(&CONFIG);
-//! rebooted.restore(&saved, 0).unwrap();
-//! assert_eq!(rebooted.acquire(5).unwrap_err().retry_at, Some(20_000));
-//! assert_eq!(rebooted.state(20_000), State::HalfOpen);
+//! rebooted.restore(&saved, at(0)).unwrap();
+//! assert_eq!(rebooted.acquire(at(5)).unwrap_err().retry_at, Some(at(20_000)));
+//! assert_eq!(rebooted.state(at(20_000)), State::HalfOpen);
 //! ```
 
 use crate::cell::StateCell;
 use crate::machine::Machine;
-use crate::time::Tick;
+use crate::time::{Instant, Tick};
 
 /// Why a snapshot could not be taken or restored.
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::breaker::{Breaker, BreakerConfig};
 /// use tickguard::snapshot::{Snapshot, SnapshotError};
 /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-/// assert_eq!(breaker.restore(&[0u8; 3], 0), Err(SnapshotError::Truncated));
+/// assert_eq!(breaker.restore(&[0u8; 3], Instant::from_ticks(0)), Err(SnapshotError::Truncated));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SnapshotError {
@@ -150,19 +153,21 @@ pub trait Format: Machine {
 /// A primitive whose state can be saved and restored.
 ///
 /// ```
+/// # use tickguard::bucket::BucketSettings;
+/// # use tickguard::time::{Instant, Duration};
 /// use tickguard::bucket::{BucketConfig, TokenBucket};
 /// use tickguard::snapshot::Snapshot;
 ///
-/// let config = BucketConfig::new(10, 1, 100).unwrap();
+/// let config = BucketConfig::new(BucketSettings { capacity: 10, tokens: 1, period: Duration::from_ticks(100), initial_fill: None }).unwrap();
 /// let bucket = TokenBucket::new(&config);
-/// bucket.acquire(7, 50_000).unwrap();
+/// bucket.acquire(7, Instant::from_ticks(50_000)).unwrap();
 /// let mut saved = [0u8; TokenBucket::<&BucketConfig>::SNAPSHOT_LEN];
-/// bucket.save(50_000, &mut saved).unwrap();
+/// bucket.save(Instant::from_ticks(50_000), &mut saved).unwrap();
 ///
 /// let rebooted = TokenBucket::new(&config);
-/// rebooted.restore(&saved, 0).unwrap();
-/// assert_eq!(rebooted.available(0), 3);
-/// assert_eq!(rebooted.available(200), 5);
+/// rebooted.restore(&saved, Instant::from_ticks(0)).unwrap();
+/// assert_eq!(rebooted.available(Instant::from_ticks(0)), 3);
+/// assert_eq!(rebooted.available(Instant::from_ticks(200)), 5);
 /// ```
 pub trait Snapshot {
     /// Bytes of this primitive's snapshot.
@@ -171,11 +176,11 @@ pub trait Snapshot {
     /// Saves the state at `now` into the start of `out`; returns the bytes
     /// written ([`SNAPSHOT_LEN`](Self::SNAPSHOT_LEN)), or
     /// [`SnapshotError::BufferTooSmall`].
-    fn save(&self, now: Tick, out: &mut [u8]) -> Result<usize, SnapshotError>;
+    fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError>;
 
     /// Replaces the state with the one `bytes` saved, as of `now`; on any
     /// error the primitive is left fresh (as `new` makes it).
-    fn restore(&self, bytes: &[u8], now: Tick) -> Result<(), SnapshotError>;
+    fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError>;
 }
 
 /// Saves `word` of `machine` at `now` into the start of `out`: the bytes
@@ -183,24 +188,25 @@ pub trait Snapshot {
 /// for a word held anywhere ([`crate::machine::run`]).
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::budget::BudgetConfig;
 /// use tickguard::snapshot::{restore, save, Format};
 /// let config = BudgetConfig::DEFAULT;
 /// let mut out = [0u8; <BudgetConfig as Format>::LEN];
-/// let len = save(&config, 2_000, 7, &mut out).unwrap();
-/// assert_eq!(restore(&config, &out[..len], 0), Ok(2_000));
+/// let len = save(&config, 2_000, Instant::from_ticks(7), &mut out).unwrap();
+/// assert_eq!(restore(&config, &out[..len], Instant::from_ticks(0)), Ok(2_000));
 /// ```
 pub fn save<M: Format + ?Sized>(
     machine: &M,
     word: M::Word,
-    now: Tick,
+    now: Instant,
     out: &mut [u8],
 ) -> Result<usize, SnapshotError> {
     let Some(out) = out.get_mut(..M::LEN) else {
         return Err(SnapshotError::BufferTooSmall);
     };
     out.fill(0);
-    let mut fields = Fields::new(out, now);
+    let mut fields = Fields::new(out, now.ticks());
     fields.bytes(&MAGIC);
     fields.u8(VERSION);
     fields.u8(M::KIND);
@@ -216,14 +222,15 @@ pub fn save<M: Format + ?Sized>(
 /// The word `bytes` saved for `machine`, as of `now`.
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::budget::BudgetConfig;
 /// use tickguard::snapshot::{restore, SnapshotError};
-/// assert_eq!(restore(&BudgetConfig::DEFAULT, b"not a snapshot", 0), Err(SnapshotError::Corrupt));
+/// assert_eq!(restore(&BudgetConfig::DEFAULT, b"not a snapshot", Instant::ZERO), Err(SnapshotError::Corrupt));
 /// ```
 pub fn restore<M: Format + ?Sized>(
     machine: &M,
     bytes: &[u8],
-    now: Tick,
+    now: Instant,
 ) -> Result<M::Word, SnapshotError> {
     let header = bytes.get(..HEADER_LEN).ok_or(SnapshotError::Truncated)?;
     if header.get(..2) != Some(&MAGIC[..]) {
@@ -249,7 +256,7 @@ pub fn restore<M: Format + ?Sized>(
     let state = body.get(HEADER_LEN..).unwrap_or(&[]);
     let copy = copy.get_mut(..state.len()).ok_or(SnapshotError::Corrupt)?;
     copy.copy_from_slice(state);
-    let mut fields = Fields::new(copy, now);
+    let mut fields = Fields::new(copy, now.ticks());
     let word = machine
         .restore_state(&mut fields)
         .ok_or(SnapshotError::Corrupt)?;
@@ -302,6 +309,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// it, is recorded (never a panic) and makes the snapshot corrupt.
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::snapshot::Fields;
 /// let mut bytes = [0u8; 8];
 /// Fields::new(&mut bytes, 1_000).tick(1_250);
@@ -451,7 +459,7 @@ impl<'a> Fields<'a> {
 pub(crate) fn save_cell<M: Format + ?Sized>(
     machine: &M,
     cell: &StateCell<M::Word>,
-    now: Tick,
+    now: Instant,
     out: &mut [u8],
 ) -> Result<usize, SnapshotError> {
     save(machine, cell.load(), now, out)
@@ -463,7 +471,7 @@ pub(crate) fn restore_cell<M: Format + ?Sized>(
     machine: &M,
     cell: &StateCell<M::Word>,
     bytes: &[u8],
-    now: Tick,
+    now: Instant,
 ) -> Result<(), SnapshotError> {
     let restored = restore(machine, bytes, now);
     cell.store(*restored.as_ref().unwrap_or(&machine.fresh()));
@@ -478,12 +486,12 @@ macro_rules! snapshot_of_one_cell {
         impl$(<$($generics)*>)? $crate::snapshot::Snapshot for $ty {
             const SNAPSHOT_LEN: usize = <$config as $crate::snapshot::Format>::LEN;
 
-            fn save(&self, now: $crate::time::Tick, out: &mut [u8]) -> Result<usize, $crate::snapshot::SnapshotError> {
+            fn save(&self, now: $crate::time::Instant, out: &mut [u8]) -> Result<usize, $crate::snapshot::SnapshotError> {
                 let $this = self;
                 $crate::snapshot::save_cell($machine, $cell, now, out)
             }
 
-            fn restore(&self, bytes: &[u8], now: $crate::time::Tick) -> Result<(), $crate::snapshot::SnapshotError> {
+            fn restore(&self, bytes: &[u8], now: $crate::time::Instant) -> Result<(), $crate::snapshot::SnapshotError> {
                 let $this = self;
                 $crate::snapshot::restore_cell($machine, $cell, bytes, now)
             }
@@ -499,6 +507,8 @@ mod tests {
     use crate::bucket::BucketConfig;
     use crate::budget::BudgetConfig;
     use crate::degrade::Levels;
+    #[allow(unused_imports)]
+    use crate::time::testing::{span, tick};
 
     /// Every state and every configuration's settings fit the scratch
     /// space `restore` and the fingerprint use.

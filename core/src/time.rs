@@ -14,8 +14,10 @@
 //! * 32-bit tick sources (`HAL_GetTick`, `xTaskGetTickCount`) go through a
 //!   [`TickExtender`].
 //!
-//! [`ticks_from_millis`] and [`ticks_from_micros`] convert durations for a
-//! given tick frequency, rounding up, without overflow.
+//! [`Instant`] and [`Duration`] carry ticks through the API, so that a point
+//! in time and a span cannot be swapped; [`Duration::from_millis`] and its
+//! siblings convert for a given tick frequency, rounding up, without
+//! overflow.
 
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
@@ -31,54 +33,346 @@ pub type Tick = u64;
 /// ```
 pub const MAX_DURATION: Tick = 1 << 62;
 
-/// `now + duration`, saturating at `u64::MAX` (which no real counter reaches).
+/// [`MAX_DURATION`] as a [`Duration`].
+pub const MAX: Duration = Duration(MAX_DURATION);
+
+/// A point on the caller's monotonic tick counter: what every guard takes
+/// as `now` and gives back as a tick to retry at.
+///
+/// A newtype, so that an instant and a [`Duration`] cannot be swapped.
+/// Arithmetic never panics: `+` and `-` saturate (at `u64::MAX`, which no
+/// real counter reaches, and at 0), and the `checked_*` forms say when they
+/// would.
 ///
 /// ```
-/// use tickguard::time::deadline;
-/// assert_eq!(deadline(10, 5), 15);
-/// assert_eq!(deadline(u64::MAX - 1, 5), u64::MAX);
+/// use tickguard::time::{Duration, Instant};
+/// let now = Instant::from_ticks(1_000);
+/// let later = now + Duration::from_ticks(500);
+/// assert_eq!(later.ticks(), 1_500);
+/// assert_eq!(later - now, Duration::from_ticks(500));
+/// assert_eq!(Instant::MAX + Duration::from_ticks(1), Instant::MAX);
 /// ```
-#[inline]
-#[must_use]
-pub const fn deadline(now: Tick, duration: Tick) -> Tick {
-    now.saturating_add(duration)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct Instant(Tick);
+
+/// A span of ticks: a configured period or timeout, an age.
+///
+/// Built from ticks or, for a counter of known frequency, from
+/// milliseconds, microseconds or seconds (rounded up, so a timeout is never
+/// shorter than asked). Configurations accept at most [`MAX_DURATION`].
+///
+/// ```
+/// use tickguard::time::Duration;
+/// const OPEN: Duration = match Duration::from_millis(30_000, 32_768) {
+///     Some(d) => d,
+///     None => panic!("too long"),
+/// };
+/// assert_eq!(OPEN.ticks(), 983_040);
+/// assert_eq!(Duration::from_ticks(3) * 4, Duration::from_ticks(12));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct Duration(Tick);
+
+impl Instant {
+    /// Tick 0.
+    pub const ZERO: Self = Self(0);
+    /// The last tick (a deadline that never comes).
+    pub const MAX: Self = Self(u64::MAX);
+
+    /// The instant at `ticks` on the counter.
+    ///
+    /// ```
+    /// # use tickguard::time::Instant;
+    /// assert_eq!(tickguard::time::Instant::from_ticks(7).ticks(), 7);
+    /// ```
+    #[must_use]
+    pub const fn from_ticks(ticks: Tick) -> Self {
+        Self(ticks)
+    }
+
+    /// The counter's value.
+    ///
+    /// ```
+    /// # use tickguard::time::Instant;
+    /// assert_eq!(tickguard::time::Instant::ZERO.ticks(), 0);
+    /// ```
+    #[must_use]
+    pub const fn ticks(self) -> Tick {
+        self.0
+    }
+
+    /// The time from `earlier` to `self`, or `None` if `earlier` is later.
+    ///
+    /// ```
+    /// use tickguard::time::{Duration, Instant};
+    /// let (a, b) = (Instant::from_ticks(5), Instant::from_ticks(8));
+    /// assert_eq!(b.checked_duration_since(a), Some(Duration::from_ticks(3)));
+    /// assert_eq!(a.checked_duration_since(b), None);
+    /// ```
+    #[must_use]
+    pub const fn checked_duration_since(self, earlier: Self) -> Option<Duration> {
+        match self.0.checked_sub(earlier.0) {
+            Some(ticks) => Some(Duration(ticks)),
+            None => None,
+        }
+    }
+
+    /// The time from `earlier` to `self`, 0 if `earlier` is later.
+    ///
+    /// ```
+    /// use tickguard::time::{Duration, Instant};
+    /// let (a, b) = (Instant::from_ticks(5), Instant::from_ticks(8));
+    /// assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
+    /// ```
+    #[must_use]
+    pub const fn saturating_duration_since(self, earlier: Self) -> Duration {
+        Duration(self.0.saturating_sub(earlier.0))
+    }
 }
 
-/// `ms` milliseconds as ticks of a `tick_hz` counter, rounded up so a timeout
-/// is never shorter than asked; `None` for a zero frequency or a result above
-/// [`MAX_DURATION`].
-///
-/// ```
-/// use tickguard::time::ticks_from_millis;
-/// assert_eq!(ticks_from_millis(60_000, 1_000), Some(60_000));
-/// assert_eq!(ticks_from_millis(1, 32_768), Some(33)); // 32.768 rounds up
-/// assert_eq!(ticks_from_millis(1_500, 1_000_000_000), Some(1_500_000_000));
-/// assert_eq!(ticks_from_millis(u64::MAX, 1_000), None);
-/// const OPEN: u64 = match ticks_from_millis(30_000, 100) { Some(t) => t, None => 0 };
-/// assert_eq!(OPEN, 3_000);
-/// ```
-#[must_use]
-pub const fn ticks_from_millis(ms: u64, tick_hz: u64) -> Option<Tick> {
-    scale_up(ms, tick_hz, 1_000)
+impl Duration {
+    /// No time.
+    pub const ZERO: Self = Self(0);
+    /// The longest span a `u64` counts.
+    pub const MAX: Self = Self(u64::MAX);
+
+    /// `ticks` ticks.
+    ///
+    /// ```
+    /// # use tickguard::time::Duration;
+    /// assert_eq!(tickguard::time::Duration::from_ticks(9).ticks(), 9);
+    /// ```
+    #[must_use]
+    pub const fn from_ticks(ticks: Tick) -> Self {
+        Self(ticks)
+    }
+
+    /// The number of ticks.
+    ///
+    /// ```
+    /// # use tickguard::time::Duration;
+    /// assert_eq!(tickguard::time::Duration::ZERO.ticks(), 0);
+    /// ```
+    #[must_use]
+    pub const fn ticks(self) -> Tick {
+        self.0
+    }
+
+    /// `ms` milliseconds of a `tick_hz` counter, rounded up; `None` for a
+    /// zero frequency or more than [`MAX_DURATION`].
+    ///
+    /// ```
+    /// use tickguard::time::Duration;
+    /// assert_eq!(Duration::from_millis(60_000, 1_000), Some(Duration::from_ticks(60_000)));
+    /// assert_eq!(Duration::from_millis(1, 32_768), Some(Duration::from_ticks(33))); // 32.768 rounds up
+    /// assert_eq!(Duration::from_millis(u64::MAX, 1_000), None);
+    /// ```
+    #[must_use]
+    pub const fn from_millis(ms: u64, tick_hz: u64) -> Option<Self> {
+        scale_up(ms, tick_hz, 1_000)
+    }
+
+    /// `us` microseconds of a `tick_hz` counter, rounded up; `None` for a
+    /// zero frequency or more than [`MAX_DURATION`].
+    ///
+    /// ```
+    /// use tickguard::time::Duration;
+    /// assert_eq!(Duration::from_micros(1_500, 1_000), Some(Duration::from_ticks(2)));
+    /// assert_eq!(Duration::from_micros(5, 0), None);
+    /// ```
+    #[must_use]
+    pub const fn from_micros(us: u64, tick_hz: u64) -> Option<Self> {
+        scale_up(us, tick_hz, 1_000_000)
+    }
+
+    /// `s` seconds of a `tick_hz` counter; `None` for a zero frequency or
+    /// more than [`MAX_DURATION`].
+    ///
+    /// ```
+    /// use tickguard::time::Duration;
+    /// assert_eq!(Duration::from_secs(30, 1_000), Some(Duration::from_ticks(30_000)));
+    /// ```
+    #[must_use]
+    pub const fn from_secs(s: u64, tick_hz: u64) -> Option<Self> {
+        scale_up(s, tick_hz, 1)
+    }
+
+    /// `self × factor`, or `None` on overflow.
+    ///
+    /// ```
+    /// use tickguard::time::Duration;
+    /// assert_eq!(Duration::from_ticks(3).checked_mul(2), Some(Duration::from_ticks(6)));
+    /// ```
+    #[must_use]
+    pub const fn checked_mul(self, factor: u64) -> Option<Self> {
+        match self.0.checked_mul(factor) {
+            Some(ticks) => Some(Self(ticks)),
+            None => None,
+        }
+    }
+
+    /// `self × factor`, saturating.
+    ///
+    /// ```
+    /// use tickguard::time::Duration;
+    /// assert_eq!(Duration::MAX.saturating_mul(2), Duration::MAX);
+    /// ```
+    #[must_use]
+    pub const fn saturating_mul(self, factor: u64) -> Self {
+        Self(self.0.saturating_mul(factor))
+    }
 }
 
-/// `us` microseconds as ticks of a `tick_hz` counter, rounded up; `None` for
-/// a zero frequency or a result above [`MAX_DURATION`].
-///
-/// ```
-/// use tickguard::time::ticks_from_micros;
-/// assert_eq!(ticks_from_micros(1_500, 1_000), Some(2));
-/// assert_eq!(ticks_from_micros(250, 1_000_000), Some(250));
-/// assert_eq!(ticks_from_micros(5, 0), None);
-/// ```
-#[must_use]
-pub const fn ticks_from_micros(us: u64, tick_hz: u64) -> Option<Tick> {
-    scale_up(us, tick_hz, 1_000_000)
+/// Adds and subtracts a [`Duration`] to `$ty` (an [`Instant`] or a
+/// [`Duration`]), checked and saturating.
+macro_rules! duration_arithmetic {
+    ($ty:ident) => {
+        impl $ty {
+            #[doc = concat!("`self + duration`, or `None` past `u64::MAX`.")]
+            ///
+            /// ```
+            /// use tickguard::time::{Duration, Instant};
+            #[doc = concat!("let max = ", stringify!($ty), "::MAX;")]
+            /// assert_eq!(max.checked_add(Duration::from_ticks(1)), None);
+            /// ```
+            #[must_use]
+            pub const fn checked_add(self, duration: Duration) -> Option<Self> {
+                match self.0.checked_add(duration.0) {
+                    Some(ticks) => Some(Self(ticks)),
+                    None => None,
+                }
+            }
+
+            /// `self + duration`, saturating at `u64::MAX` ticks.
+            ///
+            /// ```
+            /// use tickguard::time::{Duration, Instant};
+            #[doc = concat!("let max = ", stringify!($ty), "::MAX;")]
+            /// assert_eq!(max.saturating_add(Duration::from_ticks(1)), max);
+            /// ```
+            #[must_use]
+            pub const fn saturating_add(self, duration: Duration) -> Self {
+                Self(self.0.saturating_add(duration.0))
+            }
+
+            /// `self - duration`, or `None` below 0.
+            ///
+            /// ```
+            /// use tickguard::time::{Duration, Instant};
+            #[doc = concat!("let zero = ", stringify!($ty), "::ZERO;")]
+            /// assert_eq!(zero.checked_sub(Duration::from_ticks(1)), None);
+            /// ```
+            #[must_use]
+            pub const fn checked_sub(self, duration: Duration) -> Option<Self> {
+                match self.0.checked_sub(duration.0) {
+                    Some(ticks) => Some(Self(ticks)),
+                    None => None,
+                }
+            }
+
+            /// `self - duration`, saturating at 0.
+            ///
+            /// ```
+            /// use tickguard::time::{Duration, Instant};
+            #[doc = concat!("let zero = ", stringify!($ty), "::ZERO;")]
+            /// assert_eq!(zero.saturating_sub(Duration::from_ticks(1)), zero);
+            /// ```
+            #[must_use]
+            pub const fn saturating_sub(self, duration: Duration) -> Self {
+                Self(self.0.saturating_sub(duration.0))
+            }
+        }
+    };
+}
+duration_arithmetic!(Instant);
+duration_arithmetic!(Duration);
+
+/// Implements a saturating operator (no operator here can panic).
+macro_rules! saturating_operator {
+    ($trait:ident, $method:ident, $lhs:ty, $rhs:ty, $out:ty, $body:expr) => {
+        impl core::ops::$trait<$rhs> for $lhs {
+            type Output = $out;
+            /// Saturating: never panics, never wraps.
+            #[inline]
+            fn $method(self, rhs: $rhs) -> $out {
+                $body(self, rhs)
+            }
+        }
+    };
+}
+saturating_operator!(
+    Add,
+    add,
+    Instant,
+    Duration,
+    Instant,
+    Instant::saturating_add
+);
+saturating_operator!(
+    Sub,
+    sub,
+    Instant,
+    Duration,
+    Instant,
+    Instant::saturating_sub
+);
+saturating_operator!(
+    Sub,
+    sub,
+    Instant,
+    Instant,
+    Duration,
+    Instant::saturating_duration_since
+);
+saturating_operator!(
+    Add,
+    add,
+    Duration,
+    Duration,
+    Duration,
+    Duration::saturating_add
+);
+saturating_operator!(
+    Sub,
+    sub,
+    Duration,
+    Duration,
+    Duration,
+    Duration::saturating_sub
+);
+saturating_operator!(Mul, mul, Duration, u64, Duration, Duration::saturating_mul);
+
+impl core::ops::AddAssign<Duration> for Instant {
+    /// Saturating.
+    fn add_assign(&mut self, rhs: Duration) {
+        *self = self.saturating_add(rhs);
+    }
+}
+
+impl core::ops::AddAssign for Duration {
+    /// Saturating.
+    fn add_assign(&mut self, rhs: Duration) {
+        *self = self.saturating_add(rhs);
+    }
+}
+
+impl core::fmt::Display for Instant {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "tick {}", self.0)
+    }
+}
+
+impl core::fmt::Display for Duration {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ticks", self.0)
+    }
 }
 
 /// `ceil(amount × tick_hz / per_second)` in 128-bit arithmetic, which cannot
 /// overflow for 64-bit inputs.
-const fn scale_up(amount: u64, tick_hz: u64, per_second: u128) -> Option<Tick> {
+const fn scale_up(amount: u64, tick_hz: u64, per_second: u128) -> Option<Duration> {
     if tick_hz == 0 {
         return None;
     }
@@ -87,7 +381,7 @@ const fn scale_up(amount: u64, tick_hz: u64, per_second: u128) -> Option<Tick> {
     if ticks > MAX_DURATION as u128 {
         None
     } else {
-        Some(ticks as Tick)
+        Some(Duration(ticks as Tick))
     }
 }
 
@@ -110,14 +404,15 @@ const fn scale_up(amount: u64, tick_hz: u64, per_second: u128) -> Option<Tick> {
 /// ([`TickExtender::starting_at`]).
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::time::TickExtender;
 /// static TICKS: TickExtender = TickExtender::new();
-/// assert_eq!(TICKS.extend(10), 10);
-/// assert_eq!(TICKS.extend(2_000_000_000), 2_000_000_000);
-/// assert_eq!(TICKS.extend(4_000_000_000), 4_000_000_000);
-/// assert_eq!(TICKS.extend(5), (1 << 32) + 5); // the counter wrapped
-/// assert_eq!(TICKS.extend(4_000_000_100), 4_000_000_100); // a late reading
-/// assert_eq!(TICKS.latest(), (1 << 32) + 5);
+/// assert_eq!(TICKS.extend(10), Instant::from_ticks(10));
+/// assert_eq!(TICKS.extend(2_000_000_000), Instant::from_ticks(2_000_000_000));
+/// assert_eq!(TICKS.extend(4_000_000_000), Instant::from_ticks(4_000_000_000));
+/// assert_eq!(TICKS.extend(5), Instant::from_ticks((1 << 32) + 5)); // the counter wrapped
+/// assert_eq!(TICKS.extend(4_000_000_100), Instant::from_ticks(4_000_000_100)); // a late reading
+/// assert_eq!(TICKS.latest(), Instant::from_ticks((1 << 32) + 5));
 /// ```
 #[derive(Debug)]
 pub struct TickExtender {
@@ -128,7 +423,8 @@ impl TickExtender {
     /// An extender whose counter starts at 0.
     ///
     /// ```
-    /// assert_eq!(tickguard::time::TickExtender::new().latest(), 0);
+    /// # use tickguard::time::Instant;
+    /// assert_eq!(tickguard::time::TickExtender::new().latest(), Instant::from_ticks(0));
     /// ```
     #[must_use]
     pub const fn new() -> Self {
@@ -139,8 +435,9 @@ impl TickExtender {
     /// [`extend`](Self::extend) must come within 2^31 ticks of it).
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// let ticks = tickguard::time::TickExtender::starting_at(3_000_000_000);
-    /// assert_eq!(ticks.extend(3_000_000_001), 3_000_000_001);
+    /// assert_eq!(ticks.extend(3_000_000_001), Instant::from_ticks(3_000_000_001));
     /// ```
     #[must_use]
     pub const fn starting_at(raw: u32) -> Self {
@@ -152,24 +449,26 @@ impl TickExtender {
     /// The `u64` tick of the 32-bit reading `raw`.
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// let ticks = tickguard::time::TickExtender::new();
-    /// assert_eq!(ticks.extend(7), 7);
+    /// assert_eq!(ticks.extend(7), Instant::from_ticks(7));
     /// ```
     #[must_use]
-    pub fn extend(&self, raw: u32) -> Tick {
-        self.latest.apply(&Extension, Extend { raw })
+    pub fn extend(&self, raw: u32) -> Instant {
+        Instant::from_ticks(self.latest.apply(&Extension, Extend { raw }))
     }
 
     /// The latest extended tick.
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// let ticks = tickguard::time::TickExtender::new();
     /// let _ = ticks.extend(42);
-    /// assert_eq!(ticks.latest(), 42);
+    /// assert_eq!(ticks.latest(), Instant::from_ticks(42));
     /// ```
     #[must_use]
-    pub fn latest(&self) -> Tick {
-        self.latest.load()
+    pub fn latest(&self) -> Instant {
+        Instant::from_ticks(self.latest.load())
     }
 }
 
@@ -237,26 +536,52 @@ const fn extend_from(latest: Tick, raw: u32) -> Tick {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::time::testing::{span, tick};
 
     #[test]
     fn conversions_round_up_and_reject_overflow() {
-        assert_eq!(ticks_from_millis(0, 1_000), Some(0));
-        assert_eq!(ticks_from_millis(1, 1), Some(1));
-        assert_eq!(ticks_from_millis(999, 1), Some(1));
-        assert_eq!(ticks_from_millis(u64::MAX, u64::MAX), None);
+        let ms = |ms, hz| Duration::from_millis(ms, hz).map(Duration::ticks);
+        let us = |us, hz| Duration::from_micros(us, hz).map(Duration::ticks);
+        assert_eq!(ms(0, 1_000), Some(0));
+        assert_eq!(ms(1, 1), Some(1));
+        assert_eq!(ms(999, 1), Some(1));
+        assert_eq!(ms(u64::MAX, u64::MAX), None);
         // 100 years of milliseconds at 1 GHz fits.
         let century_ms = 100 * 365 * 24 * 3_600 * 1_000;
+        assert_eq!(ms(century_ms, 1_000_000_000), Some(century_ms * 1_000_000));
+        assert_eq!(us(u64::MAX, 1), Some(u64::MAX.div_ceil(1_000_000)));
+        assert_eq!(us(1, 0), None);
+        assert_eq!(ms(MAX_DURATION, 1_000), Some(MAX_DURATION));
+        assert_eq!(ms(MAX_DURATION + 1, 1_000), None);
+        assert_eq!(Duration::from_secs(3, 7).map(Duration::ticks), Some(21));
+        assert_eq!(Duration::from_secs(1 << 62, 2), None);
+    }
+
+    #[test]
+    fn arithmetic_saturates_and_checks() {
+        let (a, b) = (Instant::from_ticks(10), Instant::from_ticks(25));
+        assert_eq!(b - a, Duration::from_ticks(15));
+        assert_eq!(a - b, Duration::ZERO);
+        assert_eq!(a + Duration::from_ticks(5), Instant::from_ticks(15));
+        assert_eq!(Instant::MAX + Duration::from_ticks(5), Instant::MAX);
+        assert_eq!(Instant::ZERO - Duration::from_ticks(5), Instant::ZERO);
+        assert_eq!(Instant::MAX.checked_add(Duration::from_ticks(1)), None);
+        assert_eq!(a.checked_sub(Duration::from_ticks(11)), None);
+        assert_eq!(a.checked_duration_since(b), None);
+        assert_eq!(Duration::MAX * 2, Duration::MAX);
+        assert_eq!(Duration::MAX.checked_mul(2), None);
         assert_eq!(
-            ticks_from_millis(century_ms, 1_000_000_000),
-            Some(century_ms * 1_000_000)
+            Duration::from_ticks(2) - Duration::from_ticks(3),
+            Duration::ZERO
         );
+        let mut t = a;
+        t += Duration::from_ticks(1);
+        assert_eq!(t.ticks(), 11);
         assert_eq!(
-            ticks_from_micros(u64::MAX, 1),
-            Some(u64::MAX.div_ceil(1_000_000))
+            std::format!("{t} {}", Duration::from_ticks(3)),
+            "tick 11 3 ticks"
         );
-        assert_eq!(ticks_from_micros(1, 0), None);
-        assert_eq!(ticks_from_millis(MAX_DURATION, 1_000), Some(MAX_DURATION));
-        assert_eq!(ticks_from_millis(MAX_DURATION + 1, 1_000), None);
     }
 
     #[test]
@@ -272,12 +597,12 @@ mod tests {
         {
             raw = raw.wrapping_add(*step);
             expected += u64::from(*step);
-            assert_eq!(ticks.extend(raw), expected);
+            assert_eq!(ticks.extend(raw), tick(expected));
             // A reading up to 2^31 - 1 ticks old maps to its own tick and
             // leaves the latest alone.
             let late = raw.wrapping_sub((1 << 31) - 1);
-            assert_eq!(ticks.extend(late), expected - ((1 << 31) - 1));
-            assert_eq!(ticks.latest(), expected);
+            assert_eq!(ticks.extend(late), tick(expected - ((1 << 31) - 1)));
+            assert_eq!(ticks.latest(), tick(expected));
         }
         assert!(expected > 20 << 32);
     }
@@ -285,10 +610,41 @@ mod tests {
     #[test]
     fn extender_never_goes_below_zero_or_past_max() {
         let fresh = TickExtender::new();
-        assert_eq!(fresh.extend(u32::MAX - 5), 0); // "6 ticks before 0" clamps to 0
-        assert_eq!(fresh.latest(), 0);
+        assert_eq!(fresh.extend(u32::MAX - 5), tick(0)); // "6 ticks before 0" clamps to 0
+        assert_eq!(fresh.latest(), tick(0));
         assert_eq!(extend_from(u64::MAX, 5), u64::MAX);
         let started = TickExtender::starting_at(u32::MAX - 1);
-        assert_eq!(started.extend(3), u64::from(u32::MAX) + 4);
+        assert_eq!(started.extend(3), tick(u64::from(u32::MAX) + 4));
+    }
+}
+
+/// Test helpers: ticks written as plain numbers.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Duration, Instant};
+
+    /// A tick given as a number or an instant.
+    pub(crate) trait AsInstant {
+        fn instant(self) -> Instant;
+    }
+    impl AsInstant for u64 {
+        fn instant(self) -> Instant {
+            Instant::from_ticks(self)
+        }
+    }
+    impl AsInstant for Instant {
+        fn instant(self) -> Instant {
+            self
+        }
+    }
+
+    /// The instant at `t`.
+    pub(crate) fn tick(t: impl AsInstant) -> Instant {
+        t.instant()
+    }
+
+    /// A span of `t` ticks.
+    pub(crate) fn span(t: u64) -> Duration {
+        Duration::from_ticks(t)
     }
 }

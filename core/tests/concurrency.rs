@@ -1,6 +1,9 @@
 //! Multi-threaded stress tests of the invariants that matter under contention.
 //! Deterministic in what they assert, whatever the interleaving.
 
+mod common;
+#[allow(unused_imports)]
+use common::{span, tick};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::thread;
@@ -15,10 +18,10 @@ const OPS: u32 = 100_000;
 fn half_open_never_admits_more_than_its_permits() {
     let config = BreakerConfig::new(BreakerSettings {
         failure_threshold: 1,
-        open_ticks: 10,
+        open: tickguard::time::Duration::from_ticks(10),
         half_open_permits: 3,
         success_threshold: 3,
-        half_open_timeout_ticks: 1_000,
+        half_open_timeout: tickguard::time::Duration::from_ticks(1_000),
     })
     .unwrap();
     let breaker = Breaker::new(&config);
@@ -35,12 +38,12 @@ fn half_open_never_admits_more_than_its_permits() {
                     let start = u64::from(round) * 3_000 + (1 << 40);
                     if id == 0 {
                         let _ = breaker.reset();
-                        let p = breaker.acquire(start).unwrap().permit;
-                        let _ = breaker.record(p, Outcome::Failure, start);
+                        let p = breaker.acquire(tick(start)).unwrap().permit;
+                        let _ = breaker.record(p, Outcome::Failure, tick(start));
                     }
                     barrier.wait();
                     for _ in 0..(OPS / rounds) {
-                        if let Ok(a) = breaker.acquire(start + 10) {
+                        if let Ok(a) = breaker.acquire(tick(start + 10)) {
                             admitted[round as usize].fetch_add(1, Ordering::Relaxed);
                             if a.transition.is_some() {
                                 transitions.fetch_add(1, Ordering::Relaxed);
@@ -67,15 +70,15 @@ fn half_open_never_admits_more_than_its_permits() {
 fn handed_back_trials_are_never_reissued_under_contention() {
     let config = BreakerConfig::new(BreakerSettings {
         failure_threshold: 1,
-        open_ticks: 10,
+        open: tickguard::time::Duration::from_ticks(10),
         half_open_permits: 1,
         success_threshold: 1,
-        half_open_timeout_ticks: 1 << 40,
+        half_open_timeout: tickguard::time::Duration::from_ticks(1 << 40),
     })
     .unwrap();
     let breaker = Breaker::new(&config);
-    let p = breaker.acquire(0).unwrap().permit;
-    let _ = breaker.record(p, Outcome::Failure, 0);
+    let p = breaker.acquire(tick(0)).unwrap().permit;
+    let _ = breaker.record(p, Outcome::Failure, tick(0));
     let out = AtomicUsize::new(0);
     let barrier = Barrier::new(THREADS);
     let issued: Vec<Vec<u32>> = thread::scope(|s| {
@@ -87,14 +90,14 @@ fn handed_back_trials_are_never_reissued_under_contention() {
                     barrier.wait();
                     for i in 0..OPS {
                         let now = 10 + u64::from(i);
-                        if let Ok(a) = breaker.acquire(now) {
+                        if let Ok(a) = breaker.acquire(tick(now)) {
                             assert!(out.fetch_add(1, Ordering::SeqCst) < 1, "two trials out");
                             mine.push(a.permit.to_raw());
                             out.fetch_sub(1, Ordering::SeqCst);
-                            let r = breaker.record(a.permit, Outcome::Ignored, now);
+                            let r = breaker.record(a.permit, Outcome::Ignored, tick(now));
                             assert!(!r.counted && r.transition.is_none());
                             // Reported again, as a failure: nothing.
-                            let again = breaker.record(a.permit, Outcome::Failure, now);
+                            let again = breaker.record(a.permit, Outcome::Failure, tick(now));
                             assert!(!again.counted && again.transition.is_none());
                         }
                     }
@@ -120,10 +123,10 @@ fn handed_back_trials_are_never_reissued_under_contention() {
 fn every_transition_is_observed_exactly_once_under_contention() {
     let config = BreakerConfig::new(BreakerSettings {
         failure_threshold: 3,
-        open_ticks: 5,
+        open: tickguard::time::Duration::from_ticks(5),
         half_open_permits: 2,
         success_threshold: 1,
-        half_open_timeout_ticks: 7,
+        half_open_timeout: tickguard::time::Duration::from_ticks(7),
     })
     .unwrap();
     let breaker = Breaker::new(&config);
@@ -136,7 +139,7 @@ fn every_transition_is_observed_exactly_once_under_contention() {
                 let mut local = Vec::new();
                 for i in 0..OPS {
                     let now = clock.fetch_add(1, Ordering::Relaxed);
-                    match breaker.acquire(now) {
+                    match breaker.acquire(tick(now)) {
                         Ok(a) => {
                             local.extend(a.transition);
                             let outcome = if (i ^ id) % 3 == 0 {
@@ -144,7 +147,7 @@ fn every_transition_is_observed_exactly_once_under_contention() {
                             } else {
                                 Outcome::Failure
                             };
-                            local.extend(breaker.record(a.permit, outcome, now).transition);
+                            local.extend(breaker.record(a.permit, outcome, tick(now)).transition);
                         }
                         Err(r) => local.extend(r.transition),
                     }
@@ -162,7 +165,7 @@ fn every_transition_is_observed_exactly_once_under_contention() {
         observed.fetch_add(1, Ordering::Relaxed);
     }
     let now = clock.load(Ordering::Relaxed);
-    let generation = breaker.acquire(now).unwrap().permit.to_raw() & 0xFFFF;
+    let generation = breaker.acquire(tick(now)).unwrap().permit.to_raw() & 0xFFFF;
     assert_eq!(
         observed.load(Ordering::Relaxed) % 65_536,
         generation as usize
@@ -173,7 +176,13 @@ fn every_transition_is_observed_exactly_once_under_contention() {
 #[test]
 fn bucket_never_grants_more_than_capacity_plus_refill() {
     for (capacity, tokens, period) in [(10u32, 1u32, 5u64), (50, 3, 7), (1, 1, 1)] {
-        let config = BucketConfig::new(capacity, tokens, period).unwrap();
+        let config = BucketConfig::new(tickguard::bucket::BucketSettings {
+            capacity,
+            tokens,
+            period: tickguard::time::Duration::from_ticks(period),
+            initial_fill: None,
+        })
+        .unwrap();
         let bucket = TokenBucket::new(&config);
         let start = 1u64 << 50;
         let clock = AtomicU64::new(start);
@@ -196,7 +205,7 @@ fn bucket_never_grants_more_than_capacity_plus_refill() {
                         } else {
                             now
                         };
-                        if bucket.acquire(1, now).is_ok() {
+                        if bucket.acquire(1, tick(now)).is_ok() {
                             granted.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -215,7 +224,11 @@ fn bucket_never_grants_more_than_capacity_plus_refill() {
 #[test]
 fn retry_budget_stays_within_bounds_under_contention() {
     use tickguard::budget::{BudgetConfig, RetryBudget};
-    let config = BudgetConfig::new(10, 100).unwrap();
+    let config = BudgetConfig::new(tickguard::budget::BudgetSettings {
+        max_tokens: 10,
+        token_ratio_milli: 100,
+    })
+    .unwrap();
     let budget = RetryBudget::new(&config);
     thread::scope(|s| {
         for id in 0..THREADS as u32 {
@@ -246,16 +259,20 @@ fn a_full_outage_keeps_attempts_under_the_budget_bound() {
     use tickguard::retry::{
         Attempt, Backoff, Decision, Jitter, Outcome, RetryPolicy, RetrySettings,
     };
-    let config = BudgetConfig::new(10, 100).unwrap();
+    let config = BudgetConfig::new(tickguard::budget::BudgetSettings {
+        max_tokens: 10,
+        token_ratio_milli: 100,
+    })
+    .unwrap();
     let budget = RetryBudget::new(&config);
     let policy = RetryPolicy::new(RetrySettings {
         max_attempts: 5,
         backoff: Backoff::Exponential {
-            base: 10,
+            base: span(10),
             multiplier_milli: 2_000,
         },
         jitter: Jitter::Full,
-        max_delay: 1_000,
+        max_delay: span(1_000),
         deadline: None,
     })
     .unwrap();
@@ -267,13 +284,13 @@ fn a_full_outage_keeps_attempts_under_the_budget_bound() {
             let (budget, policy, attempts) = (&budget, &policy, &attempts);
             s.spawn(move || {
                 for op in 0..operations {
-                    let mut attempt = Attempt::new(op, op * 7 + id);
+                    let mut attempt = Attempt::new(tick(op), op * 7 + id);
                     let mut now = op;
                     loop {
                         attempts.fetch_add(1, Ordering::Relaxed);
                         budget.record_failure();
-                        match policy.next(&mut attempt, Outcome::Failed, now, Some(budget)) {
-                            Decision::RetryAt(at) => now = at,
+                        match policy.next(&mut attempt, Outcome::Failed, tick(now), Some(budget)) {
+                            Decision::RetryAt(at) => now = at.ticks(),
                             Decision::GiveUp(_) => break,
                         }
                     }

@@ -1,6 +1,9 @@
 //! The token bucket is a GCRA: on the same tick sequence its decisions must
 //! agree with the `governor` crate driven by a fake clock (1 tick = 1 ns).
 
+mod common;
+#[allow(unused_imports)]
+use common::{span, tick};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -20,7 +23,7 @@ proptest! {
     ) {
         // governor refills one cell per interval; tickguard's rational rate
         // with tokens = 1 is the same quota.
-        let config = BucketConfig::new(capacity, 1, period).unwrap();
+        let config = BucketConfig::new(tickguard::bucket::BucketSettings { capacity, tokens: 1, period: tickguard::time::Duration::from_ticks(period), initial_fill: None }).unwrap();
         let bucket = TokenBucket::new(config);
         let quota = Quota::with_period(Duration::from_nanos(period))
             .unwrap()
@@ -32,7 +35,7 @@ proptest! {
             elapsed += dt;
             clock.advance(Duration::from_nanos(dt));
             let now = start + elapsed;
-            let ours = bucket.acquire(n, now);
+            let ours = bucket.acquire(n, tick(now));
             let theirs = limiter.check_n(NonZeroU32::new(n).unwrap());
             match (ours, theirs) {
                 (Ok(()), Ok(Ok(()))) => {}
@@ -40,7 +43,7 @@ proptest! {
                 (Err(Denied::Wait { retry_at }), Ok(Err(not_until))) => {
                     // Both report the earliest time at which all n conform.
                     let wait = not_until.wait_time_from(clock.now()).as_nanos() as u64;
-                    prop_assert_eq!(retry_at - now, wait,
+                    prop_assert_eq!(retry_at.ticks() - now, wait,
                         "n={} at t={}", n, elapsed);
                 }
                 (ours, theirs) => prop_assert!(false, "n={} at t={}: tickguard {:?}, governor {:?}",

@@ -10,6 +10,9 @@
 //! the invariants are stated where they are asserted.
 #![cfg(loom)]
 
+mod common;
+#[allow(unused_imports)]
+use common::{span, tick};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -25,10 +28,10 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 fn breaker(threshold: u32, permits: u32, successes: u32) -> Arc<Breaker<BreakerConfig>> {
     let config = BreakerConfig::new(BreakerSettings {
         failure_threshold: threshold,
-        open_ticks: 10,
+        open: tickguard::time::Duration::from_ticks(10),
         half_open_permits: permits,
         success_threshold: successes,
-        half_open_timeout_ticks: 100,
+        half_open_timeout: tickguard::time::Duration::from_ticks(100),
     })
     .unwrap();
     Arc::new(Breaker::new(config))
@@ -40,12 +43,15 @@ fn breaker(threshold: u32, permits: u32, successes: u32) -> Arc<Breaker<BreakerC
 fn trip_is_observed_exactly_once() {
     model(|| {
         let b = breaker(2, 1, 1);
-        let permits = [b.acquire(0).unwrap().permit, b.acquire(0).unwrap().permit];
+        let permits = [
+            b.acquire(tick(0)).unwrap().permit,
+            b.acquire(tick(0)).unwrap().permit,
+        ];
         let handles: Vec<_> = permits
             .into_iter()
             .map(|p| {
                 let b = b.clone();
-                thread::spawn(move || b.record(p, Outcome::Failure, 1).transition)
+                thread::spawn(move || b.record(p, Outcome::Failure, tick(1)).transition)
             })
             .collect();
         let seen: Vec<_> = handles
@@ -54,7 +60,7 @@ fn trip_is_observed_exactly_once() {
             .collect();
         assert_eq!(seen.len(), 1);
         assert_eq!((seen[0].from, seen[0].to), (State::Closed, State::Open));
-        assert_eq!(b.state(2), State::Open);
+        assert_eq!(b.state(tick(2)), State::Open);
     });
 }
 
@@ -65,12 +71,12 @@ fn trip_is_observed_exactly_once() {
 fn half_open_never_admits_more_than_its_permits() {
     model(|| {
         let b = breaker(1, 2, 2);
-        let p = b.acquire(0).unwrap().permit;
-        let _ = b.record(p, Outcome::Failure, 0);
+        let p = b.acquire(tick(0)).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, tick(0));
         let handles: Vec<_> = (0..3)
             .map(|_| {
                 let b = b.clone();
-                thread::spawn(move || b.acquire(10).ok())
+                thread::spawn(move || b.acquire(tick(10)).ok())
             })
             .collect();
         let admitted: Vec<_> = handles
@@ -92,15 +98,15 @@ fn half_open_never_admits_more_than_its_permits() {
 fn recovery_is_observed_once_and_duplicates_never_count() {
     model(|| {
         let b = breaker(1, 2, 2);
-        let p = b.acquire(0).unwrap().permit;
-        let _ = b.record(p, Outcome::Failure, 0);
-        let t1 = b.acquire(10).unwrap().permit;
-        let t2 = b.acquire(10).unwrap().permit;
+        let p = b.acquire(tick(0)).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, tick(0));
+        let t1 = b.acquire(tick(10)).unwrap().permit;
+        let t2 = b.acquire(tick(10)).unwrap().permit;
         let handles: Vec<_> = [t1, t2, t1]
             .into_iter()
             .map(|p| {
                 let b = b.clone();
-                thread::spawn(move || b.record(p, Outcome::Success, 11))
+                thread::spawn(move || b.record(p, Outcome::Success, tick(11)))
             })
             .collect();
         let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
@@ -110,7 +116,7 @@ fn recovery_is_observed_once_and_duplicates_never_count() {
             .count();
         assert_eq!(closes, 1);
         assert_eq!(results.iter().filter(|r| r.counted).count(), 2);
-        assert_eq!(b.state(11), State::Closed);
+        assert_eq!(b.state(tick(11)), State::Closed);
     });
 }
 
@@ -122,20 +128,20 @@ fn recovery_is_observed_once_and_duplicates_never_count() {
 fn a_handed_back_trial_never_decides_for_the_next() {
     model(|| {
         let b = breaker(1, 1, 1);
-        let p = b.acquire(0).unwrap().permit;
-        let _ = b.record(p, Outcome::Failure, 0);
-        let t1 = b.acquire(10).unwrap().permit;
+        let p = b.acquire(tick(0)).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, tick(0));
+        let t1 = b.acquire(tick(10)).unwrap().permit;
         let b1 = b.clone();
         let first = thread::spawn(move || {
-            let ignored = b1.record(t1, Outcome::Ignored, 11);
-            let again = b1.record(t1, Outcome::Failure, 11);
+            let ignored = b1.record(t1, Outcome::Ignored, tick(11));
+            let again = b1.record(t1, Outcome::Failure, tick(11));
             (ignored, again)
         });
         let b2 = b.clone();
         let next = thread::spawn(move || {
-            b2.acquire(11)
+            b2.acquire(tick(11))
                 .ok()
-                .map(|a| (a.permit, b2.record(a.permit, Outcome::Success, 12)))
+                .map(|a| (a.permit, b2.record(a.permit, Outcome::Success, tick(12))))
         });
         let (ignored, again) = first.join().unwrap();
         assert!(!ignored.counted && ignored.transition.is_none());
@@ -144,10 +150,10 @@ fn a_handed_back_trial_never_decides_for_the_next() {
             Some((t2, done)) => {
                 assert_ne!(t2, t1);
                 assert!(done.counted && done.transition.is_some());
-                assert_eq!(b.state(12), State::Closed);
+                assert_eq!(b.state(tick(12)), State::Closed);
             }
             // Refused while t1 was still out.
-            None => assert_eq!(b.state(12), State::HalfOpen),
+            None => assert_eq!(b.state(tick(12)), State::HalfOpen),
         }
     });
 }
@@ -158,16 +164,16 @@ fn a_handed_back_trial_never_decides_for_the_next() {
 fn racing_outcomes_in_half_open_are_consistent() {
     model(|| {
         let b = breaker(1, 2, 1);
-        let p = b.acquire(0).unwrap().permit;
-        let _ = b.record(p, Outcome::Failure, 0);
-        let t1 = b.acquire(10).unwrap().permit;
-        let t2 = b.acquire(10).unwrap().permit;
+        let p = b.acquire(tick(0)).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, tick(0));
+        let t1 = b.acquire(tick(10)).unwrap().permit;
+        let t2 = b.acquire(tick(10)).unwrap().permit;
         let b1 = b.clone();
-        let fail = thread::spawn(move || b1.record(t1, Outcome::Failure, 11));
+        let fail = thread::spawn(move || b1.record(t1, Outcome::Failure, tick(11)));
         let b2 = b.clone();
-        let ok = thread::spawn(move || b2.record(t2, Outcome::Success, 11));
+        let ok = thread::spawn(move || b2.record(t2, Outcome::Success, tick(11)));
         let (f, s) = (fail.join().unwrap(), ok.join().unwrap());
-        match b.state(11) {
+        match b.state(tick(11)) {
             // The failure came first: it reopened, the success was stale.
             State::Open => {
                 assert!(f.counted && f.transition.is_some());
@@ -193,13 +199,13 @@ fn racing_outcomes_in_half_open_are_consistent() {
 fn quick_decisions_never_disagree_with_a_racing_step() {
     model(|| {
         let b = breaker(1, 1, 1);
-        let p = b.acquire(0).unwrap().permit;
+        let p = b.acquire(tick(0)).unwrap().permit;
         let b1 = b.clone();
-        let trip = thread::spawn(move || b1.record(p, Outcome::Failure, 1));
+        let trip = thread::spawn(move || b1.record(p, Outcome::Failure, tick(1)));
         let b2 = b.clone();
         let quick = thread::spawn(move || {
-            b2.acquire(1)
-                .map(|a| (a, b2.record(a.permit, Outcome::Success, 1)))
+            b2.acquire(tick(1))
+                .map(|a| (a, b2.record(a.permit, Outcome::Success, tick(1))))
         });
         let tripped = trip.join().unwrap();
         assert!(tripped.counted);
@@ -209,9 +215,9 @@ fn quick_decisions_never_disagree_with_a_racing_step() {
                 assert_eq!(admitted.permit, p, "a CLOSED permit of the same generation");
                 assert!(admitted.transition.is_none() && success.transition.is_none());
             }
-            Err(refused) => assert_eq!(refused.retry_at, Some(11)),
+            Err(refused) => assert_eq!(refused.retry_at, Some(tick(11))),
         }
-        assert_eq!(b.state(2), State::Open);
+        assert_eq!(b.state(tick(2)), State::Open);
     });
 }
 
@@ -223,12 +229,20 @@ fn quick_decisions_never_disagree_with_a_racing_step() {
 fn bucket_never_grants_more_than_capacity_plus_refill() {
     for (ticks, most) in [([1_000u64, 1_000, 1_000], 2), ([1_000, 1_000, 900], 3)] {
         model(move || {
-            let bucket = Arc::new(TokenBucket::new(BucketConfig::new(2, 1, 100).unwrap()));
+            let bucket = Arc::new(TokenBucket::new(
+                BucketConfig::new(tickguard::bucket::BucketSettings {
+                    capacity: 2,
+                    tokens: 1,
+                    period: tickguard::time::Duration::from_ticks(100),
+                    initial_fill: None,
+                })
+                .unwrap(),
+            ));
             let handles: Vec<_> = ticks
                 .into_iter()
                 .map(|now| {
                     let bucket = bucket.clone();
-                    thread::spawn(move || bucket.acquire(1, now).is_ok())
+                    thread::spawn(move || bucket.acquire(1, tick(now)).is_ok())
                 })
                 .collect();
             let granted = handles
@@ -238,7 +252,7 @@ fn bucket_never_grants_more_than_capacity_plus_refill() {
                 .count();
             assert!((2..=most).contains(&granted), "{granted} granted");
             // Whatever the order, the bucket is empty at the latest tick.
-            assert!(bucket.acquire(1, 1_000).is_err());
+            assert!(bucket.acquire(1, tick(1_000)).is_err());
         });
     }
 }

@@ -6,11 +6,14 @@
 //! * running inputs over a held word ([`tickguard::machine::run`]) decides
 //!   exactly what the primitive's own methods decide, step for step.
 
+mod common;
+#[allow(unused_imports)]
+use common::{span, tick};
 use core::cell::Cell;
 
 use proptest::prelude::*;
 use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit};
-use tickguard::bucket::{self, BucketConfig, TokenBucket};
+use tickguard::bucket::{self, BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{self, BudgetConfig, RetryBudget};
 use tickguard::degrade::{self, Degradation, Levels};
 use tickguard::machine::{run, Input, Machine, Step};
@@ -60,10 +63,10 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
         |(failure_threshold, open_ticks, half_open_permits, extra, half_open_timeout_ticks)| {
             BreakerConfig::new(BreakerSettings {
                 failure_threshold,
-                open_ticks,
+                open: tickguard::time::Duration::from_ticks(open_ticks),
                 half_open_permits,
                 success_threshold: extra % half_open_permits + 1,
-                half_open_timeout_ticks,
+                half_open_timeout: tickguard::time::Duration::from_ticks(half_open_timeout_ticks),
             })
             .unwrap()
         },
@@ -114,13 +117,13 @@ proptest! {
         config in breaker_config(), word in any::<u128>(), now in any::<u64>(),
         raw in any::<u32>(), outcome in outcome(),
     ) {
-        quick_decides_as_step(&config, breaker::Acquire { now }, word)?;
-        quick_decides_as_step(&config, breaker::Observe { now }, word)?;
+        quick_decides_as_step(&config, breaker::Acquire { now: tick(now) }, word)?;
+        quick_decides_as_step(&config, breaker::Observe { now: tick(now) }, word)?;
         // A permit of the word's own generation, CLOSED (slot 0), and an
         // arbitrary one.
         let own = Permit::from_raw((1 << 31) | ((word >> 3) as u32 & 0xFFFF));
         for permit in [own, Permit::from_raw(raw)].into_iter().flatten() {
-            quick_decides_as_step(&config, breaker::Record { permit, outcome, now }, word)?;
+            quick_decides_as_step(&config, breaker::Record { permit, outcome, now: tick(now) }, word)?;
         }
     }
 
@@ -141,9 +144,9 @@ proptest! {
             let word = held.get();
             match op {
                 BreakerOp::Acquire => {
-                    quick_agrees(&config, breaker::Acquire { now }, word)?;
-                    let held_decision = run(&config, breaker::Acquire { now }, &mut held).unwrap();
-                    let decision = breaker.acquire(now);
+                    quick_agrees(&config, breaker::Acquire { now: tick(now) }, word)?;
+                    let held_decision = run(&config, breaker::Acquire { now: tick(now) }, &mut held).unwrap();
+                    let decision = breaker.acquire(tick(now));
                     prop_assert_eq!(held_decision, decision);
                     if let Ok(admitted) = decision {
                         last = Some(admitted.permit);
@@ -157,13 +160,13 @@ proptest! {
                             None => continue,
                         },
                     };
-                    let input = breaker::Record { permit, outcome, now };
+                    let input = breaker::Record { permit, outcome, now: tick(now) };
                     quick_agrees(&config, input, word)?;
-                    prop_assert_eq!(run(&config, input, &mut held).unwrap(), breaker.record(permit, outcome, now));
+                    prop_assert_eq!(run(&config, input, &mut held).unwrap(), breaker.record(permit, outcome, tick(now)));
                 }
                 BreakerOp::Observe => {
-                    quick_agrees(&config, breaker::Observe { now }, word)?;
-                    prop_assert_eq!(run(&config, breaker::Observe { now }, &mut held).unwrap(), breaker.state(now));
+                    quick_agrees(&config, breaker::Observe { now: tick(now) }, word)?;
+                    prop_assert_eq!(run(&config, breaker::Observe { now: tick(now) }, &mut held).unwrap(), breaker.state(tick(now)));
                 }
                 BreakerOp::ForceOpen => {
                     prop_assert_eq!(run(&config, breaker::ForceOpen, &mut held).unwrap(), breaker.force_open());
@@ -175,11 +178,11 @@ proptest! {
                     prop_assert_eq!(run(&config, breaker::Reset, &mut held).unwrap(), breaker.reset());
                 }
                 BreakerOp::OpenFor(ticks) => {
-                    let input = breaker::OpenFor { ticks, now };
-                    prop_assert_eq!(run(&config, input, &mut held).unwrap(), breaker.open_for(ticks, now));
+                    let input = breaker::OpenFor { duration: span(ticks), now: tick(now) };
+                    prop_assert_eq!(run(&config, input, &mut held).unwrap(), breaker.open_for(span(ticks), tick(now)));
                 }
             }
-            prop_assert_eq!(breaker.state(now), run(&config, breaker::Observe { now }, &mut held).unwrap());
+            prop_assert_eq!(breaker.state(tick(now)), run(&config, breaker::Observe { now: tick(now) }, &mut held).unwrap());
         }
     }
 
@@ -192,20 +195,23 @@ proptest! {
         garbage in any::<u128>(), start in any::<u64>().prop_map(|t| t >> 4),
         ops in proptest::collection::vec((0u32..60, 0u64..40, any::<bool>()), 1..200),
     ) {
-        let config = BucketConfig::new(capacity, tokens, period)
-            .unwrap()
-            .with_initial_fill(fill.min(capacity))
-            .unwrap();
-        quick_decides_as_step(&config, bucket::Available { now: start }, garbage)?;
+        let config = BucketConfig::new(BucketSettings {
+            capacity,
+            tokens,
+            period: span(period),
+            initial_fill: Some(fill.min(capacity)),
+        })
+        .unwrap();
+        quick_decides_as_step(&config, bucket::Available { now: tick(start) }, garbage)?;
         let bucket = TokenBucket::new(&config);
         let mut held = Cell::new(config.fresh());
         let mut now = start;
         for (n, advance, lag) in ops {
             now = now.saturating_add(advance);
             let at = if lag { now.saturating_sub(advance * 3) } else { now };
-            quick_agrees(&config, bucket::Available { now: at }, held.get())?;
-            prop_assert_eq!(run(&config, bucket::Acquire { n, now: at }, &mut held).unwrap(), bucket.acquire(n, at));
-            prop_assert_eq!(run(&config, bucket::Available { now: at }, &mut held).unwrap(), bucket.available(at));
+            quick_agrees(&config, bucket::Available { now: tick(at) }, held.get())?;
+            prop_assert_eq!(run(&config, bucket::Acquire { n, now: tick(at) }, &mut held).unwrap(), bucket.acquire(n, tick(at)));
+            prop_assert_eq!(run(&config, bucket::Available { now: tick(at) }, &mut held).unwrap(), bucket.available(tick(at)));
         }
     }
 
@@ -216,7 +222,7 @@ proptest! {
         max in 1u32..20, ratio in 1u32..1_000, garbage in any::<u64>(),
         ops in proptest::collection::vec((0u8..8, any::<u8>(), any::<u32>()), 1..200),
     ) {
-        let config = BudgetConfig::new(max, ratio.min(max * 1_000)).unwrap();
+        let config = BudgetConfig::new(tickguard::budget::BudgetSettings { max_tokens: max, token_ratio_milli: ratio.min(max * 1_000) }).unwrap();
         quick_decides_as_step(&config, budget::RetryAllowed, garbage)?;
         let budget = RetryBudget::new(&config);
         let mut budget_word = Cell::new(config.fresh());
@@ -236,10 +242,10 @@ proptest! {
                 }
                 4 => prop_assert_eq!(run(&Levels, degrade::SwitchOff { switch: small % 40 }, &mut levels_word).unwrap(), levels.switch_off(small % 40)),
                 5 => prop_assert_eq!(run(&Levels, degrade::SwitchOn { switch: small % 40 }, &mut levels_word).unwrap(), levels.switch_on(small % 40)),
-                _ => prop_assert_eq!(run(&Extension, Extend { raw }, &mut extender_word).unwrap(), extender.extend(raw)),
+                _ => prop_assert_eq!(run(&Extension, Extend { raw }, &mut extender_word).unwrap(), extender.extend(raw).ticks()),
             }
             prop_assert_eq!(run(&config, budget::RetryAllowed, &mut budget_word).unwrap(), budget.allows_retry());
         }
-        prop_assert_eq!(extender_word.get(), extender.latest());
+        prop_assert_eq!(extender_word.get(), extender.latest().ticks());
     }
 }

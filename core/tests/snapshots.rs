@@ -2,6 +2,9 @@
 //! original shifted by t1 − t0; every damaged snapshot is rejected with its
 //! own error and leaves a fresh primitive; no input panics.
 
+mod common;
+#[allow(unused_imports)]
+use common::{span, tick};
 use proptest::prelude::*;
 use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, State};
 use tickguard::bucket::{self, BucketConfig, TokenBucket};
@@ -18,10 +21,10 @@ fn breaker_config(
 ) -> BreakerConfig {
     BreakerConfig::new(BreakerSettings {
         failure_threshold: threshold,
-        open_ticks: open,
+        open: tickguard::time::Duration::from_ticks(open),
         half_open_permits: permits,
         success_threshold: successes,
-        half_open_timeout_ticks: timeout,
+        half_open_timeout: tickguard::time::Duration::from_ticks(timeout),
     })
     .unwrap()
 }
@@ -37,71 +40,92 @@ fn reseal(bytes: &mut [u8]) {
 fn an_open_breaker_stays_open_for_its_remaining_time_after_a_reboot() {
     let config = breaker_config(1, 5_000, 1, 1, 1_000);
     let breaker = Breaker::new(&config);
-    let permit = breaker.acquire(1_000_000).unwrap().permit;
-    let _ = breaker.record(permit, Outcome::Failure, 1_000_000);
-    let saved = breaker.snapshot(1_003_000); // 2 000 ticks left
+    let permit = breaker.acquire(tick(1_000_000)).unwrap().permit;
+    let _ = breaker.record(permit, Outcome::Failure, tick(1_000_000));
+    let saved = breaker.snapshot(tick(1_003_000)); // 2 000 ticks left
     let rebooted = Breaker::new(&config);
-    rebooted.restore(&saved, 0).unwrap();
-    assert_eq!(rebooted.state(1_999), State::Open);
-    assert_eq!(rebooted.acquire(1_999).unwrap_err().retry_at, Some(2_000));
-    let trial = rebooted.acquire(2_000).unwrap();
+    rebooted.restore(&saved, tick(0)).unwrap();
+    assert_eq!(rebooted.state(tick(1_999)), State::Open);
+    assert_eq!(
+        rebooted.acquire(tick(1_999)).unwrap_err().retry_at,
+        Some(tick(2_000))
+    );
+    let trial = rebooted.acquire(tick(2_000)).unwrap();
     assert_eq!(trial.transition.unwrap().to, State::HalfOpen);
     // A failure reported with a tick from before the reboot's restore is
     // measured from the latest tick the snapshot kept.
-    let done = rebooted.record(trial.permit, Outcome::Failure, 0);
+    let done = rebooted.record(trial.permit, Outcome::Failure, tick(0));
     assert_eq!(done.transition.unwrap().to, State::Open);
-    assert_eq!(rebooted.acquire(2_001).unwrap_err().retry_at, Some(7_000));
+    assert_eq!(
+        rebooted.acquire(tick(2_001)).unwrap_err().retry_at,
+        Some(tick(7_000))
+    );
 }
 
 #[test]
 fn a_bucket_keeps_its_tokens_and_a_budget_and_levels_theirs() {
-    let config = BucketConfig::new(10, 1, 100).unwrap();
+    let config = BucketConfig::new(tickguard::bucket::BucketSettings {
+        capacity: 10,
+        tokens: 1,
+        period: tickguard::time::Duration::from_ticks(100),
+        initial_fill: None,
+    })
+    .unwrap();
     let bucket = TokenBucket::new(&config);
-    bucket.acquire(7, 1 << 40).unwrap();
-    let saved = bucket.snapshot(1 << 40);
+    bucket.acquire(7, tick(1 << 40)).unwrap();
+    let saved = bucket.snapshot(tick(1 << 40));
     let rebooted = TokenBucket::new(&config);
-    rebooted.restore(&saved, 0).unwrap();
-    assert_eq!(rebooted.available(0), 3);
+    rebooted.restore(&saved, tick(0)).unwrap();
+    assert_eq!(rebooted.available(tick(0)), 3);
     assert_eq!(
-        rebooted.acquire(4, 0),
-        Err(bucket::Denied::Wait { retry_at: 100 })
+        rebooted.acquire(4, tick(0)),
+        Err(bucket::Denied::Wait {
+            retry_at: tick(100)
+        })
     );
-    assert_eq!(rebooted.available(700), 10);
+    assert_eq!(rebooted.available(tick(700)), 10);
 
-    let budget_config = BudgetConfig::new(4, 250).unwrap();
+    let budget_config = BudgetConfig::new(tickguard::budget::BudgetSettings {
+        max_tokens: 4,
+        token_ratio_milli: 250,
+    })
+    .unwrap();
     let budget = RetryBudget::new(&budget_config);
     budget.record_failure();
     budget.record_failure();
     budget.record_success();
     let rebooted = RetryBudget::new(&budget_config);
-    rebooted.restore(&budget.snapshot(9), 0).unwrap();
+    rebooted.restore(&budget.snapshot(), tick(0)).unwrap();
     assert_eq!(rebooted.tokens_milli(), 2_250);
 
     let levels = Degradation::new();
     let _ = levels.follow_breaker(State::Open, 3);
     let _ = levels.switch_off(7);
     let rebooted = Degradation::new();
-    rebooted.restore(&levels.snapshot(), 0).unwrap();
+    rebooted.restore(&levels.snapshot(), tick(0)).unwrap();
     assert_eq!(rebooted.level(), 3);
     assert!(!rebooted.allows(9, 7) && rebooted.allows(9, 6));
 }
 
 #[test]
 fn a_partly_filled_bucket_restored_full_at_tick_0_lacks_at_most_one_unit() {
-    let config = BucketConfig::new(4, 1, 10)
-        .unwrap()
-        .with_initial_fill(1)
-        .unwrap();
+    let config = BucketConfig::new(tickguard::bucket::BucketSettings {
+        capacity: 4,
+        tokens: 1,
+        period: tickguard::time::Duration::from_ticks(10),
+        initial_fill: Some(1),
+    })
+    .unwrap();
     let bucket = TokenBucket::new(&config);
-    bucket.acquire(1, 10_000).unwrap();
-    let saved = bucket.snapshot(20_000); // long refilled: full
+    bucket.acquire(1, tick(10_000)).unwrap();
+    let saved = bucket.snapshot(tick(20_000)); // long refilled: full
     let rebooted = TokenBucket::new(&config);
-    rebooted.restore(&saved, 0).unwrap();
-    assert_eq!(rebooted.available(0), 3);
-    assert_eq!(rebooted.available(1), 4);
+    rebooted.restore(&saved, tick(0)).unwrap();
+    assert_eq!(rebooted.available(tick(0)), 3);
+    assert_eq!(rebooted.available(tick(1)), 4);
     // Restored later than tick 0 it is exactly full.
-    rebooted.restore(&saved, 5).unwrap();
-    assert_eq!(rebooted.available(5), 4);
+    rebooted.restore(&saved, tick(5)).unwrap();
+    assert_eq!(rebooted.available(tick(5)), 4);
 }
 
 #[test]
@@ -109,13 +133,13 @@ fn damaged_snapshots_are_rejected_with_their_own_error_and_leave_a_fresh_state()
     let config = breaker_config(1, 100, 1, 1, 50);
     let breaker = Breaker::new(&config);
     breaker.force_open();
-    let good = breaker.snapshot(500);
+    let good = breaker.snapshot(tick(500));
     let target = Breaker::new(&config);
     let reject = |bytes: &[u8], error: SnapshotError| {
         target.force_open();
-        assert_eq!(target.restore(bytes, 0), Err(error), "{bytes:?}");
-        assert_eq!(target.state(0), State::Closed, "left fresh");
-        assert!(target.acquire(0).is_ok());
+        assert_eq!(target.restore(bytes, tick(0)), Err(error), "{bytes:?}");
+        assert_eq!(target.state(tick(0)), State::Closed, "left fresh");
+        assert!(target.acquire(tick(0)).is_ok());
     };
     for len in 0..good.len() {
         reject(&good[..len], SnapshotError::Truncated);
@@ -129,7 +153,7 @@ fn damaged_snapshots_are_rejected_with_their_own_error_and_leave_a_fresh_state()
         for bit in 0..8 {
             let mut bad = good;
             bad[byte] ^= 1 << bit;
-            let error = target.restore(&bad, 0).unwrap_err();
+            let error = target.restore(&bad, tick(0)).unwrap_err();
             let expected = match byte {
                 0 | 1 => SnapshotError::Corrupt,
                 2 => SnapshotError::Version,
@@ -144,16 +168,22 @@ fn damaged_snapshots_are_rejected_with_their_own_error_and_leave_a_fresh_state()
     other_version[2] = 2;
     reseal(&mut other_version);
     reject(&other_version, SnapshotError::Version);
-    let bucket_config = BucketConfig::new(3, 1, 1).unwrap();
+    let bucket_config = BucketConfig::new(tickguard::bucket::BucketSettings {
+        capacity: 3,
+        tokens: 1,
+        period: tickguard::time::Duration::from_ticks(1),
+        initial_fill: None,
+    })
+    .unwrap();
     let bucket = TokenBucket::new(&bucket_config);
-    assert_eq!(bucket.restore(&good, 0), Err(SnapshotError::Kind));
-    reject(&bucket.snapshot(0), SnapshotError::Kind);
+    assert_eq!(bucket.restore(&good, tick(0)), Err(SnapshotError::Kind));
+    reject(&bucket.snapshot(tick(0)), SnapshotError::Kind);
     // Another configuration.
     let other = Breaker::new(breaker_config(2, 100, 1, 1, 50));
-    assert_eq!(other.restore(&good, 0), Err(SnapshotError::Config));
+    assert_eq!(other.restore(&good, tick(0)), Err(SnapshotError::Config));
     // A field out of range with a valid checksum: failures at the threshold
     // (kind CLOSED), an unknown kind of state.
-    let mut closed = Breaker::new(&config).snapshot(0);
+    let mut closed = Breaker::new(&config).snapshot(tick(0));
     closed[11..15].copy_from_slice(&1u32.to_le_bytes());
     reseal(&mut closed);
     reject(&closed, SnapshotError::Corrupt);
@@ -164,7 +194,7 @@ fn damaged_snapshots_are_rejected_with_their_own_error_and_leave_a_fresh_state()
     // Saving into a short buffer.
     let mut short = [0u8; breaker::SNAPSHOT_LEN - 1];
     assert_eq!(
-        breaker.save(0, &mut short),
+        breaker.save(tick(0), &mut short),
         Err(SnapshotError::BufferTooSmall)
     );
 }
@@ -206,24 +236,24 @@ fn apply(
 ) -> String {
     let rel = |t: u64| t.wrapping_sub(origin);
     match op {
-        Op::Acquire => match breaker.acquire(now) {
+        Op::Acquire => match breaker.acquire(tick(now)) {
             Ok(admitted) => {
                 permits.push(admitted.permit);
                 format!("admitted {:?}", admitted.transition)
             }
             Err(refused) => format!(
                 "refused {:?} {:?}",
-                refused.retry_at.map(rel),
+                refused.retry_at.map(|at| rel(at.ticks())),
                 refused.transition
             ),
         },
         Op::Record(outcome) => match permits.pop() {
-            Some(permit) => format!("{:?}", breaker.record(permit, outcome, now)),
+            Some(permit) => format!("{:?}", breaker.record(permit, outcome, tick(now))),
             None => String::new(),
         },
         Op::OpenFor(ticks) => {
-            let (change, until) = breaker.open_for(ticks, now).unwrap();
-            format!("open {change:?} {}", rel(until))
+            let (change, until) = breaker.open_for(span(ticks), tick(now)).unwrap();
+            format!("open {change:?} {}", rel(until.ticks()))
         }
         Op::ForceOpen => format!("{:?}", breaker.force_open()),
         Op::Reset => format!("{:?}", breaker.reset()),
@@ -252,7 +282,7 @@ proptest! {
         }
         let taken = now;
         let restored = Breaker::new(&config);
-        restored.restore(&original.snapshot(taken), t1).unwrap();
+        restored.restore(&original.snapshot(tick(taken)), tick(t1)).unwrap();
         // Permits from before the snapshot are the original's; the restored
         // breaker's callers have none (their calls ended with the reboot).
         permits_a.clear();
@@ -263,7 +293,7 @@ proptest! {
             let a = apply(&original, op, taken + elapsed, taken, &mut permits_a);
             let b = apply(&restored, op, t1 + elapsed, t1, &mut permits_b);
             prop_assert_eq!(a, b);
-            prop_assert_eq!(original.state(taken + elapsed), restored.state(t1 + elapsed));
+            prop_assert_eq!(original.state(tick(taken + elapsed)), restored.state(tick(t1 + elapsed)));
         }
     }
 
@@ -274,28 +304,28 @@ proptest! {
         t0 in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 3)], t1 in any::<u64>().prop_map(|t| t >> 3),
         history in proptest::collection::vec((0u32..45, 0u64..60), 0..40), future in proptest::collection::vec((0u32..45, 0u64..60), 1..40),
     ) {
-        let config = BucketConfig::new(capacity, tokens, period).unwrap();
+        let config = BucketConfig::new(tickguard::bucket::BucketSettings { capacity, tokens, period: tickguard::time::Duration::from_ticks(period), initial_fill: None }).unwrap();
         let original = TokenBucket::new(&config);
         let mut now = t0;
         for (n, advance) in history {
             now += advance;
-            let _ = original.acquire(n, now);
+            let _ = original.acquire(n, tick(now));
         }
         let taken = now;
         let restored = TokenBucket::new(&config);
-        restored.restore(&original.snapshot(taken), t1).unwrap();
+        restored.restore(&original.snapshot(tick(taken)), tick(t1)).unwrap();
         let mut elapsed = 0;
         for (n, advance) in future {
             elapsed += advance;
             let shift = |d: Result<(), bucket::Denied>, origin: u64| match d {
-                Err(bucket::Denied::Wait { retry_at }) => Err(Some(retry_at - origin)),
+                Err(bucket::Denied::Wait { retry_at }) => Err(Some(retry_at.ticks() - origin)),
                 Err(bucket::Denied::ExceedsCapacity) => Err(None),
                 Ok(()) => Ok(()),
             };
-            prop_assert_eq!(original.available(taken + elapsed), restored.available(t1 + elapsed));
+            prop_assert_eq!(original.available(tick(taken + elapsed)), restored.available(tick(t1 + elapsed)));
             prop_assert_eq!(
-                shift(original.acquire(n, taken + elapsed), taken),
-                shift(restored.acquire(n, t1 + elapsed), t1)
+                shift(original.acquire(n, tick(taken + elapsed)), taken),
+                shift(restored.acquire(n, tick(t1 + elapsed)), t1)
             );
         }
     }
@@ -311,21 +341,21 @@ proptest! {
         let mut bytes = bytes;
         if sealed && bytes.len() == breaker::SNAPSHOT_LEN {
             // A well-formed header and checksum around random state bytes.
-            let header = Breaker::new(&config).snapshot(0);
+            let header = Breaker::new(&config).snapshot(tick(0));
             bytes[..8].copy_from_slice(&header[..8]);
             reseal(&mut bytes);
         }
-        if breaker.restore(&bytes, now).is_ok() {
-            let again = breaker.snapshot(now);
+        if breaker.restore(&bytes, tick(now)).is_ok() {
+            let again = breaker.snapshot(tick(now));
             let copy = Breaker::new(&config);
-            prop_assert_eq!(copy.restore(&again, now), Ok(()));
-            prop_assert_eq!(copy.snapshot(now), again);
+            prop_assert_eq!(copy.restore(&again, tick(now)), Ok(()));
+            prop_assert_eq!(copy.snapshot(tick(now)), again);
         } else {
-            prop_assert_eq!(breaker.state(now), State::Closed);
+            prop_assert_eq!(breaker.state(tick(now)), State::Closed);
         }
-        let bucket = TokenBucket::new(BucketConfig::new(5, 2, 3).unwrap());
-        let _ = bucket.restore(&bytes, now);
-        let _ = RetryBudget::new(BudgetConfig::DEFAULT).restore(&bytes, now);
-        let _ = Degradation::new().restore(&bytes, now);
+        let bucket = TokenBucket::new(BucketConfig::new(tickguard::bucket::BucketSettings { capacity: 5, tokens: 2, period: tickguard::time::Duration::from_ticks(3), initial_fill: None }).unwrap());
+        let _ = bucket.restore(&bytes, tick(now));
+        let _ = RetryBudget::new(BudgetConfig::DEFAULT).restore(&bytes, tick(now));
+        let _ = Degradation::new().restore(&bytes, tick(now));
     }
 }

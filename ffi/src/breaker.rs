@@ -3,6 +3,7 @@
 use tickguard::breaker::{
     Admitted, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, Refused, State, Transition,
 };
+use tickguard::time::{Duration, Instant};
 
 use crate::object::{
     self, get, put, put_required, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT,
@@ -76,10 +77,10 @@ impl From<tg_breaker_config_t> for BreakerSettings {
     fn from(c: tg_breaker_config_t) -> Self {
         Self {
             failure_threshold: c.failure_threshold,
-            open_ticks: c.open_ticks,
+            open: Duration::from_ticks(c.open_ticks),
             half_open_permits: c.half_open_permits,
             success_threshold: c.success_threshold,
-            half_open_timeout_ticks: c.half_open_timeout_ticks,
+            half_open_timeout: Duration::from_ticks(c.half_open_timeout_ticks),
         }
     }
 }
@@ -88,10 +89,10 @@ impl From<BreakerSettings> for tg_breaker_config_t {
     fn from(s: BreakerSettings) -> Self {
         Self {
             failure_threshold: s.failure_threshold,
-            open_ticks: s.open_ticks,
+            open_ticks: s.open.ticks(),
             half_open_permits: s.half_open_permits,
             success_threshold: s.success_threshold,
-            half_open_timeout_ticks: s.half_open_timeout_ticks,
+            half_open_timeout_ticks: s.half_open_timeout.ticks(),
         }
     }
 }
@@ -107,10 +108,10 @@ const _: () = {
     let d = BreakerConfig::DEFAULT_SETTINGS;
     assert!(
         d.failure_threshold == TG_BREAKER_DEFAULT_FAILURE_THRESHOLD
-            && d.open_ticks == TG_BREAKER_DEFAULT_OPEN_TICKS
+            && d.open.ticks() == TG_BREAKER_DEFAULT_OPEN_TICKS
             && d.half_open_permits == TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS
             && d.success_threshold == TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD
-            && d.half_open_timeout_ticks == TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS
+            && d.half_open_timeout.ticks() == TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS
     );
 };
 
@@ -305,7 +306,7 @@ pub extern "C" fn tg_breaker_acquire(
     status((|| {
         let breaker = get(breaker.cast_const())?;
         let out = required(out)?;
-        let (code, decision) = match breaker.acquire(now) {
+        let (code, decision) = match breaker.acquire(Instant::from_ticks(now)) {
             Ok(Admitted {
                 permit,
                 transition: t,
@@ -326,7 +327,7 @@ pub extern "C" fn tg_breaker_acquire(
                 tg_breaker_decision_t {
                     permit: 0,
                     has_retry_at: retry_at.is_some(),
-                    retry_at: retry_at.unwrap_or(0),
+                    retry_at: retry_at.map_or(0, Instant::ticks),
                     transition: transition(t),
                 },
             ),
@@ -372,7 +373,7 @@ pub extern "C" fn tg_breaker_record(
             _ => return Err(TG_E_INVALID_ARGUMENT),
         };
         let permit = Permit::from_raw(permit).ok_or(TG_E_INVALID_ARGUMENT)?;
-        let recorded = breaker.record(permit, outcome, now);
+        let recorded = breaker.record(permit, outcome, Instant::from_ticks(now));
         put(
             out,
             tg_record_t {
@@ -404,7 +405,7 @@ pub extern "C" fn tg_breaker_state(
     status((|| {
         let breaker = get(breaker)?;
         let out = required(out)?;
-        put(out, state_code(breaker.state(now)));
+        put(out, state_code(breaker.state(Instant::from_ticks(now))));
         Ok(TG_OK)
     })())
 }
@@ -499,8 +500,10 @@ pub extern "C" fn tg_breaker_open_for(
 ) -> tg_status_t {
     status((|| {
         let breaker = get(breaker.cast_const())?;
-        let (change, until) = breaker.open_for(ticks, now).map_err(config_status)?;
-        put(out_until, until);
+        let (change, until) = breaker
+            .open_for(Duration::from_ticks(ticks), Instant::from_ticks(now))
+            .map_err(config_status)?;
+        put(out_until, until.ticks());
         put(out, transition(change));
         Ok(TG_OK)
     })())

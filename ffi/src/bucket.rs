@@ -1,6 +1,7 @@
 //! `tg_bucket_*`: the token bucket.
 
-use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
+use tickguard::bucket::{BucketConfig, BucketSettings, Denied, TokenBucket};
+use tickguard::time::{Duration, Instant};
 
 use crate::object::{
     self, get, put, put_required, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT,
@@ -45,13 +46,17 @@ object::storage!(tg_bucket_t, TokenBucket<BucketConfig>, 0x7467_5432); // "tgT2"
 
 fn validate(config: *const tg_bucket_config_t) -> Result<BucketConfig, tg_status_t> {
     let c = read(config)?;
-    let base = BucketConfig::new(c.capacity, c.tokens, c.period_ticks).map_err(config_status)?;
-    let fill = match c.initial_fill {
-        TG_BUCKET_FULL => return Ok(base),
-        TG_BUCKET_EMPTY => 0,
-        tokens => tokens,
-    };
-    base.with_initial_fill(fill).map_err(config_status)
+    BucketConfig::new(BucketSettings {
+        capacity: c.capacity,
+        tokens: c.tokens,
+        period: Duration::from_ticks(c.period_ticks),
+        initial_fill: match c.initial_fill {
+            TG_BUCKET_FULL => None,
+            TG_BUCKET_EMPTY => Some(0),
+            tokens => Some(tokens),
+        },
+    })
+    .map_err(config_status)
 }
 
 /// Writes the default bucket configuration (the design document's limiter,
@@ -68,7 +73,7 @@ pub extern "C" fn tg_bucket_config_default(out: *mut tg_bucket_config_t) -> tg_s
     let config = tg_bucket_config_t {
         capacity: c.capacity(),
         tokens: c.tokens(),
-        period_ticks: c.period(),
+        period_ticks: c.period().ticks(),
         initial_fill: TG_BUCKET_FULL,
     };
     put_required(out, config)
@@ -164,10 +169,10 @@ pub extern "C" fn tg_bucket_acquire(
 ) -> tg_status_t {
     status((|| {
         let bucket = get(bucket.cast_const())?;
-        match bucket.acquire(n, now) {
+        match bucket.acquire(n, Instant::from_ticks(now)) {
             Ok(()) => Ok(TG_OK),
             Err(Denied::Wait { retry_at }) => {
-                put(out_retry_at, retry_at);
+                put(out_retry_at, retry_at.ticks());
                 Ok(TG_REFUSED)
             }
             Err(Denied::ExceedsCapacity) => Err(TG_E_EXCEEDS_CAPACITY),
@@ -194,7 +199,7 @@ pub extern "C" fn tg_bucket_available(
     status((|| {
         let bucket = get(bucket)?;
         let out = required(out)?;
-        put(out, bucket.available(now));
+        put(out, bucket.available(Instant::from_ticks(now)));
         Ok(TG_OK)
     })())
 }

@@ -4,6 +4,7 @@
 use tickguard::breaker::State;
 use tickguard::degrade::{Degradation, LevelChange};
 use tickguard::fallback::LastKnownGood;
+use tickguard::time::{Duration, Instant};
 
 use crate::breaker::{
     tg_state_t, TG_STATE_CLOSED, TG_STATE_DISABLED, TG_STATE_FORCED_OPEN, TG_STATE_HALF_OPEN,
@@ -90,7 +91,11 @@ pub extern "C" fn tg_lkg_init_ex(
     max_age_ticks: u64,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(lkg, Ok(Store::new(max_age_ticks)), flags)
+    object::init(
+        lkg,
+        Ok(Store::new(Duration::from_ticks(max_age_ticks))),
+        flags,
+    )
 }
 
 /// Stores `value` for `key`, fresh at `now` (the primary just answered).
@@ -118,7 +123,7 @@ pub extern "C" fn tg_lkg_store(
     status((|| {
         let key = Bytes::copy(key, key_len)?;
         let value = Bytes::copy(value, value_len)?;
-        get_mut(lkg)?.store(key, value, now);
+        get_mut(lkg)?.store(key, value, Instant::from_ticks(now));
         Ok(TG_OK)
     })())
 }
@@ -154,7 +159,7 @@ pub extern "C" fn tg_lkg_serve(
         let key = Bytes::copy(key, key_len)?;
         let out_value = required(out_value)?;
         let out_len = required(out_len)?;
-        let Some(served) = store.serve(&key, now) else {
+        let Some(served) = store.serve(&key, Instant::from_ticks(now)) else {
             return Ok(TG_NOT_FOUND);
         };
         let len = usize::from(served.value.len).min(TG_LKG_VALUE_BYTES);
@@ -162,7 +167,7 @@ pub extern "C" fn tg_lkg_serve(
         // of TG_LKG_VALUE_BYTES; `len` is at most that.
         unsafe { core::ptr::copy_nonoverlapping(served.value.bytes.as_ptr(), out_value, len) };
         put(out_len, len);
-        put(out_age, served.age);
+        put(out_age, served.age.ticks());
         Ok(TG_OK)
     })())
 }

@@ -1,11 +1,12 @@
 //! `tg_retry_*`: retry with backoff and jitter, as a step function, and the
 //! retry budget.
 
-use tickguard::budget::{AllowsRetry, BudgetConfig, RetryBudget};
+use tickguard::budget::{AllowsRetry, BudgetConfig, BudgetSettings, RetryBudget};
 use tickguard::retry::{
     Attempt, Backoff, Decision, GiveUp, Jitter, Outcome, RetryPolicy, RetrySettings,
 };
 use tickguard::time::MAX_DURATION;
+use tickguard::time::{Duration, Instant};
 
 use crate::object::{
     self, get, get_mut, put, put_required, read, required, status, tg_init_flags_t,
@@ -96,14 +97,14 @@ fn settings(c: &tg_retry_config_t) -> Result<RetrySettings, tg_status_t> {
     }
     let backoff = match c.backoff {
         TG_BACKOFF_CONSTANT => Backoff::Constant {
-            delay: c.base_ticks,
+            delay: Duration::from_ticks(c.base_ticks),
         },
         TG_BACKOFF_LINEAR => Backoff::Linear {
-            base: c.base_ticks,
-            step: c.step_ticks,
+            base: Duration::from_ticks(c.base_ticks),
+            step: Duration::from_ticks(c.step_ticks),
         },
         TG_BACKOFF_EXPONENTIAL => Backoff::Exponential {
-            base: c.base_ticks,
+            base: Duration::from_ticks(c.base_ticks),
             multiplier_milli: match c.multiplier_milli {
                 TG_DEFAULT_MULTIPLIER => DOUBLING,
                 other => other,
@@ -114,7 +115,7 @@ fn settings(c: &tg_retry_config_t) -> Result<RetrySettings, tg_status_t> {
     let jitter = match c.jitter {
         TG_JITTER_NONE => Jitter::None,
         TG_JITTER_ADDITIVE => Jitter::Additive {
-            max: c.jitter_ticks,
+            max: Duration::from_ticks(c.jitter_ticks),
         },
         TG_JITTER_FULL => Jitter::Full,
         TG_JITTER_EQUAL => Jitter::Equal,
@@ -129,27 +130,28 @@ fn settings(c: &tg_retry_config_t) -> Result<RetrySettings, tg_status_t> {
         max_attempts: c.max_attempts,
         backoff,
         jitter,
-        max_delay: match c.max_delay_ticks {
+        max_delay: Duration::from_ticks(match c.max_delay_ticks {
             TG_NO_MAX_DELAY => MAX_DURATION,
             ticks => ticks,
-        },
-        deadline: (c.deadline_ticks != TG_NO_DEADLINE).then_some(c.deadline_ticks),
+        }),
+        deadline: (c.deadline_ticks != TG_NO_DEADLINE)
+            .then_some(Duration::from_ticks(c.deadline_ticks)),
     })
 }
 
 /// The C configuration of the core's `settings`.
 const fn config_of(settings: &RetrySettings) -> tg_retry_config_t {
     let (backoff, base_ticks, step_ticks, multiplier_milli) = match settings.backoff {
-        Backoff::Constant { delay } => (TG_BACKOFF_CONSTANT, delay, 0, 0),
-        Backoff::Linear { base, step } => (TG_BACKOFF_LINEAR, base, step, 0),
+        Backoff::Constant { delay } => (TG_BACKOFF_CONSTANT, delay.ticks(), 0, 0),
+        Backoff::Linear { base, step } => (TG_BACKOFF_LINEAR, base.ticks(), step.ticks(), 0),
         Backoff::Exponential {
             base,
             multiplier_milli,
-        } => (TG_BACKOFF_EXPONENTIAL, base, 0, multiplier_milli),
+        } => (TG_BACKOFF_EXPONENTIAL, base.ticks(), 0, multiplier_milli),
     };
     let (jitter, jitter_ticks, jitter_per_mille) = match settings.jitter {
         Jitter::None => (TG_JITTER_NONE, 0, 0),
-        Jitter::Additive { max } => (TG_JITTER_ADDITIVE, max, 0),
+        Jitter::Additive { max } => (TG_JITTER_ADDITIVE, max.ticks(), 0),
         Jitter::Full => (TG_JITTER_FULL, 0, 0),
         Jitter::Equal => (TG_JITTER_EQUAL, 0, 0),
         Jitter::Decorrelated => (TG_JITTER_DECORRELATED, 0, 0),
@@ -165,9 +167,9 @@ const fn config_of(settings: &RetrySettings) -> tg_retry_config_t {
         jitter,
         jitter_ticks,
         jitter_per_mille,
-        max_delay_ticks: settings.max_delay,
+        max_delay_ticks: settings.max_delay.ticks(),
         deadline_ticks: match settings.deadline {
-            Some(ticks) => ticks,
+            Some(ticks) => ticks.ticks(),
             None => TG_NO_DEADLINE,
         },
     }
@@ -345,7 +347,7 @@ pub extern "C" fn tg_retry_attempt_begin(
     // lives.
     object::init(
         attempt,
-        Ok(Attempt::new(now, seed)),
+        Ok(Attempt::new(Instant::from_ticks(now), seed)),
         TG_INIT_SHARED | crate::object::TG_INIT_REINIT,
     )
 }
@@ -385,9 +387,9 @@ pub extern "C" fn tg_retry_next(
         let outcome = match outcome {
             TG_RETRY_OUTCOME_FAILED => Outcome::Failed,
             TG_RETRY_OUTCOME_NOT_RETRYABLE => Outcome::NotRetryable,
-            TG_RETRY_OUTCOME_RETRY_AFTER => Outcome::RetryAfter(outcome_tick),
+            TG_RETRY_OUTCOME_RETRY_AFTER => Outcome::RetryAfter(Instant::from_ticks(outcome_tick)),
             TG_RETRY_OUTCOME_DO_NOT_RETRY => Outcome::DoNotRetry,
-            TG_RETRY_OUTCOME_REFUSED => Outcome::Refused(Some(outcome_tick)),
+            TG_RETRY_OUTCOME_REFUSED => Outcome::Refused(Some(Instant::from_ticks(outcome_tick))),
             TG_RETRY_OUTCOME_REFUSED_INDEFINITELY => Outcome::Refused(None),
             _ => return Err(TG_E_INVALID_ARGUMENT),
         };
@@ -398,10 +400,10 @@ pub extern "C" fn tg_retry_next(
         };
         let out = required(out)?;
         let attempt = get_mut(attempt)?;
-        let decision = match policy.next(attempt, outcome, now, budget) {
+        let decision = match policy.next(attempt, outcome, Instant::from_ticks(now), budget) {
             Decision::RetryAt(at) => tg_retry_decision_t {
                 retry: true,
-                retry_at: at,
+                retry_at: at.ticks(),
                 give_up: TG_GIVE_UP_NONE,
             },
             Decision::GiveUp(why) => tg_retry_decision_t {
@@ -475,7 +477,11 @@ object::storage!(tg_retry_budget_t, RetryBudget<BudgetConfig>, 0x7467_5242); // 
 
 fn budget_config(config: *const tg_retry_budget_config_t) -> Result<BudgetConfig, tg_status_t> {
     let c = read(config)?;
-    BudgetConfig::new(c.max_tokens, c.token_ratio_milli).map_err(config_status)
+    BudgetConfig::new(BudgetSettings {
+        max_tokens: c.max_tokens,
+        token_ratio_milli: c.token_ratio_milli,
+    })
+    .map_err(config_status)
 }
 
 /// Writes the default retry-budget configuration (gRPC's example: 10

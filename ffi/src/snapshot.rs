@@ -2,6 +2,7 @@
 //! restore it after a reboot (the core's `tickguard::snapshot`).
 
 use tickguard::snapshot::{Snapshot, SnapshotError};
+use tickguard::time::Instant;
 
 use crate::object::{get, status, Storage};
 use crate::status::*;
@@ -53,7 +54,9 @@ where
             return Err(TG_E_NULL);
         }
         let mut bytes = [0u8; LONGEST];
-        let len = inner.save(now, &mut bytes).map_err(snapshot_status)?;
+        let len = inner
+            .save(Instant::from_ticks(now), &mut bytes)
+            .map_err(snapshot_status)?;
         if out_len < len {
             return Err(TG_E_SNAPSHOT_BUFFER);
         }
@@ -86,7 +89,9 @@ where
         // array (no overlap, no reference to the caller's memory).
         unsafe { core::ptr::copy_nonoverlapping(bytes, local.as_mut_ptr(), copied) };
         let input = local.get(..copied).ok_or(TG_E_SNAPSHOT_TRUNCATED)?;
-        inner.restore(input, now).map_err(snapshot_status)?;
+        inner
+            .restore(input, Instant::from_ticks(now))
+            .map_err(snapshot_status)?;
         Ok(TG_OK)
     })())
 }

@@ -1,5 +1,6 @@
 //! Tick conversions and the 32-bit tick extender.
 
+use tickguard::time::Duration;
 use tickguard::time::TickExtender;
 
 use crate::object::{self, get, put, required, status, tg_init_flags_t, TG_INIT_DEFAULT};
@@ -38,7 +39,7 @@ fn convert(result: Option<u64>, tick_hz: u64, out: *mut u64) -> tg_status_t {
 #[no_mangle]
 pub extern "C" fn tg_ticks_from_millis(ms: u64, tick_hz: u64, out_ticks: *mut u64) -> tg_status_t {
     convert(
-        tickguard::time::ticks_from_millis(ms, tick_hz),
+        Duration::from_millis(ms, tick_hz).map(Duration::ticks),
         tick_hz,
         out_ticks,
     )
@@ -57,7 +58,7 @@ pub extern "C" fn tg_ticks_from_millis(ms: u64, tick_hz: u64, out_ticks: *mut u6
 #[no_mangle]
 pub extern "C" fn tg_ticks_from_micros(us: u64, tick_hz: u64, out_ticks: *mut u64) -> tg_status_t {
     convert(
-        tickguard::time::ticks_from_micros(us, tick_hz),
+        Duration::from_micros(us, tick_hz).map(Duration::ticks),
         tick_hz,
         out_ticks,
     )
@@ -135,7 +136,7 @@ pub extern "C" fn tg_tick_extend(
     status((|| {
         let extender = get(extender.cast_const())?;
         let out = required(out_ticks)?;
-        put(out, extender.extend(raw));
+        put(out, extender.extend(raw).ticks());
         Ok(TG_OK)
     })())
 }

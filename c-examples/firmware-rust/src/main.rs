@@ -18,11 +18,11 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use portable_atomic::{AtomicBool, AtomicU32};
 use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, State};
-use tickguard::bucket::{BucketConfig, TokenBucket};
+use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
 use tickguard::snapshot::Snapshot;
-use tickguard::time::{Tick, TickExtender};
+use tickguard::time::{Duration, Instant, Tick, TickExtender};
 
 #[cfg(target_arch = "arm")]
 #[path = "platform/cortex_m.rs"]
@@ -39,10 +39,10 @@ const RUN_TICKS: Tick = 400;
 
 static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
     failure_threshold: 3,
-    open_ticks: 40,
+    open: Duration::from_ticks(40),
     half_open_permits: 2,
     success_threshold: 2,
-    half_open_timeout_ticks: 30,
+    half_open_timeout: Duration::from_ticks(30),
 }) {
     Ok(config) => config,
     Err(_) => panic!("invalid breaker configuration"),
@@ -50,7 +50,12 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
 static BREAKER: Breaker = Breaker::new(&BREAKER_CONFIG);
 
 /// A burst of 4 requests, then one every 5 ticks.
-static LIMIT: BucketConfig = match BucketConfig::new(4, 1, 5) {
+static LIMIT: BucketConfig = match BucketConfig::new(BucketSettings {
+    capacity: 4,
+    tokens: 1,
+    period: Duration::from_ticks(5),
+    initial_fill: None,
+}) {
     Ok(config) => config,
     Err(_) => panic!("invalid bucket configuration"),
 };
@@ -61,17 +66,20 @@ static BUCKET: TokenBucket = TokenBucket::new(&LIMIT);
 static RETRY: RetryPolicy = match RetryPolicy::new(RetrySettings {
     max_attempts: 3,
     backoff: Backoff::Exponential {
-        base: 2,
+        base: Duration::from_ticks(2),
         multiplier_milli: 2_000,
     },
     jitter: Jitter::Full,
-    max_delay: 16,
-    deadline: Some(30),
+    max_delay: Duration::from_ticks(16),
+    deadline: Some(Duration::from_ticks(30)),
 }) {
     Ok(policy) => policy,
     Err(_) => panic!("invalid retry policy"),
 };
-static BUDGET_CONFIG: BudgetConfig = match BudgetConfig::new(8, 250) {
+static BUDGET_CONFIG: BudgetConfig = match BudgetConfig::new(tickguard::budget::BudgetSettings {
+    max_tokens: 8,
+    token_ratio_milli: 250,
+}) {
     Ok(config) => config,
     Err(_) => panic!("invalid budget"),
 };
@@ -91,17 +99,17 @@ static ISR_SAW_OPEN: AtomicBool = AtomicBool::new(false);
 
 /// The 64-bit tick of a 32-bit reading, counted from the start of the run.
 fn tick(raw: u32) -> Tick {
-    CLOCK.extend(raw) - Tick::from(START)
+    CLOCK.extend(raw).ticks() - Tick::from(START)
 }
 
 /// Called by the platform's 1 kHz timer interrupt.
 fn on_tick() {
     let now = tick(TICKS.fetch_add(1, Relaxed).wrapping_add(1));
     // The handler competes with the main loop for the same bucket.
-    if now.is_multiple_of(3) && BUCKET.acquire(1, now).is_ok() {
+    if now.is_multiple_of(3) && BUCKET.acquire(1, Instant::from_ticks(now)).is_ok() {
         ISR_GRANTS.fetch_add(1, Relaxed);
     }
-    if BREAKER.state(now) == State::Open {
+    if BREAKER.state(Instant::from_ticks(now)) == State::Open {
         ISR_SAW_OPEN.store(true, Relaxed);
     }
     if !BUDGET.allows_retry() {
@@ -123,28 +131,32 @@ static REBOOTED: Breaker = Breaker::new(&BREAKER_CONFIG);
 /// checks that it refuses until the 35 ticks it had left have passed.
 fn survives_a_reboot() -> bool {
     let opened_at = tick(TICKS.load(Relaxed));
-    let Ok((_, until)) = BREAKER.open_for(60, opened_at) else {
+    let Ok((_, until)) = BREAKER.open_for(Duration::from_ticks(60), Instant::from_ticks(opened_at))
+    else {
         return false;
     };
     let mut saved_at = opened_at;
     while saved_at < opened_at + 25 {
         saved_at = tick(TICKS.load(Relaxed));
     }
-    let flash: [u8; breaker::SNAPSHOT_LEN] = BREAKER.snapshot(saved_at);
-    let left = until - saved_at;
+    let flash: [u8; breaker::SNAPSHOT_LEN] = BREAKER.snapshot(Instant::from_ticks(saved_at));
+    let left = until.ticks() - saved_at;
 
     let boot = TICKS.load(Relaxed); // uptime counts from 0 again
     let uptime = || Tick::from(TICKS.load(Relaxed).wrapping_sub(boot));
     let restored_at = uptime();
-    if REBOOTED.restore(&flash, restored_at).is_err() {
+    if REBOOTED
+        .restore(&flash, Instant::from_ticks(restored_at))
+        .is_err()
+    {
         return false;
     }
     let mut refusals = 0u32;
     loop {
         let now = uptime();
-        match REBOOTED.acquire(now) {
+        match REBOOTED.acquire(Instant::from_ticks(now)) {
             Err(refused) => {
-                if refused.retry_at != Some(restored_at + left) {
+                if refused.retry_at != Some(Instant::from_ticks(restored_at + left)) {
                     return false;
                 }
                 refusals += 1;
@@ -198,7 +210,7 @@ fn main() -> ! {
         }
         last = now;
         // A request every tick, limited by the bucket.
-        if BUCKET.acquire(1, now).is_err() {
+        if BUCKET.acquire(1, Instant::from_ticks(now)).is_err() {
             refused += 1;
             continue;
         }
@@ -208,7 +220,7 @@ fn main() -> ! {
                 continue; // waiting to retry
             }
         }
-        match BREAKER.acquire(now) {
+        match BREAKER.acquire(Instant::from_ticks(now)) {
             Ok(admitted) => {
                 if let Some(t) = admitted.transition {
                     say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
@@ -219,7 +231,10 @@ fn main() -> ! {
                 } else {
                     Outcome::Failure
                 };
-                if let Some(t) = BREAKER.record(admitted.permit, outcome, now).transition {
+                if let Some(t) = BREAKER
+                    .record(admitted.permit, outcome, Instant::from_ticks(now))
+                    .transition
+                {
                     say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                     opened += u32::from(t.to == State::Open);
                     closed += u32::from(t.to == State::Closed);
@@ -229,12 +244,17 @@ fn main() -> ! {
                     operation = None;
                 } else {
                     BUDGET.record_failure();
-                    let (mut attempt, _) =
-                        operation.unwrap_or((Attempt::new(now, 0xB007 ^ now), now));
-                    match RETRY.next(&mut attempt, retry::Outcome::Failed, now, Some(&BUDGET)) {
+                    let (mut attempt, _) = operation
+                        .unwrap_or((Attempt::new(Instant::from_ticks(now), 0xB007 ^ now), now));
+                    match RETRY.next(
+                        &mut attempt,
+                        retry::Outcome::Failed,
+                        Instant::from_ticks(now),
+                        Some(&BUDGET),
+                    ) {
                         Decision::RetryAt(at) => {
                             retries += 1;
-                            operation = Some((attempt, at));
+                            operation = Some((attempt, at.ticks()));
                         }
                         Decision::GiveUp(_) => {
                             gave_up += 1;
@@ -282,7 +302,7 @@ fn main() -> ! {
         BUDGET.tokens_milli(),
         u64::from(BUDGET_CONFIG.max_tokens()) * 1_000
     );
-    let final_state = BREAKER.state(end);
+    let final_state = BREAKER.state(Instant::from_ticks(end));
     say!("final breaker state: {}", name(final_state));
     let ok = u64::from(granted) <= bound
         && wrapped

@@ -1,7 +1,7 @@
 //! Breaker configuration: validated once, `const`, immutable.
 
 use super::word::{SLOT_BITS, TIMEOUT_GRID_STEPS};
-use crate::time::{Tick, MAX_DURATION};
+use crate::time::{Duration, Tick, MAX_DURATION};
 use crate::ConfigError;
 
 /// The largest accepted [`BreakerSettings::failure_threshold`] (the failure
@@ -25,16 +25,16 @@ pub const MAX_HALF_OPEN_PERMITS: u32 = SLOT_BITS;
 pub struct BreakerSettings {
     /// Consecutive failures in CLOSED that open the breaker (1..=2^32 − 1).
     pub failure_threshold: u32,
-    /// How long OPEN lasts, in ticks (1..=2^62).
-    pub open_ticks: Tick,
+    /// How long OPEN lasts (1..=2^62 ticks).
+    pub open: Duration,
     /// Trial calls HALF_OPEN admits in total (1..=16).
     pub half_open_permits: u32,
     /// Successful trials that close the breaker (1..=`half_open_permits`).
     pub success_threshold: u32,
-    /// Ticks after entering HALF_OPEN at which undecided trials reopen the
-    /// breaker (1..=2^62), so a permit holder that never reports cannot leave
-    /// it stuck.
-    pub half_open_timeout_ticks: Tick,
+    /// How long after entering HALF_OPEN undecided trials reopen the
+    /// breaker (1..=2^62 ticks), so a permit holder that never reports
+    /// cannot leave it stuck.
+    pub half_open_timeout: Duration,
 }
 
 /// A validated breaker configuration. `const`-constructible, so it can live
@@ -42,20 +42,21 @@ pub struct BreakerSettings {
 ///
 /// ```
 /// use tickguard::breaker::{BreakerConfig, BreakerSettings};
+/// use tickguard::time::Duration;
 /// static CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
-///     open_ticks: 5_000,
+///     open: Duration::from_ticks(5_000),
 ///     ..BreakerConfig::DEFAULT_SETTINGS
 /// }) {
 ///     Ok(config) => config,
 ///     Err(_) => panic!("invalid breaker configuration"),
 /// };
-/// assert_eq!(CONFIG.settings().open_ticks, 5_000);
+/// assert_eq!(CONFIG.settings().open.ticks(), 5_000);
 /// ```
 ///
 /// Open deadlines are kept as full 64-bit ticks: exact. Two derived quanta
 /// (see the `word` module's source): CLOSED notes the latest tick it has
-/// seen once per `open_ticks / 2^16`, and the half-open timeout deadline
-/// lies on a grid of `half_open_timeout_ticks / 2^16` (late by less than
+/// seen once per `open / 2^16`, and the half-open timeout deadline
+/// lies on a grid of `half_open_timeout / 2^16` (late by less than
 /// one step, never early); each is at least one tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerConfig {
@@ -72,10 +73,10 @@ impl BreakerConfig {
     /// which must succeed; undecided trials reopen after another 60 000 ticks.
     pub const DEFAULT_SETTINGS: BreakerSettings = BreakerSettings {
         failure_threshold: 5,
-        open_ticks: 60_000,
+        open: Duration::from_ticks(60_000),
         half_open_permits: 3,
         success_threshold: 2,
-        half_open_timeout_ticks: 60_000,
+        half_open_timeout: Duration::from_ticks(60_000),
     };
 
     /// [`Self::DEFAULT_SETTINGS`], validated.
@@ -104,19 +105,20 @@ impl BreakerConfig {
         if s.success_threshold == 0 || s.success_threshold > s.half_open_permits {
             return Err(ConfigError::SuccessThreshold);
         }
-        if s.open_ticks == 0 || s.open_ticks > MAX_DURATION {
+        if s.open.ticks() == 0 || s.open.ticks() > MAX_DURATION {
             return Err(ConfigError::OpenTicks);
         }
-        if s.half_open_timeout_ticks == 0 || s.half_open_timeout_ticks > MAX_DURATION {
+        if s.half_open_timeout.ticks() == 0 || s.half_open_timeout.ticks() > MAX_DURATION {
             return Err(ConfigError::HalfOpenTimeout);
         }
         Ok(Self::from_valid(s))
     }
 
     const fn from_valid(settings: BreakerSettings) -> Self {
-        let seen_quantum = settings.open_ticks >> 16;
+        let seen_quantum = settings.open.ticks() >> 16;
         let timeout_grid = settings
-            .half_open_timeout_ticks
+            .half_open_timeout
+            .ticks()
             .div_ceil(TIMEOUT_GRID_STEPS);
         Self {
             settings,
@@ -167,11 +169,17 @@ mod tests {
         assert!(with(|s| s.failure_threshold = MAX_FAILURE_THRESHOLD).is_ok());
 
         // An open period of 0 would never shed load: rejected.
-        assert_eq!(with(|s| s.open_ticks = 0), Err(OpenTicks));
-        assert!(with(|s| s.open_ticks = 1).is_ok());
-        assert!(with(|s| s.open_ticks = MAX_DURATION).is_ok());
-        assert_eq!(with(|s| s.open_ticks = MAX_DURATION + 1), Err(OpenTicks));
-        assert_eq!(with(|s| s.open_ticks = u64::MAX), Err(OpenTicks));
+        assert_eq!(with(|s| s.open = Duration::from_ticks(0)), Err(OpenTicks));
+        assert!(with(|s| s.open = Duration::from_ticks(1)).is_ok());
+        assert!(with(|s| s.open = Duration::from_ticks(MAX_DURATION)).is_ok());
+        assert_eq!(
+            with(|s| s.open = Duration::from_ticks(MAX_DURATION + 1)),
+            Err(OpenTicks)
+        );
+        assert_eq!(
+            with(|s| s.open = Duration::from_ticks(u64::MAX)),
+            Err(OpenTicks)
+        );
 
         assert_eq!(with(|s| s.half_open_permits = 0), Err(HalfOpenPermits));
         assert!(with(|s| {
@@ -188,13 +196,13 @@ mod tests {
         assert_eq!(with(|s| s.success_threshold = 4), Err(SuccessThreshold));
 
         assert_eq!(
-            with(|s| s.half_open_timeout_ticks = 0),
+            with(|s| s.half_open_timeout = Duration::from_ticks(0)),
             Err(HalfOpenTimeout)
         );
-        assert!(with(|s| s.half_open_timeout_ticks = 1).is_ok());
-        assert!(with(|s| s.half_open_timeout_ticks = MAX_DURATION).is_ok());
+        assert!(with(|s| s.half_open_timeout = Duration::from_ticks(1)).is_ok());
+        assert!(with(|s| s.half_open_timeout = Duration::from_ticks(MAX_DURATION)).is_ok());
         assert_eq!(
-            with(|s| s.half_open_timeout_ticks = MAX_DURATION + 1),
+            with(|s| s.half_open_timeout = Duration::from_ticks(MAX_DURATION + 1)),
             Err(HalfOpenTimeout)
         );
     }

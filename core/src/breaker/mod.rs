@@ -2,12 +2,12 @@
 //!
 //! * **CLOSED** admits every call; `failure_threshold` consecutive failures
 //!   open the breaker (a success resets the run).
-//! * **OPEN** refuses until `open_ticks` have passed, telling the caller the
+//! * **OPEN** refuses until `open` have passed, telling the caller the
 //!   tick to retry at. The first `acquire` at or after the deadline moves to
 //!   HALF_OPEN (lazily: nothing runs in between).
 //! * **HALF_OPEN** admits at most `half_open_permits` trial calls;
 //!   `success_threshold` successes close the breaker, any failure reopens it,
-//!   and trials still undecided `half_open_timeout_ticks` after entering
+//!   and trials still undecided `half_open_timeout` after entering
 //!   HALF_OPEN reopen it, so it can never be stuck.
 //! * **FORCED_OPEN** refuses everything and **DISABLED** admits everything
 //!   and counts nothing, until [`Breaker::reset`].
@@ -36,11 +36,11 @@
 //!
 //! Ticks are monotonic `u64` ([`crate::time`]). Open deadlines are stored
 //! whole, so they never alias and are exact; the half-open timeout deadline
-//! is late by less than `half_open_timeout_ticks / 2^16` (never early). The
+//! is late by less than `half_open_timeout / 2^16` (never early). The
 //! breaker keeps the latest tick it has noted in every state: exactly in
 //! OPEN (below 2^39 ticks from the deadline, else to 2^-38 of that
 //! distance, rounded late), HALF_OPEN, FORCED_OPEN and DISABLED, and in
-//! CLOSED to within `open_ticks / 2^16` (it notes a tick once `now` passes
+//! CLOSED to within `open / 2^16` (it notes a tick once `now` passes
 //! the last one noted by that much, so the happy path writes nothing),
 //! rounded late. Admissions, reports and manual commands note their `now`;
 //! refusals and DISABLED's admissions only read, so their ticks are not
@@ -52,11 +52,11 @@
 //!   timeout has not passed at that `now` (the trial is counted against the
 //!   same permits). It never moves OPEN to HALF_OPEN early.
 //! * [`record`](Breaker::record): a failure that opens the breaker opens it
-//!   until `max(now, latest tick noted) + open_ticks`: a lagging report
+//!   until `max(now, latest tick noted) + open`: a lagging report
 //!   never shortens the open period. From HALF_OPEN this is exact; from
-//!   CLOSED it is late by less than `open_ticks / 2^16`.
+//!   CLOSED it is late by less than `open / 2^16`.
 //! * [`open_for`](Breaker::open_for): measured the same way, from the later
-//!   of `now` and the latest tick noted (late by less than `open_ticks /
+//!   of `now` and the latest tick noted (late by less than `open /
 //!   2^16` from CLOSED), in every state. The new period replaces the
 //!   current one, whether longer or shorter.
 //! * [`reset`](Breaker::reset), [`force_open`](Breaker::force_open),
@@ -69,28 +69,30 @@
 //! The layout of the word is in the `word` module's source.
 //!
 //! ```
+//! # use tickguard::time::Duration;
+//! # use tickguard::time::Instant;
 //! use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
 //!
 //! let config = BreakerConfig::new(BreakerSettings {
 //!     failure_threshold: 2,
-//!     open_ticks: 100,
+//!     open: Duration::from_ticks(100),
 //!     half_open_permits: 1,
 //!     success_threshold: 1,
-//!     half_open_timeout_ticks: 50,
+//!     half_open_timeout: Duration::from_ticks(50),
 //! })
 //! .unwrap();
 //! let breaker = Breaker::new(&config);
 //!
 //! for now in [10, 20] {
-//!     let permit = breaker.acquire(now).unwrap().permit;
-//!     breaker.record(permit, Outcome::Failure, now + 1);
+//!     let permit = breaker.acquire(Instant::from_ticks(now)).unwrap().permit;
+//!     breaker.record(permit, Outcome::Failure, Instant::from_ticks(now + 1));
 //! }
-//! assert_eq!(breaker.state(30), State::Open);
-//! assert_eq!(breaker.acquire(30).unwrap_err().retry_at, Some(121));
+//! assert_eq!(breaker.state(Instant::from_ticks(30)), State::Open);
+//! assert_eq!(breaker.acquire(Instant::from_ticks(30)).unwrap_err().retry_at, Some(Instant::from_ticks(121)));
 //!
-//! let trial = breaker.acquire(121).unwrap(); // OPEN -> HALF_OPEN
+//! let trial = breaker.acquire(Instant::from_ticks(121)).unwrap(); // OPEN -> HALF_OPEN
 //! assert_eq!(trial.transition.unwrap().to, State::HalfOpen);
-//! let done = breaker.record(trial.permit, Outcome::Success, 125);
+//! let done = breaker.record(trial.permit, Outcome::Success, Instant::from_ticks(125));
 //! assert_eq!(done.transition.unwrap().to, State::Closed);
 //! ```
 
@@ -101,17 +103,18 @@ pub use config::{BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF
 
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
-use crate::time::{Tick, MAX_DURATION};
+use crate::time::{Duration, Instant, MAX_DURATION};
 use crate::ConfigError;
 
 /// The states a breaker reports.
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::breaker::{Breaker, BreakerConfig, State};
 /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-/// assert_eq!(breaker.state(0), State::Closed);
+/// assert_eq!(breaker.state(Instant::from_ticks(0)), State::Closed);
 /// breaker.disable();
-/// assert_eq!(breaker.state(0), State::Disabled);
+/// assert_eq!(breaker.state(Instant::from_ticks(0)), State::Disabled);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -163,12 +166,13 @@ crate::named!(State);
 /// The outcome of a guarded call, reported with [`Breaker::record`].
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
 /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-/// let permit = breaker.acquire(0).unwrap().permit;
+/// let permit = breaker.acquire(Instant::from_ticks(0)).unwrap().permit;
 /// let call_result: Result<u32, &str> = Err("timeout");
 /// let outcome = if call_result.is_ok() { Outcome::Success } else { Outcome::Failure };
-/// assert!(breaker.record(permit, outcome, 1).counted);
+/// assert!(breaker.record(permit, outcome, Instant::from_ticks(1)).counted);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -207,11 +211,12 @@ pub struct Transition {
 /// `u32` (never 0).
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::breaker::{Breaker, BreakerConfig, Permit};
 /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-/// let permit = breaker.acquire(0).unwrap().permit;
+/// let permit = breaker.acquire(Instant::from_ticks(0)).unwrap().permit;
 /// assert_eq!(Permit::from_raw(permit.to_raw()), Some(permit));
-/// # let _ = breaker.record(permit, tickguard::breaker::Outcome::Ignored, 0);
+/// # let _ = breaker.record(permit, tickguard::breaker::Outcome::Ignored, Instant::from_ticks(0));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use = "hand the permit back with `Breaker::record`, or a half-open trial slot stays taken"]
@@ -237,8 +242,9 @@ impl Permit {
     /// The permit as a `u32`.
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// # use tickguard::breaker::{Breaker, BreakerConfig};
-    /// let permit = Breaker::new(&BreakerConfig::DEFAULT).acquire(0).unwrap().permit;
+    /// let permit = Breaker::new(&BreakerConfig::DEFAULT).acquire(Instant::from_ticks(0)).unwrap().permit;
     /// assert_ne!(permit.to_raw(), 0);
     /// ```
     #[must_use]
@@ -272,11 +278,12 @@ impl Permit {
 /// A call admitted by [`Breaker::acquire`].
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
 /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-/// let admitted = breaker.acquire(0).expect("CLOSED admits");
+/// let admitted = breaker.acquire(Instant::from_ticks(0)).expect("CLOSED admits");
 /// assert!(admitted.transition.is_none());
-/// let _ = breaker.record(admitted.permit, Outcome::Success, 1);
+/// let _ = breaker.record(admitted.permit, Outcome::Success, Instant::from_ticks(1));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use = "report the call's outcome with `Breaker::record`"]
@@ -290,11 +297,12 @@ pub struct Admitted {
 /// A call refused by [`Breaker::acquire`].
 ///
 /// ```
+/// # use tickguard::time::{Instant, Duration};
 /// use tickguard::breaker::{Breaker, BreakerConfig};
 /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-/// let _ = breaker.open_for(100, 0);
-/// let refused = breaker.acquire(10).unwrap_err();
-/// assert_eq!(refused.retry_at, Some(100));
+/// let _ = breaker.open_for(Duration::from_ticks(100), Instant::from_ticks(0));
+/// let refused = breaker.acquire(Instant::from_ticks(10)).unwrap_err();
+/// assert_eq!(refused.retry_at, Some(Instant::from_ticks(100)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
@@ -302,7 +310,7 @@ pub struct Refused {
     /// The tick at which the breaker may admit again: the end of the open
     /// period, or of the half-open timeout when all trial permits are out.
     /// `None` while FORCED_OPEN.
-    pub retry_at: Option<Tick>,
+    pub retry_at: Option<Instant>,
     /// The change of state this call made (HALF_OPEN → OPEN on a timeout),
     /// if any.
     pub transition: Option<Transition>,
@@ -311,7 +319,7 @@ pub struct Refused {
 impl core::fmt::Display for Refused {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self.retry_at {
-            Some(at) => write!(f, "circuit open: retry at tick {at}"),
+            Some(at) => write!(f, "circuit open: retry at {at}"),
             None => f.write_str("circuit forced open"),
         }
     }
@@ -320,10 +328,11 @@ impl core::fmt::Display for Refused {
 /// A refusal as an error, for `?`.
 ///
 /// ```
+/// # use tickguard::time::{Instant, Duration};
 /// use tickguard::breaker::{Breaker, BreakerConfig};
 /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-/// let _ = breaker.open_for(100, 0);
-/// let refused = breaker.acquire(10).unwrap_err();
+/// let _ = breaker.open_for(Duration::from_ticks(100), Instant::from_ticks(0));
+/// let refused = breaker.acquire(Instant::from_ticks(10)).unwrap_err();
 /// assert_eq!(refused.to_string(), "circuit open: retry at tick 100");
 /// ```
 impl core::error::Error for Refused {}
@@ -331,6 +340,7 @@ impl core::error::Error for Refused {}
 /// What [`Breaker::record`] did with an outcome.
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
 /// let config = BreakerConfig::new(BreakerSettings {
 ///     failure_threshold: 1,
@@ -338,8 +348,8 @@ impl core::error::Error for Refused {}
 /// })
 /// .unwrap();
 /// let breaker = Breaker::new(&config);
-/// let permit = breaker.acquire(0).unwrap().permit;
-/// let recorded = breaker.record(permit, Outcome::Failure, 1);
+/// let permit = breaker.acquire(Instant::from_ticks(0)).unwrap().permit;
+/// let recorded = breaker.record(permit, Outcome::Failure, Instant::from_ticks(1));
 /// assert!(recorded.counted);
 /// assert_eq!(recorded.transition.map(|t| t.to), Some(State::Open));
 /// ```
@@ -363,9 +373,10 @@ pub struct Recorded {
 /// from interrupt handlers at once.
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::breaker::{Breaker, BreakerConfig};
 /// static BREAKER: Breaker = Breaker::new(&BreakerConfig::DEFAULT);
-/// assert!(BREAKER.acquire(0).is_ok());
+/// assert!(BREAKER.acquire(Instant::from_ticks(0)).is_ok());
 /// ```
 #[derive(Debug)]
 pub struct Breaker<C = &'static BreakerConfig> {
@@ -377,9 +388,10 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// A CLOSED breaker with no failures.
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// use tickguard::breaker::{Breaker, BreakerConfig, State};
     /// let owned = Breaker::new(BreakerConfig::DEFAULT);
-    /// assert_eq!(owned.state(0), State::Closed);
+    /// assert_eq!(owned.state(Instant::from_ticks(0)), State::Closed);
     /// ```
     pub const fn new(config: C) -> Self {
         Self {
@@ -404,26 +416,28 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// the tick to retry at. A refusal does not write the state word.
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// # use tickguard::breaker::{Breaker, BreakerConfig};
     /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-    /// let admitted = breaker.acquire(42).expect("CLOSED admits");
+    /// let admitted = breaker.acquire(Instant::from_ticks(42)).expect("CLOSED admits");
     /// assert!(admitted.transition.is_none());
     /// ```
     #[inline]
-    pub fn acquire(&self, now: Tick) -> Result<Admitted, Refused> {
+    pub fn acquire(&self, now: Instant) -> Result<Admitted, Refused> {
         self.word.apply_quick(self.config(), Acquire { now })
     }
 
     /// Reports the outcome of a call admitted with `permit`.
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// # use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
     /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-    /// let permit = breaker.acquire(0).unwrap().permit;
-    /// assert!(breaker.record(permit, Outcome::Success, 3).counted);
+    /// let permit = breaker.acquire(Instant::from_ticks(0)).unwrap().permit;
+    /// assert!(breaker.record(permit, Outcome::Success, Instant::from_ticks(3)).counted);
     /// ```
     #[inline]
-    pub fn record(&self, permit: Permit, outcome: Outcome, now: Tick) -> Recorded {
+    pub fn record(&self, permit: Permit, outcome: Outcome, now: Instant) -> Recorded {
         self.word.apply_quick(
             self.config(),
             Record {
@@ -438,25 +452,27 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// breaker past its deadline reports HALF_OPEN). Reads only.
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
     /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
     /// breaker.force_open();
-    /// assert_eq!(breaker.state(0), State::ForcedOpen);
+    /// assert_eq!(breaker.state(Instant::from_ticks(0)), State::ForcedOpen);
     /// ```
     #[must_use]
-    pub fn state(&self, now: Tick) -> State {
-        word::observe(self.word.load(), now, self.config())
+    pub fn state(&self, now: Instant) -> State {
+        word::observe(self.word.load(), now.ticks(), self.config())
     }
 
     /// Refuses every call until [`reset`](Self::reset) (or
     /// [`open_for`](Self::open_for)).
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
     /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
     /// let change = breaker.force_open().unwrap();
     /// assert_eq!((change.from, change.to), (State::Closed, State::ForcedOpen));
-    /// assert_eq!(breaker.acquire(0).unwrap_err().retry_at, None);
+    /// assert_eq!(breaker.acquire(Instant::from_ticks(0)).unwrap_err().retry_at, None);
     /// ```
     pub fn force_open(&self) -> Option<Transition> {
         self.word.apply(self.config(), ForceOpen)
@@ -465,11 +481,12 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// Admits every call and counts nothing until [`reset`](Self::reset).
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// # use tickguard::breaker::{Breaker, BreakerConfig, Outcome};
     /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
     /// breaker.disable();
-    /// let permit = breaker.acquire(0).unwrap().permit;
-    /// assert!(!breaker.record(permit, Outcome::Failure, 1).counted);
+    /// let permit = breaker.acquire(Instant::from_ticks(0)).unwrap().permit;
+    /// assert!(!breaker.record(permit, Outcome::Failure, Instant::from_ticks(1)).counted);
     /// ```
     pub fn disable(&self) -> Option<Transition> {
         self.word.apply(self.config(), Disable)
@@ -489,39 +506,41 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
 
     /// Opens the breaker for `ticks` (at most [`MAX_DURATION`]) from `now`, or
     /// from the latest tick it has noted if that is later (from CLOSED, up
-    /// to `open_ticks / 2^16` later), whatever its state (to honour a
+    /// to `open / 2^16` later), whatever its state (to honour a
     /// server's Retry-After). The new period replaces the current one, even
     /// a longer one. Afterwards it goes HALF_OPEN like any open period.
     /// Returns the transition, if the breaker was not already OPEN, and the
     /// exact deadline.
     ///
     /// ```
+    /// # use tickguard::time::{Instant, Duration};
     /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
     /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-    /// let (change, until) = breaker.open_for(30, 100).unwrap();
-    /// assert_eq!((change.unwrap().to, until), (State::Open, 130));
-    /// assert_eq!(breaker.acquire(129).unwrap_err().retry_at, Some(130));
+    /// let (change, until) = breaker.open_for(Duration::from_ticks(30), Instant::from_ticks(100)).unwrap();
+    /// assert_eq!((change.unwrap().to, until), (State::Open, Instant::from_ticks(130)));
+    /// assert_eq!(breaker.acquire(Instant::from_ticks(129)).unwrap_err().retry_at, Some(Instant::from_ticks(130)));
     /// ```
     pub fn open_for(
         &self,
-        ticks: Tick,
-        now: Tick,
-    ) -> Result<(Option<Transition>, Tick), ConfigError> {
-        self.word.apply(self.config(), OpenFor { ticks, now })
+        duration: Duration,
+        now: Instant,
+    ) -> Result<(Option<Transition>, Instant), ConfigError> {
+        self.word.apply(self.config(), OpenFor { duration, now })
     }
 
     /// The state as a snapshot taken at `now` ([`crate::snapshot`]), to
     /// [`restore`](crate::snapshot::Snapshot::restore) after a reboot.
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// use tickguard::breaker::{Breaker, BreakerConfig};
     /// use tickguard::snapshot::Snapshot;
     /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-    /// let saved = breaker.snapshot(10);
-    /// assert_eq!(breaker.restore(&saved, 0), Ok(()));
+    /// let saved = breaker.snapshot(Instant::from_ticks(10));
+    /// assert_eq!(breaker.restore(&saved, Instant::from_ticks(0)), Ok(()));
     /// ```
     #[must_use]
-    pub fn snapshot(&self, now: Tick) -> [u8; SNAPSHOT_LEN] {
+    pub fn snapshot(&self, now: Instant) -> [u8; SNAPSHOT_LEN] {
         let mut out = [0; SNAPSHOT_LEN];
         // `out` is exactly the snapshot's length: saving cannot fail.
         let _ = crate::snapshot::save_cell(self.config(), &self.word, now, &mut out);
@@ -542,14 +561,15 @@ crate::snapshot::snapshot_of_one_cell! {
     /// Saves and restores the breaker's state ([`crate::snapshot`]).
     ///
     /// ```
+    /// # use tickguard::time::Instant;
     /// use tickguard::breaker::{Breaker, BreakerConfig, State};
     /// use tickguard::snapshot::Snapshot;
     /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
     /// breaker.force_open();
-    /// let saved = breaker.snapshot(5);
+    /// let saved = breaker.snapshot(Instant::from_ticks(5));
     /// let rebooted = Breaker::new(&BreakerConfig::DEFAULT);
-    /// rebooted.restore(&saved, 0).unwrap();
-    /// assert_eq!(rebooted.state(0), State::ForcedOpen);
+    /// rebooted.restore(&saved, Instant::from_ticks(0)).unwrap();
+    /// assert_eq!(rebooted.state(Instant::from_ticks(0)), State::ForcedOpen);
     /// ```
     impl[C: AsRef<BreakerConfig>] for Breaker<C> {
         machine: BreakerConfig,
@@ -569,17 +589,18 @@ impl Machine for BreakerConfig {
 /// [`Breaker::acquire`] as a machine input ([`crate::machine`]).
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use core::cell::Cell;
 /// use tickguard::breaker::{Acquire, BreakerConfig};
 /// use tickguard::machine::{run, Machine};
 /// let config = BreakerConfig::DEFAULT;
 /// let mut word = Cell::new(config.fresh());
-/// assert!(run(&config, Acquire { now: 0 }, &mut word).unwrap().is_ok());
+/// assert!(run(&config, Acquire { now: Instant::from_ticks(0) }, &mut word).unwrap().is_ok());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Acquire {
     /// The caller's tick.
-    pub now: Tick,
+    pub now: Instant,
 }
 
 impl Input<BreakerConfig> for Acquire {
@@ -587,11 +608,11 @@ impl Input<BreakerConfig> for Acquire {
 
     #[inline]
     fn quick(&self, _: &BreakerConfig, word: u128) -> Option<Self::Decision> {
-        word::acquire_quick(word, self.now)
+        word::acquire_quick(word, self.now.ticks())
     }
 
     fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
-        let (next, decision) = word::acquire(w, self.now, config);
+        let (next, decision) = word::acquire(w, self.now.ticks(), config);
         Step::unless_same(w, next, decision)
     }
 }
@@ -599,14 +620,15 @@ impl Input<BreakerConfig> for Acquire {
 /// [`Breaker::record`] as a machine input ([`crate::machine`]).
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use core::cell::Cell;
 /// use tickguard::breaker::{Acquire, BreakerConfig, Outcome, Record};
 /// use tickguard::machine::{run, Machine};
 /// let config = BreakerConfig::DEFAULT;
 /// let mut word = Cell::new(config.fresh());
-/// let permit = run(&config, Acquire { now: 0 }, &mut word).unwrap().unwrap().permit;
+/// let permit = run(&config, Acquire { now: Instant::from_ticks(0) }, &mut word).unwrap().unwrap().permit;
 /// let outcome = Outcome::Failure;
-/// assert!(run(&config, Record { permit, outcome, now: 1 }, &mut word).unwrap().counted);
+/// assert!(run(&config, Record { permit, outcome, now: Instant::from_ticks(1) }, &mut word).unwrap().counted);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record {
@@ -615,7 +637,7 @@ pub struct Record {
     /// How the call went.
     pub outcome: Outcome,
     /// The tick the call finished at.
-    pub now: Tick,
+    pub now: Instant,
 }
 
 impl Input<BreakerConfig> for Record {
@@ -623,11 +645,11 @@ impl Input<BreakerConfig> for Record {
 
     #[inline]
     fn quick(&self, _: &BreakerConfig, word: u128) -> Option<Recorded> {
-        word::record_quick(word, self.permit, self.outcome, self.now)
+        word::record_quick(word, self.permit, self.outcome, self.now.ticks())
     }
 
     fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Recorded> {
-        let (next, decision) = word::record(w, self.permit, self.outcome, self.now, config);
+        let (next, decision) = word::record(w, self.permit, self.outcome, self.now.ticks(), config);
         Step::unless_same(w, next, decision)
     }
 }
@@ -635,15 +657,16 @@ impl Input<BreakerConfig> for Record {
 /// [`Breaker::state`] as a machine input ([`crate::machine`]): reads only.
 ///
 /// ```
+/// # use tickguard::time::Instant;
 /// use tickguard::breaker::{BreakerConfig, Observe, State};
 /// use tickguard::machine::{Input, Machine};
 /// let config = BreakerConfig::DEFAULT;
-/// assert_eq!(*Observe { now: 0 }.step(&config, config.fresh()).decision(), State::Closed);
+/// assert_eq!(*Observe { now: Instant::from_ticks(0) }.step(&config, config.fresh()).decision(), State::Closed);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Observe {
     /// The caller's tick.
-    pub now: Tick,
+    pub now: Instant,
 }
 
 impl Input<BreakerConfig> for Observe {
@@ -651,11 +674,11 @@ impl Input<BreakerConfig> for Observe {
 
     #[inline]
     fn quick(&self, config: &BreakerConfig, word: u128) -> Option<State> {
-        Some(word::observe(word, self.now, config))
+        Some(word::observe(word, self.now.ticks(), config))
     }
 
     fn step(&self, config: &BreakerConfig, word: u128) -> Step<u128, State> {
-        Step::Keep(word::observe(word, self.now, config))
+        Step::Keep(word::observe(word, self.now.ticks(), config))
     }
 }
 
@@ -718,29 +741,31 @@ manual_command! {
 /// [`Breaker::open_for`] as a machine input ([`crate::machine`]).
 ///
 /// ```
+/// # use tickguard::time::Duration;
+/// # use tickguard::time::Instant;
 /// use tickguard::breaker::{BreakerConfig, OpenFor};
 /// use tickguard::machine::{Input, Machine};
 /// let config = BreakerConfig::DEFAULT;
-/// let opened = *OpenFor { ticks: 30, now: 100 }.step(&config, config.fresh()).decision();
-/// assert_eq!(opened.unwrap().1, 130);
+/// let opened = *OpenFor { duration: Duration::from_ticks(30), now: Instant::from_ticks(100) }.step(&config, config.fresh()).decision();
+/// assert_eq!(opened.unwrap().1, Instant::from_ticks(130));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenFor {
-    /// How long to stay open (at most [`MAX_DURATION`]).
-    pub ticks: Tick,
+    /// How long to stay open (at most [`MAX_DURATION`] ticks).
+    pub duration: Duration,
     /// The caller's tick.
-    pub now: Tick,
+    pub now: Instant,
 }
 
 impl Input<BreakerConfig> for OpenFor {
-    type Decision = Result<(Option<Transition>, Tick), ConfigError>;
+    type Decision = Result<(Option<Transition>, Instant), ConfigError>;
 
     fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
-        if self.ticks > MAX_DURATION {
+        if self.duration.ticks() > MAX_DURATION {
             return Step::Keep(Err(ConfigError::DurationTooLong));
         }
-        let (next, decision) = word::open_for(w, self.ticks, self.now);
-        Step::unless_same(w, next, Ok(decision))
+        let (next, (change, until)) = word::open_for(w, self.duration.ticks(), self.now.ticks());
+        Step::unless_same(w, next, Ok((change, Instant::from_ticks(until))))
     }
 }
 

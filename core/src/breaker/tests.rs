@@ -1,21 +1,23 @@
 use super::word::{decode, encode, Phase};
 use super::*;
+use crate::time::testing::{span, tick};
+use crate::time::Tick;
 
 fn config(failures: u32, open: Tick, permits: u32, successes: u32, timeout: Tick) -> BreakerConfig {
     BreakerConfig::new(BreakerSettings {
         failure_threshold: failures,
-        open_ticks: open,
+        open: span(open),
         half_open_permits: permits,
         success_threshold: successes,
-        half_open_timeout_ticks: timeout,
+        half_open_timeout: span(timeout),
     })
     .unwrap()
 }
 
 /// Opens a CLOSED breaker with a failure threshold of 1 at `now`.
 fn trip(b: &Breaker<&BreakerConfig>, now: Tick) -> Transition {
-    let p = b.acquire(now).unwrap().permit;
-    b.record(p, Outcome::Failure, now).transition.unwrap()
+    let p = b.acquire(tick(now)).unwrap().permit;
+    b.record(p, Outcome::Failure, tick(now)).transition.unwrap()
 }
 
 /// Ticks across the whole range a device can reach, and past it.
@@ -33,20 +35,20 @@ fn consecutive_failures_open_and_success_resets_the_run() {
     let c = config(3, 100, 1, 1, 50);
     let b = Breaker::new(&c);
     for _ in 0..2 {
-        let p = b.acquire(0).unwrap().permit;
-        assert!(b.record(p, Outcome::Failure, 0).transition.is_none());
+        let p = b.acquire(tick(0)).unwrap().permit;
+        assert!(b.record(p, Outcome::Failure, tick(0)).transition.is_none());
     }
-    let p = b.acquire(0).unwrap().permit;
-    let _ = b.record(p, Outcome::Success, 0);
+    let p = b.acquire(tick(0)).unwrap().permit;
+    let _ = b.record(p, Outcome::Success, tick(0));
     for _ in 0..2 {
-        let p = b.acquire(0).unwrap().permit;
-        let _ = b.record(p, Outcome::Failure, 0);
+        let p = b.acquire(tick(0)).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, tick(0));
     }
-    assert_eq!(b.state(0), State::Closed);
-    let p = b.acquire(0).unwrap().permit;
-    let t = b.record(p, Outcome::Failure, 0).transition.unwrap();
+    assert_eq!(b.state(tick(0)), State::Closed);
+    let p = b.acquire(tick(0)).unwrap().permit;
+    let t = b.record(p, Outcome::Failure, tick(0)).transition.unwrap();
     assert_eq!((t.from, t.to), (State::Closed, State::Open));
-    assert_eq!(b.acquire(5).unwrap_err().retry_at, Some(100));
+    assert_eq!(b.acquire(tick(5)).unwrap_err().retry_at, Some(tick(100)));
 }
 
 #[test]
@@ -57,18 +59,24 @@ fn full_cycle_anywhere_on_the_tick_line() {
         assert_eq!(trip(&b, start).to, State::Open);
         let until = start.saturating_add(1_000);
         if until > start {
-            assert_eq!(b.acquire(until - 1).unwrap_err().retry_at, Some(until));
-            assert_eq!(b.state(until - 1), State::Open);
+            assert_eq!(
+                b.acquire(tick(until - 1)).unwrap_err().retry_at,
+                Some(tick(until))
+            );
+            assert_eq!(b.state(tick(until - 1)), State::Open);
         }
-        assert_eq!(b.state(until), State::HalfOpen);
-        let first = b.acquire(until).unwrap();
+        assert_eq!(b.state(tick(until)), State::HalfOpen);
+        let first = b.acquire(tick(until)).unwrap();
         assert_eq!(first.transition.unwrap().to, State::HalfOpen);
-        let second = b.acquire(until).unwrap();
-        assert!(b.acquire(until).is_err(), "two permits only");
-        assert!(b.record(first.permit, Outcome::Success, until).counted);
-        let done = b.record(second.permit, Outcome::Success, until);
+        let second = b.acquire(tick(until)).unwrap();
+        assert!(b.acquire(tick(until)).is_err(), "two permits only");
+        assert!(
+            b.record(first.permit, Outcome::Success, tick(until))
+                .counted
+        );
+        let done = b.record(second.permit, Outcome::Success, tick(until));
         assert_eq!(done.transition.unwrap().to, State::Closed);
-        assert_eq!(b.state(until), State::Closed);
+        assert_eq!(b.state(tick(until)), State::Closed);
     }
 }
 
@@ -90,12 +98,20 @@ fn deadlines_are_exact_for_every_duration() {
             let _ = trip(&b, start);
             // Exact up to the latest-tick bookkeeping: never early, late by
             // less than open / 2^16.
-            let retry_at = b.acquire(start).unwrap_err().retry_at.unwrap();
+            let retry_at = b
+                .acquire(tick(start))
+                .unwrap_err()
+                .retry_at
+                .unwrap()
+                .ticks();
             assert!(retry_at >= start + open && retry_at <= start + open + (open >> 16));
             if retry_at > start {
-                assert!(b.acquire(retry_at - 1).is_err());
+                assert!(b.acquire(tick(retry_at - 1)).is_err());
             }
-            assert!(b.acquire(retry_at).is_ok(), "open={open} start={start}");
+            assert!(
+                b.acquire(tick(retry_at)).is_ok(),
+                "open={open} start={start}"
+            );
         }
     }
 }
@@ -105,15 +121,15 @@ fn any_half_open_failure_reopens_at_once() {
     let c = config(1, 100, 3, 2, 50);
     let b = Breaker::new(&c);
     let _ = trip(&b, 0);
-    let a = b.acquire(100).unwrap();
-    let x = b.acquire(101).unwrap();
-    assert!(b.record(a.permit, Outcome::Success, 102).counted);
+    let a = b.acquire(tick(100)).unwrap();
+    let x = b.acquire(tick(101)).unwrap();
+    assert!(b.record(a.permit, Outcome::Success, tick(102)).counted);
     let t = b
-        .record(x.permit, Outcome::Failure, 103)
+        .record(x.permit, Outcome::Failure, tick(103))
         .transition
         .unwrap();
     assert_eq!((t.from, t.to), (State::HalfOpen, State::Open));
-    assert_eq!(b.acquire(104).unwrap_err().retry_at, Some(203));
+    assert_eq!(b.acquire(tick(104)).unwrap_err().retry_at, Some(tick(203)));
 }
 
 #[test]
@@ -121,21 +137,23 @@ fn ignored_returns_a_half_open_permit_once() {
     let c = config(1, 10, 3, 3, 1_000);
     let b = Breaker::new(&c);
     let _ = trip(&b, 0);
-    let permits: Vec<Permit> = (0..3).map(|_| b.acquire(10).unwrap().permit).collect();
-    assert!(b.acquire(10).is_err());
-    let ignored = b.record(permits[0], Outcome::Ignored, 11);
+    let permits: Vec<Permit> = (0..3)
+        .map(|_| b.acquire(tick(10)).unwrap().permit)
+        .collect();
+    assert!(b.acquire(tick(10)).is_err());
+    let ignored = b.record(permits[0], Outcome::Ignored, tick(11));
     assert!(!ignored.counted && ignored.transition.is_none());
     // A second report of the same permit frees nothing.
-    assert!(!b.record(permits[0], Outcome::Ignored, 11).counted);
-    assert!(!b.record(permits[0], Outcome::Success, 11).counted);
-    let again = b.acquire(12).unwrap().permit;
-    assert!(b.acquire(12).is_err(), "exactly one slot came back");
+    assert!(!b.record(permits[0], Outcome::Ignored, tick(11)).counted);
+    assert!(!b.record(permits[0], Outcome::Success, tick(11)).counted);
+    let again = b.acquire(tick(12)).unwrap().permit;
+    assert!(b.acquire(tick(12)).is_err(), "exactly one slot came back");
     // Successes close only when three distinct trials succeed.
-    assert!(b.record(permits[1], Outcome::Success, 13).counted);
-    assert!(!b.record(permits[1], Outcome::Success, 13).counted);
-    assert!(b.record(permits[2], Outcome::Success, 13).counted);
-    assert_eq!(b.state(13), State::HalfOpen);
-    let done = b.record(again, Outcome::Success, 14);
+    assert!(b.record(permits[1], Outcome::Success, tick(13)).counted);
+    assert!(!b.record(permits[1], Outcome::Success, tick(13)).counted);
+    assert!(b.record(permits[2], Outcome::Success, tick(13)).counted);
+    assert_eq!(b.state(tick(13)), State::HalfOpen);
+    let done = b.record(again, Outcome::Success, tick(14));
     assert_eq!(done.transition.unwrap().to, State::Closed);
 }
 
@@ -144,21 +162,21 @@ fn undecided_half_open_reopens_after_the_timeout() {
     let c = config(1, 100, 1, 1, 50);
     let b = Breaker::new(&c);
     let _ = trip(&b, 0);
-    let hung = b.acquire(100).unwrap().permit; // never reported
-    assert_eq!(b.acquire(149).unwrap_err().retry_at, Some(150));
-    assert_eq!(b.state(150), State::Open);
-    let r = b.acquire(150).unwrap_err();
+    let hung = b.acquire(tick(100)).unwrap().permit; // never reported
+    assert_eq!(b.acquire(tick(149)).unwrap_err().retry_at, Some(tick(150)));
+    assert_eq!(b.state(tick(150)), State::Open);
+    let r = b.acquire(tick(150)).unwrap_err();
     assert_eq!(r.transition.unwrap().to, State::Open);
-    assert_eq!(r.retry_at, Some(250));
+    assert_eq!(r.retry_at, Some(tick(250)));
     // The hung permit's late report is stale now.
-    assert!(!b.record(hung, Outcome::Success, 151).counted);
+    assert!(!b.record(hung, Outcome::Success, tick(151)).counted);
     // However late the next call, the timeout is recognised (no aliasing).
     let c = config(1, 100, 1, 1, 50);
     let b = Breaker::new(&c);
     let _ = trip(&b, 0);
-    let _hung = b.acquire(100).unwrap().permit;
+    let _hung = b.acquire(tick(100)).unwrap().permit;
     for late in [150, 1 << 19, (1 << 19) + 150, 1 << 40, MAX_DURATION] {
-        assert_eq!(b.state(late), State::Open, "late={late}");
+        assert_eq!(b.state(tick(late)), State::Open, "late={late}");
     }
 }
 
@@ -167,32 +185,32 @@ fn late_outcome_after_the_timeout_reopens_instead_of_counting() {
     let c = config(1, 100, 1, 1, 50);
     let b = Breaker::new(&c);
     let _ = trip(&b, 0);
-    let p = b.acquire(100).unwrap().permit;
-    let r = b.record(p, Outcome::Success, 160);
+    let p = b.acquire(tick(100)).unwrap().permit;
+    let r = b.record(p, Outcome::Success, tick(160));
     assert!(!r.counted);
     assert_eq!(r.transition.unwrap().to, State::Open);
-    assert_eq!(b.acquire(161).unwrap_err().retry_at, Some(260));
+    assert_eq!(b.acquire(tick(161)).unwrap_err().retry_at, Some(tick(260)));
 }
 
 #[test]
 fn a_slow_closed_call_cannot_trip_a_recovered_breaker() {
     let c = config(1, 10, 1, 1, 10);
     let b = Breaker::new(&c);
-    let slow = b.acquire(0).unwrap().permit;
+    let slow = b.acquire(tick(0)).unwrap().permit;
     let _ = trip(&b, 1);
-    let trial = b.acquire(11).unwrap().permit;
-    let _ = b.record(trial, Outcome::Success, 12);
-    assert_eq!(b.state(12), State::Closed);
-    let r = b.record(slow, Outcome::Failure, 13);
+    let trial = b.acquire(tick(11)).unwrap().permit;
+    let _ = b.record(trial, Outcome::Success, tick(12));
+    assert_eq!(b.state(tick(12)), State::Closed);
+    let r = b.record(slow, Outcome::Failure, tick(13));
     assert!(!r.counted && r.transition.is_none());
-    assert_eq!(b.state(13), State::Closed);
+    assert_eq!(b.state(tick(13)), State::Closed);
 }
 
 #[test]
 fn every_generation_below_2_pow_16_changes_is_distinct() {
     let c = config(1, 1, 1, 1, 10);
     let b = Breaker::new(&c);
-    let first = b.acquire(0).unwrap().permit;
+    let first = b.acquire(tick(0)).unwrap().permit;
     let mut seen = std::collections::HashSet::new();
     seen.insert(first.to_raw());
     for i in 1..(1u32 << 16) {
@@ -201,13 +219,13 @@ fn every_generation_below_2_pow_16_changes_is_distinct() {
         } else {
             let _ = b.reset();
         }
-        let p = b.acquire(0).unwrap().permit;
+        let p = b.acquire(tick(0)).unwrap().permit;
         assert!(
             seen.insert(p.to_raw()),
             "generation repeated after {i} changes"
         );
         // The first permit never counts again within these changes.
-        assert!(!b.record(first, Outcome::Failure, 0).counted);
+        assert!(!b.record(first, Outcome::Failure, tick(0)).counted);
     }
 }
 
@@ -218,16 +236,16 @@ fn refusals_do_not_write_the_word() {
     let _ = trip(&b, 0);
     let before = b.raw_word();
     for now in [0, 1, 50, 99] {
-        assert!(b.acquire(now).is_err());
+        assert!(b.acquire(tick(now)).is_err());
     }
     assert_eq!(b.raw_word(), before);
-    let _ = b.acquire(100).unwrap(); // half-open, the one permit taken
+    let _ = b.acquire(tick(100)).unwrap(); // half-open, the one permit taken
     let before = b.raw_word();
-    assert!(b.acquire(120).is_err());
+    assert!(b.acquire(tick(120)).is_err());
     assert_eq!(b.raw_word(), before);
     let _ = b.force_open();
     let before = b.raw_word();
-    assert!(b.acquire(1_000).is_err());
+    assert!(b.acquire(tick(1_000)).is_err());
     assert_eq!(b.raw_word(), before);
 }
 
@@ -236,12 +254,12 @@ fn closed_acquires_write_rarely() {
     // The latest tick seen is noted once per quantum (open_ticks / 2^16).
     let c = config(5, 1 << 26, 1, 1, 50); // quantum 1024 ticks
     let b = Breaker::new(&c);
-    let _ = b.acquire(0);
+    let _ = b.acquire(tick(0));
     let mut writes = 0;
     let mut word = b.raw_word();
     for now in 0..100_000u64 {
-        let p = b.acquire(now).unwrap().permit;
-        let _ = b.record(p, Outcome::Success, now);
+        let p = b.acquire(tick(now)).unwrap().permit;
+        let _ = b.record(p, Outcome::Success, tick(now));
         if b.raw_word() != word {
             writes += 1;
             word = b.raw_word();
@@ -255,16 +273,19 @@ fn a_lagging_report_never_shortens_the_open_period() {
     for open in [100u64, 60_000, 1 << 30] {
         let c = config(1, open, 1, 1, 50);
         let b = Breaker::new(&c);
-        let slow = b.acquire(0).unwrap().permit; // a call that takes long
+        let slow = b.acquire(tick(0)).unwrap().permit; // a call that takes long
         for now in (0..=5_000_000).step_by(1_000) {
-            let _ = b.acquire(now); // others keep calling
+            let _ = b.acquire(tick(now)); // others keep calling
         }
         // The slow call fails and reports the tick it started at.
-        let _ = b.record(slow, Outcome::Failure, 0);
-        let retry_at = b.acquire(5_000_000).unwrap_err().retry_at.unwrap();
-        assert!(retry_at >= 5_000_000 + open, "open={open}: {retry_at}");
+        let _ = b.record(slow, Outcome::Failure, tick(0));
+        let retry_at = b.acquire(tick(5_000_000)).unwrap_err().retry_at.unwrap();
         assert!(
-            retry_at <= 5_000_000 + open + (open >> 16),
+            retry_at >= tick(5_000_000 + open),
+            "open={open}: {retry_at}"
+        );
+        assert!(
+            retry_at <= tick(5_000_000 + open + (open >> 16)),
             "late by at most open/2^16"
         );
     }
@@ -273,10 +294,10 @@ fn a_lagging_report_never_shortens_the_open_period() {
     let c = config(1, 100, 2, 2, 1_000);
     let b = Breaker::new(&c);
     let _ = trip(&b, 0);
-    let early = b.acquire(100).unwrap().permit;
-    let _late = b.acquire(600).unwrap().permit;
-    let _ = b.record(early, Outcome::Failure, 100);
-    assert_eq!(b.acquire(650).unwrap_err().retry_at, Some(700));
+    let early = b.acquire(tick(100)).unwrap().permit;
+    let _late = b.acquire(tick(600)).unwrap().permit;
+    let _ = b.record(early, Outcome::Failure, tick(100));
+    assert_eq!(b.acquire(tick(650)).unwrap_err().retry_at, Some(tick(700)));
 }
 
 #[test]
@@ -285,10 +306,10 @@ fn lagging_callers_never_pass_an_open_breaker() {
     let b = Breaker::new(&c);
     let _ = trip(&b, 10_000);
     for lag in [1, 999, 1_000, 10_000, 1 << 40] {
-        assert!(b.acquire(11_000u64.saturating_sub(lag)).is_err());
-        assert_eq!(b.state(11_000u64.saturating_sub(lag)), State::Open);
+        assert!(b.acquire(tick(11_000u64.saturating_sub(lag))).is_err());
+        assert_eq!(b.state(tick(11_000u64.saturating_sub(lag))), State::Open);
     }
-    assert!(b.acquire(11_000).is_ok());
+    assert!(b.acquire(tick(11_000)).is_ok());
 }
 
 #[test]
@@ -298,11 +319,11 @@ fn long_idle_is_fresh() {
     let _ = trip(&b, 0);
     // Idle for years at any rate: the deadline is absolute.
     for idle in [1u64 << 32, 1 << 41, 100 * 365 * 24 * 3_600 * 1_000_000_000] {
-        assert_eq!(b.state(idle), State::HalfOpen, "idle={idle}");
+        assert_eq!(b.state(tick(idle)), State::HalfOpen, "idle={idle}");
     }
-    let p = b.acquire(1 << 60).unwrap().permit;
-    let _ = b.record(p, Outcome::Success, 1 << 60);
-    assert_eq!(b.state(1 << 60), State::Closed);
+    let p = b.acquire(tick(1 << 60)).unwrap().permit;
+    let _ = b.record(p, Outcome::Success, tick(1 << 60));
+    assert_eq!(b.state(tick(1 << 60)), State::Closed);
 }
 
 #[test]
@@ -312,35 +333,38 @@ fn manual_controls() {
     let t = b.force_open().unwrap();
     assert_eq!((t.from, t.to), (State::Closed, State::ForcedOpen));
     assert!(b.force_open().is_none());
-    assert_eq!(b.acquire(0).unwrap_err().retry_at, None);
-    assert_eq!(b.state(u64::MAX), State::ForcedOpen);
+    assert_eq!(b.acquire(tick(0)).unwrap_err().retry_at, None);
+    assert_eq!(b.state(tick(u64::MAX)), State::ForcedOpen);
     let t = b.disable().unwrap();
     assert_eq!((t.from, t.to), (State::ForcedOpen, State::Disabled));
-    let p = b.acquire(0).unwrap().permit;
-    assert!(!b.record(p, Outcome::Failure, 0).counted);
-    assert_eq!(b.state(0), State::Disabled);
+    let p = b.acquire(tick(0)).unwrap().permit;
+    assert!(!b.record(p, Outcome::Failure, tick(0)).counted);
+    assert_eq!(b.state(tick(0)), State::Disabled);
     let t = b.reset().unwrap();
     assert_eq!((t.from, t.to), (State::Disabled, State::Closed));
     assert!(b.reset().is_none());
 
     // open_for: exact, from any state, to any length.
-    let (change, until) = b.open_for(30, 1_000).unwrap();
-    assert_eq!((change.unwrap().to, until), (State::Open, 1_030));
-    assert_eq!(b.acquire(1_029).unwrap_err().retry_at, Some(1_030));
-    let (change, until) = b.open_for(MAX_DURATION, 2_000).unwrap();
-    assert!(change.is_none()); // already OPEN
-    assert_eq!(until, 2_000 + MAX_DURATION);
-    assert!(b.acquire(2_000 + MAX_DURATION - 1).is_err());
-    assert!(b.acquire(2_000 + MAX_DURATION).is_ok());
+    let (change, until) = b.open_for(span(30), tick(1_000)).unwrap();
+    assert_eq!((change.unwrap().to, until), (State::Open, tick(1_030)));
     assert_eq!(
-        b.open_for(MAX_DURATION + 1, 0),
+        b.acquire(tick(1_029)).unwrap_err().retry_at,
+        Some(tick(1_030))
+    );
+    let (change, until) = b.open_for(span(MAX_DURATION), tick(2_000)).unwrap();
+    assert!(change.is_none()); // already OPEN
+    assert_eq!(until, tick(2_000 + MAX_DURATION));
+    assert!(b.acquire(tick(2_000 + MAX_DURATION - 1)).is_err());
+    assert!(b.acquire(tick(2_000 + MAX_DURATION)).is_ok());
+    assert_eq!(
+        b.open_for(span(MAX_DURATION + 1), tick(0)),
         Err(ConfigError::DurationTooLong)
     );
     // Measured from the latest tick seen when the caller lags.
     let b = Breaker::new(&c);
-    let _ = b.acquire(5_000);
-    let (_, until) = b.open_for(10, 0).unwrap();
-    assert_eq!(until, 5_010);
+    let _ = b.acquire(tick(5_000));
+    let (_, until) = b.open_for(span(10), tick(0)).unwrap();
+    assert_eq!(until, tick(5_010));
 }
 
 /// The open deadline stored in the word, if OPEN.
@@ -356,22 +380,25 @@ fn open_for_with_a_lagging_now_never_shortens_an_open_period() {
     let c = config(1, 1_000, 1, 1, 500);
     let b = Breaker::new(&c);
     let _ = trip(&b, 10_000); // refused until 11 000
-    let (change, until) = b.open_for(1_000, 5_000).unwrap();
+    let (change, until) = b.open_for(span(1_000), tick(5_000)).unwrap();
     assert!(change.is_none());
-    assert_eq!(until, 11_000, "measured from the trip at 10 000");
+    assert_eq!(until, tick(11_000), "measured from the trip at 10 000");
     for lagging in [5_000, 6_000, 10_999] {
-        assert_eq!(b.acquire(lagging).unwrap_err().retry_at, Some(11_000));
+        assert_eq!(
+            b.acquire(tick(lagging)).unwrap_err().retry_at,
+            Some(tick(11_000))
+        );
     }
-    assert!(b.acquire(11_000).is_ok());
+    assert!(b.acquire(tick(11_000)).is_ok());
     // A second lagging open_for, from HALF_OPEN, starts at the latest trial.
-    let (_, until) = b.open_for(10, 0).unwrap();
-    assert_eq!(until, 11_010);
+    let (_, until) = b.open_for(span(10), tick(0)).unwrap();
+    assert_eq!(until, tick(11_010));
     // From OPEN after a reopen by a failed trial.
-    assert!(b.acquire(11_010).is_ok());
-    let trial = b.acquire(11_010);
+    assert!(b.acquire(tick(11_010)).is_ok());
+    let trial = b.acquire(tick(11_010));
     assert!(trial.is_err(), "one permit");
-    let (_, until) = b.open_for(1, 3).unwrap();
-    assert_eq!(until, 11_011);
+    let (_, until) = b.open_for(span(1), tick(3)).unwrap();
+    assert_eq!(until, tick(11_011));
 }
 
 #[test]
@@ -400,19 +427,25 @@ fn manual_transitions_carry_the_latest_tick_forward() {
         let b = Breaker::new(&c);
         let _ = trip(&b, 10_000);
         detour(&b);
-        assert_eq!(b.state(5_000), State::Closed, "{name}");
+        assert_eq!(b.state(tick(5_000)), State::Closed, "{name}");
         // A caller lagging by 5 000 ticks fails: the new period is measured
         // from the latest tick seen (10 000), not from 5 000.
-        let p = b.acquire(5_000).unwrap().permit;
-        let r = b.record(p, Outcome::Failure, 5_000);
+        let p = b.acquire(tick(5_000)).unwrap().permit;
+        let r = b.record(p, Outcome::Failure, tick(5_000));
         assert_eq!(r.transition.map(|t| t.to), Some(State::Open), "{name}");
-        let retry_at = b.acquire(10_000).unwrap_err().retry_at.unwrap();
+        let retry_at = b
+            .acquire(tick(10_000))
+            .unwrap_err()
+            .retry_at
+            .unwrap()
+            .ticks();
         assert!((11_000..=11_001).contains(&retry_at), "{name}: {retry_at}");
         // And open_for from a manual state.
         let b = Breaker::new(&c);
         let _ = trip(&b, 10_000);
         detour(&b);
-        let (_, until) = b.open_for(100, 0).unwrap();
+        let (_, until) = b.open_for(span(100), tick(0)).unwrap();
+        let until = until.ticks();
         assert!((10_100..=10_101).contains(&until), "{name}: {until}");
     }
 }
@@ -422,15 +455,15 @@ fn a_slot_handed_back_is_never_reissued_under_the_same_identity() {
     let c = config(1, 1_000, 1, 1, 500);
     let b = Breaker::new(&c);
     let _ = trip(&b, 0);
-    let t1 = b.acquire(1_000).unwrap().permit;
-    assert!(!b.record(t1, Outcome::Ignored, 1_001).counted);
-    let t2 = b.acquire(1_002).unwrap().permit;
+    let t1 = b.acquire(tick(1_000)).unwrap().permit;
+    assert!(!b.record(t1, Outcome::Ignored, tick(1_001)).counted);
+    let t2 = b.acquire(tick(1_002)).unwrap().permit;
     assert_ne!(t1, t2, "the same slot in the same generation");
     // The first holder reports again: nothing changes for the second.
-    let late = b.record(t1, Outcome::Failure, 1_003);
+    let late = b.record(t1, Outcome::Failure, tick(1_003));
     assert!(!late.counted && late.transition.is_none());
-    assert_eq!(b.state(1_003), State::HalfOpen);
-    let done = b.record(t2, Outcome::Success, 1_004);
+    assert_eq!(b.state(tick(1_003)), State::HalfOpen);
+    let done = b.record(t2, Outcome::Success, tick(1_004));
     assert!(done.counted);
     assert_eq!(done.transition.unwrap().to, State::Closed);
 }
@@ -446,22 +479,22 @@ fn trials_handed_back_again_and_again_stay_distinct() {
         let mut issued = std::collections::HashSet::new();
         let mut now = 100;
         for _ in 0..100 {
-            let p = b.acquire(now).unwrap().permit;
+            let p = b.acquire(tick(now)).unwrap().permit;
             assert!(issued.insert(p.to_raw()), "permits={permits}: re-issued");
-            assert!(!b.record(p, Outcome::Ignored, now).counted);
+            assert!(!b.record(p, Outcome::Ignored, tick(now)).counted);
             now += 1;
         }
         // None of the handed-back permits counts any more.
         for raw in &issued {
             let p = Permit::from_raw(*raw).unwrap();
-            let r = b.record(p, Outcome::Failure, now);
+            let r = b.record(p, Outcome::Failure, tick(now));
             assert!(!r.counted && r.transition.is_none());
         }
         // The breaker still closes after `permits` successful trials.
         for i in 0..permits {
-            let p = b.acquire(now).unwrap().permit;
+            let p = b.acquire(tick(now)).unwrap().permit;
             assert!(issued.insert(p.to_raw()), "permits={permits}: re-issued");
-            let r = b.record(p, Outcome::Success, now);
+            let r = b.record(p, Outcome::Success, tick(now));
             assert!(r.counted);
             assert_eq!(r.transition.is_some(), i + 1 == permits);
         }
@@ -471,16 +504,19 @@ fn trials_handed_back_again_and_again_stay_distinct() {
     let c = config(1, 100, 2, 1, 1_000);
     let b = Breaker::new(&c);
     let _ = trip(&b, 0);
-    let held = b.acquire(100).unwrap().permit;
+    let held = b.acquire(tick(100)).unwrap().permit;
     for _ in 1..MAX_HALF_OPEN_PERMITS {
-        let p = b.acquire(100).unwrap().permit;
-        let _ = b.record(p, Outcome::Ignored, 100);
+        let p = b.acquire(tick(100)).unwrap().permit;
+        let _ = b.record(p, Outcome::Ignored, tick(100));
     }
-    assert_eq!(b.acquire(101).unwrap_err().retry_at, Some(1_100));
-    let _ = b.record(held, Outcome::Ignored, 102);
-    let next = b.acquire(103).unwrap().permit;
-    assert!(!b.record(held, Outcome::Failure, 103).counted);
-    let r = b.record(next, Outcome::Success, 104);
+    assert_eq!(
+        b.acquire(tick(101)).unwrap_err().retry_at,
+        Some(tick(1_100))
+    );
+    let _ = b.record(held, Outcome::Ignored, tick(102));
+    let next = b.acquire(tick(103)).unwrap().permit;
+    assert!(!b.record(held, Outcome::Failure, tick(103)).counted);
+    let r = b.record(next, Outcome::Success, tick(104));
     assert_eq!(r.transition.unwrap().to, State::Closed);
 }
 
@@ -490,12 +526,12 @@ fn a_closed_permit_reported_twice_counts_twice() {
     // admission): a caller must report each call once. Stale ones never count.
     let c = config(2, 1_000, 1, 1, 500);
     let b = Breaker::new(&c);
-    let p = b.acquire(0).unwrap().permit;
-    assert!(b.record(p, Outcome::Failure, 1).counted);
-    let r = b.record(p, Outcome::Failure, 2);
+    let p = b.acquire(tick(0)).unwrap().permit;
+    assert!(b.record(p, Outcome::Failure, tick(1)).counted);
+    let r = b.record(p, Outcome::Failure, tick(2));
     assert!(r.counted);
     assert_eq!(r.transition.unwrap().to, State::Open);
-    assert!(!b.record(p, Outcome::Failure, 3).counted, "stale now");
+    assert!(!b.record(p, Outcome::Failure, tick(3)).counted, "stale now");
 }
 
 #[test]
@@ -507,12 +543,12 @@ fn a_long_half_open_timeout_never_lengthens_a_reopen() {
             let b = Breaker::new(&c);
             let _ = trip(&b, start);
             let half = start + open;
-            let a = b.acquire(half).unwrap().permit;
-            let x = b.acquire(half + 5_000).unwrap().permit;
-            let _ = b.record(a, Outcome::Success, half + 7_000);
+            let a = b.acquire(tick(half)).unwrap().permit;
+            let x = b.acquire(tick(half + 5_000)).unwrap().permit;
+            let _ = b.record(a, Outcome::Success, tick(half + 7_000));
             // The failed trial reports late: measured from the latest tick
             // seen (half + 7 000), exactly.
-            let r = b.record(x, Outcome::Failure, half + 1);
+            let r = b.record(x, Outcome::Failure, tick(half + 1));
             assert_eq!(r.transition.unwrap().to, State::Open);
             assert_eq!(
                 open_deadline(&b),
@@ -539,9 +575,9 @@ fn the_half_open_timeout_is_late_by_less_than_one_grid_step() {
             let b = Breaker::new(&c);
             let _ = trip(&b, start);
             let half = start + 10;
-            let _hung = b.acquire(half).unwrap().permit;
+            let _hung = b.acquire(tick(half)).unwrap().permit;
             let step = timeout.div_ceil(1 << 16);
-            let at = b.acquire(half).unwrap_err().retry_at.unwrap();
+            let at = b.acquire(tick(half)).unwrap_err().retry_at.unwrap().ticks();
             assert!(
                 at >= half.saturating_add(timeout),
                 "early: timeout={timeout}"
@@ -551,9 +587,9 @@ fn the_half_open_timeout_is_late_by_less_than_one_grid_step() {
                 "late: timeout={timeout}"
             );
             // A later trial report does not move it.
-            let _ = b.acquire(at - 1).err();
-            assert_eq!(b.state(at - 1), State::HalfOpen);
-            assert_eq!(b.state(at), State::Open);
+            let _ = b.acquire(tick(at - 1)).err();
+            assert_eq!(b.state(tick(at - 1)), State::HalfOpen);
+            assert_eq!(b.state(tick(at)), State::Open);
         }
     }
 }
@@ -569,20 +605,20 @@ fn extreme_configurations() {
     );
     let b = Breaker::new(&c);
     for _ in 0..1_000 {
-        let p = b.acquire(0).unwrap().permit;
-        let _ = b.record(p, Outcome::Failure, 0);
+        let p = b.acquire(tick(0)).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, tick(0));
     }
-    assert_eq!(b.state(0), State::Closed);
+    assert_eq!(b.state(tick(0)), State::Closed);
     // CLOSED knows the latest tick it saw to within open_ticks / 2^16.
-    let (_, at) = b.open_for(0, 0).unwrap();
-    assert!(at < MAX_DURATION >> 16);
+    let (_, at) = b.open_for(span(0), tick(0)).unwrap();
+    assert!(at < tick(MAX_DURATION >> 16));
     let mut permits = Vec::new();
     for _ in 0..MAX_HALF_OPEN_PERMITS {
-        permits.push(b.acquire(at).unwrap().permit);
+        permits.push(b.acquire(tick(at)).unwrap().permit);
     }
-    assert!(b.acquire(at).is_err());
+    assert!(b.acquire(tick(at)).is_err());
     for (i, p) in permits.iter().enumerate() {
-        let r = b.record(*p, Outcome::Success, at + 1);
+        let r = b.record(*p, Outcome::Success, tick(at + span(1)));
         assert!(r.counted);
         assert_eq!(r.transition.is_some(), i + 1 == permits.len());
     }
@@ -591,10 +627,10 @@ fn extreme_configurations() {
     let b = Breaker::new(&c);
     let _ = trip(&b, u64::MAX - 1);
     assert_eq!(
-        b.acquire(u64::MAX - 1).unwrap_err().retry_at,
-        Some(u64::MAX)
+        b.acquire(tick(u64::MAX - 1)).unwrap_err().retry_at,
+        Some(tick(u64::MAX))
     );
-    assert!(b.acquire(u64::MAX).is_ok());
+    assert!(b.acquire(tick(u64::MAX)).is_ok());
 }
 
 #[test]
@@ -767,7 +803,7 @@ mod model {
             self.generation += 1;
         }
         fn open(&mut self, now: u64) -> u64 {
-            let d = now.saturating_add(self.cfg.open_ticks);
+            let d = now.saturating_add(self.cfg.open.ticks());
             self.set(M::Open(d));
             d
         }
@@ -779,7 +815,7 @@ mod model {
                 M::Open(_) => {
                     // The timeout deadline, rounded up to a grid of 2^-16 of
                     // the timeout.
-                    let timeout = self.cfg.half_open_timeout_ticks;
+                    let timeout = self.cfg.half_open_timeout.ticks();
                     let step = u128::from(timeout.div_ceil(1 << 16));
                     let exact = u128::from(now.saturating_add(timeout));
                     let until = u64::try_from(exact.div_ceil(step) * step).unwrap_or(u64::MAX);
@@ -929,8 +965,8 @@ mod properties {
         ) {
             let successes = (extra % permits) + 1;
             let settings = BreakerSettings {
-                failure_threshold: failures, open_ticks: open, half_open_permits: permits,
-                success_threshold: successes, half_open_timeout_ticks: timeout,
+                failure_threshold: failures, open: span(open), half_open_permits: permits,
+                success_threshold: successes, half_open_timeout: span(timeout),
             };
             let c = BreakerConfig::new(settings).unwrap();
             let b = Breaker::new(&c);
@@ -939,21 +975,21 @@ mod properties {
             let mut held: Vec<(Permit, Ticket)> = Vec::new();
             for op in ops {
                 match op {
-                    Op::Acquire => match (b.acquire(now), m.acquire(now)) {
+                    Op::Acquire => match (b.acquire(tick(now)), m.acquire(now)) {
                         (Ok(a), Ok(t)) => held.push((a.permit, t)),
-                        (Err(r), Err(at)) => prop_assert_eq!(r.retry_at, at),
+                        (Err(r), Err(at)) => prop_assert_eq!(r.retry_at, at.map(tick)),
                         (real, expect) => prop_assert!(false, "{:?} vs {:?}", real, expect),
                     },
                     Op::Record(i, o) | Op::RecordTwice(i, o) if !held.is_empty() => {
                         let (p, t) = held.remove(i % held.len());
                         let outcome = OUTCOMES[o as usize];
                         let counted = m.record(t, outcome, now);
-                        prop_assert_eq!(b.record(p, outcome, now).counted, counted);
+                        prop_assert_eq!(b.record(p, outcome, tick(now)).counted, counted);
                         if matches!(op, Op::RecordTwice(..)) {
                             // A second report of a trial permit changes
                             // nothing; a CLOSED permit reports like a new one.
                             let counted = m.record(t, outcome, now);
-                            prop_assert_eq!(b.record(p, outcome, now).counted, counted);
+                            prop_assert_eq!(b.record(p, outcome, tick(now)).counted, counted);
                             if t.1.is_some() {
                                 prop_assert!(!counted);
                             }
@@ -974,7 +1010,7 @@ mod properties {
                         let _ = b.reset();
                     }
                 }
-                prop_assert_eq!(b.state(now), model_state(&m, now));
+                prop_assert_eq!(b.state(tick(now)), model_state(&m, now));
             }
         }
 
@@ -992,8 +1028,8 @@ mod properties {
                 1..200),
         ) {
             let settings = BreakerSettings {
-                failure_threshold: failures, open_ticks: open, half_open_permits: permits,
-                success_threshold: permits, half_open_timeout_ticks: timeout,
+                failure_threshold: failures, open: span(open), half_open_permits: permits,
+                success_threshold: permits, half_open_timeout: span(timeout),
             };
             let c = BreakerConfig::new(settings).unwrap();
             let b = Breaker::new(&c);
@@ -1017,9 +1053,9 @@ mod properties {
                 // from at most, length).
                 let mut opens = None;
                 // DISABLED tracks nothing, not even the ticks it admits at.
-                let disabled = b.state(now) == State::Disabled;
+                let disabled = b.state(tick(now)) == State::Disabled;
                 let change = match kind {
-                    0..=2 => match b.acquire(now) {
+                    0..=2 => match b.acquire(tick(now)) {
                         Ok(a) => {
                             if let Some(t) = a.transition {
                                 prop_assert_eq!(t.to, State::HalfOpen);
@@ -1052,14 +1088,14 @@ mod properties {
                         let i = (advance as usize) % held.len();
                         let (p, issued_at) = held.remove(i);
                         let outcome = OUTCOMES[(kind - 3) as usize];
-                        let r = b.record(p, outcome, now);
+                        let r = b.record(p, outcome, tick(now));
                         if issued_at != transitions {
                             prop_assert!(!r.counted, "a permit from another generation counted");
                         }
                         if is_trial(&p) {
                             // Reported again, with any outcome: nothing.
                             let again = OUTCOMES[(kind as usize + 1 + advance as usize % 2) % 3];
-                            let r2 = b.record(p, again, now);
+                            let r2 = b.record(p, again, tick(now));
                             prop_assert!(!r2.counted && r2.transition.is_none(), "counted twice");
                         }
                         if r.counted {
@@ -1075,9 +1111,9 @@ mod properties {
                     }
                     6 => {
                         let ticks = advance % 3_000;
-                        let (change, until) = b.open_for(ticks, now).unwrap();
+                        let (change, until) = b.open_for(span(ticks), tick(now)).unwrap();
                         opens = Some((latest.max(now), upper.max(now) + quantum - 1, ticks));
-                        prop_assert_eq!(open_deadline(&b), Some(until));
+                        prop_assert_eq!(open_deadline(&b), Some(until.ticks()));
                         change
                     }
                     7 => b.reset(),

@@ -14,7 +14,7 @@
 //!
 //! * **Open deadlines are full 64-bit ticks**: they never alias and are
 //!   exact. The half-open timeout deadline is kept on a fixed grid of
-//!   `half_open_timeout_ticks / 2^16` (at least one tick), as a count of
+//!   `half_open_timeout / 2^16` (at least one tick), as a count of
 //!   grid points after the latest tick seen: late by less than one grid
 //!   step, never early, and it does not drift as the latest tick moves.
 //! * **The generation** (16 bits) changes on every change of state, so a
@@ -32,10 +32,10 @@
 //!   lagging `now` cannot shorten an open period, every state remembers the
 //!   latest tick it has noted (refusals only read, so their ticks are not
 //!   noted). CLOSED keeps it as `quiet until` = latest tick noted + a
-//!   quantum (`open_ticks / 2^16`, at least 1 tick): a call before that
+//!   quantum (`open / 2^16`, at least 1 tick): a call before that
 //!   tick writes nothing, so the happy path stays read-only, and one at or
 //!   after it notes itself; a trip opens until `max(now, quiet_until - 1) +
-//!   open_ticks`, later by less than `open_ticks / 2^16`. HALF_OPEN,
+//!   open`, later by less than `open / 2^16`. HALF_OPEN,
 //!   FORCED_OPEN and DISABLED keep it exactly. OPEN keeps how far before
 //!   its deadline it was (the tick the period was measured from), exactly
 //!   below 2^39 ticks and otherwise rounded late by less than 2^-38 of the
@@ -56,7 +56,7 @@ use super::{
 };
 use crate::snapshot::Fields;
 use crate::snapshot::Format;
-use crate::time::{deadline, Tick};
+use crate::time::{Instant, Tick};
 
 const KIND_BITS: u32 = 3;
 const GEN_SHIFT: u32 = KIND_BITS;
@@ -339,7 +339,7 @@ const fn next_generation(generation: u16) -> u16 {
 /// earlier than every tick seen), in the generation after `generation`,
 /// and its deadline.
 const fn opened(generation: u16, from: Tick, ticks: Tick) -> (u128, Tick) {
-    let at = deadline(from, ticks);
+    let at = from.saturating_add(ticks);
     let open = Phase::Open {
         deadline: at,
         seen: from,
@@ -364,7 +364,7 @@ pub(super) fn acquire_quick(word: u128, now: Tick) -> Option<Result<Admitted, Re
     let low = low_of(word);
     match (low & mask(KIND_BITS)) as u32 {
         OPEN => Some(Err(Refused {
-            retry_at: Some(time),
+            retry_at: Some(Instant::from_ticks(time)),
             transition: None,
         })),
         CLOSED => Some(Ok(Admitted {
@@ -391,7 +391,7 @@ pub(super) fn acquire(
     };
     let refuse = |retry_at: Option<Tick>, transition: Option<Transition>| {
         Err(Refused {
-            retry_at,
+            retry_at: retry_at.map(Instant::from_ticks),
             transition,
         })
     };
@@ -418,7 +418,7 @@ pub(super) fn acquire(
         Phase::Open { deadline: at, .. } if now < at => (word, refuse(Some(at), None)),
         Phase::Open { .. } => {
             let next = next_generation(generation);
-            let timeout_at = deadline(now, settings.half_open_timeout_ticks);
+            let timeout_at = now.saturating_add(settings.half_open_timeout.ticks());
             let half_open = Phase::HalfOpen {
                 outstanding: 1,
                 successes: 0,
@@ -442,7 +442,7 @@ pub(super) fn acquire(
             let at = timeout_deadline(point, config);
             if now >= at {
                 let from = now.max(seen);
-                let (reopened, retry_at) = opened(generation, from, settings.open_ticks);
+                let (reopened, retry_at) = opened(generation, from, settings.open.ticks());
                 let change = transition(State::HalfOpen, State::Open);
                 return (reopened, refuse(Some(retry_at), change));
             }
@@ -555,7 +555,7 @@ pub(super) fn record(
                     let failures = failures.saturating_add(1);
                     if failures >= settings.failure_threshold {
                         let from = now.max(seen_bound(phase));
-                        let (opened, _) = opened(generation, from, settings.open_ticks);
+                        let (opened, _) = opened(generation, from, settings.open.ticks());
                         counted(opened, transition(State::Closed, State::Open))
                     } else {
                         let more = Phase::Closed {
@@ -588,7 +588,7 @@ pub(super) fn record(
             let (seen, until) = noted(seen, until, point, now, config);
             if now >= at {
                 // Undecided past the timeout: reopen; this outcome is late.
-                let (reopened, _) = opened(generation, seen, settings.open_ticks);
+                let (reopened, _) = opened(generation, seen, settings.open.ticks());
                 let late = Recorded {
                     counted: false,
                     transition: transition(State::HalfOpen, State::Open),
@@ -618,7 +618,7 @@ pub(super) fn record(
                     }
                 }
                 Outcome::Failure => {
-                    let (reopened, _) = opened(generation, seen, settings.open_ticks);
+                    let (reopened, _) = opened(generation, seen, settings.open.ticks());
                     counted(reopened, transition(State::HalfOpen, State::Open))
                 }
                 Outcome::Ignored => (encode(generation, trial(outstanding, successes)), uncounted),
@@ -703,10 +703,10 @@ impl Format for BreakerConfig {
     fn fingerprint(&self, fields: &mut Fields<'_>) {
         let s = self.settings();
         fields.u32(s.failure_threshold);
-        fields.u64(s.open_ticks);
+        fields.u64(s.open.ticks());
         fields.u32(s.half_open_permits);
         fields.u32(s.success_threshold);
-        fields.u64(s.half_open_timeout_ticks);
+        fields.u64(s.half_open_timeout.ticks());
     }
 
     fn save_state(&self, word: u128, fields: &mut Fields<'_>) {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::budget::{BudgetConfig, RetryBudget};
+use crate::time::testing::{span, tick};
 use proptest::prelude::*;
 
 fn policy(
@@ -13,14 +14,14 @@ fn policy(
         max_attempts,
         backoff,
         jitter,
-        max_delay,
-        deadline,
+        max_delay: span(max_delay),
+        deadline: deadline.map(span),
     })
     .unwrap()
 }
 
 const EXP2: Backoff = Backoff::Exponential {
-    base: 100,
+    base: Duration::from_ticks(100),
     multiplier_milli: 2_000,
 };
 
@@ -28,21 +29,21 @@ const EXP2: Backoff = Backoff::Exponential {
 fn backoff_kinds_and_the_cap() {
     let constant = policy(
         10,
-        Backoff::Constant { delay: 70 },
+        Backoff::Constant { delay: span(70) },
         Jitter::None,
         1_000,
         None,
     );
-    assert!((1..10).all(|n| constant.backoff(n) == 70));
+    assert!((1..10).all(|n| constant.backoff(n) == span(70)));
     let exp = policy(10, EXP2, Jitter::None, 5_000, None);
     assert_eq!(
-        (1..=7).map(|n| exp.backoff(n)).collect::<Vec<_>>(),
+        (1..=7).map(|n| exp.backoff(n).ticks()).collect::<Vec<_>>(),
         [100, 200, 400, 800, 1_600, 3_200, 5_000]
     );
     let fractional = policy(
         10,
         Backoff::Exponential {
-            base: 1_000,
+            base: span(1_000),
             multiplier_milli: 1_500,
         },
         Jitter::None,
@@ -50,7 +51,9 @@ fn backoff_kinds_and_the_cap() {
         None,
     );
     assert_eq!(
-        (1..=5).map(|n| fractional.backoff(n)).collect::<Vec<_>>(),
+        (1..=5)
+            .map(|n| fractional.backoff(n).ticks())
+            .collect::<Vec<_>>(),
         [1_000, 1_500, 2_250, 3_375, 5_062]
     );
     // No overflow for any attempt number, any base, any multiplier.
@@ -58,7 +61,7 @@ fn backoff_kinds_and_the_cap() {
         let p = policy(
             u32::MAX,
             Backoff::Exponential {
-                base: MAX_DURATION,
+                base: span(MAX_DURATION),
                 multiplier_milli: m,
             },
             Jitter::None,
@@ -66,42 +69,54 @@ fn backoff_kinds_and_the_cap() {
             None,
         );
         for n in [1, 2, 63, 64, 65, 1_000, u32::MAX] {
-            assert!(p.backoff(n) <= MAX_DURATION);
+            assert!(p.backoff(n) <= span(MAX_DURATION));
         }
     }
     let linear = policy(
         u32::MAX,
         Backoff::Linear {
-            base: MAX_DURATION,
-            step: MAX_DURATION,
+            base: span(MAX_DURATION),
+            step: span(MAX_DURATION),
         },
         Jitter::None,
         77,
         None,
     );
-    assert_eq!(linear.backoff(u32::MAX), 77);
+    assert_eq!(linear.backoff(u32::MAX), span(77));
 }
 
 #[test]
 fn max_attempts_counts_the_first_call() {
-    let p = policy(3, Backoff::Constant { delay: 10 }, Jitter::None, 10, None);
-    let mut a = Attempt::new(0, 1);
+    let p = policy(
+        3,
+        Backoff::Constant { delay: span(10) },
+        Jitter::None,
+        10,
+        None,
+    );
+    let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, 0, None),
-        Decision::RetryAt(10)
+        p.next(&mut a, Outcome::Failed, tick(0), None),
+        Decision::RetryAt(tick(10))
     );
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, 10, None),
-        Decision::RetryAt(20)
+        p.next(&mut a, Outcome::Failed, tick(10), None),
+        Decision::RetryAt(tick(20))
     );
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, 20, None),
+        p.next(&mut a, Outcome::Failed, tick(20), None),
         Decision::GiveUp(GiveUp::AttemptsExhausted)
     );
-    let once = policy(1, Backoff::Constant { delay: 10 }, Jitter::None, 10, None);
-    let mut a = Attempt::new(0, 1);
+    let once = policy(
+        1,
+        Backoff::Constant { delay: span(10) },
+        Jitter::None,
+        10,
+        None,
+    );
+    let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        once.next(&mut a, Outcome::Failed, 0, None),
+        once.next(&mut a, Outcome::Failed, tick(0), None),
         Decision::GiveUp(GiveUp::AttemptsExhausted)
     );
 }
@@ -115,23 +130,26 @@ fn a_server_pushback_restarts_the_backoff() {
         (Jitter::Proportional { per_mille: 200 }, 200),
     ] {
         let exponential = Backoff::Exponential {
-            base: 100_000,
+            base: span(100_000),
             multiplier_milli: 2_000,
         };
         let p = policy(6, exponential, jitter, 700_000, None);
         for seed in 0..50 {
-            let mut a = Attempt::new(0, seed);
+            let mut a = Attempt::new(tick(0), seed);
             let mut now = 10;
             for pushback in [123, 4_567_000] {
                 let at = now + pushback;
                 assert_eq!(
-                    p.next(&mut a, Outcome::RetryAfter(at), now, None),
-                    Decision::RetryAt(at)
+                    p.next(&mut a, Outcome::RetryAfter(tick(at)), tick(now), None),
+                    Decision::RetryAt(tick(at))
                 );
                 now = at + 10;
             }
             for expected in [100_000u64, 200_000, 400_000] {
-                let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+                let Some(at) = p
+                    .next(&mut a, Outcome::Failed, tick(now), None)
+                    .retry_tick()
+                else {
                     panic!("gave up early");
                 };
                 let delay = at - now;
@@ -144,29 +162,41 @@ fn a_server_pushback_restarts_the_backoff() {
                 now = at + 10;
             }
             assert_eq!(
-                p.next(&mut a, Outcome::Failed, now, None),
+                p.next(&mut a, Outcome::Failed, tick(now), None),
                 Decision::GiveUp(GiveUp::AttemptsExhausted)
             );
         }
     }
     // Decorrelated jitters start from the base again too: U(base, 3 base).
     for jitter in [Jitter::Decorrelated, Jitter::DecorrelatedV2] {
-        let p = policy(100, Backoff::Constant { delay: 100 }, jitter, 1 << 40, None);
+        let p = policy(
+            100,
+            Backoff::Constant { delay: span(100) },
+            jitter,
+            1 << 40,
+            None,
+        );
         for seed in 0..20 {
-            let mut a = Attempt::new(0, seed);
+            let mut a = Attempt::new(tick(0), seed);
             let mut now = 0;
             for _ in 0..20 {
-                let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+                let Some(at) = p
+                    .next(&mut a, Outcome::Failed, tick(now), None)
+                    .retry_tick()
+                else {
                     panic!("gave up early");
                 };
                 now = at;
             }
             assert_eq!(
-                p.next(&mut a, Outcome::RetryAfter(now + 5), now, None),
-                Decision::RetryAt(now + 5)
+                p.next(&mut a, Outcome::RetryAfter(tick(now + 5)), tick(now), None),
+                Decision::RetryAt(tick(now + 5))
             );
             now += 5;
-            let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+            let Some(at) = p
+                .next(&mut a, Outcome::Failed, tick(now), None)
+                .retry_tick()
+            else {
                 panic!("gave up early");
             };
             assert!(at - now <= 300, "{jitter:?}, seed {seed}: {}", at - now);
@@ -178,50 +208,50 @@ fn a_server_pushback_restarts_the_backoff() {
 fn deadline_server_directions_and_refusals() {
     let p = policy(
         10,
-        Backoff::Constant { delay: 100 },
+        Backoff::Constant { delay: span(100) },
         Jitter::None,
         100,
         Some(1_000),
     );
-    let mut a = Attempt::new(500, 1);
+    let mut a = Attempt::new(tick(500), 1);
     // Retry-After replaces the computed delay, uncapped.
     assert_eq!(
-        p.next(&mut a, Outcome::RetryAfter(900), 510, None),
-        Decision::RetryAt(900)
+        p.next(&mut a, Outcome::RetryAfter(tick(900)), tick(510), None),
+        Decision::RetryAt(tick(900))
     );
     // A refusal is retried at the tick it named, never earlier.
     assert_eq!(
-        p.next(&mut a, Outcome::Refused(Some(1_200)), 900, None),
-        Decision::RetryAt(1_200)
+        p.next(&mut a, Outcome::Refused(Some(tick(1_200))), tick(900), None),
+        Decision::RetryAt(tick(1_200))
     );
     // The deadline is 500 + 1000: a retry at 1 300 + 100 would start past it.
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, 1_450, None),
+        p.next(&mut a, Outcome::Failed, tick(1_450), None),
         Decision::GiveUp(GiveUp::Deadline)
     );
-    let mut a = Attempt::new(0, 1);
+    let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::RetryAfter(1_001), 0, None),
+        p.next(&mut a, Outcome::RetryAfter(tick(1_001)), tick(0), None),
         Decision::GiveUp(GiveUp::Deadline)
     );
-    let mut a = Attempt::new(0, 1);
+    let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::DoNotRetry, 0, None),
+        p.next(&mut a, Outcome::DoNotRetry, tick(0), None),
         Decision::GiveUp(GiveUp::ServerSaidStop)
     );
     assert_eq!(
-        p.next(&mut a, Outcome::NotRetryable, 0, None),
+        p.next(&mut a, Outcome::NotRetryable, tick(0), None),
         Decision::GiveUp(GiveUp::NotRetryable)
     );
     assert_eq!(
-        p.next(&mut a, Outcome::Refused(None), 0, None),
+        p.next(&mut a, Outcome::Refused(None), tick(0), None),
         Decision::GiveUp(GiveUp::RefusedIndefinitely)
     );
     // A refusal naming a tick in the past retries now.
-    let mut a = Attempt::new(0, 1);
+    let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::Refused(Some(3)), 50, None),
-        Decision::RetryAt(50)
+        p.next(&mut a, Outcome::Refused(Some(tick(3))), tick(50), None),
+        Decision::RetryAt(tick(50))
     );
 }
 
@@ -229,36 +259,46 @@ fn deadline_server_directions_and_refusals() {
 fn lagging_now_never_moves_retries_back() {
     let p = policy(
         10,
-        Backoff::Constant { delay: 100 },
+        Backoff::Constant { delay: span(100) },
         Jitter::None,
         100,
         None,
     );
-    let mut a = Attempt::new(1_000, 1);
+    let mut a = Attempt::new(tick(1_000), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, 1_000, None),
-        Decision::RetryAt(1_100)
+        p.next(&mut a, Outcome::Failed, tick(1_000), None),
+        Decision::RetryAt(tick(1_100))
     );
     // The retry's failure is reported with a stale tick.
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, 10, None),
-        Decision::RetryAt(1_200)
+        p.next(&mut a, Outcome::Failed, tick(10), None),
+        Decision::RetryAt(tick(1_200))
     );
 }
 
 #[test]
 fn the_budget_gates_retries() {
-    let config = BudgetConfig::new(2, 100).unwrap();
+    let config = BudgetConfig::new(crate::budget::BudgetSettings {
+        max_tokens: 2,
+        token_ratio_milli: 100,
+    })
+    .unwrap();
     let budget = RetryBudget::new(&config);
-    let p = policy(10, Backoff::Constant { delay: 1 }, Jitter::None, 1, None);
-    let mut a = Attempt::new(0, 1);
+    let p = policy(
+        10,
+        Backoff::Constant { delay: span(1) },
+        Jitter::None,
+        1,
+        None,
+    );
+    let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, 0, Some(&budget)),
-        Decision::RetryAt(1)
+        p.next(&mut a, Outcome::Failed, tick(0), Some(&budget)),
+        Decision::RetryAt(tick(1))
     );
     budget.record_failure();
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, 1, Some(&budget)),
+        p.next(&mut a, Outcome::Failed, tick(1), Some(&budget)),
         Decision::GiveUp(GiveUp::BudgetEmpty)
     );
 }
@@ -267,7 +307,7 @@ fn the_budget_gates_retries() {
 fn bounds(jitter: Jitter, d: Tick, base: Tick) -> (Tick, Tick) {
     match jitter {
         Jitter::None => (d, d),
-        Jitter::Additive { max } => (d, d + max),
+        Jitter::Additive { max } => (d, d + max.ticks()),
         Jitter::Full => (0, d),
         Jitter::Equal => (d / 2, d),
         Jitter::Proportional { per_mille } => {
@@ -281,7 +321,9 @@ fn bounds(jitter: Jitter, d: Tick, base: Tick) -> (Tick, Tick) {
 
 const JITTERS: [Jitter; 7] = [
     Jitter::None,
-    Jitter::Additive { max: 300 },
+    Jitter::Additive {
+        max: Duration::from_ticks(300),
+    },
     Jitter::Full,
     Jitter::Equal,
     Jitter::Decorrelated,
@@ -295,15 +337,18 @@ fn every_jitter_stays_in_bounds_and_under_the_cap() {
         for cap in [0u64, 150, 1_000, 1 << 40] {
             let p = policy(30, EXP2, jitter, cap, None);
             for seed in 0..200u64 {
-                let mut a = Attempt::new(0, seed);
+                let mut a = Attempt::new(tick(0), seed);
                 let mut now = 0;
                 for n in 1..30 {
-                    let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+                    let Some(at) = p
+                        .next(&mut a, Outcome::Failed, tick(now), None)
+                        .retry_tick()
+                    else {
                         panic!("gave up at {n}");
                     };
                     let delay = at - now;
                     assert!(delay <= cap, "{jitter:?} cap {cap}: {delay}");
-                    let (lo, hi) = bounds(jitter, p.backoff(n), 100);
+                    let (lo, hi) = bounds(jitter, p.backoff(n).ticks(), 100);
                     assert!(
                         delay >= lo.min(cap) && delay <= hi.min(cap),
                         "{jitter:?} n={n}: {delay} not in {lo}..={hi}"
@@ -323,7 +368,7 @@ fn jitter_means_match_their_distributions() {
     // Over many deterministic seeds, the mean of the first retry's delay.
     let d = 10_000u64;
     let cases = [
-        (Jitter::Additive { max: 2_000 }, d as f64 + 1_000.0),
+        (Jitter::Additive { max: span(2_000) }, d as f64 + 1_000.0),
         (Jitter::Full, d as f64 / 2.0),
         (Jitter::Equal, d as f64 * 0.75),
         (Jitter::Proportional { per_mille: 200 }, d as f64),
@@ -331,13 +376,19 @@ fn jitter_means_match_their_distributions() {
         (Jitter::Decorrelated, 2.0 * d as f64),
     ];
     for (jitter, expected) in cases {
-        let p = policy(5, Backoff::Constant { delay: d }, jitter, 1 << 40, None);
+        let p = policy(
+            5,
+            Backoff::Constant { delay: span(d) },
+            jitter,
+            1 << 40,
+            None,
+        );
         let samples = 20_000u64;
         let sum: u64 = (0..samples)
             .map(|seed| {
-                let mut a = Attempt::new(0, seed);
-                match p.next(&mut a, Outcome::Failed, 0, None) {
-                    Decision::RetryAt(at) => at,
+                let mut a = Attempt::new(tick(0), seed);
+                match p.next(&mut a, Outcome::Failed, tick(0), None) {
+                    Decision::RetryAt(at) => at.ticks(),
                     other => panic!("{other:?}"),
                 }
             })
@@ -352,17 +403,20 @@ fn jitter_means_match_their_distributions() {
     // in Polly's tests of its formula; check the mean of the first five).
     let p = policy(
         10,
-        Backoff::Constant { delay: 1_000 },
+        Backoff::Constant { delay: span(1_000) },
         Jitter::DecorrelatedV2,
         1 << 40,
         None,
     );
     let mut total = [0f64; 5];
     for seed in 0..5_000u64 {
-        let mut a = Attempt::new(0, seed);
+        let mut a = Attempt::new(tick(0), seed);
         let mut now = 0;
         for slot in &mut total {
-            let Decision::RetryAt(at) = p.next(&mut a, Outcome::Failed, now, None) else {
+            let Some(at) = p
+                .next(&mut a, Outcome::Failed, tick(now), None)
+                .retry_tick()
+            else {
                 panic!()
             };
             *slot += (at - now) as f64;
@@ -381,10 +435,10 @@ fn jitter_means_match_their_distributions() {
 fn seeds_decide_the_sequence() {
     let p = policy(20, EXP2, Jitter::Full, 1 << 30, None);
     let run = |seed| {
-        let mut a = Attempt::new(0, seed);
+        let mut a = Attempt::new(tick(0), seed);
         (0..15)
-            .map(|_| match p.next(&mut a, Outcome::Failed, 0, None) {
-                Decision::RetryAt(at) => at,
+            .map(|_| match p.next(&mut a, Outcome::Failed, tick(0), None) {
+                Decision::RetryAt(at) => at.ticks(),
                 Decision::GiveUp(g) => panic!("{g:?}"),
             })
             .collect::<Vec<_>>()
@@ -403,7 +457,7 @@ fn the_default_is_valid_and_the_documents() {
     assert_eq!(RetryPolicy::default(), RetryPolicy::DEFAULT);
     let p = RetryPolicy::DEFAULT;
     assert_eq!(
-        [1, 2, 3, 7, 8].map(|n| p.backoff(n)),
+        [1, 2, 3, 7, 8].map(|n| p.backoff(n).ticks()),
         [1_000, 2_000, 4_000, 60_000, 60_000]
     );
 }
@@ -414,7 +468,7 @@ fn invalid_settings_are_refused() {
         max_attempts: 3,
         backoff: EXP2,
         jitter: Jitter::None,
-        max_delay: 10,
+        max_delay: span(10),
         deadline: None,
     };
     let with = |f: fn(&mut RetrySettings)| {
@@ -426,23 +480,23 @@ fn invalid_settings_are_refused() {
     assert_eq!(with(|s| s.max_attempts = 0), Err(ConfigError::MaxAttempts));
     // Each field out of range names itself.
     assert_eq!(
-        with(|s| s.max_delay = MAX_DURATION + 1),
+        with(|s| s.max_delay = span(MAX_DURATION + 1)),
         Err(ConfigError::MaxDelay)
     );
     assert_eq!(
-        with(|s| s.deadline = Some(MAX_DURATION + 1)),
+        with(|s| s.deadline = Some(span(MAX_DURATION + 1))),
         Err(ConfigError::Deadline)
     );
     for backoff in [
         Backoff::Constant {
-            delay: MAX_DURATION + 1,
+            delay: span(MAX_DURATION + 1),
         },
         Backoff::Linear {
-            base: MAX_DURATION + 1,
-            step: 1,
+            base: span(MAX_DURATION + 1),
+            step: span(1),
         },
         Backoff::Exponential {
-            base: MAX_DURATION + 1,
+            base: span(MAX_DURATION + 1),
             multiplier_milli: 2_000,
         },
     ] {
@@ -450,14 +504,14 @@ fn invalid_settings_are_refused() {
     }
     assert_eq!(
         with(|s| s.backoff = Backoff::Linear {
-            base: 1,
-            step: MAX_DURATION + 1
+            base: span(1),
+            step: span(MAX_DURATION + 1)
         }),
         Err(ConfigError::BackoffStep)
     );
     assert_eq!(
         with(|s| s.backoff = Backoff::Exponential {
-            base: 1,
+            base: span(1),
             multiplier_milli: 999
         }),
         Err(ConfigError::Multiplier)
@@ -468,7 +522,7 @@ fn invalid_settings_are_refused() {
     );
     assert_eq!(
         with(|s| s.jitter = Jitter::Additive {
-            max: MAX_DURATION + 1
+            max: span(MAX_DURATION + 1)
         }),
         Err(ConfigError::JitterTicks)
     );
@@ -476,12 +530,14 @@ fn invalid_settings_are_refused() {
     let most = RetrySettings {
         max_attempts: u32::MAX,
         backoff: Backoff::Linear {
-            base: MAX_DURATION,
-            step: MAX_DURATION,
+            base: span(MAX_DURATION),
+            step: span(MAX_DURATION),
         },
-        jitter: Jitter::Additive { max: MAX_DURATION },
-        max_delay: MAX_DURATION,
-        deadline: Some(MAX_DURATION),
+        jitter: Jitter::Additive {
+            max: span(MAX_DURATION),
+        },
+        max_delay: span(MAX_DURATION),
+        deadline: Some(span(MAX_DURATION)),
     };
     assert!(RetryPolicy::new(most).is_ok());
 }
@@ -496,7 +552,7 @@ fn with_backoff(settings: RetrySettings, backoff: Backoff) -> Result<RetryPolicy
 fn jitter_strategy() -> impl Strategy<Value = Jitter> {
     prop_oneof![
         Just(Jitter::None),
-        (0u64..1_000).prop_map(|max| Jitter::Additive { max }),
+        (0u64..1_000).prop_map(|max| Jitter::Additive { max: span(max) }),
         Just(Jitter::Full),
         Just(Jitter::Equal),
         Just(Jitter::Decorrelated),
@@ -507,10 +563,13 @@ fn jitter_strategy() -> impl Strategy<Value = Jitter> {
 
 fn backoff_strategy() -> impl Strategy<Value = Backoff> {
     prop_oneof![
-        (0u64..10_000).prop_map(|delay| Backoff::Constant { delay }),
-        (0u64..10_000, 0u64..10_000).prop_map(|(base, step)| Backoff::Linear { base, step }),
+        (0u64..10_000).prop_map(|delay| Backoff::Constant { delay: span(delay) }),
+        (0u64..10_000, 0u64..10_000).prop_map(|(base, step)| Backoff::Linear {
+            base: span(base),
+            step: span(step)
+        }),
         (0u64..10_000, 1_000u32..5_000).prop_map(|(base, m)| Backoff::Exponential {
-            base,
+            base: span(base),
             multiplier_milli: m
         }),
     ]
@@ -520,9 +579,9 @@ fn outcome_strategy() -> impl Strategy<Value = Outcome> {
     prop_oneof![
         6 => Just(Outcome::Failed),
         1 => Just(Outcome::NotRetryable),
-        1 => (0u64..100_000).prop_map(Outcome::RetryAfter),
+        1 => (0u64..100_000).prop_map(|t| Outcome::RetryAfter(tick(t))),
         1 => Just(Outcome::DoNotRetry),
-        2 => (0u64..100_000).prop_map(|t| Outcome::Refused(Some(t))),
+        2 => (0u64..100_000).prop_map(|t| Outcome::Refused(Some(tick(t)))),
         1 => Just(Outcome::Refused(None)),
     ]
 }
@@ -540,7 +599,7 @@ proptest! {
         steps in proptest::collection::vec((outcome_strategy(), 0u64..5_000, any::<bool>()), 1..20),
     ) {
         let p = policy(max_attempts, backoff, jitter, max_delay, deadline);
-        let mut a = Attempt::new(start, seed);
+        let mut a = Attempt::new(tick(start), seed);
         let mut latest = start;
         let mut calls = 0u32;
         for (outcome, wait, lag) in steps {
@@ -549,18 +608,19 @@ proptest! {
             let now = if lag { start } else { latest + wait };
             calls += 1;
             let outcome = match outcome {
-                Outcome::RetryAfter(t) => Outcome::RetryAfter(start + t),
-                Outcome::Refused(Some(t)) => Outcome::Refused(Some(start + t)),
+                Outcome::RetryAfter(t) => Outcome::RetryAfter(t + span(start)),
+                Outcome::Refused(Some(t)) => Outcome::Refused(Some(t + span(start))),
                 other => other,
             };
-            match p.next(&mut a, outcome, now, None) {
+            match p.next(&mut a, outcome, tick(now), None) {
                 Decision::RetryAt(at) => {
+                    let at = at.ticks();
                     prop_assert!(calls < max_attempts, "retry after {} of {} calls", calls, max_attempts);
                     prop_assert!(at >= latest.max(now), "retry moved back");
                     if let Some(d) = deadline { prop_assert!(at <= start + d); }
                     match outcome {
                         Outcome::Failed => prop_assert!(at - latest.max(now) <= max_delay),
-                        Outcome::RetryAfter(t) | Outcome::Refused(Some(t)) => prop_assert!(at >= t),
+                        Outcome::RetryAfter(t) | Outcome::Refused(Some(t)) => prop_assert!(at >= t.ticks()),
                         other => prop_assert!(false, "retried after {:?}", other),
                     }
                     latest = at;

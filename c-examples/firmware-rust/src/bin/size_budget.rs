@@ -8,7 +8,10 @@ use cortex_m as _; // its critical-section implementation
 use cortex_m_rt::entry;
 use tickguard::budget::{BudgetConfig, RetryBudget};
 
-static CONFIG: BudgetConfig = match BudgetConfig::new(10, 100) {
+static CONFIG: BudgetConfig = match BudgetConfig::new(tickguard::budget::BudgetSettings {
+    max_tokens: 10,
+    token_ratio_milli: 100,
+}) {
     Ok(config) => config,
     Err(_) => panic!("invalid budget"),
 };

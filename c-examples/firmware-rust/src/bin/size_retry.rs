@@ -8,12 +8,15 @@ use core::hint::black_box;
 use cortex_m as _; // its critical-section implementation
 use cortex_m_rt::entry;
 use tickguard::retry::{Attempt, Backoff, Decision, Jitter, Outcome, RetryPolicy, RetrySettings};
+use tickguard::time::{Duration, Instant};
 
 #[entry]
 fn main() -> ! {
     let jitters = [
         Jitter::None,
-        Jitter::Additive { max: 50 },
+        Jitter::Additive {
+            max: Duration::from_ticks(50),
+        },
         Jitter::Full,
         Jitter::Equal,
         Jitter::Decorrelated,
@@ -26,18 +29,22 @@ fn main() -> ! {
         let settings = RetrySettings {
             max_attempts: black_box(5),
             backoff: Backoff::Exponential {
-                base: black_box(100),
+                base: black_box(Duration::from_ticks(100)),
                 multiplier_milli: 2_000,
             },
             jitter: jitters[i],
-            max_delay: 5_000,
-            deadline: Some(black_box(60_000)),
+            max_delay: Duration::from_ticks(5_000),
+            deadline: Some(black_box(Duration::from_ticks(60_000))),
         };
         if let Ok(policy) = RetryPolicy::new(settings) {
-            let mut attempt = Attempt::new(now, black_box(now));
-            while let Decision::RetryAt(at) = policy.next(&mut attempt, Outcome::Failed, now, None)
-            {
-                now = at;
+            let mut attempt = Attempt::new(Instant::from_ticks(now), black_box(now));
+            while let Decision::RetryAt(at) = policy.next(
+                &mut attempt,
+                Outcome::Failed,
+                Instant::from_ticks(now),
+                None,
+            ) {
+                now = at.ticks();
             }
         }
         now = now.wrapping_add(black_box(1));
