@@ -128,7 +128,7 @@ machine = f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release
 
 runs = "one pass" if passes == 1 else f"the median of {passes} passes"
 lines = [f"Measured by `benches/report.sh` in one run ({runs} over the suite) on: {machine}.", ""]
-lines += ["| operation | tickguard | governor (fake clock) | governor (default clock) | failsafe | mutex + f64 (the document's design) |",
+lines += ["| operation | tickguard | governor (fake clock) | governor (default clock) | failsafe | mutex + f64 (a naive design) |",
           "|---|---:|---:|---:|---:|---:|"]
 def row(name, key, peers):
     cells = [fmt(ns(f"{key}/tickguard"))]

@@ -441,7 +441,7 @@ static void test_retry(void) {
   CHECK(tg_retry_next(NULL, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 1010, NULL, &d) == TG_E_NULL);
   CHECK(tg_retry_next(&policy, NULL, TG_RETRY_OUTCOME_FAILED, 0, 1010, NULL, &d) == TG_E_NULL);
   CHECK(tg_retry_next(&policy, &attempt, 99, 0, 1010, NULL, &d) == TG_E_INVALID_ARGUMENT);
-  /* base x 2^(n-1), the document's formula */
+  /* base x 2^(n-1), the exponential formula */
   CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_FAILED, 0, 1010, NULL, &d) == TG_OK);
   CHECK(d.retry && d.retry_at == 1110 && d.give_up == TG_GIVE_UP_NONE);
   CHECK(tg_retry_next(&policy, &attempt, TG_RETRY_OUTCOME_RETRY_AFTER, 5000, 1120, NULL, &d) == TG_OK);
@@ -553,7 +553,7 @@ static void test_budget(void) {
   CHECK(tg_retry_budget_deinit(&budget) == TG_E_UNINITIALIZED);
 }
 
-/* The document's four classes and the handling table. */
+/* The four error classes and the handling table. */
 static void test_handling(void) {
   tg_handling_table_t table;
   CHECK(tg_handling_table_default(&table) == TG_OK);

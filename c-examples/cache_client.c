@@ -1,8 +1,8 @@
-/* cache_client.c: the design document's retry and fallback examples, in C
+/* cache_client.c: retry and fallback, in C
  * on tickguard. A client reads sensor values from a flaky backend through a
  * rate limit (token bucket), a circuit breaker and retries with jittered
  * exponential backoff under a shared retry budget. It classifies each error
- * with the document's handling table (network, timeout, data, system), and
+ * with the default handling table (network, timeout, data, system), and
  * while the backend is down it serves last-known-good values, with their
  * age, or a default. It prints what it decided at each tick and checks its
  * own results. Deterministic: the backend and the jitter are seeded. */

@@ -193,7 +193,7 @@ typedef int32_t tg_status_t;
 /**
  * Breaker configuration. Can be `const` (in flash); it is validated and
  * copied by `tg_breaker_init`. `tg_breaker_config_default` (or the
- * `TG_BREAKER_DEFAULT_*` values) gives the design document's breaker. A 0
+ * `TG_BREAKER_DEFAULT_*` values) gives the default breaker. A 0
  * in any field (one left out of a designated initializer) is refused with
  * the field's own status: no field has a sound zero.
  */
@@ -309,8 +309,8 @@ typedef struct {
 
 /**
  * Token-bucket configuration. Can be `const`; validated and copied by
- * `tg_bucket_init`. `tg_bucket_config_default` fills in the design
- * document's limiter. A 0 in `capacity`, `tokens` or `period_ticks` is
+ * `tg_bucket_init`. `tg_bucket_config_default` fills in the default
+ * limiter. A 0 in `capacity`, `tokens` or `period_ticks` is
  * refused with the field's own status; `initial_fill` 0 means full.
  */
 typedef struct {
@@ -454,8 +454,8 @@ typedef uint32_t tg_jitter_t;
 
 /**
  * Retry policy configuration. Can be `const`; validated and copied by
- * `tg_retry_policy_init`. `tg_retry_config_default` fills in the design
- * document's policy. A field left out of a designated initializer is 0,
+ * `tg_retry_policy_init`. `tg_retry_config_default` fills in the default
+ * policy. A field left out of a designated initializer is 0,
  * which means "none" or the default where that is a sound policy
  * (`backoff`: constant; `step_ticks`, `jitter`, `jitter_ticks`,
  * `jitter_per_mille`: none; `multiplier_milli`: doubling;
@@ -769,7 +769,7 @@ typedef struct TG_ALIGNED(16) {
 #define TG_JITTER_NONE 0
 
 /**
- * `d + U(0, jitter_ticks)`: the design document's `random(0, J)`.
+ * `d + U(0, jitter_ticks)`: the classic `random(0, J)`.
  */
 #define TG_JITTER_ADDITIVE 1
 
@@ -1084,7 +1084,7 @@ extern "C" {
 const char *tg_state_str(tg_state_t state);
 
 /**
- * Writes the default configuration (the design document's defaults) to
+ * Writes the default configuration (the defaults) to
  * `out`.
  *
  * @param out receives the default configuration.
@@ -1274,7 +1274,7 @@ tg_status_t tg_breaker_open_for(tg_breaker_t *breaker,
                                 tg_transition_t *out);
 
 /**
- * Writes the default bucket configuration (the design document's limiter,
+ * Writes the default bucket configuration (the default limiter,
  * in ticks of 1 ms: a burst of 100, 10 tokens a second, starting full) to
  * `out`.
  *
@@ -1391,7 +1391,7 @@ tg_status_t tg_bucket_available(const tg_bucket_t *bucket, uint64_t now, uint32_
 tg_status_t tg_bucket_reset(tg_bucket_t *bucket);
 
 /**
- * Writes the design document's default handling table: network errors are
+ * Writes the default handling table: network errors are
  * retried with backoff, count against the breaker, fall back and alert;
  * timeouts are retried with exponential backoff, count and fall back; data
  * errors are not retried, do not count, fall back to a default and alert;
@@ -1648,7 +1648,7 @@ tg_status_t tg_degradation_allows(const tg_degradation_t *degradation,
                                   uint8_t *out_level);
 
 /**
- * Writes the default retry configuration (the design document's, in ticks
+ * Writes the default retry configuration (the defaults, in ticks
  * of 1 ms: 3 attempts in all, exponential from 1 000 ticks doubling, ±10 %
  * proportional jitter, at most 60 000 ticks between attempts, no
  * deadline) to `out`.

@@ -181,7 +181,7 @@ class [[nodiscard]] Call {
   Transition transition_;
 };
 
-/// The design document's defaults: 5 failures, 60 000-tick open period, 3
+/// The defaults: 5 failures, 60 000-tick open period, 3
 /// half-open permits, 2 successes, 60 000-tick half-open timeout.
 inline constexpr tg_breaker_config_t kDefaultBreakerConfig = {
     TG_BREAKER_DEFAULT_FAILURE_THRESHOLD, TG_BREAKER_DEFAULT_OPEN_TICKS,

@@ -1,7 +1,7 @@
 //! Hot paths of tickguard beside its peers, in the same criterion groups:
 //! `governor` (GCRA; a fake clock, which takes the caller's time as tickguard
 //! does, and its default clock), `failsafe` (circuit breaker, default
-//! configuration), a 128-bit CAS floor and the document's mutex/f64 bucket.
+//! configuration), a 128-bit CAS floor and a naive mutex/f64 bucket.
 //! The `contended` group runs one instance on one and on two threads, each
 //! pinned to its own core and released together; one iteration is one call
 //! per thread.

@@ -2,7 +2,7 @@
 //!
 //! * [`CasFloor`]: what writing a state word costs at the least: one load
 //!   and one compare-and-swap on a 128-bit word, as tickguard's guards use.
-//! * [`MutexBucket`]: the design of the document tickguard grew from, a
+//! * [`MutexBucket`]: the naive design, a
 //!   token bucket of `f64` tokens and a last-refill time behind a mutex.
 //! * [`TickClock`]: the caller's clock for tickguard, the same kind of fake
 //!   clock as governor's `FakeRelativeClock` (an atomic counter read on
@@ -121,7 +121,7 @@ impl TickClock {
     }
 }
 
-/// The document's token bucket: float tokens refilled from elapsed time,
+/// A naive token bucket: float tokens refilled from elapsed time,
 /// guarded by a mutex.
 ///
 /// ```

@@ -175,7 +175,7 @@ const fn gcd(mut a: u64, mut b: u64) -> u64 {
 }
 
 impl BucketConfig {
-    /// The design document's limiter, in ticks of 1 ms: a burst of 100,
+    /// The default limiter, in ticks of 1 ms: a burst of 100,
     /// 10 tokens a second, starting full.
     pub const DEFAULT_SETTINGS: BucketSettings = BucketSettings {
         capacity: 100,

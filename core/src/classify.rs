@@ -1,4 +1,4 @@
-//! The design document's four error classes and a handling table that says,
+//! Four error classes and a handling table that says,
 //! per kind of error, whether to retry (and with which backoff), whether it
 //! counts as a breaker failure, whether to fall back, and whether to alert.
 //!
@@ -33,7 +33,7 @@
 
 use crate::{breaker, retry};
 
-/// The four classes of the design document.
+/// The four error classes.
 ///
 /// ```
 /// use tickguard::classify::{ErrorClass, ErrorKind};
@@ -296,7 +296,7 @@ const fn handling(
 }
 
 impl HandlingTable {
-    /// The design document's strategies (see the module docs).
+    /// The default strategies (see the module docs).
     pub const DEFAULT: Self = {
         let network = handling(RetryWith::Backoff, true, true, true);
         let timeout = handling(RetryWith::Exponential, true, true, false);
@@ -422,7 +422,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_follow_the_document() {
+    fn default_strategies() {
         let t = HandlingTable::DEFAULT;
         for kind in ErrorKind::ALL {
             let h = t.get(kind);

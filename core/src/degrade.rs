@@ -1,4 +1,4 @@
-//! Degradation levels (the design document's service and function
+//! Degradation levels (service and function
 //! degradation) in one shared 64-bit word: a level that callers check before
 //! optional work, set by hand or raised automatically while a dependency's
 //! breaker is open, and feature switches turned off by hand.

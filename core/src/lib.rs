@@ -5,7 +5,7 @@
 //! machine over one packed 128-bit word, and a [retry budget](budget) in one
 //! 64-bit word, applied to atomics by one private compare-and-swap driver
 //! and runnable over a word the caller holds ([`machine`]); [retry with backoff and jitter](retry) as a step
-//! function; the design document's [error classes](classify) with a handling
+//! function; four [error classes](classify) with a handling
 //! table that drives them; [`fallback`] values (default and
 //! last-known-good) and [degradation levels](degrade).
 //!

@@ -5,11 +5,11 @@
 //! * A [`RetryPolicy`] is a validated, `const`-constructible configuration
 //!   (it can live in flash); an [`Attempt`] is the caller-owned state of one
 //!   operation (no atomics: one operation is retried by one caller).
-//! * [`Backoff`]: constant (the design document's fixed interval), linear, or
+//! * [`Backoff`]: constant (a fixed interval), linear, or
 //!   exponential `base × m^(n−1)` with an integer or fractional multiplier in
-//!   thousandths (`2000` is the document's `base × 2^(n−1)`); every kind is
+//!   thousandths (`2000` is `base × 2^(n−1)`); every kind is
 //!   capped by `max_delay`, with no overflow for any attempt number.
-//! * [`Jitter`]: none; additive `d + U(0, J)` (the document's
+//! * [`Jitter`]: none; additive `d + U(0, J)` (the classic
 //!   `random(0, J)`); full `U(0, d)`; equal `d/2 + U(0, d/2)`; decorrelated
 //!   `min(cap, U(base, 3·prev))`; proportional `d·(1 ± f)`; and Polly's smooth
 //!   decorrelated jitter v2. The cap holds after jitter, always.
@@ -117,7 +117,7 @@ impl Backoff {
 pub enum Jitter {
     /// The computed delay as it is.
     None,
-    /// `d + U(0, max)`: the design document's `random(0, J)`.
+    /// `d + U(0, max)`: the classic `random(0, J)`.
     Additive {
         /// The most added.
         max: Duration,
@@ -425,7 +425,7 @@ const fn exponential(base: Tick, multiplier_milli: u32, exponent: u32, cap: Tick
 }
 
 impl RetryPolicy {
-    /// The design document's retry, in ticks of 1 ms: 3 attempts in all,
+    /// The default retry, in ticks of 1 ms: 3 attempts in all,
     /// exponential from 1 000 ticks doubling, ±10 % jitter, at most 60 000
     /// ticks between attempts, no overall deadline.
     ///

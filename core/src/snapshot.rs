@@ -1,5 +1,5 @@
 //! Snapshots: a primitive's state as a small byte string that survives a
-//! reboot (the design document's data recovery, for the guards' own state).
+//! reboot (data recovery, for the guards' own state).
 //!
 //! A snapshot is taken at a tick `now` and keeps every time in the state
 //! relative to it; restored at another tick (after a reboot the tick

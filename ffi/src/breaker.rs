@@ -53,7 +53,7 @@ pub const TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS: u64 = 60_000;
 
 /// Breaker configuration. Can be `const` (in flash); it is validated and
 /// copied by `tg_breaker_init`. `tg_breaker_config_default` (or the
-/// `TG_BREAKER_DEFAULT_*` values) gives the design document's breaker. A 0
+/// `TG_BREAKER_DEFAULT_*` values) gives the default breaker. A 0
 /// in any field (one left out of a designated initializer) is refused with
 /// the field's own status: no field has a sound zero.
 #[repr(C)]
@@ -207,7 +207,7 @@ fn validate(config: *const tg_breaker_config_t) -> Result<BreakerConfig, tg_stat
     BreakerConfig::new(read(config)?.into()).map_err(config_status)
 }
 
-/// Writes the default configuration (the design document's defaults) to
+/// Writes the default configuration (the defaults) to
 /// `out`.
 ///
 /// @param out receives the default configuration.

@@ -16,8 +16,8 @@ pub const TG_BUCKET_FULL: u32 = 0;
 pub const TG_BUCKET_EMPTY: u32 = u32::MAX;
 
 /// Token-bucket configuration. Can be `const`; validated and copied by
-/// `tg_bucket_init`. `tg_bucket_config_default` fills in the design
-/// document's limiter. A 0 in `capacity`, `tokens` or `period_ticks` is
+/// `tg_bucket_init`. `tg_bucket_config_default` fills in the default
+/// limiter. A 0 in `capacity`, `tokens` or `period_ticks` is
 /// refused with the field's own status; `initial_fill` 0 means full.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -59,7 +59,7 @@ fn validate(config: *const tg_bucket_config_t) -> Result<BucketConfig, tg_status
     .map_err(config_status)
 }
 
-/// Writes the default bucket configuration (the design document's limiter,
+/// Writes the default bucket configuration (the default limiter,
 /// in ticks of 1 ms: a burst of 100, 10 tokens a second, starting full) to
 /// `out`.
 ///

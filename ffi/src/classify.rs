@@ -1,4 +1,4 @@
-//! `tg_error_*`, `tg_handling_*`: the design document's error classes and
+//! `tg_error_*`, `tg_handling_*`: four error classes and
 //! the handling table.
 
 use tickguard::classify::{ErrorClass, ErrorKind, Handling, HandlingTable, RetryWith};
@@ -134,7 +134,7 @@ fn entry(table: *const tg_handling_table_t, kind: ErrorKind) -> Result<Handling,
     })
 }
 
-/// Writes the design document's default handling table: network errors are
+/// Writes the default handling table: network errors are
 /// retried with backoff, count against the breaker, fall back and alert;
 /// timeouts are retried with exponential backoff, count and fall back; data
 /// errors are not retried, do not count, fall back to a default and alert;

@@ -27,7 +27,7 @@ pub const TG_BACKOFF_EXPONENTIAL: tg_backoff_t = 2;
 pub type tg_jitter_t = u32;
 /// No jitter.
 pub const TG_JITTER_NONE: tg_jitter_t = 0;
-/// `d + U(0, jitter_ticks)`: the design document's `random(0, J)`.
+/// `d + U(0, jitter_ticks)`: the classic `random(0, J)`.
 pub const TG_JITTER_ADDITIVE: tg_jitter_t = 1;
 /// `U(0, d)`.
 pub const TG_JITTER_FULL: tg_jitter_t = 2;
@@ -49,8 +49,8 @@ pub const TG_NO_MAX_DELAY: u64 = 0;
 pub const TG_DEFAULT_MULTIPLIER: u32 = 0;
 
 /// Retry policy configuration. Can be `const`; validated and copied by
-/// `tg_retry_policy_init`. `tg_retry_config_default` fills in the design
-/// document's policy. A field left out of a designated initializer is 0,
+/// `tg_retry_policy_init`. `tg_retry_config_default` fills in the default
+/// policy. A field left out of a designated initializer is 0,
 /// which means "none" or the default where that is a sound policy
 /// (`backoff`: constant; `step_ticks`, `jitter`, `jitter_ticks`,
 /// `jitter_per_mille`: none; `multiplier_milli`: doubling;
@@ -175,7 +175,7 @@ const fn config_of(settings: &RetrySettings) -> tg_retry_config_t {
     }
 }
 
-/// Writes the default retry configuration (the design document's, in ticks
+/// Writes the default retry configuration (the defaults, in ticks
 /// of 1 ms: 3 attempts in all, exponential from 1 000 ticks doubling, ±10 %
 /// proportional jitter, at most 60 000 ticks between attempts, no
 /// deadline) to `out`.

@@ -68,7 +68,7 @@ pub struct BreakerConfig {
 }
 
 impl BreakerConfig {
-    /// The defaults of the design document: 5 consecutive failures open the
+    /// The defaults: 5 consecutive failures open the
     /// breaker for 60 000 ticks (60 s at 1 kHz); 3 half-open trials, 2 of
     /// which must succeed; undecided trials reopen after another 60 000 ticks.
     pub const DEFAULT_SETTINGS: BreakerSettings = BreakerSettings {
@@ -208,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn default_matches_the_document() {
+    fn default_matches_its_settings() {
         assert_eq!(
             BreakerConfig::new(BreakerConfig::DEFAULT_SETTINGS),
             Ok(BreakerConfig::DEFAULT)

@@ -449,7 +449,7 @@ fn seeds_decide_the_sequence() {
 }
 
 #[test]
-fn the_default_is_valid_and_the_documents() {
+fn the_default_is_valid() {
     assert_eq!(
         RetryPolicy::new(RetryPolicy::DEFAULT_SETTINGS),
         Ok(RetryPolicy::DEFAULT)
