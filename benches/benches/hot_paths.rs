@@ -226,7 +226,7 @@ fn retries(c: &mut Criterion) {
             b.iter(|| {
                 match policy.next(
                     &mut attempt,
-                    retry::Outcome::Failed,
+                    retry::Failure::Retryable,
                     black_box(tickguard::time::Instant::from_ticks(now)),
                     None,
                 ) {

@@ -73,15 +73,15 @@
 //! ```
 //! # use tickguard::bucket::BucketSettings;
 //! # use tickguard::time::{Instant, Duration};
-//! use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
+//! use tickguard::bucket::{BucketConfig, Refused, TokenBucket};
 //!
 //! // A burst of 3, then 1 token every 10 ticks.
 //! let config = BucketConfig::new(BucketSettings { capacity: 3, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap();
 //! let bucket = TokenBucket::new(&config);
 //! assert!(bucket.acquire(3, Instant::from_ticks(100)).is_ok());
-//! assert_eq!(bucket.acquire(1, Instant::from_ticks(100)), Err(Denied::Wait { retry_at: Instant::from_ticks(110) }));
+//! assert_eq!(bucket.acquire(1, Instant::from_ticks(100)), Err(Refused::Wait { retry_at: Instant::from_ticks(110) }));
 //! assert!(bucket.acquire(1, Instant::from_ticks(110)).is_ok());
-//! assert_eq!(bucket.acquire(4, Instant::from_ticks(110)), Err(Denied::ExceedsCapacity));
+//! assert_eq!(bucket.acquire(4, Instant::from_ticks(110)), Err(Refused::ExceedsCapacity));
 //! ```
 
 use crate::cell::StateCell;
@@ -424,12 +424,12 @@ impl BucketConfig {
         &self,
         n: u32,
         now: Tick,
-    ) -> Result<Request<W, SIMPLE>, Result<(), Denied>> {
+    ) -> Result<Request<W, SIMPLE>, Result<(), Refused>> {
         if n == 0 {
             return Err(Ok(()));
         }
         if n.wrapping_sub(1) > self.capacity_less_one {
-            return Err(Err(Denied::ExceedsCapacity));
+            return Err(Err(Refused::ExceedsCapacity));
         }
         // Exact: `n ≤ capacity`, and the window fits the word.
         let interval = W::of(self.interval as u128);
@@ -540,7 +540,7 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
             // Past the horizon the TAT saturates: refuse, for ever.
             Tick::MAX
         };
-        let refused = Err(Denied::Wait {
+        let refused = Err(Refused::Wait {
             retry_at: Instant::from_ticks(retry_at),
         });
         if unused {
@@ -553,7 +553,7 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
 }
 
 impl<W: Units, const SIMPLE: bool> Input<Tat<W>> for Request<W, SIMPLE> {
-    type Decision = Result<(), Denied>;
+    type Decision = Result<(), Refused>;
 
     #[inline]
     fn step(&self, _: &Tat<W>, word: W) -> Decided<W> {
@@ -592,7 +592,7 @@ fn likely(condition: bool) -> bool {
 }
 
 /// A step of the bucket's machine.
-type Decided<W> = Step<W, Result<(), Denied>>;
+type Decided<W> = Step<W, Result<(), Refused>>;
 
 /// The integers a TAT is kept in: `u64` (the narrow word) and `u128`.
 trait Units: Word + Ord {
@@ -689,18 +689,18 @@ impl AsRef<BucketConfig> for BucketConfig {
 /// ```
 /// # use tickguard::bucket::BucketSettings;
 /// # use tickguard::time::{Instant, Duration};
-/// use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
+/// use tickguard::bucket::{BucketConfig, Refused, TokenBucket};
 /// let bucket = TokenBucket::new(BucketConfig::new(BucketSettings { capacity: 2, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap());
-/// assert_eq!(bucket.acquire(3, Instant::from_ticks(0)), Err(Denied::ExceedsCapacity)); // never
+/// assert_eq!(bucket.acquire(3, Instant::from_ticks(0)), Err(Refused::ExceedsCapacity)); // never
 /// assert!(bucket.acquire(2, Instant::from_ticks(0)).is_ok());
 /// match bucket.acquire(1, Instant::from_ticks(4)) {
-///     Err(Denied::Wait { retry_at }) => assert_eq!(retry_at, Instant::from_ticks(10)), // later
+///     Err(Refused::Wait { retry_at }) => assert_eq!(retry_at, Instant::from_ticks(10)), // later
 ///     other => panic!("{other:?}"),
 /// }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use]
-pub enum Denied {
+pub enum Refused {
     /// Not enough tokens now; at `retry_at` there will be (if nobody else
     /// takes them first).
     Wait {
@@ -711,7 +711,27 @@ pub enum Denied {
     ExceedsCapacity,
 }
 
-impl core::fmt::Display for Denied {
+impl Refused {
+    /// The tick to retry at, if the request can ever succeed (as a
+    /// breaker's [`Refused::retry_at`](crate::breaker::Refused::retry_at)).
+    ///
+    /// ```
+    /// use tickguard::bucket::Refused;
+    /// use tickguard::time::Instant;
+    /// assert_eq!(Refused::ExceedsCapacity.retry_at(), None);
+    /// let at = Instant::from_ticks(9);
+    /// assert_eq!(Refused::Wait { retry_at: at }.retry_at(), Some(at));
+    /// ```
+    #[must_use]
+    pub const fn retry_at(&self) -> Option<Instant> {
+        match *self {
+            Self::Wait { retry_at } => Some(retry_at),
+            Self::ExceedsCapacity => None,
+        }
+    }
+}
+
+impl core::fmt::Display for Refused {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::Wait { retry_at } => write!(f, "rate limited: retry at {retry_at}"),
@@ -724,10 +744,10 @@ impl core::fmt::Display for Denied {
 ///
 /// ```
 /// # use tickguard::time::Instant;
-/// use tickguard::bucket::Denied;
-/// assert_eq!(Denied::Wait { retry_at: Instant::from_ticks(7) }.to_string(), "rate limited: retry at tick 7");
+/// use tickguard::bucket::Refused;
+/// assert_eq!(Refused::Wait { retry_at: Instant::from_ticks(7) }.to_string(), "rate limited: retry at tick 7");
 /// ```
-impl core::error::Error for Denied {}
+impl core::error::Error for Refused {}
 
 /// A token bucket: its configuration (or a reference to it) and its state
 /// word.
@@ -791,20 +811,20 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
 
     /// Takes `n` tokens at `now`, or refuses with the earliest tick at which
     /// `n` will be available. `n = 0` always succeeds and changes nothing;
-    /// `n > capacity` is [`Denied::ExceedsCapacity`]. A refusal does not write
+    /// `n > capacity` is [`Refused::ExceedsCapacity`]. A refusal does not write
     /// the state word (except the very first use of a bucket configured to
     /// start less than full, which fixes its start time).
     ///
     /// ```
     /// # use tickguard::bucket::BucketSettings;
     /// # use tickguard::time::{Instant, Duration};
-    /// # use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
+    /// # use tickguard::bucket::{BucketConfig, Refused, TokenBucket};
     /// let bucket = TokenBucket::new(BucketConfig::new(BucketSettings { capacity: 1, tokens: 1, period: Duration::from_ticks(5), initial_fill: None }).unwrap());
     /// assert_eq!(bucket.acquire(1, Instant::from_ticks(10)), Ok(()));
-    /// assert_eq!(bucket.acquire(1, Instant::from_ticks(12)), Err(Denied::Wait { retry_at: Instant::from_ticks(15) }));
+    /// assert_eq!(bucket.acquire(1, Instant::from_ticks(12)), Err(Refused::Wait { retry_at: Instant::from_ticks(15) }));
     /// ```
     #[inline]
-    pub fn acquire(&self, n: u32, now: Instant) -> Result<(), Denied> {
+    pub fn acquire(&self, n: u32, now: Instant) -> Result<(), Refused> {
         let now = now.ticks();
         let config = self.config();
         if now < config.simple_until {
@@ -817,7 +837,7 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// [`acquire`](Self::acquire) for all but the simple configurations,
     /// out of line so that the simple path stays small enough to inline.
     #[inline(never)]
-    fn acquire_general(&self, n: u32, now: Tick) -> Result<(), Denied> {
+    fn acquire_general(&self, n: u32, now: Tick) -> Result<(), Refused> {
         let config = self.config();
         if config.is_narrow() {
             Self::run(&self.narrow, config.request::<u64, false>(n, now))
@@ -830,8 +850,8 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     #[inline]
     fn run<W: Units, const SIMPLE: bool>(
         cell: &StateCell<W>,
-        request: Result<Request<W, SIMPLE>, Result<(), Denied>>,
-    ) -> Result<(), Denied> {
+        request: Result<Request<W, SIMPLE>, Result<(), Refused>>,
+    ) -> Result<(), Refused> {
         match request {
             Ok(request) => cell.apply(&Tat::<W>::MACHINE, request),
             Err(decision) => decision,
@@ -1018,7 +1038,7 @@ pub struct Acquire {
 }
 
 impl Input<BucketConfig> for Acquire {
-    type Decision = Result<(), Denied>;
+    type Decision = Result<(), Refused>;
 
     fn step(&self, config: &BucketConfig, word: u128) -> Decided<u128> {
         match config.request::<u128, false>(self.n, self.now.ticks()) {

@@ -10,24 +10,24 @@
 //! | system | out of memory, out of disk, resources exhausted | no retry, breaker failure, alert |
 //!
 //! The table drives the other primitives, so callers do not re-derive them:
-//! [`HandlingTable::retry_outcome`] gives the [`retry::Outcome`] and
+//! [`HandlingTable::retry_failure`] gives the [`retry::Failure`] and
 //! [`HandlingTable::breaker_outcome`] the [`breaker::Outcome`] for a kind.
 //! Override entries with the `const` builder [`HandlingTable::with`]; map
 //! your own error types to kinds with [`Classify`].
 //!
 //! ```
-//! use tickguard::breaker::Outcome as BreakerOutcome;
+//! use tickguard::breaker::Outcome;
 //! use tickguard::classify::{ErrorKind, Handling, HandlingTable};
-//! use tickguard::retry::Outcome as RetryOutcome;
+//! use tickguard::retry::Failure;
 //!
 //! // The defaults, but do not alert on read timeouts.
 //! static TABLE: HandlingTable = HandlingTable::DEFAULT.with(
 //!     ErrorKind::ReadTimeout,
 //!     Handling { alert: false, ..HandlingTable::DEFAULT.get(ErrorKind::ReadTimeout) },
 //! );
-//! assert_eq!(TABLE.retry_outcome(ErrorKind::ReadTimeout), RetryOutcome::Failed);
-//! assert_eq!(TABLE.retry_outcome(ErrorKind::FormatError), RetryOutcome::NotRetryable);
-//! assert_eq!(TABLE.breaker_outcome(ErrorKind::MissingData), BreakerOutcome::Ignored);
+//! assert_eq!(TABLE.retry_failure(ErrorKind::ReadTimeout), Failure::Retryable);
+//! assert_eq!(TABLE.retry_failure(ErrorKind::FormatError), Failure::NotRetryable);
+//! assert_eq!(TABLE.breaker_outcome(ErrorKind::MissingData), Outcome::Ignored);
 //! assert!(!TABLE.get(ErrorKind::ReadTimeout).alert);
 //! ```
 
@@ -233,19 +233,19 @@ pub struct Handling {
 }
 
 impl Handling {
-    /// The retry step's outcome for a failure handled this way.
+    /// What the retry step is told for a failure handled this way.
     ///
     /// ```
     /// use tickguard::classify::{ErrorKind, HandlingTable};
-    /// use tickguard::retry::Outcome;
+    /// use tickguard::retry::Failure;
     /// let h = HandlingTable::DEFAULT.get(ErrorKind::MissingData);
-    /// assert_eq!(h.retry_outcome(), Outcome::NotRetryable);
+    /// assert_eq!(h.retry_failure(), Failure::NotRetryable);
     /// ```
     #[must_use]
-    pub const fn retry_outcome(&self) -> retry::Outcome {
+    pub const fn retry_failure(&self) -> retry::Failure {
         match self.retry {
-            RetryWith::Never => retry::Outcome::NotRetryable,
-            RetryWith::Backoff | RetryWith::Exponential => retry::Outcome::Failed,
+            RetryWith::Never => retry::Failure::NotRetryable,
+            RetryWith::Backoff | RetryWith::Exponential => retry::Failure::Retryable,
         }
     }
 
@@ -354,16 +354,16 @@ impl HandlingTable {
         self.entries[kind.index()]
     }
 
-    /// The retry step's outcome for a failure of `kind`.
+    /// What the retry step is told for a failure of `kind`.
     ///
     /// ```
     /// use tickguard::classify::{ErrorKind, HandlingTable};
-    /// use tickguard::retry::Outcome;
-    /// assert_eq!(HandlingTable::DEFAULT.retry_outcome(ErrorKind::OutOfDisk), Outcome::NotRetryable);
+    /// use tickguard::retry::Failure;
+    /// assert_eq!(HandlingTable::DEFAULT.retry_failure(ErrorKind::OutOfDisk), Failure::NotRetryable);
     /// ```
     #[must_use]
-    pub const fn retry_outcome(&self, kind: ErrorKind) -> retry::Outcome {
-        self.get(kind).retry_outcome()
+    pub const fn retry_failure(&self, kind: ErrorKind) -> retry::Failure {
+        self.get(kind).retry_failure()
     }
 
     /// The breaker outcome to record for a failure of `kind`: FAILURE if it

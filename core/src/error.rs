@@ -1,4 +1,6 @@
-//! Configuration errors shared by every primitive.
+//! Errors shared by every primitive: configurations rejected at
+//! construction ([`ConfigError`]) apart from arguments rejected at run time
+//! ([`DurationTooLong`]).
 
 /// Why a configuration was rejected at construction.
 ///
@@ -10,10 +12,6 @@
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConfigError {
-    /// A duration argument (not a configured field) is longer than
-    /// [`crate::time::MAX_DURATION`] (2^62 ticks): `open_for`, tick
-    /// conversions.
-    DurationTooLong,
     /// The breaker's failure threshold is zero.
     FailureThreshold,
     /// The breaker's `open` is zero or above 2^62.
@@ -58,7 +56,6 @@ pub enum ConfigError {
 impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let text = match self {
-            Self::DurationTooLong => "duration must be at most 2^62 ticks",
             Self::FailureThreshold => "failure threshold must be at least 1",
             Self::OpenTicks => "open ticks must be 1..=2^62",
             Self::HalfOpenPermits => "half-open permits must be 1..=16",
@@ -96,3 +93,29 @@ impl core::fmt::Display for ConfigError {
 /// assert_eq!(build().unwrap_err().to_string(), "capacity must be at least 1");
 /// ```
 impl core::error::Error for ConfigError {}
+
+/// A duration argument (not a configured field: [`Breaker::open_for`]'s)
+/// is longer than [`MAX_DURATION`] (2^62 ticks). Nothing changed.
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig};
+/// use tickguard::time::{Duration, Instant};
+/// use tickguard::DurationTooLong;
+/// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// let forever = Duration::from_ticks((1 << 62) + 1);
+/// assert_eq!(breaker.open_for(forever, Instant::ZERO), Err(DurationTooLong));
+/// assert_eq!(DurationTooLong.to_string(), "duration must be at most 2^62 ticks");
+/// ```
+///
+/// [`Breaker::open_for`]: crate::breaker::Breaker::open_for
+/// [`MAX_DURATION`]: crate::time::MAX_DURATION
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DurationTooLong;
+
+impl core::fmt::Display for DurationTooLong {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("duration must be at most 2^62 ticks")
+    }
+}
+
+impl core::error::Error for DurationTooLong {}

@@ -115,6 +115,6 @@ pub mod retry;
 pub mod snapshot;
 pub mod time;
 
-pub use error::ConfigError;
+pub use error::{ConfigError, DurationTooLong};
 
 pub use time::Tick;

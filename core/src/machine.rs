@@ -247,7 +247,7 @@ impl<W: Copy + Eq> HeldWord<W> for core::cell::Cell<W> {
 /// # use tickguard::time::Duration;
 /// # use tickguard::bucket::BucketSettings;
 /// use core::cell::Cell;
-/// use tickguard::bucket::{self, BucketConfig, Denied};
+/// use tickguard::bucket::{self, BucketConfig, Refused};
 /// use tickguard::machine::{run, Machine};
 ///
 /// let config = BucketConfig::new(BucketSettings { capacity: 1, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap();
@@ -255,7 +255,7 @@ impl<W: Copy + Eq> HeldWord<W> for core::cell::Cell<W> {
 /// assert_eq!(run(&config, bucket::Acquire { n: 1, now: Instant::from_ticks(5) }, &mut word), Ok(Ok(())));
 /// assert_eq!(
 ///     run(&config, bucket::Acquire { n: 1, now: Instant::from_ticks(6) }, &mut word),
-///     Ok(Err(Denied::Wait { retry_at: Instant::from_ticks(15) }))
+///     Ok(Err(Refused::Wait { retry_at: Instant::from_ticks(15) }))
 /// );
 /// ```
 pub fn run<M, I, H>(machine: &M, input: I, word: &mut H) -> Result<I::Decision, H::Error>

@@ -21,13 +21,13 @@
 //!   lockstep.
 //! * `max_attempts` counts the first call. An overall deadline (from the
 //!   first attempt) gives up when the next attempt would start past it. A
-//!   server-directed delay ([`Outcome::RetryAfter`]: Retry-After, gRPC
+//!   server-directed delay ([`Failure::RetryAfter`]: Retry-After, gRPC
 //!   pushback) replaces the computed delay (it is not capped: the server
 //!   knows) and restarts the backoff, as gRPC's retry design (A6) says: if
 //!   the retry it scheduled fails plainly, the next delay is the first
 //!   retry's again, then the second's, and so on (attempts still count
-//!   towards `max_attempts`). [`Outcome::DoNotRetry`] stops. A breaker's or rate
-//!   limiter's refusal ([`Outcome::Refused`]) is retried at the tick it
+//!   towards `max_attempts`). [`Failure::DoNotRetry`] stops. A breaker's or rate
+//!   limiter's refusal ([`Failure::Refused`]) is retried at the tick it
 //!   named, never earlier. A [`RetryBudget`](crate::budget::RetryBudget) (or
 //!   anything [`AllowsRetry`]), if given, must allow the retry.
 //! * Time: retry ticks never go back. A lagging `now` is measured from the
@@ -36,7 +36,7 @@
 //! ```
 //! # use tickguard::time::Duration;
 //! # use tickguard::time::Instant;
-//! use tickguard::retry::{Attempt, Backoff, Decision, GiveUp, Jitter, Outcome, RetryPolicy, RetrySettings};
+//! use tickguard::retry::{Attempt, Backoff, Decision, GiveUp, Jitter, Failure, RetryPolicy, RetrySettings};
 //!
 //! static POLICY: RetryPolicy = match RetryPolicy::new(RetrySettings {
 //!     max_attempts: 4,
@@ -51,11 +51,11 @@
 //!
 //! let mut attempt = Attempt::new(Instant::from_ticks(0), 0x5EED);
 //! // The first call failed at tick 10: retry at 110, then 310, then 710.
-//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, Instant::from_ticks(10), None), Decision::RetryAt(Instant::from_ticks(110)));
-//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, Instant::from_ticks(110), None), Decision::RetryAt(Instant::from_ticks(310)));
-//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, Instant::from_ticks(310), None), Decision::RetryAt(Instant::from_ticks(710)));
+//! assert_eq!(POLICY.next(&mut attempt, Failure::Retryable, Instant::from_ticks(10), None), Decision::RetryAt(Instant::from_ticks(110)));
+//! assert_eq!(POLICY.next(&mut attempt, Failure::Retryable, Instant::from_ticks(110), None), Decision::RetryAt(Instant::from_ticks(310)));
+//! assert_eq!(POLICY.next(&mut attempt, Failure::Retryable, Instant::from_ticks(310), None), Decision::RetryAt(Instant::from_ticks(710)));
 //! // The fourth call was the last.
-//! assert_eq!(POLICY.next(&mut attempt, Outcome::Failed, Instant::from_ticks(710), None), Decision::GiveUp(GiveUp::AttemptsExhausted));
+//! assert_eq!(POLICY.next(&mut attempt, Failure::Retryable, Instant::from_ticks(710), None), Decision::GiveUp(GiveUp::AttemptsExhausted));
 //! ```
 
 use crate::budget::AllowsRetry;
@@ -258,18 +258,25 @@ pub enum Decision {
     GiveUp(GiveUp),
 }
 
-/// What happened to the attempt that just ended.
+/// How the attempt that just ended failed: what [`RetryPolicy::next`] is
+/// told. (A call's outcome for a breaker is
+/// [`breaker::Outcome`](crate::breaker::Outcome): another concept.) A
+/// breaker's or a bucket's refusal converts into [`Failure::Refused`] with
+/// `From`.
 ///
 /// ```
-/// # use tickguard::time::Instant;
-/// use tickguard::retry::Outcome;
-/// let outcome = Outcome::RetryAfter(Instant::from_ticks(5_000)); // the server said: not before tick 5000
-/// assert_ne!(outcome, Outcome::Failed);
+/// use tickguard::bucket::Refused;
+/// use tickguard::retry::Failure;
+/// use tickguard::time::Instant;
+/// let pushback = Failure::RetryAfter(Instant::from_ticks(5_000)); // the server said: not before tick 5000
+/// assert_ne!(pushback, Failure::Retryable);
+/// let limited = Refused::Wait { retry_at: Instant::from_ticks(70) };
+/// assert_eq!(Failure::from(limited), Failure::Refused(Some(Instant::from_ticks(70))));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Outcome {
+pub enum Failure {
     /// The call failed in a way worth retrying.
-    Failed,
+    Retryable,
     /// The call failed in a way that retrying cannot fix.
     NotRetryable,
     /// The server asked to wait until this tick (Retry-After, pushback).
@@ -281,6 +288,25 @@ pub enum Outcome {
     /// A breaker or rate limiter refused the call; it may admit at this tick
     /// (`None`: it did not say, as a breaker forced open).
     Refused(Option<Instant>),
+}
+
+impl From<crate::breaker::Refused> for Failure {
+    /// The breaker refused: retry at the tick it named (`None` while forced
+    /// open: give up).
+    fn from(refused: crate::breaker::Refused) -> Self {
+        Self::Refused(refused.retry_at)
+    }
+}
+
+impl From<crate::bucket::Refused> for Failure {
+    /// The bucket refused: retry when the tokens are there, or never (a
+    /// request above the capacity).
+    fn from(refused: crate::bucket::Refused) -> Self {
+        match refused {
+            crate::bucket::Refused::Wait { retry_at } => Self::Refused(Some(retry_at)),
+            crate::bucket::Refused::ExceedsCapacity => Self::NotRetryable,
+        }
+    }
 }
 
 /// The state of one operation across its attempts. Owned by the caller, one
@@ -617,7 +643,7 @@ impl RetryPolicy {
     /// ```
     /// # use tickguard::time::Duration;
     /// # use tickguard::time::Instant;
-    /// use tickguard::retry::{Attempt, Backoff, Decision, GiveUp, Jitter, Outcome, RetryPolicy, RetrySettings};
+    /// use tickguard::retry::{Attempt, Backoff, Decision, GiveUp, Jitter, Failure, RetryPolicy, RetrySettings};
     /// let policy = RetryPolicy::new(RetrySettings {
     ///     max_attempts: 5,
     ///     backoff: Backoff::Constant { delay: Duration::from_ticks(100) },
@@ -628,14 +654,14 @@ impl RetryPolicy {
     /// .unwrap();
     /// let mut attempt = Attempt::new(Instant::from_ticks(0), 1);
     /// // A breaker refused until 170: retry then, not at 100.
-    /// assert_eq!(policy.next(&mut attempt, Outcome::Refused(Some(Instant::from_ticks(170))), Instant::from_ticks(0), None), Decision::RetryAt(Instant::from_ticks(170)));
+    /// assert_eq!(policy.next(&mut attempt, Failure::Refused(Some(Instant::from_ticks(170))), Instant::from_ticks(0), None), Decision::RetryAt(Instant::from_ticks(170)));
     /// // Failing again at 171, the next retry (271) would start past the deadline.
-    /// assert_eq!(policy.next(&mut attempt, Outcome::Failed, Instant::from_ticks(171), None), Decision::GiveUp(GiveUp::Deadline));
+    /// assert_eq!(policy.next(&mut attempt, Failure::Retryable, Instant::from_ticks(171), None), Decision::GiveUp(GiveUp::Deadline));
     /// ```
     pub fn next(
         &self,
         attempt: &mut Attempt,
-        outcome: Outcome,
+        outcome: Failure,
         now: Instant,
         budget: Option<&dyn AllowsRetry>,
     ) -> Decision {
@@ -650,7 +676,7 @@ impl RetryPolicy {
     /// ```
     /// # use tickguard::time::Duration;
     /// # use tickguard::time::Instant;
-    /// use tickguard::retry::{Attempt, Backoff, Decision, Jitter, Outcome, RetryPolicy, RetrySettings};
+    /// use tickguard::retry::{Attempt, Backoff, Decision, Jitter, Failure, RetryPolicy, RetrySettings};
     /// let policy = RetryPolicy::new(RetrySettings {
     ///     max_attempts: 3,
     ///     backoff: Backoff::Constant { delay: Duration::from_ticks(100) },
@@ -661,13 +687,13 @@ impl RetryPolicy {
     /// .unwrap();
     /// let mut attempt = Attempt::new(Instant::from_ticks(0), 0);
     /// // Entropy 0 is the low end of U(0, 100); all ones the high end.
-    /// assert_eq!(policy.next_with_entropy(&mut attempt, Outcome::Failed, Instant::from_ticks(0), None, 0), Decision::RetryAt(Instant::from_ticks(0)));
-    /// assert_eq!(policy.next_with_entropy(&mut attempt, Outcome::Failed, Instant::from_ticks(0), None, u64::MAX), Decision::RetryAt(Instant::from_ticks(100)));
+    /// assert_eq!(policy.next_with_entropy(&mut attempt, Failure::Retryable, Instant::from_ticks(0), None, 0), Decision::RetryAt(Instant::from_ticks(0)));
+    /// assert_eq!(policy.next_with_entropy(&mut attempt, Failure::Retryable, Instant::from_ticks(0), None, u64::MAX), Decision::RetryAt(Instant::from_ticks(100)));
     /// ```
     pub fn next_with_entropy(
         &self,
         attempt: &mut Attempt,
-        outcome: Outcome,
+        outcome: Failure,
         now: Instant,
         budget: Option<&dyn AllowsRetry>,
         entropy: u64,
@@ -681,7 +707,7 @@ impl RetryPolicy {
     fn step(
         &self,
         attempt: &mut Attempt,
-        outcome: Outcome,
+        outcome: Failure,
         now: Instant,
         budget: Option<&dyn AllowsRetry>,
         draw: &mut impl FnMut(&mut Attempt) -> u64,
@@ -691,18 +717,18 @@ impl RetryPolicy {
         let now = now.ticks().max(attempt.latest);
         attempt.latest = now;
         let at = match outcome {
-            Outcome::NotRetryable => return Decision::GiveUp(GiveUp::NotRetryable),
-            Outcome::DoNotRetry => return Decision::GiveUp(GiveUp::ServerSaidStop),
-            Outcome::Refused(None) => return Decision::GiveUp(GiveUp::RefusedIndefinitely),
+            Failure::NotRetryable => return Decision::GiveUp(GiveUp::NotRetryable),
+            Failure::DoNotRetry => return Decision::GiveUp(GiveUp::ServerSaidStop),
+            Failure::Refused(None) => return Decision::GiveUp(GiveUp::RefusedIndefinitely),
             _ if attempt.attempts >= self.settings.max_attempts => {
                 return Decision::GiveUp(GiveUp::AttemptsExhausted)
             }
-            Outcome::RetryAfter(at) => {
+            Failure::RetryAfter(at) => {
                 attempt.restart_backoff();
                 at.ticks().max(now)
             }
-            Outcome::Refused(Some(at)) => at.ticks().max(now),
-            Outcome::Failed => {
+            Failure::Refused(Some(at)) => at.ticks().max(now),
+            Failure::Retryable => {
                 let n = attempt.attempts.saturating_sub(attempt.backoff_from);
                 now.saturating_add(self.jittered(attempt, n, draw))
             }

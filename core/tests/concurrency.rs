@@ -257,7 +257,7 @@ fn retry_budget_stays_within_bounds_under_contention() {
 fn a_full_outage_keeps_attempts_under_the_budget_bound() {
     use tickguard::budget::{BudgetConfig, RetryBudget};
     use tickguard::retry::{
-        Attempt, Backoff, Decision, Jitter, Outcome, RetryPolicy, RetrySettings,
+        Attempt, Backoff, Decision, Failure, Jitter, RetryPolicy, RetrySettings,
     };
     let config = BudgetConfig::new(tickguard::budget::BudgetSettings {
         max_tokens: 10,
@@ -289,7 +289,8 @@ fn a_full_outage_keeps_attempts_under_the_budget_bound() {
                     loop {
                         attempts.fetch_add(1, Ordering::Relaxed);
                         budget.record_failure();
-                        match policy.next(&mut attempt, Outcome::Failed, tick(now), Some(budget)) {
+                        match policy.next(&mut attempt, Failure::Retryable, tick(now), Some(budget))
+                        {
                             Decision::RetryAt(at) => now = at.ticks(),
                             Decision::GiveUp(_) => break,
                         }

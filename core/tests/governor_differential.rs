@@ -10,7 +10,7 @@ use std::time::Duration;
 use governor::clock::{Clock, FakeRelativeClock};
 use governor::{Quota, RateLimiter};
 use proptest::prelude::*;
-use tickguard::bucket::{BucketConfig, Denied, TokenBucket};
+use tickguard::bucket::{BucketConfig, Refused, TokenBucket};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
@@ -39,8 +39,8 @@ proptest! {
             let theirs = limiter.check_n(NonZeroU32::new(n).unwrap());
             match (ours, theirs) {
                 (Ok(()), Ok(Ok(()))) => {}
-                (Err(Denied::ExceedsCapacity), Err(_)) => {}
-                (Err(Denied::Wait { retry_at }), Ok(Err(not_until))) => {
+                (Err(Refused::ExceedsCapacity), Err(_)) => {}
+                (Err(Refused::Wait { retry_at }), Ok(Err(not_until))) => {
                     // Both report the earliest time at which all n conform.
                     let wait = not_until.wait_time_from(clock.now()).as_nanos() as u64;
                     prop_assert_eq!(retry_at.ticks() - now, wait,

@@ -79,7 +79,7 @@ fn a_bucket_keeps_its_tokens_and_a_budget_and_levels_theirs() {
     assert_eq!(rebooted.available(tick(0)), 3);
     assert_eq!(
         rebooted.acquire(4, tick(0)),
-        Err(bucket::Denied::Wait {
+        Err(bucket::Refused::Wait {
             retry_at: tick(100)
         })
     );
@@ -317,9 +317,9 @@ proptest! {
         let mut elapsed = 0;
         for (n, advance) in future {
             elapsed += advance;
-            let shift = |d: Result<(), bucket::Denied>, origin: u64| match d {
-                Err(bucket::Denied::Wait { retry_at }) => Err(Some(retry_at.ticks() - origin)),
-                Err(bucket::Denied::ExceedsCapacity) => Err(None),
+            let shift = |d: Result<(), bucket::Refused>, origin: u64| match d {
+                Err(bucket::Refused::Wait { retry_at }) => Err(Some(retry_at.ticks() - origin)),
+                Err(bucket::Refused::ExceedsCapacity) => Err(None),
                 Ok(()) => Ok(()),
             };
             prop_assert_eq!(original.available(tick(taken + elapsed)), restored.available(tick(t1 + elapsed)));

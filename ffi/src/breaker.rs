@@ -502,7 +502,7 @@ pub extern "C" fn tg_breaker_open_for(
         let breaker = get(breaker.cast_const())?;
         let (change, until) = breaker
             .open_for(Duration::from_ticks(ticks), Instant::from_ticks(now))
-            .map_err(config_status)?;
+            .map_err(|_| TG_E_CONFIG_DURATION_TOO_LONG)?;
         put(out_until, until.ticks());
         put(out, transition(change));
         Ok(TG_OK)

@@ -1,6 +1,6 @@
 //! `tg_bucket_*`: the token bucket.
 
-use tickguard::bucket::{BucketConfig, BucketSettings, Denied, TokenBucket};
+use tickguard::bucket::{BucketConfig, BucketSettings, Refused, TokenBucket};
 use tickguard::time::{Duration, Instant};
 
 use crate::object::{
@@ -171,11 +171,11 @@ pub extern "C" fn tg_bucket_acquire(
         let bucket = get(bucket.cast_const())?;
         match bucket.acquire(n, Instant::from_ticks(now)) {
             Ok(()) => Ok(TG_OK),
-            Err(Denied::Wait { retry_at }) => {
+            Err(Refused::Wait { retry_at }) => {
                 put(out_retry_at, retry_at.ticks());
                 Ok(TG_REFUSED)
             }
-            Err(Denied::ExceedsCapacity) => Err(TG_E_EXCEEDS_CAPACITY),
+            Err(Refused::ExceedsCapacity) => Err(TG_E_EXCEEDS_CAPACITY),
         }
     })())
 }

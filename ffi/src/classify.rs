@@ -258,8 +258,8 @@ pub extern "C" fn tg_handling_lookup(
         );
         put(
             out_retry_outcome,
-            match handling.retry_outcome() {
-                tickguard::retry::Outcome::NotRetryable => TG_RETRY_OUTCOME_NOT_RETRYABLE,
+            match handling.retry_failure() {
+                tickguard::retry::Failure::NotRetryable => TG_RETRY_OUTCOME_NOT_RETRYABLE,
                 _ => TG_RETRY_OUTCOME_FAILED,
             },
         );

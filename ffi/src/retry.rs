@@ -3,7 +3,7 @@
 
 use tickguard::budget::{AllowsRetry, BudgetConfig, BudgetSettings, RetryBudget};
 use tickguard::retry::{
-    Attempt, Backoff, Decision, GiveUp, Jitter, Outcome, RetryPolicy, RetrySettings,
+    Attempt, Backoff, Decision, Failure, GiveUp, Jitter, RetryPolicy, RetrySettings,
 };
 use tickguard::time::MAX_DURATION;
 use tickguard::time::{Duration, Instant};
@@ -385,12 +385,12 @@ pub extern "C" fn tg_retry_next(
         let config = get(policy)?;
         let policy = self::policy(config).map_err(|_| TG_E_UNINITIALIZED)?;
         let outcome = match outcome {
-            TG_RETRY_OUTCOME_FAILED => Outcome::Failed,
-            TG_RETRY_OUTCOME_NOT_RETRYABLE => Outcome::NotRetryable,
-            TG_RETRY_OUTCOME_RETRY_AFTER => Outcome::RetryAfter(Instant::from_ticks(outcome_tick)),
-            TG_RETRY_OUTCOME_DO_NOT_RETRY => Outcome::DoNotRetry,
-            TG_RETRY_OUTCOME_REFUSED => Outcome::Refused(Some(Instant::from_ticks(outcome_tick))),
-            TG_RETRY_OUTCOME_REFUSED_INDEFINITELY => Outcome::Refused(None),
+            TG_RETRY_OUTCOME_FAILED => Failure::Retryable,
+            TG_RETRY_OUTCOME_NOT_RETRYABLE => Failure::NotRetryable,
+            TG_RETRY_OUTCOME_RETRY_AFTER => Failure::RetryAfter(Instant::from_ticks(outcome_tick)),
+            TG_RETRY_OUTCOME_DO_NOT_RETRY => Failure::DoNotRetry,
+            TG_RETRY_OUTCOME_REFUSED => Failure::Refused(Some(Instant::from_ticks(outcome_tick))),
+            TG_RETRY_OUTCOME_REFUSED_INDEFINITELY => Failure::Refused(None),
             _ => return Err(TG_E_INVALID_ARGUMENT),
         };
         let budget: Option<&dyn AllowsRetry> = if budget.is_null() {

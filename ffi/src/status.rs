@@ -219,7 +219,6 @@ pub const TG_ALL_STATUSES: [tg_status_t; STATUSES.len()] = {
 
 pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
     match error {
-        ConfigError::DurationTooLong => TG_E_CONFIG_DURATION_TOO_LONG,
         ConfigError::FailureThreshold => TG_E_CONFIG_FAILURE_THRESHOLD,
         ConfigError::OpenTicks => TG_E_CONFIG_OPEN_TICKS,
         ConfigError::HalfOpenPermits => TG_E_CONFIG_HALF_OPEN_PERMITS,

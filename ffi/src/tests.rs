@@ -909,19 +909,19 @@ fn retry_budget_and_handling_through_the_abi() {
         }; TG_ERROR_KINDS],
     };
     assert_eq!(tg_handling_table_default(&mut table), TG_OK);
-    let (mut breaker_outcome, mut retry_outcome) = (99, 99);
+    let (mut breaker_outcome, mut retry_failure) = (99, 99);
     assert_eq!(
         tg_handling_lookup(
             &table,
             TG_ERROR_FORMAT,
             null_mut(),
             &mut breaker_outcome,
-            &mut retry_outcome
+            &mut retry_failure
         ),
         TG_OK
     );
     assert_eq!(
-        (breaker_outcome, retry_outcome),
+        (breaker_outcome, retry_failure),
         (TG_OUTCOME_IGNORED, TG_RETRY_OUTCOME_NOT_RETRYABLE)
     );
     table.entries[TG_ERROR_FORMAT as usize].retry = 77;

@@ -248,7 +248,7 @@ fn main() -> ! {
                         .unwrap_or((Attempt::new(Instant::from_ticks(now), 0xB007 ^ now), now));
                     match RETRY.next(
                         &mut attempt,
-                        retry::Outcome::Failed,
+                        retry::Failure::Retryable,
                         Instant::from_ticks(now),
                         Some(&BUDGET),
                     ) {

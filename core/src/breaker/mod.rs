@@ -104,7 +104,7 @@ pub use config::{BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
 use crate::time::{Duration, Instant, MAX_DURATION};
-use crate::ConfigError;
+use crate::DurationTooLong;
 
 /// The states a breaker reports.
 ///
@@ -524,7 +524,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
         &self,
         duration: Duration,
         now: Instant,
-    ) -> Result<(Option<Transition>, Instant), ConfigError> {
+    ) -> Result<(Option<Transition>, Instant), DurationTooLong> {
         self.word.apply(self.config(), OpenFor { duration, now })
     }
 
@@ -758,11 +758,11 @@ pub struct OpenFor {
 }
 
 impl Input<BreakerConfig> for OpenFor {
-    type Decision = Result<(Option<Transition>, Instant), ConfigError>;
+    type Decision = Result<(Option<Transition>, Instant), DurationTooLong>;
 
     fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
         if self.duration.ticks() > MAX_DURATION {
-            return Step::Keep(Err(ConfigError::DurationTooLong));
+            return Step::Keep(Err(DurationTooLong));
         }
         let (next, (change, until)) = word::open_for(w, self.duration.ticks(), self.now.ticks());
         Step::unless_same(w, next, Ok((change, Instant::from_ticks(until))))

@@ -358,7 +358,7 @@ fn manual_controls() {
     assert!(b.acquire(tick(2_000 + MAX_DURATION)).is_ok());
     assert_eq!(
         b.open_for(span(MAX_DURATION + 1), tick(0)),
-        Err(ConfigError::DurationTooLong)
+        Err(crate::DurationTooLong)
     );
     // Measured from the latest tick seen when the caller lags.
     let b = Breaker::new(&c);

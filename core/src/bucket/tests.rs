@@ -36,14 +36,14 @@ fn burst_then_steady_rate_anywhere_on_the_tick_line() {
         let next = start.saturating_add(10);
         assert_eq!(
             b.acquire(1, tick(start)),
-            Err(Denied::Wait {
+            Err(Refused::Wait {
                 retry_at: tick(next)
             })
         );
         if next < u64::MAX {
             assert_eq!(
                 b.acquire(1, tick(next - 1)),
-                Err(Denied::Wait {
+                Err(Refused::Wait {
                     retry_at: tick(next)
                 })
             );
@@ -76,8 +76,8 @@ fn rational_refill_is_exact_over_k_periods() {
         while now <= start + 7 * 300 {
             match b.acquire(1, tick(now)) {
                 Ok(()) => granted += 1,
-                Err(Denied::Wait { retry_at }) => now = retry_at.ticks(),
-                Err(Denied::ExceedsCapacity) => unreachable!(),
+                Err(Refused::Wait { retry_at }) => now = retry_at.ticks(),
+                Err(Refused::ExceedsCapacity) => unreachable!(),
             }
         }
         assert_eq!(granted, 900, "start={start}"); // 3 per 7 ticks
@@ -94,8 +94,8 @@ fn zero_and_oversized_requests() {
     let b = bucket(4, 1, 1);
     assert_eq!(b.acquire(0, tick(5)), Ok(()));
     assert_eq!(b.raw_word(), 0);
-    assert_eq!(b.acquire(5, tick(5)), Err(Denied::ExceedsCapacity));
-    assert_eq!(b.acquire(u32::MAX, tick(5)), Err(Denied::ExceedsCapacity));
+    assert_eq!(b.acquire(5, tick(5)), Err(Refused::ExceedsCapacity));
+    assert_eq!(b.acquire(u32::MAX, tick(5)), Err(Refused::ExceedsCapacity));
     assert_eq!(b.raw_word(), 0);
     assert_eq!(b.acquire(4, tick(5)), Ok(()));
     assert_eq!(b.acquire(0, tick(5)), Ok(()));
@@ -124,7 +124,7 @@ fn initial_fill_and_first_touch() {
         // The first use fixes the start, even when refused.
         assert_eq!(
             b.acquire(2, tick(start)),
-            Err(Denied::Wait {
+            Err(Refused::Wait {
                 retry_at: tick(start.saturating_add(10))
             })
         );
@@ -300,13 +300,13 @@ fn past_the_horizon_nothing_panics_or_over_admits() {
                 for _ in 0..10 {
                     match b.acquire(1, tick(now)) {
                         Ok(()) => granted += 1,
-                        Err(Denied::Wait { retry_at }) => {
+                        Err(Refused::Wait { retry_at }) => {
                             assert!(
                                 retry_at > tick(now) || retry_at == tick(u64::MAX),
                                 "{retry_at} at {now}"
                             )
                         }
-                        Err(Denied::ExceedsCapacity) => unreachable!(),
+                        Err(Refused::ExceedsCapacity) => unreachable!(),
                     }
                 }
                 assert!(granted <= u64::from(word.capacity()), "{granted} at {now}");
@@ -335,9 +335,9 @@ impl Reference {
             self.last = now;
         }
     }
-    fn acquire(&mut self, n: u64, now: u64) -> Result<(), Denied> {
+    fn acquire(&mut self, n: u64, now: u64) -> Result<(), Refused> {
         if u128::from(n) > self.capacity {
-            return Err(Denied::ExceedsCapacity);
+            return Err(Refused::ExceedsCapacity);
         }
         if !self.started {
             // An untouched bucket holds its initial fill until first used.
@@ -351,7 +351,7 @@ impl Reference {
             Ok(())
         } else {
             let wait = (need - self.level).div_ceil(self.tokens);
-            Err(Denied::Wait {
+            Err(Refused::Wait {
                 retry_at: tick(now.saturating_add(wait as u64)),
             })
         }

@@ -96,15 +96,15 @@ fn max_attempts_counts_the_first_call() {
     );
     let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, tick(0), None),
+        p.next(&mut a, Failure::Retryable, tick(0), None),
         Decision::RetryAt(tick(10))
     );
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, tick(10), None),
+        p.next(&mut a, Failure::Retryable, tick(10), None),
         Decision::RetryAt(tick(20))
     );
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, tick(20), None),
+        p.next(&mut a, Failure::Retryable, tick(20), None),
         Decision::GiveUp(GiveUp::AttemptsExhausted)
     );
     let once = policy(
@@ -116,7 +116,7 @@ fn max_attempts_counts_the_first_call() {
     );
     let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        once.next(&mut a, Outcome::Failed, tick(0), None),
+        once.next(&mut a, Failure::Retryable, tick(0), None),
         Decision::GiveUp(GiveUp::AttemptsExhausted)
     );
 }
@@ -140,14 +140,14 @@ fn a_server_pushback_restarts_the_backoff() {
             for pushback in [123, 4_567_000] {
                 let at = now + pushback;
                 assert_eq!(
-                    p.next(&mut a, Outcome::RetryAfter(tick(at)), tick(now), None),
+                    p.next(&mut a, Failure::RetryAfter(tick(at)), tick(now), None),
                     Decision::RetryAt(tick(at))
                 );
                 now = at + 10;
             }
             for expected in [100_000u64, 200_000, 400_000] {
                 let Some(at) = p
-                    .next(&mut a, Outcome::Failed, tick(now), None)
+                    .next(&mut a, Failure::Retryable, tick(now), None)
                     .retry_tick()
                 else {
                     panic!("gave up early");
@@ -162,7 +162,7 @@ fn a_server_pushback_restarts_the_backoff() {
                 now = at + 10;
             }
             assert_eq!(
-                p.next(&mut a, Outcome::Failed, tick(now), None),
+                p.next(&mut a, Failure::Retryable, tick(now), None),
                 Decision::GiveUp(GiveUp::AttemptsExhausted)
             );
         }
@@ -181,7 +181,7 @@ fn a_server_pushback_restarts_the_backoff() {
             let mut now = 0;
             for _ in 0..20 {
                 let Some(at) = p
-                    .next(&mut a, Outcome::Failed, tick(now), None)
+                    .next(&mut a, Failure::Retryable, tick(now), None)
                     .retry_tick()
                 else {
                     panic!("gave up early");
@@ -189,12 +189,12 @@ fn a_server_pushback_restarts_the_backoff() {
                 now = at;
             }
             assert_eq!(
-                p.next(&mut a, Outcome::RetryAfter(tick(now + 5)), tick(now), None),
+                p.next(&mut a, Failure::RetryAfter(tick(now + 5)), tick(now), None),
                 Decision::RetryAt(tick(now + 5))
             );
             now += 5;
             let Some(at) = p
-                .next(&mut a, Outcome::Failed, tick(now), None)
+                .next(&mut a, Failure::Retryable, tick(now), None)
                 .retry_tick()
             else {
                 panic!("gave up early");
@@ -216,41 +216,41 @@ fn deadline_server_directions_and_refusals() {
     let mut a = Attempt::new(tick(500), 1);
     // Retry-After replaces the computed delay, uncapped.
     assert_eq!(
-        p.next(&mut a, Outcome::RetryAfter(tick(900)), tick(510), None),
+        p.next(&mut a, Failure::RetryAfter(tick(900)), tick(510), None),
         Decision::RetryAt(tick(900))
     );
     // A refusal is retried at the tick it named, never earlier.
     assert_eq!(
-        p.next(&mut a, Outcome::Refused(Some(tick(1_200))), tick(900), None),
+        p.next(&mut a, Failure::Refused(Some(tick(1_200))), tick(900), None),
         Decision::RetryAt(tick(1_200))
     );
     // The deadline is 500 + 1000: a retry at 1 300 + 100 would start past it.
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, tick(1_450), None),
+        p.next(&mut a, Failure::Retryable, tick(1_450), None),
         Decision::GiveUp(GiveUp::Deadline)
     );
     let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::RetryAfter(tick(1_001)), tick(0), None),
+        p.next(&mut a, Failure::RetryAfter(tick(1_001)), tick(0), None),
         Decision::GiveUp(GiveUp::Deadline)
     );
     let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::DoNotRetry, tick(0), None),
+        p.next(&mut a, Failure::DoNotRetry, tick(0), None),
         Decision::GiveUp(GiveUp::ServerSaidStop)
     );
     assert_eq!(
-        p.next(&mut a, Outcome::NotRetryable, tick(0), None),
+        p.next(&mut a, Failure::NotRetryable, tick(0), None),
         Decision::GiveUp(GiveUp::NotRetryable)
     );
     assert_eq!(
-        p.next(&mut a, Outcome::Refused(None), tick(0), None),
+        p.next(&mut a, Failure::Refused(None), tick(0), None),
         Decision::GiveUp(GiveUp::RefusedIndefinitely)
     );
     // A refusal naming a tick in the past retries now.
     let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::Refused(Some(tick(3))), tick(50), None),
+        p.next(&mut a, Failure::Refused(Some(tick(3))), tick(50), None),
         Decision::RetryAt(tick(50))
     );
 }
@@ -266,12 +266,12 @@ fn lagging_now_never_moves_retries_back() {
     );
     let mut a = Attempt::new(tick(1_000), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, tick(1_000), None),
+        p.next(&mut a, Failure::Retryable, tick(1_000), None),
         Decision::RetryAt(tick(1_100))
     );
     // The retry's failure is reported with a stale tick.
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, tick(10), None),
+        p.next(&mut a, Failure::Retryable, tick(10), None),
         Decision::RetryAt(tick(1_200))
     );
 }
@@ -293,12 +293,12 @@ fn the_budget_gates_retries() {
     );
     let mut a = Attempt::new(tick(0), 1);
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, tick(0), Some(&budget)),
+        p.next(&mut a, Failure::Retryable, tick(0), Some(&budget)),
         Decision::RetryAt(tick(1))
     );
     budget.record_failure();
     assert_eq!(
-        p.next(&mut a, Outcome::Failed, tick(1), Some(&budget)),
+        p.next(&mut a, Failure::Retryable, tick(1), Some(&budget)),
         Decision::GiveUp(GiveUp::BudgetEmpty)
     );
 }
@@ -341,7 +341,7 @@ fn every_jitter_stays_in_bounds_and_under_the_cap() {
                 let mut now = 0;
                 for n in 1..30 {
                     let Some(at) = p
-                        .next(&mut a, Outcome::Failed, tick(now), None)
+                        .next(&mut a, Failure::Retryable, tick(now), None)
                         .retry_tick()
                     else {
                         panic!("gave up at {n}");
@@ -387,7 +387,7 @@ fn jitter_means_match_their_distributions() {
         let sum: u64 = (0..samples)
             .map(|seed| {
                 let mut a = Attempt::new(tick(0), seed);
-                match p.next(&mut a, Outcome::Failed, tick(0), None) {
+                match p.next(&mut a, Failure::Retryable, tick(0), None) {
                     Decision::RetryAt(at) => at.ticks(),
                     other => panic!("{other:?}"),
                 }
@@ -414,7 +414,7 @@ fn jitter_means_match_their_distributions() {
         let mut now = 0;
         for slot in &mut total {
             let Some(at) = p
-                .next(&mut a, Outcome::Failed, tick(now), None)
+                .next(&mut a, Failure::Retryable, tick(now), None)
                 .retry_tick()
             else {
                 panic!()
@@ -437,10 +437,12 @@ fn seeds_decide_the_sequence() {
     let run = |seed| {
         let mut a = Attempt::new(tick(0), seed);
         (0..15)
-            .map(|_| match p.next(&mut a, Outcome::Failed, tick(0), None) {
-                Decision::RetryAt(at) => at.ticks(),
-                Decision::GiveUp(g) => panic!("{g:?}"),
-            })
+            .map(
+                |_| match p.next(&mut a, Failure::Retryable, tick(0), None) {
+                    Decision::RetryAt(at) => at.ticks(),
+                    Decision::GiveUp(g) => panic!("{g:?}"),
+                },
+            )
             .collect::<Vec<_>>()
     };
     assert_eq!(run(7), run(7));
@@ -575,14 +577,14 @@ fn backoff_strategy() -> impl Strategy<Value = Backoff> {
     ]
 }
 
-fn outcome_strategy() -> impl Strategy<Value = Outcome> {
+fn outcome_strategy() -> impl Strategy<Value = Failure> {
     prop_oneof![
-        6 => Just(Outcome::Failed),
-        1 => Just(Outcome::NotRetryable),
-        1 => (0u64..100_000).prop_map(|t| Outcome::RetryAfter(tick(t))),
-        1 => Just(Outcome::DoNotRetry),
-        2 => (0u64..100_000).prop_map(|t| Outcome::Refused(Some(tick(t)))),
-        1 => Just(Outcome::Refused(None)),
+        6 => Just(Failure::Retryable),
+        1 => Just(Failure::NotRetryable),
+        1 => (0u64..100_000).prop_map(|t| Failure::RetryAfter(tick(t))),
+        1 => Just(Failure::DoNotRetry),
+        2 => (0u64..100_000).prop_map(|t| Failure::Refused(Some(tick(t)))),
+        1 => Just(Failure::Refused(None)),
     ]
 }
 
@@ -608,8 +610,8 @@ proptest! {
             let now = if lag { start } else { latest + wait };
             calls += 1;
             let outcome = match outcome {
-                Outcome::RetryAfter(t) => Outcome::RetryAfter(t + span(start)),
-                Outcome::Refused(Some(t)) => Outcome::Refused(Some(t + span(start))),
+                Failure::RetryAfter(t) => Failure::RetryAfter(t + span(start)),
+                Failure::Refused(Some(t)) => Failure::Refused(Some(t + span(start))),
                 other => other,
             };
             match p.next(&mut a, outcome, tick(now), None) {
@@ -619,8 +621,8 @@ proptest! {
                     prop_assert!(at >= latest.max(now), "retry moved back");
                     if let Some(d) = deadline { prop_assert!(at <= start + d); }
                     match outcome {
-                        Outcome::Failed => prop_assert!(at - latest.max(now) <= max_delay),
-                        Outcome::RetryAfter(t) | Outcome::Refused(Some(t)) => prop_assert!(at >= t.ticks()),
+                        Failure::Retryable => prop_assert!(at - latest.max(now) <= max_delay),
+                        Failure::RetryAfter(t) | Failure::Refused(Some(t)) => prop_assert!(at >= t.ticks()),
                         other => prop_assert!(false, "retried after {:?}", other),
                     }
                     latest = at;

@@ -7,7 +7,7 @@
 use core::hint::black_box;
 use cortex_m as _; // its critical-section implementation
 use cortex_m_rt::entry;
-use tickguard::retry::{Attempt, Backoff, Decision, Jitter, Outcome, RetryPolicy, RetrySettings};
+use tickguard::retry::{Attempt, Backoff, Decision, Jitter, Failure, RetryPolicy, RetrySettings};
 use tickguard::time::{Duration, Instant};
 
 #[entry]
@@ -40,7 +40,7 @@ fn main() -> ! {
             let mut attempt = Attempt::new(Instant::from_ticks(now), black_box(now));
             while let Decision::RetryAt(at) = policy.next(
                 &mut attempt,
-                Outcome::Failed,
+                Failure::Retryable,
                 Instant::from_ticks(now),
                 None,
             ) {
