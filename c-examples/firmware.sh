@@ -4,6 +4,7 @@
 #  1. Rust firmware (firmware-rust) on Cortex-M0 (microbit) and Cortex-M4
 #     (mps2-an386) under qemu-system-arm, and RV32IMC (virt) under
 #     qemu-system-riscv32, a 1 kHz timer interrupt sharing the guards with main;
+#     and the defmt example on Cortex-M4, its log decoded by defmt-print;
 #  2. C firmware (firmware-c) built with arm-none-eabi-gcc on the tickguard-ffi
 #     static library for thumbv7em (Cortex-M4) and thumbv6m (Cortex-M0),
 #     under qemu-system-arm;
@@ -42,6 +43,21 @@ for target in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-e
     || { echo "firmware: rust $target exited with failure" >&2; cat "$log" >&2; exit 1; }
   expect_pass "rust $target" "$log" "^firmware checks passed"
 done
+
+# 1b. defmt: tickguard's states, decisions and errors logged with defmt
+# (tickguard's `defmt` feature) over semihosting, decoded by defmt-print.
+(cd "$fw" && cargo build --quiet --release --target thumbv7em-none-eabihf --features defmt-log --bin defmt_log)
+elf="$fw_target_dir/thumbv7em-none-eabihf/release/defmt_log"
+log="$out/rust-defmt.log"
+timeout 120 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 "${qemu[@]}" -kernel "$elf" >"$out/rust-defmt.frames" 2>"$log" \
+  || { echo "firmware: defmt example exited with failure" >&2; cat "$log" >&2; exit 1; }
+defmt-print -e "$elf" <"$out/rust-defmt.frames" >"$log" 2>&1
+for line in "transition: Some(Transition { from: Closed, to: Open })" \
+  "Err(Refused { retry_at: Some(Instant(120)), transition: None })" \
+  "Err(Wait { retry_at: Instant(10) })" "defmt checks done"; do
+  grep -qF "$line" "$log" || { echo "firmware: defmt log lacks: $line" >&2; cat "$log" >&2; exit 1; }
+done
+echo "firmware: rust defmt (thumbv7em, decoded by defmt-print) ok"
 
 # 2 + 3. The no-panic libraries, then the C firmware linked against them.
 # No Cortex-M has a 128-bit CAS: the library masks interrupts around each

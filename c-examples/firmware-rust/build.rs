@@ -12,6 +12,9 @@ fn main() {
     };
     fs::copy(source, out.join("memory.x")).expect("the memory map is readable");
     println!("cargo:rustc-link-search={}", out.display());
+    if env::var_os("CARGO_FEATURE_DEFMT_LOG").is_some() {
+        println!("cargo:rustc-link-arg-bin=defmt_log=-Tdefmt.x");
+    }
     println!("cargo:rerun-if-changed=memory-cortex-m.x");
     println!("cargo:rerun-if-changed=memory-riscv.x");
 }

@@ -700,6 +700,7 @@ impl AsRef<BucketConfig> for BucketConfig {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Refused {
     /// Not enough tokens now; at `retry_at` there will be (if nobody else
     /// takes them first).

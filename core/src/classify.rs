@@ -41,6 +41,7 @@ use crate::{breaker, retry};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ErrorClass {
     /// The network failed: connection, protocol.
     Network = 0,
@@ -85,6 +86,7 @@ crate::named!(ErrorKind);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ErrorKind {
     /// Network: the connection failed (refused, reset, unreachable).
     ConnectionFailed = 0,

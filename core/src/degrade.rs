@@ -43,6 +43,7 @@ use crate::snapshot::{Fields, Format};
 /// assert_eq!(level.set_level(2), Some(LevelChange { from: 0, to: 2 }));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct LevelChange {
     /// The effective level before.
     pub from: u8,

@@ -11,6 +11,7 @@
 /// assert_eq!(BucketConfig::new(BucketSettings { capacity: 0, tokens: 1, period: Duration::from_ticks(1), initial_fill: None }).err(), Some(ConfigError::ZeroCapacity));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ConfigError {
     /// The breaker's failure threshold is zero.
     FailureThreshold,
@@ -110,6 +111,7 @@ impl core::error::Error for ConfigError {}
 /// [`Breaker::open_for`]: crate::breaker::Breaker::open_for
 /// [`MAX_DURATION`]: crate::time::MAX_DURATION
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DurationTooLong;
 
 impl core::fmt::Display for DurationTooLong {

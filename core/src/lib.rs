@@ -10,9 +10,10 @@
 //! last-known-good) and [degradation levels](degrade).
 //!
 //! * `#![no_std]`, no allocation, no clock reads, no sleeping, no panics.
-//! * Time is a monotonic `u64` tick supplied by the caller on every call
-//!   (see [`time`]); nothing wraps within a device's life, deadlines are
-//!   exact, and a lagging `now` never buys an admission.
+//! * Time is a monotonic `u64` tick supplied by the caller on every call,
+//!   carried as [`time::Instant`] and [`time::Duration`] (see [`time`]);
+//!   nothing wraps within a device's life, deadlines are exact, and a
+//!   lagging `now` never buys an admission.
 //! * Configuration is immutable and `const`-constructible, so it can live in
 //!   flash; only the 16-byte state word needs RAM.
 //! * The state word is lock-free on 64-bit hosts (x86_64 through
@@ -25,6 +26,22 @@
 //!   32-bit bare-metal target a build without one fails to compile, rather
 //!   than fall back to a spin lock that deadlocks when an interrupt handler
 //!   preempts its holder.
+//! * Every primitive is a state machine over its word ([`machine`]), which
+//!   runs over a word the caller holds too, and saves its state as a
+//!   [`snapshot`] that survives a reboot.
+//!
+//! # Features
+//!
+//! | feature | what it does |
+//! |---|---|
+//! | `critical-section` | bare metal: each state update inside the program's `critical-section` implementation |
+//! | `unsafe-assume-single-core` | bare metal, one core: `portable-atomic` masks interrupts around each update |
+//! | `defmt` | `defmt::Format` for times, states, transitions, permits, decisions and errors |
+//! | `embassy-time` | `From` conversions with `embassy_time::{Instant, Duration}` (`time::embassy`) |
+//! | `fugit` | `From` conversions with fugit's 64-bit `Instant`/`Duration` (`time::fugit_conversions`) |
+//!
+//! A 32-bit bare-metal build needs exactly one of the first two; the others
+//! combine freely.
 //!
 //! ```
 //! # use tickguard::time::Duration;
@@ -56,6 +73,7 @@
 //! }
 //! ```
 #![cfg_attr(not(test), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(clippy::must_use_candidate)]
 #![cfg_attr(

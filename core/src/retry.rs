@@ -192,6 +192,7 @@ pub struct RetryPolicy {
 
 /// Why [`RetryPolicy::next`] gave up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum GiveUp {
     /// `max_attempts` calls were made.
     AttemptsExhausted,
@@ -251,6 +252,7 @@ impl core::error::Error for GiveUp {}
 /// The answer of [`RetryPolicy::next`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use = "schedule the retry or report that the operation failed"]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Decision {
     /// Make the next attempt at this tick.
     RetryAt(Instant),
@@ -274,6 +276,7 @@ pub enum Decision {
 /// assert_eq!(Failure::from(limited), Failure::Refused(Some(Instant::from_ticks(70))));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Failure {
     /// The call failed in a way worth retrying.
     Retryable,

@@ -64,6 +64,7 @@ use crate::time::{Instant, Tick};
 /// assert_eq!(breaker.restore(&[0u8; 3], Instant::from_ticks(0)), Err(SnapshotError::Truncated));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SnapshotError {
     /// The buffer to save into is shorter than the type's snapshot length.
     BufferTooSmall,

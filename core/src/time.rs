@@ -54,6 +54,7 @@ pub const MAX: Duration = Duration(MAX_DURATION);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(transparent)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Instant(Tick);
 
 /// A span of ticks: a configured period or timeout, an age.
@@ -73,6 +74,7 @@ pub struct Instant(Tick);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(transparent)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Duration(Tick);
 
 impl Instant {
@@ -615,6 +617,87 @@ mod tests {
         assert_eq!(extend_from(u64::MAX, 5), u64::MAX);
         let started = TickExtender::starting_at(u32::MAX - 1);
         assert_eq!(started.extend(3), tick(u64::from(u32::MAX) + 4));
+    }
+}
+
+/// Conversions from and to `embassy-time`'s instants and durations: the
+/// same ticks (embassy's tick rate is the counter's), so embassy firmware
+/// passes `embassy_time::Instant::now().into()` as `now`.
+///
+/// ```
+/// use tickguard::time::{Duration, Instant};
+/// let now: Instant = embassy_time::Instant::from_ticks(1_234).into();
+/// assert_eq!(now.ticks(), 1_234);
+/// let back: embassy_time::Duration = Duration::from_ticks(7).into();
+/// assert_eq!(back.as_ticks(), 7);
+/// ```
+#[cfg(feature = "embassy-time")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]
+pub mod embassy {
+    use super::{Duration, Instant};
+
+    impl From<embassy_time::Instant> for Instant {
+        fn from(instant: embassy_time::Instant) -> Self {
+            Self::from_ticks(instant.as_ticks())
+        }
+    }
+
+    impl From<Instant> for embassy_time::Instant {
+        fn from(instant: Instant) -> Self {
+            Self::from_ticks(instant.ticks())
+        }
+    }
+
+    impl From<embassy_time::Duration> for Duration {
+        fn from(duration: embassy_time::Duration) -> Self {
+            Self::from_ticks(duration.as_ticks())
+        }
+    }
+
+    impl From<Duration> for embassy_time::Duration {
+        fn from(duration: Duration) -> Self {
+            Self::from_ticks(duration.ticks())
+        }
+    }
+}
+
+/// Conversions from and to `fugit`'s 64-bit instants and durations at any
+/// tick rate (`fugit::TimerInstantU64<HZ>` and the like): the same ticks.
+///
+/// ```
+/// use tickguard::time::{Duration, Instant};
+/// let now: Instant = fugit::TimerInstantU64::<1_000>::from_ticks(42).into();
+/// assert_eq!(now.ticks(), 42);
+/// let timeout: fugit::TimerDurationU64<1_000> = Duration::from_ticks(30).into();
+/// assert_eq!(timeout.to_millis(), 30);
+/// ```
+#[cfg(feature = "fugit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fugit")))]
+pub mod fugit_conversions {
+    use super::{Duration, Instant};
+
+    impl<const NOM: u32, const DENOM: u32> From<fugit::Instant<u64, NOM, DENOM>> for Instant {
+        fn from(instant: fugit::Instant<u64, NOM, DENOM>) -> Self {
+            Self::from_ticks(instant.ticks())
+        }
+    }
+
+    impl<const NOM: u32, const DENOM: u32> From<Instant> for fugit::Instant<u64, NOM, DENOM> {
+        fn from(instant: Instant) -> Self {
+            Self::from_ticks(instant.ticks())
+        }
+    }
+
+    impl<const NOM: u32, const DENOM: u32> From<fugit::Duration<u64, NOM, DENOM>> for Duration {
+        fn from(duration: fugit::Duration<u64, NOM, DENOM>) -> Self {
+            Self::from_ticks(duration.ticks())
+        }
+    }
+
+    impl<const NOM: u32, const DENOM: u32> From<Duration> for fugit::Duration<u64, NOM, DENOM> {
+        fn from(duration: Duration) -> Self {
+            Self::from_ticks(duration.ticks())
+        }
     }
 }
 

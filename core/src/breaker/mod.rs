@@ -118,6 +118,7 @@ use crate::DurationTooLong;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum State {
     /// Calls flow; consecutive failures are counted.
     Closed = 0,
@@ -176,6 +177,7 @@ crate::named!(State);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Outcome {
     /// The call succeeded.
     Success = 0,
@@ -196,6 +198,7 @@ pub enum Outcome {
 /// assert_eq!(breaker.force_open(), None); // already there: no transition
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Transition {
     /// The state before.
     pub from: State,
@@ -220,6 +223,7 @@ pub struct Transition {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use = "hand the permit back with `Breaker::record`, or a half-open trial slot stays taken"]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Permit(u32);
 
 const PERMIT_VALID: u32 = 1 << 31;
@@ -287,6 +291,7 @@ impl Permit {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use = "report the call's outcome with `Breaker::record`"]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Admitted {
     /// Give this back to [`Breaker::record`].
     pub permit: Permit,
@@ -306,6 +311,7 @@ pub struct Admitted {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Refused {
     /// The tick at which the breaker may admit again: the end of the open
     /// period, or of the half-open timeout when all trial permits are out.
@@ -355,6 +361,7 @@ impl core::error::Error for Refused {}
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use = "the outcome may have changed the breaker's state: check `transition`"]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Recorded {
     /// Whether the outcome counted. `false` for IGNORED, for a stale permit
     /// (issued before the last change of state), and while DISABLED.

@@ -7,7 +7,7 @@
 use core::hint::black_box;
 use cortex_m as _; // its critical-section implementation
 use cortex_m_rt::entry;
-use tickguard::retry::{Attempt, Backoff, Decision, Jitter, Failure, RetryPolicy, RetrySettings};
+use tickguard::retry::{Attempt, Backoff, Decision, Failure, Jitter, RetryPolicy, RetrySettings};
 use tickguard::time::{Duration, Instant};
 
 #[entry]
