@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Compiles (and where it is a program, runs) every code snippet in README.md.
+"""Compiles (and where it is a program, runs) every code snippet in README.md
+and docs/*.md.
 
 Each fenced block in README.md is preceded by a marker comment,
 `<!-- snippet: KIND -->`, that says how it is checked; a block without one
@@ -264,25 +265,30 @@ CHECKS = {
 
 
 def main():
-    text = open(os.path.join(ROOT, "README.md")).read()
-    blocks = list(re.finditer(
-        r"(?:<!-- snippet: (?P<kind>[\w-]+) -->\n)?```(?P<lang>[\w+]*)\n(?P<code>.*?)```", text, re.S))
-    if not blocks:
-        raise SystemExit("readme-snippets: README.md has no code blocks")
+    # README first: its Rust quick start is what the Cargo.toml snippets in
+    # docs/ build for each target.
+    docs = ["README.md"] + sorted(os.path.join("docs", name)
+                                  for name in os.listdir(os.path.join(ROOT, "docs"))
+                                  if name.endswith(".md"))
     checked = 0
     try:
-        for index, block in enumerate(blocks):
-            kind = block.group("kind")
-            line = text.count("\n", 0, block.start("code"))
-            if kind is None:
-                raise SystemExit(f"readme-snippets: README.md:{line}: code block without a "
-                                 "<!-- snippet: KIND --> marker")
-            if kind not in CHECKS:
-                raise SystemExit(f"readme-snippets: README.md:{line}: unknown snippet kind {kind}")
-            CHECKS[kind](block.group("code"), f"{index:02}-{kind}")
-            if kind != "text":
-                checked += 1
-            print(f"readme-snippets: README.md:{line}: {kind} ok")
+        for doc in docs:
+            text = open(os.path.join(ROOT, doc)).read()
+            blocks = list(re.finditer(
+                r"(?:<!-- snippet: (?P<kind>[\w-]+) -->\n)?```(?P<lang>[\w+]*)\n(?P<code>.*?)```", text, re.S))
+            for index, block in enumerate(blocks):
+                kind = block.group("kind")
+                line = text.count("\n", 0, block.start("code"))
+                if kind is None:
+                    raise SystemExit(f"readme-snippets: {doc}:{line}: code block without a "
+                                     "<!-- snippet: KIND --> marker")
+                if kind not in CHECKS:
+                    raise SystemExit(f"readme-snippets: {doc}:{line}: unknown snippet kind {kind}")
+                name = re.sub(r"\W", "-", doc) + f"-{index:02}-{kind}"
+                CHECKS[kind](block.group("code"), name)
+                if kind != "text":
+                    checked += 1
+                print(f"readme-snippets: {doc}:{line}: {kind} ok")
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
     print(f"readme-snippets: {checked} snippets compiled or run")

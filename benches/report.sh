@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmarks and prints README's performance section: the machine,
+# Runs the benchmarks and prints the performance section of docs/performance.md: the machine,
 # tickguard beside its peers (single-threaded and two threads), the goals as
 # ratios measured in this one run, and the cost of the move to 64-bit time
 # (the last 32-bit revision's benchmarks, built from git history and run in
@@ -12,7 +12,7 @@
 # and no ratio compares a quiet pass with a noisy one.
 #
 #   benches/report.sh                    print the section
-#   benches/report.sh --update-readme    also replace it in README.md
+#   benches/report.sh --update-readme    also replace it in docs/performance.md
 #   BEFORE=<rev> benches/report.sh       compare against another revision
 #   PASSES=1 benches/report.sh           one pass (quicker, noisier)
 #   REUSE=1 benches/report.sh            the same section from the last run's

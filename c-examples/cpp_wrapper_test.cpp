@@ -282,6 +282,36 @@ void snapshots_survive_a_reboot() {
   CHECK(levels_after.allows(9, 0).level == 2);
 }
 
+#if TICKGUARD_HAS_CHRONO
+// std::chrono: durations become ticks rounded up, the clock gives ticks, and
+// a breaker configured and driven in them opens for the chrono duration.
+void chrono_ticks_drive_a_breaker() {
+  using Ms = tickguard::ChronoTicks<>;
+  using Us = tickguard::ChronoTicks<std::chrono::microseconds>;
+  static_assert(Ms::of(std::chrono::seconds(30)) == 30000);
+  static_assert(Ms::of(std::chrono::microseconds(1500)) == 2);  // rounded up
+  static_assert(Us::of(std::chrono::milliseconds(-5)) == 0);
+  static_assert(Ms::of(std::chrono::hours(24 * 365) * 200000000) == TG_MAX_DURATION_TICKS + 1);
+  tickguard::Tick before = Ms::now();
+  CHECK(Ms::now() >= before);
+  tg_breaker_config_t config = tickguard::kDefaultBreakerConfig;
+  config.failure_threshold = 1;
+  config.open_ticks = Ms::of(std::chrono::seconds(2));
+  tickguard::Breaker breaker{config};
+  CHECK(breaker.init() == TG_OK);
+  tickguard::Tick now = Ms::now();
+  tickguard::Call call = breaker.acquire(now);
+  CHECK(call);
+  call.fail(now);
+  tickguard::Call refused = breaker.acquire(now + 1);
+  CHECK(!refused && refused.retry_at() == now + 2000);
+  tg_breaker_config_t too_long = config;
+  too_long.open_ticks = Ms::of(std::chrono::hours(24 * 365) * 200000000);
+  tickguard::Breaker bad{too_long};
+  CHECK(bad.init() == TG_E_CONFIG_OPEN_TICKS);
+}
+#endif
+
 }  // namespace
 
 int main() {
@@ -293,6 +323,9 @@ int main() {
   reinit_and_copies();
   budget_store_and_degradation_work();
   snapshots_survive_a_reboot();
+#if TICKGUARD_HAS_CHRONO
+  chrono_ticks_drive_a_breaker();
+#endif
   std::printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -3,9 +3,9 @@
 # target, at opt-level "s" with LTO (c-examples/firmware-rust, size_* bins).
 # Each probe exercises the primitive's whole API; the baseline has the same
 # runtime and loop without tickguard. Prints a Markdown table; with
-# --update-readme, replaces the table in README.md between its markers;
+# --update-readme, replaces the table in docs/embedded.md between its markers;
 # with --check (the test command), fails when a flash or RAM figure differs
-# from README's by more than 10% (and 64 bytes): a size regression, or a
+# from docs/embedded.md's by more than 10% (and 64 bytes): a size regression, or a
 # table left stale by a change, or when a primitive's thumbv6m flash is
 # over its budget (below), printing the symbols that make it up.
 # --symbols prints that per-symbol breakdown for every primitive.
@@ -92,7 +92,7 @@ case "${1:-}" in
     printf '%s\n' "$table" | python3 "$root/.ci/readme-section.py" size-table
     ;;
   --check)
-    python3 - "$root/README.md" "$table" <<'PY'
+    python3 - "$root/docs/embedded.md" "$table" <<'PY'
 import re, sys
 
 def cells(text):
@@ -113,17 +113,17 @@ readme = open(sys.argv[1]).read()
 section = re.search(r"<!-- size-table:start -->(.*?)<!-- size-table:end -->", readme, re.S)
 documented, measured = cells(section.group(1)), cells(sys.argv[2])
 if documented.keys() != measured.keys():
-    sys.exit("size check: README's size table has other rows or columns than the report")
+    sys.exit("size check: docs/embedded.md's size table has other rows or columns than the report")
 off = []
 for key, now in sorted(measured.items()):
     then = documented[key]
     if abs(now - then) > max(64, then // 10):
-        off.append(f"  {key[0]}, {key[1]}: README {then} B, measured {now} B")
+        off.append(f"  {key[0]}, {key[1]}: documented {then} B, measured {now} B")
 if off:
-    print("size check: these differ from README's table by more than 10% (and 64 B):", file=sys.stderr)
+    print("size check: these differ from docs/embedded.md's table by more than 10% (and 64 B):", file=sys.stderr)
     print("\n".join(off), file=sys.stderr)
     sys.exit("a size regression to fix, or a change to record: c-examples/size-report.sh --update-readme")
-print("size check: every figure within 10% (or 64 B) of README's table")
+print("size check: every figure within 10% (or 64 B) of docs/embedded.md's table")
 PY
     ;;
 esac

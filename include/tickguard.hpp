@@ -3,7 +3,8 @@
  * @brief RAII classes over the tickguard C API (tickguard.h).
  *
  * Header-only, C++17 or later, no exceptions, no RTTI, no allocation: usable
- * with `-fno-exceptions -fno-rtti` on bare metal. Every guard has a
+ * with `-fno-exceptions -fno-rtti` on bare metal. Hosted programs get
+ * `ChronoTicks`, ticks and durations from a `std::chrono` clock. Every guard has a
  * `constexpr` constructor, so a global one can be `constinit` (C++20) or
  * constant-initialised (C++17) and live in `.bss`/`.data` with no static
  * constructor; call `init()` once before sharing it.
@@ -19,6 +20,22 @@
 
 #include <cstddef>
 #include <cstdint>
+
+// std::chrono helpers (ChronoTicks) where the library has <chrono>; a
+// freestanding build leaves them out, or define TICKGUARD_HAS_CHRONO 0.
+#ifndef TICKGUARD_HAS_CHRONO
+#if defined(__has_include)
+#if __has_include(<chrono>) && (!defined(__STDC_HOSTED__) || __STDC_HOSTED__)
+#define TICKGUARD_HAS_CHRONO 1
+#endif
+#endif
+#endif
+#ifndef TICKGUARD_HAS_CHRONO
+#define TICKGUARD_HAS_CHRONO 0
+#endif
+#if TICKGUARD_HAS_CHRONO
+#include <chrono>
+#endif
 
 #include "tickguard.h"
 
@@ -734,6 +751,46 @@ class TickExtender {
  private:
   tg_tick_extender_t extender_{};
 };
+
+#if TICKGUARD_HAS_CHRONO
+/**
+ * Ticks from a `std::chrono` clock: `Unit` is the tick (milliseconds by
+ * default), `Clock` the source (`std::chrono::steady_clock`, monotonic).
+ * Hosted programs use it instead of a hand-written tick source; configure
+ * every guard in the same `Unit`.
+ *
+ * @code
+ * using Ms = tickguard::ChronoTicks<>;  // 1 tick = 1 ms of steady_clock
+ * tg_breaker_config_t config = tickguard::kDefaultBreakerConfig;
+ * config.open_ticks = Ms::of(std::chrono::seconds(30));
+ * if (tickguard::Call call = breaker.acquire(Ms::now())) ...
+ * @endcode
+ */
+template <class Unit = std::chrono::milliseconds, class Clock = std::chrono::steady_clock>
+struct ChronoTicks {
+  /// The clock's current time in ticks of `Unit` (rounded down).
+  /// @return the tick.
+  static Tick now() noexcept {
+    auto since = std::chrono::duration_cast<Unit>(Clock::now().time_since_epoch()).count();
+    return since < 0 ? 0 : static_cast<Tick>(since);
+  }
+  /// A duration in ticks of `Unit`, rounded up (a timeout is never shorter
+  /// than asked); negative durations are 0, and anything above
+  /// `TG_MAX_DURATION_TICKS` is `TG_MAX_DURATION_TICKS + 1`, which every
+  /// configuration check refuses.
+  /// @param d the duration.
+  /// @return the ticks.
+  template <class Rep, class Period>
+  static constexpr Tick of(std::chrono::duration<Rep, Period> d) noexcept {
+    using Exact = std::chrono::duration<long double, typename Unit::period>;
+    long double ticks = std::chrono::duration_cast<Exact>(d).count();
+    if (!(ticks > 0)) return 0;
+    if (ticks > static_cast<long double>(TG_MAX_DURATION_TICKS)) return TG_MAX_DURATION_TICKS + 1;
+    Tick whole = static_cast<Tick>(ticks);
+    return static_cast<long double>(whole) < ticks ? whole + 1 : whole;
+  }
+};
+#endif
 
 }  // namespace tickguard
 
