@@ -232,6 +232,39 @@ impl<W: Copy + Eq> HeldWord<W> for core::cell::Cell<W> {
     }
 }
 
+/// A 64-bit word in memory several threads or processes share (a
+/// `static`, a mapping), through the standard atomic: the budget,
+/// degradation levels and tick extender (64-bit words) and the bucket's
+/// narrow word run over it.
+///
+/// ```
+/// use core::sync::atomic::AtomicU64;
+/// use tickguard::budget::{self, BudgetConfig};
+/// use tickguard::machine::{run, Machine};
+/// let config = BudgetConfig::DEFAULT;
+/// let shared = AtomicU64::new(config.fresh());
+/// run(&config, budget::RecordFailure, &mut &shared).unwrap();
+/// assert_eq!(run(&config, budget::RetryAllowed, &mut &shared), Ok(true));
+/// ```
+#[cfg(target_has_atomic = "64")]
+impl HeldWord<u64> for &core::sync::atomic::AtomicU64 {
+    type Error = core::convert::Infallible;
+
+    fn load(&mut self) -> Result<u64, Self::Error> {
+        Ok(core::sync::atomic::AtomicU64::load(
+            self,
+            core::sync::atomic::Ordering::Acquire,
+        ))
+    }
+
+    fn compare_and_set(&mut self, current: u64, new: u64) -> Result<Result<(), u64>, Self::Error> {
+        use core::sync::atomic::Ordering::{AcqRel, Acquire};
+        Ok(self
+            .compare_exchange(current, new, AcqRel, Acquire)
+            .map(|_| ()))
+    }
+}
+
 /// Applies `input` to a word the caller holds: loads it, decides with the
 /// quick check when it can, and otherwise steps and compare-and-sets until
 /// the word it stepped from is the one it replaces. Returns the decision of

@@ -249,3 +249,32 @@ proptest! {
         prop_assert_eq!(extender_word.get(), extender.latest().ticks());
     }
 }
+
+/// Two threads spend and refill a budget held in a shared `AtomicU64`
+/// through `machine::run`: no update is lost (the word ends where the
+/// sequence of steps, in any order, leads: all failures then all
+/// successes is the same count either way).
+#[test]
+fn a_word_in_a_shared_atomic_loses_no_update() {
+    use std::sync::atomic::AtomicU64;
+    let config = BudgetConfig::new(tickguard::budget::BudgetSettings {
+        max_tokens: 1_000_000,
+        token_ratio_milli: 1_000,
+    })
+    .unwrap();
+    let shared = AtomicU64::new(config.fresh());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..10_000 {
+                    run(&config, budget::RecordFailure, &mut &shared).unwrap();
+                }
+            });
+        }
+    });
+    // 20 000 failures of 1 000 thousandths each, from a full budget.
+    assert_eq!(
+        shared.load(std::sync::atomic::Ordering::Relaxed),
+        20_000_000
+    );
+}
