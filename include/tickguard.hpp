@@ -21,8 +21,12 @@
 #include <cstddef>
 #include <cstdint>
 
-// std::chrono helpers (ChronoTicks) where the library has <chrono>; a
-// freestanding build leaves them out, or define TICKGUARD_HAS_CHRONO 0.
+/**
+ * @def TICKGUARD_HAS_CHRONO
+ * 1 where the standard library has `<chrono>` (hosted builds): then
+ * `tickguard::ChronoTicks` is declared. 0 in freestanding builds; define it
+ * to 0 before including this header to leave the helpers out.
+ */
 #ifndef TICKGUARD_HAS_CHRONO
 #if defined(__has_include)
 #if __has_include(<chrono>) && (!defined(__STDC_HOSTED__) || __STDC_HOSTED__)
