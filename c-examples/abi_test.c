@@ -868,6 +868,28 @@ static void test_snapshots(void) {
   CHECK(tg_degradation_restore(&levels_after, levels_saved, sizeof levels_saved, 0) == TG_OK);
   uint8_t level = 0;
   CHECK(tg_degradation_allows(&levels_after, 9, 0, &allows, &level) == TG_OK && level == 2);
+
+  /* The last-known-good store keeps its values and their ages across a
+     reboot at tick 0. */
+  static tg_lkg_t cache, cache_after;
+  CHECK(tg_lkg_init(&cache, 1000) == TG_OK && tg_lkg_init(&cache_after, 1000) == TG_OK);
+  CHECK(tg_lkg_store(&cache, (const uint8_t *)"temp", 4, (const uint8_t *)"21.5", 4, 50000) == TG_OK);
+  static uint8_t page[TG_LKG_SNAPSHOT_SIZE];
+  CHECK(tg_lkg_snapshot(&cache, 50300, page, sizeof page - 1) == TG_E_SNAPSHOT_BUFFER);
+  CHECK(tg_lkg_snapshot(&cache, 50300, page, sizeof page) == TG_OK);
+  CHECK(tg_lkg_restore(&cache_after, page, sizeof page, 0) == TG_OK);
+  char value[TG_LKG_VALUE_BYTES];
+  size_t len = 0;
+  uint64_t age = 0;
+  CHECK(tg_lkg_serve(&cache_after, (const uint8_t *)"temp", 4, 100, (uint8_t *)value, &len, &age) == TG_OK);
+  CHECK(len == 4 && memcmp(value, "21.5", 4) == 0 && age == 400);
+  CHECK(tg_lkg_serve(&cache_after, (const uint8_t *)"temp", 4, 701, (uint8_t *)value, &len, &age) == TG_NOT_FOUND);
+  CHECK(tg_lkg_restore(&cache_after, saved, sizeof saved, 0) == TG_E_SNAPSHOT_KIND);
+  CHECK(tg_lkg_serve(&cache_after, (const uint8_t *)"temp", 4, 100, (uint8_t *)value, &len, &age) == TG_NOT_FOUND);
+  static tg_lkg_t other_age;
+  CHECK(tg_lkg_init(&other_age, 999) == TG_OK);
+  CHECK(tg_lkg_restore(&other_age, page, sizeof page, 0) == TG_E_SNAPSHOT_CONFIG);
+  CHECK(tg_lkg_restore(&cache_after, NULL, 0, 0) == TG_E_NULL);
 }
 
 /* Header and library agree on the version; the macros compose TG_VERSION. */

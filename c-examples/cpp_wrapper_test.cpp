@@ -280,6 +280,15 @@ void snapshots_survive_a_reboot() {
   CHECK(levels.snapshot(0, level) == TG_OK);
   CHECK(levels_after.restore(level, sizeof level, 0) == TG_OK);
   CHECK(levels_after.allows(9, 0).level == 2);
+
+  tickguard::LastKnownGood cache{1000}, cache_after{1000};
+  CHECK(cache.init() == TG_OK && cache_after.init() == TG_OK);
+  CHECK(cache.store("temp", 4, "21.5", 4, 5000) == TG_OK);
+  static uint8_t page[TG_LKG_SNAPSHOT_SIZE];
+  CHECK(cache.snapshot(5200, page) == TG_OK);
+  CHECK(cache_after.restore(page, sizeof page, 0) == TG_OK);
+  tickguard::Served served = cache_after.serve("temp", 4, 10);
+  CHECK(served && served.age == 210);
 }
 
 #if TICKGUARD_HAS_CHRONO

@@ -152,6 +152,12 @@
 #define TG_DEGRADATION_SNAPSHOT_SIZE 20
 
 /**
+ * Bytes of a last-known-good store's snapshot (`tg_lkg_snapshot`): every
+ * key and value with its age.
+ */
+#define TG_LKG_SNAPSHOT_SIZE 1712
+
+/**
  * The longest duration any configuration field or duration argument
  * accepts, and the horizon up to which every guarantee holds: 2^62 ticks
  * (146 years at 1 GHz). The header's "2^62" is this value.
@@ -2035,6 +2041,40 @@ tg_status_t tg_degradation_restore(tg_degradation_t *degradation,
                                    const uint8_t *bytes,
                                    size_t len,
                                    uint64_t now);
+
+/**
+ * Saves the last-known-good store's keys and values with their ages at
+ * `now` as `TG_LKG_SNAPSHOT_SIZE` bytes, for `tg_lkg_restore` (after a
+ * reboot whose tick counter may start again at 0).
+ *
+ * @param lkg an initialised store.
+ * @param now the caller's current tick.
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_LKG_SNAPSHOT_SIZE`).
+ * @return as `tg_breaker_snapshot`.
+ *
+ * Not thread-safe (as every `tg_lkg_*` call): serialise calls on one
+ * store.
+ */
+tg_status_t tg_lkg_snapshot(const tg_lkg_t *lkg, uint64_t now, uint8_t *out, size_t out_len);
+
+/**
+ * Replaces the store's values with those a snapshot `tg_lkg_snapshot`
+ * took, their ages carried over to `now` (values that had expired before
+ * tick 0 of this run are left out).
+ *
+ * @param lkg an initialised store, with the snapshot's maximum age.
+ * @param bytes the snapshot.
+ * @param len its length in bytes.
+ * @param now the caller's current tick.
+ * @return as `tg_breaker_restore` (on a snapshot error the store is left
+ *   empty).
+ *
+ * Not thread-safe (as every `tg_lkg_*` call): serialise calls on one
+ * store.
+ */
+tg_status_t tg_lkg_restore(tg_lkg_t *lkg, const uint8_t *bytes, size_t len, uint64_t now);
 
 /**
  * Names a status code.

@@ -616,6 +616,23 @@ class LastKnownGood {
     return tg_lkg_forget(&lkg_, static_cast<const uint8_t *>(key), key_len);
   }
 
+  /// Saves the keys and values with their ages at `now` (a reboot-proof
+  /// snapshot).
+  /// @param now the current tick.
+  /// @param out receives the `TG_LKG_SNAPSHOT_SIZE` bytes.
+  /// @return `TG_OK` or an object error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_LKG_SNAPSHOT_SIZE]) const noexcept {
+    return tg_lkg_snapshot(&lkg_, now, out, sizeof out);
+  }
+  /// Restores the keys and values from a snapshot, their ages carried over
+  /// to `now`.
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK`, a `TG_E_SNAPSHOT_*` status (the store is left empty),
+  ///   or an object error.
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_lkg_restore(&lkg_, bytes, len, now);
+  }
+
  private:
   Tick max_age_;
   tg_lkg_t lkg_{};

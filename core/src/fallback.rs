@@ -27,6 +27,7 @@
 
 use core::mem::MaybeUninit;
 
+use crate::snapshot::{fingerprint, Codec, Frame, SnapshotError, CHECKSUM_LEN, HEADER_LEN};
 use crate::time::{Duration, Instant, Tick};
 
 /// A value served by a fallback, with how old it is.
@@ -92,7 +93,10 @@ impl<V> DefaultValue<V> {
 struct Entry<K, V> {
     key: K,
     value: V,
-    stored: Tick,
+    /// The tick past which the value is too old: stored + maximum age
+    /// (saturating). Kept instead of the tick it was stored, so that a
+    /// value stored before a reboot's tick 0 keeps its age in a snapshot.
+    expires: Tick,
 }
 
 /// A fixed-capacity table of last known good values (see the module docs).
@@ -192,20 +196,21 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     /// assert_eq!(cache.serve(&1, Instant::from_ticks(5)).unwrap().value, &11);
     /// ```
     pub fn store(&mut self, key: K, value: V, now: Instant) {
-        let now = now.ticks();
+        let expires = now.ticks().saturating_add(self.max_age.ticks());
         if let Some(entry) = self.entries_mut().iter_mut().find(|e| e.key == key) {
             entry.value = value;
-            entry.stored = now;
+            entry.expires = expires;
             return;
         }
         let entry = Entry {
             key,
             value,
-            stored: now,
+            expires,
         };
         if let Err(entry) = self.push(entry) {
-            // Full: replace the entry stored longest ago.
-            if let Some(oldest) = self.entries_mut().iter_mut().min_by_key(|e| e.stored) {
+            // Full: replace the entry stored longest ago (the first to
+            // expire).
+            if let Some(oldest) = self.entries_mut().iter_mut().min_by_key(|e| e.expires) {
                 *oldest = entry;
             }
         }
@@ -227,7 +232,11 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     pub fn serve(&self, key: &K, now: Instant) -> Option<Served<'_, V>> {
         let now = now.ticks();
         let entry = self.entries().iter().find(|e| e.key == *key)?;
-        let age = Duration::from_ticks(now.saturating_sub(entry.stored));
+        // stored = expires − max_age; the age is now − stored, 0 before it.
+        let age = now
+            .saturating_add(self.max_age.ticks())
+            .saturating_sub(entry.expires);
+        let age = Duration::from_ticks(age);
         (age <= self.max_age).then_some(Served {
             value: &entry.value,
             age,
@@ -297,6 +306,132 @@ impl<K: Eq, V, const N: usize> LastKnownGood<K, V, N> {
     #[must_use]
     pub const fn max_age(&self) -> Duration {
         self.max_age
+    }
+}
+
+impl<K, V, const N: usize> LastKnownGood<K, V, N> {
+    /// Forgets every value.
+    ///
+    /// ```
+    /// # use tickguard::time::{Duration, Instant};
+    /// let mut cache: tickguard::fallback::LastKnownGood<u8, u8, 2> =
+    ///     tickguard::fallback::LastKnownGood::new(Duration::from_ticks(10));
+    /// cache.store(1, 10, Instant::ZERO);
+    /// cache.clear();
+    /// assert!(cache.is_empty());
+    /// ```
+    pub fn clear(&mut self) {
+        let held = self.held();
+        self.count = 0;
+        for slot in self.slots.get_mut(..held).unwrap_or(&mut []) {
+            // SAFETY: the first `held` slots held entries (see `entries`)
+            // and are no longer counted, so each is dropped exactly once.
+            unsafe { slot.assume_init_drop() };
+        }
+    }
+}
+
+/// The kind byte of a last-known-good store's snapshot.
+const SNAPSHOT_KIND: u8 = 5;
+
+impl<K: Eq + Codec, V: Codec, const N: usize> LastKnownGood<K, V, N> {
+    /// Bytes of this table's snapshot ([`save`](Self::save)): the format's
+    /// header and checksum around a count and `N` entries (key, value, the
+    /// tick it expires at, relative to the snapshot's tick).
+    pub const SNAPSHOT_LEN: usize = HEADER_LEN
+        .saturating_add(4)
+        .saturating_add(N.saturating_mul(K::LEN.saturating_add(V::LEN).saturating_add(8)))
+        .saturating_add(CHECKSUM_LEN);
+
+    /// The snapshot format around this table: its kind, the fingerprint of
+    /// its shape and maximum age, its length.
+    fn frame(&self) -> Frame {
+        let max_age = self.max_age.ticks();
+        Frame {
+            kind: SNAPSHOT_KIND,
+            fingerprint: fingerprint(|fields| {
+                fields.u64(max_age);
+                fields.u64(N as u64);
+                fields.u64(K::LEN as u64);
+                fields.u64(V::LEN as u64);
+            }),
+            len: Self::SNAPSHOT_LEN,
+        }
+    }
+
+    /// Saves the values with their ages at `now` into the start of `out`
+    /// ([`SNAPSHOT_LEN`](Self::SNAPSHOT_LEN) bytes), to restore after a
+    /// reboot (data recovery for the values themselves).
+    ///
+    /// ```
+    /// use tickguard::fallback::LastKnownGood;
+    /// use tickguard::time::{Duration, Instant};
+    /// type Cache = LastKnownGood<u16, f32, 4>;
+    /// let mut cache = Cache::new(Duration::from_ticks(60_000));
+    /// cache.store(7, 21.5, Instant::from_ticks(1_000_000));
+    /// let mut flash = [0u8; Cache::SNAPSHOT_LEN];
+    /// cache.save(Instant::from_ticks(1_000_500), &mut flash).unwrap();
+    ///
+    /// let mut rebooted = Cache::new(Duration::from_ticks(60_000));
+    /// rebooted.restore(&flash, Instant::ZERO).unwrap();
+    /// let served = rebooted.serve(&7, Instant::from_ticks(100)).unwrap();
+    /// assert_eq!((*served.value, served.age), (21.5, Duration::from_ticks(600)));
+    /// ```
+    pub fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
+        let entries = self.entries();
+        self.frame().save(now, out, |fields| {
+            fields.u32(u32::try_from(entries.len()).unwrap_or(u32::MAX));
+            for entry in entries {
+                entry.key.save(fields);
+                entry.value.save(fields);
+                fields.tick(entry.expires);
+            }
+        })
+    }
+
+    /// Replaces the values with those `bytes` saved, their ages carried
+    /// over to `now` (values that expired before tick 0 of the restoring
+    /// run are left out); on any error the table is left empty.
+    ///
+    /// ```
+    /// use tickguard::fallback::LastKnownGood;
+    /// use tickguard::snapshot::SnapshotError;
+    /// use tickguard::time::{Duration, Instant};
+    /// let mut cache: LastKnownGood<u8, u8, 2> = LastKnownGood::new(Duration::from_ticks(5));
+    /// cache.store(1, 1, Instant::ZERO);
+    /// assert_eq!(cache.restore(&[0; 3], Instant::ZERO), Err(SnapshotError::Truncated));
+    /// assert!(cache.is_empty());
+    /// ```
+    pub fn restore(&mut self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
+        self.clear();
+        let frame = self.frame();
+        let restored = frame.restore(bytes, now, |fields| {
+            let count = usize::try_from(fields.read_u32()).ok()?;
+            if count > N {
+                return None;
+            }
+            for _ in 0..count {
+                let key = K::restore(fields)?;
+                let value = V::restore(fields)?;
+                let expires = fields.read_tick_in_range();
+                if self.entries().iter().any(|entry| entry.key == key) {
+                    return None;
+                }
+                if let Some(expires) = expires {
+                    self.push(Entry {
+                        key,
+                        value,
+                        expires,
+                    })
+                    .ok()?;
+                }
+            }
+            Some(())
+        });
+        if restored.is_err() {
+            self.clear();
+        }
+        restored
     }
 }
 

@@ -16,7 +16,7 @@
 //! offset  size  field
 //! 0       2     magic "tg"
 //! 2       1     format version (1)
-//! 3       1     kind: which machine (breaker 1, bucket 2, budget 3, levels 4)
+//! 3       1     kind: breaker 1, bucket 2, budget 3, levels 4, last-known-good store 5
 //! 4       4     configuration fingerprint (CRC-32 of its settings)
 //! 8       n     the state, times relative to the snapshot's `now`
 //! 8 + n   4     CRC-32 (IEEE) of everything before it
@@ -122,7 +122,7 @@ pub const VERSION: u8 = 1;
 /// Bytes before the state: magic, version, kind, fingerprint.
 pub const HEADER_LEN: usize = 8;
 /// Bytes of the trailing checksum.
-const CHECKSUM_LEN: usize = 4;
+pub const CHECKSUM_LEN: usize = 4;
 
 /// How a machine's state is saved: implemented by each primitive's
 /// configuration.
@@ -203,21 +203,12 @@ pub fn save<M: Format + ?Sized>(
     now: Instant,
     out: &mut [u8],
 ) -> Result<usize, SnapshotError> {
-    let Some(out) = out.get_mut(..M::LEN) else {
-        return Err(SnapshotError::BufferTooSmall);
+    let frame = Frame {
+        kind: M::KIND,
+        fingerprint: fingerprint(|fields| machine.fingerprint(fields)),
+        len: M::LEN,
     };
-    out.fill(0);
-    let mut fields = Fields::new(out, now.ticks());
-    fields.bytes(&MAGIC);
-    fields.u8(VERSION);
-    fields.u8(M::KIND);
-    fields.u32(fingerprint(machine));
-    machine.save_state(word, &mut fields);
-    let body = M::LEN.saturating_sub(CHECKSUM_LEN);
-    let sum = crc32(fields.data.get(..body).unwrap_or(&[]));
-    fields.at = body;
-    fields.u32(sum);
-    Ok(M::LEN)
+    frame.save(now, out, |fields| machine.save_state(word, fields))
 }
 
 /// The word `bytes` saved for `machine`, as of `now`.
@@ -233,57 +224,177 @@ pub fn restore<M: Format + ?Sized>(
     bytes: &[u8],
     now: Instant,
 ) -> Result<M::Word, SnapshotError> {
-    let header = bytes.get(..HEADER_LEN).ok_or(SnapshotError::Truncated)?;
-    if header.get(..2) != Some(&MAGIC[..]) {
-        return Err(SnapshotError::Corrupt);
-    }
-    if header.get(2) != Some(&VERSION) {
-        return Err(SnapshotError::Version);
-    }
-    if header.get(3) != Some(&M::KIND) {
-        return Err(SnapshotError::Kind);
-    }
-    if bytes.len() != M::LEN {
-        return Err(SnapshotError::Truncated);
-    }
-    let (body, sum) = bytes.split_at(M::LEN.saturating_sub(CHECKSUM_LEN));
-    if sum != crc32(body).to_le_bytes() {
-        return Err(SnapshotError::Corrupt);
-    }
-    if header.get(4..8) != Some(&fingerprint(machine).to_le_bytes()[..]) {
-        return Err(SnapshotError::Config);
-    }
-    let mut copy = [0u8; MAX_STATE_LEN];
-    let state = body.get(HEADER_LEN..).unwrap_or(&[]);
-    let copy = copy.get_mut(..state.len()).ok_or(SnapshotError::Corrupt)?;
-    copy.copy_from_slice(state);
-    let mut fields = Fields::new(copy, now.ticks());
-    let word = machine
-        .restore_state(&mut fields)
-        .ok_or(SnapshotError::Corrupt)?;
-    // No field past the state; bytes the state leaves unused are 0.
-    let (read, overrun) = (fields.at, fields.overrun);
-    if overrun
-        || copy
-            .get(read..)
-            .is_some_and(|rest| rest.iter().any(|&b| b != 0))
-    {
-        return Err(SnapshotError::Corrupt);
-    }
-    Ok(word)
+    let frame = Frame {
+        kind: M::KIND,
+        fingerprint: fingerprint(|fields| machine.fingerprint(fields)),
+        len: M::LEN,
+    };
+    frame.restore(bytes, now, |fields| machine.restore_state(fields))
 }
 
-/// The longest state of any machine (and settings of any configuration);
-/// a test checks every [`Format`].
+/// The one format around every kind of state: header, state, checksum.
+/// Machines ([`Format`]) and tables (the last-known-good store) both go
+/// through it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    /// The kind byte.
+    pub(crate) kind: u8,
+    /// The configuration's fingerprint.
+    pub(crate) fingerprint: u32,
+    /// Bytes of the whole snapshot (fixed per type and configuration).
+    pub(crate) len: usize,
+}
+
+impl Frame {
+    /// Writes the frame with the state `write` puts in it, into the start
+    /// of `out`.
+    pub(crate) fn save(
+        self,
+        now: Instant,
+        out: &mut [u8],
+        write: impl FnOnce(&mut Fields<'_>),
+    ) -> Result<usize, SnapshotError> {
+        let Some(out) = out.get_mut(..self.len) else {
+            return Err(SnapshotError::BufferTooSmall);
+        };
+        out.fill(0);
+        let body = self.len.saturating_sub(CHECKSUM_LEN);
+        let mut fields = Fields::new(out, now.ticks());
+        fields.bytes(MAGIC);
+        fields.u8(VERSION);
+        fields.u8(self.kind);
+        fields.u32(self.fingerprint);
+        write(&mut fields);
+        let sum = crc32(fields.written().get(..body).unwrap_or(&[]));
+        fields.at = body;
+        fields.u32(sum);
+        Ok(self.len)
+    }
+
+    /// Checks `bytes` in order (length at least the header, magic, version,
+    /// kind, length, checksum, configuration) and reads the state with
+    /// `read`, which must consume every field written; bytes the state
+    /// leaves unused must be 0.
+    pub(crate) fn restore<T>(
+        self,
+        bytes: &[u8],
+        now: Instant,
+        read: impl FnOnce(&mut Fields<'_>) -> Option<T>,
+    ) -> Result<T, SnapshotError> {
+        let header = bytes.get(..HEADER_LEN).ok_or(SnapshotError::Truncated)?;
+        if header.get(..2) != Some(&MAGIC[..]) {
+            return Err(SnapshotError::Corrupt);
+        }
+        if header.get(2) != Some(&VERSION) {
+            return Err(SnapshotError::Version);
+        }
+        if header.get(3) != Some(&self.kind) {
+            return Err(SnapshotError::Kind);
+        }
+        if bytes.len() != self.len {
+            return Err(SnapshotError::Truncated);
+        }
+        let (body, sum) = bytes.split_at(self.len.saturating_sub(CHECKSUM_LEN));
+        if sum != crc32(body).to_le_bytes() {
+            return Err(SnapshotError::Corrupt);
+        }
+        if header.get(4..8) != Some(&self.fingerprint.to_le_bytes()[..]) {
+            return Err(SnapshotError::Config);
+        }
+        let state = body.get(HEADER_LEN..).unwrap_or(&[]);
+        let mut fields = Fields::reading(state, now.ticks());
+        let value = read(&mut fields).ok_or(SnapshotError::Corrupt)?;
+        // No field past the state; bytes the state leaves unused are 0.
+        if fields.overrun
+            || state
+                .get(fields.at..)
+                .is_some_and(|rest| rest.iter().any(|&b| b != 0))
+        {
+            return Err(SnapshotError::Corrupt);
+        }
+        Ok(value)
+    }
+}
+
+/// The longest settings of any configuration, hashed into its fingerprint
+/// (a test checks every [`Format`]).
 pub(crate) const MAX_STATE_LEN: usize = 64;
 
-/// A configuration's fingerprint: CRC-32 of its settings.
-fn fingerprint<M: Format + ?Sized>(machine: &M) -> u32 {
+/// A configuration's fingerprint: CRC-32 of the settings `write` puts
+/// down.
+pub(crate) fn fingerprint(write: impl FnOnce(&mut Fields<'_>)) -> u32 {
     let mut settings = [0u8; MAX_STATE_LEN];
     let mut fields = Fields::new(&mut settings, 0);
-    machine.fingerprint(&mut fields);
+    write(&mut fields);
     let len = fields.at.min(MAX_STATE_LEN);
     crc32(settings.get(..len).unwrap_or(&[]))
+}
+
+/// A value of fixed size in a snapshot: the keys and values of a
+/// last-known-good store.
+///
+/// ```
+/// use tickguard::snapshot::{Codec, Fields};
+/// let mut bytes = [0u8; 4];
+/// 7u32.save(&mut Fields::new(&mut bytes, 0));
+/// assert_eq!(u32::restore(&mut Fields::reading(&bytes, 0)), Some(7));
+/// ```
+pub trait Codec: Sized {
+    /// Bytes it takes.
+    const LEN: usize;
+
+    /// Writes it.
+    fn save(&self, fields: &mut Fields<'_>);
+
+    /// Reads one written by [`save`](Self::save); `None` if the bytes are
+    /// no such value.
+    fn restore(fields: &mut Fields<'_>) -> Option<Self>;
+}
+
+/// Implements [`Codec`] for numbers, as their little-endian bytes.
+macro_rules! number_codec {
+    ($($ty:ty),*) => {$(
+        impl Codec for $ty {
+            const LEN: usize = core::mem::size_of::<$ty>();
+
+            fn save(&self, fields: &mut Fields<'_>) {
+                fields.bytes(self.to_le_bytes());
+            }
+
+            fn restore(fields: &mut Fields<'_>) -> Option<Self> {
+                Some(<$ty>::from_le_bytes(fields.read_bytes()))
+            }
+        }
+    )*};
+}
+number_codec!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
+
+impl Codec for bool {
+    const LEN: usize = 1;
+
+    fn save(&self, fields: &mut Fields<'_>) {
+        fields.u8(u8::from(*self));
+    }
+
+    fn restore(fields: &mut Fields<'_>) -> Option<Self> {
+        match fields.read_u8() {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl<const N: usize> Codec for [u8; N] {
+    const LEN: usize = N;
+
+    fn save(&self, fields: &mut Fields<'_>) {
+        fields.bytes(*self);
+    }
+
+    fn restore(fields: &mut Fields<'_>) -> Option<Self> {
+        Some(fields.read_bytes())
+    }
 }
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib's `crc32`), bit by bit: no table
@@ -318,69 +429,107 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// ```
 #[derive(Debug)]
 pub struct Fields<'a> {
-    data: &'a mut [u8],
+    data: Data<'a>,
     at: usize,
     now: Tick,
     overrun: bool,
 }
 
+/// The bytes under [`Fields`]: written (and readable) or only read.
+#[derive(Debug)]
+enum Data<'a> {
+    Write(&'a mut [u8]),
+    Read(&'a [u8]),
+}
+
 impl<'a> Fields<'a> {
-    /// Fields over `data`, with times relative to `now`.
+    /// Fields over `data`, written (or read), with times relative to `now`.
     pub fn new(data: &'a mut [u8], now: Tick) -> Self {
         Self {
-            data,
+            data: Data::Write(data),
             at: 0,
             now,
             overrun: false,
         }
     }
 
-    /// The next `N` bytes, or `None` past the end.
-    fn next<const N: usize>(&mut self) -> Option<&mut [u8; N]> {
-        let end = self.at.saturating_add(N);
-        let slot = self
-            .data
-            .get_mut(self.at..end)
-            .and_then(|slot| <&mut [u8; N]>::try_from(slot).ok());
-        self.at = end;
-        if slot.is_none() {
-            self.overrun = true;
+    /// Fields over `data`, only read, with times made absolute at `now`.
+    ///
+    /// ```
+    /// use tickguard::snapshot::Fields;
+    /// let saved = 5u64.to_le_bytes();
+    /// assert_eq!(Fields::reading(&saved, 100).read_tick(), 105);
+    /// ```
+    #[must_use]
+    pub fn reading(data: &'a [u8], now: Tick) -> Self {
+        Self {
+            data: Data::Read(data),
+            at: 0,
+            now,
+            overrun: false,
         }
-        slot
     }
 
-    fn bytes(&mut self, bytes: &[u8; 2]) {
-        if let Some(slot) = self.next::<2>() {
-            *slot = *bytes;
+    /// The bytes written so far and after (the whole buffer).
+    fn written(&self) -> &[u8] {
+        match &self.data {
+            Data::Write(data) => data,
+            Data::Read(data) => data,
         }
+    }
+
+    /// The range of the next `n` bytes, noting an overrun past the end.
+    fn advance(&mut self, n: usize) -> Option<core::ops::Range<usize>> {
+        let (start, end) = (self.at, self.at.saturating_add(n));
+        self.at = end;
+        if end > self.written().len() {
+            self.overrun = true;
+            return None;
+        }
+        Some(start..end)
+    }
+
+    /// Writes `bytes` as the next field (nothing past the end, or into
+    /// read-only fields).
+    pub fn bytes<const N: usize>(&mut self, bytes: [u8; N]) {
+        if let Some(range) = self.advance(N) {
+            if let Data::Write(data) = &mut self.data {
+                if let Some(slot) = data.get_mut(range) {
+                    slot.copy_from_slice(&bytes);
+                }
+            }
+        }
+    }
+
+    /// Reads the next `N` bytes (zeros past the end).
+    pub fn read_bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        if let Some(range) = self.advance(N) {
+            if let Some(bytes) = self.written().get(range) {
+                out.copy_from_slice(bytes);
+            }
+        }
+        out
     }
 
     /// Writes a byte.
     pub fn u8(&mut self, value: u8) {
-        if let Some(slot) = self.next::<1>() {
-            *slot = [value];
-        }
+        self.bytes([value]);
     }
 
     /// Writes a 16-bit integer.
     pub fn u16(&mut self, value: u16) {
-        if let Some(slot) = self.next() {
-            *slot = value.to_le_bytes();
-        }
+        self.bytes(value.to_le_bytes());
     }
 
     /// Writes a 32-bit integer.
     pub fn u32(&mut self, value: u32) {
-        if let Some(slot) = self.next() {
-            *slot = value.to_le_bytes();
-        }
+        self.bytes(value.to_le_bytes());
     }
 
     /// Writes a 64-bit integer.
     pub fn u64(&mut self, value: u64) {
-        if let Some(slot) = self.next() {
-            *slot = value.to_le_bytes();
-        }
+        self.bytes(value.to_le_bytes());
     }
 
     /// Writes a tick, as its distance from the snapshot's tick (saturating
@@ -402,29 +551,28 @@ impl<'a> Fields<'a> {
         } else {
             i128::try_from(now.wrapping_sub(time)).map_or(i128::MIN, i128::wrapping_neg)
         };
-        if let Some(slot) = self.next() {
-            *slot = offset.to_le_bytes();
-        }
+        self.bytes(offset.to_le_bytes());
     }
 
     /// Reads a byte (0 past the end).
     pub fn read_u8(&mut self) -> u8 {
-        self.next::<1>().map_or(0, |&mut [byte]| byte)
+        let [byte] = self.read_bytes();
+        byte
     }
 
     /// Reads a 16-bit integer (0 past the end).
     pub fn read_u16(&mut self) -> u16 {
-        self.next().map_or(0, |slot| u16::from_le_bytes(*slot))
+        u16::from_le_bytes(self.read_bytes())
     }
 
     /// Reads a 32-bit integer (0 past the end).
     pub fn read_u32(&mut self) -> u32 {
-        self.next().map_or(0, |slot| u32::from_le_bytes(*slot))
+        u32::from_le_bytes(self.read_bytes())
     }
 
     /// Reads a 64-bit integer (0 past the end).
     pub fn read_u64(&mut self) -> u64 {
-        self.next().map_or(0, |slot| u64::from_le_bytes(*slot))
+        u64::from_le_bytes(self.read_bytes())
     }
 
     /// Reads a tick written by [`tick`](Self::tick), made absolute at this
@@ -438,11 +586,28 @@ impl<'a> Fields<'a> {
         u64::try_from(tick.max(0)).unwrap_or(u64::MAX)
     }
 
+    /// Reads a tick written by [`tick`](Self::tick), made absolute at this
+    /// snapshot's tick; `None` if it falls before tick 0.
+    ///
+    /// ```
+    /// use tickguard::snapshot::Fields;
+    /// let back = (-5i64).to_le_bytes();
+    /// assert_eq!(Fields::reading(&back, 3).read_tick_in_range(), None);
+    /// assert_eq!(Fields::reading(&back, 9).read_tick_in_range(), Some(4));
+    /// ```
+    pub fn read_tick_in_range(&mut self) -> Option<Tick> {
+        let offset = self.read_u64() as i64;
+        if offset == i64::MAX {
+            return Some(u64::MAX);
+        }
+        u64::try_from(i128::from(self.now).wrapping_add(i128::from(offset))).ok()
+    }
+
     /// Reads a 128-bit time written by [`time128`](Self::time128) with the
     /// same `per_tick`, made absolute (clamped to `0..=u128::MAX`; the
     /// largest distance is the end of time), with its offset.
     pub fn read_time128(&mut self, per_tick: u32) -> (u128, i128) {
-        let offset = self.next().map_or(0, |slot| i128::from_le_bytes(*slot));
+        let offset = i128::from_le_bytes(self.read_bytes());
         if offset == i128::MAX {
             return (u128::MAX, offset);
         }

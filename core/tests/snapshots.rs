@@ -359,3 +359,106 @@ proptest! {
         let _ = Degradation::new().restore(&bytes, tick(now));
     }
 }
+
+#[test]
+fn a_last_known_good_store_keeps_its_values_and_their_ages() {
+    use tickguard::fallback::LastKnownGood;
+    type Cache = LastKnownGood<u32, [u8; 4], 3>;
+    let mut cache = Cache::new(span(1_000));
+    cache.store(1, *b"one1", tick(10_000));
+    cache.store(2, *b"two2", tick(10_100));
+    cache.store(3, *b"thr3", tick(10_200));
+    let mut flash = [0u8; Cache::SNAPSHOT_LEN];
+    assert_eq!(
+        cache.save(tick(10_300), &mut flash),
+        Ok(Cache::SNAPSHOT_LEN)
+    );
+    let mut rebooted = Cache::new(span(1_000));
+    rebooted.restore(&flash, tick(0)).unwrap();
+    // Ages carried over: 300, 200 and 100 ticks at the restore.
+    assert_eq!(rebooted.serve(&1, tick(0)).unwrap().age, span(300));
+    assert_eq!(rebooted.serve(&3, tick(50)).unwrap().age, span(150));
+    assert!(
+        rebooted.serve(&1, tick(701)).is_none(),
+        "past its maximum age"
+    );
+    // The entry stored longest ago is still the one replaced next.
+    rebooted.store(4, *b"four", tick(10));
+    assert!(rebooted.serve(&1, tick(10)).is_none());
+    assert!(rebooted.serve(&2, tick(10)).is_some());
+    // Another configuration, a damaged byte, a duplicated key (with a valid
+    // checksum) and a count above the capacity are refused, leaving it empty.
+    let mut other = LastKnownGood::<u32, [u8; 4], 3>::new(span(999));
+    assert_eq!(other.restore(&flash, tick(0)), Err(SnapshotError::Config));
+    let mut damaged = flash;
+    damaged[13] ^= 1;
+    assert_eq!(
+        rebooted.restore(&damaged, tick(0)),
+        Err(SnapshotError::Corrupt)
+    );
+    assert!(rebooted.is_empty());
+    let entry = 4 + 4 + 8;
+    let mut duplicate = flash;
+    duplicate.copy_within(12..12 + 4, 12 + entry); // entry 2's key := entry 1's
+    reseal(&mut duplicate);
+    assert_eq!(
+        rebooted.restore(&duplicate, tick(0)),
+        Err(SnapshotError::Corrupt)
+    );
+    let mut too_many = flash;
+    too_many[8..12].copy_from_slice(&4u32.to_le_bytes());
+    reseal(&mut too_many);
+    assert_eq!(
+        rebooted.restore(&too_many, tick(0)),
+        Err(SnapshotError::Corrupt)
+    );
+    assert!(rebooted.is_empty());
+    // A breaker's snapshot is another kind.
+    let breaker = Breaker::new(BreakerConfig::DEFAULT);
+    assert_eq!(
+        rebooted.restore(&breaker.snapshot(tick(0)), tick(0)),
+        Err(SnapshotError::Kind)
+    );
+}
+
+proptest! {
+    /// A last-known-good store restored at t1 serves like the original
+    /// shifted by t1 − t0 (ages exact even across a restart at tick 0), and
+    /// replaces the same entries afterwards.
+    #[test]
+    fn a_restored_store_behaves_like_the_original_shifted(
+        t0 in any::<u64>().prop_map(|t| t >> 3), t1 in any::<u64>().prop_map(|t| t >> 3),
+        history in proptest::collection::vec((0u8..6, any::<u16>(), 0u64..300, any::<bool>()), 0..40),
+        future in proptest::collection::vec((0u8..6, any::<u16>(), 0u64..300, any::<bool>()), 1..40),
+    ) {
+        use tickguard::fallback::LastKnownGood;
+        type Cache = LastKnownGood<u8, u16, 4>;
+        let mut original = Cache::new(span(500));
+        let mut now = t0;
+        for (key, value, advance, forget) in history {
+            now += advance;
+            if forget { original.forget(&key) } else { original.store(key, value, tick(now)) }
+        }
+        let taken = now;
+        let mut flash = [0u8; Cache::SNAPSHOT_LEN];
+        original.save(tick(taken), &mut flash).unwrap();
+        let mut restored = Cache::new(span(500));
+        restored.restore(&flash, tick(t1)).unwrap();
+        let mut elapsed = 0;
+        for (key, value, advance, forget) in future {
+            elapsed += advance;
+            for k in 0..6u8 {
+                let a = original.serve(&k, tick(taken + elapsed)).map(|s| (*s.value, s.age));
+                let b = restored.serve(&k, tick(t1 + elapsed)).map(|s| (*s.value, s.age));
+                prop_assert_eq!(a, b);
+            }
+            if forget {
+                original.forget(&key);
+                restored.forget(&key);
+            } else {
+                original.store(key, value, tick(taken + elapsed));
+                restored.store(key, value, tick(t1 + elapsed));
+            }
+        }
+    }
+}

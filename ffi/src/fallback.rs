@@ -4,6 +4,7 @@
 use tickguard::breaker::State;
 use tickguard::degrade::{Degradation, LevelChange};
 use tickguard::fallback::LastKnownGood;
+use tickguard::snapshot::{Codec, Fields};
 use tickguard::time::{Duration, Instant};
 
 use crate::breaker::{
@@ -49,7 +50,28 @@ impl<const N: usize> Bytes<N> {
     }
 }
 
-type Store = LastKnownGood<Bytes<TG_LKG_KEY_BYTES>, Bytes<TG_LKG_VALUE_BYTES>, TG_LKG_ENTRIES>;
+impl<const N: usize> Codec for Bytes<N> {
+    /// The length, then all `N` bytes (those past the length are 0).
+    const LEN: usize = 1 + N;
+
+    fn save(&self, fields: &mut Fields<'_>) {
+        fields.u8(self.len);
+        fields.bytes(self.bytes);
+    }
+
+    fn restore(fields: &mut Fields<'_>) -> Option<Self> {
+        let len = fields.read_u8();
+        let bytes: [u8; N] = fields.read_bytes();
+        let unused = bytes.get(usize::from(len)..)?;
+        unused
+            .iter()
+            .all(|&b| b == 0)
+            .then_some(Self { len, bytes })
+    }
+}
+
+pub(crate) type Store =
+    LastKnownGood<Bytes<TG_LKG_KEY_BYTES>, Bytes<TG_LKG_VALUE_BYTES>, TG_LKG_ENTRIES>;
 
 /// Storage for a last-known-good store: up to `TG_LKG_ENTRIES` values of up
 /// to `TG_LKG_VALUE_BYTES` bytes under keys of up to `TG_LKG_KEY_BYTES`

@@ -4,9 +4,9 @@
 use tickguard::snapshot::{Snapshot, SnapshotError};
 use tickguard::time::Instant;
 
-use crate::object::{get, status, Storage};
+use crate::object::{get, get_mut, status, Storage};
 use crate::status::*;
-use crate::{tg_breaker_t, tg_bucket_t, tg_degradation_t, tg_retry_budget_t};
+use crate::{tg_breaker_t, tg_bucket_t, tg_degradation_t, tg_lkg_t, tg_retry_budget_t};
 
 /// Bytes of a breaker's snapshot (`tg_breaker_snapshot`).
 pub const TG_BREAKER_SNAPSHOT_SIZE: usize = 35;
@@ -16,12 +16,16 @@ pub const TG_BUCKET_SNAPSHOT_SIZE: usize = 29;
 pub const TG_RETRY_BUDGET_SNAPSHOT_SIZE: usize = 20;
 /// Bytes of degradation levels' snapshot (`tg_degradation_snapshot`).
 pub const TG_DEGRADATION_SNAPSHOT_SIZE: usize = 20;
+/// Bytes of a last-known-good store's snapshot (`tg_lkg_snapshot`): every
+/// key and value with its age.
+pub const TG_LKG_SNAPSHOT_SIZE: usize = 1712;
 
 // Literals for cbindgen; the build fails when one differs from the core's.
 const _: () = assert!(TG_BREAKER_SNAPSHOT_SIZE == tickguard::breaker::SNAPSHOT_LEN);
 const _: () = assert!(TG_BUCKET_SNAPSHOT_SIZE == tickguard::bucket::SNAPSHOT_LEN);
 const _: () = assert!(TG_RETRY_BUDGET_SNAPSHOT_SIZE == tickguard::budget::SNAPSHOT_LEN);
 const _: () = assert!(TG_DEGRADATION_SNAPSHOT_SIZE == tickguard::degrade::SNAPSHOT_LEN);
+const _: () = assert!(TG_LKG_SNAPSHOT_SIZE == crate::fallback::Store::SNAPSHOT_LEN);
 
 /// The longest snapshot of any type: what is copied from the caller at most.
 const LONGEST: usize = 64;
@@ -43,6 +47,52 @@ pub(crate) const fn snapshot_status(error: SnapshotError) -> tg_status_t {
     }
 }
 
+/// Saves a snapshot with `save` into a local buffer of `B` bytes, then
+/// copies it to `out` (`out_len` bytes available there).
+pub(crate) fn save_to<const B: usize>(
+    out: *mut u8,
+    out_len: usize,
+    save: impl FnOnce(&mut [u8; B]) -> Result<usize, SnapshotError>,
+) -> Result<tg_status_t, tg_status_t> {
+    if out.is_null() {
+        return Err(TG_E_NULL);
+    }
+    let mut bytes = [0u8; B];
+    let len = save(&mut bytes).map_err(snapshot_status)?;
+    if out_len < len {
+        return Err(TG_E_SNAPSHOT_BUFFER);
+    }
+    let saved = bytes.get(..len).ok_or(TG_E_SNAPSHOT_BUFFER)?;
+    // SAFETY: `out` is non-null and the caller promises `out_len >= len`
+    // writable bytes there; `bytes` is a local array, so the two cannot
+    // overlap. No reference to the caller's memory is formed.
+    unsafe { core::ptr::copy_nonoverlapping(saved.as_ptr(), out, len) };
+    Ok(TG_OK)
+}
+
+/// Copies at most `B` bytes of the caller's `len` at `bytes` into a local
+/// buffer and restores from them with `restore`. `B` is one more than the
+/// type's snapshot: a longer input is judged from its header and that it
+/// is too long, as the whole would be.
+pub(crate) fn restore_from<const B: usize>(
+    bytes: *const u8,
+    len: usize,
+    restore: impl FnOnce(&[u8]) -> Result<(), SnapshotError>,
+) -> Result<tg_status_t, tg_status_t> {
+    if bytes.is_null() {
+        return Err(TG_E_NULL);
+    }
+    let mut local = [0u8; B];
+    let copied = len.min(B);
+    // SAFETY: `bytes` is non-null and the caller promises `len` readable
+    // bytes there, of which `copied <= len` are copied into a local array
+    // (no overlap, no reference to the caller's memory).
+    unsafe { core::ptr::copy_nonoverlapping(bytes, local.as_mut_ptr(), copied) };
+    let input = local.get(..copied).ok_or(TG_E_SNAPSHOT_TRUNCATED)?;
+    restore(input).map_err(snapshot_status)?;
+    Ok(TG_OK)
+}
+
 /// Saves `object`'s state at `now` into `out` (`out_len` bytes available).
 fn save<S: Storage>(object: *const S, now: u64, out: *mut u8, out_len: usize) -> tg_status_t
 where
@@ -50,22 +100,9 @@ where
 {
     status((|| {
         let inner = get(object)?;
-        if out.is_null() {
-            return Err(TG_E_NULL);
-        }
-        let mut bytes = [0u8; LONGEST];
-        let len = inner
-            .save(Instant::from_ticks(now), &mut bytes)
-            .map_err(snapshot_status)?;
-        if out_len < len {
-            return Err(TG_E_SNAPSHOT_BUFFER);
-        }
-        let saved = bytes.get(..len).ok_or(TG_E_SNAPSHOT_BUFFER)?;
-        // SAFETY: `out` is non-null and the caller promises `out_len >= len`
-        // writable bytes there; `bytes` is a local array, so the two cannot
-        // overlap. No reference to the caller's memory is formed.
-        unsafe { core::ptr::copy_nonoverlapping(saved.as_ptr(), out, len) };
-        Ok(TG_OK)
+        save_to::<LONGEST>(out, out_len, |bytes| {
+            inner.save(Instant::from_ticks(now), bytes)
+        })
     })())
 }
 
@@ -76,23 +113,9 @@ where
 {
     status((|| {
         let inner = get(object)?;
-        if bytes.is_null() {
-            return Err(TG_E_NULL);
-        }
-        // At most one byte more than the longest snapshot is read: an input
-        // longer than that is too long for every type, and the core judges
-        // it from its header and that it is too long, as it would the whole.
-        let mut local = [0u8; LONGEST + 1];
-        let copied = len.min(local.len());
-        // SAFETY: `bytes` is non-null and the caller promises `len` readable
-        // bytes there, of which `copied <= len` are copied into a local
-        // array (no overlap, no reference to the caller's memory).
-        unsafe { core::ptr::copy_nonoverlapping(bytes, local.as_mut_ptr(), copied) };
-        let input = local.get(..copied).ok_or(TG_E_SNAPSHOT_TRUNCATED)?;
-        inner
-            .restore(input, Instant::from_ticks(now))
-            .map_err(snapshot_status)?;
-        Ok(TG_OK)
+        restore_from::<{ LONGEST + 1 }>(bytes, len, |input| {
+            inner.restore(input, Instant::from_ticks(now))
+        })
     })())
 }
 
@@ -273,4 +296,60 @@ pub extern "C" fn tg_degradation_restore(
     now: u64,
 ) -> tg_status_t {
     restore(degradation.cast_const(), bytes, len, now)
+}
+
+/// Saves the last-known-good store's keys and values with their ages at
+/// `now` as `TG_LKG_SNAPSHOT_SIZE` bytes, for `tg_lkg_restore` (after a
+/// reboot whose tick counter may start again at 0).
+///
+/// @param lkg an initialised store.
+/// @param now the caller's current tick.
+/// @param out receives the snapshot.
+/// @param out_len bytes available at `out` (at least
+///   `TG_LKG_SNAPSHOT_SIZE`).
+/// @return as `tg_breaker_snapshot`.
+///
+/// Not thread-safe (as every `tg_lkg_*` call): serialise calls on one
+/// store.
+#[no_mangle]
+pub extern "C" fn tg_lkg_snapshot(
+    lkg: *const tg_lkg_t,
+    now: u64,
+    out: *mut u8,
+    out_len: usize,
+) -> tg_status_t {
+    status((|| {
+        let store = get(lkg)?;
+        save_to::<TG_LKG_SNAPSHOT_SIZE>(out, out_len, |bytes| {
+            store.save(Instant::from_ticks(now), bytes)
+        })
+    })())
+}
+
+/// Replaces the store's values with those a snapshot `tg_lkg_snapshot`
+/// took, their ages carried over to `now` (values that had expired before
+/// tick 0 of this run are left out).
+///
+/// @param lkg an initialised store, with the snapshot's maximum age.
+/// @param bytes the snapshot.
+/// @param len its length in bytes.
+/// @param now the caller's current tick.
+/// @return as `tg_breaker_restore` (on a snapshot error the store is left
+///   empty).
+///
+/// Not thread-safe (as every `tg_lkg_*` call): serialise calls on one
+/// store.
+#[no_mangle]
+pub extern "C" fn tg_lkg_restore(
+    lkg: *mut tg_lkg_t,
+    bytes: *const u8,
+    len: usize,
+    now: u64,
+) -> tg_status_t {
+    status((|| {
+        let store = get_mut(lkg)?;
+        restore_from::<{ TG_LKG_SNAPSHOT_SIZE + 1 }>(bytes, len, |input| {
+            store.restore(input, Instant::from_ticks(now))
+        })
+    })())
 }

@@ -142,4 +142,11 @@ fuzz_target!(|data: &[u8]| {
         tg_degradation_restore,
         tg_degradation_snapshot
     );
+    case!(
+        tg_lkg_t,
+        TG_LKG_SNAPSHOT_SIZE,
+        |l: &mut tg_lkg_t| tg_lkg_init(l, 500),
+        tg_lkg_restore,
+        tg_lkg_snapshot
+    );
 });
