@@ -294,7 +294,11 @@ impl Frame {
         if bytes.len() != self.len {
             return Err(SnapshotError::Truncated);
         }
-        let (body, sum) = bytes.split_at(self.len.saturating_sub(CHECKSUM_LEN));
+        // `split_at_checked`: no panic path even where the length is not
+        // proven (checked equal above).
+        let (body, sum) = bytes
+            .split_at_checked(self.len.saturating_sub(CHECKSUM_LEN))
+            .ok_or(SnapshotError::Truncated)?;
         if sum != crc32(body).to_le_bytes() {
             return Err(SnapshotError::Corrupt);
         }
@@ -494,8 +498,13 @@ impl<'a> Fields<'a> {
     pub fn bytes<const N: usize>(&mut self, bytes: [u8; N]) {
         if let Some(range) = self.advance(N) {
             if let Data::Write(data) = &mut self.data {
-                if let Some(slot) = data.get_mut(range) {
-                    slot.copy_from_slice(&bytes);
+                // A checked conversion, not `copy_from_slice`: no panic path
+                // is linked even where the length is not proven.
+                if let Some(slot) = data
+                    .get_mut(range)
+                    .and_then(|slot| <&mut [u8; N]>::try_from(slot).ok())
+                {
+                    *slot = bytes;
                 }
             }
         }
@@ -503,13 +512,10 @@ impl<'a> Fields<'a> {
 
     /// Reads the next `N` bytes (zeros past the end).
     pub fn read_bytes<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        if let Some(range) = self.advance(N) {
-            if let Some(bytes) = self.written().get(range) {
-                out.copy_from_slice(bytes);
-            }
-        }
-        out
+        self.advance(N)
+            .and_then(|range| self.written().get(range))
+            .and_then(|bytes| <[u8; N]>::try_from(bytes).ok())
+            .unwrap_or([0u8; N])
     }
 
     /// Writes a byte.
