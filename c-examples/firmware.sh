@@ -4,7 +4,8 @@
 #  1. Rust firmware (firmware-rust) on Cortex-M0 (microbit) and Cortex-M4
 #     (mps2-an386) under qemu-system-arm, and RV32IMC (virt) under
 #     qemu-system-riscv32, a 1 kHz timer interrupt sharing the guards with main;
-#     and the defmt example on Cortex-M4, its log decoded by defmt-print;
+#     the defmt example on Cortex-M4, its log decoded by defmt-print, and the
+#     embassy example (an embassy-executor task) on Cortex-M4;
 #  2. C firmware (firmware-c) built with arm-none-eabi-gcc on the tickguard-ffi
 #     static library for thumbv7em (Cortex-M4) and thumbv6m (Cortex-M0),
 #     under qemu-system-arm;
@@ -58,6 +59,15 @@ for line in "transition: Some(Transition { from: Closed, to: Open })" \
   grep -qF "$line" "$log" || { echo "firmware: defmt log lacks: $line" >&2; cat "$log" >&2; exit 1; }
 done
 echo "firmware: rust defmt (thumbv7em, decoded by defmt-print) ok"
+
+# 1c. embassy: an embassy-executor task guarded by a breaker, embassy-time's
+# instants converted by tickguard's `embassy-time` feature.
+(cd "$fw" && cargo build --quiet --release --target thumbv7em-none-eabihf --features embassy-demo --bin embassy_demo)
+log="$out/rust-embassy.log"
+timeout 120 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 "${qemu[@]}" \
+  -kernel "$fw_target_dir/thumbv7em-none-eabihf/release/embassy_demo" >"$log" 2>&1 \
+  || { echo "firmware: embassy example exited with failure" >&2; cat "$log" >&2; exit 1; }
+expect_pass "rust embassy (thumbv7em)" "$log" "^embassy checks passed"
 
 # 2 + 3. The no-panic libraries, then the C firmware linked against them.
 # No Cortex-M has a 128-bit CAS: the library masks interrupts around each
