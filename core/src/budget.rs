@@ -430,11 +430,7 @@ impl<C: AsRef<BudgetConfig>> RetryBudget<C> {
     /// ```
     #[must_use]
     pub fn snapshot(&self) -> [u8; SNAPSHOT_LEN] {
-        let mut out = [0; SNAPSHOT_LEN];
-        // `out` is exactly the snapshot's length: saving cannot fail.
-        let now = crate::time::Instant::ZERO;
-        let _ = crate::snapshot::save_cell(self.config(), &self.spent, now, &mut out);
-        out
+        crate::snapshot::to_array(self, crate::time::Instant::ZERO)
     }
 }
 

@@ -207,11 +207,7 @@ impl Degradation {
     /// ```
     #[must_use]
     pub fn snapshot(&self) -> [u8; SNAPSHOT_LEN] {
-        let mut out = [0; SNAPSHOT_LEN];
-        // `out` is exactly the snapshot's length: saving cannot fail.
-        let _ =
-            crate::snapshot::save_cell(&Levels, &self.word, crate::time::Instant::ZERO, &mut out);
-        out
+        crate::snapshot::to_array(self, crate::time::Instant::ZERO)
     }
 }
 

@@ -584,16 +584,12 @@ impl<'a> Fields<'a> {
     /// Reads a tick written by [`tick`](Self::tick), made absolute at this
     /// snapshot's tick (clamped to `0..=u64::MAX`).
     pub fn read_tick(&mut self) -> Tick {
-        let offset = self.read_u64() as i64;
-        if offset == i64::MAX {
-            return u64::MAX;
-        }
-        let tick = i128::from(self.now).wrapping_add(i128::from(offset));
-        u64::try_from(tick.max(0)).unwrap_or(u64::MAX)
+        self.read_tick_in_range().unwrap_or(0)
     }
 
     /// Reads a tick written by [`tick`](Self::tick), made absolute at this
-    /// snapshot's tick; `None` if it falls before tick 0.
+    /// snapshot's tick (saturating at `u64::MAX`); `None` if it falls
+    /// before tick 0.
     ///
     /// ```
     /// use tickguard::snapshot::Fields;
@@ -606,7 +602,8 @@ impl<'a> Fields<'a> {
         if offset == i64::MAX {
             return Some(u64::MAX);
         }
-        u64::try_from(i128::from(self.now).wrapping_add(i128::from(offset))).ok()
+        let tick = i128::from(self.now).wrapping_add(i128::from(offset));
+        (tick >= 0).then(|| u64::try_from(tick).unwrap_or(u64::MAX))
     }
 
     /// Reads a 128-bit time written by [`time128`](Self::time128) with the
@@ -627,14 +624,14 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// [`Snapshot::save`] for a primitive kept in one cell.
-pub(crate) fn save_cell<M: Format + ?Sized>(
-    machine: &M,
-    cell: &StateCell<M::Word>,
-    now: Instant,
-    out: &mut [u8],
-) -> Result<usize, SnapshotError> {
-    save(machine, cell.load(), now, out)
+/// `primitive`'s snapshot at `now` as an array of exactly its length
+/// (`N` is the type's [`Snapshot::SNAPSHOT_LEN`]): the inherent
+/// `snapshot()` of each primitive.
+pub(crate) fn to_array<S: Snapshot, const N: usize>(primitive: &S, now: Instant) -> [u8; N] {
+    let mut out = [0; N];
+    // `out` is exactly the snapshot's length: saving cannot fail.
+    let _ = primitive.save(now, &mut out);
+    out
 }
 
 /// [`Snapshot::restore`] for a primitive kept in one cell: the restored
@@ -660,7 +657,7 @@ macro_rules! snapshot_of_one_cell {
 
             fn save(&self, now: $crate::time::Instant, out: &mut [u8]) -> Result<usize, $crate::snapshot::SnapshotError> {
                 let $this = self;
-                $crate::snapshot::save_cell($machine, $cell, now, out)
+                $crate::snapshot::save($machine, $cell.load(), now, out)
             }
 
             fn restore(&self, bytes: &[u8], now: $crate::time::Instant) -> Result<(), $crate::snapshot::SnapshotError> {
@@ -682,8 +679,9 @@ mod tests {
     #[allow(unused_imports)]
     use crate::time::testing::{span, tick};
 
-    /// Every state and every configuration's settings fit the scratch
-    /// space `restore` and the fingerprint use.
+    /// Every configuration's settings fit the fingerprint's scratch space;
+    /// every state stays small (the C ABI copies machine snapshots through
+    /// a 64-byte buffer).
     #[test]
     fn every_format_fits_the_scratch_space() {
         fn fits<M: Format>(machine: &M) {
@@ -716,6 +714,12 @@ mod tests {
         Fields::new(&mut bytes, u64::MAX).tick(0);
         assert_eq!(Fields::new(&mut bytes, 3).read_tick(), 0);
         let mut wide = [0u8; 16];
+        // Late offsets saturate rather than read as "before tick 0".
+        Fields::new(&mut bytes, 0).tick(5);
+        assert_eq!(
+            Fields::new(&mut bytes, u64::MAX - 2).read_tick_in_range(),
+            Some(u64::MAX)
+        );
         Fields::new(&mut wide, 10).time128(5, 3);
         assert_eq!(Fields::new(&mut wide, 0).read_time128(3), (0, -25));
     }

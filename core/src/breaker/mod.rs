@@ -548,10 +548,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[must_use]
     pub fn snapshot(&self, now: Instant) -> [u8; SNAPSHOT_LEN] {
-        let mut out = [0; SNAPSHOT_LEN];
-        // `out` is exactly the snapshot's length: saving cannot fail.
-        let _ = crate::snapshot::save_cell(self.config(), &self.word, now, &mut out);
-        out
+        crate::snapshot::to_array(self, now)
     }
 
     /// The state word, for tests.
