@@ -24,7 +24,7 @@
 //! Under `cfg(loom)` the atomic is swapped for a model that the `loom`
 //! checker can interleave exhaustively; nothing else changes.
 
-use crate::machine::{sealed::Sealed, Input, Machine, Step, Word};
+use crate::machine::{sealed::Sealed, step_until_installed, HeldWord, Input, Machine, Word};
 
 /// The operations the driver needs from an atomic word.
 pub trait AtomicWord<W>: Sized {
@@ -330,16 +330,10 @@ impl<W: Word> StateCell<W> {
         M: Machine<Word = W> + ?Sized,
         I: Input<M>,
     {
-        let mut current = self.load();
-        loop {
-            let (next, decision) = match input.step(machine, current) {
-                Step::Keep(decision) => return decision,
-                Step::Write(next, decision) => (next, decision),
-            };
-            match self.word.compare_exchange_weak(current, next) {
-                Ok(_) => return decision,
-                Err(actual) => current = actual,
-            }
+        let mut held = Held(self);
+        match step_until_installed(machine, &input, &mut held, self.load()) {
+            Ok(decision) => decision,
+            Err(never) => match never {},
         }
     }
 
@@ -373,5 +367,24 @@ impl<W: Word> StateCell<W> {
         I: Input<M>,
     {
         self.apply(machine, input)
+    }
+}
+
+/// A cell as the word the one compare-and-swap loop
+/// ([`step_until_installed`]) updates: a weak compare-and-swap, whose
+/// spurious failure reports the word unchanged and is retried.
+struct Held<'a, W: Word>(&'a StateCell<W>);
+
+impl<W: Word> HeldWord<W> for Held<'_, W> {
+    type Error = core::convert::Infallible;
+
+    #[inline(always)]
+    fn load(&mut self) -> Result<W, Self::Error> {
+        Ok(self.0.load())
+    }
+
+    #[inline(always)]
+    fn compare_and_set(&mut self, current: W, new: W) -> Result<Result<(), W>, Self::Error> {
+        Ok(self.0.word.compare_exchange_weak(current, new).map(|_| ()))
     }
 }

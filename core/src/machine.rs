@@ -297,17 +297,37 @@ where
     I: Input<M>,
     H: HeldWord<M::Word> + ?Sized,
 {
-    let mut current = word.load()?;
+    let current = word.load()?;
     if let Some(decision) = input.quick(machine, current) {
         return Ok(decision);
     }
+    step_until_installed(machine, &input, word, current)
+}
+
+/// Steps from `current` and compare-and-sets until the word the step saw
+/// is the one it replaces (or the step keeps the word): the one
+/// compare-and-swap loop of the crate, for a held word ([`run`]) and for
+/// the private atomic driver alike.
+#[inline(always)]
+pub(crate) fn step_until_installed<M, I, H>(
+    machine: &M,
+    input: &I,
+    word: &mut H,
+    mut current: M::Word,
+) -> Result<I::Decision, H::Error>
+where
+    M: Machine + ?Sized,
+    I: Input<M>,
+    H: HeldWord<M::Word> + ?Sized,
+{
     loop {
-        match input.step(machine, current) {
+        let (next, decision) = match input.step(machine, current) {
             Step::Keep(decision) => return Ok(decision),
-            Step::Write(next, decision) => match word.compare_and_set(current, next)? {
-                Ok(()) => return Ok(decision),
-                Err(found) => current = found,
-            },
+            Step::Write(next, decision) => (next, decision),
+        };
+        match word.compare_and_set(current, next)? {
+            Ok(()) => return Ok(decision),
+            Err(found) => current = found,
         }
     }
 }
