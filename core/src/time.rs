@@ -83,28 +83,6 @@ impl Instant {
     /// The last tick (a deadline that never comes).
     pub const MAX: Self = Self(u64::MAX);
 
-    /// The instant at `ticks` on the counter.
-    ///
-    /// ```
-    /// # use tickguard::time::Instant;
-    /// assert_eq!(tickguard::time::Instant::from_ticks(7).ticks(), 7);
-    /// ```
-    #[must_use]
-    pub const fn from_ticks(ticks: Tick) -> Self {
-        Self(ticks)
-    }
-
-    /// The counter's value.
-    ///
-    /// ```
-    /// # use tickguard::time::Instant;
-    /// assert_eq!(tickguard::time::Instant::ZERO.ticks(), 0);
-    /// ```
-    #[must_use]
-    pub const fn ticks(self) -> Tick {
-        self.0
-    }
-
     /// The time from `earlier` to `self`, or `None` if `earlier` is later.
     ///
     /// ```
@@ -139,28 +117,6 @@ impl Duration {
     pub const ZERO: Self = Self(0);
     /// The longest span a `u64` counts.
     pub const MAX: Self = Self(u64::MAX);
-
-    /// `ticks` ticks.
-    ///
-    /// ```
-    /// # use tickguard::time::Duration;
-    /// assert_eq!(tickguard::time::Duration::from_ticks(9).ticks(), 9);
-    /// ```
-    #[must_use]
-    pub const fn from_ticks(ticks: Tick) -> Self {
-        Self(ticks)
-    }
-
-    /// The number of ticks.
-    ///
-    /// ```
-    /// # use tickguard::time::Duration;
-    /// assert_eq!(tickguard::time::Duration::ZERO.ticks(), 0);
-    /// ```
-    #[must_use]
-    pub const fn ticks(self) -> Tick {
-        self.0
-    }
 
     /// `ms` milliseconds of a `tick_hz` counter, rounded up; `None` for a
     /// zero frequency or more than [`MAX_DURATION`].
@@ -227,11 +183,33 @@ impl Duration {
     }
 }
 
-/// Adds and subtracts a [`Duration`] to `$ty` (an [`Instant`] or a
-/// [`Duration`]), checked and saturating.
+/// What an [`Instant`] and a [`Duration`] share: ticks in and out, and
+/// adding or subtracting a [`Duration`], checked and saturating.
 macro_rules! duration_arithmetic {
     ($ty:ident) => {
         impl $ty {
+            #[doc = concat!("The ", stringify!($ty), " of `ticks` ticks.")]
+            ///
+            /// ```
+            /// use tickguard::time::{Duration, Instant};
+            #[doc = concat!("assert_eq!(", stringify!($ty), "::from_ticks(7).ticks(), 7);")]
+            /// ```
+            #[must_use]
+            pub const fn from_ticks(ticks: Tick) -> Self {
+                Self(ticks)
+            }
+
+            /// The count of ticks.
+            ///
+            /// ```
+            /// use tickguard::time::{Duration, Instant};
+            #[doc = concat!("assert_eq!(", stringify!($ty), "::ZERO.ticks(), 0);")]
+            /// ```
+            #[must_use]
+            pub const fn ticks(self) -> Tick {
+                self.0
+            }
+
             #[doc = concat!("`self + duration`, or `None` past `u64::MAX`.")]
             ///
             /// ```
