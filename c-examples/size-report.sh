@@ -28,9 +28,10 @@ measure() {
 }
 
 # Flash budgets on thumbv6m (Cortex-M0), bytes: a primitive above its budget
-# fails --check. They hold today's sizes; the goals of issue 16 are lower
-# (breaker 2 560, bucket 1 228, retry 2 560) and not reached yet.
-declare -A budget=([breaker]=4200 [bucket]=1650 [retry]=6700 [budget]=450)
+# fails --check. Retry holds issue 16's goal (2.5 KB) with every kind linked,
+# Polly's v2 included; the breaker's and bucket's goals (2 560, 1 228) are
+# lower than their budgets and not reached yet.
+declare -A budget=([breaker]=4200 [bucket]=1650 [retry]=2560 [budget]=450)
 
 # The symbols a probe adds to the baseline firmware, largest growth first:
 # "bytes name" (main grows by what was inlined into it).
@@ -61,7 +62,7 @@ table="| primitive | thumbv6m flash | thumbv6m RAM | thumbv7em flash | thumbv7em
 declare -A state=(
   [breaker]="16 B word (+ 4 B config reference in Rust; \`tg_breaker_t\` 80 B in C)"
   [bucket]="8 B \`u64\` word at up to 3 units per tick, else 16 B \`u128\`; room for both (+ 4 B config reference in Rust; \`tg_bucket_t\` 96 B in C)"
-  [retry]="caller-owned 48 B attempt; the policy is a const (\`tg_retry_attempt_t\` 64 B in C)"
+  [retry]="caller-owned 48 B attempt (\`tg_retry_attempt_t\` 64 B in C); the probe builds its policy at run time, so every backoff and jitter kind is linked"
   [budget]="8 B word (+ 4 B config reference in Rust; \`tg_retry_budget_t\` 48 B in C)"
 )
 for probe in breaker bucket retry budget; do

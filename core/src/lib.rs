@@ -132,6 +132,7 @@ pub mod machine;
 pub mod retry;
 pub mod snapshot;
 pub mod time;
+mod wide;
 
 pub use error::{ConfigError, DurationTooLong};
 

@@ -60,6 +60,7 @@
 
 use crate::budget::AllowsRetry;
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
+use crate::wide;
 use crate::ConfigError;
 
 /// How the delay grows from one retry to the next.
@@ -416,15 +417,18 @@ const fn splitmix(seed: u64) -> u64 {
     }
 }
 
-/// A uniform value in `0..=max`, from 64 random bits.
+/// A uniform value in `0..=max`, from 64 random bits: the high half of
+/// `random × (max + 1)`.
 const fn uniform(random: u64, max: Tick) -> Tick {
-    let span = (max as u128).saturating_add(1);
-    ((random as u128).saturating_mul(span) >> 64) as Tick
+    match max.checked_add(1) {
+        Some(span) => wide::mul_high(random, span),
+        None => random,
+    }
 }
 
 /// `value × factor / 1000`, saturating at `limit`.
-const fn scale_milli(value: u128, factor: u128, limit: u128) -> u128 {
-    let scaled = value.saturating_mul(factor) / 1000;
+const fn scale_milli(value: u64, factor: u64, limit: u64) -> u64 {
+    let scaled = wide::mul_div(value, factor, 1_000);
     if scaled > limit {
         limit
     } else {
@@ -435,22 +439,20 @@ const fn scale_milli(value: u128, factor: u128, limit: u128) -> u128 {
 /// `base × (m/1000)^exponent`, saturating just above `cap`; exponentiation by
 /// squaring, so any exponent takes at most 64 steps.
 const fn exponential(base: Tick, multiplier_milli: u32, exponent: u32, cap: Tick) -> Tick {
-    let limit = (cap as u128).saturating_add(1);
-    let mut result = if (base as u128) > limit {
-        limit
-    } else {
-        base as u128
-    };
-    let mut factor = multiplier_milli as u128;
+    let limit = cap.saturating_add(1);
+    let mut result = if base > limit { limit } else { base };
+    let mut factor = multiplier_milli as u64;
     let mut e = exponent;
     while e > 0 && result > 0 && result < limit {
         if e & 1 == 1 {
             result = scale_milli(result, factor, limit);
         }
-        factor = scale_milli(factor, factor, u64::MAX as u128);
         e >>= 1;
+        if e > 0 {
+            factor = scale_milli(factor, factor, u64::MAX);
+        }
     }
-    result as Tick
+    result
 }
 
 impl RetryPolicy {
@@ -585,7 +587,7 @@ impl RetryPolicy {
             Backoff::Constant { delay } => delay.ticks(),
             Backoff::Linear { base, step } => base
                 .ticks()
-                .saturating_add(step.ticks().saturating_mul(steps as u64)),
+                .saturating_add(wide::mul_saturating(step.ticks(), steps as u64)),
             Backoff::Exponential {
                 base,
                 multiplier_milli,
@@ -609,18 +611,18 @@ impl RetryPolicy {
         let cap = self.settings.max_delay.ticks();
         let d = self.backoff_ticks(n);
         let base = self.settings.backoff.base();
-        let delay = match self.settings.jitter {
-            Jitter::None => d,
-            Jitter::Additive { max } => d.saturating_add(uniform(draw(attempt), max.ticks())),
-            Jitter::Full => uniform(draw(attempt), d),
+        // Every kind but the first and the last draws once: `low + U(0, span)`.
+        let (low, span) = match self.settings.jitter {
+            Jitter::None => (d, 0),
+            Jitter::Additive { max } => (d, max.ticks()),
+            Jitter::Full => (0, d),
             Jitter::Equal => {
                 let half = d / 2;
-                half.saturating_add(uniform(draw(attempt), d.saturating_sub(half)))
+                (half, d.saturating_sub(half))
             }
             Jitter::Proportional { per_mille } => {
-                let spread = ((d as u128).saturating_mul(per_mille as u128) / 1_000) as Tick;
-                d.saturating_sub(spread)
-                    .saturating_add(uniform(draw(attempt), spread.saturating_mul(2)))
+                let spread = wide::mul_div(d, per_mille as u64, 1_000);
+                (d.saturating_sub(spread), spread.saturating_mul(2))
             }
             Jitter::Decorrelated => {
                 let previous = if attempt.previous_delay == 0 {
@@ -628,10 +630,14 @@ impl RetryPolicy {
                 } else {
                     attempt.previous_delay
                 };
-                let high = previous.saturating_mul(3).max(base);
-                base.saturating_add(uniform(draw(attempt), high.saturating_sub(base)))
+                let high = wide::mul_saturating(previous, 3).max(base);
+                (base, high.saturating_sub(base))
             }
-            Jitter::DecorrelatedV2 => decorrelated_v2(attempt, n, base, cap, draw),
+            Jitter::DecorrelatedV2 => (decorrelated_v2(attempt, n, base, cap, draw), 0),
+        };
+        let delay = match self.settings.jitter {
+            Jitter::None | Jitter::DecorrelatedV2 => low,
+            _ => low.saturating_add(uniform(draw(attempt), span)),
         };
         let delay = delay.min(cap);
         attempt.previous_delay = delay;
@@ -791,11 +797,12 @@ fn decorrelated_v2(
 /// (`ONE` is 1.0): products of two values below 2^32 fit in 64 bits.
 mod v2 {
     use crate::time::Tick;
+    use crate::wide;
 
     const FRACTION_BITS: u32 = 30;
     const ONE: u64 = 1 << FRACTION_BITS;
-    /// `2^(i/16)`, `i` in 0..16.
-    const EXP2_SIXTEENTHS: [u64; 16] = [
+    /// `2^(i/16)`, `i` in 0..16 (below 2^31: 32 bits each).
+    const EXP2_SIXTEENTHS: [u32; 16] = [
         1_073_741_824,
         1_121_280_436,
         1_170_923_762,
@@ -813,8 +820,9 @@ mod v2 {
         1_969_251_188,
         2_056_437_387,
     ];
-    /// `ln 2`.
-    const LN2: u64 = 744_261_118;
+    /// `(ln 2)^n / n!` for `n` = 4, 3, 2, 1: the series of `2^x` in Horner
+    /// order.
+    const SERIES: [u64; 4] = [10_327_387, 59_597_083, 257_941_248, 744_261_118];
     /// `4 · log2(e)`, in Q28.
     const FOUR_LOG2_E_Q28: u64 = 1_549_082_005;
 
@@ -822,31 +830,26 @@ mod v2 {
         a.wrapping_mul(b) >> FRACTION_BITS
     }
 
-    /// `2^u` for `u` in `[0, 1)`: a table of sixteenths and four terms of
-    /// the series for the rest (`< 1/16`, so the fifth is below 10^-9).
+    /// `2^u` for `u` in `[0, 1]`: a table of sixteenths (past its end, 2)
+    /// and four terms of the series for the rest (`< 1/16`, so the fifth is
+    /// below 10^-9), multiplied out in Horner order (no division).
     pub(super) fn exp2_fraction(u: u64) -> u64 {
         let sixteenth = (u >> (FRACTION_BITS - 4)) as usize;
         let rest = u & ((1 << (FRACTION_BITS - 4)) - 1);
-        let x = mul(rest, LN2);
-        let x2 = mul(x, x);
-        let x3 = mul(x2, x);
-        let x4 = mul(x3, x);
-        let series = ONE
-            .wrapping_add(x)
-            .wrapping_add(x2 / 2)
-            .wrapping_add(x3 / 6)
-            .wrapping_add(x4 / 24);
-        let whole = EXP2_SIXTEENTHS.get(sixteenth).copied().unwrap_or(2 * ONE);
-        mul(whole, series)
+        let mut series = 0u64;
+        for coefficient in SERIES {
+            series = mul(rest, series.wrapping_add(coefficient));
+        }
+        let whole = EXP2_SIXTEENTHS
+            .get(sixteenth)
+            .map_or(2 * ONE, |&w| u64::from(w));
+        mul(whole, ONE.wrapping_add(series))
     }
 
     /// `⌊√n⌋`.
     fn isqrt(n: u64) -> u64 {
         let (mut rest, mut root) = (n, 0u64);
         let mut bit = 1u64 << 62;
-        while bit > n {
-            bit >>= 2;
-        }
         while bit != 0 {
             let trial = root.wrapping_add(bit);
             if rest >= trial {
@@ -869,17 +872,11 @@ mod v2 {
         let root = isqrt(t << 26); // √t in Q28, below 5.7
         let y = root.wrapping_mul(FOUR_LOG2_E_Q28) >> 26; // Q30, below 32.7
         let (whole, fraction) = (y >> FRACTION_BITS, y & (ONE - 1));
-        // 2^(−fraction) = 2^(1 − fraction) / 2.
-        let z = if fraction == 0 {
-            ONE
-        } else {
-            exp2_fraction(ONE.wrapping_sub(fraction)) / 2
-        }
-        .checked_shr(whole as u32)
-        .unwrap_or(0);
-        (ONE.saturating_sub(z) << FRACTION_BITS)
-            .checked_div(ONE.wrapping_add(z))
-            .unwrap_or(ONE)
+        // 2^(−fraction) = 2^(1 − fraction) / 2 (`exp2_fraction(ONE)` is 2).
+        let z = (exp2_fraction(ONE.wrapping_sub(fraction)) / 2)
+            .checked_shr(whole as u32)
+            .unwrap_or(0);
+        wide::mul_div(ONE.saturating_sub(z), ONE, ONE.wrapping_add(z))
     }
 
     /// The curve `f(k + u) / 2^k` in Q30, `u` in Q30 in `[0, 1)`.
@@ -890,20 +887,30 @@ mod v2 {
 
     /// `difference × 2^k / 1.4 × base` (difference in Q30), at most `cap`.
     pub(super) fn delay(difference: u64, k: u32, base: Tick, cap: Tick) -> Tick {
-        let scaled = ((difference.saturating_mul(5) / 7) as u128).wrapping_mul(base as u128);
-        let exact = if k >= FRACTION_BITS {
+        let scaled = wide::mul_div(difference, 5, 7);
+        // `scaled × base` in Q30 times 2^k: divided by 2^(30 − k), or
+        // multiplied by 2^(k − 30); anything from 2^64 up is past the cap
+        // (`mul_div` saturates there).
+        let exact = if k < FRACTION_BITS {
+            wide::mul_div(scaled, base, 1 << FRACTION_BITS.wrapping_sub(k))
+        } else {
+            let product = wide::mul_saturating(scaled, base);
             let up = k.wrapping_sub(FRACTION_BITS);
-            if up >= scaled.leading_zeros() {
+            // From 2^128 up even a zero difference (a positive one below
+            // Q30's resolution) stands for a delay past any cap; shifted
+            // past 2^64, any other is past it too.
+            if product == 0 {
+                return if up >= 128 { cap } else { 0 };
+            }
+            if up >= 64 || product > u64::MAX >> up {
                 return cap;
             }
-            scaled << up
-        } else {
-            scaled >> FRACTION_BITS.wrapping_sub(k)
+            product << up
         };
-        if exact >= cap as u128 {
+        if exact >= cap {
             cap
         } else {
-            exact as Tick
+            exact
         }
     }
 }

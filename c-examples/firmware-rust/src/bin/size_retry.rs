@@ -1,6 +1,6 @@
-//! Size probe: a retry policy (its configuration chosen at run time, so every
-//! backoff and jitter kind is linked, Polly's v2 in fixed point) and an
-//! attempt. See `c-examples/size-report.sh`.
+//! Size probe: a retry policy built at run time (so that every backoff and
+//! jitter kind is linked, Polly's v2 included) and an attempt. See
+//! `c-examples/size-report.sh`.
 #![no_std]
 #![no_main]
 
@@ -10,29 +10,43 @@ use cortex_m_rt::entry;
 use tickguard::retry::{Attempt, Backoff, Decision, Failure, Jitter, RetryPolicy, RetrySettings};
 use tickguard::time::{Duration, Instant};
 
-#[entry]
-fn main() -> ! {
-    let jitters = [
-        Jitter::None,
-        Jitter::Additive {
+/// The jitter kind for index `i` (a match, not an array index: the probe
+/// itself divides nothing).
+fn jitter(i: u64) -> Jitter {
+    match i & 7 {
+        1 => Jitter::Additive {
             max: Duration::from_ticks(50),
         },
-        Jitter::Full,
-        Jitter::Equal,
-        Jitter::Decorrelated,
-        Jitter::Proportional { per_mille: 200 },
-        Jitter::DecorrelatedV2,
-    ];
+        2 => Jitter::Full,
+        3 => Jitter::Equal,
+        4 => Jitter::Decorrelated,
+        5 => Jitter::Proportional { per_mille: 200 },
+        6 => Jitter::DecorrelatedV2,
+        _ => Jitter::None,
+    }
+}
+
+#[entry]
+fn main() -> ! {
     let mut now = 0u64;
     loop {
-        let i = black_box(now) as usize % jitters.len();
+        let backoff = match black_box(now) & 3 {
+            0 => Backoff::Constant {
+                delay: black_box(Duration::from_ticks(100)),
+            },
+            1 => Backoff::Linear {
+                base: black_box(Duration::from_ticks(100)),
+                step: black_box(Duration::from_ticks(50)),
+            },
+            _ => Backoff::Exponential {
+                base: black_box(Duration::from_ticks(100)),
+                multiplier_milli: black_box(2_000),
+            },
+        };
         let settings = RetrySettings {
             max_attempts: black_box(5),
-            backoff: Backoff::Exponential {
-                base: black_box(Duration::from_ticks(100)),
-                multiplier_milli: 2_000,
-            },
-            jitter: jitters[i],
+            backoff,
+            jitter: jitter(black_box(now) >> 2),
             max_delay: Duration::from_ticks(5_000),
             deadline: Some(black_box(Duration::from_ticks(60_000))),
         };
