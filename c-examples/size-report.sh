@@ -28,10 +28,10 @@ measure() {
 }
 
 # Flash budgets on thumbv6m (Cortex-M0), bytes: a primitive above its budget
-# fails --check. Retry holds issue 16's goal (2.5 KB) with every kind linked,
-# Polly's v2 included; the breaker's and bucket's goals (2 560, 1 228) are
-# lower than their budgets and not reached yet.
-declare -A budget=([breaker]=4200 [bucket]=1650 [retry]=2560 [budget]=450)
+# fails --check. The bucket's and retry's are issue 16's goals (1.2 and
+# 2.5 KB; retry with every kind linked, Polly's v2 included); the breaker's
+# goal (2 560) is lower than its budget and not reached yet.
+declare -A budget=([breaker]=4200 [bucket]=1228 [retry]=2560 [budget]=450)
 
 # The symbols a probe adds to the baseline firmware, largest growth first:
 # "bytes name" (main grows by what was inlined into it).

@@ -468,14 +468,11 @@ impl BucketConfig {
     #[inline]
     fn available<W: Units>(&self, word: W, now: Tick) -> u32 {
         let u = W::scaled(now, self.units_per_tick);
-        let backlog = self.tat(word, u).saturating_sub(u).widen();
-        match self
-            .window()
-            .saturating_sub(backlog)
-            .checked_div(self.interval as u128)
-        {
-            Some(tokens) if tokens <= u32::MAX as u128 => tokens as u32,
-            _ => 0,
+        let backlog = self.tat(word, u).saturating_sub(u);
+        let room = W::of(self.window()).saturating_sub(backlog);
+        match room.quotient(self.interval) {
+            Some(tokens) => u32::try_from(tokens.widen()).unwrap_or(0),
+            None => 0,
         }
     }
 }
@@ -611,13 +608,17 @@ trait Units: Word + Ord {
     fn wrapping_sub(self, other: Self) -> Self;
     /// `self / divisor`, rounded up (`divisor` is at least 1).
     fn div_ceil(self, divisor: u32) -> Self;
+    /// `self / divisor`, `None` for a zero divisor, in the word's width:
+    /// a 32-bit core divides the `u64` word without a 64-bit division
+    /// routine (`wide::div`).
+    fn quotient(self, divisor: u64) -> Option<Self>;
     /// As a tick count, saturating at `u64::MAX`.
     fn saturating_ticks(self) -> Tick;
 }
 
 /// Implements [`Units`] for an unsigned integer.
 macro_rules! units {
-    ($int:ty) => {
+    ($int:ty, $quotient:expr) => {
         impl Units for $int {
             const ZERO: Self = 0;
             const MAX: Self = <$int>::MAX;
@@ -669,14 +670,20 @@ macro_rules! units {
                 quotient.saturating_add(Self::from(!exact))
             }
             #[inline]
+            fn quotient(self, divisor: u64) -> Option<Self> {
+                $quotient(self, divisor)
+            }
+            #[inline]
             fn saturating_ticks(self) -> Tick {
                 Tick::try_from(self).unwrap_or(Tick::MAX)
             }
         }
     };
 }
-units!(u64);
-units!(u128);
+units!(u64, |units: u64, divisor: u64| (divisor != 0)
+    .then(|| crate::wide::div(units, divisor)));
+units!(u128, |units: u128, divisor: u64| units
+    .checked_div(u128::from(divisor)));
 
 impl AsRef<BucketConfig> for BucketConfig {
     fn as_ref(&self) -> &BucketConfig {

@@ -1,5 +1,6 @@
-//! Exact products and quotients wider than 64 bits, for the retry
-//! arithmetic (a delay is computed once per failed call: a cold path).
+//! Exact products and quotients wider than 64 bits, and 64-bit quotients,
+//! for cold paths: the retry arithmetic (a delay is computed once per failed
+//! call) and a bucket's count of available tokens.
 //!
 //! On 64-bit targets these are `u128` operations: a multiply instruction
 //! or two, and a short library call to divide. On a 32-bit core without a
@@ -28,6 +29,14 @@ mod chosen {
         ((a as u128).wrapping_mul(b as u128) >> 64) as u64
     }
 
+    /// `⌊a / divisor⌋`, `u64::MAX` for a zero divisor.
+    pub(crate) const fn div(a: u64, divisor: u64) -> u64 {
+        match a.checked_div(divisor) {
+            Some(quotient) => quotient,
+            None => u64::MAX,
+        }
+    }
+
     /// `a × b`, saturating at `u64::MAX`.
     pub(crate) const fn mul_saturating(a: u64, b: u64) -> u64 {
         a.saturating_mul(b)
@@ -37,7 +46,7 @@ mod chosen {
 #[cfg(not(target_pointer_width = "64"))]
 use narrow as chosen;
 
-pub(crate) use chosen::{mul_div, mul_high, mul_saturating};
+pub(crate) use chosen::{div, mul_div, mul_high, mul_saturating};
 
 /// The same operations from 64-bit halves and 32-bit partial products, for
 /// 32-bit cores (compiled everywhere, so that the tests check them on the
@@ -107,6 +116,11 @@ pub(crate) mod narrow {
         mul_wide(a, b).0
     }
 
+    /// `⌊a / divisor⌋`, `u64::MAX` for a zero divisor.
+    pub(crate) const fn div(a: u64, divisor: u64) -> u64 {
+        div_wide(0, a, divisor)
+    }
+
     /// `a × b`, saturating at `u64::MAX` (the division by 1 shares
     /// `mul_div`'s code: the smallest form on a 32-bit core).
     pub(crate) const fn mul_saturating(a: u64, b: u64) -> u64 {
@@ -157,6 +171,9 @@ mod tests {
             let expected = exact_mul_div(a, b, divisor);
             prop_assert_eq!(narrow::mul_div(a, b, divisor), expected);
             prop_assert_eq!(super::mul_div(a, b, divisor), expected);
+            let quotient = a.checked_div(divisor).unwrap_or(u64::MAX);
+            prop_assert_eq!(narrow::div(a, divisor), quotient);
+            prop_assert_eq!(super::div(a, divisor), quotient);
         }
     }
 
