@@ -103,7 +103,7 @@ pub use config::{BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF
 
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
-use crate::time::{Duration, Instant, MAX_DURATION};
+use crate::time::{Duration, Instant, Tick, MAX_DURATION};
 use crate::DurationTooLong;
 
 /// The states a breaker reports.
@@ -482,7 +482,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(breaker.acquire(Instant::from_ticks(0)).unwrap_err().retry_at, None);
     /// ```
     pub fn force_open(&self) -> Option<Transition> {
-        self.word.apply(self.config(), ForceOpen)
+        self.manual(Manual::To(State::ForcedOpen)).0
     }
 
     /// Admits every call and counts nothing until [`reset`](Self::reset).
@@ -496,7 +496,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert!(!breaker.record(permit, Outcome::Failure, Instant::from_ticks(1)).counted);
     /// ```
     pub fn disable(&self) -> Option<Transition> {
-        self.word.apply(self.config(), Disable)
+        self.manual(Manual::To(State::Disabled)).0
     }
 
     /// Returns to CLOSED with no failures counted, from any state.
@@ -508,7 +508,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(breaker.reset().unwrap().to, State::Closed);
     /// ```
     pub fn reset(&self) -> Option<Transition> {
-        self.word.apply(self.config(), Reset)
+        self.manual(Manual::To(State::Closed)).0
     }
 
     /// Opens the breaker for `ticks` (at most [`MAX_DURATION`]) from `now`, or
@@ -532,7 +532,22 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
         duration: Duration,
         now: Instant,
     ) -> Result<(Option<Transition>, Instant), DurationTooLong> {
-        self.word.apply(self.config(), OpenFor { duration, now })
+        if duration.ticks() > MAX_DURATION {
+            return Err(DurationTooLong);
+        }
+        let ticks = duration.ticks();
+        let (change, until) = self.manual(Manual::OpenFor {
+            ticks,
+            now: now.ticks(),
+        });
+        Ok((change, Instant::from_ticks(until)))
+    }
+
+    /// Runs a manual command. They are rare, so one out-of-line copy of the
+    /// driver's loop serves all four.
+    #[inline(never)]
+    fn manual(&self, command: Manual) -> (Option<Transition>, Tick) {
+        self.word.apply(self.config(), command)
     }
 
     /// The state as a snapshot taken at `now` ([`crate::snapshot`]), to
@@ -740,6 +755,31 @@ manual_command! {
     /// assert_eq!(Reset.step(&config, config.fresh()), Step::Keep(None));
     /// ```
     Reset => State::Closed
+}
+
+/// The manual commands as one input, for [`Breaker`]'s one copy of the
+/// driver loop: move to a state ([`ForceOpen`], [`Disable`], [`Reset`]) or
+/// open for `ticks` from `now` ([`OpenFor`], its duration checked). The
+/// decision is the transition and, for `OpenFor`, the deadline.
+#[derive(Clone, Copy, Debug)]
+enum Manual {
+    To(State),
+    OpenFor { ticks: Tick, now: Tick },
+}
+
+impl Input<BreakerConfig> for Manual {
+    type Decision = (Option<Transition>, Tick);
+
+    fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
+        let (next, decision) = match *self {
+            Self::To(target) => {
+                let (next, change) = word::override_to(w, target);
+                (next, (change, 0))
+            }
+            Self::OpenFor { ticks, now } => word::open_for(w, ticks, now),
+        };
+        Step::unless_same(w, next, decision)
+    }
 }
 
 /// [`Breaker::open_for`] as a machine input ([`crate::machine`]).

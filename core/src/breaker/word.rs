@@ -150,13 +150,14 @@ const fn fit(value: u64, bits: u32, shift: u32) -> u64 {
 /// OPEN's code for a distance `ticks` back from the deadline: exact below
 /// 2^39, otherwise rounded down (so the tick it stands for is later).
 const fn distance_code(ticks: Tick) -> u64 {
-    let bits = u64::BITS.wrapping_sub(ticks.leading_zeros());
-    if bits <= MANTISSA_BITS {
-        ticks
-    } else {
-        let shift = bits.wrapping_sub(MANTISSA_BITS);
-        ((shift as u64) << MANTISSA_BITS) | (ticks >> shift)
+    // The shift that brings `ticks` below 2^39 (at most 25); counted
+    // rather than taken from `leading_zeros`, which a 32-bit core without
+    // a count-leading-zeros instruction (Cortex-M0) calls a routine for.
+    let mut shift = 0u32;
+    while shift < 64 && ticks >> shift > mask(MANTISSA_BITS) {
+        shift = shift.wrapping_add(1);
     }
+    ((shift as u64) << MANTISSA_BITS) | (ticks >> shift)
 }
 
 /// The distance an OPEN code stands for (saturating for codes never
@@ -164,7 +165,8 @@ const fn distance_code(ticks: Tick) -> u64 {
 const fn distance_of(code: u64) -> Tick {
     let shift = (code >> MANTISSA_BITS) as u32;
     let mantissa = code & mask(MANTISSA_BITS);
-    if mantissa.leading_zeros() < shift {
+    // Shifted past 2^64 (a code never written): saturate.
+    if shift >= 64 || mantissa > u64::MAX >> shift {
         u64::MAX
     } else {
         mantissa << shift
