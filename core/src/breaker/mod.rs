@@ -105,6 +105,7 @@ use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
 use crate::DurationTooLong;
+use word::Manual;
 
 /// The states a breaker reports.
 ///
@@ -758,26 +759,14 @@ manual_command! {
 }
 
 /// The manual commands as one input, for [`Breaker`]'s one copy of the
-/// driver loop: move to a state ([`ForceOpen`], [`Disable`], [`Reset`]) or
-/// open for `ticks` from `now` ([`OpenFor`], its duration checked). The
-/// decision is the transition and, for `OpenFor`, the deadline.
-#[derive(Clone, Copy, Debug)]
-enum Manual {
-    To(State),
-    OpenFor { ticks: Tick, now: Tick },
-}
-
+/// driver loop ([`ForceOpen`], [`Disable`], [`Reset`] and [`OpenFor`], its
+/// duration checked, for callers of [`crate::machine::run`]). The decision
+/// is the transition and, for `OpenFor`, the deadline.
 impl Input<BreakerConfig> for Manual {
     type Decision = (Option<Transition>, Tick);
 
     fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
-        let (next, decision) = match *self {
-            Self::To(target) => {
-                let (next, change) = word::override_to(w, target);
-                (next, (change, 0))
-            }
-            Self::OpenFor { ticks, now } => word::open_for(w, ticks, now),
-        };
+        let (next, decision) = word::manual(w, *self);
         Step::unless_same(w, next, decision)
     }
 }

@@ -338,6 +338,17 @@ const fn quiet_after(seen: Tick, config: &BreakerConfig) -> Tick {
     seen.saturating_add(config.seen_quantum)
 }
 
+/// Set bits of `slots`, one per round (Cortex-M0 has no population count
+/// instruction; this is smaller than the bit-parallel count).
+const fn ones(mut slots: u16) -> u32 {
+    let mut count = 0u32;
+    while slots != 0 {
+        slots &= slots.wrapping_sub(1);
+        count = count.wrapping_add(1);
+    }
+    count
+}
+
 const fn next_generation(generation: u16) -> u16 {
     generation.wrapping_add(1)
 }
@@ -453,7 +464,7 @@ pub(super) fn acquire(
                 let change = transition(State::HalfOpen, State::Open);
                 return (reopened, refuse(Some(retry_at), change));
             }
-            let in_trial = outstanding.count_ones().saturating_add(successes);
+            let in_trial = ones(outstanding).saturating_add(successes);
             if in_trial >= settings.half_open_permits {
                 return (word, refuse(Some(at), None));
             }
@@ -649,15 +660,40 @@ pub(super) fn observe(word: u128, now: Tick, config: &BreakerConfig) -> State {
     }
 }
 
-/// Moves to `target` (FORCED_OPEN, DISABLED or CLOSED) unless already there;
-/// reports the change of state, if any. A tick no earlier than every tick
-/// seen is carried into the new state as it is (into CLOSED as a
-/// `quiet_until` one tick past it), so that no number of manual changes
-/// moves it.
-pub(super) fn override_to(word: u128, target: State) -> (u128, Option<Transition>) {
+/// A manual command: move to a state (FORCED_OPEN, DISABLED or CLOSED), or
+/// open for `ticks` from `now`.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Manual {
+    To(State),
+    OpenFor { ticks: Tick, now: Tick },
+}
+
+/// Runs a manual command, whatever the state; reports the change of state,
+/// if any, and (opening) the deadline. Both commands carry a tick no
+/// earlier than every tick seen into the new state, so that no number of
+/// manual changes with lagging ticks moves it:
+///
+/// * `To(target)` moves to `target` unless already there; the tick goes over
+///   as it is (into CLOSED as a `quiet_until` one tick past it).
+/// * `OpenFor` opens for `ticks` from `now` (or from the latest tick seen,
+///   if later: in CLOSED up to a quantum later); the new period replaces
+///   any current one.
+pub(super) fn manual(word: u128, command: Manual) -> (u128, (Option<Transition>, Tick)) {
     let (generation, phase) = decode(word);
     let from = stored_state(phase);
     let seen = seen_bound(phase);
+    let target = match command {
+        Manual::To(target) => target,
+        Manual::OpenFor { ticks, now } => {
+            let (opened, at) = opened(generation, now.max(seen), ticks);
+            let change = if from == State::Open {
+                None
+            } else {
+                transition(from, State::Open)
+            };
+            return (opened, (change, at));
+        }
+    };
     let phase_to = match target {
         State::ForcedOpen => Phase::ForcedOpen { seen },
         State::Disabled => Phase::Disabled { seen },
@@ -678,23 +714,18 @@ pub(super) fn override_to(word: u128, target: State) -> (u128, Option<Transition
     } else {
         (next_generation(generation), transition(from, target))
     };
-    (encode(generation, phase_to), change)
+    (encode(generation, phase_to), (change, 0))
 }
 
-/// Opens the breaker for `ticks` from `now` (or from the latest tick it has
-/// seen, if later: in CLOSED up to a quantum later), whatever its state:
-/// the new period replaces any current one.
+/// [`manual`]'s `To(target)`.
+pub(super) fn override_to(word: u128, target: State) -> (u128, Option<Transition>) {
+    let (next, (change, _)) = manual(word, Manual::To(target));
+    (next, change)
+}
+
+/// [`manual`]'s `OpenFor`.
 pub(super) fn open_for(word: u128, ticks: Tick, now: Tick) -> (u128, (Option<Transition>, Tick)) {
-    let (generation, phase) = decode(word);
-    let from = stored_state(phase);
-    let from_tick = now.max(seen_bound(phase));
-    let (opened, at) = opened(generation, from_tick, ticks);
-    let change = if from == State::Open {
-        None
-    } else {
-        transition(from, State::Open)
-    };
-    (opened, (change, at))
+    manual(word, Manual::OpenFor { ticks, now })
 }
 
 impl Format for BreakerConfig {
