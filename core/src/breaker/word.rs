@@ -323,6 +323,23 @@ const fn noted(
     )
 }
 
+/// HALF_OPEN's timeout deadline, and its `seen` and `until` with a call at
+/// `now` noted ([`noted`]; the deadline stays where it is). Out of line:
+/// `acquire` and `record` share it.
+#[inline(never)]
+fn half_open_clock(
+    seen: Tick,
+    until: u32,
+    now: Tick,
+    config: &BreakerConfig,
+) -> (Tick, (Tick, u32)) {
+    let point = deadline_point(seen, until, config);
+    (
+        timeout_deadline(point, config),
+        noted(seen, until, point, now, config),
+    )
+}
+
 /// CLOSED's `quiet_until` after a call at `now`: moved only when `now`
 /// reaches it, so that most calls write nothing.
 const fn observed(quiet_until: Tick, now: Tick, config: &BreakerConfig) -> Tick {
@@ -456,11 +473,10 @@ pub(super) fn acquire(
             seen,
             until,
         } => {
-            let point = deadline_point(seen, until, config);
-            let at = timeout_deadline(point, config);
+            let (at, (seen, until)) = half_open_clock(seen, until, now, config);
             if now >= at {
-                let from = now.max(seen);
-                let (reopened, retry_at) = opened(generation, from, settings.open.ticks());
+                // `seen` is now the later of `now` and the latest tick seen.
+                let (reopened, retry_at) = opened(generation, seen, settings.open.ticks());
                 let change = transition(State::HalfOpen, State::Open);
                 return (reopened, refuse(Some(retry_at), change));
             }
@@ -479,7 +495,6 @@ pub(super) fn acquire(
             };
             let bit = 1u16.checked_shl(issued).unwrap_or(0);
             let slot = issued.wrapping_add(1);
-            let (seen, until) = noted(seen, until, point, now, config);
             let more = Phase::HalfOpen {
                 outstanding: outstanding | bit,
                 successes,
@@ -601,9 +616,7 @@ pub(super) fn record(
                 // nothing.
                 return (word, uncounted);
             }
-            let point = deadline_point(seen, until, config);
-            let at = timeout_deadline(point, config);
-            let (seen, until) = noted(seen, until, point, now, config);
+            let (at, (seen, until)) = half_open_clock(seen, until, now, config);
             if now >= at {
                 // Undecided past the timeout: reopen; this outcome is late.
                 let (reopened, _) = opened(generation, seen, settings.open.ticks());
