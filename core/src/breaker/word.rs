@@ -566,38 +566,27 @@ pub(super) fn record(
             0,
         ) => {
             let latest = observed(quiet_until, now, config);
-            match outcome {
-                Outcome::Success => counted(
-                    encode(
-                        generation,
-                        Phase::Closed {
-                            failures: 0,
-                            quiet_until: latest,
-                        },
-                    ),
-                    None,
-                ),
-                Outcome::Ignored => {
-                    let kept = Phase::Closed {
-                        failures,
-                        quiet_until: latest,
-                    };
-                    (encode(generation, kept), uncounted)
-                }
-                Outcome::Failure => {
-                    let failures = failures.saturating_add(1);
-                    if failures >= settings.failure_threshold {
-                        let from = now.max(seen_bound(phase));
-                        let (opened, _) = opened(generation, from, settings.open.ticks());
-                        counted(opened, transition(State::Closed, State::Open))
-                    } else {
-                        let more = Phase::Closed {
-                            failures,
-                            quiet_until: latest,
-                        };
-                        counted(encode(generation, more), None)
-                    }
-                }
+            let failures = match outcome {
+                Outcome::Success => 0,
+                Outcome::Ignored => failures,
+                Outcome::Failure => failures.saturating_add(1),
+            };
+            if outcome == Outcome::Failure && failures >= settings.failure_threshold {
+                let from = now.max(seen_bound(phase));
+                let (opened, _) = opened(generation, from, settings.open.ticks());
+                return counted(opened, transition(State::Closed, State::Open));
+            }
+            let next = encode(
+                generation,
+                Phase::Closed {
+                    failures,
+                    quiet_until: latest,
+                },
+            );
+            if outcome == Outcome::Ignored {
+                (next, uncounted)
+            } else {
+                counted(next, None)
             }
         }
         (
@@ -664,8 +653,9 @@ pub(super) fn observe(word: u128, now: Tick, config: &BreakerConfig) -> State {
     let (_, phase) = decode(word);
     match phase {
         Phase::Open { deadline, .. } if now >= deadline => State::HalfOpen,
+        // (The clock's noted tick is not used: observing writes nothing.)
         Phase::HalfOpen { seen, until, .. }
-            if now >= timeout_deadline(deadline_point(seen, until, config), config) =>
+            if now >= half_open_clock(seen, until, now, config).0 =>
         {
             State::Open
         }
