@@ -633,6 +633,46 @@ fn extreme_configurations() {
     assert!(b.acquire(tick(u64::MAX)).is_ok());
 }
 
+/// OPEN's distance back to its latest tick, packed and unpacked: exact below
+/// 2^39, otherwise the tick it stands for is later by less than 2^-38 of
+/// the distance (never earlier); any code, even one never written, unpacks
+/// as its 39-bit mantissa shifted by its top bits, saturating.
+#[test]
+fn open_distances_round_down_by_less_than_2_to_the_minus_38() {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for i in 0..200_000u32 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let ticks = x >> (i % 64);
+        let phase = Phase::Open {
+            deadline: u64::MAX,
+            seen: u64::MAX - ticks,
+        };
+        let Phase::Open { seen, .. } = decode(encode(3, phase)).1 else {
+            panic!("OPEN decodes as OPEN");
+        };
+        let back = u64::MAX - seen;
+        if ticks < 1 << 39 {
+            assert_eq!(back, ticks);
+        } else {
+            assert!(
+                back <= ticks && ticks - back < (ticks >> 38).max(1),
+                "{ticks} -> {back}"
+            );
+        }
+        // A code never written: payload bits 39..45 are the shift.
+        let code = x & ((1 << 45) - 1);
+        let word = (u128::from(u64::MAX) << 64) | u128::from(code << 19 | 1);
+        let Phase::Open { seen, .. } = decode(word).1 else {
+            panic!("OPEN decodes as OPEN");
+        };
+        let exact = u128::from(code & ((1 << 39) - 1)) << (code >> 39);
+        let expected = u64::try_from(exact).unwrap_or(u64::MAX);
+        assert_eq!(u64::MAX - seen, expected, "code {code:#x}");
+    }
+}
+
 #[test]
 fn word_packing_round_trips_and_unknown_kinds_refuse() {
     let phases = [

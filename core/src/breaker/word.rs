@@ -150,27 +150,31 @@ const fn fit(value: u64, bits: u32, shift: u32) -> u64 {
 /// OPEN's code for a distance `ticks` back from the deadline: exact below
 /// 2^39, otherwise rounded down (so the tick it stands for is later).
 const fn distance_code(ticks: Tick) -> u64 {
-    // The shift that brings `ticks` below 2^39 (at most 25); counted
-    // rather than taken from `leading_zeros`, which a 32-bit core without
-    // a count-leading-zeros instruction (Cortex-M0) calls a routine for.
-    let mut shift = 0u32;
-    while shift < 64 && ticks >> shift > mask(MANTISSA_BITS) {
+    // Halved until below 2^39 (at most 25 times), one bit at a time: a
+    // 32-bit core without a barrel shifter for 64-bit values (Cortex-M0)
+    // would otherwise call routines for a variable shift and a count of
+    // leading zeros.
+    let (mut mantissa, mut shift) = (ticks, 0u64);
+    while mantissa > mask(MANTISSA_BITS) {
+        mantissa >>= 1;
         shift = shift.wrapping_add(1);
     }
-    ((shift as u64) << MANTISSA_BITS) | (ticks >> shift)
+    (shift << MANTISSA_BITS) | mantissa
 }
 
 /// The distance an OPEN code stands for (saturating for codes never
-/// written).
+/// written), doubled one bit at a time as [`distance_code`] halves.
 const fn distance_of(code: u64) -> Tick {
-    let shift = (code >> MANTISSA_BITS) as u32;
-    let mantissa = code & mask(MANTISSA_BITS);
-    // Shifted past 2^64 (a code never written): saturate.
-    if shift >= 64 || mantissa > u64::MAX >> shift {
-        u64::MAX
-    } else {
-        mantissa << shift
+    let mut shift = code >> MANTISSA_BITS;
+    let mut distance = code & mask(MANTISSA_BITS);
+    while shift > 0 {
+        if distance > u64::MAX >> 1 {
+            return u64::MAX;
+        }
+        distance <<= 1;
+        shift = shift.wrapping_sub(1);
     }
+    distance
 }
 
 /// Unpacks `word` into its generation and phase. Kinds never written (5..7)
