@@ -619,33 +619,35 @@ pub(super) fn record(
                 };
                 return (reopened, late);
             }
-            let outstanding = outstanding & !bit;
-            let trial = |outstanding: u16, successes: u32| Phase::HalfOpen {
-                outstanding,
+            let successes = match outcome {
+                Outcome::Failure => {
+                    let (reopened, _) = opened(generation, seen, settings.open.ticks());
+                    return counted(reopened, transition(State::HalfOpen, State::Open));
+                }
+                Outcome::Success => successes.saturating_add(1),
+                Outcome::Ignored => successes,
+            };
+            if outcome == Outcome::Success && successes >= settings.success_threshold {
+                let closed = Phase::Closed {
+                    failures: 0,
+                    quiet_until: quiet_after(seen, config),
+                };
+                let change = transition(State::HalfOpen, State::Closed);
+                return counted(encode(next_generation(generation), closed), change);
+            }
+            // The slot is reported (a success) or handed back (IGNORED).
+            let trial = Phase::HalfOpen {
+                outstanding: outstanding & !bit,
                 successes,
                 issued,
                 seen,
                 until,
             };
-            match outcome {
-                Outcome::Success => {
-                    let successes = successes.saturating_add(1);
-                    if successes >= settings.success_threshold {
-                        let closed = Phase::Closed {
-                            failures: 0,
-                            quiet_until: quiet_after(seen, config),
-                        };
-                        let change = transition(State::HalfOpen, State::Closed);
-                        counted(encode(next_generation(generation), closed), change)
-                    } else {
-                        counted(encode(generation, trial(outstanding, successes)), None)
-                    }
-                }
-                Outcome::Failure => {
-                    let (reopened, _) = opened(generation, seen, settings.open.ticks());
-                    counted(reopened, transition(State::HalfOpen, State::Open))
-                }
-                Outcome::Ignored => (encode(generation, trial(outstanding, successes)), uncounted),
+            let next = encode(generation, trial);
+            if outcome == Outcome::Ignored {
+                (next, uncounted)
+            } else {
+                counted(next, None)
             }
         }
         _ => (word, uncounted),
