@@ -238,6 +238,12 @@ pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
         Phase::ForcedOpen { seen } => (FORCED_OPEN, 0, seen),
         Phase::Disabled { seen } => (DISABLED, 0, seen),
     };
+    pack(kind, generation, payload, time)
+}
+
+/// A word from its fields (the payload cut to its bits).
+#[inline(always)]
+const fn pack(kind: u32, generation: u16, payload: u64, time: Tick) -> u128 {
     let low = kind as u64 | ((generation as u64) << GEN_SHIFT) | (payload << PAYLOAD_SHIFT);
     ((time as u128) << TIME_SHIFT) | low as u128
 }
@@ -379,11 +385,10 @@ const fn next_generation(generation: u16) -> u16 {
 /// and its deadline.
 const fn opened(generation: u16, from: Tick, ticks: Tick) -> (u128, Tick) {
     let at = from.saturating_add(ticks);
-    let open = Phase::Open {
-        deadline: at,
-        seen: from,
-    };
-    (encode(next_generation(generation), open), at)
+    // `Phase::Open { deadline: at, seen: from }`, packed directly: `at` is
+    // no earlier than `from`, so their distance needs no saturation.
+    let back = distance_code(at.wrapping_sub(from));
+    (pack(OPEN, next_generation(generation), back, at), at)
 }
 
 const fn transition(from: State, to: State) -> Option<Transition> {
