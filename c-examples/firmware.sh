@@ -100,6 +100,17 @@ host_lib="$(build_check_lib "" "")"
 c_firmware cortex-m4 "$m4_lib" cortex-m4 mps2-an386 \
   -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16
 c_firmware cortex-m0 "$m0_lib" cortex-m0 microbit -mcpu=cortex-m0
+# The interrupt latency the C library adds (its own masking): the longest
+# run of instructions with interrupts masked in any function, at most 150.
+for name in cortex-m0 cortex-m4; do
+  longest="$(python3 "$here/masked-runs.py" "$out/c-firmware-$name.elf" | head -1)"
+  run="${longest##*$'\t'}"
+  if [[ "$run" == unbounded ]] || ((run > 150)); then
+    echo "firmware: the C library on $name masks interrupts for $run instructions (at most 150): $longest" >&2
+    exit 1
+  fi
+  echo "interrupt latency: C library on $name masks interrupts for at most $run instructions (in ${longest%%$'\t'*})"
+done
 # The program supplies the critical section (what an RTOS or a multi-core
 # chip needs): the library built with `c-critical-section` calls the C
 # program's tg_critical_section_enter/exit around every state update.

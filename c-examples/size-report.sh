@@ -9,6 +9,15 @@
 # table left stale by a change, or when a primitive's thumbv6m flash is
 # over its budget (below), printing the symbols that make it up.
 # --symbols prints that per-symbol breakdown for every primitive.
+#
+# It also reports what the operations cost in time on the same two cores:
+# the instructions each executes (the `instructions` bin under QEMU with
+# -icount, deterministic), and the longest run of instructions executed with
+# interrupts masked (c-examples/masked-runs.py over that bin's disassembly:
+# the interrupt latency tickguard adds). --update-readme writes that table
+# too; --check fails when a count differs from docs/embedded.md's by more
+# than 10% (and 8 instructions), or when any masked run is over 150
+# instructions or unbounded.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -82,6 +91,38 @@ for probe in "${!budget[@]}"; do
     ((grown > budget[$probe])) && over_budget=1
   fi
 done
+# Instructions per operation, under QEMU (-icount: deterministic).
+declare -A cpu=([thumbv6m-none-eabi]="cortex-m0 -machine microbit" [thumbv7em-none-eabihf]="cortex-m4 -machine mps2-an386")
+declare -A counts masked
+for target in "${targets[@]}"; do
+  # shellcheck disable=SC2086 # the machine's words
+  counts[$target]="$(timeout 120 qemu-system-arm -cpu ${cpu[$target]} -nographic \
+    -semihosting-config enable=on,target=native -icount shift=8 \
+    -kernel "$fw_target_dir/$target/release/instructions")"
+  masked[$target]="$(python3 "$here/masked-runs.py" "$fw_target_dir/$target/release/instructions" \
+    --ignore cortex_m_semihosting:: | head -1)"
+done
+costs="| operation (\`instructions\` bin) | Cortex-M0 instructions | Cortex-M4 instructions |
+|---|---:|---:|"
+while IFS=$'\t' read -r operation m0; do
+  m4="$(printf '%s\n' "${counts[thumbv7em-none-eabihf]}" | awk -F '\t' -v op="$operation" '$1 == op { print $2 }')"
+  costs+=$'\n'"| $operation | $m0 | $m4 |"
+done <<<"${counts[thumbv6m-none-eabi]}"
+longest_run() { # target: "N instructions (in function)"
+  local run="${masked[$1]}"
+  printf '%s instructions (in `%s`)' "${run##*$'\t'}" "${run%%$'\t'*}"
+}
+costs+=$'\n\n'"Longest run with interrupts masked (critical-section backend): Cortex-M0 $(longest_run thumbv6m-none-eabi), Cortex-M4 $(longest_run thumbv7em-none-eabihf)."
+echo
+echo "$costs"
+for target in "${targets[@]}"; do
+  run="${masked[$target]##*$'\t'}"
+  if [[ "${1:-}" == --check ]] && { [[ "$run" == unbounded ]] || ((run > 150)); }; then
+    echo "size check: on $target interrupts stay masked for $run instructions (at most 150): ${masked[$target]}" >&2
+    over_budget=1
+  fi
+done
+
 if ((over_budget)) && [[ "${1:-}" == --check ]]; then
   echo "size check: a primitive is over its flash budget (above)" >&2
   exit 1
@@ -90,40 +131,47 @@ fi
 case "${1:-}" in
   --update-readme)
     printf '%s\n' "$table" | python3 "$root/.ci/readme-section.py" size-table
+    printf '%s\n' "$costs" | python3 "$root/.ci/readme-section.py" instructions-table
     ;;
   --check)
-    python3 - "$root/docs/embedded.md" "$table" <<'PY'
+    # Both tables against docs/embedded.md's: sizes within 10% (and 64 B),
+    # instruction counts within 10% (and 8).
+    python3 - "$root/docs/embedded.md" size-table "$table" 64 instructions-table "$costs" 8 <<'PY'
 import re, sys
 
 def cells(text):
-    """{(primitive, column): bytes} for the size table's numeric cells."""
+    """{(row, column): number} for a Markdown table's numeric cells ("12" or "12 B")."""
     header, out = None, {}
     for line in text.splitlines():
         row = [c.strip() for c in line.strip().strip("|").split("|")]
-        if row[0] == "primitive":
+        if header is None and len(row) > 1 and line.startswith("|"):
             header = row
         elif header and len(row) == len(header) and not row[0].startswith("-"):
             for column, cell in zip(header[1:], row[1:]):
-                number = re.fullmatch(r"(\d+) B", cell)
+                number = re.fullmatch(r"(\d+)( B)?", cell)
                 if number:
                     out[(row[0], column)] = int(number.group(1))
     return out
 
-readme = open(sys.argv[1]).read()
-section = re.search(r"<!-- size-table:start -->(.*?)<!-- size-table:end -->", readme, re.S)
-documented, measured = cells(section.group(1)), cells(sys.argv[2])
-if documented.keys() != measured.keys():
-    sys.exit("size check: docs/embedded.md's size table has other rows or columns than the report")
-off = []
-for key, now in sorted(measured.items()):
-    then = documented[key]
-    if abs(now - then) > max(64, then // 10):
-        off.append(f"  {key[0]}, {key[1]}: documented {then} B, measured {now} B")
-if off:
-    print("size check: these differ from docs/embedded.md's table by more than 10% (and 64 B):", file=sys.stderr)
-    print("\n".join(off), file=sys.stderr)
-    sys.exit("a size regression to fix, or a change to record: c-examples/size-report.sh --update-readme")
-print("size check: every figure within 10% (or 64 B) of docs/embedded.md's table")
+doc = open(sys.argv[1]).read()
+failed = False
+for name, table, slack in zip(sys.argv[2::3], sys.argv[3::3], sys.argv[4::3]):
+    section = re.search(rf"<!-- {name}:start -->(.*?)<!-- {name}:end -->", doc, re.S)
+    documented, measured = cells(section.group(1)), cells(table)
+    if documented.keys() != measured.keys():
+        sys.exit(f"size check: docs/embedded.md's {name} has other rows or columns than the report")
+    off = [f"  {row}, {column}: documented {documented[(row, column)]}, measured {now}"
+           for (row, column), now in sorted(measured.items())
+           if abs(now - documented[(row, column)]) > max(int(slack), documented[(row, column)] // 10)]
+    if off:
+        print(f"size check: these differ from docs/embedded.md's {name} by more than 10% (and {slack}):",
+              file=sys.stderr)
+        print("\n".join(off), file=sys.stderr)
+        failed = True
+    else:
+        print(f"size check: every figure within 10% (or {slack}) of docs/embedded.md's {name}")
+if failed:
+    sys.exit("a regression to fix, or a change to record: c-examples/size-report.sh --update-readme")
 PY
     ;;
 esac

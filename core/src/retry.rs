@@ -449,7 +449,7 @@ const fn exponential(base: Tick, multiplier_milli: u32, exponent: u32, cap: Tick
         }
         e >>= 1;
         if e > 0 {
-            factor = scale_milli(factor, factor, u64::MAX);
+            factor = wide::mul_div(factor, factor, 1_000);
         }
     }
     result

@@ -85,22 +85,31 @@ pub(crate) mod narrow {
         if high >= divisor {
             return u64::MAX;
         }
-        let (mut remainder, mut low, mut quotient) = (high, low, 0u64);
+        // Restoring division: each round moves the dividend's top bit into
+        // the remainder and the quotient's next bit into the dividend's
+        // bottom, so after 64 rounds `bits` holds the quotient.
+        let (mut remainder, mut bits) = (high, low);
         let mut round = 0u32;
+        // While the remainder is zero, the dividend's leading zero bytes
+        // give zero quotient bits: skip them (a small dividend, as a
+        // bucket's count of tokens, takes a few rounds, not 64).
+        while remainder == 0 && bits >> 56 == 0 && round < 64 {
+            bits <<= 8;
+            round = round.wrapping_add(8);
+        }
         while round < 64 {
             // The remainder stays below the divisor; doubled, it may pass
             // 2^64, which the carry bit records.
             let carry = remainder >> 63;
-            remainder = (remainder << 1) | (low >> 63);
-            low <<= 1;
-            quotient <<= 1;
+            remainder = (remainder << 1) | (bits >> 63);
+            bits <<= 1;
             if carry == 1 || remainder >= divisor {
                 remainder = remainder.wrapping_sub(divisor);
-                quotient |= 1;
+                bits |= 1;
             }
             round = round.wrapping_add(1);
         }
-        quotient
+        bits
     }
 
     /// `⌊a × b / divisor⌋`, saturating at `u64::MAX` (also for a zero

@@ -1,0 +1,270 @@
+//! Instructions per operation on Cortex-M, counted under QEMU with
+//! `-icount shift=8` (every instruction takes 256 ns of virtual time, so
+//! SysTick, clocked from virtual time, counts them deterministically). Each
+//! operation is an out-of-line function run once in the state named beside
+//! it; the count is the call's SysTick ticks, less an empty call's,
+//! converted with a straight-line block of 64 `nop`s measured the same way.
+//! Prints `operation<TAB>instructions` lines over semihosting and exits.
+//! See `c-examples/size-report.sh`, which also finds the longest run of
+//! instructions with interrupts masked in this binary's disassembly.
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use cortex_m::peripheral::{syst::SystClkSource, SYST};
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, Permit};
+use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
+use tickguard::budget::{BudgetConfig, RetryBudget};
+use tickguard::retry::{Attempt, Backoff, Failure, Jitter, RetryPolicy, RetrySettings};
+use tickguard::time::{Duration, Instant};
+
+static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
+    failure_threshold: 2,
+    open: Duration::from_ticks(1_000),
+    half_open_permits: 1,
+    success_threshold: 1,
+    half_open_timeout: Duration::from_ticks(500),
+}) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid breaker configuration"),
+};
+static BREAKER: Breaker = Breaker::new(&BREAKER_CONFIG);
+
+/// The bucket's three rate classes: one unit per tick or slower (a `u64`
+/// word, its fast path), up to 3 units per tick (a `u64` word, the general
+/// path), more (a `u128` word).
+const fn bucket(capacity: u32, tokens: u32, period: u64) -> BucketConfig {
+    match BucketConfig::new(BucketSettings {
+        capacity,
+        tokens,
+        period: Duration::from_ticks(period),
+        initial_fill: None,
+    }) {
+        Ok(config) => config,
+        Err(_) => panic!("invalid bucket configuration"),
+    }
+}
+static SLOW: BucketConfig = bucket(10, 1, 100);
+static GENERAL: BucketConfig = bucket(10, 2, 3);
+static WIDE: BucketConfig = bucket(100, 7, 3);
+static SLOW_BUCKET: TokenBucket = TokenBucket::new(&SLOW);
+static GENERAL_BUCKET: TokenBucket = TokenBucket::new(&GENERAL);
+static WIDE_BUCKET: TokenBucket = TokenBucket::new(&WIDE);
+
+static BUDGET: RetryBudget = RetryBudget::new(&BudgetConfig::DEFAULT);
+
+const fn retry(jitter: Jitter) -> RetryPolicy {
+    match RetryPolicy::new(RetrySettings {
+        max_attempts: 100,
+        backoff: Backoff::Exponential {
+            base: Duration::from_ticks(100),
+            multiplier_milli: 2_000,
+        },
+        jitter,
+        max_delay: Duration::from_ticks(60_000),
+        deadline: None,
+    }) {
+        Ok(policy) => policy,
+        Err(_) => panic!("invalid retry policy"),
+    }
+}
+static EQUAL: RetryPolicy = retry(Jitter::Equal);
+static V2: RetryPolicy = retry(Jitter::DecorrelatedV2);
+
+fn at(tick: u64) -> Instant {
+    Instant::from_ticks(black_box(tick))
+}
+
+#[inline(never)]
+fn nothing() {}
+
+#[inline(never)]
+fn acquire(now: u64) -> Option<Permit> {
+    BREAKER
+        .acquire(at(now))
+        .ok()
+        .map(|admitted| admitted.permit)
+}
+
+#[inline(never)]
+fn record(permit: Permit, outcome: Outcome, now: u64) -> bool {
+    BREAKER.record(permit, outcome, at(now)).counted
+}
+
+#[inline(never)]
+fn state(now: u64) {
+    black_box(BREAKER.state(at(now)));
+}
+
+#[inline(never)]
+fn take(bucket: &TokenBucket, now: u64) -> bool {
+    bucket.acquire(black_box(1), at(now)).is_ok()
+}
+
+#[inline(never)]
+fn available(bucket: &TokenBucket, now: u64) -> u32 {
+    bucket.available(at(now))
+}
+
+#[inline(never)]
+fn budget_failure_and_check() -> bool {
+    BUDGET.record_failure();
+    BUDGET.allows_retry()
+}
+
+#[inline(never)]
+fn retry_step(policy: &RetryPolicy, attempt: &mut Attempt, now: u64) {
+    let _ = black_box(policy.next(attempt, Failure::Retryable, at(now), None));
+}
+
+/// SysTick ticks while `run` runs (it counts down, 24 bits).
+fn ticks(run: impl FnOnce()) -> u32 {
+    let start = SYST::get_current();
+    run();
+    let end = SYST::get_current();
+    start.wrapping_sub(end) & 0x00FF_FFFF
+}
+
+/// Converts a call's ticks to instructions.
+struct Counter {
+    empty: u32,
+    per_64: u32,
+}
+
+impl Counter {
+    fn new() -> Self {
+        let empty = ticks(nothing);
+        let nops = ticks(|| {
+            nothing();
+            // SAFETY: 64 `nop`s: no memory, registers or flags touched.
+            unsafe { core::arch::asm!(".rept 64", "nop", ".endr", options(nomem, nostack)) }
+        });
+        Self {
+            empty,
+            per_64: nops.saturating_sub(empty).max(1),
+        }
+    }
+
+    /// Prints the instructions `run` takes beyond an empty call.
+    fn report(&self, name: &str, run: impl FnOnce()) {
+        let beyond = ticks(run).saturating_sub(self.empty);
+        let instructions = (beyond * 64 + self.per_64 / 2) / self.per_64;
+        hprintln!("{}\t{}", name, instructions);
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    let Some(mut core) = cortex_m::Peripherals::take() else {
+        fail()
+    };
+    core.SYST.set_clock_source(SystClkSource::Core);
+    core.SYST.set_reload(0x00FF_FFFF);
+    core.SYST.clear_current();
+    core.SYST.enable_counter();
+    let count = Counter::new();
+
+    // Breaker: CLOSED (its latest tick noted at 10, so calls before 11 write
+    // nothing), a failure run, a trip, OPEN, a trial, its success.
+    let Some(permit) = acquire(10) else { fail() };
+    let mut held = None;
+    count.report("breaker acquire, CLOSED (grant, no write)", || {
+        held = acquire(10)
+    });
+    count.report("breaker record success, CLOSED (no write)", || {
+        black_box(record(permit, Outcome::Success, 10));
+    });
+    count.report(
+        "breaker acquire, CLOSED, a new tick (grant, notes it)",
+        || held = acquire(20),
+    );
+    count.report("breaker state", || state(20));
+    count.report("breaker record failure, CLOSED (counted)", || {
+        black_box(record(permit, Outcome::Failure, 21));
+    });
+    count.report("breaker record failure, CLOSED -> OPEN (trip)", || {
+        black_box(record(permit, Outcome::Failure, 22));
+    });
+    count.report("breaker acquire, OPEN (refusal)", || held = acquire(30));
+    count.report("breaker acquire, OPEN -> HALF_OPEN (trial)", || {
+        held = acquire(1_100)
+    });
+    let Some(trial) = held else { fail() };
+    count.report("breaker record success, HALF_OPEN -> CLOSED", || {
+        black_box(record(trial, Outcome::Success, 1_101));
+    });
+
+    // Buckets: full, then a burst of grants down to a refusal.
+    for (bucket, [grant, refusal, tokens]) in [
+        (
+            &SLOW_BUCKET,
+            [
+                "bucket grant (1 token / 100 ticks: u64 fast path)",
+                "bucket refusal (1 token / 100 ticks: u64 fast path)",
+                "bucket available (1 token / 100 ticks)",
+            ],
+        ),
+        (
+            &GENERAL_BUCKET,
+            [
+                "bucket grant (2 tokens / 3 ticks: u64 general path)",
+                "bucket refusal (2 tokens / 3 ticks: u64 general path)",
+                "bucket available (2 tokens / 3 ticks)",
+            ],
+        ),
+        (
+            &WIDE_BUCKET,
+            [
+                "bucket grant (7 tokens / 3 ticks: u128 word)",
+                "bucket refusal (7 tokens / 3 ticks: u128 word)",
+                "bucket available (7 tokens / 3 ticks)",
+            ],
+        ),
+    ] {
+        count.report(grant, || {
+            black_box(take(bucket, 1_000));
+        });
+        for _ in 1..bucket.config().capacity() {
+            take(bucket, 1_000);
+        }
+        count.report(refusal, || {
+            black_box(take(bucket, 1_000));
+        });
+        count.report(tokens, || {
+            black_box(available(bucket, 1_000));
+        });
+    }
+
+    count.report("retry budget: record a failure + check", || {
+        black_box(budget_failure_and_check());
+    });
+    for (name, policy) in [
+        ("retry step (exponential, equal jitter), 3rd retry", &EQUAL),
+        ("retry step (Polly's v2), 3rd retry", &V2),
+    ] {
+        let mut attempt = Attempt::new(at(0), 7);
+        retry_step(policy, &mut attempt, 0);
+        retry_step(policy, &mut attempt, 1_000);
+        count.report(name, || retry_step(policy, &mut attempt, 2_000));
+    }
+
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// Stops QEMU with a failure.
+fn fail() -> ! {
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
