@@ -360,13 +360,6 @@ impl BucketConfig {
         (self.capacity() as u128).saturating_mul(self.interval as u128)
     }
 
-    /// `(capacity − initial) × interval`: the backlog of a bucket never used.
-    #[inline]
-    const fn unused_backlog(&self) -> u128 {
-        let missing = self.capacity().saturating_sub(self.initial);
-        (missing as u128).saturating_mul(self.interval as u128)
-    }
-
     /// Whether this configuration keeps its state in the 64-bit word (see
     /// the [module docs](self)); otherwise the 128-bit one.
     ///
@@ -395,10 +388,25 @@ impl BucketConfig {
     }
 
     /// The TAT `word` stands for at scaled time `u` (never before `u`).
+    /// [`Self::window`] in the word's width (saturating): a `u64` word
+    /// multiplies in 64 bits, which a 32-bit core does in a few
+    /// instructions instead of a 128-bit product.
+    #[inline]
+    fn window_in<W: Units>(&self) -> W {
+        W::product(self.capacity(), self.interval)
+    }
+
+    /// The backlog a partly filled bucket starts with (the missing tokens'
+    /// intervals), in the word's width (saturating).
+    #[inline]
+    fn unused_backlog_in<W: Units>(&self) -> W {
+        W::product(self.capacity().saturating_sub(self.initial), self.interval)
+    }
+
     #[inline]
     fn tat<W: Units>(&self, word: W, u: W) -> W {
         if word == W::ZERO {
-            return u.saturating_add(W::of(self.unused_backlog()));
+            return u.saturating_add(self.unused_backlog_in());
         }
         word.max(u)
     }
@@ -433,7 +441,7 @@ impl BucketConfig {
         }
         // Exact: `n ≤ capacity`, and the window fits the word.
         let interval = W::of(self.interval as u128);
-        let cost = W::of(n as u128).saturating_mul(interval);
+        let cost = W::product(n, self.interval);
         let (room, u) = if SIMPLE {
             let more = W::of(n.wrapping_sub(1) as u128).wrapping_mul(interval);
             (
@@ -441,7 +449,7 @@ impl BucketConfig {
                 W::of(now as u128),
             )
         } else {
-            let room = W::of(self.window()).saturating_sub(cost);
+            let room = self.window_in::<W>().saturating_sub(cost);
             (room, W::scaled(now, self.units_per_tick))
         };
         Ok(Request {
@@ -450,7 +458,7 @@ impl BucketConfig {
             cost,
             room,
             limit: Request::<W, SIMPLE>::add(u, room),
-            fresh: Request::<W, SIMPLE>::add(u, W::of(self.unused_backlog())),
+            fresh: Request::<W, SIMPLE>::add(u, self.unused_backlog_in()),
             units_per_tick: self.units_per_tick,
         })
     }
@@ -469,7 +477,7 @@ impl BucketConfig {
     fn available<W: Units>(&self, word: W, now: Tick) -> u32 {
         let u = W::scaled(now, self.units_per_tick);
         let backlog = self.tat(word, u).saturating_sub(u);
-        let room = W::of(self.window()).saturating_sub(backlog);
+        let room = self.window_in::<W>().saturating_sub(backlog);
         match room.quotient(self.interval) {
             Some(tokens) => u32::try_from(tokens.widen()).unwrap_or(0),
             None => 0,
@@ -602,12 +610,13 @@ trait Units: Word + Ord {
     fn widen(self) -> u128;
     fn saturating_add(self, other: Self) -> Self;
     fn saturating_sub(self, other: Self) -> Self;
-    fn saturating_mul(self, other: Self) -> Self;
     fn wrapping_add(self, other: Self) -> Self;
     fn wrapping_mul(self, other: Self) -> Self;
     fn wrapping_sub(self, other: Self) -> Self;
     /// `self / divisor`, rounded up (`divisor` is at least 1).
     fn div_ceil(self, divisor: u32) -> Self;
+    /// `a × b`, saturating at the word's maximum.
+    fn product(a: u32, b: u64) -> Self;
     /// `self / divisor`, `None` for a zero divisor, in the word's width:
     /// a 32-bit core divides the `u64` word without a 64-bit division
     /// routine (`wide::div`).
@@ -618,7 +627,7 @@ trait Units: Word + Ord {
 
 /// Implements [`Units`] for an unsigned integer.
 macro_rules! units {
-    ($int:ty, $quotient:expr) => {
+    ($int:ty, $quotient:expr, $product:expr, $third:expr) => {
         impl Units for $int {
             const ZERO: Self = 0;
             const MAX: Self = <$int>::MAX;
@@ -628,11 +637,10 @@ macro_rules! units {
             }
             #[inline]
             fn scaled(now: Tick, units_per_tick: u32) -> Self {
-                let now = Self::of(now as u128);
                 if units_per_tick == 1 {
-                    now // the common case, without a multiplication
+                    Self::of(now as u128) // the common case, without a multiplication
                 } else {
-                    now.saturating_mul(units_per_tick as Self)
+                    Self::product(units_per_tick, now)
                 }
             }
             #[inline]
@@ -648,10 +656,6 @@ macro_rules! units {
                 <$int>::saturating_sub(self, other)
             }
             #[inline]
-            fn saturating_mul(self, other: Self) -> Self {
-                <$int>::saturating_mul(self, other)
-            }
-            #[inline]
             fn wrapping_add(self, other: Self) -> Self {
                 <$int>::wrapping_add(self, other)
             }
@@ -665,9 +669,27 @@ macro_rules! units {
             }
             #[inline]
             fn div_ceil(self, divisor: u32) -> Self {
-                let quotient = self.checked_div(divisor as Self).unwrap_or(self);
-                let exact = self.checked_rem(divisor as Self) == Some(0);
-                quotient.saturating_add(Self::from(!exact))
+                // A `u64` word's rate is at most 3 units per tick, so its
+                // divisions are by 2 (a shift) or 3 ($third: a multiply);
+                // any other divisor (a `u128` word's) goes through the
+                // word's own quotient.
+                let quotient = match divisor {
+                    1 => return self,
+                    2 => Some(self >> 1),
+                    3 => Some($third(self)),
+                    _ => $quotient(self, u64::from(divisor)),
+                };
+                match quotient {
+                    Some(quotient) => {
+                        let exact = quotient.wrapping_mul(divisor as Self) == self;
+                        quotient.saturating_add(Self::from(!exact))
+                    }
+                    None => self.saturating_add(1),
+                }
+            }
+            #[inline]
+            fn product(a: u32, b: u64) -> Self {
+                $product(a, b)
             }
             #[inline]
             fn quotient(self, divisor: u64) -> Option<Self> {
@@ -680,10 +702,35 @@ macro_rules! units {
         }
     };
 }
-units!(u64, |units: u64, divisor: u64| (divisor != 0)
-    .then(|| crate::wide::div(units, divisor)));
-units!(u128, |units: u128, divisor: u64| units
-    .checked_div(u128::from(divisor)));
+units!(
+    u64,
+    |units: u64, divisor: u64| (divisor != 0).then(|| crate::wide::div(units, divisor)),
+    product_u64,
+    // ⌊x / 3⌋ = ⌊x × ⌈2^65 / 3⌉ / 2^65⌋ for every `u64` x: one multiply on
+    // a 64-bit host, no division routine on a 32-bit core (LLVM calls one
+    // for a 64-bit division by 3 on Cortex-M0).
+    |units: u64| crate::wide::mul_high(units, 0xAAAA_AAAA_AAAA_AAAB) >> 1
+);
+units!(
+    u128,
+    |units: u128, divisor: u64| units.checked_div(u128::from(divisor)),
+    |a: u32, b: u64| u128::from(a).wrapping_mul(u128::from(b)), // below 2^96
+    |units: u128| units / 3
+);
+
+/// `a × b`, saturating at `u64::MAX`, from two 32 × 32-bit products: a
+/// 32-bit core (Cortex-M0) multiplies that way anyway, without checking a
+/// 64 × 64-bit product for overflow.
+#[inline]
+fn product_u64(a: u32, b: u64) -> u64 {
+    let a = u64::from(a);
+    let low = (b & u64::from(u32::MAX)).wrapping_mul(a); // below 2^64
+    let high = (b >> 32).wrapping_mul(a); // below 2^64
+    if high >> 32 != 0 {
+        return u64::MAX;
+    }
+    low.saturating_add(high << 32)
+}
 
 impl AsRef<BucketConfig> for BucketConfig {
     fn as_ref(&self) -> &BucketConfig {

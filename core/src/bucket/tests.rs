@@ -461,3 +461,23 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4_000))]
+    /// The word-width arithmetic of the request: products saturate exactly
+    /// as a 128-bit product would, and divisions round up exactly, for the
+    /// constant divisors of a `u64` word (1, 2, 3) and any other.
+    #[test]
+    fn word_arithmetic_matches_u128(
+        a in prop_oneof![Just(0u32), Just(1), Just(2), Just(3), Just(u32::MAX), any::<u32>()],
+        b in prop_oneof![Just(0u64), Just(u64::MAX), Just(1 << 32), (0u32..64).prop_map(|s| u64::MAX >> s), any::<u64>()],
+        divisor in prop_oneof![1u32..4, any::<u32>().prop_map(|d| d.max(1))],
+    ) {
+        let exact = u128::from(a) * u128::from(b);
+        prop_assert_eq!(<u64 as Units>::product(a, b), u64::try_from(exact).unwrap_or(u64::MAX));
+        prop_assert_eq!(<u128 as Units>::product(a, b), exact);
+        prop_assert_eq!(<u64 as Units>::div_ceil(b, divisor), b.div_ceil(u64::from(divisor)));
+        prop_assert_eq!(<u128 as Units>::div_ceil(exact, divisor), exact.div_ceil(u128::from(divisor)));
+        prop_assert_eq!(<u64 as Units>::scaled(b, a.max(1)), u64::try_from(u128::from(b) * u128::from(a.max(1))).unwrap_or(u64::MAX));
+    }
+}
