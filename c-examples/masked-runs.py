@@ -6,8 +6,8 @@ A masked run starts at `cpsid i` and ends at the instruction that restores
 the interrupt mask (`msr PRIMASK, rN` or `cpsie i`). From every `cpsid i`
 this walks the code forward, both ways at each conditional branch, and
 counts the instructions on the longest path to a restore, the restore
-included. A run that loops back, calls a function, or returns before
-restoring the mask is reported as unbounded, which fails the check: the
+included. A run that loops (reaches an instruction of its own path again), calls a
+function, or returns before restoring the mask is reported as unbounded, which fails the check: the
 count is then not a bound.
 
 Usage: masked-runs.py ELF [--ignore PREFIX]...
@@ -56,10 +56,19 @@ def longest(code, addresses, start):
             return memo[address]
         if address in active or address not in code:
             return UNBOUNDED  # a loop, or code we cannot see
-        mnemonic, operands, _ = code[address]
+        mnemonic, operands, function = code[address]
         if (mnemonic == "msr" and "PRIMASK" in operands) or (
                 mnemonic == "cpsie" and operands.startswith("i")):
             return 1
+        # Thumb-1 code jumps far within a function with `bl`: that is a
+        # branch, not a call.
+        jump = target(operands) if mnemonic == "bl" else None
+        if jump is not None and code.get(jump, (None, None, None))[2] == function:
+            active.add(address)
+            result = 1 + walk(jump)
+            active.discard(address)
+            memo[address] = result
+            return result
         if mnemonic.startswith(("bl", "blx", "bx")) or (
                 mnemonic == "pop" and "pc" in operands) or (
                 mnemonic in ("ldr", "mov") and operands.startswith("pc")):
@@ -74,9 +83,8 @@ def longest(code, addresses, start):
                 successors.append(following.get(address))
         else:
             successors.append(following.get(address))
+        # A branch back into the run is a loop: `active` sees it again.
         result = 1 + max(walk(s) if s is not None else UNBOUNDED for s in successors)
-        if any(s is not None and s <= address for s in successors if branch):
-            result = UNBOUNDED  # a backward branch: a loop
         active.discard(address)
         memo[address] = result
         return result
@@ -94,8 +102,11 @@ def main():
         mnemonic, operands, function = code[address]
         if mnemonic == "cpsid" and operands.startswith("i") and not function.startswith(ignored or ("\0",)):
             runs[function] = max(runs.get(function, 0), longest(code, addresses, address))
-    for function, run in sorted(runs.items(), key=lambda item: -item[1]):
-        print(f"{function}\t{'unbounded' if run == UNBOUNDED else int(run)}")
+    try:
+        for function, run in sorted(runs.items(), key=lambda item: -item[1]):
+            print(f"{function}\t{'unbounded' if run == UNBOUNDED else int(run)}")
+    except BrokenPipeError:  # the caller read the longest and stopped
+        sys.stderr.close()
 
 
 if __name__ == "__main__":
