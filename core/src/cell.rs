@@ -339,16 +339,19 @@ impl<W: Word> StateCell<W> {
 
     /// Decides from one load when `input`'s quick check can (the hot path,
     /// small enough to inline), and otherwise applies the step as
-    /// [`apply`](Self::apply) does, out of line. On bare metal, where flash
-    /// is scarce and a load is no cheaper than the step's own first load,
-    /// only the step runs (it decides what the quick check would).
+    /// [`apply`](Self::apply) does, out of line. On the smallest bare-metal
+    /// cores, those without a compare-and-swap instruction (Cortex-M0/M0+,
+    /// RV32 without the A extension), only the step runs (it decides what
+    /// the quick check would): the check costs the breaker 0.6 KB of flash
+    /// there. Elsewhere (Cortex-M3/M4/M7/M33) it cuts a CLOSED admission or
+    /// an OPEN refusal from about 140 instructions to 40.
     #[inline]
     pub(crate) fn apply_quick<M, I>(&self, machine: &M, input: I) -> I::Decision
     where
         M: Machine<Word = W> + ?Sized,
         I: Input<M>,
     {
-        if cfg!(target_os = "none") {
+        if cfg!(all(target_os = "none", not(target_has_atomic = "ptr"))) {
             return self.apply(machine, input);
         }
         match input.quick(machine, self.load()) {
