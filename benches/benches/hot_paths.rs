@@ -117,6 +117,169 @@ fn bucket(c: &mut Criterion) {
     group.finish();
 }
 
+/// A bucket configuration beside the governor quota with the same rate and
+/// burst, and how each workload moves the clocks.
+struct RateClass {
+    name: &'static str,
+    capacity: u32,
+    tokens: u32,
+    period: u64,
+    /// Nanoseconds of governor's clock per tickguard tick (the rate's
+    /// period per token in nanoseconds is then a whole number).
+    nanos_per_tick: u64,
+    /// Starts empty (governor's limiter is drained first).
+    empty: bool,
+    /// Ticks the clocks move per call in the granting workload: enough
+    /// that every call is granted, or `mixed` ones are refused too.
+    ticks_per_call: u64,
+}
+
+/// The bucket's rate classes beside governor (issue 17): each moves the
+/// clock on every call, so the measured path is the class's own, with the
+/// same fake clock for both libraries. "grant" grants every call (or, for
+/// the mixed class, about half); "refusal" refuses every call (drained,
+/// clock stopped).
+const RATE_CLASSES: [RateClass; 5] = [
+    RateClass {
+        name: "fast path (1 token / tick, capacity 1000), clock +1 every call",
+        capacity: 1_000,
+        tokens: 1,
+        period: 1,
+        nanos_per_tick: 1,
+        empty: false,
+        ticks_per_call: 1,
+    },
+    RateClass {
+        name: "64-bit general path (2 tokens / 3 ticks, capacity 1000)",
+        capacity: 1_000,
+        tokens: 2,
+        period: 3,
+        nanos_per_tick: 2,
+        empty: false,
+        ticks_per_call: 2,
+    },
+    RateClass {
+        name: "128-bit word (7 tokens / 3 ticks, capacity 100)",
+        capacity: 100,
+        tokens: 7,
+        period: 3,
+        nanos_per_tick: 7,
+        empty: false,
+        ticks_per_call: 1,
+    },
+    RateClass {
+        name: "starting empty (1 token / 1000 ticks, capacity 10)",
+        capacity: 10,
+        tokens: 1,
+        period: 1_000,
+        nanos_per_tick: 1,
+        empty: true,
+        ticks_per_call: 1_000,
+    },
+    RateClass {
+        name: "mixed, half refused (1 token / 2 ticks, capacity 10)",
+        capacity: 10,
+        tokens: 1,
+        period: 2,
+        nanos_per_tick: 1,
+        empty: false,
+        ticks_per_call: 1,
+    },
+];
+
+fn rate_classes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("bucket classes");
+    for class in &RATE_CLASSES {
+        let config = tickguard::bucket::BucketConfig::new(tickguard::bucket::BucketSettings {
+            capacity: class.capacity,
+            tokens: class.tokens,
+            period: tickguard::time::Duration::from_ticks(class.period),
+            initial_fill: class.empty.then_some(0),
+        })
+        .expect("valid");
+        let per_token =
+            Duration::from_nanos(class.period * class.nanos_per_tick / u64::from(class.tokens));
+        let quota = Quota::with_period(per_token)
+            .expect("non-zero period")
+            .allow_burst(nonzero(class.capacity));
+        let governor_limiter = |clock: &FakeRelativeClock| {
+            let limiter = RateLimiter::direct_with_clock(quota, clock.clone());
+            if class.empty {
+                while limiter.check().is_ok() {}
+            }
+            limiter
+        };
+
+        // Each workload is what its name says, for both libraries: every
+        // call granted, or about half for the mixed class.
+        let (mut tickguard_granted, mut governor_granted) = (0u32, 0u32);
+        let (sample, sample_clock) = (TokenBucket::new(config), FakeRelativeClock::default());
+        let sample_governor = governor_limiter(&sample_clock);
+        for call in 1..=1_000u64 {
+            let at = tickguard::time::Instant::from_ticks(call * class.ticks_per_call);
+            tickguard_granted += u32::from(sample.acquire(1, at).is_ok());
+            sample_clock.advance(Duration::from_nanos(
+                class.ticks_per_call * class.nanos_per_tick,
+            ));
+            governor_granted += u32::from(sample_governor.check().is_ok());
+        }
+        let expected = match class {
+            RateClass { empty: true, .. } => 999..=1_000,
+            _ if class.name.starts_with("mixed") => 450..=560,
+            _ => 1_000..=1_000,
+        };
+        assert!(
+            expected.contains(&tickguard_granted) && expected.contains(&governor_granted),
+            "{}: granted {tickguard_granted} (tickguard) and {governor_granted} (governor) of 1000",
+            class.name
+        );
+
+        let bucket = TokenBucket::new(config);
+        let mut now = 0u64;
+        group.bench_function(format!("{}: grant/tickguard", class.name), |b| {
+            b.iter(|| {
+                now += class.ticks_per_call;
+                bucket
+                    .acquire(1, tickguard::time::Instant::from_ticks(now))
+                    .is_ok()
+            })
+        });
+        let clock = FakeRelativeClock::default();
+        let limiter = governor_limiter(&clock);
+        let step = Duration::from_nanos(class.ticks_per_call * class.nanos_per_tick);
+        group.bench_function(
+            format!("{}: grant/governor (fake clock)", class.name),
+            |b| {
+                b.iter(|| {
+                    clock.advance(step);
+                    limiter.check().is_ok()
+                })
+            },
+        );
+
+        let drained = TokenBucket::new(config);
+        while drained
+            .acquire(1, tickguard::time::Instant::from_ticks(0))
+            .is_ok()
+        {}
+        group.bench_function(format!("{}: refusal/tickguard", class.name), |b| {
+            b.iter(|| {
+                drained
+                    .acquire(1, tickguard::time::Instant::from_ticks(black_box(0)))
+                    .is_err()
+            })
+        });
+        let stopped = FakeRelativeClock::default();
+        let drained_governor = governor_limiter(&stopped);
+        while drained_governor.check().is_ok() {}
+        group.bench_function(
+            format!("{}: refusal/governor (fake clock)", class.name),
+            |b| b.iter(|| drained_governor.check().is_err()),
+        );
+    }
+    group.finish();
+}
+
 fn breaker(c: &mut Criterion) {
     let mut group = c.benchmark_group("breaker");
 
@@ -315,5 +478,5 @@ fn contended(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bucket, breaker, retries, contended);
+criterion_group!(benches, bucket, rate_classes, breaker, retries, contended);
 criterion_main!(benches);
