@@ -24,7 +24,7 @@
 //! Under `cfg(loom)` the atomic is swapped for a model that the `loom`
 //! checker can interleave exhaustively; nothing else changes.
 
-use crate::machine::{sealed::Sealed, step_until_installed, HeldWord, Input, Machine, Word};
+use crate::machine::{run, sealed::Sealed, step_until_installed, HeldWord, Input, Machine, Word};
 
 /// The operations the driver needs from an atomic word.
 pub trait AtomicWord<W>: Sized {
@@ -330,25 +330,12 @@ impl<W: Word> StateCell<W> {
         M: Machine<Word = W> + ?Sized,
         I: Input<M>,
     {
-        let mut held = Held(self);
-        match step_until_installed(machine, &input, &mut held, self.load()) {
-            Ok(decision) => decision,
-            Err(never) => match never {},
-        }
-    }
-
-    /// [`apply`](Self::apply) from a word already loaded.
-    #[inline(always)]
-    fn apply_from<M, I>(&self, machine: &M, input: I, word: W) -> I::Decision
-    where
-        M: Machine<Word = W> + ?Sized,
-        I: Input<M>,
-    {
-        let mut held = Held(self);
-        match step_until_installed(machine, &input, &mut held, word) {
-            Ok(decision) => decision,
-            Err(never) => match never {},
-        }
+        settled(step_until_installed(
+            machine,
+            &input,
+            &mut Held(self),
+            self.load(),
+        ))
     }
 
     /// Decides from one load when `input`'s quick check can (the hot path),
@@ -374,20 +361,21 @@ impl<W: Word> StateCell<W> {
         if cfg!(all(target_os = "none", not(target_has_atomic = "ptr"))) {
             return self.apply(machine, input);
         }
-        let word = self.load();
-        if let Some(decision) = input.quick(machine, word) {
-            return decision;
-        }
         if cfg!(target_os = "none") {
-            // One copy of the loop, from the word already loaded.
-            self.apply_from(machine, input, word)
-        } else {
+            // One copy of the loop, which checks the word it loads first:
+            // what running the machine over any held word does.
+            return settled(run(machine, input, &mut Held(self)));
+        }
+        match input.quick(machine, self.load()) {
+            Some(decision) => decision,
             // The step out of line: the hot path stays small where it is
             // inlined.
-            self.apply_out_of_line(machine, input)
+            None => self.apply_out_of_line(machine, input),
         }
     }
 
+    /// The write path on hosts, rare beside the decisions the quick check
+    /// makes: cold, so that those are laid out as the straight path.
     #[cold]
     #[inline(never)]
     fn apply_out_of_line<M, I>(&self, machine: &M, input: I) -> I::Decision
@@ -396,6 +384,15 @@ impl<W: Word> StateCell<W> {
         I: Input<M>,
     {
         self.apply(machine, input)
+    }
+}
+
+/// The decision of a loop over a [`Held`] cell, which cannot fail.
+#[inline(always)]
+fn settled<T>(result: Result<T, core::convert::Infallible>) -> T {
+    match result {
+        Ok(decision) => decision,
+        Err(never) => match never {},
     }
 }
 
