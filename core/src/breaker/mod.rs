@@ -533,14 +533,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
         duration: Duration,
         now: Instant,
     ) -> Result<(Option<Transition>, Instant), DurationTooLong> {
-        if duration.ticks() > MAX_DURATION {
-            return Err(DurationTooLong);
-        }
-        let ticks = duration.ticks();
-        let (change, until) = self.manual(Manual::OpenFor {
-            ticks,
-            now: now.ticks(),
-        });
+        let (change, until) = self.manual(OpenFor { duration, now }.command()?);
         Ok((change, Instant::from_ticks(until)))
     }
 
@@ -713,7 +706,7 @@ macro_rules! manual_command {
             type Decision = Option<Transition>;
 
             fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Option<Transition>> {
-                let (next, decision) = word::override_to(w, $target);
+                let (next, (decision, _)) = word::manual(w, Manual::To($target));
                 Step::unless_same(w, next, decision)
             }
         }
@@ -794,11 +787,26 @@ impl Input<BreakerConfig> for OpenFor {
     type Decision = Result<(Option<Transition>, Instant), DurationTooLong>;
 
     fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
-        if self.duration.ticks() > MAX_DURATION {
-            return Step::Keep(Err(DurationTooLong));
+        match self.command() {
+            Ok(command) => {
+                let (next, (change, until)) = word::manual(w, command);
+                Step::unless_same(w, next, Ok((change, Instant::from_ticks(until))))
+            }
+            Err(too_long) => Step::Keep(Err(too_long)),
         }
-        let (next, (change, until)) = word::open_for(w, self.duration.ticks(), self.now.ticks());
-        Step::unless_same(w, next, Ok((change, Instant::from_ticks(until))))
+    }
+}
+
+impl OpenFor {
+    /// The manual command, once the duration is checked.
+    fn command(self) -> Result<Manual, DurationTooLong> {
+        if self.duration.ticks() > MAX_DURATION {
+            return Err(DurationTooLong);
+        }
+        Ok(Manual::OpenFor {
+            ticks: self.duration.ticks(),
+            now: self.now.ticks(),
+        })
     }
 }
 

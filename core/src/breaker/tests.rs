@@ -729,9 +729,15 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
             }
         }
         let _ = word::observe(x, now, &c);
-        let _ = word::open_for(x, now >> 2, now);
+        let _ = word::manual(
+            x,
+            word::Manual::OpenFor {
+                ticks: now >> 2,
+                now,
+            },
+        );
         for s in [State::Closed, State::ForcedOpen, State::Disabled] {
-            let _ = word::override_to(x, s);
+            let _ = word::manual(x, word::Manual::To(s));
         }
     }
 }

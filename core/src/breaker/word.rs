@@ -731,17 +731,6 @@ pub(super) fn manual(word: u128, command: Manual) -> (u128, (Option<Transition>,
     (encode(generation, phase_to), (change, 0))
 }
 
-/// [`manual`]'s `To(target)`.
-pub(super) fn override_to(word: u128, target: State) -> (u128, Option<Transition>) {
-    let (next, (change, _)) = manual(word, Manual::To(target));
-    (next, change)
-}
-
-/// [`manual`]'s `OpenFor`.
-pub(super) fn open_for(word: u128, ticks: Tick, now: Tick) -> (u128, (Option<Transition>, Tick)) {
-    manual(word, Manual::OpenFor { ticks, now })
-}
-
 impl Format for BreakerConfig {
     const KIND: u8 = 1;
     /// Kind, generation, then per state: CLOSED failures and `quiet_until`;
