@@ -354,12 +354,6 @@ impl BucketConfig {
         self.initial
     }
 
-    /// `capacity × interval`: the burst window in units.
-    #[inline]
-    const fn window(&self) -> u128 {
-        (self.capacity() as u128).saturating_mul(self.interval as u128)
-    }
-
     /// Whether this configuration keeps its state in the 64-bit word (see
     /// the [module docs](self)); otherwise the 128-bit one.
     ///
@@ -387,10 +381,10 @@ impl BucketConfig {
         }
     }
 
-    /// The TAT `word` stands for at scaled time `u` (never before `u`).
-    /// [`Self::window`] in the word's width (saturating): a `u64` word
-    /// multiplies in 64 bits, which a 32-bit core does in a few
-    /// instructions instead of a 128-bit product.
+    /// `capacity × interval`, the burst window in units, in the word's
+    /// width (saturating; exact in a `u128`): a `u64` word multiplies in 64
+    /// bits, which a 32-bit core does in a few instructions instead of a
+    /// 128-bit product.
     #[inline]
     fn window_in<W: Units>(&self) -> W {
         W::product(self.capacity(), self.interval)
@@ -403,6 +397,7 @@ impl BucketConfig {
         W::product(self.capacity().saturating_sub(self.initial), self.interval)
     }
 
+    /// The TAT `word` stands for at scaled time `u` (never before `u`).
     #[inline]
     fn tat<W: Units>(&self, word: W, u: W) -> W {
         if word == W::ZERO {
@@ -670,7 +665,7 @@ macro_rules! units {
             #[inline]
             fn div_ceil(self, divisor: u32) -> Self {
                 // A `u64` word's rate is at most 3 units per tick, so its
-                // divisions are by 2 (a shift) or 3 ($third: a multiply);
+                // divisions are by 2 (a shift) or 3 (`wide::div3`);
                 // any other divisor (a `u128` word's) goes through the
                 // word's own quotient.
                 let quotient = match divisor {
@@ -705,11 +700,8 @@ macro_rules! units {
 units!(
     u64,
     |units: u64, divisor: u64| (divisor != 0).then(|| crate::wide::div(units, divisor)),
-    product_u64,
-    // ⌊x / 3⌋ = ⌊x × ⌈2^65 / 3⌉ / 2^65⌋ for every `u64` x: one multiply on
-    // a 64-bit host, no division routine on a 32-bit core (LLVM calls one
-    // for a 64-bit division by 3 on Cortex-M0).
-    |units: u64| crate::wide::mul_high(units, 0xAAAA_AAAA_AAAA_AAAB) >> 1
+    crate::wide::mul_u32_saturating,
+    crate::wide::div3
 );
 units!(
     u128,
@@ -717,20 +709,6 @@ units!(
     |a: u32, b: u64| u128::from(a).wrapping_mul(u128::from(b)), // below 2^96
     |units: u128| units / 3
 );
-
-/// `a × b`, saturating at `u64::MAX`, from two 32 × 32-bit products: a
-/// 32-bit core (Cortex-M0) multiplies that way anyway, without checking a
-/// 64 × 64-bit product for overflow.
-#[inline]
-fn product_u64(a: u32, b: u64) -> u64 {
-    let a = u64::from(a);
-    let low = (b & u64::from(u32::MAX)).wrapping_mul(a); // below 2^64
-    let high = (b >> 32).wrapping_mul(a); // below 2^64
-    if high >> 32 != 0 {
-        return u64::MAX;
-    }
-    low.saturating_add(high << 32)
-}
 
 impl AsRef<BucketConfig> for BucketConfig {
     fn as_ref(&self) -> &BucketConfig {
@@ -1044,7 +1022,7 @@ impl Format for BucketConfig {
             0 => Some(0),
             1 => {
                 let (tat, offset) = fields.read_time128(self.units_per_tick);
-                if offset > 0 && offset.unsigned_abs() > self.window() {
+                if offset > 0 && offset.unsigned_abs() > self.window_in::<u128>() {
                     return None;
                 }
                 if offset <= 0 && self.initial_fill() == self.capacity() {

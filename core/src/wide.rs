@@ -11,6 +11,33 @@
 //! function and a bit-serial division, a few hundred bytes in all (slower
 //! per call, a few thousand cycles at most). The tests check both against
 //! `u128` on random and edge inputs.
+//!
+//! Two more serve a bucket's hot path on every target, where a `u64`
+//! word's rate is at most 3 units per tick: [`mul_u32_saturating`] and
+//! [`div3`], which need neither a 64 × 64-bit overflow check nor a
+//! division routine.
+
+/// `a × b` for a 32-bit `a`, saturating at `u64::MAX`, from two 32 × 32-bit
+/// products: a 32-bit core (Cortex-M0) multiplies that way anyway, without
+/// checking a 64 × 64-bit product for overflow.
+#[inline]
+pub(crate) const fn mul_u32_saturating(a: u32, b: u64) -> u64 {
+    let a = a as u64;
+    let low = (b & u32::MAX as u64).wrapping_mul(a); // below 2^64
+    let high = (b >> 32).wrapping_mul(a); // below 2^64
+    if high >> 32 != 0 {
+        return u64::MAX;
+    }
+    low.saturating_add(high << 32)
+}
+
+/// `⌊x / 3⌋ = ⌊x × ⌈2^65 / 3⌉ / 2^65⌋` for every `u64` x: one multiply on a
+/// 64-bit host, no division routine on a 32-bit core (LLVM calls one for a
+/// 64-bit division by 3 on Cortex-M0).
+#[inline]
+pub(crate) const fn div3(x: u64) -> u64 {
+    mul_high(x, 0xAAAA_AAAA_AAAA_AAAB) >> 1
+}
 
 #[cfg(target_pointer_width = "64")]
 mod chosen {
@@ -171,6 +198,8 @@ mod tests {
             for mul_saturating in [narrow::mul_saturating, super::mul_saturating] {
                 prop_assert_eq!(mul_saturating(a, b), a.saturating_mul(b));
             }
+            prop_assert_eq!(super::mul_u32_saturating(a as u32, b), (u64::from(a as u32)).saturating_mul(b));
+            prop_assert_eq!(super::div3(a), a / 3);
         }
 
         #[test]

@@ -287,7 +287,7 @@ fn past_the_horizon_nothing_panics_or_over_admits() {
     ];
     for config in configs {
         for word in [config, config.with_wide_word()] {
-            let window = word.window() as u64;
+            let window = word.window_in::<u128>() as u64;
             for now in [
                 MAX_DURATION,
                 u64::MAX.saturating_sub(window).saturating_sub(1),
