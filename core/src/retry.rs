@@ -613,16 +613,16 @@ impl RetryPolicy {
         let base = self.settings.backoff.base();
         // Every kind but the first and the last draws once: `low + U(0, span)`.
         let (low, span) = match self.settings.jitter {
-            Jitter::None => (d, 0),
-            Jitter::Additive { max } => (d, max.ticks()),
-            Jitter::Full => (0, d),
+            Jitter::None => (d, None),
+            Jitter::Additive { max } => (d, Some(max.ticks())),
+            Jitter::Full => (0, Some(d)),
             Jitter::Equal => {
                 let half = d / 2;
-                (half, d.saturating_sub(half))
+                (half, Some(d.saturating_sub(half)))
             }
             Jitter::Proportional { per_mille } => {
                 let spread = wide::mul_div(d, per_mille as u64, 1_000);
-                (d.saturating_sub(spread), spread.saturating_mul(2))
+                (d.saturating_sub(spread), Some(spread.saturating_mul(2)))
             }
             Jitter::Decorrelated => {
                 let previous = if attempt.previous_delay == 0 {
@@ -631,13 +631,13 @@ impl RetryPolicy {
                     attempt.previous_delay
                 };
                 let high = wide::mul_saturating(previous, 3).max(base);
-                (base, high.saturating_sub(base))
+                (base, Some(high.saturating_sub(base)))
             }
-            Jitter::DecorrelatedV2 => (decorrelated_v2(attempt, n, base, cap, draw), 0),
+            Jitter::DecorrelatedV2 => (decorrelated_v2(attempt, n, base, cap, draw), None),
         };
-        let delay = match self.settings.jitter {
-            Jitter::None | Jitter::DecorrelatedV2 => low,
-            _ => low.saturating_add(uniform(draw(attempt), span)),
+        let delay = match span {
+            Some(span) => low.saturating_add(uniform(draw(attempt), span)),
+            None => low,
         };
         let delay = delay.min(cap);
         attempt.previous_delay = delay;
