@@ -203,12 +203,7 @@ pub fn save<M: Format + ?Sized>(
     now: Instant,
     out: &mut [u8],
 ) -> Result<usize, SnapshotError> {
-    let frame = Frame {
-        kind: M::KIND,
-        fingerprint: fingerprint(|fields| machine.fingerprint(fields)),
-        len: M::LEN,
-    };
-    frame.save(now, out, |fields| machine.save_state(word, fields))
+    Frame::of(machine).save(now, out, |fields| machine.save_state(word, fields))
 }
 
 /// The word `bytes` saved for `machine`, as of `now`.
@@ -224,12 +219,7 @@ pub fn restore<M: Format + ?Sized>(
     bytes: &[u8],
     now: Instant,
 ) -> Result<M::Word, SnapshotError> {
-    let frame = Frame {
-        kind: M::KIND,
-        fingerprint: fingerprint(|fields| machine.fingerprint(fields)),
-        len: M::LEN,
-    };
-    frame.restore(bytes, now, |fields| machine.restore_state(fields))
+    Frame::of(machine).restore(bytes, now, |fields| machine.restore_state(fields))
 }
 
 /// The one format around every kind of state: header, state, checksum.
@@ -246,6 +236,16 @@ pub(crate) struct Frame {
 }
 
 impl Frame {
+    /// A machine's frame: its kind, its configuration's fingerprint, its
+    /// length.
+    fn of<M: Format + ?Sized>(machine: &M) -> Self {
+        Self {
+            kind: M::KIND,
+            fingerprint: fingerprint(|fields| machine.fingerprint(fields)),
+            len: M::LEN,
+        }
+    }
+
     /// Writes the frame with the state `write` puts in it, into the start
     /// of `out`.
     pub(crate) fn save(
