@@ -614,29 +614,8 @@ mod tests {
 pub mod embassy {
     use super::{Duration, Instant};
 
-    impl From<embassy_time::Instant> for Instant {
-        fn from(instant: embassy_time::Instant) -> Self {
-            Self::from_ticks(instant.as_ticks())
-        }
-    }
-
-    impl From<Instant> for embassy_time::Instant {
-        fn from(instant: Instant) -> Self {
-            Self::from_ticks(instant.ticks())
-        }
-    }
-
-    impl From<embassy_time::Duration> for Duration {
-        fn from(duration: embassy_time::Duration) -> Self {
-            Self::from_ticks(duration.as_ticks())
-        }
-    }
-
-    impl From<Duration> for embassy_time::Duration {
-        fn from(duration: Duration) -> Self {
-            Self::from_ticks(duration.ticks())
-        }
-    }
+    super::same_ticks!(Instant <=> embassy_time::Instant, as_ticks);
+    super::same_ticks!(Duration <=> embassy_time::Duration, as_ticks);
 }
 
 /// Conversions from and to `fugit`'s 64-bit instants and durations at any
@@ -654,30 +633,31 @@ pub mod embassy {
 pub mod fugit_conversions {
     use super::{Duration, Instant};
 
-    impl<const NOM: u32, const DENOM: u32> From<fugit::Instant<u64, NOM, DENOM>> for Instant {
-        fn from(instant: fugit::Instant<u64, NOM, DENOM>) -> Self {
-            Self::from_ticks(instant.ticks())
-        }
-    }
-
-    impl<const NOM: u32, const DENOM: u32> From<Instant> for fugit::Instant<u64, NOM, DENOM> {
-        fn from(instant: Instant) -> Self {
-            Self::from_ticks(instant.ticks())
-        }
-    }
-
-    impl<const NOM: u32, const DENOM: u32> From<fugit::Duration<u64, NOM, DENOM>> for Duration {
-        fn from(duration: fugit::Duration<u64, NOM, DENOM>) -> Self {
-            Self::from_ticks(duration.ticks())
-        }
-    }
-
-    impl<const NOM: u32, const DENOM: u32> From<Duration> for fugit::Duration<u64, NOM, DENOM> {
-        fn from(duration: Duration) -> Self {
-            Self::from_ticks(duration.ticks())
-        }
-    }
+    super::same_ticks!([const NOM: u32, const DENOM: u32] Instant <=> fugit::Instant<u64, NOM, DENOM>, ticks);
+    super::same_ticks!([const NOM: u32, const DENOM: u32] Duration <=> fugit::Duration<u64, NOM, DENOM>, ticks);
 }
+
+/// `From` both ways between one of our tick types and another crate's
+/// with the same ticks (read with its `$their_ticks` method, built with its
+/// `from_ticks`).
+#[cfg(any(feature = "embassy-time", feature = "fugit"))]
+macro_rules! same_ticks {
+    ($([$($generics:tt)*])? $ours:ident <=> $theirs:ty, $their_ticks:ident) => {
+        impl$(<$($generics)*>)? From<$theirs> for $ours {
+            fn from(theirs: $theirs) -> Self {
+                Self::from_ticks(theirs.$their_ticks())
+            }
+        }
+
+        impl$(<$($generics)*>)? From<$ours> for $theirs {
+            fn from(ours: $ours) -> Self {
+                Self::from_ticks(ours.ticks())
+            }
+        }
+    };
+}
+#[cfg(any(feature = "embassy-time", feature = "fugit"))]
+use same_ticks;
 
 /// Test helpers: ticks written as plain numbers.
 #[cfg(test)]
