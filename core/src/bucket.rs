@@ -140,19 +140,22 @@ pub struct BucketConfig {
     /// plain integer, valid for every bit pattern: the C ABI keeps the
     /// configuration in caller memory, which may be overwritten.
     capacity_less_one: u32,
-    tokens: u32,
-    period: Tick,
     initial: u32,
-    /// Units per tick: `tokens / g`.
+    /// Units per tick: `tokens / g`, with `g = gcd(tokens, period)`.
     units_per_tick: u32,
-    /// Units per token: `period / g`.
-    interval: u64,
     /// Whether the TAT lives in the 64-bit word (non-zero) or the 128-bit
     /// one (0).
     narrow: u8,
-    /// The room left by one token, `window − interval`, for the fast path
-    /// (64-bit word, one unit per tick, starting full).
-    simple_room: u64,
+    /// `g`: `tokens = units_per_tick × g`, `period = interval × g`.
+    common: u64,
+    /// Units per token: `period / g`.
+    interval: u64,
+    /// `⌊(2^64 − 1) / units_per_tick⌋`, so that a refusal's retry tick
+    /// costs no division (`wide::div_ceil_by_reciprocal`).
+    reciprocal: u64,
+    /// The room left by one token, `window − interval`, for the 64-bit
+    /// word (where the window fits it).
+    room_one: u64,
     /// The fast path applies for `now` below this: `2^64 − 1 − window` for
     /// a simple configuration, so that no sum on it can overflow; 0 for
     /// others.
@@ -238,8 +241,8 @@ impl BucketConfig {
     pub const fn settings(&self) -> BucketSettings {
         BucketSettings {
             capacity: self.capacity(),
-            tokens: self.tokens,
-            period: Duration::from_ticks(self.period),
+            tokens: self.tokens(),
+            period: self.period(),
             initial_fill: if self.initial == self.capacity() {
                 None
             } else {
@@ -279,13 +282,13 @@ impl BucketConfig {
         let simple = narrow && units_per_tick == 1;
         Ok(Self {
             capacity_less_one,
-            tokens,
-            period,
             initial: capacity,
             units_per_tick,
-            interval,
             narrow: narrow as u8,
-            simple_room: (window as u64).wrapping_sub(interval),
+            common: divisor,
+            interval,
+            reciprocal: crate::wide::reciprocal(units_per_tick),
+            room_one: (window as u64).wrapping_sub(interval),
             simple_until: if simple {
                 u64::MAX.saturating_sub(window as u64)
             } else {
@@ -329,7 +332,8 @@ impl BucketConfig {
     /// ```
     #[must_use]
     pub const fn tokens(&self) -> u32 {
-        self.tokens
+        // Exact for a validated configuration (`tokens / g × g`).
+        self.units_per_tick.wrapping_mul(self.common as u32)
     }
 
     /// How often [`tokens`](Self::tokens) refill.
@@ -340,7 +344,7 @@ impl BucketConfig {
     /// ```
     #[must_use]
     pub const fn period(&self) -> Duration {
-        Duration::from_ticks(self.period)
+        Duration::from_ticks(self.interval.wrapping_mul(self.common))
     }
 
     /// Tokens in the bucket before its first use.
@@ -413,8 +417,10 @@ impl BucketConfig {
     /// that needs no word (`n = 0`, `n > capacity`).
     ///
     /// `max(TAT, u) + cost ≤ u + window` holds exactly when `TAT ≤ u + room`
-    /// with `room = window − cost` (never negative, as `n ≤ capacity`), so a
-    /// refusal costs one comparison.
+    /// with `room = window − cost = (capacity − n) × interval` (never
+    /// negative, as `n ≤ capacity`), so a refusal costs one comparison.
+    /// The 64-bit word's room is `room_one − (n − 1) × interval`: no
+    /// product at all for one token.
     ///
     /// `SIMPLE` is the fast path: the configuration is simple (64-bit word,
     /// one unit per tick, starting full) and `now < simple_until`, which the
@@ -427,7 +433,7 @@ impl BucketConfig {
         &self,
         n: u32,
         now: Tick,
-    ) -> Result<Request<W, SIMPLE>, Result<(), Refused>> {
+    ) -> Result<Request<'_, W, SIMPLE>, Result<(), Refused>> {
         if n == 0 {
             return Err(Ok(()));
         }
@@ -435,26 +441,23 @@ impl BucketConfig {
             return Err(Err(Refused::ExceedsCapacity));
         }
         // Exact: `n ≤ capacity`, and the window fits the word.
-        let interval = W::of(self.interval as u128);
-        let cost = W::product(n, self.interval);
-        let (room, u) = if SIMPLE {
-            let more = W::of(n.wrapping_sub(1) as u128).wrapping_mul(interval);
-            (
-                W::of(self.simple_room as u128).wrapping_sub(more),
-                W::of(now as u128),
-            )
+        let room = if W::NARROW {
+            let more = W::of(n.wrapping_sub(1) as u128).wrapping_mul(W::of(self.interval as u128));
+            W::of(self.room_one as u128).wrapping_sub(more)
         } else {
-            let room = self.window_in::<W>().saturating_sub(cost);
-            (room, W::scaled(now, self.units_per_tick))
+            W::product(self.capacity().wrapping_sub(n), self.interval)
+        };
+        let u = if SIMPLE {
+            W::of(now as u128)
+        } else {
+            W::scaled(now, self.units_per_tick)
         };
         Ok(Request {
+            config: self,
             now,
             u,
-            cost,
-            room,
+            cost: W::product(n, self.interval),
             limit: Request::<W, SIMPLE>::add(u, room),
-            fresh: Request::<W, SIMPLE>::add(u, self.unused_backlog_in()),
-            units_per_tick: self.units_per_tick,
         })
     }
 
@@ -482,20 +485,17 @@ impl BucketConfig {
 
 /// A request measured against a configuration ([`BucketConfig::request`]).
 #[derive(Clone, Copy)]
-struct Request<W, const SIMPLE: bool> {
+struct Request<'a, W, const SIMPLE: bool> {
+    config: &'a BucketConfig,
     now: Tick,
     /// `now` in units.
     u: W,
     cost: W,
-    room: W,
     /// `u + room`: the latest TAT that admits the request.
     limit: W,
-    /// The TAT of a bucket never used, at `u`.
-    fresh: W,
-    units_per_tick: u32,
 }
 
-impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
+impl<W: Units, const SIMPLE: bool> Request<'_, W, SIMPLE> {
     /// `a + b`: plain on the fast path (exact there), saturating elsewhere.
     #[inline]
     fn add(a: W, b: W) -> W {
@@ -520,18 +520,16 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
     #[inline]
     fn decide(self, word: W) -> Decided<W> {
         let unused = !SIMPLE && word == W::ZERO;
-        let tat = if unused { self.fresh } else { word };
+        let tat = if unused {
+            // The TAT of a bucket never used, at `u`.
+            Self::add(self.u, self.config.unused_backlog_in())
+        } else {
+            word
+        };
         // The refusal first, laid out as the straight path: it must cost
         // least (a grant pays a compare-and-swap anyway).
         let retry_at = if likely(tat > self.limit) {
-            if SIMPLE || self.units_per_tick == 1 {
-                // `now + (tat − limit)`, as `u = now`.
-                Self::sub(tat, self.room).saturating_ticks()
-            } else {
-                let units = tat.saturating_sub(self.limit);
-                self.now
-                    .saturating_add(units.div_ceil(self.units_per_tick).saturating_ticks())
-            }
+            self.retry_at(tat)
         } else {
             let next = Self::add(tat.max(self.u), self.cost);
             if SIMPLE || next != W::MAX {
@@ -550,10 +548,52 @@ impl<W: Units, const SIMPLE: bool> Request<W, SIMPLE> {
         }
         Step::Keep(refused)
     }
+
+    /// The retry tick for a TAT past the limit: `now + ⌈(tat − limit) /
+    /// units_per_tick⌉`, saturating, without a division: none at one unit
+    /// per tick, else the configuration's reciprocal (a division only for
+    /// a wait of 2^64 units or more, which only the 128-bit word has).
+    #[inline]
+    fn retry_at(&self, tat: W) -> Tick {
+        let excess = Self::sub(tat, self.limit);
+        let units_per_tick = self.config.units_per_tick;
+        let ticks = if SIMPLE || units_per_tick == 1 {
+            excess.saturating_ticks()
+        } else {
+            match u64::try_from(excess.widen()) {
+                // Always, for the 64-bit word.
+                Ok(excess) => crate::wide::div_ceil_by_reciprocal(
+                    excess,
+                    units_per_tick,
+                    self.config.reciprocal,
+                ),
+                Err(_) => ticks_of_units(excess.widen(), units_per_tick),
+            }
+        };
+        self.now.saturating_add(ticks)
+    }
+
+    /// The refusal of a used bucket, from one comparison: what
+    /// [`decide`](Self::decide) decides on `word` when it refuses without
+    /// writing, else `None` (a grant, or a first use).
+    #[inline]
+    fn refusal(&self, word: W) -> Option<Result<(), Refused>> {
+        let used = SIMPLE || word != W::ZERO;
+        (used && word > self.limit).then(|| {
+            Err(Refused::Wait {
+                retry_at: Instant::from_ticks(self.retry_at(word)),
+            })
+        })
+    }
 }
 
-impl<W: Units, const SIMPLE: bool> Input<Tat<W>> for Request<W, SIMPLE> {
+impl<W: Units, const SIMPLE: bool> Input<Tat<W>> for Request<'_, W, SIMPLE> {
     type Decision = Result<(), Refused>;
+
+    #[inline]
+    fn quick(&self, _: &Tat<W>, word: W) -> Option<Self::Decision> {
+        self.refusal(word)
+    }
 
     #[inline]
     fn step(&self, _: &Tat<W>, word: W) -> Decided<W> {
@@ -577,6 +617,19 @@ impl<W: Units> Machine for Tat<W> {
     }
 }
 
+/// `⌈units / units_per_tick⌉` ticks, saturating: a wait of 2^64 units or
+/// more, rare enough to divide (`units_per_tick` is at least 1 in a valid
+/// configuration; 0 waits for ever).
+#[cold]
+fn ticks_of_units(units: u128, units_per_tick: u32) -> Tick {
+    units
+        .checked_div(u128::from(units_per_tick))
+        .map_or(Tick::MAX, |quotient| {
+            let exact = quotient.wrapping_mul(u128::from(units_per_tick)) == units;
+            Tick::try_from(quotient.wrapping_add(u128::from(!exact))).unwrap_or(Tick::MAX)
+        })
+}
+
 /// `condition`, telling the compiler to lay out its `true` branch as the
 /// straight path (stable Rust has no `likely` hint; a call to an empty
 /// `#[cold]` function on the other branch does it).
@@ -596,6 +649,8 @@ type Decided<W> = Step<W, Result<(), Refused>>;
 
 /// The integers a TAT is kept in: `u64` (the narrow word) and `u128`.
 trait Units: Word + Ord {
+    /// The 64-bit word, whose window fits it.
+    const NARROW: bool;
     const ZERO: Self;
     const MAX: Self;
     /// `value`, saturating at `MAX`.
@@ -608,8 +663,6 @@ trait Units: Word + Ord {
     fn wrapping_add(self, other: Self) -> Self;
     fn wrapping_mul(self, other: Self) -> Self;
     fn wrapping_sub(self, other: Self) -> Self;
-    /// `self / divisor`, rounded up (`divisor` is at least 1).
-    fn div_ceil(self, divisor: u32) -> Self;
     /// `a × b`, saturating at the word's maximum.
     fn product(a: u32, b: u64) -> Self;
     /// `self / divisor`, `None` for a zero divisor, in the word's width:
@@ -622,8 +675,9 @@ trait Units: Word + Ord {
 
 /// Implements [`Units`] for an unsigned integer.
 macro_rules! units {
-    ($int:ty, $quotient:expr, $product:expr, $third:expr) => {
+    ($int:ty, $quotient:expr, $product:expr) => {
         impl Units for $int {
+            const NARROW: bool = <$int>::BITS == 64;
             const ZERO: Self = 0;
             const MAX: Self = <$int>::MAX;
             #[inline]
@@ -663,26 +717,6 @@ macro_rules! units {
                 <$int>::wrapping_sub(self, other)
             }
             #[inline]
-            fn div_ceil(self, divisor: u32) -> Self {
-                // A `u64` word's rate is at most 3 units per tick, so its
-                // divisions are by 2 (a shift) or 3 (`wide::div3`);
-                // any other divisor (a `u128` word's) goes through the
-                // word's own quotient.
-                let quotient = match divisor {
-                    1 => return self,
-                    2 => Some(self >> 1),
-                    3 => Some($third(self)),
-                    _ => $quotient(self, u64::from(divisor)),
-                };
-                match quotient {
-                    Some(quotient) => {
-                        let exact = quotient.wrapping_mul(divisor as Self) == self;
-                        quotient.saturating_add(Self::from(!exact))
-                    }
-                    None => self.saturating_add(1),
-                }
-            }
-            #[inline]
             fn product(a: u32, b: u64) -> Self {
                 $product(a, b)
             }
@@ -700,14 +734,12 @@ macro_rules! units {
 units!(
     u64,
     |units: u64, divisor: u64| (divisor != 0).then(|| crate::wide::div(units, divisor)),
-    crate::wide::mul_u32_saturating,
-    crate::wide::div3
+    crate::wide::mul_u32_saturating
 );
 units!(
     u128,
     |units: u128, divisor: u64| units.checked_div(u128::from(divisor)),
-    |a: u32, b: u64| u128::from(a).wrapping_mul(u128::from(b)), // below 2^96
-    |units: u128| units / 3
+    |a: u32, b: u64| u128::from(a).wrapping_mul(u128::from(b)) // below 2^96
 );
 
 impl AsRef<BucketConfig> for BucketConfig {
@@ -856,19 +888,30 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
     /// assert_eq!(bucket.acquire(1, Instant::from_ticks(10)), Ok(()));
     /// assert_eq!(bucket.acquire(1, Instant::from_ticks(12)), Err(Refused::Wait { retry_at: Instant::from_ticks(15) }));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn acquire(&self, n: u32, now: Instant) -> Result<(), Refused> {
         let now = now.ticks();
         let config = self.config();
         if now < config.simple_until {
-            Self::run(&self.narrow, config.request::<u64, true>(n, now))
+            return match config.request::<u64, true>(n, now) {
+                Ok(request) => self.narrow.apply(&Tat::MACHINE, request),
+                Err(decision) => decision,
+            };
+        }
+        if cfg!(target_os = "none") {
+            return self.acquire_general(n, now);
+        }
+        // Hosts: the refusal from one load and one comparison at the call
+        // site, a grant's compare-and-swap loop out of line.
+        if config.is_narrow() {
+            Self::run(&self.narrow, config.request::<u64, false>(n, now))
         } else {
-            self.acquire_general(n, now)
+            Self::run(&self.wide, config.request::<u128, false>(n, now))
         }
     }
 
-    /// [`acquire`](Self::acquire) for all but the simple configurations,
-    /// out of line so that the simple path stays small enough to inline.
+    /// [`acquire`](Self::acquire) for all but the simple configurations on
+    /// bare metal, out of line so that each call site stays small.
     #[inline(never)]
     fn acquire_general(&self, n: u32, now: Tick) -> Result<(), Refused> {
         let config = self.config();
@@ -879,14 +922,15 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
         }
     }
 
-    /// Applies a measured request to the state word.
-    #[inline]
-    fn run<W: Units, const SIMPLE: bool>(
+    /// Applies a measured request to the state word: decided from the
+    /// quick check where the target makes one ([`StateCell::apply_quick`]).
+    #[inline(always)]
+    fn run<W: Units>(
         cell: &StateCell<W>,
-        request: Result<Request<W, SIMPLE>, Result<(), Refused>>,
+        request: Result<Request<'_, W, false>, Result<(), Refused>>,
     ) -> Result<(), Refused> {
         match request {
-            Ok(request) => cell.apply(&Tat::<W>::MACHINE, request),
+            Ok(request) => cell.apply_quick(&Tat::<W>::MACHINE, request),
             Err(decision) => decision,
         }
     }
@@ -1002,7 +1046,7 @@ impl Format for BucketConfig {
     fn fingerprint(&self, fields: &mut Fields<'_>) {
         fields.u32(self.capacity());
         fields.u32(self.tokens());
-        fields.u64(self.period);
+        fields.u64(self.period().ticks());
         fields.u32(self.initial_fill());
     }
 
@@ -1069,6 +1113,15 @@ pub struct Acquire {
 
 impl Input<BucketConfig> for Acquire {
     type Decision = Result<(), Refused>;
+
+    /// A refusal from one comparison, as [`TokenBucket::acquire`] makes on
+    /// hosts; `None` for a grant or a first use.
+    fn quick(&self, config: &BucketConfig, word: u128) -> Option<Result<(), Refused>> {
+        match config.request::<u128, false>(self.n, self.now.ticks()) {
+            Ok(request) => request.refusal(word),
+            Err(decision) => Some(decision),
+        }
+    }
 
     fn step(&self, config: &BucketConfig, word: u128) -> Decided<u128> {
         match config.request::<u128, false>(self.n, self.now.ticks()) {

@@ -12,35 +12,53 @@
 //! per call, a few thousand cycles at most). The tests check both against
 //! `u128` on random and edge inputs.
 //!
-//! Two more serve a bucket's hot path on every target, where a `u64`
-//! word's rate is at most 3 units per tick: [`mul_u32_saturating`] and
-//! [`div3`], which need neither a 64 × 64-bit overflow check nor a
-//! division routine.
+//! Two more serve a bucket's hot path on every target:
+//! [`mul_u32_saturating`], which needs no 64 × 64-bit overflow check, and
+//! [`div_ceil_by_reciprocal`], a division by a configuration's rate
+//! without a division instruction or routine.
 
-/// `a × b` for a 32-bit `a`, saturating at `u64::MAX`, from two 32 × 32-bit
-/// products: a 32-bit core (Cortex-M0) multiplies that way anyway, without
-/// checking a 64 × 64-bit product for overflow.
-#[inline]
-pub(crate) const fn mul_u32_saturating(a: u32, b: u64) -> u64 {
-    let a = a as u64;
-    let low = (b & u32::MAX as u64).wrapping_mul(a); // below 2^64
-    let high = (b >> 32).wrapping_mul(a); // below 2^64
-    if high >> 32 != 0 {
-        return u64::MAX;
-    }
-    low.saturating_add(high << 32)
+/// `⌊(2^64 − 1) / divisor⌋` (`u64::MAX` for 0): the reciprocal that
+/// [`div_ceil_by_reciprocal`] multiplies by, computed once with a
+/// configuration.
+pub(crate) const fn reciprocal(divisor: u32) -> u64 {
+    div(u64::MAX, divisor as u64)
 }
 
-/// `⌊x / 3⌋ = ⌊x × ⌈2^65 / 3⌉ / 2^65⌋` for every `u64` x: one multiply on a
-/// 64-bit host, no division routine on a 32-bit core (LLVM calls one for a
-/// 64-bit division by 3 on Cortex-M0).
+/// `⌈x / divisor⌉` without a division, from `reciprocal(divisor)`.
+///
+/// `q = ⌊x × reciprocal / 2^64⌋` is `⌊x / divisor⌋` or one less: the
+/// reciprocal is at least `2^64 / divisor − 1`, so `q > x / divisor − 1 −
+/// x / 2^64 > x / divisor − 2`, and it is at most `x / divisor`. One
+/// correction makes it exact, then the remainder rounds it up. A multiply
+/// high, a multiply and a few comparisons (a 64-bit division takes tens of
+/// cycles, a 128-bit one a library call). Garbage in (a reciprocal that is
+/// not `divisor`'s) gives a wrong quotient, never a panic.
 #[inline]
-pub(crate) const fn div3(x: u64) -> u64 {
-    mul_high(x, 0xAAAA_AAAA_AAAA_AAAB) >> 1
+pub(crate) const fn div_ceil_by_reciprocal(x: u64, divisor: u32, reciprocal: u64) -> u64 {
+    let divisor = divisor as u64;
+    let mut quotient = mul_high(x, reciprocal);
+    let mut remainder = x.wrapping_sub(quotient.wrapping_mul(divisor));
+    if remainder >= divisor {
+        quotient = quotient.wrapping_add(1);
+        remainder = remainder.wrapping_sub(divisor);
+    }
+    quotient.wrapping_add((remainder != 0) as u64)
 }
 
 #[cfg(target_pointer_width = "64")]
 mod chosen {
+    /// `a × b` for a 32-bit `a`, saturating at `u64::MAX`: one multiply
+    /// instruction, whose high half says whether the product fits.
+    #[inline]
+    pub(crate) const fn mul_u32_saturating(a: u32, b: u64) -> u64 {
+        let product = (a as u128).wrapping_mul(b as u128);
+        if product >> 64 == 0 {
+            product as u64
+        } else {
+            u64::MAX
+        }
+    }
+
     /// `⌊a × b / divisor⌋`, saturating at `u64::MAX` (also for a zero
     /// divisor).
     pub(crate) const fn mul_div(a: u64, b: u64, divisor: u64) -> u64 {
@@ -73,13 +91,27 @@ mod chosen {
 #[cfg(not(target_pointer_width = "64"))]
 use narrow as chosen;
 
-pub(crate) use chosen::{div, mul_div, mul_high, mul_saturating};
+pub(crate) use chosen::{div, mul_div, mul_high, mul_saturating, mul_u32_saturating};
 
 /// The same operations from 64-bit halves and 32-bit partial products, for
 /// 32-bit cores (compiled everywhere, so that the tests check them on the
 /// host).
 #[cfg_attr(target_pointer_width = "64", allow(dead_code))]
 pub(crate) mod narrow {
+    /// `a × b` for a 32-bit `a`, saturating at `u64::MAX`, from two 32 ×
+    /// 32-bit products: a 32-bit core (Cortex-M0) multiplies that way
+    /// anyway, without checking a 64 × 64-bit product for overflow.
+    #[inline]
+    pub(crate) const fn mul_u32_saturating(a: u32, b: u64) -> u64 {
+        let a = a as u64;
+        let low = (b & u32::MAX as u64).wrapping_mul(a); // below 2^64
+        let high = (b >> 32).wrapping_mul(a); // below 2^64
+        if high >> 32 != 0 {
+            return u64::MAX;
+        }
+        low.saturating_add(high << 32)
+    }
+
     /// `a × b` as `(high, low)` 64-bit halves, exactly. Out of line: every
     /// caller shares one copy.
     #[inline(never)]
@@ -198,8 +230,9 @@ mod tests {
             for mul_saturating in [narrow::mul_saturating, super::mul_saturating] {
                 prop_assert_eq!(mul_saturating(a, b), a.saturating_mul(b));
             }
-            prop_assert_eq!(super::mul_u32_saturating(a as u32, b), (u64::from(a as u32)).saturating_mul(b));
-            prop_assert_eq!(super::div3(a), a / 3);
+            for mul_u32_saturating in [narrow::mul_u32_saturating, super::mul_u32_saturating] {
+                prop_assert_eq!(mul_u32_saturating(a as u32, b), (u64::from(a as u32)).saturating_mul(b));
+            }
         }
 
         #[test]
@@ -212,6 +245,18 @@ mod tests {
             let quotient = a.checked_div(divisor).unwrap_or(u64::MAX);
             prop_assert_eq!(narrow::div(a, divisor), quotient);
             prop_assert_eq!(super::div(a, divisor), quotient);
+        }
+
+        /// The division by a reciprocal rounds up exactly, for every
+        /// 32-bit divisor (powers of two, 1 and the largest included).
+        #[test]
+        fn reciprocal_quotients_are_exact(
+            x in interesting(),
+            divisor in prop_oneof![1u32..20, (0u32..32).prop_map(|bits| 1u32 << bits),
+                (1u32..32).prop_map(|bits| (1u32 << bits) - 1), Just(u32::MAX), any::<u32>().prop_map(|d| d.max(1))],
+        ) {
+            let reciprocal = super::reciprocal(divisor);
+            prop_assert_eq!(super::div_ceil_by_reciprocal(x, divisor, reciprocal), x.div_ceil(u64::from(divisor)));
         }
     }
 

@@ -186,7 +186,8 @@ proptest! {
         }
     }
 
-    /// Bucket: `available`'s quick check agrees on any word, and the held
+    /// Bucket: `available`'s and `acquire`'s quick checks agree on any
+    /// word, and the held
     /// 128-bit word decides what the bucket (on whichever word its
     /// configuration picks) decides.
     #[test]
@@ -203,6 +204,7 @@ proptest! {
         })
         .unwrap();
         quick_decides_as_step(&config, bucket::Available { now: tick(start) }, garbage)?;
+        quick_decides_as_step(&config, bucket::Acquire { n: 1, now: tick(start) }, garbage)?;
         let bucket = TokenBucket::new(&config);
         let mut held = Cell::new(config.fresh());
         let mut now = start;
@@ -210,6 +212,7 @@ proptest! {
             now = now.saturating_add(advance);
             let at = if lag { now.saturating_sub(advance * 3) } else { now };
             quick_agrees(&config, bucket::Available { now: tick(at) }, held.get())?;
+            quick_agrees(&config, bucket::Acquire { n, now: tick(at) }, held.get())?;
             prop_assert_eq!(run(&config, bucket::Acquire { n, now: tick(at) }, &mut held).unwrap(), bucket.acquire(n, tick(at)));
             prop_assert_eq!(run(&config, bucket::Available { now: tick(at) }, &mut held).unwrap(), bucket.available(tick(at)));
         }

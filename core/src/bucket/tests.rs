@@ -464,9 +464,51 @@ proptest! {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4_000))]
+    /// The refusal from one comparison (the quick check, inlined at the
+    /// call site on hosts) decides what the whole step decides, on every
+    /// word and path: the fast path, the 64-bit general path and the
+    /// 128-bit word, lagging callers and words past the horizon included.
+    #[test]
+    fn quick_refusal_is_the_steps_refusal(
+        capacity in prop_oneof![1u32..20, Just(u32::MAX)],
+        tokens in prop_oneof![1u32..9, Just(1_000u32), Just(u32::MAX)],
+        period in prop_oneof![1u64..50, Just(1_000u64), Just(MAX_DURATION)],
+        fill in prop_oneof![Just(None), (0u32..20).prop_map(Some)],
+        word in prop_oneof![Just(0u128), Just(u128::MAX), Just(u128::from(u64::MAX)), any::<u128>(), 0u128..100_000],
+        n in prop_oneof![0u32..25, Just(u32::MAX)],
+        now in prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>(), 0u64..100_000],
+    ) {
+        let mut c = BucketConfig::rate(capacity, tokens, period).unwrap();
+        if let Some(fill) = fill {
+            c = c.with_initial_fill(fill.min(capacity)).unwrap();
+        }
+        let agree = |quick: Option<Result<(), Refused>>, step: Step<u128, Result<(), Refused>>| {
+            if let Some(quick) = quick {
+                prop_assert_eq!(step, Step::Keep(quick));
+            }
+            Ok(())
+        };
+        let widened = |step: Decided<u64>| match step {
+            Step::Keep(d) => Step::Keep(d),
+            Step::Write(w, d) => Step::Write(u128::from(w), d),
+        };
+        if let Ok(r) = c.request::<u128, false>(n, now) {
+            agree(r.refusal(word), r.decide(word))?;
+        }
+        let narrow = word as u64;
+        if let Ok(r) = c.request::<u64, false>(n, now) {
+            agree(r.refusal(narrow), widened(r.decide(narrow)))?;
+        }
+        if now < c.simple_until {
+            if let Ok(r) = c.request::<u64, true>(n, now) {
+                agree(r.refusal(narrow), widened(r.decide(narrow)))?;
+            }
+        }
+    }
+
     /// The word-width arithmetic of the request: products saturate exactly
-    /// as a 128-bit product would, and divisions round up exactly, for the
-    /// constant divisors of a `u64` word (1, 2, 3) and any other.
+    /// as a 128-bit product would, and the rare wide division rounds up
+    /// exactly and saturates.
     #[test]
     fn word_arithmetic_matches_u128(
         a in prop_oneof![Just(0u32), Just(1), Just(2), Just(3), Just(u32::MAX), any::<u32>()],
@@ -476,8 +518,7 @@ proptest! {
         let exact = u128::from(a) * u128::from(b);
         prop_assert_eq!(<u64 as Units>::product(a, b), u64::try_from(exact).unwrap_or(u64::MAX));
         prop_assert_eq!(<u128 as Units>::product(a, b), exact);
-        prop_assert_eq!(<u64 as Units>::div_ceil(b, divisor), b.div_ceil(u64::from(divisor)));
-        prop_assert_eq!(<u128 as Units>::div_ceil(exact, divisor), exact.div_ceil(u128::from(divisor)));
+        prop_assert_eq!(ticks_of_units(exact << 32, divisor), u64::try_from((exact << 32).div_ceil(u128::from(divisor))).unwrap_or(u64::MAX));
         prop_assert_eq!(<u64 as Units>::scaled(b, a.max(1)), u64::try_from(u128::from(b) * u128::from(a.max(1))).unwrap_or(u64::MAX));
     }
 }
