@@ -308,6 +308,53 @@ fn breaker(c: &mut Criterion) {
             }
         })
     });
+    // The same with a new tick on every call. CLOSED notes the latest tick
+    // it admitted (so that a lagging caller's trip cannot shorten the open
+    // period) at most once per quantum, `open / 2^16` ticks and at least
+    // one (a trip's deadline is late by less than a quantum: DESIGN.md's
+    // bound). The default configuration at millisecond ticks (open 60 s)
+    // has a quantum of one tick: one compare-and-swap per call.
+    let moving = Breaker::new(BreakerConfig::DEFAULT);
+    let mut tick = 0u64;
+    group.bench_function("acquire+success, a new ms tick every call/tickguard", |b| {
+        b.iter(|| {
+            tick += 1;
+            let now = tickguard::time::Instant::from_ticks(tick);
+            if let Ok(admitted) = moving.acquire(now) {
+                black_box(
+                    moving
+                        .record(admitted.permit, Outcome::Success, now)
+                        .counted,
+                );
+            }
+        })
+    });
+    // At microsecond ticks (open 60 s = 6e7 ticks) the quantum is 915
+    // ticks: the note is written once per 915 calls.
+    let micros = Breaker::new(
+        BreakerConfig::new(BreakerSettings {
+            open: tickguard::time::Duration::from_ticks(60_000_000),
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .expect("valid"),
+    );
+    let mut tick = 0u64;
+    group.bench_function(
+        "acquire+success, a new µs tick every call/tickguard",
+        |b| {
+            b.iter(|| {
+                tick += 1;
+                let now = tickguard::time::Instant::from_ticks(tick);
+                if let Ok(admitted) = micros.acquire(now) {
+                    black_box(
+                        micros
+                            .record(admitted.permit, Outcome::Success, now)
+                            .counted,
+                    );
+                }
+            })
+        },
+    );
     let failsafe_closed = failsafe::Config::new().build();
     group.bench_function("acquire+success/failsafe", |b| {
         b.iter(|| failsafe_closed.call(|| Ok::<u32, ()>(black_box(1))).is_ok())
