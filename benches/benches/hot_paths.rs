@@ -280,6 +280,20 @@ fn rate_classes(c: &mut Criterion) {
     group.finish();
 }
 
+/// A CLOSED breaker's happy path at tick `now`: acquire, then record a
+/// success.
+#[inline(always)]
+fn acquire_and_succeed<C: AsRef<BreakerConfig>>(breaker: &Breaker<C>, now: u64) {
+    let now = tickguard::time::Instant::from_ticks(now);
+    if let Ok(admitted) = breaker.acquire(now) {
+        black_box(
+            breaker
+                .record(admitted.permit, Outcome::Success, now)
+                .counted,
+        );
+    }
+}
+
 fn breaker(c: &mut Criterion) {
     let mut group = c.benchmark_group("breaker");
 
@@ -294,18 +308,7 @@ fn breaker(c: &mut Criterion) {
             if i.is_multiple_of(STRIDE) {
                 ticks.advance(STRIDE);
             }
-            let now = ticks.now();
-            if let Ok(admitted) = closed.acquire(tickguard::time::Instant::from_ticks(now)) {
-                black_box(
-                    closed
-                        .record(
-                            admitted.permit,
-                            Outcome::Success,
-                            tickguard::time::Instant::from_ticks(now),
-                        )
-                        .counted,
-                );
-            }
+            acquire_and_succeed(&closed, ticks.now());
         })
     });
     // The same with a new tick on every call. CLOSED notes the latest tick
@@ -314,47 +317,27 @@ fn breaker(c: &mut Criterion) {
     // one (a trip's deadline is late by less than a quantum: DESIGN.md's
     // bound). The default configuration at millisecond ticks (open 60 s)
     // has a quantum of one tick: one compare-and-swap per call.
-    let moving = Breaker::new(BreakerConfig::DEFAULT);
-    let mut tick = 0u64;
-    group.bench_function("acquire+success, a new ms tick every call/tickguard", |b| {
-        b.iter(|| {
-            tick += 1;
-            let now = tickguard::time::Instant::from_ticks(tick);
-            if let Ok(admitted) = moving.acquire(now) {
-                black_box(
-                    moving
-                        .record(admitted.permit, Outcome::Success, now)
-                        .counted,
-                );
-            }
-        })
-    });
     // At microsecond ticks (open 60 s = 6e7 ticks) the quantum is 915
     // ticks: the note is written once per 915 calls.
-    let micros = Breaker::new(
-        BreakerConfig::new(BreakerSettings {
-            open: tickguard::time::Duration::from_ticks(60_000_000),
-            ..BreakerConfig::DEFAULT_SETTINGS
-        })
-        .expect("valid"),
-    );
-    let mut tick = 0u64;
-    group.bench_function(
-        "acquire+success, a new µs tick every call/tickguard",
-        |b| {
-            b.iter(|| {
-                tick += 1;
-                let now = tickguard::time::Instant::from_ticks(tick);
-                if let Ok(admitted) = micros.acquire(now) {
-                    black_box(
-                        micros
-                            .record(admitted.permit, Outcome::Success, now)
-                            .counted,
-                    );
-                }
+    for (unit, open) in [("ms", 60_000), ("µs", 60_000_000)] {
+        let breaker = Breaker::new(
+            BreakerConfig::new(BreakerSettings {
+                open: tickguard::time::Duration::from_ticks(open),
+                ..BreakerConfig::DEFAULT_SETTINGS
             })
-        },
-    );
+            .expect("valid"),
+        );
+        let mut tick = 0u64;
+        group.bench_function(
+            format!("acquire+success, a new {unit} tick every call/tickguard"),
+            |b| {
+                b.iter(|| {
+                    tick += 1;
+                    acquire_and_succeed(&breaker, tick);
+                })
+            },
+        );
+    }
     let failsafe_closed = failsafe::Config::new().build();
     group.bench_function("acquire+success/failsafe", |b| {
         b.iter(|| failsafe_closed.call(|| Ok::<u32, ()>(black_box(1))).is_ok())

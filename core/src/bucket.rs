@@ -622,12 +622,10 @@ impl<W: Units> Machine for Tat<W> {
 /// configuration; 0 waits for ever).
 #[cold]
 fn ticks_of_units(units: u128, units_per_tick: u32) -> Tick {
-    units
-        .checked_div(u128::from(units_per_tick))
-        .map_or(Tick::MAX, |quotient| {
-            let exact = quotient.wrapping_mul(u128::from(units_per_tick)) == units;
-            Tick::try_from(quotient.wrapping_add(u128::from(!exact))).unwrap_or(Tick::MAX)
-        })
+    if units_per_tick == 0 {
+        return Tick::MAX;
+    }
+    Tick::try_from(units.div_ceil(u128::from(units_per_tick))).unwrap_or(Tick::MAX)
 }
 
 /// `condition`, telling the compiler to lay out its `true` branch as the
@@ -903,17 +901,20 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
         }
         // Hosts: the refusal from one load and one comparison at the call
         // site, a grant's compare-and-swap loop out of line.
-        if config.is_narrow() {
-            Self::run(&self.narrow, config.request::<u64, false>(n, now))
-        } else {
-            Self::run(&self.wide, config.request::<u128, false>(n, now))
-        }
+        self.general(n, now)
     }
 
     /// [`acquire`](Self::acquire) for all but the simple configurations on
     /// bare metal, out of line so that each call site stays small.
     #[inline(never)]
     fn acquire_general(&self, n: u32, now: Tick) -> Result<(), Refused> {
+        self.general(n, now)
+    }
+
+    /// [`acquire`](Self::acquire) off the fast path, on the word the
+    /// configuration uses.
+    #[inline(always)]
+    fn general(&self, n: u32, now: Tick) -> Result<(), Refused> {
         let config = self.config();
         if config.is_narrow() {
             Self::run(&self.narrow, config.request::<u64, false>(n, now))
