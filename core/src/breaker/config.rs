@@ -56,15 +56,17 @@ pub struct BreakerSettings {
 /// Open deadlines are kept as full 64-bit ticks: exact. Two derived quanta
 /// (see the `word` module's source): CLOSED notes the latest tick it has
 /// seen once per `open / 2^16`, and the half-open timeout deadline
-/// lies on a grid of `half_open_timeout / 2^16` (late by less than
-/// one step, never early); each is at least one tick.
+/// lies on a grid of the largest power of two not above
+/// `⌈half_open_timeout / 2^16⌉` ticks, so that no division is made (late
+/// by less than one step, never early); each is at least one tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerConfig {
     settings: BreakerSettings,
     /// CLOSED notes a new latest tick once `now` passes it by this much.
     pub(super) seen_quantum: Tick,
-    /// The grid of HALF_OPEN's timeout deadline.
-    pub(super) timeout_grid: Tick,
+    /// The grid of HALF_OPEN's timeout deadline is `2^timeout_shift`
+    /// ticks: a power of two, so that a tick's grid point is a shift.
+    pub(super) timeout_shift: u32,
 }
 
 impl BreakerConfig {
@@ -116,14 +118,19 @@ impl BreakerConfig {
 
     const fn from_valid(settings: BreakerSettings) -> Self {
         let seen_quantum = settings.open.ticks() >> 16;
-        let timeout_grid = settings
+        // The largest power of two not above `⌈timeout / 2^16⌉` (at least
+        // one tick): a timeout spans fewer than 2^17 steps of it.
+        let coarsest = settings
             .half_open_timeout
             .ticks()
             .div_ceil(TIMEOUT_GRID_STEPS);
         Self {
             settings,
             seen_quantum: if seen_quantum == 0 { 1 } else { seen_quantum },
-            timeout_grid: if timeout_grid == 0 { 1 } else { timeout_grid },
+            timeout_shift: match coarsest.checked_ilog2() {
+                Some(shift) => shift,
+                None => 0,
+            },
         }
     }
 

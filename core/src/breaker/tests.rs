@@ -566,6 +566,10 @@ fn the_half_open_timeout_is_late_by_less_than_one_grid_step() {
         2,
         1_000,
         (1 << 16) + 1,
+        3 << 16,
+        // The most grid steps: just under twice a power of two of them.
+        ((1 << 21) - 1) << 16,
+        (1 << 30) - 1,
         1 << 30,
         (1 << 40) + 12_345,
         MAX_DURATION,
@@ -576,7 +580,8 @@ fn the_half_open_timeout_is_late_by_less_than_one_grid_step() {
             let _ = trip(&b, start);
             let half = start + 10;
             let _hung = b.acquire(tick(half)).unwrap().permit;
-            let step = timeout.div_ceil(1 << 16);
+            // The grid: a power of two not above ⌈timeout / 2^16⌉.
+            let step = 1u64 << timeout.div_ceil(1 << 16).ilog2();
             let at = b.acquire(tick(half)).unwrap_err().retry_at.unwrap().ticks();
             assert!(
                 at >= half.saturating_add(timeout),

@@ -72,9 +72,10 @@ const SUCCESSES_SHIFT: u32 = SLOT_BITS;
 const ISSUED_SHIFT: u32 = SUCCESSES_SHIFT + COUNT_BITS;
 const UNTIL_SHIFT: u32 = ISSUED_SHIFT + COUNT_BITS;
 /// Bits of the half-open timeout deadline, in grid steps after the latest
-/// tick seen (at most 2^16 + 2 of them).
+/// tick seen (fewer than 2^17 + 2 of them).
 const UNTIL_BITS: u32 = PAYLOAD_BITS - UNTIL_SHIFT;
-/// Grid steps in a half-open timeout: the grid is `timeout / 2^16`.
+/// Grid steps in a half-open timeout: the grid is the largest power of two
+/// not above `⌈timeout / 2^16⌉`, so a timeout spans fewer than 2^17 steps.
 pub(super) const TIMEOUT_GRID_STEPS: u64 = 1 << 16;
 /// OPEN's distance to its latest tick seen: exact below 2^39 ticks, else a
 /// 39-bit mantissa shifted by the top 6 bits.
@@ -272,10 +273,10 @@ const fn seen_bound(phase: Phase) -> Tick {
     }
 }
 
-/// The grid point at or before `tick` (the grid is never 0 steps wide; a
-/// garbage configuration's 0 reads as 1).
+/// The grid point at or before `tick` (a garbage configuration's shift
+/// past 63 reads as 0).
 const fn grid_point(tick: Tick, config: &BreakerConfig) -> u64 {
-    match tick.checked_div(config.timeout_grid) {
+    match tick.checked_shr(config.timeout_shift) {
         Some(point) => point,
         None => tick,
     }
@@ -287,10 +288,18 @@ const fn deadline_point(seen: Tick, until: u32, config: &BreakerConfig) -> u64 {
     grid_point(seen, config).saturating_add(until as u64)
 }
 
-/// The half-open timeout deadline at grid point `point` (saturating at
-/// `u64::MAX`).
+/// The tick of grid point `point` (saturating at `u64::MAX`).
 const fn timeout_deadline(point: u64, config: &BreakerConfig) -> Tick {
-    point.saturating_mul(config.timeout_grid)
+    let shift = if config.timeout_shift < u64::BITS {
+        config.timeout_shift
+    } else {
+        0
+    };
+    if point > u64::MAX >> shift {
+        u64::MAX
+    } else {
+        point << shift
+    }
 }
 
 /// `until` as a count of grid steps, cut to its bits.
@@ -303,7 +312,7 @@ const fn until_bits(steps: u64) -> u32 {
 /// as seen from `seen`.
 const fn until_for(seen: Tick, at: Tick, config: &BreakerConfig) -> u32 {
     let whole = grid_point(at, config);
-    let up = if whole.saturating_mul(config.timeout_grid) < at {
+    let up = if timeout_deadline(whole, config) < at {
         1
     } else {
         0
