@@ -366,11 +366,12 @@ impl<W: Word> StateCell<W> {
             // what running the machine over any held word does.
             return settled(run(machine, input, &mut Held(self)));
         }
-        match input.quick(machine, self.load()) {
+        let current = self.load();
+        match input.quick(machine, current) {
             Some(decision) => decision,
-            // The step out of line: the hot path stays small where it is
-            // inlined.
-            None => self.apply_out_of_line(machine, input),
+            // The step out of line, from the word just loaded: the hot
+            // path stays small where it is inlined.
+            None => self.apply_out_of_line(machine, input, current),
         }
     }
 
@@ -378,12 +379,17 @@ impl<W: Word> StateCell<W> {
     /// makes: cold, so that those are laid out as the straight path.
     #[cold]
     #[inline(never)]
-    fn apply_out_of_line<M, I>(&self, machine: &M, input: I) -> I::Decision
+    fn apply_out_of_line<M, I>(&self, machine: &M, input: I, current: W) -> I::Decision
     where
         M: Machine<Word = W> + ?Sized,
         I: Input<M>,
     {
-        self.apply(machine, input)
+        settled(step_until_installed(
+            machine,
+            &input,
+            &mut Held(self),
+            current,
+        ))
     }
 }
 
