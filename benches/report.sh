@@ -75,7 +75,7 @@ for pass in $([[ -n "$reuse" ]] || seq "$passes"); do
   if [[ "$(uname -m)" == x86_64 ]]; then
     rm -rf "$portable_dir/criterion"
     RUSTFLAGS="--cfg tickguard_portable_atomics" CARGO_TARGET_DIR="$portable_dir" cargo bench --quiet \
-      -p tickguard-benches --bench hot_paths --manifest-path "$root/Cargo.toml" -- "breaker/.*/tickguard" >&2
+      -p tickguard-benches --bench hot_paths --manifest-path "$root/Cargo.toml" -- "^breaker/(acquire\+success|refusal \(OPEN\))/tickguard$" >&2
     collect "$portable_dir/criterion" "$results/portable-$pass.json"
   fi
   if [[ -n "$work" ]]; then
@@ -128,39 +128,58 @@ machine = f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release
 
 runs = "one pass" if passes == 1 else f"the median of {passes} passes"
 lines = [f"Measured by `benches/report.sh` in one run ({runs} over the suite) on: {machine}.", ""]
-lines += ["| operation | tickguard | governor (fake clock) | governor (default clock) | failsafe | mutex + f64 (a naive design) |",
-          "|---|---:|---:|---:|---:|---:|"]
-def row(name, key, peers):
-    cells = [fmt(ns(f"{key}/tickguard"))]
-    for peer in peers:
-        cells.append(fmt(ns(f"{key}/{peer}")) if peer else "")
-    lines.append(f"| {name} | " + " | ".join(cells) + " |")
-row("bucket: grant", "bucket/grant", ["governor (fake clock)", "governor (default clock)", None, "mutex+f64"])
-row("bucket: refusal", "bucket/refusal", ["governor (fake clock)", "governor (default clock)", None, "mutex+f64"])
-row("breaker: acquire + record success (CLOSED)", "breaker/acquire+success", [None, None, "failsafe", None])
-row("breaker: acquire + record success, a new ms tick every call (open 60 s: notes every tick)", "breaker/acquire+success, a new ms tick every call", [None, None, None, None])
-row("breaker: acquire + record success, a new µs tick every call (open 60 s: notes every 915 ticks)", "breaker/acquire+success, a new µs tick every call", [None, None, None, None])
-row("breaker: refusal (OPEN)", "breaker/refusal (OPEN)", [None, None, "failsafe", None])
-lines.append(f"| 128-bit CAS floor (one load + one compare-and-swap) | {fmt(ns('bucket/128-bit CAS floor'))} | | | | |")
-lines.append(f"| retry step (exponential backoff, equal jitter) | {fmt(ns('retry/step, exponential + equal jitter/tickguard'))} | | | | |")
-lines.append(f"| retry step (Polly's decorrelated jitter v2) | {fmt(ns('retry/step, exponential + decorrelated v2/tickguard'))} | | | | |")
-lines.append(f"| retry budget: record an outcome + check | {fmt(ns('retry/budget: record + check/tickguard'))} | | | | |")
-lines.append("")
-
-def speedup(t1, t2):
-    return None if t1 is None or t2 is None else 2 * t1 / t2
 def median_of(each):
     """The median of per-pass ratios, or None if any pass lacks one."""
     return None if not each or None in each else statistics.median(each)
 def div(a, b):
     return None if a is None or b is None else a / b
+def within(a_key, b_key):
+    """b's time / a's, within each pass; the median (None if unmeasured)."""
+    return median_of([div(r.get(b_key), r.get(a_key)) for r in now_runs])
+FAKE = "fake: tickguard's ticks / governor's `FakeRelativeClock` / failsafe's mock clock"
+REAL = "real: tickguard reads `Instant` (ns ticks); the peer its default clock"
+lines += ["Like beside like: each row is one clock on both sides and names the peer's policy. "
+          "Ratio: the peer's time / tickguard's, within each pass (above 1: tickguard is faster).", "",
+          "| operation | clock | tickguard | peer (its policy) | peer | ratio |", "|---|---|---:|---|---:|---:|"]
+CONSECUTIVE = "failsafe, 5 consecutive failures (tickguard's policy)"
+DEFAULT = "failsafe, default policy (success rate or 5 consecutive failures)"
+for name, clock, ours, peer, theirs in [
+    ("bucket: grant", FAKE, "bucket/grant/tickguard", "governor `check()`, same quota", "bucket/grant/governor (fake clock)"),
+    ("bucket: grant", FAKE, "bucket/grant/tickguard", "mutex + f64 (a naive design)", "bucket/grant/mutex+f64"),
+    ("bucket: grant", REAL, "bucket/grant/tickguard (Instant)", "governor `check()` (`quanta` clock)", "bucket/grant/governor (default clock)"),
+    ("bucket: refusal", FAKE, "bucket/refusal/tickguard", "governor `check()`, same quota", "bucket/refusal/governor (fake clock)"),
+    ("bucket: refusal", FAKE, "bucket/refusal/tickguard", "mutex + f64 (a naive design)", "bucket/refusal/mutex+f64"),
+    ("bucket: refusal", REAL, "bucket/refusal/tickguard (Instant)", "governor `check()` (`quanta` clock)", "bucket/refusal/governor (default clock)"),
+    ("breaker: acquire + record success (CLOSED)", FAKE, "breaker/acquire+success/tickguard", CONSECUTIVE, "breaker/acquire+success/failsafe, consecutive failures (mock clock)"),
+    ("breaker: acquire + record success (CLOSED)", FAKE, "breaker/acquire+success/tickguard", DEFAULT, "breaker/acquire+success/failsafe, default policy (mock clock)"),
+    ("breaker: acquire + record success (CLOSED)", REAL, "breaker/acquire+success, real clock/tickguard", DEFAULT, "breaker/acquire+success, real clock/failsafe, default policy"),
+    ("breaker: refusal (OPEN)", FAKE, "breaker/refusal (OPEN)/tickguard", CONSECUTIVE, "breaker/refusal (OPEN)/failsafe, consecutive failures (mock clock)"),
+    ("breaker: refusal (OPEN)", FAKE, "breaker/refusal (OPEN)/tickguard", DEFAULT, "breaker/refusal (OPEN)/failsafe, default policy (mock clock)"),
+    ("breaker: refusal (OPEN)", REAL, "breaker/refusal (OPEN), real clock/tickguard", DEFAULT, "breaker/refusal (OPEN), real clock/failsafe, default policy"),
+    ("breaker: trip and recover (5 failures, open period, 1 successful trial)", FAKE, "breaker/trip and recover/tickguard", CONSECUTIVE, "breaker/trip and recover/failsafe, consecutive failures (mock clock)"),
+    ("breaker: trip and recover (5 failures, open period, 1 successful trial)", FAKE, "breaker/trip and recover/tickguard", DEFAULT, "breaker/trip and recover/failsafe, default policy (mock clock)"),
+]:
+    r = within(ours, theirs)
+    lines.append(f"| {name} | {clock.split(':')[0]} | {fmt(ns(ours))} | {peer} | {fmt(ns(theirs))} | {'–' if r is None else f'{r:.2f}×'} |")
+for name, key in [
+    ("breaker: acquire + record success, a new ms tick every call (open 60 s: notes every tick)", "breaker/acquire+success, a new ms tick every call/tickguard"),
+    ("breaker: acquire + record success, a new µs tick every call (open 60 s: notes every 915 ticks)", "breaker/acquire+success, a new µs tick every call/tickguard"),
+    ("128-bit CAS floor (one load + one compare-and-swap)", "bucket/128-bit CAS floor"),
+    ("retry step (exponential backoff, equal jitter)", "retry/step, exponential + equal jitter/tickguard"),
+    ("retry step (Polly's decorrelated jitter v2)", "retry/step, exponential + decorrelated v2/tickguard"),
+    ("retry budget: record an outcome + check", "retry/budget: record + check/tickguard")]:
+    lines.append(f"| {name} | fake | {fmt(ns(key))} | | | |")
+lines += ["", f"Clocks: {FAKE}; {REAL} (governor: `quanta`, the CPU's time-stamp counter; failsafe: `Instant::now()`).", ""]
+
+def speedup(t1, t2):
+    return None if t1 is None or t2 is None else 2 * t1 / t2
 def within_passes(measure):
     """The median over the passes of a ratio taken within each pass."""
     return median_of([measure(run) for run in now_runs])
 # The bucket's rate classes (benches/benches/hot_paths.rs, RATE_CLASSES),
 # each beside governor on the same fake clock and quota.
 classes = list({k.split("/", 1)[1].rsplit(": ", 1)[0] for k in now if k.startswith("bucket classes/")})
-class_order = ["fast path", "64-bit general", "128-bit word", "starting empty", "mixed"]
+class_order = ["fast path", "64-bit general", "128-bit word", "7 per second", "100 per second", "starting empty", "mixed"]
 classes.sort(key=lambda c: next((i for i, p in enumerate(class_order) if c.startswith(p)), 99))
 def class_key(c, op, lib):
     return f"bucket classes/{c}: {op}/{lib}"
@@ -195,7 +214,8 @@ for name, key in [("bucket grant, tickguard", "grant {}/tickguard"), ("bucket gr
     lines.append(f"| {name} | {fmt(ns(contended(1, key)))} | {fmt(ns(contended(2, key)))} | {'–' if s is None else f'{s:.2f}×'} |")
 lines.append("")
 paired_runs = passes_of("paired")
-rounds = [t for run in paired_runs for times in run.values() for t in times]
+rounds = [t for run in paired_runs for key, times in run.items() if key != "repeated" for t in times]
+repeated = sum(sum(run.get("repeated", [0])) for run in paired_runs)
 def paired_ratio(run):
     """governor's time / tickguard's, within each round; the median."""
     pairs = zip(run.get("grant x2/governor (fake clock)", []), run.get("grant x2/tickguard", []))
@@ -205,22 +225,38 @@ if rounds:
     lines += [f"Two-thread grants took from {min(rounds):.0f} to {max(rounds):.0f} ns per call from one short round to the next, "
               "for both libraries alike, so their goal below is measured in paired rounds (`benches/paired.rs`: "
               f"both workloads back to back, {len(paired_runs[0]['grant x2/tickguard'])} rounds per pass) "
-              "and is the median of the ratios within rounds.", ""]
+              "and is the median of the ratios within rounds. In every two-thread measurement the controlling thread blocks "
+              "while the pinned workers run, and a round in which a worker was switched out for more than 2% of it (thread CPU time against wall time) "
+              f"is run again: {repeated} paired rounds were, over the passes.", ""]
 
+def agreement(a, b):
+    """The smaller of two figures over the larger (1: equal)."""
+    return None if not a or not b else min(a, b) / max(a, b)
+def paired_median(run, key):
+    """The median time per call of `key` in the paired rounds of the pass that measured `run`."""
+    index = next((i for i, r in enumerate(now_runs) if r is run), None)
+    if index is None or index >= len(paired_runs) or not paired_runs[index].get(key):
+        return None
+    return statistics.median(paired_runs[index][key])
 goals = [
     ("bucket grant: governor (fake clock) time / tickguard time", 1.0,
      lambda d: div(d.get("bucket/grant/governor (fake clock)"), d.get("bucket/grant/tickguard"))),
     ("bucket refusal: governor (fake clock) time / tickguard time", 1.0,
      lambda d: div(d.get("bucket/refusal/governor (fake clock)"), d.get("bucket/refusal/tickguard"))),
-    ("breaker CLOSED acquire+record: failsafe / tickguard", 20.0,
-     lambda d: div(d.get("breaker/acquire+success/failsafe"), d.get("breaker/acquire+success/tickguard"))),
-    ("breaker OPEN refusal: failsafe / tickguard", 20.0,
-     lambda d: div(d.get("breaker/refusal (OPEN)/failsafe"), d.get("breaker/refusal (OPEN)/tickguard"))),
+] + [(f"breaker {what}: failsafe ({policy}, mock clock) / tickguard", target,
+        (lambda key, policy: lambda d: div(d.get(f"breaker/{key}/failsafe, {policy} (mock clock)"), d.get(f"breaker/{key}/tickguard")))(key, policy))
+       for what, key, target in [("CLOSED acquire+record", "acquire+success", 5.0), ("OPEN refusal", "refusal (OPEN)", 5.0),
+                                 ("trip and recover", "trip and recover", 1.0)]
+       for policy in ["consecutive failures", "default policy"]] + [
     ("breaker CLOSED, a new ms tick every call: time with a rarely moving tick / this (within 1.5×)", 1 / 1.5,
      lambda d: div(d.get("breaker/acquire+success/tickguard"), d.get("breaker/acquire+success, a new ms tick every call/tickguard"))),
     ("breaker CLOSED, a new µs tick every call: time with a rarely moving tick / this (within 1.5×)", 1 / 1.5,
      lambda d: div(d.get("breaker/acquire+success/tickguard"), d.get("breaker/acquire+success, a new µs tick every call/tickguard"))),
     ("two-thread grant throughput: tickguard / governor (paired rounds)", 1.0, None),
+    ("two-thread grants, tickguard: criterion's figure and the paired rounds' agree within 15% (smaller / larger)", 1 / 1.15,
+     lambda d: agreement(d.get("contended/grant x2/tickguard"), paired_median(d, "grant x2/tickguard"))),
+    ("two-thread grants, governor: criterion's figure and the paired rounds' agree within 15% (smaller / larger)", 1 / 1.15,
+     lambda d: agreement(d.get("contended/grant x2/governor (fake clock)"), paired_median(d, "grant x2/governor (fake clock)"))),
 ] + [(f"bucket {op}, {c}: governor / tickguard", 1.0,
        (lambda c, op: lambda d: div(d.get(class_key(c, op, "governor (fake clock)")), d.get(class_key(c, op, "tickguard"))))(c, op))
       for c in classes for op in ["grant", "refusal"]] + [

@@ -20,17 +20,18 @@ use std::hint::black_box;
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use failsafe::CircuitBreaker;
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
-use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
+use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::bucket::TokenBucket;
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
 use tickguard_benches::{
     governor_grants, granting_config, granting_quota, run_pinned, tickguard_grants, CasFloor,
-    MutexBucket, Padded, TickClock, STRIDE,
+    MutexBucket, Padded, RealTicks, TickClock, STRIDE,
 };
 
 fn nonzero(n: u32) -> NonZeroU32 {
@@ -69,6 +70,19 @@ fn bucket(c: &mut Criterion) {
             governor.check().is_ok()
         })
     });
+    // Real clocks: tickguard reading `std::time::Instant` as nanosecond
+    // ticks (the same quota: one token per tick), governor its default
+    // clock (`quanta`, the CPU's time-stamp counter) with a quota that
+    // never runs out.
+    let real_ticks = RealTicks::new();
+    let real_bucket = TokenBucket::new(config);
+    group.bench_function("grant/tickguard (Instant)", |b| {
+        b.iter(|| {
+            real_bucket
+                .acquire(1, tickguard::time::Instant::from_ticks(real_ticks.now()))
+                .is_ok()
+        })
+    });
     let real = RateLimiter::direct(Quota::per_second(nonzero(u32::MAX)));
     group.bench_function("grant/governor (default clock)", |b| {
         b.iter(|| real.check().is_ok())
@@ -98,6 +112,22 @@ fn bucket(c: &mut Criterion) {
     while drained.check().is_ok() {}
     group.bench_function("refusal/governor (fake clock)", |b| {
         b.iter(|| drained.check().is_err())
+    });
+    // One token per hour of nanosecond ticks, drained, on both sides.
+    let hourly = tickguard::bucket::BucketConfig::new(tickguard::bucket::BucketSettings {
+        capacity: 1,
+        tokens: 1,
+        period: tickguard::time::Duration::from_ticks(3_600_000_000_000),
+        initial_fill: Some(0),
+    })
+    .expect("valid");
+    let drained_bucket = TokenBucket::new(hourly);
+    group.bench_function("refusal/tickguard (Instant)", |b| {
+        b.iter(|| {
+            drained_bucket
+                .acquire(1, tickguard::time::Instant::from_ticks(real_ticks.now()))
+                .is_err()
+        })
     });
     let drained_real = RateLimiter::direct(Quota::per_hour(nonzero(1)));
     while drained_real.check().is_ok() {}
@@ -139,7 +169,7 @@ struct RateClass {
 /// same fake clock for both libraries. "grant" grants every call (or, for
 /// the mixed class, about half); "refusal" refuses every call (drained,
 /// clock stopped).
-const RATE_CLASSES: [RateClass; 5] = [
+const RATE_CLASSES: [RateClass; 7] = [
     RateClass {
         name: "fast path (1 token / tick, capacity 1000), clock +1 every call",
         capacity: 1_000,
@@ -166,6 +196,24 @@ const RATE_CLASSES: [RateClass; 5] = [
         nanos_per_tick: 7,
         empty: false,
         ticks_per_call: 1,
+    },
+    RateClass {
+        name: "7 per second at a 1 kHz tick (7 tokens / 1000 ticks, capacity 7)",
+        capacity: 7,
+        tokens: 7,
+        period: 1_000,
+        nanos_per_tick: 7,
+        empty: false,
+        ticks_per_call: 143,
+    },
+    RateClass {
+        name: "100 per second at µs ticks (100 tokens / 1e6 ticks, capacity 100)",
+        capacity: 100,
+        tokens: 100,
+        period: 1_000_000,
+        nanos_per_tick: 1,
+        empty: false,
+        ticks_per_call: 10_000,
     },
     RateClass {
         name: "starting empty (1 token / 1000 ticks, capacity 10)",
@@ -338,13 +386,45 @@ fn breaker(c: &mut Criterion) {
             },
         );
     }
-    let failsafe_closed = failsafe::Config::new().build();
-    group.bench_function("acquire+success/failsafe", |b| {
-        b.iter(|| failsafe_closed.call(|| Ok::<u32, ()>(black_box(1))).is_ok())
+
+    // failsafe on its own mock clock (`failsafe::clock::freeze`, read
+    // through a thread-local on every call, as its tests do), with its
+    // default policy (success rate over a time window, or 5 consecutive
+    // failures; equal-jittered backoff) and with tickguard's policy (5
+    // consecutive failures, a constant open period).
+    failsafe::clock::freeze(|mock| {
+        failsafe_rows(
+            &mut group,
+            "default policy",
+            || failsafe::Config::new().build(),
+            mock,
+        );
+        failsafe_rows(
+            &mut group,
+            "consecutive failures",
+            consecutive_failures,
+            mock,
+        );
+
+        // One trip and recovery: 5 failed calls open the breaker, the open
+        // period passes, one successful trial closes it. Both sides are
+        // checked to make exactly that cycle before they are timed.
+        let cycling = Breaker::new(cycle_config());
+        let mut now = 0u64;
+        for _ in 0..3 {
+            now = tickguard_cycle(&cycling, now);
+            assert_eq!(
+                cycling.state(tickguard::time::Instant::from_ticks(now)),
+                State::Closed
+            );
+        }
+        group.bench_function("trip and recover/tickguard", |b| {
+            b.iter(|| now = tickguard_cycle(&cycling, now))
+        });
     });
 
     let open_config = BreakerConfig::new(BreakerSettings {
-        open: tickguard::time::Duration::from_ticks(1 << 40),
+        open: tickguard::time::Duration::from_ticks(1 << 50),
         ..BreakerConfig::DEFAULT_SETTINGS
     })
     .expect("valid");
@@ -368,16 +448,46 @@ fn breaker(c: &mut Criterion) {
                 .is_err()
         })
     });
+
+    // Real clocks on both sides: tickguard reading `std::time::Instant` as
+    // nanosecond ticks (open 60 s = 6e10 ticks: the latest-tick note is
+    // written once per 915 µs), failsafe reading `Instant::now()` with its
+    // default policy.
+    let real = RealTicks::new();
+    let ns_config = BreakerConfig::new(BreakerSettings {
+        open: tickguard::time::Duration::from_ticks(60_000_000_000),
+        ..BreakerConfig::DEFAULT_SETTINGS
+    })
+    .expect("valid");
+    let real_closed = Breaker::new(ns_config);
+    group.bench_function("acquire+success, real clock/tickguard", |b| {
+        b.iter(|| acquire_and_succeed(&real_closed, real.now()))
+    });
+    let failsafe_closed = failsafe::Config::new().build();
+    group.bench_function(
+        "acquire+success, real clock/failsafe, default policy",
+        |b| b.iter(|| failsafe_closed.call(|| Ok::<u32, ()>(black_box(1))).is_ok()),
+    );
+    let real_open = Breaker::new(ns_config);
+    let _ = real_open.open_for(
+        tickguard::time::Duration::from_ticks(1 << 50),
+        tickguard::time::Instant::from_ticks(real.now()),
+    );
+    group.bench_function("refusal (OPEN), real clock/tickguard", |b| {
+        b.iter(|| {
+            real_open
+                .acquire(tickguard::time::Instant::from_ticks(real.now()))
+                .is_err()
+        })
+    });
     // failsafe's default open period is seconds of real time, which can
     // end during a criterion run: every sample gets a freshly tripped
     // breaker (default configuration), and checks that every timed call
     // was refused.
-    group.bench_function("refusal (OPEN)/failsafe", |b| {
+    group.bench_function("refusal (OPEN), real clock/failsafe, default policy", |b| {
         b.iter_custom(|iters| {
             let failsafe_open = failsafe::Config::new().build();
-            while failsafe_open.is_call_permitted() {
-                let _ = failsafe_open.call(|| Err::<(), ()>(()));
-            }
+            trip(&failsafe_open);
             let start = Instant::now();
             let mut refused = 0u64;
             for _ in 0..iters {
@@ -391,6 +501,117 @@ fn breaker(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// failsafe's rows on its mock clock with the policy `build` makes
+/// (`policy` names it): CLOSED acquire+success, OPEN refusal, and one trip
+/// and recovery, on breakers built inside the mock clock's scope.
+fn failsafe_rows<B: CircuitBreaker>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    policy: &str,
+    build: impl Fn() -> B,
+    mock: &mut failsafe::clock::MockClock,
+) {
+    let closed = build();
+    group.bench_function(
+        format!("acquire+success/failsafe, {policy} (mock clock)"),
+        |b| b.iter(|| closed.call(|| Ok::<u32, ()>(black_box(1))).is_ok()),
+    );
+    let open = build();
+    trip(&open);
+    group.bench_function(
+        format!("refusal (OPEN)/failsafe, {policy} (mock clock)"),
+        |b| b.iter(|| open.call(|| Ok::<u32, ()>(black_box(1))).is_err()),
+    );
+    let cycling = build();
+    for _ in 0..3 {
+        failsafe_cycle(&cycling, mock, true);
+    }
+    group.bench_function(
+        format!("trip and recover/failsafe, {policy} (mock clock)"),
+        |b| b.iter(|| failsafe_cycle(&cycling, mock, false)),
+    );
+}
+
+/// failsafe with tickguard's policy: 5 consecutive failures, open 1 s.
+fn consecutive_failures() -> impl CircuitBreaker {
+    failsafe::Config::new()
+        .failure_policy(failsafe::failure_policy::consecutive_failures(
+            5,
+            failsafe::backoff::constant(Duration::from_secs(1)),
+        ))
+        .build()
+}
+
+/// Fails calls until failsafe's `breaker` refuses them.
+fn trip(breaker: &impl CircuitBreaker) {
+    while breaker.is_call_permitted() {
+        let _ = breaker.call(|| Err::<(), ()>(()));
+    }
+}
+
+/// tickguard's side of the cycle: 5 consecutive failures, open 1 000
+/// ticks, one trial that closes it on success.
+fn cycle_config() -> BreakerConfig {
+    BreakerConfig::new(BreakerSettings {
+        failure_threshold: 5,
+        open: tickguard::time::Duration::from_ticks(1_000),
+        half_open_permits: 1,
+        success_threshold: 1,
+        ..BreakerConfig::DEFAULT_SETTINGS
+    })
+    .expect("valid")
+}
+
+/// One trip and recovery of a CLOSED tickguard breaker from tick `now`:
+/// 5 failed calls, the open period, a successful trial. Returns the tick
+/// the cycle ended at.
+#[inline(always)]
+fn tickguard_cycle(breaker: &Breaker<BreakerConfig>, now: u64) -> u64 {
+    let at = tickguard::time::Instant::from_ticks(now);
+    for _ in 0..5 {
+        if let Ok(admitted) = breaker.acquire(at) {
+            black_box(
+                breaker
+                    .record(admitted.permit, Outcome::Failure, at)
+                    .counted,
+            );
+        }
+    }
+    let now = now + 1_001;
+    let at = tickguard::time::Instant::from_ticks(now);
+    if let Ok(admitted) = breaker.acquire(at) {
+        black_box(
+            breaker
+                .record(admitted.permit, Outcome::Success, at)
+                .counted,
+        );
+    }
+    now
+}
+
+/// failsafe's side: 5 failed calls, the mock clock past the longest open
+/// period either policy can choose (300 s), a successful trial. `check`
+/// asserts that the calls open and close the breaker.
+#[inline(always)]
+fn failsafe_cycle(
+    breaker: &impl CircuitBreaker,
+    mock: &mut failsafe::clock::MockClock,
+    check: bool,
+) {
+    for _ in 0..5 {
+        black_box(breaker.call(|| Err::<(), ()>(())).is_err());
+    }
+    assert!(
+        !check || !breaker.is_call_permitted(),
+        "failsafe did not open"
+    );
+    mock.advance(Duration::from_secs(301));
+    black_box(breaker.call(|| Ok::<u32, ()>(black_box(1))).is_ok());
+    assert!(
+        !check || (breaker.is_call_permitted() && breaker.call(|| Ok::<u32, ()>(1)).is_ok()),
+        "failsafe did not close"
+    );
 }
 
 fn retries(c: &mut Criterion) {

@@ -7,13 +7,17 @@
 //! a lucky run with an unlucky one. Here each round runs both workloads back
 //! to back, in alternating order, and prints each round's time per call as
 //! JSON; `benches/report.sh` takes the ratio within each round and the
-//! median over the rounds.
+//! median over the rounds. A round in which a worker was switched out (for
+//! more than 2% of it) is run again (`run_pinned`); how many were is
+//! printed as `repeated`.
 //!
 //! Run: `cargo bench -p tickguard-benches --bench paired` (about 10 s).
 
 use std::time::Duration;
 
-use tickguard_benches::{governor_grants, tickguard_grants};
+use std::sync::atomic::Ordering;
+
+use tickguard_benches::{governor_grants, tickguard_grants, REPEATED_ROUNDS};
 
 fn main() {
     // Rounds, and calls per thread in each workload of a round: `cargo
@@ -27,6 +31,7 @@ fn main() {
     // Warm up both, so that the first round measures no page faults.
     tickguard_grants(2, iters);
     governor_grants(2, iters);
+    let repeated_before = REPEATED_ROUNDS.load(Ordering::Relaxed);
     let (mut tickguard, mut governor) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         if round % 2 == 0 {
@@ -44,8 +49,10 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // Rounds run again because a worker was switched out.
+    let repeated = REPEATED_ROUNDS.load(Ordering::Relaxed) - repeated_before;
     println!(
-        "{{\"grant x2/tickguard\": [{}], \"grant x2/governor (fake clock)\": [{}]}}",
+        "{{\"grant x2/tickguard\": [{}], \"grant x2/governor (fake clock)\": [{}], \"repeated\": [{repeated}]}}",
         list(&tickguard),
         list(&governor)
     );
