@@ -13,6 +13,7 @@
 #
 #   benches/report.sh                    print the section
 #   benches/report.sh --update-readme    also replace it in docs/performance.md
+#                                        and README's summary of it
 #   BEFORE=<rev> benches/report.sh       compare against another revision
 #   PASSES=1 benches/report.sh           one pass (quicker, noisier)
 #   REUSE=1 benches/report.sh            the same section from the last run's
@@ -86,6 +87,19 @@ for pass in $([[ -n "$reuse" ]] || seq "$passes"); do
   fi
 done
 
+# Microcontrollers: instructions per operation and the longest run with
+# interrupts masked on Cortex-M0 and Cortex-M4, counted under QEMU with
+# -icount (deterministic) by c-examples/size-report.sh, when the toolchain
+# is installed (the test command installs it).
+if [[ -z "$reuse" ]]; then
+  if command -v arm-none-eabi-size >/dev/null && command -v qemu-system-arm >/dev/null; then
+    echo "benches/report.sh: microcontroller counts (c-examples/size-report.sh)" >&2
+    bash "$root/c-examples/size-report.sh" >"$results/mcu.md" || rm -f "$results/mcu.md"
+  else
+    echo "benches/report.sh: no arm-none-eabi toolchain or QEMU: microcontroller counts skipped (.ci/setup installs them)" >&2
+  fi
+fi
+
 section="$(python3 - "$results" "$before" "$passes" <<'PY'
 import glob, json, os, platform, statistics, subprocess, sys
 
@@ -138,6 +152,7 @@ def within(a_key, b_key):
     return median_of([div(r.get(b_key), r.get(a_key)) for r in now_runs])
 FAKE = "fake: tickguard's ticks / governor's `FakeRelativeClock` / failsafe's mock clock"
 REAL = "real: tickguard reads `Instant` (ns ticks); the peer its default clock"
+like_start = len(lines)
 lines += ["Like beside like: each row is one clock on both sides and names the peer's policy. "
           "Ratio: the peer's time / tickguard's, within each pass (above 1: tickguard is faster).", "",
           "| operation | clock | tickguard | peer (its policy) | peer | ratio |", "|---|---|---:|---|---:|---:|"]
@@ -170,6 +185,7 @@ for name, key in [
     ("retry budget: record an outcome + check", "retry/budget: record + check/tickguard")]:
     lines.append(f"| {name} | fake | {fmt(ns(key))} | | | |")
 lines += ["", f"Clocks: {FAKE}; {REAL} (governor: `quanta`, the CPU's time-stamp counter; failsafe: `Instant::now()`).", ""]
+like_end = len(lines)
 
 def speedup(t1, t2):
     return None if t1 is None or t2 is None else 2 * t1 / t2
@@ -186,6 +202,7 @@ def class_key(c, op, lib):
 def class_ratio(c, op):
     """governor's time / tickguard's within each pass; the median."""
     return median_of([div(r.get(class_key(c, op, "governor (fake clock)")), r.get(class_key(c, op, "tickguard"))) for r in now_runs])
+class_start = len(lines)
 if classes:
     lines += ["The bucket in every rate class beside governor's `check()`, the same quota and the same fake clock moving on every call "
               "(`bucket classes` in `benches/benches/hot_paths.rs`; a grant workload grants every call, or about half in the mixed class; "
@@ -198,6 +215,7 @@ if classes:
             cells += [fmt(ns(class_key(c, op, "tickguard"))), fmt(ns(class_key(c, op, "governor (fake clock)"))), "–" if r is None else f"{r:.2f}×"]
         lines.append(f"| {c} | " + " | ".join(cells) + " |")
     lines.append("")
+class_end = len(lines)
 
 lines += ["One instance, one thread and two threads pinned to the two cores and released together (time per call on each thread; "
           "throughput of two relative to one, taken within each pass):", "",
@@ -209,7 +227,8 @@ def scaling(run, key):
     """Throughput of two threads relative to one in `run`, from per-call times."""
     return speedup(run.get(contended(1, key)), run.get(contended(2, key)))
 for name, key in [("bucket grant, tickguard", "grant {}/tickguard"), ("bucket grant, governor (fake clock)", "grant {}/governor (fake clock)"),
-                  ("bucket refusal, tickguard", "bucket refusal {}/tickguard"), ("breaker refusal (OPEN), tickguard", "breaker refusal {}/tickguard")]:
+                  ("bucket refusal, tickguard", "bucket refusal {}/tickguard"), ("breaker refusal (OPEN), tickguard", "breaker refusal {}/tickguard"),
+    ("read-only floor: one shared word and clock loaded and compared", "read-only floor {}")]:
     s = within_passes(lambda run: scaling(run, key))
     lines.append(f"| {name} | {fmt(ns(contended(1, key)))} | {fmt(ns(contended(2, key)))} | {'–' if s is None else f'{s:.2f}×'} |")
 lines.append("")
@@ -232,12 +251,10 @@ if rounds:
 def agreement(a, b):
     """The smaller of two figures over the larger (1: equal)."""
     return None if not a or not b else min(a, b) / max(a, b)
-def paired_median(run, key):
-    """The median time per call of `key` in the paired rounds of the pass that measured `run`."""
+def paired_of(run):
+    """The paired rounds' ratio (governor / tickguard) of the pass that measured `run`."""
     index = next((i for i, r in enumerate(now_runs) if r is run), None)
-    if index is None or index >= len(paired_runs) or not paired_runs[index].get(key):
-        return None
-    return statistics.median(paired_runs[index][key])
+    return None if index is None or index >= len(paired_runs) else paired_ratio(paired_runs[index])
 goals = [
     ("bucket grant: governor (fake clock) time / tickguard time", 1.0,
      lambda d: div(d.get("bucket/grant/governor (fake clock)"), d.get("bucket/grant/tickguard"))),
@@ -253,21 +270,21 @@ goals = [
     ("breaker CLOSED, a new µs tick every call: time with a rarely moving tick / this (within 1.5×)", 1 / 1.5,
      lambda d: div(d.get("breaker/acquire+success/tickguard"), d.get("breaker/acquire+success, a new µs tick every call/tickguard"))),
     ("two-thread grant throughput: tickguard / governor (paired rounds)", 1.0, None),
-    ("two-thread grants, tickguard: criterion's figure and the paired rounds' agree within 15% (smaller / larger)", 1 / 1.15,
-     lambda d: agreement(d.get("contended/grant x2/tickguard"), paired_median(d, "grant x2/tickguard"))),
-    ("two-thread grants, governor: criterion's figure and the paired rounds' agree within 15% (smaller / larger)", 1 / 1.15,
-     lambda d: agreement(d.get("contended/grant x2/governor (fake clock)"), paired_median(d, "grant x2/governor (fake clock)"))),
+    ("two-thread grant throughput, tickguard / governor: criterion's ratio and the paired rounds' agree within 15% (smaller / larger)", 1 / 1.15,
+     lambda d: agreement(div(d.get("contended/grant x2/governor (fake clock)"), d.get("contended/grant x2/tickguard")), paired_of(d))),
 ] + [(f"bucket {op}, {c}: governor / tickguard", 1.0,
        (lambda c, op: lambda d: div(d.get(class_key(c, op, "governor (fake clock)")), d.get(class_key(c, op, "tickguard"))))(c, op))
       for c in classes for op in ["grant", "refusal"]] + [
     ("bucket refusals, two threads / one thread", 1.8, lambda d: scaling(d, "bucket refusal {}/tickguard")),
     ("breaker refusals, two threads / one thread", 1.8, lambda d: scaling(d, "breaker refusal {}/tickguard")),
+    ("read-only floor (no tickguard code), two threads / one thread: what this machine allows", 1.8, lambda d: scaling(d, "read-only floor {}")),
 ]
 lines += ["| goal (ratios from this run) | median of the passes | each pass | target | |", "|---|---:|---:|---:|---|"]
 # A goal's ratio is taken within each pass, between benchmarks run seconds
 # apart (two-thread grants: within each paired round), and the median of
 # those is the verdict, so that no ratio pairs a quiet minute with a noisy
 # one.
+unmet = []
 for text, target, measure in goals:
     each = [measure(run) for run in now_runs] if measure else [paired_ratio(run) for run in paired_runs]
     value = median_of(each)
@@ -277,7 +294,44 @@ for text, target, measure in goals:
     else:
         verdict = "met" if value >= target else "not met"
         lines.append(f"| {text} | {value:.2f}× | {spread} | ≥ {target:.2f}× | {verdict} |")
+    if value is None or value < target:
+        unmet.append(f"| {text} | {'–' if value is None else f'{value:.2f}×'} | ≥ {target:.2f}× |")
 lines.append("")
+# Microcontrollers (c-examples/size-report.sh's output, this run).
+mcu_path = os.path.join(sys.argv[1], "mcu.md")
+mcu = open(mcu_path).read().splitlines() if os.path.exists(mcu_path) else []
+instructions = [l for l in mcu if l.startswith("| operation (`instructions` bin)")]
+masked = [l for l in mcu if l.startswith("Longest run with interrupts masked")]
+if instructions and masked:
+    at = mcu.index(instructions[0])
+    table = []
+    for l in mcu[at:]:
+        if not l.startswith("|"):
+            break
+        table.append(l)
+    lines += ["Microcontrollers, from deterministic QEMU instruction counts (`-icount`, `c-examples/size-report.sh`, this run): "
+              "instructions executed per operation, and the longest run of instructions executed with interrupts masked "
+              "(the interrupt latency tickguard adds), from the disassembly:", ""] + table + ["", masked[0], ""]
+    import re
+    m0 = re.search(r"Cortex-M0 (\d+) instructions", masked[0])
+    if m0:
+        count = int(m0.group(1))
+        verdict = "met" if count <= 150 else "not met"
+        lines += ["| goal | measured | target | |", "|---|---:|---:|---|",
+                  f"| longest run with interrupts masked, Cortex-M0 | {count} instructions | ≤ 150 | {verdict} |", ""]
+        if count > 150:
+            unmet.append(f"| longest run with interrupts masked, Cortex-M0 | {count} instructions | ≤ 150 |")
+else:
+    lines += ["Microcontrollers: not measured in this run (no arm-none-eabi toolchain or QEMU); "
+              "`c-examples/size-report.sh` and docs/embedded.md have the counts.", ""]
+# README's summary: the like-beside-like table, the rate classes and the
+# goals this run did not meet.
+summary = [lines[0], ""] + lines[like_start:like_end] + lines[class_start:class_end]
+if instructions and masked:
+    summary += [masked[0] + " Per-operation counts: docs/performance.md and docs/embedded.md.", ""]
+summary += ["Goals not met in this run (the reasons are under the table in docs/performance.md):", "",
+            "| goal | median of the passes | target |", "|---|---:|---:|"] + (unmet or ["| (none) | | |"])
+open(os.path.join(sys.argv[1], "summary.md"), "w").write("\n".join(summary) + "\n")
 portable_runs = passes_of("portable")
 if portable_runs:
     portable = medians(portable_runs)
@@ -305,4 +359,5 @@ echo "$section"
 
 if [[ "${1:-}" == "--update-readme" ]]; then
   printf '%s\n' "$section" | python3 "$root/.ci/readme-section.py" bench-table
+  python3 "$root/.ci/readme-section.py" bench-summary <"$results/summary.md"
 fi

@@ -687,6 +687,21 @@ fn contended(c: &mut Criterion) {
             b.iter_custom(|iters| governor_grants(threads, iters))
         });
 
+        // The floor for a read-only check on two threads: a shared word
+        // and a shared clock loaded and compared, nothing else. Where the
+        // host places the two virtual CPUs on one physical core's two
+        // hardware threads, even this scales below 2×.
+        let word = Padded(std::sync::atomic::AtomicU64::new(u64::MAX));
+        let floor_clock = Padded(TickClock::default());
+        group.bench_function(format!("read-only floor x{threads}"), |b| {
+            b.iter_custom(|iters| {
+                let (word, floor_clock) = (&*word, &*floor_clock);
+                run_pinned(threads, iters, move |_| {
+                    black_box(word.load(std::sync::atomic::Ordering::Acquire) > floor_clock.now());
+                })
+            })
+        });
+
         // Refusals only read: two threads should refuse twice as fast.
         let empty = Padded(TokenBucket::new(granting_config()));
         empty
