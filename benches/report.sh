@@ -275,27 +275,34 @@ goals = [
 ] + [(f"bucket {op}, {c}: governor / tickguard", 1.0,
        (lambda c, op: lambda d: div(d.get(class_key(c, op, "governor (fake clock)")), d.get(class_key(c, op, "tickguard"))))(c, op))
       for c in classes for op in ["grant", "refusal"]] + [
-    ("bucket refusals, two threads / one thread", 1.8, lambda d: scaling(d, "bucket refusal {}/tickguard")),
-    ("breaker refusals, two threads / one thread", 1.8, lambda d: scaling(d, "breaker refusal {}/tickguard")),
-    ("read-only floor (no tickguard code), two threads / one thread: what this machine allows", 1.8, lambda d: scaling(d, "read-only floor {}")),
+    ("bucket refusals, two threads / one thread, every pass", 1.8, lambda d: scaling(d, "bucket refusal {}/tickguard"), min),
+    ("breaker refusals, two threads / one thread, every pass", 1.8, lambda d: scaling(d, "breaker refusal {}/tickguard"), min),
+    ("read-only floor (no tickguard code), two threads / one thread, every pass: what this machine allows", 1.8,
+     lambda d: scaling(d, "read-only floor {}"), min),
 ]
-lines += ["| goal (ratios from this run) | median of the passes | each pass | target | |", "|---|---:|---:|---:|---|"]
+lines += ["| goal (ratios from this run) | verdict on (median of the passes, or the worst pass) | each pass | target | |", "|---|---:|---:|---:|---|"]
 # A goal's ratio is taken within each pass, between benchmarks run seconds
 # apart (two-thread grants: within each paired round), and the median of
 # those is the verdict, so that no ratio pairs a quiet minute with a noisy
 # one.
 unmet = []
-for text, target, measure in goals:
+for goal in goals:
+    # (text, target, measure[, how the passes combine: the median, or
+    # `min` where the goal holds for every pass])
+    text, target, measure = goal[:3]
+    combine = goal[3] if len(goal) > 3 else statistics.median
     each = [measure(run) for run in now_runs] if measure else [paired_ratio(run) for run in paired_runs]
-    value = median_of(each)
+    value = None if not each or None in each else combine(each)
     spread = "–" if value is None else " / ".join(f"{v:.2f}" for v in each)
     if value is None:
         lines.append(f"| {text} | – | {spread} | ≥ {target:.2f}× | not measured |")
     else:
-        verdict = "met" if value >= target else "not met"
-        lines.append(f"| {text} | {value:.2f}× | {spread} | ≥ {target:.2f}× | {verdict} |")
+        # Below the target but within 1% of it: a tie as far as these
+        # machines can tell, still reported as not met.
+        verdict = "met" if value >= target else "not met (within 1%)" if value >= 0.99 * target else "not met"
+        lines.append(f"| {text} | {value:.3f}× | {spread} | ≥ {target:.2f}× | {verdict} |")
     if value is None or value < target:
-        unmet.append(f"| {text} | {'–' if value is None else f'{value:.2f}×'} | ≥ {target:.2f}× |")
+        unmet.append(f"| {text} | {'–' if value is None else f'{value:.3f}×'} | ≥ {target:.2f}× |")
 lines.append("")
 # Microcontrollers (c-examples/size-report.sh's output, this run).
 mcu_path = os.path.join(sys.argv[1], "mcu.md")
@@ -329,8 +336,8 @@ else:
 summary = [lines[0], ""] + lines[like_start:like_end] + lines[class_start:class_end]
 if instructions and masked:
     summary += [masked[0] + " Per-operation counts: docs/performance.md and docs/embedded.md.", ""]
-summary += ["Goals not met in this run (the reasons are under the table in docs/performance.md):", "",
-            "| goal | median of the passes | target |", "|---|---:|---:|"] + (unmet or ["| (none) | | |"])
+summary += ["Goals not met in this run (each row's reason follows the table; \"within 1%\" is a tie as far as this machine can tell):", "",
+            "| goal | measured | target |", "|---|---:|---:|"] + (unmet or ["| (none) | | |"])
 open(os.path.join(sys.argv[1], "summary.md"), "w").write("\n".join(summary) + "\n")
 portable_runs = passes_of("portable")
 if portable_runs:
