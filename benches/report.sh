@@ -16,6 +16,9 @@
 #                                        and README's summary of it
 #   BEFORE=<rev> benches/report.sh       compare against another revision
 #   PASSES=1 benches/report.sh           one pass (quicker, noisier)
+#   benches/report.sh --check            reprint from benches/report-data (the
+#                                        committed passes) and fail unless the
+#                                        docs hold exactly that (no measuring)
 #   REUSE=1 benches/report.sh            the same section from the last run's
 #                                        saved passes, without measuring
 #
@@ -28,9 +31,22 @@ passes="${PASSES:-3}"
 [[ "$passes" =~ ^[1-9][0-9]*$ ]] || { echo "PASSES must be a positive integer" >&2; exit 2; }
 criterion="$target_dir/criterion"
 results="$target_dir/bench-report"
+# The passes behind the committed report (docs/performance.md and README's
+# summary): --update-readme copies the passes it printed here, and
+# `--check` (the test command) reprints them and compares.
+data="$root/benches/report-data"
 # REUSE=1: print the section again from the passes the last run saved
-# (after a change to this script's presentation), without measuring.
+# (after a change to this script's presentation), without measuring;
+# BENCH_RESULTS=<dir> reads them from <dir> instead (REUSE only).
 reuse="${REUSE:-}"
+mode="${1:-}"
+if [[ "$mode" == "--check" ]]; then
+  reuse=1
+  results="$data"
+elif [[ -n "${BENCH_RESULTS:-}" ]]; then
+  [[ -n "$reuse" ]] || { echo "BENCH_RESULTS needs REUSE=1 (a measuring run starts its directory afresh)" >&2; exit 2; }
+  results="$BENCH_RESULTS"
+fi
 if [[ -z "$reuse" ]]; then
   rm -rf "$results"
 fi
@@ -100,7 +116,12 @@ if [[ -z "$reuse" ]]; then
   fi
 fi
 
-section="$(python3 - "$results" "$before" "$passes" <<'PY'
+# README's summary goes here (a scratch file when only checking).
+summary_file="$results/summary.md"
+if [[ "$mode" == "--check" ]]; then
+  summary_file="$(mktemp)"
+fi
+section="$(python3 - "$results" "$before" "$passes" "$summary_file" <<'PY'
 import glob, json, os, platform, statistics, subprocess, sys
 
 def passes_of(prefix):
@@ -129,16 +150,23 @@ def fmt(v):
 def ratio(a, b):
     return "–" if a is None or b is None else f"{a / b:.2f}×"
 
-cpu = "unknown CPU"
-try:
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-except OSError:
-    pass
-rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
-machine = f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, {rustc}"
+# The machine that measured the passes, saved beside them by the run that
+# measured (a reprint names that machine, not the one reprinting).
+machine_path = os.path.join(sys.argv[1], "machine.txt")
+if os.path.exists(machine_path):
+    machine = open(machine_path).read().strip()
+else:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    machine = f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, {rustc}"
+    open(machine_path, "w").write(machine + "\n")
 
 runs = "one pass" if passes == 1 else f"the median of {passes} passes"
 lines = [f"Measured by `benches/report.sh` in one run ({runs} over the suite) on: {machine}.", ""]
@@ -338,7 +366,7 @@ if instructions and masked:
     summary += [masked[0] + " Per-operation counts: docs/performance.md and docs/embedded.md.", ""]
 summary += ["Goals not met in this run (each row's reason follows the table; \"within 1%\" is a tie as far as this machine can tell):", "",
             "| goal | measured | target |", "|---|---:|---:|"] + (unmet or ["| (none) | | |"])
-open(os.path.join(sys.argv[1], "summary.md"), "w").write("\n".join(summary) + "\n")
+open(sys.argv[4], "w").write("\n".join(summary) + "\n")
 portable_runs = passes_of("portable")
 if portable_runs:
     portable = medians(portable_runs)
@@ -362,9 +390,34 @@ if old:
 print("\n".join(lines))
 PY
 )"
-echo "$section"
+[[ "$mode" == "--check" ]] || echo "$section"
 
-if [[ "${1:-}" == "--update-readme" ]]; then
+if [[ "$mode" == "--update-readme" ]]; then
   printf '%s\n' "$section" | python3 "$root/.ci/readme-section.py" bench-table
-  python3 "$root/.ci/readme-section.py" bench-summary <"$results/summary.md"
+  python3 "$root/.ci/readme-section.py" bench-summary <"$summary_file"
+  if [[ "$(cd "$results" && pwd -P)" != "$(mkdir -p "$data" && cd "$data" && pwd -P)" ]]; then
+    rm -rf "$data" && mkdir -p "$data" && cp "$results"/*.json "$results"/*.txt "$data"/
+    if [[ -f "$results/mcu.md" ]]; then cp "$results/mcu.md" "$data"/; fi
+  fi
+elif [[ "$mode" == "--check" ]]; then
+  # The committed report is this script's output from the committed passes.
+  section_file="$(mktemp)"
+  printf '%s\n' "$section" >"$section_file"
+  python3 - "$root" "$summary_file" "$section_file" <<'PY'
+import re, sys
+root, summary_path, section_path = sys.argv[1], sys.argv[2], sys.argv[3]
+def between(path, name):
+    text = open(f"{root}/{path}").read()
+    match = re.search(f"<!-- {name}:start -->\n(.*?)\n<!-- {name}:end -->", text, re.S)
+    return match.group(1).strip() if match else None
+section = open(section_path).read().strip()
+summary = open(summary_path).read().strip()
+bad = [path for path, name, want in [("docs/performance.md", "bench-table", section), ("README.md", "bench-summary", summary)]
+       if between(path, name) != want]
+if bad:
+    sys.exit("benches/report.sh --check: " + " and ".join(bad) + ": not the report of benches/report-data "
+             "(rerun benches/report.sh --update-readme, or REUSE=1 benches/report.sh --update-readme after changing the script)")
+print("benches/report.sh --check: docs/performance.md and README.md are the report of benches/report-data")
+PY
+  rm -f "$section_file" "$summary_file"
 fi
