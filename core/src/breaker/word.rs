@@ -273,13 +273,19 @@ const fn seen_bound(phase: Phase) -> Tick {
     }
 }
 
-/// The grid point at or before `tick` (a garbage configuration's shift
-/// past 63 reads as 0).
-const fn grid_point(tick: Tick, config: &BreakerConfig) -> u64 {
-    match tick.checked_shr(config.timeout_shift) {
-        Some(point) => point,
-        None => tick,
+/// The grid's shift: a grid step is `2^shift` ticks (a garbage
+/// configuration's shift past 63 reads as 0).
+const fn grid_shift(config: &BreakerConfig) -> u32 {
+    if config.timeout_shift < u64::BITS {
+        config.timeout_shift
+    } else {
+        0
     }
+}
+
+/// The grid point at or before `tick`.
+const fn grid_point(tick: Tick, config: &BreakerConfig) -> u64 {
+    tick >> grid_shift(config)
 }
 
 /// The grid point of the half-open timeout deadline: `until` grid steps
@@ -290,11 +296,7 @@ const fn deadline_point(seen: Tick, until: u32, config: &BreakerConfig) -> u64 {
 
 /// The tick of grid point `point` (saturating at `u64::MAX`).
 const fn timeout_deadline(point: u64, config: &BreakerConfig) -> Tick {
-    let shift = if config.timeout_shift < u64::BITS {
-        config.timeout_shift
-    } else {
-        0
-    };
+    let shift = grid_shift(config);
     if point > u64::MAX >> shift {
         u64::MAX
     } else {
