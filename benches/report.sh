@@ -229,7 +229,7 @@ def class_key(c, op, lib):
     return f"bucket classes/{c}: {op}/{lib}"
 def class_ratio(c, op):
     """governor's time / tickguard's within each pass; the median."""
-    return median_of([div(r.get(class_key(c, op, "governor (fake clock)")), r.get(class_key(c, op, "tickguard"))) for r in now_runs])
+    return within(class_key(c, op, "tickguard"), class_key(c, op, "governor (fake clock)"))
 class_start = len(lines)
 if classes:
     lines += ["The bucket in every rate class beside governor's `check()`, the same quota and the same fake clock moving on every call "

@@ -328,18 +328,21 @@ fn rate_classes(c: &mut Criterion) {
     group.finish();
 }
 
+/// One call through the breaker at tick `now`: acquire, then record
+/// `outcome` if admitted.
+#[inline(always)]
+fn acquire_and_record<C: AsRef<BreakerConfig>>(breaker: &Breaker<C>, outcome: Outcome, now: u64) {
+    let now = tickguard::time::Instant::from_ticks(now);
+    if let Ok(admitted) = breaker.acquire(now) {
+        black_box(breaker.record(admitted.permit, outcome, now).counted);
+    }
+}
+
 /// A CLOSED breaker's happy path at tick `now`: acquire, then record a
 /// success.
 #[inline(always)]
 fn acquire_and_succeed<C: AsRef<BreakerConfig>>(breaker: &Breaker<C>, now: u64) {
-    let now = tickguard::time::Instant::from_ticks(now);
-    if let Ok(admitted) = breaker.acquire(now) {
-        black_box(
-            breaker
-                .record(admitted.permit, Outcome::Success, now)
-                .counted,
-        );
-    }
+    acquire_and_record(breaker, Outcome::Success, now);
 }
 
 fn breaker(c: &mut Criterion) {
@@ -568,25 +571,11 @@ fn cycle_config() -> BreakerConfig {
 /// the cycle ended at.
 #[inline(always)]
 fn tickguard_cycle(breaker: &Breaker<BreakerConfig>, now: u64) -> u64 {
-    let at = tickguard::time::Instant::from_ticks(now);
     for _ in 0..5 {
-        if let Ok(admitted) = breaker.acquire(at) {
-            black_box(
-                breaker
-                    .record(admitted.permit, Outcome::Failure, at)
-                    .counted,
-            );
-        }
+        acquire_and_record(breaker, Outcome::Failure, now);
     }
     let now = now + 1_001;
-    let at = tickguard::time::Instant::from_ticks(now);
-    if let Ok(admitted) = breaker.acquire(at) {
-        black_box(
-            breaker
-                .record(admitted.permit, Outcome::Success, at)
-                .counted,
-        );
-    }
+    acquire_and_succeed(breaker, now);
     now
 }
 

@@ -13,9 +13,8 @@
 //!
 //! Run: `cargo bench -p tickguard-benches --bench paired` (about 10 s).
 
-use std::time::Duration;
-
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use tickguard_benches::{governor_grants, tickguard_grants, REPEATED_ROUNDS};
 
