@@ -330,20 +330,20 @@ impl<W: Word> StateCell<W> {
         M: Machine<Word = W> + ?Sized,
         I: Input<M>,
     {
-        self.apply_from(machine, input, self.load())
+        self.apply_from(machine, &input, self.load())
     }
 
     /// [`apply`](Self::apply) from a word already loaded: the one loop of
     /// the driver on hosts.
     #[inline(always)]
-    fn apply_from<M, I>(&self, machine: &M, input: I, current: W) -> I::Decision
+    fn apply_from<M, I>(&self, machine: &M, input: &I, current: W) -> I::Decision
     where
         M: Machine<Word = W> + ?Sized,
         I: Input<M>,
     {
         settled(step_until_installed(
             machine,
-            &input,
+            input,
             &mut Held(self),
             current,
         ))
@@ -395,7 +395,7 @@ impl<W: Word> StateCell<W> {
         M: Machine<Word = W> + ?Sized,
         I: Input<M>,
     {
-        self.apply_from(machine, input, current)
+        self.apply_from(machine, &input, current)
     }
 }
 
