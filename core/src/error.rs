@@ -52,6 +52,8 @@ pub enum ConfigError {
     MaxTokens,
     /// A retry budget's token ratio is zero or above its maximum tokens.
     TokenRatio,
+    /// A window's `interval` is above 2^62 ticks.
+    Interval,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -76,6 +78,7 @@ impl core::fmt::Display for ConfigError {
             Self::Deadline => "deadline must be at most 2^62 ticks",
             Self::MaxTokens => "max tokens must be at least 1",
             Self::TokenRatio => "token ratio must be 1..=max tokens x 1000",
+            Self::Interval => "window interval must be at most 2^62 ticks",
         };
         f.write_str(text)
     }

@@ -332,7 +332,7 @@ impl<K, V, const N: usize> LastKnownGood<K, V, N> {
 }
 
 /// The kind byte of a last-known-good store's snapshot.
-const SNAPSHOT_KIND: u8 = 5;
+pub(crate) const SNAPSHOT_KIND: u8 = 5;
 
 impl<K: Eq + Codec, V: Codec, const N: usize> LastKnownGood<K, V, N> {
     /// Bytes of this table's snapshot ([`save`](Self::save)): the format's

@@ -128,6 +128,7 @@ pub mod classify;
 pub mod degrade;
 mod error;
 pub mod fallback;
+pub mod fixed_window;
 pub mod machine;
 pub mod retry;
 pub mod snapshot;

@@ -474,6 +474,17 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The tick the fields' times are relative to (the snapshot's `now`).
+    ///
+    /// ```
+    /// use tickguard::snapshot::Fields;
+    /// assert_eq!(Fields::reading(&[], 42).now(), 42);
+    /// ```
+    #[must_use]
+    pub const fn now(&self) -> Tick {
+        self.now
+    }
+
     /// The bytes written so far and after (the whole buffer).
     fn written(&self) -> &[u8] {
         match &self.data {
@@ -695,11 +706,14 @@ mod tests {
         fits(&BucketConfig::DEFAULT);
         fits(&BudgetConfig::DEFAULT);
         fits(&Levels);
+        fits(&crate::fixed_window::FixedWindowConfig::DEFAULT);
         let kinds = [
             <BreakerConfig as Format>::KIND,
             <BucketConfig as Format>::KIND,
             <BudgetConfig as Format>::KIND,
             <Levels as Format>::KIND,
+            <crate::fixed_window::FixedWindowConfig as Format>::KIND,
+            crate::fallback::SNAPSHOT_KIND,
         ];
         for (i, kind) in kinds.iter().enumerate() {
             assert!(!kinds[..i].contains(kind), "kinds are unique");

@@ -16,6 +16,7 @@ use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome,
 use tickguard::bucket::{self, BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{self, BudgetConfig, RetryBudget};
 use tickguard::degrade::{self, Degradation, Levels};
+use tickguard::fixed_window::{self, FixedWindow, FixedWindowConfig, FixedWindowSettings};
 use tickguard::machine::{run, Input, Machine, Step};
 use tickguard::time::{Extend, Extension, TickExtender};
 
@@ -215,6 +216,32 @@ proptest! {
             quick_agrees(&config, bucket::Acquire { n, now: tick(at) }, held.get())?;
             prop_assert_eq!(run(&config, bucket::Acquire { n, now: tick(at) }, &mut held).unwrap(), bucket.acquire(n, tick(at)));
             prop_assert_eq!(run(&config, bucket::Available { now: tick(at) }, &mut held).unwrap(), bucket.available(tick(at)));
+        }
+    }
+
+    /// Fixed window: `remaining`'s quick check agrees on any word; the
+    /// held word decides what the window decides, lagging callers and
+    /// takes of the missed count included.
+    #[test]
+    fn fixed_window_held_word_matches_the_window(
+        burst in 0u32..6, interval in 0u64..40, garbage in any::<u128>(), start in any::<u64>().prop_map(|t| t >> 2),
+        ops in proptest::collection::vec((0u32..4, 0u64..30, any::<bool>(), any::<bool>()), 1..200),
+    ) {
+        let config = FixedWindowConfig::new(FixedWindowSettings { burst, interval: span(interval) }).unwrap();
+        quick_decides_as_step(&config, fixed_window::Remaining { now: tick(start) }, garbage)?;
+        let window = FixedWindow::new(&config);
+        let mut held = Cell::new(config.fresh());
+        let mut now = start;
+        for (n, advance, lag, take) in ops {
+            now = now.saturating_add(advance);
+            let at = if lag { now.saturating_sub(advance * 3) } else { now };
+            quick_agrees(&config, fixed_window::Remaining { now: tick(at) }, held.get())?;
+            if take {
+                prop_assert_eq!(run(&config, fixed_window::TakeMissed, &mut held).unwrap(), window.take_missed());
+            } else {
+                prop_assert_eq!(run(&config, fixed_window::Acquire { n, now: tick(at) }, &mut held).unwrap(), window.acquire(n, tick(at)));
+            }
+            prop_assert_eq!(run(&config, fixed_window::Remaining { now: tick(at) }, &mut held).unwrap(), window.remaining(tick(at)));
         }
     }
 

@@ -330,6 +330,40 @@ proptest! {
         }
     }
 
+    /// Fixed window: the same, lagging callers, takes of the missed count
+    /// and windows that ended before the restore's tick 0 included.
+    #[test]
+    fn a_restored_fixed_window_behaves_like_the_original_shifted(
+        burst in 0u32..5, interval in 0u64..80,
+        t0 in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 3)], t1 in any::<u64>().prop_map(|t| t >> 3),
+        history in proptest::collection::vec((0u32..4, 0u64..60), 0..40), future in proptest::collection::vec((0u32..4, 0u64..60, any::<bool>()), 1..40),
+    ) {
+        use tickguard::fixed_window::{Denied, FixedWindow, FixedWindowConfig, FixedWindowSettings};
+        let config = FixedWindowConfig::new(FixedWindowSettings { burst, interval: tickguard::time::Duration::from_ticks(interval) }).unwrap();
+        let original = FixedWindow::new(&config);
+        let mut now = t0;
+        for (n, advance) in history {
+            now += advance;
+            let _ = original.acquire(n, tick(now));
+        }
+        let taken = now;
+        let restored = FixedWindow::new(&config);
+        restored.restore(&original.snapshot(tick(taken)), tick(t1)).unwrap();
+        let mut elapsed = 0;
+        for (n, advance, take) in future {
+            elapsed += advance;
+            let shift = |d: tickguard::fixed_window::Decision, origin: u64| d.map_err(|Denied { retry_at, missed }| (retry_at.map(|at| at.ticks() - origin), missed));
+            prop_assert_eq!(original.remaining(tick(taken + elapsed)), restored.remaining(tick(t1 + elapsed)));
+            if take {
+                prop_assert_eq!(original.take_missed(), restored.take_missed());
+            }
+            prop_assert_eq!(
+                shift(original.acquire(n, tick(taken + elapsed)), taken),
+                shift(restored.acquire(n, tick(t1 + elapsed)), t1)
+            );
+        }
+    }
+
     /// Any bytes: restore never panics, and what it accepts saves back to
     /// the same bytes' state (a second round trip is exact).
     #[test]
@@ -357,6 +391,10 @@ proptest! {
         let _ = bucket.restore(&bytes, tick(now));
         let _ = RetryBudget::new(BudgetConfig::DEFAULT).restore(&bytes, tick(now));
         let _ = Degradation::new().restore(&bytes, tick(now));
+        let window = tickguard::fixed_window::FixedWindow::new(tickguard::fixed_window::FixedWindowConfig::DEFAULT);
+        if window.restore(&bytes, tick(now)).is_err() {
+            prop_assert_eq!(window.remaining(tick(now)), 10);
+        }
     }
 }
 
