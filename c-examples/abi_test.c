@@ -62,7 +62,8 @@ static void test_status_strings(void) {
                                TG_E_SNAPSHOT_CORRUPT,
                                TG_E_SNAPSHOT_VERSION,
                                TG_E_SNAPSHOT_KIND,
-                               TG_E_SNAPSHOT_CONFIG};
+                               TG_E_SNAPSHOT_CONFIG,
+                               TG_E_CONFIG_INTERVAL};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = tg_status_str(codes[i]);
     CHECK(s != NULL && strcmp(s, "unknown status") != 0);
@@ -893,6 +894,69 @@ static void test_snapshots(void) {
 }
 
 /* Header and library agree on the version; the macros compose TG_VERSION. */
+/* The fixed window with a suppression count: every function and status. */
+static void test_fixed_window(void) {
+  tg_fixed_window_config_t config;
+  CHECK(tg_fixed_window_config_default(&config) == TG_OK);
+  CHECK(config.burst == 10 && config.interval_ticks == 5000);
+  CHECK(tg_fixed_window_config_default(NULL) == TG_E_NULL);
+  CHECK(tg_fixed_window_config_check(&config) == TG_OK);
+  CHECK(tg_fixed_window_config_check(NULL) == TG_E_NULL);
+  const tg_fixed_window_config_t too_long = {.burst = 1, .interval_ticks = ((uint64_t)1 << 62) + 1};
+  CHECK(tg_fixed_window_config_check(&too_long) == TG_E_CONFIG_INTERVAL);
+
+  static tg_fixed_window_t w; /* zeroed: not initialised */
+  tg_fixed_window_decision_t d = {.missed = 77, .has_retry_at = false, .retry_at = 99};
+  CHECK(tg_fixed_window_acquire(&w, 1, 0, &d) == TG_E_UNINITIALIZED && d.missed == 77);
+  CHECK(tg_fixed_window_init(&w, &too_long) == TG_E_CONFIG_INTERVAL);
+  CHECK(tg_fixed_window_init(NULL, &config) == TG_E_NULL);
+  const tg_fixed_window_config_t two_per_100 = {.burst = 2, .interval_ticks = 100};
+  CHECK(tg_fixed_window_init(&w, &two_per_100) == TG_OK);
+  CHECK(tg_fixed_window_init(&w, &two_per_100) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_fixed_window_init_ex(&w, &two_per_100, 0x80) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_fixed_window_init_ex(&w, &two_per_100, TG_INIT_REINIT) == TG_OK);
+
+  CHECK(tg_fixed_window_acquire(&w, 1, 1000, NULL) == TG_E_NULL);
+  CHECK(tg_fixed_window_acquire(&w, 2, 1000, &d) == TG_OK && d.missed == 0);
+  CHECK(tg_fixed_window_acquire(&w, 1, 1001, &d) == TG_REFUSED && d.has_retry_at && d.retry_at == 1100);
+  CHECK(tg_fixed_window_acquire(&w, 3, 1002, &d) == TG_REFUSED && !d.has_retry_at); /* never fits */
+  uint32_t remaining = 0, missed = 0;
+  CHECK(tg_fixed_window_remaining(&w, 1099, &remaining) == TG_OK && remaining == 0);
+  CHECK(tg_fixed_window_remaining(&w, 1100, &remaining) == TG_OK && remaining == 2);
+  CHECK(tg_fixed_window_remaining(&w, 1100, NULL) == TG_E_NULL);
+
+  uint8_t saved[TG_FIXED_WINDOW_SNAPSHOT_SIZE];
+  CHECK(tg_fixed_window_snapshot(&w, 1050, saved, sizeof saved - 1) == TG_E_SNAPSHOT_BUFFER);
+  CHECK(tg_fixed_window_snapshot(&w, 1050, saved, sizeof saved) == TG_OK);
+  static tg_fixed_window_t rebooted;
+  CHECK(tg_fixed_window_init(&rebooted, &two_per_100) == TG_OK);
+  CHECK(tg_fixed_window_restore(&rebooted, saved, sizeof saved, 0) == TG_OK);
+  CHECK(tg_fixed_window_acquire(&rebooted, 1, 49, &d) == TG_REFUSED && d.retry_at == 50);
+  CHECK(tg_fixed_window_acquire(&rebooted, 1, 50, &d) == TG_OK && d.missed == 5);
+  CHECK(tg_fixed_window_restore(&rebooted, saved, sizeof saved - 1, 0) == TG_E_SNAPSHOT_TRUNCATED);
+
+  /* The missed count is reported once: taken here, not at the roll-over. */
+  CHECK(tg_fixed_window_take_missed(&w, &missed) == TG_OK && missed == 4);
+  CHECK(tg_fixed_window_take_missed(&w, NULL) == TG_E_NULL);
+  CHECK(tg_fixed_window_acquire(&w, 1, 1100, &d) == TG_OK && d.missed == 0);
+  CHECK(tg_fixed_window_reset(&w) == TG_OK);
+  CHECK(tg_fixed_window_remaining(&w, 1101, &remaining) == TG_OK && remaining == 2);
+
+  /* interval 0 admits everything; burst 0 denies everything and counts. */
+  const tg_fixed_window_config_t open = {.burst = 0, .interval_ticks = 0};
+  const tg_fixed_window_config_t mute = {.burst = 0, .interval_ticks = 10};
+  CHECK(tg_fixed_window_init_ex(&w, &open, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_fixed_window_acquire(&w, 1000, 5, &d) == TG_OK);
+  CHECK(tg_fixed_window_init_ex(&w, &mute, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_fixed_window_acquire(&w, 1, 5, &d) == TG_REFUSED && !d.has_retry_at);
+  CHECK(tg_fixed_window_acquire(&w, 1, 15, &d) == TG_REFUSED && d.missed == 1);
+
+  CHECK(tg_fixed_window_deinit(&w) == TG_OK);
+  CHECK(tg_fixed_window_reset(&w) == TG_E_UNINITIALIZED);
+  CHECK(tg_fixed_window_take_missed(&w, &missed) == TG_E_UNINITIALIZED);
+  CHECK(tg_fixed_window_deinit(&w) == TG_E_UNINITIALIZED);
+}
+
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
   CHECK(TG_VERSION == TG_VERSION_MAJOR * 10000 + TG_VERSION_MINOR * 100 + TG_VERSION_PATCH);
@@ -905,6 +969,7 @@ int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
   CHECK(sizeof(tg_breaker_t) == 80 && sizeof(tg_bucket_t) == 96 && sizeof(tg_tick_extender_t) == 32);
+  CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(_Alignof(tg_breaker_t) == 16 && _Alignof(tg_bucket_t) == 16);
   test_status_strings();
   test_names();
@@ -923,6 +988,7 @@ int main(void) {
   test_zeroed_config_fields();
   test_degradation();
   test_snapshots();
+  test_fixed_window();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -181,6 +181,41 @@ void global_bucket_works() {
   CHECK(global_bucket.available(0).value == 3);
 }
 
+// The fixed window: admitted, denied with the roll-over tick, the missed
+// count reported once, snapshots, errors kept apart from denials.
+#if __cplusplus >= 202002L
+constinit tickguard::FixedWindow global_log_limit{tg_fixed_window_config_t{2, 100}};
+#else
+tickguard::FixedWindow global_log_limit{tg_fixed_window_config_t{2, 100}};
+#endif
+static_assert(!std::is_move_constructible_v<tickguard::FixedWindow>);
+static_assert(alignof(tg_fixed_window_t) == 16);
+
+void fixed_window_works() {
+  tickguard::FixedWindow uninitialised{tg_fixed_window_config_t{2, 100}};
+  tickguard::Verdict v = uninitialised.acquire(1, 0);
+  CHECK(!v && v.status == TG_E_UNINITIALIZED);
+  CHECK(global_log_limit.init() == TG_OK);
+  CHECK(global_log_limit.acquire(2, 1000));
+  v = global_log_limit.acquire(1, 1001);
+  CHECK(!v && v.status == TG_REFUSED && v.has_retry_at && v.retry_at == 1100);
+  CHECK(global_log_limit.remaining(1050).value == 0);
+  uint8_t saved[TG_FIXED_WINDOW_SNAPSHOT_SIZE];
+  CHECK(global_log_limit.snapshot(1050, saved) == TG_OK);
+  v = global_log_limit.acquire(1, 1100);
+  CHECK(v && v.missed == 1);
+  CHECK(global_log_limit.take_missed().value == 0);
+  tickguard::FixedWindow rebooted{tg_fixed_window_config_t{2, 100}};
+  CHECK(rebooted.init() == TG_OK);
+  CHECK(rebooted.restore(saved, sizeof saved, 0) == TG_OK);
+  CHECK(rebooted.take_missed().value == 1);
+  CHECK(rebooted.remaining(49).value == 0 && rebooted.remaining(50).value == 2);
+  CHECK(rebooted.reset() == TG_OK);
+  CHECK(rebooted.raw() != nullptr);
+  tickguard::FixedWindow invalid{tg_fixed_window_config_t{1, (uint64_t{1} << 62) + 1}};
+  CHECK(invalid.init() == TG_E_CONFIG_INTERVAL);
+}
+
 // Budget, last-known-good store and degradation levels: every result
 // carries its status.
 tickguard::RetryBudget global_budget{tg_retry_budget_config_t{2, 1000}};
@@ -327,6 +362,7 @@ int main() {
   errors_are_not_folded_into_false();
   calls_report_once_and_move();
   global_bucket_works();
+  fixed_window_works();
   tick_extender_works();
   retry_loop_works();
   reinit_and_copies();

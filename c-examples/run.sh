@@ -29,8 +29,9 @@ san=()
 "$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/rate_limit.c" "$lib" -o "$out/rate_limit"
 "$cxx" -std=c++17 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/flaky_backend.cpp" "$lib" -o "$out/flaky_backend"
 "$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/cache_client.c" "$lib" -o "$out/cache_client"
+"$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/log_flood.c" "$lib" -o "$out/log_flood"
 if [[ "$mode" == --demo ]]; then
-  for program in rate_limit flaky_backend cache_client; do
+  for program in rate_limit flaky_backend cache_client log_flood; do
     echo "=== $program"
     "$out/$program"
   done
@@ -46,7 +47,7 @@ printf '#include "tickguard.h"\nint main() { tg_breaker_t b{}; return sizeof b =
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-for program in rate_limit flaky_backend cache_client abi_test; do
+for program in rate_limit flaky_backend cache_client log_flood abi_test; do
   "$out/$program" >"$out/$program.out"
   if [[ "$mode" == --bless ]]; then
     mkdir -p "$here/expected"
@@ -75,8 +76,8 @@ for std in c++17 c++20; do
   done
 done
 # Dropping a decision is a compile error under -Werror.
-for dropped in 'bucket.acquire(1, 0);' 'breaker.acquire(0);' 'breaker.state(0);' 'bucket.init();'; do
-  printf '#include "tickguard.hpp"\nvoid f(tickguard::Breaker &breaker, tickguard::Bucket &bucket) { (void)breaker; (void)bucket; %s }\n' \
+for dropped in 'bucket.acquire(1, 0);' 'breaker.acquire(0);' 'breaker.state(0);' 'bucket.init();' 'window.acquire(1, 0);'; do
+  printf '#include "tickguard.hpp"\nvoid f(tickguard::Breaker &breaker, tickguard::Bucket &bucket, tickguard::FixedWindow &window) { (void)breaker; (void)bucket; (void)window; %s }\n' \
     "$dropped" >"$out/nodiscard.cpp"
   if "$cxx" -std=c++17 "${warn[@]}" "${inc[@]}" -c "$out/nodiscard.cpp" -o "$out/nodiscard.o" 2>/dev/null; then
     echo "c-examples: '$dropped' compiled, but its result must not be dropped" >&2

@@ -152,6 +152,11 @@
 #define TG_DEGRADATION_SNAPSHOT_SIZE 20
 
 /**
+ * Bytes of a fixed window's snapshot (`tg_fixed_window_snapshot`).
+ */
+#define TG_FIXED_WINDOW_SNAPSHOT_SIZE 29
+
+/**
  * Bytes of a last-known-good store's snapshot (`tg_lkg_snapshot`): every
  * key and value with its age.
  */
@@ -447,6 +452,59 @@ typedef struct {
    */
   uint8_t to;
 } tg_level_change_t;
+
+/**
+ * Fixed-window configuration. Can be `const`; validated and copied by
+ * `tg_fixed_window_init`. `tg_fixed_window_config_default` fills in the
+ * kernel's default (10 events per 5 000 ticks of 1 ms).
+ */
+typedef struct {
+  /**
+   * The most events admitted per window (0 denies every event, and
+   * counts it).
+   */
+  uint32_t burst;
+  /**
+   * The window's length in ticks (0 admits every event; at most 2^62).
+   */
+  uint64_t interval_ticks;
+} tg_fixed_window_config_t;
+
+/**
+ * Storage for a fixed window: allocate it anywhere, then call
+ * `tg_fixed_window_init`. A zeroed object reports `TG_E_UNINITIALIZED`; a
+ * copy of a live object reports `TG_E_MOVED`. 16-byte aligned (the state
+ * is one 128-bit atomic word).
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the object's state. Touch only through `tg_fixed_window_*`.
+   */
+  uint64_t _opaque[6];
+} tg_fixed_window_t;
+
+/**
+ * The decision of `tg_fixed_window_acquire`.
+ */
+typedef struct {
+  /**
+   * Events the previous window denied, reported by this call because it
+   * began a new window (0 otherwise), whether this call is admitted or
+   * denied: log them ("12 messages suppressed"); no other call reports
+   * them.
+   */
+  uint32_t missed;
+  /**
+   * When denied (`TG_REFUSED`): whether `retry_at` is set (false when
+   * the events can never be admitted: more at once than `burst`, or
+   * `burst` 0).
+   */
+  bool has_retry_at;
+  /**
+   * When denied: the tick at which the window rolls over.
+   */
+  uint64_t retry_at;
+} tg_fixed_window_decision_t;
 
 /**
  * A backoff kind: one of the `TG_BACKOFF_*` values.
@@ -1073,6 +1131,11 @@ typedef struct TG_ALIGNED(16) {
  */
 #define TG_E_SNAPSHOT_CONFIG -39
 
+/**
+ * Window configuration: `interval_ticks` is above 2^62.
+ */
+#define TG_E_CONFIG_INTERVAL -40
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1654,6 +1717,137 @@ tg_status_t tg_degradation_allows(const tg_degradation_t *degradation,
                                   uint8_t *out_level);
 
 /**
+ * Writes the default fixed-window configuration (the kernel's
+ * `DEFAULT_RATELIMIT_BURST` per `DEFAULT_RATELIMIT_INTERVAL`, in ticks of
+ * 1 ms: 10 events per 5 000 ticks) to `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_fixed_window_config_default(tg_fixed_window_config_t *out);
+
+/**
+ * Checks a configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL, or
+ *   `TG_E_CONFIG_INTERVAL` if `interval_ticks` is above 2^62.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_fixed_window_config_check(const tg_fixed_window_config_t *config);
+
+/**
+ * Initialises `window` with `config` (validated and copied): no window
+ * has begun. On error the object is left as it was.
+ *
+ * @param window the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED` if `window` is live (it keeps its state),
+ *   or `TG_E_CONFIG_INTERVAL`.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_fixed_window_init(tg_fixed_window_t *window, const tg_fixed_window_config_t *config);
+
+/**
+ * Initialises `window` with `config`, with `TG_INIT_*` flags (as
+ * `tg_bucket_init_ex`: `TG_INIT_REINIT`, `TG_INIT_SHARED`).
+ *
+ * @param window the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_fixed_window_init`, or `TG_E_INVALID_ARGUMENT` for an
+ *   unknown flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_fixed_window_init_ex(tg_fixed_window_t *window,
+                                    const tg_fixed_window_config_t *config,
+                                    tg_init_flags_t flags);
+
+/**
+ * Ends the life of `window`: later calls report `TG_E_UNINITIALIZED`, and
+ * `tg_fixed_window_init` may initialise it again.
+ *
+ * @param window an initialised window.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe: nobody may use the object meanwhile.
+ */
+tg_status_t tg_fixed_window_deinit(tg_fixed_window_t *window);
+
+/**
+ * Admits `n` events at tick `now` if the window has room for all of them,
+ * or denies them and counts them as missed (a denial writes the count).
+ * The call that begins a new window reports the previous window's missed
+ * count in `out->missed`, whatever it decides. `n = 0` is admitted and
+ * changes nothing.
+ *
+ * @param window an initialised window.
+ * @param n how many events (1 for one log line).
+ * @param now the caller's current tick.
+ * @param out receives the decision on `TG_OK` and `TG_REFUSED` (required:
+ *   a missed count is reported once, here), left alone otherwise.
+ * @return `TG_OK` when admitted, `TG_REFUSED` when denied, `TG_E_NULL` if
+ *   a pointer is NULL, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Lock-free where the target has a 128-bit CAS (x86_64, aarch64);
+ * interrupt-masked critical section elsewhere; safe from interrupt
+ * handlers and from several threads at once.
+ */
+tg_status_t tg_fixed_window_acquire(tg_fixed_window_t *window,
+                                    uint32_t n,
+                                    uint64_t now,
+                                    tg_fixed_window_decision_t *out);
+
+/**
+ * Reads how many events the window would admit at `now`. Writes nothing
+ * to the window.
+ *
+ * @param window an initialised window.
+ * @param now the caller's current tick.
+ * @param out receives the count (`UINT32_MAX` for `interval_ticks` 0).
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_fixed_window_remaining(const tg_fixed_window_t *window, uint64_t now, uint32_t *out);
+
+/**
+ * Reports the events missed so far in the current window and clears the
+ * count, so the window's roll-over does not report them again: for a
+ * last "N suppressed" at shutdown, or a periodic flush.
+ *
+ * @param window an initialised window.
+ * @param out receives the count.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once (each
+ * missed event is reported to exactly one caller).
+ */
+tg_status_t tg_fixed_window_take_missed(tg_fixed_window_t *window, uint32_t *out);
+
+/**
+ * Forgets the window and its missed count, as if new.
+ *
+ * @param window an initialised window.
+ * @return `TG_OK`, `TG_E_NULL` if `window` is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_fixed_window_reset(tg_fixed_window_t *window);
+
+/**
  * Writes the default retry configuration (the defaults, in ticks
  * of 1 ms: 3 attempts in all, exponential from 1 000 ticks doubling, ±10 %
  * proportional jitter, at most 60 000 ticks between attempts, no
@@ -2041,6 +2235,45 @@ tg_status_t tg_degradation_restore(tg_degradation_t *degradation,
                                    const uint8_t *bytes,
                                    size_t len,
                                    uint64_t now);
+
+/**
+ * Saves the fixed window's state at `now` as
+ * `TG_FIXED_WINDOW_SNAPSHOT_SIZE` bytes (when its window ends, relative to
+ * `now`, and its counts), for `tg_fixed_window_restore`.
+ *
+ * @param window an initialised window.
+ * @param now the caller's current tick.
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_FIXED_WINDOW_SNAPSHOT_SIZE`).
+ * @return as `tg_breaker_snapshot`.
+ *
+ * Reads only; safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_fixed_window_snapshot(const tg_fixed_window_t *window,
+                                     uint64_t now,
+                                     uint8_t *out,
+                                     size_t out_len);
+
+/**
+ * Restores the fixed window's state from a snapshot
+ * `tg_fixed_window_snapshot` took, as of `now`: the window ends as many
+ * ticks after `now` as it did after the snapshot's tick, and its missed
+ * count is still reported once.
+ *
+ * @param window an initialised window, with the snapshot's configuration.
+ * @param bytes the snapshot.
+ * @param len its length in bytes.
+ * @param now the caller's current tick.
+ * @return as `tg_breaker_restore` (on a snapshot error the window is left
+ *   fresh).
+ *
+ * Safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_fixed_window_restore(tg_fixed_window_t *window,
+                                    const uint8_t *bytes,
+                                    size_t len,
+                                    uint64_t now);
 
 /**
  * Saves the last-known-good store's keys and values with their ages at

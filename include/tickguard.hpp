@@ -390,6 +390,97 @@ class Bucket {
   tg_bucket_t bucket_{};
 };
 
+/// The decision of FixedWindow::acquire.
+struct [[nodiscard]] Verdict {
+  tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK` admitted, `TG_REFUSED` denied, or an error.
+  uint32_t missed = 0;       ///< Events the previous window denied, reported by this call only.
+  bool has_retry_at = false;  ///< When denied: whether the events can ever be admitted.
+  Tick retry_at = 0;          ///< When denied: the tick at which the window rolls over.
+
+  /// Whether the events were admitted.
+  /// @return `status == TG_OK`.
+  constexpr explicit operator bool() const noexcept { return status == TG_OK; }
+};
+
+/**
+ * A fixed window with a suppression count (the Linux kernel's `ratelimit`):
+ * at most `burst` events per window of `interval_ticks`, and how many were
+ * suppressed, reported once by the call that begins the next window. For
+ * log-flood protection. Not copyable or movable.
+ *
+ * @code
+ * constinit tickguard::FixedWindow log_limit{tg_fixed_window_config_t{10, 5000}};
+ * tickguard::Verdict v = log_limit.acquire(1, now);
+ * if (v.missed) log("%u messages suppressed", v.missed);
+ * if (v) log("sensor timeout");
+ * @endcode
+ */
+class FixedWindow {
+ public:
+  /// Holds `config`; the window works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit FixedWindow(const tg_fixed_window_config_t &config) noexcept : config_(config) {}
+  FixedWindow(const FixedWindow &) = delete;
+  FixedWindow &operator=(const FixedWindow &) = delete;
+
+  /// Validates the configuration. Call once, before sharing the object.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED` or `TG_E_CONFIG_INTERVAL`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_fixed_window_init_ex(&window_, &config_, flags);
+  }
+  /// Admits `n` events at `now`, or denies and counts them.
+  /// @param n how many events. @param now the current tick.
+  /// @return the decision, with the previous window's missed count when this call began a new one.
+  [[nodiscard]] Verdict acquire(uint32_t n, Tick now) noexcept {
+    tg_fixed_window_decision_t d{};
+    Verdict v;
+    v.status = tg_fixed_window_acquire(&window_, n, now, &d);
+    v.missed = d.missed;
+    v.has_retry_at = d.has_retry_at;
+    v.retry_at = d.retry_at;
+    return v;
+  }
+  /// Events the window would admit at `now`.
+  /// @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> remaining(Tick now) const noexcept {
+    Result<uint32_t> out;
+    out.status = tg_fixed_window_remaining(&window_, now, &out.value);
+    return out;
+  }
+  /// The events missed so far in this window, reported now and cleared.
+  /// @return the count, or the status that prevented taking it.
+  [[nodiscard]] Result<uint32_t> take_missed() noexcept {
+    Result<uint32_t> out;
+    out.status = tg_fixed_window_take_missed(&window_, &out.value);
+    return out;
+  }
+  /// Forgets the window and its count.
+  /// @return `TG_OK` or an object error.
+  tg_status_t reset() noexcept { return tg_fixed_window_reset(&window_); }
+  /// Saves the window (a reboot-proof snapshot, relative to `now`).
+  /// @param now the current tick.
+  /// @param out receives the `TG_FIXED_WINDOW_SNAPSHOT_SIZE` bytes.
+  /// @return `TG_OK` or an object error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_FIXED_WINDOW_SNAPSHOT_SIZE]) const noexcept {
+    return tg_fixed_window_snapshot(&window_, now, out, sizeof out);
+  }
+  /// Restores the window from a snapshot, as of `now`.
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK`, a `TG_E_SNAPSHOT_*` status (the window is left fresh), or an object error.
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_fixed_window_restore(&window_, bytes, len, now);
+  }
+  /// The C object, for calls the wrapper does not cover.
+  /// @return the C object.
+  tg_fixed_window_t *raw() noexcept { return &window_; }
+
+ private:
+  tg_fixed_window_config_t config_;
+  tg_fixed_window_t window_{};
+};
+
 /**
  * A retry policy (backoff, jitter, attempts, deadline). `constexpr`
  * constructor; init() once before use.

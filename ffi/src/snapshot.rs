@@ -6,7 +6,9 @@ use tickguard::time::Instant;
 
 use crate::object::{get, get_mut, status, Storage};
 use crate::status::*;
-use crate::{tg_breaker_t, tg_bucket_t, tg_degradation_t, tg_lkg_t, tg_retry_budget_t};
+use crate::{
+    tg_breaker_t, tg_bucket_t, tg_degradation_t, tg_fixed_window_t, tg_lkg_t, tg_retry_budget_t,
+};
 
 /// Bytes of a breaker's snapshot (`tg_breaker_snapshot`).
 pub const TG_BREAKER_SNAPSHOT_SIZE: usize = 35;
@@ -16,6 +18,8 @@ pub const TG_BUCKET_SNAPSHOT_SIZE: usize = 29;
 pub const TG_RETRY_BUDGET_SNAPSHOT_SIZE: usize = 20;
 /// Bytes of degradation levels' snapshot (`tg_degradation_snapshot`).
 pub const TG_DEGRADATION_SNAPSHOT_SIZE: usize = 20;
+/// Bytes of a fixed window's snapshot (`tg_fixed_window_snapshot`).
+pub const TG_FIXED_WINDOW_SNAPSHOT_SIZE: usize = 29;
 /// Bytes of a last-known-good store's snapshot (`tg_lkg_snapshot`): every
 /// key and value with its age.
 pub const TG_LKG_SNAPSHOT_SIZE: usize = 1712;
@@ -25,6 +29,7 @@ const _: () = assert!(TG_BREAKER_SNAPSHOT_SIZE == tickguard::breaker::SNAPSHOT_L
 const _: () = assert!(TG_BUCKET_SNAPSHOT_SIZE == tickguard::bucket::SNAPSHOT_LEN);
 const _: () = assert!(TG_RETRY_BUDGET_SNAPSHOT_SIZE == tickguard::budget::SNAPSHOT_LEN);
 const _: () = assert!(TG_DEGRADATION_SNAPSHOT_SIZE == tickguard::degrade::SNAPSHOT_LEN);
+const _: () = assert!(TG_FIXED_WINDOW_SNAPSHOT_SIZE == tickguard::fixed_window::SNAPSHOT_LEN);
 const _: () = assert!(TG_LKG_SNAPSHOT_SIZE == crate::fallback::Store::SNAPSHOT_LEN);
 
 /// The longest snapshot of any type: what is copied from the caller at most.
@@ -34,6 +39,7 @@ const _: () = assert!(
         && TG_BUCKET_SNAPSHOT_SIZE < LONGEST
         && TG_RETRY_BUDGET_SNAPSHOT_SIZE < LONGEST
         && TG_DEGRADATION_SNAPSHOT_SIZE < LONGEST
+        && TG_FIXED_WINDOW_SNAPSHOT_SIZE < LONGEST
 );
 
 pub(crate) const fn snapshot_status(error: SnapshotError) -> tg_status_t {
@@ -296,6 +302,51 @@ pub extern "C" fn tg_degradation_restore(
     now: u64,
 ) -> tg_status_t {
     restore(degradation.cast_const(), bytes, len, now)
+}
+
+/// Saves the fixed window's state at `now` as
+/// `TG_FIXED_WINDOW_SNAPSHOT_SIZE` bytes (when its window ends, relative to
+/// `now`, and its counts), for `tg_fixed_window_restore`.
+///
+/// @param window an initialised window.
+/// @param now the caller's current tick.
+/// @param out receives the snapshot.
+/// @param out_len bytes available at `out` (at least
+///   `TG_FIXED_WINDOW_SNAPSHOT_SIZE`).
+/// @return as `tg_breaker_snapshot`.
+///
+/// Reads only; safe from interrupt handlers and from several threads.
+#[no_mangle]
+pub extern "C" fn tg_fixed_window_snapshot(
+    window: *const tg_fixed_window_t,
+    now: u64,
+    out: *mut u8,
+    out_len: usize,
+) -> tg_status_t {
+    save(window, now, out, out_len)
+}
+
+/// Restores the fixed window's state from a snapshot
+/// `tg_fixed_window_snapshot` took, as of `now`: the window ends as many
+/// ticks after `now` as it did after the snapshot's tick, and its missed
+/// count is still reported once.
+///
+/// @param window an initialised window, with the snapshot's configuration.
+/// @param bytes the snapshot.
+/// @param len its length in bytes.
+/// @param now the caller's current tick.
+/// @return as `tg_breaker_restore` (on a snapshot error the window is left
+///   fresh).
+///
+/// Safe from interrupt handlers and from several threads.
+#[no_mangle]
+pub extern "C" fn tg_fixed_window_restore(
+    window: *mut tg_fixed_window_t,
+    bytes: *const u8,
+    len: usize,
+    now: u64,
+) -> tg_status_t {
+    restore(window.cast_const(), bytes, len, now)
 }
 
 /// Saves the last-known-good store's keys and values with their ages at

@@ -96,11 +96,13 @@ pub const TG_E_SNAPSHOT_VERSION: tg_status_t = -37;
 pub const TG_E_SNAPSHOT_KIND: tg_status_t = -38;
 /// `tg_*_restore`: taken with another configuration.
 pub const TG_E_SNAPSHOT_CONFIG: tg_status_t = -39;
+/// Window configuration: `interval_ticks` is above 2^62.
+pub const TG_E_CONFIG_INTERVAL: tg_status_t = -40;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 38] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 39] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -202,6 +204,10 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 38] = [
     (TG_E_SNAPSHOT_VERSION, SnapshotError::Version.c_name()),
     (TG_E_SNAPSHOT_KIND, SnapshotError::Kind.c_name()),
     (TG_E_SNAPSHOT_CONFIG, SnapshotError::Config.c_name()),
+    (
+        TG_E_CONFIG_INTERVAL,
+        c"config: interval_ticks must be at most 2^62",
+    ),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check
@@ -238,6 +244,7 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::Deadline => TG_E_CONFIG_DEADLINE,
         ConfigError::MaxTokens => TG_E_CONFIG_MAX_TOKENS,
         ConfigError::TokenRatio => TG_E_CONFIG_TOKEN_RATIO,
+        ConfigError::Interval => TG_E_CONFIG_INTERVAL,
     }
 }
 

@@ -1249,3 +1249,161 @@ fn a_last_known_good_snapshot_through_the_abi() {
     );
     assert_eq!((&out[..len], age), (&value[..], 300));
 }
+
+fn window_decision() -> tg_fixed_window_decision_t {
+    tg_fixed_window_decision_t {
+        missed: 77,
+        has_retry_at: true,
+        retry_at: 99,
+    }
+}
+
+#[test]
+fn fixed_window_through_the_abi() {
+    let mut config = tg_fixed_window_config_t {
+        burst: 0,
+        interval_ticks: 0,
+    };
+    assert_eq!(tg_fixed_window_config_default(&mut config), TG_OK);
+    assert_eq!((config.burst, config.interval_ticks), (10, 5_000));
+    assert_eq!(tg_fixed_window_config_default(null_mut()), TG_E_NULL);
+    assert_eq!(tg_fixed_window_config_check(&config), TG_OK);
+    assert_eq!(tg_fixed_window_config_check(null()), TG_E_NULL);
+    let too_long = tg_fixed_window_config_t {
+        burst: 1,
+        interval_ticks: (1 << 62) + 1,
+    };
+    assert_eq!(
+        tg_fixed_window_config_check(&too_long),
+        TG_E_CONFIG_INTERVAL
+    );
+    let mut w = tg_fixed_window_t::new();
+    let mut d = window_decision();
+    assert_eq!(
+        tg_fixed_window_acquire(&mut w, 1, 0, &mut d),
+        TG_E_UNINITIALIZED
+    );
+    assert_eq!(
+        tg_fixed_window_init(&mut w, &too_long),
+        TG_E_CONFIG_INTERVAL
+    );
+    let config = tg_fixed_window_config_t {
+        burst: 2,
+        interval_ticks: 100,
+    };
+    assert_eq!(tg_fixed_window_init(&mut w, &config), TG_OK);
+    assert_eq!(
+        tg_fixed_window_init(&mut w, &config),
+        TG_E_ALREADY_INITIALIZED
+    );
+    assert_eq!(
+        tg_fixed_window_init_ex(&mut w, &config, 8),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_fixed_window_init_ex(&mut w, &config, TG_INIT_REINIT),
+        TG_OK
+    );
+    let t = 1u64 << 40;
+    assert_eq!(tg_fixed_window_acquire(&mut w, 1, t, null_mut()), TG_E_NULL);
+    assert_eq!(tg_fixed_window_acquire(&mut w, 2, t, &mut d), TG_OK);
+    assert_eq!((d.missed, d.has_retry_at), (0, false));
+    let mut d = window_decision();
+    assert_eq!(
+        tg_fixed_window_acquire(&mut w, 1, t + 5, &mut d),
+        TG_REFUSED
+    );
+    assert_eq!((d.missed, d.has_retry_at, d.retry_at), (0, true, t + 100));
+    assert_eq!(
+        tg_fixed_window_acquire(&mut w, 3, t + 6, &mut d),
+        TG_REFUSED
+    );
+    assert_eq!((d.missed, d.has_retry_at, d.retry_at), (0, false, 0));
+    let mut remaining = 9;
+    assert_eq!(tg_fixed_window_remaining(&w, t + 99, &mut remaining), TG_OK);
+    assert_eq!(remaining, 0);
+    assert_eq!(
+        tg_fixed_window_remaining(&w, t + 100, &mut remaining),
+        TG_OK
+    );
+    assert_eq!(remaining, 2);
+    assert_eq!(tg_fixed_window_remaining(&w, t, null_mut()), TG_E_NULL);
+
+    // A snapshot keeps the window and the count across a reboot.
+    let mut page = [0u8; TG_FIXED_WINDOW_SNAPSHOT_SIZE];
+    assert_eq!(
+        tg_fixed_window_snapshot(&w, t + 50, page.as_mut_ptr(), page.len() - 1),
+        TG_E_SNAPSHOT_BUFFER
+    );
+    assert_eq!(
+        tg_fixed_window_snapshot(&w, t + 50, page.as_mut_ptr(), page.len()),
+        TG_OK
+    );
+    let mut rebooted = tg_fixed_window_t::new();
+    assert_eq!(tg_fixed_window_init(&mut rebooted, &config), TG_OK);
+    assert_eq!(
+        tg_fixed_window_restore(&mut rebooted, page.as_ptr(), page.len(), 0),
+        TG_OK
+    );
+    assert_eq!(tg_fixed_window_acquire(&mut rebooted, 1, 50, &mut d), TG_OK);
+    assert_eq!(d.missed, 4);
+
+    let mut missed = 9;
+    assert_eq!(tg_fixed_window_take_missed(&mut w, &mut missed), TG_OK);
+    assert_eq!(missed, 4);
+    assert_eq!(tg_fixed_window_take_missed(&mut w, null_mut()), TG_E_NULL);
+    assert_eq!(tg_fixed_window_acquire(&mut w, 1, t + 100, &mut d), TG_OK);
+    assert_eq!(d.missed, 0, "taken once, not reported again");
+    assert_eq!(tg_fixed_window_reset(&mut w), TG_OK);
+    assert_eq!(
+        tg_fixed_window_remaining(&w, t + 101, &mut remaining),
+        TG_OK
+    );
+    assert_eq!(remaining, 2);
+    assert_eq!(tg_fixed_window_deinit(&mut w), TG_OK);
+    assert_eq!(tg_fixed_window_reset(&mut w), TG_E_UNINITIALIZED);
+    assert_eq!(
+        tg_fixed_window_take_missed(&mut w, &mut missed),
+        TG_E_UNINITIALIZED
+    );
+
+    // Misaligned, copied, garbage and stale objects: refused or bounded.
+    #[repr(C, align(16))]
+    struct Buffer([u8; 128]);
+    let mut buffer = Buffer([0; 128]);
+    // SAFETY: within the buffer.
+    let at = unsafe { buffer.0.as_mut_ptr().add(8) };
+    assert_eq!(tg_fixed_window_init(at.cast(), &config), TG_E_MISALIGNED);
+    assert_eq!(
+        tg_fixed_window_acquire(at.cast(), 1, 0, &mut d),
+        TG_E_MISALIGNED
+    );
+    assert!(buffer.0.iter().all(|b| *b == 0));
+    let mut live = tg_fixed_window_t::new();
+    assert_eq!(tg_fixed_window_init(&mut live, &config), TG_OK);
+    let mut copy = copy_of(&live);
+    assert_eq!(tg_fixed_window_reset(&mut copy), TG_E_MOVED);
+    let mut garbage = tg_fixed_window_t {
+        _opaque: filled(0xA5A5_A5A5_A5A5_A5A5),
+    };
+    assert_eq!(
+        tg_fixed_window_acquire(&mut garbage, 1, 0, &mut d),
+        TG_E_UNINITIALIZED
+    );
+    for body in BODIES {
+        overwrite_body(&mut live, body);
+        for now in [0, 1 << 40, u64::MAX] {
+            for n in [0, 1, u32::MAX] {
+                assert!(known(tg_fixed_window_acquire(&mut live, n, now, &mut d)));
+            }
+            assert!(known(tg_fixed_window_remaining(&live, now, &mut remaining)));
+            assert!(known(tg_fixed_window_take_missed(&mut live, &mut missed)));
+            assert!(known(tg_fixed_window_snapshot(
+                &live,
+                now,
+                page.as_mut_ptr(),
+                page.len()
+            )));
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Bytes decoded into call sequences over the whole C ABI, on a few objects
-//! (breakers, buckets, an extender, copies of them, misaligned views), with
+//! (breakers, buckets, fixed windows, an extender, copies of them,
+//! misaligned views), with
 //! lagging and garbage ticks, permits, outcomes, flags and configurations.
 //! Checked on every call: the status is one the library documents, outputs
 //! are written only when the status says so, decisions are well formed.
@@ -48,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     let mut breakers = [tg_breaker_t::new(), tg_breaker_t::new()];
     let mut buckets = [tg_bucket_t::new(), tg_bucket_t::new()];
+    let mut windows = [tg_fixed_window_t::new(), tg_fixed_window_t::new()];
     let mut extender = tg_tick_extender_t::new();
     let mut arena = Arena([0; 512]);
     let mut permits: Vec<tg_permit_t> = Vec::new();
@@ -60,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 22 {
+        let status = match op % 26 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -255,6 +257,61 @@ fuzz_target!(|data: &[u8]| {
                         );
                     }
                     restored
+                }
+            }
+            21 => {
+                let config = tg_fixed_window_config_t {
+                    burst: input.small() as u32,
+                    interval_ticks: input.small(),
+                };
+                let flags = u32::from(input.u8() % 6);
+                tg_fixed_window_init_ex(&mut windows[which], &config, flags)
+            }
+            22 => {
+                let mut d = tg_fixed_window_decision_t {
+                    missed: 7,
+                    has_retry_at: true,
+                    retry_at: SENTINEL,
+                };
+                let status =
+                    tg_fixed_window_acquire(&mut windows[which], input.small() as u32, at, &mut d);
+                match status {
+                    TG_OK => assert!(!d.has_retry_at && d.retry_at == 0),
+                    TG_REFUSED => assert!(!d.has_retry_at || d.retry_at > at),
+                    _ => assert!(
+                        d.missed == 7 && d.retry_at == SENTINEL,
+                        "output written on {status}"
+                    ),
+                }
+                status
+            }
+            23 => {
+                let mut v = u32::MAX - 1;
+                let status = match input.u8() % 4 {
+                    0 => tg_fixed_window_remaining(&windows[which], at, &mut v),
+                    1 => tg_fixed_window_take_missed(&mut windows[which], &mut v),
+                    2 => tg_fixed_window_reset(&mut windows[which]),
+                    _ => tg_fixed_window_deinit(&mut windows[which]),
+                };
+                if status != TG_OK {
+                    assert_eq!(v, u32::MAX - 1, "output written on {status}");
+                }
+                status
+            }
+            24 => {
+                // A window's snapshot, perhaps damaged, into either window.
+                let mut page = [0u8; TG_FIXED_WINDOW_SNAPSHOT_SIZE];
+                let status =
+                    tg_fixed_window_snapshot(&windows[which], at, page.as_mut_ptr(), page.len());
+                if status != TG_OK {
+                    assert!(page.iter().all(|&b| b == 0), "output written on {status}");
+                    status
+                } else {
+                    if input.u8() % 4 == 0 {
+                        page[usize::from(input.u8()) % page.len()] ^= input.u8() | 1;
+                    }
+                    let target = usize::from(input.u8() % 2);
+                    tg_fixed_window_restore(&mut windows[target], page.as_ptr(), page.len(), at)
                 }
             }
             _ => {

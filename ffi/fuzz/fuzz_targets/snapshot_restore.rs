@@ -143,6 +143,19 @@ fuzz_target!(|data: &[u8]| {
         tg_degradation_snapshot
     );
     case!(
+        tg_fixed_window_t,
+        TG_FIXED_WINDOW_SNAPSHOT_SIZE,
+        |w: &mut tg_fixed_window_t| tg_fixed_window_init(
+            w,
+            &tg_fixed_window_config_t {
+                burst: 3,
+                interval_ticks: 1_000,
+            }
+        ),
+        tg_fixed_window_restore,
+        tg_fixed_window_snapshot
+    );
+    case!(
         tg_lkg_t,
         TG_LKG_SNAPSHOT_SIZE,
         |l: &mut tg_lkg_t| tg_lkg_init(l, 500),
