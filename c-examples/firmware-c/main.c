@@ -3,8 +3,9 @@
  * tick counter, as HAL_GetTick does, started just below its wrap; a tick
  * extender, fed from the SysTick handler, turns it into the 64-bit ticks the
  * guards take. A breaker and a token bucket in static storage are shared by
- * the SysTick handler and main. Reports over semihosting and exits with the
- * result of its own checks. */
+ * the SysTick handler and main, and so is a log-flood guard (a fixed window
+ * with a suppression count) that both log through. Reports over
+ * semihosting and exits with the result of its own checks. */
 #include <stdint.h>
 
 #include "tickguard.h"
@@ -59,8 +60,30 @@ static const tg_breaker_config_t BREAKER_CONFIG = {
 static const tg_bucket_config_t LIMIT = {
     .capacity = 4, .tokens = 1, .period_ticks = 5, .initial_fill = TG_BUCKET_FULL};
 
+/* At most 3 log lines per 50 ticks, from the handler and main together. */
+static const tg_fixed_window_config_t LOG_LIMIT = {.burst = 3, .interval_ticks = 50};
+
 static tg_breaker_t breaker;
 static tg_bucket_t bucket;
+static tg_fixed_window_t log_limit;
+/* Per context (0: main, 1: SysTick): lines written, suppressed, and the
+ * suppressed counts reported to that context. Separate counters, so that
+ * the handler never interrupts main's read-modify-write of its own. */
+static volatile uint32_t log_written[2], log_suppressed[2], log_reported[2];
+
+/* A log line through the guard: written to a ring in real firmware;
+ * counted here. */
+static void log_line(int context, uint64_t now) {
+  tg_fixed_window_decision_t d;
+  tg_status_t s = tg_fixed_window_acquire(&log_limit, 1, now, &d);
+  if (s != TG_OK && s != TG_REFUSED) return;
+  log_reported[context] += d.missed; /* "N messages suppressed" */
+  if (s == TG_OK) {
+    log_written[context]++;
+  } else {
+    log_suppressed[context]++;
+  }
+}
 static tg_tick_extender_t clock64;
 #define START 0xFFFFFF00u /* 256 ticks before the 32-bit counter wraps */
 static volatile uint32_t ticks = START;
@@ -79,6 +102,7 @@ void SysTick_Handler(void) {
   if (now % 3 == 0 && tg_bucket_acquire(&bucket, 1, now, 0) == TG_OK) isr_grants++;
   tg_state_t state;
   if (tg_breaker_state(&breaker, now, &state) == TG_OK && state == TG_STATE_OPEN) isr_saw_open = 1;
+  if (now >= 100 && now < 200) log_line(1, now); /* the sensor's error interrupt, every tick */
 }
 
 static const char *const STATE_NAMES[] = {"CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED"};
@@ -147,6 +171,7 @@ int main(void) {
   if (tg_tick_extender_init(&clock64, START) != TG_OK) return 1;
   if (tg_breaker_init(&breaker, &BREAKER_CONFIG) != TG_OK) return 1;
   if (tg_bucket_init(&bucket, &LIMIT) != TG_OK) return 1;
+  if (tg_fixed_window_init(&log_limit, &LOG_LIMIT) != TG_OK) return 1;
 
   volatile uint32_t *const syst = (volatile uint32_t *)0xE000E010u;
   syst[1] = CORE_HZ / TICK_HZ - 1; /* reload */
@@ -168,7 +193,10 @@ int main(void) {
     tg_breaker_decision_t d;
     tg_status_t s = tg_breaker_acquire(&breaker, now, &d);
     report(now, &d.transition, &opened, &closed);
-    if (s != TG_OK) continue;
+    if (s != TG_OK) {
+      log_line(0, now); /* "peripheral call refused" */
+      continue;
+    }
     calls++;
     tg_record_t r;
     tg_outcome_t outcome = flaky_peripheral(now) ? TG_OUTCOME_SUCCESS : TG_OUTCOME_FAILURE;
@@ -195,8 +223,24 @@ int main(void) {
   put("32-bit counter wrapped: ");
   put(ticks < START ? "yes" : "no");
   put("\n");
+  uint32_t tail = 0;
+  tg_fixed_window_take_missed(&log_limit, &tail);
+  uint32_t written = log_written[0] + log_written[1], suppressed = log_suppressed[0] + log_suppressed[1];
+  uint32_t reported = log_reported[0] + log_reported[1] + tail, windows = (uint32_t)(end / 50) + 1;
+  put("log guard: ");
+  put_u32(written);
+  put(" lines written (SysTick ");
+  put_u32(log_written[1]);
+  put(") of at most ");
+  put_u32(3 * windows);
+  put(", ");
+  put_u32(suppressed);
+  put(" suppressed, ");
+  put_u32(reported);
+  put(" reported suppressed\n");
   int ok = granted <= bound && isr_grants > 0 && opened > 0 && closed > 0 &&
            final_state == TG_STATE_CLOSED && isr_saw_open && ticks < START;
+  ok = ok && written <= 3 * windows && log_written[1] > 0 && suppressed > 0 && reported == suppressed;
   ok = survives_a_reboot() && ok;
 #ifdef TICKGUARD_C_CRITICAL_SECTION
   put("critical sections supplied by the program: ");

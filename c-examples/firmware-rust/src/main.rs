@@ -9,8 +9,11 @@
 //! takes tokens from the same bucket. Decisions are printed with their ticks
 //! over semihosting. Last, a reboot while the breaker is open: a snapshot
 //! saved before it and restored after it (tick counter from 0 again) keeps
-//! the breaker refusing for the time it had left. The firmware checks its
-//! own results and exits through semihosting with success or failure.
+//! the breaker refusing for the time it had left. Log lines from both the
+//! interrupt handler and the main loop go through a log-flood guard (a
+//! fixed window with a suppression count, the kernel's `ratelimit`). The
+//! firmware checks its own results and exits through semihosting with
+//! success or failure.
 #![no_std]
 #![no_main]
 
@@ -20,6 +23,7 @@ use portable_atomic::{AtomicBool, AtomicU32};
 use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
+use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
 use tickguard::snapshot::Snapshot;
 use tickguard::time::{Duration, Instant, Tick, TickExtender};
@@ -86,6 +90,40 @@ static BUDGET_CONFIG: BudgetConfig = match BudgetConfig::new(tickguard::budget::
 static BUDGET: RetryBudget = RetryBudget::new(&BUDGET_CONFIG);
 static ISR_SAW_BUDGET_SPENT: AtomicBool = AtomicBool::new(false);
 
+/// The log-flood guard: at most 3 lines per 50 ticks, from the interrupt
+/// handler and the main loop together, and how many were suppressed.
+static LOG_LIMIT_CONFIG: FixedWindowConfig = match FixedWindowConfig::new(FixedWindowSettings {
+    burst: 3,
+    interval: Duration::from_ticks(50),
+}) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid log limit"),
+};
+static LOG_LIMIT: FixedWindow = FixedWindow::new(&LOG_LIMIT_CONFIG);
+/// Lines the guard let through, suppressed, and reported suppressed.
+static LOG_WRITTEN: AtomicU32 = AtomicU32::new(0);
+static ISR_LOG_WRITTEN: AtomicU32 = AtomicU32::new(0);
+static LOG_SUPPRESSED: AtomicU32 = AtomicU32::new(0);
+static LOG_REPORTED: AtomicU32 = AtomicU32::new(0);
+
+/// Whether a log line may be written at `now`; says how many were
+/// suppressed when a new window begins.
+fn log_allowed(now: Tick) -> bool {
+    let (allowed, missed) = match LOG_LIMIT.acquire(1, Instant::from_ticks(now)) {
+        Ok(admitted) => (true, admitted.missed),
+        Err(denied) => (false, denied.missed),
+    };
+    if missed > 0 {
+        LOG_REPORTED.fetch_add(missed, Relaxed);
+    }
+    if allowed {
+        LOG_WRITTEN.fetch_add(1, Relaxed);
+    } else {
+        LOG_SUPPRESSED.fetch_add(1, Relaxed);
+    }
+    allowed
+}
+
 /// The 32-bit counter starts 256 ticks before it wraps, so the run crosses
 /// the wrap.
 const START: u32 = u32::MAX - 255;
@@ -114,6 +152,11 @@ fn on_tick() {
     }
     if !BUDGET.allows_retry() {
         ISR_SAW_BUDGET_SPENT.store(true, Relaxed);
+    }
+    // The sensor's error interrupt during the outage: a line every tick,
+    // were it not for the guard (a handler queues it; counted here).
+    if !flaky_peripheral(now) && log_allowed(now) {
+        ISR_LOG_WRITTEN.fetch_add(1, Relaxed);
     }
 }
 
@@ -269,7 +312,14 @@ fn main() -> ! {
                     opened += u32::from(t.to == State::Open);
                 }
                 if let Some(at) = r.retry_at {
-                    say!("tick {}: breaker refused, retry at {}", now, at);
+                    let reported = LOG_REPORTED.load(Relaxed);
+                    if log_allowed(now) {
+                        let missed = LOG_REPORTED.load(Relaxed) - reported;
+                        if missed > 0 {
+                            say!("tick {}: ({} log lines suppressed)", now, missed);
+                        }
+                        say!("tick {}: breaker refused, retry at {}", now, at);
+                    }
                 }
             }
         }
@@ -302,6 +352,17 @@ fn main() -> ! {
         BUDGET.tokens_milli(),
         u64::from(BUDGET_CONFIG.max_tokens()) * 1_000
     );
+    let (written, suppressed) = (LOG_WRITTEN.load(Relaxed), LOG_SUPPRESSED.load(Relaxed));
+    let reported = LOG_REPORTED.load(Relaxed) + LOG_LIMIT.take_missed();
+    let windows = u32::try_from(end / 50).unwrap_or(u32::MAX) + 1;
+    say!(
+        "log guard: {} lines written (interrupt {}) of at most {}, {} suppressed, {} reported suppressed",
+        written,
+        ISR_LOG_WRITTEN.load(Relaxed),
+        3 * windows,
+        suppressed,
+        reported
+    );
     let final_state = BREAKER.state(Instant::from_ticks(end));
     say!("final breaker state: {}", name(final_state));
     let ok = u64::from(granted) <= bound
@@ -313,7 +374,11 @@ fn main() -> ! {
         && opened > 0
         && closed > 0
         && final_state == State::Closed
-        && ISR_SAW_OPEN.load(Relaxed);
+        && ISR_SAW_OPEN.load(Relaxed)
+        && written <= 3 * windows
+        && ISR_LOG_WRITTEN.load(Relaxed) > 0
+        && suppressed > 0
+        && reported == suppressed;
     let ok = survives_a_reboot() && ok;
     if ok {
         say!("firmware checks passed");

@@ -17,6 +17,7 @@ use cortex_m_semihosting::{debug, hprintln};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, Permit};
 use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
+use tickguard::fixed_window::{FixedWindow, FixedWindowConfig};
 use tickguard::retry::{Attempt, Backoff, Failure, Jitter, RetryPolicy, RetrySettings};
 use tickguard::time::{Duration, Instant};
 
@@ -54,6 +55,9 @@ static GENERAL_BUCKET: TokenBucket = TokenBucket::new(&GENERAL);
 static WIDE_BUCKET: TokenBucket = TokenBucket::new(&WIDE);
 
 static BUDGET: RetryBudget = RetryBudget::new(&BudgetConfig::DEFAULT);
+
+/// The kernel's default log limit: 10 lines per 5 000 ticks.
+static LOG_LIMIT: FixedWindow = FixedWindow::new(&FixedWindowConfig::DEFAULT);
 
 const fn retry(jitter: Jitter) -> RetryPolicy {
     match RetryPolicy::new(RetrySettings {
@@ -106,6 +110,11 @@ fn take(bucket: &TokenBucket, now: u64) -> bool {
 #[inline(never)]
 fn available(bucket: &TokenBucket, now: u64) -> u32 {
     bucket.available(at(now))
+}
+
+#[inline(never)]
+fn log_line(now: u64) -> bool {
+    LOG_LIMIT.acquire(black_box(1), at(now)).is_ok()
 }
 
 #[inline(never)]
@@ -237,6 +246,18 @@ fn main() -> ! {
         });
     }
 
+    for now in 0..9 {
+        log_line(now);
+    }
+    count.report("fixed window: admit a log line", || {
+        black_box(log_line(9));
+    });
+    count.report("fixed window: suppress a log line (counted)", || {
+        black_box(log_line(10));
+    });
+    count.report("fixed window: next window (reports the count)", || {
+        black_box(log_line(5_010));
+    });
     count.report("retry budget: record a failure + check", || {
         black_box(budget_failure_and_check());
     });
