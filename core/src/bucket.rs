@@ -8,6 +8,13 @@
 //! or refuses with the earliest tick at which n will be there; a refusal
 //! writes nothing.
 //!
+//! A leaky bucket used as a *meter* (ATM's and nginx's `limit_req ...
+//! nodelay`: a request conforms or is refused) is this same algorithm: a
+//! token bucket of `capacity` is a leaky bucket of depth `capacity` draining
+//! `tokens` per `period`, and they decide alike on every sequence. The
+//! leaky bucket as a *queue* (a shaper that tells each request when to go)
+//! is [`crate::shaper`], on this module's code and state word.
+//!
 //! Internally this is the Generic Cell Rate Algorithm. With `g = gcd(tokens,
 //! period)`, time is counted in *units* of 1/(tokens/g) tick, so one token
 //! costs exactly `period/g` units. The state is the *theoretical arrival
@@ -429,7 +436,7 @@ impl BucketConfig {
     /// arise (a TAT of 0 is a full bucket). Elsewhere every sum saturates,
     /// and a saturated TAT (past the horizon) refuses.
     #[inline]
-    fn request<W: Units, const SIMPLE: bool>(
+    pub(crate) fn request<W: Units, const SIMPLE: bool>(
         &self,
         n: u32,
         now: Tick,
@@ -485,7 +492,7 @@ impl BucketConfig {
 
 /// A request measured against a configuration ([`BucketConfig::request`]).
 #[derive(Clone, Copy)]
-struct Request<'a, W, const SIMPLE: bool> {
+pub(crate) struct Request<'a, W, const SIMPLE: bool> {
     config: &'a BucketConfig,
     now: Tick,
     /// `now` in units.
@@ -549,6 +556,50 @@ impl<W: Units, const SIMPLE: bool> Request<'_, W, SIMPLE> {
         Step::Keep(refused)
     }
 
+    /// The shaper's decision on `word` ([`crate::shaper`]): the tokens are
+    /// reserved and the caller sends at the earliest tick they conform
+    /// (`now` if they do now), unless that is more than `max_wait` ticks
+    /// after `now`; then nothing is reserved and the refusal names the tick
+    /// from which the wait would be short enough.
+    #[inline]
+    pub(crate) fn schedule(self, word: W, max_wait: Tick) -> Step<W, Scheduled> {
+        let unused = !SIMPLE && word == W::ZERO;
+        let tat = if unused {
+            Self::add(self.u, self.config.unused_backlog_in())
+        } else {
+            word
+        };
+        // A request that waits is reserved as if it arrived at the tick it
+        // is given: sends at whole ticks then conform to the bucket exactly
+        // (a rate whose tokens fall between ticks loses the fraction of a
+        // tick, as a caller that waits and then acquires would).
+        let (send_at, arrival) = if tat > self.limit {
+            let send_at = self.retry_at(tat);
+            (send_at, W::scaled(send_at, self.config.units_per_tick))
+        } else {
+            (self.now, self.u)
+        };
+        let next = Self::add(tat.max(arrival), self.cost);
+        let too_late = send_at.saturating_sub(self.now) > max_wait;
+        if !too_late && (SIMPLE || next != W::MAX) && send_at != Tick::MAX {
+            return Step::Write(next, Ok(Instant::from_ticks(send_at)));
+        }
+        let retry_at = if too_late && next != W::MAX && send_at != Tick::MAX {
+            send_at.saturating_sub(max_wait)
+        } else {
+            // Past the horizon: never.
+            Tick::MAX
+        };
+        let refused = Err(Refused::Wait {
+            retry_at: Instant::from_ticks(retry_at),
+        });
+        if unused {
+            // The first use of a partly filled bucket fixes its start time.
+            return Step::Write(tat, refused);
+        }
+        Step::Keep(refused)
+    }
+
     /// The retry tick for a TAT past the limit: `now + ⌈(tat − limit) /
     /// units_per_tick⌉`, saturating, without a division: none at one unit
     /// per tick, else the configuration's reciprocal (a division only for
@@ -601,12 +652,38 @@ impl<W: Units, const SIMPLE: bool> Input<Tat<W>> for Request<'_, W, SIMPLE> {
     }
 }
 
+/// A measured request scheduled by the shaper: [`Request::schedule`] as a
+/// machine input. Its quick check decides a refusal (the wait would be too
+/// long) from one comparison, without writing.
+#[derive(Clone, Copy)]
+pub(crate) struct ScheduleRequest<'a, W> {
+    pub(crate) request: Request<'a, W, false>,
+    pub(crate) max_wait: Tick,
+}
+
+impl<W: Units> Input<Tat<W>> for ScheduleRequest<'_, W> {
+    type Decision = Scheduled;
+
+    #[inline]
+    fn quick(&self, _: &Tat<W>, word: W) -> Option<Scheduled> {
+        match self.request.schedule(word, self.max_wait) {
+            Step::Keep(refused) => Some(refused),
+            Step::Write(..) => None,
+        }
+    }
+
+    #[inline]
+    fn step(&self, _: &Tat<W>, word: W) -> Step<W, Scheduled> {
+        self.request.schedule(word, self.max_wait)
+    }
+}
+
 /// The machine a measured [`Request`] runs on: a TAT of type `W`, with
 /// nothing else to configure (the request carries what it needs).
-struct Tat<W>(core::marker::PhantomData<W>);
+pub(crate) struct Tat<W>(core::marker::PhantomData<W>);
 
 impl<W> Tat<W> {
-    const MACHINE: Self = Self(core::marker::PhantomData);
+    pub(crate) const MACHINE: Self = Self(core::marker::PhantomData);
 }
 
 impl<W: Units> Machine for Tat<W> {
@@ -645,8 +722,11 @@ fn likely(condition: bool) -> bool {
 /// A step of the bucket's machine.
 type Decided<W> = Step<W, Result<(), Refused>>;
 
+/// What the shaper decides: the tick to send at, or why not.
+pub(crate) type Scheduled = Result<Instant, Refused>;
+
 /// The integers a TAT is kept in: `u64` (the narrow word) and `u128`.
-trait Units: Word + Ord {
+pub(crate) trait Units: Word + Ord {
     /// The 64-bit word, whose window fits it.
     const NARROW: bool;
     const ZERO: Self;
@@ -872,6 +952,12 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
         self.config.as_ref()
     }
 
+    /// What the bucket holds its configuration through (the shaper's
+    /// configuration, for a [`crate::shaper::Shaper`]).
+    pub(crate) const fn holder(&self) -> &C {
+        &self.config
+    }
+
     /// Takes `n` tokens at `now`, or refuses with the earliest tick at which
     /// `n` will be available. `n = 0` always succeeds and changes nothing;
     /// `n > capacity` is [`Refused::ExceedsCapacity`]. A refusal does not write
@@ -992,8 +1078,43 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
         crate::snapshot::to_array(self, now)
     }
 
+    /// Schedules `n` tokens at `now` for the shaper ([`crate::shaper`]),
+    /// on the word the configuration uses.
+    pub(crate) fn schedule(&self, n: u32, now: Instant, max_wait: Tick) -> Scheduled {
+        let (config, now) = (self.config(), now.ticks());
+        if config.is_narrow() {
+            match config.request::<u64, false>(n, now) {
+                Ok(request) => self
+                    .narrow
+                    .apply_quick(&Tat::MACHINE, ScheduleRequest { request, max_wait }),
+                Err(decision) => decision.map(|()| Instant::from_ticks(now)),
+            }
+        } else {
+            match config.request::<u128, false>(n, now) {
+                Ok(request) => self
+                    .wide
+                    .apply_quick(&Tat::MACHINE, ScheduleRequest { request, max_wait }),
+                Err(decision) => decision.map(|()| Instant::from_ticks(now)),
+            }
+        }
+    }
+
+    /// Replaces the state with the TAT `word` (a restore), in whichever
+    /// word the configuration uses; the other is zeroed.
+    pub(crate) fn install(&self, word: u128) {
+        self.reset();
+        if self.config().is_narrow() {
+            // A valid TAT is within a window (and a shaper's queue) of
+            // `now`: it fits the narrow word below the horizon; past it,
+            // it saturates, which refuses, as the word itself does.
+            self.narrow.store(u64::try_from(word).unwrap_or(u64::MAX));
+        } else {
+            self.wide.store(word);
+        }
+    }
+
     /// The TAT, from whichever word the configuration uses.
-    fn word(&self) -> u128 {
+    pub(crate) fn word(&self) -> u128 {
         if self.config().is_narrow() {
             self.narrow.load().into()
         } else {
@@ -1023,17 +1144,8 @@ impl<C: AsRef<BucketConfig>> Snapshot for TokenBucket<C> {
     }
 
     fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
-        let config = self.config();
-        let restored = crate::snapshot::restore(config, bytes, now);
-        let word = *restored.as_ref().unwrap_or(&config.fresh());
-        self.reset();
-        if config.is_narrow() {
-            // A valid TAT is within a window of `now`: it fits the narrow
-            // word wherever the configuration chose it.
-            self.narrow.store(u64::try_from(word).unwrap_or(u64::MAX));
-        } else {
-            self.wide.store(word);
-        }
+        let restored = crate::snapshot::restore(self.config(), bytes, now);
+        self.install(*restored.as_ref().unwrap_or(&0));
         restored.map(|_| ())
     }
 }
@@ -1063,11 +1175,21 @@ impl Format for BucketConfig {
     /// which on a restore at tick 0 lacks one unit (1 / `tokens` of a
     /// period's share, gone within a tick).
     fn restore_state(&self, fields: &mut Fields<'_>) -> Option<u128> {
+        self.restore_tat(fields, 0)
+    }
+}
+
+impl BucketConfig {
+    /// [`Format::restore_state`] for a TAT at most a window and `queue`
+    /// ticks past `now` (the shaper's queue; 0 for a bucket).
+    pub(crate) fn restore_tat(&self, fields: &mut Fields<'_>, queue: Tick) -> Option<u128> {
         match fields.read_u8() {
             0 => Some(0),
             1 => {
                 let (tat, offset) = fields.read_time128(self.units_per_tick);
-                if offset > 0 && offset.unsigned_abs() > self.window_in::<u128>() {
+                let queued = u128::from(queue).saturating_mul(u128::from(self.units_per_tick));
+                let latest = self.window_in::<u128>().saturating_add(queued);
+                if offset > 0 && offset.unsigned_abs() > latest {
                     return None;
                 }
                 if offset <= 0 && self.initial_fill() == self.capacity() {

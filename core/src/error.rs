@@ -54,6 +54,8 @@ pub enum ConfigError {
     TokenRatio,
     /// A window's `interval` is above 2^62 ticks.
     Interval,
+    /// A shaper's `max_wait` is above 2^62 ticks.
+    MaxWait,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -79,6 +81,7 @@ impl core::fmt::Display for ConfigError {
             Self::MaxTokens => "max tokens must be at least 1",
             Self::TokenRatio => "token ratio must be 1..=max tokens x 1000",
             Self::Interval => "window interval must be at most 2^62 ticks",
+            Self::MaxWait => "shaper max wait must be at most 2^62 ticks",
         };
         f.write_str(text)
     }

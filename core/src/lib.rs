@@ -131,6 +131,7 @@ pub mod fallback;
 pub mod fixed_window;
 pub mod machine;
 pub mod retry;
+pub mod shaper;
 pub mod snapshot;
 pub mod time;
 mod wide;

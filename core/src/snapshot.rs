@@ -707,12 +707,14 @@ mod tests {
         fits(&BudgetConfig::DEFAULT);
         fits(&Levels);
         fits(&crate::fixed_window::FixedWindowConfig::DEFAULT);
+        fits(&crate::shaper::ShaperConfig::DEFAULT);
         let kinds = [
             <BreakerConfig as Format>::KIND,
             <BucketConfig as Format>::KIND,
             <BudgetConfig as Format>::KIND,
             <Levels as Format>::KIND,
             <crate::fixed_window::FixedWindowConfig as Format>::KIND,
+            <crate::shaper::ShaperConfig as Format>::KIND,
             crate::fallback::SNAPSHOT_KIND,
         ];
         for (i, kind) in kinds.iter().enumerate() {

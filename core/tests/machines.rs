@@ -245,6 +245,29 @@ proptest! {
         }
     }
 
+    /// Shaper: the schedule's quick check agrees on any word; the held word
+    /// (128 bits) decides what the shaper (on whichever word its rate
+    /// picks) decides, lagging callers included.
+    #[test]
+    fn shaper_held_word_matches_the_shaper(
+        capacity in 1u32..6, tokens in 1u32..8, period in 1u64..20, max_wait in 0u64..100,
+        garbage in any::<u128>(), start in any::<u64>().prop_map(|t| t >> 4),
+        ops in proptest::collection::vec((0u32..7, 0u64..40, any::<bool>()), 1..200),
+    ) {
+        use tickguard::shaper::{Schedule, Shaper, ShaperConfig, ShaperSettings};
+        let config = ShaperConfig::new(ShaperSettings { capacity, tokens, period: span(period), max_wait: span(max_wait) }).unwrap();
+        quick_decides_as_step(&config, Schedule { n: 1, now: tick(start) }, garbage)?;
+        let shaper = Shaper::new(&config);
+        let mut held = Cell::new(config.fresh());
+        let mut now = start;
+        for (n, advance, lag) in ops {
+            now = now.saturating_add(advance);
+            let at = if lag { now.saturating_sub(advance * 3) } else { now };
+            quick_agrees(&config, Schedule { n, now: tick(at) }, held.get())?;
+            prop_assert_eq!(run(&config, Schedule { n, now: tick(at) }, &mut held).unwrap(), shaper.schedule(n, tick(at)));
+        }
+    }
+
     /// Budget, degradation levels and tick extender: quick checks agree on
     /// any word; held words match the primitives.
     #[test]

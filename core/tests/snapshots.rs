@@ -330,6 +330,39 @@ proptest! {
         }
     }
 
+    /// Shaper: the same, with requests queued up to `max_wait` ahead.
+    #[test]
+    fn a_restored_shaper_behaves_like_the_original_shifted(
+        capacity in 1u32..6, tokens in 1u32..9, period in 1u64..50, max_wait in 0u64..300,
+        t0 in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 3)], t1 in any::<u64>().prop_map(|t| t >> 3),
+        history in proptest::collection::vec((0u32..7, 0u64..60), 0..40), future in proptest::collection::vec((0u32..7, 0u64..60), 1..40),
+    ) {
+        use tickguard::shaper::{Shaper, ShaperConfig, ShaperSettings};
+        let config = ShaperConfig::new(ShaperSettings { capacity, tokens, period: tickguard::time::Duration::from_ticks(period), max_wait: tickguard::time::Duration::from_ticks(max_wait) }).unwrap();
+        let original = Shaper::new(&config);
+        let mut now = t0;
+        for (n, advance) in history {
+            now += advance;
+            let _ = original.schedule(n, tick(now));
+        }
+        let taken = now;
+        let restored = Shaper::new(&config);
+        restored.restore(&original.snapshot(tick(taken)), tick(t1)).unwrap();
+        let mut elapsed = 0;
+        for (n, advance) in future {
+            elapsed += advance;
+            let shift = |d: tickguard::shaper::Decision, origin: u64| match d {
+                Ok(at) => Ok(at.ticks() - origin),
+                Err(bucket::Refused::Wait { retry_at }) => Err(Some(retry_at.ticks() - origin)),
+                Err(bucket::Refused::ExceedsCapacity) => Err(None),
+            };
+            prop_assert_eq!(
+                shift(original.schedule(n, tick(taken + elapsed)), taken),
+                shift(restored.schedule(n, tick(t1 + elapsed)), t1)
+            );
+        }
+    }
+
     /// Fixed window: the same, lagging callers, takes of the missed count
     /// and windows that ended before the restore's tick 0 included.
     #[test]
@@ -391,6 +424,7 @@ proptest! {
         let _ = bucket.restore(&bytes, tick(now));
         let _ = RetryBudget::new(BudgetConfig::DEFAULT).restore(&bytes, tick(now));
         let _ = Degradation::new().restore(&bytes, tick(now));
+        let _ = tickguard::shaper::Shaper::new(tickguard::shaper::ShaperConfig::DEFAULT).restore(&bytes, tick(now));
         let window = tickguard::fixed_window::FixedWindow::new(tickguard::fixed_window::FixedWindowConfig::DEFAULT);
         if window.restore(&bytes, tick(now)).is_err() {
             prop_assert_eq!(window.remaining(tick(now)), 10);
