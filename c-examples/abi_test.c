@@ -63,7 +63,8 @@ static void test_status_strings(void) {
                                TG_E_SNAPSHOT_VERSION,
                                TG_E_SNAPSHOT_KIND,
                                TG_E_SNAPSHOT_CONFIG,
-                               TG_E_CONFIG_INTERVAL};
+                               TG_E_CONFIG_INTERVAL,
+                               TG_E_CONFIG_MAX_WAIT};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = tg_status_str(codes[i]);
     CHECK(s != NULL && strcmp(s, "unknown status") != 0);
@@ -957,6 +958,52 @@ static void test_fixed_window(void) {
   CHECK(tg_fixed_window_deinit(&w) == TG_E_UNINITIALIZED);
 }
 
+/* The shaper (leaky bucket as a queue): every function and status. */
+static void test_shaper(void) {
+  tg_shaper_config_t config;
+  CHECK(tg_shaper_config_default(&config) == TG_OK);
+  CHECK(config.capacity == 1 && config.tokens == 10 && config.period_ticks == 1000 && config.max_wait_ticks == 2000);
+  CHECK(tg_shaper_config_default(NULL) == TG_E_NULL);
+  CHECK(tg_shaper_config_check(&config) == TG_OK);
+  CHECK(tg_shaper_config_check(NULL) == TG_E_NULL);
+  tg_shaper_config_t bad = config;
+  bad.max_wait_ticks = ((uint64_t)1 << 62) + 1;
+  CHECK(tg_shaper_config_check(&bad) == TG_E_CONFIG_MAX_WAIT);
+  bad = config;
+  bad.capacity = 0;
+  CHECK(tg_shaper_config_check(&bad) == TG_E_CONFIG_ZERO_CAPACITY);
+
+  static tg_shaper_t s; /* zeroed: not initialised */
+  uint64_t send_at = 7, retry_at = 9;
+  CHECK(tg_shaper_schedule(&s, 1, 0, &send_at, &retry_at) == TG_E_UNINITIALIZED && send_at == 7);
+  CHECK(tg_shaper_init(&s, &bad) == TG_E_CONFIG_ZERO_CAPACITY);
+  const tg_shaper_config_t every_100 = {.capacity = 1, .tokens = 1, .period_ticks = 100, .max_wait_ticks = 250};
+  CHECK(tg_shaper_init(&s, &every_100) == TG_OK);
+  CHECK(tg_shaper_init(&s, &every_100) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_shaper_init_ex(&s, &every_100, 0x40) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_shaper_init_ex(&s, &every_100, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_shaper_schedule(&s, 1, 1000, NULL, NULL) == TG_E_NULL);
+  CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, NULL) == TG_OK && send_at == 1000);
+  CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, NULL) == TG_OK && send_at == 1100);
+  CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, NULL) == TG_OK && send_at == 1200);
+  CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, &retry_at) == TG_REFUSED && retry_at == 1050 && send_at == 1200);
+  CHECK(tg_shaper_schedule(&s, 2, 1000, &send_at, &retry_at) == TG_E_EXCEEDS_CAPACITY);
+  CHECK(tg_shaper_schedule(&s, 0, 1000, &send_at, NULL) == TG_OK && send_at == 1000);
+
+  uint8_t saved[TG_SHAPER_SNAPSHOT_SIZE];
+  CHECK(tg_shaper_snapshot(&s, 1000, saved, sizeof saved - 1) == TG_E_SNAPSHOT_BUFFER);
+  CHECK(tg_shaper_snapshot(&s, 1000, saved, sizeof saved) == TG_OK);
+  static tg_shaper_t rebooted;
+  CHECK(tg_shaper_init(&rebooted, &every_100) == TG_OK);
+  CHECK(tg_shaper_restore(&rebooted, saved, sizeof saved, 0) == TG_OK);
+  CHECK(tg_shaper_schedule(&rebooted, 1, 50, &send_at, NULL) == TG_OK && send_at == 300);
+  CHECK(tg_shaper_reset(&s) == TG_OK);
+  CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, NULL) == TG_OK && send_at == 1000);
+  CHECK(tg_shaper_deinit(&s) == TG_OK);
+  CHECK(tg_shaper_reset(&s) == TG_E_UNINITIALIZED);
+  CHECK(tg_shaper_deinit(&s) == TG_E_UNINITIALIZED);
+}
+
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
   CHECK(TG_VERSION == TG_VERSION_MAJOR * 10000 + TG_VERSION_MINOR * 100 + TG_VERSION_PATCH);
@@ -970,6 +1017,7 @@ int main(void) {
   /* Objects are plain fixed-size storage. */
   CHECK(sizeof(tg_breaker_t) == 80 && sizeof(tg_bucket_t) == 96 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
+  CHECK(sizeof(tg_shaper_t) == 112 && _Alignof(tg_shaper_t) == 16);
   CHECK(_Alignof(tg_breaker_t) == 16 && _Alignof(tg_bucket_t) == 16);
   test_status_strings();
   test_names();
@@ -989,6 +1037,7 @@ int main(void) {
   test_degradation();
   test_snapshots();
   test_fixed_window();
+  test_shaper();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -216,6 +216,31 @@ void fixed_window_works() {
   CHECK(invalid.init() == TG_E_CONFIG_INTERVAL);
 }
 
+// The shaper: send ticks, refusals past the longest wait, snapshots.
+static_assert(!std::is_move_constructible_v<tickguard::Shaper>);
+
+void shaper_works() {
+  tickguard::Shaper shaper{tg_shaper_config_t{1, 1, 100, 150}};
+  CHECK(shaper.schedule(1, 0).status == TG_E_UNINITIALIZED);
+  CHECK(shaper.init() == TG_OK);
+  tickguard::Slot slot = shaper.schedule(1, 1000);
+  CHECK(slot && slot.send_at == 1000);
+  CHECK(shaper.schedule(1, 1000).send_at == 1100);
+  slot = shaper.schedule(1, 1000);
+  CHECK(!slot && slot.status == TG_REFUSED && slot.retry_at == 1050);
+  CHECK(shaper.schedule(2, 1000).status == TG_E_EXCEEDS_CAPACITY);
+  uint8_t saved[TG_SHAPER_SNAPSHOT_SIZE];
+  CHECK(shaper.snapshot(1000, saved) == TG_OK);
+  tickguard::Shaper rebooted{tg_shaper_config_t{1, 1, 100, 150}};
+  CHECK(rebooted.init() == TG_OK);
+  CHECK(rebooted.restore(saved, sizeof saved, 0) == TG_OK);
+  CHECK(rebooted.schedule(1, 50).send_at == 200);
+  CHECK(shaper.reset() == TG_OK && shaper.schedule(1, 1000).send_at == 1000);
+  CHECK(shaper.raw() != nullptr);
+  tickguard::Shaper invalid{tg_shaper_config_t{1, 1, 100, (uint64_t{1} << 62) + 1}};
+  CHECK(invalid.init() == TG_E_CONFIG_MAX_WAIT);
+}
+
 // Budget, last-known-good store and degradation levels: every result
 // carries its status.
 tickguard::RetryBudget global_budget{tg_retry_budget_config_t{2, 1000}};
@@ -363,6 +388,7 @@ int main() {
   calls_report_once_and_move();
   global_bucket_works();
   fixed_window_works();
+  shaper_works();
   tick_extender_works();
   retry_loop_works();
   reinit_and_copies();

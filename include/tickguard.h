@@ -157,6 +157,11 @@
 #define TG_FIXED_WINDOW_SNAPSHOT_SIZE 29
 
 /**
+ * Bytes of a shaper's snapshot (`tg_shaper_snapshot`).
+ */
+#define TG_SHAPER_SNAPSHOT_SIZE 29
+
+/**
  * Bytes of a last-known-good store's snapshot (`tg_lkg_snapshot`): every
  * key and value with its age.
  */
@@ -650,6 +655,44 @@ typedef struct {
 } tg_retry_budget_config_t;
 
 /**
+ * Shaper configuration: a token bucket's capacity and rate, and the
+ * longest a request may be told to wait. Can be `const`; validated and
+ * copied by `tg_shaper_init`. `tg_shaper_config_default` fills in nginx's
+ * `rate=10r/s burst=20` in ticks of 1 ms.
+ */
+typedef struct {
+  /**
+   * Tokens that may go at once (at least 1; 1 spaces every request).
+   */
+  uint32_t capacity;
+  /**
+   * Tokens that may go every `period_ticks` (at least 1).
+   */
+  uint32_t tokens;
+  /**
+   * Ticks per `tokens` (1 .. 2^62).
+   */
+  uint64_t period_ticks;
+  /**
+   * The longest a request may be told to wait (0: now or refused; at
+   * most 2^62).
+   */
+  uint64_t max_wait_ticks;
+} tg_shaper_config_t;
+
+/**
+ * Storage for a shaper: allocate it anywhere, then call `tg_shaper_init`.
+ * A zeroed object reports `TG_E_UNINITIALIZED`; a copy of a live object
+ * reports `TG_E_MOVED`. 16-byte aligned.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the object's state. Touch only through `tg_shaper_*`.
+   */
+  uint64_t _opaque[14];
+} tg_shaper_t;
+
+/**
  * Storage for a tick extender, which turns a wrapping 32-bit tick counter
  * (`HAL_GetTick()`, `xTaskGetTickCount()`) into the monotonic 64-bit ticks
  * every guard takes. Its one rule: it must see the counter at least once
@@ -1135,6 +1178,11 @@ typedef struct TG_ALIGNED(16) {
  * Window configuration: `interval_ticks` is above 2^62.
  */
 #define TG_E_CONFIG_INTERVAL -40
+
+/**
+ * Shaper configuration: `max_wait_ticks` is above 2^62.
+ */
+#define TG_E_CONFIG_MAX_WAIT -41
 
 #ifdef __cplusplus
 extern "C" {
@@ -2085,6 +2133,114 @@ tg_status_t tg_retry_budget_state(const tg_retry_budget_t *budget,
 tg_status_t tg_retry_budget_reset(tg_retry_budget_t *budget);
 
 /**
+ * Writes the default shaper configuration (nginx's `rate=10r/s burst=20`
+ * without `nodelay`, in ticks of 1 ms: capacity 1, 10 tokens per 1 000
+ * ticks, waits up to 2 000 ticks) to `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_shaper_config_default(tg_shaper_config_t *out);
+
+/**
+ * Checks a configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL, or the
+ *   `TG_E_CONFIG_*` code of the first invalid field
+ *   (`TG_E_CONFIG_ZERO_CAPACITY`, `TG_E_CONFIG_ZERO_REFILL`,
+ *   `TG_E_CONFIG_PERIOD`, `TG_E_CONFIG_MAX_WAIT`).
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_shaper_config_check(const tg_shaper_config_t *config);
+
+/**
+ * Initialises `shaper` with `config` (validated and copied), with nothing
+ * queued. On error the object is left as it was.
+ *
+ * @param shaper the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED` if `shaper` is live (it keeps its state),
+ *   or the `TG_E_CONFIG_*` code of the first invalid field.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_shaper_init(tg_shaper_t *shaper, const tg_shaper_config_t *config);
+
+/**
+ * Initialises `shaper` with `config`, with `TG_INIT_*` flags (as
+ * `tg_bucket_init_ex`: `TG_INIT_REINIT`, `TG_INIT_SHARED`).
+ *
+ * @param shaper the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_shaper_init`, or `TG_E_INVALID_ARGUMENT` for an unknown
+ *   flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_shaper_init_ex(tg_shaper_t *shaper,
+                              const tg_shaper_config_t *config,
+                              tg_init_flags_t flags);
+
+/**
+ * Ends the life of `shaper`: later calls report `TG_E_UNINITIALIZED`, and
+ * `tg_shaper_init` may initialise it again.
+ *
+ * @param shaper an initialised shaper.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe: nobody may use the object meanwhile.
+ */
+tg_status_t tg_shaper_deinit(tg_shaper_t *shaper);
+
+/**
+ * Reserves `n` tokens at tick `now` and says when to send them: `now` if
+ * they may go now, else the earliest tick at which they conform, behind
+ * every request scheduled before. Wait until then and send. A request
+ * that would wait more than `max_wait_ticks` is refused and reserves
+ * nothing (the refusal writes nothing). `n = 0` goes now.
+ *
+ * @param shaper an initialised shaper.
+ * @param n how many tokens.
+ * @param now the caller's current tick.
+ * @param out_send_at receives, on `TG_OK`, the tick at which to send.
+ * @param out_retry_at receives, on `TG_REFUSED`, the tick from which the
+ *   wait would be short enough (if nobody else schedules first); may be
+ *   NULL.
+ * @return `TG_OK` when scheduled, `TG_REFUSED` when the wait would be too
+ *   long, `TG_E_EXCEEDS_CAPACITY` when `n` exceeds the capacity (it never
+ *   can go), `TG_E_NULL` if `shaper` or `out_send_at` is NULL, or an
+ *   object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Lock-free where the target has a 64-bit or 128-bit CAS as the rate
+ * needs (x86_64, aarch64); interrupt-masked critical section elsewhere;
+ * safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_shaper_schedule(tg_shaper_t *shaper,
+                               uint32_t n,
+                               uint64_t now,
+                               uint64_t *out_send_at,
+                               uint64_t *out_retry_at);
+
+/**
+ * Empties the queue, as if new.
+ *
+ * @param shaper an initialised shaper.
+ * @return `TG_OK`, `TG_E_NULL` if `shaper` is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_shaper_reset(tg_shaper_t *shaper);
+
+/**
  * Saves the breaker's state at `now` as `TG_BREAKER_SNAPSHOT_SIZE` bytes:
  * versioned, checksummed, with every time relative to `now`, to keep
  * across a reboot (flash, EEPROM, a file) and give to
@@ -2274,6 +2430,40 @@ tg_status_t tg_fixed_window_restore(tg_fixed_window_t *window,
                                     const uint8_t *bytes,
                                     size_t len,
                                     uint64_t now);
+
+/**
+ * Saves the shaper's state at `now` as `TG_SHAPER_SNAPSHOT_SIZE` bytes
+ * (its queue, relative to `now`), for `tg_shaper_restore`.
+ *
+ * @param shaper an initialised shaper.
+ * @param now the caller's current tick.
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_SHAPER_SNAPSHOT_SIZE`).
+ * @return as `tg_breaker_snapshot`.
+ *
+ * Reads only; safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_shaper_snapshot(const tg_shaper_t *shaper,
+                               uint64_t now,
+                               uint8_t *out,
+                               size_t out_len);
+
+/**
+ * Restores the shaper's state from a snapshot `tg_shaper_snapshot` took,
+ * as of `now`: requests scheduled before are still ahead of new ones by
+ * as many ticks as they were.
+ *
+ * @param shaper an initialised shaper, with the snapshot's configuration.
+ * @param bytes the snapshot.
+ * @param len its length in bytes.
+ * @param now the caller's current tick.
+ * @return as `tg_breaker_restore` (on a snapshot error the shaper is left
+ *   fresh).
+ *
+ * Safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_shaper_restore(tg_shaper_t *shaper, const uint8_t *bytes, size_t len, uint64_t now);
 
 /**
  * Saves the last-known-good store's keys and values with their ages at

@@ -390,6 +390,75 @@ class Bucket {
   tg_bucket_t bucket_{};
 };
 
+/// The decision of Shaper::schedule.
+struct [[nodiscard]] Slot {
+  tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK` scheduled, `TG_REFUSED` (wait too long), or an error.
+  Tick send_at = 0;   ///< When scheduled: the tick at which to send.
+  Tick retry_at = 0;  ///< When refused: the tick from which the wait would be short enough.
+
+  /// Whether the request was scheduled.
+  /// @return `status == TG_OK`.
+  constexpr explicit operator bool() const noexcept { return status == TG_OK; }
+};
+
+/**
+ * A leaky bucket as a queue (a traffic shaper): schedule() says when to
+ * send so that the output never exceeds the rate, refusing requests that
+ * would wait more than `max_wait_ticks`. Not copyable or movable.
+ *
+ * @code
+ * constinit tickguard::Shaper shaper{tg_shaper_config_t{1, 10, 1000, 2000}};
+ * if (tickguard::Slot slot = shaper.schedule(1, now)) send_at(slot.send_at, request);
+ * else reject(request);
+ * @endcode
+ */
+class Shaper {
+ public:
+  /// Holds `config`; the shaper works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit Shaper(const tg_shaper_config_t &config) noexcept : config_(config) {}
+  Shaper(const Shaper &) = delete;
+  Shaper &operator=(const Shaper &) = delete;
+
+  /// Validates the configuration. Call once, before sharing the object.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, or the `TG_E_CONFIG_*` code of the first invalid field.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_shaper_init_ex(&shaper_, &config_, flags);
+  }
+  /// Reserves `n` tokens at `now` and says when to send them.
+  /// @param n how many tokens. @param now the current tick.
+  /// @return the send tick, or the refusal and when to retry.
+  [[nodiscard]] Slot schedule(uint32_t n, Tick now) noexcept {
+    Slot slot;
+    slot.status = tg_shaper_schedule(&shaper_, n, now, &slot.send_at, &slot.retry_at);
+    return slot;
+  }
+  /// Empties the queue.
+  /// @return `TG_OK` or an object error.
+  tg_status_t reset() noexcept { return tg_shaper_reset(&shaper_); }
+  /// Saves the queue (a reboot-proof snapshot, relative to `now`).
+  /// @param now the current tick.
+  /// @param out receives the `TG_SHAPER_SNAPSHOT_SIZE` bytes.
+  /// @return `TG_OK` or an object error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_SHAPER_SNAPSHOT_SIZE]) const noexcept {
+    return tg_shaper_snapshot(&shaper_, now, out, sizeof out);
+  }
+  /// Restores the queue from a snapshot, as of `now`.
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK`, a `TG_E_SNAPSHOT_*` status (the shaper is left fresh), or an object error.
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_shaper_restore(&shaper_, bytes, len, now);
+  }
+  /// The C object, for calls the wrapper does not cover.
+  /// @return the C object.
+  tg_shaper_t *raw() noexcept { return &shaper_; }
+
+ private:
+  tg_shaper_config_t config_;
+  tg_shaper_t shaper_{};
+};
+
 /// The decision of FixedWindow::acquire.
 struct [[nodiscard]] Verdict {
   tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK` admitted, `TG_REFUSED` denied, or an error.

@@ -1192,6 +1192,11 @@ impl BucketConfig {
                 if offset > 0 && offset.unsigned_abs() > latest {
                     return None;
                 }
+                if self.is_narrow() && tat > u128::from(u64::MAX) {
+                    // Past the horizon, where the word this configuration
+                    // keeps cannot hold it: not a state it saves.
+                    return None;
+                }
                 if offset <= 0 && self.initial_fill() == self.capacity() {
                     return Some(0);
                 }

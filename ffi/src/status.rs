@@ -98,11 +98,13 @@ pub const TG_E_SNAPSHOT_KIND: tg_status_t = -38;
 pub const TG_E_SNAPSHOT_CONFIG: tg_status_t = -39;
 /// Window configuration: `interval_ticks` is above 2^62.
 pub const TG_E_CONFIG_INTERVAL: tg_status_t = -40;
+/// Shaper configuration: `max_wait_ticks` is above 2^62.
+pub const TG_E_CONFIG_MAX_WAIT: tg_status_t = -41;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 39] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 40] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -208,6 +210,10 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 39] = [
         TG_E_CONFIG_INTERVAL,
         c"config: interval_ticks must be at most 2^62",
     ),
+    (
+        TG_E_CONFIG_MAX_WAIT,
+        c"config: max_wait_ticks must be at most 2^62",
+    ),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check
@@ -245,6 +251,7 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::MaxTokens => TG_E_CONFIG_MAX_TOKENS,
         ConfigError::TokenRatio => TG_E_CONFIG_TOKEN_RATIO,
         ConfigError::Interval => TG_E_CONFIG_INTERVAL,
+        ConfigError::MaxWait => TG_E_CONFIG_MAX_WAIT,
     }
 }
 

@@ -1407,3 +1407,173 @@ fn fixed_window_through_the_abi() {
         }
     }
 }
+
+#[test]
+fn shaper_through_the_abi() {
+    let mut config = tg_shaper_config_t {
+        capacity: 0,
+        tokens: 0,
+        period_ticks: 0,
+        max_wait_ticks: 0,
+    };
+    assert_eq!(tg_shaper_config_default(&mut config), TG_OK);
+    assert_eq!(
+        (
+            config.capacity,
+            config.tokens,
+            config.period_ticks,
+            config.max_wait_ticks
+        ),
+        (1, 10, 1_000, 2_000)
+    );
+    assert_eq!(tg_shaper_config_default(null_mut()), TG_E_NULL);
+    assert_eq!(tg_shaper_config_check(&config), TG_OK);
+    assert_eq!(tg_shaper_config_check(null()), TG_E_NULL);
+    for (field, expected) in [
+        (
+            tg_shaper_config_t {
+                capacity: 0,
+                ..config
+            },
+            TG_E_CONFIG_ZERO_CAPACITY,
+        ),
+        (
+            tg_shaper_config_t {
+                tokens: 0,
+                ..config
+            },
+            TG_E_CONFIG_ZERO_REFILL,
+        ),
+        (
+            tg_shaper_config_t {
+                period_ticks: 0,
+                ..config
+            },
+            TG_E_CONFIG_PERIOD,
+        ),
+        (
+            tg_shaper_config_t {
+                max_wait_ticks: (1 << 62) + 1,
+                ..config
+            },
+            TG_E_CONFIG_MAX_WAIT,
+        ),
+    ] {
+        assert_eq!(tg_shaper_config_check(&field), expected);
+    }
+    let mut s = tg_shaper_t::new();
+    let (mut send_at, mut retry_at) = (7u64, 9u64);
+    assert_eq!(
+        tg_shaper_schedule(&mut s, 1, 0, &mut send_at, &mut retry_at),
+        TG_E_UNINITIALIZED
+    );
+    let config = tg_shaper_config_t {
+        capacity: 1,
+        tokens: 1,
+        period_ticks: 100,
+        max_wait_ticks: 250,
+    };
+    assert_eq!(tg_shaper_init(&mut s, &config), TG_OK);
+    assert_eq!(tg_shaper_init(&mut s, &config), TG_E_ALREADY_INITIALIZED);
+    assert_eq!(tg_shaper_init_ex(&mut s, &config, TG_INIT_REINIT), TG_OK);
+    let t = 1u64 << 40;
+    assert_eq!(
+        tg_shaper_schedule(&mut s, 1, t, null_mut(), &mut retry_at),
+        TG_E_NULL
+    );
+    for k in 0..3 {
+        assert_eq!(
+            tg_shaper_schedule(&mut s, 1, t, &mut send_at, null_mut()),
+            TG_OK
+        );
+        assert_eq!(send_at, t + 100 * k);
+    }
+    send_at = 7;
+    assert_eq!(
+        tg_shaper_schedule(&mut s, 1, t, &mut send_at, &mut retry_at),
+        TG_REFUSED
+    );
+    assert_eq!((send_at, retry_at), (7, t + 50));
+    assert_eq!(
+        tg_shaper_schedule(&mut s, 2, t, &mut send_at, &mut retry_at),
+        TG_E_EXCEEDS_CAPACITY
+    );
+    let mut page = [0u8; TG_SHAPER_SNAPSHOT_SIZE];
+    assert_eq!(
+        tg_shaper_snapshot(&s, t, page.as_mut_ptr(), page.len()),
+        TG_OK
+    );
+    let mut rebooted = tg_shaper_t::new();
+    assert_eq!(tg_shaper_init(&mut rebooted, &config), TG_OK);
+    assert_eq!(
+        tg_shaper_restore(&mut rebooted, page.as_ptr(), page.len(), 0),
+        TG_OK
+    );
+    assert_eq!(
+        tg_shaper_schedule(&mut rebooted, 1, 50, &mut send_at, null_mut()),
+        TG_OK
+    );
+    assert_eq!(send_at, 300);
+    // A bucket's snapshot is another kind.
+    let mut bucket = tg_bucket_t::new();
+    assert_eq!(tg_bucket_init(&mut bucket, &BUCKET_CONFIG), TG_OK);
+    let mut bucket_page = [0u8; TG_BUCKET_SNAPSHOT_SIZE];
+    assert_eq!(
+        tg_bucket_snapshot(&bucket, 0, bucket_page.as_mut_ptr(), bucket_page.len()),
+        TG_OK
+    );
+    assert_eq!(
+        tg_shaper_restore(&mut rebooted, bucket_page.as_ptr(), bucket_page.len(), 0),
+        TG_E_SNAPSHOT_KIND
+    );
+    assert_eq!(tg_shaper_reset(&mut s), TG_OK);
+    assert_eq!(
+        tg_shaper_schedule(&mut s, 1, t, &mut send_at, null_mut()),
+        TG_OK
+    );
+    assert_eq!(send_at, t);
+    assert_eq!(tg_shaper_deinit(&mut s), TG_OK);
+    assert_eq!(tg_shaper_reset(&mut s), TG_E_UNINITIALIZED);
+
+    // Misaligned, copied, garbage and stale objects: refused or bounded.
+    #[repr(C, align(16))]
+    struct Buffer([u8; 160]);
+    let mut buffer = Buffer([0; 160]);
+    // SAFETY: within the buffer.
+    let at = unsafe { buffer.0.as_mut_ptr().add(4) };
+    assert_eq!(tg_shaper_init(at.cast(), &config), TG_E_MISALIGNED);
+    assert_eq!(
+        tg_shaper_schedule(at.cast(), 1, 0, &mut send_at, null_mut()),
+        TG_E_MISALIGNED
+    );
+    assert!(buffer.0.iter().all(|b| *b == 0));
+    let mut live = tg_shaper_t::new();
+    assert_eq!(tg_shaper_init(&mut live, &config), TG_OK);
+    let mut copy = copy_of(&live);
+    assert_eq!(tg_shaper_reset(&mut copy), TG_E_MOVED);
+    let mut garbage = tg_shaper_t {
+        _opaque: filled(u64::MAX),
+    };
+    assert_eq!(tg_shaper_reset(&mut garbage), TG_E_UNINITIALIZED);
+    for body in BODIES {
+        overwrite_body(&mut live, body);
+        for now in [0, 1 << 40, u64::MAX] {
+            for n in [0, 1, 2, u32::MAX] {
+                assert!(known(tg_shaper_schedule(
+                    &mut live,
+                    n,
+                    now,
+                    &mut send_at,
+                    &mut retry_at
+                )));
+            }
+            assert!(known(tg_shaper_snapshot(
+                &live,
+                now,
+                page.as_mut_ptr(),
+                page.len()
+            )));
+            assert!(known(tg_shaper_reset(&mut live)));
+        }
+    }
+}

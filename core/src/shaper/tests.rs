@@ -201,3 +201,18 @@ fn threads_never_send_beyond_the_rate() {
     assert!(sends.len() > 100);
     assert!(conforms(2, 1, 10, &mut sends));
 }
+
+#[test]
+fn a_queue_the_narrow_word_cannot_hold_is_not_restored() {
+    // 3 units per tick keeps the 64-bit word; past the horizon, at a tick
+    // whose units overflow 64 bits, a saved queue cannot be held: refused
+    // (a restore would save back another state), the shaper left fresh.
+    let s = shaper(2, 3, 7, 500);
+    assert!(s.config().rate().is_narrow());
+    let mut bytes = [0u8; SNAPSHOT_LEN];
+    crate::snapshot::save(s.config(), 5, tick(0), &mut bytes).unwrap();
+    let late = u64::MAX / 3 + 10;
+    assert_eq!(s.restore(&bytes, tick(late)), Err(SnapshotError::Corrupt));
+    assert_eq!(s.bucket.word(), 0);
+    assert_eq!(s.restore(&bytes, tick(1_000)), Ok(()));
+}

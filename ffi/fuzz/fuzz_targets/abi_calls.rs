@@ -1,5 +1,5 @@
 //! Bytes decoded into call sequences over the whole C ABI, on a few objects
-//! (breakers, buckets, fixed windows, an extender, copies of them,
+//! (breakers, buckets, fixed windows, shapers, an extender, copies of them,
 //! misaligned views), with
 //! lagging and garbage ticks, permits, outcomes, flags and configurations.
 //! Checked on every call: the status is one the library documents, outputs
@@ -50,6 +50,7 @@ fuzz_target!(|data: &[u8]| {
     let mut breakers = [tg_breaker_t::new(), tg_breaker_t::new()];
     let mut buckets = [tg_bucket_t::new(), tg_bucket_t::new()];
     let mut windows = [tg_fixed_window_t::new(), tg_fixed_window_t::new()];
+    let mut shapers = [tg_shaper_t::new(), tg_shaper_t::new()];
     let mut extender = tg_tick_extender_t::new();
     let mut arena = Arena([0; 512]);
     let mut permits: Vec<tg_permit_t> = Vec::new();
@@ -62,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 26 {
+        let status = match op % 28 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -313,6 +314,56 @@ fuzz_target!(|data: &[u8]| {
                     let target = usize::from(input.u8() % 2);
                     tg_fixed_window_restore(&mut windows[target], page.as_ptr(), page.len(), at)
                 }
+            }
+            25 => {
+                let config = tg_shaper_config_t {
+                    capacity: input.small() as u32,
+                    tokens: input.small() as u32,
+                    period_ticks: input.small(),
+                    max_wait_ticks: input.small(),
+                };
+                let flags = u32::from(input.u8() % 6);
+                tg_shaper_init_ex(&mut shapers[which], &config, flags)
+            }
+            26 => {
+                let (mut send_at, mut retry_at) = (SENTINEL, SENTINEL);
+                let status = match input.u8() % 8 {
+                    0 => tg_shaper_reset(&mut shapers[which]),
+                    1 => {
+                        let mut page = [0u8; TG_SHAPER_SNAPSHOT_SIZE];
+                        match tg_shaper_snapshot(&shapers[which], at, page.as_mut_ptr(), page.len())
+                        {
+                            TG_OK => tg_shaper_restore(
+                                &mut shapers[1 - which],
+                                page.as_ptr(),
+                                page.len(),
+                                now,
+                            ),
+                            status => status,
+                        }
+                    }
+                    _ => tg_shaper_schedule(
+                        &mut shapers[which],
+                        input.small() as u32,
+                        at,
+                        &mut send_at,
+                        &mut retry_at,
+                    ),
+                };
+                match status {
+                    TG_OK => {
+                        assert!(send_at == SENTINEL || (send_at >= at && retry_at == SENTINEL))
+                    }
+                    TG_REFUSED => assert!(
+                        (retry_at > at || retry_at == u64::MAX) && send_at == SENTINEL,
+                        "retry {retry_at} at {at}"
+                    ),
+                    _ => assert!(
+                        send_at == SENTINEL && retry_at == SENTINEL,
+                        "output written on {status}"
+                    ),
+                }
+                status
             }
             _ => {
                 now = now.saturating_add(input.small());

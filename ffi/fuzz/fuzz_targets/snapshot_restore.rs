@@ -156,6 +156,21 @@ fuzz_target!(|data: &[u8]| {
         tg_fixed_window_snapshot
     );
     case!(
+        tg_shaper_t,
+        TG_SHAPER_SNAPSHOT_SIZE,
+        |s: &mut tg_shaper_t| tg_shaper_init(
+            s,
+            &tg_shaper_config_t {
+                capacity: 2,
+                tokens: 3,
+                period_ticks: 7,
+                max_wait_ticks: 500,
+            }
+        ),
+        tg_shaper_restore,
+        tg_shaper_snapshot
+    );
+    case!(
         tg_lkg_t,
         TG_LKG_SNAPSHOT_SIZE,
         |l: &mut tg_lkg_t| tg_lkg_init(l, 500),
