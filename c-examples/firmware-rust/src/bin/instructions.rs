@@ -19,6 +19,7 @@ use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig};
 use tickguard::retry::{Attempt, Backoff, Failure, Jitter, RetryPolicy, RetrySettings};
+use tickguard::shaper::{Shaper, ShaperConfig};
 use tickguard::time::{Duration, Instant};
 
 static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
@@ -58,6 +59,9 @@ static BUDGET: RetryBudget = RetryBudget::new(&BudgetConfig::DEFAULT);
 
 /// The kernel's default log limit: 10 lines per 5 000 ticks.
 static LOG_LIMIT: FixedWindow = FixedWindow::new(&FixedWindowConfig::DEFAULT);
+
+/// nginx's `rate=10r/s burst=20` in 1 ms ticks.
+static SHAPER: Shaper = Shaper::new(&ShaperConfig::DEFAULT);
 
 const fn retry(jitter: Jitter) -> RetryPolicy {
     match RetryPolicy::new(RetrySettings {
@@ -115,6 +119,11 @@ fn available(bucket: &TokenBucket, now: u64) -> u32 {
 #[inline(never)]
 fn log_line(now: u64) -> bool {
     LOG_LIMIT.acquire(black_box(1), at(now)).is_ok()
+}
+
+#[inline(never)]
+fn schedule(now: u64) -> bool {
+    SHAPER.schedule(black_box(1), at(now)).is_ok()
 }
 
 #[inline(never)]
@@ -257,6 +266,18 @@ fn main() -> ! {
     });
     count.report("fixed window: next window (reports the count)", || {
         black_box(log_line(5_010));
+    });
+    count.report("shaper: schedule, sent at once", || {
+        black_box(schedule(0));
+    });
+    count.report("shaper: schedule, queued", || {
+        black_box(schedule(0));
+    });
+    for _ in 0..18 {
+        schedule(0);
+    }
+    count.report("shaper: refusal (queue full)", || {
+        black_box(schedule(0));
     });
     count.report("retry budget: record a failure + check", || {
         black_box(budget_failure_and_check());
