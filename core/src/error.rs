@@ -56,6 +56,10 @@ pub enum ConfigError {
     Interval,
     /// A shaper's `max_wait` is above 2^62 ticks.
     MaxWait,
+    /// A sliding window's `limit` is zero.
+    Limit,
+    /// A sliding window's `window` is zero or above 2^62 ticks.
+    Window,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -82,6 +86,8 @@ impl core::fmt::Display for ConfigError {
             Self::TokenRatio => "token ratio must be 1..=max tokens x 1000",
             Self::Interval => "window interval must be at most 2^62 ticks",
             Self::MaxWait => "shaper max wait must be at most 2^62 ticks",
+            Self::Limit => "limit must be at least 1",
+            Self::Window => "window must be 1..=2^62 ticks",
         };
         f.write_str(text)
     }

@@ -132,6 +132,7 @@ pub mod fixed_window;
 pub mod machine;
 pub mod retry;
 pub mod shaper;
+pub mod sliding_window;
 pub mod snapshot;
 pub mod time;
 mod wide;

@@ -708,6 +708,7 @@ mod tests {
         fits(&Levels);
         fits(&crate::fixed_window::FixedWindowConfig::DEFAULT);
         fits(&crate::shaper::ShaperConfig::DEFAULT);
+        fits(&crate::sliding_window::SlidingWindowConfig::DEFAULT);
         let kinds = [
             <BreakerConfig as Format>::KIND,
             <BucketConfig as Format>::KIND,
@@ -715,6 +716,7 @@ mod tests {
             <Levels as Format>::KIND,
             <crate::fixed_window::FixedWindowConfig as Format>::KIND,
             <crate::shaper::ShaperConfig as Format>::KIND,
+            <crate::sliding_window::SlidingWindowConfig as Format>::KIND,
             crate::fallback::SNAPSHOT_KIND,
         ];
         for (i, kind) in kinds.iter().enumerate() {

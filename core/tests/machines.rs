@@ -268,6 +268,30 @@ proptest! {
         }
     }
 
+    /// Sliding-window counter: quick checks agree on any word and along
+    /// the walk; the held word decides what the counter decides.
+    #[test]
+    fn sliding_window_held_word_matches_the_counter(
+        limit in 1u32..8, window in 1u64..40, garbage in any::<u128>(), start in any::<u64>().prop_map(|t| t >> 2),
+        ops in proptest::collection::vec((0u32..9, 0u64..30, any::<bool>()), 1..200),
+    ) {
+        use tickguard::sliding_window::{self as sw, SlidingWindow, SlidingWindowConfig, SlidingWindowSettings};
+        let config = SlidingWindowConfig::new(SlidingWindowSettings { limit, window: span(window) }).unwrap();
+        quick_decides_as_step(&config, sw::Acquire { n: 1, now: tick(start) }, garbage)?;
+        quick_decides_as_step(&config, sw::Available { now: tick(start) }, garbage)?;
+        let counter = SlidingWindow::new(&config);
+        let mut held = Cell::new(config.fresh());
+        let mut now = start;
+        for (n, advance, lag) in ops {
+            now = now.saturating_add(advance);
+            let at = if lag { now.saturating_sub(advance * 3) } else { now };
+            quick_agrees(&config, sw::Acquire { n, now: tick(at) }, held.get())?;
+            quick_agrees(&config, sw::Available { now: tick(at) }, held.get())?;
+            prop_assert_eq!(run(&config, sw::Acquire { n, now: tick(at) }, &mut held).unwrap(), counter.acquire(n, tick(at)));
+            prop_assert_eq!(run(&config, sw::Available { now: tick(at) }, &mut held).unwrap(), counter.available(tick(at)));
+        }
+    }
+
     /// Budget, degradation levels and tick extender: quick checks agree on
     /// any word; held words match the primitives.
     #[test]

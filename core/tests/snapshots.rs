@@ -363,6 +363,41 @@ proptest! {
         }
     }
 
+    /// Sliding-window counter: the same, restored at a tick far enough
+    /// from 0 that no window is moved to start at 0.
+    #[test]
+    fn a_restored_sliding_window_behaves_like_the_original_shifted(
+        limit in 1u32..8, window in 1u64..60,
+        t0 in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 3)], t1 in (1u64 << 20)..(1u64 << 60),
+        history in proptest::collection::vec((0u32..9, 0u64..40), 0..40), future in proptest::collection::vec((0u32..9, 0u64..40), 1..40),
+    ) {
+        use tickguard::sliding_window::{Decision, SlidingWindow, SlidingWindowConfig, SlidingWindowSettings};
+        let config = SlidingWindowConfig::new(SlidingWindowSettings { limit, window: tickguard::time::Duration::from_ticks(window) }).unwrap();
+        let original = SlidingWindow::new(&config);
+        let mut now = t0;
+        for (n, advance) in history {
+            now += advance;
+            let _ = original.acquire(n, tick(now));
+        }
+        let taken = now;
+        let restored = SlidingWindow::new(&config);
+        restored.restore(&original.snapshot(tick(taken)), tick(t1)).unwrap();
+        let mut elapsed = 0;
+        for (n, advance) in future {
+            elapsed += advance;
+            let shift = |d: Decision, origin: u64| match d {
+                Ok(()) => Ok(()),
+                Err(bucket::Refused::Wait { retry_at }) => Err(Some(retry_at.ticks() - origin)),
+                Err(bucket::Refused::ExceedsCapacity) => Err(None),
+            };
+            prop_assert_eq!(original.available(tick(taken + elapsed)), restored.available(tick(t1 + elapsed)));
+            prop_assert_eq!(
+                shift(original.acquire(n, tick(taken + elapsed)), taken),
+                shift(restored.acquire(n, tick(t1 + elapsed)), t1)
+            );
+        }
+    }
+
     /// Fixed window: the same, lagging callers, takes of the missed count
     /// and windows that ended before the restore's tick 0 included.
     #[test]
@@ -425,6 +460,10 @@ proptest! {
         let _ = RetryBudget::new(BudgetConfig::DEFAULT).restore(&bytes, tick(now));
         let _ = Degradation::new().restore(&bytes, tick(now));
         let _ = tickguard::shaper::Shaper::new(tickguard::shaper::ShaperConfig::DEFAULT).restore(&bytes, tick(now));
+        let sliding = tickguard::sliding_window::SlidingWindow::new(tickguard::sliding_window::SlidingWindowConfig::DEFAULT);
+        if sliding.restore(&bytes, tick(now)).is_err() {
+            prop_assert_eq!(sliding.available(tick(now)), 100);
+        }
         let window = tickguard::fixed_window::FixedWindow::new(tickguard::fixed_window::FixedWindowConfig::DEFAULT);
         if window.restore(&bytes, tick(now)).is_err() {
             prop_assert_eq!(window.remaining(tick(now)), 10);

@@ -100,11 +100,15 @@ pub const TG_E_SNAPSHOT_CONFIG: tg_status_t = -39;
 pub const TG_E_CONFIG_INTERVAL: tg_status_t = -40;
 /// Shaper configuration: `max_wait_ticks` is above 2^62.
 pub const TG_E_CONFIG_MAX_WAIT: tg_status_t = -41;
+/// Sliding-window configuration: `limit` is 0.
+pub const TG_E_CONFIG_LIMIT: tg_status_t = -42;
+/// Sliding-window configuration: `window_ticks` is 0 or above 2^62.
+pub const TG_E_CONFIG_WINDOW: tg_status_t = -43;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 40] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 42] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -214,6 +218,8 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 40] = [
         TG_E_CONFIG_MAX_WAIT,
         c"config: max_wait_ticks must be at most 2^62",
     ),
+    (TG_E_CONFIG_LIMIT, c"config: limit must be at least 1"),
+    (TG_E_CONFIG_WINDOW, c"config: window_ticks must be 1..2^62"),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check
@@ -252,6 +258,8 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::TokenRatio => TG_E_CONFIG_TOKEN_RATIO,
         ConfigError::Interval => TG_E_CONFIG_INTERVAL,
         ConfigError::MaxWait => TG_E_CONFIG_MAX_WAIT,
+        ConfigError::Limit => TG_E_CONFIG_LIMIT,
+        ConfigError::Window => TG_E_CONFIG_WINDOW,
     }
 }
 
