@@ -64,7 +64,9 @@ static void test_status_strings(void) {
                                TG_E_SNAPSHOT_KIND,
                                TG_E_SNAPSHOT_CONFIG,
                                TG_E_CONFIG_INTERVAL,
-                               TG_E_CONFIG_MAX_WAIT};
+                               TG_E_CONFIG_MAX_WAIT,
+                               TG_E_CONFIG_LIMIT,
+                               TG_E_CONFIG_WINDOW};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = tg_status_str(codes[i]);
     CHECK(s != NULL && strcmp(s, "unknown status") != 0);
@@ -1004,6 +1006,52 @@ static void test_shaper(void) {
   CHECK(tg_shaper_deinit(&s) == TG_E_UNINITIALIZED);
 }
 
+/* The sliding-window counter: every function and status. */
+static void test_sliding_window(void) {
+  tg_sliding_window_config_t config;
+  CHECK(tg_sliding_window_config_default(&config) == TG_OK);
+  CHECK(config.limit == 100 && config.window_ticks == 60000);
+  CHECK(tg_sliding_window_config_default(NULL) == TG_E_NULL);
+  CHECK(tg_sliding_window_config_check(&config) == TG_OK);
+  CHECK(tg_sliding_window_config_check(NULL) == TG_E_NULL);
+  const tg_sliding_window_config_t no_limit = {.limit = 0, .window_ticks = 10};
+  const tg_sliding_window_config_t no_window = {.limit = 1, .window_ticks = 0};
+  CHECK(tg_sliding_window_config_check(&no_limit) == TG_E_CONFIG_LIMIT);
+  CHECK(tg_sliding_window_config_check(&no_window) == TG_E_CONFIG_WINDOW);
+
+  static tg_sliding_window_t w; /* zeroed: not initialised */
+  uint64_t retry_at = 9;
+  uint32_t available = 0;
+  CHECK(tg_sliding_window_acquire(&w, 1, 0, &retry_at) == TG_E_UNINITIALIZED && retry_at == 9);
+  CHECK(tg_sliding_window_init(&w, &no_limit) == TG_E_CONFIG_LIMIT);
+  const tg_sliding_window_config_t ten_per_1000 = {.limit = 10, .window_ticks = 1000};
+  CHECK(tg_sliding_window_init(&w, &ten_per_1000) == TG_OK);
+  CHECK(tg_sliding_window_init(&w, &ten_per_1000) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_sliding_window_init_ex(&w, &ten_per_1000, 0x10) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_sliding_window_init_ex(&w, &ten_per_1000, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_sliding_window_acquire(&w, 10, 0, NULL) == TG_OK);
+  CHECK(tg_sliding_window_acquire(&w, 1, 0, &retry_at) == TG_REFUSED && retry_at == 1100);
+  CHECK(tg_sliding_window_acquire(&w, 11, 0, &retry_at) == TG_E_EXCEEDS_CAPACITY);
+  /* Half-way into the next window, half of the first still counts. */
+  CHECK(tg_sliding_window_available(&w, 1500, &available) == TG_OK && available == 5);
+  CHECK(tg_sliding_window_available(&w, 1500, NULL) == TG_E_NULL);
+  CHECK(tg_sliding_window_acquire(&w, 5, 1500, NULL) == TG_OK);
+
+  uint8_t saved[TG_SLIDING_WINDOW_SNAPSHOT_SIZE];
+  CHECK(tg_sliding_window_snapshot(&w, 1500, saved, sizeof saved - 1) == TG_E_SNAPSHOT_BUFFER);
+  CHECK(tg_sliding_window_snapshot(&w, 1500, saved, sizeof saved) == TG_OK);
+  static tg_sliding_window_t rebooted;
+  CHECK(tg_sliding_window_init(&rebooted, &ten_per_1000) == TG_OK);
+  CHECK(tg_sliding_window_restore(&rebooted, saved, sizeof saved, 5000) == TG_OK);
+  CHECK(tg_sliding_window_available(&rebooted, 5000, &available) == TG_OK && available == 0);
+  CHECK(tg_sliding_window_restore(&rebooted, saved, sizeof saved - 1, 5000) == TG_E_SNAPSHOT_TRUNCATED);
+  CHECK(tg_sliding_window_reset(&w) == TG_OK);
+  CHECK(tg_sliding_window_available(&w, 1500, &available) == TG_OK && available == 10);
+  CHECK(tg_sliding_window_deinit(&w) == TG_OK);
+  CHECK(tg_sliding_window_reset(&w) == TG_E_UNINITIALIZED);
+  CHECK(tg_sliding_window_deinit(&w) == TG_E_UNINITIALIZED);
+}
+
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
   CHECK(TG_VERSION == TG_VERSION_MAJOR * 10000 + TG_VERSION_MINOR * 100 + TG_VERSION_PATCH);
@@ -1018,6 +1066,7 @@ int main(void) {
   CHECK(sizeof(tg_breaker_t) == 80 && sizeof(tg_bucket_t) == 96 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(sizeof(tg_shaper_t) == 112 && _Alignof(tg_shaper_t) == 16);
+  CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);
   CHECK(_Alignof(tg_breaker_t) == 16 && _Alignof(tg_bucket_t) == 16);
   test_status_strings();
   test_names();
@@ -1038,6 +1087,7 @@ int main(void) {
   test_snapshots();
   test_fixed_window();
   test_shaper();
+  test_sliding_window();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -241,6 +241,30 @@ void shaper_works() {
   CHECK(invalid.init() == TG_E_CONFIG_MAX_WAIT);
 }
 
+// The sliding-window counter: grants, refusals with their tick, snapshots.
+static_assert(!std::is_move_constructible_v<tickguard::SlidingWindow>);
+
+void sliding_window_works() {
+  tickguard::SlidingWindow per_1000{tg_sliding_window_config_t{10, 1000}};
+  CHECK(per_1000.acquire(1, 0).status == TG_E_UNINITIALIZED);
+  CHECK(per_1000.init() == TG_OK);
+  CHECK(per_1000.acquire(10, 0));
+  tickguard::Grant grant = per_1000.acquire(1, 0);
+  CHECK(!grant && grant.refused() && grant.retry_at == 1100);
+  CHECK(per_1000.acquire(11, 0).status == TG_E_EXCEEDS_CAPACITY);
+  CHECK(per_1000.available(1500).value == 5);
+  uint8_t saved[TG_SLIDING_WINDOW_SNAPSHOT_SIZE];
+  CHECK(per_1000.snapshot(500, saved) == TG_OK);
+  tickguard::SlidingWindow rebooted{tg_sliding_window_config_t{10, 1000}};
+  CHECK(rebooted.init() == TG_OK);
+  CHECK(rebooted.restore(saved, sizeof saved, 500) == TG_OK);
+  CHECK(rebooted.available(1500).value == 5);
+  CHECK(per_1000.reset() == TG_OK && per_1000.available(0).value == 10);
+  CHECK(per_1000.raw() != nullptr);
+  tickguard::SlidingWindow invalid{tg_sliding_window_config_t{0, 1000}};
+  CHECK(invalid.init() == TG_E_CONFIG_LIMIT);
+}
+
 // Budget, last-known-good store and degradation levels: every result
 // carries its status.
 tickguard::RetryBudget global_budget{tg_retry_budget_config_t{2, 1000}};
@@ -389,6 +413,7 @@ int main() {
   global_bucket_works();
   fixed_window_works();
   shaper_works();
+  sliding_window_works();
   tick_extender_works();
   retry_loop_works();
   reinit_and_copies();

@@ -162,6 +162,12 @@
 #define TG_SHAPER_SNAPSHOT_SIZE 29
 
 /**
+ * Bytes of a sliding-window counter's snapshot
+ * (`tg_sliding_window_snapshot`).
+ */
+#define TG_SLIDING_WINDOW_SNAPSHOT_SIZE 28
+
+/**
  * Bytes of a last-known-good store's snapshot (`tg_lkg_snapshot`): every
  * key and value with its age.
  */
@@ -693,6 +699,36 @@ typedef struct TG_ALIGNED(16) {
 } tg_shaper_t;
 
 /**
+ * Sliding-window configuration. Can be `const`; validated and copied by
+ * `tg_sliding_window_init`. `tg_sliding_window_config_default` fills in
+ * 100 events per 60 000 ticks.
+ */
+typedef struct {
+  /**
+   * The most events per window (at least 1).
+   */
+  uint32_t limit;
+  /**
+   * The window's length in ticks (1 .. 2^62).
+   */
+  uint64_t window_ticks;
+} tg_sliding_window_config_t;
+
+/**
+ * Storage for a sliding-window counter: allocate it anywhere, then call
+ * `tg_sliding_window_init`. A zeroed object reports `TG_E_UNINITIALIZED`;
+ * a copy of a live object reports `TG_E_MOVED`. 16-byte aligned (the
+ * state is one 128-bit atomic word).
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the object's state. Touch only through
+   * `tg_sliding_window_*`.
+   */
+  uint64_t _opaque[6];
+} tg_sliding_window_t;
+
+/**
  * Storage for a tick extender, which turns a wrapping 32-bit tick counter
  * (`HAL_GetTick()`, `xTaskGetTickCount()`) into the monotonic 64-bit ticks
  * every guard takes. Its one rule: it must see the counter at least once
@@ -1183,6 +1219,16 @@ typedef struct TG_ALIGNED(16) {
  * Shaper configuration: `max_wait_ticks` is above 2^62.
  */
 #define TG_E_CONFIG_MAX_WAIT -41
+
+/**
+ * Sliding-window configuration: `limit` is 0.
+ */
+#define TG_E_CONFIG_LIMIT -42
+
+/**
+ * Sliding-window configuration: `window_ticks` is 0 or above 2^62.
+ */
+#define TG_E_CONFIG_WINDOW -43
 
 #ifdef __cplusplus
 extern "C" {
@@ -2241,6 +2287,124 @@ tg_status_t tg_shaper_schedule(tg_shaper_t *shaper,
 tg_status_t tg_shaper_reset(tg_shaper_t *shaper);
 
 /**
+ * Writes the default sliding-window configuration (100 events per 60 000
+ * ticks: a minute of 1 ms ticks) to `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_sliding_window_config_default(tg_sliding_window_config_t *out);
+
+/**
+ * Checks a configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL, `TG_E_CONFIG_LIMIT`
+ *   or `TG_E_CONFIG_WINDOW`.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_sliding_window_config_check(const tg_sliding_window_config_t *config);
+
+/**
+ * Initialises `window` with `config` (validated and copied), with nothing
+ * counted. On error the object is left as it was.
+ *
+ * @param window the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED` if `window` is live (it keeps its state),
+ *   `TG_E_CONFIG_LIMIT` or `TG_E_CONFIG_WINDOW`.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_sliding_window_init(tg_sliding_window_t *window,
+                                   const tg_sliding_window_config_t *config);
+
+/**
+ * Initialises `window` with `config`, with `TG_INIT_*` flags (as
+ * `tg_bucket_init_ex`: `TG_INIT_REINIT`, `TG_INIT_SHARED`).
+ *
+ * @param window the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_sliding_window_init`, or `TG_E_INVALID_ARGUMENT` for an
+ *   unknown flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_sliding_window_init_ex(tg_sliding_window_t *window,
+                                      const tg_sliding_window_config_t *config,
+                                      tg_init_flags_t flags);
+
+/**
+ * Ends the life of `window`: later calls report `TG_E_UNINITIALIZED`, and
+ * `tg_sliding_window_init` may initialise it again.
+ *
+ * @param window an initialised counter.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe: nobody may use the object meanwhile.
+ */
+tg_status_t tg_sliding_window_deinit(tg_sliding_window_t *window);
+
+/**
+ * Counts `n` events at tick `now` if the sliding estimate (the previous
+ * window weighted by what the sliding window still covers, plus the
+ * current window) has room for them. A refusal does not write the
+ * counter. `n = 0` always succeeds.
+ *
+ * @param window an initialised counter.
+ * @param n how many events.
+ * @param now the caller's current tick.
+ * @param out_retry_at receives, on `TG_REFUSED`, the earliest tick at which
+ *   `n` events would fit; may be NULL.
+ * @return `TG_OK` when counted, `TG_REFUSED` when not now,
+ *   `TG_E_EXCEEDS_CAPACITY` when `n` exceeds the limit (it never can
+ *   fit), `TG_E_NULL` if `window` is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Lock-free where the target has a 128-bit CAS (x86_64, aarch64);
+ * interrupt-masked critical section elsewhere; safe from interrupt
+ * handlers and from several threads at once.
+ */
+tg_status_t tg_sliding_window_acquire(tg_sliding_window_t *window,
+                                      uint32_t n,
+                                      uint64_t now,
+                                      uint64_t *out_retry_at);
+
+/**
+ * Reads how many events would fit at `now`. Writes nothing to the
+ * counter.
+ *
+ * @param window an initialised counter.
+ * @param now the caller's current tick.
+ * @param out receives the count.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_sliding_window_available(const tg_sliding_window_t *window,
+                                        uint64_t now,
+                                        uint32_t *out);
+
+/**
+ * Forgets every count, as if new.
+ *
+ * @param window an initialised counter.
+ * @return `TG_OK`, `TG_E_NULL` if `window` is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_sliding_window_reset(tg_sliding_window_t *window);
+
+/**
  * Saves the breaker's state at `now` as `TG_BREAKER_SNAPSHOT_SIZE` bytes:
  * versioned, checksummed, with every time relative to `now`, to keep
  * across a reboot (flash, EEPROM, a file) and give to
@@ -2464,6 +2628,46 @@ tg_status_t tg_shaper_snapshot(const tg_shaper_t *shaper,
  * Safe from interrupt handlers and from several threads.
  */
 tg_status_t tg_shaper_restore(tg_shaper_t *shaper, const uint8_t *bytes, size_t len, uint64_t now);
+
+/**
+ * Saves the sliding-window counter's state at `now` as
+ * `TG_SLIDING_WINDOW_SNAPSHOT_SIZE` bytes (its windows, relative to `now`,
+ * and their counts), for `tg_sliding_window_restore`.
+ *
+ * @param window an initialised counter.
+ * @param now the caller's current tick.
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_SLIDING_WINDOW_SNAPSHOT_SIZE`).
+ * @return as `tg_breaker_snapshot`.
+ *
+ * Reads only; safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_sliding_window_snapshot(const tg_sliding_window_t *window,
+                                       uint64_t now,
+                                       uint8_t *out,
+                                       size_t out_len);
+
+/**
+ * Restores the sliding-window counter's state from a snapshot
+ * `tg_sliding_window_snapshot` took, as of `now`: its windows start as
+ * many ticks before `now` as they did before the snapshot's tick (one
+ * that began before this run's tick 0 starts at 0 instead).
+ *
+ * @param window an initialised counter, with the snapshot's
+ *   configuration.
+ * @param bytes the snapshot.
+ * @param len its length in bytes.
+ * @param now the caller's current tick.
+ * @return as `tg_breaker_restore` (on a snapshot error the counter is
+ *   left fresh).
+ *
+ * Safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_sliding_window_restore(tg_sliding_window_t *window,
+                                      const uint8_t *bytes,
+                                      size_t len,
+                                      uint64_t now);
 
 /**
  * Saves the last-known-good store's keys and values with their ages at

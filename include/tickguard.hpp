@@ -459,6 +459,73 @@ class Shaper {
   tg_shaper_t shaper_{};
 };
 
+/**
+ * A sliding-window counter: at most `limit` events per `window_ticks`,
+ * estimated from the current and previous fixed windows (Cloudflare's and
+ * Envoy's approximation; fewer than 2 × limit in any window, at most limit
+ * per fixed window). Refusals only read. Not copyable or movable.
+ *
+ * @code
+ * constinit tickguard::SlidingWindow per_minute{tg_sliding_window_config_t{100, 60000}};
+ * if (tickguard::Grant grant = per_minute.acquire(1, now)) serve();
+ * else if (grant.refused()) reply_429(grant.retry_at);
+ * @endcode
+ */
+class SlidingWindow {
+ public:
+  /// Holds `config`; the counter works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit SlidingWindow(const tg_sliding_window_config_t &config) noexcept : config_(config) {}
+  SlidingWindow(const SlidingWindow &) = delete;
+  SlidingWindow &operator=(const SlidingWindow &) = delete;
+
+  /// Validates the configuration. Call once, before sharing the object.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_LIMIT` or `TG_E_CONFIG_WINDOW`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_sliding_window_init_ex(&window_, &config_, flags);
+  }
+  /// Counts `n` events at `now`, or refuses.
+  /// @param n how many events. @param now the current tick.
+  /// @return the decision.
+  [[nodiscard]] Grant acquire(uint32_t n, Tick now) noexcept {
+    Grant grant;
+    grant.status = tg_sliding_window_acquire(&window_, n, now, &grant.retry_at);
+    return grant;
+  }
+  /// Events that would fit at `now`.
+  /// @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> available(Tick now) const noexcept {
+    Result<uint32_t> out;
+    out.status = tg_sliding_window_available(&window_, now, &out.value);
+    return out;
+  }
+  /// Forgets every count.
+  /// @return `TG_OK` or an object error.
+  tg_status_t reset() noexcept { return tg_sliding_window_reset(&window_); }
+  /// Saves the counts (a reboot-proof snapshot, relative to `now`).
+  /// @param now the current tick.
+  /// @param out receives the `TG_SLIDING_WINDOW_SNAPSHOT_SIZE` bytes.
+  /// @return `TG_OK` or an object error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_SLIDING_WINDOW_SNAPSHOT_SIZE]) const noexcept {
+    return tg_sliding_window_snapshot(&window_, now, out, sizeof out);
+  }
+  /// Restores the counts from a snapshot, as of `now`.
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK`, a `TG_E_SNAPSHOT_*` status (the counter is left fresh), or an object error.
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_sliding_window_restore(&window_, bytes, len, now);
+  }
+  /// The C object, for calls the wrapper does not cover.
+  /// @return the C object.
+  tg_sliding_window_t *raw() noexcept { return &window_; }
+
+ private:
+  tg_sliding_window_config_t config_;
+  tg_sliding_window_t window_{};
+};
+
 /// The decision of FixedWindow::acquire.
 struct [[nodiscard]] Verdict {
   tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK` admitted, `TG_REFUSED` denied, or an error.

@@ -8,7 +8,7 @@ use crate::object::{get, get_mut, status, Storage};
 use crate::status::*;
 use crate::{
     tg_breaker_t, tg_bucket_t, tg_degradation_t, tg_fixed_window_t, tg_lkg_t, tg_retry_budget_t,
-    tg_shaper_t,
+    tg_shaper_t, tg_sliding_window_t,
 };
 
 /// Bytes of a breaker's snapshot (`tg_breaker_snapshot`).
@@ -23,6 +23,9 @@ pub const TG_DEGRADATION_SNAPSHOT_SIZE: usize = 20;
 pub const TG_FIXED_WINDOW_SNAPSHOT_SIZE: usize = 29;
 /// Bytes of a shaper's snapshot (`tg_shaper_snapshot`).
 pub const TG_SHAPER_SNAPSHOT_SIZE: usize = 29;
+/// Bytes of a sliding-window counter's snapshot
+/// (`tg_sliding_window_snapshot`).
+pub const TG_SLIDING_WINDOW_SNAPSHOT_SIZE: usize = 28;
 /// Bytes of a last-known-good store's snapshot (`tg_lkg_snapshot`): every
 /// key and value with its age.
 pub const TG_LKG_SNAPSHOT_SIZE: usize = 1712;
@@ -34,6 +37,7 @@ const _: () = assert!(TG_RETRY_BUDGET_SNAPSHOT_SIZE == tickguard::budget::SNAPSH
 const _: () = assert!(TG_DEGRADATION_SNAPSHOT_SIZE == tickguard::degrade::SNAPSHOT_LEN);
 const _: () = assert!(TG_FIXED_WINDOW_SNAPSHOT_SIZE == tickguard::fixed_window::SNAPSHOT_LEN);
 const _: () = assert!(TG_SHAPER_SNAPSHOT_SIZE == tickguard::shaper::SNAPSHOT_LEN);
+const _: () = assert!(TG_SLIDING_WINDOW_SNAPSHOT_SIZE == tickguard::sliding_window::SNAPSHOT_LEN);
 const _: () = assert!(TG_LKG_SNAPSHOT_SIZE == crate::fallback::Store::SNAPSHOT_LEN);
 
 /// The longest snapshot of any type: what is copied from the caller at most.
@@ -45,6 +49,7 @@ const _: () = assert!(
         && TG_DEGRADATION_SNAPSHOT_SIZE < LONGEST
         && TG_FIXED_WINDOW_SNAPSHOT_SIZE < LONGEST
         && TG_SHAPER_SNAPSHOT_SIZE < LONGEST
+        && TG_SLIDING_WINDOW_SNAPSHOT_SIZE < LONGEST
 );
 
 pub(crate) const fn snapshot_status(error: SnapshotError) -> tg_status_t {
@@ -395,6 +400,52 @@ pub extern "C" fn tg_shaper_restore(
     now: u64,
 ) -> tg_status_t {
     restore(shaper.cast_const(), bytes, len, now)
+}
+
+/// Saves the sliding-window counter's state at `now` as
+/// `TG_SLIDING_WINDOW_SNAPSHOT_SIZE` bytes (its windows, relative to `now`,
+/// and their counts), for `tg_sliding_window_restore`.
+///
+/// @param window an initialised counter.
+/// @param now the caller's current tick.
+/// @param out receives the snapshot.
+/// @param out_len bytes available at `out` (at least
+///   `TG_SLIDING_WINDOW_SNAPSHOT_SIZE`).
+/// @return as `tg_breaker_snapshot`.
+///
+/// Reads only; safe from interrupt handlers and from several threads.
+#[no_mangle]
+pub extern "C" fn tg_sliding_window_snapshot(
+    window: *const tg_sliding_window_t,
+    now: u64,
+    out: *mut u8,
+    out_len: usize,
+) -> tg_status_t {
+    save(window, now, out, out_len)
+}
+
+/// Restores the sliding-window counter's state from a snapshot
+/// `tg_sliding_window_snapshot` took, as of `now`: its windows start as
+/// many ticks before `now` as they did before the snapshot's tick (one
+/// that began before this run's tick 0 starts at 0 instead).
+///
+/// @param window an initialised counter, with the snapshot's
+///   configuration.
+/// @param bytes the snapshot.
+/// @param len its length in bytes.
+/// @param now the caller's current tick.
+/// @return as `tg_breaker_restore` (on a snapshot error the counter is
+///   left fresh).
+///
+/// Safe from interrupt handlers and from several threads.
+#[no_mangle]
+pub extern "C" fn tg_sliding_window_restore(
+    window: *mut tg_sliding_window_t,
+    bytes: *const u8,
+    len: usize,
+    now: u64,
+) -> tg_status_t {
+    restore(window.cast_const(), bytes, len, now)
 }
 
 /// Saves the last-known-good store's keys and values with their ages at

@@ -1577,3 +1577,128 @@ fn shaper_through_the_abi() {
         }
     }
 }
+
+#[test]
+fn sliding_window_through_the_abi() {
+    let mut config = tg_sliding_window_config_t {
+        limit: 0,
+        window_ticks: 0,
+    };
+    assert_eq!(tg_sliding_window_config_default(&mut config), TG_OK);
+    assert_eq!((config.limit, config.window_ticks), (100, 60_000));
+    assert_eq!(tg_sliding_window_config_default(null_mut()), TG_E_NULL);
+    assert_eq!(tg_sliding_window_config_check(&config), TG_OK);
+    assert_eq!(tg_sliding_window_config_check(null()), TG_E_NULL);
+    let no_limit = tg_sliding_window_config_t { limit: 0, ..config };
+    let no_window = tg_sliding_window_config_t {
+        window_ticks: 0,
+        ..config
+    };
+    assert_eq!(tg_sliding_window_config_check(&no_limit), TG_E_CONFIG_LIMIT);
+    assert_eq!(
+        tg_sliding_window_config_check(&no_window),
+        TG_E_CONFIG_WINDOW
+    );
+    let mut w = tg_sliding_window_t::new();
+    let mut retry_at = 9;
+    assert_eq!(
+        tg_sliding_window_acquire(&mut w, 1, 0, &mut retry_at),
+        TG_E_UNINITIALIZED
+    );
+    assert_eq!(
+        tg_sliding_window_init(&mut w, &no_window),
+        TG_E_CONFIG_WINDOW
+    );
+    let config = tg_sliding_window_config_t {
+        limit: 10,
+        window_ticks: 1_000,
+    };
+    assert_eq!(tg_sliding_window_init(&mut w, &config), TG_OK);
+    assert_eq!(
+        tg_sliding_window_init(&mut w, &config),
+        TG_E_ALREADY_INITIALIZED
+    );
+    assert_eq!(
+        tg_sliding_window_init_ex(&mut w, &config, TG_INIT_REINIT),
+        TG_OK
+    );
+    assert_eq!(tg_sliding_window_acquire(&mut w, 10, 0, null_mut()), TG_OK);
+    assert_eq!(
+        tg_sliding_window_acquire(&mut w, 1, 0, &mut retry_at),
+        TG_REFUSED
+    );
+    assert_eq!(retry_at, 1_100);
+    assert_eq!(
+        tg_sliding_window_acquire(&mut w, 11, 0, &mut retry_at),
+        TG_E_EXCEEDS_CAPACITY
+    );
+    let mut available = 0;
+    assert_eq!(
+        tg_sliding_window_available(&w, 1_500, &mut available),
+        TG_OK
+    );
+    assert_eq!(available, 5);
+    assert_eq!(tg_sliding_window_available(&w, 0, null_mut()), TG_E_NULL);
+    let mut page = [0u8; TG_SLIDING_WINDOW_SNAPSHOT_SIZE];
+    assert_eq!(
+        tg_sliding_window_snapshot(&w, 500, page.as_mut_ptr(), page.len()),
+        TG_OK
+    );
+    let mut rebooted = tg_sliding_window_t::new();
+    assert_eq!(tg_sliding_window_init(&mut rebooted, &config), TG_OK);
+    assert_eq!(
+        tg_sliding_window_restore(&mut rebooted, page.as_ptr(), page.len(), 500),
+        TG_OK
+    );
+    assert_eq!(
+        tg_sliding_window_available(&rebooted, 1_500, &mut available),
+        TG_OK
+    );
+    assert_eq!(available, 5);
+    assert_eq!(tg_sliding_window_reset(&mut w), TG_OK);
+    assert_eq!(tg_sliding_window_available(&w, 0, &mut available), TG_OK);
+    assert_eq!(available, 10);
+    assert_eq!(tg_sliding_window_deinit(&mut w), TG_OK);
+    assert_eq!(tg_sliding_window_reset(&mut w), TG_E_UNINITIALIZED);
+
+    #[repr(C, align(16))]
+    struct Buffer([u8; 128]);
+    let mut buffer = Buffer([0; 128]);
+    // SAFETY: within the buffer.
+    let at = unsafe { buffer.0.as_mut_ptr().add(12) };
+    assert_eq!(tg_sliding_window_init(at.cast(), &config), TG_E_MISALIGNED);
+    assert_eq!(
+        tg_sliding_window_acquire(at.cast(), 1, 0, null_mut()),
+        TG_E_MISALIGNED
+    );
+    assert!(buffer.0.iter().all(|b| *b == 0));
+    let mut live = tg_sliding_window_t::new();
+    assert_eq!(tg_sliding_window_init(&mut live, &config), TG_OK);
+    let mut copy = copy_of(&live);
+    assert_eq!(tg_sliding_window_reset(&mut copy), TG_E_MOVED);
+    for body in BODIES {
+        overwrite_body(&mut live, body);
+        for now in [0, 1 << 40, u64::MAX] {
+            for n in [0, 1, 2, u32::MAX] {
+                assert!(known(tg_sliding_window_acquire(
+                    &mut live,
+                    n,
+                    now,
+                    &mut retry_at
+                )));
+            }
+            assert!(known(tg_sliding_window_available(
+                &live,
+                now,
+                &mut available
+            )));
+            assert!(known(tg_sliding_window_snapshot(
+                &live,
+                now,
+                page.as_mut_ptr(),
+                page.len()
+            )));
+            assert!(known(tg_sliding_window_reset(&mut live)));
+        }
+    }
+}

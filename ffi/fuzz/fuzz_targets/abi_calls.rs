@@ -1,5 +1,6 @@
 //! Bytes decoded into call sequences over the whole C ABI, on a few objects
-//! (breakers, buckets, fixed windows, shapers, an extender, copies of them,
+//! (breakers, buckets, fixed and sliding windows, shapers, an extender,
+//! copies of them,
 //! misaligned views), with
 //! lagging and garbage ticks, permits, outcomes, flags and configurations.
 //! Checked on every call: the status is one the library documents, outputs
@@ -51,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
     let mut buckets = [tg_bucket_t::new(), tg_bucket_t::new()];
     let mut windows = [tg_fixed_window_t::new(), tg_fixed_window_t::new()];
     let mut shapers = [tg_shaper_t::new(), tg_shaper_t::new()];
+    let mut sliding = [tg_sliding_window_t::new(), tg_sliding_window_t::new()];
     let mut extender = tg_tick_extender_t::new();
     let mut arena = Arena([0; 512]);
     let mut permits: Vec<tg_permit_t> = Vec::new();
@@ -63,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 28 {
+        let status = match op % 30 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -362,6 +364,55 @@ fuzz_target!(|data: &[u8]| {
                         send_at == SENTINEL && retry_at == SENTINEL,
                         "output written on {status}"
                     ),
+                }
+                status
+            }
+            27 => {
+                let config = tg_sliding_window_config_t {
+                    limit: input.small() as u32,
+                    window_ticks: input.small(),
+                };
+                let flags = u32::from(input.u8() % 6);
+                tg_sliding_window_init_ex(&mut sliding[which], &config, flags)
+            }
+            28 => {
+                let (mut retry_at, mut available) = (SENTINEL, u32::MAX - 1);
+                let status = match input.u8() % 8 {
+                    0 => tg_sliding_window_reset(&mut sliding[which]),
+                    1 => tg_sliding_window_available(&sliding[which], at, &mut available),
+                    2 => {
+                        let mut page = [0u8; TG_SLIDING_WINDOW_SNAPSHOT_SIZE];
+                        match tg_sliding_window_snapshot(
+                            &sliding[which],
+                            at,
+                            page.as_mut_ptr(),
+                            page.len(),
+                        ) {
+                            TG_OK => tg_sliding_window_restore(
+                                &mut sliding[1 - which],
+                                page.as_ptr(),
+                                page.len(),
+                                now,
+                            ),
+                            status => status,
+                        }
+                    }
+                    _ => tg_sliding_window_acquire(
+                        &mut sliding[which],
+                        input.small() as u32,
+                        at,
+                        &mut retry_at,
+                    ),
+                };
+                match status {
+                    TG_REFUSED => assert!(
+                        retry_at > at || retry_at == u64::MAX,
+                        "retry {retry_at} at {at}"
+                    ),
+                    _ => assert_eq!(retry_at, SENTINEL, "output written on {status}"),
+                }
+                if status != TG_OK {
+                    assert_eq!(available, u32::MAX - 1, "output written on {status}");
                 }
                 status
             }

@@ -171,6 +171,19 @@ fuzz_target!(|data: &[u8]| {
         tg_shaper_snapshot
     );
     case!(
+        tg_sliding_window_t,
+        TG_SLIDING_WINDOW_SNAPSHOT_SIZE,
+        |w: &mut tg_sliding_window_t| tg_sliding_window_init(
+            w,
+            &tg_sliding_window_config_t {
+                limit: 7,
+                window_ticks: 300,
+            }
+        ),
+        tg_sliding_window_restore,
+        tg_sliding_window_snapshot
+    );
+    case!(
         tg_lkg_t,
         TG_LKG_SNAPSHOT_SIZE,
         |l: &mut tg_lkg_t| tg_lkg_init(l, 500),

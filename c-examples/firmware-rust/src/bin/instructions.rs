@@ -20,6 +20,7 @@ use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig};
 use tickguard::retry::{Attempt, Backoff, Failure, Jitter, RetryPolicy, RetrySettings};
 use tickguard::shaper::{Shaper, ShaperConfig};
+use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig};
 use tickguard::time::{Duration, Instant};
 
 static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
@@ -62,6 +63,9 @@ static LOG_LIMIT: FixedWindow = FixedWindow::new(&FixedWindowConfig::DEFAULT);
 
 /// nginx's `rate=10r/s burst=20` in 1 ms ticks.
 static SHAPER: Shaper = Shaper::new(&ShaperConfig::DEFAULT);
+
+/// 100 events per 60 000 ticks.
+static SLIDING: SlidingWindow = SlidingWindow::new(&SlidingWindowConfig::DEFAULT);
 
 const fn retry(jitter: Jitter) -> RetryPolicy {
     match RetryPolicy::new(RetrySettings {
@@ -124,6 +128,11 @@ fn log_line(now: u64) -> bool {
 #[inline(never)]
 fn schedule(now: u64) -> bool {
     SHAPER.schedule(black_box(1), at(now)).is_ok()
+}
+
+#[inline(never)]
+fn slide(n: u32, now: u64) -> bool {
+    SLIDING.acquire(black_box(n), at(now)).is_ok()
 }
 
 #[inline(never)]
@@ -278,6 +287,16 @@ fn main() -> ! {
     }
     count.report("shaper: refusal (queue full)", || {
         black_box(schedule(0));
+    });
+    slide(99, 0);
+    count.report("sliding window: grant", || {
+        black_box(slide(1, 1));
+    });
+    count.report("sliding window: refusal (with its tick)", || {
+        black_box(slide(1, 2));
+    });
+    count.report("sliding window: grant, next window (weighted)", || {
+        black_box(slide(1, 90_000));
     });
     count.report("retry budget: record a failure + check", || {
         black_box(budget_failure_and_check());
