@@ -60,6 +60,9 @@ pub enum ConfigError {
     Limit,
     /// A sliding window's `window` is zero or above 2^62 ticks.
     Window,
+    /// A bulkhead's `max_concurrent` is zero or above
+    /// [`crate::bulkhead::MAX_CONCURRENT`].
+    MaxConcurrent,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -88,6 +91,7 @@ impl core::fmt::Display for ConfigError {
             Self::MaxWait => "shaper max wait must be at most 2^62 ticks",
             Self::Limit => "limit must be at least 1",
             Self::Window => "window must be 1..=2^62 ticks",
+            Self::MaxConcurrent => "max concurrent must be 1..=64",
         };
         f.write_str(text)
     }

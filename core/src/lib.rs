@@ -123,6 +123,7 @@ pub(crate) use named;
 pub mod breaker;
 pub mod bucket;
 pub mod budget;
+pub mod bulkhead;
 mod cell;
 pub mod classify;
 pub mod degrade;

@@ -292,6 +292,41 @@ proptest! {
         }
     }
 
+    /// Bulkhead: the full refusal's quick check agrees on any word and
+    /// along the walk; the held word decides what the bulkhead decides,
+    /// for held, stale and made-up permits.
+    #[test]
+    fn bulkhead_held_word_matches_the_bulkhead(
+        max in 1u32..=64, garbage in any::<u128>(),
+        ops in proptest::collection::vec((0u8..3, any::<u32>(), any::<usize>()), 1..200),
+    ) {
+        use tickguard::bulkhead::{self as bh, Bulkhead, BulkheadConfig, BulkheadSettings, Permit};
+        let config = BulkheadConfig::new(BulkheadSettings { max_concurrent: max, max_wait: span(9) }).unwrap();
+        quick_decides_as_step(&config, bh::Acquire { now: tick(1) }, garbage)?;
+        let pool = Bulkhead::new(&config);
+        let mut held = Cell::new(config.fresh());
+        let mut permits: Vec<Permit> = Vec::new();
+        for (op, raw, pick) in ops {
+            quick_agrees(&config, bh::Acquire { now: tick(1) }, held.get())?;
+            match op {
+                0 => {
+                    let ours = run(&config, bh::Acquire { now: tick(1) }, &mut held).unwrap();
+                    prop_assert_eq!(ours, pool.acquire(tick(1)));
+                    permits.extend(ours.ok());
+                }
+                1 if !permits.is_empty() => {
+                    let permit = permits[pick % permits.len()];
+                    prop_assert_eq!(run(&config, bh::Release { permit }, &mut held).unwrap(), pool.release(permit));
+                }
+                _ => {
+                    let permit = Permit::from_raw(raw);
+                    prop_assert_eq!(run(&config, bh::Release { permit }, &mut held).unwrap(), pool.release(permit));
+                }
+            }
+            prop_assert_eq!(config.fresh() == held.get(), pool.in_flight() == 0 && held.get() == 0);
+        }
+    }
+
     /// Budget, degradation levels and tick extender: quick checks agree on
     /// any word; held words match the primitives.
     #[test]
