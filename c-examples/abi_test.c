@@ -66,7 +66,9 @@ static void test_status_strings(void) {
                                TG_E_CONFIG_INTERVAL,
                                TG_E_CONFIG_MAX_WAIT,
                                TG_E_CONFIG_LIMIT,
-                               TG_E_CONFIG_WINDOW};
+                               TG_E_CONFIG_WINDOW,
+                               TG_E_CONFIG_MAX_CONCURRENT,
+                               TG_E_NOT_HELD};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     const char *s = tg_status_str(codes[i]);
     CHECK(s != NULL && strcmp(s, "unknown status") != 0);
@@ -1052,6 +1054,52 @@ static void test_sliding_window(void) {
   CHECK(tg_sliding_window_deinit(&w) == TG_E_UNINITIALIZED);
 }
 
+/* The bulkhead: every function and status. */
+static void test_bulkhead(void) {
+  tg_bulkhead_config_t config;
+  CHECK(tg_bulkhead_config_default(&config) == TG_OK);
+  CHECK(config.max_concurrent == 25 && config.max_wait_ticks == 0);
+  CHECK(tg_bulkhead_config_default(NULL) == TG_E_NULL);
+  CHECK(tg_bulkhead_config_check(&config) == TG_OK);
+  CHECK(tg_bulkhead_config_check(NULL) == TG_E_NULL);
+  const tg_bulkhead_config_t too_many = {.max_concurrent = 65, .max_wait_ticks = 0};
+  const tg_bulkhead_config_t too_long = {.max_concurrent = 1, .max_wait_ticks = ((uint64_t)1 << 62) + 1};
+  CHECK(tg_bulkhead_config_check(&too_many) == TG_E_CONFIG_MAX_CONCURRENT);
+  CHECK(tg_bulkhead_config_check(&too_long) == TG_E_CONFIG_MAX_WAIT);
+
+  static tg_bulkhead_t b, other; /* zeroed: not initialised */
+  tg_bulkhead_permit_t first = 0, second = 0, third = 7, foreign = 0;
+  uint64_t wait_until = 9;
+  uint32_t in_flight = 0;
+  CHECK(tg_bulkhead_acquire(&b, 0, &first, NULL) == TG_E_UNINITIALIZED && first == 0);
+  CHECK(tg_bulkhead_init(&b, &too_many) == TG_E_CONFIG_MAX_CONCURRENT);
+  const tg_bulkhead_config_t two = {.max_concurrent = 2, .max_wait_ticks = 100};
+  CHECK(tg_bulkhead_init(&b, &two) == TG_OK);
+  CHECK(tg_bulkhead_init(&b, &two) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_bulkhead_init_ex(&b, &two, 0x20) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_bulkhead_init_ex(&b, &two, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_bulkhead_acquire(&b, 0, NULL, NULL) == TG_E_NULL);
+  CHECK(tg_bulkhead_acquire(&b, 0, &first, NULL) == TG_OK && first != 0);
+  CHECK(tg_bulkhead_acquire(&b, 0, &second, NULL) == TG_OK && second != 0 && second != first);
+  CHECK(tg_bulkhead_acquire(&b, 50, &third, &wait_until) == TG_REFUSED && third == 7 && wait_until == 150);
+  CHECK(tg_bulkhead_in_flight(&b, &in_flight) == TG_OK && in_flight == 2);
+  CHECK(tg_bulkhead_in_flight(&b, NULL) == TG_E_NULL);
+  /* Misuse is detected, and the count never underflows. */
+  CHECK(tg_bulkhead_init(&other, &two) == TG_OK);
+  CHECK(tg_bulkhead_acquire(&other, 0, &foreign, NULL) == TG_OK);
+  CHECK(tg_bulkhead_release(&b, foreign) == TG_E_NOT_HELD);
+  CHECK(tg_bulkhead_release(&b, 0) == TG_E_NOT_HELD);
+  CHECK(tg_bulkhead_release(&b, first) == TG_OK);
+  CHECK(tg_bulkhead_release(&b, first) == TG_E_NOT_HELD);
+  CHECK(tg_bulkhead_in_flight(&b, &in_flight) == TG_OK && in_flight == 1);
+  CHECK(tg_bulkhead_reset(&b) == TG_OK);
+  CHECK(tg_bulkhead_release(&b, second) == TG_E_NOT_HELD);
+  CHECK(tg_bulkhead_in_flight(&b, &in_flight) == TG_OK && in_flight == 0);
+  CHECK(tg_bulkhead_deinit(&b) == TG_OK);
+  CHECK(tg_bulkhead_reset(&b) == TG_E_UNINITIALIZED);
+  CHECK(tg_bulkhead_deinit(&b) == TG_E_UNINITIALIZED);
+}
+
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
   CHECK(TG_VERSION == TG_VERSION_MAJOR * 10000 + TG_VERSION_MINOR * 100 + TG_VERSION_PATCH);
@@ -1067,6 +1115,7 @@ int main(void) {
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(sizeof(tg_shaper_t) == 112 && _Alignof(tg_shaper_t) == 16);
   CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);
+  CHECK(sizeof(tg_bulkhead_t) == 48 && _Alignof(tg_bulkhead_t) == 16);
   CHECK(_Alignof(tg_breaker_t) == 16 && _Alignof(tg_bucket_t) == 16);
   test_status_strings();
   test_names();
@@ -1088,6 +1137,7 @@ int main(void) {
   test_fixed_window();
   test_shaper();
   test_sliding_window();
+  test_bulkhead();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -223,7 +223,7 @@ void shaper_works() {
   tickguard::Shaper shaper{tg_shaper_config_t{1, 1, 100, 150}};
   CHECK(shaper.schedule(1, 0).status == TG_E_UNINITIALIZED);
   CHECK(shaper.init() == TG_OK);
-  tickguard::Slot slot = shaper.schedule(1, 1000);
+  tickguard::Departure slot = shaper.schedule(1, 1000);
   CHECK(slot && slot.send_at == 1000);
   CHECK(shaper.schedule(1, 1000).send_at == 1100);
   slot = shaper.schedule(1, 1000);
@@ -263,6 +263,39 @@ void sliding_window_works() {
   CHECK(per_1000.raw() != nullptr);
   tickguard::SlidingWindow invalid{tg_sliding_window_config_t{0, 1000}};
   CHECK(invalid.init() == TG_E_CONFIG_LIMIT);
+}
+
+// The bulkhead: slots given back on scope exit and on move-assignment.
+static_assert(!std::is_move_constructible_v<tickguard::Bulkhead>);
+static_assert(std::is_nothrow_move_constructible_v<tickguard::BulkheadSlot>);
+static_assert(!std::is_copy_constructible_v<tickguard::BulkheadSlot>);
+
+void bulkhead_works() {
+  tickguard::Bulkhead pool{tg_bulkhead_config_t{2, 100}};
+  CHECK(pool.enter(0).status == TG_E_UNINITIALIZED);
+  CHECK(pool.init() == TG_OK);
+  {
+    tickguard::BulkheadSlot a = pool.enter(0);
+    tickguard::BulkheadSlot b = pool.enter(0);
+    CHECK(a && b && pool.in_flight().value == 2);
+    tickguard::BulkheadSlot c = pool.enter(50);
+    CHECK(!c && c.status == TG_REFUSED && c.wait_until == 150);
+    tickguard::BulkheadSlot moved = std::move(a);
+    CHECK(moved && !a && pool.in_flight().value == 2);
+    CHECK(moved.release() == TG_OK && pool.in_flight().value == 1);
+    CHECK(moved.release() == TG_OK);  // nothing held: nothing to give back
+    b = pool.enter(0);  // a free slot: taken, then b's old one given back
+    CHECK(b && pool.in_flight().value == 1);
+    b = tickguard::BulkheadSlot();  // assigned over: given back
+    CHECK(!b && pool.in_flight().value == 0);
+  }
+  CHECK(pool.in_flight().value == 0);
+  tickguard::BulkheadSlot held = pool.enter(0);
+  CHECK(pool.reset() == TG_OK);
+  CHECK(held.release() == TG_E_NOT_HELD);
+  CHECK(pool.raw() != nullptr);
+  tickguard::Bulkhead invalid{tg_bulkhead_config_t{65, 0}};
+  CHECK(invalid.init() == TG_E_CONFIG_MAX_CONCURRENT);
 }
 
 // Budget, last-known-good store and degradation levels: every result
@@ -414,6 +447,7 @@ int main() {
   fixed_window_works();
   shaper_works();
   sliding_window_works();
+  bulkhead_works();
   tick_extender_works();
   retry_loop_works();
   reinit_and_copies();

@@ -76,8 +76,8 @@ for std in c++17 c++20; do
   done
 done
 # Dropping a decision is a compile error under -Werror.
-for dropped in 'bucket.acquire(1, 0);' 'breaker.acquire(0);' 'breaker.state(0);' 'bucket.init();' 'window.acquire(1, 0);' 'shaper.schedule(1, 0);' 'sliding.acquire(1, 0);'; do
-  printf '#include "tickguard.hpp"\nvoid f(tickguard::Breaker &breaker, tickguard::Bucket &bucket, tickguard::FixedWindow &window, tickguard::Shaper &shaper, tickguard::SlidingWindow &sliding) { (void)breaker; (void)bucket; (void)window; (void)shaper; (void)sliding; %s }\n' \
+for dropped in 'bucket.acquire(1, 0);' 'breaker.acquire(0);' 'breaker.state(0);' 'bucket.init();' 'window.acquire(1, 0);' 'shaper.schedule(1, 0);' 'sliding.acquire(1, 0);' 'pool.enter(0);'; do
+  printf '#include "tickguard.hpp"\nvoid f(tickguard::Breaker &breaker, tickguard::Bucket &bucket, tickguard::FixedWindow &window, tickguard::Shaper &shaper, tickguard::SlidingWindow &sliding, tickguard::Bulkhead &pool) { (void)breaker; (void)bucket; (void)window; (void)shaper; (void)sliding; (void)pool; %s }\n' \
     "$dropped" >"$out/nodiscard.cpp"
   if "$cxx" -std=c++17 "${warn[@]}" "${inc[@]}" -c "$out/nodiscard.cpp" -o "$out/nodiscard.o" 2>/dev/null; then
     echo "c-examples: '$dropped' compiled, but its result must not be dropped" >&2

@@ -368,6 +368,42 @@ typedef struct TG_ALIGNED(16) {
 } tg_bucket_t;
 
 /**
+ * Bulkhead configuration. Can be `const`; validated and copied by
+ * `tg_bulkhead_init`. `tg_bulkhead_config_default` fills in 25 calls, no
+ * waiting.
+ */
+typedef struct {
+  /**
+   * The most calls in flight (1 .. 64).
+   */
+  uint32_t max_concurrent;
+  /**
+   * How long a refused caller may keep trying, in ticks (0: give up at
+   * once; at most 2^62).
+   */
+  uint64_t max_wait_ticks;
+} tg_bulkhead_config_t;
+
+/**
+ * Storage for a bulkhead: allocate it anywhere, then call
+ * `tg_bulkhead_init`. A zeroed object reports `TG_E_UNINITIALIZED`; a copy
+ * of a live object reports `TG_E_MOVED`. 16-byte aligned (the state is one
+ * 128-bit atomic word).
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the object's state. Touch only through `tg_bulkhead_*`.
+   */
+  uint64_t _opaque[6];
+} tg_bulkhead_t;
+
+/**
+ * A slot taken by `tg_bulkhead_acquire`, to give back to
+ * `tg_bulkhead_release`; never 0.
+ */
+typedef uint32_t tg_bulkhead_permit_t;
+
+/**
  * Whether and how to retry: one of the `TG_RETRY_WITH_*` values.
  */
 typedef uint32_t tg_retry_with_t;
@@ -1230,6 +1266,17 @@ typedef struct TG_ALIGNED(16) {
  */
 #define TG_E_CONFIG_WINDOW -43
 
+/**
+ * Bulkhead configuration: `max_concurrent` is 0 or above 64.
+ */
+#define TG_E_CONFIG_MAX_CONCURRENT -44
+
+/**
+ * `tg_bulkhead_release`: the permit is not held (released already, from
+ * before a reset, of another bulkhead, or not a permit); nothing changed.
+ */
+#define TG_E_NOT_HELD -45
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1552,6 +1599,135 @@ tg_status_t tg_bucket_available(const tg_bucket_t *bucket, uint64_t now, uint32_
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_bucket_reset(tg_bucket_t *bucket);
+
+/**
+ * Writes the default bulkhead configuration (25 calls in flight,
+ * Resilience4j's default; no waiting) to `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_bulkhead_config_default(tg_bulkhead_config_t *out);
+
+/**
+ * Checks a configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL,
+ *   `TG_E_CONFIG_MAX_CONCURRENT` or `TG_E_CONFIG_MAX_WAIT`.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_bulkhead_config_check(const tg_bulkhead_config_t *config);
+
+/**
+ * Initialises `bulkhead` with `config` (validated and copied), with no
+ * call in flight. On error the object is left as it was.
+ *
+ * @param bulkhead the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED` if `bulkhead` is live (it keeps its state),
+ *   `TG_E_CONFIG_MAX_CONCURRENT` or `TG_E_CONFIG_MAX_WAIT`.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_bulkhead_init(tg_bulkhead_t *bulkhead, const tg_bulkhead_config_t *config);
+
+/**
+ * Initialises `bulkhead` with `config`, with `TG_INIT_*` flags (as
+ * `tg_bucket_init_ex`: `TG_INIT_REINIT`, `TG_INIT_SHARED`; in shared
+ * memory each process releases the permits it acquired).
+ *
+ * @param bulkhead the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_bulkhead_init`, or `TG_E_INVALID_ARGUMENT` for an unknown
+ *   flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_bulkhead_init_ex(tg_bulkhead_t *bulkhead,
+                                const tg_bulkhead_config_t *config,
+                                tg_init_flags_t flags);
+
+/**
+ * Ends the life of `bulkhead`: later calls report `TG_E_UNINITIALIZED`,
+ * and `tg_bulkhead_init` may initialise it again.
+ *
+ * @param bulkhead an initialised bulkhead.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Not thread-safe: nobody may use the object meanwhile.
+ */
+tg_status_t tg_bulkhead_deinit(tg_bulkhead_t *bulkhead);
+
+/**
+ * Takes a slot for a call at tick `now`, or refuses when every slot is
+ * taken (a refusal does not write the bulkhead). Give the permit back with
+ * `tg_bulkhead_release` when the call returns, on every path.
+ *
+ * @param bulkhead an initialised bulkhead.
+ * @param now the caller's current tick.
+ * @param out_permit receives, on `TG_OK`, the permit (never 0).
+ * @param out_wait_until receives, on `TG_REFUSED`, `now + max_wait_ticks`:
+ *   the tick until which the caller may keep trying (keep the first
+ *   refusal's), or 0 when no wait is configured; may be NULL.
+ * @return `TG_OK`, `TG_REFUSED` when full, `TG_E_NULL` if `bulkhead` or
+ *   `out_permit` is NULL, or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Lock-free where the target has a 128-bit CAS (x86_64, aarch64);
+ * interrupt-masked critical section elsewhere; safe from interrupt
+ * handlers and from several threads at once.
+ */
+tg_status_t tg_bulkhead_acquire(tg_bulkhead_t *bulkhead,
+                                uint64_t now,
+                                tg_bulkhead_permit_t *out_permit,
+                                uint64_t *out_wait_until);
+
+/**
+ * Gives a slot back. A permit not held now (released already, from before
+ * a reset, of another bulkhead, or not a permit) is refused and changes
+ * nothing: the count never underflows.
+ *
+ * @param bulkhead an initialised bulkhead.
+ * @param permit what `tg_bulkhead_acquire` gave.
+ * @return `TG_OK`, `TG_E_NOT_HELD`, `TG_E_NULL` if `bulkhead` is NULL, or
+ *   an object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`,
+ *   `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_bulkhead_release(tg_bulkhead_t *bulkhead, tg_bulkhead_permit_t permit);
+
+/**
+ * Reads the calls in flight. Writes nothing to the bulkhead.
+ *
+ * @param bulkhead an initialised bulkhead.
+ * @param out receives the count.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_bulkhead_in_flight(const tg_bulkhead_t *bulkhead, uint32_t *out);
+
+/**
+ * Frees every slot; permits held now become stale (their release reports
+ * `TG_E_NOT_HELD`). For recovery once the calls in flight are known gone.
+ *
+ * @param bulkhead an initialised bulkhead.
+ * @return `TG_OK`, `TG_E_NULL` if `bulkhead` is NULL, or an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_bulkhead_reset(tg_bulkhead_t *bulkhead);
 
 /**
  * Writes the default handling table: network errors are

@@ -391,7 +391,7 @@ class Bucket {
 };
 
 /// The decision of Shaper::schedule.
-struct [[nodiscard]] Slot {
+struct [[nodiscard]] Departure {
   tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK` scheduled, `TG_REFUSED` (wait too long), or an error.
   Tick send_at = 0;   ///< When scheduled: the tick at which to send.
   Tick retry_at = 0;  ///< When refused: the tick from which the wait would be short enough.
@@ -408,7 +408,7 @@ struct [[nodiscard]] Slot {
  *
  * @code
  * constinit tickguard::Shaper shaper{tg_shaper_config_t{1, 10, 1000, 2000}};
- * if (tickguard::Slot slot = shaper.schedule(1, now)) send_at(slot.send_at, request);
+ * if (tickguard::Departure d = shaper.schedule(1, now)) send_at(d.send_at, request);
  * else reject(request);
  * @endcode
  */
@@ -429,10 +429,10 @@ class Shaper {
   /// Reserves `n` tokens at `now` and says when to send them.
   /// @param n how many tokens. @param now the current tick.
   /// @return the send tick, or the refusal and when to retry.
-  [[nodiscard]] Slot schedule(uint32_t n, Tick now) noexcept {
-    Slot slot;
-    slot.status = tg_shaper_schedule(&shaper_, n, now, &slot.send_at, &slot.retry_at);
-    return slot;
+  [[nodiscard]] Departure schedule(uint32_t n, Tick now) noexcept {
+    Departure departure;
+    departure.status = tg_shaper_schedule(&shaper_, n, now, &departure.send_at, &departure.retry_at);
+    return departure;
   }
   /// Empties the queue.
   /// @return `TG_OK` or an object error.
@@ -525,6 +525,116 @@ class SlidingWindow {
   tg_sliding_window_config_t config_;
   tg_sliding_window_t window_{};
 };
+
+class Bulkhead;
+
+/**
+ * A slot taken from a Bulkhead, given back when it goes out of scope (or is
+ * assigned over), so a call never leaks its slot or frees it twice.
+ * Movable, not copyable.
+ */
+class [[nodiscard]] BulkheadSlot {
+ public:
+  BulkheadSlot() noexcept = default;
+  BulkheadSlot(const BulkheadSlot &) = delete;
+  BulkheadSlot &operator=(const BulkheadSlot &) = delete;
+  /// Takes over `other`'s slot.
+  /// @param other the slot to take over; it holds nothing afterwards.
+  BulkheadSlot(BulkheadSlot &&other) noexcept : bulkhead_(other.bulkhead_), permit_(other.permit_) { other.permit_ = 0; }
+  /// Gives back this slot (if any), then takes over `other`'s.
+  /// @param other the slot to take over. @return this slot.
+  BulkheadSlot &operator=(BulkheadSlot &&other) noexcept {
+    if (this != &other) {
+      release();
+      bulkhead_ = other.bulkhead_;
+      permit_ = other.permit_;
+      other.permit_ = 0;
+    }
+    return *this;
+  }
+  ~BulkheadSlot() { release(); }
+
+  /// `TG_OK` when a slot was taken, `TG_REFUSED` when the bulkhead was full, or an error.
+  tg_status_t status = TG_E_UNINITIALIZED;
+  /// When refused: the tick until which the caller may keep trying (0: give up now).
+  Tick wait_until = 0;
+
+  /// Whether a slot is held.
+  /// @return `true` while this object holds a slot.
+  constexpr explicit operator bool() const noexcept { return permit_ != 0; }
+  /// Gives the slot back now (nothing if none is held).
+  /// @return `TG_OK`, or `TG_E_NOT_HELD` if the bulkhead was reset meanwhile.
+  inline tg_status_t release() noexcept;
+
+ private:
+  friend class Bulkhead;
+  tg_bulkhead_t *bulkhead_ = nullptr;
+  tg_bulkhead_permit_t permit_ = 0;
+};
+
+/**
+ * A bulkhead: at most `max_concurrent` (≤ 64) calls in flight. enter()
+ * returns a BulkheadSlot that gives its slot back when it leaves scope.
+ * Not copyable or movable.
+ *
+ * @code
+ * constinit tickguard::Bulkhead pool{tg_bulkhead_config_t{4, 0}};
+ * if (tickguard::BulkheadSlot slot = pool.enter(now)) call_backend();  // released here
+ * else shed_load();
+ * @endcode
+ */
+class Bulkhead {
+ public:
+  /// Holds `config`; the bulkhead works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit Bulkhead(const tg_bulkhead_config_t &config) noexcept : config_(config) {}
+  Bulkhead(const Bulkhead &) = delete;
+  Bulkhead &operator=(const Bulkhead &) = delete;
+
+  /// Validates the configuration. Call once, before sharing the object.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_MAX_CONCURRENT` or `TG_E_CONFIG_MAX_WAIT`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_bulkhead_init_ex(&bulkhead_, &config_, flags);
+  }
+  /// Takes a slot at `now` for the life of the returned BulkheadSlot.
+  /// @param now the current tick.
+  /// @return the slot (true when held), or the refusal.
+  [[nodiscard]] BulkheadSlot enter(Tick now) noexcept {
+    BulkheadSlot slot;
+    tg_bulkhead_permit_t permit = 0;
+    slot.status = tg_bulkhead_acquire(&bulkhead_, now, &permit, &slot.wait_until);
+    if (slot.status == TG_OK) {
+      slot.bulkhead_ = &bulkhead_;
+      slot.permit_ = permit;
+    }
+    return slot;
+  }
+  /// Calls in flight.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> in_flight() const noexcept {
+    Result<uint32_t> out;
+    out.status = tg_bulkhead_in_flight(&bulkhead_, &out.value);
+    return out;
+  }
+  /// Frees every slot (slots held become stale).
+  /// @return `TG_OK` or an object error.
+  tg_status_t reset() noexcept { return tg_bulkhead_reset(&bulkhead_); }
+  /// The C object, for calls the wrapper does not cover.
+  /// @return the C object.
+  tg_bulkhead_t *raw() noexcept { return &bulkhead_; }
+
+ private:
+  tg_bulkhead_config_t config_;
+  tg_bulkhead_t bulkhead_{};
+};
+
+inline tg_status_t BulkheadSlot::release() noexcept {
+  if (permit_ == 0) return TG_OK;
+  tg_status_t s = tg_bulkhead_release(bulkhead_, permit_);
+  permit_ = 0;
+  return s;
+}
 
 /// The decision of FixedWindow::acquire.
 struct [[nodiscard]] Verdict {

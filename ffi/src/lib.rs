@@ -11,6 +11,7 @@
 
 mod breaker;
 mod bucket;
+mod bulkhead;
 mod classify;
 mod fallback;
 mod fixed_window;
@@ -24,6 +25,7 @@ mod time;
 
 pub use breaker::*;
 pub use bucket::*;
+pub use bulkhead::*;
 pub use classify::*;
 pub use fallback::*;
 pub use fixed_window::*;

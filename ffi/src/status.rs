@@ -104,11 +104,16 @@ pub const TG_E_CONFIG_MAX_WAIT: tg_status_t = -41;
 pub const TG_E_CONFIG_LIMIT: tg_status_t = -42;
 /// Sliding-window configuration: `window_ticks` is 0 or above 2^62.
 pub const TG_E_CONFIG_WINDOW: tg_status_t = -43;
+/// Bulkhead configuration: `max_concurrent` is 0 or above 64.
+pub const TG_E_CONFIG_MAX_CONCURRENT: tg_status_t = -44;
+/// `tg_bulkhead_release`: the permit is not held (released already, from
+/// before a reset, of another bulkhead, or not a permit); nothing changed.
+pub const TG_E_NOT_HELD: tg_status_t = -45;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 42] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 44] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -220,6 +225,14 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 42] = [
     ),
     (TG_E_CONFIG_LIMIT, c"config: limit must be at least 1"),
     (TG_E_CONFIG_WINDOW, c"config: window_ticks must be 1..2^62"),
+    (
+        TG_E_CONFIG_MAX_CONCURRENT,
+        c"config: max_concurrent must be 1..64",
+    ),
+    (
+        TG_E_NOT_HELD,
+        c"permit not held: released already, from before a reset, or of another bulkhead",
+    ),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check
@@ -260,6 +273,7 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::MaxWait => TG_E_CONFIG_MAX_WAIT,
         ConfigError::Limit => TG_E_CONFIG_LIMIT,
         ConfigError::Window => TG_E_CONFIG_WINDOW,
+        ConfigError::MaxConcurrent => TG_E_CONFIG_MAX_CONCURRENT,
     }
 }
 

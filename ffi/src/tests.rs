@@ -1702,3 +1702,125 @@ fn sliding_window_through_the_abi() {
         }
     }
 }
+
+#[test]
+fn bulkhead_through_the_abi() {
+    let mut config = tg_bulkhead_config_t {
+        max_concurrent: 0,
+        max_wait_ticks: 9,
+    };
+    assert_eq!(tg_bulkhead_config_default(&mut config), TG_OK);
+    assert_eq!((config.max_concurrent, config.max_wait_ticks), (25, 0));
+    assert_eq!(tg_bulkhead_config_default(null_mut()), TG_E_NULL);
+    assert_eq!(tg_bulkhead_config_check(&config), TG_OK);
+    assert_eq!(tg_bulkhead_config_check(null()), TG_E_NULL);
+    for (bad, expected) in [
+        (
+            tg_bulkhead_config_t {
+                max_concurrent: 0,
+                ..config
+            },
+            TG_E_CONFIG_MAX_CONCURRENT,
+        ),
+        (
+            tg_bulkhead_config_t {
+                max_concurrent: 65,
+                ..config
+            },
+            TG_E_CONFIG_MAX_CONCURRENT,
+        ),
+        (
+            tg_bulkhead_config_t {
+                max_wait_ticks: (1 << 62) + 1,
+                ..config
+            },
+            TG_E_CONFIG_MAX_WAIT,
+        ),
+    ] {
+        assert_eq!(tg_bulkhead_config_check(&bad), expected);
+    }
+    let mut b = tg_bulkhead_t::new();
+    let (mut permit, mut wait_until, mut in_flight) = (7u32, 9u64, 5u32);
+    assert_eq!(
+        tg_bulkhead_acquire(&mut b, 0, &mut permit, &mut wait_until),
+        TG_E_UNINITIALIZED
+    );
+    let config = tg_bulkhead_config_t {
+        max_concurrent: 2,
+        max_wait_ticks: 100,
+    };
+    assert_eq!(tg_bulkhead_init(&mut b, &config), TG_OK);
+    assert_eq!(tg_bulkhead_init(&mut b, &config), TG_E_ALREADY_INITIALIZED);
+    assert_eq!(
+        tg_bulkhead_acquire(&mut b, 0, null_mut(), null_mut()),
+        TG_E_NULL
+    );
+    let (mut first, mut second) = (0, 0);
+    assert_eq!(
+        tg_bulkhead_acquire(&mut b, 0, &mut first, null_mut()),
+        TG_OK
+    );
+    assert_eq!(
+        tg_bulkhead_acquire(&mut b, 0, &mut second, null_mut()),
+        TG_OK
+    );
+    assert!(first != 0 && second != 0 && first != second);
+    permit = 7;
+    assert_eq!(
+        tg_bulkhead_acquire(&mut b, 50, &mut permit, &mut wait_until),
+        TG_REFUSED
+    );
+    assert_eq!((permit, wait_until), (7, 150));
+    assert_eq!(tg_bulkhead_in_flight(&b, &mut in_flight), TG_OK);
+    assert_eq!(in_flight, 2);
+    assert_eq!(tg_bulkhead_in_flight(&b, null_mut()), TG_E_NULL);
+    // Another bulkhead's permit is refused: its address tag differs.
+    let mut other = tg_bulkhead_t::new();
+    assert_eq!(tg_bulkhead_init(&mut other, &config), TG_OK);
+    let mut foreign = 0;
+    assert_eq!(
+        tg_bulkhead_acquire(&mut other, 0, &mut foreign, null_mut()),
+        TG_OK
+    );
+    assert_eq!(tg_bulkhead_release(&mut b, foreign), TG_E_NOT_HELD);
+    assert_eq!(tg_bulkhead_release(&mut b, 0), TG_E_NOT_HELD);
+    assert_eq!(tg_bulkhead_release(&mut b, first), TG_OK);
+    assert_eq!(tg_bulkhead_release(&mut b, first), TG_E_NOT_HELD);
+    assert_eq!(tg_bulkhead_in_flight(&b, &mut in_flight), TG_OK);
+    assert_eq!(in_flight, 1);
+    assert_eq!(tg_bulkhead_reset(&mut b), TG_OK);
+    assert_eq!(tg_bulkhead_release(&mut b, second), TG_E_NOT_HELD);
+    assert_eq!(tg_bulkhead_in_flight(&b, &mut in_flight), TG_OK);
+    assert_eq!(in_flight, 0);
+    assert_eq!(tg_bulkhead_deinit(&mut b), TG_OK);
+    assert_eq!(tg_bulkhead_release(&mut b, second), TG_E_UNINITIALIZED);
+
+    #[repr(C, align(16))]
+    struct Buffer([u8; 128]);
+    let mut buffer = Buffer([0; 128]);
+    // SAFETY: within the buffer.
+    let at = unsafe { buffer.0.as_mut_ptr().add(8) };
+    assert_eq!(tg_bulkhead_init(at.cast(), &config), TG_E_MISALIGNED);
+    assert_eq!(tg_bulkhead_release(at.cast(), first), TG_E_MISALIGNED);
+    assert!(buffer.0.iter().all(|b| *b == 0));
+    let mut live = tg_bulkhead_t::new();
+    assert_eq!(tg_bulkhead_init(&mut live, &config), TG_OK);
+    let mut copy = copy_of(&live);
+    assert_eq!(tg_bulkhead_reset(&mut copy), TG_E_MOVED);
+    for body in BODIES {
+        overwrite_body(&mut live, body);
+        for now in [0, 1 << 40, u64::MAX] {
+            assert!(known(tg_bulkhead_acquire(
+                &mut live,
+                now,
+                &mut permit,
+                &mut wait_until
+            )));
+            assert!(known(tg_bulkhead_release(&mut live, permit)));
+            assert!(known(tg_bulkhead_release(&mut live, u32::MAX)));
+            assert!(known(tg_bulkhead_in_flight(&live, &mut in_flight)));
+            assert!(in_flight <= 64);
+            assert!(known(tg_bulkhead_reset(&mut live)));
+        }
+    }
+}

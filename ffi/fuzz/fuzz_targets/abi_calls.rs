@@ -1,5 +1,6 @@
 //! Bytes decoded into call sequences over the whole C ABI, on a few objects
-//! (breakers, buckets, fixed and sliding windows, shapers, an extender,
+//! (breakers, buckets, fixed and sliding windows, shapers, bulkheads, an
+//! extender,
 //! copies of them,
 //! misaligned views), with
 //! lagging and garbage ticks, permits, outcomes, flags and configurations.
@@ -53,6 +54,8 @@ fuzz_target!(|data: &[u8]| {
     let mut windows = [tg_fixed_window_t::new(), tg_fixed_window_t::new()];
     let mut shapers = [tg_shaper_t::new(), tg_shaper_t::new()];
     let mut sliding = [tg_sliding_window_t::new(), tg_sliding_window_t::new()];
+    let mut bulkheads = [tg_bulkhead_t::new(), tg_bulkhead_t::new()];
+    let mut held: Vec<(usize, tg_bulkhead_permit_t)> = Vec::new();
     let mut extender = tg_tick_extender_t::new();
     let mut arena = Arena([0; 512]);
     let mut permits: Vec<tg_permit_t> = Vec::new();
@@ -65,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 30 {
+        let status = match op % 32 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -415,6 +418,76 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(available, u32::MAX - 1, "output written on {status}");
                 }
                 status
+            }
+            29 => {
+                let config = tg_bulkhead_config_t {
+                    max_concurrent: input.small() as u32,
+                    max_wait_ticks: input.small(),
+                };
+                let flags = u32::from(input.u8() % 6);
+                let status = tg_bulkhead_init_ex(&mut bulkheads[which], &config, flags);
+                if status == TG_OK {
+                    held.retain(|(b, _)| *b != which);
+                }
+                status
+            }
+            30 => {
+                let (mut permit, mut wait_until) = (0, SENTINEL);
+                match input.u8() % 6 {
+                    0 | 1 => {
+                        let status = tg_bulkhead_acquire(
+                            &mut bulkheads[which],
+                            at,
+                            &mut permit,
+                            &mut wait_until,
+                        );
+                        match status {
+                            TG_OK => {
+                                assert!(permit != 0 && wait_until == SENTINEL);
+                                held.push((which, permit));
+                            }
+                            TG_REFUSED => assert!(
+                                permit == 0
+                                    && (wait_until == 0
+                                        || wait_until > at
+                                        || wait_until == u64::MAX)
+                            ),
+                            _ => assert!(
+                                permit == 0 && wait_until == SENTINEL,
+                                "output written on {status}"
+                            ),
+                        }
+                        status
+                    }
+                    2 | 3 if !held.is_empty() => {
+                        // A held permit, released once: accepted by its own
+                        // bulkhead (refused if it was reset or re-initialised).
+                        let (owner, permit) =
+                            held.swap_remove(usize::from(input.u8()) % held.len());
+                        let status = tg_bulkhead_release(&mut bulkheads[owner], permit);
+                        assert!(
+                            matches!(status, TG_OK | TG_E_NOT_HELD | TG_E_UNINITIALIZED),
+                            "{status}"
+                        );
+                        if status == TG_OK {
+                            assert_eq!(
+                                tg_bulkhead_release(&mut bulkheads[owner], permit),
+                                TG_E_NOT_HELD
+                            );
+                        }
+                        status
+                    }
+                    4 => tg_bulkhead_release(&mut bulkheads[which], input.u32()),
+                    _ => {
+                        let mut count = 99;
+                        let status = match input.u8() % 2 {
+                            0 => tg_bulkhead_in_flight(&bulkheads[which], &mut count),
+                            _ => tg_bulkhead_reset(&mut bulkheads[which]),
+                        };
+                        assert!(count <= 64 || count == 99);
+                        status
+                    }
+                }
             }
             _ => {
                 now = now.saturating_add(input.small());

@@ -17,6 +17,7 @@ use cortex_m_semihosting::{debug, hprintln};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, Permit};
 use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
+use tickguard::bulkhead::{Bulkhead, BulkheadConfig, Permit as Slot};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig};
 use tickguard::retry::{Attempt, Backoff, Failure, Jitter, RetryPolicy, RetrySettings};
 use tickguard::shaper::{Shaper, ShaperConfig};
@@ -57,6 +58,9 @@ static GENERAL_BUCKET: TokenBucket = TokenBucket::new(&GENERAL);
 static WIDE_BUCKET: TokenBucket = TokenBucket::new(&WIDE);
 
 static BUDGET: RetryBudget = RetryBudget::new(&BudgetConfig::DEFAULT);
+
+/// 25 slots.
+static POOL: Bulkhead = Bulkhead::new(&BulkheadConfig::DEFAULT);
 
 /// The kernel's default log limit: 10 lines per 5 000 ticks.
 static LOG_LIMIT: FixedWindow = FixedWindow::new(&FixedWindowConfig::DEFAULT);
@@ -133,6 +137,16 @@ fn schedule(now: u64) -> bool {
 #[inline(never)]
 fn slide(n: u32, now: u64) -> bool {
     SLIDING.acquire(black_box(n), at(now)).is_ok()
+}
+
+#[inline(never)]
+fn take_slot(now: u64) -> Option<Slot> {
+    POOL.acquire(at(now)).ok()
+}
+
+#[inline(never)]
+fn give_slot(slot: Slot) -> bool {
+    POOL.release(slot).is_ok()
 }
 
 #[inline(never)]
@@ -297,6 +311,21 @@ fn main() -> ! {
     });
     count.report("sliding window: grant, next window (weighted)", || {
         black_box(slide(1, 90_000));
+    });
+    let mut slot = None;
+    count.report("bulkhead: acquire", || slot = take_slot(0));
+    let slot = slot.unwrap_or_else(|| fail());
+    count.report("bulkhead: release", || {
+        black_box(give_slot(slot));
+    });
+    count.report("bulkhead: release refused (double)", || {
+        black_box(give_slot(slot));
+    });
+    for _ in 0..25 {
+        let _ = take_slot(0);
+    }
+    count.report("bulkhead: refusal (full)", || {
+        black_box(take_slot(0));
     });
     count.report("retry budget: record a failure + check", || {
         black_box(budget_failure_and_check());
