@@ -320,6 +320,18 @@ impl BucketConfig {
         })
     }
 
+    /// `now` in units (the TAT's scale), in 128 bits.
+    #[inline]
+    pub(crate) fn units_at(&self, now: Tick) -> u128 {
+        <u128 as Units>::scaled(now, self.units_per_tick)
+    }
+
+    /// Units per tick, for converting a TAT back to ticks.
+    #[inline]
+    pub(crate) const fn units_per_tick(&self) -> u32 {
+        self.units_per_tick
+    }
+
     /// The most tokens the bucket holds (the burst).
     ///
     /// ```
@@ -479,7 +491,7 @@ impl BucketConfig {
     }
 
     #[inline]
-    fn available<W: Units>(&self, word: W, now: Tick) -> u32 {
+    pub(crate) fn available<W: Units>(&self, word: W, now: Tick) -> u32 {
         let u = W::scaled(now, self.units_per_tick);
         let backlog = self.tat(word, u).saturating_sub(u);
         let room = self.window_in::<W>().saturating_sub(backlog);
@@ -525,7 +537,7 @@ impl<W: Units, const SIMPLE: bool> Request<'_, W, SIMPLE> {
 
     /// The decision on the state `word`.
     #[inline]
-    fn decide(self, word: W) -> Decided<W> {
+    pub(crate) fn decide(self, word: W) -> Decided<W> {
         let unused = !SIMPLE && word == W::ZERO;
         let tat = if unused {
             // The TAT of a bucket never used, at `u`.
@@ -698,7 +710,7 @@ impl<W: Units> Machine for Tat<W> {
 /// more, rare enough to divide (`units_per_tick` is at least 1 in a valid
 /// configuration; 0 waits for ever).
 #[cold]
-fn ticks_of_units(units: u128, units_per_tick: u32) -> Tick {
+pub(crate) fn ticks_of_units(units: u128, units_per_tick: u32) -> Tick {
     if units_per_tick == 0 {
         return Tick::MAX;
     }

@@ -233,7 +233,7 @@ impl BulkheadConfig {
         let epoch = (u64::from(self.epoch(word, slot)).wrapping_add(1)) & mask;
         let epochs = ((word >> 64) as u64 & !(mask << shift)) | (epoch << shift);
         let next = (u128::from(epochs) << 64) | u128::from((word as u64) | (1u64 << (slot & 63)));
-        Step::Write(next, Ok(Permit::new(slot, epoch as u32)))
+        Step::Write(settled(next), Ok(Permit::new(slot, epoch as u32)))
     }
 
     /// The step of a release: frees the permit's slot if the permit holds
@@ -249,7 +249,21 @@ impl BulkheadConfig {
         if !held {
             return Step::Keep(Err(NotHeld));
         }
-        Step::Write(word & !(1u128 << slot), Ok(()))
+        Step::Write(settled(word & !(1u128 << slot)), Ok(()))
+    }
+}
+
+/// `word`, computed here on the smallest cores: their variable shifts
+/// above are calls to a shift routine, which the compiler could otherwise
+/// sink into the driver's critical section (after the comparison), where
+/// interrupts are masked and a call is an unbounded run (the size check's
+/// rule). Elsewhere shifts are inline instructions: nothing to pin.
+#[inline(always)]
+fn settled(word: u128) -> u128 {
+    if cfg!(all(target_os = "none", not(target_has_atomic = "ptr"))) {
+        core::hint::black_box(word)
+    } else {
+        word
     }
 }
 
@@ -319,6 +333,7 @@ impl Permit {
     }
 
     /// The slot and epoch, if the value is shaped like a permit.
+    #[must_use]
     const fn parts(self) -> Option<(u32, u32)> {
         if self.0 & VALID == 0 || self.0 >> (SLOT_BITS + 16) & 0x1FF != 0 {
             return None;

@@ -130,6 +130,7 @@ pub mod degrade;
 mod error;
 pub mod fallback;
 pub mod fixed_window;
+pub mod keyed;
 pub mod machine;
 pub mod retry;
 pub mod shaper;

@@ -318,3 +318,73 @@ fn bulkhead_release_and_acquire_race() {
         assert_eq!(pool.in_flight(), u32::from(got));
     });
 }
+
+/// Keyed buckets, one entry: two new keys race for it. Invariant: exactly
+/// one takes it, the other is refused for a full table, and the entry
+/// holds the winner's bucket (the winner can take no more than capacity).
+#[test]
+fn keyed_insert_race_gives_the_entry_to_one_key() {
+    use tickguard::bucket::BucketSettings;
+    use tickguard::keyed::{KeyedBuckets, Refused};
+    model(|| {
+        let config = BucketConfig::new(BucketSettings {
+            capacity: 1,
+            tokens: 1,
+            period: tickguard::time::Duration::from_ticks(100),
+            initial_fill: None,
+        })
+        .unwrap();
+        let table: Arc<KeyedBuckets<1, BucketConfig>> = Arc::new(KeyedBuckets::new(config, [1, 2]));
+        let handles: Vec<_> = [1u32, 2]
+            .into_iter()
+            .map(|key| {
+                let table = table.clone();
+                thread::spawn(move || (key, table.acquire(&key, 1, tick(5))))
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let winners: Vec<u32> = results
+            .iter()
+            .filter(|(_, d)| d.is_ok())
+            .map(|(k, _)| *k)
+            .collect();
+        assert_eq!(winners.len(), 1);
+        assert!(results
+            .iter()
+            .any(|(_, d)| matches!(d, Err(Refused::TableFull { .. }))));
+        assert_eq!(table.available(&winners[0], tick(5)), 0);
+    });
+}
+
+/// Keyed buckets, one entry held by a key that is full again: its own
+/// acquire races a new key's eviction. Invariant: exactly one succeeds
+/// (the entry is one key's at a time; no token is taken twice).
+#[test]
+fn keyed_evict_race_with_the_occupant() {
+    use tickguard::bucket::BucketSettings;
+    use tickguard::keyed::KeyedBuckets;
+    model(|| {
+        let config = BucketConfig::new(BucketSettings {
+            capacity: 1,
+            tokens: 1,
+            period: tickguard::time::Duration::from_ticks(100),
+            initial_fill: None,
+        })
+        .unwrap();
+        let table: Arc<KeyedBuckets<1, BucketConfig>> = Arc::new(KeyedBuckets::new(config, [1, 2]));
+        table.acquire(&1u32, 1, tick(0)).unwrap();
+        let handles: Vec<_> = [1u32, 2]
+            .into_iter()
+            .map(|key| {
+                let table = table.clone();
+                thread::spawn(move || table.acquire(&key, 1, tick(100)).is_ok())
+            })
+            .collect();
+        let granted = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|ok| *ok)
+            .count();
+        assert_eq!(granted, 1);
+    });
+}

@@ -1,0 +1,458 @@
+//! Keyed token buckets: one limit per client address, device or user, in a
+//! fixed table of `N` entries chosen at compile time, so memory is bounded
+//! whatever keys arrive (governor's keyed limiter grows until
+//! `retain_recent` is called).
+//!
+//! # The table
+//!
+//! Each entry is one 128-bit word: a 32-bit fingerprint of its key and the
+//! key's token bucket (its arrival time, in the 96 bits a bucket of any
+//! rate needs below the horizon). A key is hashed with SipHash-1-3 under a
+//! 128-bit seed the caller supplies (from a random source at start-up:
+//! clients choosing their own keys cannot then aim two keys at one entry);
+//! the hash names the key's one entry (`hash × N / 2^32` of its low half)
+//! and its fingerprint (its high half). A key lives in that entry only, so
+//! it can never have two buckets, and every operation on it is one step of
+//! the bucket's machine on that one word (one compare-and-swap: no lock
+//! anywhere, safe from threads and interrupt handlers).
+//!
+//! # When the table is full: the eviction rule
+//!
+//! A new key takes its entry when the entry is empty or its occupant's
+//! bucket is back at full capacity at the caller's `now`: such an entry is
+//! as good as absent, because a key that returns after losing it starts as
+//! new (with its initial fill, never more tokens than it had). An entry
+//! whose occupant is still limiting is **never evicted**: the new key is
+//! refused with [`Refused::TableFull`], naming the tick at which the
+//! occupant will be full again. So each key's bound is exactly its
+//! bucket's: at most capacity plus refill over any interval of its own
+//! timeline, whatever other keys do. Size the table a few times the number
+//! of keys that limit at once: with `m` of them in `N` entries, a new key
+//! finds its entry held with probability about `m / N`.
+//!
+//! Two distinct keys share a bucket only if they name the same entry and
+//! have the same 32-bit fingerprint: for `m` keys at once, about `m² /
+//! (2 × N × 2^32)` pairs (for 100 000 keys in 131 072 entries, one pair in
+//! about 10^5 runs), and with a secret seed nobody can choose them.
+//!
+//! ```
+//! use tickguard::bucket::{BucketConfig, BucketSettings};
+//! use tickguard::keyed::{KeyedBuckets, Refused};
+//! use tickguard::time::{Duration, Instant};
+//!
+//! // Per client: a burst of 2, then 1 request per 100 ticks; 64 entries.
+//! static PER_CLIENT: BucketConfig = match BucketConfig::new(BucketSettings {
+//!     capacity: 2,
+//!     tokens: 1,
+//!     period: Duration::from_ticks(100),
+//!     initial_fill: None,
+//! }) {
+//!     Ok(config) => config,
+//!     Err(_) => panic!("invalid limit"),
+//! };
+//! static CLIENTS: KeyedBuckets<64> = KeyedBuckets::new(&PER_CLIENT, [0x5eed, 0xcafe]);
+//!
+//! let at = Instant::from_ticks;
+//! let alice = [10u8, 0, 0, 7]; // an IPv4 address
+//! assert!(CLIENTS.acquire(&alice, 2, at(0)).is_ok());
+//! assert_eq!(CLIENTS.acquire(&alice, 1, at(0)), Err(Refused::Wait { retry_at: at(100) }));
+//! assert!(CLIENTS.acquire(&[10u8, 0, 0, 8], 1, at(0)).is_ok()); // another client, its own limit
+//! ```
+
+mod siphash;
+
+use core::hash::{Hash, Hasher};
+
+use crate::bucket::{ticks_of_units, BucketConfig};
+use crate::cell::StateCell;
+use crate::machine::{Input, Machine, Step};
+use crate::time::{Instant, Tick};
+
+/// Why [`KeyedBuckets::acquire`] did not take the tokens.
+///
+/// ```
+/// use tickguard::keyed::Refused;
+/// use tickguard::time::Instant;
+/// let full = Refused::TableFull { retry_at: Instant::from_ticks(900) };
+/// assert_eq!(full.retry_at(), Some(Instant::from_ticks(900)));
+/// assert_eq!(full.to_string(), "table full: the key's entry is limiting another key until tick 900");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Refused {
+    /// The key's bucket has too few tokens; at `retry_at` it will have them.
+    Wait {
+        /// The earliest tick the request can succeed.
+        retry_at: Instant,
+    },
+    /// More tokens than the capacity: this request can never succeed.
+    ExceedsCapacity,
+    /// The key's entry holds another key that is still limiting: the new
+    /// key is refused rather than that one evicted. At `retry_at` the
+    /// occupant's bucket is full again and the entry can be taken (if it
+    /// is not used meanwhile).
+    TableFull {
+        /// When the occupant will be back at full capacity.
+        retry_at: Instant,
+    },
+}
+
+impl Refused {
+    /// The tick to retry at, if the request can ever succeed.
+    ///
+    /// ```
+    /// assert_eq!(tickguard::keyed::Refused::ExceedsCapacity.retry_at(), None);
+    /// ```
+    #[must_use]
+    pub const fn retry_at(&self) -> Option<Instant> {
+        match *self {
+            Self::Wait { retry_at } | Self::TableFull { retry_at } => Some(retry_at),
+            Self::ExceedsCapacity => None,
+        }
+    }
+}
+
+impl core::fmt::Display for Refused {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Wait { retry_at } => write!(f, "rate limited: retry at {retry_at}"),
+            Self::ExceedsCapacity => f.write_str("request exceeds the bucket's capacity"),
+            Self::TableFull { retry_at } => write!(
+                f,
+                "table full: the key's entry is limiting another key until {retry_at}"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Refused {}
+
+impl From<crate::bucket::Refused> for Refused {
+    fn from(refused: crate::bucket::Refused) -> Self {
+        match refused {
+            crate::bucket::Refused::Wait { retry_at } => Self::Wait { retry_at },
+            crate::bucket::Refused::ExceedsCapacity => Self::ExceedsCapacity,
+        }
+    }
+}
+
+/// What [`KeyedBuckets::acquire`] decides.
+pub type Decision = Result<(), Refused>;
+
+/// A key as the table sees it: its entry and its fingerprint (never 0,
+/// which marks an empty entry).
+///
+/// ```
+/// use tickguard::keyed::KeyRef;
+/// let key = KeyRef::of(&42u64, [1, 2], 1_024);
+/// assert!(key.entry() < 1_024);
+/// assert_eq!(key, KeyRef::of(&42u64, [1, 2], 1_024));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KeyRef {
+    entry: usize,
+    fingerprint: u32,
+}
+
+impl KeyRef {
+    /// Hashes `key` under `seed` for a table of `entries` entries (at least
+    /// 1, at most 2^32).
+    #[must_use]
+    pub fn of<K: Hash + ?Sized>(key: &K, seed: [u64; 2], entries: usize) -> Self {
+        let mut hasher = siphash::SipHasher13::new(seed);
+        key.hash(&mut hasher);
+        Self::from_hash(hasher.finish(), entries)
+    }
+
+    /// The same, for a key given as bytes (the C ABI's byte keys; a Rust
+    /// `&[u8]` key hashes its length too, so it names another entry).
+    #[must_use]
+    pub fn of_bytes(bytes: &[u8], seed: [u64; 2], entries: usize) -> Self {
+        let mut hasher = siphash::SipHasher13::new(seed);
+        hasher.write(bytes);
+        Self::from_hash(hasher.finish(), entries)
+    }
+
+    fn from_hash(hash: u64, entries: usize) -> Self {
+        let scaled = u64::from(hash as u32).wrapping_mul(entries as u64) >> 32;
+        Self {
+            entry: usize::try_from(scaled).unwrap_or(0),
+            fingerprint: ((hash >> 32) as u32).max(1),
+        }
+    }
+
+    /// The entry the key lives in.
+    #[must_use]
+    pub const fn entry(&self) -> usize {
+        self.entry
+    }
+}
+
+/// The largest arrival time an entry holds (96 bits).
+const TAT_MAX: u128 = (1 << 96) - 1;
+
+const fn pack(fingerprint: u32, tat: u128) -> u128 {
+    ((fingerprint as u128) << 96) | (tat & TAT_MAX)
+}
+
+const fn unpack(word: u128) -> (u32, u128) {
+    ((word >> 96) as u32, word & TAT_MAX)
+}
+
+/// One entry's machine: the bucket configuration; its word the
+/// fingerprint and arrival time.
+#[derive(Debug)]
+struct Entry<'a>(&'a BucketConfig);
+
+impl Machine for Entry<'_> {
+    type Word = u128;
+
+    fn fresh(&self) -> u128 {
+        0
+    }
+}
+
+/// Whether an entry can be given to another key at `now`: empty, never
+/// used, or its bucket full again.
+fn is_free(config: &BucketConfig, word: u128, now: Tick) -> bool {
+    let (fingerprint, tat) = unpack(word);
+    fingerprint == 0 || tat == 0 || tat <= config.units_at(now)
+}
+
+/// `n` tokens for the key `fingerprint` at `now`, on its entry.
+#[derive(Clone, Copy, Debug)]
+struct Take {
+    fingerprint: u32,
+    n: u32,
+    now: Tick,
+}
+
+impl Take {
+    fn decide(&self, config: &BucketConfig, word: u128) -> Step<u128, Decision> {
+        let request = match config.request::<u128, false>(self.n, self.now) {
+            Ok(request) => request,
+            Err(decision) => return Step::Keep(decision.map_err(Refused::from)),
+        };
+        let (fingerprint, tat) = unpack(word);
+        let ours = fingerprint == self.fingerprint;
+        if !ours && !is_free(config, word, self.now) {
+            let retry_at = ticks_of_units(tat, config.units_per_tick());
+            return Step::Keep(Err(Refused::TableFull {
+                retry_at: Instant::from_ticks(retry_at),
+            }));
+        }
+        // A free entry is the new key's, as if never used.
+        let current = if ours { tat } else { 0 };
+        match request.decide(current) {
+            Step::Keep(decision) => Step::Keep(decision.map_err(Refused::from)),
+            Step::Write(next, _) if next > TAT_MAX => Step::Keep(Err(Refused::Wait {
+                retry_at: Instant::MAX,
+            })),
+            Step::Write(next, decision) => Step::Write(
+                pack(self.fingerprint, next),
+                decision.map_err(Refused::from),
+            ),
+        }
+    }
+}
+
+impl Input<Entry<'_>> for Take {
+    type Decision = Decision;
+
+    /// A refusal (the key's bucket empty, or the entry held), from one
+    /// load.
+    #[inline]
+    fn quick(&self, entry: &Entry<'_>, word: u128) -> Option<Decision> {
+        match self.decide(entry.0, word) {
+            Step::Keep(decision) => Some(decision),
+            Step::Write(..) => None,
+        }
+    }
+
+    #[inline]
+    fn step(&self, entry: &Entry<'_>, word: u128) -> Step<u128, Decision> {
+        self.decide(entry.0, word)
+    }
+}
+
+/// Token buckets per key in a fixed table of `N` entries (`1..=2^32`): the
+/// configuration all keys share (or a reference to it), the hash seed, and
+/// one 128-bit word per entry (16 × `N` bytes). All methods take `&self`
+/// and are safe from several threads and interrupt handlers at once.
+///
+/// ```
+/// use tickguard::bucket::BucketConfig;
+/// use tickguard::keyed::KeyedBuckets;
+/// use tickguard::time::Instant;
+/// let table: KeyedBuckets<1_024, BucketConfig> = KeyedBuckets::new(BucketConfig::DEFAULT, [7, 8]);
+/// assert!(table.acquire("device-17", 100, Instant::ZERO).is_ok());
+/// assert_eq!(table.available("device-17", Instant::ZERO), 0);
+/// assert_eq!(table.available("device-18", Instant::ZERO), 100);
+/// ```
+#[derive(Debug)]
+pub struct KeyedBuckets<const N: usize, C = &'static BucketConfig> {
+    config: C,
+    seed: [u64; 2],
+    entries: [StateCell<u128>; N],
+}
+
+impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
+    const VALID: () = assert!(N >= 1 && (N as u64) <= 1 << 32, "N must be 1..=2^32");
+
+    /// An empty table; `seed` keys the hash (use random bits: with a known
+    /// seed, clients could choose keys that share an entry).
+    ///
+    /// ```
+    /// use tickguard::bucket::BucketConfig;
+    /// use tickguard::keyed::KeyedBuckets;
+    /// use tickguard::time::Instant;
+    /// let table: KeyedBuckets<8, _> = KeyedBuckets::new(BucketConfig::DEFAULT, [1, 2]);
+    /// assert_eq!(table.limiting(Instant::ZERO), 0);
+    /// ```
+    #[must_use]
+    pub const fn new(config: C, seed: [u64; 2]) -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::VALID;
+        Self {
+            config,
+            seed,
+            entries: [const { StateCell::<u128>::new(0) }; N],
+        }
+    }
+
+    /// The configuration every key's bucket has.
+    ///
+    /// ```
+    /// use tickguard::bucket::BucketConfig;
+    /// use tickguard::keyed::KeyedBuckets;
+    /// let table: KeyedBuckets<8, _> = KeyedBuckets::new(BucketConfig::DEFAULT, [0, 0]);
+    /// assert_eq!(table.config().capacity(), 100);
+    /// ```
+    #[must_use]
+    pub fn config(&self) -> &BucketConfig {
+        self.config.as_ref()
+    }
+
+    /// Where `key` lives in this table.
+    ///
+    /// ```
+    /// use tickguard::bucket::BucketConfig;
+    /// use tickguard::keyed::KeyedBuckets;
+    /// let table: KeyedBuckets<8, _> = KeyedBuckets::new(BucketConfig::DEFAULT, [0, 0]);
+    /// assert!(table.key(&5u32).entry() < 8);
+    /// ```
+    pub fn key<K: Hash + ?Sized>(&self, key: &K) -> KeyRef {
+        KeyRef::of(key, self.seed, N)
+    }
+
+    /// Takes `n` tokens from `key`'s bucket at `now`, taking the key's
+    /// entry if it is free ([the eviction rule](self#when-the-table-is-full-the-eviction-rule)),
+    /// or refuses. A refusal writes nothing (except the first use of a
+    /// bucket configured to start less than full, as a single bucket's).
+    ///
+    /// ```
+    /// use tickguard::bucket::{BucketConfig, BucketSettings};
+    /// use tickguard::keyed::{KeyedBuckets, Refused};
+    /// use tickguard::time::{Duration, Instant};
+    /// let config = BucketConfig::new(BucketSettings { capacity: 1, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap();
+    /// let table: KeyedBuckets<1, _> = KeyedBuckets::new(config, [3, 4]); // one entry: every key shares it
+    /// assert!(table.acquire(&1u8, 1, Instant::from_ticks(0)).is_ok());
+    /// assert_eq!(table.acquire(&2u8, 1, Instant::from_ticks(5)), Err(Refused::TableFull { retry_at: Instant::from_ticks(10) }));
+    /// assert!(table.acquire(&2u8, 1, Instant::from_ticks(10)).is_ok()); // key 1 is full again: evicted
+    /// ```
+    #[inline]
+    pub fn acquire<K: Hash + ?Sized>(&self, key: &K, n: u32, now: Instant) -> Decision {
+        self.acquire_at(self.key(key), n, now)
+    }
+
+    /// [`acquire`](Self::acquire) for a key already hashed (the C ABI's
+    /// byte and integer keys).
+    pub fn acquire_at(&self, key: KeyRef, n: u32, now: Instant) -> Decision {
+        let Some(entry) = self.entries.get(key.entry) else {
+            return Err(Refused::ExceedsCapacity);
+        };
+        let take = Take {
+            fingerprint: key.fingerprint,
+            n,
+            now: now.ticks(),
+        };
+        entry.apply_quick(&Entry(self.config()), take)
+    }
+
+    /// Whole tokens `key` could take at `now`: its bucket's, the initial
+    /// fill for a key without an entry whose entry is free, 0 when the
+    /// entry is held by another key. Reads only.
+    ///
+    /// ```
+    /// use tickguard::bucket::BucketConfig;
+    /// use tickguard::keyed::KeyedBuckets;
+    /// use tickguard::time::Instant;
+    /// let table: KeyedBuckets<16, _> = KeyedBuckets::new(BucketConfig::DEFAULT, [5, 6]);
+    /// table.acquire(&"a", 30, Instant::ZERO).unwrap();
+    /// assert_eq!(table.available(&"a", Instant::ZERO), 70);
+    /// ```
+    #[must_use]
+    pub fn available<K: Hash + ?Sized>(&self, key: &K, now: Instant) -> u32 {
+        self.available_at(self.key(key), now)
+    }
+
+    /// [`available`](Self::available) for a key already hashed.
+    #[must_use]
+    pub fn available_at(&self, key: KeyRef, now: Instant) -> u32 {
+        let Some(entry) = self.entries.get(key.entry) else {
+            return 0;
+        };
+        let config = self.config();
+        let word = entry.load();
+        let (fingerprint, tat) = unpack(word);
+        if fingerprint == key.fingerprint {
+            config.available(tat, now.ticks())
+        } else if is_free(config, word, now.ticks()) {
+            config.available(0u128, now.ticks())
+        } else {
+            0
+        }
+    }
+
+    /// Entries whose key is still limiting at `now` (not free). Reads
+    /// every entry.
+    ///
+    /// ```
+    /// use tickguard::bucket::BucketConfig;
+    /// use tickguard::keyed::KeyedBuckets;
+    /// use tickguard::time::Instant;
+    /// let table: KeyedBuckets<64, _> = KeyedBuckets::new(BucketConfig::DEFAULT, [5, 6]);
+    /// table.acquire(&1u32, 1, Instant::ZERO).unwrap();
+    /// assert_eq!(table.limiting(Instant::ZERO), 1);
+    /// assert_eq!(table.limiting(Instant::from_ticks(100)), 0); // refilled
+    /// ```
+    #[must_use]
+    pub fn limiting(&self, now: Instant) -> usize {
+        let config = self.config();
+        self.entries
+            .iter()
+            .filter(|entry| !is_free(config, entry.load(), now.ticks()))
+            .count()
+    }
+
+    /// Empties the table.
+    ///
+    /// ```
+    /// use tickguard::bucket::BucketConfig;
+    /// use tickguard::keyed::KeyedBuckets;
+    /// use tickguard::time::Instant;
+    /// let table: KeyedBuckets<4, _> = KeyedBuckets::new(BucketConfig::DEFAULT, [0, 1]);
+    /// table.acquire(&9u8, 100, Instant::ZERO).unwrap();
+    /// table.reset();
+    /// assert_eq!(table.available(&9u8, Instant::ZERO), 100);
+    /// ```
+    pub fn reset(&self) {
+        for entry in &self.entries {
+            entry.store(0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
