@@ -28,6 +28,7 @@ static void test_status_strings(void) {
   const tg_status_t codes[] = {TG_OK,
                                TG_REFUSED,
                                TG_NOT_FOUND,
+                               TG_TABLE_FULL,
                                TG_E_NULL,
                                TG_E_UNINITIALIZED,
                                TG_E_INVALID_ARGUMENT,
@@ -1100,6 +1101,56 @@ static void test_bulkhead(void) {
   CHECK(tg_bulkhead_deinit(&b) == TG_E_UNINITIALIZED);
 }
 
+/* Keyed buckets: every function and status. */
+static TG_KEYED_TABLE(one_entry, 1);
+static TG_KEYED_TABLE(clients, 64);
+static void test_keyed(void) {
+  const tg_bucket_config_t limit = {.capacity = 2, .tokens = 1, .period_ticks = 100, .initial_fill = TG_BUCKET_FULL};
+  const tg_bucket_config_t bad = {.capacity = 0, .tokens = 1, .period_ticks = 100, .initial_fill = TG_BUCKET_FULL};
+  uint64_t retry_at = 0;
+  uint32_t available = 9;
+  size_t limiting = 9;
+  CHECK(TG_KEYED_LEN(one_entry) == 1 && TG_KEYED_LEN(clients) == 64);
+  CHECK(sizeof(tg_keyed_entry_t) == 16 && sizeof(tg_keyed_table_t) == 112);
+  CHECK(tg_keyed_acquire_u64(&one_entry.table, one_entry.entries, 1, 5, 1, 0, &retry_at) == TG_E_UNINITIALIZED);
+  CHECK(tg_keyed_init(&one_entry.table, one_entry.entries, 0, &limit, 1, 2, TG_INIT_DEFAULT) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_keyed_init(&one_entry.table, NULL, 1, &limit, 1, 2, TG_INIT_DEFAULT) == TG_E_NULL);
+  CHECK(tg_keyed_init(&one_entry.table, one_entry.entries, 1, &bad, 1, 2, TG_INIT_DEFAULT) == TG_E_CONFIG_ZERO_CAPACITY);
+  CHECK(tg_keyed_init(&one_entry.table, one_entry.entries, TG_KEYED_LEN(one_entry), &limit, 1, 2, TG_INIT_DEFAULT) == TG_OK);
+  CHECK(tg_keyed_init(&one_entry.table, one_entry.entries, 1, &limit, 1, 2, TG_INIT_DEFAULT) == TG_E_ALREADY_INITIALIZED);
+  /* One entry: a second key waits until the first is full again. */
+  CHECK(tg_keyed_acquire_u64(&one_entry.table, one_entry.entries, 1, 5, 1, 0, NULL) == TG_OK);
+  CHECK(tg_keyed_acquire_u64(&one_entry.table, one_entry.entries, 1, 6, 1, 10, &retry_at) == TG_TABLE_FULL && retry_at == 100);
+  CHECK(tg_keyed_acquire_u64(&one_entry.table, one_entry.entries, 1, 5, 2, 10, &retry_at) == TG_REFUSED && retry_at == 100);
+  CHECK(tg_keyed_acquire_u64(&one_entry.table, one_entry.entries, 1, 5, 3, 10, &retry_at) == TG_E_EXCEEDS_CAPACITY);
+  CHECK(tg_keyed_available_u64(&one_entry.table, one_entry.entries, 1, 6, 10, &available) == TG_OK && available == 0);
+  CHECK(tg_keyed_available_u64(&one_entry.table, one_entry.entries, 1, 6, 100, &available) == TG_OK && available == 2);
+  CHECK(tg_keyed_available_u64(&one_entry.table, one_entry.entries, 1, 6, 100, NULL) == TG_E_NULL);
+  CHECK(tg_keyed_limiting(&one_entry.table, one_entry.entries, 1, 10, &limiting) == TG_OK && limiting == 1);
+  CHECK(tg_keyed_limiting(&one_entry.table, one_entry.entries, 1, 10, NULL) == TG_E_NULL);
+  const uint8_t v6[] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  CHECK(tg_keyed_acquire_bytes(&one_entry.table, one_entry.entries, 1, v6, sizeof v6, 1, 100, NULL) == TG_OK);
+  CHECK(tg_keyed_acquire_bytes(&one_entry.table, one_entry.entries, 1, v6, TG_KEYED_MAX_KEY_BYTES + 1, 1, 100, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_keyed_acquire_bytes(&one_entry.table, one_entry.entries, 1, NULL, 0, 1, 100, NULL) == TG_E_NULL);
+  CHECK(tg_keyed_available_bytes(&one_entry.table, one_entry.entries, 1, v6, sizeof v6, 100, &available) == TG_OK && available == 1);
+  /* The entries and their count must be the table's own. */
+  CHECK(tg_keyed_acquire_u64(&one_entry.table, clients.entries, 1, 5, 1, 0, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_keyed_acquire_u64(&one_entry.table, one_entry.entries, 2, 5, 1, 0, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_keyed_reset(&one_entry.table, one_entry.entries, 1) == TG_OK);
+  CHECK(tg_keyed_limiting(&one_entry.table, one_entry.entries, 1, 10, &limiting) == TG_OK && limiting == 0);
+  CHECK(tg_keyed_deinit(&one_entry.table) == TG_OK);
+  CHECK(tg_keyed_reset(&one_entry.table, one_entry.entries, 1) == TG_E_UNINITIALIZED);
+  CHECK(tg_keyed_deinit(&one_entry.table) == TG_E_UNINITIALIZED);
+  /* 64 entries, 32 clients: each its own limit (or, rarely, a shared entry refused). */
+  CHECK(tg_keyed_init(&clients.table, clients.entries, TG_KEYED_LEN(clients), &limit, 7, 8, TG_INIT_DEFAULT) == TG_OK);
+  unsigned granted = 0;
+  for (uint64_t client = 0; client < 32; client++) {
+    granted += tg_keyed_acquire_u64(&clients.table, clients.entries, TG_KEYED_LEN(clients), client, 2, 0, NULL) == TG_OK;
+  }
+  CHECK(granted >= 20);
+  CHECK(tg_keyed_acquire_u64(&clients.table, clients.entries, TG_KEYED_LEN(clients), 3, 1, 0, NULL) != TG_OK);
+}
+
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
   CHECK(TG_VERSION == TG_VERSION_MAJOR * 10000 + TG_VERSION_MINOR * 100 + TG_VERSION_PATCH);
@@ -1138,6 +1189,7 @@ int main(void) {
   test_shaper();
   test_sliding_window();
   test_bulkhead();
+  test_keyed();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -298,6 +298,28 @@ void bulkhead_works() {
   CHECK(invalid.init() == TG_E_CONFIG_MAX_CONCURRENT);
 }
 
+// Keyed buckets: a fixed table, per-key limits, a full table reported.
+static_assert(!std::is_move_constructible_v<tickguard::KeyedBuckets<4>>);
+tickguard::KeyedBuckets<1> global_one_entry{tg_bucket_config_t{2, 1, 100, TG_BUCKET_FULL}};
+
+void keyed_buckets_work() {
+  CHECK(global_one_entry.acquire(1, 1, 0).status == TG_E_UNINITIALIZED);
+  CHECK(global_one_entry.init(11, 12) == TG_OK);
+  CHECK(global_one_entry.acquire(1, 2, 0));
+  tickguard::Grant grant = global_one_entry.acquire(1, 1, 10);
+  CHECK(grant.refused() && grant.retry_at == 100);
+  grant = global_one_entry.acquire(2, 1, 10);
+  CHECK(!grant && grant.status == TG_TABLE_FULL && grant.retry_at == 200);
+  const char key[] = "2001:db8::7";
+  CHECK(global_one_entry.acquire(key, sizeof key - 1, 1, 200));
+  CHECK(global_one_entry.available(1, 200).value == 0);
+  CHECK(global_one_entry.limiting(200).value == 1);
+  CHECK(global_one_entry.reset() == TG_OK && global_one_entry.limiting(200).value == 0);
+  CHECK(global_one_entry.acquire(1, 3, 0).status == TG_E_EXCEEDS_CAPACITY);
+  tickguard::KeyedBuckets<1> invalid{tg_bucket_config_t{0, 1, 100, TG_BUCKET_FULL}};
+  CHECK(invalid.init(0, 0) == TG_E_CONFIG_ZERO_CAPACITY);
+}
+
 // Budget, last-known-good store and degradation levels: every result
 // carries its status.
 tickguard::RetryBudget global_budget{tg_retry_budget_config_t{2, 1000}};
@@ -448,6 +470,7 @@ int main() {
   shaper_works();
   sliding_window_works();
   bulkhead_works();
+  keyed_buckets_work();
   tick_extender_works();
   retry_loop_works();
   reinit_and_copies();

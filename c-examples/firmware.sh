@@ -119,7 +119,7 @@ ccs_lib="$(CARGO_TARGET_DIR="$check_dir/c-critical-section" "$root/ffi/c-library
 c_firmware cortex-m4-c-critical-section "$ccs_lib" cortex-m4 mps2-an386 \
   -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16 -DTICKGUARD_C_CRITICAL_SECTION
 
-for src in rate_limit.c abi_test.c cache_client.c log_flood.c; do
+for src in rate_limit.c abi_test.c cache_client.c log_flood.c api_limiter.c; do
   gcc -std=c11 -Wall -Wextra -Werror -pedantic -I "$root/include" "$here/$src" "$host_lib" \
     -Wl,--gc-sections -o "$out/${src%.c}-nopanic"
 done

@@ -30,8 +30,9 @@ san=()
 "$cxx" -std=c++17 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/flaky_backend.cpp" "$lib" -o "$out/flaky_backend"
 "$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/cache_client.c" "$lib" -o "$out/cache_client"
 "$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/log_flood.c" "$lib" -o "$out/log_flood"
+"$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/api_limiter.c" "$lib" -o "$out/api_limiter"
 if [[ "$mode" == --demo ]]; then
-  for program in rate_limit flaky_backend cache_client log_flood; do
+  for program in rate_limit flaky_backend cache_client log_flood api_limiter; do
     echo "=== $program"
     "$out/$program"
   done
@@ -47,7 +48,7 @@ printf '#include "tickguard.h"\nint main() { tg_breaker_t b{}; return sizeof b =
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-for program in rate_limit flaky_backend cache_client log_flood abi_test; do
+for program in rate_limit flaky_backend cache_client log_flood api_limiter abi_test; do
   "$out/$program" >"$out/$program.out"
   if [[ "$mode" == --bless ]]; then
     mkdir -p "$here/expected"

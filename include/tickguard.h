@@ -49,7 +49,28 @@
  * Sections may nest (an interrupt handler calling tickguard inside one):
  * each exit restores what its enter returned. The two functions are
  * declared with the library's functions below.
+ *//**
+ * @name Keyed tables
+ *
+ * A keyed table is a header and an array of entries the program allocates
+ * (statically, on the stack, inside its own struct): choose the entry count
+ * `n` at compile time; the table takes `sizeof(tg_keyed_table_t)` + 16 × n
+ * bytes and never grows. Pass `name.table`, `name.entries` and
+ * `TG_KEYED_LEN(name)` to every `tg_keyed_*` function:
+ *
+ * @code
+ * static TG_KEYED_TABLE(clients, 4096);
+ * tg_keyed_init(&clients.table, clients.entries, TG_KEYED_LEN(clients), &limit, seed0, seed1, TG_INIT_DEFAULT);
+ * tg_keyed_acquire_u64(&clients.table, clients.entries, TG_KEYED_LEN(clients), client_ip, 1, now, &retry_at);
+ * @endcode
+ * @{
  */
+/** Declares `name`: a keyed table header and `n` entries. */
+#define TG_KEYED_TABLE(name, n) struct { tg_keyed_table_t table; tg_keyed_entry_t entries[n]; } name
+/** The number of entries of a table declared with `TG_KEYED_TABLE`. */
+#define TG_KEYED_LEN(name) (sizeof (name).entries / sizeof (name).entries[0])
+/** @} */
+
 
 /**
  * The most half-open trial permits a breaker admits (`half_open_permits`).
@@ -114,6 +135,11 @@
  * The longest value, in bytes.
  */
 #define TG_LKG_VALUE_BYTES 64
+
+/**
+ * The longest byte key `tg_keyed_acquire_bytes` takes.
+ */
+#define TG_KEYED_MAX_KEY_BYTES 64
 
 /**
  * `deadline_ticks` value meaning "no overall deadline" (what a field left
@@ -552,6 +578,30 @@ typedef struct {
    */
   uint64_t retry_at;
 } tg_fixed_window_decision_t;
+
+/**
+ * The table's header: its configuration, seed, and the entries it was
+ * initialised with (their address and count, checked on every call).
+ * Declare it with its entries through `TG_KEYED_TABLE`. A zeroed header
+ * reports `TG_E_UNINITIALIZED`; a copy of a live one `TG_E_MOVED`.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the table's header. Touch only through `tg_keyed_*`.
+   */
+  uint64_t _opaque[14];
+} tg_keyed_table_t;
+
+/**
+ * One entry of a keyed table: a key's fingerprint and token bucket in one
+ * 128-bit word. Declare an array of them with `TG_KEYED_TABLE`.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the entry's state. Touch only through `tg_keyed_*`.
+   */
+  uint64_t _opaque[2];
+} tg_keyed_entry_t;
 
 /**
  * A backoff kind: one of the `TG_BACKOFF_*` values.
@@ -1058,6 +1108,12 @@ typedef struct TG_ALIGNED(16) {
  * A lookup found nothing to serve (a normal answer, not an error).
  */
 #define TG_NOT_FOUND 2
+
+/**
+ * A keyed table refused a new key: its entry holds another key that is
+ * still limiting (a normal answer; the out-parameter says when it frees).
+ */
+#define TG_TABLE_FULL 3
 
 /**
  * A required pointer was NULL.
@@ -2116,6 +2172,180 @@ tg_status_t tg_fixed_window_take_missed(tg_fixed_window_t *window, uint32_t *out
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_fixed_window_reset(tg_fixed_window_t *window);
+
+/**
+ * Initialises a keyed table: `table`'s header with `config` (every key's
+ * token bucket) and the hash `seed`, and its `len` entries at `entries`,
+ * all emptied. Declare both with `TG_KEYED_TABLE(name, N)` and pass
+ * `name.table`, `name.entries`, `TG_KEYED_LEN(name)`.
+ *
+ * Seed the hash with random bits (from the platform's random source at
+ * start-up): with a known seed, clients choosing their keys could aim two
+ * at one entry.
+ *
+ * @param table the header to initialise.
+ * @param entries the table's entries.
+ * @param len how many entries (1 .. 2^32).
+ * @param config the bucket configuration every key gets.
+ * @param seed0 the first 64 bits of the hash seed.
+ * @param seed1 the second 64 bits of the hash seed.
+ * @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
+ *   `TG_E_INVALID_ARGUMENT` (`len` 0 or above 2^32, or an unknown flag),
+ *   `TG_E_ALREADY_INITIALIZED`, or the bucket's `TG_E_CONFIG_*` code.
+ *
+ * Not thread-safe: initialise before sharing the table.
+ */
+tg_status_t tg_keyed_init(tg_keyed_table_t *table,
+                          tg_keyed_entry_t *entries,
+                          size_t len,
+                          const tg_bucket_config_t *config,
+                          uint64_t seed0,
+                          uint64_t seed1,
+                          tg_init_flags_t flags);
+
+/**
+ * Ends the life of a keyed table: later calls report
+ * `TG_E_UNINITIALIZED`.
+ *
+ * @param table an initialised table header.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error.
+ *
+ * Not thread-safe: nobody may use the table meanwhile.
+ */
+tg_status_t tg_keyed_deinit(tg_keyed_table_t *table);
+
+/**
+ * Takes `n` tokens from the bucket of the integer key `key` (a device
+ * id, an IPv4 address as a `uint32_t`) at tick `now`. A new key takes its
+ * entry if the entry is empty or its key's bucket is full again; a key
+ * that is still limiting is never evicted: the new key is refused with
+ * `TG_TABLE_FULL` instead. A refusal writes nothing.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries (as given to `tg_keyed_init`).
+ * @param len their count (as given to `tg_keyed_init`).
+ * @param key the key.
+ * @param n how many tokens.
+ * @param now the caller's current tick.
+ * @param out_retry_at receives, on `TG_REFUSED`, the tick at which `n`
+ *   tokens will be there, on `TG_TABLE_FULL` the tick at which the
+ *   entry's occupant is full again; may be NULL.
+ * @return `TG_OK`, `TG_REFUSED`, `TG_TABLE_FULL`, `TG_E_EXCEEDS_CAPACITY`,
+ *   `TG_E_NULL`, `TG_E_INVALID_ARGUMENT` (`entries`/`len` not the
+ *   table's), or an object error.
+ *
+ * Lock-free where the target has a 128-bit CAS; interrupt-masked critical
+ * section elsewhere; safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_acquire_u64(tg_keyed_table_t *table,
+                                 tg_keyed_entry_t *entries,
+                                 size_t len,
+                                 uint64_t key,
+                                 uint32_t n,
+                                 uint64_t now,
+                                 uint64_t *out_retry_at);
+
+/**
+ * `tg_keyed_acquire_u64` for a byte key (an IPv6 address, a user name) of
+ * at most `TG_KEYED_MAX_KEY_BYTES` bytes.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param key the key's bytes.
+ * @param key_len how many (at most `TG_KEYED_MAX_KEY_BYTES`).
+ * @param n how many tokens.
+ * @param now the caller's current tick.
+ * @param out_retry_at as `tg_keyed_acquire_u64`'s; may be NULL.
+ * @return as `tg_keyed_acquire_u64`, and `TG_E_INVALID_ARGUMENT` for a key
+ *   longer than `TG_KEYED_MAX_KEY_BYTES`.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_acquire_bytes(tg_keyed_table_t *table,
+                                   tg_keyed_entry_t *entries,
+                                   size_t len,
+                                   const uint8_t *key,
+                                   size_t key_len,
+                                   uint32_t n,
+                                   uint64_t now,
+                                   uint64_t *out_retry_at);
+
+/**
+ * Reads the tokens the integer key `key` could take at `now` (0 when its
+ * entry holds another key that is still limiting). Writes nothing.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param key the key.
+ * @param now the caller's current tick.
+ * @param out receives the count.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_available_u64(const tg_keyed_table_t *table,
+                                   const tg_keyed_entry_t *entries,
+                                   size_t len,
+                                   uint64_t key,
+                                   uint64_t now,
+                                   uint32_t *out);
+
+/**
+ * `tg_keyed_available_u64` for a byte key.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param key the key's bytes.
+ * @param key_len how many (at most `TG_KEYED_MAX_KEY_BYTES`).
+ * @param now the caller's current tick.
+ * @param out receives the count.
+ * @return as `tg_keyed_available_u64`.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_available_bytes(const tg_keyed_table_t *table,
+                                     const tg_keyed_entry_t *entries,
+                                     size_t len,
+                                     const uint8_t *key,
+                                     size_t key_len,
+                                     uint64_t now,
+                                     uint32_t *out);
+
+/**
+ * Counts the entries whose key is still limiting at `now` (the others are
+ * free for new keys). Reads every entry.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param now the caller's current tick.
+ * @param out receives the count.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_limiting(const tg_keyed_table_t *table,
+                              const tg_keyed_entry_t *entries,
+                              size_t len,
+                              uint64_t now,
+                              size_t *out);
+
+/**
+ * Empties every entry.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+ *
+ * Safe from interrupt handlers and several threads (calls racing it see
+ * an entry before or after it is emptied).
+ */
+tg_status_t tg_keyed_reset(tg_keyed_table_t *table, tg_keyed_entry_t *entries, size_t len);
 
 /**
  * Writes the default retry configuration (the defaults, in ticks

@@ -636,6 +636,83 @@ inline tg_status_t BulkheadSlot::release() noexcept {
   return s;
 }
 
+/**
+ * Token buckets per key (a client address, a device id) in a fixed table of
+ * `N` entries chosen at compile time. A new key takes its entry when the
+ * entry is free or its key's bucket is full again; a key still limiting is
+ * never evicted: the new key's Grant has status `TG_TABLE_FULL` and the tick
+ * the entry frees. Not copyable or movable.
+ *
+ * @code
+ * constinit tickguard::KeyedBuckets<4096> clients{tg_bucket_config_t{3, 1, 100, TG_BUCKET_FULL}};
+ * // once: (void)clients.init(random_seed0, random_seed1);
+ * tickguard::Grant grant = clients.acquire(client_ip, 1, now);
+ * if (grant) serve(); else reply_429_or_503(grant.status, grant.retry_at);
+ * @endcode
+ */
+template <size_t N>
+class KeyedBuckets {
+  static_assert(N >= 1, "a keyed table needs at least one entry");
+
+ public:
+  /// Holds `config`, every key's bucket; the table works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit KeyedBuckets(const tg_bucket_config_t &config) noexcept : config_(config) {}
+  KeyedBuckets(const KeyedBuckets &) = delete;
+  KeyedBuckets &operator=(const KeyedBuckets &) = delete;
+
+  /// Validates the configuration and empties the table; seed the hash with
+  /// random bits (with a known seed, clients could aim keys at one entry).
+  /// @param seed0 the first 64 bits of the seed. @param seed1 the second.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, or a `TG_E_CONFIG_*` code.
+  [[nodiscard]] tg_status_t init(uint64_t seed0, uint64_t seed1, tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_keyed_init(&table_, entries_, N, &config_, seed0, seed1, flags);
+  }
+  /// Takes `n` tokens from `key`'s bucket at `now`.
+  /// @param key an integer key. @param n how many tokens. @param now the current tick.
+  /// @return the decision (`TG_OK`, `TG_REFUSED`, `TG_TABLE_FULL`, or an error).
+  [[nodiscard]] Grant acquire(uint64_t key, uint32_t n, Tick now) noexcept {
+    Grant grant;
+    grant.status = tg_keyed_acquire_u64(&table_, entries_, N, key, n, now, &grant.retry_at);
+    return grant;
+  }
+  /// Takes `n` tokens from the bucket of the byte key `key` at `now`.
+  /// @param key the key's bytes. @param len how many (at most `TG_KEYED_MAX_KEY_BYTES`).
+  /// @param n how many tokens. @param now the current tick.
+  /// @return the decision.
+  [[nodiscard]] Grant acquire(const void *key, size_t len, uint32_t n, Tick now) noexcept {
+    Grant grant;
+    grant.status =
+        tg_keyed_acquire_bytes(&table_, entries_, N, static_cast<const uint8_t *>(key), len, n, now, &grant.retry_at);
+    return grant;
+  }
+  /// Tokens `key` could take at `now`.
+  /// @param key an integer key. @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> available(uint64_t key, Tick now) const noexcept {
+    Result<uint32_t> out;
+    out.status = tg_keyed_available_u64(&table_, entries_, N, key, now, &out.value);
+    return out;
+  }
+  /// Entries whose key is still limiting at `now`.
+  /// @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<size_t> limiting(Tick now) const noexcept {
+    Result<size_t> out;
+    out.status = tg_keyed_limiting(&table_, entries_, N, now, &out.value);
+    return out;
+  }
+  /// Empties the table.
+  /// @return `TG_OK` or an object error.
+  tg_status_t reset() noexcept { return tg_keyed_reset(&table_, entries_, N); }
+
+ private:
+  tg_bucket_config_t config_;
+  tg_keyed_table_t table_{};
+  tg_keyed_entry_t entries_[N]{};
+};
+
 /// The decision of FixedWindow::acquire.
 struct [[nodiscard]] Verdict {
   tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK` admitted, `TG_REFUSED` denied, or an error.

@@ -203,9 +203,9 @@ const fn unpack(word: u128) -> (u32, u128) {
 /// One entry's machine: the bucket configuration; its word the
 /// fingerprint and arrival time.
 #[derive(Debug)]
-struct Entry<'a>(&'a BucketConfig);
+struct EntryMachine<'a>(&'a BucketConfig);
 
-impl Machine for Entry<'_> {
+impl Machine for EntryMachine<'_> {
     type Word = u128;
 
     fn fresh(&self) -> u128 {
@@ -257,13 +257,13 @@ impl Take {
     }
 }
 
-impl Input<Entry<'_>> for Take {
+impl Input<EntryMachine<'_>> for Take {
     type Decision = Decision;
 
     /// A refusal (the key's bucket empty, or the entry held), from one
     /// load.
     #[inline]
-    fn quick(&self, entry: &Entry<'_>, word: u128) -> Option<Decision> {
+    fn quick(&self, entry: &EntryMachine<'_>, word: u128) -> Option<Decision> {
         match self.decide(entry.0, word) {
             Step::Keep(decision) => Some(decision),
             Step::Write(..) => None,
@@ -271,8 +271,111 @@ impl Input<Entry<'_>> for Take {
     }
 
     #[inline]
-    fn step(&self, entry: &Entry<'_>, word: u128) -> Step<u128, Decision> {
+    fn step(&self, entry: &EntryMachine<'_>, word: u128) -> Step<u128, Decision> {
         self.decide(entry.0, word)
+    }
+}
+
+/// One entry of a keyed table: a 128-bit word (a key's fingerprint and
+/// bucket), valid for every bit pattern. [`KeyedBuckets`] holds an array of
+/// them; the C ABI's `tg_keyed_entry_t` is one, in caller memory, run by
+/// [`KeyedTable`].
+///
+/// ```
+/// use tickguard::keyed::Entry;
+/// static ENTRIES: [Entry; 4] = [Entry::EMPTY; 4];
+/// assert_eq!(core::mem::size_of::<Entry>(), 16);
+/// # let _ = &ENTRIES;
+/// ```
+#[derive(Debug)]
+#[repr(transparent)]
+pub struct Entry(StateCell<u128>);
+
+impl Entry {
+    /// An entry holding no key.
+    #[allow(clippy::declare_interior_mutable_const)]
+    pub const EMPTY: Self = Self(StateCell::<u128>::new(0));
+}
+
+/// A keyed table over entries held anywhere (a `static` array, caller
+/// memory through the C ABI): the bucket configuration every key shares,
+/// the hash seed, and the entries.
+///
+/// ```
+/// use tickguard::bucket::BucketConfig;
+/// use tickguard::keyed::{Entry, KeyedTable};
+/// use tickguard::time::Instant;
+/// static ENTRIES: [Entry; 16] = [Entry::EMPTY; 16];
+/// let table = KeyedTable { config: &BucketConfig::DEFAULT, seed: [1, 2], entries: &ENTRIES };
+/// assert!(table.acquire(table.key(&"sensor-3"), 1, Instant::ZERO).is_ok());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct KeyedTable<'a> {
+    /// Every key's bucket configuration.
+    pub config: &'a BucketConfig,
+    /// The hash seed (use random bits).
+    pub seed: [u64; 2],
+    /// The entries (at least 1, at most 2^32).
+    pub entries: &'a [Entry],
+}
+
+impl KeyedTable<'_> {
+    /// Where `key` lives in this table.
+    #[must_use]
+    pub fn key<K: Hash + ?Sized>(&self, key: &K) -> KeyRef {
+        KeyRef::of(key, self.seed, self.entries.len())
+    }
+
+    /// Where the key given as bytes lives in this table.
+    #[must_use]
+    pub fn key_bytes(&self, bytes: &[u8]) -> KeyRef {
+        KeyRef::of_bytes(bytes, self.seed, self.entries.len())
+    }
+
+    /// [`KeyedBuckets::acquire`] for a key already located.
+    pub fn acquire(&self, key: KeyRef, n: u32, now: Instant) -> Decision {
+        let Some(entry) = self.entries.get(key.entry) else {
+            return Err(Refused::ExceedsCapacity);
+        };
+        let take = Take {
+            fingerprint: key.fingerprint,
+            n,
+            now: now.ticks(),
+        };
+        entry.0.apply_quick(&EntryMachine(self.config), take)
+    }
+
+    /// [`KeyedBuckets::available`] for a key already located.
+    #[must_use]
+    pub fn available(&self, key: KeyRef, now: Instant) -> u32 {
+        let Some(entry) = self.entries.get(key.entry) else {
+            return 0;
+        };
+        let word = entry.0.load();
+        let (fingerprint, tat) = unpack(word);
+        if fingerprint == key.fingerprint {
+            self.config.available(tat, now.ticks())
+        } else if is_free(self.config, word, now.ticks()) {
+            self.config.available(0u128, now.ticks())
+        } else {
+            0
+        }
+    }
+
+    /// [`KeyedBuckets::limiting`].
+    #[must_use]
+    pub fn limiting(&self, now: Instant) -> usize {
+        self.entries
+            .iter()
+            .filter(|entry| !is_free(self.config, entry.0.load(), now.ticks()))
+            .count()
+    }
+
+    /// [`KeyedBuckets::reset`].
+    pub fn reset(&self) {
+        for entry in self.entries {
+            entry.0.store(0);
+        }
     }
 }
 
@@ -294,7 +397,7 @@ impl Input<Entry<'_>> for Take {
 pub struct KeyedBuckets<const N: usize, C = &'static BucketConfig> {
     config: C,
     seed: [u64; 2],
-    entries: [StateCell<u128>; N],
+    entries: [Entry; N],
 }
 
 impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
@@ -317,7 +420,7 @@ impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
         Self {
             config,
             seed,
-            entries: [const { StateCell::<u128>::new(0) }; N],
+            entries: [const { Entry::EMPTY }; N],
         }
     }
 
@@ -369,15 +472,16 @@ impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
     /// [`acquire`](Self::acquire) for a key already hashed (the C ABI's
     /// byte and integer keys).
     pub fn acquire_at(&self, key: KeyRef, n: u32, now: Instant) -> Decision {
-        let Some(entry) = self.entries.get(key.entry) else {
-            return Err(Refused::ExceedsCapacity);
-        };
-        let take = Take {
-            fingerprint: key.fingerprint,
-            n,
-            now: now.ticks(),
-        };
-        entry.apply_quick(&Entry(self.config()), take)
+        self.table().acquire(key, n, now)
+    }
+
+    /// The table as a [`KeyedTable`] over this array.
+    fn table(&self) -> KeyedTable<'_> {
+        KeyedTable {
+            config: self.config(),
+            seed: self.seed,
+            entries: &self.entries,
+        }
     }
 
     /// Whole tokens `key` could take at `now`: its bucket's, the initial
@@ -400,19 +504,7 @@ impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
     /// [`available`](Self::available) for a key already hashed.
     #[must_use]
     pub fn available_at(&self, key: KeyRef, now: Instant) -> u32 {
-        let Some(entry) = self.entries.get(key.entry) else {
-            return 0;
-        };
-        let config = self.config();
-        let word = entry.load();
-        let (fingerprint, tat) = unpack(word);
-        if fingerprint == key.fingerprint {
-            config.available(tat, now.ticks())
-        } else if is_free(config, word, now.ticks()) {
-            config.available(0u128, now.ticks())
-        } else {
-            0
-        }
+        self.table().available(key, now)
     }
 
     /// Entries whose key is still limiting at `now` (not free). Reads
@@ -429,11 +521,7 @@ impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
     /// ```
     #[must_use]
     pub fn limiting(&self, now: Instant) -> usize {
-        let config = self.config();
-        self.entries
-            .iter()
-            .filter(|entry| !is_free(config, entry.load(), now.ticks()))
-            .count()
+        self.table().limiting(now)
     }
 
     /// Empties the table.
@@ -448,9 +536,7 @@ impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
     /// assert_eq!(table.available(&9u8, Instant::ZERO), 100);
     /// ```
     pub fn reset(&self) {
-        for entry in &self.entries {
-            entry.store(0);
-        }
+        self.table().reset();
     }
 }
 

@@ -44,7 +44,11 @@ pub struct tg_bucket_t {
 
 object::storage!(tg_bucket_t, TokenBucket<BucketConfig>, 0x7467_5432); // "tgT2"
 
-fn validate(config: *const tg_bucket_config_t) -> Result<BucketConfig, tg_status_t> {
+/// The bucket configuration behind `config`, validated (also every keyed
+/// table's).
+pub(crate) fn bucket_config(
+    config: *const tg_bucket_config_t,
+) -> Result<BucketConfig, tg_status_t> {
     let c = read(config)?;
     BucketConfig::new(BucketSettings {
         capacity: c.capacity,
@@ -88,7 +92,7 @@ pub extern "C" fn tg_bucket_config_default(out: *mut tg_bucket_config_t) -> tg_s
 /// Safe from interrupt handlers and any thread.
 #[no_mangle]
 pub extern "C" fn tg_bucket_config_check(config: *const tg_bucket_config_t) -> tg_status_t {
-    status(validate(config).map(|_| TG_OK))
+    status(bucket_config(config).map(|_| TG_OK))
 }
 
 /// Initialises `bucket` with `config` (validated and copied), holding its
@@ -128,7 +132,7 @@ pub extern "C" fn tg_bucket_init_ex(
     config: *const tg_bucket_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(bucket, validate(config).map(TokenBucket::new), flags)
+    object::init(bucket, bucket_config(config).map(TokenBucket::new), flags)
 }
 
 /// Ends the life of `bucket`: later calls report `TG_E_UNINITIALIZED`, and

@@ -13,6 +13,9 @@ pub const TG_OK: tg_status_t = 0;
 pub const TG_REFUSED: tg_status_t = 1;
 /// A lookup found nothing to serve (a normal answer, not an error).
 pub const TG_NOT_FOUND: tg_status_t = 2;
+/// A keyed table refused a new key: its entry holds another key that is
+/// still limiting (a normal answer; the out-parameter says when it frees).
+pub const TG_TABLE_FULL: tg_status_t = 3;
 /// A required pointer was NULL.
 pub const TG_E_NULL: tg_status_t = -1;
 /// The object was not initialised with its `tg_*_init` function.
@@ -113,10 +116,14 @@ pub const TG_E_NOT_HELD: tg_status_t = -45;
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 44] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 45] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
+    (
+        TG_TABLE_FULL,
+        c"table full: the key's entry holds a key that is still limiting",
+    ),
     (TG_E_NULL, c"null pointer"),
     (TG_E_UNINITIALIZED, c"object not initialised"),
     (TG_E_INVALID_ARGUMENT, c"invalid argument"),

@@ -1824,3 +1824,221 @@ fn bulkhead_through_the_abi() {
         }
     }
 }
+
+#[repr(C)]
+struct KeyedTable<const N: usize> {
+    table: tg_keyed_table_t,
+    entries: [tg_keyed_entry_t; N],
+}
+
+fn keyed_table<const N: usize>() -> Box<KeyedTable<N>> {
+    Box::new(KeyedTable {
+        table: tg_keyed_table_t::new(),
+        entries: [const {
+            tg_keyed_entry_t {
+                _opaque: [const { core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(0xA5A5)) };
+                    2],
+            }
+        }; N],
+    })
+}
+
+#[test]
+fn keyed_table_through_the_abi() {
+    let limit = tg_bucket_config_t {
+        capacity: 2,
+        tokens: 1,
+        period_ticks: 100,
+        initial_fill: TG_BUCKET_FULL,
+    };
+    let mut t = keyed_table::<1>();
+    let (table, entries) = (&mut t.table as *mut _, t.entries.as_mut_ptr());
+    let mut retry_at = 0;
+    assert_eq!(
+        tg_keyed_acquire_u64(table, entries, 1, 5, 1, 0, &mut retry_at),
+        TG_E_UNINITIALIZED
+    );
+    assert_eq!(
+        tg_keyed_init(table, entries, 0, &limit, 1, 2, TG_INIT_DEFAULT),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_keyed_init(table, null_mut(), 1, &limit, 1, 2, TG_INIT_DEFAULT),
+        TG_E_NULL
+    );
+    let bad = tg_bucket_config_t {
+        capacity: 0,
+        ..limit
+    };
+    assert_eq!(
+        tg_keyed_init(table, entries, 1, &bad, 1, 2, TG_INIT_DEFAULT),
+        TG_E_CONFIG_ZERO_CAPACITY
+    );
+    assert_eq!(
+        tg_keyed_init(table, entries, 1, &limit, 1, 2, TG_INIT_DEFAULT),
+        TG_OK
+    );
+    assert_eq!(
+        tg_keyed_init(table, entries, 1, &limit, 1, 2, TG_INIT_DEFAULT),
+        TG_E_ALREADY_INITIALIZED
+    );
+    // One entry: the second key waits for the first to be full again.
+    assert_eq!(
+        tg_keyed_acquire_u64(table, entries, 1, 5, 1, 0, null_mut()),
+        TG_OK
+    );
+    assert_eq!(
+        tg_keyed_acquire_u64(table, entries, 1, 6, 1, 10, &mut retry_at),
+        TG_TABLE_FULL
+    );
+    assert_eq!(retry_at, 100);
+    assert_eq!(
+        tg_keyed_acquire_u64(table, entries, 1, 5, 2, 10, &mut retry_at),
+        TG_REFUSED
+    );
+    assert_eq!(retry_at, 100);
+    assert_eq!(
+        tg_keyed_acquire_u64(table, entries, 1, 5, 3, 10, &mut retry_at),
+        TG_E_EXCEEDS_CAPACITY
+    );
+    let mut available = 9;
+    assert_eq!(
+        tg_keyed_available_u64(table, entries, 1, 6, 10, &mut available),
+        TG_OK
+    );
+    assert_eq!(available, 0);
+    assert_eq!(
+        tg_keyed_available_u64(table, entries, 1, 6, 100, &mut available),
+        TG_OK
+    );
+    assert_eq!(available, 2);
+    let mut limiting = 9;
+    assert_eq!(
+        tg_keyed_limiting(table, entries, 1, 10, &mut limiting),
+        TG_OK
+    );
+    assert_eq!(limiting, 1);
+    assert_eq!(
+        tg_keyed_acquire_u64(table, entries, 1, 6, 2, 100, null_mut()),
+        TG_OK
+    );
+    // Byte keys.
+    let key = b"2001:db8::1";
+    assert_eq!(
+        tg_keyed_acquire_bytes(
+            table,
+            entries,
+            1,
+            key.as_ptr(),
+            key.len(),
+            1,
+            150,
+            &mut retry_at
+        ),
+        TG_TABLE_FULL
+    );
+    assert_eq!(
+        tg_keyed_acquire_bytes(
+            table,
+            entries,
+            1,
+            key.as_ptr(),
+            TG_KEYED_MAX_KEY_BYTES + 1,
+            1,
+            150,
+            null_mut()
+        ),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_keyed_acquire_bytes(table, entries, 1, null(), 0, 1, 150, null_mut()),
+        TG_E_NULL
+    );
+    assert_eq!(
+        tg_keyed_available_bytes(
+            table,
+            entries,
+            1,
+            key.as_ptr(),
+            key.len(),
+            300,
+            &mut available
+        ),
+        TG_OK
+    );
+    assert_eq!(available, 2);
+    // Entries and count must be the table's own.
+    let mut other = keyed_table::<1>();
+    assert_eq!(
+        tg_keyed_acquire_u64(table, other.entries.as_mut_ptr(), 1, 5, 1, 0, null_mut()),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_keyed_acquire_u64(table, entries, 2, 5, 1, 0, null_mut()),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_keyed_acquire_u64(table, null_mut(), 1, 5, 1, 0, null_mut()),
+        TG_E_NULL
+    );
+    assert_eq!(
+        tg_keyed_limiting(table, entries, 1, 0, null_mut()),
+        TG_E_NULL
+    );
+    assert_eq!(tg_keyed_reset(table, entries, 1), TG_OK);
+    assert_eq!(
+        tg_keyed_limiting(table, entries, 1, 150, &mut limiting),
+        TG_OK
+    );
+    assert_eq!(limiting, 0);
+    // A copy of the header is refused.
+    let mut copy = copy_of(&t.table);
+    assert_eq!(tg_keyed_reset(&mut copy, entries, 1), TG_E_MOVED);
+    assert_eq!(tg_keyed_deinit(table), TG_OK);
+    assert_eq!(tg_keyed_reset(table, entries, 1), TG_E_UNINITIALIZED);
+
+    // Many keys, garbage entries after init are bounded.
+    let mut big = keyed_table::<64>();
+    let (table, entries) = (&mut big.table as *mut _, big.entries.as_mut_ptr());
+    assert_eq!(
+        tg_keyed_init(table, entries, 64, &limit, 7, 8, TG_INIT_DEFAULT),
+        TG_OK
+    );
+    let granted = (0..32u64)
+        .filter(|key| tg_keyed_acquire_u64(table, entries, 64, *key, 1, 0, null_mut()) == TG_OK)
+        .count();
+    assert!(granted >= 20, "{granted}");
+    for fill in [0u8, 0xFF, 0x5A] {
+        // SAFETY: the entries are plain words in this test's own memory.
+        unsafe { core::ptr::write_bytes(entries.cast::<u8>(), fill, 64 * 16) };
+        for now in [0, 1 << 40, u64::MAX] {
+            for key in 0..8u64 {
+                assert!(known(tg_keyed_acquire_u64(
+                    table,
+                    entries,
+                    64,
+                    key,
+                    1,
+                    now,
+                    &mut retry_at
+                )));
+                assert!(known(tg_keyed_available_u64(
+                    table,
+                    entries,
+                    64,
+                    key,
+                    now,
+                    &mut available
+                )));
+            }
+            assert!(known(tg_keyed_limiting(
+                table,
+                entries,
+                64,
+                now,
+                &mut limiting
+            )));
+        }
+    }
+    drop(other);
+}

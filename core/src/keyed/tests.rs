@@ -74,11 +74,11 @@ fn a_limiting_key_is_never_evicted_and_a_full_one_is() {
 fn refusals_write_nothing() {
     let table: KeyedBuckets<1, _> = KeyedBuckets::new(config(1, 1, 100), [0, 0]);
     assert!(table.acquire(&1u64, 1, tick(0)).is_ok());
-    let word = table.entries[0].load();
+    let word = table.entries[0].0.load();
     assert!(table.acquire(&1u64, 1, tick(1)).is_err());
     assert!(table.acquire(&2u64, 1, tick(1)).is_err());
     assert!(table.acquire(&2u64, 5, tick(1)).is_err());
-    assert_eq!(table.entries[0].load(), word);
+    assert_eq!(table.entries[0].0.load(), word);
 }
 
 #[test]
@@ -145,7 +145,7 @@ proptest! {
         for (key, n, advance) in calls {
             now += advance;
             let entry = table.key(&key).entry();
-            let word = table.entries[entry].load();
+            let word = table.entries[entry].0.load();
             let decision = table.acquire(&key, n, tick(now));
             match decision {
                 Err(Refused::TableFull { retry_at }) => {
@@ -173,8 +173,8 @@ proptest! {
     fn any_word_is_an_entry(word in any::<u128>(), fingerprint in 1u32.., n in 0u32..8, now in any::<u64>()) {
         let config = config(4, 3, 7);
         let take = Take { fingerprint, n, now };
-        let step = take.step(&Entry(&config), word);
-        if let Some(quick) = take.quick(&Entry(&config), word) {
+        let step = take.step(&EntryMachine(&config), word);
+        if let Some(quick) = take.quick(&EntryMachine(&config), word) {
             prop_assert_eq!(step, Step::Keep(quick));
         }
         if let Some(next) = step.word() {
