@@ -1,0 +1,118 @@
+//! A keyed table from fuzzed configuration and size, hit by many keys
+//! (integer and byte keys) at lagging and advancing ticks. Each key must
+//! never be granted more than capacity + the refill of any interval of its
+//! own timeline (the latest tick it was granted at), whatever the other
+//! keys do: entries are taken over only from keys whose bucket is full
+//! again (a key that returns at a tick before the takeover finds the entry
+//! held), and a key never has two buckets. A full-table refusal names a
+//! later tick.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tickguard_ffi::*;
+
+#[repr(C)]
+struct Table {
+    table: tg_keyed_table_t,
+    entries: [tg_keyed_entry_t; 16],
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 6 {
+        return;
+    }
+    let capacity = u32::from(data[0] % 6) + 1;
+    let tokens = u32::from(data[1] % 5) + 1;
+    let period = u64::from(data[2] % 40) + 1;
+    let len = usize::from(data[3] % 16) + 1;
+    let config = tg_bucket_config_t {
+        capacity,
+        tokens,
+        period_ticks: period,
+        initial_fill: TG_BUCKET_FULL,
+    };
+    let mut t = Box::new(Table {
+        table: tg_keyed_table_t::new(),
+        entries: [const {
+            tg_keyed_entry_t {
+                _opaque: [const { core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(0)) }; 2],
+            }
+        }; 16],
+    });
+    let (table, entries) = (
+        &mut t.table as *mut tg_keyed_table_t,
+        t.entries.as_mut_ptr(),
+    );
+    let seed = u64::from(data[4]);
+    assert_eq!(
+        tg_keyed_init(table, entries, len, &config, seed, !seed, TG_INIT_DEFAULT),
+        TG_OK
+    );
+    let mut now = 1u64 << 40;
+    // Per key: the ticks and counts of its grants, on its own timeline.
+    // Integer keys 0..32, then byte keys 32..64.
+    let mut grants: Vec<Vec<(u64, u64)>> = vec![Vec::new(); 64];
+    let mut latest = vec![0u64; 64];
+    for chunk in data[5..].chunks(3).take(500) {
+        let [key, n, step] = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        now += u64::from(step % 16);
+        let at = if step & 0x80 != 0 {
+            now.saturating_sub(u64::from(step % 64))
+        } else {
+            now
+        };
+        let k = usize::from(key % 32) + if key & 0x80 != 0 { 32 } else { 0 };
+        let n = u32::from(n % 4);
+        let mut retry_at = 0;
+        let status = if key & 0x80 != 0 {
+            let bytes = [key % 32, 0xAB, 0xCD];
+            tg_keyed_acquire_bytes(
+                table,
+                entries,
+                len,
+                bytes.as_ptr(),
+                bytes.len(),
+                n,
+                at,
+                &mut retry_at,
+            )
+        } else {
+            tg_keyed_acquire_u64(
+                table,
+                entries,
+                len,
+                u64::from(key % 32) | 1 << 40,
+                n,
+                at,
+                &mut retry_at,
+            )
+        };
+        match status {
+            TG_OK if n > 0 => {
+                latest[k] = latest[k].max(at);
+                grants[k].push((latest[k], u64::from(n)));
+            }
+            TG_OK => {}
+            TG_REFUSED | TG_TABLE_FULL => assert!(retry_at > at, "retry {retry_at} at {at}"),
+            TG_E_EXCEEDS_CAPACITY => assert!(n > capacity),
+            other => panic!("status {other}"),
+        }
+    }
+    for list in &grants {
+        for (i, &(start, _)) in list.iter().enumerate() {
+            let mut taken = 0u64;
+            for &(at, n) in &list[i..] {
+                taken += n;
+                let refill = (at - start) * u64::from(tokens) / period;
+                assert!(
+                    taken <= u64::from(capacity) + refill,
+                    "{taken} granted in [{start}, {at}]"
+                );
+            }
+        }
+    }
+});
