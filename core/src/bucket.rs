@@ -320,12 +320,6 @@ impl BucketConfig {
         })
     }
 
-    /// `now` in units (the TAT's scale), in 128 bits.
-    #[inline]
-    pub(crate) fn units_at(&self, now: Tick) -> u128 {
-        <u128 as Units>::scaled(now, self.units_per_tick)
-    }
-
     /// Units per tick, for converting a TAT back to ticks.
     #[inline]
     pub(crate) const fn units_per_tick(&self) -> u32 {
@@ -515,6 +509,12 @@ pub(crate) struct Request<'a, W, const SIMPLE: bool> {
 }
 
 impl<W: Units, const SIMPLE: bool> Request<'_, W, SIMPLE> {
+    /// `now` in units.
+    #[inline]
+    pub(crate) fn units(&self) -> W {
+        self.u
+    }
+
     /// `a + b`: plain on the fast path (exact there), saturating elsewhere.
     #[inline]
     fn add(a: W, b: W) -> W {

@@ -63,7 +63,7 @@ mod siphash;
 
 use core::hash::{Hash, Hasher};
 
-use crate::bucket::{ticks_of_units, BucketConfig};
+use crate::bucket::{ticks_of_units, BucketConfig, Units};
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
 use crate::time::{Instant, Tick};
@@ -200,6 +200,23 @@ const fn unpack(word: u128) -> (u32, u128) {
     ((word >> 96) as u32, word & TAT_MAX)
 }
 
+/// `⌈units / units_per_tick⌉` ticks, in the word's width (no 128-bit
+/// division for the 64-bit word).
+fn ticks_of<W: Units>(units: W, units_per_tick: u32) -> Tick {
+    if W::NARROW {
+        let floor = units.quotient(u64::from(units_per_tick)).unwrap_or(W::MAX);
+        let whole = floor.saturating_ticks();
+        let exact = floor.widen().saturating_mul(u128::from(units_per_tick)) == units.widen();
+        if exact {
+            whole
+        } else {
+            whole.saturating_add(1)
+        }
+    } else {
+        ticks_of_units(units.widen(), units_per_tick)
+    }
+}
+
 /// One entry's machine: the bucket configuration; its word the
 /// fingerprint and arrival time.
 #[derive(Debug)]
@@ -216,8 +233,28 @@ impl Machine for EntryMachine<'_> {
 /// Whether an entry can be given to another key at `now`: empty, never
 /// used, or its bucket full again.
 fn is_free(config: &BucketConfig, word: u128, now: Tick) -> bool {
+    if config.is_narrow() {
+        is_free_in::<u64>(config, word, now)
+    } else {
+        is_free_in::<u128>(config, word, now)
+    }
+}
+
+/// [`is_free`] in the bucket word's width.
+#[inline]
+fn is_free_in<W: Units>(config: &BucketConfig, word: u128, now: Tick) -> bool {
     let (fingerprint, tat) = unpack(word);
-    fingerprint == 0 || tat == 0 || tat <= config.units_at(now)
+    let tat = W::of(tat);
+    fingerprint == 0 || tat == W::ZERO || tat <= W::scaled(now, config.units_per_tick())
+}
+
+/// The tokens in an entry's bucket at `now` (`tat` 0: a new key's).
+fn available(config: &BucketConfig, tat: u128, now: Tick) -> u32 {
+    if config.is_narrow() {
+        config.available(u64::try_from(tat).unwrap_or(u64::MAX), now)
+    } else {
+        config.available(tat, now)
+    }
 }
 
 /// `n` tokens for the key `fingerprint` at `now`, on its entry.
@@ -229,28 +266,45 @@ struct Take {
 }
 
 impl Take {
+    /// The step on an entry, in the bucket word's width: 64-bit arithmetic
+    /// for the rates whose arrival time fits it (most, and every one on a
+    /// microcontroller's budget), 128-bit otherwise.
+    #[inline]
     fn decide(&self, config: &BucketConfig, word: u128) -> Step<u128, Decision> {
-        let request = match config.request::<u128, false>(self.n, self.now) {
+        if config.is_narrow() {
+            self.decide_in::<u64>(config, word)
+        } else {
+            self.decide_in::<u128>(config, word)
+        }
+    }
+
+    #[inline]
+    fn decide_in<W: Units>(&self, config: &BucketConfig, word: u128) -> Step<u128, Decision> {
+        let request = match config.request::<W, false>(self.n, self.now) {
             Ok(request) => request,
             Err(decision) => return Step::Keep(decision.map_err(Refused::from)),
         };
         let (fingerprint, tat) = unpack(word);
+        // A narrow configuration's arrival time fits 64 bits below the
+        // horizon; a garbage one saturates, which refuses.
+        let tat = W::of(tat);
         let ours = fingerprint == self.fingerprint;
-        if !ours && !is_free(config, word, self.now) {
-            let retry_at = ticks_of_units(tat, config.units_per_tick());
+        let free = fingerprint == 0 || tat == W::ZERO || tat <= request.units();
+        if !ours && !free {
+            let retry_at = ticks_of(tat, config.units_per_tick());
             return Step::Keep(Err(Refused::TableFull {
                 retry_at: Instant::from_ticks(retry_at),
             }));
         }
         // A free entry is the new key's, as if never used.
-        let current = if ours { tat } else { 0 };
+        let current = if ours { tat } else { W::ZERO };
         match request.decide(current) {
             Step::Keep(decision) => Step::Keep(decision.map_err(Refused::from)),
-            Step::Write(next, _) if next > TAT_MAX => Step::Keep(Err(Refused::Wait {
+            Step::Write(next, _) if next.widen() > TAT_MAX => Step::Keep(Err(Refused::Wait {
                 retry_at: Instant::MAX,
             })),
             Step::Write(next, decision) => Step::Write(
-                pack(self.fingerprint, next),
+                pack(self.fingerprint, next.widen()),
                 decision.map_err(Refused::from),
             ),
         }
@@ -354,9 +408,9 @@ impl KeyedTable<'_> {
         let word = entry.0.load();
         let (fingerprint, tat) = unpack(word);
         if fingerprint == key.fingerprint {
-            self.config.available(tat, now.ticks())
+            available(self.config, tat, now.ticks())
         } else if is_free(self.config, word, now.ticks()) {
-            self.config.available(0u128, now.ticks())
+            available(self.config, 0, now.ticks())
         } else {
             0
         }
