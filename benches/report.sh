@@ -82,8 +82,13 @@ portable_dir="$target_dir/bench-portable"
 # Measure (no passes to run when reusing).
 for pass in $([[ -n "$reuse" ]] || seq "$passes"); do
   echo "benches/report.sh: pass $pass of $passes" >&2
-  rm -rf "$criterion/bucket" "$criterion/bucket classes" "$criterion/breaker" "$criterion/retry" "$criterion/contended"
+  rm -rf "$criterion/bucket" "$criterion/bucket classes" "$criterion/breaker" "$criterion/retry" "$criterion/contended" \
+    "$criterion/limiters" "$criterion/keyed" "$criterion/limiters contended"
   cargo bench --quiet -p tickguard-benches --bench hot_paths --manifest-path "$root/Cargo.toml" >&2
+  # The other limiters, keyed buckets beside governor's keyed limiter, and
+  # the bytes each keyed limiter holds per key.
+  TICKGUARD_BENCH_MEMORY="$results/memory-$pass.json" \
+    cargo bench --quiet -p tickguard-benches --bench limiters --manifest-path "$root/Cargo.toml" >&2
   collect "$criterion" "$results/now-$pass.json"
   cargo bench --quiet -p tickguard-benches --bench paired --manifest-path "$root/Cargo.toml" \
     >"$results/paired-$pass.json"
@@ -260,6 +265,53 @@ for name, key in [("bucket grant, tickguard", "grant {}/tickguard"), ("bucket gr
     s = within_passes(lambda run: scaling(run, key))
     lines.append(f"| {name} | {fmt(ns(contended(1, key)))} | {fmt(ns(contended(2, key)))} | {'–' if s is None else f'{s:.2f}×'} |")
 lines.append("")
+# The other limiters (benches/benches/limiters.rs), beside the naive
+# designs where there is no library peer; keyed buckets beside governor's
+# keyed limiter; the two-thread refusals.
+KEY_COUNTS = [1, 1000, 100000]
+READ_ONLY_REFUSALS = [("sliding window", "sliding window refusal {}/tickguard"), ("shaper", "shaper refusal {}/tickguard"),
+                      ("bulkhead", "bulkhead refusal {}/tickguard"), ("keyed", "keyed refusal {}/tickguard")]
+def limiter_contended(threads, key):
+    return f"limiters contended/{key.format(f'x{threads}')}"
+def limiter_scaling(run, key):
+    return speedup(run.get(limiter_contended(1, key)), run.get(limiter_contended(2, key)))
+limiter_start = len(lines)
+if any(k.startswith("limiters/") for k in now):
+    lines += ["The other limiters, one thread, a fake clock (`benches/benches/limiters.rs`); where no library is a peer, the naive design "
+              "behind a mutex. Ratio: the peer's time / tickguard's, within each pass:", "",
+              "| operation | tickguard | peer | peer time | ratio |", "|---|---:|---|---:|---:|"]
+    for name, ours, peer, theirs in [
+        ("fixed window: admit", "limiters/fixed window: admit/tickguard", "the kernel's `ratelimit` behind a mutex", "limiters/fixed window: admit/mutex (kernel ratelimit)"),
+        ("fixed window: suppress and count", "limiters/fixed window: suppress (counted)/tickguard", "the kernel's `ratelimit` behind a mutex", "limiters/fixed window: suppress (counted)/mutex (kernel ratelimit)"),
+        ("shaper: schedule (sent at once)", "limiters/shaper: schedule/tickguard", "", None),
+        ("shaper: refusal (wait too long)", "limiters/shaper: refusal/tickguard", "", None),
+        ("sliding window: grant", "limiters/sliding window: grant/tickguard", "", None),
+        ("sliding window: refusal", "limiters/sliding window: refusal/tickguard", "", None),
+        ("bulkhead: acquire + release", "limiters/bulkhead: acquire + release/tickguard", "a counter behind a mutex", "limiters/bulkhead: acquire + release/mutex counter"),
+        ("bulkhead: refusal (full)", "limiters/bulkhead: refusal (full)/tickguard", "", None)]:
+        r = within(ours, theirs) if theirs else None
+        lines.append(f"| {name} | {fmt(ns(ours))} | {peer} | {fmt(ns(theirs)) if theirs else ''} | {'' if not theirs else ('–' if r is None else f'{r:.2f}×')} |")
+    lines.append("")
+    memory = medians(passes_of("memory"))
+    per_key = memory.get("governor keyed bytes per key (100000 keys)")
+    lines += ["Keyed buckets beside governor's keyed limiter (`RateLimiter::dashmap_with_clock`, its default hasher), the same quota "
+              "(a burst of 10, one token per tick) and the same fake clock moving one tick per call; each call checks the next of N "
+              "distinct keys in turn, so every check grants. tickguard's table has 2^17 entries (2 MiB, fixed whatever keys arrive); "
+              f"governor's map held {'–' if per_key is None else f'{per_key:.0f}'} bytes per key with 100 000 keys and grows with every new key "
+              "until `retain_recent` runs. Ratio: governor's time / tickguard's, within each pass:", "",
+              "| distinct keys | tickguard | governor keyed | ratio |", "|---:|---:|---:|---:|"]
+    for keys in KEY_COUNTS:
+        ours, theirs = f"keyed/check, {keys} keys/tickguard", f"keyed/check, {keys} keys/governor keyed (dashmap, fake clock)"
+        r = within(ours, theirs)
+        lines.append(f"| {keys:,} | {fmt(ns(ours))} | {fmt(ns(theirs))} | {'–' if r is None else f'{r:.2f}×'} |".replace(",", " "))
+    lines += ["", "Their refusals on one and two threads (throughput of two relative to one, within each pass; "
+              "the fixed window's suppressions write their count, so they do not scale):", "",
+              "| contended | 1 thread | 2 threads | 2-thread throughput vs 1 |", "|---|---:|---:|---:|"]
+    for name, key in READ_ONLY_REFUSALS + [("fixed window (suppress and count: writes)", "fixed window suppress (writes) {}/tickguard")]:
+        sc = within_passes(lambda run: limiter_scaling(run, key))
+        lines.append(f"| {name} refusal | {fmt(ns(limiter_contended(1, key)))} | {fmt(ns(limiter_contended(2, key)))} | {'–' if sc is None else f'{sc:.2f}×'} |")
+    lines.append("")
+limiter_end = len(lines)
 paired_runs = passes_of("paired")
 rounds = [t for run in paired_runs for key, times in run.items() if key != "repeated" for t in times]
 repeated = sum(sum(run.get("repeated", [0])) for run in paired_runs)
@@ -307,7 +359,12 @@ goals = [
     ("breaker refusals, two threads / one thread, every pass", 1.8, lambda d: scaling(d, "breaker refusal {}/tickguard"), min),
     ("read-only floor (no tickguard code), two threads / one thread, every pass: what this machine allows", 1.8,
      lambda d: scaling(d, "read-only floor {}"), min),
-]
+] + [(f"keyed check, {keys} distinct keys: governor keyed (dashmap, fake clock) / tickguard", 1.0,
+       (lambda keys: lambda d: div(d.get(f"keyed/check, {keys} keys/governor keyed (dashmap, fake clock)"), d.get(f"keyed/check, {keys} keys/tickguard")))(keys))
+      for keys in KEY_COUNTS] + [
+    (f"{name} refusals, two threads / one thread, every pass", 1.8,
+     (lambda key: lambda d: limiter_scaling(d, key))(key), min)
+    for name, key in READ_ONLY_REFUSALS]
 lines += ["| goal (ratios from this run) | verdict on (median of the passes, or the worst pass) | each pass | target | |", "|---|---:|---:|---:|---|"]
 # A goal's ratio is taken within each pass, between benchmarks run seconds
 # apart (two-thread grants: within each paired round), and the median of
@@ -361,7 +418,7 @@ else:
               "`c-examples/size-report.sh` and docs/embedded.md have the counts.", ""]
 # README's summary: the like-beside-like table, the rate classes and the
 # goals this run did not meet.
-summary = [lines[0], ""] + lines[like_start:like_end] + lines[class_start:class_end]
+summary = [lines[0], ""] + lines[like_start:like_end] + lines[class_start:class_end] + lines[limiter_start:limiter_end]
 if instructions and masked:
     summary += [masked[0] + " Per-operation counts: docs/performance.md and docs/embedded.md.", ""]
 summary += ["Goals not met in this run (each row's reason follows the table; \"within 1%\" is a tie as far as this machine can tell):", "",

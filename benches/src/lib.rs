@@ -380,3 +380,101 @@ pub fn governor_grants(threads: usize, iters: u64) -> Duration {
         black_box(governor.check().is_ok());
     })
 }
+
+/// The Linux kernel's `___ratelimit` as a naive design would write it: a
+/// mutex around the window's beginning, count and missed count (the kernel
+/// takes a spin lock and gives up when it is contended).
+///
+/// ```
+/// let limit = tickguard_benches::MutexRatelimit::new(2, 10);
+/// assert!(limit.allow(0) && limit.allow(1) && !limit.allow(2));
+/// assert!(limit.allow(10));
+/// ```
+pub struct MutexRatelimit {
+    state: Mutex<(u64, u32, u32, bool)>,
+    burst: u32,
+    interval: u64,
+}
+
+impl MutexRatelimit {
+    /// At most `burst` events per `interval` ticks.
+    pub fn new(burst: u32, interval: u64) -> Self {
+        Self {
+            state: Mutex::new((0, 0, 0, false)),
+            burst,
+            interval,
+        }
+    }
+
+    /// Whether an event at `now` may go; counts it as missed if not.
+    #[inline]
+    pub fn allow(&self, now: u64) -> bool {
+        let mut guard = match self.state.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (begin, printed, missed, started) = &mut *guard;
+        if !*started || now >= *begin + self.interval {
+            *begin = now;
+            *printed = 0;
+            *missed = 0;
+            *started = true;
+        }
+        if *printed < self.burst {
+            *printed += 1;
+            true
+        } else {
+            *missed += 1;
+            false
+        }
+    }
+}
+
+/// A counting semaphore behind a mutex: the naive bulkhead.
+///
+/// ```
+/// let pool = tickguard_benches::MutexSemaphore::new(1);
+/// assert!(pool.acquire());
+/// assert!(!pool.acquire());
+/// pool.release();
+/// assert!(pool.acquire());
+/// ```
+pub struct MutexSemaphore {
+    in_flight: Mutex<u32>,
+    max: u32,
+}
+
+impl MutexSemaphore {
+    /// At most `max` held at once.
+    pub fn new(max: u32) -> Self {
+        Self {
+            in_flight: Mutex::new(0),
+            max,
+        }
+    }
+
+    /// Takes a permit if one is free.
+    #[inline]
+    pub fn acquire(&self) -> bool {
+        let mut held = match self.in_flight.lock() {
+            Ok(held) => held,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if *held < self.max {
+            *held += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Gives a permit back.
+    #[inline]
+    pub fn release(&self) {
+        let mut held = match self.in_flight.lock() {
+            Ok(held) => held,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *held = held.saturating_sub(1);
+    }
+}

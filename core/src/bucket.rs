@@ -1098,14 +1098,14 @@ impl<C: AsRef<BucketConfig>> TokenBucket<C> {
             match config.request::<u64, false>(n, now) {
                 Ok(request) => self
                     .narrow
-                    .apply_quick(&Tat::MACHINE, ScheduleRequest { request, max_wait }),
+                    .apply(&Tat::MACHINE, ScheduleRequest { request, max_wait }),
                 Err(decision) => decision.map(|()| Instant::from_ticks(now)),
             }
         } else {
             match config.request::<u128, false>(n, now) {
                 Ok(request) => self
                     .wide
-                    .apply_quick(&Tat::MACHINE, ScheduleRequest { request, max_wait }),
+                    .apply(&Tat::MACHINE, ScheduleRequest { request, max_wait }),
                 Err(decision) => decision.map(|()| Instant::from_ticks(now)),
             }
         }

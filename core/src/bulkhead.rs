@@ -523,7 +523,7 @@ impl<C: AsRef<BulkheadConfig>> Bulkhead<C> {
     /// ```
     #[inline]
     pub fn acquire(&self, now: Instant) -> Decision {
-        self.word.apply_quick(self.config(), Acquire { now })
+        self.word.apply(self.config(), Acquire { now })
     }
 
     /// Gives a slot back. A permit not held now (released already, from

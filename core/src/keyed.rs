@@ -396,7 +396,7 @@ impl KeyedTable<'_> {
             n,
             now: now.ticks(),
         };
-        entry.0.apply_quick(&EntryMachine(self.config), take)
+        entry.0.apply(&EntryMachine(self.config), take)
     }
 
     /// [`KeyedBuckets::available`] for a key already located.

@@ -474,7 +474,7 @@ impl<C: AsRef<SlidingWindowConfig>> SlidingWindow<C> {
     /// ```
     #[inline]
     pub fn acquire(&self, n: u32, now: Instant) -> Decision {
-        self.word.apply_quick(self.config(), Acquire { n, now })
+        self.word.apply(self.config(), Acquire { n, now })
     }
 
     /// Whole events that would fit at `now`. Reads only.

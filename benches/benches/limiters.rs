@@ -1,0 +1,363 @@
+//! The limiters beside the token bucket: the fixed window with a
+//! suppression count, the shaper, the sliding-window counter, the bulkhead
+//! and keyed buckets, each granting and refusing, on one and two threads;
+//! keyed buckets beside governor's keyed limiter (`DashMap`, its default
+//! hasher) on a fake clock with 1, 1 000 and 100 000 distinct keys, and the
+//! memory each keeps per key.
+//!
+//! Peers where one exists: governor's keyed limiter; for the fixed window
+//! and the bulkhead, the naive designs (the kernel's `ratelimit` and a
+//! counting semaphore, each behind a mutex).
+//!
+//! Run: `cargo bench -p tickguard-benches --bench limiters`, or
+//! `benches/report.sh` for the report. With `TICKGUARD_BENCH_MEMORY=<file>`
+//! it also writes the bytes each keyed limiter holds per key there (JSON).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use governor::clock::FakeRelativeClock;
+use governor::{Quota, RateLimiter};
+use tickguard::bucket::{BucketConfig, BucketSettings};
+use tickguard::bulkhead::{Bulkhead, BulkheadConfig, BulkheadSettings};
+use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
+use tickguard::keyed::KeyedBuckets;
+use tickguard::shaper::{Shaper, ShaperConfig, ShaperSettings};
+use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig, SlidingWindowSettings};
+use tickguard::time::{Duration as Ticks, Instant as Tick};
+use tickguard_benches::{run_pinned, MutexRatelimit, MutexSemaphore, Padded, TickClock};
+
+/// Counts the bytes the program holds, for the memory per key.
+struct Counting;
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's layout, passed on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HELD.fetch_add(new_size, Ordering::Relaxed);
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: as `GlobalAlloc::realloc`'s contract, passed on.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const fn fixed(burst: u32, interval: u64) -> FixedWindowConfig {
+    match FixedWindowConfig::new(FixedWindowSettings {
+        burst,
+        interval: Ticks::from_ticks(interval),
+    }) {
+        Ok(config) => config,
+        Err(_) => panic!("invalid window"),
+    }
+}
+
+/// The keyed quota: a burst of 10, one token per tick, so that a key seen
+/// again after any other key is full: every check grants (governor and
+/// tickguard alike).
+static KEYED_CONFIG: BucketConfig = match BucketConfig::new(BucketSettings {
+    capacity: 10,
+    tokens: 1,
+    period: Ticks::from_ticks(1),
+    initial_fill: None,
+}) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid keyed quota"),
+};
+/// 2^17 entries (2 MiB): about the memory governor's map holds for 100 000
+/// keys (`TICKGUARD_BENCH_MEMORY` measures it).
+const ENTRIES: usize = 1 << 17;
+static KEYED: KeyedBuckets<ENTRIES> = KeyedBuckets::new(&KEYED_CONFIG, [0x5eed, 0x1dea]);
+
+fn keyed_quota() -> Quota {
+    Quota::with_period(Duration::from_nanos(1))
+        .expect("non-zero")
+        .allow_burst(NonZeroU32::new(10).expect("non-zero"))
+}
+
+fn limiters(c: &mut Criterion) {
+    let mut group = c.benchmark_group("limiters");
+    group.measurement_time(Duration::from_secs(3));
+    let at = Tick::from_ticks;
+
+    // Fixed window: admitted (a burst no run reaches), suppressed and
+    // counted (burst 0); the window reset before each sample.
+    let admitting = FixedWindow::new(fixed(u32::MAX, 1 << 40));
+    group.bench_function("fixed window: admit/tickguard", |b| {
+        b.iter_custom(|iters| {
+            admitting.reset();
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(admitting.acquire(black_box(1), at(5)).is_ok());
+            }
+            start.elapsed()
+        })
+    });
+    let kernel_admitting = MutexRatelimit::new(u32::MAX, 1 << 40);
+    group.bench_function("fixed window: admit/mutex (kernel ratelimit)", |b| {
+        b.iter(|| kernel_admitting.allow(black_box(5)))
+    });
+    let muted = FixedWindow::new(fixed(0, 1 << 40));
+    group.bench_function("fixed window: suppress (counted)/tickguard", |b| {
+        b.iter_custom(|iters| {
+            muted.reset();
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(muted.acquire(black_box(1), at(5)).is_err());
+            }
+            start.elapsed()
+        })
+    });
+    let kernel_muted = MutexRatelimit::new(0, 1 << 40);
+    group.bench_function(
+        "fixed window: suppress (counted)/mutex (kernel ratelimit)",
+        |b| b.iter(|| kernel_muted.allow(black_box(5))),
+    );
+
+    // Shaper: one token per tick, the clock moving one tick per call (each
+    // goes at once); and full with no waiting allowed (every call refused).
+    let shaper = Shaper::new(
+        ShaperConfig::new(ShaperSettings {
+            capacity: 1,
+            tokens: 1,
+            period: Ticks::from_ticks(1),
+            max_wait: Ticks::from_ticks(1_000),
+        })
+        .expect("valid"),
+    );
+    let mut tick = 0u64;
+    group.bench_function("shaper: schedule/tickguard", |b| {
+        b.iter(|| {
+            tick += 1;
+            shaper.schedule(1, at(black_box(tick))).is_ok()
+        })
+    });
+    let policer = Shaper::new(
+        ShaperConfig::new(ShaperSettings {
+            capacity: 1,
+            tokens: 1,
+            period: Ticks::from_ticks(1 << 40),
+            max_wait: Ticks::ZERO,
+        })
+        .expect("valid"),
+    );
+    let _ = policer.schedule(1, at(0));
+    group.bench_function("shaper: refusal/tickguard", |b| {
+        b.iter(|| policer.schedule(1, at(black_box(5))).is_err())
+    });
+
+    // Sliding window: room for every call of a sample, and full.
+    let open = SlidingWindow::new(
+        SlidingWindowConfig::new(SlidingWindowSettings {
+            limit: u32::MAX,
+            window: Ticks::from_ticks(1 << 40),
+        })
+        .expect("valid"),
+    );
+    group.bench_function("sliding window: grant/tickguard", |b| {
+        b.iter_custom(|iters| {
+            open.reset();
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(open.acquire(black_box(1), at(5)).is_ok());
+            }
+            start.elapsed()
+        })
+    });
+    let full = SlidingWindow::new(&SlidingWindowConfig::DEFAULT);
+    let _ = full.acquire(100, at(0));
+    group.bench_function("sliding window: refusal/tickguard", |b| {
+        b.iter(|| full.acquire(1, at(black_box(5))).is_err())
+    });
+
+    // Bulkhead: a slot taken and given back; and a full one refusing.
+    let pool = Bulkhead::new(&BulkheadConfig::DEFAULT);
+    group.bench_function("bulkhead: acquire + release/tickguard", |b| {
+        b.iter(|| {
+            let permit = pool.acquire(at(black_box(5))).expect("a free slot");
+            pool.release(permit).is_ok()
+        })
+    });
+    let semaphore = MutexSemaphore::new(25);
+    group.bench_function("bulkhead: acquire + release/mutex counter", |b| {
+        b.iter(|| {
+            let ok = semaphore.acquire();
+            semaphore.release();
+            ok
+        })
+    });
+    let busy = Bulkhead::new(
+        BulkheadConfig::new(BulkheadSettings {
+            max_concurrent: 1,
+            max_wait: Ticks::ZERO,
+        })
+        .expect("valid"),
+    );
+    let _held = busy.acquire(at(0)).expect("free");
+    group.bench_function("bulkhead: refusal (full)/tickguard", |b| {
+        b.iter(|| busy.acquire(at(black_box(5))).is_err())
+    });
+    group.finish();
+}
+
+fn keyed(c: &mut Criterion) {
+    let mut group = c.benchmark_group("keyed");
+    group.measurement_time(Duration::from_secs(3));
+    for keys in [1u64, 1_000, 100_000] {
+        // Each call checks the next key and moves the clock one tick: a
+        // key comes back after `keys` ticks, full again.
+        let clock = TickClock::default();
+        let mut i = 0u64;
+        group.bench_function(format!("check, {keys} keys/tickguard"), |b| {
+            b.iter(|| {
+                i += 1;
+                clock.advance(1);
+                KEYED
+                    .acquire(&black_box(i % keys), 1, Tick::from_ticks(clock.now()))
+                    .is_ok()
+            })
+        });
+        let fake = FakeRelativeClock::default();
+        let theirs = RateLimiter::dashmap_with_clock(keyed_quota(), fake.clone());
+        let mut j = 0u64;
+        group.bench_function(
+            format!("check, {keys} keys/governor keyed (dashmap, fake clock)"),
+            |b| {
+                b.iter(|| {
+                    j += 1;
+                    fake.advance(Duration::from_nanos(1));
+                    theirs.check_key(&black_box(j % keys)).is_ok()
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+/// The bytes governor's keyed limiter holds per key, with 100 000 keys
+/// (the allocator's count before and after inserting them), beside
+/// tickguard's fixed 16 per entry.
+fn memory_per_key() {
+    let Some(path) = std::env::var_os("TICKGUARD_BENCH_MEMORY") else {
+        return;
+    };
+    let keys = 100_000u64;
+    let before = HELD.load(Ordering::Relaxed);
+    let fake = FakeRelativeClock::default();
+    let theirs = RateLimiter::dashmap_with_clock(keyed_quota(), fake.clone());
+    for key in 0..keys {
+        let _ = theirs.check_key(&key);
+    }
+    let governor = (HELD.load(Ordering::Relaxed) - before) as f64 / keys as f64;
+    drop(theirs);
+    let json = format!(
+        "{{\"governor keyed bytes per key (100000 keys)\": {governor:.1}, \"tickguard bytes per entry\": {}}}\n",
+        std::mem::size_of::<tickguard::keyed::Entry>()
+    );
+    std::fs::write(path, json).expect("writable memory file");
+}
+
+fn contended(c: &mut Criterion) {
+    let mut group = c.benchmark_group("limiters contended");
+    group.measurement_time(Duration::from_secs(3));
+    let at = Tick::from_ticks;
+    let full = Padded(SlidingWindow::new(&SlidingWindowConfig::DEFAULT));
+    let _ = full.acquire(100, at(0));
+    let policer = Padded(Shaper::new(
+        ShaperConfig::new(ShaperSettings {
+            capacity: 1,
+            tokens: 1,
+            period: Ticks::from_ticks(1 << 40),
+            max_wait: Ticks::ZERO,
+        })
+        .expect("valid"),
+    ));
+    let _ = policer.schedule(1, at(0));
+    let busy = Padded(Bulkhead::new(
+        BulkheadConfig::new(BulkheadSettings {
+            max_concurrent: 1,
+            max_wait: Ticks::ZERO,
+        })
+        .expect("valid"),
+    ));
+    let _held = busy.acquire(at(0)).expect("free");
+    let muted = Padded(FixedWindow::new(fixed(0, 1 << 40)));
+    // A key whose bucket is empty: refused, read-only.
+    let _ = KEYED.acquire(&u64::MAX, 10, at(1 << 50));
+    for threads in [1usize, 2] {
+        group.bench_function(
+            format!("sliding window refusal x{threads}/tickguard"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let full = &*full;
+                    run_pinned(threads, iters, move |_| {
+                        black_box(full.acquire(1, at(5)).is_err());
+                    })
+                })
+            },
+        );
+        group.bench_function(format!("shaper refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                let policer = &*policer;
+                run_pinned(threads, iters, move |_| {
+                    black_box(policer.schedule(1, at(5)).is_err());
+                })
+            })
+        });
+        group.bench_function(format!("bulkhead refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                let busy = &*busy;
+                run_pinned(threads, iters, move |_| {
+                    black_box(busy.acquire(at(5)).is_err());
+                })
+            })
+        });
+        group.bench_function(format!("keyed refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                run_pinned(threads, iters, move |_| {
+                    black_box(KEYED.acquire(&u64::MAX, 1, at(1 << 50)).is_err());
+                })
+            })
+        });
+        group.bench_function(
+            format!("fixed window suppress (writes) x{threads}/tickguard"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let muted = &*muted;
+                    muted.reset();
+                    run_pinned(threads, iters, move |_| {
+                        black_box(muted.acquire(1, at(5)).is_err());
+                    })
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn all(c: &mut Criterion) {
+    memory_per_key();
+    limiters(c);
+    keyed(c);
+    contended(c);
+}
+
+criterion_group!(benches, all);
+criterion_main!(benches);
