@@ -50,6 +50,12 @@ pub(crate) struct Header {
 
 object::storage!(tg_keyed_table_t, Header, 0x7467_4B59); // "tgKY"
 
+/// Whether a table may have `len` entries: 1 to 2^32 (every `usize` on a
+/// 32-bit target).
+fn entry_count_valid(len: usize) -> bool {
+    len != 0 && len as u64 <= 1 << 32
+}
+
 /// The table behind `table` over the `len` entries at `entries`, checked:
 /// the header is live, and `entries`/`len` are the ones it was initialised
 /// with (the address only for tables not in shared memory).
@@ -66,7 +72,7 @@ fn table<'a>(
         return Err(TG_E_MISALIGNED);
     }
     let same_place = header.shared != 0 || header.entries_at == entries as usize;
-    if len == 0 || len != header.len || !same_place || len > (u32::MAX as usize) + 1 {
+    if !entry_count_valid(len) || len != header.len || !same_place {
         return Err(TG_E_INVALID_ARGUMENT);
     }
     // SAFETY: `entries` is non-null and aligned for `Entry`, and the
@@ -123,7 +129,7 @@ pub extern "C" fn tg_keyed_init(
     if !entries.cast::<Entry>().is_aligned() {
         return TG_E_MISALIGNED;
     }
-    if len == 0 || len > (u32::MAX as usize) + 1 {
+    if !entry_count_valid(len) {
         return TG_E_INVALID_ARGUMENT;
     }
     let header = bucket_config(config).map(|config| Header {
