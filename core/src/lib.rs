@@ -7,7 +7,11 @@
 //! and runnable over a word the caller holds ([`machine`]); [retry with backoff and jitter](retry) as a step
 //! function; four [error classes](classify) with a handling
 //! table that drives them; [`fallback`] values (default and
-//! last-known-good) and [degradation levels](degrade).
+//! last-known-good) and [degradation levels](degrade). Beside the bucket,
+//! the other limiters: the [shaper] (the leaky bucket as a queue), the
+//! [sliding-window counter](sliding_window), the
+//! [fixed window with a suppression count](fixed_window), the
+//! [bulkhead] and [keyed buckets](keyed) in a fixed table.
 //!
 //! * `#![no_std]`, no allocation, no clock reads, no sleeping, no panics.
 //! * Time is a monotonic `u64` tick supplied by the caller on every call,
