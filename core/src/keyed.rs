@@ -244,8 +244,18 @@ fn is_free(config: &BucketConfig, word: u128, now: Tick) -> bool {
 #[inline]
 fn is_free_in<W: Units>(config: &BucketConfig, word: u128, now: Tick) -> bool {
     let (fingerprint, tat) = unpack(word);
-    let tat = W::of(tat);
-    fingerprint == 0 || tat == W::ZERO || tat <= W::scaled(now, config.units_per_tick())
+    is_free_at(
+        fingerprint,
+        W::of(tat),
+        W::scaled(now, config.units_per_tick()),
+    )
+}
+
+/// The one rule of [`is_free`]: an entry with no key, a bucket never used,
+/// or an arrival time at or before `units` (`now` in the bucket's units).
+#[inline]
+fn is_free_at<W: Units>(fingerprint: u32, tat: W, units: W) -> bool {
+    fingerprint == 0 || tat == W::ZERO || tat <= units
 }
 
 /// The tokens in an entry's bucket at `now` (`tat` 0: a new key's).
@@ -289,7 +299,7 @@ impl Take {
         // horizon; a garbage one saturates, which refuses.
         let tat = W::of(tat);
         let ours = fingerprint == self.fingerprint;
-        let free = fingerprint == 0 || tat == W::ZERO || tat <= request.units();
+        let free = is_free_at(fingerprint, tat, request.units());
         if !ours && !free {
             let retry_at = ticks_of(tat, config.units_per_tick());
             return Step::Keep(Err(Refused::TableFull {
