@@ -138,6 +138,7 @@ pub mod keyed;
 pub mod machine;
 pub mod retry;
 pub mod shaper;
+pub mod sliding_log;
 pub mod sliding_window;
 pub mod snapshot;
 pub mod time;

@@ -388,3 +388,35 @@ fn keyed_evict_race_with_the_occupant() {
         assert_eq!(granted, 1);
     });
 }
+
+/// Sliding log of two entries: three callers in one window. Invariant:
+/// exactly two are admitted (no admission number recorded twice, none
+/// lost), and the log then refuses until the first leaves the window.
+#[test]
+fn sliding_log_admits_exactly_its_limit() {
+    use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
+    model(|| {
+        let config = SlidingLogConfig::new(tickguard::time::Duration::from_ticks(10)).unwrap();
+        let log: Arc<SlidingLog<2, SlidingLogConfig>> = Arc::new(SlidingLog::new(config));
+        let admitted = Arc::new(AtomicUsize::new(0));
+        let handles: Vec<_> = [0, 3, 5]
+            .into_iter()
+            .map(|t| {
+                let (log, admitted) = (log.clone(), admitted.clone());
+                thread::spawn(move || {
+                    if log.acquire(tick(t)).is_ok() {
+                        admitted.fetch_add(1, SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        assert_eq!(admitted.load(SeqCst), 2);
+        assert_eq!(log.available(tick(5)), 0);
+        assert!(log.acquire(tick(9)).is_err());
+        assert!(log.acquire(tick(15)).is_ok());
+    });
+}
