@@ -1151,6 +1151,61 @@ static void test_keyed(void) {
   CHECK(tg_keyed_acquire_u64(&clients.table, clients.entries, TG_KEYED_LEN(clients), 3, 1, 0, NULL) != TG_OK);
 }
 
+static TG_SLIDING_LOG(logins, 3);
+static TG_SLIDING_LOG(other_log, 1);
+
+static void test_sliding_log(void) {
+  const tg_sliding_log_config_t per_second = {.window_ticks = 1000};
+  const tg_sliding_log_config_t bad = {.window_ticks = 0};
+  tg_sliding_log_config_t defaults;
+  uint64_t retry_at = 0;
+  uint32_t available = 9;
+  CHECK(TG_SLIDING_LOG_LEN(logins) == 3 && sizeof(tg_sliding_log_entry_t) == 16);
+  CHECK(sizeof(tg_sliding_log_t) == 64 && _Alignof(tg_sliding_log_t) == 16);
+  CHECK(tg_sliding_log_config_default(&defaults) == TG_OK && defaults.window_ticks == 1000);
+  CHECK(tg_sliding_log_config_default(NULL) == TG_E_NULL);
+  CHECK(tg_sliding_log_config_check(&per_second) == TG_OK);
+  CHECK(tg_sliding_log_config_check(&bad) == TG_E_CONFIG_WINDOW);
+  CHECK(tg_sliding_log_config_check(NULL) == TG_E_NULL);
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 3, 0, &retry_at) == TG_E_UNINITIALIZED);
+  CHECK(tg_sliding_log_init(&logins.log, logins.entries, 0, &per_second, TG_INIT_DEFAULT) == TG_E_CONFIG_LIMIT);
+  CHECK(tg_sliding_log_init(&logins.log, logins.entries, 65537, &per_second, TG_INIT_DEFAULT) == TG_E_CONFIG_LIMIT);
+  CHECK(tg_sliding_log_init(&logins.log, NULL, 3, &per_second, TG_INIT_DEFAULT) == TG_E_NULL);
+  CHECK(tg_sliding_log_init(&logins.log, logins.entries, 3, &bad, TG_INIT_DEFAULT) == TG_E_CONFIG_WINDOW);
+  CHECK(tg_sliding_log_init(&logins.log, logins.entries, 3, &per_second, 0x80) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_sliding_log_init(NULL, logins.entries, 3, &per_second, TG_INIT_DEFAULT) == TG_E_NULL);
+  CHECK(tg_sliding_log_init(&logins.log, logins.entries, TG_SLIDING_LOG_LEN(logins), &per_second, TG_INIT_DEFAULT) == TG_OK);
+  CHECK(tg_sliding_log_init(&logins.log, logins.entries, 3, &per_second, TG_INIT_DEFAULT) == TG_E_ALREADY_INITIALIZED);
+  /* Three per 1 000 ticks, exactly: the fourth waits for the first to leave. */
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 3, 100, NULL) == TG_OK);
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 3, 600, NULL) == TG_OK);
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 3, 900, &retry_at) == TG_OK);
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 3, 950, &retry_at) == TG_REFUSED && retry_at == 1100);
+  /* A lagging caller counts as the latest admission: refused alike. */
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 3, 5, &retry_at) == TG_REFUSED && retry_at == 1100);
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 1099, &available) == TG_OK && available == 0);
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 1100, &available) == TG_OK && available == 1);
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 1100, NULL) == TG_E_NULL);
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 3, 1100, NULL) == TG_OK);
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 3, 1100, &retry_at) == TG_REFUSED && retry_at == 1600);
+  /* The entries and their count must be the log's own. */
+  CHECK(tg_sliding_log_acquire(&logins.log, other_log.entries, 3, 0, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 2, 0, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_sliding_log_acquire(&logins.log, NULL, 3, 0, NULL) == TG_E_NULL);
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 4, 0, &available) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_sliding_log_reset(&logins.log, logins.entries, 3) == TG_OK);
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 1100, &available) == TG_OK && available == 3);
+  CHECK(tg_sliding_log_deinit(&logins.log) == TG_OK);
+  CHECK(tg_sliding_log_reset(&logins.log, logins.entries, 3) == TG_E_UNINITIALIZED);
+  CHECK(tg_sliding_log_deinit(&logins.log) == TG_E_UNINITIALIZED);
+  /* A copy of a live header is refused. */
+  CHECK(tg_sliding_log_init(&other_log.log, other_log.entries, 1, &per_second, TG_INIT_DEFAULT) == TG_OK);
+  tg_sliding_log_t copy;
+  memcpy(&copy, &other_log.log, sizeof copy);
+  CHECK(tg_sliding_log_acquire(&copy, other_log.entries, 1, 0, NULL) == TG_E_MOVED);
+  CHECK(tg_sliding_log_acquire(&other_log.log, other_log.entries, 1, 0, NULL) == TG_OK);
+}
+
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
   CHECK(TG_VERSION == TG_VERSION_MAJOR * 10000 + TG_VERSION_MINOR * 100 + TG_VERSION_PATCH);
@@ -1190,6 +1245,7 @@ int main(void) {
   test_sliding_window();
   test_bulkhead();
   test_keyed();
+  test_sliding_log();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

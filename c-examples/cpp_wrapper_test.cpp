@@ -320,6 +320,24 @@ void keyed_buckets_work() {
   CHECK(invalid.init(0, 0) == TG_E_CONFIG_ZERO_CAPACITY);
 }
 
+// Sliding log: exactly N per window, the tick the oldest leaves.
+static_assert(!std::is_move_constructible_v<tickguard::SlidingLog<2>>);
+tickguard::SlidingLog<2> global_logins{tg_sliding_log_config_t{1000}};
+
+void sliding_log_works() {
+  CHECK(global_logins.acquire(0).status == TG_E_UNINITIALIZED);
+  CHECK(global_logins.init() == TG_OK);
+  CHECK(global_logins.init() == TG_E_ALREADY_INITIALIZED);
+  CHECK(global_logins.acquire(100));
+  CHECK(global_logins.acquire(700));
+  tickguard::Grant grant = global_logins.acquire(800);
+  CHECK(grant.refused() && grant.retry_at == 1100);
+  CHECK(global_logins.available(1100).value == 1);
+  CHECK(global_logins.reset() == TG_OK && global_logins.available(800).value == 2);
+  tickguard::SlidingLog<1> invalid{tg_sliding_log_config_t{0}};
+  CHECK(invalid.init() == TG_E_CONFIG_WINDOW);
+}
+
 // Budget, last-known-good store and degradation levels: every result
 // carries its status.
 tickguard::RetryBudget global_budget{tg_retry_budget_config_t{2, 1000}};
@@ -471,6 +489,7 @@ int main() {
   sliding_window_works();
   bulkhead_works();
   keyed_buckets_work();
+  sliding_log_works();
   tick_extender_works();
   retry_loop_works();
   reinit_and_copies();

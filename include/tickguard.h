@@ -70,6 +70,27 @@
 /** The number of entries of a table declared with `TG_KEYED_TABLE`. */
 #define TG_KEYED_LEN(name) (sizeof (name).entries / sizeof (name).entries[0])
 /** @} */
+/**
+ * @name Sliding logs
+ *
+ * A sliding log is a header and one entry per event its window may hold:
+ * the limit is the entry count `n`, chosen at compile time (1 to 65 536);
+ * the log takes `sizeof(tg_sliding_log_t)` + 16 × n bytes. Pass `name.log`,
+ * `name.entries` and `TG_SLIDING_LOG_LEN(name)` to every `tg_sliding_log_*`
+ * function:
+ *
+ * @code
+ * static TG_SLIDING_LOG(logins, 5); // at most 5 per window, exactly
+ * tg_sliding_log_init(&logins.log, logins.entries, TG_SLIDING_LOG_LEN(logins), &config, TG_INIT_DEFAULT);
+ * tg_sliding_log_acquire(&logins.log, logins.entries, TG_SLIDING_LOG_LEN(logins), now, &retry_at);
+ * @endcode
+ * @{
+ */
+/** Declares `name`: a sliding log header and `n` entries (the limit). */
+#define TG_SLIDING_LOG(name, n) struct { tg_sliding_log_t log; tg_sliding_log_entry_t entries[n]; } name
+/** The number of entries (the limit) of a log declared with `TG_SLIDING_LOG`. */
+#define TG_SLIDING_LOG_LEN(name) (sizeof (name).entries / sizeof (name).entries[0])
+/** @} */
 
 
 /**
@@ -783,6 +804,44 @@ typedef struct TG_ALIGNED(16) {
    */
   uint64_t _opaque[14];
 } tg_shaper_t;
+
+/**
+ * Sliding-log configuration: the window (the limit is the number of
+ * entries). Can be `const`; validated and copied by
+ * `tg_sliding_log_init`. `tg_sliding_log_config_default` fills in 1 000
+ * ticks.
+ */
+typedef struct {
+  /**
+   * The window's length in ticks (1 .. 2^62).
+   */
+  uint64_t window_ticks;
+} tg_sliding_log_config_t;
+
+/**
+ * The log's header: its configuration, its cursor (the next admission's
+ * number), and the entries it was initialised with (their address and
+ * count, checked on every call). Declare it with its entries through
+ * `TG_SLIDING_LOG`. A zeroed header reports `TG_E_UNINITIALIZED`; a copy
+ * of a live one `TG_E_MOVED`.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the log's header. Touch only through `tg_sliding_log_*`.
+   */
+  uint64_t _opaque[8];
+} tg_sliding_log_t;
+
+/**
+ * One entry of a sliding log: one admission's number and tick in one
+ * 128-bit word. Declare the array with `TG_SLIDING_LOG`.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the entry's state. Touch only through `tg_sliding_log_*`.
+   */
+  uint64_t _opaque[2];
+} tg_sliding_log_entry_t;
 
 /**
  * Sliding-window configuration. Can be `const`; validated and copied by
@@ -2691,6 +2750,123 @@ tg_status_t tg_shaper_schedule(tg_shaper_t *shaper,
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_shaper_reset(tg_shaper_t *shaper);
+
+/**
+ * Writes the default sliding-log configuration (a window of 1 000 ticks:
+ * a second of 1 ms ticks) to `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_sliding_log_config_default(tg_sliding_log_config_t *out);
+
+/**
+ * Checks a configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL, or
+ *   `TG_E_CONFIG_WINDOW`.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_sliding_log_config_check(const tg_sliding_log_config_t *config);
+
+/**
+ * Initialises a sliding log: `log`'s header with `config`, and its `len`
+ * entries at `entries` (the limit: at most `len` events in any window),
+ * all emptied. Declare both with `TG_SLIDING_LOG(name, limit)` and pass
+ * `name.log`, `name.entries`, `TG_SLIDING_LOG_LEN(name)`.
+ *
+ * @param log the header to initialise.
+ * @param entries the log's entries.
+ * @param len how many entries: the limit (1 .. 65 536).
+ * @param config the configuration; it need not outlive the call.
+ * @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`, `TG_E_CONFIG_LIMIT`
+ *   (`len` 0 or above 65 536), `TG_E_INVALID_ARGUMENT` (an unknown flag),
+ *   `TG_E_ALREADY_INITIALIZED`, or `TG_E_CONFIG_WINDOW`.
+ *
+ * Not thread-safe: initialise before sharing the log.
+ */
+tg_status_t tg_sliding_log_init(tg_sliding_log_t *log,
+                                tg_sliding_log_entry_t *entries,
+                                size_t len,
+                                const tg_sliding_log_config_t *config,
+                                tg_init_flags_t flags);
+
+/**
+ * Ends the life of a sliding log: later calls report
+ * `TG_E_UNINITIALIZED`.
+ *
+ * @param log an initialised log header.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error.
+ *
+ * Not thread-safe: nobody may use the log meanwhile.
+ */
+tg_status_t tg_sliding_log_deinit(tg_sliding_log_t *log);
+
+/**
+ * Records one event at tick `now` if fewer than the limit were admitted
+ * in the window up to `now` (exactly: every admission's tick is kept). A
+ * `now` older than the latest admission counts as that admission's tick.
+ * A refusal writes nothing.
+ *
+ * @param log an initialised log header.
+ * @param entries its entries (as given to `tg_sliding_log_init`).
+ * @param len their count (as given to `tg_sliding_log_init`).
+ * @param now the caller's current tick.
+ * @param out_retry_at receives, on `TG_REFUSED`, the tick at which the
+ *   oldest admission in the window leaves it; may be NULL.
+ * @return `TG_OK`, `TG_REFUSED`, `TG_E_NULL`, `TG_E_MISALIGNED`,
+ *   `TG_E_INVALID_ARGUMENT` (`entries`/`len` not the log's), or an object
+ *   error.
+ *
+ * Lock-free where the target has a 128-bit CAS; interrupt-masked critical
+ * sections elsewhere; safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_sliding_log_acquire(tg_sliding_log_t *log,
+                                   tg_sliding_log_entry_t *entries,
+                                   size_t len,
+                                   uint64_t now,
+                                   uint64_t *out_retry_at);
+
+/**
+ * Reads how many events would be admitted at `now`. Reads every entry;
+ * writes nothing.
+ *
+ * @param log an initialised log header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param now the caller's current tick.
+ * @param out receives the count.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`, `TG_E_INVALID_ARGUMENT`,
+ *   or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_sliding_log_available(const tg_sliding_log_t *log,
+                                     const tg_sliding_log_entry_t *entries,
+                                     size_t len,
+                                     uint64_t now,
+                                     uint32_t *out);
+
+/**
+ * Forgets every admission, as if new.
+ *
+ * @param log an initialised log header.
+ * @param entries its entries.
+ * @param len their count.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`, `TG_E_INVALID_ARGUMENT`,
+ *   or an object error.
+ *
+ * Safe from interrupt handlers and several threads (calls racing it count
+ * before or after it).
+ */
+tg_status_t tg_sliding_log_reset(tg_sliding_log_t *log,
+                                 tg_sliding_log_entry_t *entries,
+                                 size_t len);
 
 /**
  * Writes the default sliding-window configuration (100 events per 60 000

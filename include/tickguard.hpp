@@ -713,6 +713,62 @@ class KeyedBuckets {
   tg_keyed_entry_t entries_[N]{};
 };
 
+/**
+ * A sliding-window log: at most `N` events in any window of
+ * `window_ticks`, exactly (every admission's tick is kept, 16 bytes each).
+ * For small limits; a refusal's Grant carries the tick the oldest admission
+ * leaves the window. Not copyable or movable.
+ *
+ * @code
+ * constinit tickguard::SlidingLog<5> logins{tg_sliding_log_config_t{60000}};
+ * // once: (void)logins.init();
+ * tickguard::Grant grant = logins.acquire(now);
+ * if (grant) try_password(); else lock_out_until(grant.retry_at);
+ * @endcode
+ */
+template <size_t N>
+class SlidingLog {
+  static_assert(N >= 1 && N <= 65536, "a sliding log holds 1 to 65 536 entries");
+
+ public:
+  /// Holds `config`; the log works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit SlidingLog(const tg_sliding_log_config_t &config) noexcept : config_(config) {}
+  SlidingLog(const SlidingLog &) = delete;
+  SlidingLog &operator=(const SlidingLog &) = delete;
+
+  /// Validates the configuration and empties the log.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, or `TG_E_CONFIG_WINDOW`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_sliding_log_init(&log_, entries_, N, &config_, flags);
+  }
+  /// Records one event at `now` if fewer than `N` were admitted in the window.
+  /// @param now the current tick.
+  /// @return the decision (`TG_OK`, `TG_REFUSED` with `retry_at`, or an error).
+  [[nodiscard]] Grant acquire(Tick now) noexcept {
+    Grant grant;
+    grant.status = tg_sliding_log_acquire(&log_, entries_, N, now, &grant.retry_at);
+    return grant;
+  }
+  /// Events that would be admitted at `now`.
+  /// @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> available(Tick now) const noexcept {
+    Result<uint32_t> out;
+    out.status = tg_sliding_log_available(&log_, entries_, N, now, &out.value);
+    return out;
+  }
+  /// Forgets every admission.
+  /// @return `TG_OK` or an object error.
+  tg_status_t reset() noexcept { return tg_sliding_log_reset(&log_, entries_, N); }
+
+ private:
+  tg_sliding_log_config_t config_;
+  tg_sliding_log_t log_{};
+  tg_sliding_log_entry_t entries_[N]{};
+};
+
 /// The decision of FixedWindow::acquire.
 struct [[nodiscard]] Verdict {
   tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK` admitted, `TG_REFUSED` denied, or an error.

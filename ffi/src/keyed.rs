@@ -1,14 +1,13 @@
 //! `tg_keyed_*`: token buckets per key in a fixed table the caller
 //! allocates (`TG_KEYED_TABLE` in the header).
 
-use core::mem::{align_of, size_of};
-
 use tickguard::bucket::BucketConfig;
 use tickguard::keyed::{Entry, KeyRef, KeyedTable, Refused};
 use tickguard::time::Instant;
 
 use crate::bucket::{bucket_config, tg_bucket_config_t};
-use crate::object::{self, get, put, required, status, tg_init_flags_t, TG_INIT_SHARED};
+use crate::entries::{self, CEntry, Place};
+use crate::object::{self, get, put, required, status, tg_init_flags_t};
 use crate::status::*;
 
 /// The longest byte key `tg_keyed_acquire_bytes` takes.
@@ -22,12 +21,16 @@ pub struct tg_keyed_entry_t {
     pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 2],
 }
 
-// The core's entry is exactly a C entry: 16 bytes, valid for every bit
-// pattern, aligned no more strictly.
-const _: () = assert!(
-    size_of::<Entry>() == size_of::<tg_keyed_entry_t>()
-        && align_of::<Entry>() <= align_of::<tg_keyed_entry_t>()
-);
+// SAFETY: the core's entry is a 128-bit atomic word (or one behind a
+// critical section), valid for every bit pattern, 16 bytes, aligned to at
+// most 16 (checked by `CEntry::FITS`).
+unsafe impl CEntry for tg_keyed_entry_t {
+    type Core = Entry;
+    const EMPTY: Entry = Entry::EMPTY;
+}
+
+/// The most entries a table takes.
+const MAX_ENTRIES: u64 = 1 << 32;
 
 /// The table's header: its configuration, seed, and the entries it was
 /// initialised with (their address and count, checked on every call).
@@ -43,18 +46,10 @@ pub struct tg_keyed_table_t {
 pub(crate) struct Header {
     config: BucketConfig,
     seed: [u64; 2],
-    entries_at: usize,
-    len: usize,
-    shared: u32,
+    entries: Place,
 }
 
 object::storage!(tg_keyed_table_t, Header, 0x7467_4B59); // "tgKY"
-
-/// Whether a table may have `len` entries: 1 to 2^32 (every `usize` on a
-/// 32-bit target).
-fn entry_count_valid(len: usize) -> bool {
-    len != 0 && len as u64 <= 1 << 32
-}
 
 /// The table behind `table` over the `len` entries at `entries`, checked:
 /// the header is live, and `entries`/`len` are the ones it was initialised
@@ -65,30 +60,10 @@ fn table<'a>(
     len: usize,
 ) -> Result<KeyedTable<'a>, tg_status_t> {
     let header: &'a Header = get(table)?;
-    if entries.is_null() {
-        return Err(TG_E_NULL);
-    }
-    if !entries.cast::<Entry>().is_aligned() {
-        return Err(TG_E_MISALIGNED);
-    }
-    let same_place = header.shared != 0 || header.entries_at == entries as usize;
-    if !entry_count_valid(len) || len != header.len || !same_place {
-        return Err(TG_E_INVALID_ARGUMENT);
-    }
-    // SAFETY: `entries` is non-null and aligned for `Entry`, and the
-    // caller's `len` entries there are the ones `tg_keyed_init` recorded in
-    // this live header (same address and count; for a shared table, the
-    // same count in this process's mapping): `len` `tg_keyed_entry_t`
-    // (16 bytes each, the size of `Entry`, checked at compile time). An
-    // `Entry` is an atomic 128-bit word (or one behind a critical
-    // section), valid for every bit pattern, so even garbage entries form
-    // valid values; they are only ever touched through its atomic
-    // operations. `len ≤ 2^32` keeps the slice within `isize::MAX` bytes.
-    let entries = unsafe { core::slice::from_raw_parts(entries.cast::<Entry>(), len) };
     Ok(KeyedTable {
         config: &header.config,
         seed: header.seed,
-        entries,
+        entries: entries::slice(&header.entries, entries, len, MAX_ENTRIES)?,
     })
 }
 
@@ -123,30 +98,18 @@ pub extern "C" fn tg_keyed_init(
     seed1: u64,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    if entries.is_null() {
-        return TG_E_NULL;
-    }
-    if !entries.cast::<Entry>().is_aligned() {
-        return TG_E_MISALIGNED;
-    }
-    if !entry_count_valid(len) {
-        return TG_E_INVALID_ARGUMENT;
-    }
+    let place = match entries::place(entries, len, MAX_ENTRIES, TG_E_INVALID_ARGUMENT, flags) {
+        Ok(place) => place,
+        Err(status) => return status,
+    };
     let header = bucket_config(config).map(|config| Header {
         config,
         seed: [seed0, seed1],
-        entries_at: entries as usize,
-        len,
-        shared: flags & TG_INIT_SHARED,
+        entries: place,
     });
     let status = object::init(table, header, flags);
     if status == TG_OK {
-        for i in 0..len {
-            // SAFETY: the caller promises `len` writable entries at
-            // `entries` (non-null, aligned); `i < len`. Writing a fresh
-            // entry replaces whatever bytes were there.
-            unsafe { entries.cast::<Entry>().add(i).write(Entry::EMPTY) };
-        }
+        entries::empty(entries, &place);
     }
     status
 }

@@ -2042,3 +2042,132 @@ fn keyed_table_through_the_abi() {
     }
     drop(other);
 }
+
+#[repr(C)]
+struct SlidingLogStorage<const N: usize> {
+    log: tg_sliding_log_t,
+    entries: [tg_sliding_log_entry_t; N],
+}
+
+fn sliding_log<const N: usize>(fill: u64) -> Box<SlidingLogStorage<N>> {
+    Box::new(SlidingLogStorage {
+        log: tg_sliding_log_t::new(),
+        entries: core::array::from_fn(|_| tg_sliding_log_entry_t {
+            _opaque: [const { core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(0)) }; 2],
+        }),
+    })
+    .tap_fill(fill)
+}
+
+trait TapFill {
+    fn tap_fill(self, fill: u64) -> Self;
+}
+
+impl<const N: usize> TapFill for Box<SlidingLogStorage<N>> {
+    /// Entries holding `fill` in every word (what init must overwrite).
+    fn tap_fill(mut self, fill: u64) -> Self {
+        for entry in &mut self.entries {
+            for word in &mut entry._opaque {
+                *word.get_mut() = core::mem::MaybeUninit::new(fill);
+            }
+        }
+        self
+    }
+}
+
+#[test]
+fn sliding_log_through_the_abi() {
+    let config = tg_sliding_log_config_t {
+        window_ticks: 1_000,
+    };
+    let mut s = sliding_log::<3>(0xA5A5_A5A5_A5A5_A5A5);
+    let (log, entries) = (&mut s.log as *mut _, s.entries.as_mut_ptr());
+    let mut retry_at = 0;
+    assert_eq!(
+        tg_sliding_log_acquire(log, entries, 3, 0, &mut retry_at),
+        TG_E_UNINITIALIZED
+    );
+    assert_eq!(
+        tg_sliding_log_init(log, entries, 0, &config, TG_INIT_DEFAULT),
+        TG_E_CONFIG_LIMIT
+    );
+    assert_eq!(
+        tg_sliding_log_init(
+            log,
+            entries.wrapping_byte_add(8),
+            3,
+            &config,
+            TG_INIT_DEFAULT
+        ),
+        TG_E_MISALIGNED
+    );
+    assert_eq!(
+        tg_sliding_log_init(log, entries, 3, &config, TG_INIT_DEFAULT),
+        TG_OK
+    );
+    for now in [0, 10, 20] {
+        assert_eq!(
+            tg_sliding_log_acquire(log, entries, 3, now, null_mut()),
+            TG_OK
+        );
+    }
+    assert_eq!(
+        tg_sliding_log_acquire(log, entries, 3, 999, &mut retry_at),
+        TG_REFUSED
+    );
+    assert_eq!(retry_at, 1_000);
+    let mut available = 9;
+    assert_eq!(
+        tg_sliding_log_available(log, entries, 3, 1_015, &mut available),
+        TG_OK
+    );
+    assert_eq!(available, 2);
+    // A stale object: a live header over entries overwritten with garbage.
+    // Calls return (no hang, no panic), and a reset heals it.
+    s = s.tap_fill(u64::MAX);
+    let (log, entries) = (&mut s.log as *mut _, s.entries.as_mut_ptr());
+    for now in 0..10 {
+        let status = tg_sliding_log_acquire(log, entries, 3, now, &mut retry_at);
+        assert!(status == TG_OK || status == TG_REFUSED);
+    }
+    assert_eq!(tg_sliding_log_reset(log, entries, 3), TG_OK);
+    assert_eq!(
+        tg_sliding_log_available(log, entries, 3, 0, &mut available),
+        TG_OK
+    );
+    assert_eq!(available, 3);
+    assert_eq!(tg_sliding_log_deinit(log), TG_OK);
+}
+
+#[test]
+fn a_shared_sliding_log_is_found_at_another_address() {
+    let config = tg_sliding_log_config_t { window_ticks: 100 };
+    let mut s = sliding_log::<2>(0);
+    let (log, entries) = (&mut s.log as *mut _, s.entries.as_mut_ptr());
+    assert_eq!(
+        tg_sliding_log_init(log, entries, 2, &config, TG_INIT_SHARED),
+        TG_OK
+    );
+    assert_eq!(
+        tg_sliding_log_acquire(log, entries, 2, 0, null_mut()),
+        TG_OK
+    );
+    // Another process maps the same bytes elsewhere: the copy is the log.
+    let mut mapped: Box<SlidingLogStorage<2>> = sliding_log::<2>(0);
+    // SAFETY: both are plain storage of the same type; the copy stands for
+    // a second mapping of the same memory.
+    unsafe { core::ptr::copy_nonoverlapping(&*s, &mut *mapped, 1) };
+    let (log, entries) = (&mut mapped.log as *mut _, mapped.entries.as_mut_ptr());
+    assert_eq!(
+        tg_sliding_log_acquire(log, entries, 2, 5, null_mut()),
+        TG_OK
+    );
+    assert_eq!(
+        tg_sliding_log_acquire(log, entries, 2, 5, null_mut()),
+        TG_REFUSED
+    );
+    assert_eq!(
+        tg_sliding_log_acquire(log, entries, 3, 5, null_mut()),
+        TG_E_INVALID_ARGUMENT
+    );
+}
