@@ -47,6 +47,25 @@ impl Bytes<'_> {
 #[repr(C, align(16))]
 struct Arena([u8; 512]);
 
+#[repr(C)]
+struct Log {
+    log: tg_sliding_log_t,
+    entries: [tg_sliding_log_entry_t; 4],
+}
+
+impl Log {
+    fn new() -> Self {
+        Self {
+            log: tg_sliding_log_t::new(),
+            entries: [const {
+                tg_sliding_log_entry_t {
+                    _opaque: [const { core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(0)) }; 2],
+                }
+            }; 4],
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     let mut breakers = [tg_breaker_t::new(), tg_breaker_t::new()];
@@ -55,6 +74,7 @@ fuzz_target!(|data: &[u8]| {
     let mut shapers = [tg_shaper_t::new(), tg_shaper_t::new()];
     let mut sliding = [tg_sliding_window_t::new(), tg_sliding_window_t::new()];
     let mut bulkheads = [tg_bulkhead_t::new(), tg_bulkhead_t::new()];
+    let mut logs = [Log::new(), Log::new()];
     let mut held: Vec<(usize, tg_bulkhead_permit_t)> = Vec::new();
     let mut extender = tg_tick_extender_t::new();
     let mut arena = Arena([0; 512]);
@@ -68,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 32 {
+        let status = match op % 34 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -488,6 +508,56 @@ fuzz_target!(|data: &[u8]| {
                         status
                     }
                 }
+            }
+            31 => {
+                let config = tg_sliding_log_config_t {
+                    window_ticks: input.small(),
+                };
+                // 0 (refused) to the 4 entries there are: a caller never
+                // declares more than it has.
+                let len = usize::from(input.u8() % 5);
+                let flags = u32::from(input.u8() % 6);
+                let log = &mut logs[which];
+                tg_sliding_log_init(&mut log.log, log.entries.as_mut_ptr(), len, &config, flags)
+            }
+            32 => {
+                let (mut retry_at, mut available) = (SENTINEL, u32::MAX - 1);
+                // Usually the log's own count (unknown: whatever init was
+                // given), sometimes another, or the other log's entries.
+                let len = usize::from(input.u8() % 6);
+                let other = logs[1 - which].entries.as_mut_ptr();
+                let log = &mut logs[which];
+                let entries = if input.u8() % 8 == 0 {
+                    other
+                } else {
+                    log.entries.as_mut_ptr()
+                };
+                let status = match input.u8() % 8 {
+                    0 => tg_sliding_log_reset(&mut log.log, entries, len),
+                    1 => tg_sliding_log_available(&log.log, entries, len, at, &mut available),
+                    2 => {
+                        // A stale object: garbage in its entries must not
+                        // hang or panic a call.
+                        let garbage = input.u64();
+                        for entry in &mut log.entries {
+                            for word in &mut entry._opaque {
+                                *word.get_mut() = core::mem::MaybeUninit::new(garbage);
+                            }
+                        }
+                        TG_OK
+                    }
+                    _ => tg_sliding_log_acquire(&mut log.log, entries, len, at, &mut retry_at),
+                };
+                match status {
+                    TG_REFUSED => assert!(retry_at > at || retry_at == u64::MAX),
+                    _ => assert_eq!(retry_at, SENTINEL, "output written on {status}"),
+                }
+                if status == TG_OK {
+                    assert!(available <= 5 || available == u32::MAX - 1);
+                } else {
+                    assert_eq!(available, u32::MAX - 1, "output written on {status}");
+                }
+                status
             }
             _ => {
                 now = now.saturating_add(input.small());
