@@ -25,6 +25,7 @@ use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
+use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
 use tickguard::snapshot::Snapshot;
 use tickguard::time::{Duration, Instant, Tick, TickExtender};
 
@@ -124,6 +125,26 @@ fn log_allowed(now: Tick) -> bool {
     allowed
 }
 
+/// Peripheral resets: at most 2 in any 100 ticks, exactly (a sliding log
+/// of two admission ticks), asked for by the interrupt handler on every
+/// failed read and by the main loop on every breaker refusal.
+static RESETS_CONFIG: SlidingLogConfig = match SlidingLogConfig::new(Duration::from_ticks(100)) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid reset window"),
+};
+static RESETS: SlidingLog<2> = SlidingLog::new(&RESETS_CONFIG);
+static ISR_RESETS: AtomicU32 = AtomicU32::new(0);
+static MAIN_RESETS: AtomicU32 = AtomicU32::new(0);
+static RESETS_REFUSED: AtomicU32 = AtomicU32::new(0);
+
+/// Resets the peripheral if the reset limit allows it at `now`.
+fn reset_peripheral(now: Tick, count: &AtomicU32) {
+    match RESETS.acquire(Instant::from_ticks(now)) {
+        Ok(()) => count.fetch_add(1, Relaxed),
+        Err(_) => RESETS_REFUSED.fetch_add(1, Relaxed),
+    };
+}
+
 /// The 32-bit counter starts 256 ticks before it wraps, so the run crosses
 /// the wrap.
 const START: u32 = u32::MAX - 255;
@@ -155,8 +176,11 @@ fn on_tick() {
     }
     // The sensor's error interrupt during the outage: a line every tick,
     // were it not for the guard (a handler queues it; counted here).
-    if !flaky_peripheral(now) && log_allowed(now) {
-        ISR_LOG_WRITTEN.fetch_add(1, Relaxed);
+    if !flaky_peripheral(now) {
+        if log_allowed(now) {
+            ISR_LOG_WRITTEN.fetch_add(1, Relaxed);
+        }
+        reset_peripheral(now, &ISR_RESETS);
     }
 }
 
@@ -311,6 +335,7 @@ fn main() -> ! {
                     say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                     opened += u32::from(t.to == State::Open);
                 }
+                reset_peripheral(now, &MAIN_RESETS);
                 if let Some(at) = r.retry_at {
                     let reported = LOG_REPORTED.load(Relaxed);
                     if log_allowed(now) {
@@ -363,6 +388,16 @@ fn main() -> ! {
         suppressed,
         reported
     );
+    let (isr_resets, main_resets) = (ISR_RESETS.load(Relaxed), MAIN_RESETS.load(Relaxed));
+    let resets_bound = 2 * (u32::try_from(end / 100).unwrap_or(u32::MAX) + 1);
+    say!(
+        "peripheral resets: {} (interrupt {}, main {}) of at most {}, {} refused",
+        isr_resets + main_resets,
+        isr_resets,
+        main_resets,
+        resets_bound,
+        RESETS_REFUSED.load(Relaxed)
+    );
     let final_state = BREAKER.state(Instant::from_ticks(end));
     say!("final breaker state: {}", name(final_state));
     let ok = u64::from(granted) <= bound
@@ -378,7 +413,10 @@ fn main() -> ! {
         && written <= 3 * windows
         && ISR_LOG_WRITTEN.load(Relaxed) > 0
         && suppressed > 0
-        && reported == suppressed;
+        && reported == suppressed
+        && isr_resets > 0
+        && isr_resets + main_resets <= resets_bound
+        && RESETS_REFUSED.load(Relaxed) > 0;
     let ok = survives_a_reboot() && ok;
     if ok {
         say!("firmware checks passed");

@@ -21,6 +21,7 @@ use tickguard::bulkhead::{Bulkhead, BulkheadConfig, Permit as Slot};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig};
 use tickguard::retry::{Attempt, Backoff, Failure, Jitter, RetryPolicy, RetrySettings};
 use tickguard::shaper::{Shaper, ShaperConfig};
+use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
 use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig};
 use tickguard::time::{Duration, Instant};
 
@@ -70,6 +71,9 @@ static SHAPER: Shaper = Shaper::new(&ShaperConfig::DEFAULT);
 
 /// 100 events per 60 000 ticks.
 static SLIDING: SlidingWindow = SlidingWindow::new(&SlidingWindowConfig::DEFAULT);
+
+/// 5 events per 1 000 ticks, exactly.
+static LOG: SlidingLog<5> = SlidingLog::new(&SlidingLogConfig::DEFAULT);
 
 const fn retry(jitter: Jitter) -> RetryPolicy {
     match RetryPolicy::new(RetrySettings {
@@ -137,6 +141,11 @@ fn schedule(now: u64) -> bool {
 #[inline(never)]
 fn slide(n: u32, now: u64) -> bool {
     SLIDING.acquire(black_box(n), at(now)).is_ok()
+}
+
+#[inline(never)]
+fn log_event(now: u64) -> bool {
+    LOG.acquire(at(now)).is_ok()
 }
 
 #[inline(never)]
@@ -311,6 +320,18 @@ fn main() -> ! {
     });
     count.report("sliding window: grant, next window (weighted)", || {
         black_box(slide(1, 90_000));
+    });
+    for now in 0..4 {
+        log_event(now);
+    }
+    count.report("sliding log: grant", || {
+        black_box(log_event(4));
+    });
+    count.report("sliding log: refusal (with its tick)", || {
+        black_box(log_event(5));
+    });
+    count.report("sliding log: grant, the oldest left", || {
+        black_box(log_event(1_000));
     });
     let mut slot = None;
     count.report("bulkhead: acquire", || slot = take_slot(0));
