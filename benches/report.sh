@@ -269,7 +269,7 @@ lines.append("")
 # designs where there is no library peer; keyed buckets beside governor's
 # keyed limiter; the two-thread refusals.
 KEY_COUNTS = [1, 1000, 100000]
-READ_ONLY_REFUSALS = [("sliding window", "sliding window refusal {}/tickguard"), ("shaper", "shaper refusal {}/tickguard"),
+READ_ONLY_REFUSALS = [("sliding window", "sliding window refusal {}/tickguard"), ("sliding log", "sliding log refusal {}/tickguard"), ("shaper", "shaper refusal {}/tickguard"),
                       ("bulkhead", "bulkhead refusal {}/tickguard"), ("keyed", "keyed refusal {}/tickguard")]
 def limiter_contended(threads, key):
     return f"limiters contended/{key.format(f'x{threads}')}"
@@ -287,6 +287,8 @@ if any(k.startswith("limiters/") for k in now):
         ("shaper: refusal (wait too long)", "limiters/shaper: refusal/tickguard", "", None),
         ("sliding window: grant", "limiters/sliding window: grant/tickguard", "", None),
         ("sliding window: refusal", "limiters/sliding window: refusal/tickguard", "", None),
+        ("sliding log: grant", "limiters/sliding log: grant/tickguard", "an exact log (a queue) behind a mutex", "limiters/sliding log: grant/mutex log"),
+        ("sliding log: refusal", "limiters/sliding log: refusal/tickguard", "an exact log (a queue) behind a mutex", "limiters/sliding log: refusal/mutex log"),
         ("bulkhead: acquire + release", "limiters/bulkhead: acquire + release/tickguard", "a counter behind a mutex", "limiters/bulkhead: acquire + release/mutex counter"),
         ("bulkhead: refusal (full)", "limiters/bulkhead: refusal (full)/tickguard", "", None)]:
         r = within(ours, theirs) if theirs else None

@@ -27,9 +27,10 @@ use tickguard::bulkhead::{Bulkhead, BulkheadConfig, BulkheadSettings};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
 use tickguard::keyed::KeyedBuckets;
 use tickguard::shaper::{Shaper, ShaperConfig, ShaperSettings};
+use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
 use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig, SlidingWindowSettings};
 use tickguard::time::{Duration as Ticks, Instant as Tick};
-use tickguard_benches::{run_pinned, MutexRatelimit, MutexSemaphore, Padded, TickClock};
+use tickguard_benches::{run_pinned, MutexLog, MutexRatelimit, MutexSemaphore, Padded, TickClock};
 
 /// Counts the bytes the program holds, for the memory per key.
 struct Counting;
@@ -187,6 +188,39 @@ fn limiters(c: &mut Criterion) {
         b.iter(|| full.acquire(1, at(black_box(5))).is_err())
     });
 
+    // Sliding log of 10: a call every 100 ticks with a window of 1 000
+    // (each admission replaces one that just left), and a full log.
+    let log: SlidingLog<10, _> = SlidingLog::new(SlidingLogConfig::DEFAULT);
+    let mut tick = 0u64;
+    group.bench_function("sliding log: grant/tickguard", |b| {
+        b.iter(|| {
+            tick += 100;
+            log.acquire(at(black_box(tick))).is_ok()
+        })
+    });
+    let naive = MutexLog::new(10, 1_000);
+    let mut tick = 0u64;
+    group.bench_function("sliding log: grant/mutex log", |b| {
+        b.iter(|| {
+            tick += 100;
+            naive.allow(black_box(tick))
+        })
+    });
+    let full: SlidingLog<10, _> = SlidingLog::new(SlidingLogConfig::DEFAULT);
+    for _ in 0..10 {
+        let _ = full.acquire(at(0));
+    }
+    group.bench_function("sliding log: refusal/tickguard", |b| {
+        b.iter(|| full.acquire(at(black_box(5))).is_err())
+    });
+    let naive_full = MutexLog::new(10, 1_000);
+    for _ in 0..10 {
+        naive_full.allow(0);
+    }
+    group.bench_function("sliding log: refusal/mutex log", |b| {
+        b.iter(|| naive_full.allow(black_box(5)))
+    });
+
     // Bulkhead: a slot taken and given back; and a full one refusing.
     let pool = Bulkhead::new(&BulkheadConfig::DEFAULT);
     group.bench_function("bulkhead: acquire + release/tickguard", |b| {
@@ -299,6 +333,10 @@ fn contended(c: &mut Criterion) {
     ));
     let _held = busy.acquire(at(0)).expect("free");
     let muted = Padded(FixedWindow::new(fixed(0, 1 << 40)));
+    let full_log: Padded<SlidingLog<10, _>> = Padded(SlidingLog::new(SlidingLogConfig::DEFAULT));
+    for _ in 0..10 {
+        let _ = full_log.acquire(at(0));
+    }
     // A key whose bucket is empty: refused, read-only.
     let _ = KEYED.acquire(&u64::MAX, 10, at(1 << 50));
     for threads in [1usize, 2] {
@@ -313,6 +351,14 @@ fn contended(c: &mut Criterion) {
                 })
             },
         );
+        group.bench_function(format!("sliding log refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                let full_log = &*full_log;
+                run_pinned(threads, iters, move |_| {
+                    black_box(full_log.acquire(at(5)).is_err());
+                })
+            })
+        });
         group.bench_function(format!("shaper refusal x{threads}/tickguard"), |b| {
             b.iter_custom(|iters| {
                 let policer = &*policer;

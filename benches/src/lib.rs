@@ -430,6 +430,53 @@ impl MutexRatelimit {
     }
 }
 
+/// An exact sliding log behind a mutex: the naive design (a queue of the
+/// admitted ticks, the expired ones dropped on each call).
+///
+/// ```
+/// let log = tickguard_benches::MutexLog::new(2, 100);
+/// assert!(log.allow(0) && log.allow(10));
+/// assert!(!log.allow(99));
+/// assert!(log.allow(100));
+/// ```
+pub struct MutexLog {
+    admitted: Mutex<std::collections::VecDeque<u64>>,
+    limit: usize,
+    window: u64,
+}
+
+impl MutexLog {
+    /// At most `limit` events in any `window` ticks.
+    pub fn new(limit: usize, window: u64) -> Self {
+        Self {
+            admitted: Mutex::new(std::collections::VecDeque::with_capacity(limit)),
+            limit,
+            window,
+        }
+    }
+
+    /// Whether an event at `now` may go; records it if so.
+    #[inline]
+    pub fn allow(&self, now: u64) -> bool {
+        let mut admitted = match self.admitted.lock() {
+            Ok(admitted) => admitted,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        while admitted
+            .front()
+            .is_some_and(|&tick| now.saturating_sub(tick) >= self.window)
+        {
+            admitted.pop_front();
+        }
+        if admitted.len() < self.limit {
+            admitted.push_back(now);
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// A counting semaphore behind a mutex: the naive bulkhead.
 ///
 /// ```

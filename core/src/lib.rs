@@ -9,7 +9,8 @@
 //! table that drives them; [`fallback`] values (default and
 //! last-known-good) and [degradation levels](degrade). Beside the bucket,
 //! the other limiters: the [shaper] (the leaky bucket as a queue), the
-//! [sliding-window counter](sliding_window), the
+//! [sliding-window counter](sliding_window), the exact
+//! [sliding-window log](sliding_log), the
 //! [fixed window with a suppression count](fixed_window), the
 //! [bulkhead] and [keyed buckets](keyed) in a fixed table.
 //!
