@@ -59,7 +59,8 @@ impl Log {
             log: tg_sliding_log_t::new(),
             entries: [const {
                 tg_sliding_log_entry_t {
-                    _opaque: [const { core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(0)) }; 2],
+                    _opaque: [const { core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(0)) };
+                        2],
                 }
             }; 4],
         }
