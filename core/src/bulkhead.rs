@@ -219,11 +219,12 @@ impl BulkheadConfig {
         (((word >> 64) as u64 >> shift) & mask) as u32
     }
 
-    /// The step of an acquire: the lowest free slot, its epoch advanced.
+    /// The step of an acquire: the lowest free slot, its epoch advanced,
+    /// while fewer than `limit` (at most `max_concurrent`) are taken.
     #[inline]
-    fn acquire(&self, word: u128, now: Tick) -> Step<u128, Decision> {
+    fn acquire(&self, word: u128, now: Tick, limit: u32) -> Step<u128, Decision> {
         let occupied = self.occupied(word);
-        if occupied.count_ones() >= self.max.min(MAX_CONCURRENT) {
+        if occupied.count_ones() >= limit.min(self.max).min(MAX_CONCURRENT) {
             let wait_until =
                 (self.max_wait > 0).then(|| Instant::from_ticks(now.saturating_add(self.max_wait)));
             return Step::Keep(Err(Full { wait_until }));
@@ -237,9 +238,9 @@ impl BulkheadConfig {
     }
 
     /// The step of a release: frees the permit's slot if the permit holds
-    /// it.
+    /// it, and says how many were in flight with it.
     #[inline]
-    fn release(&self, word: u128, permit: Permit) -> Step<u128, Result<(), NotHeld>> {
+    fn release(&self, word: u128, permit: Permit) -> Step<u128, Result<u32, NotHeld>> {
         let Some((slot, epoch)) = permit.parts() else {
             return Step::Keep(Err(NotHeld));
         };
@@ -249,7 +250,8 @@ impl BulkheadConfig {
         if !held {
             return Step::Keep(Err(NotHeld));
         }
-        Step::Write(settled(word & !(1u128 << slot)), Ok(()))
+        let in_flight = self.occupied(word).count_ones();
+        Step::Write(settled(word & !(1u128 << slot)), Ok(in_flight))
     }
 }
 
@@ -429,7 +431,7 @@ impl Input<BulkheadConfig> for Acquire {
     /// A full bulkhead's refusal, from one load.
     #[inline]
     fn quick(&self, config: &BulkheadConfig, word: u128) -> Option<Decision> {
-        match config.acquire(word, self.now.ticks()) {
+        match config.acquire(word, self.now.ticks(), u32::MAX) {
             Step::Keep(decision) => Some(decision),
             Step::Write(..) => None,
         }
@@ -437,7 +439,46 @@ impl Input<BulkheadConfig> for Acquire {
 
     #[inline]
     fn step(&self, config: &BulkheadConfig, word: u128) -> Step<u128, Decision> {
-        config.acquire(word, self.now.ticks())
+        config.acquire(word, self.now.ticks(), u32::MAX)
+    }
+}
+
+/// An acquire that also stops at `limit` slots (an adaptive limit's
+/// current one, [`crate::adaptive`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AcquireWithin {
+    pub(crate) now: Tick,
+    pub(crate) limit: u32,
+}
+
+impl Input<BulkheadConfig> for AcquireWithin {
+    type Decision = Decision;
+
+    #[inline]
+    fn quick(&self, config: &BulkheadConfig, word: u128) -> Option<Decision> {
+        match config.acquire(word, self.now, self.limit) {
+            Step::Keep(decision) => Some(decision),
+            Step::Write(..) => None,
+        }
+    }
+
+    #[inline]
+    fn step(&self, config: &BulkheadConfig, word: u128) -> Step<u128, Decision> {
+        config.acquire(word, self.now, self.limit)
+    }
+}
+
+/// A release that reports how many were in flight with the permit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReleaseCounted {
+    pub(crate) permit: Permit,
+}
+
+impl Input<BulkheadConfig> for ReleaseCounted {
+    type Decision = Result<u32, NotHeld>;
+
+    fn step(&self, config: &BulkheadConfig, word: u128) -> Step<u128, Self::Decision> {
+        config.release(word, self.permit)
     }
 }
 
@@ -459,7 +500,10 @@ impl Input<BulkheadConfig> for Release {
     type Decision = Result<(), NotHeld>;
 
     fn step(&self, config: &BulkheadConfig, word: u128) -> Step<u128, Self::Decision> {
-        config.release(word, self.permit)
+        match config.release(word, self.permit) {
+            Step::Keep(decision) => Step::Keep(decision.map(|_| ())),
+            Step::Write(word, decision) => Step::Write(word, decision.map(|_| ())),
+        }
     }
 }
 

@@ -63,6 +63,13 @@ pub enum ConfigError {
     /// A bulkhead's `max_concurrent` is zero or above
     /// [`crate::bulkhead::MAX_CONCURRENT`].
     MaxConcurrent,
+    /// An adaptive limit's bounds are not `1 ≤ min ≤ initial ≤ max ≤`
+    /// [`crate::bulkhead::MAX_CONCURRENT`].
+    AdaptiveLimits,
+    /// An adaptive limit's backoff ratio is not 1..=999 thousandths.
+    BackoffRatio,
+    /// An adaptive limit's slow-call latency is above 2^62 ticks.
+    Latency,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -92,6 +99,9 @@ impl core::fmt::Display for ConfigError {
             Self::Limit => "limit must be at least 1",
             Self::Window => "window must be 1..=2^62 ticks",
             Self::MaxConcurrent => "max concurrent must be 1..=64",
+            Self::AdaptiveLimits => "adaptive limits must be 1 <= min <= initial <= max <= 64",
+            Self::BackoffRatio => "backoff ratio must be 1..=999 thousandths",
+            Self::Latency => "slow latency must be at most 2^62 ticks",
         };
         f.write_str(text)
     }

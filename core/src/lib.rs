@@ -125,6 +125,7 @@ macro_rules! named {
 }
 pub(crate) use named;
 
+pub mod adaptive;
 pub mod breaker;
 pub mod bucket;
 pub mod budget;

@@ -420,3 +420,47 @@ fn sliding_log_admits_exactly_its_limit() {
         assert!(log.acquire(tick(15)).is_ok());
     });
 }
+
+/// Adaptive limit of 2 (minimum 1): a congested release racing two
+/// acquires. Invariants: never more than the maximum inside, the decrease
+/// is reported exactly once, and the limit ends at 1.
+#[test]
+fn adaptive_limit_decrease_races_acquires() {
+    use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use tickguard::adaptive::{
+        AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, LimitChange, Sample,
+    };
+    model(|| {
+        let config = AdaptiveConfig::new(AdaptiveSettings {
+            initial_limit: 2,
+            min_limit: 1,
+            max_limit: 2,
+            backoff_milli: 500,
+            slow_latency: tickguard::time::Duration::ZERO,
+            max_wait: tickguard::time::Duration::ZERO,
+        })
+        .unwrap();
+        let limit = Arc::new(AdaptiveLimit::new(config));
+        let held = limit.acquire(tick(0)).unwrap();
+        let admitted = Arc::new(AtomicUsize::new(0));
+        let releaser = {
+            let limit = limit.clone();
+            thread::spawn(move || limit.release(held, Sample::Dropped).unwrap())
+        };
+        let taker = {
+            let (limit, admitted) = (limit.clone(), admitted.clone());
+            thread::spawn(move || {
+                if let Ok(permit) = limit.acquire(tick(0)) {
+                    admitted.fetch_add(1, SeqCst);
+                    assert!(limit.in_flight() <= 2);
+                    let _ = limit.release(permit, Sample::Ignored);
+                }
+            })
+        };
+        let change = releaser.join().unwrap();
+        taker.join().unwrap();
+        assert_eq!(change, Some(LimitChange { from: 2, to: 1 }));
+        assert_eq!(limit.limit(), 1);
+        assert_eq!(limit.in_flight(), 0);
+    });
+}

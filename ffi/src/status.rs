@@ -112,11 +112,18 @@ pub const TG_E_CONFIG_MAX_CONCURRENT: tg_status_t = -44;
 /// `tg_bulkhead_release`: the permit is not held (released already, from
 /// before a reset, of another bulkhead, or not a permit); nothing changed.
 pub const TG_E_NOT_HELD: tg_status_t = -45;
+/// Adaptive-limit configuration: not `1 <= min_limit <= initial_limit <=
+/// max_limit <= 64`.
+pub const TG_E_CONFIG_ADAPTIVE_LIMITS: tg_status_t = -46;
+/// Adaptive-limit configuration: `backoff_milli` is not 1 .. 999.
+pub const TG_E_CONFIG_BACKOFF_RATIO: tg_status_t = -47;
+/// Adaptive-limit configuration: `slow_latency_ticks` is above 2^62.
+pub const TG_E_CONFIG_LATENCY: tg_status_t = -48;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 45] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 48] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -240,6 +247,18 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 45] = [
         TG_E_NOT_HELD,
         c"permit not held: released already, from before a reset, or of another bulkhead",
     ),
+    (
+        TG_E_CONFIG_ADAPTIVE_LIMITS,
+        c"config: need 1 <= min_limit <= initial_limit <= max_limit <= 64",
+    ),
+    (
+        TG_E_CONFIG_BACKOFF_RATIO,
+        c"config: backoff_milli must be 1..999",
+    ),
+    (
+        TG_E_CONFIG_LATENCY,
+        c"config: slow_latency_ticks must be at most 2^62 (0: off)",
+    ),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check
@@ -281,6 +300,9 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::Limit => TG_E_CONFIG_LIMIT,
         ConfigError::Window => TG_E_CONFIG_WINDOW,
         ConfigError::MaxConcurrent => TG_E_CONFIG_MAX_CONCURRENT,
+        ConfigError::AdaptiveLimits => TG_E_CONFIG_ADAPTIVE_LIMITS,
+        ConfigError::BackoffRatio => TG_E_CONFIG_BACKOFF_RATIO,
+        ConfigError::Latency => TG_E_CONFIG_LATENCY,
     }
 }
 

@@ -1,0 +1,256 @@
+use super::*;
+use crate::time::testing::tick;
+use proptest::prelude::*;
+
+fn config(initial: u32, min: u32, max: u32, backoff_milli: u32, slow: Tick) -> AdaptiveConfig {
+    AdaptiveConfig::new(AdaptiveSettings {
+        initial_limit: initial,
+        min_limit: min,
+        max_limit: max,
+        backoff_milli,
+        slow_latency: Duration::from_ticks(slow),
+        max_wait: Duration::ZERO,
+    })
+    .unwrap()
+}
+
+fn done(latency: Tick) -> Sample {
+    Sample::Done {
+        latency: Duration::from_ticks(latency),
+    }
+}
+
+#[test]
+fn increases_by_one_only_when_the_limit_is_in_use() {
+    let limit = AdaptiveLimit::new(config(10, 1, 64, 900, 100));
+    // One call in flight of 10: the limit was not the constraint.
+    let permit = limit.acquire(tick(0)).unwrap();
+    assert_eq!(limit.release(permit, done(5)), Ok(None));
+    assert_eq!(limit.limit(), 10);
+    // Five in flight (2 × 5 ≥ 10): one more.
+    let permits: std::vec::Vec<_> = (0..5).map(|_| limit.acquire(tick(0)).unwrap()).collect();
+    assert_eq!(
+        limit.release(permits[0], done(5)),
+        Ok(Some(LimitChange { from: 10, to: 11 }))
+    );
+    // Now four in flight of 11: 8 < 11, unchanged.
+    assert_eq!(limit.release(permits[1], done(5)), Ok(None));
+    for permit in &permits[2..] {
+        limit.release(*permit, Sample::Ignored).unwrap();
+    }
+    assert_eq!(limit.in_flight(), 0);
+}
+
+#[test]
+fn decreases_multiplicatively_never_below_the_minimum() {
+    let limit = AdaptiveLimit::new(config(40, 3, 64, 500, 100));
+    let mut seen = std::vec::Vec::new();
+    for _ in 0..6 {
+        let permit = limit.acquire(tick(0)).unwrap();
+        limit.release(permit, Sample::Dropped).unwrap();
+        seen.push(limit.limit());
+    }
+    assert_eq!(seen, [20, 10, 5, 3, 3, 3]);
+    // A slow success is congestion too; latency at the threshold is not.
+    let limit = AdaptiveLimit::new(config(2, 1, 64, 999, 100));
+    let permit = limit.acquire(tick(0)).unwrap();
+    assert_eq!(
+        limit.release(permit, done(100)),
+        Ok(Some(LimitChange { from: 2, to: 3 }))
+    );
+    let permit = limit.acquire(tick(0)).unwrap();
+    // ⌊3 × 0.999⌋ = 2: at least one lower.
+    assert_eq!(
+        limit.release(permit, done(101)),
+        Ok(Some(LimitChange { from: 3, to: 2 }))
+    );
+    let permit = limit.acquire(tick(0)).unwrap();
+    // ⌊2 × 0.999⌋ = 1.
+    assert_eq!(
+        limit.release(permit, done(101)),
+        Ok(Some(LimitChange { from: 2, to: 1 }))
+    );
+}
+
+#[test]
+fn latency_off_and_ignored_samples() {
+    // No slow latency: any latency is a success. One call at a time
+    // raises the limit while 2 × 1 ≥ limit, then the limit is not in use.
+    let limit = AdaptiveLimit::new(config(1, 1, 4, 900, 0));
+    for expected in [2, 3, 3] {
+        let permit = limit.acquire(tick(0)).unwrap();
+        limit.release(permit, done(u64::MAX)).unwrap();
+        assert_eq!(limit.limit(), expected);
+    }
+    let permits = [(); 3].map(|()| limit.acquire(tick(0)).unwrap());
+    assert_eq!(
+        limit.release(permits[0], done(u64::MAX)),
+        Ok(Some(LimitChange { from: 3, to: 4 }))
+    );
+    assert_eq!(limit.release(permits[1], Sample::Ignored), Ok(None));
+    assert_eq!(
+        limit.release(permits[2], Sample::Dropped),
+        Ok(Some(LimitChange { from: 4, to: 3 }))
+    );
+}
+
+#[test]
+fn admits_below_the_current_limit_and_refuses_read_only() {
+    let limit = AdaptiveLimit::new(config(3, 1, 8, 500, 0));
+    let held: std::vec::Vec<_> = (0..3).map(|_| limit.acquire(tick(0)).unwrap()).collect();
+    let before = (limit.slots.load(), limit.limit.load());
+    assert!(limit.acquire(tick(0)).is_err());
+    assert_eq!((limit.slots.load(), limit.limit.load()), before);
+    // Dropped: 3 → 1 while three are in flight; they finish normally, and
+    // nothing new is admitted until fewer than one are in flight.
+    limit.release(held[0], Sample::Dropped).unwrap();
+    assert_eq!(limit.limit(), 1);
+    assert!(limit.acquire(tick(0)).is_err());
+    limit.release(held[1], Sample::Ignored).unwrap();
+    assert!(limit.acquire(tick(0)).is_err());
+    limit.release(held[2], Sample::Ignored).unwrap();
+    let permit = limit.acquire(tick(0)).unwrap();
+    assert_eq!(limit.release(permit, Sample::Ignored), Ok(None));
+    // A double release is refused and its sample not counted.
+    assert_eq!(limit.release(permit, Sample::Dropped), Err(NotHeld));
+    assert_eq!(limit.limit(), 1);
+}
+
+#[test]
+fn reset_returns_to_the_initial_limit_and_refuses_old_permits() {
+    let limit = AdaptiveLimit::new(config(10, 1, 16, 500, 0));
+    let permit = limit.acquire(tick(0)).unwrap();
+    limit.reset();
+    assert_eq!(limit.release(permit, Sample::Dropped), Err(NotHeld));
+    assert_eq!(limit.limit(), 10);
+    let call = limit.enter(tick(0)).unwrap();
+    drop(call);
+    assert_eq!((limit.in_flight(), limit.limit()), (0, 10));
+}
+
+#[test]
+fn a_garbage_limit_word_reads_within_the_bounds_and_heals() {
+    let limit = AdaptiveLimit::new(config(10, 2, 16, 500, 0));
+    for garbage in [0, 1, 17, u64::MAX, UNWRITTEN + 1] {
+        limit.limit.store(garbage);
+        let read = limit.limit();
+        assert!((2..=16).contains(&read), "{garbage:#x} read as {read}");
+        let permit = limit.acquire(tick(0)).unwrap();
+        limit.release(permit, Sample::Ignored).unwrap();
+        assert!((2..=16).contains(&limit.limit()));
+    }
+}
+
+/// The plain model: the rule in the docs, one call at a time.
+fn model(config: &AdaptiveConfig, limit: u32, sample: Sample, in_flight: u32) -> u32 {
+    let (min, max) = (config.min, config.max_limit());
+    let congested = match sample {
+        Sample::Ignored => return limit,
+        Sample::Dropped => true,
+        Sample::Done { latency } => config.slow != 0 && latency.ticks() > config.slow,
+    };
+    if congested {
+        let scaled = (u64::from(limit) * u64::from(config.backoff_milli) / 1000) as u32;
+        scaled.min(limit - 1).max(min)
+    } else if 2 * in_flight >= limit {
+        (limit + 1).min(max)
+    } else {
+        limit
+    }
+}
+
+proptest! {
+    #[test]
+    fn matches_the_rule_and_never_exceeds_a_bound(
+        min in 1u32..8,
+        extra in 0u32..20,
+        span in 0u32..40,
+        backoff in 1u32..1000,
+        slow in 0u64..50,
+        ops in prop::collection::vec((any::<bool>(), 0u8..4, 0u64..100, any::<u8>()), 1..300),
+    ) {
+        let initial = (min + extra).min(64);
+        let max = (initial + span).min(64);
+        let config = config(initial, min, max, backoff, slow);
+        let limit = AdaptiveLimit::new(config);
+        let mut held: std::vec::Vec<Permit> = std::vec::Vec::new();
+        let mut expected = initial;
+        for (take, kind, latency, pick) in ops {
+            if take || held.is_empty() {
+                let admitted = limit.acquire(tick(0));
+                prop_assert_eq!(admitted.is_ok(), (held.len() as u32) < expected);
+                if let Ok(permit) = admitted {
+                    held.push(permit);
+                }
+            } else {
+                let permit = held.swap_remove(usize::from(pick) % held.len());
+                let sample = match kind {
+                    0 => Sample::Dropped,
+                    1 => Sample::Ignored,
+                    _ => done(latency),
+                };
+                let in_flight = held.len() as u32 + 1;
+                let next = model(&config, expected, sample, in_flight);
+                let change = (next != expected).then_some(LimitChange { from: expected, to: next });
+                prop_assert_eq!(limit.release(permit, sample), Ok(change));
+                expected = next;
+            }
+            prop_assert_eq!(limit.limit(), expected);
+            prop_assert!((min..=max).contains(&expected));
+            prop_assert_eq!(limit.in_flight(), held.len() as u32);
+            prop_assert!(limit.in_flight() <= max);
+        }
+    }
+}
+
+#[test]
+fn threads_stay_within_the_maximum_and_every_change_is_reported_once() {
+    use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+    static CONFIG: AdaptiveConfig = match AdaptiveConfig::new(AdaptiveSettings {
+        initial_limit: 8,
+        min_limit: 2,
+        max_limit: 12,
+        backoff_milli: 750,
+        slow_latency: Duration::from_ticks(50),
+        max_wait: Duration::ZERO,
+    }) {
+        Ok(config) => config,
+        Err(_) => panic!(),
+    };
+    static LIMIT: AdaptiveLimit = AdaptiveLimit::new(&CONFIG);
+    static INSIDE: AtomicU32 = AtomicU32::new(0);
+    static NET_CHANGE: AtomicI64 = AtomicI64::new(0);
+    std::thread::scope(|scope| {
+        for thread in 0..4u64 {
+            scope.spawn(move || {
+                for i in 0..20_000u64 {
+                    let Ok(permit) = LIMIT.acquire(tick(i)) else {
+                        continue;
+                    };
+                    let inside = INSIDE.fetch_add(1, Ordering::SeqCst) + 1;
+                    assert!(inside <= 12, "{inside} inside");
+                    INSIDE.fetch_sub(1, Ordering::SeqCst);
+                    let sample = match (i * 31 + thread) % 7 {
+                        0 => Sample::Dropped,
+                        1 => done(80),
+                        2 => Sample::Ignored,
+                        _ => done(10),
+                    };
+                    if let Ok(Some(change)) = LIMIT.release(permit, sample) {
+                        NET_CHANGE.fetch_add(
+                            i64::from(change.to) - i64::from(change.from),
+                            Ordering::SeqCst,
+                        );
+                    }
+                }
+            });
+        }
+    });
+    // Every change was reported to exactly one release: their sum is the
+    // limit's total movement.
+    assert_eq!(
+        8 + NET_CHANGE.load(Ordering::SeqCst),
+        i64::from(LIMIT.limit())
+    );
+    assert_eq!(LIMIT.in_flight(), 0);
+}
