@@ -1206,6 +1206,72 @@ static void test_sliding_log(void) {
   CHECK(tg_sliding_log_acquire(&other_log.log, other_log.entries, 1, 0, NULL) == TG_OK);
 }
 
+static void test_adaptive(void) {
+  tg_adaptive_config_t config;
+  CHECK(tg_adaptive_config_default(&config) == TG_OK);
+  CHECK(config.initial_limit == 20 && config.min_limit == 4 && config.max_limit == 64);
+  CHECK(config.backoff_milli == 900 && config.slow_latency_ticks == 5000 && config.max_wait_ticks == 0);
+  CHECK(tg_adaptive_config_default(NULL) == TG_E_NULL);
+  CHECK(tg_adaptive_config_check(&config) == TG_OK);
+  CHECK(tg_adaptive_config_check(NULL) == TG_E_NULL);
+  tg_adaptive_config_t bad = config;
+  bad.max_limit = 65;
+  CHECK(tg_adaptive_config_check(&bad) == TG_E_CONFIG_ADAPTIVE_LIMITS);
+  bad = config;
+  bad.min_limit = 21;
+  CHECK(tg_adaptive_config_check(&bad) == TG_E_CONFIG_ADAPTIVE_LIMITS);
+  bad = config;
+  bad.backoff_milli = 1000;
+  CHECK(tg_adaptive_config_check(&bad) == TG_E_CONFIG_BACKOFF_RATIO);
+  bad = config;
+  bad.slow_latency_ticks = ((uint64_t)1 << 62) + 1;
+  CHECK(tg_adaptive_config_check(&bad) == TG_E_CONFIG_LATENCY);
+  bad = config;
+  bad.max_wait_ticks = ((uint64_t)1 << 62) + 1;
+  CHECK(tg_adaptive_config_check(&bad) == TG_E_CONFIG_MAX_WAIT);
+
+  static tg_adaptive_t a, other; /* zeroed: not initialised */
+  const tg_adaptive_config_t small = {
+      .initial_limit = 2, .min_limit = 1, .max_limit = 4, .backoff_milli = 500, .slow_latency_ticks = 100, .max_wait_ticks = 10};
+  tg_bulkhead_permit_t first = 0, second = 0, third = 7, foreign = 0;
+  uint64_t wait_until = 0;
+  uint32_t limit = 0, in_flight = 9;
+  tg_limit_change_t change = {.changed = true, .from = 9, .to = 9};
+  CHECK(sizeof(tg_adaptive_t) == 80 && _Alignof(tg_adaptive_t) == 16);
+  CHECK(tg_adaptive_acquire(&a, 0, &first, NULL) == TG_E_UNINITIALIZED && first == 0);
+  CHECK(tg_adaptive_init(&a, &bad) == TG_E_CONFIG_MAX_WAIT);
+  CHECK(tg_adaptive_init(&a, &small) == TG_OK);
+  CHECK(tg_adaptive_init(&a, &small) == TG_E_ALREADY_INITIALIZED);
+  CHECK(tg_adaptive_init_ex(&a, &small, 0x40) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_adaptive_state(&a, &limit, &in_flight) == TG_OK && limit == 2 && in_flight == 0);
+  CHECK(tg_adaptive_acquire(&a, 0, NULL, NULL) == TG_E_NULL);
+  CHECK(tg_adaptive_acquire(&a, 0, &first, NULL) == TG_OK && first != 0);
+  CHECK(tg_adaptive_acquire(&a, 0, &second, NULL) == TG_OK && second != first);
+  CHECK(tg_adaptive_acquire(&a, 5, &third, &wait_until) == TG_REFUSED && third == 7 && wait_until == 15);
+  /* A fast call at full use: one more. */
+  CHECK(tg_adaptive_release(&a, first, TG_SAMPLE_DONE, 20, &change) == TG_OK);
+  CHECK(change.changed && change.from == 2 && change.to == 3);
+  /* A slow one: halved (at least one lower). */
+  CHECK(tg_adaptive_release(&a, second, TG_SAMPLE_DONE, 101, &change) == TG_OK);
+  CHECK(change.changed && change.from == 3 && change.to == 1);
+  CHECK(tg_adaptive_state(&a, &limit, NULL) == TG_OK && limit == 1);
+  /* Misuse: a double release, a foreign permit, an unknown sample. */
+  CHECK(tg_adaptive_release(&a, second, TG_SAMPLE_DROPPED, 0, &change) == TG_E_NOT_HELD);
+  CHECK(tg_adaptive_init(&other, &small) == TG_OK);
+  CHECK(tg_adaptive_acquire(&other, 0, &foreign, NULL) == TG_OK);
+  CHECK(tg_adaptive_release(&a, foreign, TG_SAMPLE_DROPPED, 0, NULL) == TG_E_NOT_HELD);
+  CHECK(tg_adaptive_release(&other, foreign, 3, 0, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_adaptive_release(&other, foreign, TG_SAMPLE_IGNORED, 0, &change) == TG_OK && !change.changed);
+  CHECK(tg_adaptive_acquire(&a, 0, &first, NULL) == TG_OK);
+  CHECK(tg_adaptive_acquire(&a, 0, &third, NULL) == TG_REFUSED);
+  CHECK(tg_adaptive_reset(&a) == TG_OK);
+  CHECK(tg_adaptive_release(&a, first, TG_SAMPLE_DONE, 0, NULL) == TG_E_NOT_HELD);
+  CHECK(tg_adaptive_state(&a, &limit, &in_flight) == TG_OK && limit == 2 && in_flight == 0);
+  CHECK(tg_adaptive_deinit(&a) == TG_OK);
+  CHECK(tg_adaptive_state(&a, &limit, &in_flight) == TG_E_UNINITIALIZED);
+  CHECK(tg_adaptive_reset(NULL) == TG_E_NULL);
+}
+
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
   CHECK(TG_VERSION == TG_VERSION_MAJOR * 10000 + TG_VERSION_MINOR * 100 + TG_VERSION_PATCH);
@@ -1246,6 +1312,7 @@ int main(void) {
   test_bulkhead();
   test_keyed();
   test_sliding_log();
+  test_adaptive();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

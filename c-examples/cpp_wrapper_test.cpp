@@ -338,6 +338,35 @@ void sliding_log_works() {
   CHECK(invalid.init() == TG_E_CONFIG_WINDOW);
 }
 
+// Adaptive limit: AIMD from samples, slots given back on scope exit.
+static_assert(!std::is_move_constructible_v<tickguard::AdaptiveLimit>);
+static_assert(std::is_move_constructible_v<tickguard::AdaptiveSlot>);
+tickguard::AdaptiveLimit global_adaptive{tg_adaptive_config_t{2, 1, 4, 500, 100, 0}};
+
+void adaptive_limit_works() {
+  CHECK(global_adaptive.enter(0).status == TG_E_UNINITIALIZED);
+  CHECK(global_adaptive.init() == TG_OK);
+  CHECK(global_adaptive.limit().value == 2);
+  {
+    tickguard::AdaptiveSlot first = global_adaptive.enter(0);
+    tickguard::AdaptiveSlot second = global_adaptive.enter(0);
+    CHECK(first && second && !global_adaptive.enter(0));
+    tickguard::Result<tg_limit_change_t> change = first.finish(TG_SAMPLE_DONE, 10);
+    CHECK(change.status == TG_OK && change.value.changed && change.value.to == 3);
+    CHECK(!first && first.finish(TG_SAMPLE_DROPPED, 0).status == TG_OK);  // nothing held: nothing counted
+    CHECK(global_adaptive.limit().value == 3);
+    CHECK(second.finish(7, 0).status == TG_E_INVALID_ARGUMENT && second);  // unknown sample: still held
+    tickguard::AdaptiveSlot moved = std::move(second);
+    CHECK(moved && !second && global_adaptive.in_flight().value == 1);
+  }  // `moved` given back as ignored
+  CHECK(global_adaptive.in_flight().value == 0 && global_adaptive.limit().value == 3);
+  tickguard::AdaptiveSlot slow = global_adaptive.enter(0);
+  CHECK(slow.finish(TG_SAMPLE_DONE, 101).value.to == 1);
+  CHECK(global_adaptive.reset() == TG_OK && global_adaptive.limit().value == 2);
+  tickguard::AdaptiveLimit invalid{tg_adaptive_config_t{5, 1, 65, 500, 0, 0}};
+  CHECK(invalid.init() == TG_E_CONFIG_ADAPTIVE_LIMITS);
+}
+
 // Budget, last-known-good store and degradation levels: every result
 // carries its status.
 tickguard::RetryBudget global_budget{tg_retry_budget_config_t{2, 1000}};
@@ -490,6 +519,7 @@ int main() {
   bulkhead_works();
   keyed_buckets_work();
   sliding_log_works();
+  adaptive_limit_works();
   tick_extender_works();
   retry_loop_works();
   reinit_and_copies();

@@ -249,15 +249,100 @@
 #define TG_VERSION (((TG_VERSION_MAJOR * 10000) + (TG_VERSION_MINOR * 100)) + TG_VERSION_PATCH)
 
 /**
- * A breaker state: one of the `TG_STATE_*` values.
- */
-typedef uint32_t tg_state_t;
-
-/**
  * The result of every fallible function: `TG_OK` (0), `TG_REFUSED` (1, a
  * normal "not now" decision), or a negative error.
  */
 typedef int32_t tg_status_t;
+
+/**
+ * Adaptive-limit configuration. Can be `const`; validated and copied by
+ * `tg_adaptive_init`. `tg_adaptive_config_default` fills in Netflix's
+ * AIMD defaults within 64 slots.
+ */
+typedef struct {
+  /**
+   * The limit to start from (and to return to on reset).
+   */
+  uint32_t initial_limit;
+  /**
+   * The lowest the limit goes (at least 1).
+   */
+  uint32_t min_limit;
+  /**
+   * The highest the limit goes (at most 64).
+   */
+  uint32_t max_limit;
+  /**
+   * The factor a congested sample multiplies the limit by, in
+   * thousandths (1 .. 999).
+   */
+  uint32_t backoff_milli;
+  /**
+   * A call slower than this many ticks is congested (0: latency is not
+   * looked at; at most 2^62).
+   */
+  uint64_t slow_latency_ticks;
+  /**
+   * How long a refused caller may keep trying, in ticks (0: give up at
+   * once; at most 2^62).
+   */
+  uint64_t max_wait_ticks;
+} tg_adaptive_config_t;
+
+/**
+ * Storage for an adaptive limit: allocate it anywhere, then call
+ * `tg_adaptive_init`. A zeroed object reports `TG_E_UNINITIALIZED`; a copy
+ * of a live object reports `TG_E_MOVED`. 16-byte aligned (the slots are
+ * one 128-bit atomic word).
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the object's state. Touch only through `tg_adaptive_*`.
+   */
+  uint64_t _opaque[10];
+} tg_adaptive_t;
+
+/**
+ * `tg_*_init_ex` flags: a combination of the `TG_INIT_*` values.
+ */
+typedef uint32_t tg_init_flags_t;
+
+/**
+ * A slot taken by `tg_bulkhead_acquire`, to give back to
+ * `tg_bulkhead_release`; never 0.
+ */
+typedef uint32_t tg_bulkhead_permit_t;
+
+/**
+ * What a call that ends reports to `tg_adaptive_release`: a
+ * `TG_SAMPLE_*` value.
+ */
+typedef uint32_t tg_sample_t;
+
+/**
+ * A change of the limit: `changed` is false when the release changed
+ * nothing.
+ */
+typedef struct {
+  /**
+   * Whether this release changed the limit; `from` and `to` are valid
+   * only then.
+   */
+  bool changed;
+  /**
+   * The limit before.
+   */
+  uint32_t from;
+  /**
+   * The limit now.
+   */
+  uint32_t to;
+} tg_limit_change_t;
+
+/**
+ * A breaker state: one of the `TG_STATE_*` values.
+ */
+typedef uint32_t tg_state_t;
 
 /**
  * Breaker configuration. Can be `const` (in flash); it is validated and
@@ -303,11 +388,6 @@ typedef struct TG_ALIGNED(16) {
    */
   uint64_t _opaque[10];
 } tg_breaker_t;
-
-/**
- * `tg_*_init_ex` flags: a combination of the `TG_INIT_*` values.
- */
-typedef uint32_t tg_init_flags_t;
 
 /**
  * A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`:
@@ -443,12 +523,6 @@ typedef struct TG_ALIGNED(16) {
    */
   uint64_t _opaque[6];
 } tg_bulkhead_t;
-
-/**
- * A slot taken by `tg_bulkhead_acquire`, to give back to
- * `tg_bulkhead_release`; never 0.
- */
-typedef uint32_t tg_bulkhead_permit_t;
 
 /**
  * Whether and how to retry: one of the `TG_RETRY_WITH_*` values.
@@ -886,6 +960,24 @@ typedef struct TG_ALIGNED(16) {
    */
   uint64_t _opaque[4];
 } tg_tick_extender_t;
+
+/**
+ * The call completed, in `latency_ticks` (congested if slower than
+ * `slow_latency_ticks`).
+ */
+#define TG_SAMPLE_DONE 0
+
+/**
+ * The call was dropped: rejected, timed out or shed downstream
+ * (congested).
+ */
+#define TG_SAMPLE_DROPPED 1
+
+/**
+ * The call says nothing about capacity (cancelled, a client error): the
+ * limit stays.
+ */
+#define TG_SAMPLE_IGNORED 2
 
 /**
  * CLOSED: calls flow, consecutive failures are counted.
@@ -1392,9 +1484,162 @@ typedef struct TG_ALIGNED(16) {
  */
 #define TG_E_NOT_HELD -45
 
+/**
+ * Adaptive-limit configuration: not `1 <= min_limit <= initial_limit <=
+ * max_limit <= 64`.
+ */
+#define TG_E_CONFIG_ADAPTIVE_LIMITS -46
+
+/**
+ * Adaptive-limit configuration: `backoff_milli` is not 1 .. 999.
+ */
+#define TG_E_CONFIG_BACKOFF_RATIO -47
+
+/**
+ * Adaptive-limit configuration: `slow_latency_ticks` is above 2^62.
+ */
+#define TG_E_CONFIG_LATENCY -48
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Writes the default configuration (from 20, between 4 and 64, × 0.9 when
+ * congested, congested past 5 000 ticks, no waiting) to `out`.
+ *
+ * @param out receives the default configuration.
+ * @return `TG_OK`, or `TG_E_NULL` if `out` is NULL.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_adaptive_config_default(tg_adaptive_config_t *out);
+
+/**
+ * Checks a configuration without initialising anything.
+ *
+ * @param config the configuration to check.
+ * @return `TG_OK`, `TG_E_NULL` if `config` is NULL,
+ *   `TG_E_CONFIG_ADAPTIVE_LIMITS`, `TG_E_CONFIG_BACKOFF_RATIO`,
+ *   `TG_E_CONFIG_LATENCY` or `TG_E_CONFIG_MAX_WAIT`.
+ *
+ * Safe from interrupt handlers and any thread.
+ */
+tg_status_t tg_adaptive_config_check(const tg_adaptive_config_t *config);
+
+/**
+ * Initialises `limit` with `config` (validated and copied), at its
+ * initial limit with no call in flight. On error the object is left as
+ * it was.
+ *
+ * @param limit the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, `TG_E_MISALIGNED`,
+ *   `TG_E_ALREADY_INITIALIZED` if `limit` is live (it keeps its state), or
+ *   a configuration error as `tg_adaptive_config_check`'s.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_adaptive_init(tg_adaptive_t *limit, const tg_adaptive_config_t *config);
+
+/**
+ * Initialises `limit` with `config`, with `TG_INIT_*` flags (as
+ * `tg_bulkhead_init_ex`).
+ *
+ * @param limit the caller-allocated object to initialise.
+ * @param config the configuration; it need not outlive the call.
+ * @param flags `TG_INIT_DEFAULT` or a combination of `TG_INIT_REINIT` and
+ *   `TG_INIT_SHARED`.
+ * @return as `tg_adaptive_init`, or `TG_E_INVALID_ARGUMENT` for an unknown
+ *   flag.
+ *
+ * Not thread-safe: initialise before sharing the object.
+ */
+tg_status_t tg_adaptive_init_ex(tg_adaptive_t *limit,
+                                const tg_adaptive_config_t *config,
+                                tg_init_flags_t flags);
+
+/**
+ * Ends the life of `limit`: later calls report `TG_E_UNINITIALIZED`.
+ *
+ * @param limit an initialised adaptive limit.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error.
+ *
+ * Not thread-safe: nobody may use the object meanwhile.
+ */
+tg_status_t tg_adaptive_deinit(tg_adaptive_t *limit);
+
+/**
+ * Takes a slot for a call at tick `now` if fewer than the current limit
+ * are in flight, or refuses (a refusal writes nothing). Give the permit
+ * back with `tg_adaptive_release` when the call ends, on every path.
+ *
+ * @param limit an initialised adaptive limit.
+ * @param now the caller's current tick.
+ * @param out_permit receives, on `TG_OK`, the permit (never 0).
+ * @param out_wait_until receives, on `TG_REFUSED`, `now + max_wait_ticks`,
+ *   or 0 when no wait is configured; may be NULL.
+ * @return `TG_OK`, `TG_REFUSED`, `TG_E_NULL` if `limit` or `out_permit` is
+ *   NULL, or an object error.
+ *
+ * Lock-free where the target has a 128-bit CAS; interrupt-masked critical
+ * sections elsewhere; safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_adaptive_acquire(tg_adaptive_t *limit,
+                                uint64_t now,
+                                tg_bulkhead_permit_t *out_permit,
+                                uint64_t *out_wait_until);
+
+/**
+ * Gives a slot back with what the call reported, and adjusts the limit
+ * (the rule: a dropped or slow call multiplies it by `backoff_milli /
+ * 1000`, at least one lower, not below `min_limit`; a completed call while
+ * at least half the limit was in flight adds one, up to `max_limit`). A
+ * permit not held (released already, from before a reset, of another
+ * object) is refused and its sample not counted.
+ *
+ * @param limit an initialised adaptive limit.
+ * @param permit what `tg_adaptive_acquire` gave.
+ * @param sample a `TG_SAMPLE_*` value.
+ * @param latency_ticks how long the call took (read for `TG_SAMPLE_DONE`).
+ * @param out_change receives whether this release changed the limit, and
+ *   how; may be NULL.
+ * @return `TG_OK`, `TG_E_NOT_HELD`, `TG_E_INVALID_ARGUMENT` (an unknown
+ *   sample: nothing released), `TG_E_NULL` if `limit` is NULL, or an
+ *   object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_adaptive_release(tg_adaptive_t *limit,
+                                tg_bulkhead_permit_t permit,
+                                tg_sample_t sample,
+                                uint64_t latency_ticks,
+                                tg_limit_change_t *out_change);
+
+/**
+ * Reads the current limit and the calls in flight. Writes nothing.
+ *
+ * @param limit an initialised adaptive limit.
+ * @param out_limit receives the current limit; may be NULL.
+ * @param out_in_flight receives the calls in flight; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL` if `limit` is NULL, or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_adaptive_state(const tg_adaptive_t *limit,
+                              uint32_t *out_limit,
+                              uint32_t *out_in_flight);
+
+/**
+ * Frees every slot (permits held become stale) and returns to the initial
+ * limit.
+ *
+ * @param limit an initialised adaptive limit.
+ * @return `TG_OK`, `TG_E_NULL` if `limit` is NULL, or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_adaptive_reset(tg_adaptive_t *limit);
 
 /**
  * Names a breaker state, for logs.

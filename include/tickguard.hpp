@@ -636,6 +636,129 @@ inline tg_status_t BulkheadSlot::release() noexcept {
   return s;
 }
 
+class AdaptiveLimit;
+
+/**
+ * A slot taken from an AdaptiveLimit: finish() it with the call's sample;
+ * when it goes out of scope unfinished (or is assigned over) it is given
+ * back as `TG_SAMPLE_IGNORED`. Movable, not copyable.
+ */
+class [[nodiscard]] AdaptiveSlot {
+ public:
+  AdaptiveSlot() noexcept = default;
+  AdaptiveSlot(const AdaptiveSlot &) = delete;
+  AdaptiveSlot &operator=(const AdaptiveSlot &) = delete;
+  /// Takes over `other`'s slot.
+  /// @param other the slot to take over; it holds nothing afterwards.
+  AdaptiveSlot(AdaptiveSlot &&other) noexcept : limit_(other.limit_), permit_(other.permit_) { other.permit_ = 0; }
+  /// Gives back this slot (if any, as ignored), then takes over `other`'s.
+  /// @param other the slot to take over. @return this slot.
+  AdaptiveSlot &operator=(AdaptiveSlot &&other) noexcept {
+    if (this != &other) {
+      (void)finish(TG_SAMPLE_IGNORED, 0);
+      limit_ = other.limit_;
+      permit_ = other.permit_;
+      other.permit_ = 0;
+    }
+    return *this;
+  }
+  ~AdaptiveSlot() { (void)finish(TG_SAMPLE_IGNORED, 0); }
+
+  /// `TG_OK` when a slot was taken, `TG_REFUSED` when the limit was reached, or an error.
+  tg_status_t status = TG_E_UNINITIALIZED;
+  /// When refused: the tick until which the caller may keep trying (0: give up now).
+  Tick wait_until = 0;
+
+  /// Whether a slot is held.
+  /// @return `true` while this object holds a slot.
+  constexpr explicit operator bool() const noexcept { return permit_ != 0; }
+  /// Gives the slot back with the call's sample (nothing if none is held).
+  /// @param sample a `TG_SAMPLE_*` value. @param latency_ticks how long the call took.
+  /// @return the change of the limit this made (`changed` false if none), or the status that prevented it.
+  inline Result<tg_limit_change_t> finish(tg_sample_t sample, Tick latency_ticks) noexcept;
+
+ private:
+  friend class AdaptiveLimit;
+  tg_adaptive_t *limit_ = nullptr;
+  tg_bulkhead_permit_t permit_ = 0;
+};
+
+/**
+ * An adaptive concurrency limit: a bulkhead of at most `max_limit` (≤ 64)
+ * slots whose limit follows the calls' samples by AIMD (a dropped or slow
+ * call multiplies it by `backoff_milli / 1000`; a completed one while at
+ * least half the limit was in flight adds one). Not copyable or movable.
+ *
+ * @code
+ * constinit tickguard::AdaptiveLimit backend{tg_adaptive_config_t{20, 4, 64, 900, 5000, 0}};
+ * if (tickguard::AdaptiveSlot slot = backend.enter(now)) {
+ *   bool ok = call_backend();
+ *   (void)slot.finish(ok ? TG_SAMPLE_DONE : TG_SAMPLE_DROPPED, clock_now() - now);
+ * } else shed_load();
+ * @endcode
+ */
+class AdaptiveLimit {
+ public:
+  /// Holds `config`; the limit works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit AdaptiveLimit(const tg_adaptive_config_t &config) noexcept : config_(config) {}
+  AdaptiveLimit(const AdaptiveLimit &) = delete;
+  AdaptiveLimit &operator=(const AdaptiveLimit &) = delete;
+
+  /// Validates the configuration. Call once, before sharing the object.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, or a `TG_E_CONFIG_*` code.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_adaptive_init_ex(&limit_, &config_, flags);
+  }
+  /// Takes a slot at `now` if fewer than the current limit are in flight.
+  /// @param now the current tick.
+  /// @return the slot (true when held), or the refusal.
+  [[nodiscard]] AdaptiveSlot enter(Tick now) noexcept {
+    AdaptiveSlot slot;
+    tg_bulkhead_permit_t permit = 0;
+    slot.status = tg_adaptive_acquire(&limit_, now, &permit, &slot.wait_until);
+    if (slot.status == TG_OK) {
+      slot.limit_ = &limit_;
+      slot.permit_ = permit;
+    }
+    return slot;
+  }
+  /// The current limit.
+  /// @return the limit, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> limit() const noexcept {
+    Result<uint32_t> out;
+    out.status = tg_adaptive_state(&limit_, &out.value, nullptr);
+    return out;
+  }
+  /// Calls in flight.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> in_flight() const noexcept {
+    Result<uint32_t> out;
+    out.status = tg_adaptive_state(&limit_, nullptr, &out.value);
+    return out;
+  }
+  /// Frees every slot (slots held become stale) and returns to the initial limit.
+  /// @return `TG_OK` or an object error.
+  tg_status_t reset() noexcept { return tg_adaptive_reset(&limit_); }
+
+ private:
+  tg_adaptive_config_t config_;
+  tg_adaptive_t limit_{};
+};
+
+inline Result<tg_limit_change_t> AdaptiveSlot::finish(tg_sample_t sample, Tick latency_ticks) noexcept {
+  Result<tg_limit_change_t> out;
+  out.value = tg_limit_change_t{false, 0, 0};
+  if (permit_ == 0) {
+    out.status = TG_OK;
+    return out;
+  }
+  out.status = tg_adaptive_release(limit_, permit_, sample, latency_ticks, &out.value);
+  if (out.status != TG_E_INVALID_ARGUMENT) permit_ = 0;
+  return out;
+}
+
 /**
  * Token buckets per key (a client address, a device id) in a fixed table of
  * `N` entries chosen at compile time. A new key takes its entry when the

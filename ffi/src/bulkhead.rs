@@ -43,8 +43,25 @@ object::storage!(tg_bulkhead_t, Bulkhead<BulkheadConfig>, 0x7467_424B); // "tgBK
 const TAG_SHIFT: u32 = 22;
 const TAG_MASK: u32 = 0x1FF;
 
-fn tag(bulkhead: *const tg_bulkhead_t) -> u32 {
-    ((bulkhead as usize >> 4) as u32 & TAG_MASK) << TAG_SHIFT
+fn tag<T>(object: *const T) -> u32 {
+    ((object as usize >> 4) as u32 & TAG_MASK) << TAG_SHIFT
+}
+
+/// The C permit of `permit`, taken from the object at `object`.
+pub(crate) fn tagged<T>(permit: Permit, object: *const T) -> tg_bulkhead_permit_t {
+    permit.to_raw() | tag(object)
+}
+
+/// The core permit of a C permit given back to the object at `object`:
+/// `TG_E_NOT_HELD` if it names another object.
+pub(crate) fn untagged<T>(
+    permit: tg_bulkhead_permit_t,
+    object: *const T,
+) -> Result<Permit, tg_status_t> {
+    if permit & (TAG_MASK << TAG_SHIFT) != tag(object) {
+        return Err(TG_E_NOT_HELD);
+    }
+    Ok(Permit::from_raw(permit & !(TAG_MASK << TAG_SHIFT)))
 }
 
 fn validate(config: *const tg_bulkhead_config_t) -> Result<BulkheadConfig, tg_status_t> {
@@ -168,7 +185,7 @@ pub extern "C" fn tg_bulkhead_acquire(
         let out_permit = required(out_permit)?;
         match inner.acquire(Instant::from_ticks(now)) {
             Ok(permit) => {
-                put(out_permit, permit.to_raw() | tag(bulkhead));
+                put(out_permit, tagged(permit, bulkhead));
                 Ok(TG_OK)
             }
             Err(Full { wait_until }) => {
@@ -197,12 +214,8 @@ pub extern "C" fn tg_bulkhead_release(
 ) -> tg_status_t {
     status((|| {
         let inner = get(bulkhead.cast_const())?;
-        let ours = tag(bulkhead);
-        if permit & (TAG_MASK << TAG_SHIFT) != ours {
-            return Err(TG_E_NOT_HELD);
-        }
         inner
-            .release(Permit::from_raw(permit & !(TAG_MASK << TAG_SHIFT)))
+            .release(untagged(permit, bulkhead)?)
             .map(|()| TG_OK)
             .map_err(|_| TG_E_NOT_HELD)
     })())

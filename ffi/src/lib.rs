@@ -9,6 +9,7 @@
 #![allow(non_camel_case_types)]
 #![deny(missing_docs)]
 
+mod adaptive;
 mod breaker;
 mod bucket;
 mod bulkhead;
@@ -26,6 +27,7 @@ mod snapshot;
 mod status;
 mod time;
 
+pub use adaptive::*;
 pub use breaker::*;
 pub use bucket::*;
 pub use bulkhead::*;

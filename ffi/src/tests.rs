@@ -2171,3 +2171,63 @@ fn a_shared_sliding_log_is_found_at_another_address() {
         TG_E_INVALID_ARGUMENT
     );
 }
+
+#[test]
+fn adaptive_limit_through_the_abi() {
+    let config = tg_adaptive_config_t {
+        initial_limit: 2,
+        min_limit: 1,
+        max_limit: 4,
+        backoff_milli: 500,
+        slow_latency_ticks: 100,
+        max_wait_ticks: 0,
+    };
+    let mut a = Box::new(tg_adaptive_t::new());
+    let a = &mut *a as *mut tg_adaptive_t;
+    assert_eq!(tg_adaptive_init(a, &config), TG_OK);
+    let (mut first, mut second, mut third) = (0, 0, 7);
+    assert_eq!(tg_adaptive_acquire(a, 0, &mut first, null_mut()), TG_OK);
+    assert_eq!(tg_adaptive_acquire(a, 0, &mut second, null_mut()), TG_OK);
+    let mut wait_until = 9;
+    assert_eq!(
+        tg_adaptive_acquire(a, 0, &mut third, &mut wait_until),
+        TG_REFUSED
+    );
+    assert_eq!((third, wait_until), (7, 0));
+    // An unknown sample releases nothing.
+    assert_eq!(
+        tg_adaptive_release(a, first, 9, 0, null_mut()),
+        TG_E_INVALID_ARGUMENT
+    );
+    let mut change = tg_limit_change_t {
+        changed: false,
+        from: 0,
+        to: 0,
+    };
+    assert_eq!(
+        tg_adaptive_release(a, first, TG_SAMPLE_DROPPED, 0, &mut change),
+        TG_OK
+    );
+    assert!(change.changed && change.from == 2 && change.to == 1);
+    // Made-up permits are refused whatever their bits.
+    for raw in [0, 1, u32::MAX, first, first ^ (1 << 22), second ^ 1] {
+        assert_eq!(
+            tg_adaptive_release(a, raw, TG_SAMPLE_DONE, 0, null_mut()),
+            TG_E_NOT_HELD,
+            "{raw:#x}"
+        );
+    }
+    let (mut limit, mut in_flight) = (0, 0);
+    assert_eq!(tg_adaptive_state(a, &mut limit, &mut in_flight), TG_OK);
+    assert_eq!((limit, in_flight), (1, 1));
+    assert_eq!(
+        tg_adaptive_release(a, second, TG_SAMPLE_IGNORED, 0, &mut change),
+        TG_OK
+    );
+    assert!(!change.changed);
+    assert_eq!(tg_adaptive_deinit(a), TG_OK);
+    assert_eq!(
+        tg_adaptive_state(a, &mut limit, &mut in_flight),
+        TG_E_UNINITIALIZED
+    );
+}
