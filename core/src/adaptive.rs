@@ -233,7 +233,9 @@ impl AdaptiveConfig {
     /// `word`'s limit, within the bounds (a garbage word reads as one).
     fn limit_of(&self, word: u64) -> u32 {
         let max = self.max_limit().min(MAX_CONCURRENT);
-        (word as u32).clamp(self.min.min(max), max)
+        // `max(..).min(..)`, not `clamp`: no bounds assertion to panic on
+        // a garbage configuration.
+        (word as u32).max(self.min).min(max)
     }
 
     /// The limit after `sample`, with `in_flight` calls in flight at its
@@ -516,10 +518,7 @@ const UNWRITTEN: u64 = 1 << 32;
 /// within the bounds.
 fn limit_of(config: &AdaptiveConfig, word: u64) -> u32 {
     if word == UNWRITTEN {
-        config
-            .initial
-            .clamp(config.min, config.max_limit())
-            .min(MAX_CONCURRENT)
+        config.limit_of(u64::from(config.initial))
     } else {
         config.limit_of(word)
     }

@@ -20,6 +20,7 @@
 use core::sync::atomic::Ordering::Relaxed;
 
 use portable_atomic::{AtomicBool, AtomicU32};
+use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sample};
 use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
@@ -124,6 +125,21 @@ fn log_allowed(now: Tick) -> bool {
     }
     allowed
 }
+
+/// Peripheral calls in flight: an adaptive limit (AIMD) from 4, halved by
+/// each failed call down to 1, one more after each success while in use.
+static CALLS_CONFIG: AdaptiveConfig = match AdaptiveConfig::new(AdaptiveSettings {
+    initial_limit: 4,
+    min_limit: 1,
+    max_limit: 4,
+    backoff_milli: 500,
+    slow_latency: Duration::ZERO,
+    max_wait: Duration::ZERO,
+}) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid adaptive limit"),
+};
+static CALLS: AdaptiveLimit = AdaptiveLimit::new(&CALLS_CONFIG);
 
 /// Peripheral resets: at most 2 in any 100 ticks, exactly (a sliding log
 /// of two admission ticks), asked for by the interrupt handler on every
@@ -265,6 +281,7 @@ fn main() -> ! {
     // The operation in progress: its retry state and the tick to retry at.
     let mut operation: Option<(Attempt, Tick)> = None;
     let (mut retries, mut gave_up) = (0u32, 0u32);
+    let mut lowest_limit = CALLS.limit();
     say!(
         "tickguard firmware: {} Hz timer interrupt, running {} ticks",
         TICK_HZ,
@@ -293,11 +310,23 @@ fn main() -> ! {
                     say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                 }
                 calls += 1;
+                let Ok(in_flight) = CALLS.enter(Instant::from_ticks(now)) else {
+                    fail("the adaptive limit refused the only call in flight")
+                };
                 let outcome = if flaky_peripheral(now) {
                     Outcome::Success
                 } else {
                     Outcome::Failure
                 };
+                let sample = match outcome {
+                    Outcome::Success => Sample::Done {
+                        latency: Duration::from_ticks(1),
+                    },
+                    _ => Sample::Dropped,
+                };
+                if let Some(change) = in_flight.finish(sample) {
+                    lowest_limit = lowest_limit.min(change.to);
+                }
                 if let Some(t) = BREAKER
                     .record(admitted.permit, outcome, Instant::from_ticks(now))
                     .transition
@@ -398,6 +427,11 @@ fn main() -> ! {
         resets_bound,
         RESETS_REFUSED.load(Relaxed)
     );
+    say!(
+        "adaptive limit: lowest {} during the outage, {} at the end",
+        lowest_limit,
+        CALLS.limit()
+    );
     let final_state = BREAKER.state(Instant::from_ticks(end));
     say!("final breaker state: {}", name(final_state));
     let ok = u64::from(granted) <= bound
@@ -416,7 +450,9 @@ fn main() -> ! {
         && reported == suppressed
         && isr_resets > 0
         && isr_resets + main_resets <= resets_bound
-        && RESETS_REFUSED.load(Relaxed) > 0;
+        && RESETS_REFUSED.load(Relaxed) > 0
+        && lowest_limit == 1
+        && CALLS.limit() > 1;
     let ok = survives_a_reboot() && ok;
     if ok {
         say!("firmware checks passed");

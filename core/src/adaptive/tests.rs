@@ -254,3 +254,42 @@ fn threads_stay_within_the_maximum_and_every_change_is_reported_once() {
     );
     assert_eq!(LIMIT.in_flight(), 0);
 }
+
+proptest! {
+    /// Any configuration bits (the C ABI keeps them in caller memory, which
+    /// a stale object may have overwritten): no call panics, the limit
+    /// stays within 1..=64 and in flight within the slots.
+    #[test]
+    fn a_garbage_configuration_never_panics(
+        min in any::<u32>(),
+        initial in any::<u32>(),
+        backoff_milli in any::<u32>(),
+        slow in any::<u64>(),
+        max in 1u32..=64,
+        samples in prop::collection::vec((0u8..3, any::<u64>()), 1..40),
+    ) {
+        let mut config = AdaptiveConfig::DEFAULT;
+        config.slots = BulkheadConfig::new(BulkheadSettings {
+            max_concurrent: max,
+            max_wait: Duration::ZERO,
+        })
+        .unwrap();
+        config.min = min;
+        config.initial = initial;
+        config.backoff_milli = backoff_milli;
+        config.slow = slow;
+        let limit = AdaptiveLimit::new(config);
+        for (kind, latency) in samples {
+            prop_assert!((1..=64).contains(&limit.limit()) || limit.limit() == min.min(64));
+            if let Ok(permit) = limit.acquire(tick(0)) {
+                let sample = match kind {
+                    0 => Sample::Dropped,
+                    1 => Sample::Ignored,
+                    _ => done(latency),
+                };
+                let _ = limit.release(permit, sample);
+            }
+            prop_assert!(limit.in_flight() <= max);
+        }
+    }
+}

@@ -76,6 +76,8 @@ fuzz_target!(|data: &[u8]| {
     let mut sliding = [tg_sliding_window_t::new(), tg_sliding_window_t::new()];
     let mut bulkheads = [tg_bulkhead_t::new(), tg_bulkhead_t::new()];
     let mut logs = [Log::new(), Log::new()];
+    let mut adaptive = [tg_adaptive_t::new(), tg_adaptive_t::new()];
+    let mut adaptive_held: Vec<(usize, tg_bulkhead_permit_t)> = Vec::new();
     let mut held: Vec<(usize, tg_bulkhead_permit_t)> = Vec::new();
     let mut extender = tg_tick_extender_t::new();
     let mut arena = Arena([0; 512]);
@@ -89,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 34 {
+        let status = match op % 36 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -558,6 +560,105 @@ fuzz_target!(|data: &[u8]| {
                 } else {
                     assert_eq!(available, u32::MAX - 1, "output written on {status}");
                 }
+                status
+            }
+            33 => {
+                let config = tg_adaptive_config_t {
+                    initial_limit: input.small() as u32,
+                    min_limit: input.small() as u32,
+                    max_limit: input.small() as u32,
+                    backoff_milli: input.u32() % 1_100,
+                    slow_latency_ticks: input.small(),
+                    max_wait_ticks: input.small(),
+                };
+                let flags = u32::from(input.u8() % 6);
+                let status = tg_adaptive_init_ex(&mut adaptive[which], &config, flags);
+                if status == TG_OK {
+                    adaptive_held.retain(|(a, _)| *a != which);
+                }
+                status
+            }
+            34 => {
+                let (mut permit, mut wait_until) = (0, SENTINEL);
+                let (mut limit, mut in_flight) = (u32::MAX, u32::MAX);
+                let status = match input.u8() % 6 {
+                    0 | 1 => {
+                        let status = tg_adaptive_acquire(
+                            &mut adaptive[which],
+                            at,
+                            &mut permit,
+                            &mut wait_until,
+                        );
+                        match status {
+                            TG_OK => {
+                                assert!(permit != 0 && wait_until == SENTINEL);
+                                adaptive_held.push((which, permit));
+                            }
+                            TG_REFUSED => assert!(permit == 0 && wait_until != SENTINEL),
+                            _ => assert!(
+                                permit == 0 && wait_until == SENTINEL,
+                                "output written on {status}"
+                            ),
+                        }
+                        status
+                    }
+                    2 | 3 if !adaptive_held.is_empty() => {
+                        let (owner, permit) = adaptive_held
+                            .swap_remove(usize::from(input.u8()) % adaptive_held.len());
+                        let mut change = tg_limit_change_t {
+                            changed: true,
+                            from: 99,
+                            to: 99,
+                        };
+                        let sample = u32::from(input.u8() % 4);
+                        let status = tg_adaptive_release(
+                            &mut adaptive[owner],
+                            permit,
+                            sample,
+                            input.small(),
+                            &mut change,
+                        );
+                        match status {
+                            TG_OK => {
+                                assert!(!change.changed || (1..=64).contains(&change.to));
+                                assert_eq!(
+                                    tg_adaptive_release(
+                                        &mut adaptive[owner],
+                                        permit,
+                                        0,
+                                        0,
+                                        core::ptr::null_mut()
+                                    ),
+                                    TG_E_NOT_HELD
+                                );
+                            }
+                            TG_E_INVALID_ARGUMENT => adaptive_held.push((owner, permit)),
+                            _ => assert!(
+                                matches!(status, TG_E_NOT_HELD | TG_E_UNINITIALIZED),
+                                "{status}"
+                            ),
+                        }
+                        status
+                    }
+                    4 => tg_adaptive_release(
+                        &mut adaptive[which],
+                        input.u32(),
+                        0,
+                        0,
+                        core::ptr::null_mut(),
+                    ),
+                    _ => match input.u8() % 2 {
+                        0 => {
+                            let status =
+                                tg_adaptive_state(&adaptive[which], &mut limit, &mut in_flight);
+                            if status == TG_OK {
+                                assert!((1..=64).contains(&limit) && in_flight <= 64);
+                            }
+                            status
+                        }
+                        _ => tg_adaptive_reset(&mut adaptive[which]),
+                    },
+                };
                 status
             }
             _ => {

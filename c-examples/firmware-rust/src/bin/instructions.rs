@@ -14,6 +14,7 @@ use core::hint::black_box;
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
+use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, Sample};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, Permit};
 use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
@@ -71,6 +72,9 @@ static SHAPER: Shaper = Shaper::new(&ShaperConfig::DEFAULT);
 
 /// 100 events per 60 000 ticks.
 static SLIDING: SlidingWindow = SlidingWindow::new(&SlidingWindowConfig::DEFAULT);
+
+/// AIMD from 20, between 4 and 64.
+static ADAPTIVE: AdaptiveLimit = AdaptiveLimit::new(&AdaptiveConfig::DEFAULT);
 
 /// 5 events per 1 000 ticks, exactly.
 static LOG: SlidingLog<5> = SlidingLog::new(&SlidingLogConfig::DEFAULT);
@@ -141,6 +145,16 @@ fn schedule(now: u64) -> bool {
 #[inline(never)]
 fn slide(n: u32, now: u64) -> bool {
     SLIDING.acquire(black_box(n), at(now)).is_ok()
+}
+
+#[inline(never)]
+fn adaptive_take(now: u64) -> Option<Slot> {
+    ADAPTIVE.acquire(at(now)).ok()
+}
+
+#[inline(never)]
+fn adaptive_give(slot: Slot, sample: Sample) -> bool {
+    ADAPTIVE.release(slot, sample).is_ok()
 }
 
 #[inline(never)]
@@ -347,6 +361,27 @@ fn main() -> ! {
     }
     count.report("bulkhead: refusal (full)", || {
         black_box(take_slot(0));
+    });
+    let mut slot = None;
+    count.report("adaptive limit: acquire", || slot = adaptive_take(0));
+    let slot = slot.unwrap_or_else(|| fail());
+    count.report("adaptive limit: release (done, limit unchanged)", || {
+        black_box(adaptive_give(
+            slot,
+            Sample::Done {
+                latency: Duration::from_ticks(1),
+            },
+        ));
+    });
+    let slot = adaptive_take(0).unwrap_or_else(|| fail());
+    count.report("adaptive limit: release (dropped, limit lowered)", || {
+        black_box(adaptive_give(slot, Sample::Dropped));
+    });
+    for _ in 0..18 {
+        let _ = adaptive_take(0);
+    }
+    count.report("adaptive limit: refusal (at the limit)", || {
+        black_box(adaptive_take(0));
     });
     count.report("retry budget: record a failure + check", || {
         black_box(budget_failure_and_check());
