@@ -270,7 +270,7 @@ lines.append("")
 # keyed limiter; the two-thread refusals.
 KEY_COUNTS = [1, 1000, 100000]
 READ_ONLY_REFUSALS = [("sliding window", "sliding window refusal {}/tickguard"), ("sliding log", "sliding log refusal {}/tickguard"), ("shaper", "shaper refusal {}/tickguard"),
-                      ("bulkhead", "bulkhead refusal {}/tickguard"), ("keyed", "keyed refusal {}/tickguard")]
+                      ("bulkhead", "bulkhead refusal {}/tickguard"), ("adaptive limit", "adaptive refusal {}/tickguard"), ("keyed", "keyed refusal {}/tickguard")]
 def limiter_contended(threads, key):
     return f"limiters contended/{key.format(f'x{threads}')}"
 def limiter_scaling(run, key):
@@ -290,7 +290,9 @@ if any(k.startswith("limiters/") for k in now):
         ("sliding log: grant", "limiters/sliding log: grant/tickguard", "an exact log (a queue) behind a mutex", "limiters/sliding log: grant/mutex log"),
         ("sliding log: refusal", "limiters/sliding log: refusal/tickguard", "an exact log (a queue) behind a mutex", "limiters/sliding log: refusal/mutex log"),
         ("bulkhead: acquire + release", "limiters/bulkhead: acquire + release/tickguard", "a counter behind a mutex", "limiters/bulkhead: acquire + release/mutex counter"),
-        ("bulkhead: refusal (full)", "limiters/bulkhead: refusal (full)/tickguard", "", None)]:
+        ("bulkhead: refusal (full)", "limiters/bulkhead: refusal (full)/tickguard", "", None),
+        ("adaptive limit: acquire + release", "limiters/adaptive: acquire + release/tickguard", "AIMD over a counter behind a mutex", "limiters/adaptive: acquire + release/mutex aimd"),
+        ("adaptive limit: refusal (at the limit)", "limiters/adaptive: refusal (at the limit)/tickguard", "", None)]:
         r = within(ours, theirs) if theirs else None
         lines.append(f"| {name} | {fmt(ns(ours))} | {peer} | {fmt(ns(theirs)) if theirs else ''} | {'' if not theirs else ('–' if r is None else f'{r:.2f}×')} |")
     lines.append("")

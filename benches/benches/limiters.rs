@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
+use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sample};
 use tickguard::bucket::{BucketConfig, BucketSettings};
 use tickguard::bulkhead::{Bulkhead, BulkheadConfig, BulkheadSettings};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
@@ -30,7 +31,9 @@ use tickguard::shaper::{Shaper, ShaperConfig, ShaperSettings};
 use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
 use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig, SlidingWindowSettings};
 use tickguard::time::{Duration as Ticks, Instant as Tick};
-use tickguard_benches::{run_pinned, MutexLog, MutexRatelimit, MutexSemaphore, Padded, TickClock};
+use tickguard_benches::{
+    run_pinned, MutexAimd, MutexLog, MutexRatelimit, MutexSemaphore, Padded, TickClock,
+};
 
 /// Counts the bytes the program holds, for the memory per key.
 struct Counting;
@@ -221,6 +224,32 @@ fn limiters(c: &mut Criterion) {
         b.iter(|| naive_full.allow(black_box(5)))
     });
 
+    // Adaptive limit: a slot taken and given back with a fast completion
+    // (the limit stays: one in flight of 20), beside AIMD behind a mutex;
+    // and one at its limit refusing.
+    let adaptive = AdaptiveLimit::new(AdaptiveConfig::DEFAULT);
+    let done = Sample::Done {
+        latency: Ticks::from_ticks(3),
+    };
+    group.bench_function("adaptive: acquire + release/tickguard", |b| {
+        b.iter(|| {
+            let permit = adaptive.acquire(at(black_box(5))).expect("a free slot");
+            adaptive.release(permit, black_box(done)).is_ok()
+        })
+    });
+    let naive_aimd = MutexAimd::new(20, 4, 64, 900);
+    group.bench_function("adaptive: acquire + release/mutex aimd", |b| {
+        b.iter(|| {
+            assert!(naive_aimd.acquire());
+            naive_aimd.release(black_box(false));
+        })
+    });
+    let at_limit = AdaptiveLimit::new(one_slot_adaptive());
+    let _held = at_limit.acquire(at(0)).expect("free");
+    group.bench_function("adaptive: refusal (at the limit)/tickguard", |b| {
+        b.iter(|| at_limit.acquire(at(black_box(5))).is_err())
+    });
+
     // Bulkhead: a slot taken and given back; and a full one refusing.
     let pool = Bulkhead::new(&BulkheadConfig::DEFAULT);
     group.bench_function("bulkhead: acquire + release/tickguard", |b| {
@@ -308,6 +337,17 @@ fn memory_per_key() {
     std::fs::write(path, json).expect("writable memory file");
 }
 
+/// An adaptive limit of one slot.
+fn one_slot_adaptive() -> AdaptiveConfig {
+    AdaptiveConfig::new(AdaptiveSettings {
+        initial_limit: 1,
+        min_limit: 1,
+        max_limit: 1,
+        ..AdaptiveConfig::DEFAULT_SETTINGS
+    })
+    .expect("valid")
+}
+
 fn contended(c: &mut Criterion) {
     let mut group = c.benchmark_group("limiters contended");
     group.measurement_time(Duration::from_secs(3));
@@ -332,6 +372,8 @@ fn contended(c: &mut Criterion) {
         .expect("valid"),
     ));
     let _held = busy.acquire(at(0)).expect("free");
+    let at_limit = Padded(AdaptiveLimit::new(one_slot_adaptive()));
+    let _held_adaptive = at_limit.acquire(at(0)).expect("free");
     let muted = Padded(FixedWindow::new(fixed(0, 1 << 40)));
     let full_log: Padded<SlidingLog<10, _>> = Padded(SlidingLog::new(SlidingLogConfig::DEFAULT));
     for _ in 0..10 {
@@ -351,6 +393,14 @@ fn contended(c: &mut Criterion) {
                 })
             },
         );
+        group.bench_function(format!("adaptive refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                let at_limit = &*at_limit;
+                run_pinned(threads, iters, move |_| {
+                    black_box(at_limit.acquire(at(5)).is_err());
+                })
+            })
+        });
         group.bench_function(format!("sliding log refusal x{threads}/tickguard"), |b| {
             b.iter_custom(|iters| {
                 let full_log = &*full_log;

@@ -477,6 +477,69 @@ impl MutexLog {
     }
 }
 
+/// An AIMD concurrency limit behind a mutex (Netflix's `AIMDLimit` rule
+/// over a counter): the naive adaptive limit.
+///
+/// ```
+/// let limit = tickguard_benches::MutexAimd::new(2, 1, 4, 900);
+/// assert!(limit.acquire() && limit.acquire() && !limit.acquire());
+/// limit.release(false); // done at full use: 3
+/// assert!(limit.acquire() && limit.acquire());
+/// ```
+pub struct MutexAimd {
+    state: Mutex<(u32, u32)>,
+    min: u32,
+    max: u32,
+    backoff_milli: u32,
+}
+
+impl MutexAimd {
+    /// From `initial`, between `min` and `max`, × `backoff_milli / 1000`
+    /// when congested.
+    pub fn new(initial: u32, min: u32, max: u32, backoff_milli: u32) -> Self {
+        Self {
+            state: Mutex::new((initial, 0)),
+            min,
+            max,
+            backoff_milli,
+        }
+    }
+
+    /// Takes a slot if fewer than the limit are in flight.
+    #[inline]
+    pub fn acquire(&self) -> bool {
+        let mut state = match self.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (limit, in_flight) = &mut *state;
+        if *in_flight < *limit {
+            *in_flight += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Gives a slot back with whether the call was dropped.
+    #[inline]
+    pub fn release(&self, dropped: bool) {
+        let mut state = match self.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (limit, in_flight) = &mut *state;
+        if dropped {
+            *limit = (*limit * self.backoff_milli / 1000)
+                .min(*limit - 1)
+                .max(self.min);
+        } else if 2 * *in_flight >= *limit {
+            *limit = (*limit + 1).min(self.max);
+        }
+        *in_flight -= 1;
+    }
+}
+
 /// A counting semaphore behind a mutex: the naive bulkhead.
 ///
 /// ```
