@@ -66,6 +66,7 @@ use core::hash::{Hash, Hasher};
 use crate::bucket::{ticks_of_units, BucketConfig, Units};
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
+use crate::sliding_window::SlidingWindowConfig;
 use crate::time::{Instant, Tick};
 
 /// Why [`KeyedBuckets::acquire`] did not take the tokens.
@@ -217,16 +218,47 @@ fn ticks_of<W: Units>(units: W, units_per_tick: u32) -> Tick {
     }
 }
 
-/// One entry's machine: the bucket configuration; its word the
-/// fingerprint and arrival time.
+/// One entry's machine: what every key keeps (a bucket or a sliding-window
+/// configuration); its word a key's fingerprint and state.
 #[derive(Debug)]
-struct EntryMachine<'a>(&'a BucketConfig);
+struct EntryMachine<'a, L>(&'a L);
 
-impl Machine for EntryMachine<'_> {
+impl<L> Machine for EntryMachine<'_, L> {
     type Word = u128;
 
     fn fresh(&self) -> u128 {
         0
+    }
+}
+
+/// What a keyed table keeps per key: a token bucket ([`BucketConfig`],
+/// [`KeyedBuckets`]) or a sliding-window counter ([`SlidingWindowConfig`],
+/// [`KeyedWindows`]), in the 96 bits of an entry beside the fingerprint.
+///
+/// ```
+/// fn per_key<L: tickguard::keyed::PerKey>(_: &L) {}
+/// per_key(&tickguard::bucket::BucketConfig::DEFAULT);
+/// per_key(&tickguard::sliding_window::SlidingWindowConfig::DEFAULT);
+/// ```
+pub trait PerKey: sealed::PerKey {}
+
+impl PerKey for BucketConfig {}
+impl PerKey for SlidingWindowConfig {}
+
+mod sealed {
+    use super::{Decision, Step, Tick};
+
+    /// The state machine of one entry, for each kind of per-key state.
+    pub trait PerKey {
+        /// The step of `n` units for the key `fingerprint` at `now` on an
+        /// entry's word: its state if the entry is the key's, a new key's
+        /// if the entry is free, or a full-table refusal.
+        fn take(&self, word: u128, fingerprint: u32, n: u32, now: Tick) -> Step<u128, Decision>;
+        /// Whether the entry can be given to another key at `now`: empty,
+        /// or its state back to a new key's.
+        fn is_free(&self, word: u128, now: Tick) -> bool;
+        /// What the key `fingerprint` could take at `now` from this entry.
+        fn available(&self, word: u128, fingerprint: u32, now: Tick) -> u32;
     }
 }
 
@@ -267,7 +299,34 @@ fn available(config: &BucketConfig, tat: u128, now: Tick) -> u32 {
     }
 }
 
-/// `n` tokens for the key `fingerprint` at `now`, on its entry.
+impl sealed::PerKey for BucketConfig {
+    #[inline]
+    fn take(&self, word: u128, fingerprint: u32, n: u32, now: Tick) -> Step<u128, Decision> {
+        Take {
+            fingerprint,
+            n,
+            now,
+        }
+        .decide(self, word)
+    }
+
+    fn is_free(&self, word: u128, now: Tick) -> bool {
+        is_free(self, word, now)
+    }
+
+    fn available(&self, word: u128, fingerprint: u32, now: Tick) -> u32 {
+        let (held_by, tat) = unpack(word);
+        if held_by == fingerprint {
+            available(self, tat, now)
+        } else if is_free(self, word, now) {
+            available(self, 0, now)
+        } else {
+            0
+        }
+    }
+}
+
+/// `n` units for the key `fingerprint` at `now`, on its entry.
 #[derive(Clone, Copy, Debug)]
 struct Take {
     fingerprint: u32,
@@ -321,22 +380,22 @@ impl Take {
     }
 }
 
-impl Input<EntryMachine<'_>> for Take {
+impl<L: PerKey> Input<EntryMachine<'_, L>> for Take {
     type Decision = Decision;
 
-    /// A refusal (the key's bucket empty, or the entry held), from one
+    /// A refusal (the key's state full, or the entry held), from one
     /// load.
     #[inline]
-    fn quick(&self, entry: &EntryMachine<'_>, word: u128) -> Option<Decision> {
-        match self.decide(entry.0, word) {
+    fn quick(&self, entry: &EntryMachine<'_, L>, word: u128) -> Option<Decision> {
+        match entry.0.take(word, self.fingerprint, self.n, self.now) {
             Step::Keep(decision) => Some(decision),
             Step::Write(..) => None,
         }
     }
 
     #[inline]
-    fn step(&self, entry: &EntryMachine<'_>, word: u128) -> Step<u128, Decision> {
-        self.decide(entry.0, word)
+    fn step(&self, entry: &EntryMachine<'_, L>, word: u128) -> Step<u128, Decision> {
+        entry.0.take(word, self.fingerprint, self.n, self.now)
     }
 }
 
@@ -362,8 +421,8 @@ impl Entry {
 }
 
 /// A keyed table over entries held anywhere (a `static` array, caller
-/// memory through the C ABI): the bucket configuration every key shares,
-/// the hash seed, and the entries.
+/// memory through the C ABI): the configuration every key shares (a
+/// bucket's, or a sliding window's), the hash seed, and the entries.
 ///
 /// ```
 /// use tickguard::bucket::BucketConfig;
@@ -374,16 +433,16 @@ impl Entry {
 /// assert!(table.acquire(table.key(&"sensor-3"), 1, Instant::ZERO).is_ok());
 /// ```
 #[derive(Clone, Copy, Debug)]
-pub struct KeyedTable<'a> {
-    /// Every key's bucket configuration.
-    pub config: &'a BucketConfig,
+pub struct KeyedTable<'a, L = BucketConfig> {
+    /// Every key's configuration.
+    pub config: &'a L,
     /// The hash seed (use random bits).
     pub seed: [u64; 2],
     /// The entries (at least 1, at most 2^32).
     pub entries: &'a [Entry],
 }
 
-impl KeyedTable<'_> {
+impl<L: PerKey> KeyedTable<'_, L> {
     /// Where `key` lives in this table.
     #[must_use]
     pub fn key<K: Hash + ?Sized>(&self, key: &K) -> KeyRef {
@@ -415,15 +474,8 @@ impl KeyedTable<'_> {
         let Some(entry) = self.entries.get(key.entry) else {
             return 0;
         };
-        let word = entry.0.load();
-        let (fingerprint, tat) = unpack(word);
-        if fingerprint == key.fingerprint {
-            available(self.config, tat, now.ticks())
-        } else if is_free(self.config, word, now.ticks()) {
-            available(self.config, 0, now.ticks())
-        } else {
-            0
-        }
+        self.config
+            .available(entry.0.load(), key.fingerprint, now.ticks())
     }
 
     /// [`KeyedBuckets::limiting`].
@@ -431,7 +483,7 @@ impl KeyedTable<'_> {
     pub fn limiting(&self, now: Instant) -> usize {
         self.entries
             .iter()
-            .filter(|entry| !is_free(self.config, entry.0.load(), now.ticks()))
+            .filter(|entry| !self.config.is_free(entry.0.load(), now.ticks()))
             .count()
     }
 
@@ -443,10 +495,12 @@ impl KeyedTable<'_> {
     }
 }
 
-/// Token buckets per key in a fixed table of `N` entries (`1..=2^32`): the
-/// configuration all keys share (or a reference to it), the hash seed, and
-/// one 128-bit word per entry (16 × `N` bytes). All methods take `&self`
-/// and are safe from several threads and interrupt handlers at once.
+/// A limit per key in a fixed table of `N` entries (`1..=2^32`): the
+/// configuration all keys share (`L`: a bucket's or a sliding window's, or
+/// a reference to it, `C`), the hash seed, and one 128-bit word per entry
+/// (16 × `N` bytes). Named by its two kinds, [`KeyedBuckets`] and
+/// [`KeyedWindows`]. All methods take `&self` and are safe from several
+/// threads and interrupt handlers at once.
 ///
 /// ```
 /// use tickguard::bucket::BucketConfig;
@@ -458,13 +512,37 @@ impl KeyedTable<'_> {
 /// assert_eq!(table.available("device-18", Instant::ZERO), 100);
 /// ```
 #[derive(Debug)]
-pub struct KeyedBuckets<const N: usize, C = &'static BucketConfig> {
+pub struct Keyed<const N: usize, L, C = &'static L> {
     config: C,
     seed: [u64; 2],
     entries: [Entry; N],
+    kind: core::marker::PhantomData<fn() -> L>,
 }
 
-impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
+/// Token buckets per key ([`Keyed`] over [`BucketConfig`]).
+pub type KeyedBuckets<const N: usize, C = &'static BucketConfig> = Keyed<N, BucketConfig, C>;
+
+/// Sliding-window counters per key ([`Keyed`] over
+/// [`SlidingWindowConfig`]): at most `limit` events per `window` for each
+/// key, estimated as [`crate::sliding_window`] does, with 16-bit counts
+/// (a limit above [`MAX_KEYED_WINDOW_LIMIT`] counts as that). An entry is
+/// free once its key's two windows hold no event (two idle windows after
+/// its last event); a full-table refusal names that tick.
+///
+/// ```
+/// use tickguard::keyed::{KeyedWindows, Refused};
+/// use tickguard::sliding_window::{SlidingWindowConfig, SlidingWindowSettings};
+/// use tickguard::time::{Duration, Instant};
+/// let config = SlidingWindowConfig::new(SlidingWindowSettings { limit: 3, window: Duration::from_ticks(100) }).unwrap();
+/// let table: KeyedWindows<256, _> = KeyedWindows::new(config, [9, 9]);
+/// assert!(table.acquire("10.0.0.7", 3, Instant::from_ticks(0)).is_ok());
+/// assert_eq!(table.acquire("10.0.0.7", 1, Instant::from_ticks(50)), Err(Refused::Wait { retry_at: Instant::from_ticks(134) }));
+/// assert!(table.acquire("10.0.0.8", 3, Instant::from_ticks(50)).is_ok());
+/// ```
+pub type KeyedWindows<const N: usize, C = &'static SlidingWindowConfig> =
+    Keyed<N, SlidingWindowConfig, C>;
+
+impl<const N: usize, L: PerKey, C: AsRef<L>> Keyed<N, L, C> {
     const VALID: () = assert!(N >= 1 && (N as u64) <= 1 << 32, "N must be 1..=2^32");
 
     /// An empty table; `seed` keys the hash (use random bits: with a known
@@ -485,10 +563,11 @@ impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
             config,
             seed,
             entries: [const { Entry::EMPTY }; N],
+            kind: core::marker::PhantomData,
         }
     }
 
-    /// The configuration every key's bucket has.
+    /// The configuration every key has.
     ///
     /// ```
     /// use tickguard::bucket::BucketConfig;
@@ -497,7 +576,7 @@ impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
     /// assert_eq!(table.config().capacity(), 100);
     /// ```
     #[must_use]
-    pub fn config(&self) -> &BucketConfig {
+    pub fn config(&self) -> &L {
         self.config.as_ref()
     }
 
@@ -540,7 +619,7 @@ impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
     }
 
     /// The table as a [`KeyedTable`] over this array.
-    fn table(&self) -> KeyedTable<'_> {
+    fn table(&self) -> KeyedTable<'_, L> {
         KeyedTable {
             config: self.config(),
             seed: self.seed,
@@ -603,6 +682,9 @@ impl<const N: usize, C: AsRef<BucketConfig>> KeyedBuckets<N, C> {
         self.table().reset();
     }
 }
+
+mod windows;
+pub use windows::MAX_KEYED_WINDOW_LIMIT;
 
 #[cfg(test)]
 mod tests;

@@ -178,12 +178,23 @@ impl SlidingWindowConfig {
         Duration::from_ticks(self.window)
     }
 
-    /// The counts `word` holds as seen at `now`, rolled to the window
-    /// `now` falls in, and `now`'s offset into it (0 for a `now` before
-    /// its start).
+    /// This configuration with its limit lowered to `limit` (a keyed
+    /// table's 16-bit counts).
+    pub(crate) const fn at_most(&self, limit: u32) -> Self {
+        Self {
+            limit: if self.limit < limit {
+                self.limit
+            } else {
+                limit
+            },
+            window: self.window,
+        }
+    }
+
+    /// `counts` as seen at `now`, rolled to the window `now` falls in, and
+    /// `now`'s offset into it (0 for a `now` before its start).
     #[inline]
-    fn at(&self, word: u128, now: Tick) -> (Counts, Tick) {
-        let counts = Counts::unpack(word);
+    pub(crate) fn at(&self, counts: Counts, now: Tick) -> (Counts, Tick) {
         let end = counts.start.saturating_add(self.window);
         if now < end {
             return (counts, now.saturating_sub(counts.start));
@@ -209,7 +220,7 @@ impl SlidingWindowConfig {
     /// window of `counts`: `previous × (window − offset) + (current + n) ×
     /// window ≤ limit × window`, exactly.
     #[inline]
-    fn fits(&self, counts: Counts, offset: Tick, n: u32) -> bool {
+    pub(crate) fn fits(&self, counts: Counts, offset: Tick, n: u32) -> bool {
         let window = u128::from(self.window);
         let weighted = u128::from(counts.previous)
             .wrapping_mul(u128::from(self.window.saturating_sub(offset)));
@@ -224,7 +235,7 @@ impl SlidingWindowConfig {
     /// room first: later in this window (as the previous window's weight
     /// runs out), in the next (this window's count weighted down), or at
     /// the start of the one after.
-    fn retry_at(&self, counts: Counts, n: u32) -> Tick {
+    pub(crate) fn retry_at(&self, counts: Counts, n: u32) -> Tick {
         let limit = u64::from(self.limit);
         let room = limit.saturating_sub(u64::from(counts.current).saturating_add(u64::from(n)));
         let wanted = u64::from(counts.current).saturating_add(u64::from(n));
@@ -255,28 +266,43 @@ impl SlidingWindowConfig {
     /// The step of `n` events at `now` on `word`.
     #[inline]
     fn acquire(&self, word: u128, n: u32, now: Tick) -> Step<u128, Decision> {
+        match self.count(Counts::unpack(word), n, now) {
+            Ok(counts) => Step::unless_same(word, counts.pack(), Ok(())),
+            Err(refused) => Step::Keep(Err(refused)),
+        }
+    }
+
+    /// The counts after `n` events at `now`, or why they do not fit (`n`
+    /// 0: the counts as they are).
+    #[inline]
+    pub(crate) fn count(&self, counts: Counts, n: u32, now: Tick) -> Result<Counts, Refused> {
         if n == 0 {
-            return Step::Keep(Ok(()));
+            return Ok(counts);
         }
         if n > self.limit {
-            return Step::Keep(Err(Refused::ExceedsCapacity));
+            return Err(Refused::ExceedsCapacity);
         }
-        let (mut counts, offset) = self.at(word, now);
+        let (mut counts, offset) = self.at(counts, now);
         if !self.fits(counts, offset, n) {
             let retry_at = self.retry_at(counts, n).max(now.saturating_add(1));
-            return Step::Keep(Err(Refused::Wait {
+            return Err(Refused::Wait {
                 retry_at: Instant::from_ticks(retry_at),
-            }));
+            });
         }
         counts.current = counts.current.saturating_add(n);
-        Step::unless_same(word, counts.pack(), Ok(()))
+        Ok(counts)
     }
 
     /// Whole events that fit at `now`: the largest `n` that
     /// [`fits`](Self::fits), `limit − ⌈previous × (window − offset) /
     /// window⌉ − current`.
     fn available(&self, word: u128, now: Tick) -> u32 {
-        let (counts, offset) = self.at(word, now);
+        self.available_of(Counts::unpack(word), now)
+    }
+
+    /// [`available`](Self::available) of unpacked counts.
+    pub(crate) fn available_of(&self, counts: Counts, now: Tick) -> u32 {
+        let (counts, offset) = self.at(counts, now);
         let left = self.window.saturating_sub(offset);
         let weighted = u128::from(counts.previous).wrapping_mul(u128::from(left));
         let floor = crate::wide::mul_div(u64::from(counts.previous), left, self.window);
@@ -300,10 +326,10 @@ impl SlidingWindowConfig {
 ///  previous (32)    | current (32)    | start of the current window
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Counts {
-    start: Tick,
-    current: u32,
-    previous: u32,
+pub(crate) struct Counts {
+    pub(crate) start: Tick,
+    pub(crate) current: u32,
+    pub(crate) previous: u32,
 }
 
 impl Counts {
