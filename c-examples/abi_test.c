@@ -1272,6 +1272,55 @@ static void test_adaptive(void) {
   CHECK(tg_adaptive_reset(NULL) == TG_E_NULL);
 }
 
+static TG_KEYED_WINDOWS(one_window, 1);
+static TG_KEYED_WINDOWS(ips, 64);
+
+static void test_keyed_windows(void) {
+  const tg_sliding_window_config_t per_minute = {.limit = 2, .window_ticks = 100};
+  const tg_sliding_window_config_t too_many = {.limit = 65536, .window_ticks = 100};
+  const tg_sliding_window_config_t no_window = {.limit = 2, .window_ticks = 0};
+  uint64_t retry_at = 0;
+  uint32_t available = 9;
+  size_t limiting = 9;
+  CHECK(TG_KEYED_LEN(one_window) == 1 && sizeof(tg_keyed_windows_t) == 112);
+  CHECK(tg_keyed_windows_acquire_u64(&one_window.table, one_window.entries, 1, 5, 1, 0, &retry_at) == TG_E_UNINITIALIZED);
+  CHECK(tg_keyed_windows_init(&one_window.table, one_window.entries, 0, &per_minute, 1, 2, TG_INIT_DEFAULT) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_keyed_windows_init(&one_window.table, NULL, 1, &per_minute, 1, 2, TG_INIT_DEFAULT) == TG_E_NULL);
+  CHECK(tg_keyed_windows_init(&one_window.table, one_window.entries, 1, &too_many, 1, 2, TG_INIT_DEFAULT) == TG_E_CONFIG_LIMIT);
+  CHECK(tg_keyed_windows_init(&one_window.table, one_window.entries, 1, &no_window, 1, 2, TG_INIT_DEFAULT) == TG_E_CONFIG_WINDOW);
+  CHECK(tg_keyed_windows_init(&one_window.table, one_window.entries, 1, NULL, 1, 2, TG_INIT_DEFAULT) == TG_E_NULL);
+  CHECK(tg_keyed_windows_init(&one_window.table, one_window.entries, TG_KEYED_LEN(one_window), &per_minute, 1, 2, TG_INIT_DEFAULT) == TG_OK);
+  CHECK(tg_keyed_windows_init(&one_window.table, one_window.entries, 1, &per_minute, 1, 2, TG_INIT_DEFAULT) == TG_E_ALREADY_INITIALIZED);
+  /* One entry: the second key waits until the first's windows are empty. */
+  CHECK(tg_keyed_windows_acquire_u64(&one_window.table, one_window.entries, 1, 5, 2, 1000, NULL) == TG_OK);
+  CHECK(tg_keyed_windows_acquire_u64(&one_window.table, one_window.entries, 1, 5, 1, 1050, &retry_at) == TG_REFUSED && retry_at == 1150);
+  CHECK(tg_keyed_windows_acquire_u64(&one_window.table, one_window.entries, 1, 6, 1, 1050, &retry_at) == TG_TABLE_FULL && retry_at == 1200);
+  CHECK(tg_keyed_windows_acquire_u64(&one_window.table, one_window.entries, 1, 5, 3, 1050, &retry_at) == TG_E_EXCEEDS_CAPACITY);
+  CHECK(tg_keyed_windows_available_u64(&one_window.table, one_window.entries, 1, 6, 1050, &available) == TG_OK && available == 0);
+  CHECK(tg_keyed_windows_available_u64(&one_window.table, one_window.entries, 1, 6, 1200, &available) == TG_OK && available == 2);
+  CHECK(tg_keyed_windows_available_u64(&one_window.table, one_window.entries, 1, 6, 1200, NULL) == TG_E_NULL);
+  CHECK(tg_keyed_windows_limiting(&one_window.table, one_window.entries, 1, 1050, &limiting) == TG_OK && limiting == 1);
+  CHECK(tg_keyed_windows_limiting(&one_window.table, one_window.entries, 1, 1200, &limiting) == TG_OK && limiting == 0);
+  const uint8_t user[] = "alice@example.org";
+  CHECK(tg_keyed_windows_acquire_bytes(&one_window.table, one_window.entries, 1, user, sizeof user - 1, 1, 1200, NULL) == TG_OK);
+  CHECK(tg_keyed_windows_acquire_bytes(&one_window.table, one_window.entries, 1, user, TG_KEYED_MAX_KEY_BYTES + 1, 1, 1200, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_keyed_windows_available_bytes(&one_window.table, one_window.entries, 1, user, sizeof user - 1, 1200, &available) == TG_OK && available == 1);
+  /* The entries must be the table's own; a bucket table is another type. */
+  CHECK(tg_keyed_windows_acquire_u64(&one_window.table, ips.entries, 1, 5, 1, 0, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_keyed_windows_reset(&one_window.table, one_window.entries, 1) == TG_OK);
+  CHECK(tg_keyed_windows_limiting(&one_window.table, one_window.entries, 1, 1200, &limiting) == TG_OK && limiting == 0);
+  CHECK(tg_keyed_windows_deinit(&one_window.table) == TG_OK);
+  CHECK(tg_keyed_windows_reset(&one_window.table, one_window.entries, 1) == TG_E_UNINITIALIZED);
+  /* 64 entries, 32 addresses: each its own window. */
+  CHECK(tg_keyed_windows_init(&ips.table, ips.entries, TG_KEYED_LEN(ips), &per_minute, 7, 8, TG_INIT_DEFAULT) == TG_OK);
+  unsigned granted = 0;
+  for (uint64_t ip = 0; ip < 32; ip++) {
+    granted += tg_keyed_windows_acquire_u64(&ips.table, ips.entries, TG_KEYED_LEN(ips), ip, 2, 0, NULL) == TG_OK;
+  }
+  CHECK(granted >= 20);
+  CHECK(tg_keyed_windows_acquire_u64(&ips.table, ips.entries, TG_KEYED_LEN(ips), 3, 1, 0, NULL) != TG_OK);
+}
+
 static void test_version(void) {
   CHECK(tg_version() == TG_VERSION);
   CHECK(TG_VERSION == TG_VERSION_MAJOR * 10000 + TG_VERSION_MINOR * 100 + TG_VERSION_PATCH);
@@ -1313,6 +1362,7 @@ int main(void) {
   test_keyed();
   test_sliding_log();
   test_adaptive();
+  test_keyed_windows();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -367,6 +367,27 @@ void adaptive_limit_works() {
   CHECK(invalid.init() == TG_E_CONFIG_ADAPTIVE_LIMITS);
 }
 
+// Keyed windows: per-key sliding windows, a full table reported.
+static_assert(!std::is_move_constructible_v<tickguard::KeyedWindows<4>>);
+tickguard::KeyedWindows<1> global_windows{tg_sliding_window_config_t{2, 100}};
+
+void keyed_windows_work() {
+  CHECK(global_windows.acquire(1, 1, 0).status == TG_E_UNINITIALIZED);
+  CHECK(global_windows.init(3, 4) == TG_OK);
+  CHECK(global_windows.acquire(1, 2, 1000));
+  tickguard::Grant grant = global_windows.acquire(1, 1, 1050);
+  CHECK(grant.refused() && grant.retry_at == 1150);  // the first window weighs a half by then
+  grant = global_windows.acquire(2, 1, 1050);
+  CHECK(!grant && grant.status == TG_TABLE_FULL && grant.retry_at == 1200);
+  const char key[] = "alice";
+  CHECK(global_windows.acquire(key, sizeof key - 1, 1, 1200));
+  CHECK(global_windows.available(1, 1200).value == 0);
+  CHECK(global_windows.limiting(1200).value == 1);
+  CHECK(global_windows.reset() == TG_OK && global_windows.limiting(1200).value == 0);
+  tickguard::KeyedWindows<1> invalid{tg_sliding_window_config_t{70000, 100}};
+  CHECK(invalid.init(0, 0) == TG_E_CONFIG_LIMIT);
+}
+
 // Budget, last-known-good store and degradation levels: every result
 // carries its status.
 tickguard::RetryBudget global_budget{tg_retry_budget_config_t{2, 1000}};
@@ -520,6 +541,7 @@ int main() {
   keyed_buckets_work();
   sliding_log_works();
   adaptive_limit_works();
+  keyed_windows_work();
   tick_extender_works();
   retry_loop_works();
   reinit_and_copies();

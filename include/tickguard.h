@@ -56,7 +56,8 @@
  * (statically, on the stack, inside its own struct): choose the entry count
  * `n` at compile time; the table takes `sizeof(tg_keyed_table_t)` + 16 × n
  * bytes and never grows. Pass `name.table`, `name.entries` and
- * `TG_KEYED_LEN(name)` to every `tg_keyed_*` function:
+ * `TG_KEYED_LEN(name)` to every `tg_keyed_*` function (the same for a table
+ * of sliding windows, `TG_KEYED_WINDOWS` and `tg_keyed_windows_*`):
  *
  * @code
  * static TG_KEYED_TABLE(clients, 4096);
@@ -67,7 +68,9 @@
  */
 /** Declares `name`: a keyed table header and `n` entries. */
 #define TG_KEYED_TABLE(name, n) struct { tg_keyed_table_t table; tg_keyed_entry_t entries[n]; } name
-/** The number of entries of a table declared with `TG_KEYED_TABLE`. */
+/** Declares `name`: a keyed table of sliding windows, its header and `n` entries. */
+#define TG_KEYED_WINDOWS(name, n) struct { tg_keyed_windows_t table; tg_keyed_entry_t entries[n]; } name
+/** The number of entries of a table declared with `TG_KEYED_TABLE` or `TG_KEYED_WINDOWS`. */
 #define TG_KEYED_LEN(name) (sizeof (name).entries / sizeof (name).entries[0])
 /** @} */
 /**
@@ -688,8 +691,9 @@ typedef struct TG_ALIGNED(16) {
 } tg_keyed_table_t;
 
 /**
- * One entry of a keyed table: a key's fingerprint and token bucket in one
- * 128-bit word. Declare an array of them with `TG_KEYED_TABLE`.
+ * One entry of a keyed table: a key's fingerprint and its token bucket
+ * (or sliding window) in one 128-bit word. Declare an array of them with
+ * `TG_KEYED_TABLE` (or `TG_KEYED_WINDOWS`).
  */
 typedef struct TG_ALIGNED(16) {
   /**
@@ -697,6 +701,35 @@ typedef struct TG_ALIGNED(16) {
    */
   uint64_t _opaque[2];
 } tg_keyed_entry_t;
+
+/**
+ * The header of a keyed table of windows: its sliding-window
+ * configuration, seed, and entries. Declare it with its entries through
+ * `TG_KEYED_WINDOWS`. A zeroed header reports `TG_E_UNINITIALIZED`; a copy
+ * of a live one `TG_E_MOVED`.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the table's header. Touch only through `tg_keyed_windows_*`.
+   */
+  uint64_t _opaque[14];
+} tg_keyed_windows_t;
+
+/**
+ * Sliding-window configuration. Can be `const`; validated and copied by
+ * `tg_sliding_window_init`. `tg_sliding_window_config_default` fills in
+ * 100 events per 60 000 ticks.
+ */
+typedef struct {
+  /**
+   * The most events per window (at least 1).
+   */
+  uint32_t limit;
+  /**
+   * The window's length in ticks (1 .. 2^62).
+   */
+  uint64_t window_ticks;
+} tg_sliding_window_config_t;
 
 /**
  * A backoff kind: one of the `TG_BACKOFF_*` values.
@@ -916,22 +949,6 @@ typedef struct TG_ALIGNED(16) {
    */
   uint64_t _opaque[2];
 } tg_sliding_log_entry_t;
-
-/**
- * Sliding-window configuration. Can be `const`; validated and copied by
- * `tg_sliding_window_init`. `tg_sliding_window_config_default` fills in
- * 100 events per 60 000 ticks.
- */
-typedef struct {
-  /**
-   * The most events per window (at least 1).
-   */
-  uint32_t limit;
-  /**
-   * The window's length in ticks (1 .. 2^62).
-   */
-  uint64_t window_ticks;
-} tg_sliding_window_config_t;
 
 /**
  * Storage for a sliding-window counter: allocate it anywhere, then call
@@ -2650,6 +2667,176 @@ tg_status_t tg_keyed_limiting(const tg_keyed_table_t *table,
  * an entry before or after it is emptied).
  */
 tg_status_t tg_keyed_reset(tg_keyed_table_t *table, tg_keyed_entry_t *entries, size_t len);
+
+/**
+ * Initialises a keyed table of sliding windows: `table`'s header with
+ * `config` (every key's window) and the hash `seed`, and its `len` entries
+ * at `entries`, all emptied. Declare both with `TG_KEYED_WINDOWS(name, N)`
+ * and pass `name.table`, `name.entries`, `TG_KEYED_LEN(name)`. An entry is
+ * free for another key once its key's two windows hold no event (two idle
+ * windows after its last); a key still counting is never evicted.
+ *
+ * @param table the header to initialise.
+ * @param entries the table's entries.
+ * @param len how many entries (1 .. 2^32).
+ * @param config the sliding-window configuration every key gets (limit at
+ *   most 65 535).
+ * @param seed0 the first 64 bits of the hash seed (random bits).
+ * @param seed1 the second 64 bits of the hash seed.
+ * @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
+ *   `TG_E_INVALID_ARGUMENT` (`len` 0 or above 2^32, or an unknown flag),
+ *   `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_LIMIT` (0 or above 65 535) or
+ *   `TG_E_CONFIG_WINDOW`.
+ *
+ * Not thread-safe: initialise before sharing the table.
+ */
+tg_status_t tg_keyed_windows_init(tg_keyed_windows_t *table,
+                                  tg_keyed_entry_t *entries,
+                                  size_t len,
+                                  const tg_sliding_window_config_t *config,
+                                  uint64_t seed0,
+                                  uint64_t seed1,
+                                  tg_init_flags_t flags);
+
+/**
+ * Ends the life of a keyed table of windows: later calls report
+ * `TG_E_UNINITIALIZED`.
+ *
+ * @param table an initialised table header.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error.
+ *
+ * Not thread-safe: nobody may use the table meanwhile.
+ */
+tg_status_t tg_keyed_windows_deinit(tg_keyed_windows_t *table);
+
+/**
+ * Counts `n` events for the integer key `key` at tick `now` in its sliding
+ * window, taking the key's entry if it is free. A refusal writes nothing.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries (as given to `tg_keyed_windows_init`).
+ * @param len their count.
+ * @param key the key.
+ * @param n how many events.
+ * @param now the caller's current tick.
+ * @param out_retry_at receives, on `TG_REFUSED`, the earliest tick `n`
+ *   events would fit, on `TG_TABLE_FULL` the tick the entry's occupant
+ *   holds no event any more; may be NULL.
+ * @return `TG_OK`, `TG_REFUSED`, `TG_TABLE_FULL`, `TG_E_EXCEEDS_CAPACITY`,
+ *   `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_windows_acquire_u64(tg_keyed_windows_t *table,
+                                         tg_keyed_entry_t *entries,
+                                         size_t len,
+                                         uint64_t key,
+                                         uint32_t n,
+                                         uint64_t now,
+                                         uint64_t *out_retry_at);
+
+/**
+ * `tg_keyed_windows_acquire_u64` for a byte key of at most
+ * `TG_KEYED_MAX_KEY_BYTES` bytes.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param key the key's bytes.
+ * @param key_len how many.
+ * @param n how many events.
+ * @param now the caller's current tick.
+ * @param out_retry_at as `tg_keyed_windows_acquire_u64`'s; may be NULL.
+ * @return as `tg_keyed_windows_acquire_u64`, and `TG_E_INVALID_ARGUMENT`
+ *   for a key longer than `TG_KEYED_MAX_KEY_BYTES`.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_windows_acquire_bytes(tg_keyed_windows_t *table,
+                                           tg_keyed_entry_t *entries,
+                                           size_t len,
+                                           const uint8_t *key,
+                                           size_t key_len,
+                                           uint32_t n,
+                                           uint64_t now,
+                                           uint64_t *out_retry_at);
+
+/**
+ * Reads how many events the integer key `key` could count at `now` (0
+ * when its entry holds another key still counting). Writes nothing.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param key the key.
+ * @param now the caller's current tick.
+ * @param out receives the count.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_windows_available_u64(const tg_keyed_windows_t *table,
+                                           const tg_keyed_entry_t *entries,
+                                           size_t len,
+                                           uint64_t key,
+                                           uint64_t now,
+                                           uint32_t *out);
+
+/**
+ * `tg_keyed_windows_available_u64` for a byte key.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param key the key's bytes.
+ * @param key_len how many (at most `TG_KEYED_MAX_KEY_BYTES`).
+ * @param now the caller's current tick.
+ * @param out receives the count.
+ * @return as `tg_keyed_windows_available_u64`.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_windows_available_bytes(const tg_keyed_windows_t *table,
+                                             const tg_keyed_entry_t *entries,
+                                             size_t len,
+                                             const uint8_t *key,
+                                             size_t key_len,
+                                             uint64_t now,
+                                             uint32_t *out);
+
+/**
+ * Counts the entries whose key still counts events at `now`. Reads every
+ * entry.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param now the caller's current tick.
+ * @param out receives the count.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_windows_limiting(const tg_keyed_windows_t *table,
+                                      const tg_keyed_entry_t *entries,
+                                      size_t len,
+                                      uint64_t now,
+                                      size_t *out);
+
+/**
+ * Empties every entry.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_windows_reset(tg_keyed_windows_t *table,
+                                   tg_keyed_entry_t *entries,
+                                   size_t len);
 
 /**
  * Writes the default retry configuration (the defaults, in ticks

@@ -892,6 +892,81 @@ class SlidingLog {
   tg_sliding_log_entry_t entries_[N]{};
 };
 
+/**
+ * Sliding-window counters per key in a fixed table of `N` entries chosen at
+ * compile time (a limit of at most 65 535 per window). An entry is free for
+ * a new key once its key's two windows hold no event; a key still counting
+ * is never evicted: the new key's Grant has status `TG_TABLE_FULL` and the
+ * tick the entry frees. Not copyable or movable.
+ *
+ * @code
+ * constinit tickguard::KeyedWindows<4096> users{tg_sliding_window_config_t{100, 60000}};
+ * // once: (void)users.init(random_seed0, random_seed1);
+ * tickguard::Grant grant = users.acquire(user_id, 1, now);
+ * @endcode
+ */
+template <size_t N>
+class KeyedWindows {
+  static_assert(N >= 1, "a keyed table needs at least one entry");
+
+ public:
+  /// Holds `config`, every key's window; the table works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit KeyedWindows(const tg_sliding_window_config_t &config) noexcept : config_(config) {}
+  KeyedWindows(const KeyedWindows &) = delete;
+  KeyedWindows &operator=(const KeyedWindows &) = delete;
+
+  /// Validates the configuration and empties the table; seed the hash with random bits.
+  /// @param seed0 the first 64 bits of the seed. @param seed1 the second.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_LIMIT` or `TG_E_CONFIG_WINDOW`.
+  [[nodiscard]] tg_status_t init(uint64_t seed0, uint64_t seed1, tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_keyed_windows_init(&table_, entries_, N, &config_, seed0, seed1, flags);
+  }
+  /// Counts `n` events for `key` at `now`.
+  /// @param key an integer key. @param n how many events. @param now the current tick.
+  /// @return the decision (`TG_OK`, `TG_REFUSED`, `TG_TABLE_FULL`, or an error).
+  [[nodiscard]] Grant acquire(uint64_t key, uint32_t n, Tick now) noexcept {
+    Grant grant;
+    grant.status = tg_keyed_windows_acquire_u64(&table_, entries_, N, key, n, now, &grant.retry_at);
+    return grant;
+  }
+  /// Counts `n` events for the byte key `key` at `now`.
+  /// @param key the key's bytes. @param len how many (at most `TG_KEYED_MAX_KEY_BYTES`).
+  /// @param n how many events. @param now the current tick.
+  /// @return the decision.
+  [[nodiscard]] Grant acquire(const void *key, size_t len, uint32_t n, Tick now) noexcept {
+    Grant grant;
+    grant.status = tg_keyed_windows_acquire_bytes(&table_, entries_, N, static_cast<const uint8_t *>(key), len, n, now,
+                                                  &grant.retry_at);
+    return grant;
+  }
+  /// Events `key` could count at `now`.
+  /// @param key an integer key. @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> available(uint64_t key, Tick now) const noexcept {
+    Result<uint32_t> out;
+    out.status = tg_keyed_windows_available_u64(&table_, entries_, N, key, now, &out.value);
+    return out;
+  }
+  /// Entries whose key still counts events at `now`.
+  /// @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<size_t> limiting(Tick now) const noexcept {
+    Result<size_t> out;
+    out.status = tg_keyed_windows_limiting(&table_, entries_, N, now, &out.value);
+    return out;
+  }
+  /// Empties the table.
+  /// @return `TG_OK` or an object error.
+  tg_status_t reset() noexcept { return tg_keyed_windows_reset(&table_, entries_, N); }
+
+ private:
+  tg_sliding_window_config_t config_;
+  tg_keyed_windows_t table_{};
+  tg_keyed_entry_t entries_[N]{};
+};
+
 /// The decision of FixedWindow::acquire.
 struct [[nodiscard]] Verdict {
   tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK` admitted, `TG_REFUSED` denied, or an error.

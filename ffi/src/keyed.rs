@@ -1,20 +1,24 @@
-//! `tg_keyed_*`: token buckets per key in a fixed table the caller
-//! allocates (`TG_KEYED_TABLE` in the header).
+//! `tg_keyed_*`: token buckets per key, and `tg_keyed_windows_*`:
+//! sliding-window counters per key, each in a fixed table the caller
+//! allocates (`TG_KEYED_TABLE`, `TG_KEYED_WINDOWS` in the header).
 
 use tickguard::bucket::BucketConfig;
-use tickguard::keyed::{Entry, KeyRef, KeyedTable, Refused};
+use tickguard::keyed::{Entry, KeyRef, KeyedTable, PerKey, Refused, MAX_KEYED_WINDOW_LIMIT};
+use tickguard::sliding_window::SlidingWindowConfig;
 use tickguard::time::Instant;
 
 use crate::bucket::{bucket_config, tg_bucket_config_t};
 use crate::entries::{self, CEntry, Place};
-use crate::object::{self, get, put, required, status, tg_init_flags_t};
+use crate::object::{self, get, put, required, status, tg_init_flags_t, Storage};
+use crate::sliding_window::{sliding_window_config, tg_sliding_window_config_t};
 use crate::status::*;
 
 /// The longest byte key `tg_keyed_acquire_bytes` takes.
 pub const TG_KEYED_MAX_KEY_BYTES: usize = 64;
 
-/// One entry of a keyed table: a key's fingerprint and token bucket in one
-/// 128-bit word. Declare an array of them with `TG_KEYED_TABLE`.
+/// One entry of a keyed table: a key's fingerprint and its token bucket
+/// (or sliding window) in one 128-bit word. Declare an array of them with
+/// `TG_KEYED_TABLE` (or `TG_KEYED_WINDOWS`).
 #[repr(C, align(16))]
 pub struct tg_keyed_entry_t {
     /// Private: the entry's state. Touch only through `tg_keyed_*`.
@@ -42,29 +46,179 @@ pub struct tg_keyed_table_t {
     pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 14],
 }
 
-/// What the header holds: plain integers, valid for every bit pattern.
-pub(crate) struct Header {
-    config: BucketConfig,
+/// The header of a keyed table of windows: its sliding-window
+/// configuration, seed, and entries. Declare it with its entries through
+/// `TG_KEYED_WINDOWS`. A zeroed header reports `TG_E_UNINITIALIZED`; a copy
+/// of a live one `TG_E_MOVED`.
+#[repr(C, align(16))]
+pub struct tg_keyed_windows_t {
+    /// Private: the table's header. Touch only through `tg_keyed_windows_*`.
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 14],
+}
+
+/// What a header holds: the configuration every key shares (a bucket's or
+/// a sliding window's), plain integers valid for every bit pattern.
+pub(crate) struct Header<L> {
+    config: L,
     seed: [u64; 2],
     entries: Place,
 }
 
-object::storage!(tg_keyed_table_t, Header, 0x7467_4B59); // "tgKY"
+object::storage!(tg_keyed_table_t, Header<BucketConfig>, 0x7467_4B59); // "tgKY"
+object::storage!(tg_keyed_windows_t, Header<SlidingWindowConfig>, 0x7467_4B57); // "tgKW"
 
 /// The table behind `table` over the `len` entries at `entries`, checked:
 /// the header is live, and `entries`/`len` are the ones it was initialised
 /// with (the address only for tables not in shared memory).
-fn table<'a>(
-    table: *const tg_keyed_table_t,
+fn table<'a, S, L>(
+    table: *const S,
     entries: *const tg_keyed_entry_t,
     len: usize,
-) -> Result<KeyedTable<'a>, tg_status_t> {
-    let header: &'a Header = get(table)?;
+) -> Result<KeyedTable<'a, L>, tg_status_t>
+where
+    S: Storage<Inner = Header<L>>,
+    L: PerKey + 'a,
+{
+    let header: &'a Header<L> = get(table)?;
     Ok(KeyedTable {
         config: &header.config,
         seed: header.seed,
         entries: entries::slice(&header.entries, entries, len, MAX_ENTRIES)?,
     })
+}
+
+/// Initialises a table of either kind with a validated configuration.
+fn init<S, L>(
+    table: *mut S,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    config: Result<L, tg_status_t>,
+    seed: [u64; 2],
+    flags: tg_init_flags_t,
+) -> tg_status_t
+where
+    S: Storage<Inner = Header<L>>,
+{
+    let place = match entries::place(entries, len, MAX_ENTRIES, TG_E_INVALID_ARGUMENT, flags) {
+        Ok(place) => place,
+        Err(status) => return status,
+    };
+    let header = config.map(|config| Header {
+        config,
+        seed,
+        entries: place,
+    });
+    let status = object::init(table, header, flags);
+    if status == TG_OK {
+        entries::empty(entries, &place);
+    }
+    status
+}
+
+/// `tg_keyed*_acquire_u64` for either kind.
+fn acquire_u64<S, L>(
+    table: *mut S,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    key: u64,
+    n: u32,
+    now: u64,
+    out_retry_at: *mut u64,
+) -> tg_status_t
+where
+    S: Storage<Inner = Header<L>>,
+    L: PerKey,
+{
+    status((|| {
+        let table = self::table(table.cast_const(), entries.cast_const(), len)?;
+        decided(
+            table.acquire(table.key(&key), n, Instant::from_ticks(now)),
+            out_retry_at,
+        )
+    })())
+}
+
+/// `tg_keyed*_acquire_bytes` for either kind.
+#[allow(clippy::too_many_arguments)]
+fn acquire_bytes<S, L>(
+    table: *mut S,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    key: *const u8,
+    key_len: usize,
+    n: u32,
+    now: u64,
+    out_retry_at: *mut u64,
+) -> tg_status_t
+where
+    S: Storage<Inner = Header<L>>,
+    L: PerKey,
+{
+    status((|| {
+        let table = self::table(table.cast_const(), entries.cast_const(), len)?;
+        let key = hashed(&table, key, key_len)?;
+        decided(
+            table.acquire(key, n, Instant::from_ticks(now)),
+            out_retry_at,
+        )
+    })())
+}
+
+/// `tg_keyed*_available_u64` and `_bytes` for either kind, once the key
+/// is located.
+fn available<S, L>(
+    table: *const S,
+    entries: *const tg_keyed_entry_t,
+    len: usize,
+    key: impl FnOnce(&KeyedTable<'_, L>) -> Result<KeyRef, tg_status_t>,
+    now: u64,
+    out: *mut u32,
+) -> tg_status_t
+where
+    S: Storage<Inner = Header<L>>,
+    L: PerKey,
+{
+    status((|| {
+        let table = self::table(table, entries, len)?;
+        let key = key(&table)?;
+        let out = required(out)?;
+        put(out, table.available(key, Instant::from_ticks(now)));
+        Ok(TG_OK)
+    })())
+}
+
+/// `tg_keyed*_limiting` for either kind.
+fn limiting<S, L>(
+    table: *const S,
+    entries: *const tg_keyed_entry_t,
+    len: usize,
+    now: u64,
+    out: *mut usize,
+) -> tg_status_t
+where
+    S: Storage<Inner = Header<L>>,
+    L: PerKey,
+{
+    status((|| {
+        let table = self::table(table, entries, len)?;
+        let out = required(out)?;
+        put(out, table.limiting(Instant::from_ticks(now)));
+        Ok(TG_OK)
+    })())
+}
+
+/// `tg_keyed*_reset` for either kind.
+fn reset<S, L>(table: *mut S, entries: *mut tg_keyed_entry_t, len: usize) -> tg_status_t
+where
+    S: Storage<Inner = Header<L>>,
+    L: PerKey,
+{
+    status(
+        self::table(table.cast_const(), entries.cast_const(), len).map(|table| {
+            table.reset();
+            TG_OK
+        }),
+    )
 }
 
 /// Initialises a keyed table: `table`'s header with `config` (every key's
@@ -98,20 +252,14 @@ pub extern "C" fn tg_keyed_init(
     seed1: u64,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    let place = match entries::place(entries, len, MAX_ENTRIES, TG_E_INVALID_ARGUMENT, flags) {
-        Ok(place) => place,
-        Err(status) => return status,
-    };
-    let header = bucket_config(config).map(|config| Header {
-        config,
-        seed: [seed0, seed1],
-        entries: place,
-    });
-    let status = object::init(table, header, flags);
-    if status == TG_OK {
-        entries::empty(entries, &place);
-    }
-    status
+    init(
+        table,
+        entries,
+        len,
+        bucket_config(config),
+        [seed0, seed1],
+        flags,
+    )
 }
 
 /// Ends the life of a keyed table: later calls report
@@ -163,7 +311,11 @@ fn key_bytes(
     Ok((bytes, key_len))
 }
 
-fn hashed(table: &KeyedTable<'_>, key: *const u8, key_len: usize) -> Result<KeyRef, tg_status_t> {
+fn hashed<L: PerKey>(
+    table: &KeyedTable<'_, L>,
+    key: *const u8,
+    key_len: usize,
+) -> Result<KeyRef, tg_status_t> {
     let (bytes, len) = key_bytes(key, key_len)?;
     Ok(table.key_bytes(bytes.get(..len).unwrap_or(&[])))
 }
@@ -199,13 +351,7 @@ pub extern "C" fn tg_keyed_acquire_u64(
     now: u64,
     out_retry_at: *mut u64,
 ) -> tg_status_t {
-    status((|| {
-        let table = self::table(table.cast_const(), entries.cast_const(), len)?;
-        decided(
-            table.acquire(table.key(&key), n, Instant::from_ticks(now)),
-            out_retry_at,
-        )
-    })())
+    acquire_u64(table, entries, len, key, n, now, out_retry_at)
 }
 
 /// `tg_keyed_acquire_u64` for a byte key (an IPv6 address, a user name) of
@@ -234,14 +380,7 @@ pub extern "C" fn tg_keyed_acquire_bytes(
     now: u64,
     out_retry_at: *mut u64,
 ) -> tg_status_t {
-    status((|| {
-        let table = self::table(table.cast_const(), entries.cast_const(), len)?;
-        let key = hashed(&table, key, key_len)?;
-        decided(
-            table.acquire(key, n, Instant::from_ticks(now)),
-            out_retry_at,
-        )
-    })())
+    acquire_bytes(table, entries, len, key, key_len, n, now, out_retry_at)
 }
 
 /// Reads the tokens the integer key `key` could take at `now` (0 when its
@@ -265,15 +404,7 @@ pub extern "C" fn tg_keyed_available_u64(
     now: u64,
     out: *mut u32,
 ) -> tg_status_t {
-    status((|| {
-        let table = self::table(table, entries, len)?;
-        let out = required(out)?;
-        put(
-            out,
-            table.available(table.key(&key), Instant::from_ticks(now)),
-        );
-        Ok(TG_OK)
-    })())
+    available(table, entries, len, |table| Ok(table.key(&key)), now, out)
 }
 
 /// `tg_keyed_available_u64` for a byte key.
@@ -298,13 +429,14 @@ pub extern "C" fn tg_keyed_available_bytes(
     now: u64,
     out: *mut u32,
 ) -> tg_status_t {
-    status((|| {
-        let table = self::table(table, entries, len)?;
-        let key = hashed(&table, key, key_len)?;
-        let out = required(out)?;
-        put(out, table.available(key, Instant::from_ticks(now)));
-        Ok(TG_OK)
-    })())
+    available(
+        table,
+        entries,
+        len,
+        |table| hashed(table, key, key_len),
+        now,
+        out,
+    )
 }
 
 /// Counts the entries whose key is still limiting at `now` (the others are
@@ -326,12 +458,7 @@ pub extern "C" fn tg_keyed_limiting(
     now: u64,
     out: *mut usize,
 ) -> tg_status_t {
-    status((|| {
-        let table = self::table(table, entries, len)?;
-        let out = required(out)?;
-        put(out, table.limiting(Instant::from_ticks(now)));
-        Ok(TG_OK)
-    })())
+    limiting(table, entries, len, now, out)
 }
 
 /// Empties every entry.
@@ -349,10 +476,224 @@ pub extern "C" fn tg_keyed_reset(
     entries: *mut tg_keyed_entry_t,
     len: usize,
 ) -> tg_status_t {
-    status(
-        self::table(table.cast_const(), entries.cast_const(), len).map(|table| {
-            table.reset();
-            TG_OK
-        }),
+    reset(table, entries, len)
+}
+
+/// The sliding-window configuration of a keyed table of windows: as
+/// `tg_sliding_window_init`'s, with a limit of at most 65 535 (the entries'
+/// counts are 16 bits).
+fn windows_config(
+    config: *const tg_sliding_window_config_t,
+) -> Result<SlidingWindowConfig, tg_status_t> {
+    let config = sliding_window_config(config)?;
+    if config.limit() > MAX_KEYED_WINDOW_LIMIT {
+        return Err(TG_E_CONFIG_LIMIT);
+    }
+    Ok(config)
+}
+
+/// Initialises a keyed table of sliding windows: `table`'s header with
+/// `config` (every key's window) and the hash `seed`, and its `len` entries
+/// at `entries`, all emptied. Declare both with `TG_KEYED_WINDOWS(name, N)`
+/// and pass `name.table`, `name.entries`, `TG_KEYED_LEN(name)`. An entry is
+/// free for another key once its key's two windows hold no event (two idle
+/// windows after its last); a key still counting is never evicted.
+///
+/// @param table the header to initialise.
+/// @param entries the table's entries.
+/// @param len how many entries (1 .. 2^32).
+/// @param config the sliding-window configuration every key gets (limit at
+///   most 65 535).
+/// @param seed0 the first 64 bits of the hash seed (random bits).
+/// @param seed1 the second 64 bits of the hash seed.
+/// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+/// @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`,
+///   `TG_E_INVALID_ARGUMENT` (`len` 0 or above 2^32, or an unknown flag),
+///   `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_LIMIT` (0 or above 65 535) or
+///   `TG_E_CONFIG_WINDOW`.
+///
+/// Not thread-safe: initialise before sharing the table.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_init(
+    table: *mut tg_keyed_windows_t,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    config: *const tg_sliding_window_config_t,
+    seed0: u64,
+    seed1: u64,
+    flags: tg_init_flags_t,
+) -> tg_status_t {
+    init(
+        table,
+        entries,
+        len,
+        windows_config(config),
+        [seed0, seed1],
+        flags,
     )
+}
+
+/// Ends the life of a keyed table of windows: later calls report
+/// `TG_E_UNINITIALIZED`.
+///
+/// @param table an initialised table header.
+/// @return `TG_OK`, `TG_E_NULL`, or an object error.
+///
+/// Not thread-safe: nobody may use the table meanwhile.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_deinit(table: *mut tg_keyed_windows_t) -> tg_status_t {
+    object::deinit(table)
+}
+
+/// Counts `n` events for the integer key `key` at tick `now` in its sliding
+/// window, taking the key's entry if it is free. A refusal writes nothing.
+///
+/// @param table an initialised table header.
+/// @param entries its entries (as given to `tg_keyed_windows_init`).
+/// @param len their count.
+/// @param key the key.
+/// @param n how many events.
+/// @param now the caller's current tick.
+/// @param out_retry_at receives, on `TG_REFUSED`, the earliest tick `n`
+///   events would fit, on `TG_TABLE_FULL` the tick the entry's occupant
+///   holds no event any more; may be NULL.
+/// @return `TG_OK`, `TG_REFUSED`, `TG_TABLE_FULL`, `TG_E_EXCEEDS_CAPACITY`,
+///   `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+///
+/// Safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_acquire_u64(
+    table: *mut tg_keyed_windows_t,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    key: u64,
+    n: u32,
+    now: u64,
+    out_retry_at: *mut u64,
+) -> tg_status_t {
+    acquire_u64(table, entries, len, key, n, now, out_retry_at)
+}
+
+/// `tg_keyed_windows_acquire_u64` for a byte key of at most
+/// `TG_KEYED_MAX_KEY_BYTES` bytes.
+///
+/// @param table an initialised table header.
+/// @param entries its entries.
+/// @param len their count.
+/// @param key the key's bytes.
+/// @param key_len how many.
+/// @param n how many events.
+/// @param now the caller's current tick.
+/// @param out_retry_at as `tg_keyed_windows_acquire_u64`'s; may be NULL.
+/// @return as `tg_keyed_windows_acquire_u64`, and `TG_E_INVALID_ARGUMENT`
+///   for a key longer than `TG_KEYED_MAX_KEY_BYTES`.
+///
+/// Safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_acquire_bytes(
+    table: *mut tg_keyed_windows_t,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    key: *const u8,
+    key_len: usize,
+    n: u32,
+    now: u64,
+    out_retry_at: *mut u64,
+) -> tg_status_t {
+    acquire_bytes(table, entries, len, key, key_len, n, now, out_retry_at)
+}
+
+/// Reads how many events the integer key `key` could count at `now` (0
+/// when its entry holds another key still counting). Writes nothing.
+///
+/// @param table an initialised table header.
+/// @param entries its entries.
+/// @param len their count.
+/// @param key the key.
+/// @param now the caller's current tick.
+/// @param out receives the count.
+/// @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+///
+/// Safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_available_u64(
+    table: *const tg_keyed_windows_t,
+    entries: *const tg_keyed_entry_t,
+    len: usize,
+    key: u64,
+    now: u64,
+    out: *mut u32,
+) -> tg_status_t {
+    available(table, entries, len, |table| Ok(table.key(&key)), now, out)
+}
+
+/// `tg_keyed_windows_available_u64` for a byte key.
+///
+/// @param table an initialised table header.
+/// @param entries its entries.
+/// @param len their count.
+/// @param key the key's bytes.
+/// @param key_len how many (at most `TG_KEYED_MAX_KEY_BYTES`).
+/// @param now the caller's current tick.
+/// @param out receives the count.
+/// @return as `tg_keyed_windows_available_u64`.
+///
+/// Safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_available_bytes(
+    table: *const tg_keyed_windows_t,
+    entries: *const tg_keyed_entry_t,
+    len: usize,
+    key: *const u8,
+    key_len: usize,
+    now: u64,
+    out: *mut u32,
+) -> tg_status_t {
+    available(
+        table,
+        entries,
+        len,
+        |table| hashed(table, key, key_len),
+        now,
+        out,
+    )
+}
+
+/// Counts the entries whose key still counts events at `now`. Reads every
+/// entry.
+///
+/// @param table an initialised table header.
+/// @param entries its entries.
+/// @param len their count.
+/// @param now the caller's current tick.
+/// @param out receives the count.
+/// @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+///
+/// Safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_limiting(
+    table: *const tg_keyed_windows_t,
+    entries: *const tg_keyed_entry_t,
+    len: usize,
+    now: u64,
+    out: *mut usize,
+) -> tg_status_t {
+    limiting(table, entries, len, now, out)
+}
+
+/// Empties every entry.
+///
+/// @param table an initialised table header.
+/// @param entries its entries.
+/// @param len their count.
+/// @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+///
+/// Safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_reset(
+    table: *mut tg_keyed_windows_t,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+) -> tg_status_t {
+    reset(table, entries, len)
 }

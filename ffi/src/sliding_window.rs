@@ -38,7 +38,10 @@ object::storage!(
     0x7467_5357
 ); // "tgSW"
 
-fn validate(config: *const tg_sliding_window_config_t) -> Result<SlidingWindowConfig, tg_status_t> {
+/// The validated configuration behind `config`.
+pub(crate) fn sliding_window_config(
+    config: *const tg_sliding_window_config_t,
+) -> Result<SlidingWindowConfig, tg_status_t> {
     let c = read(config)?;
     SlidingWindowConfig::new(SlidingWindowSettings {
         limit: c.limit,
@@ -79,7 +82,7 @@ pub extern "C" fn tg_sliding_window_config_default(
 pub extern "C" fn tg_sliding_window_config_check(
     config: *const tg_sliding_window_config_t,
 ) -> tg_status_t {
-    status(validate(config).map(|_| TG_OK))
+    status(sliding_window_config(config).map(|_| TG_OK))
 }
 
 /// Initialises `window` with `config` (validated and copied), with nothing
@@ -117,7 +120,11 @@ pub extern "C" fn tg_sliding_window_init_ex(
     config: *const tg_sliding_window_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(window, validate(config).map(SlidingWindow::new), flags)
+    object::init(
+        window,
+        sliding_window_config(config).map(SlidingWindow::new),
+        flags,
+    )
 }
 
 /// Ends the life of `window`: later calls report `TG_E_UNINITIALIZED`, and

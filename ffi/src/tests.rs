@@ -2231,3 +2231,55 @@ fn adaptive_limit_through_the_abi() {
         TG_E_UNINITIALIZED
     );
 }
+
+#[repr(C)]
+struct KeyedWindowsTable<const N: usize> {
+    table: tg_keyed_windows_t,
+    entries: [tg_keyed_entry_t; N],
+}
+
+#[test]
+fn keyed_windows_through_the_abi() {
+    let config = tg_sliding_window_config_t {
+        limit: 2,
+        window_ticks: 100,
+    };
+    let mut t = Box::new(KeyedWindowsTable::<2> {
+        table: tg_keyed_windows_t::new(),
+        entries: [const {
+            tg_keyed_entry_t {
+                _opaque: [const { core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(0x5A5A)) };
+                    2],
+            }
+        }; 2],
+    });
+    let (table, entries) = (&mut t.table as *mut _, t.entries.as_mut_ptr());
+    assert_eq!(
+        tg_keyed_windows_init(table, entries, 2, &config, 1, 2, TG_INIT_DEFAULT),
+        TG_OK
+    );
+    let mut limiting = 9;
+    assert_eq!(
+        tg_keyed_windows_limiting(table, entries, 2, 0, &mut limiting),
+        TG_OK
+    );
+    assert_eq!(limiting, 0, "init empties garbage entries");
+    assert_eq!(
+        tg_keyed_windows_acquire_u64(table, entries, 2, 77, 2, 0, null_mut()),
+        TG_OK
+    );
+    let mut retry_at = 0;
+    assert_eq!(
+        tg_keyed_windows_acquire_u64(table, entries, 2, 77, 1, 10, &mut retry_at),
+        TG_REFUSED
+    );
+    assert_eq!(retry_at, 150);
+    // A keyed bucket table's functions refuse a windows header (another
+    // magic), and the reverse.
+    let as_buckets = table.cast::<tg_keyed_table_t>();
+    assert_eq!(
+        tg_keyed_acquire_u64(as_buckets, entries, 2, 77, 1, 10, null_mut()),
+        TG_E_UNINITIALIZED
+    );
+    assert_eq!(tg_keyed_windows_deinit(table), TG_OK);
+}

@@ -48,6 +48,12 @@ impl Bytes<'_> {
 struct Arena([u8; 512]);
 
 #[repr(C)]
+struct Windows {
+    table: tg_keyed_windows_t,
+    entries: [tg_keyed_entry_t; 4],
+}
+
+#[repr(C)]
 struct Log {
     log: tg_sliding_log_t,
     entries: [tg_sliding_log_entry_t; 4],
@@ -77,6 +83,14 @@ fuzz_target!(|data: &[u8]| {
     let mut bulkheads = [tg_bulkhead_t::new(), tg_bulkhead_t::new()];
     let mut logs = [Log::new(), Log::new()];
     let mut adaptive = [tg_adaptive_t::new(), tg_adaptive_t::new()];
+    let mut keyed_windows = Box::new(Windows {
+        table: tg_keyed_windows_t::new(),
+        entries: [const {
+            tg_keyed_entry_t {
+                _opaque: [const { core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(0)) }; 2],
+            }
+        }; 4],
+    });
     let mut adaptive_held: Vec<(usize, tg_bulkhead_permit_t)> = Vec::new();
     let mut held: Vec<(usize, tg_bulkhead_permit_t)> = Vec::new();
     let mut extender = tg_tick_extender_t::new();
@@ -91,7 +105,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 36 {
+        let status = match op % 37 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -659,6 +673,57 @@ fuzz_target!(|data: &[u8]| {
                         _ => tg_adaptive_reset(&mut adaptive[which]),
                     },
                 };
+                status
+            }
+            35 => {
+                let len = usize::from(input.u8() % 5);
+                let entries = keyed_windows.entries.as_mut_ptr();
+                let table = &mut keyed_windows.table as *mut tg_keyed_windows_t;
+                let key = u64::from(input.u8() % 8);
+                let (mut retry_at, mut count, mut limiting) = (SENTINEL, u32::MAX - 1, usize::MAX);
+                let status = match input.u8() % 8 {
+                    0 => {
+                        let config = tg_sliding_window_config_t {
+                            limit: input.u32() % 70_000,
+                            window_ticks: input.small(),
+                        };
+                        let flags = u32::from(input.u8() % 6);
+                        tg_keyed_windows_init(table, entries, len, &config, key, !key, flags)
+                    }
+                    1 => tg_keyed_windows_available_u64(table, entries, len, key, at, &mut count),
+                    2 => tg_keyed_windows_limiting(table, entries, len, at, &mut limiting),
+                    3 => tg_keyed_windows_reset(table, entries, len),
+                    4 => {
+                        let bytes = [key as u8, 1, 2];
+                        tg_keyed_windows_acquire_bytes(
+                            table,
+                            entries,
+                            len,
+                            bytes.as_ptr(),
+                            bytes.len(),
+                            input.small() as u32,
+                            at,
+                            &mut retry_at,
+                        )
+                    }
+                    _ => tg_keyed_windows_acquire_u64(
+                        table,
+                        entries,
+                        len,
+                        key,
+                        input.small() as u32,
+                        at,
+                        &mut retry_at,
+                    ),
+                };
+                match status {
+                    TG_REFUSED | TG_TABLE_FULL => assert!(retry_at > at || retry_at == u64::MAX),
+                    _ => assert_eq!(retry_at, SENTINEL, "output written on {status}"),
+                }
+                if status == TG_OK {
+                    assert!(count <= 65_535 || count == u32::MAX - 1);
+                    assert!(limiting <= 4 || limiting == usize::MAX);
+                }
                 status
             }
             _ => {
