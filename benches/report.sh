@@ -270,7 +270,7 @@ lines.append("")
 # keyed limiter; the two-thread refusals.
 KEY_COUNTS = [1, 1000, 100000]
 READ_ONLY_REFUSALS = [("sliding window", "sliding window refusal {}/tickguard"), ("sliding log", "sliding log refusal {}/tickguard"), ("shaper", "shaper refusal {}/tickguard"),
-                      ("bulkhead", "bulkhead refusal {}/tickguard"), ("adaptive limit", "adaptive refusal {}/tickguard"), ("keyed", "keyed refusal {}/tickguard")]
+                      ("bulkhead", "bulkhead refusal {}/tickguard"), ("adaptive limit", "adaptive refusal {}/tickguard"), ("keyed", "keyed refusal {}/tickguard"), ("keyed windows", "keyed windows refusal {}/tickguard")]
 def limiter_contended(threads, key):
     return f"limiters contended/{key.format(f'x{threads}')}"
 def limiter_scaling(run, key):
@@ -292,7 +292,9 @@ if any(k.startswith("limiters/") for k in now):
         ("bulkhead: acquire + release", "limiters/bulkhead: acquire + release/tickguard", "a counter behind a mutex", "limiters/bulkhead: acquire + release/mutex counter"),
         ("bulkhead: refusal (full)", "limiters/bulkhead: refusal (full)/tickguard", "", None),
         ("adaptive limit: acquire + release", "limiters/adaptive: acquire + release/tickguard", "AIMD over a counter behind a mutex", "limiters/adaptive: acquire + release/mutex aimd"),
-        ("adaptive limit: refusal (at the limit)", "limiters/adaptive: refusal (at the limit)/tickguard", "", None)]:
+        ("adaptive limit: refusal (at the limit)", "limiters/adaptive: refusal (at the limit)/tickguard", "", None),
+        ("keyed windows: grant (1 000 keys in turn)", "limiters/keyed windows: grant, 1000 keys/tickguard", "", None),
+        ("keyed windows: refusal", "limiters/keyed windows: refusal/tickguard", "", None)]:
         r = within(ours, theirs) if theirs else None
         lines.append(f"| {name} | {fmt(ns(ours))} | {peer} | {fmt(ns(theirs)) if theirs else ''} | {'' if not theirs else ('–' if r is None else f'{r:.2f}×')} |")
     lines.append("")

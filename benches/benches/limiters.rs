@@ -26,7 +26,7 @@ use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sampl
 use tickguard::bucket::{BucketConfig, BucketSettings};
 use tickguard::bulkhead::{Bulkhead, BulkheadConfig, BulkheadSettings};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
-use tickguard::keyed::KeyedBuckets;
+use tickguard::keyed::{KeyedBuckets, KeyedWindows};
 use tickguard::shaper::{Shaper, ShaperConfig, ShaperSettings};
 use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
 use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig, SlidingWindowSettings};
@@ -89,6 +89,16 @@ static KEYED_CONFIG: BucketConfig = match BucketConfig::new(BucketSettings {
 /// keys (`TICKGUARD_BENCH_MEMORY` measures it).
 const ENTRIES: usize = 1 << 17;
 static KEYED: KeyedBuckets<ENTRIES> = KeyedBuckets::new(&KEYED_CONFIG, [0x5eed, 0x1dea]);
+
+/// Keyed windows: 10 per 1 000 ticks per key, in 2^17 entries.
+static WINDOW_QUOTA: SlidingWindowConfig = match SlidingWindowConfig::new(SlidingWindowSettings {
+    limit: 10,
+    window: Ticks::from_ticks(1_000),
+}) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid keyed window"),
+};
+static KEYED_WINDOWS: KeyedWindows<ENTRIES> = KeyedWindows::new(&WINDOW_QUOTA, [0x5eed, 0x1dea]);
 
 fn keyed_quota() -> Quota {
     Quota::with_period(Duration::from_nanos(1))
@@ -248,6 +258,26 @@ fn limiters(c: &mut Criterion) {
     let _held = at_limit.acquire(at(0)).expect("free");
     group.bench_function("adaptive: refusal (at the limit)/tickguard", |b| {
         b.iter(|| at_limit.acquire(at(black_box(5))).is_err())
+    });
+
+    // Keyed windows: 1 000 keys in turn, a tick per call (each key has
+    // room when it comes back); and a key that is over its limit.
+    let mut i = 0u64;
+    group.bench_function("keyed windows: grant, 1000 keys/tickguard", |b| {
+        b.iter(|| {
+            i += 1;
+            KEYED_WINDOWS
+                .acquire(&black_box(i % 1_000), 1, at(i * 100))
+                .is_ok()
+        })
+    });
+    let _ = KEYED_WINDOWS.acquire(&u64::MAX, 10, at(1 << 50));
+    group.bench_function("keyed windows: refusal/tickguard", |b| {
+        b.iter(|| {
+            KEYED_WINDOWS
+                .acquire(&u64::MAX, 1, at(black_box(1 << 50)))
+                .is_err()
+        })
     });
 
     // Bulkhead: a slot taken and given back; and a full one refusing.
@@ -422,6 +452,13 @@ fn contended(c: &mut Criterion) {
                 let busy = &*busy;
                 run_pinned(threads, iters, move |_| {
                     black_box(busy.acquire(at(5)).is_err());
+                })
+            })
+        });
+        group.bench_function(format!("keyed windows refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                run_pinned(threads, iters, move |_| {
+                    black_box(KEYED_WINDOWS.acquire(&u64::MAX, 1, at(1 << 50)).is_err());
                 })
             })
         });

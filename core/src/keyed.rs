@@ -1,7 +1,10 @@
-//! Keyed token buckets: one limit per client address, device or user, in a
-//! fixed table of `N` entries chosen at compile time, so memory is bounded
-//! whatever keys arrive (governor's keyed limiter grows until
-//! `retain_recent` is called).
+//! Keyed token buckets and sliding windows: one limit per client address,
+//! device or user, in a fixed table of `N` entries chosen at compile time,
+//! so memory is bounded whatever keys arrive (governor's keyed limiter
+//! grows until `retain_recent` is called). What follows describes the
+//! buckets ([`KeyedBuckets`]); [`KeyedWindows`] keeps a sliding-window
+//! counter per key in the same entries, with the same rule (an entry is
+//! free once its key's windows hold no event).
 //!
 //! # The table
 //!

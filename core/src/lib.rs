@@ -13,7 +13,7 @@
 //! [sliding-window log](sliding_log), the
 //! [fixed window with a suppression count](fixed_window), the
 //! [bulkhead], the [adaptive concurrency limit](adaptive) and
-//! [keyed buckets](keyed) in a fixed table.
+//! [keyed buckets and sliding windows](keyed) in a fixed table.
 //!
 //! * `#![no_std]`, no allocation, no clock reads, no sleeping, no panics.
 //! * Time is a monotonic `u64` tick supplied by the caller on every call,
