@@ -1193,8 +1193,22 @@ static void test_sliding_log(void) {
   CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 2, 0, NULL) == TG_E_INVALID_ARGUMENT);
   CHECK(tg_sliding_log_acquire(&logins.log, NULL, 3, 0, NULL) == TG_E_NULL);
   CHECK(tg_sliding_log_available(&logins.log, logins.entries, 4, 0, &available) == TG_E_INVALID_ARGUMENT);
+  /* A snapshot, restored after a "reboot": the counter starts at 0 again. */
+  uint8_t saved[TG_SLIDING_LOG_SNAPSHOT_SIZE(3)];
+  CHECK(sizeof saved == 40);
+  CHECK(tg_sliding_log_snapshot(&logins.log, logins.entries, 3, 1200, saved, sizeof saved - 1) == TG_E_SNAPSHOT_BUFFER);
+  CHECK(tg_sliding_log_snapshot(&logins.log, logins.entries, 3, 1200, NULL, sizeof saved) == TG_E_NULL);
+  CHECK(tg_sliding_log_snapshot(&logins.log, logins.entries, 3, 1200, saved, sizeof saved) == TG_OK);
   CHECK(tg_sliding_log_reset(&logins.log, logins.entries, 3) == TG_OK);
   CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 1100, &available) == TG_OK && available == 3);
+  CHECK(tg_sliding_log_restore(&logins.log, logins.entries, 3, saved, sizeof saved, 1000) == TG_OK);
+  /* Admissions at 600, 900, 1100 were 600, 300, 100 ticks before the snapshot. */
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 1000, &available) == TG_OK && available == 0);
+  CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 3, 1000, &retry_at) == TG_REFUSED && retry_at == 1400);
+  saved[12] ^= 1;
+  CHECK(tg_sliding_log_restore(&logins.log, logins.entries, 3, saved, sizeof saved, 100) == TG_E_SNAPSHOT_CORRUPT);
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 100, &available) == TG_OK && available == 3);
+  CHECK(tg_sliding_log_restore(&logins.log, logins.entries, 3, NULL, 0, 100) == TG_E_NULL);
   CHECK(tg_sliding_log_deinit(&logins.log) == TG_OK);
   CHECK(tg_sliding_log_reset(&logins.log, logins.entries, 3) == TG_E_UNINITIALIZED);
   CHECK(tg_sliding_log_deinit(&logins.log) == TG_E_UNINITIALIZED);

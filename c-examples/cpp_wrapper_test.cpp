@@ -333,7 +333,12 @@ void sliding_log_works() {
   tickguard::Grant grant = global_logins.acquire(800);
   CHECK(grant.refused() && grant.retry_at == 1100);
   CHECK(global_logins.available(1100).value == 1);
+  uint8_t saved[TG_SLIDING_LOG_SNAPSHOT_SIZE(2)];
+  CHECK(global_logins.snapshot(800, saved) == TG_OK);
   CHECK(global_logins.reset() == TG_OK && global_logins.available(800).value == 2);
+  CHECK(global_logins.restore(saved, sizeof saved, 5000) == TG_OK);  // admissions 700 and 100 ticks before
+  CHECK(global_logins.available(5000).value == 0 && global_logins.available(5300).value == 1);
+  CHECK(global_logins.reset() == TG_OK);
   tickguard::SlidingLog<1> invalid{tg_sliding_log_config_t{0}};
   CHECK(invalid.init() == TG_E_CONFIG_WINDOW);
 }

@@ -93,6 +93,8 @@
 #define TG_SLIDING_LOG(name, n) struct { tg_sliding_log_t log; tg_sliding_log_entry_t entries[n]; } name
 /** The number of entries (the limit) of a log declared with `TG_SLIDING_LOG`. */
 #define TG_SLIDING_LOG_LEN(name) (sizeof (name).entries / sizeof (name).entries[0])
+/** Bytes of the snapshot of a sliding log of `n` entries (`tg_sliding_log_snapshot`). */
+#define TG_SLIDING_LOG_SNAPSHOT_SIZE(n) (16 + 8 * (n))
 /** @} */
 
 
@@ -180,6 +182,12 @@
  * `multiplier_milli` value meaning the default multiplier, 2000 (doubling).
  */
 #define TG_DEFAULT_MULTIPLIER 0
+
+/**
+ * The largest sliding log `tg_sliding_log_snapshot` saves: 64 entries
+ * (its snapshot, 528 bytes, is built on the stack).
+ */
+#define TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT 64
 
 /**
  * Bytes of a breaker's snapshot (`tg_breaker_snapshot`).
@@ -3299,6 +3307,56 @@ tg_status_t tg_sliding_log_available(const tg_sliding_log_t *log,
 tg_status_t tg_sliding_log_reset(tg_sliding_log_t *log,
                                  tg_sliding_log_entry_t *entries,
                                  size_t len);
+
+/**
+ * Saves the log's admissions at `now` as `TG_SLIDING_LOG_SNAPSHOT_SIZE(len)`
+ * bytes (their ticks relative to `now`), for `tg_sliding_log_restore`
+ * after a reboot.
+ *
+ * @param log an initialised log header.
+ * @param entries its entries.
+ * @param len their count (at most `TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT`).
+ * @param now the caller's current tick.
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_SLIDING_LOG_SNAPSHOT_SIZE(len)`).
+ * @return `TG_OK`, `TG_E_SNAPSHOT_BUFFER`, `TG_E_NULL`,
+ *   `TG_E_INVALID_ARGUMENT` (`entries`/`len` not the log's, or a log of
+ *   more than `TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT` entries), or an object
+ *   error.
+ *
+ * Reads only; safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_sliding_log_snapshot(const tg_sliding_log_t *log,
+                                    const tg_sliding_log_entry_t *entries,
+                                    size_t len,
+                                    uint64_t now,
+                                    uint8_t *out,
+                                    size_t out_len);
+
+/**
+ * Restores the log's admissions from a snapshot `tg_sliding_log_snapshot`
+ * took, as of `now`: each as many ticks before `now` as it was before the
+ * snapshot's tick (one from before this run's tick 0 counts as at tick 0).
+ *
+ * @param log an initialised log header, with the snapshot's window.
+ * @param entries its entries (as many as the snapshot's log had).
+ * @param len their count.
+ * @param bytes the snapshot.
+ * @param bytes_len its length in bytes.
+ * @param now the caller's current tick.
+ * @return `TG_OK`, a `TG_E_SNAPSHOT_*` error (the log is then left
+ *   empty), `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+ *
+ * Calls racing it see the log before, during or after it: restore before
+ * sharing the log.
+ */
+tg_status_t tg_sliding_log_restore(tg_sliding_log_t *log,
+                                   tg_sliding_log_entry_t *entries,
+                                   size_t len,
+                                   const uint8_t *bytes,
+                                   size_t bytes_len,
+                                   uint64_t now);
 
 /**
  * Writes the default sliding-window configuration (100 events per 60 000

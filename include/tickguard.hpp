@@ -885,6 +885,19 @@ class SlidingLog {
   /// Forgets every admission.
   /// @return `TG_OK` or an object error.
   tg_status_t reset() noexcept { return tg_sliding_log_reset(&log_, entries_, N); }
+  /// Saves the admissions at `now` (a reboot-proof snapshot, relative to `now`); logs of at
+  /// most `TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT` entries.
+  /// @param now the current tick. @param out receives the snapshot.
+  /// @return `TG_OK` or an error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_SLIDING_LOG_SNAPSHOT_SIZE(N)]) const noexcept {
+    return tg_sliding_log_snapshot(&log_, entries_, N, now, out, sizeof out);
+  }
+  /// Restores the admissions from a snapshot, as of `now` (the tick counter may have started again).
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK` or a `TG_E_SNAPSHOT_*` error (the log is then left empty).
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_sliding_log_restore(&log_, entries_, N, bytes, len, now);
+  }
 
  private:
   tg_sliding_log_config_t config_;

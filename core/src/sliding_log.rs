@@ -25,6 +25,13 @@
 //! writes nothing and returns the exact tick the oldest admission leaves
 //! the window.
 //!
+//! # Snapshots
+//!
+//! [`Snapshot`] saves the ring's admissions as ticks relative to the
+//! snapshot's tick ([`snapshot_len`] bytes for a limit), restored after a
+//! reboot as many ticks before the new run's `now`: the log stays exact
+//! across it.
+//!
 //! # Concurrency
 //!
 //! Every word is changed by one step ([`crate::machine`]): an admission is
@@ -59,6 +66,7 @@
 use crate::bucket::Refused;
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
+use crate::snapshot::{Frame, Snapshot, SnapshotError, CHECKSUM_LEN, HEADER_LEN};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
 use crate::ConfigError;
 
@@ -399,6 +407,109 @@ impl SlidingLogRef<'_> {
     }
 }
 
+/// The snapshot kind byte of a sliding log.
+const KIND: u8 = 9;
+
+/// Bytes of the snapshot of a log of `limit` entries: the header, the
+/// count of admissions kept, a tick per entry, the checksum.
+///
+/// ```
+/// assert_eq!(tickguard::sliding_log::snapshot_len(4), 8 + 4 + 32 + 4);
+/// ```
+#[must_use]
+pub const fn snapshot_len(limit: usize) -> usize {
+    HEADER_LEN
+        .saturating_add(4)
+        .saturating_add(limit.saturating_mul(8))
+        .saturating_add(CHECKSUM_LEN)
+}
+
+impl SlidingLogRef<'_> {
+    /// The frame of this log's snapshots: its window and limit are its
+    /// configuration.
+    fn frame(&self) -> Frame {
+        let limit = self.entries.len();
+        Frame {
+            kind: KIND,
+            fingerprint: crate::snapshot::fingerprint(|fields| {
+                fields.u64(self.config.window);
+                fields.u64(limit as u64);
+            }),
+            len: snapshot_len(limit),
+        }
+    }
+
+    /// [`Snapshot::save`] of the log: the admissions in its ring, oldest
+    /// first, as ticks relative to `now`. Under concurrent admissions an
+    /// entry already reused holds a newer tick, which restores a log that
+    /// refuses more, never less.
+    ///
+    /// # Errors
+    ///
+    /// [`SnapshotError::BufferTooSmall`] when `out` is shorter than
+    /// [`snapshot_len`] of the log's limit.
+    pub fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
+        self.frame().save(now, out, |fields| {
+            let next = self.cursor.0.load();
+            let limit = self.entries.len() as u64;
+            let first = next.saturating_sub(limit);
+            fields.u32(u32::try_from(next.wrapping_sub(first)).unwrap_or(u32::MAX));
+            let mut latest = 0;
+            for number in first..next {
+                let (_, tick) = self
+                    .entry(number)
+                    .map_or((0, 0), |entry| unpack(entry.0.load()));
+                latest = tick.max(latest);
+                fields.tick(latest);
+            }
+        })
+    }
+
+    /// [`Snapshot::restore`] of the log, as of `now`: its admissions as
+    /// many ticks before (or after) `now` as before the snapshot's tick;
+    /// one from before this run's tick 0 counts as at tick 0 (it leaves the
+    /// window later, never earlier). On error the log is left empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::snapshot::restore`]'s: another kind, another window or
+    /// limit, a wrong length, a bad checksum, or a count above the limit.
+    pub fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
+        self.reset();
+        let restored = self.frame().restore(bytes, now, |fields| {
+            let count = u64::from(fields.read_u32());
+            let limit = self.entries.len() as u64;
+            if count > limit {
+                return None;
+            }
+            let mut latest = 0;
+            for number in 0..count {
+                latest = fields.read_tick_in_range().unwrap_or(0).max(latest);
+                if let Some(entry) = self.entry(number) {
+                    entry.0.store(pack(number.wrapping_add(1), latest));
+                }
+            }
+            // The unused entries' ticks, zero in a snapshot of this limit.
+            for _ in count..limit {
+                if fields.read_u64() != 0 {
+                    return None;
+                }
+            }
+            Some(count)
+        });
+        match restored {
+            Ok(count) => {
+                self.cursor.0.store(count);
+                Ok(())
+            }
+            Err(error) => {
+                self.reset();
+                Err(error)
+            }
+        }
+    }
+}
+
 /// A sliding log of `LIMIT` entries: at most `LIMIT` events in any
 /// window, exactly. All methods take `&self` and are safe from several
 /// threads and interrupt handlers at once.
@@ -510,6 +621,37 @@ impl<const LIMIT: usize, C: AsRef<SlidingLogConfig>> SlidingLog<LIMIT, C> {
     /// ```
     pub fn reset(&self) {
         self.log().reset();
+    }
+}
+
+impl<const LIMIT: usize, C: AsRef<SlidingLogConfig>> Snapshot for SlidingLog<LIMIT, C> {
+    const SNAPSHOT_LEN: usize = snapshot_len(LIMIT);
+
+    /// The admissions in the ring, relative to `now`
+    /// ([`SlidingLogRef::save`]).
+    ///
+    /// ```
+    /// use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
+    /// use tickguard::snapshot::Snapshot;
+    /// use tickguard::time::Instant;
+    /// let log: SlidingLog<2, _> = SlidingLog::new(SlidingLogConfig::DEFAULT);
+    /// log.acquire(Instant::from_ticks(9_000)).unwrap();
+    /// let mut saved = [0u8; SlidingLog::<2>::SNAPSHOT_LEN];
+    /// log.save(Instant::from_ticks(9_500), &mut saved).unwrap();
+    /// // After a reboot, 100 ticks into the new run: the admission was 600 ticks ago.
+    /// let rebooted: SlidingLog<2, _> = SlidingLog::new(SlidingLogConfig::DEFAULT);
+    /// rebooted.restore(&saved, Instant::from_ticks(100)).unwrap();
+    /// assert_eq!(rebooted.available(Instant::from_ticks(100)), 1);
+    /// assert_eq!(rebooted.available(Instant::from_ticks(400)), 2);
+    /// ```
+    fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
+        self.log().save(now, out)
+    }
+
+    /// Restores the ring ([`SlidingLogRef::restore`]); on error the log is
+    /// left empty.
+    fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
+        self.log().restore(bytes, now)
     }
 }
 

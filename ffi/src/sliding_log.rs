@@ -2,11 +2,14 @@
 //! caller allocates (`TG_SLIDING_LOG` in the header).
 
 use tickguard::bucket::Refused;
-use tickguard::sliding_log::{Cursor, Entry, SlidingLogConfig, SlidingLogRef, MAX_LIMIT};
+use tickguard::sliding_log::{
+    snapshot_len, Cursor, Entry, SlidingLogConfig, SlidingLogRef, MAX_LIMIT,
+};
 use tickguard::time::{Duration, Instant};
 
 use crate::entries::{self, CEntry, Place};
 use crate::object::{self, get, put, put_required, read, required, status, tg_init_flags_t};
+use crate::snapshot::{restore_from, save_to};
 use crate::status::*;
 
 /// Sliding-log configuration: the window (the limit is the number of
@@ -252,3 +255,85 @@ pub extern "C" fn tg_sliding_log_reset(
         }),
     )
 }
+
+/// The largest sliding log `tg_sliding_log_snapshot` saves: 64 entries
+/// (its snapshot, 528 bytes, is built on the stack).
+pub const TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT: usize = 64;
+
+/// The snapshot of the largest log that has one.
+const LONGEST: usize = snapshot_len(TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT);
+
+/// Saves the log's admissions at `now` as `TG_SLIDING_LOG_SNAPSHOT_SIZE(len)`
+/// bytes (their ticks relative to `now`), for `tg_sliding_log_restore`
+/// after a reboot.
+///
+/// @param log an initialised log header.
+/// @param entries its entries.
+/// @param len their count (at most `TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT`).
+/// @param now the caller's current tick.
+/// @param out receives the snapshot.
+/// @param out_len bytes available at `out` (at least
+///   `TG_SLIDING_LOG_SNAPSHOT_SIZE(len)`).
+/// @return `TG_OK`, `TG_E_SNAPSHOT_BUFFER`, `TG_E_NULL`,
+///   `TG_E_INVALID_ARGUMENT` (`entries`/`len` not the log's, or a log of
+///   more than `TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT` entries), or an object
+///   error.
+///
+/// Reads only; safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_sliding_log_snapshot(
+    log: *const tg_sliding_log_t,
+    entries: *const tg_sliding_log_entry_t,
+    len: usize,
+    now: u64,
+    out: *mut u8,
+    out_len: usize,
+) -> tg_status_t {
+    status((|| {
+        let log = self::log(log, entries, len)?;
+        if len > TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT {
+            return Err(TG_E_INVALID_ARGUMENT);
+        }
+        save_to::<LONGEST>(out, out_len, |bytes| {
+            log.save(Instant::from_ticks(now), bytes)
+        })
+    })())
+}
+
+/// Restores the log's admissions from a snapshot `tg_sliding_log_snapshot`
+/// took, as of `now`: each as many ticks before `now` as it was before the
+/// snapshot's tick (one from before this run's tick 0 counts as at tick 0).
+///
+/// @param log an initialised log header, with the snapshot's window.
+/// @param entries its entries (as many as the snapshot's log had).
+/// @param len their count.
+/// @param bytes the snapshot.
+/// @param bytes_len its length in bytes.
+/// @param now the caller's current tick.
+/// @return `TG_OK`, a `TG_E_SNAPSHOT_*` error (the log is then left
+///   empty), `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, or an object error.
+///
+/// Calls racing it see the log before, during or after it: restore before
+/// sharing the log.
+#[no_mangle]
+pub extern "C" fn tg_sliding_log_restore(
+    log: *mut tg_sliding_log_t,
+    entries: *mut tg_sliding_log_entry_t,
+    len: usize,
+    bytes: *const u8,
+    bytes_len: usize,
+    now: u64,
+) -> tg_status_t {
+    status((|| {
+        let log = self::log(log.cast_const(), entries.cast_const(), len)?;
+        if len > TG_SLIDING_LOG_SNAPSHOT_MAX_LIMIT {
+            return Err(TG_E_INVALID_ARGUMENT);
+        }
+        restore_from::<{ LONGEST + 1 }>(bytes, bytes_len, |input| {
+            log.restore(input, Instant::from_ticks(now))
+        })
+    })())
+}
+
+// `TG_SLIDING_LOG_SNAPSHOT_SIZE(n)` in the header is `16 + 8 * n`.
+const _: () = assert!(snapshot_len(1) == 16 + 8 && snapshot_len(64) == 16 + 8 * 64);

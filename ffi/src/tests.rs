@@ -2283,3 +2283,62 @@ fn keyed_windows_through_the_abi() {
     );
     assert_eq!(tg_keyed_windows_deinit(table), TG_OK);
 }
+
+#[test]
+fn sliding_log_snapshots_through_the_abi() {
+    let config = tg_sliding_log_config_t { window_ticks: 100 };
+    let mut big = sliding_log::<65>(0);
+    let (log, entries) = (&mut big.log as *mut _, big.entries.as_mut_ptr());
+    assert_eq!(
+        tg_sliding_log_init(log, entries, 65, &config, TG_INIT_DEFAULT),
+        TG_OK
+    );
+    let mut out = [0u8; 1024];
+    // Above the largest log the ABI snapshots.
+    assert_eq!(
+        tg_sliding_log_snapshot(log, entries, 65, 0, out.as_mut_ptr(), out.len()),
+        TG_E_INVALID_ARGUMENT
+    );
+    let mut s = sliding_log::<64>(0);
+    let (log, entries) = (&mut s.log as *mut _, s.entries.as_mut_ptr());
+    assert_eq!(
+        tg_sliding_log_init(log, entries, 64, &config, TG_INIT_DEFAULT),
+        TG_OK
+    );
+    for t in 0..64 {
+        assert_eq!(
+            tg_sliding_log_acquire(log, entries, 64, 1_000 + t, null_mut()),
+            TG_OK
+        );
+    }
+    assert_eq!(
+        tg_sliding_log_snapshot(log, entries, 64, 1_063, out.as_mut_ptr(), out.len()),
+        TG_OK
+    );
+    let size = 16 + 8 * 64;
+    assert!(
+        out[size..].iter().all(|&b| b == 0),
+        "exactly its size written"
+    );
+    let mut other = sliding_log::<64>(0);
+    let (log, entries) = (&mut other.log as *mut _, other.entries.as_mut_ptr());
+    assert_eq!(
+        tg_sliding_log_init(log, entries, 64, &config, TG_INIT_DEFAULT),
+        TG_OK
+    );
+    // A longer input is judged too long; the exact one restores.
+    assert_eq!(
+        tg_sliding_log_restore(log, entries, 64, out.as_ptr(), size + 1, 63),
+        TG_E_SNAPSHOT_TRUNCATED
+    );
+    assert_eq!(
+        tg_sliding_log_restore(log, entries, 64, out.as_ptr(), size, 63),
+        TG_OK
+    );
+    let mut retry_at = 0;
+    assert_eq!(
+        tg_sliding_log_acquire(log, entries, 64, 63, &mut retry_at),
+        TG_REFUSED
+    );
+    assert_eq!(retry_at, 100);
+}

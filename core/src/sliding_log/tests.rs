@@ -198,3 +198,71 @@ fn threads_admit_exactly_the_limit_per_window() {
         ring_is_consistent(&log);
     }
 }
+
+proptest! {
+    /// A snapshot restored after a reboot (the tick counter anywhere) makes
+    /// the same decisions as the original, shifted by the reboot.
+    #[test]
+    fn a_restored_log_decides_as_the_original(
+        window in 1u64..1_000,
+        before in prop::collection::vec(0u64..400, 0..12),
+        after in prop::collection::vec(0u64..400, 1..12),
+        saved_at in 0u64..2_000,
+        base in 0u64..1_000_000,
+    ) {
+        let original: SlidingLog<3, _> = SlidingLog::new(config(window));
+        let mut clock = 1_000_000u64;
+        for dt in before {
+            clock += dt;
+            let _ = original.acquire(tick(clock));
+        }
+        let snapshot_tick = clock + saved_at;
+        let mut bytes = [0u8; snapshot_len(3)];
+        prop_assert_eq!(original.save(tick(snapshot_tick), &mut bytes), Ok(snapshot_len(3)));
+        let restored: SlidingLog<3, _> = SlidingLog::new(config(window));
+        // The new run's clock reads `base` at the snapshot's tick.
+        prop_assert_eq!(restored.restore(&bytes, tick(base + 1_000_000)), Ok(()));
+        let offset = i128::from(base + 1_000_000) - i128::from(snapshot_tick);
+        let shift = |t: u64| u64::try_from(i128::from(t) + offset).unwrap();
+        let retry = |decision: Decision| match decision {
+            Ok(()) => None,
+            Err(Refused::Wait { retry_at }) => Some(retry_at.ticks()),
+            Err(Refused::ExceedsCapacity) => Some(0),
+        };
+        let mut t = snapshot_tick;
+        for dt in after {
+            t += dt;
+            let ours = retry(original.acquire(tick(t))).map(shift);
+            let theirs = retry(restored.acquire(tick(shift(t))));
+            prop_assert_eq!(ours, theirs);
+        }
+    }
+}
+
+#[test]
+fn a_bad_snapshot_is_refused_and_leaves_the_log_empty() {
+    let log: SlidingLog<2, _> = SlidingLog::new(config(100));
+    log.acquire(tick(10)).unwrap();
+    let mut bytes = [0u8; snapshot_len(2)];
+    log.save(tick(20), &mut bytes).unwrap();
+    assert_eq!(
+        log.save(tick(20), &mut [0u8; snapshot_len(2) - 1]),
+        Err(SnapshotError::BufferTooSmall)
+    );
+    // Another limit or window: another configuration.
+    let other: SlidingLog<3, _> = SlidingLog::new(config(100));
+    assert!(other.restore(&bytes, tick(0)).is_err());
+    let other: SlidingLog<2, _> = SlidingLog::new(config(101));
+    assert_eq!(other.restore(&bytes, tick(0)), Err(SnapshotError::Config));
+    // A flipped bit: corrupt, and the log is left empty.
+    log.acquire(tick(20)).unwrap();
+    let mut bad = bytes;
+    bad[10] ^= 1;
+    assert_eq!(log.restore(&bad, tick(20)), Err(SnapshotError::Corrupt));
+    assert_eq!(log.available(tick(20)), 2);
+    // The good one: one admission 10 ticks before the snapshot.
+    assert_eq!(log.restore(&bytes, tick(500)), Ok(()));
+    assert_eq!(log.available(tick(500)), 1);
+    assert_eq!(log.acquire(tick(500)), Ok(()));
+    assert_eq!(log.acquire(tick(500)), wait(590));
+}

@@ -563,6 +563,28 @@ fuzz_target!(|data: &[u8]| {
                         }
                         TG_OK
                     }
+                    3 => {
+                        // A snapshot, restored into the same log at a later tick.
+                        let mut page = [0u8; 16 + 8 * 4];
+                        match tg_sliding_log_snapshot(
+                            &log.log,
+                            entries,
+                            len,
+                            at,
+                            page.as_mut_ptr(),
+                            page.len(),
+                        ) {
+                            TG_OK => tg_sliding_log_restore(
+                                &mut log.log,
+                                entries,
+                                len,
+                                page.as_ptr(),
+                                page.len() - usize::from(input.u8() % 2),
+                                now,
+                            ),
+                            status => status,
+                        }
+                    }
                     _ => tg_sliding_log_acquire(&mut log.log, entries, len, at, &mut retry_at),
                 };
                 match status {
