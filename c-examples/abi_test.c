@@ -1278,6 +1278,20 @@ static void test_adaptive(void) {
   CHECK(tg_adaptive_release(&other, foreign, TG_SAMPLE_IGNORED, 0, &change) == TG_OK && !change.changed);
   CHECK(tg_adaptive_acquire(&a, 0, &first, NULL) == TG_OK);
   CHECK(tg_adaptive_acquire(&a, 0, &third, NULL) == TG_REFUSED);
+  /* The learned limit survives a reboot in a snapshot. */
+  uint8_t saved[TG_ADAPTIVE_SNAPSHOT_SIZE];
+  CHECK(sizeof saved == 16);
+  CHECK(tg_adaptive_snapshot(&a, 0, saved, sizeof saved) == TG_OK);
+  CHECK(tg_adaptive_snapshot(&a, 0, saved, sizeof saved - 1) == TG_E_SNAPSHOT_BUFFER);
+  CHECK(tg_adaptive_reset(&a) == TG_OK);
+  CHECK(tg_adaptive_state(&a, &limit, NULL) == TG_OK && limit == 2);
+  CHECK(tg_adaptive_restore(&a, saved, sizeof saved, 99) == TG_OK);
+  CHECK(tg_adaptive_state(&a, &limit, &in_flight) == TG_OK && limit == 1 && in_flight == 0);
+  CHECK(tg_adaptive_restore(&other, saved, sizeof saved, 99) == TG_OK);
+  saved[8] ^= 1;
+  CHECK(tg_adaptive_restore(&a, saved, sizeof saved, 99) == TG_E_SNAPSHOT_CORRUPT);
+  CHECK(tg_adaptive_state(&a, &limit, NULL) == TG_OK && limit == 2);
+  CHECK(tg_adaptive_acquire(&a, 0, &first, NULL) == TG_OK);
   CHECK(tg_adaptive_reset(&a) == TG_OK);
   CHECK(tg_adaptive_release(&a, first, TG_SAMPLE_DONE, 0, NULL) == TG_E_NOT_HELD);
   CHECK(tg_adaptive_state(&a, &limit, &in_flight) == TG_OK && limit == 2 && in_flight == 0);

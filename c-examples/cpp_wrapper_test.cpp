@@ -367,6 +367,10 @@ void adaptive_limit_works() {
   CHECK(global_adaptive.in_flight().value == 0 && global_adaptive.limit().value == 3);
   tickguard::AdaptiveSlot slow = global_adaptive.enter(0);
   CHECK(slow.finish(TG_SAMPLE_DONE, 101).value.to == 1);
+  uint8_t saved[TG_ADAPTIVE_SNAPSHOT_SIZE];
+  CHECK(global_adaptive.snapshot(0, saved) == TG_OK);
+  CHECK(global_adaptive.reset() == TG_OK && global_adaptive.limit().value == 2);
+  CHECK(global_adaptive.restore(saved, sizeof saved, 0) == TG_OK && global_adaptive.limit().value == 1);
   CHECK(global_adaptive.reset() == TG_OK && global_adaptive.limit().value == 2);
   tickguard::AdaptiveLimit invalid{tg_adaptive_config_t{5, 1, 65, 500, 0, 0}};
   CHECK(invalid.init() == TG_E_CONFIG_ADAPTIVE_LIMITS);

@@ -232,6 +232,11 @@
 #define TG_LKG_SNAPSHOT_SIZE 1712
 
 /**
+ * Bytes of an adaptive limit's snapshot (`tg_adaptive_snapshot`).
+ */
+#define TG_ADAPTIVE_SNAPSHOT_SIZE 16
+
+/**
  * The longest duration any configuration field or duration argument
  * accepts, and the horizon up to which every guarantee holds: 2^62 ticks
  * (146 years at 1 GHz). The header's "2^62" is this value.
@@ -3740,6 +3745,44 @@ tg_status_t tg_sliding_window_restore(tg_sliding_window_t *window,
                                       const uint8_t *bytes,
                                       size_t len,
                                       uint64_t now);
+
+/**
+ * Saves the adaptive limit's learned limit as `TG_ADAPTIVE_SNAPSHOT_SIZE`
+ * bytes, for `tg_adaptive_restore` (the calls in flight are not saved).
+ *
+ * @param limit an initialised adaptive limit.
+ * @param now the caller's current tick.
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out` (at least
+ *   `TG_ADAPTIVE_SNAPSHOT_SIZE`).
+ * @return as `tg_breaker_snapshot`.
+ *
+ * Reads only; safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_adaptive_snapshot(const tg_adaptive_t *limit,
+                                 uint64_t now,
+                                 uint8_t *out,
+                                 size_t out_len);
+
+/**
+ * Restores the adaptive limit's learned limit from a snapshot
+ * `tg_adaptive_snapshot` took (one outside the configured bounds is
+ * corrupt). The slots are left as they are.
+ *
+ * @param limit an initialised adaptive limit, with the snapshot's
+ *   configuration.
+ * @param bytes the snapshot.
+ * @param len its length in bytes.
+ * @param now the caller's current tick.
+ * @return as `tg_breaker_restore` (on a snapshot error the limit returns
+ *   to the initial one).
+ *
+ * Safe from interrupt handlers and from several threads.
+ */
+tg_status_t tg_adaptive_restore(tg_adaptive_t *limit,
+                                const uint8_t *bytes,
+                                size_t len,
+                                uint64_t now);
 
 /**
  * Saves the last-known-good store's keys and values with their ages at

@@ -741,6 +741,18 @@ class AdaptiveLimit {
   /// Frees every slot (slots held become stale) and returns to the initial limit.
   /// @return `TG_OK` or an object error.
   tg_status_t reset() noexcept { return tg_adaptive_reset(&limit_); }
+  /// Saves the learned limit (a reboot-proof snapshot).
+  /// @param now the current tick. @param out receives the snapshot.
+  /// @return `TG_OK` or an error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[TG_ADAPTIVE_SNAPSHOT_SIZE]) const noexcept {
+    return tg_adaptive_snapshot(&limit_, now, out, sizeof out);
+  }
+  /// Restores the learned limit from a snapshot.
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK` or a `TG_E_SNAPSHOT_*` error (the limit is then the initial one).
+  [[nodiscard]] tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return tg_adaptive_restore(&limit_, bytes, len, now);
+  }
 
  private:
   tg_adaptive_config_t config_;

@@ -22,6 +22,13 @@
 //! in flight when the limit drops finish normally: the count can exceed a
 //! freshly lowered limit until they end, never `max_limit`.
 //!
+//! # Snapshots
+//!
+//! [`Snapshot`] keeps the limit learned so far ([`SNAPSHOT_LEN`] bytes),
+//! so a rebooted device starts from it rather than from the initial limit;
+//! the calls in flight did not survive the reboot, so the slots are not
+//! saved.
+//!
 //! # Concurrency
 //!
 //! Two words, each changed by one step: the slots (the bulkhead's word,
@@ -69,6 +76,7 @@ use crate::bulkhead::{
 };
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
+use crate::snapshot::{Frame, Snapshot, SnapshotError, CHECKSUM_LEN, HEADER_LEN};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
 use crate::ConfigError;
 
@@ -507,6 +515,67 @@ impl<C: AsRef<AdaptiveConfig>> AdaptiveLimit<C> {
         self.slots
             .apply(&self.config().slots, crate::bulkhead::Reset);
         self.limit.store(UNWRITTEN);
+    }
+}
+
+/// Bytes of an adaptive limit's snapshot: the header, the limit, the
+/// checksum.
+pub const SNAPSHOT_LEN: usize = HEADER_LEN + 4 + CHECKSUM_LEN;
+
+impl AdaptiveConfig {
+    /// The frame of this configuration's snapshots (kind 10).
+    fn frame(&self) -> Frame {
+        Frame {
+            kind: 10,
+            fingerprint: crate::snapshot::fingerprint(|fields| {
+                fields.u32(self.initial);
+                fields.u32(self.min);
+                fields.u32(self.max_limit());
+                fields.u32(self.backoff_milli);
+                fields.u64(self.slow);
+            }),
+            len: SNAPSHOT_LEN,
+        }
+    }
+}
+
+impl<C: AsRef<AdaptiveConfig>> Snapshot for AdaptiveLimit<C> {
+    const SNAPSHOT_LEN: usize = SNAPSHOT_LEN;
+
+    /// Saves the limit learned so far (the calls in flight do not survive
+    /// a reboot, so the slots are not saved).
+    ///
+    /// ```
+    /// use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, Sample, SNAPSHOT_LEN};
+    /// use tickguard::snapshot::Snapshot;
+    /// use tickguard::time::Instant;
+    /// let limit = AdaptiveLimit::new(AdaptiveConfig::DEFAULT);
+    /// let permit = limit.acquire(Instant::ZERO).unwrap();
+    /// limit.release(permit, Sample::Dropped).unwrap(); // 20 -> 18
+    /// let mut saved = [0u8; SNAPSHOT_LEN];
+    /// limit.save(Instant::ZERO, &mut saved).unwrap();
+    /// let rebooted = AdaptiveLimit::new(AdaptiveConfig::DEFAULT);
+    /// rebooted.restore(&saved, Instant::ZERO).unwrap();
+    /// assert_eq!(rebooted.limit(), 18);
+    /// ```
+    fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
+        let limit = self.limit();
+        self.config()
+            .frame()
+            .save(now, out, |fields| fields.u32(limit))
+    }
+
+    /// Restores the limit (one outside the configured bounds is corrupt);
+    /// on error the limit returns to the initial one. The slots are left
+    /// as they are.
+    fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
+        let config = self.config();
+        let restored = config.frame().restore(bytes, now, |fields| {
+            let limit = fields.read_u32();
+            (limit >= config.min && limit <= config.max_limit()).then_some(limit)
+        });
+        self.limit.store(restored.map_or(UNWRITTEN, u64::from));
+        restored.map(|_| ())
     }
 }
 

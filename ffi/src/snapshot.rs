@@ -7,8 +7,8 @@ use tickguard::time::Instant;
 use crate::object::{get, get_mut, status, Storage};
 use crate::status::*;
 use crate::{
-    tg_breaker_t, tg_bucket_t, tg_degradation_t, tg_fixed_window_t, tg_lkg_t, tg_retry_budget_t,
-    tg_shaper_t, tg_sliding_window_t,
+    tg_adaptive_t, tg_breaker_t, tg_bucket_t, tg_degradation_t, tg_fixed_window_t, tg_lkg_t,
+    tg_retry_budget_t, tg_shaper_t, tg_sliding_window_t,
 };
 
 /// Bytes of a breaker's snapshot (`tg_breaker_snapshot`).
@@ -29,6 +29,8 @@ pub const TG_SLIDING_WINDOW_SNAPSHOT_SIZE: usize = 28;
 /// Bytes of a last-known-good store's snapshot (`tg_lkg_snapshot`): every
 /// key and value with its age.
 pub const TG_LKG_SNAPSHOT_SIZE: usize = 1712;
+/// Bytes of an adaptive limit's snapshot (`tg_adaptive_snapshot`).
+pub const TG_ADAPTIVE_SNAPSHOT_SIZE: usize = 16;
 
 // Literals for cbindgen; the build fails when one differs from the core's.
 const _: () = assert!(TG_BREAKER_SNAPSHOT_SIZE == tickguard::breaker::SNAPSHOT_LEN);
@@ -39,6 +41,7 @@ const _: () = assert!(TG_FIXED_WINDOW_SNAPSHOT_SIZE == tickguard::fixed_window::
 const _: () = assert!(TG_SHAPER_SNAPSHOT_SIZE == tickguard::shaper::SNAPSHOT_LEN);
 const _: () = assert!(TG_SLIDING_WINDOW_SNAPSHOT_SIZE == tickguard::sliding_window::SNAPSHOT_LEN);
 const _: () = assert!(TG_LKG_SNAPSHOT_SIZE == crate::fallback::Store::SNAPSHOT_LEN);
+const _: () = assert!(TG_ADAPTIVE_SNAPSHOT_SIZE == tickguard::adaptive::SNAPSHOT_LEN);
 
 /// The longest snapshot of any type: what is copied from the caller at most.
 const LONGEST: usize = 64;
@@ -50,6 +53,7 @@ const _: () = assert!(
         && TG_FIXED_WINDOW_SNAPSHOT_SIZE < LONGEST
         && TG_SHAPER_SNAPSHOT_SIZE < LONGEST
         && TG_SLIDING_WINDOW_SNAPSHOT_SIZE < LONGEST
+        && TG_ADAPTIVE_SNAPSHOT_SIZE < LONGEST
 );
 
 pub(crate) const fn snapshot_status(error: SnapshotError) -> tg_status_t {
@@ -446,6 +450,50 @@ pub extern "C" fn tg_sliding_window_restore(
     now: u64,
 ) -> tg_status_t {
     restore(window.cast_const(), bytes, len, now)
+}
+
+/// Saves the adaptive limit's learned limit as `TG_ADAPTIVE_SNAPSHOT_SIZE`
+/// bytes, for `tg_adaptive_restore` (the calls in flight are not saved).
+///
+/// @param limit an initialised adaptive limit.
+/// @param now the caller's current tick.
+/// @param out receives the snapshot.
+/// @param out_len bytes available at `out` (at least
+///   `TG_ADAPTIVE_SNAPSHOT_SIZE`).
+/// @return as `tg_breaker_snapshot`.
+///
+/// Reads only; safe from interrupt handlers and from several threads.
+#[no_mangle]
+pub extern "C" fn tg_adaptive_snapshot(
+    limit: *const tg_adaptive_t,
+    now: u64,
+    out: *mut u8,
+    out_len: usize,
+) -> tg_status_t {
+    save(limit, now, out, out_len)
+}
+
+/// Restores the adaptive limit's learned limit from a snapshot
+/// `tg_adaptive_snapshot` took (one outside the configured bounds is
+/// corrupt). The slots are left as they are.
+///
+/// @param limit an initialised adaptive limit, with the snapshot's
+///   configuration.
+/// @param bytes the snapshot.
+/// @param len its length in bytes.
+/// @param now the caller's current tick.
+/// @return as `tg_breaker_restore` (on a snapshot error the limit returns
+///   to the initial one).
+///
+/// Safe from interrupt handlers and from several threads.
+#[no_mangle]
+pub extern "C" fn tg_adaptive_restore(
+    limit: *mut tg_adaptive_t,
+    bytes: *const u8,
+    len: usize,
+    now: u64,
+) -> tg_status_t {
+    restore(limit.cast_const(), bytes, len, now)
 }
 
 /// Saves the last-known-good store's keys and values with their ages at

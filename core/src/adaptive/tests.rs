@@ -293,3 +293,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn snapshots_keep_the_learned_limit() {
+    use crate::snapshot::{Snapshot, SnapshotError};
+    let config = config(10, 2, 16, 500, 0);
+    let limit = AdaptiveLimit::new(config);
+    let permit = limit.acquire(tick(0)).unwrap();
+    limit.release(permit, Sample::Dropped).unwrap();
+    let mut saved = [0u8; SNAPSHOT_LEN];
+    assert_eq!(limit.save(tick(0), &mut saved), Ok(SNAPSHOT_LEN));
+    let rebooted = AdaptiveLimit::new(config);
+    assert_eq!(rebooted.restore(&saved, tick(77)), Ok(()));
+    assert_eq!(rebooted.limit(), 5);
+    // Another configuration, a flipped bit: refused, back to the initial.
+    let other = AdaptiveLimit::new(self::config(10, 2, 17, 500, 0));
+    assert_eq!(other.restore(&saved, tick(0)), Err(SnapshotError::Config));
+    let mut bad = saved;
+    bad[9] ^= 0x40;
+    assert_eq!(rebooted.restore(&bad, tick(0)), Err(SnapshotError::Corrupt));
+    assert_eq!(rebooted.limit(), 10);
+    // A limit outside the bounds, with a valid checksum: corrupt.
+    let mut out_of_bounds = [0u8; SNAPSHOT_LEN];
+    let frame = config.frame();
+    frame
+        .save(tick(0), &mut out_of_bounds, |fields| fields.u32(17))
+        .unwrap();
+    assert_eq!(
+        rebooted.restore(&out_of_bounds, tick(0)),
+        Err(SnapshotError::Corrupt)
+    );
+}

@@ -184,6 +184,23 @@ fuzz_target!(|data: &[u8]| {
         tg_sliding_window_snapshot
     );
     case!(
+        tg_adaptive_t,
+        TG_ADAPTIVE_SNAPSHOT_SIZE,
+        |a: &mut tg_adaptive_t| tg_adaptive_init(
+            a,
+            &tg_adaptive_config_t {
+                initial_limit: 8,
+                min_limit: 2,
+                max_limit: 16,
+                backoff_milli: 700,
+                slow_latency_ticks: 40,
+                max_wait_ticks: 0,
+            }
+        ),
+        tg_adaptive_restore,
+        tg_adaptive_snapshot
+    );
+    case!(
         tg_lkg_t,
         TG_LKG_SNAPSHOT_SIZE,
         |l: &mut tg_lkg_t| tg_lkg_init(l, 500),
