@@ -1494,7 +1494,9 @@ typedef struct TG_ALIGNED(16) {
 #define TG_E_CONFIG_MAX_WAIT -41
 
 /**
- * Sliding-window configuration: `limit` is 0.
+ * A limit out of range: a sliding window's `limit` is 0 (or, for a keyed
+ * table of windows, above 65 535), or a sliding log's entry count is 0 or
+ * above 65 536.
  */
 #define TG_E_CONFIG_LIMIT -42
 

@@ -464,3 +464,36 @@ fn adaptive_limit_decrease_races_acquires() {
         assert_eq!(limit.in_flight(), 0);
     });
 }
+
+/// Keyed sliding windows, one entry whose key's windows have emptied: the
+/// occupant's acquire races a new key's takeover. Invariant: exactly one
+/// succeeds (the entry is one key's at a time), and the loser is refused
+/// for a full table.
+#[test]
+fn keyed_windows_takeover_race_with_the_occupant() {
+    use tickguard::keyed::{KeyedWindows, Refused};
+    use tickguard::sliding_window::{SlidingWindowConfig, SlidingWindowSettings};
+    model(|| {
+        let config = SlidingWindowConfig::new(SlidingWindowSettings {
+            limit: 1,
+            window: tickguard::time::Duration::from_ticks(100),
+        })
+        .unwrap();
+        let table: Arc<KeyedWindows<1, SlidingWindowConfig>> =
+            Arc::new(KeyedWindows::new(config, [1, 2]));
+        table.acquire(&1u32, 1, tick(0)).unwrap();
+        let handles: Vec<_> = [1u32, 2]
+            .into_iter()
+            .map(|key| {
+                let table = table.clone();
+                thread::spawn(move || table.acquire(&key, 1, tick(200)))
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(results.iter().filter(|d| d.is_ok()).count(), 1);
+        assert!(results
+            .iter()
+            .any(|d| matches!(d, Err(Refused::TableFull { .. }))));
+        assert_eq!(table.limiting(tick(200)), 1);
+    });
+}

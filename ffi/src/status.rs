@@ -103,7 +103,9 @@ pub const TG_E_SNAPSHOT_CONFIG: tg_status_t = -39;
 pub const TG_E_CONFIG_INTERVAL: tg_status_t = -40;
 /// Shaper configuration: `max_wait_ticks` is above 2^62.
 pub const TG_E_CONFIG_MAX_WAIT: tg_status_t = -41;
-/// Sliding-window configuration: `limit` is 0.
+/// A limit out of range: a sliding window's `limit` is 0 (or, for a keyed
+/// table of windows, above 65 535), or a sliding log's entry count is 0 or
+/// above 65 536.
 pub const TG_E_CONFIG_LIMIT: tg_status_t = -42;
 /// Sliding-window configuration: `window_ticks` is 0 or above 2^62.
 pub const TG_E_CONFIG_WINDOW: tg_status_t = -43;
@@ -237,7 +239,10 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 48] = [
         TG_E_CONFIG_MAX_WAIT,
         c"config: max_wait_ticks must be at most 2^62",
     ),
-    (TG_E_CONFIG_LIMIT, c"config: limit must be at least 1"),
+    (
+        TG_E_CONFIG_LIMIT,
+        c"config: limit out of range (at least 1; at most 65535 per key, 65536 log entries)",
+    ),
     (TG_E_CONFIG_WINDOW, c"config: window_ticks must be 1..2^62"),
     (
         TG_E_CONFIG_MAX_CONCURRENT,
