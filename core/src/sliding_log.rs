@@ -638,11 +638,12 @@ impl<const LIMIT: usize, C: AsRef<SlidingLogConfig>> Snapshot for SlidingLog<LIM
     /// log.acquire(Instant::from_ticks(9_000)).unwrap();
     /// let mut saved = [0u8; SlidingLog::<2>::SNAPSHOT_LEN];
     /// log.save(Instant::from_ticks(9_500), &mut saved).unwrap();
-    /// // After a reboot, 100 ticks into the new run: the admission was 600 ticks ago.
+    /// // After a reboot, restored at the new run's tick 1 000: the admission
+    /// // was 500 ticks before the snapshot, so at tick 500 of this run.
     /// let rebooted: SlidingLog<2, _> = SlidingLog::new(SlidingLogConfig::DEFAULT);
-    /// rebooted.restore(&saved, Instant::from_ticks(100)).unwrap();
-    /// assert_eq!(rebooted.available(Instant::from_ticks(100)), 1);
-    /// assert_eq!(rebooted.available(Instant::from_ticks(400)), 2);
+    /// rebooted.restore(&saved, Instant::from_ticks(1_000)).unwrap();
+    /// assert_eq!(rebooted.available(Instant::from_ticks(1_000)), 1);
+    /// assert_eq!(rebooted.available(Instant::from_ticks(1_500)), 2);
     /// ```
     fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
         self.log().save(now, out)
