@@ -183,6 +183,50 @@ mod tests {
         );
     }
 
+    /// Threads hammering eight keys over four entries, in rounds two
+    /// windows apart (every round starts from empty windows): no key is
+    /// ever admitted more than its limit within a round's window, whatever
+    /// the takeovers and full-table refusals between them.
+    #[test]
+    fn threads_never_admit_a_key_past_its_limit() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        use std::sync::Barrier;
+        const WINDOW: Tick = 100;
+        let table: KeyedWindows<4, _> = KeyedWindows::new(config(3, WINDOW), [11, 12]);
+        let admitted: [AtomicU32; 8] = Default::default();
+        let barrier = Barrier::new(4);
+        for round in 0..150u64 {
+            let base = round * 3 * WINDOW;
+            std::thread::scope(|scope| {
+                for thread in 0..4u64 {
+                    let (table, admitted, barrier) = (&table, &admitted, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        for i in 0..24u64 {
+                            let key = (i * 5 + thread * 3 + round) % 8;
+                            let now = base + (i + thread) % (WINDOW / 2);
+                            if table.acquire(&key, 1, tick(now)).is_ok() {
+                                admitted[key as usize].fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    });
+                }
+            });
+            let mut total = 0;
+            for (key, count) in admitted.iter().enumerate() {
+                let count = count.swap(0, Ordering::Relaxed);
+                assert!(
+                    count <= 3,
+                    "round {round}: key {key} admitted {count} times"
+                );
+                total += count;
+            }
+            // Four entries, each held by one key at a time within a round.
+            assert!(total <= 4 * 3, "round {round}: {total}");
+            assert!(total >= 3, "round {round}: nothing admitted");
+        }
+    }
+
     /// Keys with entries of their own, each beside a plain sliding window.
     fn own_entries(count: usize) -> std::vec::Vec<u32> {
         let mut keys = std::vec::Vec::new();
