@@ -771,6 +771,151 @@ inline Result<tg_limit_change_t> AdaptiveSlot::finish(tg_sample_t sample, Tick l
   return out;
 }
 
+namespace detail {
+
+/// The C functions of keyed token buckets (`tg_keyed_*`), for Keyed.
+struct BucketKeys {
+  using Config = tg_bucket_config_t;  ///< Every key's configuration.
+  using Table = tg_keyed_table_t;     ///< The table's header.
+  /// @param t the header. @param e the entries. @param n their count. @param c the configuration.
+  /// @param s0 the seed's first half. @param s1 its second. @param f the flags. @return the status.
+  static tg_status_t init(Table *t, tg_keyed_entry_t *e, size_t n, const Config *c, uint64_t s0, uint64_t s1,
+                          tg_init_flags_t f) noexcept {
+    return tg_keyed_init(t, e, n, c, s0, s1, f);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param k the key.
+  /// @param units how many. @param now the tick. @param r the retry tick. @return the status.
+  static tg_status_t acquire(Table *t, tg_keyed_entry_t *e, size_t n, uint64_t k, uint32_t units, Tick now,
+                             uint64_t *r) noexcept {
+    return tg_keyed_acquire_u64(t, e, n, k, units, now, r);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param k the key's bytes.
+  /// @param len its length. @param units how many. @param now the tick. @param r the retry tick.
+  /// @return the status.
+  static tg_status_t acquire_bytes(Table *t, tg_keyed_entry_t *e, size_t n, const uint8_t *k, size_t len,
+                                   uint32_t units, Tick now, uint64_t *r) noexcept {
+    return tg_keyed_acquire_bytes(t, e, n, k, len, units, now, r);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param k the key.
+  /// @param now the tick. @param out the count. @return the status.
+  static tg_status_t available(const Table *t, const tg_keyed_entry_t *e, size_t n, uint64_t k, Tick now,
+                               uint32_t *out) noexcept {
+    return tg_keyed_available_u64(t, e, n, k, now, out);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param now the tick.
+  /// @param out the count. @return the status.
+  static tg_status_t limiting(const Table *t, const tg_keyed_entry_t *e, size_t n, Tick now, size_t *out) noexcept {
+    return tg_keyed_limiting(t, e, n, now, out);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @return the status.
+  static tg_status_t reset(Table *t, tg_keyed_entry_t *e, size_t n) noexcept { return tg_keyed_reset(t, e, n); }
+};
+
+/// The C functions of keyed sliding windows (`tg_keyed_windows_*`), for Keyed.
+struct WindowKeys {
+  using Config = tg_sliding_window_config_t;  ///< Every key's configuration.
+  using Table = tg_keyed_windows_t;           ///< The table's header.
+  /// @param t the header. @param e the entries. @param n their count. @param c the configuration.
+  /// @param s0 the seed's first half. @param s1 its second. @param f the flags. @return the status.
+  static tg_status_t init(Table *t, tg_keyed_entry_t *e, size_t n, const Config *c, uint64_t s0, uint64_t s1,
+                          tg_init_flags_t f) noexcept {
+    return tg_keyed_windows_init(t, e, n, c, s0, s1, f);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param k the key.
+  /// @param units how many. @param now the tick. @param r the retry tick. @return the status.
+  static tg_status_t acquire(Table *t, tg_keyed_entry_t *e, size_t n, uint64_t k, uint32_t units, Tick now,
+                             uint64_t *r) noexcept {
+    return tg_keyed_windows_acquire_u64(t, e, n, k, units, now, r);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param k the key's bytes.
+  /// @param len its length. @param units how many. @param now the tick. @param r the retry tick.
+  /// @return the status.
+  static tg_status_t acquire_bytes(Table *t, tg_keyed_entry_t *e, size_t n, const uint8_t *k, size_t len,
+                                   uint32_t units, Tick now, uint64_t *r) noexcept {
+    return tg_keyed_windows_acquire_bytes(t, e, n, k, len, units, now, r);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param k the key.
+  /// @param now the tick. @param out the count. @return the status.
+  static tg_status_t available(const Table *t, const tg_keyed_entry_t *e, size_t n, uint64_t k, Tick now,
+                               uint32_t *out) noexcept {
+    return tg_keyed_windows_available_u64(t, e, n, k, now, out);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param now the tick.
+  /// @param out the count. @return the status.
+  static tg_status_t limiting(const Table *t, const tg_keyed_entry_t *e, size_t n, Tick now, size_t *out) noexcept {
+    return tg_keyed_windows_limiting(t, e, n, now, out);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @return the status.
+  static tg_status_t reset(Table *t, tg_keyed_entry_t *e, size_t n) noexcept { return tg_keyed_windows_reset(t, e, n); }
+};
+
+/// A keyed table of `N` entries, each key's limit a `Kind` (BucketKeys or WindowKeys): what
+/// tickguard::KeyedBuckets and tickguard::KeyedWindows are. Not copyable or movable.
+template <size_t N, class Kind>
+class Keyed {
+  static_assert(N >= 1, "a keyed table needs at least one entry");
+
+ public:
+  /// Holds `config`, every key's limit; the table works after init().
+  /// @param config the configuration (copied).
+  constexpr explicit Keyed(const typename Kind::Config &config) noexcept : config_(config) {}
+  Keyed(const Keyed &) = delete;
+  Keyed &operator=(const Keyed &) = delete;
+
+  /// Validates the configuration and empties the table; seed the hash with random bits (with a
+  /// known seed, clients could aim keys at one entry).
+  /// @param seed0 the first 64 bits of the seed. @param seed1 the second.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, or a `TG_E_CONFIG_*` code.
+  [[nodiscard]] tg_status_t init(uint64_t seed0, uint64_t seed1, tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return Kind::init(&table_, entries_, N, &config_, seed0, seed1, flags);
+  }
+  /// Takes `n` units (tokens, events) for `key` at `now`.
+  /// @param key an integer key. @param n how many. @param now the current tick.
+  /// @return the decision (`TG_OK`, `TG_REFUSED`, `TG_TABLE_FULL`, or an error).
+  [[nodiscard]] Grant acquire(uint64_t key, uint32_t n, Tick now) noexcept {
+    Grant grant;
+    grant.status = Kind::acquire(&table_, entries_, N, key, n, now, &grant.retry_at);
+    return grant;
+  }
+  /// Takes `n` units for the byte key `key` at `now`.
+  /// @param key the key's bytes. @param len how many (at most `TG_KEYED_MAX_KEY_BYTES`).
+  /// @param n how many units. @param now the current tick.
+  /// @return the decision.
+  [[nodiscard]] Grant acquire(const void *key, size_t len, uint32_t n, Tick now) noexcept {
+    Grant grant;
+    grant.status =
+        Kind::acquire_bytes(&table_, entries_, N, static_cast<const uint8_t *>(key), len, n, now, &grant.retry_at);
+    return grant;
+  }
+  /// Units `key` could take at `now`.
+  /// @param key an integer key. @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint32_t> available(uint64_t key, Tick now) const noexcept {
+    Result<uint32_t> out;
+    out.status = Kind::available(&table_, entries_, N, key, now, &out.value);
+    return out;
+  }
+  /// Entries whose key is still limiting at `now`.
+  /// @param now the current tick.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<size_t> limiting(Tick now) const noexcept {
+    Result<size_t> out;
+    out.status = Kind::limiting(&table_, entries_, N, now, &out.value);
+    return out;
+  }
+  /// Empties the table.
+  /// @return `TG_OK` or an object error.
+  tg_status_t reset() noexcept { return Kind::reset(&table_, entries_, N); }
+
+ private:
+  typename Kind::Config config_;
+  typename Kind::Table table_{};
+  tg_keyed_entry_t entries_[N]{};
+};
+
+}  // namespace detail
+
 /**
  * Token buckets per key (a client address, a device id) in a fixed table of
  * `N` entries chosen at compile time. A new key takes its entry when the
@@ -786,67 +931,7 @@ inline Result<tg_limit_change_t> AdaptiveSlot::finish(tg_sample_t sample, Tick l
  * @endcode
  */
 template <size_t N>
-class KeyedBuckets {
-  static_assert(N >= 1, "a keyed table needs at least one entry");
-
- public:
-  /// Holds `config`, every key's bucket; the table works after init().
-  /// @param config the configuration (copied).
-  constexpr explicit KeyedBuckets(const tg_bucket_config_t &config) noexcept : config_(config) {}
-  KeyedBuckets(const KeyedBuckets &) = delete;
-  KeyedBuckets &operator=(const KeyedBuckets &) = delete;
-
-  /// Validates the configuration and empties the table; seed the hash with
-  /// random bits (with a known seed, clients could aim keys at one entry).
-  /// @param seed0 the first 64 bits of the seed. @param seed1 the second.
-  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
-  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, or a `TG_E_CONFIG_*` code.
-  [[nodiscard]] tg_status_t init(uint64_t seed0, uint64_t seed1, tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
-    return tg_keyed_init(&table_, entries_, N, &config_, seed0, seed1, flags);
-  }
-  /// Takes `n` tokens from `key`'s bucket at `now`.
-  /// @param key an integer key. @param n how many tokens. @param now the current tick.
-  /// @return the decision (`TG_OK`, `TG_REFUSED`, `TG_TABLE_FULL`, or an error).
-  [[nodiscard]] Grant acquire(uint64_t key, uint32_t n, Tick now) noexcept {
-    Grant grant;
-    grant.status = tg_keyed_acquire_u64(&table_, entries_, N, key, n, now, &grant.retry_at);
-    return grant;
-  }
-  /// Takes `n` tokens from the bucket of the byte key `key` at `now`.
-  /// @param key the key's bytes. @param len how many (at most `TG_KEYED_MAX_KEY_BYTES`).
-  /// @param n how many tokens. @param now the current tick.
-  /// @return the decision.
-  [[nodiscard]] Grant acquire(const void *key, size_t len, uint32_t n, Tick now) noexcept {
-    Grant grant;
-    grant.status =
-        tg_keyed_acquire_bytes(&table_, entries_, N, static_cast<const uint8_t *>(key), len, n, now, &grant.retry_at);
-    return grant;
-  }
-  /// Tokens `key` could take at `now`.
-  /// @param key an integer key. @param now the current tick.
-  /// @return the count, or the status that prevented reading it.
-  [[nodiscard]] Result<uint32_t> available(uint64_t key, Tick now) const noexcept {
-    Result<uint32_t> out;
-    out.status = tg_keyed_available_u64(&table_, entries_, N, key, now, &out.value);
-    return out;
-  }
-  /// Entries whose key is still limiting at `now`.
-  /// @param now the current tick.
-  /// @return the count, or the status that prevented reading it.
-  [[nodiscard]] Result<size_t> limiting(Tick now) const noexcept {
-    Result<size_t> out;
-    out.status = tg_keyed_limiting(&table_, entries_, N, now, &out.value);
-    return out;
-  }
-  /// Empties the table.
-  /// @return `TG_OK` or an object error.
-  tg_status_t reset() noexcept { return tg_keyed_reset(&table_, entries_, N); }
-
- private:
-  tg_bucket_config_t config_;
-  tg_keyed_table_t table_{};
-  tg_keyed_entry_t entries_[N]{};
-};
+using KeyedBuckets = detail::Keyed<N, detail::BucketKeys>;
 
 /**
  * A sliding-window log: at most `N` events in any window of
@@ -931,66 +1016,7 @@ class SlidingLog {
  * @endcode
  */
 template <size_t N>
-class KeyedWindows {
-  static_assert(N >= 1, "a keyed table needs at least one entry");
-
- public:
-  /// Holds `config`, every key's window; the table works after init().
-  /// @param config the configuration (copied).
-  constexpr explicit KeyedWindows(const tg_sliding_window_config_t &config) noexcept : config_(config) {}
-  KeyedWindows(const KeyedWindows &) = delete;
-  KeyedWindows &operator=(const KeyedWindows &) = delete;
-
-  /// Validates the configuration and empties the table; seed the hash with random bits.
-  /// @param seed0 the first 64 bits of the seed. @param seed1 the second.
-  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
-  /// @return `TG_OK`, `TG_E_ALREADY_INITIALIZED`, `TG_E_CONFIG_LIMIT` or `TG_E_CONFIG_WINDOW`.
-  [[nodiscard]] tg_status_t init(uint64_t seed0, uint64_t seed1, tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
-    return tg_keyed_windows_init(&table_, entries_, N, &config_, seed0, seed1, flags);
-  }
-  /// Counts `n` events for `key` at `now`.
-  /// @param key an integer key. @param n how many events. @param now the current tick.
-  /// @return the decision (`TG_OK`, `TG_REFUSED`, `TG_TABLE_FULL`, or an error).
-  [[nodiscard]] Grant acquire(uint64_t key, uint32_t n, Tick now) noexcept {
-    Grant grant;
-    grant.status = tg_keyed_windows_acquire_u64(&table_, entries_, N, key, n, now, &grant.retry_at);
-    return grant;
-  }
-  /// Counts `n` events for the byte key `key` at `now`.
-  /// @param key the key's bytes. @param len how many (at most `TG_KEYED_MAX_KEY_BYTES`).
-  /// @param n how many events. @param now the current tick.
-  /// @return the decision.
-  [[nodiscard]] Grant acquire(const void *key, size_t len, uint32_t n, Tick now) noexcept {
-    Grant grant;
-    grant.status = tg_keyed_windows_acquire_bytes(&table_, entries_, N, static_cast<const uint8_t *>(key), len, n, now,
-                                                  &grant.retry_at);
-    return grant;
-  }
-  /// Events `key` could count at `now`.
-  /// @param key an integer key. @param now the current tick.
-  /// @return the count, or the status that prevented reading it.
-  [[nodiscard]] Result<uint32_t> available(uint64_t key, Tick now) const noexcept {
-    Result<uint32_t> out;
-    out.status = tg_keyed_windows_available_u64(&table_, entries_, N, key, now, &out.value);
-    return out;
-  }
-  /// Entries whose key still counts events at `now`.
-  /// @param now the current tick.
-  /// @return the count, or the status that prevented reading it.
-  [[nodiscard]] Result<size_t> limiting(Tick now) const noexcept {
-    Result<size_t> out;
-    out.status = tg_keyed_windows_limiting(&table_, entries_, N, now, &out.value);
-    return out;
-  }
-  /// Empties the table.
-  /// @return `TG_OK` or an object error.
-  tg_status_t reset() noexcept { return tg_keyed_windows_reset(&table_, entries_, N); }
-
- private:
-  tg_sliding_window_config_t config_;
-  tg_keyed_windows_t table_{};
-  tg_keyed_entry_t entries_[N]{};
-};
+using KeyedWindows = detail::Keyed<N, detail::WindowKeys>;
 
 /// The decision of FixedWindow::acquire.
 struct [[nodiscard]] Verdict {
