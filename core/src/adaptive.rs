@@ -427,13 +427,7 @@ impl<C: AsRef<AdaptiveConfig>> AdaptiveLimit<C> {
     /// ```
     #[must_use]
     pub fn in_flight(&self) -> u32 {
-        let word = self.slots.load() as u64;
-        let mask = u64::MAX
-            .checked_shr(
-                MAX_CONCURRENT.saturating_sub(self.config().max_limit().min(MAX_CONCURRENT)),
-            )
-            .unwrap_or(0);
-        (word & mask).count_ones()
+        self.config().slots.occupied(self.slots.load()).count_ones()
     }
 
     /// Takes a slot if fewer than the current limit are in flight, or

@@ -194,7 +194,7 @@ impl BulkheadConfig {
     /// The slots in use: the word's low bits, bounded by `max` (a garbage
     /// word's bits past it are ignored).
     #[inline]
-    fn occupied(&self, word: u128) -> u64 {
+    pub(crate) fn occupied(&self, word: u128) -> u64 {
         (word as u64) & self.slot_mask()
     }
 

@@ -2,10 +2,9 @@
 //! bulkhead's slots).
 
 use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, LimitChange, Sample};
-use tickguard::bulkhead::Full;
 use tickguard::time::{Duration, Instant};
 
-use crate::bulkhead::{tagged, tg_bulkhead_permit_t, untagged};
+use crate::bulkhead::{acquired, tg_bulkhead_permit_t, untagged};
 use crate::object::{
     self, get, put, put_required, read, required, status, tg_init_flags_t, TG_INIT_DEFAULT,
 };
@@ -196,16 +195,8 @@ pub extern "C" fn tg_adaptive_acquire(
     status((|| {
         let inner = get(limit.cast_const())?;
         let out_permit = required(out_permit)?;
-        match inner.acquire(Instant::from_ticks(now)) {
-            Ok(permit) => {
-                put(out_permit, tagged(permit, limit));
-                Ok(TG_OK)
-            }
-            Err(Full { wait_until }) => {
-                put(out_wait_until, wait_until.map_or(0, Instant::ticks));
-                Ok(TG_REFUSED)
-            }
-        }
+        let decision = inner.acquire(Instant::from_ticks(now));
+        Ok(acquired(decision, limit, out_permit, out_wait_until))
     })())
 }
 

@@ -52,6 +52,27 @@ pub(crate) fn tagged<T>(permit: Permit, object: *const T) -> tg_bulkhead_permit_
     permit.to_raw() | tag(object)
 }
 
+/// The status and out-parameters of an acquire of the object at `object`
+/// (a bulkhead or an adaptive limit): its tagged permit, or the tick until
+/// which the caller may keep trying (0 without a maximum wait).
+pub(crate) fn acquired<T>(
+    decision: Result<Permit, Full>,
+    object: *const T,
+    out_permit: *mut tg_bulkhead_permit_t,
+    out_wait_until: *mut u64,
+) -> tg_status_t {
+    match decision {
+        Ok(permit) => {
+            put(out_permit, tagged(permit, object));
+            TG_OK
+        }
+        Err(Full { wait_until }) => {
+            put(out_wait_until, wait_until.map_or(0, Instant::ticks));
+            TG_REFUSED
+        }
+    }
+}
+
 /// The core permit of a C permit given back to the object at `object`:
 /// `TG_E_NOT_HELD` if it names another object.
 pub(crate) fn untagged<T>(
@@ -183,16 +204,8 @@ pub extern "C" fn tg_bulkhead_acquire(
     status((|| {
         let inner = get(bulkhead.cast_const())?;
         let out_permit = required(out_permit)?;
-        match inner.acquire(Instant::from_ticks(now)) {
-            Ok(permit) => {
-                put(out_permit, tagged(permit, bulkhead));
-                Ok(TG_OK)
-            }
-            Err(Full { wait_until }) => {
-                put(out_wait_until, wait_until.map_or(0, Instant::ticks));
-                Ok(TG_REFUSED)
-            }
-        }
+        let decision = inner.acquire(Instant::from_ticks(now));
+        Ok(acquired(decision, bulkhead, out_permit, out_wait_until))
     })())
 }
 
