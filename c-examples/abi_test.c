@@ -948,6 +948,23 @@ static void test_fixed_window(void) {
   CHECK(tg_fixed_window_reset(&w) == TG_OK);
   CHECK(tg_fixed_window_remaining(&w, 1101, &remaining) == TG_OK && remaining == 2);
 
+  /* Live reconfiguration: the window keeps its count and its end; the new
+   * burst applies at once, the new interval from the next window. */
+  CHECK(tg_fixed_window_acquire(&w, 2, 2000, &d) == TG_OK);
+  const tg_fixed_window_config_t five_per_1000 = {.burst = 5, .interval_ticks = 1000};
+  CHECK(tg_fixed_window_reconfigure(&w, &five_per_1000) == TG_OK);
+  CHECK(tg_fixed_window_remaining(&w, 2050, &remaining) == TG_OK && remaining == 3);
+  CHECK(tg_fixed_window_acquire(&w, 3, 2050, &d) == TG_OK);
+  CHECK(tg_fixed_window_acquire(&w, 1, 2060, &d) == TG_REFUSED && d.retry_at == 2100);
+  CHECK(tg_fixed_window_acquire(&w, 1, 2100, &d) == TG_OK && d.missed == 1);
+  CHECK(tg_fixed_window_remaining(&w, 3099, &remaining) == TG_OK && remaining == 4); /* 1 000 ticks now */
+  CHECK(tg_fixed_window_reconfigure(&w, &too_long) == TG_E_CONFIG_INTERVAL);
+  CHECK(tg_fixed_window_remaining(&w, 3099, &remaining) == TG_OK && remaining == 4); /* unchanged */
+  CHECK(tg_fixed_window_reconfigure(NULL, &five_per_1000) == TG_E_NULL);
+  CHECK(tg_fixed_window_reconfigure(&w, NULL) == TG_E_NULL);
+  CHECK(tg_fixed_window_reconfigure(&w, &two_per_100) == TG_OK);
+  CHECK(tg_fixed_window_reset(&w) == TG_OK);
+
   /* interval 0 admits everything; burst 0 denies everything and counts. */
   const tg_fixed_window_config_t open = {.burst = 0, .interval_ticks = 0};
   const tg_fixed_window_config_t mute = {.burst = 0, .interval_ticks = 10};
@@ -959,6 +976,7 @@ static void test_fixed_window(void) {
 
   CHECK(tg_fixed_window_deinit(&w) == TG_OK);
   CHECK(tg_fixed_window_reset(&w) == TG_E_UNINITIALIZED);
+  CHECK(tg_fixed_window_reconfigure(&w, &two_per_100) == TG_E_UNINITIALIZED);
   CHECK(tg_fixed_window_take_missed(&w, &missed) == TG_E_UNINITIALIZED);
   CHECK(tg_fixed_window_deinit(&w) == TG_E_UNINITIALIZED);
 }
@@ -1048,10 +1066,24 @@ static void test_sliding_window(void) {
   CHECK(tg_sliding_window_restore(&rebooted, saved, sizeof saved, 5000) == TG_OK);
   CHECK(tg_sliding_window_available(&rebooted, 5000, &available) == TG_OK && available == 0);
   CHECK(tg_sliding_window_restore(&rebooted, saved, sizeof saved - 1, 5000) == TG_E_SNAPSHOT_TRUNCATED);
+  /* Live reconfiguration: the counts stay, a new limit applies at once. */
+  const tg_sliding_window_config_t twenty_per_1000 = {.limit = 20, .window_ticks = 1000};
+  CHECK(tg_sliding_window_reconfigure(&w, &twenty_per_1000) == TG_OK);
+  CHECK(tg_sliding_window_available(&w, 1500, &available) == TG_OK && available == 10);
+  CHECK(tg_sliding_window_acquire(&w, 10, 1500, NULL) == TG_OK);
+  CHECK(tg_sliding_window_acquire(&w, 20, 1500, NULL) == TG_REFUSED);
+  CHECK(tg_sliding_window_acquire(&w, 21, 1500, NULL) == TG_E_EXCEEDS_CAPACITY);
+  CHECK(tg_sliding_window_reconfigure(&w, &no_window) == TG_E_CONFIG_WINDOW);
+  CHECK(tg_sliding_window_reconfigure(&w, &no_limit) == TG_E_CONFIG_LIMIT);
+  CHECK(tg_sliding_window_reconfigure(&w, NULL) == TG_E_NULL);
+  CHECK(tg_sliding_window_reconfigure(NULL, &ten_per_1000) == TG_E_NULL);
+  CHECK(tg_sliding_window_reconfigure(&w, &ten_per_1000) == TG_OK);
+  CHECK(tg_sliding_window_available(&w, 1500, &available) == TG_OK && available == 0);
   CHECK(tg_sliding_window_reset(&w) == TG_OK);
   CHECK(tg_sliding_window_available(&w, 1500, &available) == TG_OK && available == 10);
   CHECK(tg_sliding_window_deinit(&w) == TG_OK);
   CHECK(tg_sliding_window_reset(&w) == TG_E_UNINITIALIZED);
+  CHECK(tg_sliding_window_reconfigure(&w, &ten_per_1000) == TG_E_UNINITIALIZED);
   CHECK(tg_sliding_window_deinit(&w) == TG_E_UNINITIALIZED);
 }
 
@@ -1193,6 +1225,17 @@ static void test_sliding_log(void) {
   CHECK(tg_sliding_log_acquire(&logins.log, logins.entries, 2, 0, NULL) == TG_E_INVALID_ARGUMENT);
   CHECK(tg_sliding_log_acquire(&logins.log, NULL, 3, 0, NULL) == TG_E_NULL);
   CHECK(tg_sliding_log_available(&logins.log, logins.entries, 4, 0, &available) == TG_E_INVALID_ARGUMENT);
+  /* Live reconfiguration: the admissions keep their ticks; a shorter
+   * window lets the older ones out at once. */
+  const tg_sliding_log_config_t per_200 = {.window_ticks = 200};
+  CHECK(tg_sliding_log_reconfigure(&logins.log, &per_200) == TG_OK);
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 1200, &available) == TG_OK && available == 2);
+  CHECK(tg_sliding_log_reconfigure(&logins.log, &bad) == TG_E_CONFIG_WINDOW);
+  CHECK(tg_sliding_log_reconfigure(&logins.log, NULL) == TG_E_NULL);
+  CHECK(tg_sliding_log_reconfigure(NULL, &per_200) == TG_E_NULL);
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 1200, &available) == TG_OK && available == 2);
+  CHECK(tg_sliding_log_reconfigure(&logins.log, &per_second) == TG_OK);
+  CHECK(tg_sliding_log_available(&logins.log, logins.entries, 3, 1200, &available) == TG_OK && available == 0);
   /* A snapshot, restored after a "reboot": the counter starts at 0 again. */
   uint8_t saved[TG_SLIDING_LOG_SNAPSHOT_SIZE(3)];
   CHECK(sizeof saved == 40);
@@ -1211,6 +1254,7 @@ static void test_sliding_log(void) {
   CHECK(tg_sliding_log_restore(&logins.log, logins.entries, 3, NULL, 0, 100) == TG_E_NULL);
   CHECK(tg_sliding_log_deinit(&logins.log) == TG_OK);
   CHECK(tg_sliding_log_reset(&logins.log, logins.entries, 3) == TG_E_UNINITIALIZED);
+  CHECK(tg_sliding_log_reconfigure(&logins.log, &per_second) == TG_E_UNINITIALIZED);
   CHECK(tg_sliding_log_deinit(&logins.log) == TG_E_UNINITIALIZED);
   /* A copy of a live header is refused. */
   CHECK(tg_sliding_log_init(&other_log.log, other_log.entries, 1, &per_second, TG_INIT_DEFAULT) == TG_OK);

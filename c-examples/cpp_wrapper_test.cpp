@@ -210,6 +210,10 @@ void fixed_window_works() {
   CHECK(rebooted.restore(saved, sizeof saved, 0) == TG_OK);
   CHECK(rebooted.take_missed().value == 1);
   CHECK(rebooted.remaining(49).value == 0 && rebooted.remaining(50).value == 2);
+  CHECK(rebooted.reconfigure(tg_fixed_window_config_t{5, 100}) == TG_OK);
+  CHECK(rebooted.remaining(50).value == 5);
+  CHECK(rebooted.reconfigure(tg_fixed_window_config_t{1, (uint64_t{1} << 62) + 1}) == TG_E_CONFIG_INTERVAL);
+  CHECK(rebooted.remaining(50).value == 5);
   CHECK(rebooted.reset() == TG_OK);
   CHECK(rebooted.raw() != nullptr);
   tickguard::FixedWindow invalid{tg_fixed_window_config_t{1, (uint64_t{1} << 62) + 1}};
@@ -259,6 +263,11 @@ void sliding_window_works() {
   CHECK(rebooted.init() == TG_OK);
   CHECK(rebooted.restore(saved, sizeof saved, 500) == TG_OK);
   CHECK(rebooted.available(1500).value == 5);
+  CHECK(per_1000.reconfigure(tg_sliding_window_config_t{20, 1000}) == TG_OK);
+  CHECK(per_1000.available(1500).value == 15);
+  CHECK(per_1000.reconfigure(tg_sliding_window_config_t{0, 1000}) == TG_E_CONFIG_LIMIT);
+  CHECK(per_1000.available(1500).value == 15);
+  CHECK(per_1000.reconfigure(tg_sliding_window_config_t{10, 1000}) == TG_OK);
   CHECK(per_1000.reset() == TG_OK && per_1000.available(0).value == 10);
   CHECK(per_1000.raw() != nullptr);
   tickguard::SlidingWindow invalid{tg_sliding_window_config_t{0, 1000}};
@@ -338,6 +347,10 @@ void sliding_log_works() {
   CHECK(global_logins.reset() == TG_OK && global_logins.available(800).value == 2);
   CHECK(global_logins.restore(saved, sizeof saved, 5000) == TG_OK);  // admissions 700 and 100 ticks before
   CHECK(global_logins.available(5000).value == 0 && global_logins.available(5300).value == 1);
+  CHECK(global_logins.reconfigure(tg_sliding_log_config_t{200}) == TG_OK);  // the one 100 ticks before stays
+  CHECK(global_logins.available(5000).value == 1);
+  CHECK(global_logins.reconfigure(tg_sliding_log_config_t{0}) == TG_E_CONFIG_WINDOW);
+
   CHECK(global_logins.reset() == TG_OK);
   tickguard::SlidingLog<1> invalid{tg_sliding_log_config_t{0}};
   CHECK(invalid.init() == TG_E_CONFIG_WINDOW);

@@ -2499,6 +2499,24 @@ tg_status_t tg_fixed_window_remaining(const tg_fixed_window_t *window, uint64_t 
 tg_status_t tg_fixed_window_take_missed(tg_fixed_window_t *window, uint32_t *out);
 
 /**
+ * Replaces the window's configuration while callers use it (validated
+ * and copied; one atomic store). The current window keeps its count and
+ * its end: a new `burst` applies to it at once, a new `interval` from the
+ * next window; missed events are still reported once. A call racing this
+ * one is judged under the old configuration or the new one, never a mix.
+ *
+ * @param window an initialised window.
+ * @param config the new configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL,
+ *   `TG_E_CONFIG_INTERVAL` (the window keeps its configuration), or an
+ *   object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_fixed_window_reconfigure(tg_fixed_window_t *window,
+                                        const tg_fixed_window_config_t *config);
+
+/**
  * Forgets the window and its missed count, as if new.
  *
  * @param window an initialised window.
@@ -3300,6 +3318,23 @@ tg_status_t tg_sliding_log_available(const tg_sliding_log_t *log,
                                      uint32_t *out);
 
 /**
+ * Replaces the log's window while callers use it (validated and copied;
+ * one atomic store). The admissions stay with their ticks; from the next
+ * call on each counts while it is less than the new window old. The
+ * number of entries stays as initialised. A call racing this one is
+ * judged under the old window or the new one.
+ *
+ * @param log an initialised log header (its entries are not needed).
+ * @param config the new configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_CONFIG_WINDOW` (the log keeps its
+ *   window), or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_sliding_log_reconfigure(tg_sliding_log_t *log,
+                                       const tg_sliding_log_config_t *config);
+
+/**
  * Forgets every admission, as if new.
  *
  * @param log an initialised log header.
@@ -3471,6 +3506,26 @@ tg_status_t tg_sliding_window_acquire(tg_sliding_window_t *window,
 tg_status_t tg_sliding_window_available(const tg_sliding_window_t *window,
                                         uint64_t now,
                                         uint32_t *out);
+
+/**
+ * Replaces the counter's configuration while callers use it (validated
+ * and copied; one atomic store). The counts stay: a new `limit` applies
+ * to them at once; the current window keeps its start, and a new
+ * `window` sets where it ends and how much of the previous one still
+ * weighs. A call racing this one is judged under the old configuration or
+ * the new one, never a mix.
+ *
+ * @param window an initialised counter.
+ * @param config the new configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL,
+ *   `TG_E_CONFIG_LIMIT` or `TG_E_CONFIG_WINDOW` (the counter keeps its
+ *   configuration), or an object error (`TG_E_UNINITIALIZED`,
+ *   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_sliding_window_reconfigure(tg_sliding_window_t *window,
+                                          const tg_sliding_window_config_t *config);
 
 /**
  * Forgets every count, as if new.

@@ -501,6 +501,14 @@ class SlidingWindow {
     out.status = tg_sliding_window_available(&window_, now, &out.value);
     return out;
   }
+  /// Replaces the configuration while callers use the counter: the counts stay, a new limit
+  /// applies at once, a new window from the current window's start. (init() with
+  /// `TG_INIT_REINIT` starts again from the constructor's configuration.)
+  /// @param config the new configuration (validated and copied).
+  /// @return `TG_OK`, `TG_E_CONFIG_LIMIT`, `TG_E_CONFIG_WINDOW` or an object error.
+  tg_status_t reconfigure(const tg_sliding_window_config_t &config) noexcept {
+    return tg_sliding_window_reconfigure(&window_, &config);
+  }
   /// Forgets every count.
   /// @return `TG_OK` or an object error.
   tg_status_t reset() noexcept { return tg_sliding_window_reset(&window_); }
@@ -979,6 +987,12 @@ class SlidingLog {
     out.status = tg_sliding_log_available(&log_, entries_, N, now, &out.value);
     return out;
   }
+  /// Replaces the window while callers use the log: the admissions keep their ticks.
+  /// @param config the new configuration (validated and copied).
+  /// @return `TG_OK`, `TG_E_CONFIG_WINDOW` or an object error.
+  tg_status_t reconfigure(const tg_sliding_log_config_t &config) noexcept {
+    return tg_sliding_log_reconfigure(&log_, &config);
+  }
   /// Forgets every admission.
   /// @return `TG_OK` or an object error.
   tg_status_t reset() noexcept { return tg_sliding_log_reset(&log_, entries_, N); }
@@ -1083,6 +1097,13 @@ class FixedWindow {
     Result<uint32_t> out;
     out.status = tg_fixed_window_take_missed(&window_, &out.value);
     return out;
+  }
+  /// Replaces the configuration while callers use the window: it keeps its count and end; a
+  /// new burst applies at once, a new interval from the next window.
+  /// @param config the new configuration (validated and copied).
+  /// @return `TG_OK`, `TG_E_CONFIG_INTERVAL` or an object error.
+  tg_status_t reconfigure(const tg_fixed_window_config_t &config) noexcept {
+    return tg_fixed_window_reconfigure(&window_, &config);
   }
   /// Forgets the window and its count.
   /// @return `TG_OK` or an object error.

@@ -76,6 +76,7 @@
 //! ```
 
 use crate::cell::StateCell;
+use crate::live::{live_config, Reconfigure, Source};
 use crate::machine::{Input, Machine, Step};
 use crate::snapshot::{Fields, Format};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
@@ -446,6 +447,21 @@ impl AsRef<FixedWindowConfig> for FixedWindowConfig {
     }
 }
 
+live_config!(FixedWindowConfig, "window");
+
+impl FixedWindowConfig {
+    pub(crate) const fn packed(self) -> u128 {
+        ((self.burst as u128) << 64) | self.interval as u128
+    }
+
+    pub(crate) const fn from_packed(word: u128) -> Self {
+        Self {
+            burst: (word >> 64) as u32,
+            interval: word as u64,
+        }
+    }
+}
+
 /// A fixed window with a suppression count: its configuration (or a
 /// reference to it) and one 128-bit state word. All methods take `&self`
 /// and are safe from several threads and interrupt handlers at once.
@@ -464,7 +480,7 @@ pub struct FixedWindow<C = &'static FixedWindowConfig> {
     word: StateCell<u128>,
 }
 
-impl<C: AsRef<FixedWindowConfig>> FixedWindow<C> {
+impl<C: Source<FixedWindowConfig>> FixedWindow<C> {
     /// A window that has not begun.
     ///
     /// ```
@@ -488,8 +504,8 @@ impl<C: AsRef<FixedWindowConfig>> FixedWindow<C> {
     /// assert_eq!(FixedWindow::new(FixedWindowConfig::DEFAULT).config().burst(), 10);
     /// ```
     #[must_use]
-    pub fn config(&self) -> &FixedWindowConfig {
-        self.config.as_ref()
+    pub fn config(&self) -> FixedWindowConfig {
+        self.config.current()
     }
 
     /// Admits `n` events at `now` if the window has room for them, or
@@ -507,7 +523,7 @@ impl<C: AsRef<FixedWindowConfig>> FixedWindow<C> {
     /// ```
     #[inline]
     pub fn acquire(&self, n: u32, now: Instant) -> Decision {
-        self.word.apply(self.config(), Acquire { n, now })
+        self.word.apply(&self.config(), Acquire { n, now })
     }
 
     /// Events the window would admit at `now`. Reads only.
@@ -539,7 +555,7 @@ impl<C: AsRef<FixedWindowConfig>> FixedWindow<C> {
     /// assert_eq!(window.acquire(1, Instant::from_ticks(5_000)).unwrap().missed, 0);
     /// ```
     pub fn take_missed(&self) -> u32 {
-        self.word.apply(self.config(), TakeMissed)
+        self.word.apply(&self.config(), TakeMissed)
     }
 
     /// Forgets the window and its missed count, as if new.
@@ -576,6 +592,31 @@ impl<C: AsRef<FixedWindowConfig>> FixedWindow<C> {
     #[must_use]
     pub fn snapshot(&self, now: Instant) -> [u8; SNAPSHOT_LEN] {
         crate::snapshot::to_array(self, now)
+    }
+}
+
+impl<C: Reconfigure<FixedWindowConfig>> FixedWindow<C> {
+    /// Replaces the configuration while callers use the window
+    /// ([`crate::live`]). The current window keeps its count and its end:
+    /// a new `burst` applies to it at once (a lower one denies until it
+    /// ends, a higher one admits more now), a new `interval` from the next
+    /// window. Missed events are still reported once, by the call that
+    /// rolls the window over. Takes no `now`: nothing a lagging caller
+    /// passes can move the window.
+    ///
+    /// ```
+    /// use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
+    /// use tickguard::time::{Duration, Instant};
+    /// let window = FixedWindow::new(FixedWindowConfig::DEFAULT.live()); // 10 per 5 000 ticks
+    /// window.acquire(8, Instant::ZERO).unwrap();
+    /// window.reconfigure(FixedWindowConfig::new(FixedWindowSettings { burst: 3, interval: Duration::from_ticks(100) }).unwrap());
+    /// assert!(window.acquire(1, Instant::from_ticks(10)).is_err()); // 8 of 3 already
+    /// assert_eq!(window.acquire(1, Instant::from_ticks(5_000)).unwrap().missed, 1);
+    /// assert_eq!(window.remaining(Instant::from_ticks(5_099)), 2);
+    /// assert_eq!(window.remaining(Instant::from_ticks(5_100)), 3); // 100-tick windows now
+    /// ```
+    pub fn reconfigure(&self, config: FixedWindowConfig) {
+        self.config.replace(config);
     }
 }
 
@@ -644,9 +685,9 @@ crate::snapshot::snapshot_of_one_cell! {
     /// assert!(window.restore(b"garbage", Instant::ZERO).is_err());
     /// assert_eq!(window.remaining(Instant::ZERO), 10); // left fresh
     /// ```
-    impl[C: AsRef<FixedWindowConfig>] for FixedWindow<C> {
+    impl[C: Source<FixedWindowConfig>] for FixedWindow<C> {
         machine: FixedWindowConfig,
-        |this| (this.config(), &this.word)
+        |this| (&this.config(), &this.word)
     }
 }
 

@@ -138,6 +138,7 @@ mod error;
 pub mod fallback;
 pub mod fixed_window;
 pub mod keyed;
+pub mod live;
 pub mod machine;
 pub mod retry;
 pub mod shaper;

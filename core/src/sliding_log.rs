@@ -65,6 +65,7 @@
 
 use crate::bucket::Refused;
 use crate::cell::StateCell;
+use crate::live::{live_config, Reconfigure, Source};
 use crate::machine::{Input, Machine, Step};
 use crate::snapshot::{Frame, Snapshot, SnapshotError, CHECKSUM_LEN, HEADER_LEN};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
@@ -129,6 +130,20 @@ impl Default for SlidingLogConfig {
     /// [`SlidingLogConfig::DEFAULT`].
     fn default() -> Self {
         Self::DEFAULT
+    }
+}
+
+live_config!(SlidingLogConfig, "log");
+
+impl SlidingLogConfig {
+    pub(crate) const fn packed(self) -> u128 {
+        self.window as u128
+    }
+
+    pub(crate) const fn from_packed(word: u128) -> Self {
+        Self {
+            window: word as u64,
+        }
     }
 }
 
@@ -293,15 +308,15 @@ pub type Decision = Result<(), Refused>;
 /// use tickguard::time::Instant;
 /// static CURSOR: Cursor = Cursor::START;
 /// static ENTRIES: [Entry; 2] = [Entry::EMPTY; 2];
-/// let log = SlidingLogRef { config: &SlidingLogConfig::DEFAULT, cursor: &CURSOR, entries: &ENTRIES };
+/// let log = SlidingLogRef { config: SlidingLogConfig::DEFAULT, cursor: &CURSOR, entries: &ENTRIES };
 /// assert!(log.acquire(Instant::ZERO).is_ok());
 /// assert!(log.acquire(Instant::ZERO).is_ok());
 /// assert!(log.acquire(Instant::ZERO).is_err());
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct SlidingLogRef<'a> {
-    /// The window.
-    pub config: &'a SlidingLogConfig,
+    /// The window (a copy: read once per call from the log's source).
+    pub config: SlidingLogConfig,
     /// The next admission number.
     pub cursor: &'a Cursor,
     /// One entry per event the window may hold (1 to [`MAX_LIMIT`]; an
@@ -354,10 +369,10 @@ impl SlidingLogRef<'_> {
                 now: now.ticks().max(latest),
                 repair: false,
             };
-            let mut recorded = entry.0.apply(self.config, record);
+            let mut recorded = entry.0.apply(&self.config, record);
             if recorded == Recorded::Unexpected && self.cursor.0.load() == number {
                 record.repair = true;
-                recorded = entry.0.apply(self.config, record);
+                recorded = entry.0.apply(&self.config, record);
             }
             match recorded {
                 Recorded::Admitted => {
@@ -531,7 +546,7 @@ pub struct SlidingLog<const LIMIT: usize, C = &'static SlidingLogConfig> {
     entries: [Entry; LIMIT],
 }
 
-impl<const LIMIT: usize, C: AsRef<SlidingLogConfig>> SlidingLog<LIMIT, C> {
+impl<const LIMIT: usize, C: Source<SlidingLogConfig>> SlidingLog<LIMIT, C> {
     const LIMIT_IN_RANGE: () = assert!(
         LIMIT >= 1 && LIMIT <= MAX_LIMIT,
         "a sliding log holds 1 to 65 536 entries"
@@ -562,8 +577,8 @@ impl<const LIMIT: usize, C: AsRef<SlidingLogConfig>> SlidingLog<LIMIT, C> {
     /// assert_eq!(SlidingLog::<2, _>::new(SlidingLogConfig::DEFAULT).config().window().ticks(), 1_000);
     /// ```
     #[must_use]
-    pub fn config(&self) -> &SlidingLogConfig {
-        self.config.as_ref()
+    pub fn config(&self) -> SlidingLogConfig {
+        self.config.current()
     }
 
     /// The log as a [`SlidingLogRef`].
@@ -624,7 +639,27 @@ impl<const LIMIT: usize, C: AsRef<SlidingLogConfig>> SlidingLog<LIMIT, C> {
     }
 }
 
-impl<const LIMIT: usize, C: AsRef<SlidingLogConfig>> Snapshot for SlidingLog<LIMIT, C> {
+impl<const LIMIT: usize, C: Reconfigure<SlidingLogConfig>> SlidingLog<LIMIT, C> {
+    /// Replaces the window while callers use the log ([`crate::live`]).
+    /// The admissions stay in the ring with their ticks; from the next call
+    /// on, each counts while it is less than the new window old: a longer
+    /// window refuses more at once, a shorter one admits more. (The number
+    /// of entries, `LIMIT`, is fixed at compile time.) Takes no `now`.
+    ///
+    /// ```
+    /// use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
+    /// use tickguard::time::{Duration, Instant};
+    /// let log: SlidingLog<1, _> = SlidingLog::new(SlidingLogConfig::DEFAULT.live()); // 1 per 1 000 ticks
+    /// log.acquire(Instant::ZERO).unwrap();
+    /// log.reconfigure(SlidingLogConfig::new(Duration::from_ticks(100)).unwrap());
+    /// assert!(log.acquire(Instant::from_ticks(100)).is_ok());
+    /// ```
+    pub fn reconfigure(&self, config: SlidingLogConfig) {
+        self.config.replace(config);
+    }
+}
+
+impl<const LIMIT: usize, C: Source<SlidingLogConfig>> Snapshot for SlidingLog<LIMIT, C> {
     const SNAPSHOT_LEN: usize = snapshot_len(LIMIT);
 
     /// The admissions in the ring, relative to `now`

@@ -64,6 +64,7 @@
 
 use crate::bucket::Refused;
 use crate::cell::StateCell;
+use crate::live::{live_config, Reconfigure, Source};
 use crate::machine::{Input, Machine, Step};
 use crate::snapshot::{Fields, Format};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
@@ -432,6 +433,21 @@ impl AsRef<SlidingWindowConfig> for SlidingWindowConfig {
     }
 }
 
+live_config!(SlidingWindowConfig, "counter");
+
+impl SlidingWindowConfig {
+    pub(crate) const fn packed(self) -> u128 {
+        ((self.limit as u128) << 64) | self.window as u128
+    }
+
+    pub(crate) const fn from_packed(word: u128) -> Self {
+        Self {
+            limit: (word >> 64) as u32,
+            window: word as u64,
+        }
+    }
+}
+
 impl Default for SlidingWindowConfig {
     /// [`SlidingWindowConfig::DEFAULT`].
     fn default() -> Self {
@@ -457,7 +473,7 @@ pub struct SlidingWindow<C = &'static SlidingWindowConfig> {
     word: StateCell<u128>,
 }
 
-impl<C: AsRef<SlidingWindowConfig>> SlidingWindow<C> {
+impl<C: Source<SlidingWindowConfig>> SlidingWindow<C> {
     /// A counter with nothing counted.
     ///
     /// ```
@@ -480,8 +496,8 @@ impl<C: AsRef<SlidingWindowConfig>> SlidingWindow<C> {
     /// assert_eq!(SlidingWindow::new(SlidingWindowConfig::DEFAULT).config().limit(), 100);
     /// ```
     #[must_use]
-    pub fn config(&self) -> &SlidingWindowConfig {
-        self.config.as_ref()
+    pub fn config(&self) -> SlidingWindowConfig {
+        self.config.current()
     }
 
     /// Counts `n` events at `now` if the estimate has room for them, or
@@ -500,7 +516,7 @@ impl<C: AsRef<SlidingWindowConfig>> SlidingWindow<C> {
     /// ```
     #[inline]
     pub fn acquire(&self, n: u32, now: Instant) -> Decision {
-        self.word.apply(self.config(), Acquire { n, now })
+        self.word.apply(&self.config(), Acquire { n, now })
     }
 
     /// Whole events that would fit at `now`. Reads only.
@@ -548,6 +564,28 @@ impl<C: AsRef<SlidingWindowConfig>> SlidingWindow<C> {
     #[must_use]
     pub fn snapshot(&self, now: Instant) -> [u8; SNAPSHOT_LEN] {
         crate::snapshot::to_array(self, now)
+    }
+}
+
+impl<C: Reconfigure<SlidingWindowConfig>> SlidingWindow<C> {
+    /// Replaces the configuration while callers use the counter
+    /// ([`crate::live`]). The counts stay: a new `limit` applies to them at
+    /// once (a lower one refuses until enough of them have slid out, a
+    /// higher one admits more now). The current window keeps its start; a
+    /// new `window` sets where it ends and how much of the previous one
+    /// still weighs, from the next call on. Takes no `now`: nothing a
+    /// lagging caller passes can move a window.
+    ///
+    /// ```
+    /// use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig, SlidingWindowSettings};
+    /// use tickguard::time::{Duration, Instant};
+    /// let limiter = SlidingWindow::new(SlidingWindowConfig::DEFAULT.live()); // 100 per 60 000 ticks
+    /// limiter.acquire(60, Instant::ZERO).unwrap();
+    /// limiter.reconfigure(SlidingWindowConfig::new(SlidingWindowSettings { limit: 200, window: Duration::from_ticks(60_000) }).unwrap());
+    /// assert_eq!(limiter.available(Instant::from_ticks(1)), 140);
+    /// ```
+    pub fn reconfigure(&self, config: SlidingWindowConfig) {
+        self.config.replace(config);
     }
 }
 
@@ -601,9 +639,9 @@ crate::snapshot::snapshot_of_one_cell! {
     /// assert!(limiter.restore(b"garbage", Instant::ZERO).is_err());
     /// assert_eq!(limiter.available(Instant::ZERO), 100); // left fresh
     /// ```
-    impl[C: AsRef<SlidingWindowConfig>] for SlidingWindow<C> {
+    impl[C: Source<SlidingWindowConfig>] for SlidingWindow<C> {
         machine: SlidingWindowConfig,
-        |this| (this.config(), &this.word)
+        |this| (&this.config(), &this.word)
     }
 }
 

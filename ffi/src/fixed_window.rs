@@ -4,6 +4,7 @@
 use tickguard::fixed_window::{
     Admitted, Denied, FixedWindow, FixedWindowConfig, FixedWindowSettings,
 };
+use tickguard::live::Live;
 use tickguard::time::{Duration, Instant};
 
 use crate::object::{
@@ -53,7 +54,7 @@ pub struct tg_fixed_window_t {
 
 object::storage!(
     tg_fixed_window_t,
-    FixedWindow<FixedWindowConfig>,
+    FixedWindow<Live<FixedWindowConfig>>,
     0x7467_4657
 ); // "tgFW"
 
@@ -137,7 +138,11 @@ pub extern "C" fn tg_fixed_window_init_ex(
     config: *const tg_fixed_window_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(window, validate(config).map(FixedWindow::new), flags)
+    object::init(
+        window,
+        validate(config).map(|config| FixedWindow::new(config.live())),
+        flags,
+    )
 }
 
 /// Ends the life of `window`: later calls report `TG_E_UNINITIALIZED`, and
@@ -248,6 +253,31 @@ pub extern "C" fn tg_fixed_window_take_missed(
         let window = get(window.cast_const())?;
         let out = required(out)?;
         put(out, window.take_missed());
+        Ok(TG_OK)
+    })())
+}
+
+/// Replaces the window's configuration while callers use it (validated
+/// and copied; one atomic store). The current window keeps its count and
+/// its end: a new `burst` applies to it at once, a new `interval` from the
+/// next window; missed events are still reported once. A call racing this
+/// one is judged under the old configuration or the new one, never a mix.
+///
+/// @param window an initialised window.
+/// @param config the new configuration; it need not outlive the call.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL,
+///   `TG_E_CONFIG_INTERVAL` (the window keeps its configuration), or an
+///   object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_fixed_window_reconfigure(
+    window: *mut tg_fixed_window_t,
+    config: *const tg_fixed_window_config_t,
+) -> tg_status_t {
+    status((|| {
+        let window = get(window.cast_const())?;
+        window.reconfigure(validate(config)?);
         Ok(TG_OK)
     })())
 }

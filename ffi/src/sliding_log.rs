@@ -2,6 +2,7 @@
 //! caller allocates (`TG_SLIDING_LOG` in the header).
 
 use tickguard::bucket::Refused;
+use tickguard::live::{Live, Reconfigure, Source};
 use tickguard::sliding_log::{
     snapshot_len, Cursor, Entry, SlidingLogConfig, SlidingLogRef, MAX_LIMIT,
 };
@@ -53,7 +54,7 @@ pub struct tg_sliding_log_t {
 /// What the header holds: plain integers and an atomic, valid for every
 /// bit pattern.
 pub(crate) struct Header {
-    config: SlidingLogConfig,
+    config: Live<SlidingLogConfig>,
     cursor: Cursor,
     entries: Place,
 }
@@ -77,7 +78,7 @@ fn log<'a>(
 ) -> Result<SlidingLogRef<'a>, tg_status_t> {
     let header: &'a Header = get(log)?;
     Ok(SlidingLogRef {
-        config: &header.config,
+        config: header.config.current(),
         cursor: &header.cursor,
         entries: entries::slice(&header.entries, entries, len, MAX_ENTRIES)?,
     })
@@ -142,7 +143,7 @@ pub extern "C" fn tg_sliding_log_init(
         Err(status) => return status,
     };
     let header = validate(config).map(|config| Header {
-        config,
+        config: config.live(),
         cursor: Cursor::START,
         entries: place,
     });
@@ -228,6 +229,30 @@ pub extern "C" fn tg_sliding_log_available(
         let log = self::log(log, entries, len)?;
         let out = required(out)?;
         put(out, log.available(Instant::from_ticks(now)));
+        Ok(TG_OK)
+    })())
+}
+
+/// Replaces the log's window while callers use it (validated and copied;
+/// one atomic store). The admissions stay with their ticks; from the next
+/// call on each counts while it is less than the new window old. The
+/// number of entries stays as initialised. A call racing this one is
+/// judged under the old window or the new one.
+///
+/// @param log an initialised log header (its entries are not needed).
+/// @param config the new configuration; it need not outlive the call.
+/// @return `TG_OK`, `TG_E_NULL`, `TG_E_CONFIG_WINDOW` (the log keeps its
+///   window), or an object error.
+///
+/// Safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_sliding_log_reconfigure(
+    log: *mut tg_sliding_log_t,
+    config: *const tg_sliding_log_config_t,
+) -> tg_status_t {
+    status((|| {
+        let header: &Header = get(log.cast_const())?;
+        header.config.replace(validate(config)?);
         Ok(TG_OK)
     })())
 }

@@ -1,6 +1,7 @@
 //! `tg_sliding_window_*`: the sliding-window counter.
 
 use tickguard::bucket::Refused;
+use tickguard::live::Live;
 use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig, SlidingWindowSettings};
 use tickguard::time::{Duration, Instant};
 
@@ -34,7 +35,7 @@ pub struct tg_sliding_window_t {
 
 object::storage!(
     tg_sliding_window_t,
-    SlidingWindow<SlidingWindowConfig>,
+    SlidingWindow<Live<SlidingWindowConfig>>,
     0x7467_5357
 ); // "tgSW"
 
@@ -122,7 +123,7 @@ pub extern "C" fn tg_sliding_window_init_ex(
 ) -> tg_status_t {
     object::init(
         window,
-        sliding_window_config(config).map(SlidingWindow::new),
+        sliding_window_config(config).map(|config| SlidingWindow::new(config.live())),
         flags,
     )
 }
@@ -198,6 +199,33 @@ pub extern "C" fn tg_sliding_window_available(
         let window = get(window)?;
         let out = required(out)?;
         put(out, window.available(Instant::from_ticks(now)));
+        Ok(TG_OK)
+    })())
+}
+
+/// Replaces the counter's configuration while callers use it (validated
+/// and copied; one atomic store). The counts stay: a new `limit` applies
+/// to them at once; the current window keeps its start, and a new
+/// `window` sets where it ends and how much of the previous one still
+/// weighs. A call racing this one is judged under the old configuration or
+/// the new one, never a mix.
+///
+/// @param window an initialised counter.
+/// @param config the new configuration; it need not outlive the call.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL,
+///   `TG_E_CONFIG_LIMIT` or `TG_E_CONFIG_WINDOW` (the counter keeps its
+///   configuration), or an object error (`TG_E_UNINITIALIZED`,
+///   `TG_E_MOVED`, `TG_E_MISALIGNED`).
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_sliding_window_reconfigure(
+    window: *mut tg_sliding_window_t,
+    config: *const tg_sliding_window_config_t,
+) -> tg_status_t {
+    status((|| {
+        let window = get(window.cast_const())?;
+        window.reconfigure(sliding_window_config(config)?);
         Ok(TG_OK)
     })())
 }

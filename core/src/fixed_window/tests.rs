@@ -133,7 +133,7 @@ fn the_missed_count_saturates_and_then_refusals_write_nothing() {
     let word = w.word.load();
     assert_eq!(Window::unpack(word).missed, MAX_MISSED);
     assert_eq!(
-        Acquire { n: 1, now: tick(5) }.step(w.config(), word),
+        Acquire { n: 1, now: tick(5) }.step(&w.config(), word),
         Step::Keep(denied(None, 0))
     );
     assert_eq!(w.acquire(1, tick(100)), denied(None, MAX_MISSED));
@@ -199,7 +199,7 @@ fn snapshots_rebase_the_window_end_and_keep_the_count() {
         admitted: 0,
         end: 5_000,
     };
-    crate::snapshot::save(w.config(), end_far.pack(), tick(0), &mut bytes).unwrap();
+    crate::snapshot::save(&w.config(), end_far.pack(), tick(0), &mut bytes).unwrap();
     assert!(rebooted.restore(&bytes, tick(0)).is_err());
     assert_eq!(rebooted.word.load(), rebooted.config().fresh());
 }
@@ -359,4 +359,132 @@ fn threads_never_exceed_the_burst_and_lose_no_missed_event() {
         reported.load(Relaxed) + u64::from(w.take_missed()),
         4 * 5_000 - 100
     );
+}
+
+/// A call: events at a step of the latest tick (or a lag behind it), a
+/// take of the missed count, or a reconfiguration to one of the configs.
+#[derive(Clone, Debug)]
+enum Call {
+    Acquire(u32, u64, u64),
+    Take,
+    Reconfigure(usize),
+}
+
+fn calls_with_reconfigurations() -> impl Strategy<Value = Vec<Call>> {
+    prop::collection::vec(
+        prop_oneof![
+            6 => (0u32..4, 0u64..30, 0u64..60).prop_map(|(n, advance, lag)| Call::Acquire(n, advance, lag)),
+            1 => Just(Call::Take),
+            1 => (0usize..3).prop_map(Call::Reconfigure),
+        ],
+        1..200,
+    )
+}
+
+proptest! {
+    /// Reconfigured at any point, a live window decides as the reference
+    /// model run with whichever configuration is in force: the count and
+    /// the window's end carry over, the new burst applies at once and the
+    /// new interval from the next window; no missed event is lost.
+    #[test]
+    fn a_reconfigured_window_decides_as_the_model_with_the_new_config(
+        configs in prop::array::uniform3(config()),
+        calls in calls_with_reconfigurations(),
+    ) {
+        let w = FixedWindow::new(configs[0].live());
+        let mut current = configs[0];
+        let mut model = Model::default();
+        let mut latest = 1_000u64;
+        let (mut missed, mut reported) = (0u64, 0u64);
+        for call in calls {
+            match call {
+                Call::Reconfigure(i) => {
+                    w.reconfigure(configs[i]);
+                    current = configs[i];
+                    prop_assert_eq!(w.config(), current);
+                }
+                Call::Take => {
+                    let expected = model.window.as_mut().map_or(0, |window| core::mem::take(&mut window.2));
+                    let taken = w.take_missed();
+                    prop_assert_eq!(taken, expected);
+                    reported += u64::from(taken);
+                }
+                Call::Acquire(n, advance, lag) => {
+                    latest += advance;
+                    let now = latest.saturating_sub(lag);
+                    let expected = model.acquire(current.burst(), current.interval().ticks(), n, now);
+                    let decision = w.acquire(n, tick(now));
+                    prop_assert_eq!(decision, expected);
+                    match decision {
+                        Ok(Admitted { missed: report }) => reported += u64::from(report),
+                        Err(Denied { missed: report, .. }) => {
+                            reported += u64::from(report);
+                            missed += u64::from(n);
+                        }
+                    }
+                }
+            }
+        }
+        reported += u64::from(w.take_missed());
+        prop_assert_eq!(missed.min(u64::from(MAX_MISSED)), reported.min(u64::from(MAX_MISSED)));
+    }
+}
+
+/// Threads counting events while another keeps switching the burst
+/// between 5 and 50: no window ever admits more than the larger burst,
+/// every window admits at least the smaller, and every missed event is
+/// reported once.
+#[test]
+#[cfg(not(miri))]
+fn threads_racing_reconfigurations_stay_within_the_larger_burst() {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let small = FixedWindowConfig::new(FixedWindowSettings {
+        burst: 5,
+        interval: Duration::from_ticks(1_000),
+    })
+    .unwrap();
+    let large = FixedWindowConfig::new(FixedWindowSettings {
+        burst: 50,
+        ..small.settings()
+    })
+    .unwrap();
+    let w = FixedWindow::new(small.live());
+    const WINDOWS: usize = 40;
+    let admitted: [AtomicU64; WINDOWS] = [const { AtomicU64::new(0) }; WINDOWS];
+    let (missed, reported) = (AtomicU64::new(0), AtomicU64::new(0));
+    let each_window = std::sync::Barrier::new(3);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for round in 0..4_000 {
+                w.reconfigure(if round % 2 == 0 { large } else { small });
+            }
+        });
+        for _ in 0..3 {
+            scope.spawn(|| {
+                for window in 0..WINDOWS as u64 {
+                    each_window.wait();
+                    for _ in 0..60 {
+                        match w.acquire(1, tick(window * 1_000)) {
+                            Ok(Admitted { missed: report }) => {
+                                reported.fetch_add(u64::from(report), Relaxed);
+                                admitted[window as usize].fetch_add(1, Relaxed);
+                            }
+                            Err(Denied { missed: report, .. }) => {
+                                reported.fetch_add(u64::from(report), Relaxed);
+                                missed.fetch_add(1, Relaxed);
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    // The threads enter each window together (1 000 ticks apart), so
+    // each window's admissions are exactly the ones counted for it.
+    for (i, count) in admitted.iter().enumerate() {
+        let count = count.load(Relaxed);
+        assert!((5..=50).contains(&count), "window {i}: {count}");
+    }
+    reported.fetch_add(u64::from(w.take_missed()), Relaxed);
+    assert_eq!(missed.into_inner(), reported.into_inner());
 }

@@ -74,7 +74,7 @@ fn a_limit_of_one_and_the_largest_window() {
 fn an_empty_log_refuses_and_never_loops() {
     let cursor = Cursor::START;
     let log = SlidingLogRef {
-        config: &SlidingLogConfig::DEFAULT,
+        config: SlidingLogConfig::DEFAULT,
         cursor: &cursor,
         entries: &[],
     };
@@ -265,4 +265,42 @@ fn a_bad_snapshot_is_refused_and_leaves_the_log_empty() {
     assert_eq!(log.available(tick(500)), 1);
     assert_eq!(log.acquire(tick(500)), Ok(()));
     assert_eq!(log.acquire(tick(500)), wait(590));
+}
+
+proptest! {
+    /// Reconfigured at any point, a live log decides as the exact list of
+    /// admissions judged with whichever window is in force: the ring keeps
+    /// every admission's tick, so a new window applies to them exactly.
+    #[test]
+    fn a_reconfigured_log_matches_an_exact_log_with_the_new_window(
+        windows in prop::array::uniform3(1u64..2_000),
+        steps in prop::collection::vec((0u64..3_000, any::<bool>(), prop::option::weighted(0.1, 0usize..3)), 1..200),
+    ) {
+        let log: SlidingLog<4, _> = SlidingLog::new(config(windows[0]).live());
+        let mut window = windows[0];
+        let mut admitted: std::vec::Vec<Tick> = std::vec::Vec::new();
+        let mut clock = 0u64;
+        for (delta, lag, switch) in steps {
+            if let Some(i) = switch {
+                log.reconfigure(config(windows[i]));
+                window = windows[i];
+                prop_assert_eq!(log.config().window().ticks(), window);
+            }
+            clock += delta % 300;
+            let now = if lag { clock.saturating_sub(delta) } else { clock };
+            let effective = now.max(admitted.last().copied().unwrap_or(0));
+            // The ring holds the last 4 admissions; older ones are gone.
+            let recent = &admitted[admitted.len().saturating_sub(4)..];
+            let in_window: std::vec::Vec<Tick> =
+                recent.iter().copied().filter(|t| t + window > effective).collect();
+            prop_assert_eq!(log.available(tick(now)) as usize, 4 - in_window.len());
+            let expected = if in_window.len() < 4 {
+                admitted.push(effective);
+                Ok(())
+            } else {
+                wait(in_window[0] + window)
+            };
+            prop_assert_eq!(log.acquire(tick(now)), expected);
+        }
+    }
 }

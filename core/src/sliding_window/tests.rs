@@ -84,7 +84,7 @@ fn refusals_write_nothing_and_the_retry_tick_is_exact() {
                 assert!(r > now);
                 // Nobody else took room: it fits at `retry_at`, not a tick
                 // before (unless that tick is `now` itself).
-                let step_at = |t: Tick| Acquire { n, now: tick(t) }.step(l.config(), word);
+                let step_at = |t: Tick| Acquire { n, now: tick(t) }.step(&l.config(), word);
                 assert!(
                     step_at(r).decision().is_ok(),
                     "n={n} now={now} retry_at={r}"
@@ -123,7 +123,7 @@ fn snapshots_keep_the_windows_relative_to_now() {
         current: 3,
         previous: 0,
     };
-    crate::snapshot::save(rebooted.config(), far.pack(), tick(0), &mut bytes).unwrap();
+    crate::snapshot::save(&rebooted.config(), far.pack(), tick(0), &mut bytes).unwrap();
     assert!(rebooted.restore(&bytes, tick(0)).is_err());
     assert_eq!(rebooted.word.load(), 0);
 }
@@ -207,4 +207,73 @@ fn threads_never_exceed_the_limit_in_a_window() {
         }
     });
     assert_eq!(admitted.into_inner(), 100);
+}
+
+proptest! {
+    /// Reconfigured at any point, a live counter decides exactly as a
+    /// counter built with the new configuration over the same state: the
+    /// counts and the window's start carry over, nothing is rewritten; and
+    /// within each fixed window it never admits more than the largest
+    /// limit in force during it.
+    #[test]
+    fn a_reconfigured_counter_decides_as_one_built_with_the_new_config(
+        configs in prop::array::uniform3(config()),
+        calls in prop::collection::vec((0u32..5, 0u64..25, 0u64..40, prop::option::weighted(0.15, 0usize..3)), 1..300),
+    ) {
+        let live = SlidingWindow::new(configs[0].live());
+        let shadow = SlidingWindow::new(configs[0]);
+        let mut shadow_config = configs[0];
+        let mut latest = 1_000u64;
+        for (n, advance, lag, switch) in calls {
+            if let Some(i) = switch {
+                live.reconfigure(configs[i]);
+                prop_assert_eq!(live.word.load(), shadow.word.load());
+                shadow_config = configs[i];
+                prop_assert_eq!(live.config(), shadow_config);
+            }
+            latest += advance;
+            let now = latest.saturating_sub(lag);
+            let expected = Acquire { n, now: tick(now) }.step(&shadow_config, shadow.word.load());
+            if let Some(word) = expected.word() {
+                shadow.word.store(word);
+            }
+            prop_assert_eq!(live.available(tick(now)), shadow_config.available(live.word.load(), now));
+            prop_assert_eq!(live.acquire(n, tick(now)), *expected.decision());
+            prop_assert_eq!(live.word.load(), shadow.word.load());
+        }
+    }
+}
+
+/// Threads admitting while another keeps switching the limit between 10
+/// and 40 over one long window: never more than 40 admitted, never fewer
+/// than 10.
+#[test]
+#[cfg(not(miri))]
+fn threads_racing_reconfigurations_stay_within_the_larger_limit() {
+    let settings = |limit| SlidingWindowSettings {
+        limit,
+        window: Duration::from_ticks(1_000_000),
+    };
+    let small = SlidingWindowConfig::new(settings(10)).unwrap();
+    let large = SlidingWindowConfig::new(settings(40)).unwrap();
+    let l = SlidingWindow::new(small.live());
+    let admitted = std::sync::atomic::AtomicU32::new(0);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for round in 0..2_000 {
+                l.reconfigure(if round % 2 == 0 { large } else { small });
+            }
+        });
+        for _ in 0..3 {
+            scope.spawn(|| {
+                for i in 0..2_000u64 {
+                    if l.acquire(1, tick(i)).is_ok() {
+                        admitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let admitted = admitted.into_inner();
+    assert!((10..=40).contains(&admitted), "{admitted}");
 }

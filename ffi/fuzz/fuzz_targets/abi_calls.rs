@@ -330,10 +330,17 @@ fuzz_target!(|data: &[u8]| {
             }
             23 => {
                 let mut v = u32::MAX - 1;
-                let status = match input.u8() % 4 {
+                let status = match input.u8() % 5 {
                     0 => tg_fixed_window_remaining(&windows[which], at, &mut v),
                     1 => tg_fixed_window_take_missed(&mut windows[which], &mut v),
                     2 => tg_fixed_window_reset(&mut windows[which]),
+                    3 => {
+                        let config = tg_fixed_window_config_t {
+                            burst: input.small() as u32,
+                            interval_ticks: input.small(),
+                        };
+                        tg_fixed_window_reconfigure(&mut windows[which], &config)
+                    }
                     _ => tg_fixed_window_deinit(&mut windows[which]),
                 };
                 if status != TG_OK {
@@ -420,6 +427,13 @@ fuzz_target!(|data: &[u8]| {
                 let status = match input.u8() % 8 {
                     0 => tg_sliding_window_reset(&mut sliding[which]),
                     1 => tg_sliding_window_available(&sliding[which], at, &mut available),
+                    3 => {
+                        let config = tg_sliding_window_config_t {
+                            limit: input.small() as u32,
+                            window_ticks: input.small(),
+                        };
+                        tg_sliding_window_reconfigure(&mut sliding[which], &config)
+                    }
                     2 => {
                         let mut page = [0u8; TG_SLIDING_WINDOW_SNAPSHOT_SIZE];
                         match tg_sliding_window_snapshot(
@@ -584,6 +598,12 @@ fuzz_target!(|data: &[u8]| {
                             ),
                             status => status,
                         }
+                    }
+                    4 => {
+                        let config = tg_sliding_log_config_t {
+                            window_ticks: input.small(),
+                        };
+                        tg_sliding_log_reconfigure(&mut log.log, &config)
                     }
                     _ => tg_sliding_log_acquire(&mut log.log, entries, len, at, &mut retry_at),
                 };
