@@ -1,6 +1,7 @@
 /* abi_test.c: every exported function and every status code of the C ABI. */
 #include <stdio.h>
 #include <string.h>
+#include <threads.h>
 
 #include "tickguard.h"
 
@@ -239,6 +240,44 @@ static void test_breaker_cycle(void) {
   CHECK(tg_breaker_acquire(&b, t1 + 30, &d) == TG_OK);
 }
 
+/* Two threads reconfiguring one bucket back and forth while a third
+ * takes tokens at one tick (nothing refills): each reconfiguration
+ * succeeds or is told TG_E_BUSY (another is under way; nothing changed),
+ * and the tokens taken never exceed the 8 the bucket started with. */
+static tg_bucket_t contended;
+static int reconfigure_back_and_forth(void *busy_seen) {
+  const tg_bucket_config_t one = {.capacity = 8, .tokens = 1, .period_ticks = 1000};
+  const tg_bucket_config_t other = {.capacity = 8, .tokens = 7, .period_ticks = 3000};
+  for (int round = 0; round < 20000; round++) {
+    tg_status_t status = tg_bucket_reconfigure(&contended, round % 2 ? &one : &other, 0);
+    if (status == TG_E_BUSY) {
+      ++*(int *)busy_seen;
+    } else if (status != TG_OK) {
+      return 1;
+    }
+  }
+  return 0;
+}
+static int take_tokens(void *taken) {
+  for (int round = 0; round < 20000; round++) {
+    *(int *)taken += tg_bucket_acquire(&contended, 1, 0, NULL) == TG_OK;
+  }
+  return 0;
+}
+static void test_bucket_reconfigured_by_threads(void) {
+  const tg_bucket_config_t one = {.capacity = 8, .tokens = 1, .period_ticks = 1000};
+  CHECK(tg_bucket_init(&contended, &one) == TG_OK);
+  int busy[2] = {0, 0}, taken = 0, writer_failed[2] = {0, 0};
+  thrd_t writers[2], taker;
+  for (int i = 0; i < 2; i++) CHECK(thrd_create(&writers[i], reconfigure_back_and_forth, &busy[i]) == thrd_success);
+  CHECK(thrd_create(&taker, take_tokens, &taken) == thrd_success);
+  for (int i = 0; i < 2; i++) CHECK(thrd_join(writers[i], &writer_failed[i]) == thrd_success && writer_failed[i] == 0);
+  CHECK(thrd_join(taker, NULL) == thrd_success);
+  CHECK(taken >= 1 && taken <= 8);
+  CHECK(busy[0] + busy[1] < 40000); /* most reconfigurations land */
+  CHECK(tg_bucket_deinit(&contended) == TG_OK);
+}
+
 static void test_bucket(void) {
   tg_bucket_config_t c = {.capacity = 3, .tokens = 1, .period_ticks = 10, .initial_fill = 1};
   CHECK(tg_bucket_config_check(&c) == TG_OK);
@@ -288,6 +327,29 @@ static void test_bucket(void) {
   CHECK(tg_bucket_available(&b, now + 40, &v) == TG_OK && v == 3);
   CHECK(tg_bucket_reset(&b) == TG_OK);
   CHECK(tg_bucket_available(&b, 0, &v) == TG_OK && v == 1);
+
+  /* Live reconfiguration: the tokens carry over, clamped to the new
+   * capacity, and refill at the new rate. */
+  const tg_bucket_config_t ten_per_100 = {.capacity = 10, .tokens = 10, .period_ticks = 100};
+  CHECK(tg_bucket_acquire(&b, 1, 1000, NULL) == TG_OK); /* 0 left of 1 */
+  CHECK(tg_bucket_reconfigure(&b, &ten_per_100, 1000) == TG_OK);
+  CHECK(tg_bucket_available(&b, 1000, &v) == TG_OK && v == 0);
+  CHECK(tg_bucket_available(&b, 1050, &v) == TG_OK && v == 5);
+  CHECK(tg_bucket_acquire(&b, 10, 1050, &retry) == TG_REFUSED && retry == 1100);
+  CHECK(tg_bucket_acquire(&b, 11, 1050, &retry) == TG_E_EXCEEDS_CAPACITY);
+  CHECK(tg_bucket_reconfigure(&b, &c, 1050) == TG_OK); /* 5 clamped to 3 */
+  CHECK(tg_bucket_available(&b, 1050, &v) == TG_OK && v == 3);
+  /* A reconfiguration days behind never refills a drained bucket. */
+  CHECK(tg_bucket_acquire(&b, 3, 1050, NULL) == TG_OK);
+  CHECK(tg_bucket_reconfigure(&b, &ten_per_100, 0) == TG_OK);
+  CHECK(tg_bucket_available(&b, 1050, &v) == TG_OK && v == 0);
+  bad = c;
+  bad.capacity = 0;
+  CHECK(tg_bucket_reconfigure(&b, &bad, 1050) == TG_E_CONFIG_ZERO_CAPACITY);
+  CHECK(tg_bucket_available(&b, 1150, &v) == TG_OK && v == 10); /* kept its configuration */
+  CHECK(tg_bucket_reconfigure(&b, NULL, 0) == TG_E_NULL);
+  CHECK(tg_bucket_reconfigure(NULL, &c, 0) == TG_E_NULL);
+  CHECK(tg_bucket_reconfigure(&zeroed, &c, 0) == TG_E_UNINITIALIZED);
 
   c.initial_fill = TG_BUCKET_FULL;
   CHECK(tg_bucket_init(&b, &c) == TG_E_ALREADY_INITIALIZED);
@@ -1404,7 +1466,7 @@ static void test_version(void) {
 int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
-  CHECK(sizeof(tg_breaker_t) == 80 && sizeof(tg_bucket_t) == 96 && sizeof(tg_tick_extender_t) == 32);
+  CHECK(sizeof(tg_breaker_t) == 80 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(sizeof(tg_shaper_t) == 112 && _Alignof(tg_shaper_t) == 16);
   CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);
@@ -1417,6 +1479,7 @@ int main(void) {
   test_breaker_uninitialised_and_null();
   test_breaker_cycle();
   test_bucket();
+  test_bucket_reconfigured_by_threads();
   test_misuse();
   test_time();
   test_retry();

@@ -179,6 +179,12 @@ void global_bucket_works() {
   CHECK(global_bucket.acquire(3, 0));
   CHECK(global_bucket.reset() == TG_OK);
   CHECK(global_bucket.available(0).value == 3);
+  CHECK(global_bucket.acquire(1, 0));
+  CHECK(global_bucket.reconfigure(tg_bucket_config_t{10, 1, 100, TG_BUCKET_FULL}, 0) == TG_OK);
+  CHECK(global_bucket.available(0).value == 2);  // carried over
+  CHECK(global_bucket.available(800).value == 10);
+  CHECK(global_bucket.reconfigure(tg_bucket_config_t{0, 1, 100, TG_BUCKET_FULL}, 0) == TG_E_CONFIG_ZERO_CAPACITY);
+  CHECK(global_bucket.reconfigure(kBucket, 800) == TG_OK && global_bucket.available(800).value == 3);
 }
 
 // The fixed window: admitted, denied with the roll-over tick, the missed

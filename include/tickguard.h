@@ -501,13 +501,14 @@ typedef struct {
 /**
  * Storage for a token bucket: allocate it anywhere, then call
  * `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`; a copy of
- * a live object reports `TG_E_MOVED`. 16-byte aligned.
+ * a live object reports `TG_E_MOVED`. 16-byte aligned. Its configuration
+ * can be replaced while it runs (`tg_bucket_reconfigure`).
  */
 typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_bucket_*`.
    */
-  uint64_t _opaque[12];
+  uint64_t _opaque[18];
 } tg_bucket_t;
 
 /**
@@ -1532,6 +1533,13 @@ typedef struct TG_ALIGNED(16) {
  */
 #define TG_E_CONFIG_LATENCY -48
 
+/**
+ * `tg_bucket_reconfigure`: another reconfiguration of the same object is
+ * under way (in another thread, or in the code an interrupt handler
+ * interrupted); nothing changed: try again once it has returned.
+ */
+#define TG_E_BUSY -49
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1979,6 +1987,34 @@ tg_status_t tg_bucket_acquire(tg_bucket_t *bucket,
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_bucket_available(const tg_bucket_t *bucket, uint64_t now, uint32_t *out);
+
+/**
+ * Replaces the bucket's configuration while callers use it (validated and
+ * copied), carrying its tokens at `now`: the bucket holds as many as it
+ * held, clamped to the new capacity, and refills at the new rate from
+ * then on; a bucket never used starts with the new initial fill. A `now`
+ * older than the bucket's latest request counts the tokens no later than
+ * the earliest tick it can have judged one at, so it never refills the
+ * bucket (see the docs for the one bounded exception, a refusal's tick).
+ * A call racing this one is judged under the old configuration or the
+ * new one, never a mix; one that begins after it returns, under the new.
+ *
+ * @param bucket an initialised bucket.
+ * @param config the new configuration; it need not outlive the call.
+ * @param now the caller's current tick.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, a configuration
+ *   error (`TG_E_CONFIG_ZERO_CAPACITY`, `TG_E_CONFIG_ZERO_REFILL`,
+ *   `TG_E_CONFIG_PERIOD`, `TG_E_CONFIG_INITIAL_FILL`), `TG_E_BUSY` while
+ *   another reconfiguration of this bucket is under way, or an object
+ *   error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`); on
+ *   every error the bucket keeps its configuration.
+ *
+ * Lock-free (never waits, even for a reconfiguration it interrupted);
+ * safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_bucket_reconfigure(tg_bucket_t *bucket,
+                                  const tg_bucket_config_t *config,
+                                  uint64_t now);
 
 /**
  * Refills the bucket to its initial fill, as if new.

@@ -363,6 +363,15 @@ class Bucket {
   }
   /// Refills the bucket to its initial fill.
   /// @return `TG_OK` or `TG_E_UNINITIALIZED`.
+  /// Replaces the configuration while callers use the bucket, carrying its tokens at `now`
+  /// (clamped to the new capacity). (init() with `TG_INIT_REINIT` starts again from the
+  /// constructor's configuration.)
+  /// @param config the new configuration (validated and copied). @param now the current tick.
+  /// @return `TG_OK`, a configuration error, `TG_E_BUSY` (another reconfiguration is under
+  ///   way; nothing changed) or an object error.
+  tg_status_t reconfigure(const tg_bucket_config_t &config, Tick now) noexcept {
+    return tg_bucket_reconfigure(&bucket_, &config, now);
+  }
   tg_status_t reset() noexcept { return tg_bucket_reset(&bucket_); }
 
   /// Saves the bucket's tokens at `now` (a reboot-proof snapshot, relative to `now`).

@@ -108,6 +108,52 @@ fn bucket(c: &mut Criterion) {
                 .is_err()
         })
     });
+    // The same bucket, reconfigurable (`LiveBucket`, what every C bucket
+    // is): its configuration read per call under a generation.
+    let live = tickguard::bucket::LiveBucket::new(config);
+    let mut i = 0u64;
+    let live_ticks = TickClock::default();
+    group.bench_function("grant/tickguard live (reconfigurable)", |b| {
+        b.iter(|| {
+            i += 1;
+            if i.is_multiple_of(STRIDE) {
+                live_ticks.advance(STRIDE);
+            }
+            live.acquire(1, tickguard::time::Instant::from_ticks(live_ticks.now()))
+                .is_ok()
+        })
+    });
+    let live_empty = tickguard::bucket::LiveBucket::new(config);
+    live_empty
+        .acquire(1_000, tickguard::time::Instant::from_ticks(0))
+        .expect("full at start");
+    group.bench_function("refusal/tickguard live (reconfigurable)", |b| {
+        b.iter(|| {
+            live_empty
+                .acquire(1, tickguard::time::Instant::from_ticks(stopped.now()))
+                .is_err()
+        })
+    });
+    // A reconfiguration: publish a new rate and carry the tokens over.
+    let halved = tickguard::bucket::BucketConfig::new(tickguard::bucket::BucketSettings {
+        tokens: config.tokens().div_ceil(2),
+        ..config.settings()
+    })
+    .expect("valid");
+    let mut round = 0u64;
+    group.bench_function("reconfigure/tickguard live", |b| {
+        b.iter(|| {
+            round += 1;
+            let next = if round.is_multiple_of(2) {
+                config
+            } else {
+                halved
+            };
+            live_empty
+                .reconfigure(next, tickguard::time::Instant::from_ticks(round))
+                .is_ok()
+        })
+    });
     let drained = RateLimiter::direct_with_clock(granting_quota(), FakeRelativeClock::default());
     while drained.check().is_ok() {}
     group.bench_function("refusal/governor (fake clock)", |b| {

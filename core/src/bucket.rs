@@ -1308,5 +1308,8 @@ impl Default for BucketConfig {
     }
 }
 
+pub mod live;
+pub use live::LiveBucket;
+
 #[cfg(test)]
 mod tests;

@@ -22,7 +22,12 @@
 //!
 //! Live configurations today: [`crate::fixed_window`],
 //! [`crate::sliding_window`] and [`crate::sliding_log`] (its window; the
-//! log's size stays a compile-time constant).
+//! log's size stays a compile-time constant). The token bucket's state is
+//! scaled by its rate, so it cannot keep its state through a swap of one
+//! word: [`crate::bucket::LiveBucket`] keeps its configuration under a
+//! generation and carries its tokens over. The shaper, the bulkhead, the
+//! adaptive limit's bounds and the keyed tables take their configuration
+//! at construction.
 //!
 //! ```
 //! use tickguard::live::Live;
@@ -43,6 +48,29 @@
 use core::marker::PhantomData;
 
 use crate::cell::StateCell;
+
+mod generations;
+pub(crate) use generations::{Generations, Slotted, SLOT_WORDS};
+
+/// Another reconfiguration of the same limiter is under way (from another
+/// thread, or in the code an interrupt handler interrupted): nothing
+/// changed; try again once it has returned.
+///
+/// ```
+/// use tickguard::live::Busy;
+/// assert_eq!(Busy.to_string(), "another reconfiguration is under way");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Busy;
+
+impl core::fmt::Display for Busy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("another reconfiguration is under way")
+    }
+}
+
+impl core::error::Error for Busy {}
 
 /// Where a limiter reads its configuration: every call reads it once, as a
 /// copy.

@@ -497,3 +497,44 @@ fn keyed_windows_takeover_race_with_the_occupant() {
         assert_eq!(table.limiting(tick(200)), 1);
     });
 }
+
+/// A live bucket (2 tokens, 1 per 100 ticks) reconfigured to another
+/// rate with other units (3 tokens, 7 per 300 ticks) while two threads each
+/// take a token, all at one tick (nothing refills). Invariants: the
+/// reconfiguration is never busy (it is the only one); exactly the one
+/// token the bucket held is taken, whatever the order (carried over,
+/// nothing added, nothing lost); afterwards it holds none, under the new
+/// configuration.
+#[test]
+fn a_reconfiguration_racing_acquires_neither_adds_nor_loses_tokens() {
+    use tickguard::bucket::{BucketSettings, LiveBucket};
+    let settings = |capacity, tokens, period| BucketSettings {
+        capacity,
+        tokens,
+        period: tickguard::time::Duration::from_ticks(period),
+        initial_fill: None,
+    };
+    let old = BucketConfig::new(settings(2, 1, 100)).unwrap();
+    let new = BucketConfig::new(settings(3, 7, 300)).unwrap();
+    model(move || {
+        let bucket = Arc::new(LiveBucket::new(old));
+        // Used once, so that the state is a TAT to carry (1 token left).
+        bucket.acquire(1, tick(1_000)).unwrap();
+        let takers: Vec<_> = (0..2)
+            .map(|_| {
+                let bucket = bucket.clone();
+                thread::spawn(move || bucket.acquire(1, tick(1_000)).is_ok())
+            })
+            .collect();
+        let reconfigured = bucket.reconfigure(new, tick(1_000));
+        let granted = takers
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|ok| *ok)
+            .count();
+        assert_eq!(reconfigured, Ok(()));
+        assert_eq!(granted, 1, "{granted} granted of 1");
+        assert_eq!(bucket.available(tick(1_000)), 0);
+        assert_eq!(bucket.config(), new);
+    });
+}

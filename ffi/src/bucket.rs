@@ -1,6 +1,6 @@
 //! `tg_bucket_*`: the token bucket.
 
-use tickguard::bucket::{BucketConfig, BucketSettings, Refused, TokenBucket};
+use tickguard::bucket::{BucketConfig, BucketSettings, LiveBucket, Refused};
 use tickguard::time::{Duration, Instant};
 
 use crate::object::{
@@ -35,14 +35,15 @@ pub struct tg_bucket_config_t {
 
 /// Storage for a token bucket: allocate it anywhere, then call
 /// `tg_bucket_init`. A zeroed object reports `TG_E_UNINITIALIZED`; a copy of
-/// a live object reports `TG_E_MOVED`. 16-byte aligned.
+/// a live object reports `TG_E_MOVED`. 16-byte aligned. Its configuration
+/// can be replaced while it runs (`tg_bucket_reconfigure`).
 #[repr(C, align(16))]
 pub struct tg_bucket_t {
     /// Private: the object's state. Touch only through `tg_bucket_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 12],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 18],
 }
 
-object::storage!(tg_bucket_t, TokenBucket<BucketConfig>, 0x7467_5432); // "tgT2"
+object::storage!(tg_bucket_t, LiveBucket, 0x7467_5433); // "tgT3"
 
 /// The bucket configuration behind `config`, validated (also every keyed
 /// table's).
@@ -132,7 +133,7 @@ pub extern "C" fn tg_bucket_init_ex(
     config: *const tg_bucket_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(bucket, bucket_config(config).map(TokenBucket::new), flags)
+    object::init(bucket, bucket_config(config).map(LiveBucket::new), flags)
 }
 
 /// Ends the life of `bucket`: later calls report `TG_E_UNINITIALIZED`, and
@@ -204,6 +205,43 @@ pub extern "C" fn tg_bucket_available(
         let bucket = get(bucket)?;
         let out = required(out)?;
         put(out, bucket.available(Instant::from_ticks(now)));
+        Ok(TG_OK)
+    })())
+}
+
+/// Replaces the bucket's configuration while callers use it (validated and
+/// copied), carrying its tokens at `now`: the bucket holds as many as it
+/// held, clamped to the new capacity, and refills at the new rate from
+/// then on; a bucket never used starts with the new initial fill. A `now`
+/// older than the bucket's latest request counts the tokens no later than
+/// the earliest tick it can have judged one at, so it never refills the
+/// bucket (see the docs for the one bounded exception, a refusal's tick).
+/// A call racing this one is judged under the old configuration or the
+/// new one, never a mix; one that begins after it returns, under the new.
+///
+/// @param bucket an initialised bucket.
+/// @param config the new configuration; it need not outlive the call.
+/// @param now the caller's current tick.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, a configuration
+///   error (`TG_E_CONFIG_ZERO_CAPACITY`, `TG_E_CONFIG_ZERO_REFILL`,
+///   `TG_E_CONFIG_PERIOD`, `TG_E_CONFIG_INITIAL_FILL`), `TG_E_BUSY` while
+///   another reconfiguration of this bucket is under way, or an object
+///   error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`); on
+///   every error the bucket keeps its configuration.
+///
+/// Lock-free (never waits, even for a reconfiguration it interrupted);
+/// safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_bucket_reconfigure(
+    bucket: *mut tg_bucket_t,
+    config: *const tg_bucket_config_t,
+    now: u64,
+) -> tg_status_t {
+    status((|| {
+        let bucket = get(bucket.cast_const())?;
+        bucket
+            .reconfigure(bucket_config(config)?, Instant::from_ticks(now))
+            .map_err(|_| TG_E_BUSY)?;
         Ok(TG_OK)
     })())
 }

@@ -121,11 +121,15 @@ pub const TG_E_CONFIG_ADAPTIVE_LIMITS: tg_status_t = -46;
 pub const TG_E_CONFIG_BACKOFF_RATIO: tg_status_t = -47;
 /// Adaptive-limit configuration: `slow_latency_ticks` is above 2^62.
 pub const TG_E_CONFIG_LATENCY: tg_status_t = -48;
+/// `tg_bucket_reconfigure`: another reconfiguration of the same object is
+/// under way (in another thread, or in the code an interrupt handler
+/// interrupted); nothing changed: try again once it has returned.
+pub const TG_E_BUSY: tg_status_t = -49;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 48] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 49] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -263,6 +267,10 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 48] = [
     (
         TG_E_CONFIG_LATENCY,
         c"config: slow_latency_ticks must be at most 2^62 (0: off)",
+    ),
+    (
+        TG_E_BUSY,
+        c"busy: another reconfiguration of this object is under way",
     ),
 ];
 

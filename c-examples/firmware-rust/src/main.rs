@@ -22,7 +22,7 @@ use core::sync::atomic::Ordering::Relaxed;
 use portable_atomic::{AtomicBool, AtomicU32};
 use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sample};
 use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, State};
-use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
+use tickguard::bucket::{BucketConfig, BucketSettings, LiveBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
@@ -55,17 +55,36 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
 };
 static BREAKER: Breaker = Breaker::new(&BREAKER_CONFIG);
 
+const fn limit(capacity: u32, period: u64) -> BucketConfig {
+    match BucketConfig::new(BucketSettings {
+        capacity,
+        tokens: 1,
+        period: Duration::from_ticks(period),
+        initial_fill: None,
+    }) {
+        Ok(config) => config,
+        Err(_) => panic!("invalid bucket configuration"),
+    }
+}
 /// A burst of 4 requests, then one every 5 ticks.
-static LIMIT: BucketConfig = match BucketConfig::new(BucketSettings {
-    capacity: 4,
-    tokens: 1,
-    period: Duration::from_ticks(5),
-    initial_fill: None,
-}) {
-    Ok(config) => config,
-    Err(_) => panic!("invalid bucket configuration"),
-};
-static BUCKET: TokenBucket = TokenBucket::new(&LIMIT);
+const LIMIT: BucketConfig = limit(4, 5);
+/// While the peripheral is out (the breaker open): a burst of 2, then one
+/// every 10 ticks. The main loop switches the bucket between the two while
+/// the interrupt handler takes from it.
+const SHED: BucketConfig = limit(2, 10);
+static BUCKET: LiveBucket = LiveBucket::new(LIMIT);
+static RECONFIGURED: AtomicU32 = AtomicU32::new(0);
+
+/// Switches the bucket to `config` at `now` (the tokens carry over).
+fn shed_load(config: BucketConfig, now: Tick) {
+    if BUCKET
+        .reconfigure(config, Instant::from_ticks(now))
+        .is_err()
+    {
+        fail("the bucket's only writer was told another reconfiguration is under way");
+    }
+    RECONFIGURED.fetch_add(1, Relaxed);
+}
 
 /// Retries of the peripheral: exponential backoff with full jitter, under a
 /// retry budget the interrupt handler also consults.
@@ -334,6 +353,11 @@ fn main() -> ! {
                     say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
                     opened += u32::from(t.to == State::Open);
                     closed += u32::from(t.to == State::Closed);
+                    match t.to {
+                        State::Open if t.from == State::Closed => shed_load(SHED, now),
+                        State::Closed => shed_load(LIMIT, now),
+                        _ => {}
+                    }
                 }
                 if outcome == Outcome::Success {
                     BUDGET.record_success();
@@ -394,10 +418,11 @@ fn main() -> ! {
         refused
     );
     say!(
-        "peripheral calls {}, breaker opened {} times, closed {} times",
+        "peripheral calls {}, breaker opened {} times, closed {} times, bucket reconfigured {} times",
         calls,
         opened,
-        closed
+        closed,
+        RECONFIGURED.load(Relaxed)
     );
     say!(
         "retries {}, gave up {}, budget {} of {} milli-tokens",
@@ -442,6 +467,8 @@ fn main() -> ! {
         && isr > 0
         && opened > 0
         && closed > 0
+        && RECONFIGURED.load(Relaxed) >= 2
+        && BUCKET.config() == LIMIT
         && final_state == State::Closed
         && ISR_SAW_OPEN.load(Relaxed)
         && written <= 3 * windows

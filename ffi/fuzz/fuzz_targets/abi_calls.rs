@@ -223,7 +223,27 @@ fuzz_target!(|data: &[u8]| {
                 }
                 status
             }
-            15 => tg_bucket_reset(&mut buckets[which]),
+            15 => {
+                if input.u8() % 2 == 0 {
+                    tg_bucket_reset(&mut buckets[which])
+                } else {
+                    // A new rate and capacity, carried at a tick that may
+                    // lag the callers' by anything.
+                    let config = tg_bucket_config_t {
+                        capacity: input.small() as u32,
+                        tokens: input.small() as u32,
+                        period_ticks: input.small(),
+                        initial_fill: if input.u8() % 2 == 0 {
+                            TG_BUCKET_FULL
+                        } else {
+                            input.small() as u32
+                        },
+                    };
+                    let status = tg_bucket_reconfigure(&mut buckets[which], &config, at);
+                    assert_ne!(status, TG_E_BUSY, "one thread: never busy");
+                    status
+                }
+            }
             16 => {
                 // A copy of a live object is refused, wherever it lands.
                 // SAFETY: plain words; what a C struct assignment does.

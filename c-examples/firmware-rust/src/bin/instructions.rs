@@ -16,7 +16,7 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, Sample};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, Permit};
-use tickguard::bucket::{BucketConfig, BucketSettings, TokenBucket};
+use tickguard::bucket::{BucketConfig, BucketSettings, LiveBucket, TokenBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::bulkhead::{Bulkhead, BulkheadConfig, Permit as Slot};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig};
@@ -58,6 +58,9 @@ static WIDE: BucketConfig = bucket(100, 7, 3);
 static SLOW_BUCKET: TokenBucket = TokenBucket::new(&SLOW);
 static GENERAL_BUCKET: TokenBucket = TokenBucket::new(&GENERAL);
 static WIDE_BUCKET: TokenBucket = TokenBucket::new(&WIDE);
+
+/// The slow bucket, reconfigurable (and reconfigured to the general rate).
+static LIVE_BUCKET: LiveBucket = LiveBucket::new(bucket(10, 1, 100));
 
 static BUDGET: RetryBudget = RetryBudget::new(&BudgetConfig::DEFAULT);
 
@@ -300,6 +303,25 @@ fn main() -> ! {
             black_box(available(bucket, 1_000));
         });
     }
+
+    count.report("live bucket grant (1 token / 100 ticks)", || {
+        black_box(LIVE_BUCKET.acquire(black_box(1), at(1_000)).is_ok());
+    });
+    for _ in 1..10 {
+        let _ = LIVE_BUCKET.acquire(1, at(1_000));
+    }
+    count.report("live bucket refusal (1 token / 100 ticks)", || {
+        black_box(LIVE_BUCKET.acquire(black_box(1), at(1_000)).is_ok());
+    });
+    count.report(
+        "live bucket reconfigure (carries the tokens to 2 / 3 ticks)",
+        || {
+            black_box(LIVE_BUCKET.reconfigure(GENERAL, at(1_000)).is_ok());
+        },
+    );
+    count.report("live bucket grant after a reconfiguration", || {
+        black_box(LIVE_BUCKET.acquire(black_box(1), at(1_010)).is_ok());
+    });
 
     for now in 0..9 {
         log_line(now);
