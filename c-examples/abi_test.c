@@ -1441,10 +1441,21 @@ static void test_keyed_windows(void) {
   CHECK(tg_keyed_windows_available_bytes(&one_window.table, one_window.entries, 1, user, sizeof user - 1, 1200, &available) == TG_OK && available == 1);
   /* The entries must be the table's own; a bucket table is another type. */
   CHECK(tg_keyed_windows_acquire_u64(&one_window.table, ips.entries, 1, 5, 1, 0, NULL) == TG_E_INVALID_ARGUMENT);
+  /* Live reconfiguration: the key keeps its count; a new limit applies at once. */
+  const tg_sliding_window_config_t five_per_100 = {.limit = 5, .window_ticks = 100};
+  CHECK(tg_keyed_windows_reconfigure(&one_window.table, &five_per_100) == TG_OK);
+  CHECK(tg_keyed_windows_available_bytes(&one_window.table, one_window.entries, 1, user, sizeof user - 1, 1200, &available) == TG_OK && available == 4);
+  CHECK(tg_keyed_windows_reconfigure(&one_window.table, &too_many) == TG_E_CONFIG_LIMIT);
+  CHECK(tg_keyed_windows_reconfigure(&one_window.table, &no_window) == TG_E_CONFIG_WINDOW);
+  CHECK(tg_keyed_windows_reconfigure(&one_window.table, NULL) == TG_E_NULL);
+  CHECK(tg_keyed_windows_reconfigure(NULL, &five_per_100) == TG_E_NULL);
+  CHECK(tg_keyed_windows_available_bytes(&one_window.table, one_window.entries, 1, user, sizeof user - 1, 1200, &available) == TG_OK && available == 4);
+  CHECK(tg_keyed_windows_reconfigure(&one_window.table, &per_minute) == TG_OK);
   CHECK(tg_keyed_windows_reset(&one_window.table, one_window.entries, 1) == TG_OK);
   CHECK(tg_keyed_windows_limiting(&one_window.table, one_window.entries, 1, 1200, &limiting) == TG_OK && limiting == 0);
   CHECK(tg_keyed_windows_deinit(&one_window.table) == TG_OK);
   CHECK(tg_keyed_windows_reset(&one_window.table, one_window.entries, 1) == TG_E_UNINITIALIZED);
+  CHECK(tg_keyed_windows_reconfigure(&one_window.table, &per_minute) == TG_E_UNINITIALIZED);
   /* 64 entries, 32 addresses: each its own window. */
   CHECK(tg_keyed_windows_init(&ips.table, ips.entries, TG_KEYED_LEN(ips), &per_minute, 7, 8, TG_INIT_DEFAULT) == TG_OK);
   unsigned granted = 0;

@@ -411,6 +411,10 @@ void keyed_windows_work() {
   CHECK(global_windows.acquire(key, sizeof key - 1, 1, 1200));
   CHECK(global_windows.available(1, 1200).value == 0);
   CHECK(global_windows.limiting(1200).value == 1);
+  CHECK(global_windows.reconfigure(tg_sliding_window_config_t{4, 100}) == TG_OK);
+  CHECK(global_windows.acquire(key, sizeof key - 1, 3, 1200));  // 1 counted, 4 now allowed
+  CHECK(global_windows.acquire(key, sizeof key - 1, 1, 1200).refused());
+  CHECK(global_windows.reconfigure(tg_sliding_window_config_t{70000, 100}) == TG_E_CONFIG_LIMIT);
   CHECK(global_windows.reset() == TG_OK && global_windows.limiting(1200).value == 0);
   tickguard::KeyedWindows<1> invalid{tg_sliding_window_config_t{70000, 100}};
   CHECK(invalid.init(0, 0) == TG_E_CONFIG_LIMIT);

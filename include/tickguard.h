@@ -2908,6 +2908,25 @@ tg_status_t tg_keyed_windows_reset(tg_keyed_windows_t *table,
                                    size_t len);
 
 /**
+ * Replaces every key's sliding-window configuration while callers use the
+ * table (validated as `tg_keyed_windows_init`'s, and copied; one atomic
+ * store). Each key keeps its counts and its window's start: a new `limit`
+ * applies at once, a new `window` from the next call on; which keys hold
+ * entries does not change. A call racing this one is judged under the old
+ * configuration or the new one, never a mix.
+ *
+ * @param table an initialised table header (its entries are not needed).
+ * @param config the new configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_CONFIG_LIMIT` (0 or above 65 535),
+ *   `TG_E_CONFIG_WINDOW` (the table keeps its configuration), or an
+ *   object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_windows_reconfigure(tg_keyed_windows_t *table,
+                                         const tg_sliding_window_config_t *config);
+
+/**
  * Writes the default retry configuration (the defaults, in ticks
  * of 1 ms: 3 attempts in all, exponential from 1 000 ticks doubling, ±10 %
  * proportional jitter, at most 60 000 ticks between attempts, no

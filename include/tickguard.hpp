@@ -864,6 +864,8 @@ struct WindowKeys {
   }
   /// @param t the header. @param e the entries. @param n their count. @return the status.
   static tg_status_t reset(Table *t, tg_keyed_entry_t *e, size_t n) noexcept { return tg_keyed_windows_reset(t, e, n); }
+  /// @param t the header. @param c the new configuration. @return the status.
+  static tg_status_t reconfigure(Table *t, const Config *c) noexcept { return tg_keyed_windows_reconfigure(t, c); }
 };
 
 /// A keyed table of `N` entries, each key's limit a `Kind` (BucketKeys or WindowKeys): what
@@ -924,6 +926,11 @@ class Keyed {
   /// Empties the table.
   /// @return `TG_OK` or an object error.
   tg_status_t reset() noexcept { return Kind::reset(&table_, entries_, N); }
+  /// Replaces every key's configuration while callers use the table (KeyedWindows only: a
+  /// bucket's state is scaled by its rate): each key keeps its counts.
+  /// @param config the new configuration (validated and copied).
+  /// @return `TG_OK`, `TG_E_CONFIG_LIMIT`, `TG_E_CONFIG_WINDOW` or an object error.
+  tg_status_t reconfigure(const typename Kind::Config &config) noexcept { return Kind::reconfigure(&table_, &config); }
 
  private:
   typename Kind::Config config_;

@@ -68,6 +68,7 @@ use core::hash::{Hash, Hasher};
 
 use crate::bucket::{ticks_of_units, BucketConfig, Units};
 use crate::cell::StateCell;
+use crate::live::Source;
 use crate::machine::{Input, Machine, Step};
 use crate::sliding_window::SlidingWindowConfig;
 use crate::time::{Instant, Tick};
@@ -252,7 +253,7 @@ mod sealed {
     use super::{Decision, Step, Tick};
 
     /// The state machine of one entry, for each kind of per-key state.
-    pub trait PerKey {
+    pub trait PerKey: Copy {
         /// The step of `n` units for the key `fingerprint` at `now` on an
         /// entry's word: its state if the entry is the key's, a new key's
         /// if the entry is free, or a full-table refusal.
@@ -432,13 +433,14 @@ impl Entry {
 /// use tickguard::keyed::{Entry, KeyedTable};
 /// use tickguard::time::Instant;
 /// static ENTRIES: [Entry; 16] = [Entry::EMPTY; 16];
-/// let table = KeyedTable { config: &BucketConfig::DEFAULT, seed: [1, 2], entries: &ENTRIES };
+/// let table = KeyedTable { config: BucketConfig::DEFAULT, seed: [1, 2], entries: &ENTRIES };
 /// assert!(table.acquire(table.key(&"sensor-3"), 1, Instant::ZERO).is_ok());
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct KeyedTable<'a, L = BucketConfig> {
-    /// Every key's configuration.
-    pub config: &'a L,
+    /// Every key's configuration (a copy: read once per call from the
+    /// table's source).
+    pub config: L,
     /// The hash seed (use random bits).
     pub seed: [u64; 2],
     /// The entries (at least 1, at most 2^32).
@@ -468,7 +470,7 @@ impl<L: PerKey> KeyedTable<'_, L> {
             n,
             now: now.ticks(),
         };
-        entry.0.apply(&EntryMachine(self.config), take)
+        entry.0.apply(&EntryMachine(&self.config), take)
     }
 
     /// [`KeyedBuckets::available`] for a key already located.
@@ -545,7 +547,7 @@ pub type KeyedBuckets<const N: usize, C = &'static BucketConfig> = Keyed<N, Buck
 pub type KeyedWindows<const N: usize, C = &'static SlidingWindowConfig> =
     Keyed<N, SlidingWindowConfig, C>;
 
-impl<const N: usize, L: PerKey, C: AsRef<L>> Keyed<N, L, C> {
+impl<const N: usize, L: PerKey, C: Source<L>> Keyed<N, L, C> {
     const VALID: () = assert!(N >= 1 && (N as u64) <= 1 << 32, "N must be 1..=2^32");
 
     /// An empty table; `seed` keys the hash (use random bits: with a known
@@ -579,8 +581,8 @@ impl<const N: usize, L: PerKey, C: AsRef<L>> Keyed<N, L, C> {
     /// assert_eq!(table.config().capacity(), 100);
     /// ```
     #[must_use]
-    pub fn config(&self) -> &L {
-        self.config.as_ref()
+    pub fn config(&self) -> L {
+        self.config.current()
     }
 
     /// Where `key` lives in this table.

@@ -21,13 +21,14 @@
 //! takes no `now`, so no caller's lag can make it admit more.
 //!
 //! Live configurations today: [`crate::fixed_window`],
-//! [`crate::sliding_window`] and [`crate::sliding_log`] (its window; the
-//! log's size stays a compile-time constant). The token bucket's state is
+//! [`crate::sliding_window`], [`crate::sliding_log`] (its window; the
+//! log's size stays a compile-time constant) and
+//! [`KeyedWindows`](crate::keyed::KeyedWindows) (every key's at once). The token bucket's state is
 //! scaled by its rate, so it cannot keep its state through a swap of one
 //! word: [`crate::bucket::LiveBucket`] keeps its configuration under a
 //! generation and carries its tokens over. The shaper, the bulkhead, the
-//! adaptive limit's bounds and the keyed tables take their configuration
-//! at construction.
+//! adaptive limit's bounds and keyed token buckets take their
+//! configuration at construction.
 //!
 //! ```
 //! use tickguard::live::Live;

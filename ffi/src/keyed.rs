@@ -4,6 +4,7 @@
 
 use tickguard::bucket::BucketConfig;
 use tickguard::keyed::{Entry, KeyRef, KeyedTable, PerKey, Refused, MAX_KEYED_WINDOW_LIMIT};
+use tickguard::live::{Live, Reconfigure, Source};
 use tickguard::sliding_window::SlidingWindowConfig;
 use tickguard::time::Instant;
 
@@ -56,48 +57,75 @@ pub struct tg_keyed_windows_t {
     pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 14],
 }
 
-/// What a header holds: the configuration every key shares (a bucket's or
-/// a sliding window's), plain integers valid for every bit pattern.
-pub(crate) struct Header<L> {
-    config: L,
+/// What a header holds: the configuration every key shares (a bucket's,
+/// or a sliding window's as a live one that `tg_keyed_windows_reconfigure`
+/// replaces), plain integers and atomics valid for every bit pattern.
+pub(crate) struct Header<H> {
+    config: H,
     seed: [u64; 2],
     entries: Place,
 }
 
 object::storage!(tg_keyed_table_t, Header<BucketConfig>, 0x7467_4B59); // "tgKY"
-object::storage!(tg_keyed_windows_t, Header<SlidingWindowConfig>, 0x7467_4B57); // "tgKW"
+object::storage!(
+    tg_keyed_windows_t,
+    Header<Live<SlidingWindowConfig>>,
+    0x7467_4B58
+); // "tgKX"
+
+/// How a header holds its kind's configuration.
+pub(crate) trait Holds {
+    /// The configuration every key shares.
+    type Config: PerKey;
+    /// A copy of it, read once per call.
+    fn current(&self) -> Self::Config;
+}
+
+impl Holds for BucketConfig {
+    type Config = BucketConfig;
+    fn current(&self) -> BucketConfig {
+        *self
+    }
+}
+
+impl Holds for Live<SlidingWindowConfig> {
+    type Config = SlidingWindowConfig;
+    fn current(&self) -> SlidingWindowConfig {
+        Source::current(self)
+    }
+}
 
 /// The table behind `table` over the `len` entries at `entries`, checked:
 /// the header is live, and `entries`/`len` are the ones it was initialised
 /// with (the address only for tables not in shared memory).
-fn table<'a, S, L>(
+fn table<'a, S, H>(
     table: *const S,
     entries: *const tg_keyed_entry_t,
     len: usize,
-) -> Result<KeyedTable<'a, L>, tg_status_t>
+) -> Result<KeyedTable<'a, H::Config>, tg_status_t>
 where
-    S: Storage<Inner = Header<L>>,
-    L: PerKey + 'a,
+    S: Storage<Inner = Header<H>>,
+    H: Holds + 'a,
 {
-    let header: &'a Header<L> = get(table)?;
+    let header: &'a Header<H> = get(table)?;
     Ok(KeyedTable {
-        config: &header.config,
+        config: header.config.current(),
         seed: header.seed,
         entries: entries::slice(&header.entries, entries, len, MAX_ENTRIES)?,
     })
 }
 
 /// Initialises a table of either kind with a validated configuration.
-fn init<S, L>(
+fn init<S, H>(
     table: *mut S,
     entries: *mut tg_keyed_entry_t,
     len: usize,
-    config: Result<L, tg_status_t>,
+    config: Result<H, tg_status_t>,
     seed: [u64; 2],
     flags: tg_init_flags_t,
 ) -> tg_status_t
 where
-    S: Storage<Inner = Header<L>>,
+    S: Storage<Inner = Header<H>>,
 {
     let place = match entries::place(entries, len, MAX_ENTRIES, TG_E_INVALID_ARGUMENT, flags) {
         Ok(place) => place,
@@ -116,7 +144,7 @@ where
 }
 
 /// `tg_keyed*_acquire_u64` for either kind.
-fn acquire_u64<S, L>(
+fn acquire_u64<S, H>(
     table: *mut S,
     entries: *mut tg_keyed_entry_t,
     len: usize,
@@ -126,8 +154,8 @@ fn acquire_u64<S, L>(
     out_retry_at: *mut u64,
 ) -> tg_status_t
 where
-    S: Storage<Inner = Header<L>>,
-    L: PerKey,
+    S: Storage<Inner = Header<H>>,
+    H: Holds,
 {
     status((|| {
         let table = self::table(table.cast_const(), entries.cast_const(), len)?;
@@ -140,7 +168,7 @@ where
 
 /// `tg_keyed*_acquire_bytes` for either kind.
 #[allow(clippy::too_many_arguments)]
-fn acquire_bytes<S, L>(
+fn acquire_bytes<S, H>(
     table: *mut S,
     entries: *mut tg_keyed_entry_t,
     len: usize,
@@ -151,8 +179,8 @@ fn acquire_bytes<S, L>(
     out_retry_at: *mut u64,
 ) -> tg_status_t
 where
-    S: Storage<Inner = Header<L>>,
-    L: PerKey,
+    S: Storage<Inner = Header<H>>,
+    H: Holds,
 {
     status((|| {
         let table = self::table(table.cast_const(), entries.cast_const(), len)?;
@@ -166,17 +194,17 @@ where
 
 /// `tg_keyed*_available_u64` and `_bytes` for either kind, once the key
 /// is located.
-fn available<S, L>(
+fn available<S, H>(
     table: *const S,
     entries: *const tg_keyed_entry_t,
     len: usize,
-    key: impl FnOnce(&KeyedTable<'_, L>) -> Result<KeyRef, tg_status_t>,
+    key: impl FnOnce(&KeyedTable<'_, H::Config>) -> Result<KeyRef, tg_status_t>,
     now: u64,
     out: *mut u32,
 ) -> tg_status_t
 where
-    S: Storage<Inner = Header<L>>,
-    L: PerKey,
+    S: Storage<Inner = Header<H>>,
+    H: Holds,
 {
     status((|| {
         let table = self::table(table, entries, len)?;
@@ -188,7 +216,7 @@ where
 }
 
 /// `tg_keyed*_limiting` for either kind.
-fn limiting<S, L>(
+fn limiting<S, H>(
     table: *const S,
     entries: *const tg_keyed_entry_t,
     len: usize,
@@ -196,8 +224,8 @@ fn limiting<S, L>(
     out: *mut usize,
 ) -> tg_status_t
 where
-    S: Storage<Inner = Header<L>>,
-    L: PerKey,
+    S: Storage<Inner = Header<H>>,
+    H: Holds,
 {
     status((|| {
         let table = self::table(table, entries, len)?;
@@ -208,10 +236,10 @@ where
 }
 
 /// `tg_keyed*_reset` for either kind.
-fn reset<S, L>(table: *mut S, entries: *mut tg_keyed_entry_t, len: usize) -> tg_status_t
+fn reset<S, H>(table: *mut S, entries: *mut tg_keyed_entry_t, len: usize) -> tg_status_t
 where
-    S: Storage<Inner = Header<L>>,
-    L: PerKey,
+    S: Storage<Inner = Header<H>>,
+    H: Holds,
 {
     status(
         self::table(table.cast_const(), entries.cast_const(), len).map(|table| {
@@ -527,7 +555,7 @@ pub extern "C" fn tg_keyed_windows_init(
         table,
         entries,
         len,
-        windows_config(config),
+        windows_config(config).map(SlidingWindowConfig::live),
         [seed0, seed1],
         flags,
     )
@@ -696,4 +724,30 @@ pub extern "C" fn tg_keyed_windows_reset(
     len: usize,
 ) -> tg_status_t {
     reset(table, entries, len)
+}
+
+/// Replaces every key's sliding-window configuration while callers use the
+/// table (validated as `tg_keyed_windows_init`'s, and copied; one atomic
+/// store). Each key keeps its counts and its window's start: a new `limit`
+/// applies at once, a new `window` from the next call on; which keys hold
+/// entries does not change. A call racing this one is judged under the old
+/// configuration or the new one, never a mix.
+///
+/// @param table an initialised table header (its entries are not needed).
+/// @param config the new configuration; it need not outlive the call.
+/// @return `TG_OK`, `TG_E_NULL`, `TG_E_CONFIG_LIMIT` (0 or above 65 535),
+///   `TG_E_CONFIG_WINDOW` (the table keeps its configuration), or an
+///   object error.
+///
+/// Safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_reconfigure(
+    table: *mut tg_keyed_windows_t,
+    config: *const tg_sliding_window_config_t,
+) -> tg_status_t {
+    status((|| {
+        let header: &Header<Live<SlidingWindowConfig>> = get(table.cast_const())?;
+        header.config.replace(windows_config(config)?);
+        Ok(TG_OK)
+    })())
 }

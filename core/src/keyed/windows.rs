@@ -1,8 +1,9 @@
 //! Sliding-window counters per key: an entry is the key's fingerprint and
 //! its two windows' counts (16 bits each) and start.
 
-use super::{sealed, Decision, Refused, Step, Tick};
+use super::{sealed, Decision, Keyed, Refused, Step, Tick};
 use crate::bucket::Refused as Limited;
+use crate::live::Reconfigure;
 use crate::sliding_window::{Counts, SlidingWindowConfig};
 use crate::time::Instant;
 
@@ -103,6 +104,30 @@ impl sealed::PerKey for SlidingWindowConfig {
         } else {
             0
         }
+    }
+}
+
+impl<const N: usize, C: Reconfigure<SlidingWindowConfig>> Keyed<N, SlidingWindowConfig, C> {
+    /// Replaces every key's configuration while callers use the table
+    /// ([`crate::live`]), as [`SlidingWindow::reconfigure`](crate::sliding_window::SlidingWindow::reconfigure)
+    /// does for one counter: each key keeps its counts and its window's
+    /// start, a new `limit` (at most [`MAX_KEYED_WINDOW_LIMIT`] counted)
+    /// applies at once, a new `window` from the next call on. Which keys
+    /// hold entries does not change; an entry frees, as before, once its
+    /// key's windows (under the configuration then in force) hold no event.
+    ///
+    /// ```
+    /// use tickguard::keyed::KeyedWindows;
+    /// use tickguard::sliding_window::{SlidingWindowConfig, SlidingWindowSettings};
+    /// use tickguard::time::{Duration, Instant};
+    /// let table: KeyedWindows<64, _> = KeyedWindows::new(SlidingWindowConfig::DEFAULT.live(), [1, 2]);
+    /// table.acquire("client-1", 100, Instant::ZERO).unwrap();
+    /// let doubled = SlidingWindowSettings { limit: 200, ..SlidingWindowConfig::DEFAULT_SETTINGS };
+    /// table.reconfigure(SlidingWindowConfig::new(doubled).unwrap());
+    /// assert_eq!(table.available("client-1", Instant::from_ticks(1)), 100);
+    /// ```
+    pub fn reconfigure(&self, config: SlidingWindowConfig) {
+        self.config.replace(config);
     }
 }
 
@@ -256,6 +281,37 @@ mod tests {
                 keys.iter().map(|_| SlidingWindow::new(config)).collect();
             let mut clock = 1_000u64;
             for (k, n, dt, lag) in steps {
+                clock += dt;
+                let now = if lag { clock - dt / 2 } else { clock };
+                prop_assert_eq!(table.available(&keys[k], tick(now)), models[k].available(tick(now)));
+                let ours = table.acquire(&keys[k], n, tick(now));
+                let model = models[k].acquire(n, tick(now)).map_err(|refused| match refused {
+                    Limited::Wait { retry_at } => Refused::Wait { retry_at },
+                    Limited::ExceedsCapacity => Refused::ExceedsCapacity,
+                });
+                prop_assert_eq!(ours, model);
+            }
+        }
+
+        /// Reconfigured at any point, each key alone in its entry decides
+        /// exactly as one sliding window reconfigured alike.
+        #[test]
+        fn each_key_is_a_reconfigured_sliding_window(
+            configs in prop::array::uniform3((1u32..20, 1u64..500)),
+            steps in prop::collection::vec((0usize..6, 0u32..6, 0u64..200, any::<bool>(), prop::option::weighted(0.1, 0usize..3)), 1..200),
+        ) {
+            let configs = configs.map(|(limit, window)| config(limit, window));
+            let table: KeyedWindows<64, _> = KeyedWindows::new(configs[0].live(), [5, 6]);
+            let keys = own_entries(6);
+            let models: std::vec::Vec<_> = keys.iter().map(|_| SlidingWindow::new(configs[0].live())).collect();
+            let mut clock = 1_000u64;
+            for (k, n, dt, lag, switch) in steps {
+                if let Some(i) = switch {
+                    table.reconfigure(configs[i]);
+                    for model in &models {
+                        model.reconfigure(configs[i]);
+                    }
+                }
                 clock += dt;
                 let now = if lag { clock - dt / 2 } else { clock };
                 prop_assert_eq!(table.available(&keys[k], tick(now)), models[k].available(tick(now)));

@@ -755,6 +755,13 @@ fuzz_target!(|data: &[u8]| {
                     1 => tg_keyed_windows_available_u64(table, entries, len, key, at, &mut count),
                     2 => tg_keyed_windows_limiting(table, entries, len, at, &mut limiting),
                     3 => tg_keyed_windows_reset(table, entries, len),
+                    5 => {
+                        let config = tg_sliding_window_config_t {
+                            limit: input.u32() % 70_000,
+                            window_ticks: input.small(),
+                        };
+                        tg_keyed_windows_reconfigure(table, &config)
+                    }
                     4 => {
                         let bytes = [key as u8, 1, 2];
                         tg_keyed_windows_acquire_bytes(
