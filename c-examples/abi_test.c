@@ -1084,8 +1084,21 @@ static void test_shaper(void) {
   CHECK(tg_shaper_schedule(&rebooted, 1, 50, &send_at, NULL) == TG_OK && send_at == 300);
   CHECK(tg_shaper_reset(&s) == TG_OK);
   CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, NULL) == TG_OK && send_at == 1000);
+  /* Live reconfiguration: sends given keep their ticks; a queue is kept
+   * as time and later requests follow it at the new rate. */
+  CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, NULL) == TG_OK && send_at == 1100);
+  const tg_shaper_config_t every_50 = {.capacity = 1, .tokens = 1, .period_ticks = 50, .max_wait_ticks = 250};
+  CHECK(tg_shaper_reconfigure(&s, &every_50, 1000) == TG_OK);
+  CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, NULL) == TG_OK && send_at == 1150);
+  CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, NULL) == TG_OK && send_at == 1200);
+  CHECK(tg_shaper_reconfigure(&s, &bad, 1000) == TG_E_CONFIG_ZERO_CAPACITY);
+  CHECK(tg_shaper_reconfigure(&s, NULL, 1000) == TG_E_NULL);
+  CHECK(tg_shaper_reconfigure(NULL, &every_50, 1000) == TG_E_NULL);
+  CHECK(tg_shaper_schedule(&s, 1, 1000, &send_at, NULL) == TG_OK && send_at == 1250); /* kept its configuration */
+  CHECK(tg_shaper_reconfigure(&s, &every_100, 1000) == TG_OK);
   CHECK(tg_shaper_deinit(&s) == TG_OK);
   CHECK(tg_shaper_reset(&s) == TG_E_UNINITIALIZED);
+  CHECK(tg_shaper_reconfigure(&s, &every_100, 0) == TG_E_UNINITIALIZED);
   CHECK(tg_shaper_deinit(&s) == TG_E_UNINITIALIZED);
 }
 
@@ -1479,7 +1492,7 @@ int main(void) {
   /* Objects are plain fixed-size storage. */
   CHECK(sizeof(tg_breaker_t) == 80 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
-  CHECK(sizeof(tg_shaper_t) == 112 && _Alignof(tg_shaper_t) == 16);
+  CHECK(sizeof(tg_shaper_t) == 144 && _Alignof(tg_shaper_t) == 16);
   CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);
   CHECK(sizeof(tg_bulkhead_t) == 48 && _Alignof(tg_bulkhead_t) == 16);
   CHECK(_Alignof(tg_breaker_t) == 16 && _Alignof(tg_bucket_t) == 16);

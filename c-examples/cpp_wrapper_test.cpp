@@ -246,6 +246,9 @@ void shaper_works() {
   CHECK(rebooted.restore(saved, sizeof saved, 0) == TG_OK);
   CHECK(rebooted.schedule(1, 50).send_at == 200);
   CHECK(shaper.reset() == TG_OK && shaper.schedule(1, 1000).send_at == 1000);
+  CHECK(shaper.reconfigure(tg_shaper_config_t{1, 1, 50, 150}, 1000) == TG_OK);
+  CHECK(shaper.schedule(1, 1000).send_at == 1050);  // the send at 1000 kept, then every 50
+  CHECK(shaper.reconfigure(tg_shaper_config_t{0, 1, 50, 150}, 1000) == TG_E_CONFIG_ZERO_CAPACITY);
   CHECK(shaper.raw() != nullptr);
   tickguard::Shaper invalid{tg_shaper_config_t{1, 1, 100, (uint64_t{1} << 62) + 1}};
   CHECK(invalid.init() == TG_E_CONFIG_MAX_WAIT);

@@ -923,7 +923,7 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_shaper_*`.
    */
-  uint64_t _opaque[14];
+  uint64_t _opaque[18];
 } tg_shaper_t;
 
 /**
@@ -3259,6 +3259,32 @@ tg_status_t tg_shaper_schedule(tg_shaper_t *shaper,
                                uint64_t now,
                                uint64_t *out_send_at,
                                uint64_t *out_retry_at);
+
+/**
+ * Replaces the shaper's configuration while callers use it (validated
+ * and copied), at `now`: its tokens carry over (clamped to the new
+ * capacity); sends already given keep their ticks, and a queue of them
+ * (given behind an empty bucket) is kept as time, so later requests go
+ * after it at the new rate. A `now` older than the latest request counts
+ * no earlier than the earliest tick the shaper can have scheduled at. A
+ * call racing this one is judged under the old configuration or the new
+ * one, never a mix.
+ *
+ * @param shaper an initialised shaper.
+ * @param config the new configuration; it need not outlive the call.
+ * @param now the caller's current tick.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, a configuration
+ *   error (`TG_E_CONFIG_ZERO_CAPACITY`, `TG_E_CONFIG_ZERO_REFILL`,
+ *   `TG_E_CONFIG_PERIOD`, `TG_E_CONFIG_MAX_WAIT`), `TG_E_BUSY` while
+ *   another reconfiguration of this shaper is under way, or an object
+ *   error; on every error the shaper keeps its configuration.
+ *
+ * Lock-free (never waits); safe from interrupt handlers and from several
+ * threads at once.
+ */
+tg_status_t tg_shaper_reconfigure(tg_shaper_t *shaper,
+                                  const tg_shaper_config_t *config,
+                                  uint64_t now);
 
 /**
  * Empties the queue, as if new.

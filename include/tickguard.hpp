@@ -443,6 +443,13 @@ class Shaper {
     departure.status = tg_shaper_schedule(&shaper_, n, now, &departure.send_at, &departure.retry_at);
     return departure;
   }
+  /// Replaces the configuration while callers use the shaper, at `now`: tokens carry over,
+  /// sends given keep their ticks, and a queue is kept as time.
+  /// @param config the new configuration (validated and copied). @param now the current tick.
+  /// @return `TG_OK`, a configuration error, `TG_E_BUSY` or an object error.
+  tg_status_t reconfigure(const tg_shaper_config_t &config, Tick now) noexcept {
+    return tg_shaper_reconfigure(&shaper_, &config, now);
+  }
   /// Empties the queue.
   /// @return `TG_OK` or an object error.
   tg_status_t reset() noexcept { return tg_shaper_reset(&shaper_); }

@@ -156,7 +156,7 @@ pub struct BucketConfig {
     /// `g`: `tokens = units_per_tick × g`, `period = interval × g`.
     common: u64,
     /// Units per token: `period / g`.
-    interval: u64,
+    pub(crate) interval: u64,
     /// `⌊(2^64 − 1) / units_per_tick⌋`, so that a refusal's retry tick
     /// costs no division (`wide::div_ceil_by_reciprocal`).
     reciprocal: u64,
@@ -403,7 +403,7 @@ impl BucketConfig {
     /// bits, which a 32-bit core does in a few instructions instead of a
     /// 128-bit product.
     #[inline]
-    fn window_in<W: Units>(&self) -> W {
+    pub(crate) fn window_in<W: Units>(&self) -> W {
         W::product(self.capacity(), self.interval)
     }
 

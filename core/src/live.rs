@@ -26,8 +26,9 @@
 //! [`KeyedWindows`](crate::keyed::KeyedWindows) (every key's at once). The token bucket's state is
 //! scaled by its rate, so it cannot keep its state through a swap of one
 //! word: [`crate::bucket::LiveBucket`] keeps its configuration under a
-//! generation and carries its tokens over. The shaper, the bulkhead, the
-//! adaptive limit's bounds and keyed token buckets take their
+//! generation and carries its tokens over, and so does
+//! [`crate::shaper::LiveShaper`] (both a [`LiveMachine`]). The bulkhead,
+//! the adaptive limit's bounds and keyed token buckets take their
 //! configuration at construction.
 //!
 //! ```
@@ -51,7 +52,9 @@ use core::marker::PhantomData;
 use crate::cell::StateCell;
 
 mod generations;
+mod machine;
 pub(crate) use generations::{Generations, Slotted, SLOT_WORDS};
+pub use machine::LiveMachine;
 
 /// Another reconfiguration of the same limiter is under way (from another
 /// thread, or in the code an interrupt handler interrupted): nothing

@@ -59,7 +59,10 @@
 //! assert_eq!(SHAPER.schedule(1, at(1_000)), Err(Refused::Wait { retry_at: at(1_100) }));
 //! ```
 
-use crate::bucket::{BucketConfig, Refused, ScheduleRequest, Tat, TokenBucket};
+use crate::bucket::{
+    ticks_of_units, BucketConfig, Refused, ScheduleRequest, Tat, TokenBucket, Units,
+};
+use crate::live::{LiveMachine, Slotted, SLOT_WORDS};
 use crate::machine::{Input, Machine, Step};
 use crate::snapshot::{Fields, Format, Snapshot, SnapshotError};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
@@ -397,6 +400,125 @@ impl<C: AsRef<ShaperConfig>> Shaper<C> {
     /// let rebooted = Shaper::new(&ShaperConfig::DEFAULT);
     /// rebooted.restore(&saved, Instant::from_ticks(0)).unwrap();
     /// assert_eq!(rebooted.schedule(1, Instant::from_ticks(0)), Ok(Instant::from_ticks(500)));
+    /// ```
+    #[must_use]
+    pub fn snapshot(&self, now: Instant) -> [u8; SNAPSHOT_LEN] {
+        crate::snapshot::to_array(self, now)
+    }
+}
+
+impl Slotted for ShaperConfig {
+    /// The bucket's words, with `max_wait` above its reciprocal.
+    fn to_slot(&self) -> [u128; SLOT_WORDS] {
+        self.slot_words()
+    }
+
+    fn from_slot([first, second, third]: [u128; SLOT_WORDS]) -> Self {
+        Self {
+            bucket: BucketConfig::from_slot([first, second, third]),
+            max_wait: (third >> 64) as u64,
+        }
+    }
+
+    /// The bucket's carry of the tokens, at `now` or the earliest tick the
+    /// shaper can have scheduled at (its arrival time is at most a window
+    /// and `max_wait` past it). A queue (an arrival time more than a window
+    /// ahead: sends given behind an empty bucket) is kept as time: the new
+    /// bucket is empty at the tick the last send given can lie at (the
+    /// arrival time less one token) and refills at its own rate from
+    /// there.
+    fn rebase(&self, from: &Self, tat: u128, now: Tick) -> u128 {
+        if tat == 0 {
+            return 0;
+        }
+        let units = from.bucket.units_per_tick();
+        let window = from.bucket.window_in::<u128>();
+        let queue = <u128 as Units>::scaled(from.max_wait, units);
+        let earliest = ticks_of_units(tat.saturating_sub(window.saturating_add(queue)), units);
+        let anchor = now.max(earliest);
+        let backlog = tat.saturating_sub(<u128 as Units>::scaled(anchor, units));
+        if backlog <= window {
+            return self.bucket.carry_at(&from.bucket, tat, anchor);
+        }
+        let last_send = ticks_of_units(tat.saturating_sub(u128::from(from.bucket.interval)), units);
+        <u128 as Units>::scaled(last_send, self.bucket.units_per_tick())
+            .saturating_add(self.bucket.window_in::<u128>())
+    }
+}
+
+impl ShaperConfig {
+    const fn slot_words(&self) -> [u128; SLOT_WORDS] {
+        let [first, second, third] = self.bucket.slot_words();
+        [first, second, third | (self.max_wait as u128) << 64]
+    }
+}
+
+/// A shaper whose configuration [`reconfigure`](LiveMachine::reconfigure)
+/// replaces while callers use it, as [`LiveBucket`](crate::bucket::LiveBucket)
+/// for the token bucket: the tokens carry over at `now` (clamped to the
+/// new capacity); sends already given keep their ticks, and a queue of
+/// them (given behind an empty bucket) is kept as time: requests after the
+/// change are sent after the last of it, at the new rate. Its decisions are
+/// the [`Shaper`]'s.
+///
+/// ```
+/// use tickguard::shaper::{LiveShaper, ShaperConfig, ShaperSettings};
+/// use tickguard::time::{Duration, Instant};
+/// let shaper = LiveShaper::new(ShaperConfig::DEFAULT); // one per 100 ticks
+/// let at = Instant::from_ticks;
+/// assert_eq!(shaper.schedule(1, at(0)), Ok(at(0)));
+/// assert_eq!(shaper.schedule(1, at(0)), Ok(at(100)));
+/// assert_eq!(shaper.schedule(1, at(0)), Ok(at(200)));
+/// // Twice the rate: the sends given for 100 and 200 stay; the next ones
+/// // follow 50 apart.
+/// let faster = ShaperSettings { tokens: 20, ..ShaperConfig::DEFAULT_SETTINGS };
+/// shaper.reconfigure(ShaperConfig::new(faster).unwrap(), at(0)).unwrap();
+/// assert_eq!(shaper.schedule(1, at(0)), Ok(at(250)));
+/// assert_eq!(shaper.schedule(1, at(0)), Ok(at(300)));
+/// ```
+pub type LiveShaper = LiveMachine<ShaperConfig>;
+
+impl LiveMachine<ShaperConfig> {
+    /// A shaper with nothing queued.
+    ///
+    /// ```
+    /// use tickguard::shaper::{LiveShaper, ShaperConfig};
+    /// use tickguard::time::Instant;
+    /// static OUTPUT: LiveShaper = LiveShaper::new(ShaperConfig::DEFAULT);
+    /// assert_eq!(OUTPUT.schedule(1, Instant::from_ticks(9)), Ok(Instant::from_ticks(9)));
+    /// ```
+    #[must_use]
+    pub const fn new(config: ShaperConfig) -> Self {
+        Self::from_slot_words(config.slot_words())
+    }
+
+    /// [`Shaper::schedule`] under the configuration in force.
+    ///
+    /// ```
+    /// use tickguard::shaper::{LiveShaper, ShaperConfig};
+    /// use tickguard::time::Instant;
+    /// let shaper = LiveShaper::new(ShaperConfig::DEFAULT);
+    /// assert_eq!(shaper.schedule(1, Instant::ZERO), Ok(Instant::ZERO));
+    /// assert_eq!(shaper.schedule(1, Instant::ZERO), Ok(Instant::from_ticks(100)));
+    /// ```
+    #[inline]
+    pub fn schedule(&self, n: u32, now: Instant) -> Decision {
+        self.run(Schedule { n, now }, now)
+    }
+
+    /// The state as a snapshot taken at `now`: the same bytes as a
+    /// [`Shaper`]'s under the configuration in force.
+    ///
+    /// ```
+    /// use tickguard::shaper::{LiveShaper, ShaperConfig};
+    /// use tickguard::snapshot::Snapshot;
+    /// use tickguard::time::Instant;
+    /// let shaper = LiveShaper::new(ShaperConfig::DEFAULT);
+    /// let _ = shaper.schedule(1, Instant::from_ticks(5_000));
+    /// let saved = shaper.snapshot(Instant::from_ticks(5_000));
+    /// let rebooted = LiveShaper::new(ShaperConfig::DEFAULT);
+    /// rebooted.restore(&saved, Instant::ZERO).unwrap();
+    /// assert_eq!(rebooted.schedule(1, Instant::ZERO), Ok(Instant::from_ticks(100)));
     /// ```
     #[must_use]
     pub fn snapshot(&self, now: Instant) -> [u8; SNAPSHOT_LEN] {

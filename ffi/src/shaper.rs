@@ -1,7 +1,7 @@
 //! `tg_shaper_*`: the leaky bucket as a queue (a traffic shaper).
 
 use tickguard::bucket::Refused;
-use tickguard::shaper::{Shaper, ShaperConfig, ShaperSettings};
+use tickguard::shaper::{LiveShaper, ShaperConfig, ShaperSettings};
 use tickguard::time::{Duration, Instant};
 
 use crate::object::{
@@ -33,10 +33,10 @@ pub struct tg_shaper_config_t {
 #[repr(C, align(16))]
 pub struct tg_shaper_t {
     /// Private: the object's state. Touch only through `tg_shaper_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 14],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 18],
 }
 
-object::storage!(tg_shaper_t, Shaper<ShaperConfig>, 0x7467_5348); // "tgSH"
+object::storage!(tg_shaper_t, LiveShaper, 0x7467_5349); // "tgSI"
 
 fn validate(config: *const tg_shaper_config_t) -> Result<ShaperConfig, tg_status_t> {
     let c = read(config)?;
@@ -120,7 +120,7 @@ pub extern "C" fn tg_shaper_init_ex(
     config: *const tg_shaper_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(shaper, validate(config).map(Shaper::new), flags)
+    object::init(shaper, validate(config).map(LiveShaper::new), flags)
 }
 
 /// Ends the life of `shaper`: later calls report `TG_E_UNINITIALIZED`, and
@@ -179,6 +179,41 @@ pub extern "C" fn tg_shaper_schedule(
             }
             Err(Refused::ExceedsCapacity) => Err(TG_E_EXCEEDS_CAPACITY),
         }
+    })())
+}
+
+/// Replaces the shaper's configuration while callers use it (validated
+/// and copied), at `now`: its tokens carry over (clamped to the new
+/// capacity); sends already given keep their ticks, and a queue of them
+/// (given behind an empty bucket) is kept as time, so later requests go
+/// after it at the new rate. A `now` older than the latest request counts
+/// no earlier than the earliest tick the shaper can have scheduled at. A
+/// call racing this one is judged under the old configuration or the new
+/// one, never a mix.
+///
+/// @param shaper an initialised shaper.
+/// @param config the new configuration; it need not outlive the call.
+/// @param now the caller's current tick.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, a configuration
+///   error (`TG_E_CONFIG_ZERO_CAPACITY`, `TG_E_CONFIG_ZERO_REFILL`,
+///   `TG_E_CONFIG_PERIOD`, `TG_E_CONFIG_MAX_WAIT`), `TG_E_BUSY` while
+///   another reconfiguration of this shaper is under way, or an object
+///   error; on every error the shaper keeps its configuration.
+///
+/// Lock-free (never waits); safe from interrupt handlers and from several
+/// threads at once.
+#[no_mangle]
+pub extern "C" fn tg_shaper_reconfigure(
+    shaper: *mut tg_shaper_t,
+    config: *const tg_shaper_config_t,
+    now: u64,
+) -> tg_status_t {
+    status((|| {
+        let shaper = get(shaper.cast_const())?;
+        shaper
+            .reconfigure(validate(config)?, Instant::from_ticks(now))
+            .map_err(|_| TG_E_BUSY)?;
+        Ok(TG_OK)
     })())
 }
 

@@ -49,16 +49,13 @@
 //! ```
 
 use super::{ticks_of_units, Acquire, Available, BucketConfig, Refused, Units, SNAPSHOT_LEN};
-use crate::cell::StateCell;
-use crate::live::{Busy, Generations, Slotted, SLOT_WORDS};
-use crate::machine::{Input, Step};
-use crate::snapshot::{Snapshot, SnapshotError};
+use crate::live::{LiveMachine, Slotted, SLOT_WORDS};
 use crate::time::{Instant, Tick};
 
 impl BucketConfig {
     /// The configuration as slot words: every field but the two the others
     /// derive.
-    const fn slot_words(&self) -> [u128; SLOT_WORDS] {
+    pub(crate) const fn slot_words(&self) -> [u128; SLOT_WORDS] {
         [
             self.capacity_less_one as u128
                 | (self.initial as u128) << 32
@@ -115,12 +112,26 @@ impl Slotted for BucketConfig {
         }
         // After a request at tick L the TAT is at most a window past L, so
         // L is at least `⌈(TAT − window) / units⌉`.
-        let old_window = from.window_in::<u128>();
-        let earliest = ticks_of_units(tat.saturating_sub(old_window), from.units_per_tick);
-        let anchor = now.max(earliest);
-        // The fill there in old units: whole tokens and a part of one.
+        let earliest = ticks_of_units(
+            tat.saturating_sub(from.window_in::<u128>()),
+            from.units_per_tick,
+        );
+        self.carry_at(from, tat, now.max(earliest))
+    }
+}
+
+impl BucketConfig {
+    /// The tokens `from`'s TAT `tat` (a used bucket's) holds at tick
+    /// `anchor`, as this configuration's TAT at the same tick: clamped to
+    /// its capacity, the fraction of a token kept to its precision
+    /// (rounded down). A TAT more than a window past `anchor` (a shaper's
+    /// queue) carries no tokens.
+    pub(crate) fn carry_at(&self, from: &Self, tat: u128, anchor: Tick) -> u128 {
+        // The fill at the anchor in old units: whole tokens and a part of one.
         let at = <u128 as Units>::scaled(anchor, from.units_per_tick);
-        let fill = old_window.saturating_sub(tat.saturating_sub(at));
+        let fill = from
+            .window_in::<u128>()
+            .saturating_sub(tat.saturating_sub(at));
         let whole = from.available::<u128>(tat, anchor);
         let part = fill.saturating_sub(<u128 as Units>::product(whole, from.interval));
         let part = u64::try_from(part).unwrap_or(0);
@@ -145,28 +156,13 @@ impl Slotted for BucketConfig {
     }
 }
 
-/// Reads the TAT (for snapshots).
-#[derive(Clone, Copy)]
-struct Peek;
-
-impl Input<BucketConfig> for Peek {
-    type Decision = u128;
-
-    fn step(&self, _: &BucketConfig, word: u128) -> Step<u128, u128> {
-        Step::Keep(word)
-    }
-}
-
-/// A token bucket whose configuration [`reconfigure`](Self::reconfigure)
+/// A token bucket whose configuration [`reconfigure`](LiveMachine::reconfigure)
 /// replaces while callers use it ([module docs](self)).
 ///
 /// Its decisions are the [`TokenBucket`](super::TokenBucket)'s, on the
-/// 128-bit word whatever the configuration, with the configuration read on
-/// every call (one generation word and three configuration words, read
-/// twice if a reconfiguration lands meanwhile). Refusals still only read.
-/// 128 bytes; lock-free where the target has a 128-bit compare-and-swap,
-/// interrupt-masked critical sections elsewhere; safe from threads and
-/// interrupt handlers.
+/// 128-bit word whatever the configuration; refusals still only read. The
+/// methods it shares with the live shaper (`config`, `reconfigure`,
+/// `reset`, snapshots) are [`LiveMachine`]'s.
 ///
 /// ```
 /// use tickguard::bucket::{BucketConfig, LiveBucket};
@@ -175,13 +171,9 @@ impl Input<BucketConfig> for Peek {
 /// assert!(bucket.acquire(100, Instant::ZERO).is_ok());
 /// assert!(bucket.acquire(1, Instant::ZERO).is_err());
 /// ```
-#[derive(Debug)]
-pub struct LiveBucket {
-    config: Generations<BucketConfig>,
-    word: StateCell<u128>,
-}
+pub type LiveBucket = LiveMachine<BucketConfig>;
 
-impl LiveBucket {
+impl LiveMachine<BucketConfig> {
     /// A bucket holding `config`'s initial fill.
     ///
     /// ```
@@ -192,21 +184,7 @@ impl LiveBucket {
     /// ```
     #[must_use]
     pub const fn new(config: BucketConfig) -> Self {
-        Self {
-            config: Generations::new(config.slot_words()),
-            word: StateCell::<u128>::new(0),
-        }
-    }
-
-    /// The configuration in force.
-    ///
-    /// ```
-    /// use tickguard::bucket::{BucketConfig, LiveBucket};
-    /// assert_eq!(LiveBucket::new(BucketConfig::DEFAULT).config(), BucketConfig::DEFAULT);
-    /// ```
-    #[must_use]
-    pub fn config(&self) -> BucketConfig {
-        self.config.view().current
+        Self::from_slot_words(config.slot_words())
     }
 
     /// Takes `n` tokens at `now`, or refuses with the earliest tick at
@@ -221,7 +199,7 @@ impl LiveBucket {
     /// ```
     #[inline]
     pub fn acquire(&self, n: u32, now: Instant) -> Result<(), Refused> {
-        self.config.run(&self.word, Acquire { n, now }, now.ticks())
+        self.run(Acquire { n, now }, now)
     }
 
     /// Tokens available at `now`. Writes only to carry the state to a
@@ -236,43 +214,7 @@ impl LiveBucket {
     /// ```
     #[must_use]
     pub fn available(&self, now: Instant) -> u32 {
-        self.config.run(&self.word, Available { now }, now.ticks())
-    }
-
-    /// Replaces the configuration while callers use the bucket, carrying
-    /// its tokens at `now` (clamped to the new capacity; [module
-    /// docs](self)). A call racing this one is judged under the old
-    /// configuration or the new one, never a mix; every call that begins
-    /// after it returns, under the new one. [`Busy`] (nothing changed)
-    /// while another reconfiguration of this bucket is under way.
-    ///
-    /// ```
-    /// use tickguard::bucket::{BucketConfig, BucketSettings, LiveBucket};
-    /// use tickguard::time::{Duration, Instant};
-    /// let bucket = LiveBucket::new(BucketConfig::DEFAULT); // 100, 10 a second
-    /// bucket.acquire(95, Instant::ZERO).unwrap();
-    /// // Twice the capacity and the rate: the 5 tokens stay.
-    /// let doubled = BucketSettings { capacity: 200, tokens: 20, ..BucketConfig::DEFAULT_SETTINGS };
-    /// bucket.reconfigure(BucketConfig::new(doubled).unwrap(), Instant::ZERO).unwrap();
-    /// assert_eq!(bucket.available(Instant::ZERO), 5);
-    /// assert_eq!(bucket.available(Instant::from_ticks(1_000)), 25);
-    /// ```
-    pub fn reconfigure(&self, config: BucketConfig, now: Instant) -> Result<(), Busy> {
-        self.config.replace(&self.word, config, now.ticks())
-    }
-
-    /// Refills the bucket to its initial fill, as if new.
-    ///
-    /// ```
-    /// use tickguard::bucket::{BucketConfig, LiveBucket};
-    /// use tickguard::time::Instant;
-    /// let bucket = LiveBucket::new(BucketConfig::DEFAULT);
-    /// bucket.acquire(100, Instant::ZERO).unwrap();
-    /// bucket.reset();
-    /// assert_eq!(bucket.available(Instant::ZERO), 100);
-    /// ```
-    pub fn reset(&self) {
-        self.config.install(&self.word, 0);
+        self.run(Available { now }, now)
     }
 
     /// The state as a snapshot taken at `now` ([`crate::snapshot`]): the
@@ -293,25 +235,6 @@ impl LiveBucket {
     #[must_use]
     pub fn snapshot(&self, now: Instant) -> [u8; SNAPSHOT_LEN] {
         crate::snapshot::to_array(self, now)
-    }
-}
-
-impl Snapshot for LiveBucket {
-    const SNAPSHOT_LEN: usize = SNAPSHOT_LEN;
-
-    fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
-        let (tat, config) = self.config.run_under(&self.word, Peek, now.ticks());
-        crate::snapshot::save(&config, tat, now, out)
-    }
-
-    /// Restores under the configuration in force (a snapshot taken under
-    /// another is refused with [`SnapshotError::Config`]); on error the
-    /// bucket is left fresh.
-    fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
-        let restored = crate::snapshot::restore(&self.config(), bytes, now);
-        self.config
-            .install(&self.word, *restored.as_ref().unwrap_or(&0));
-        restored.map(|_| ())
     }
 }
 

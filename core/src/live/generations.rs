@@ -44,7 +44,7 @@ const STATE_MASK: u128 = (1 << STATE_BITS) - 1;
 
 /// A configuration kept in a slot, whose machine's state (96 bits) can be
 /// carried from one configuration to another.
-pub(crate) trait Slotted: Machine<Word = u128> + Copy {
+pub trait Slotted: Machine<Word = u128> + Copy {
     /// The configuration as slot words.
     fn to_slot(&self) -> [u128; SLOT_WORDS];
     /// The configuration slot words hold (any words: a torn or garbage slot

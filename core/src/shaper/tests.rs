@@ -216,3 +216,88 @@ fn a_queue_the_narrow_word_cannot_hold_is_not_restored() {
     assert_eq!(s.bucket.word(), 0);
     assert_eq!(s.restore(&bytes, tick(1_000)), Ok(()));
 }
+
+fn shaper_config(capacity: u32, tokens: u32, period: Tick, max_wait: Tick) -> ShaperConfig {
+    ShaperConfig::new(ShaperSettings {
+        capacity,
+        tokens,
+        period: Duration::from_ticks(period),
+        max_wait: Duration::from_ticks(max_wait),
+    })
+    .unwrap()
+}
+
+fn shaper_configs() -> impl Strategy<Value = ShaperConfig> {
+    (
+        1u32..5,
+        prop_oneof![1u32..5, Just(1_000u32)],
+        1u64..30,
+        0u64..200,
+    )
+        .prop_map(|(capacity, tokens, period, max_wait)| {
+            shaper_config(capacity, tokens, period, max_wait)
+        })
+}
+
+proptest! {
+    /// Never reconfigured, a live shaper schedules exactly as a shaper,
+    /// lagging callers included.
+    #[test]
+    fn a_live_shaper_schedules_as_a_shaper(
+        config in shaper_configs(), start in 0u64..1 << 40,
+        calls in prop::collection::vec((0u32..5, 0u64..20, 0u64..40), 1..150),
+    ) {
+        let (live, plain) = (LiveShaper::new(config), Shaper::new(config));
+        let mut latest = start;
+        for (n, advance, lag) in calls {
+            latest += advance;
+            let now = tick(latest.saturating_sub(lag));
+            prop_assert_eq!(live.schedule(n, now), plain.schedule(n, now));
+        }
+        prop_assert_eq!(live.snapshot(tick(latest)), plain.snapshot(tick(latest)));
+    }
+
+    /// Reconfigured at the latest tick: what is sent after the change
+    /// conforms to the new bucket, within the new `max_wait`, and a queue
+    /// longer than the old window is not overtaken.
+    #[test]
+    fn a_reconfiguration_keeps_the_queue_and_the_new_rate(
+        a in shaper_configs(), b in shaper_configs(), start in 0u64..1 << 40,
+        before in prop::collection::vec((0u32..5, 0u64..20), 1..60),
+        after in prop::collection::vec((0u32..5, 0u64..20), 1..60),
+    ) {
+        let s = LiveShaper::new(a);
+        let mut now = start;
+        let mut last_given = 0u64;
+        for (n, advance) in before {
+            now += advance;
+            if let Ok(at) = s.schedule(n, tick(now)) {
+                if n > 0 {
+                    last_given = last_given.max(at.ticks());
+                }
+            }
+        }
+        // The queue beyond the window: sends given past `now` by more than
+        // one full bucket's refill.
+        let window = u64::from(a.rate().capacity()) * a.rate().period().ticks() / u64::from(a.rate().tokens());
+        let queued = last_given > now + window;
+        s.reconfigure(b, tick(now)).unwrap();
+        prop_assert_eq!(s.config(), b);
+        let mut sends = Vec::new();
+        for (n, advance) in after {
+            now += advance;
+            match s.schedule(n, tick(now)) {
+                Ok(at) if n > 0 => {
+                    if queued {
+                        prop_assert!(at.ticks() >= last_given, "{} before {}", at.ticks(), last_given);
+                    }
+                    prop_assert!(at.ticks() >= now && at.ticks() - now <= b.max_wait().ticks());
+                    sends.push((at.ticks(), n));
+                }
+                _ => {}
+            }
+        }
+        let rate = b.rate();
+        prop_assert!(conforms(rate.capacity(), rate.tokens(), rate.period().ticks(), &mut sends));
+    }
+}

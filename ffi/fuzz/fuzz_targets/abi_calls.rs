@@ -398,6 +398,17 @@ fuzz_target!(|data: &[u8]| {
                 let (mut send_at, mut retry_at) = (SENTINEL, SENTINEL);
                 let status = match input.u8() % 8 {
                     0 => tg_shaper_reset(&mut shapers[which]),
+                    2 => {
+                        let config = tg_shaper_config_t {
+                            capacity: input.small() as u32,
+                            tokens: input.small() as u32,
+                            period_ticks: input.small(),
+                            max_wait_ticks: input.small(),
+                        };
+                        let status = tg_shaper_reconfigure(&mut shapers[which], &config, at);
+                        assert_ne!(status, TG_E_BUSY, "one thread: never busy");
+                        status
+                    }
                     1 => {
                         let mut page = [0u8; TG_SHAPER_SNAPSHOT_SIZE];
                         match tg_shaper_snapshot(&shapers[which], at, page.as_mut_ptr(), page.len())

@@ -1,5 +1,6 @@
 use super::*;
 use crate::bucket::{BucketSettings, TokenBucket};
+use crate::live::Busy;
 use crate::time::testing::tick;
 use crate::time::Duration;
 use proptest::prelude::*;
