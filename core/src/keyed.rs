@@ -71,6 +71,7 @@ use crate::cell::StateCell;
 use crate::live::Source;
 use crate::machine::{Input, Machine, Step};
 use crate::sliding_window::SlidingWindowConfig;
+use crate::snapshot::{Records, Snapshot, SnapshotError, CHECKSUM_LEN, HEADER_LEN};
 use crate::time::{Instant, Tick};
 
 /// Why [`KeyedBuckets::acquire`] did not take the tokens.
@@ -251,9 +252,10 @@ impl PerKey for SlidingWindowConfig {}
 
 mod sealed {
     use super::{Decision, Step, Tick};
+    use crate::snapshot::Format;
 
     /// The state machine of one entry, for each kind of per-key state.
-    pub trait PerKey: Copy {
+    pub trait PerKey: Copy + Format + crate::machine::Machine<Word = u128> {
         /// The step of `n` units for the key `fingerprint` at `now` on an
         /// entry's word: its state if the entry is the key's, a new key's
         /// if the entry is free, or a full-table refusal.
@@ -263,6 +265,16 @@ mod sealed {
         fn is_free(&self, word: u128, now: Tick) -> bool;
         /// What the key `fingerprint` could take at `now` from this entry.
         fn available(&self, word: u128, fingerprint: u32, now: Tick) -> u32;
+        /// The snapshot kind of a table of this kind.
+        const TABLE_KIND: u8;
+        /// An entry's key fingerprint and its state as the single limiter
+        /// keeps it (the word its [`Format`] saves); `None` for an entry
+        /// with no key.
+        fn saved(&self, word: u128) -> Option<(u32, u128)>;
+        /// The entry of key `fingerprint` (not 0) with the single limiter's
+        /// state `state` (as its [`Format`] restores it), or `None` if that
+        /// state does not fit an entry.
+        fn entry(&self, fingerprint: u32, state: u128) -> Option<u128>;
     }
 }
 
@@ -327,6 +339,17 @@ impl sealed::PerKey for BucketConfig {
         } else {
             0
         }
+    }
+
+    const TABLE_KIND: u8 = 11;
+
+    fn saved(&self, word: u128) -> Option<(u32, u128)> {
+        let (fingerprint, tat) = unpack(word);
+        (fingerprint != 0).then_some((fingerprint, tat))
+    }
+
+    fn entry(&self, fingerprint: u32, tat: u128) -> Option<u128> {
+        (tat <= TAT_MAX).then_some(pack(fingerprint, tat))
     }
 }
 
@@ -498,6 +521,179 @@ impl<L: PerKey> KeyedTable<'_, L> {
             entry.0.store(0);
         }
     }
+
+    /// The frame of this table's snapshots: one record per entry (the
+    /// key's fingerprint and the single limiter's state), under a
+    /// fingerprint of the configuration, the entry count and the seed (a
+    /// table hashing with another seed puts keys elsewhere).
+    fn records(&self) -> Records {
+        let seed = KeyRef::of_bytes(SEED_CHECK, self.seed, 1).fingerprint;
+        let fingerprint = crate::snapshot::fingerprint(|fields| {
+            self.config.fingerprint(fields);
+            fields.u64(self.entries.len() as u64);
+            fields.u32(seed);
+        });
+        Records::new(
+            L::TABLE_KIND,
+            fingerprint,
+            self.entries.len(),
+            record_len::<L>(),
+        )
+    }
+
+    /// Bytes of this table's snapshot: 12 + (4 + the single limiter's
+    /// state) per entry ([`snapshot_len`]).
+    #[must_use]
+    pub fn snapshot_len(&self) -> usize {
+        self.records().frame.len
+    }
+
+    /// Saves every entry at `now` into `out`: each key's fingerprint and
+    /// its limiter's state as a single limiter's snapshot keeps it, times
+    /// relative to `now`. Entries are read one at a time: under concurrent
+    /// calls each is saved as it was when read.
+    ///
+    /// # Errors
+    ///
+    /// [`SnapshotError::BufferTooSmall`] when `out` is shorter than
+    /// [`snapshot_len`](Self::snapshot_len).
+    pub fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
+        let len = self.snapshot_len();
+        let out = out.get_mut(..len).ok_or(SnapshotError::BufferTooSmall)?;
+        Ok(self.save_with(now, |offset, bytes| {
+            if let Some(to) = out.get_mut(offset..offset.saturating_add(bytes.len())) {
+                to.copy_from_slice(bytes);
+            }
+        }))
+    }
+
+    /// [`save`](Self::save), handing each piece of the snapshot to `emit`
+    /// with its offset instead of writing one buffer (a record of at most
+    /// 24 bytes at a time: a table of any size is saved without a buffer
+    /// of its size). Returns the length.
+    pub fn save_with(&self, now: Instant, emit: impl FnMut(usize, &[u8])) -> usize {
+        self.records().save(
+            now,
+            |index, fields| {
+                let saved = self
+                    .entries
+                    .get(index)
+                    .and_then(|entry| self.config.saved(entry.0.load()));
+                if let Some((fingerprint, state)) = saved {
+                    fields.u32(fingerprint);
+                    self.config.save_state(state, fields);
+                }
+            },
+            emit,
+        )
+    }
+
+    /// Restores every entry from a snapshot [`save`](Self::save) took, as
+    /// of `now`; on error the table is left empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::snapshot::restore`]'s: another kind, another
+    /// configuration, entry count or seed ([`SnapshotError::Config`]), a
+    /// wrong length, a bad checksum, or an entry no table writes.
+    pub fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
+        self.restore_with(bytes.len(), now, |offset, to| {
+            if let Some(from) = bytes.get(offset..offset.saturating_add(to.len())) {
+                to.copy_from_slice(from);
+            }
+        })
+    }
+
+    /// [`restore`](Self::restore) from `len` bytes that `fetch(offset,
+    /// buffer)` copies out a piece at a time (read twice: once for the
+    /// checksum, once to restore).
+    ///
+    /// # Errors
+    ///
+    /// As [`restore`](Self::restore).
+    pub fn restore_with(
+        &self,
+        len: usize,
+        now: Instant,
+        fetch: impl FnMut(usize, &mut [u8]),
+    ) -> Result<(), SnapshotError> {
+        self.reset();
+        let restored = self.records().restore(now, len, fetch, |index, fields| {
+            let fingerprint = fields.read_u32();
+            let word = if fingerprint == 0 {
+                0
+            } else {
+                let state = self.config.restore_state(fields)?;
+                self.config.entry(fingerprint, state)?
+            };
+            if let Some(entry) = self.entries.get(index) {
+                entry.0.store(word);
+            }
+            Some(())
+        });
+        if restored.is_err() {
+            self.reset();
+        }
+        restored
+    }
+}
+
+impl<const N: usize, L: PerKey, C: Source<L>> Snapshot for Keyed<N, L, C> {
+    const SNAPSHOT_LEN: usize = snapshot_len::<L>(N);
+
+    /// Every entry: its key's fingerprint and its limiter's state, times
+    /// relative to `now` ([`KeyedTable::save`]).
+    ///
+    /// ```
+    /// use tickguard::bucket::BucketConfig;
+    /// use tickguard::keyed::KeyedBuckets;
+    /// use tickguard::snapshot::Snapshot;
+    /// use tickguard::time::Instant;
+    /// let seed = [5, 6]; // kept with the snapshot: the restoring table needs the same
+    /// let table: KeyedBuckets<16, _> = KeyedBuckets::new(BucketConfig::DEFAULT, seed);
+    /// table.acquire("client-7", 100, Instant::from_ticks(30_000)).unwrap();
+    /// let mut saved = [0u8; KeyedBuckets::<16>::SNAPSHOT_LEN];
+    /// table.save(Instant::from_ticks(30_000), &mut saved).unwrap();
+    /// // After a reboot, tick 0 again:
+    /// let rebooted: KeyedBuckets<16, _> = KeyedBuckets::new(BucketConfig::DEFAULT, seed);
+    /// rebooted.restore(&saved, Instant::ZERO).unwrap();
+    /// assert_eq!(rebooted.available("client-7", Instant::from_ticks(1_000)), 10);
+    /// assert_eq!(rebooted.available("client-8", Instant::ZERO), 100);
+    /// ```
+    fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
+        self.table().save(now, out)
+    }
+
+    /// Restores every entry ([`KeyedTable::restore`]); a snapshot of a table
+    /// with another configuration, size or seed is refused
+    /// ([`SnapshotError::Config`]) and the table left empty.
+    fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
+        self.table().restore(bytes, now)
+    }
+}
+
+/// What the seed is checked by in a table's snapshot: this key's
+/// fingerprint under it.
+const SEED_CHECK: &[u8] = b"tickguard: the seed of a keyed table's snapshot";
+
+/// Bytes of one entry's record: a fingerprint and the state.
+const fn record_len<L: PerKey>() -> usize {
+    4 + L::STATE_LEN
+}
+
+/// Bytes of the snapshot of a table of `entries` entries of kind `L`.
+///
+/// ```
+/// use tickguard::bucket::BucketConfig;
+/// use tickguard::sliding_window::SlidingWindowConfig;
+/// assert_eq!(tickguard::keyed::snapshot_len::<BucketConfig>(64), 8 + 64 * 21 + 4);
+/// assert_eq!(tickguard::keyed::snapshot_len::<SlidingWindowConfig>(64), 8 + 64 * 20 + 4);
+/// ```
+#[must_use]
+pub const fn snapshot_len<L: PerKey>(entries: usize) -> usize {
+    HEADER_LEN
+        .saturating_add(entries.saturating_mul(record_len::<L>()))
+        .saturating_add(CHECKSUM_LEN)
 }
 
 /// A limit per key in a fixed table of `N` entries (`1..=2^32`): the

@@ -334,7 +334,7 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
-    const fn unpack(word: u128) -> Self {
+    pub(crate) const fn unpack(word: u128) -> Self {
         Self {
             start: word as u64,
             current: (word >> 64) as u32,
@@ -342,7 +342,7 @@ impl Counts {
         }
     }
 
-    const fn pack(self) -> u128 {
+    pub(crate) const fn pack(self) -> u128 {
         ((self.previous as u128) << 96) | ((self.current as u128) << 64) | self.start as u128
     }
 }

@@ -409,15 +409,160 @@ impl<const N: usize> Codec for [u8; N] {
 /// ```
 #[must_use]
 pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = u32::MAX;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+    let mut crc = Crc32::START;
+    crc.update(bytes);
+    crc.finish()
+}
+
+/// [`crc32`] over bytes that come in pieces.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Crc32(u32);
+
+impl Crc32 {
+    pub(crate) const START: Self = Self(u32::MAX);
+
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 ^= u32::from(byte);
+            for _ in 0..8 {
+                let mask = (self.0 & 1).wrapping_neg();
+                self.0 = (self.0 >> 1) ^ (0xEDB8_8320 & mask);
+            }
         }
     }
-    !crc
+
+    pub(crate) const fn finish(self) -> u32 {
+        !self.0
+    }
+}
+
+/// The longest record of a [`Records`] snapshot.
+pub(crate) const MAX_RECORD_LEN: usize = 24;
+
+/// A snapshot of a table: the frame's header, `count` records of `len`
+/// bytes each (at most [`MAX_RECORD_LEN`]), the checksum; written and read
+/// a record at a time, so that no buffer holds the whole (the C ABI copies
+/// each record to or from the caller's memory).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Records {
+    /// Kind and fingerprint; its `len` is the whole snapshot's.
+    pub(crate) frame: Frame,
+    pub(crate) count: usize,
+    pub(crate) len: usize,
+}
+
+impl Records {
+    /// The frame of `count` records of `len` bytes under `kind` and
+    /// `fingerprint`.
+    pub(crate) const fn new(kind: u8, fingerprint: u32, count: usize, len: usize) -> Self {
+        Self {
+            frame: Frame {
+                kind,
+                fingerprint,
+                len: HEADER_LEN
+                    .saturating_add(count.saturating_mul(len))
+                    .saturating_add(CHECKSUM_LEN),
+            },
+            count,
+            len,
+        }
+    }
+
+    fn header(&self) -> [u8; HEADER_LEN] {
+        let [m0, m1] = MAGIC;
+        let [f0, f1, f2, f3] = self.frame.fingerprint.to_le_bytes();
+        [m0, m1, VERSION, self.frame.kind, f0, f1, f2, f3]
+    }
+
+    /// Writes the snapshot: `record(i, fields)` writes record `i` (zeros
+    /// where it writes nothing), `emit(offset, bytes)` receives each piece
+    /// at its offset. Returns the length.
+    pub(crate) fn save(
+        &self,
+        now: Instant,
+        mut record: impl FnMut(usize, &mut Fields<'_>),
+        mut emit: impl FnMut(usize, &[u8]),
+    ) -> usize {
+        let header = self.header();
+        let mut crc = Crc32::START;
+        crc.update(&header);
+        emit(0, &header);
+        let mut buffer = [0u8; MAX_RECORD_LEN];
+        let mut offset = HEADER_LEN;
+        for index in 0..self.count {
+            buffer.fill(0);
+            let bytes = buffer.get_mut(..self.len).unwrap_or(&mut []);
+            record(index, &mut Fields::new(bytes, now.ticks()));
+            crc.update(bytes);
+            emit(offset, bytes);
+            offset = offset.saturating_add(self.len);
+        }
+        emit(offset, &crc.finish().to_le_bytes());
+        self.frame.len
+    }
+
+    /// Checks and reads a snapshot of `total` bytes that `fetch(offset,
+    /// buffer)` copies out piece by piece: the header and the checksum over
+    /// every record first (in the order [`Frame::restore`] checks them),
+    /// then `apply(i, fields)` for each record, which must read it whole
+    /// (`None`: corrupt; bytes it leaves unread must be 0).
+    pub(crate) fn restore(
+        &self,
+        now: Instant,
+        total: usize,
+        mut fetch: impl FnMut(usize, &mut [u8]),
+        mut apply: impl FnMut(usize, &mut Fields<'_>) -> Option<()>,
+    ) -> Result<(), SnapshotError> {
+        if total < HEADER_LEN {
+            return Err(SnapshotError::Truncated);
+        }
+        let mut header = [0u8; HEADER_LEN];
+        fetch(0, &mut header);
+        let expected = self.header();
+        if header.get(..2) != expected.get(..2) {
+            return Err(SnapshotError::Corrupt);
+        }
+        if header.get(2) != Some(&VERSION) {
+            return Err(SnapshotError::Version);
+        }
+        if header.get(3) != Some(&self.frame.kind) {
+            return Err(SnapshotError::Kind);
+        }
+        if total != self.frame.len {
+            return Err(SnapshotError::Truncated);
+        }
+        let mut buffer = [0u8; MAX_RECORD_LEN];
+        let mut crc = Crc32::START;
+        crc.update(&header);
+        let mut offset = HEADER_LEN;
+        for _ in 0..self.count {
+            let bytes = buffer.get_mut(..self.len).unwrap_or(&mut []);
+            fetch(offset, bytes);
+            crc.update(bytes);
+            offset = offset.saturating_add(self.len);
+        }
+        let mut sum = [0u8; CHECKSUM_LEN];
+        fetch(offset, &mut sum);
+        if sum != crc.finish().to_le_bytes() {
+            return Err(SnapshotError::Corrupt);
+        }
+        if header != expected {
+            return Err(SnapshotError::Config);
+        }
+        let mut offset = HEADER_LEN;
+        for index in 0..self.count {
+            let bytes = buffer.get_mut(..self.len).unwrap_or(&mut []);
+            fetch(offset, bytes);
+            offset = offset.saturating_add(self.len);
+            let mut fields = Fields::reading(bytes, now.ticks());
+            apply(index, &mut fields).ok_or(SnapshotError::Corrupt)?;
+            let rest = bytes.get(fields.at..).unwrap_or(&[]);
+            if fields.overrun || rest.iter().any(|&b| b != 0) {
+                return Err(SnapshotError::Corrupt);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The fields of a snapshot being written or read, in order, with times

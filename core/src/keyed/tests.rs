@@ -205,3 +205,102 @@ fn threads_never_take_more_than_a_key_allows() {
         assert!(count.load(Relaxed) <= 10);
     }
 }
+
+proptest! {
+    /// A table restored from its snapshot, after a reboot that moved the
+    /// tick counter by `shift`, decides exactly as the original does at the
+    /// same moments: every key, every entry, every refusal's tick.
+    #[test]
+    fn a_restored_table_decides_as_the_original(
+        capacity in 1u32..6, tokens in prop_oneof![1u32..4, Just(1_000u32)], period in 1u64..40,
+        start in 0u64..1 << 40, shift in 0u64..1 << 20,
+        before in prop::collection::vec((0u8..12, 0u32..7, 0u64..30), 0..60),
+        after in prop::collection::vec((0u8..12, 0u32..7, 0u64..30), 1..60),
+    ) {
+        let c = config(capacity, tokens, period);
+        let table: KeyedBuckets<8, _> = KeyedBuckets::new(c, [11, 12]);
+        let mut now = start + shift;
+        for (key, n, advance) in before {
+            now += advance;
+            let _ = table.acquire(&key, n, tick(now));
+        }
+        let mut saved = [0u8; KeyedBuckets::<8>::SNAPSHOT_LEN];
+        prop_assert_eq!(table.save(tick(now), &mut saved), Ok(saved.len()));
+        let rebooted: KeyedBuckets<8, _> = KeyedBuckets::new(c, [11, 12]);
+        rebooted.restore(&saved, tick(now - shift)).unwrap();
+        // Streaming gives the same bytes.
+        let mut streamed = [0u8; KeyedBuckets::<8>::SNAPSHOT_LEN];
+        table.table().save_with(tick(now), |offset, bytes| {
+            streamed[offset..offset + bytes.len()].copy_from_slice(bytes);
+        });
+        prop_assert_eq!(streamed, saved);
+        for (key, n, advance) in after {
+            now += advance;
+            prop_assert_eq!(rebooted.available(&key, tick(now - shift)), table.available(&key, tick(now)));
+            let expected = table.acquire(&key, n, tick(now)).map_err(|refused| match refused {
+                Refused::Wait { retry_at } => Refused::Wait { retry_at: tick(retry_at.ticks() - shift) },
+                Refused::TableFull { retry_at } => Refused::TableFull { retry_at: tick(retry_at.ticks().saturating_sub(shift)) },
+                other => other,
+            });
+            prop_assert_eq!(rebooted.acquire(&key, n, tick(now - shift)), expected);
+        }
+    }
+
+    /// Any damage to a snapshot is refused and leaves the table empty.
+    #[test]
+    fn a_damaged_snapshot_is_refused(at in 0usize..KeyedBuckets::<4>::SNAPSHOT_LEN, flip in 1u8..=255) {
+        let c = config(3, 1, 10);
+        let table: KeyedBuckets<4, _> = KeyedBuckets::new(c, [1, 2]);
+        table.acquire(&1u8, 3, tick(100)).unwrap();
+        let mut saved = [0u8; KeyedBuckets::<4>::SNAPSHOT_LEN];
+        table.save(tick(100), &mut saved).unwrap();
+        saved[at] ^= flip;
+        let other: KeyedBuckets<4, _> = KeyedBuckets::new(c, [1, 2]);
+        other.acquire(&2u8, 3, tick(0)).unwrap();
+        prop_assert!(other.restore(&saved, tick(0)).is_err());
+        prop_assert_eq!(other.limiting(tick(0)), 0);
+    }
+}
+
+#[test]
+fn a_snapshot_names_its_table() {
+    let c = config(3, 1, 10);
+    let table: KeyedBuckets<4, _> = KeyedBuckets::new(c, [1, 2]);
+    table.acquire(&1u8, 3, tick(100)).unwrap();
+    let mut saved = [0u8; KeyedBuckets::<4>::SNAPSHOT_LEN];
+    assert_eq!(
+        table.save(tick(100), &mut saved[..10]),
+        Err(SnapshotError::BufferTooSmall)
+    );
+    table.save(tick(100), &mut saved).unwrap();
+    // Another seed puts keys elsewhere; another size or configuration too.
+    let reseeded: KeyedBuckets<4, _> = KeyedBuckets::new(c, [1, 3]);
+    assert_eq!(
+        reseeded.restore(&saved, tick(0)),
+        Err(SnapshotError::Config)
+    );
+    let other_config: KeyedBuckets<4, _> = KeyedBuckets::new(config(4, 1, 10), [1, 2]);
+    assert_eq!(
+        other_config.restore(&saved, tick(0)),
+        Err(SnapshotError::Config)
+    );
+    let larger: KeyedBuckets<5, _> = KeyedBuckets::new(c, [1, 2]);
+    assert_eq!(
+        larger.restore(&saved, tick(0)),
+        Err(SnapshotError::Truncated)
+    );
+    assert_eq!(
+        table.restore(&saved[..20], tick(0)),
+        Err(SnapshotError::Truncated)
+    );
+    assert_eq!(table.limiting(tick(100)), 0); // left empty
+    let mut as_windows = saved;
+    as_windows[3] = 12;
+    assert_eq!(
+        table.restore(&as_windows, tick(0)),
+        Err(SnapshotError::Kind)
+    );
+    table.restore(&saved, tick(100)).unwrap();
+    assert_eq!(table.available(&1u8, tick(100)), 0);
+    assert_eq!(table.limiting(tick(100)), 1);
+}

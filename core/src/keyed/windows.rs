@@ -105,6 +105,20 @@ impl sealed::PerKey for SlidingWindowConfig {
             0
         }
     }
+
+    const TABLE_KIND: u8 = 12;
+
+    fn saved(&self, word: u128) -> Option<(u32, u128)> {
+        let (fingerprint, counts) = unpack(word);
+        (fingerprint != 0).then_some((fingerprint, counts.pack()))
+    }
+
+    fn entry(&self, fingerprint: u32, state: u128) -> Option<u128> {
+        let counts = Counts::unpack(state);
+        let fits =
+            counts.current <= MAX_KEYED_WINDOW_LIMIT && counts.previous <= MAX_KEYED_WINDOW_LIMIT;
+        fits.then_some(pack(fingerprint, counts))
+    }
 }
 
 impl<const N: usize, C: Reconfigure<SlidingWindowConfig>> Keyed<N, SlidingWindowConfig, C> {
@@ -321,6 +335,39 @@ mod tests {
                     Limited::ExceedsCapacity => Refused::ExceedsCapacity,
                 });
                 prop_assert_eq!(ours, model);
+            }
+        }
+
+        /// A table of windows restored from its snapshot, after a reboot
+        /// that moved the tick counter by `shift`, decides exactly as the
+        /// original at the same moments.
+        #[test]
+        fn a_restored_table_decides_as_the_original(
+            limit in 1u32..8, window in 1u64..300, start in 0u64..1 << 40, shift in 0u64..1 << 20,
+            before in prop::collection::vec((0u8..12, 0u32..5, 0u64..60), 0..60),
+            after in prop::collection::vec((0u8..12, 0u32..5, 0u64..60), 1..60),
+        ) {
+            use crate::snapshot::Snapshot;
+            let c = config(limit, window);
+            let table: KeyedWindows<8, _> = KeyedWindows::new(c, [3, 4]);
+            let mut now = start + shift;
+            for (key, n, advance) in before {
+                now += advance;
+                let _ = table.acquire(&key, n, tick(now));
+            }
+            let mut saved = [0u8; KeyedWindows::<8>::SNAPSHOT_LEN];
+            prop_assert_eq!(table.save(tick(now), &mut saved), Ok(saved.len()));
+            let rebooted: KeyedWindows<8, _> = KeyedWindows::new(c, [3, 4]);
+            rebooted.restore(&saved, tick(now - shift)).unwrap();
+            for (key, n, advance) in after {
+                now += advance;
+                prop_assert_eq!(rebooted.available(&key, tick(now - shift)), table.available(&key, tick(now)));
+                let expected = table.acquire(&key, n, tick(now)).map_err(|refused| match refused {
+                    Refused::Wait { retry_at } => Refused::Wait { retry_at: tick(retry_at.ticks() - shift) },
+                    Refused::TableFull { retry_at } => Refused::TableFull { retry_at: tick(retry_at.ticks() - shift) },
+                    other => other,
+                });
+                prop_assert_eq!(rebooted.acquire(&key, n, tick(now - shift)), expected);
             }
         }
 
