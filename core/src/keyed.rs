@@ -678,7 +678,7 @@ const SEED_CHECK: &[u8] = b"tickguard: the seed of a keyed table's snapshot";
 
 /// Bytes of one entry's record: a fingerprint and the state.
 const fn record_len<L: PerKey>() -> usize {
-    4 + L::STATE_LEN
+    L::STATE_LEN.saturating_add(4)
 }
 
 /// Bytes of the snapshot of a table of `entries` entries of kind `L`.
