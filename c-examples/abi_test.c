@@ -1256,6 +1256,27 @@ static void test_keyed(void) {
   }
   CHECK(granted >= 20);
   CHECK(tg_keyed_acquire_u64(&clients.table, clients.entries, TG_KEYED_LEN(clients), 3, 1, 0, NULL) != TG_OK);
+  /* A snapshot of the whole table, restored after a "reboot" (tick 0
+   * again, at the snapshot's own tick): client 3 is still limited. */
+  static uint8_t table_saved[TG_KEYED_SNAPSHOT_SIZE(64)];
+  CHECK(sizeof table_saved == 12 + 21 * 64);
+  CHECK(tg_keyed_snapshot(&clients.table, clients.entries, TG_KEYED_LEN(clients), 0, table_saved, sizeof table_saved - 1) == TG_E_SNAPSHOT_BUFFER);
+  CHECK(tg_keyed_snapshot(&clients.table, clients.entries, TG_KEYED_LEN(clients), 0, NULL, sizeof table_saved) == TG_E_NULL);
+  CHECK(tg_keyed_snapshot(&clients.table, clients.entries, 3, 0, table_saved, sizeof table_saved) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_keyed_snapshot(&clients.table, clients.entries, TG_KEYED_LEN(clients), 0, table_saved, sizeof table_saved) == TG_OK);
+  CHECK(tg_keyed_reset(&clients.table, clients.entries, TG_KEYED_LEN(clients)) == TG_OK);
+  CHECK(tg_keyed_acquire_u64(&clients.table, clients.entries, TG_KEYED_LEN(clients), 3, 1, 0, NULL) == TG_OK);
+  CHECK(tg_keyed_restore(&clients.table, clients.entries, TG_KEYED_LEN(clients), table_saved, sizeof table_saved, 0) == TG_OK);
+  CHECK(tg_keyed_acquire_u64(&clients.table, clients.entries, TG_KEYED_LEN(clients), 3, 1, 0, NULL) != TG_OK);
+  CHECK(tg_keyed_restore(&clients.table, clients.entries, TG_KEYED_LEN(clients), table_saved, sizeof table_saved - 1, 0) == TG_E_SNAPSHOT_TRUNCATED);
+  CHECK(tg_keyed_limiting(&clients.table, clients.entries, TG_KEYED_LEN(clients), 0, &limiting) == TG_OK && limiting == 0); /* left empty */
+  CHECK(tg_keyed_restore(&clients.table, clients.entries, TG_KEYED_LEN(clients), NULL, sizeof table_saved, 0) == TG_E_NULL);
+  table_saved[20] ^= 1;
+  CHECK(tg_keyed_restore(&clients.table, clients.entries, TG_KEYED_LEN(clients), table_saved, sizeof table_saved, 0) == TG_E_SNAPSHOT_CORRUPT);
+  table_saved[20] ^= 1;
+  /* Another seed puts keys elsewhere: its table refuses the snapshot. */
+  CHECK(tg_keyed_init(&clients.table, clients.entries, TG_KEYED_LEN(clients), &limit, 7, 9, TG_INIT_REINIT) == TG_OK);
+  CHECK(tg_keyed_restore(&clients.table, clients.entries, TG_KEYED_LEN(clients), table_saved, sizeof table_saved, 0) == TG_E_SNAPSHOT_CONFIG);
 }
 
 static TG_SLIDING_LOG(logins, 3);
@@ -1477,6 +1498,16 @@ static void test_keyed_windows(void) {
   }
   CHECK(granted >= 20);
   CHECK(tg_keyed_windows_acquire_u64(&ips.table, ips.entries, TG_KEYED_LEN(ips), 3, 1, 0, NULL) != TG_OK);
+  static uint8_t windows_saved[TG_KEYED_WINDOWS_SNAPSHOT_SIZE(64)];
+  CHECK(sizeof windows_saved == 12 + 20 * 64);
+  CHECK(tg_keyed_windows_snapshot(&ips.table, ips.entries, TG_KEYED_LEN(ips), 50, windows_saved, sizeof windows_saved) == TG_OK);
+  CHECK(tg_keyed_windows_reset(&ips.table, ips.entries, TG_KEYED_LEN(ips)) == TG_OK);
+  CHECK(tg_keyed_windows_restore(&ips.table, ips.entries, TG_KEYED_LEN(ips), windows_saved, sizeof windows_saved, 50) == TG_OK);
+  CHECK(tg_keyed_windows_acquire_u64(&ips.table, ips.entries, TG_KEYED_LEN(ips), 3, 1, 50, NULL) != TG_OK);
+  /* A bucket table's snapshot is another kind. */
+  CHECK(tg_keyed_windows_restore(&ips.table, ips.entries, TG_KEYED_LEN(ips), windows_saved, sizeof windows_saved - 64, 50) == TG_E_SNAPSHOT_TRUNCATED);
+  CHECK(tg_keyed_windows_snapshot(NULL, ips.entries, TG_KEYED_LEN(ips), 50, windows_saved, sizeof windows_saved) == TG_E_NULL);
+  CHECK(tg_keyed_windows_restore(&ips.table, ips.entries, TG_KEYED_LEN(ips), NULL, 0, 50) == TG_E_NULL);
 }
 
 static void test_version(void) {

@@ -418,6 +418,12 @@ void keyed_windows_work() {
   CHECK(global_windows.acquire(key, sizeof key - 1, 3, 1200));  // 1 counted, 4 now allowed
   CHECK(global_windows.acquire(key, sizeof key - 1, 1, 1200).refused());
   CHECK(global_windows.reconfigure(tg_sliding_window_config_t{70000, 100}) == TG_E_CONFIG_LIMIT);
+  static uint8_t saved[tickguard::KeyedWindows<1>::kSnapshotSize];
+  static_assert(sizeof saved == 12 + 20, "one entry");
+  CHECK(global_windows.snapshot(1200, saved) == TG_OK);
+  CHECK(global_windows.reset() == TG_OK && global_windows.limiting(1200).value == 0);
+  CHECK(global_windows.restore(saved, sizeof saved, 1200) == TG_OK && global_windows.limiting(1200).value == 1);
+  CHECK(global_windows.restore(saved, sizeof saved - 1, 1200) == TG_E_SNAPSHOT_TRUNCATED);
   CHECK(global_windows.reset() == TG_OK && global_windows.limiting(1200).value == 0);
   tickguard::KeyedWindows<1> invalid{tg_sliding_window_config_t{70000, 100}};
   CHECK(invalid.init(0, 0) == TG_E_CONFIG_LIMIT);

@@ -72,6 +72,10 @@
 #define TG_KEYED_WINDOWS(name, n) struct { tg_keyed_windows_t table; tg_keyed_entry_t entries[n]; } name
 /** The number of entries of a table declared with `TG_KEYED_TABLE` or `TG_KEYED_WINDOWS`. */
 #define TG_KEYED_LEN(name) (sizeof (name).entries / sizeof (name).entries[0])
+/** Bytes of the snapshot of a keyed table of buckets of `n` entries (`tg_keyed_snapshot`). */
+#define TG_KEYED_SNAPSHOT_SIZE(n) (12 + 21 * (n))
+/** Bytes of the snapshot of a keyed table of windows of `n` entries (`tg_keyed_windows_snapshot`). */
+#define TG_KEYED_WINDOWS_SNAPSHOT_SIZE(n) (12 + 20 * (n))
 /** @} */
 /**
  * @name Sliding logs
@@ -2925,6 +2929,101 @@ tg_status_t tg_keyed_windows_reset(tg_keyed_windows_t *table,
  */
 tg_status_t tg_keyed_windows_reconfigure(tg_keyed_windows_t *table,
                                          const tg_sliding_window_config_t *config);
+
+/**
+ * Saves every entry of a keyed table of buckets at `now` into `out`: each
+ * key's fingerprint and its bucket, times relative to `now`, under a
+ * fingerprint of the configuration, entry count and seed (restore into a
+ * table initialised alike, with the same seed). Entries are read one at a
+ * time: under concurrent calls each is saved as it was when read.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param now the caller's current tick.
+ * @param out receives `TG_KEYED_SNAPSHOT_SIZE(len)` bytes.
+ * @param out_len bytes available at `out`.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_SNAPSHOT_BUFFER` (`out_len` too
+ *   small), `TG_E_INVALID_ARGUMENT` (`entries`/`len` not the table's), or
+ *   an object error.
+ *
+ * Safe from interrupt handlers and several threads (it writes only `out`;
+ * a table of many entries takes a while).
+ */
+tg_status_t tg_keyed_snapshot(const tg_keyed_table_t *table,
+                              const tg_keyed_entry_t *entries,
+                              size_t len,
+                              uint64_t now,
+                              uint8_t *out,
+                              size_t out_len);
+
+/**
+ * Restores every entry of a keyed table of buckets from a snapshot
+ * `tg_keyed_snapshot` took, as of `now` (after a reboot, the tick counter
+ * from 0 again). On error the table is left empty.
+ *
+ * @param table an initialised table header (same configuration, entry
+ *   count and seed as the saved one).
+ * @param entries its entries.
+ * @param len their count.
+ * @param bytes the snapshot.
+ * @param bytes_len its length.
+ * @param now the caller's current tick.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, a snapshot error
+ *   (`TG_E_SNAPSHOT_TRUNCATED`, `TG_E_SNAPSHOT_CORRUPT`,
+ *   `TG_E_SNAPSHOT_VERSION`, `TG_E_SNAPSHOT_KIND`, `TG_E_SNAPSHOT_CONFIG`:
+ *   another configuration, entry count or seed), or an object error.
+ *
+ * Not for a table in use: calls racing it see a table being emptied and
+ * refilled.
+ */
+tg_status_t tg_keyed_restore(tg_keyed_table_t *table,
+                             tg_keyed_entry_t *entries,
+                             size_t len,
+                             const uint8_t *bytes,
+                             size_t bytes_len,
+                             uint64_t now);
+
+/**
+ * `tg_keyed_snapshot` for a keyed table of sliding windows:
+ * `TG_KEYED_WINDOWS_SNAPSHOT_SIZE(len)` bytes.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param now the caller's current tick.
+ * @param out receives the snapshot.
+ * @param out_len bytes available at `out`.
+ * @return as `tg_keyed_snapshot`.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_windows_snapshot(const tg_keyed_windows_t *table,
+                                      const tg_keyed_entry_t *entries,
+                                      size_t len,
+                                      uint64_t now,
+                                      uint8_t *out,
+                                      size_t out_len);
+
+/**
+ * `tg_keyed_restore` for a keyed table of sliding windows.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries.
+ * @param len their count.
+ * @param bytes the snapshot.
+ * @param bytes_len its length.
+ * @param now the caller's current tick.
+ * @return as `tg_keyed_restore`.
+ *
+ * Not for a table in use.
+ */
+tg_status_t tg_keyed_windows_restore(tg_keyed_windows_t *table,
+                                     tg_keyed_entry_t *entries,
+                                     size_t len,
+                                     const uint8_t *bytes,
+                                     size_t bytes_len,
+                                     uint64_t now);
 
 /**
  * Writes the default retry configuration (the defaults, in ticks

@@ -833,6 +833,20 @@ struct BucketKeys {
   }
   /// @param t the header. @param e the entries. @param n their count. @return the status.
   static tg_status_t reset(Table *t, tg_keyed_entry_t *e, size_t n) noexcept { return tg_keyed_reset(t, e, n); }
+  /// @param n entries. @return the bytes of a table's snapshot.
+  static constexpr size_t snapshot_size(size_t n) noexcept { return TG_KEYED_SNAPSHOT_SIZE(n); }
+  /// @param t the header. @param e the entries. @param n their count. @param now the tick.
+  /// @param out the buffer. @param len its size. @return the status.
+  static tg_status_t snapshot(const Table *t, const tg_keyed_entry_t *e, size_t n, Tick now, uint8_t *out,
+                              size_t len) noexcept {
+    return tg_keyed_snapshot(t, e, n, now, out, len);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param b the snapshot.
+  /// @param len its length. @param now the tick. @return the status.
+  static tg_status_t restore(Table *t, tg_keyed_entry_t *e, size_t n, const uint8_t *b, size_t len,
+                             Tick now) noexcept {
+    return tg_keyed_restore(t, e, n, b, len, now);
+  }
 };
 
 /// The C functions of keyed sliding windows (`tg_keyed_windows_*`), for Keyed.
@@ -873,6 +887,20 @@ struct WindowKeys {
   static tg_status_t reset(Table *t, tg_keyed_entry_t *e, size_t n) noexcept { return tg_keyed_windows_reset(t, e, n); }
   /// @param t the header. @param c the new configuration. @return the status.
   static tg_status_t reconfigure(Table *t, const Config *c) noexcept { return tg_keyed_windows_reconfigure(t, c); }
+  /// @param n entries. @return the bytes of a table's snapshot.
+  static constexpr size_t snapshot_size(size_t n) noexcept { return TG_KEYED_WINDOWS_SNAPSHOT_SIZE(n); }
+  /// @param t the header. @param e the entries. @param n their count. @param now the tick.
+  /// @param out the buffer. @param len its size. @return the status.
+  static tg_status_t snapshot(const Table *t, const tg_keyed_entry_t *e, size_t n, Tick now, uint8_t *out,
+                              size_t len) noexcept {
+    return tg_keyed_windows_snapshot(t, e, n, now, out, len);
+  }
+  /// @param t the header. @param e the entries. @param n their count. @param b the snapshot.
+  /// @param len its length. @param now the tick. @return the status.
+  static tg_status_t restore(Table *t, tg_keyed_entry_t *e, size_t n, const uint8_t *b, size_t len,
+                             Tick now) noexcept {
+    return tg_keyed_windows_restore(t, e, n, b, len, now);
+  }
 };
 
 /// A keyed table of `N` entries, each key's limit a `Kind` (BucketKeys or WindowKeys): what
@@ -938,6 +966,21 @@ class Keyed {
   /// @param config the new configuration (validated and copied).
   /// @return `TG_OK`, `TG_E_CONFIG_LIMIT`, `TG_E_CONFIG_WINDOW` or an object error.
   tg_status_t reconfigure(const typename Kind::Config &config) noexcept { return Kind::reconfigure(&table_, &config); }
+  /// Bytes of this table's snapshot.
+  static constexpr size_t kSnapshotSize = Kind::snapshot_size(N);
+  /// Saves every entry at `now` (a reboot-proof snapshot, relative to `now`; restore it into a
+  /// table with the same configuration, size and seed).
+  /// @param now the current tick. @param out receives the snapshot.
+  /// @return `TG_OK` or an error.
+  [[nodiscard]] tg_status_t snapshot(Tick now, uint8_t (&out)[kSnapshotSize]) const noexcept {
+    return Kind::snapshot(&table_, entries_, N, now, out, sizeof out);
+  }
+  /// Restores every entry from a snapshot; on error the table is left empty.
+  /// @param bytes the snapshot. @param len its length. @param now the current tick.
+  /// @return `TG_OK` or a `TG_E_SNAPSHOT_*` error.
+  tg_status_t restore(const uint8_t *bytes, size_t len, Tick now) noexcept {
+    return Kind::restore(&table_, entries_, N, bytes, len, now);
+  }
 
  private:
   typename Kind::Config config_;

@@ -751,3 +751,197 @@ pub extern "C" fn tg_keyed_windows_reconfigure(
         Ok(TG_OK)
     })())
 }
+
+// `TG_KEYED_SNAPSHOT_SIZE(n)` and `TG_KEYED_WINDOWS_SNAPSHOT_SIZE(n)` in the
+// header are `12 + 21 * n` and `12 + 20 * n`.
+const _: () = assert!(
+    tickguard::keyed::snapshot_len::<BucketConfig>(1) == 12 + 21
+        && tickguard::keyed::snapshot_len::<BucketConfig>(1000) == 12 + 21 * 1000
+        && tickguard::keyed::snapshot_len::<SlidingWindowConfig>(1) == 12 + 20
+        && tickguard::keyed::snapshot_len::<SlidingWindowConfig>(1000) == 12 + 20 * 1000
+);
+
+/// Saves a table of either kind into the caller's `out`, a record at a
+/// time (no buffer of the table's size, no reference to the caller's
+/// memory).
+fn snapshot<S, H>(
+    table: *const S,
+    entries: *const tg_keyed_entry_t,
+    len: usize,
+    now: u64,
+    out: *mut u8,
+    out_len: usize,
+) -> tg_status_t
+where
+    S: Storage<Inner = Header<H>>,
+    H: Holds,
+{
+    status((|| {
+        let table = self::table(table, entries, len)?;
+        if out.is_null() {
+            return Err(TG_E_NULL);
+        }
+        if out_len < table.snapshot_len() {
+            return Err(TG_E_SNAPSHOT_BUFFER);
+        }
+        table.save_with(Instant::from_ticks(now), |offset, bytes| {
+            if offset.saturating_add(bytes.len()) <= out_len {
+                // SAFETY: `out` is non-null and the caller promises
+                // `out_len` writable bytes there; this piece lies within
+                // them (checked). `bytes` is the core's local record, so
+                // the two cannot overlap. No reference to the caller's
+                // memory is formed.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(bytes.as_ptr(), out.add(offset), bytes.len())
+                };
+            }
+        });
+        Ok(TG_OK)
+    })())
+}
+
+/// Restores a table of either kind from the caller's `bytes`, a record at a
+/// time (read twice: the checksum first, then the entries).
+fn restore<S, H>(
+    table: *mut S,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    bytes: *const u8,
+    bytes_len: usize,
+    now: u64,
+) -> tg_status_t
+where
+    S: Storage<Inner = Header<H>>,
+    H: Holds,
+{
+    status((|| {
+        let table = self::table(table.cast_const(), entries.cast_const(), len)?;
+        if bytes.is_null() {
+            return Err(TG_E_NULL);
+        }
+        table
+            .restore_with(bytes_len, Instant::from_ticks(now), |offset, to| {
+                if offset.saturating_add(to.len()) <= bytes_len {
+                    // SAFETY: `bytes` is non-null and the caller promises
+                    // `bytes_len` readable bytes there; this piece lies
+                    // within them (checked), and `to` is the core's local
+                    // record buffer. No reference to the caller's memory is
+                    // formed.
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(bytes.add(offset), to.as_mut_ptr(), to.len())
+                    };
+                } else {
+                    to.fill(0);
+                }
+            })
+            .map_err(crate::snapshot::snapshot_status)?;
+        Ok(TG_OK)
+    })())
+}
+
+/// Saves every entry of a keyed table of buckets at `now` into `out`: each
+/// key's fingerprint and its bucket, times relative to `now`, under a
+/// fingerprint of the configuration, entry count and seed (restore into a
+/// table initialised alike, with the same seed). Entries are read one at a
+/// time: under concurrent calls each is saved as it was when read.
+///
+/// @param table an initialised table header.
+/// @param entries its entries.
+/// @param len their count.
+/// @param now the caller's current tick.
+/// @param out receives `TG_KEYED_SNAPSHOT_SIZE(len)` bytes.
+/// @param out_len bytes available at `out`.
+/// @return `TG_OK`, `TG_E_NULL`, `TG_E_SNAPSHOT_BUFFER` (`out_len` too
+///   small), `TG_E_INVALID_ARGUMENT` (`entries`/`len` not the table's), or
+///   an object error.
+///
+/// Safe from interrupt handlers and several threads (it writes only `out`;
+/// a table of many entries takes a while).
+#[no_mangle]
+pub extern "C" fn tg_keyed_snapshot(
+    table: *const tg_keyed_table_t,
+    entries: *const tg_keyed_entry_t,
+    len: usize,
+    now: u64,
+    out: *mut u8,
+    out_len: usize,
+) -> tg_status_t {
+    snapshot(table, entries, len, now, out, out_len)
+}
+
+/// Restores every entry of a keyed table of buckets from a snapshot
+/// `tg_keyed_snapshot` took, as of `now` (after a reboot, the tick counter
+/// from 0 again). On error the table is left empty.
+///
+/// @param table an initialised table header (same configuration, entry
+///   count and seed as the saved one).
+/// @param entries its entries.
+/// @param len their count.
+/// @param bytes the snapshot.
+/// @param bytes_len its length.
+/// @param now the caller's current tick.
+/// @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT`, a snapshot error
+///   (`TG_E_SNAPSHOT_TRUNCATED`, `TG_E_SNAPSHOT_CORRUPT`,
+///   `TG_E_SNAPSHOT_VERSION`, `TG_E_SNAPSHOT_KIND`, `TG_E_SNAPSHOT_CONFIG`:
+///   another configuration, entry count or seed), or an object error.
+///
+/// Not for a table in use: calls racing it see a table being emptied and
+/// refilled.
+#[no_mangle]
+pub extern "C" fn tg_keyed_restore(
+    table: *mut tg_keyed_table_t,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    bytes: *const u8,
+    bytes_len: usize,
+    now: u64,
+) -> tg_status_t {
+    restore(table, entries, len, bytes, bytes_len, now)
+}
+
+/// `tg_keyed_snapshot` for a keyed table of sliding windows:
+/// `TG_KEYED_WINDOWS_SNAPSHOT_SIZE(len)` bytes.
+///
+/// @param table an initialised table header.
+/// @param entries its entries.
+/// @param len their count.
+/// @param now the caller's current tick.
+/// @param out receives the snapshot.
+/// @param out_len bytes available at `out`.
+/// @return as `tg_keyed_snapshot`.
+///
+/// Safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_snapshot(
+    table: *const tg_keyed_windows_t,
+    entries: *const tg_keyed_entry_t,
+    len: usize,
+    now: u64,
+    out: *mut u8,
+    out_len: usize,
+) -> tg_status_t {
+    snapshot(table, entries, len, now, out, out_len)
+}
+
+/// `tg_keyed_restore` for a keyed table of sliding windows.
+///
+/// @param table an initialised table header.
+/// @param entries its entries.
+/// @param len their count.
+/// @param bytes the snapshot.
+/// @param bytes_len its length.
+/// @param now the caller's current tick.
+/// @return as `tg_keyed_restore`.
+///
+/// Not for a table in use.
+#[no_mangle]
+pub extern "C" fn tg_keyed_windows_restore(
+    table: *mut tg_keyed_windows_t,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    bytes: *const u8,
+    bytes_len: usize,
+    now: u64,
+) -> tg_status_t {
+    restore(table, entries, len, bytes, bytes_len, now)
+}

@@ -1967,6 +1967,57 @@ fn keyed_table_through_the_abi() {
         TG_OK
     );
     assert_eq!(available, 2);
+    // A snapshot of the one-entry table through the C ABI (records copied
+    // to and from the caller's bytes by pointer: Miri checks the copies).
+    let mut saved = [0u8; 12 + 21];
+    assert_eq!(
+        tg_keyed_snapshot(table, entries, 1, 300, saved.as_mut_ptr(), saved.len() - 1),
+        TG_E_SNAPSHOT_BUFFER
+    );
+    assert_eq!(
+        tg_keyed_snapshot(table, entries, 1, 300, saved.as_mut_ptr(), saved.len()),
+        TG_OK
+    );
+    let mut copy = keyed_table::<1>();
+    let (restored, restored_entries) = (&mut copy.table as *mut _, copy.entries.as_mut_ptr());
+    assert_eq!(
+        tg_keyed_init(restored, restored_entries, 1, &limit, 1, 2, TG_INIT_DEFAULT),
+        TG_OK
+    );
+    assert_eq!(
+        tg_keyed_restore(
+            restored,
+            restored_entries,
+            1,
+            saved.as_ptr(),
+            saved.len(),
+            300
+        ),
+        TG_OK
+    );
+    let (mut before, mut after) = (0, 0);
+    for (t, e, out) in [
+        (table, entries, &mut before),
+        (restored, restored_entries, &mut after),
+    ] {
+        assert_eq!(
+            tg_keyed_available_bytes(t, e, 1, key.as_ptr(), key.len(), 300, out),
+            TG_OK
+        );
+    }
+    assert_eq!(before, after);
+    saved[9] ^= 0x10;
+    assert_eq!(
+        tg_keyed_restore(
+            restored,
+            restored_entries,
+            1,
+            saved.as_ptr(),
+            saved.len(),
+            300
+        ),
+        TG_E_SNAPSHOT_CORRUPT
+    );
     // Entries and count must be the table's own.
     let mut other = keyed_table::<1>();
     assert_eq!(

@@ -773,6 +773,36 @@ fuzz_target!(|data: &[u8]| {
                         };
                         tg_keyed_windows_reconfigure(table, &config)
                     }
+                    6 => {
+                        // The table's snapshot, perhaps damaged, restored
+                        // into it (the count may be another than the
+                        // table's: refused before anything is written).
+                        let mut page = [0u8; 12 + 20 * 4];
+                        let size = (12 + 20 * len).min(page.len());
+                        match tg_keyed_windows_snapshot(
+                            table,
+                            entries,
+                            len,
+                            at,
+                            page.as_mut_ptr(),
+                            size,
+                        ) {
+                            TG_OK => {
+                                if input.u8() % 4 == 0 {
+                                    page[usize::from(input.u8()) % size] ^= input.u8() | 1;
+                                }
+                                tg_keyed_windows_restore(
+                                    table,
+                                    entries,
+                                    len,
+                                    page.as_ptr(),
+                                    size,
+                                    now,
+                                )
+                            }
+                            status => status,
+                        }
+                    }
                     4 => {
                         let bytes = [key as u8, 1, 2];
                         tg_keyed_windows_acquire_bytes(
