@@ -1200,11 +1200,29 @@ static void test_bulkhead(void) {
   CHECK(tg_bulkhead_release(&b, first) == TG_OK);
   CHECK(tg_bulkhead_release(&b, first) == TG_E_NOT_HELD);
   CHECK(tg_bulkhead_in_flight(&b, &in_flight) == TG_OK && in_flight == 1);
+  /* Live reconfiguration: the call in flight keeps its slot; the limit goes
+   * down to 1 (full now) and back up to the 4 slots two lays out. */
+  const tg_bulkhead_config_t one = {.max_concurrent = 1, .max_wait_ticks = 10};
+  const tg_bulkhead_config_t four = {.max_concurrent = 4, .max_wait_ticks = 0};
+  const tg_bulkhead_config_t five = {.max_concurrent = 5, .max_wait_ticks = 0};
+  CHECK(tg_bulkhead_reconfigure(&b, &one) == TG_OK);
+  CHECK(tg_bulkhead_acquire(&b, 50, &third, &wait_until) == TG_REFUSED && wait_until == 60);
+  CHECK(tg_bulkhead_reconfigure(&b, &five) == TG_E_CONFIG_MAX_CONCURRENT);
+  CHECK(tg_bulkhead_reconfigure(&b, &too_long) == TG_E_CONFIG_MAX_WAIT);
+  CHECK(tg_bulkhead_reconfigure(&b, NULL) == TG_E_NULL);
+  CHECK(tg_bulkhead_reconfigure(NULL, &four) == TG_E_NULL);
+  CHECK(tg_bulkhead_reconfigure(&b, &four) == TG_OK);
+  tg_bulkhead_permit_t more[3] = {0, 0, 0};
+  for (int i = 0; i < 3; i++) CHECK(tg_bulkhead_acquire(&b, 0, &more[i], NULL) == TG_OK);
+  CHECK(tg_bulkhead_acquire(&b, 0, &third, NULL) == TG_REFUSED);
+  for (int i = 0; i < 3; i++) CHECK(tg_bulkhead_release(&b, more[i]) == TG_OK);
+  CHECK(tg_bulkhead_reconfigure(&b, &two) == TG_OK);
   CHECK(tg_bulkhead_reset(&b) == TG_OK);
   CHECK(tg_bulkhead_release(&b, second) == TG_E_NOT_HELD);
   CHECK(tg_bulkhead_in_flight(&b, &in_flight) == TG_OK && in_flight == 0);
   CHECK(tg_bulkhead_deinit(&b) == TG_OK);
   CHECK(tg_bulkhead_reset(&b) == TG_E_UNINITIALIZED);
+  CHECK(tg_bulkhead_reconfigure(&b, &two) == TG_E_UNINITIALIZED);
   CHECK(tg_bulkhead_deinit(&b) == TG_E_UNINITIALIZED);
 }
 

@@ -309,6 +309,9 @@ void bulkhead_works() {
   }
   CHECK(pool.in_flight().value == 0);
   tickguard::BulkheadSlot held = pool.enter(0);
+  CHECK(pool.reconfigure(tg_bulkhead_config_t{1, 0}) == TG_OK && !pool.enter(0));  // full at 1
+  CHECK(pool.reconfigure(tg_bulkhead_config_t{65, 0}) == TG_E_CONFIG_MAX_CONCURRENT);
+  CHECK(pool.reconfigure(tg_bulkhead_config_t{2, 100}) == TG_OK && pool.in_flight().value == 1);
   CHECK(pool.reset() == TG_OK);
   CHECK(held.release() == TG_E_NOT_HELD);
   CHECK(pool.raw() != nullptr);

@@ -2150,6 +2150,27 @@ tg_status_t tg_bulkhead_release(tg_bulkhead_t *bulkhead, tg_bulkhead_permit_t pe
 tg_status_t tg_bulkhead_in_flight(const tg_bulkhead_t *bulkhead, uint32_t *out);
 
 /**
+ * Replaces the bulkhead's `max_concurrent` and `max_wait` while callers
+ * use it (validated and copied). The calls in flight keep their slots and
+ * release them as before; a lower limit refuses new calls until fewer
+ * than it are in flight. The limit can be raised up to the slots the
+ * bulkhead was initialised with (the next power of two of its first
+ * `max_concurrent`, at least 4: initialise it with the largest you will
+ * need).
+ *
+ * @param bulkhead an initialised bulkhead.
+ * @param config the new configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL,
+ *   `TG_E_CONFIG_MAX_CONCURRENT` (0, above 64, or above the slots laid
+ *   out), `TG_E_CONFIG_MAX_WAIT` (the bulkhead keeps its configuration),
+ *   or an object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`,
+ *   `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_bulkhead_reconfigure(tg_bulkhead_t *bulkhead, const tg_bulkhead_config_t *config);
+
+/**
  * Frees every slot; permits held now become stale (their release reports
  * `TG_E_NOT_HELD`). For recovery once the calls in flight are known gone.
  *

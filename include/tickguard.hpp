@@ -644,6 +644,13 @@ class Bulkhead {
   /// Frees every slot (slots held become stale).
   /// @return `TG_OK` or an object error.
   tg_status_t reset() noexcept { return tg_bulkhead_reset(&bulkhead_); }
+  /// Replaces `max_concurrent` and `max_wait` while callers use the bulkhead (calls in flight
+  /// keep their slots; the limit goes up to the slots laid out at init).
+  /// @param config the new configuration (validated and copied).
+  /// @return `TG_OK`, `TG_E_CONFIG_MAX_CONCURRENT`, `TG_E_CONFIG_MAX_WAIT` or an object error.
+  tg_status_t reconfigure(const tg_bulkhead_config_t &config) noexcept {
+    return tg_bulkhead_reconfigure(&bulkhead_, &config);
+  }
   /// The C object, for calls the wrapper does not cover.
   /// @return the C object.
   tg_bulkhead_t *raw() noexcept { return &bulkhead_; }

@@ -49,6 +49,7 @@
 //! ```
 
 use crate::cell::StateCell;
+use crate::live::{live_config, Reconfigure, Source};
 use crate::machine::{Input, Machine, Step};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
 use crate::ConfigError;
@@ -191,8 +192,32 @@ impl BulkheadConfig {
         self.epoch_bits
     }
 
-    /// The slots in use: the word's low bits, bounded by `max` (a garbage
-    /// word's bits past it are ignored).
+    /// The slots the word lays out: as many as have an epoch field of
+    /// [`epoch_bits`](Self::epoch_bits) in 64 bits (the next power of two
+    /// of `max_concurrent`, at least 4). A live bulkhead's
+    /// `max_concurrent` can be raised up to it
+    /// ([`Bulkhead::reconfigure`]).
+    ///
+    /// ```
+    /// use tickguard::bulkhead::{BulkheadConfig, BulkheadSettings};
+    /// use tickguard::time::Duration;
+    /// let slots = |max_concurrent| BulkheadConfig::new(BulkheadSettings { max_concurrent, max_wait: Duration::ZERO }).unwrap().slots();
+    /// assert_eq!([slots(1), slots(4), slots(5), slots(25), slots(64)], [4, 4, 8, 32, 64]);
+    /// ```
+    #[must_use]
+    pub const fn slots(&self) -> u32 {
+        // `epoch_bits` is a power of two (1 to 16): a shift, no division
+        // (a garbage value in caller memory gives some count up to 64).
+        let shift = if self.epoch_bits > 16 {
+            4
+        } else {
+            self.epoch_bits.trailing_zeros() & 7
+        };
+        MAX_CONCURRENT >> shift
+    }
+
+    /// The slots in use: the word's low bits, bounded by the slots laid out
+    /// (a garbage word's bits past them are ignored).
     #[inline]
     pub(crate) fn occupied(&self, word: u128) -> u64 {
         (word as u64) & self.slot_mask()
@@ -201,7 +226,7 @@ impl BulkheadConfig {
     #[inline]
     fn slot_mask(&self) -> u64 {
         u64::MAX
-            .checked_shr(MAX_CONCURRENT.saturating_sub(self.max.min(MAX_CONCURRENT)))
+            .checked_shr(MAX_CONCURRENT.saturating_sub(self.slots()))
             .unwrap_or(0)
     }
 
@@ -244,7 +269,7 @@ impl BulkheadConfig {
         let Some((slot, epoch)) = permit.parts() else {
             return Step::Keep(Err(NotHeld));
         };
-        let held = slot < self.max.min(MAX_CONCURRENT)
+        let held = slot < self.slots()
             && self.occupied(word) & (1u64 << slot) != 0
             && self.epoch(word, slot) == epoch;
         if !held {
@@ -273,6 +298,22 @@ impl Default for BulkheadConfig {
     /// [`BulkheadConfig::DEFAULT`].
     fn default() -> Self {
         Self::DEFAULT
+    }
+}
+
+live_config!(BulkheadConfig, "bulkhead");
+
+impl BulkheadConfig {
+    pub(crate) const fn packed(self) -> u128 {
+        (self.max as u128) | (self.epoch_bits as u128) << 32 | (self.max_wait as u128) << 64
+    }
+
+    pub(crate) const fn from_packed(word: u128) -> Self {
+        Self {
+            max: word as u32,
+            epoch_bits: (word >> 32) as u32,
+            max_wait: (word >> 64) as u64,
+        }
     }
 }
 
@@ -526,7 +567,7 @@ pub struct Bulkhead<C = &'static BulkheadConfig> {
     word: StateCell<u128>,
 }
 
-impl<C: AsRef<BulkheadConfig>> Bulkhead<C> {
+impl<C: Source<BulkheadConfig>> Bulkhead<C> {
     /// A bulkhead with no call in flight.
     ///
     /// ```
@@ -548,8 +589,8 @@ impl<C: AsRef<BulkheadConfig>> Bulkhead<C> {
     /// assert_eq!(Bulkhead::new(BulkheadConfig::DEFAULT).config().max_concurrent(), 25);
     /// ```
     #[must_use]
-    pub fn config(&self) -> &BulkheadConfig {
-        self.config.as_ref()
+    pub fn config(&self) -> BulkheadConfig {
+        self.config.current()
     }
 
     /// Takes a slot for a call, or refuses when all are taken (a refusal
@@ -567,7 +608,7 @@ impl<C: AsRef<BulkheadConfig>> Bulkhead<C> {
     /// ```
     #[inline]
     pub fn acquire(&self, now: Instant) -> Decision {
-        self.word.apply(self.config(), Acquire { now })
+        self.word.apply(&self.config(), Acquire { now })
     }
 
     /// Gives a slot back. A permit not held now (released already, from
@@ -582,7 +623,7 @@ impl<C: AsRef<BulkheadConfig>> Bulkhead<C> {
     /// assert!(pool.release(permit).is_err()); // from before the reset
     /// ```
     pub fn release(&self, permit: Permit) -> Result<(), NotHeld> {
-        self.word.apply(self.config(), Release { permit })
+        self.word.apply(&self.config(), Release { permit })
     }
 
     /// Takes a slot for the life of the returned guard, which gives it back
@@ -633,7 +674,7 @@ impl<C: AsRef<BulkheadConfig>> Bulkhead<C> {
     pub fn reset(&self) {
         // Keep the epochs: a permit from before is told apart from one of a
         // slot taken again after.
-        self.word.apply(self.config(), Reset);
+        self.word.apply(&self.config(), Reset);
     }
 }
 
@@ -656,6 +697,45 @@ impl Input<BulkheadConfig> for Reset {
     }
 }
 
+impl<C: Reconfigure<BulkheadConfig>> Bulkhead<C> {
+    /// Replaces `max_concurrent` and `max_wait` while callers use the
+    /// bulkhead ([`crate::live`]). The calls in flight keep their slots and
+    /// release them as before; a lower limit refuses new calls until fewer
+    /// than it are in flight, a higher one admits more at once. The slots'
+    /// layout stays the one the bulkhead was built with, so the limit can be
+    /// raised up to its [`slots`](BulkheadConfig::slots) (the next power of
+    /// two of the first `max_concurrent`, at least 4: build it with the
+    /// largest you will need); above that it is refused with
+    /// [`ConfigError::MaxConcurrent`] and nothing changes.
+    ///
+    /// ```
+    /// use tickguard::bulkhead::{Bulkhead, BulkheadConfig, BulkheadSettings};
+    /// use tickguard::time::{Duration, Instant};
+    /// use tickguard::ConfigError;
+    /// let limit = |max_concurrent| BulkheadConfig::new(BulkheadSettings { max_concurrent, max_wait: Duration::ZERO }).unwrap();
+    /// let pool = Bulkhead::new(limit(8).live()); // 8 slots laid out
+    /// let calls: Vec<_> = (0..6).map(|_| pool.acquire(Instant::ZERO).unwrap()).collect();
+    /// pool.reconfigure(limit(4)).unwrap(); // shed load: 6 in flight, none admitted
+    /// assert!(pool.acquire(Instant::ZERO).is_err());
+    /// for permit in &calls[..3] {
+    ///     pool.release(*permit).unwrap(); // the calls in flight finish as before
+    /// }
+    /// assert!(pool.acquire(Instant::ZERO).is_ok()); // 3 in flight, below 4
+    /// assert_eq!(pool.reconfigure(limit(9)), Err(ConfigError::MaxConcurrent));
+    /// ```
+    pub fn reconfigure(&self, config: BulkheadConfig) -> Result<(), ConfigError> {
+        let layout = self.config();
+        if config.max > layout.slots() {
+            return Err(ConfigError::MaxConcurrent);
+        }
+        self.config.replace(BulkheadConfig {
+            epoch_bits: layout.epoch_bits,
+            ..config
+        });
+        Ok(())
+    }
+}
+
 /// A slot taken by [`Bulkhead::enter`], given back when dropped.
 ///
 /// ```
@@ -669,12 +749,12 @@ impl Input<BulkheadConfig> for Reset {
 /// ```
 #[derive(Debug)]
 #[must_use = "dropping the guard ends the call at once"]
-pub struct Entered<'a, C: AsRef<BulkheadConfig>> {
+pub struct Entered<'a, C: Source<BulkheadConfig>> {
     bulkhead: &'a Bulkhead<C>,
     permit: Permit,
 }
 
-impl<C: AsRef<BulkheadConfig>> Entered<'_, C> {
+impl<C: Source<BulkheadConfig>> Entered<'_, C> {
     /// The permit this guard holds.
     ///
     /// ```
@@ -688,7 +768,7 @@ impl<C: AsRef<BulkheadConfig>> Entered<'_, C> {
     }
 }
 
-impl<C: AsRef<BulkheadConfig>> Drop for Entered<'_, C> {
+impl<C: Source<BulkheadConfig>> Drop for Entered<'_, C> {
     fn drop(&mut self) {
         // Held until now: cannot fail unless the bulkhead was reset, which
         // made this permit stale on purpose.

@@ -23,13 +23,14 @@
 //! Live configurations today: [`crate::fixed_window`],
 //! [`crate::sliding_window`], [`crate::sliding_log`] (its window; the
 //! log's size stays a compile-time constant) and
-//! [`KeyedWindows`](crate::keyed::KeyedWindows) (every key's at once). The token bucket's state is
+//! [`KeyedWindows`](crate::keyed::KeyedWindows) (every key's at once) and
+//! [`crate::bulkhead`] (up to the slots it was built with). The token bucket's state is
 //! scaled by its rate, so it cannot keep its state through a swap of one
 //! word: [`crate::bucket::LiveBucket`] keeps its configuration under a
 //! generation and carries its tokens over, and so does
-//! [`crate::shaper::LiveShaper`] (both a [`LiveMachine`]). The bulkhead,
-//! the adaptive limit's bounds and keyed token buckets take their
-//! configuration at construction.
+//! [`crate::shaper::LiveShaper`] (both a [`LiveMachine`]). The adaptive
+//! limit's bounds and keyed token buckets take their configuration at
+//! construction.
 //!
 //! ```
 //! use tickguard::live::Live;

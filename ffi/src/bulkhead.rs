@@ -1,6 +1,7 @@
 //! `tg_bulkhead_*`: the bulkhead (a concurrency limit).
 
 use tickguard::bulkhead::{Bulkhead, BulkheadConfig, BulkheadSettings, Full, Permit};
+use tickguard::live::Live;
 use tickguard::time::{Duration, Instant};
 
 use crate::object::{
@@ -35,7 +36,7 @@ pub struct tg_bulkhead_t {
     pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 6],
 }
 
-object::storage!(tg_bulkhead_t, Bulkhead<BulkheadConfig>, 0x7467_424B); // "tgBK"
+object::storage!(tg_bulkhead_t, Bulkhead<Live<BulkheadConfig>>, 0x7467_424C); // "tgBL"
 
 /// Bits 22..31 of a C permit name the object it came from (its address),
 /// so that a permit of another bulkhead is refused; the core's permits
@@ -161,7 +162,11 @@ pub extern "C" fn tg_bulkhead_init_ex(
     config: *const tg_bulkhead_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(bulkhead, validate(config).map(Bulkhead::new), flags)
+    object::init(
+        bulkhead,
+        validate(config).map(|config| Bulkhead::new(config.live())),
+        flags,
+    )
 }
 
 /// Ends the life of `bulkhead`: later calls report `TG_E_UNINITIALIZED`,
@@ -251,6 +256,37 @@ pub extern "C" fn tg_bulkhead_in_flight(
         let inner = get(bulkhead)?;
         let out = required(out)?;
         put(out, inner.in_flight());
+        Ok(TG_OK)
+    })())
+}
+
+/// Replaces the bulkhead's `max_concurrent` and `max_wait` while callers
+/// use it (validated and copied). The calls in flight keep their slots and
+/// release them as before; a lower limit refuses new calls until fewer
+/// than it are in flight. The limit can be raised up to the slots the
+/// bulkhead was initialised with (the next power of two of its first
+/// `max_concurrent`, at least 4: initialise it with the largest you will
+/// need).
+///
+/// @param bulkhead an initialised bulkhead.
+/// @param config the new configuration; it need not outlive the call.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL,
+///   `TG_E_CONFIG_MAX_CONCURRENT` (0, above 64, or above the slots laid
+///   out), `TG_E_CONFIG_MAX_WAIT` (the bulkhead keeps its configuration),
+///   or an object error (`TG_E_UNINITIALIZED`, `TG_E_MOVED`,
+///   `TG_E_MISALIGNED`).
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_bulkhead_reconfigure(
+    bulkhead: *mut tg_bulkhead_t,
+    config: *const tg_bulkhead_config_t,
+) -> tg_status_t {
+    status((|| {
+        let bulkhead = get(bulkhead.cast_const())?;
+        bulkhead
+            .reconfigure(validate(config)?)
+            .map_err(config_status)?;
         Ok(TG_OK)
     })())
 }

@@ -158,6 +158,66 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Reconfigured at any point: never more calls admitted than the limit
+    /// in force (the calls in flight keep their slots and release as
+    /// before, whatever the limit now), never a refusal below it, never a
+    /// slot lost; the limit goes up to the slots laid out and no further.
+    #[test]
+    fn a_reconfigured_bulkhead_decides_as_a_set_of_held_slots(
+        first in 1u32..=64,
+        limits in prop::array::uniform3(1u32..=64),
+        ops in prop::collection::vec((0u8..5, any::<usize>()), 1..300),
+    ) {
+        let config = |max| BulkheadConfig::new(BulkheadSettings { max_concurrent: max, max_wait: Duration::ZERO }).unwrap();
+        let p = Bulkhead::new(config(first).live());
+        let slots = config(first).slots();
+        let mut limit = first;
+        let mut held: Vec<Permit> = Vec::new();
+        let mut gone: Vec<Permit> = Vec::new();
+        for (op, pick) in ops {
+            match op {
+                0 | 1 => match p.acquire(tick(0)) {
+                    Ok(permit) => {
+                        prop_assert!((held.len() as u32) < limit);
+                        prop_assert!(!held.contains(&permit));
+                        held.push(permit);
+                    }
+                    Err(_) => prop_assert!(held.len() as u32 >= limit),
+                },
+                2 if !held.is_empty() => {
+                    let permit = held.swap_remove(pick % held.len());
+                    prop_assert_eq!(p.release(permit), Ok(()));
+                    gone.push(permit);
+                }
+                3 if !gone.is_empty() => {
+                    let permit = gone[pick % gone.len()];
+                    let expected = if held.contains(&permit) { Ok(()) } else { Err(NotHeld) };
+                    prop_assert_eq!(p.release(permit), expected);
+                    if expected.is_ok() {
+                        held.retain(|h| *h != permit);
+                    }
+                }
+                _ => {
+                    let next = limits[pick % 3];
+                    if next <= slots {
+                        prop_assert_eq!(p.reconfigure(config(next)), Ok(()));
+                        limit = next;
+                    } else {
+                        prop_assert_eq!(p.reconfigure(config(next)), Err(ConfigError::MaxConcurrent));
+                    }
+                    prop_assert_eq!(p.config().max_concurrent(), limit);
+                }
+            }
+            prop_assert_eq!(p.in_flight(), held.len() as u32);
+        }
+        for permit in held.drain(..) {
+            prop_assert_eq!(p.release(permit), Ok(()));
+        }
+        prop_assert_eq!(p.in_flight(), 0);
+    }
+}
+
 #[test]
 fn threads_never_exceed_the_limit_or_lose_a_slot() {
     use std::sync::atomic::{AtomicU32, Ordering::SeqCst};

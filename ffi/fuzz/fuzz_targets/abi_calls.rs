@@ -562,8 +562,15 @@ fuzz_target!(|data: &[u8]| {
                     4 => tg_bulkhead_release(&mut bulkheads[which], input.u32()),
                     _ => {
                         let mut count = 99;
-                        let status = match input.u8() % 2 {
+                        let status = match input.u8() % 3 {
                             0 => tg_bulkhead_in_flight(&bulkheads[which], &mut count),
+                            1 => {
+                                let config = tg_bulkhead_config_t {
+                                    max_concurrent: u32::from(input.u8() % 70),
+                                    max_wait_ticks: input.small(),
+                                };
+                                tg_bulkhead_reconfigure(&mut bulkheads[which], &config)
+                            }
                             _ => tg_bulkhead_reset(&mut bulkheads[which]),
                         };
                         assert!(count <= 64 || count == 99);
