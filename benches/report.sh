@@ -198,6 +198,8 @@ for name, clock, ours, peer, theirs in [
     ("bucket: refusal", FAKE, "bucket/refusal/tickguard", "governor `check()`, same quota", "bucket/refusal/governor (fake clock)"),
     ("bucket: refusal", FAKE, "bucket/refusal/tickguard", "mutex + f64 (a naive design)", "bucket/refusal/mutex+f64"),
     ("bucket: refusal", REAL, "bucket/refusal/tickguard (Instant)", "governor `check()` (`quanta` clock)", "bucket/refusal/governor (default clock)"),
+    ("bucket: grant, live (`LiveBucket`, every C bucket)", FAKE, "bucket/grant/tickguard live (reconfigurable)", "governor `check()`, same quota", "bucket/grant/governor (fake clock)"),
+    ("bucket: refusal, live (`LiveBucket`, every C bucket)", FAKE, "bucket/refusal/tickguard live (reconfigurable)", "governor `check()`, same quota", "bucket/refusal/governor (fake clock)"),
     ("breaker: acquire + record success (CLOSED)", FAKE, "breaker/acquire+success/tickguard", CONSECUTIVE, "breaker/acquire+success/failsafe, consecutive failures (mock clock)"),
     ("breaker: acquire + record success (CLOSED)", FAKE, "breaker/acquire+success/tickguard", DEFAULT, "breaker/acquire+success/failsafe, default policy (mock clock)"),
     ("breaker: acquire + record success (CLOSED)", REAL, "breaker/acquire+success, real clock/tickguard", DEFAULT, "breaker/acquire+success, real clock/failsafe, default policy"),
@@ -212,6 +214,7 @@ for name, clock, ours, peer, theirs in [
 for name, key in [
     ("breaker: acquire + record success, a new ms tick every call (open 60 s: notes every tick)", "breaker/acquire+success, a new ms tick every call/tickguard"),
     ("breaker: acquire + record success, a new µs tick every call (open 60 s: notes every 915 ticks)", "breaker/acquire+success, a new µs tick every call/tickguard"),
+    ("bucket: reconfigure (`LiveBucket`: publish a rate, carry the tokens)", "bucket/reconfigure/tickguard live"),
     ("128-bit CAS floor (one load + one compare-and-swap)", "bucket/128-bit CAS floor"),
     ("retry step (exponential backoff, equal jitter)", "retry/step, exponential + equal jitter/tickguard"),
     ("retry step (Polly's decorrelated jitter v2)", "retry/step, exponential + decorrelated v2/tickguard"),
