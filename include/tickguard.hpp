@@ -361,8 +361,6 @@ class Bucket {
     tg_status_t s = tg_bucket_available(&bucket_, now, &out);
     return Result<uint32_t>{s, out};
   }
-  /// Refills the bucket to its initial fill.
-  /// @return `TG_OK` or `TG_E_UNINITIALIZED`.
   /// Replaces the configuration while callers use the bucket, carrying its tokens at `now`
   /// (clamped to the new capacity). (init() with `TG_INIT_REINIT` starts again from the
   /// constructor's configuration.)
@@ -372,6 +370,8 @@ class Bucket {
   tg_status_t reconfigure(const tg_bucket_config_t &config, Tick now) noexcept {
     return tg_bucket_reconfigure(&bucket_, &config, now);
   }
+  /// Refills the bucket to its initial fill.
+  /// @return `TG_OK` or `TG_E_UNINITIALIZED`.
   tg_status_t reset() noexcept { return tg_bucket_reset(&bucket_); }
 
   /// Saves the bucket's tokens at `now` (a reboot-proof snapshot, relative to `now`).
