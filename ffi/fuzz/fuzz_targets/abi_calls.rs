@@ -42,6 +42,46 @@ impl Bytes<'_> {
     fn done(&self) -> bool {
         self.0.is_empty()
     }
+    /// A bucket configuration, valid or not (for init and reconfigure).
+    fn bucket_config(&mut self) -> tg_bucket_config_t {
+        tg_bucket_config_t {
+            capacity: self.small() as u32,
+            tokens: self.small() as u32,
+            period_ticks: self.small(),
+            initial_fill: if self.u8() % 2 == 0 {
+                TG_BUCKET_FULL
+            } else {
+                self.small() as u32
+            },
+        }
+    }
+    fn fixed_window_config(&mut self) -> tg_fixed_window_config_t {
+        tg_fixed_window_config_t {
+            burst: self.small() as u32,
+            interval_ticks: self.small(),
+        }
+    }
+    fn shaper_config(&mut self) -> tg_shaper_config_t {
+        tg_shaper_config_t {
+            capacity: self.small() as u32,
+            tokens: self.small() as u32,
+            period_ticks: self.small(),
+            max_wait_ticks: self.small(),
+        }
+    }
+    fn sliding_window_config(&mut self) -> tg_sliding_window_config_t {
+        tg_sliding_window_config_t {
+            limit: self.small() as u32,
+            window_ticks: self.small(),
+        }
+    }
+    /// A keyed window table's configuration: limits around its 65 535.
+    fn keyed_windows_config(&mut self) -> tg_sliding_window_config_t {
+        tg_sliding_window_config_t {
+            limit: self.u32() % 70_000,
+            window_ticks: self.small(),
+        }
+    }
 }
 
 #[repr(C, align(16))]
@@ -118,16 +158,7 @@ fuzz_target!(|data: &[u8]| {
                 tg_breaker_init_ex(&mut breakers[which], &config, flags)
             }
             1 => {
-                let config = tg_bucket_config_t {
-                    capacity: input.small() as u32,
-                    tokens: input.small() as u32,
-                    period_ticks: input.small(),
-                    initial_fill: if input.u8() % 2 == 0 {
-                        TG_BUCKET_FULL
-                    } else {
-                        input.small() as u32
-                    },
-                };
+                let config = input.bucket_config();
                 let flags = u32::from(input.u8() % 6);
                 tg_bucket_init_ex(&mut buckets[which], &config, flags)
             }
@@ -229,16 +260,7 @@ fuzz_target!(|data: &[u8]| {
                 } else {
                     // A new rate and capacity, carried at a tick that may
                     // lag the callers' by anything.
-                    let config = tg_bucket_config_t {
-                        capacity: input.small() as u32,
-                        tokens: input.small() as u32,
-                        period_ticks: input.small(),
-                        initial_fill: if input.u8() % 2 == 0 {
-                            TG_BUCKET_FULL
-                        } else {
-                            input.small() as u32
-                        },
-                    };
+                    let config = input.bucket_config();
                     let status = tg_bucket_reconfigure(&mut buckets[which], &config, at);
                     assert_ne!(status, TG_E_BUSY, "one thread: never busy");
                     status
@@ -323,10 +345,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             21 => {
-                let config = tg_fixed_window_config_t {
-                    burst: input.small() as u32,
-                    interval_ticks: input.small(),
-                };
+                let config = input.fixed_window_config();
                 let flags = u32::from(input.u8() % 6);
                 tg_fixed_window_init_ex(&mut windows[which], &config, flags)
             }
@@ -355,10 +374,7 @@ fuzz_target!(|data: &[u8]| {
                     1 => tg_fixed_window_take_missed(&mut windows[which], &mut v),
                     2 => tg_fixed_window_reset(&mut windows[which]),
                     3 => {
-                        let config = tg_fixed_window_config_t {
-                            burst: input.small() as u32,
-                            interval_ticks: input.small(),
-                        };
+                        let config = input.fixed_window_config();
                         tg_fixed_window_reconfigure(&mut windows[which], &config)
                     }
                     _ => tg_fixed_window_deinit(&mut windows[which]),
@@ -385,12 +401,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             25 => {
-                let config = tg_shaper_config_t {
-                    capacity: input.small() as u32,
-                    tokens: input.small() as u32,
-                    period_ticks: input.small(),
-                    max_wait_ticks: input.small(),
-                };
+                let config = input.shaper_config();
                 let flags = u32::from(input.u8() % 6);
                 tg_shaper_init_ex(&mut shapers[which], &config, flags)
             }
@@ -399,12 +410,7 @@ fuzz_target!(|data: &[u8]| {
                 let status = match input.u8() % 8 {
                     0 => tg_shaper_reset(&mut shapers[which]),
                     2 => {
-                        let config = tg_shaper_config_t {
-                            capacity: input.small() as u32,
-                            tokens: input.small() as u32,
-                            period_ticks: input.small(),
-                            max_wait_ticks: input.small(),
-                        };
+                        let config = input.shaper_config();
                         let status = tg_shaper_reconfigure(&mut shapers[which], &config, at);
                         assert_ne!(status, TG_E_BUSY, "one thread: never busy");
                         status
@@ -446,10 +452,7 @@ fuzz_target!(|data: &[u8]| {
                 status
             }
             27 => {
-                let config = tg_sliding_window_config_t {
-                    limit: input.small() as u32,
-                    window_ticks: input.small(),
-                };
+                let config = input.sliding_window_config();
                 let flags = u32::from(input.u8() % 6);
                 tg_sliding_window_init_ex(&mut sliding[which], &config, flags)
             }
@@ -459,10 +462,7 @@ fuzz_target!(|data: &[u8]| {
                     0 => tg_sliding_window_reset(&mut sliding[which]),
                     1 => tg_sliding_window_available(&sliding[which], at, &mut available),
                     3 => {
-                        let config = tg_sliding_window_config_t {
-                            limit: input.small() as u32,
-                            window_ticks: input.small(),
-                        };
+                        let config = input.sliding_window_config();
                         tg_sliding_window_reconfigure(&mut sliding[which], &config)
                     }
                     2 => {
@@ -763,10 +763,7 @@ fuzz_target!(|data: &[u8]| {
                 let (mut retry_at, mut count, mut limiting) = (SENTINEL, u32::MAX - 1, usize::MAX);
                 let status = match input.u8() % 8 {
                     0 => {
-                        let config = tg_sliding_window_config_t {
-                            limit: input.u32() % 70_000,
-                            window_ticks: input.small(),
-                        };
+                        let config = input.keyed_windows_config();
                         let flags = u32::from(input.u8() % 6);
                         tg_keyed_windows_init(table, entries, len, &config, key, !key, flags)
                     }
@@ -774,10 +771,7 @@ fuzz_target!(|data: &[u8]| {
                     2 => tg_keyed_windows_limiting(table, entries, len, at, &mut limiting),
                     3 => tg_keyed_windows_reset(table, entries, len),
                     5 => {
-                        let config = tg_sliding_window_config_t {
-                            limit: input.u32() % 70_000,
-                            window_ticks: input.small(),
-                        };
+                        let config = input.keyed_windows_config();
                         tg_keyed_windows_reconfigure(table, &config)
                     }
                     6 => {
