@@ -1409,7 +1409,7 @@ static void test_adaptive(void) {
   uint64_t wait_until = 0;
   uint32_t limit = 0, in_flight = 9;
   tg_limit_change_t change = {.changed = true, .from = 9, .to = 9};
-  CHECK(sizeof(tg_adaptive_t) == 80 && _Alignof(tg_adaptive_t) == 16);
+  CHECK(sizeof(tg_adaptive_t) == 160 && _Alignof(tg_adaptive_t) == 16);
   CHECK(tg_adaptive_acquire(&a, 0, &first, NULL) == TG_E_UNINITIALIZED && first == 0);
   CHECK(tg_adaptive_init(&a, &bad) == TG_E_CONFIG_MAX_WAIT);
   CHECK(tg_adaptive_init(&a, &small) == TG_OK);
@@ -1453,7 +1453,27 @@ static void test_adaptive(void) {
   CHECK(tg_adaptive_reset(&a) == TG_OK);
   CHECK(tg_adaptive_release(&a, first, TG_SAMPLE_DONE, 0, NULL) == TG_E_NOT_HELD);
   CHECK(tg_adaptive_state(&a, &limit, &in_flight) == TG_OK && limit == 2 && in_flight == 0);
+  /* Live reconfiguration: nothing learned since the reset, so the new
+     initial limit; a learned one is clamped into the new bounds; the limit
+     goes up to the 4 slots laid out, no further. */
+  tg_adaptive_config_t wider = small, floor_two = small, too_wide = small;
+  wider.initial_limit = 3;
+  floor_two.min_limit = 2;
+  floor_two.initial_limit = 2;
+  too_wide.max_limit = 5;
+  CHECK(tg_adaptive_reconfigure(&a, &wider) == TG_OK);
+  CHECK(tg_adaptive_state(&a, &limit, NULL) == TG_OK && limit == 3);
+  CHECK(tg_adaptive_reconfigure(&a, &too_wide) == TG_E_CONFIG_ADAPTIVE_LIMITS);
+  CHECK(tg_adaptive_reconfigure(&a, &bad) == TG_E_CONFIG_MAX_WAIT);
+  CHECK(tg_adaptive_reconfigure(&a, NULL) == TG_E_NULL);
+  CHECK(tg_adaptive_reconfigure(NULL, &wider) == TG_E_NULL);
+  CHECK(tg_adaptive_acquire(&a, 0, &first, NULL) == TG_OK);
+  CHECK(tg_adaptive_release(&a, first, TG_SAMPLE_DROPPED, 0, &change) == TG_OK);
+  CHECK(change.changed && change.from == 3 && change.to == 1);
+  CHECK(tg_adaptive_reconfigure(&a, &floor_two) == TG_OK);
+  CHECK(tg_adaptive_state(&a, &limit, NULL) == TG_OK && limit == 2);
   CHECK(tg_adaptive_deinit(&a) == TG_OK);
+  CHECK(tg_adaptive_reconfigure(&a, &wider) == TG_E_UNINITIALIZED);
   CHECK(tg_adaptive_state(&a, &limit, &in_flight) == TG_E_UNINITIALIZED);
   CHECK(tg_adaptive_reset(NULL) == TG_E_NULL);
 }

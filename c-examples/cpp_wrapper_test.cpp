@@ -337,6 +337,11 @@ void keyed_buckets_work() {
   CHECK(global_one_entry.limiting(200).value == 1);
   CHECK(global_one_entry.reset() == TG_OK && global_one_entry.limiting(200).value == 0);
   CHECK(global_one_entry.acquire(1, 3, 0).status == TG_E_EXCEEDS_CAPACITY);
+  CHECK(global_one_entry.acquire(1, 1, 200));
+  CHECK(global_one_entry.reconfigure(tg_bucket_config_t{4, 1, 100, TG_BUCKET_FULL}, 200) == TG_OK);
+  CHECK(global_one_entry.available(1, 200).value == 1);  // carried, not refilled
+  CHECK(global_one_entry.acquire(1, 5, 200).status == TG_E_EXCEEDS_CAPACITY);
+  CHECK(global_one_entry.reconfigure(tg_bucket_config_t{0, 1, 100, TG_BUCKET_FULL}, 200) == TG_E_CONFIG_ZERO_CAPACITY);
   tickguard::KeyedBuckets<1> invalid{tg_bucket_config_t{0, 1, 100, TG_BUCKET_FULL}};
   CHECK(invalid.init(0, 0) == TG_E_CONFIG_ZERO_CAPACITY);
 }
@@ -397,6 +402,9 @@ void adaptive_limit_works() {
   CHECK(global_adaptive.reset() == TG_OK && global_adaptive.limit().value == 2);
   CHECK(global_adaptive.restore(saved, sizeof saved, 0) == TG_OK && global_adaptive.limit().value == 1);
   CHECK(global_adaptive.reset() == TG_OK && global_adaptive.limit().value == 2);
+  CHECK(global_adaptive.reconfigure(tg_adaptive_config_t{3, 3, 4, 500, 100, 0}) == TG_OK);
+  CHECK(global_adaptive.limit().value == 3);
+  CHECK(global_adaptive.reconfigure(tg_adaptive_config_t{3, 3, 5, 500, 100, 0}) == TG_E_CONFIG_ADAPTIVE_LIMITS);
   tickguard::AdaptiveLimit invalid{tg_adaptive_config_t{5, 1, 65, 500, 0, 0}};
   CHECK(invalid.init() == TG_E_CONFIG_ADAPTIVE_LIMITS);
 }

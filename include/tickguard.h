@@ -319,7 +319,7 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_adaptive_*`.
    */
-  uint64_t _opaque[10];
+  uint64_t _opaque[20];
 } tg_adaptive_t;
 
 /**
@@ -1673,6 +1673,30 @@ tg_status_t tg_adaptive_release(tg_adaptive_t *limit,
 tg_status_t tg_adaptive_state(const tg_adaptive_t *limit,
                               uint32_t *out_limit,
                               uint32_t *out_in_flight);
+
+/**
+ * Replaces the limiter's configuration while callers use it (validated
+ * and copied): bounds, initial limit, backoff, slow latency, maximum
+ * wait. The limit learned so far is kept, clamped into the new bounds; a
+ * limiter no call has ended on yet (since init or reset) starts from the
+ * new initial limit. The calls in flight keep their slots. `max_limit`
+ * can be raised up to the slots the limiter was initialised with (the
+ * next power of two of its first `max_limit`, at least 4: initialise it
+ * with the largest you will need). A call racing this one reads the old
+ * configuration or the new one, never a mix.
+ *
+ * @param limit an initialised adaptive limit.
+ * @param config the new configuration; it need not outlive the call.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, a configuration
+ *   error as `tg_adaptive_config_check`'s (`TG_E_CONFIG_ADAPTIVE_LIMITS`
+ *   too for a `max_limit` above the slots laid out), `TG_E_BUSY` while
+ *   another reconfiguration of this limiter is under way, or an object
+ *   error; on every error the limiter keeps its configuration.
+ *
+ * Lock-free (never waits, even for a reconfiguration it interrupted);
+ * safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_adaptive_reconfigure(tg_adaptive_t *limit, const tg_adaptive_config_t *config);
 
 /**
  * Frees every slot (permits held become stale) and returns to the initial

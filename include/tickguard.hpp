@@ -772,6 +772,13 @@ class AdaptiveLimit {
   /// Frees every slot (slots held become stale) and returns to the initial limit.
   /// @return `TG_OK` or an object error.
   tg_status_t reset() noexcept { return tg_adaptive_reset(&limit_); }
+  /// Replaces the configuration while callers use the limit (the learned limit is clamped into
+  /// the new bounds; `max_limit` goes up to the slots laid out at init).
+  /// @param config the new configuration (validated and copied).
+  /// @return `TG_OK`, a `TG_E_CONFIG_*` code, `TG_E_BUSY` or an object error.
+  tg_status_t reconfigure(const tg_adaptive_config_t &config) noexcept {
+    return tg_adaptive_reconfigure(&limit_, &config);
+  }
   /// Saves the learned limit (a reboot-proof snapshot).
   /// @param now the current tick. @param out receives the snapshot.
   /// @return `TG_OK` or an error.

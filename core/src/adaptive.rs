@@ -75,6 +75,9 @@ use crate::bulkhead::{
     MAX_CONCURRENT,
 };
 use crate::cell::StateCell;
+use crate::live::{
+    versioned_config, ReconfigureError, SlotWords, Source, TryReconfigure, SLOT_WORDS,
+};
 use crate::machine::{Input, Machine, Step};
 use crate::snapshot::{Frame, Snapshot, SnapshotError, CHECKSUM_LEN, HEADER_LEN};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
@@ -284,6 +287,37 @@ impl AsRef<AdaptiveConfig> for AdaptiveConfig {
     }
 }
 
+impl AdaptiveConfig {
+    /// The configuration as the words of a [`Versioned`](crate::live::Versioned)
+    /// slot: the slots' configuration, the bounds and backoff, the slow
+    /// latency.
+    const fn slot_words(&self) -> [u128; SLOT_WORDS] {
+        [
+            self.slots.packed(),
+            self.min as u128 | (self.initial as u128) << 32 | (self.backoff_milli as u128) << 64,
+            self.slow as u128,
+        ]
+    }
+}
+
+impl SlotWords for AdaptiveConfig {
+    fn to_slot(&self) -> [u128; SLOT_WORDS] {
+        self.slot_words()
+    }
+
+    fn from_slot([slots, bounds, slow]: [u128; SLOT_WORDS]) -> Self {
+        Self {
+            slots: BulkheadConfig::from_packed(slots),
+            min: bounds as u32,
+            initial: (bounds >> 32) as u32,
+            backoff_milli: (bounds >> 64) as u32,
+            slow: slow as u64,
+        }
+    }
+}
+
+versioned_config!(AdaptiveConfig, "adaptive limit");
+
 /// What a call that ends reports.
 ///
 /// ```
@@ -379,7 +413,7 @@ pub struct AdaptiveLimit<C = &'static AdaptiveConfig> {
     limit: StateCell<u64>,
 }
 
-impl<C: AsRef<AdaptiveConfig>> AdaptiveLimit<C> {
+impl<C: Source<AdaptiveConfig>> AdaptiveLimit<C> {
     /// A limiter at its initial limit, nothing in flight.
     ///
     /// ```
@@ -404,8 +438,8 @@ impl<C: AsRef<AdaptiveConfig>> AdaptiveLimit<C> {
     /// assert_eq!(AdaptiveLimit::new(AdaptiveConfig::DEFAULT).config().max_limit(), 64);
     /// ```
     #[must_use]
-    pub fn config(&self) -> &AdaptiveConfig {
-        self.config.as_ref()
+    pub fn config(&self) -> AdaptiveConfig {
+        self.config.current()
     }
 
     /// The current limit.
@@ -416,7 +450,7 @@ impl<C: AsRef<AdaptiveConfig>> AdaptiveLimit<C> {
     /// ```
     #[must_use]
     pub fn limit(&self) -> u32 {
-        limit_of(self.config(), self.limit.load())
+        limit_of(&self.config(), self.limit.load())
     }
 
     /// Calls in flight.
@@ -443,11 +477,12 @@ impl<C: AsRef<AdaptiveConfig>> AdaptiveLimit<C> {
     /// ```
     #[inline]
     pub fn acquire(&self, now: Instant) -> Result<Permit, Full> {
+        let config = self.config();
         let within = AcquireWithin {
             now: now.ticks(),
-            limit: self.limit(),
+            limit: limit_of(&config, self.limit.load()),
         };
-        self.slots.apply_quick(&self.config().slots, within)
+        self.slots.apply_quick(&config.slots, within)
     }
 
     /// Gives a permit back with what the call reported, and adjusts the
@@ -470,7 +505,7 @@ impl<C: AsRef<AdaptiveConfig>> AdaptiveLimit<C> {
         let config = self.config();
         let in_flight = self.slots.apply(&config.slots, ReleaseCounted { permit })?;
         let adjust = Adjust { sample, in_flight };
-        Ok(self.limit.apply(&LimitMachine(config), adjust))
+        Ok(self.limit.apply(&LimitMachine(&config), adjust))
     }
 
     /// Takes a slot as [`acquire`](Self::acquire) does, returned by the
@@ -512,6 +547,72 @@ impl<C: AsRef<AdaptiveConfig>> AdaptiveLimit<C> {
     }
 }
 
+impl<C: TryReconfigure<AdaptiveConfig>> AdaptiveLimit<C> {
+    /// Replaces the configuration (bounds, initial limit, backoff, slow
+    /// latency, maximum wait) while callers use the limiter
+    /// ([`crate::live`]; build it over a configuration's
+    /// [`live()`](AdaptiveConfig::live)). The limit learned so far is
+    /// kept, clamped into the new bounds; a limiter that has not adjusted
+    /// yet starts from the new initial limit. The calls in flight keep
+    /// their slots, and their samples are judged by the rule in force when
+    /// they end. A call racing this one reads the old configuration or the
+    /// new one, never a mix.
+    ///
+    /// The slots' layout stays the one the limiter was built with, so
+    /// `max_limit` can be raised up to its first configuration's
+    /// [`slots`](BulkheadConfig::slots) (the next power of two of its
+    /// `max_limit`, at least 4: build it with the largest you will need);
+    /// above that it is refused with [`ConfigError::AdaptiveLimits`].
+    /// [`Busy`](crate::live::Busy) while another reconfiguration of it is
+    /// under way. On error nothing changed.
+    ///
+    /// ```
+    /// use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sample};
+    /// use tickguard::live::ReconfigureError;
+    /// use tickguard::time::Instant;
+    /// use tickguard::ConfigError;
+    /// let bounds = |min_limit, initial_limit, max_limit| AdaptiveConfig::new(AdaptiveSettings {
+    ///     min_limit, initial_limit, max_limit, ..AdaptiveConfig::DEFAULT_SETTINGS
+    /// }).unwrap();
+    /// let limit = AdaptiveLimit::new(bounds(4, 20, 64).live());
+    /// let permit = limit.acquire(Instant::ZERO).unwrap();
+    /// limit.release(permit, Sample::Dropped).unwrap(); // learned 18
+    /// limit.reconfigure(bounds(2, 8, 10)).unwrap(); // a smaller backend
+    /// assert_eq!(limit.limit(), 10);
+    /// limit.reconfigure(bounds(12, 12, 40)).unwrap();
+    /// assert_eq!(limit.limit(), 12);
+    /// let small = AdaptiveLimit::new(bounds(1, 4, 8).live()); // 8 slots laid out
+    /// let refused = Err(ReconfigureError::Config(ConfigError::AdaptiveLimits));
+    /// assert_eq!(small.reconfigure(bounds(1, 4, 16)), refused);
+    /// ```
+    pub fn reconfigure(&self, config: AdaptiveConfig) -> Result<(), ReconfigureError> {
+        let slots = config
+            .slots
+            .laid_out_as(&self.config().slots)
+            .ok_or(ConfigError::AdaptiveLimits)?;
+        let config = AdaptiveConfig { slots, ..config };
+        self.config.try_replace(config)?;
+        self.limit.apply(&LimitMachine(&config), Clamp);
+        Ok(())
+    }
+}
+
+/// Clamps a learned limit into the bounds of a new configuration (an
+/// unwritten one stays unwritten: it reads as the new initial limit).
+#[derive(Clone, Copy, Debug)]
+struct Clamp;
+
+impl Input<LimitMachine<'_>> for Clamp {
+    type Decision = ();
+
+    fn step(&self, machine: &LimitMachine<'_>, word: u64) -> Step<u64, ()> {
+        if word == UNWRITTEN {
+            return Step::Keep(());
+        }
+        Step::unless_same(word, u64::from(limit_of(machine.0, word)), ())
+    }
+}
+
 /// Bytes of an adaptive limit's snapshot: the header, the limit, the
 /// checksum.
 pub const SNAPSHOT_LEN: usize = HEADER_LEN + 4 + CHECKSUM_LEN;
@@ -533,7 +634,7 @@ impl AdaptiveConfig {
     }
 }
 
-impl<C: AsRef<AdaptiveConfig>> Snapshot for AdaptiveLimit<C> {
+impl<C: Source<AdaptiveConfig>> Snapshot for AdaptiveLimit<C> {
     const SNAPSHOT_LEN: usize = SNAPSHOT_LEN;
 
     /// Saves the limit learned so far (the calls in flight do not survive
@@ -554,9 +655,8 @@ impl<C: AsRef<AdaptiveConfig>> Snapshot for AdaptiveLimit<C> {
     /// ```
     fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
         let limit = self.limit();
-        self.config()
-            .frame()
-            .save(now, out, |fields| fields.u32(limit))
+        let config = self.config();
+        config.frame().save(now, out, |fields| fields.u32(limit))
     }
 
     /// Restores the limit (one outside the configured bounds is corrupt);
@@ -591,12 +691,12 @@ fn limit_of(config: &AdaptiveConfig, word: u64) -> u32 {
 /// with the call's sample; dropping it releases with [`Sample::Ignored`].
 #[derive(Debug)]
 #[must_use = "dropping it at once frees the slot"]
-pub struct Entered<'a, C: AsRef<AdaptiveConfig>> {
+pub struct Entered<'a, C: Source<AdaptiveConfig>> {
     limit: &'a AdaptiveLimit<C>,
     permit: Permit,
 }
 
-impl<C: AsRef<AdaptiveConfig>> Entered<'_, C> {
+impl<C: Source<AdaptiveConfig>> Entered<'_, C> {
     /// The permit held.
     ///
     /// ```
@@ -626,7 +726,7 @@ impl<C: AsRef<AdaptiveConfig>> Entered<'_, C> {
     }
 }
 
-impl<C: AsRef<AdaptiveConfig>> Drop for Entered<'_, C> {
+impl<C: Source<AdaptiveConfig>> Drop for Entered<'_, C> {
     fn drop(&mut self) {
         let _ = self.limit.release(self.permit, Sample::Ignored);
     }

@@ -304,6 +304,18 @@ impl Default for BulkheadConfig {
 live_config!(BulkheadConfig, "bulkhead");
 
 impl BulkheadConfig {
+    /// This limit and wait over `layout`'s slots (a live reconfiguration
+    /// keeps the word's layout), or `None` if the limit exceeds them.
+    pub(crate) const fn laid_out_as(self, layout: &Self) -> Option<Self> {
+        if self.max > layout.slots() {
+            return None;
+        }
+        Some(Self {
+            epoch_bits: layout.epoch_bits,
+            ..self
+        })
+    }
+
     pub(crate) const fn packed(self) -> u128 {
         (self.max as u128) | (self.epoch_bits as u128) << 32 | (self.max_wait as u128) << 64
     }
@@ -724,14 +736,10 @@ impl<C: Reconfigure<BulkheadConfig>> Bulkhead<C> {
     /// assert_eq!(pool.reconfigure(limit(9)), Err(ConfigError::MaxConcurrent));
     /// ```
     pub fn reconfigure(&self, config: BulkheadConfig) -> Result<(), ConfigError> {
-        let layout = self.config();
-        if config.max > layout.slots() {
-            return Err(ConfigError::MaxConcurrent);
-        }
-        self.config.replace(BulkheadConfig {
-            epoch_bits: layout.epoch_bits,
-            ..config
-        });
+        let config = config
+            .laid_out_as(&self.config())
+            .ok_or(ConfigError::MaxConcurrent)?;
+        self.config.replace(config);
         Ok(())
     }
 }

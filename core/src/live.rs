@@ -54,7 +54,7 @@ use crate::cell::StateCell;
 
 mod generations;
 mod machine;
-pub(crate) use generations::{Generations, Slotted, SLOT_WORDS};
+pub(crate) use generations::{replace_if_seen, Generations, SlotWords, Slotted, SLOT_WORDS};
 pub use machine::LiveMachine;
 
 /// Another reconfiguration of the same limiter is under way (from another
@@ -199,6 +199,174 @@ macro_rules! live_config {
     };
 }
 pub(crate) use live_config;
+
+/// Why a reconfiguration that can fail did not happen: nothing changed.
+///
+/// ```
+/// use tickguard::live::{Busy, ReconfigureError};
+/// use tickguard::ConfigError;
+/// assert_eq!(ReconfigureError::from(Busy), ReconfigureError::Busy(Busy));
+/// assert_eq!(ReconfigureError::from(ConfigError::AdaptiveLimits), ReconfigureError::Config(ConfigError::AdaptiveLimits));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ReconfigureError {
+    /// The new configuration does not fit what the limiter was built with
+    /// (each limiter's `reconfigure` says what).
+    Config(crate::ConfigError),
+    /// Another reconfiguration of the same limiter is under way.
+    Busy(Busy),
+}
+
+impl From<crate::ConfigError> for ReconfigureError {
+    fn from(error: crate::ConfigError) -> Self {
+        Self::Config(error)
+    }
+}
+
+impl From<Busy> for ReconfigureError {
+    fn from(busy: Busy) -> Self {
+        Self::Busy(busy)
+    }
+}
+
+impl core::fmt::Display for ReconfigureError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Config(error) => core::fmt::Display::fmt(error, f),
+            Self::Busy(busy) => core::fmt::Display::fmt(busy, f),
+        }
+    }
+}
+
+impl core::error::Error for ReconfigureError {}
+
+/// A source whose configuration is too large for one atomic word
+/// ([`Versioned`]): replaced by one writer at a time.
+///
+/// ```
+/// use tickguard::adaptive::{AdaptiveConfig, AdaptiveSettings};
+/// use tickguard::live::{Source, TryReconfigure};
+/// let live = AdaptiveConfig::DEFAULT.live();
+/// let narrow = AdaptiveConfig::new(AdaptiveSettings { max_limit: 32, ..AdaptiveConfig::DEFAULT_SETTINGS }).unwrap();
+/// live.try_replace(narrow).unwrap();
+/// assert_eq!(live.current(), narrow);
+/// ```
+pub trait TryReconfigure<T>: Source<T> {
+    /// Installs `config`: every call that begins after this returns reads
+    /// it. [`Busy`] (nothing changed) while another replacement is under
+    /// way.
+    fn try_replace(&self, config: T) -> Result<(), Busy>;
+}
+
+/// A configuration too large for one atomic word that can change at run
+/// time: two copies under a generation word (the slots a [`LiveMachine`]
+/// keeps its configuration in, with no state to carry). A call reads the generation, its copy, and the
+/// generation again, and reads again if a replacement was published
+/// meanwhile (each repeat means one completed: lock-free, and an
+/// interrupt handler that preempts a replacement reads the copy the
+/// replacement is not writing). So a call sees the old configuration or
+/// the new one, never a mix. Build one with the configuration's `live()`.
+///
+/// ```
+/// use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit};
+/// use tickguard::live::Versioned;
+/// use tickguard::time::Instant;
+/// static CONFIG: Versioned<AdaptiveConfig> = AdaptiveConfig::DEFAULT.live();
+/// static LIMIT: AdaptiveLimit<&Versioned<AdaptiveConfig>> = AdaptiveLimit::new(&CONFIG);
+/// assert!(LIMIT.acquire(Instant::ZERO).is_ok());
+/// ```
+#[derive(Debug)]
+pub struct Versioned<T> {
+    slots: Generations<T>,
+}
+
+impl<T> Versioned<T> {
+    /// A versioned configuration holding the slot `words` (each
+    /// configuration's `live()` makes them).
+    pub(crate) const fn from_slot_words(words: [u128; SLOT_WORDS]) -> Self {
+        Self {
+            slots: Generations::new(words),
+        }
+    }
+}
+
+#[cfg(test)]
+impl<T> Versioned<T> {
+    /// The slots, for tests that hold the header.
+    pub(crate) fn slots_for_test(&self) -> &Generations<T> {
+        &self.slots
+    }
+}
+
+impl<T> Versioned<T> {
+    /// The slots and their generation.
+    pub(crate) fn generations(&self) -> &Generations<T> {
+        &self.slots
+    }
+}
+
+impl<T: SlotWords> Versioned<T> {
+    #[inline]
+    pub(crate) fn load(&self) -> T {
+        self.slots.view().current
+    }
+
+    pub(crate) fn publish(&self, config: T) -> Result<(), Busy> {
+        self.slots.publish(config)
+    }
+}
+
+/// Makes `$config` a [`Versioned`] configuration, given its `const fn
+/// slot_words(&self) -> [u128; SLOT_WORDS]` and its [`SlotWords`] impl:
+/// its `live()`, and [`Source`] and [`TryReconfigure`] for
+/// `Versioned<$config>` and references to it. `$limiter` names the
+/// limiter for the docs.
+macro_rules! versioned_config {
+    ($config:ident, $limiter:literal) => {
+        impl $config {
+            #[doc = concat!("This configuration as a [`Versioned`](crate::live::Versioned) one, which the ", $limiter, "'s `reconfigure` replaces while callers use it (`const`, for statics).")]
+            ///
+            /// ```
+            #[doc = concat!("use ", module_path!(), "::", stringify!($config), ";")]
+            /// use tickguard::live::{Source, Versioned};
+            #[doc = concat!("static CONFIG: Versioned<", stringify!($config), "> = ", stringify!($config), "::DEFAULT.live();")]
+            #[doc = concat!("assert_eq!(CONFIG.current(), ", stringify!($config), "::DEFAULT);")]
+            /// ```
+            #[must_use]
+            pub const fn live(self) -> $crate::live::Versioned<Self> {
+                $crate::live::Versioned::from_slot_words(self.slot_words())
+            }
+        }
+
+        impl $crate::live::Source<$config> for $crate::live::Versioned<$config> {
+            #[inline]
+            fn current(&self) -> $config {
+                self.load()
+            }
+        }
+
+        impl $crate::live::Source<$config> for &$crate::live::Versioned<$config> {
+            #[inline]
+            fn current(&self) -> $config {
+                (**self).load()
+            }
+        }
+
+        impl $crate::live::TryReconfigure<$config> for $crate::live::Versioned<$config> {
+            fn try_replace(&self, config: $config) -> Result<(), $crate::live::Busy> {
+                self.publish(config)
+            }
+        }
+
+        impl $crate::live::TryReconfigure<$config> for &$crate::live::Versioned<$config> {
+            fn try_replace(&self, config: $config) -> Result<(), $crate::live::Busy> {
+                (**self).publish(config)
+            }
+        }
+    };
+}
+pub(crate) use versioned_config;
 
 impl<T> Live<T> {
     #[inline]

@@ -62,7 +62,7 @@
 use crate::bucket::{
     ticks_of_units, BucketConfig, Refused, ScheduleRequest, Tat, TokenBucket, Units,
 };
-use crate::live::{LiveMachine, Slotted, SLOT_WORDS};
+use crate::live::{LiveMachine, SlotWords, Slotted, SLOT_WORDS};
 use crate::machine::{Input, Machine, Step};
 use crate::snapshot::{Fields, Format, Snapshot, SnapshotError};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
@@ -407,7 +407,7 @@ impl<C: AsRef<ShaperConfig>> Shaper<C> {
     }
 }
 
-impl Slotted for ShaperConfig {
+impl SlotWords for ShaperConfig {
     /// The bucket's words, with `max_wait` above its reciprocal.
     fn to_slot(&self) -> [u128; SLOT_WORDS] {
         self.slot_words()
@@ -419,7 +419,9 @@ impl Slotted for ShaperConfig {
             max_wait: (third >> 64) as u64,
         }
     }
+}
 
+impl Slotted for ShaperConfig {
     /// The bucket's carry of the tokens, at `now` or the earliest tick the
     /// shaper can have scheduled at (its arrival time is at most a window
     /// and `max_wait` past it). A queue (an arrival time more than a window

@@ -2,6 +2,7 @@
 //! bulkhead's slots).
 
 use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, LimitChange, Sample};
+use tickguard::live::{ReconfigureError, Versioned};
 use tickguard::time::{Duration, Instant};
 
 use crate::bulkhead::{acquired, tg_bulkhead_permit_t, untagged};
@@ -67,10 +68,14 @@ pub struct tg_limit_change_t {
 #[repr(C, align(16))]
 pub struct tg_adaptive_t {
     /// Private: the object's state. Touch only through `tg_adaptive_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 10],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 20],
 }
 
-object::storage!(tg_adaptive_t, AdaptiveLimit<AdaptiveConfig>, 0x7467_4144); // "tgAD"
+object::storage!(
+    tg_adaptive_t,
+    AdaptiveLimit<Versioned<AdaptiveConfig>>,
+    0x7467_4144
+); // "tgAD"
 
 fn validate(config: *const tg_adaptive_config_t) -> Result<AdaptiveConfig, tg_status_t> {
     let c = read(config)?;
@@ -157,7 +162,11 @@ pub extern "C" fn tg_adaptive_init_ex(
     config: *const tg_adaptive_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(limit, validate(config).map(AdaptiveLimit::new), flags)
+    object::init(
+        limit,
+        validate(config).map(|config| AdaptiveLimit::new(config.live())),
+        flags,
+    )
 }
 
 /// Ends the life of `limit`: later calls report `TG_E_UNINITIALIZED`.
@@ -271,6 +280,43 @@ pub extern "C" fn tg_adaptive_state(
         put(out_in_flight, inner.in_flight());
         TG_OK
     }))
+}
+
+/// Replaces the limiter's configuration while callers use it (validated
+/// and copied): bounds, initial limit, backoff, slow latency, maximum
+/// wait. The limit learned so far is kept, clamped into the new bounds; a
+/// limiter no call has ended on yet (since init or reset) starts from the
+/// new initial limit. The calls in flight keep their slots. `max_limit`
+/// can be raised up to the slots the limiter was initialised with (the
+/// next power of two of its first `max_limit`, at least 4: initialise it
+/// with the largest you will need). A call racing this one reads the old
+/// configuration or the new one, never a mix.
+///
+/// @param limit an initialised adaptive limit.
+/// @param config the new configuration; it need not outlive the call.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, a configuration
+///   error as `tg_adaptive_config_check`'s (`TG_E_CONFIG_ADAPTIVE_LIMITS`
+///   too for a `max_limit` above the slots laid out), `TG_E_BUSY` while
+///   another reconfiguration of this limiter is under way, or an object
+///   error; on every error the limiter keeps its configuration.
+///
+/// Lock-free (never waits, even for a reconfiguration it interrupted);
+/// safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_adaptive_reconfigure(
+    limit: *mut tg_adaptive_t,
+    config: *const tg_adaptive_config_t,
+) -> tg_status_t {
+    status((|| {
+        let inner = get(limit.cast_const())?;
+        inner
+            .reconfigure(validate(config)?)
+            .map_err(|error| match error {
+                ReconfigureError::Config(error) => config_status(error),
+                ReconfigureError::Busy(_) => TG_E_BUSY,
+            })?;
+        Ok(TG_OK)
+    })())
 }
 
 /// Frees every slot (permits held become stale) and returns to the initial

@@ -2276,7 +2276,26 @@ fn adaptive_limit_through_the_abi() {
         TG_OK
     );
     assert!(!change.changed);
+    // Reconfigured live: the learned 1 clamped into 2..=4; 4 slots laid
+    // out, so no more; a reconfiguration under way makes another busy.
+    let floor_two = tg_adaptive_config_t {
+        min_limit: 2,
+        ..config
+    };
+    assert_eq!(tg_adaptive_reconfigure(a, &floor_two), TG_OK);
+    assert_eq!(tg_adaptive_state(a, &mut limit, null_mut()), TG_OK);
+    assert_eq!(limit, 2);
+    let too_wide = tg_adaptive_config_t {
+        max_limit: 5,
+        ..config
+    };
+    assert_eq!(
+        tg_adaptive_reconfigure(a, &too_wide),
+        TG_E_CONFIG_ADAPTIVE_LIMITS
+    );
+    assert_eq!(tg_adaptive_reconfigure(a, null()), TG_E_NULL);
     assert_eq!(tg_adaptive_deinit(a), TG_OK);
+    assert_eq!(tg_adaptive_reconfigure(a, &config), TG_E_UNINITIALIZED);
     assert_eq!(
         tg_adaptive_state(a, &mut limit, &mut in_flight),
         TG_E_UNINITIALIZED

@@ -324,3 +324,174 @@ fn snapshots_keep_the_learned_limit() {
         Err(SnapshotError::Corrupt)
     );
 }
+
+/// A configuration of bounds `min..=max` from `initial`, waiting `wait`.
+fn bounds(min: u32, initial: u32, max: u32, wait: Tick) -> AdaptiveConfig {
+    AdaptiveConfig::new(AdaptiveSettings {
+        initial_limit: initial,
+        min_limit: min,
+        max_limit: max,
+        backoff_milli: 500,
+        slow_latency: Duration::from_ticks(40),
+        max_wait: Duration::from_ticks(wait),
+    })
+    .unwrap()
+}
+
+proptest! {
+    /// Reconfigurations interleaved with calls: the limiter follows the
+    /// rule of whichever configuration is in force, the learned limit is
+    /// clamped into new bounds (or, before any call has ended, is the new
+    /// initial limit), a limit above the slots laid out is refused and
+    /// changes nothing, and the calls in flight keep their slots.
+    #[test]
+    fn reconfigured_limits_follow_the_configuration_in_force(
+        first_max in 1u32..=64,
+        ops in prop::collection::vec((0u8..4, 1u32..=64, 1u32..=64, 1u32..=64, 0u64..100, any::<u8>()), 1..200),
+    ) {
+        let first = bounds(1, first_max, first_max, 5);
+        let slots = first.slots.slots();
+        let limit = AdaptiveLimit::new(first.live());
+        let mut config = first;
+        let mut held: std::vec::Vec<Permit> = std::vec::Vec::new();
+        let mut expected = first_max;
+        let mut learned = false;
+        for (op, a, b, c, latency, pick) in ops {
+            match op {
+                0 => {
+                    let mut sorted = [a, b, c];
+                    sorted.sort_unstable();
+                    let [min, initial, max] = sorted;
+                    let next = bounds(min, initial, max, latency);
+                    let result = limit.reconfigure(next);
+                    if max > slots {
+                        prop_assert_eq!(result, Err(ReconfigureError::Config(ConfigError::AdaptiveLimits)));
+                    } else {
+                        prop_assert_eq!(result, Ok(()));
+                        config = next;
+                        expected = if learned { expected.clamp(min, max) } else { initial };
+                    }
+                    prop_assert_eq!(limit.config().settings(), config.settings());
+                }
+                1 => {
+                    let admitted = limit.acquire(tick(latency));
+                    match admitted {
+                        Ok(permit) => {
+                            prop_assert!((held.len() as u32) < expected);
+                            held.push(permit);
+                        }
+                        Err(full) => {
+                            prop_assert!(held.len() as u32 >= expected);
+                            let wait = config.settings().max_wait.ticks();
+                            prop_assert_eq!(full.wait_until, (wait > 0).then(|| tick(latency + wait)));
+                        }
+                    }
+                }
+                _ if held.is_empty() => {}
+                _ => {
+                    let permit = held.swap_remove(usize::from(pick) % held.len());
+                    let sample = if op == 2 { Sample::Dropped } else { done(latency) };
+                    let in_flight = held.len() as u32 + 1;
+                    let next = model(&config, expected, sample, in_flight);
+                    let change = (next != expected).then_some(LimitChange { from: expected, to: next });
+                    prop_assert_eq!(limit.release(permit, sample), Ok(change));
+                    expected = next;
+                    learned = true;
+                }
+            }
+            prop_assert_eq!(limit.limit(), expected);
+            prop_assert_eq!(limit.in_flight(), held.len() as u32);
+        }
+    }
+}
+
+#[test]
+fn a_reset_after_a_reconfiguration_starts_from_the_new_initial_limit() {
+    let limit = AdaptiveLimit::new(bounds(1, 8, 16, 0).live());
+    let permit = limit.acquire(tick(0)).unwrap();
+    limit.release(permit, Sample::Dropped).unwrap();
+    assert_eq!(limit.limit(), 4);
+    limit.reconfigure(bounds(2, 12, 16, 0)).unwrap();
+    assert_eq!(limit.limit(), 4); // learned, within the new bounds
+    limit.reset();
+    assert_eq!(limit.limit(), 12);
+    // The snapshot frame is the configuration in force.
+    use crate::snapshot::Snapshot;
+    let mut saved = [0u8; SNAPSHOT_LEN];
+    limit.save(tick(0), &mut saved).unwrap();
+    let same = AdaptiveLimit::new(bounds(2, 12, 16, 0));
+    assert_eq!(same.restore(&saved, tick(0)), Ok(()));
+}
+
+#[test]
+fn a_second_reconfiguration_while_one_is_under_way_is_busy() {
+    let live = bounds(1, 4, 8, 0).live();
+    let limit = AdaptiveLimit::new(&live);
+    let generation = live.slots_for_test().lock_for_test();
+    assert_eq!(
+        limit.reconfigure(bounds(1, 2, 8, 0)),
+        Err(ReconfigureError::Busy(crate::live::Busy))
+    );
+    // Callers go on meanwhile, under the configuration in force.
+    assert!(limit.acquire(tick(0)).is_ok());
+    assert_eq!(limit.limit(), 4);
+    live.slots_for_test().unlock_for_test(generation);
+    assert_eq!(limit.reconfigure(bounds(1, 2, 8, 0)), Ok(()));
+    assert_eq!(limit.limit(), 2);
+}
+
+/// Threads acquiring and releasing while another switches the bounds
+/// between 1..=4 and 6..=12: never more inside than the larger maximum,
+/// every configuration read whole (a reader sees one of the two), the
+/// limit always within one of the two bounds, and every permit released.
+#[test]
+#[cfg(not(miri))]
+fn threads_racing_reconfigurations_stay_within_the_larger_maximum() {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    let small = bounds(1, 2, 4, 7);
+    let large = bounds(6, 8, 12, 0);
+    let limit = AdaptiveLimit::new(large.live());
+    // As installed: over the slots laid out at construction.
+    limit.reconfigure(small).unwrap();
+    let small = limit.config();
+    limit.reconfigure(large).unwrap();
+    assert_eq!(small.settings(), bounds(1, 2, 4, 7).settings());
+    let inside = AtomicU32::new(0);
+    let done_flag = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for round in 0..20_000u32 {
+                let next = if round % 2 == 0 { small } else { large };
+                limit.reconfigure(next).unwrap();
+            }
+            done_flag.store(true, Ordering::SeqCst);
+        });
+        for thread in 0..2u64 {
+            let (limit, inside, done_flag) = (&limit, &inside, &done_flag);
+            scope.spawn(move || {
+                let mut i = 0u64;
+                while !done_flag.load(Ordering::SeqCst) {
+                    i += 1;
+                    let seen = limit.config();
+                    assert!(seen == small || seen == large, "{seen:?}");
+                    let current = limit.limit();
+                    assert!((1..=12).contains(&current), "{current}");
+                    let Ok(permit) = limit.acquire(tick(i)) else {
+                        continue;
+                    };
+                    let now_inside = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    assert!(now_inside <= 12, "{now_inside} inside");
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                    let sample = if (i + thread) % 5 == 0 {
+                        Sample::Dropped
+                    } else {
+                        done(1)
+                    };
+                    limit.release(permit, sample).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(limit.in_flight(), 0);
+    assert!((6..=12).contains(&limit.limit()));
+}

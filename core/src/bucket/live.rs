@@ -49,7 +49,7 @@
 //! ```
 
 use super::{ticks_of_units, Acquire, Available, BucketConfig, Refused, Units, SNAPSHOT_LEN};
-use crate::live::{LiveMachine, Slotted, SLOT_WORDS};
+use crate::live::{LiveMachine, SlotWords, Slotted, SLOT_WORDS};
 use crate::time::{Instant, Tick};
 
 impl BucketConfig {
@@ -67,7 +67,7 @@ impl BucketConfig {
     }
 }
 
-impl Slotted for BucketConfig {
+impl SlotWords for BucketConfig {
     fn to_slot(&self) -> [u128; SLOT_WORDS] {
         self.slot_words()
     }
@@ -100,7 +100,9 @@ impl Slotted for BucketConfig {
             },
         }
     }
+}
 
+impl Slotted for BucketConfig {
     /// The tokens `from`'s TAT holds, at `now` or the earliest tick the
     /// bucket can have judged a request at if that is later, as this
     /// configuration's TAT at the same tick (clamped to its capacity, the

@@ -42,14 +42,18 @@ pub(crate) const SLOT_WORDS: usize = 3;
 const STATE_BITS: u32 = 96;
 const STATE_MASK: u128 = (1 << STATE_BITS) - 1;
 
-/// A configuration kept in a slot, whose machine's state (96 bits) can be
-/// carried from one configuration to another.
-pub trait Slotted: Machine<Word = u128> + Copy {
+/// A configuration kept in a slot of [`SLOT_WORDS`] words.
+pub trait SlotWords: Copy {
     /// The configuration as slot words.
     fn to_slot(&self) -> [u128; SLOT_WORDS];
     /// The configuration slot words hold (any words: a torn or garbage slot
     /// gives some configuration, never a panic).
     fn from_slot(words: [u128; SLOT_WORDS]) -> Self;
+}
+
+/// A configuration kept in a slot, whose machine's state (96 bits) can be
+/// carried from one configuration to another.
+pub trait Slotted: SlotWords + Machine<Word = u128> {
     /// The state `state` kept under `from`, carried to this configuration
     /// by a call at `now` (which obeys the stale-`now` rule).
     fn rebase(&self, from: &Self, state: u128, now: Tick) -> u128;
@@ -119,7 +123,7 @@ impl<T> Generations<T> {
     }
 }
 
-impl<T: Slotted> Generations<T> {
+impl<T: SlotWords> Generations<T> {
     /// The current generation and its configuration, read whole: the
     /// header is read again after the slot, and the read repeated if a
     /// reconfiguration was published meanwhile (each repeat means one
@@ -149,24 +153,48 @@ impl<T: Slotted> Generations<T> {
         }
     }
 
-    /// Replaces the configuration with `config`, carrying the state in
-    /// `word` at `now`; [`Busy`] (nothing changed) while another
-    /// replacement is under way.
-    pub(crate) fn replace(&self, word: &StateCell<u128>, config: T, now: Tick) -> Result<(), Busy> {
+    /// Replaces the configuration with `config` when no state is scaled by
+    /// it (nothing to carry); [`Busy`] (nothing changed) while another
+    /// replacement is under way. A reader that read the slot being
+    /// rewritten sees the generation move and reads again.
+    pub(crate) fn publish(&self, config: T) -> Result<(), Busy> {
         let generation = self.header.apply(&Header, Lock)?;
-        // The slot about to be written is the previous generation's: bring
-        // the state off it first.
-        self.settle(word, now);
+        self.write_next(generation, config);
+        Ok(())
+    }
+
+    /// Replaces the configuration with `config`, calling `settle` (which
+    /// brings every state onto the current generation) before the slot
+    /// of the previous generation is overwritten, and again once the new
+    /// one is published (carrying the state at the writer's `now` at once;
+    /// a call that comes first carries it at its own). [`Busy`] (nothing
+    /// changed) while another replacement is under way.
+    pub(crate) fn replace_settling(&self, config: T, settle: impl Fn()) -> Result<(), Busy> {
+        let generation = self.header.apply(&Header, Lock)?;
+        settle();
+        self.write_next(generation, config);
+        settle();
+        Ok(())
+    }
+
+    /// Writes `config` to the slot of the generation after `generation`
+    /// (locked by the caller), then publishes it, unlocking.
+    fn write_next(&self, generation: u32, config: T) {
         let next = generation.wrapping_add(1);
         let slot = if next % 2 == 0 { &self.even } else { &self.odd };
         for (cell, value) in slot.iter().zip(config.to_slot()) {
             cell.store(value);
         }
         self.header.store(u64::from(next) << 1);
-        // Carry the state at the caller's `now` at once (a call that comes
-        // first carries it at its own).
-        self.settle(word, now);
-        Ok(())
+    }
+}
+
+impl<T: Slotted> Generations<T> {
+    /// Replaces the configuration with `config`, carrying the state in
+    /// `word` at `now`; [`Busy`] (nothing changed) while another
+    /// replacement is under way.
+    pub(crate) fn replace(&self, word: &StateCell<u128>, config: T, now: Tick) -> Result<(), Busy> {
+        self.replace_settling(config, || self.settle(word, now))
     }
 
     /// Brings the state in `word` to the current generation.
@@ -227,13 +255,7 @@ impl<T: Slotted> Generations<T> {
         let generation = self.generation();
         let tag = tag_of(seen);
         if tag != generation && tag != generation.wrapping_sub(1) {
-            word.apply(
-                &AnyWord,
-                Replace {
-                    seen,
-                    with: tagged(generation, 0),
-                },
-            );
+            replace_if_seen(word, seen, tagged(generation, 0));
         }
     }
 
@@ -322,15 +344,21 @@ impl Machine for AnyWord {
 }
 
 impl Input<AnyWord> for Replace {
-    type Decision = ();
+    type Decision = bool;
 
-    fn step(&self, _: &AnyWord, word: u128) -> Step<u128, ()> {
+    fn step(&self, _: &AnyWord, word: u128) -> Step<u128, bool> {
         if word == self.seen {
-            Step::unless_same(word, self.with, ())
+            Step::unless_same(word, self.with, true)
         } else {
-            Step::Keep(())
+            Step::Keep(false)
         }
     }
+}
+
+/// Replaces the word in `cell` with `with` if it is still `seen`; whether
+/// it did (a compare-and-swap through the cell's one driver).
+pub(crate) fn replace_if_seen(cell: &StateCell<u128>, seen: u128, with: u128) -> bool {
+    cell.apply(&AnyWord, Replace { seen, with })
 }
 
 /// What a step on a tagged word decided.

@@ -82,6 +82,18 @@ impl Bytes<'_> {
             window_ticks: self.small(),
         }
     }
+    /// An adaptive limit's configuration: bounds around 1..=64, invalid
+    /// backoffs too.
+    fn adaptive_config(&mut self) -> tg_adaptive_config_t {
+        tg_adaptive_config_t {
+            initial_limit: self.small() as u32,
+            min_limit: self.small() as u32,
+            max_limit: self.small() as u32,
+            backoff_milli: self.u32() % 1_100,
+            slow_latency_ticks: self.small(),
+            max_wait_ticks: self.small(),
+        }
+    }
 }
 
 #[repr(C, align(16))]
@@ -657,14 +669,7 @@ fuzz_target!(|data: &[u8]| {
                 status
             }
             33 => {
-                let config = tg_adaptive_config_t {
-                    initial_limit: input.small() as u32,
-                    min_limit: input.small() as u32,
-                    max_limit: input.small() as u32,
-                    backoff_milli: input.u32() % 1_100,
-                    slow_latency_ticks: input.small(),
-                    max_wait_ticks: input.small(),
-                };
+                let config = input.adaptive_config();
                 let flags = u32::from(input.u8() % 6);
                 let status = tg_adaptive_init_ex(&mut adaptive[which], &config, flags);
                 if status == TG_OK {
@@ -741,12 +746,28 @@ fuzz_target!(|data: &[u8]| {
                         0,
                         core::ptr::null_mut(),
                     ),
-                    _ => match input.u8() % 2 {
+                    _ => match input.u8() % 3 {
                         0 => {
                             let status =
                                 tg_adaptive_state(&adaptive[which], &mut limit, &mut in_flight);
                             if status == TG_OK {
                                 assert!((1..=64).contains(&limit) && in_flight <= 64);
+                            }
+                            status
+                        }
+                        1 => {
+                            let config = input.adaptive_config();
+                            let status = tg_adaptive_reconfigure(&mut adaptive[which], &config);
+                            let valid = tg_adaptive_config_check(&config);
+                            if valid != TG_OK {
+                                assert!(
+                                    status == valid || status == TG_E_UNINITIALIZED,
+                                    "{status}"
+                                );
+                            }
+                            if status == TG_OK {
+                                tg_adaptive_state(&adaptive[which], &mut limit, &mut in_flight);
+                                assert!((config.min_limit..=config.max_limit).contains(&limit));
                             }
                             status
                         }
