@@ -1236,7 +1236,7 @@ static void test_keyed(void) {
   uint32_t available = 9;
   size_t limiting = 9;
   CHECK(TG_KEYED_LEN(one_entry) == 1 && TG_KEYED_LEN(clients) == 64);
-  CHECK(sizeof(tg_keyed_entry_t) == 16 && sizeof(tg_keyed_table_t) == 112);
+  CHECK(sizeof(tg_keyed_entry_t) == 16 && sizeof(tg_keyed_table_t) == 176);
   CHECK(tg_keyed_acquire_u64(&one_entry.table, one_entry.entries, 1, 5, 1, 0, &retry_at) == TG_E_UNINITIALIZED);
   CHECK(tg_keyed_init(&one_entry.table, one_entry.entries, 0, &limit, 1, 2, TG_INIT_DEFAULT) == TG_E_INVALID_ARGUMENT);
   CHECK(tg_keyed_init(&one_entry.table, NULL, 1, &limit, 1, 2, TG_INIT_DEFAULT) == TG_E_NULL);
@@ -1261,9 +1261,24 @@ static void test_keyed(void) {
   /* The entries and their count must be the table's own. */
   CHECK(tg_keyed_acquire_u64(&one_entry.table, clients.entries, 1, 5, 1, 0, NULL) == TG_E_INVALID_ARGUMENT);
   CHECK(tg_keyed_acquire_u64(&one_entry.table, one_entry.entries, 2, 5, 1, 0, NULL) == TG_E_INVALID_ARGUMENT);
+  /* Live reconfiguration: the key holding the entry (1 token of 2 at tick
+   * 100) keeps its token under 1 per 50 ticks, capacity 4; the entry is
+   * still its, until it is full again. */
+  const tg_bucket_config_t faster = {.capacity = 4, .tokens = 1, .period_ticks = 50, .initial_fill = TG_BUCKET_FULL};
+  CHECK(tg_keyed_available_bytes(&one_entry.table, one_entry.entries, 1, v6, sizeof v6, 100, &available) == TG_OK && available == 1);
+  CHECK(tg_keyed_reconfigure(&one_entry.table, one_entry.entries, 1, &faster, 100) == TG_OK);
+  CHECK(tg_keyed_available_bytes(&one_entry.table, one_entry.entries, 1, v6, sizeof v6, 100, &available) == TG_OK && available == 1);
+  CHECK(tg_keyed_available_bytes(&one_entry.table, one_entry.entries, 1, v6, sizeof v6, 150, &available) == TG_OK && available == 2);
+  CHECK(tg_keyed_acquire_u64(&one_entry.table, one_entry.entries, 1, 6, 1, 150, &retry_at) == TG_TABLE_FULL && retry_at == 250);
+  CHECK(tg_keyed_reconfigure(&one_entry.table, one_entry.entries, 1, &bad, 150) == TG_E_CONFIG_ZERO_CAPACITY);
+  CHECK(tg_keyed_reconfigure(&one_entry.table, one_entry.entries, 1, NULL, 150) == TG_E_NULL);
+  CHECK(tg_keyed_reconfigure(&one_entry.table, clients.entries, 1, &faster, 150) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_keyed_reconfigure(NULL, one_entry.entries, 1, &faster, 150) == TG_E_NULL);
   CHECK(tg_keyed_reset(&one_entry.table, one_entry.entries, 1) == TG_OK);
   CHECK(tg_keyed_limiting(&one_entry.table, one_entry.entries, 1, 10, &limiting) == TG_OK && limiting == 0);
+  CHECK(tg_keyed_available_u64(&one_entry.table, one_entry.entries, 1, 6, 150, &available) == TG_OK && available == 4);
   CHECK(tg_keyed_deinit(&one_entry.table) == TG_OK);
+  CHECK(tg_keyed_reconfigure(&one_entry.table, one_entry.entries, 1, &faster, 150) == TG_E_UNINITIALIZED);
   CHECK(tg_keyed_reset(&one_entry.table, one_entry.entries, 1) == TG_E_UNINITIALIZED);
   CHECK(tg_keyed_deinit(&one_entry.table) == TG_E_UNINITIALIZED);
   /* 64 entries, 32 clients: each its own limit (or, rarely, a shared entry refused). */

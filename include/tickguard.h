@@ -705,7 +705,7 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the table's header. Touch only through `tg_keyed_*`.
    */
-  uint64_t _opaque[14];
+  uint64_t _opaque[22];
 } tg_keyed_table_t;
 
 /**
@@ -2785,6 +2785,36 @@ tg_status_t tg_keyed_limiting(const tg_keyed_table_t *table,
  * an entry before or after it is emptied).
  */
 tg_status_t tg_keyed_reset(tg_keyed_table_t *table, tg_keyed_entry_t *entries, size_t len);
+
+/**
+ * Replaces every key's token-bucket configuration while callers use the
+ * table (validated and copied), carrying each key's tokens at `now` as
+ * `tg_bucket_reconfigure` carries a bucket's: as many as it held, clamped
+ * to the new capacity, refilling at the new rate (a lagging `now` never
+ * refills a drained bucket). A key whose bucket is full again is as good
+ * as absent: its entry is emptied and the key returns as a new one, with
+ * the new initial fill. A call racing this one is judged under the old
+ * configuration or the new one, never a mix. Touches every entry twice.
+ *
+ * @param table an initialised table header.
+ * @param entries its entries (as given to `tg_keyed_init`).
+ * @param len their count.
+ * @param config the new configuration; it need not outlive the call.
+ * @param now the caller's current tick.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT` (`entries`/`len`
+ *   not the table's), a configuration error as `tg_bucket_init`'s,
+ *   `TG_E_BUSY` while another reconfiguration of this table is under
+ *   way, or an object error; on every error the table keeps its
+ *   configuration.
+ *
+ * Lock-free (never waits, even for a reconfiguration it interrupted);
+ * safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_keyed_reconfigure(tg_keyed_table_t *table,
+                                 tg_keyed_entry_t *entries,
+                                 size_t len,
+                                 const tg_bucket_config_t *config,
+                                 uint64_t now);
 
 /**
  * Initialises a keyed table of sliding windows: `table`'s header with

@@ -847,6 +847,11 @@ struct BucketKeys {
   }
   /// @param t the header. @param e the entries. @param n their count. @return the status.
   static tg_status_t reset(Table *t, tg_keyed_entry_t *e, size_t n) noexcept { return tg_keyed_reset(t, e, n); }
+  /// @param t the header. @param e the entries. @param n their count. @param c the new configuration.
+  /// @param now the tick the tokens are carried at. @return the status.
+  static tg_status_t reconfigure(Table *t, tg_keyed_entry_t *e, size_t n, const Config *c, Tick now) noexcept {
+    return tg_keyed_reconfigure(t, e, n, c, now);
+  }
   /// @param n entries. @return the bytes of a table's snapshot.
   static constexpr size_t snapshot_size(size_t n) noexcept { return TG_KEYED_SNAPSHOT_SIZE(n); }
   /// @param t the header. @param e the entries. @param n their count. @param now the tick.
@@ -900,7 +905,9 @@ struct WindowKeys {
   /// @param t the header. @param e the entries. @param n their count. @return the status.
   static tg_status_t reset(Table *t, tg_keyed_entry_t *e, size_t n) noexcept { return tg_keyed_windows_reset(t, e, n); }
   /// @param t the header. @param c the new configuration. @return the status.
-  static tg_status_t reconfigure(Table *t, const Config *c) noexcept { return tg_keyed_windows_reconfigure(t, c); }
+  static tg_status_t reconfigure(Table *t, tg_keyed_entry_t *, size_t, const Config *c, Tick) noexcept {
+    return tg_keyed_windows_reconfigure(t, c);
+  }
   /// @param n entries. @return the bytes of a table's snapshot.
   static constexpr size_t snapshot_size(size_t n) noexcept { return TG_KEYED_WINDOWS_SNAPSHOT_SIZE(n); }
   /// @param t the header. @param e the entries. @param n their count. @param now the tick.
@@ -975,11 +982,15 @@ class Keyed {
   /// Empties the table.
   /// @return `TG_OK` or an object error.
   tg_status_t reset() noexcept { return Kind::reset(&table_, entries_, N); }
-  /// Replaces every key's configuration while callers use the table (KeyedWindows only: a
-  /// bucket's state is scaled by its rate): each key keeps its counts.
+  /// Replaces every key's configuration while callers use the table: KeyedWindows keep each
+  /// key's counts; KeyedBuckets carry each key's tokens at `now` (clamped to the new capacity).
   /// @param config the new configuration (validated and copied).
-  /// @return `TG_OK`, `TG_E_CONFIG_LIMIT`, `TG_E_CONFIG_WINDOW` or an object error.
-  tg_status_t reconfigure(const typename Kind::Config &config) noexcept { return Kind::reconfigure(&table_, &config); }
+  /// @param now the current tick (KeyedWindows do not read it).
+  /// @return `TG_OK`, a `TG_E_CONFIG_*` code, `TG_E_BUSY` (buckets: another reconfiguration is
+  ///   under way) or an object error.
+  tg_status_t reconfigure(const typename Kind::Config &config, Tick now = 0) noexcept {
+    return Kind::reconfigure(&table_, entries_, N, &config, now);
+  }
   /// Bytes of this table's snapshot.
   static constexpr size_t kSnapshotSize = Kind::snapshot_size(N);
   /// Saves every entry at `now` (a reboot-proof snapshot, relative to `now`; restore it into a

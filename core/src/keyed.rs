@@ -252,6 +252,10 @@ impl PerKey for SlidingWindowConfig {}
 
 mod sealed {
     use super::{Decision, Step, Tick};
+
+    /// Seals [`super::Table`].
+    pub trait Table {}
+
     use crate::snapshot::Format;
 
     /// The state machine of one entry, for each kind of per-key state.
@@ -453,7 +457,7 @@ impl Entry {
 ///
 /// ```
 /// use tickguard::bucket::BucketConfig;
-/// use tickguard::keyed::{Entry, KeyedTable};
+/// use tickguard::keyed::{Entry, KeyedTable, Table};
 /// use tickguard::time::Instant;
 /// static ENTRIES: [Entry; 16] = [Entry::EMPTY; 16];
 /// let table = KeyedTable { config: BucketConfig::DEFAULT, seed: [1, 2], entries: &ENTRIES };
@@ -470,82 +474,70 @@ pub struct KeyedTable<'a, L = BucketConfig> {
     pub entries: &'a [Entry],
 }
 
-impl<L: PerKey> KeyedTable<'_, L> {
+/// What every keyed table does over entries held anywhere: a
+/// [`KeyedTable`] (its configuration fixed for the call) and a
+/// [`LiveKeyedTable`] (buckets whose configuration `reconfigure` replaces,
+/// carrying every key's tokens). [`Keyed`] runs one over its array; the C
+/// ABI over caller memory. Sealed.
+///
+/// ```
+/// use tickguard::bucket::BucketConfig;
+/// use tickguard::keyed::{Entry, KeyedTable, Table};
+/// use tickguard::time::Instant;
+/// static ENTRIES: [Entry; 16] = [Entry::EMPTY; 16];
+/// let table = KeyedTable { config: BucketConfig::DEFAULT, seed: [1, 2], entries: &ENTRIES };
+/// let sensor = table.key(&"sensor-3");
+/// assert!(table.acquire(sensor, 60, Instant::ZERO).is_ok());
+/// assert_eq!(table.available(sensor, Instant::ZERO), 40);
+/// assert_eq!(table.limiting(Instant::ZERO), 1);
+/// let mut saved = vec![0; table.snapshot_len()];
+/// table.save(Instant::ZERO, &mut saved).unwrap();
+/// table.reset();
+/// assert_eq!(table.limiting(Instant::ZERO), 0);
+/// table.restore(&saved, Instant::ZERO).unwrap();
+/// assert_eq!(table.available(sensor, Instant::ZERO), 40);
+/// ```
+pub trait Table<L: PerKey>: sealed::Table {
+    /// The configuration every key has now.
+    fn config(&self) -> L;
+
+    /// The hash seed.
+    fn seed(&self) -> [u64; 2];
+
+    /// The entries.
+    fn entries(&self) -> &[Entry];
+
     /// Where `key` lives in this table.
     #[must_use]
-    pub fn key<K: Hash + ?Sized>(&self, key: &K) -> KeyRef {
-        KeyRef::of(key, self.seed, self.entries.len())
+    fn key<K: Hash + ?Sized>(&self, key: &K) -> KeyRef {
+        KeyRef::of(key, self.seed(), self.entries().len())
     }
 
     /// Where the key given as bytes lives in this table.
     #[must_use]
-    pub fn key_bytes(&self, bytes: &[u8]) -> KeyRef {
-        KeyRef::of_bytes(bytes, self.seed, self.entries.len())
+    fn key_bytes(&self, bytes: &[u8]) -> KeyRef {
+        KeyRef::of_bytes(bytes, self.seed(), self.entries().len())
     }
 
-    /// [`KeyedBuckets::acquire`] for a key already located.
-    pub fn acquire(&self, key: KeyRef, n: u32, now: Instant) -> Decision {
-        let Some(entry) = self.entries.get(key.entry) else {
-            return Err(Refused::ExceedsCapacity);
-        };
-        let take = Take {
-            fingerprint: key.fingerprint,
-            n,
-            now: now.ticks(),
-        };
-        entry.0.apply(&EntryMachine(&self.config), take)
-    }
+    /// [`Keyed::acquire`] for a key already located.
+    fn acquire(&self, key: KeyRef, n: u32, now: Instant) -> Decision;
 
-    /// [`KeyedBuckets::available`] for a key already located.
+    /// [`Keyed::available`] for a key already located.
     #[must_use]
-    pub fn available(&self, key: KeyRef, now: Instant) -> u32 {
-        let Some(entry) = self.entries.get(key.entry) else {
-            return 0;
-        };
-        self.config
-            .available(entry.0.load(), key.fingerprint, now.ticks())
-    }
+    fn available(&self, key: KeyRef, now: Instant) -> u32;
 
-    /// [`KeyedBuckets::limiting`].
+    /// [`Keyed::limiting`].
     #[must_use]
-    pub fn limiting(&self, now: Instant) -> usize {
-        self.entries
-            .iter()
-            .filter(|entry| !self.config.is_free(entry.0.load(), now.ticks()))
-            .count()
-    }
+    fn limiting(&self, now: Instant) -> usize;
 
-    /// [`KeyedBuckets::reset`].
-    pub fn reset(&self) {
-        for entry in self.entries {
-            entry.0.store(0);
-        }
-    }
-
-    /// The frame of this table's snapshots: one record per entry (the
-    /// key's fingerprint and the single limiter's state), under a
-    /// fingerprint of the configuration, the entry count and the seed (a
-    /// table hashing with another seed puts keys elsewhere).
-    fn records(&self) -> Records {
-        let seed = KeyRef::of_bytes(SEED_CHECK, self.seed, 1).fingerprint;
-        let fingerprint = crate::snapshot::fingerprint(|fields| {
-            self.config.fingerprint(fields);
-            fields.u64(self.entries.len() as u64);
-            fields.u32(seed);
-        });
-        Records::new(
-            L::TABLE_KIND,
-            fingerprint,
-            self.entries.len(),
-            record_len::<L>(),
-        )
-    }
+    /// [`Keyed::reset`].
+    fn reset(&self);
 
     /// Bytes of this table's snapshot: 12 + (4 + the single limiter's
     /// state) per entry ([`snapshot_len`]).
     #[must_use]
-    pub fn snapshot_len(&self) -> usize {
-        self.records().frame.len
+    fn snapshot_len(&self) -> usize {
+        snapshot_len::<L>(self.entries().len())
     }
 
     /// Saves every entry at `now` into `out`: each key's fingerprint and
@@ -557,7 +549,7 @@ impl<L: PerKey> KeyedTable<'_, L> {
     ///
     /// [`SnapshotError::BufferTooSmall`] when `out` is shorter than
     /// [`snapshot_len`](Self::snapshot_len).
-    pub fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
+    fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
         let len = self.snapshot_len();
         let out = out.get_mut(..len).ok_or(SnapshotError::BufferTooSmall)?;
         Ok(self.save_with(now, |offset, bytes| {
@@ -571,22 +563,7 @@ impl<L: PerKey> KeyedTable<'_, L> {
     /// with its offset instead of writing one buffer (a record of at most
     /// 24 bytes at a time: a table of any size is saved without a buffer
     /// of its size). Returns the length.
-    pub fn save_with(&self, now: Instant, emit: impl FnMut(usize, &[u8])) -> usize {
-        self.records().save(
-            now,
-            |index, fields| {
-                let saved = self
-                    .entries
-                    .get(index)
-                    .and_then(|entry| self.config.saved(entry.0.load()));
-                if let Some((fingerprint, state)) = saved {
-                    fields.u32(fingerprint);
-                    self.config.save_state(state, fields);
-                }
-            },
-            emit,
-        )
-    }
+    fn save_with(&self, now: Instant, emit: impl FnMut(usize, &[u8])) -> usize;
 
     /// Restores every entry from a snapshot [`save`](Self::save) took, as
     /// of `now`; on error the table is left empty.
@@ -596,7 +573,7 @@ impl<L: PerKey> KeyedTable<'_, L> {
     /// As [`crate::snapshot::restore`]'s: another kind, another
     /// configuration, entry count or seed ([`SnapshotError::Config`]), a
     /// wrong length, a bad checksum, or an entry no table writes.
-    pub fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
+    fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
         self.restore_with(bytes.len(), now, |offset, to| {
             if let Some(from) = bytes.get(offset..offset.saturating_add(to.len())) {
                 to.copy_from_slice(from);
@@ -611,34 +588,127 @@ impl<L: PerKey> KeyedTable<'_, L> {
     /// # Errors
     ///
     /// As [`restore`](Self::restore).
-    pub fn restore_with(
+    fn restore_with(
+        &self,
+        len: usize,
+        now: Instant,
+        fetch: impl FnMut(usize, &mut [u8]),
+    ) -> Result<(), SnapshotError>;
+}
+
+impl<L: PerKey> sealed::Table for KeyedTable<'_, L> {}
+
+impl<L: PerKey> Table<L> for KeyedTable<'_, L> {
+    fn config(&self) -> L {
+        self.config
+    }
+
+    fn seed(&self) -> [u64; 2] {
+        self.seed
+    }
+
+    fn entries(&self) -> &[Entry] {
+        self.entries
+    }
+
+    fn acquire(&self, key: KeyRef, n: u32, now: Instant) -> Decision {
+        let Some(entry) = self.entries.get(key.entry) else {
+            return Err(Refused::ExceedsCapacity);
+        };
+        let take = Take {
+            fingerprint: key.fingerprint,
+            n,
+            now: now.ticks(),
+        };
+        entry.0.apply(&EntryMachine(&self.config), take)
+    }
+
+    fn available(&self, key: KeyRef, now: Instant) -> u32 {
+        let Some(entry) = self.entries.get(key.entry) else {
+            return 0;
+        };
+        self.config
+            .available(entry.0.load(), key.fingerprint, now.ticks())
+    }
+
+    fn limiting(&self, now: Instant) -> usize {
+        self.entries
+            .iter()
+            .filter(|entry| !self.config.is_free(entry.0.load(), now.ticks()))
+            .count()
+    }
+
+    fn reset(&self) {
+        for entry in self.entries {
+            entry.0.store(0);
+        }
+    }
+
+    fn save_with(&self, now: Instant, emit: impl FnMut(usize, &[u8])) -> usize {
+        let word = |index: usize| self.entries.get(index).map(|entry| entry.0.load());
+        let records = records(&self.config, self.seed, self.entries.len());
+        save_entries(records, &self.config, now, word, emit)
+    }
+
+    fn restore_with(
         &self,
         len: usize,
         now: Instant,
         fetch: impl FnMut(usize, &mut [u8]),
     ) -> Result<(), SnapshotError> {
-        self.reset();
-        let restored = self.records().restore(now, len, fetch, |index, fields| {
-            let fingerprint = fields.read_u32();
-            let word = if fingerprint == 0 {
-                0
-            } else {
-                let state = self.config.restore_state(fields)?;
-                self.config.entry(fingerprint, state)?
-            };
+        let install = |index: usize, word: u128| {
             if let Some(entry) = self.entries.get(index) {
                 entry.0.store(word);
             }
-            Some(())
-        });
-        if restored.is_err() {
+        };
+        let records = records(&self.config, self.seed, self.entries.len());
+        restore_entries(records, &self.config, len, now, fetch, install, || {
             self.reset();
-        }
-        restored
+        })
     }
 }
 
-impl<const N: usize, L: PerKey, C: Source<L>> Snapshot for Keyed<N, L, C> {
+/// Where a [`Keyed`] table reads its configuration, and so which
+/// [`Table`] runs its entries: any [`Source`] of it (fixed, or a
+/// [`Live`](crate::live::Live) window configuration: a [`KeyedTable`]), or
+/// a [`Versioned`](crate::live::Versioned) bucket configuration (a [`LiveKeyedTable`], which
+/// carries every key's tokens when reconfigured).
+///
+/// ```
+/// use tickguard::bucket::BucketConfig;
+/// use tickguard::keyed::{Entries, Entry, Table};
+/// static ENTRIES: [Entry; 4] = [Entry::EMPTY; 4];
+/// let fixed = BucketConfig::DEFAULT;
+/// assert_eq!(fixed.table([1, 2], &ENTRIES).config(), BucketConfig::DEFAULT);
+/// let live = BucketConfig::DEFAULT.live();
+/// assert_eq!(live.table([1, 2], &ENTRIES).config(), BucketConfig::DEFAULT);
+/// ```
+pub trait Entries<L: PerKey> {
+    /// The table this source runs entries with.
+    type Table<'a>: Table<L>
+    where
+        Self: 'a;
+
+    /// The table over `entries`, hashing keys with `seed`.
+    fn table<'a>(&'a self, seed: [u64; 2], entries: &'a [Entry]) -> Self::Table<'a>;
+}
+
+impl<L: PerKey, C: Source<L>> Entries<L> for C {
+    type Table<'a>
+        = KeyedTable<'a, L>
+    where
+        C: 'a;
+
+    fn table<'a>(&'a self, seed: [u64; 2], entries: &'a [Entry]) -> KeyedTable<'a, L> {
+        KeyedTable {
+            config: self.current(),
+            seed,
+            entries,
+        }
+    }
+}
+
+impl<const N: usize, L: PerKey, C: Entries<L>> Snapshot for Keyed<N, L, C> {
     const SNAPSHOT_LEN: usize = snapshot_len::<L>(N);
 
     /// Every entry: its key's fingerprint and its limiter's state, times
@@ -670,6 +740,71 @@ impl<const N: usize, L: PerKey, C: Source<L>> Snapshot for Keyed<N, L, C> {
     fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), SnapshotError> {
         self.table().restore(bytes, now)
     }
+}
+
+/// The frame of a table's snapshots: one record per entry (the key's
+/// fingerprint and the single limiter's state), under a fingerprint of the
+/// configuration, the entry count and the seed (a table hashing with
+/// another seed puts keys elsewhere).
+fn records<L: PerKey>(config: &L, seed: [u64; 2], entries: usize) -> Records {
+    let seed = KeyRef::of_bytes(SEED_CHECK, seed, 1).fingerprint;
+    let fingerprint = crate::snapshot::fingerprint(|fields| {
+        config.fingerprint(fields);
+        fields.u64(entries as u64);
+        fields.u32(seed);
+    });
+    Records::new(L::TABLE_KIND, fingerprint, entries, record_len::<L>())
+}
+
+/// Saves the entries `word(index)` reads (as the fixed-configuration table
+/// keeps them) into `records` at `now`, through `emit`; the length.
+fn save_entries<L: PerKey>(
+    records: Records,
+    config: &L,
+    now: Instant,
+    word: impl Fn(usize) -> Option<u128>,
+    emit: impl FnMut(usize, &[u8]),
+) -> usize {
+    records.save(
+        now,
+        |index, fields| {
+            if let Some((fingerprint, state)) = word(index).and_then(|word| config.saved(word)) {
+                fields.u32(fingerprint);
+                config.save_state(state, fields);
+            }
+        },
+        emit,
+    )
+}
+
+/// Restores `records` from `len` bytes `fetch` copies out, as of `now`:
+/// `clear()` first, then `install(index, word)` for each entry (as the
+/// fixed-configuration table keeps it); `clear()` again on error.
+fn restore_entries<L: PerKey>(
+    records: Records,
+    config: &L,
+    len: usize,
+    now: Instant,
+    fetch: impl FnMut(usize, &mut [u8]),
+    install: impl Fn(usize, u128),
+    clear: impl Fn(),
+) -> Result<(), SnapshotError> {
+    clear();
+    let restored = records.restore(now, len, fetch, |index, fields| {
+        let fingerprint = fields.read_u32();
+        let word = if fingerprint == 0 {
+            0
+        } else {
+            let state = config.restore_state(fields)?;
+            config.entry(fingerprint, state)?
+        };
+        install(index, word);
+        Some(())
+    });
+    if restored.is_err() {
+        clear();
+    }
+    restored
 }
 
 /// What the seed is checked by in a table's snapshot: this key's
@@ -743,7 +878,7 @@ pub type KeyedBuckets<const N: usize, C = &'static BucketConfig> = Keyed<N, Buck
 pub type KeyedWindows<const N: usize, C = &'static SlidingWindowConfig> =
     Keyed<N, SlidingWindowConfig, C>;
 
-impl<const N: usize, L: PerKey, C: Source<L>> Keyed<N, L, C> {
+impl<const N: usize, L: PerKey, C: Entries<L>> Keyed<N, L, C> {
     const VALID: () = assert!(N >= 1 && (N as u64) <= 1 << 32, "N must be 1..=2^32");
 
     /// An empty table; `seed` keys the hash (use random bits: with a known
@@ -778,7 +913,7 @@ impl<const N: usize, L: PerKey, C: Source<L>> Keyed<N, L, C> {
     /// ```
     #[must_use]
     pub fn config(&self) -> L {
-        self.config.current()
+        self.table().config()
     }
 
     /// Where `key` lives in this table.
@@ -819,13 +954,9 @@ impl<const N: usize, L: PerKey, C: Source<L>> Keyed<N, L, C> {
         self.table().acquire(key, n, now)
     }
 
-    /// The table as a [`KeyedTable`] over this array.
-    fn table(&self) -> KeyedTable<'_, L> {
-        KeyedTable {
-            config: self.config(),
-            seed: self.seed,
-            entries: &self.entries,
-        }
+    /// The table its configuration runs over this array.
+    fn table(&self) -> C::Table<'_> {
+        self.config.table(self.seed, &self.entries)
     }
 
     /// Whole tokens `key` could take at `now`: its bucket's, the initial
@@ -884,7 +1015,9 @@ impl<const N: usize, L: PerKey, C: Source<L>> Keyed<N, L, C> {
     }
 }
 
+mod live;
 mod windows;
+pub use live::{LiveKeyedBuckets, LiveKeyedTable};
 pub use windows::MAX_KEYED_WINDOW_LIMIT;
 
 #[cfg(test)]

@@ -538,3 +538,41 @@ fn a_reconfiguration_racing_acquires_neither_adds_nor_loses_tokens() {
         assert_eq!(bucket.config(), new);
     });
 }
+
+/// A live keyed table of one entry (a key holding 1 token of 2, 1 per 100
+/// ticks) reconfigured twice (to 3 tokens, 7 per 300 ticks, then to 5, 3
+/// per 100: three configurations with different units, and the second
+/// reconfiguration reuses the first generation's parity) while another
+/// thread takes a token for the key, all at one tick (nothing refills).
+/// Invariants: neither reconfiguration is busy; the token the key held is
+/// taken at most once, and what is left is exactly what was not taken
+/// (carried through both, nothing added, nothing lost); a step that read
+/// the entry under a configuration it was not written under would break
+/// it.
+#[test]
+fn a_keyed_table_reconfigured_twice_racing_an_acquire_keeps_the_key_exact() {
+    use tickguard::bucket::BucketSettings;
+    use tickguard::keyed::LiveKeyedBuckets;
+    let settings = |capacity, tokens, period| BucketSettings {
+        capacity,
+        tokens,
+        period: tickguard::time::Duration::from_ticks(period),
+        initial_fill: None,
+    };
+    let first = BucketConfig::new(settings(2, 1, 100)).unwrap();
+    let second = BucketConfig::new(settings(3, 7, 300)).unwrap();
+    let third = BucketConfig::new(settings(5, 3, 100)).unwrap();
+    model(move || {
+        let table = Arc::new(LiveKeyedBuckets::<1>::new(first.live(), [1, 2]));
+        table.acquire(&9u8, 1, tick(1_000)).unwrap();
+        let taker = {
+            let table = table.clone();
+            thread::spawn(move || table.acquire(&9u8, 1, tick(1_000)).is_ok())
+        };
+        assert_eq!(table.reconfigure(second, tick(1_000)), Ok(()));
+        assert_eq!(table.reconfigure(third, tick(1_000)), Ok(()));
+        let granted = u32::from(taker.join().unwrap());
+        assert_eq!(table.config(), third);
+        assert_eq!(granted + table.available(&9u8, tick(1_000)), 1);
+    });
+}

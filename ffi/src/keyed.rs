@@ -3,8 +3,8 @@
 //! allocates (`TG_KEYED_TABLE`, `TG_KEYED_WINDOWS` in the header).
 
 use tickguard::bucket::BucketConfig;
-use tickguard::keyed::{Entry, KeyRef, KeyedTable, PerKey, Refused, MAX_KEYED_WINDOW_LIMIT};
-use tickguard::live::{Live, Reconfigure, Source};
+use tickguard::keyed::{Entries, Entry, KeyRef, PerKey, Refused, Table, MAX_KEYED_WINDOW_LIMIT};
+use tickguard::live::{Live, Reconfigure, Versioned};
 use tickguard::sliding_window::SlidingWindowConfig;
 use tickguard::time::Instant;
 
@@ -44,7 +44,7 @@ const MAX_ENTRIES: u64 = 1 << 32;
 #[repr(C, align(16))]
 pub struct tg_keyed_table_t {
     /// Private: the table's header. Touch only through `tg_keyed_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 14],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 22],
 }
 
 /// The header of a keyed table of windows: its sliding-window
@@ -57,43 +57,44 @@ pub struct tg_keyed_windows_t {
     pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 14],
 }
 
-/// What a header holds: the configuration every key shares (a bucket's,
-/// or a sliding window's as a live one that `tg_keyed_windows_reconfigure`
-/// replaces), plain integers and atomics valid for every bit pattern.
+/// What a header holds: the configuration every key shares, replaceable
+/// while callers use the table (a bucket's, versioned: reconfiguring
+/// carries every key's tokens; a sliding window's, live in one word), plain
+/// integers and atomics valid for every bit pattern.
 pub(crate) struct Header<H> {
     config: H,
     seed: [u64; 2],
     entries: Place,
 }
 
-object::storage!(tg_keyed_table_t, Header<BucketConfig>, 0x7467_4B59); // "tgKY"
+object::storage!(
+    tg_keyed_table_t,
+    Header<Versioned<BucketConfig>>,
+    0x7467_4B59
+); // "tgKY"
 object::storage!(
     tg_keyed_windows_t,
     Header<Live<SlidingWindowConfig>>,
     0x7467_4B58
 ); // "tgKX"
 
-/// How a header holds its kind's configuration.
-pub(crate) trait Holds {
+/// A header's configuration: what each kind's keys keep, and the core's
+/// table that runs them.
+pub(crate) trait Holds: Entries<Self::Config> {
     /// The configuration every key shares.
     type Config: PerKey;
-    /// A copy of it, read once per call.
-    fn current(&self) -> Self::Config;
 }
 
-impl Holds for BucketConfig {
+impl Holds for Versioned<BucketConfig> {
     type Config = BucketConfig;
-    fn current(&self) -> BucketConfig {
-        *self
-    }
 }
 
 impl Holds for Live<SlidingWindowConfig> {
     type Config = SlidingWindowConfig;
-    fn current(&self) -> SlidingWindowConfig {
-        Source::current(self)
-    }
 }
+
+/// The core's table of a header of kind `H`.
+type TableOf<'a, H> = <H as Entries<<H as Holds>::Config>>::Table<'a>;
 
 /// The table behind `table` over the `len` entries at `entries`, checked:
 /// the header is live, and `entries`/`len` are the ones it was initialised
@@ -102,17 +103,14 @@ fn table<'a, S, H>(
     table: *const S,
     entries: *const tg_keyed_entry_t,
     len: usize,
-) -> Result<KeyedTable<'a, H::Config>, tg_status_t>
+) -> Result<TableOf<'a, H>, tg_status_t>
 where
     S: Storage<Inner = Header<H>>,
     H: Holds + 'a,
 {
     let header: &'a Header<H> = get(table)?;
-    Ok(KeyedTable {
-        config: header.config.current(),
-        seed: header.seed,
-        entries: entries::slice(&header.entries, entries, len, MAX_ENTRIES)?,
-    })
+    let entries = entries::slice(&header.entries, entries, len, MAX_ENTRIES)?;
+    Ok(header.config.table(header.seed, entries))
 }
 
 /// Initialises a table of either kind with a validated configuration.
@@ -198,7 +196,7 @@ fn available<S, H>(
     table: *const S,
     entries: *const tg_keyed_entry_t,
     len: usize,
-    key: impl FnOnce(&KeyedTable<'_, H::Config>) -> Result<KeyRef, tg_status_t>,
+    key: impl FnOnce(&TableOf<'_, H>) -> Result<KeyRef, tg_status_t>,
     now: u64,
     out: *mut u32,
 ) -> tg_status_t
@@ -284,7 +282,7 @@ pub extern "C" fn tg_keyed_init(
         table,
         entries,
         len,
-        bucket_config(config),
+        bucket_config(config).map(BucketConfig::live),
         [seed0, seed1],
         flags,
     )
@@ -340,7 +338,7 @@ fn key_bytes(
 }
 
 fn hashed<L: PerKey>(
-    table: &KeyedTable<'_, L>,
+    table: &impl Table<L>,
     key: *const u8,
     key_len: usize,
 ) -> Result<KeyRef, tg_status_t> {
@@ -505,6 +503,45 @@ pub extern "C" fn tg_keyed_reset(
     len: usize,
 ) -> tg_status_t {
     reset(table, entries, len)
+}
+
+/// Replaces every key's token-bucket configuration while callers use the
+/// table (validated and copied), carrying each key's tokens at `now` as
+/// `tg_bucket_reconfigure` carries a bucket's: as many as it held, clamped
+/// to the new capacity, refilling at the new rate (a lagging `now` never
+/// refills a drained bucket). A key whose bucket is full again is as good
+/// as absent: its entry is emptied and the key returns as a new one, with
+/// the new initial fill. A call racing this one is judged under the old
+/// configuration or the new one, never a mix. Touches every entry twice.
+///
+/// @param table an initialised table header.
+/// @param entries its entries (as given to `tg_keyed_init`).
+/// @param len their count.
+/// @param config the new configuration; it need not outlive the call.
+/// @param now the caller's current tick.
+/// @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT` (`entries`/`len`
+///   not the table's), a configuration error as `tg_bucket_init`'s,
+///   `TG_E_BUSY` while another reconfiguration of this table is under
+///   way, or an object error; on every error the table keeps its
+///   configuration.
+///
+/// Lock-free (never waits, even for a reconfiguration it interrupted);
+/// safe from interrupt handlers and several threads.
+#[no_mangle]
+pub extern "C" fn tg_keyed_reconfigure(
+    table: *mut tg_keyed_table_t,
+    entries: *mut tg_keyed_entry_t,
+    len: usize,
+    config: *const tg_bucket_config_t,
+    now: u64,
+) -> tg_status_t {
+    status((|| {
+        let table = self::table(table.cast_const(), entries.cast_const(), len)?;
+        table
+            .reconfigure(bucket_config(config)?, Instant::from_ticks(now))
+            .map_err(|_| TG_E_BUSY)?;
+        Ok(TG_OK)
+    })())
 }
 
 /// The sliding-window configuration of a keyed table of windows: as

@@ -2006,6 +2006,40 @@ fn keyed_table_through_the_abi() {
         );
     }
     assert_eq!(before, after);
+    // Reconfigured live: the key's tokens carried (2 of 2 at tick 300 is a
+    // full bucket: as good as absent, so the key returns with the new
+    // capacity); a configuration error or a foreign entry array changes
+    // nothing.
+    let wider = tg_bucket_config_t {
+        capacity: 5,
+        ..limit
+    };
+    assert_eq!(tg_keyed_reconfigure(table, entries, 1, &wider, 300), TG_OK);
+    assert_eq!(
+        tg_keyed_available_bytes(
+            table,
+            entries,
+            1,
+            key.as_ptr(),
+            key.len(),
+            300,
+            &mut available
+        ),
+        TG_OK
+    );
+    assert_eq!(available, 5);
+    assert_eq!(
+        tg_keyed_reconfigure(table, entries, 1, &bad, 300),
+        TG_E_CONFIG_ZERO_CAPACITY
+    );
+    assert_eq!(
+        tg_keyed_reconfigure(table, restored_entries, 1, &wider, 300),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_keyed_reconfigure(table, entries, 1, null(), 300),
+        TG_E_NULL
+    );
     saved[9] ^= 0x10;
     assert_eq!(
         tg_keyed_restore(

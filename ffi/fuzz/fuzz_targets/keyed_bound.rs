@@ -5,7 +5,9 @@
 //! keys do: entries are taken over only from keys whose bucket is full
 //! again (a key that returns at a tick before the takeover finds the entry
 //! held), and a key never has two buckets. A full-table refusal names a
-//! later tick.
+//! later tick. Reconfigurations to fuzzed rates start a new run whose
+//! bound is the new configuration's (tokens are carried, never added);
+//! invalid ones change nothing.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,9 +23,9 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 6 {
         return;
     }
-    let capacity = u32::from(data[0] % 6) + 1;
-    let tokens = u32::from(data[1] % 5) + 1;
-    let period = u64::from(data[2] % 40) + 1;
+    let mut capacity = u32::from(data[0] % 6) + 1;
+    let mut tokens = u32::from(data[1] % 5) + 1;
+    let mut period = u64::from(data[2] % 40) + 1;
     let len = usize::from(data[3] % 16) + 1;
     let config = tg_bucket_config_t {
         capacity,
@@ -82,6 +84,26 @@ fuzz_target!(|data: &[u8]| {
                 tg_keyed_restore(table, entries, len, saved.as_ptr(), saved.len(), now),
                 TG_OK
             );
+        }
+        if n & 0xF0 == 0xE0 {
+            // Reconfigured at `now`: the run so far is checked under the
+            // old configuration, the next one under the new.
+            check(&grants, capacity, tokens, period);
+            grants.iter_mut().for_each(Vec::clear);
+            latest.iter_mut().for_each(|tick| *tick = 0);
+            let next = tg_bucket_config_t {
+                capacity: u32::from(key % 7),
+                tokens: u32::from(step % 5) + 1,
+                period_ticks: u64::from(key / 7 % 40) + 1,
+                initial_fill: TG_BUCKET_FULL,
+            };
+            let status = tg_keyed_reconfigure(table, entries, len, &next, now);
+            if next.capacity == 0 {
+                assert_eq!(status, TG_E_CONFIG_ZERO_CAPACITY);
+            } else {
+                assert_eq!(status, TG_OK);
+                (capacity, tokens, period) = (next.capacity, next.tokens, next.period_ticks);
+            }
         }
         let k = usize::from(key % 32) + if key & 0x80 != 0 { 32 } else { 0 };
         let n = u32::from(n % 4);
