@@ -39,7 +39,7 @@ measure() {
 # Flash budgets on thumbv6m (Cortex-M0), bytes: a primitive above its budget
 # fails --check. The breaker's, bucket's and retry's are issue 16's goals
 # (2.5, 1.2 and 2.5 KB; retry with every kind linked, Polly's v2 included).
-declare -A budget=([breaker]=2560 [bucket]=1228 [live_bucket]=9216 [retry]=2560 [budget]=450 [fixed_window]=768 [shaper]=512 [sliding_window]=2048 [sliding_log]=1792 [bulkhead]=1280 [adaptive]=2048 [keyed]=7168 [keyed_windows]=5120)
+declare -A budget=([breaker]=2560 [bucket]=1228 [live_bucket]=9216 [retry]=2560 [budget]=450 [fixed_window]=768 [shaper]=512 [sliding_window]=2048 [sliding_log]=1792 [bulkhead]=1280 [adaptive]=2048 [live_adaptive]=3584 [keyed]=7168 [live_keyed]=13824 [keyed_windows]=5120)
 
 # The symbols a probe adds to the baseline firmware, largest growth first:
 # "bytes name" (main grows by what was inlined into it).
@@ -55,7 +55,7 @@ sizes() { # elf: "name<TAB>bytes", sorted by name, code and data only
       printf "%s\t%d\n", name, $2 + 0 }' | LC_ALL=C sort -t $'\t' -k1,1
 }
 
-probes=(breaker bucket live_bucket retry budget fixed_window shaper sliding_window sliding_log bulkhead adaptive keyed keyed_windows)
+probes=(breaker bucket live_bucket retry budget fixed_window shaper sliding_window sliding_log bulkhead adaptive live_adaptive keyed live_keyed keyed_windows)
 declare -A flash ram
 for target in "${targets[@]}"; do
   (cd "$fw" && cargo build --quiet --release --target "$target" --bins)
@@ -79,8 +79,10 @@ declare -A state=(
   [sliding_window]="16 B word (+ 4 B config reference in Rust; \`tg_sliding_window_t\` 48 B in C)"
   [sliding_log]="16 B per entry, one per event the window holds (8 in the probe: 128 B) + 8 B cursor (+ 4 B config reference in Rust); C: \`tg_sliding_log_t\` 64 B + 16 B per \`tg_sliding_log_entry_t\`"
   [bulkhead]="16 B word (+ 4 B config reference in Rust; \`tg_bulkhead_t\` 48 B in C)"
-  [adaptive]="the bulkhead's 16 B word + an 8 B limit word (+ 4 B config reference in Rust; \`tg_adaptive_t\` 80 B in C)"
-  [keyed]="16 B per entry (64 in the probe: 1 KB) + 20 B (config reference, seed); C: \`tg_keyed_table_t\` 112 B + 16 B per \`tg_keyed_entry_t\`"
+  [adaptive]="the bulkhead's 16 B word + an 8 B limit word (+ 4 B config reference in Rust)"
+  [live_adaptive]="the adaptive limit's 24 B + 112 B configuration (a generation and two slots), 144 B (\`tg_adaptive_t\`, every C adaptive limit, 160 B)"
+  [keyed]="16 B per entry (64 in the probe: 1 KB) + 20 B (config reference, seed)"
+  [live_keyed]="16 B per entry (64 in the probe: 1 KB) + 112 B configuration (a generation and two slots) + 16 B seed; C (every keyed bucket table): \`tg_keyed_table_t\` 176 B + 16 B per \`tg_keyed_entry_t\`"
   [keyed_windows]="16 B per entry (64 in the probe: 1 KB) + 20 B (config reference, seed); C: \`tg_keyed_windows_t\` 112 B + 16 B per \`tg_keyed_entry_t\`"
 )
 for probe in "${probes[@]}"; do
