@@ -273,7 +273,8 @@ lines.append("")
 # keyed limiter; the two-thread refusals.
 KEY_COUNTS = [1, 1000, 100000]
 READ_ONLY_REFUSALS = [("sliding window", "sliding window refusal {}/tickguard"), ("sliding log", "sliding log refusal {}/tickguard"), ("shaper", "shaper refusal {}/tickguard"),
-                      ("bulkhead", "bulkhead refusal {}/tickguard"), ("adaptive limit", "adaptive refusal {}/tickguard"), ("keyed", "keyed refusal {}/tickguard"), ("keyed windows", "keyed windows refusal {}/tickguard")]
+                      ("bulkhead", "bulkhead refusal {}/tickguard"), ("adaptive limit", "adaptive refusal {}/tickguard"), ("adaptive limit, live", "adaptive live refusal {}/tickguard"),
+                      ("keyed", "keyed refusal {}/tickguard"), ("keyed, live", "keyed live refusal {}/tickguard"), ("keyed windows", "keyed windows refusal {}/tickguard")]
 def limiter_contended(threads, key):
     return f"limiters contended/{key.format(f'x{threads}')}"
 def limiter_scaling(run, key):
@@ -296,6 +297,10 @@ if any(k.startswith("limiters/") for k in now):
         ("bulkhead: refusal (full)", "limiters/bulkhead: refusal (full)/tickguard", "", None),
         ("adaptive limit: acquire + release", "limiters/adaptive: acquire + release/tickguard", "AIMD over a counter behind a mutex", "limiters/adaptive: acquire + release/mutex aimd"),
         ("adaptive limit: refusal (at the limit)", "limiters/adaptive: refusal (at the limit)/tickguard", "", None),
+        ("adaptive limit, live (every C adaptive limit): acquire + release", "limiters/adaptive: acquire + release, live/tickguard", "AIMD over a counter behind a mutex", "limiters/adaptive: acquire + release/mutex aimd"),
+        ("adaptive limit, live: refusal (at the limit)", "limiters/adaptive: refusal (at the limit), live/tickguard", "", None),
+        ("adaptive limit, live: reconfigure (new bounds)", "limiters/adaptive: reconfigure/tickguard live", "", None),
+        ("keyed buckets, live: reconfigure, 1 024 entries held (each key's tokens carried)", "limiters/keyed: reconfigure, 1024 entries/tickguard live", "", None),
         ("keyed windows: grant (1 000 keys in turn)", "limiters/keyed windows: grant, 1000 keys/tickguard", "", None),
         ("keyed windows: refusal", "limiters/keyed windows: refusal/tickguard", "", None)]:
         r = within(ours, theirs) if theirs else None
@@ -308,11 +313,13 @@ if any(k.startswith("limiters/") for k in now):
               "distinct keys in turn, so every check grants. tickguard's table has 2^17 entries (2 MiB, fixed whatever keys arrive); "
               f"governor's map held {'–' if per_key is None else f'{per_key:.0f}'} bytes per key with 100 000 keys and grows with every new key "
               "until `retain_recent` runs. Ratio: governor's time / tickguard's, within each pass:", "",
-              "| distinct keys | tickguard | governor keyed | ratio |", "|---:|---:|---:|---:|"]
+              "| distinct keys | tickguard | governor keyed | ratio | tickguard live (every C table) | ratio |", "|---:|---:|---:|---:|---:|---:|"]
     for keys in KEY_COUNTS:
         ours, theirs = f"keyed/check, {keys} keys/tickguard", f"keyed/check, {keys} keys/governor keyed (dashmap, fake clock)"
-        r = within(ours, theirs)
-        lines.append(f"| {keys:,} | {fmt(ns(ours))} | {fmt(ns(theirs))} | {'–' if r is None else f'{r:.2f}×'} |".replace(",", " "))
+        live = f"keyed/check, {keys} keys/tickguard live"
+        r, rl = within(ours, theirs), within(live, theirs)
+        lines.append(f"| {keys:,} | {fmt(ns(ours))} | {fmt(ns(theirs))} | {'–' if r is None else f'{r:.2f}×'} "
+                     f"| {fmt(ns(live))} | {'–' if rl is None else f'{rl:.2f}×'} |".replace(",", " "))
     lines += ["", "Their refusals on one and two threads (throughput of two relative to one, within each pass; "
               "the fixed window's suppressions write their count, so they do not scale):", "",
               "| contended | 1 thread | 2 threads | 2-thread throughput vs 1 |", "|---|---:|---:|---:|"]

@@ -1,6 +1,8 @@
 //! The limiters beside the token bucket: the fixed window with a
-//! suppression count, the shaper, the sliding-window counter, the bulkhead
-//! and keyed buckets, each granting and refusing, on one and two threads;
+//! suppression count, the shaper, the sliding-window counter, the bulkhead,
+//! the adaptive limit and keyed buckets (each fixed and live, as every C
+//! object is), each granting and refusing, on one and two threads, and
+//! their live reconfigurations;
 //! keyed buckets beside governor's keyed limiter (`DashMap`, its default
 //! hasher) on a fake clock with 1, 1 000 and 100 000 distinct keys, and the
 //! memory each keeps per key.
@@ -26,7 +28,8 @@ use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sampl
 use tickguard::bucket::{BucketConfig, BucketSettings};
 use tickguard::bulkhead::{Bulkhead, BulkheadConfig, BulkheadSettings};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
-use tickguard::keyed::{KeyedBuckets, KeyedWindows};
+use tickguard::keyed::{KeyedBuckets, KeyedWindows, LiveKeyedBuckets};
+use tickguard::live::Versioned;
 use tickguard::shaper::{Shaper, ShaperConfig, ShaperSettings};
 use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
 use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig, SlidingWindowSettings};
@@ -89,6 +92,13 @@ static KEYED_CONFIG: BucketConfig = match BucketConfig::new(BucketSettings {
 /// keys (`TICKGUARD_BENCH_MEMORY` measures it).
 const ENTRIES: usize = 1 << 17;
 static KEYED: KeyedBuckets<ENTRIES> = KeyedBuckets::new(&KEYED_CONFIG, [0x5eed, 0x1dea]);
+/// The same table, reconfigurable (every C keyed bucket table is).
+static LIVE_KEYED: LiveKeyedBuckets<ENTRIES> =
+    LiveKeyedBuckets::new(KEYED_CONFIG.live(), [0x5eed, 0x1dea]);
+/// A reconfigurable table of 1 024 entries, all held, for the cost of a
+/// reconfiguration (it carries every entry twice).
+static LIVE_KEYED_SMALL: LiveKeyedBuckets<1_024> =
+    LiveKeyedBuckets::new(KEYED_CONFIG.live(), [0x5eed, 0x1dea]);
 
 /// Keyed windows: 10 per 1 000 ticks per key, in 2^17 entries.
 static WINDOW_QUOTA: SlidingWindowConfig = match SlidingWindowConfig::new(SlidingWindowSettings {
@@ -259,6 +269,60 @@ fn limiters(c: &mut Criterion) {
     group.bench_function("adaptive: refusal (at the limit)/tickguard", |b| {
         b.iter(|| at_limit.acquire(at(black_box(5))).is_err())
     });
+    // The same over a configuration `reconfigure` replaces (every C
+    // adaptive limit), and a reconfiguration between two bounds.
+    let live_adaptive = AdaptiveLimit::new(AdaptiveConfig::DEFAULT.live());
+    group.bench_function("adaptive: acquire + release, live/tickguard", |b| {
+        b.iter(|| {
+            let permit = live_adaptive
+                .acquire(at(black_box(5)))
+                .expect("a free slot");
+            live_adaptive.release(permit, black_box(done)).is_ok()
+        })
+    });
+    let narrow = AdaptiveConfig::new(AdaptiveSettings {
+        max_limit: 32,
+        ..AdaptiveConfig::DEFAULT_SETTINGS
+    })
+    .expect("valid");
+    let mut flip = false;
+    group.bench_function("adaptive: reconfigure/tickguard live", |b| {
+        b.iter(|| {
+            flip = !flip;
+            let config = if flip {
+                narrow
+            } else {
+                AdaptiveConfig::DEFAULT
+            };
+            live_adaptive.reconfigure(black_box(config)).is_ok()
+        })
+    });
+    let live_at_limit: AdaptiveLimit<Versioned<AdaptiveConfig>> =
+        AdaptiveLimit::new(one_slot_adaptive().live());
+    let _held_live = live_at_limit.acquire(at(0)).expect("free");
+    group.bench_function("adaptive: refusal (at the limit), live/tickguard", |b| {
+        b.iter(|| live_at_limit.acquire(at(black_box(5))).is_err())
+    });
+    // A reconfigurable keyed table of 1 024 entries, every one held,
+    // switched between two rates: every key's tokens carried.
+    for key in 0..4_096u64 {
+        let _ = LIVE_KEYED_SMALL.acquire(&key, 5, at(1_000));
+    }
+    let faster = BucketConfig::new(BucketSettings {
+        tokens: 2,
+        ..KEYED_CONFIG.settings()
+    })
+    .expect("valid");
+    let mut flip = false;
+    group.bench_function("keyed: reconfigure, 1024 entries/tickguard live", |b| {
+        b.iter(|| {
+            flip = !flip;
+            let config = if flip { faster } else { KEYED_CONFIG };
+            LIVE_KEYED_SMALL
+                .reconfigure(black_box(config), at(1_000))
+                .is_ok()
+        })
+    });
 
     // Keyed windows: 1 000 keys in turn, a tick per call (each key has
     // room when it comes back); and a key that is over its limit.
@@ -323,6 +387,17 @@ fn keyed(c: &mut Criterion) {
                 i += 1;
                 clock.advance(1);
                 KEYED
+                    .acquire(&black_box(i % keys), 1, Tick::from_ticks(clock.now()))
+                    .is_ok()
+            })
+        });
+        let clock = TickClock::default();
+        let mut i = 0u64;
+        group.bench_function(format!("check, {keys} keys/tickguard live"), |b| {
+            b.iter(|| {
+                i += 1;
+                clock.advance(1);
+                LIVE_KEYED
                     .acquire(&black_box(i % keys), 1, Tick::from_ticks(clock.now()))
                     .is_ok()
             })
@@ -404,6 +479,9 @@ fn contended(c: &mut Criterion) {
     let _held = busy.acquire(at(0)).expect("free");
     let at_limit = Padded(AdaptiveLimit::new(one_slot_adaptive()));
     let _held_adaptive = at_limit.acquire(at(0)).expect("free");
+    let live_at_limit = Padded(AdaptiveLimit::new(one_slot_adaptive().live()));
+    let _held_live = live_at_limit.acquire(at(0)).expect("free");
+    let _ = LIVE_KEYED.acquire(&u64::MAX, 10, at(1 << 50));
     let muted = Padded(FixedWindow::new(fixed(0, 1 << 40)));
     let full_log: Padded<SlidingLog<10, _>> = Padded(SlidingLog::new(SlidingLogConfig::DEFAULT));
     for _ in 0..10 {
@@ -428,6 +506,21 @@ fn contended(c: &mut Criterion) {
                 let at_limit = &*at_limit;
                 run_pinned(threads, iters, move |_| {
                     black_box(at_limit.acquire(at(5)).is_err());
+                })
+            })
+        });
+        group.bench_function(format!("adaptive live refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                let live_at_limit = &*live_at_limit;
+                run_pinned(threads, iters, move |_| {
+                    black_box(live_at_limit.acquire(at(5)).is_err());
+                })
+            })
+        });
+        group.bench_function(format!("keyed live refusal x{threads}/tickguard"), |b| {
+            b.iter_custom(|iters| {
+                run_pinned(threads, iters, move |_| {
+                    black_box(LIVE_KEYED.acquire(&u64::MAX, 1, at(1 << 50)).is_err());
                 })
             })
         });
