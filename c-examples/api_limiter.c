@@ -12,6 +12,8 @@
  * The table here has 8 entries, so evictions are visible; a real gateway
  * sizes it a few times the clients it limits at once. The hash seed is
  * fixed for a repeatable demo; a real program seeds it from a random source.
+ * Under load the operator halves every client's rate, live: each client
+ * keeps the tokens it has, and refills at the new rate from then on.
  * Exits non-zero if any client gets more than its bucket allows. */
 #include <stdio.h>
 #include <string.h>
@@ -20,8 +22,11 @@
 
 static const tg_bucket_config_t PER_CLIENT = {
     .capacity = 3, .tokens = 1, .period_ticks = 100, .initial_fill = TG_BUCKET_FULL};
+/* The operator's shedding rate: the same burst, 1 per 200 ticks. */
+static const tg_bucket_config_t SHED = {
+    .capacity = 3, .tokens = 1, .period_ticks = 200, .initial_fill = TG_BUCKET_FULL};
 
-/* Header and entries in static storage: 112 + 8 × 16 bytes, no malloc. */
+/* Header and entries in static storage: 176 + 8 × 16 bytes, no malloc. */
 static TG_KEYED_TABLE(clients, 8);
 
 enum { CLIENTS = 12 };
@@ -102,9 +107,19 @@ int main(void) {
   occupancy(310);
   /* The greedy client, idle since 200, still has its limit or a fresh one. */
   for (int i = 0; i < 4; i++) failed |= request(0, 500) < 0;
+  /* At tick 520 the operator sheds load: every client's rate halves, live,
+   * while requests keep coming. The greedy client has a fifth of a token
+   * (20 ticks of 100): it keeps it, and the rest comes at the new rate,
+   * 160 ticks more. */
+  s = tg_keyed_reconfigure(&clients.table, clients.entries, TG_KEYED_LEN(clients), &SHED, 520);
+  printf("tick  520  -- every client's rate halved to 1 per 200 ticks: %s\n", tg_status_str(s));
+  failed |= s != TG_OK;
+  failed |= request(0, 600) < 0;
+  failed |= request(0, 680) < 0;
 
-  /* Over ticks 0..500 a client's bucket allows at most 3 + 500 / 100. */
-  for (unsigned c = 0; c < CLIENTS; c++) failed |= served[c] > 3 + 500 / 100;
+  /* Over ticks 0..680 a client's bucket allows at most 3 + 680 / 100 (the
+   * rate only fell). */
+  for (unsigned c = 0; c < CLIENTS; c++) failed |= served[c] > 3 + 680 / 100;
   unsigned total = 0;
   for (unsigned c = 0; c < CLIENTS; c++) total += served[c];
   printf("served %u requests; no client above its limit: %s\n", total, failed ? "NO" : "yes");

@@ -4,7 +4,10 @@
 //! grows until `retain_recent` is called). What follows describes the
 //! buckets ([`KeyedBuckets`]); [`KeyedWindows`] keeps a sliding-window
 //! counter per key in the same entries, with the same rule (an entry is
-//! free once its key's windows hold no event).
+//! free once its key's windows hold no event). [`LiveKeyedBuckets`] are the
+//! same buckets under a configuration that `reconfigure` replaces while
+//! callers use them, carrying every key's tokens ([`LiveKeyedTable`] says
+//! how); [`Table`] is what every table does.
 //!
 //! # The table
 //!
@@ -366,6 +369,24 @@ struct Take {
 }
 
 impl Take {
+    /// `n` units for `key` at `now`, and the key's entry in `entries` (a
+    /// key of a table of another size, whose entry is not there, can never
+    /// be served).
+    fn located(
+        entries: &[Entry],
+        key: KeyRef,
+        n: u32,
+        now: Instant,
+    ) -> Result<(&Entry, Self), Refused> {
+        let entry = entries.get(key.entry).ok_or(Refused::ExceedsCapacity)?;
+        let take = Self {
+            fingerprint: key.fingerprint,
+            n,
+            now: now.ticks(),
+        };
+        Ok((entry, take))
+    }
+
     /// The step on an entry, in the bucket word's width: 64-bit arithmetic
     /// for the rates whose arrival time fits it (most, and every one on a
     /// microcontroller's budget), 128-bit otherwise.
@@ -612,14 +633,7 @@ impl<L: PerKey> Table<L> for KeyedTable<'_, L> {
     }
 
     fn acquire(&self, key: KeyRef, n: u32, now: Instant) -> Decision {
-        let Some(entry) = self.entries.get(key.entry) else {
-            return Err(Refused::ExceedsCapacity);
-        };
-        let take = Take {
-            fingerprint: key.fingerprint,
-            n,
-            now: now.ticks(),
-        };
+        let (entry, take) = Take::located(self.entries, key, n, now)?;
         entry.0.apply(&EntryMachine(&self.config), take)
     }
 

@@ -20,17 +20,21 @@
 //! `reconfigure` says what happens to its current window. A reconfiguration
 //! takes no `now`, so no caller's lag can make it admit more.
 //!
-//! Live configurations today: [`crate::fixed_window`],
+//! Live configurations in one word: [`crate::fixed_window`],
 //! [`crate::sliding_window`], [`crate::sliding_log`] (its window; the
-//! log's size stays a compile-time constant) and
+//! log's size stays a compile-time constant),
 //! [`KeyedWindows`](crate::keyed::KeyedWindows) (every key's at once) and
-//! [`crate::bulkhead`] (up to the slots it was built with). The token bucket's state is
-//! scaled by its rate, so it cannot keep its state through a swap of one
-//! word: [`crate::bucket::LiveBucket`] keeps its configuration under a
-//! generation and carries its tokens over, and so does
-//! [`crate::shaper::LiveShaper`] (both a [`LiveMachine`]). The adaptive
-//! limit's bounds and keyed token buckets take their configuration at
-//! construction.
+//! [`crate::bulkhead`] (up to the slots it was built with). The adaptive
+//! limit's configuration is too large for one word, so it is
+//! [`Versioned`]: two slots under a generation, read whole; its state (the
+//! learned limit) is only clamped into the new bounds. The token bucket's
+//! state is scaled by its rate, so it cannot keep its state through a swap
+//! of one word: [`crate::bucket::LiveBucket`] keeps its configuration under
+//! a generation and carries its tokens over, and so does
+//! [`crate::shaper::LiveShaper`] (both a [`LiveMachine`]); a
+//! [`LiveKeyedBuckets`](crate::keyed::LiveKeyedBuckets) table carries every
+//! key's, each entry tagged with its generation's parity. Every limiter
+//! can be reconfigured live.
 //!
 //! ```
 //! use tickguard::live::Live;

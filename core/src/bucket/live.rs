@@ -241,4 +241,4 @@ impl LiveMachine<BucketConfig> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

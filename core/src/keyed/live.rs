@@ -2,44 +2,6 @@
 //! every key's tokens carried over, as a [`LiveBucket`](crate::bucket::LiveBucket)
 //! carries its own.
 //!
-//! # How
-//!
-//! The configuration sits in two slots under a generation, as a live
-//! bucket's does. An entry has no room for the live bucket's 32-bit
-//! generation beside its key's fingerprint, so it keeps one bit of it: the
-//! *parity* of the generation its state was written under (bit 95; the
-//! arrival time keeps 95 bits, past the horizon of every rate). A parity
-//! alone would confuse generation `g` with `g − 2`; three rules make it
-//! enough:
-//!
-//! 1. A reconfiguration (one at a time; a second is told [`Busy`]) first
-//!    brings *every* entry onto the current generation (carrying the
-//!    tokens of those still on the one before, re-tagging empty ones), and
-//!    only then overwrites the slot of the generation before and publishes
-//!    the next one (then it carries every entry again, at its own `now`).
-//! 2. A call reads the generation and its configuration, then the entry,
-//!    then the generation again, and starts over if it moved: so the entry
-//!    it read was written under the generation it read or the one before,
-//!    which the parity tells apart. An entry of the one before is carried
-//!    first, in a compare-and-swap of its own.
-//! 3. Every write is a compare-and-swap against the word the call read. It
-//!    succeeds only if the entry is unchanged, and by rule 1 the entry
-//!    changes before the generation can move twice (or before the slot the
-//!    call read as the previous configuration is overwritten). So a call
-//!    never writes a state under a configuration it was not computed for.
-//!
-//! Nothing waits: a call that starts over does so because a
-//! reconfiguration or another call made progress, and an interrupt handler
-//! that preempts a reconfiguration carries the entries it touches itself.
-//!
-//! # Costs
-//!
-//! Every call reads the generation twice and the configuration's three
-//! words (as a live bucket's), and a refusal still only reads, except the
-//! first call on an entry a reconfiguration has not carried yet (the
-//! carry is a write). A reconfiguration touches every entry twice: `2 × N`
-//! compare-and-swaps.
-//!
 //! ```
 //! use tickguard::bucket::{BucketConfig, BucketSettings};
 //! use tickguard::keyed::LiveKeyedBuckets;
@@ -115,9 +77,48 @@ impl Entries<BucketConfig> for Versioned<BucketConfig> {
 
 /// Keyed token buckets over entries held anywhere (a `static` array, caller
 /// memory through the C ABI), whose configuration
-/// [`reconfigure`](Self::reconfigure) replaces while callers use them
-/// ([module docs](self)). Decides as a [`KeyedTable`](super::KeyedTable)
-/// of buckets does, with the same eviction rule.
+/// [`reconfigure`](Self::reconfigure) replaces while callers use them.
+/// Decides as a [`KeyedTable`](super::KeyedTable) of buckets does, with the
+/// same eviction rule.
+///
+/// # How
+///
+/// The configuration sits in two slots under a generation, as a live
+/// bucket's does. An entry has no room for the live bucket's 32-bit
+/// generation beside its key's fingerprint, so it keeps one bit of it: the
+/// *parity* of the generation its state was written under (bit 95; the
+/// arrival time keeps 95 bits, past the horizon of every rate). A parity
+/// alone would confuse generation `g` with `g − 2`; three rules make it
+/// enough:
+///
+/// 1. A reconfiguration (one at a time; a second is told [`Busy`]) first
+///    brings *every* entry onto the current generation (carrying the
+///    tokens of those still on the one before, re-tagging empty ones), and
+///    only then overwrites the slot of the generation before and publishes
+///    the next one (then it carries every entry again, at its own `now`).
+/// 2. A call reads the generation and its configuration, then the entry,
+///    then the generation again, and starts over if it moved: so the entry
+///    it read was written under the generation it read or the one before,
+///    which the parity tells apart. An entry of the one before is carried
+///    first, in a compare-and-swap of its own.
+/// 3. Every write is a compare-and-swap against the word the call read. It
+///    succeeds only if the entry is unchanged, and by rule 1 the entry
+///    changes before the generation can move twice (or before the slot the
+///    call read as the previous configuration is overwritten). So a call
+///    never writes a state under a configuration it was not computed for.
+///
+/// Nothing waits: a call that starts over does so because a
+/// reconfiguration or another call made progress, and an interrupt handler
+/// that preempts a reconfiguration carries the entries it touches itself.
+///
+/// # Costs
+///
+/// Every call reads the generation twice and the configuration's three
+/// words (as a live bucket's), and a refusal still only reads, except the
+/// first call on an entry a reconfiguration has not carried yet (the
+/// carry is a write). A reconfiguration touches every entry twice: `2 × N`
+/// compare-and-swaps.
+///
 ///
 /// ```
 /// use tickguard::bucket::BucketConfig;
@@ -143,7 +144,7 @@ impl LiveKeyedTable<'_> {
     /// Runs `decide` on `entry`'s word (its tag cleared) under the
     /// configuration in force, the entry first carried onto it if it was
     /// written under the one before: the one loop every operation goes
-    /// through ([rules 2 and 3](self#how)). A write is tagged with the
+    /// through ([rules 2 and 3](LiveKeyedTable#how)). A write is tagged with the
     /// generation decided under.
     fn run<D>(
         &self,
@@ -179,7 +180,7 @@ impl LiveKeyedTable<'_> {
     }
 
     /// Brings every entry onto the current generation, at `now`
-    /// ([rule 1](self#how)).
+    /// ([rule 1](LiveKeyedTable#how)).
     fn settle(&self, now: Tick) {
         for entry in self.entries {
             self.run(entry, now, |_, _| Step::Keep(()));
@@ -234,14 +235,7 @@ impl Table<BucketConfig> for LiveKeyedTable<'_> {
     }
 
     fn acquire(&self, key: KeyRef, n: u32, now: Instant) -> Decision {
-        let Some(entry) = self.entries.get(key.entry) else {
-            return Err(Refused::ExceedsCapacity);
-        };
-        let take = Take {
-            fingerprint: key.fingerprint,
-            n,
-            now: now.ticks(),
-        };
+        let (entry, take) = Take::located(self.entries, key, n, now)?;
         self.run(entry, now.ticks(), |config, word| {
             match take.decide(config, word) {
                 // Past the 95 bits a live entry keeps: never.
@@ -348,7 +342,7 @@ fn carried(to: &BucketConfig, from: &BucketConfig, word: u128, now: Tick) -> u12
 
 /// Token buckets per key in a table of `N` entries (`1..=2^32`), whose
 /// configuration [`reconfigure`](Keyed::reconfigure) replaces while callers
-/// use it, carrying every key's tokens ([module docs](self)): a [`Keyed`]
+/// use it, carrying every key's tokens ([how](LiveKeyedTable#how)): a [`Keyed`]
 /// table over a [`Versioned`] bucket configuration (built with
 /// [`BucketConfig::live`]). Decides as [`KeyedBuckets`](super::KeyedBuckets)
 /// does; 16 × `N` + 112 bytes.

@@ -5,7 +5,7 @@ use crate::time::testing::tick;
 use crate::time::Duration;
 use proptest::prelude::*;
 
-fn config(capacity: u32, tokens: u32, period: Tick, fill: Option<u32>) -> BucketConfig {
+pub(crate) fn config(capacity: u32, tokens: u32, period: Tick, fill: Option<u32>) -> BucketConfig {
     BucketConfig::new(BucketSettings {
         capacity,
         tokens,
@@ -17,7 +17,7 @@ fn config(capacity: u32, tokens: u32, period: Tick, fill: Option<u32>) -> Bucket
 
 /// Configurations on both words: small rates, fractional ones (3 per 7
 /// ticks), many units per tick (1 000 per tick), long periods.
-fn configs() -> impl Strategy<Value = BucketConfig> {
+pub(crate) fn configs() -> impl Strategy<Value = BucketConfig> {
     (
         prop_oneof![1u32..20, Just(1_000u32)],
         prop_oneof![1u32..5, Just(3u32), Just(1_000u32)],

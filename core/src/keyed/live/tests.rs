@@ -1,32 +1,10 @@
 use super::*;
-use crate::bucket::{BucketSettings, LiveBucket};
+use crate::bucket::live::tests::{config, configs};
+use crate::bucket::LiveBucket;
 use crate::keyed::KeyedBuckets;
 use crate::snapshot::Snapshot;
 use crate::time::testing::tick;
-use crate::time::Duration;
 use proptest::prelude::*;
-
-fn config(capacity: u32, tokens: u32, period: Tick, fill: Option<u32>) -> BucketConfig {
-    BucketConfig::new(BucketSettings {
-        capacity,
-        tokens,
-        period: Duration::from_ticks(period),
-        initial_fill: fill.map(|fill| fill.min(capacity)),
-    })
-    .unwrap()
-}
-
-/// Configurations on both words: small rates, fractional ones, many units
-/// per tick, long periods, partial initial fills.
-fn configs() -> impl Strategy<Value = BucketConfig> {
-    (
-        prop_oneof![1u32..20, Just(1_000u32)],
-        prop_oneof![1u32..5, Just(3u32), Just(1_000u32)],
-        prop_oneof![1u64..50, Just(7u64), Just(1u64 << 30)],
-        prop_oneof![Just(None), (0u32..20).prop_map(Some)],
-    )
-        .prop_map(|(capacity, tokens, period, fill)| config(capacity, tokens, period, fill))
-}
 
 const SEED: [u64; 2] = [11, 12];
 
