@@ -1,5 +1,5 @@
-//! Size probe: a reconfigurable adaptive limit in a `static`, enter/finish
-//! + acquire/release + limit + reconfigure + reset. See
+//! Size probe: a reconfigurable adaptive limit in a `static`: enter and
+//! finish, acquire and release, limit, reconfigure, reset. See
 //! `c-examples/size-report.sh`.
 #![no_std]
 #![no_main]
