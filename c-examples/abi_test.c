@@ -278,6 +278,55 @@ static void test_bucket_reconfigured_by_threads(void) {
   CHECK(tg_bucket_deinit(&contended) == TG_OK);
 }
 
+/* The same for a keyed table: two threads switch every key's rate between
+ * two units while two others take tokens for their own key, all at one
+ * tick: no key ever gives more than the 8 it started with (an entry read
+ * under a configuration it was not written under would). */
+static TG_KEYED_TABLE(contended_keys, 16);
+static int reconfigure_keys_back_and_forth(void *busy_seen) {
+  const tg_bucket_config_t one = {.capacity = 8, .tokens = 1, .period_ticks = 1000};
+  const tg_bucket_config_t other = {.capacity = 8, .tokens = 7, .period_ticks = 3000};
+  for (int round = 0; round < 5000; round++) {
+    tg_status_t status = tg_keyed_reconfigure(&contended_keys.table, contended_keys.entries,
+                                              TG_KEYED_LEN(contended_keys), round % 2 ? &one : &other, 0);
+    if (status == TG_E_BUSY) {
+      ++*(int *)busy_seen;
+    } else if (status != TG_OK) {
+      return 1;
+    }
+  }
+  return 0;
+}
+struct key_taker {
+  uint64_t key;
+  int taken;
+};
+static int take_key_tokens(void *arg) {
+  struct key_taker *taker = arg;
+  for (int round = 0; round < 20000; round++) {
+    taker->taken += tg_keyed_acquire_u64(&contended_keys.table, contended_keys.entries, TG_KEYED_LEN(contended_keys),
+                                         taker->key, 1, 0, NULL) == TG_OK;
+  }
+  return 0;
+}
+static void test_keyed_reconfigured_by_threads(void) {
+  const tg_bucket_config_t one = {.capacity = 8, .tokens = 1, .period_ticks = 1000};
+  CHECK(tg_keyed_init(&contended_keys.table, contended_keys.entries, TG_KEYED_LEN(contended_keys), &one, 5, 6,
+                      TG_INIT_DEFAULT) == TG_OK);
+  int busy[2] = {0, 0}, writer_failed[2] = {0, 0};
+  struct key_taker takers[2] = {{.key = 1, .taken = 0}, {.key = 2, .taken = 0}};
+  thrd_t writers[2], taking[2];
+  for (int i = 0; i < 2; i++) CHECK(thrd_create(&writers[i], reconfigure_keys_back_and_forth, &busy[i]) == thrd_success);
+  for (int i = 0; i < 2; i++) CHECK(thrd_create(&taking[i], take_key_tokens, &takers[i]) == thrd_success);
+  for (int i = 0; i < 2; i++) CHECK(thrd_join(writers[i], &writer_failed[i]) == thrd_success && writer_failed[i] == 0);
+  for (int i = 0; i < 2; i++) CHECK(thrd_join(taking[i], NULL) == thrd_success);
+  /* Keys 1 and 2 may share an entry (then one of them is refused while the
+   * other limits): each takes at most its 8, together at least 1. */
+  CHECK(takers[0].taken <= 8 && takers[1].taken <= 8 && takers[0].taken + takers[1].taken >= 1);
+  CHECK(busy[0] + busy[1] < 10000);
+  CHECK(tg_keyed_deinit(&contended_keys.table) == TG_OK);
+}
+
 static void test_bucket(void) {
   tg_bucket_config_t c = {.capacity = 3, .tokens = 1, .period_ticks = 10, .initial_fill = 1};
   CHECK(tg_bucket_config_check(&c) == TG_OK);
@@ -1588,6 +1637,7 @@ int main(void) {
   test_breaker_cycle();
   test_bucket();
   test_bucket_reconfigured_by_threads();
+  test_keyed_reconfigured_by_threads();
   test_misuse();
   test_time();
   test_retry();
