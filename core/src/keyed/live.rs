@@ -223,7 +223,7 @@ impl sealed::Table for LiveKeyedTable<'_> {}
 
 impl Table<BucketConfig> for LiveKeyedTable<'_> {
     fn config(&self) -> BucketConfig {
-        self.config.generations().view().current
+        self.config.load()
     }
 
     fn seed(&self) -> [u64; 2] {
