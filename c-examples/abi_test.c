@@ -39,6 +39,9 @@ static void test_status_strings(void) {
                                TG_E_ALREADY_INITIALIZED,
                                TG_E_CONFIG_DURATION_TOO_LONG,
                                TG_E_CONFIG_FAILURE_THRESHOLD,
+                               TG_E_CONFIG_FAILURE_RATE,
+                               TG_E_CONFIG_RATE_WINDOW,
+                               TG_E_CONFIG_MINIMUM_CALLS,
                                TG_E_CONFIG_HALF_OPEN_PERMITS,
                                TG_E_CONFIG_SUCCESS_THRESHOLD,
                                TG_E_CONFIG_ZERO_CAPACITY,
@@ -128,6 +131,25 @@ static void test_breaker_config(void) {
   tg_breaker_config_t bad = c;
   bad.failure_threshold = 0;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_FAILURE_THRESHOLD);
+  /* The failure-rate fields: 0 is off (the default); with a rate, the
+     window has no sound zero and the consecutive rule may be off. */
+  CHECK(c.failure_rate_per_mille == 0 && c.rate_window == 0 && c.minimum_calls == 0);
+  bad.failure_rate_per_mille = 500;
+  bad.rate_window = TG_BREAKER_MAX_RATE_WINDOW;
+  CHECK(tg_breaker_config_check(&bad) == TG_OK);
+  bad.failure_rate_per_mille = 1001;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_FAILURE_RATE);
+  bad.failure_rate_per_mille = 500;
+  bad.rate_window = TG_BREAKER_MAX_RATE_WINDOW + 1;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_RATE_WINDOW);
+  bad.rate_window = 0;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_RATE_WINDOW);
+  bad.rate_window = 10;
+  bad.minimum_calls = 11;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_MINIMUM_CALLS);
+  bad = c;
+  bad.rate_window = 10; /* a window without a rate */
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_RATE_WINDOW);
   bad = c;
   bad.half_open_permits = 17;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_HALF_OPEN_PERMITS);
@@ -179,6 +201,50 @@ static void test_breaker_uninitialised_and_null(void) {
   const tg_bucket_config_t bc = {.capacity = 1, .tokens = 1, .period_ticks = 1, .initial_fill = 1};
   CHECK(tg_bucket_init(&bucket, &bc) == TG_OK);
   CHECK(tg_breaker_acquire((tg_breaker_t *)(void *)&bucket, 0, &d) == TG_E_UNINITIALIZED);
+}
+
+/* The count-based failure rate: gobreaker's ratio rule (at least 3 calls,
+   60 % failing) trips on fail, succeed, fail; the window empties when the
+   breaker closes again, and late permits never count in it. */
+static void test_breaker_failure_rate(void) {
+  const tg_breaker_config_t config = {
+      .open_ticks = 100,
+      .half_open_permits = 1,
+      .success_threshold = 1,
+      .half_open_timeout_ticks = 50,
+      .failure_rate_per_mille = 600,
+      .rate_window = 3,
+      .minimum_calls = 3,
+  };
+  tg_breaker_t b = {{0}};
+  CHECK(tg_breaker_init(&b, &config) == TG_OK);
+  tg_breaker_decision_t d;
+  tg_record_t r;
+  tg_breaker_window_counts_t counts;
+  const tg_outcome_t outcomes[] = {TG_OUTCOME_FAILURE, TG_OUTCOME_SUCCESS, TG_OUTCOME_FAILURE};
+  tg_permit_t late = 0;
+  for (unsigned i = 0; i < 3; i++) {
+    CHECK(tg_breaker_acquire(&b, 10 + i, &d) == TG_OK);
+    if (i == 0) {
+      tg_breaker_decision_t extra;
+      CHECK(tg_breaker_acquire(&b, 10, &extra) == TG_OK);
+      late = extra.permit;
+    }
+    CHECK(tg_breaker_record(&b, d.permit, outcomes[i], 10 + i, &r) == TG_OK && r.counted);
+    CHECK(r.transition.changed == (i == 2));
+    if (i == 1) {
+      CHECK(tg_breaker_window_counts(&b, &counts) == TG_OK && counts.calls == 2 && counts.failures == 1);
+    }
+  }
+  CHECK(r.transition.from == TG_STATE_CLOSED && r.transition.to == TG_STATE_OPEN);
+  CHECK(tg_breaker_window_counts(&b, &counts) == TG_OK && counts.calls == 0); /* OPEN */
+  CHECK(tg_breaker_acquire(&b, 112, &d) == TG_OK && d.transition.to == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 113, &r) == TG_OK);
+  CHECK(r.transition.changed && r.transition.to == TG_STATE_CLOSED);
+  CHECK(tg_breaker_record(&b, late, TG_OUTCOME_FAILURE, 114, &r) == TG_OK && !r.counted);
+  CHECK(tg_breaker_window_counts(&b, &counts) == TG_OK && counts.calls == 0 && counts.failures == 0);
+  CHECK(tg_breaker_window_counts(&b, NULL) == TG_E_NULL);
+  CHECK(tg_breaker_window_counts(NULL, &counts) == TG_E_NULL);
 }
 
 static void test_breaker_cycle(void) {
@@ -1623,7 +1689,7 @@ static void test_version(void) {
 int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
-  CHECK(sizeof(tg_breaker_t) == 80 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
+  CHECK(sizeof(tg_breaker_t) == 112 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(sizeof(tg_shaper_t) == 144 && _Alignof(tg_shaper_t) == 16);
   CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);
@@ -1635,6 +1701,7 @@ int main(void) {
   test_breaker_config();
   test_breaker_uninitialised_and_null();
   test_breaker_cycle();
+  test_breaker_failure_rate();
   test_bucket();
   test_bucket_reconfigured_by_threads();
   test_keyed_reconfigured_by_threads();

@@ -37,7 +37,7 @@ static_assert(std::is_same_v<tickguard::Tick, uint64_t>);
 static_assert(alignof(tg_breaker_t) == 16 && alignof(tg_bucket_t) == 16);
 static_assert(tickguard::state_name(State::HalfOpen)[0] == 'H');
 
-constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50};
+constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0};
 constexpr tg_bucket_config_t kBucket = {3, 1, 10, TG_BUCKET_FULL};
 
 // Globals with constant initialisation: no static constructor runs.
@@ -76,8 +76,26 @@ void errors_are_not_folded_into_false() {
   CHECK(!later && later.refused() && later.retry_at == 10);
   CHECK(bucket.available(10).ok() && bucket.available(10).value == 1);
 
-  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50}};
+  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0}};
   CHECK(bad.init() == TG_E_CONFIG_FAILURE_THRESHOLD);
+  tickguard::Breaker no_window{tickguard::with_failure_rate(kOnePermit, 500, 0)};
+  CHECK(no_window.init() == TG_E_CONFIG_RATE_WINDOW);
+}
+
+// gobreaker's ratio rule through the wrapper: fail, succeed, fail opens a
+// breaker that needs 3 calls with 60 % failing (the consecutive rule off).
+void failure_rate_opens_on_a_ratio() {
+  tg_breaker_config_t ratio = tickguard::with_failure_rate(kOnePermit, 600, 3, 3);
+  ratio.failure_threshold = 0;
+  tickguard::Breaker breaker{ratio};
+  CHECK(breaker.init() == TG_OK);
+  CHECK(breaker.acquire(1).fail(1).transition.changed == false);
+  CHECK(breaker.acquire(2).succeed(2).transition.changed == false);
+  tickguard::Result<tg_breaker_window_counts_t> counts = breaker.window_counts();
+  CHECK(counts.ok() && counts.value.calls == 2 && counts.value.failures == 1);
+  tickguard::Recorded third = breaker.acquire(3).fail(3);
+  CHECK(third.transition.changed && third.transition.to == State::Open);
+  CHECK(breaker.window_counts().value.calls == 0);
 }
 
 // Opens `breaker` (threshold 1) at `now` and lets the open period pass.
@@ -585,6 +603,7 @@ void chrono_ticks_drive_a_breaker() {
 int main() {
   errors_are_not_folded_into_false();
   calls_report_once_and_move();
+  failure_rate_opens_on_a_ratio();
   global_bucket_works();
   fixed_window_works();
   shaper_works();

@@ -31,6 +31,9 @@ constexpr tg_breaker_config_t kConfig = {
     /*half_open_permits=*/2,
     /*success_threshold=*/2,
     /*half_open_timeout_ticks=*/30,
+    /*failure_rate_per_mille=*/0,
+    /*rate_window=*/0,
+    /*minimum_calls=*/0,
 };
 
 void report(tickguard::Tick now, const tickguard::Transition &t) {

@@ -108,6 +108,11 @@
 #define TG_BREAKER_MAX_HALF_OPEN_PERMITS 16
 
 /**
+ * The most outcomes a breaker's failure-rate window holds (`rate_window`).
+ */
+#define TG_BREAKER_MAX_RATE_WINDOW 64
+
+/**
  * Default settings: 5 failures, 60000-tick open period, 3 half-open
  * permits, 2 successes to close, 60000-tick half-open timeout.
  */
@@ -367,9 +372,10 @@ typedef uint32_t tg_state_t;
 /**
  * Breaker configuration. Can be `const` (in flash); it is validated and
  * copied by `tg_breaker_init`. `tg_breaker_config_default` (or the
- * `TG_BREAKER_DEFAULT_*` values) gives the default breaker. A 0
- * in any field (one left out of a designated initializer) is refused with
- * the field's own status: no field has a sound zero.
+ * `TG_BREAKER_DEFAULT_*` values) gives the default breaker. A 0 in one of
+ * the first five fields (one left out of a designated initializer) is
+ * refused with the field's own status; in the failure-rate fields a 0
+ * means off, so code written before them keeps working.
  */
 typedef struct {
   /**
@@ -394,6 +400,22 @@ typedef struct {
    * began (1 .. 2^62).
    */
   uint64_t half_open_timeout_ticks;
+  /**
+   * The failure rate, in thousandths, at or above which the last
+   * `rate_window` outcomes in CLOSED open the breaker (1 .. 1000, compared
+   * inclusively; 0: off).
+   */
+  uint32_t failure_rate_per_mille;
+  /**
+   * The outcomes the failure rate is measured over (1 ..
+   * `TG_BREAKER_MAX_RATE_WINDOW`, 64, with a failure rate; 0 without).
+   */
+  uint32_t rate_window;
+  /**
+   * Outcomes the window must hold before its rate can open the breaker
+   * (1 .. rate_window; 0: the whole window).
+   */
+  uint32_t minimum_calls;
 } tg_breaker_config_t;
 
 /**
@@ -406,7 +428,7 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_breaker_*`.
    */
-  uint64_t _opaque[10];
+  uint64_t _opaque[14];
 } tg_breaker_t;
 
 /**
@@ -475,6 +497,20 @@ typedef struct {
    */
   tg_transition_t transition;
 } tg_record_t;
+
+/**
+ * What a breaker's failure-rate window holds (`tg_breaker_window_counts`).
+ */
+typedef struct {
+  /**
+   * Outcomes in the window (successes and failures).
+   */
+  uint32_t calls;
+  /**
+   * Failures among them.
+   */
+  uint32_t failures;
+} tg_breaker_window_counts_t;
 
 /**
  * Token-bucket configuration. Can be `const`; validated and copied by
@@ -1544,6 +1580,22 @@ typedef struct TG_ALIGNED(16) {
  */
 #define TG_E_BUSY -49
 
+/**
+ * Breaker configuration: `failure_rate_per_mille` is above 1000.
+ */
+#define TG_E_CONFIG_FAILURE_RATE -50
+
+/**
+ * Breaker configuration: `rate_window` is 0 with a failure rate, above
+ * `TG_BREAKER_MAX_RATE_WINDOW`, or set without a failure rate.
+ */
+#define TG_E_CONFIG_RATE_WINDOW -51
+
+/**
+ * Breaker configuration: `minimum_calls` is above `rate_window`.
+ */
+#define TG_E_CONFIG_MINIMUM_CALLS -52
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1846,6 +1898,21 @@ tg_status_t tg_breaker_record(tg_breaker_t *breaker,
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_breaker_state(const tg_breaker_t *breaker, uint64_t now, tg_state_t *out);
+
+/**
+ * Reads what the failure-rate window holds: the last outcomes counted in
+ * CLOSED since the breaker last closed or was reset (both 0 without a
+ * window, and in any state but CLOSED). Writes nothing to the breaker.
+ *
+ * @param breaker an initialised breaker.
+ * @param out receives the counts.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+ *   an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_breaker_window_counts(const tg_breaker_t *breaker, tg_breaker_window_counts_t *out);
 
 /**
  * Forces the breaker open: every call is refused until reset.

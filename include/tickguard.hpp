@@ -203,11 +203,38 @@ class [[nodiscard]] Call {
 };
 
 /// The defaults: 5 failures, 60 000-tick open period, 3
-/// half-open permits, 2 successes, 60 000-tick half-open timeout.
+/// half-open permits, 2 successes, 60 000-tick half-open timeout, no
+/// failure-rate window.
 inline constexpr tg_breaker_config_t kDefaultBreakerConfig = {
     TG_BREAKER_DEFAULT_FAILURE_THRESHOLD, TG_BREAKER_DEFAULT_OPEN_TICKS,
     TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS, TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD,
-    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS};
+    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0};
+
+/**
+ * A breaker configuration that opens on a failure rate as well as (or
+ * instead of) consecutive failures: `per_mille` thousandths of the last
+ * `window` outcomes in CLOSED, once `minimum_calls` are in (0: the whole
+ * window).
+ *
+ * ```cpp
+ * // gobreaker's ratio rule: at least 3 calls, 60 % failing.
+ * constexpr tg_breaker_config_t kRatio =
+ *     tickguard::with_failure_rate(tickguard::kDefaultBreakerConfig, 600, 3, 3);
+ * ```
+ * @param base the other settings (its failure_threshold may be 0: off).
+ * @param per_mille the failure rate that opens the breaker (1 .. 1000).
+ * @param window the outcomes the rate is measured over (1 .. 64).
+ * @param minimum_calls outcomes needed before the rate is judged.
+ * @return `base` with the failure-rate fields set (validated by init()).
+ */
+constexpr tg_breaker_config_t with_failure_rate(tg_breaker_config_t base, uint32_t per_mille,
+                                                uint32_t window,
+                                                uint32_t minimum_calls = 0) noexcept {
+  base.failure_rate_per_mille = per_mille;
+  base.rate_window = window;
+  base.minimum_calls = minimum_calls;
+  return base;
+}
 
 /**
  * A circuit breaker. Not copyable or movable: the C object must stay where
@@ -255,6 +282,14 @@ class Breaker {
     tg_state_t out = TG_STATE_CLOSED;
     tg_status_t s = tg_breaker_state(&breaker_, now, &out);
     return Result<State>{s, static_cast<State>(out)};
+  }
+  /// What the failure-rate window holds: the outcomes counted in CLOSED
+  /// since the breaker last closed or was reset (both 0 without a window).
+  /// @return the counts, or the status that prevented reading them.
+  [[nodiscard]] Result<tg_breaker_window_counts_t> window_counts() const noexcept {
+    tg_breaker_window_counts_t out{};
+    tg_status_t s = tg_breaker_window_counts(&breaker_, &out);
+    return Result<tg_breaker_window_counts_t>{s, out};
   }
   /// Refuses every call until reset(). @return the transition.
   Result<Transition> force_open() noexcept { return control(tg_breaker_force_open); }

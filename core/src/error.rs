@@ -13,7 +13,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ConfigError {
-    /// The breaker's failure threshold is zero.
+    /// The breaker's failure threshold is zero and no failure rate is set:
+    /// nothing would open it.
     FailureThreshold,
     /// The breaker's `open` is zero or above 2^62.
     OpenTicks,
@@ -70,12 +71,19 @@ pub enum ConfigError {
     BackoffRatio,
     /// An adaptive limit's slow-call latency is above 2^62 ticks.
     Latency,
+    /// A breaker's failure rate is above 1000 thousandths.
+    FailureRate,
+    /// A breaker's rate window is zero with a failure rate, above
+    /// [`crate::breaker::MAX_RATE_WINDOW`], or set without a failure rate.
+    RateWindow,
+    /// A breaker's minimum calls exceed its rate window.
+    MinimumCalls,
 }
 
 impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let text = match self {
-            Self::FailureThreshold => "failure threshold must be at least 1",
+            Self::FailureThreshold => "failure threshold must be at least 1 without a failure rate",
             Self::OpenTicks => "open ticks must be 1..=2^62",
             Self::HalfOpenPermits => "half-open permits must be 1..=16",
             Self::SuccessThreshold => "success threshold must be 1..=half-open permits",
@@ -102,6 +110,9 @@ impl core::fmt::Display for ConfigError {
             Self::AdaptiveLimits => "adaptive limits must be 1 <= min <= initial <= max <= 64",
             Self::BackoffRatio => "backoff ratio must be 1..=999 thousandths",
             Self::Latency => "slow latency must be at most 2^62 ticks",
+            Self::FailureRate => "failure rate must be at most 1000 thousandths",
+            Self::RateWindow => "rate window must be 1..=64 with a failure rate, 0 without",
+            Self::MinimumCalls => "minimum calls must be at most the rate window",
         };
         f.write_str(text)
     }

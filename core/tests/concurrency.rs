@@ -22,6 +22,7 @@ fn half_open_never_admits_more_than_its_permits() {
         half_open_permits: 3,
         success_threshold: 3,
         half_open_timeout: tickguard::time::Duration::from_ticks(1_000),
+        ..BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap();
     let breaker = Breaker::new(&config);
@@ -74,6 +75,7 @@ fn handed_back_trials_are_never_reissued_under_contention() {
         half_open_permits: 1,
         success_threshold: 1,
         half_open_timeout: tickguard::time::Duration::from_ticks(1 << 40),
+        ..BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap();
     let breaker = Breaker::new(&config);
@@ -127,6 +129,7 @@ fn every_transition_is_observed_exactly_once_under_contention() {
         half_open_permits: 2,
         success_threshold: 1,
         half_open_timeout: tickguard::time::Duration::from_ticks(7),
+        ..BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap();
     let breaker = Breaker::new(&config);
@@ -307,4 +310,84 @@ fn a_full_outage_keeps_attempts_under_the_budget_bound() {
         total <= operations + 5 + THREADS as u64,
         "{total} attempts for {operations} operations"
     );
+}
+
+/// The failure-rate window under two threads, round after round: each
+/// round resets the breaker, both threads record failures and successes
+/// with permits of that round and late ones from the round before. A round
+/// that ends OPEN was observed opening by exactly one caller, one that ends
+/// CLOSED by none; late permits never count, and the window never holds
+/// more than its size.
+#[test]
+fn the_rate_window_trips_once_per_round_and_never_counts_a_late_permit() {
+    use tickguard::breaker::State;
+    let config = BreakerConfig::new(BreakerSettings {
+        failure_threshold: 0,
+        failure_rate_per_mille: 500,
+        rate_window: 16,
+        minimum_calls: 8,
+        open: tickguard::time::Duration::from_ticks(1 << 30),
+        ..BreakerConfig::DEFAULT_SETTINGS
+    })
+    .unwrap();
+    let breaker = Breaker::windowed(&config);
+    let rounds = 2_000u32;
+    let barrier = Barrier::new(THREADS);
+    let opened: Vec<AtomicUsize> = (0..rounds).map(|_| AtomicUsize::new(0)).collect();
+    let ended_open: Vec<AtomicUsize> = (0..rounds).map(|_| AtomicUsize::new(0)).collect();
+    thread::scope(|s| {
+        for id in 0..THREADS {
+            let (breaker, barrier, opened, ended_open) = (&breaker, &barrier, &opened, &ended_open);
+            s.spawn(move || {
+                let mut old = Vec::new();
+                for round in 0..rounds {
+                    if id == 0 {
+                        let _ = breaker.reset();
+                    }
+                    barrier.wait();
+                    let now = tick(u64::from(round));
+                    // Permits from the round before: stale now.
+                    for p in old.drain(..) {
+                        let recorded = breaker.record(p, Outcome::Failure, now);
+                        assert!(!recorded.counted && recorded.transition.is_none());
+                    }
+                    for i in 0..12u32 {
+                        let Ok(admitted) = breaker.acquire(now) else {
+                            break;
+                        };
+                        if i % 4 == 3 {
+                            old.push(admitted.permit);
+                            continue;
+                        }
+                        let outcome = if (i + id as u32) % 2 == 0 {
+                            Outcome::Failure
+                        } else {
+                            Outcome::Success
+                        };
+                        let recorded = breaker.record(admitted.permit, outcome, now);
+                        if recorded.transition.is_some() {
+                            opened[round as usize].fetch_add(1, Ordering::Relaxed);
+                        }
+                        let counts = breaker.window_counts();
+                        assert!(counts.calls <= 16 && counts.failures <= counts.calls);
+                    }
+                    barrier.wait();
+                    if id == 0 && breaker.state(now) == State::Open {
+                        ended_open[round as usize].store(1, Ordering::Relaxed);
+                    }
+                    barrier.wait();
+                }
+            });
+        }
+    });
+    let mut trips = 0;
+    for round in 0..rounds as usize {
+        let (seen, open) = (
+            opened[round].load(Ordering::Relaxed),
+            ended_open[round].load(Ordering::Relaxed),
+        );
+        assert_eq!(seen, open, "round {round}");
+        trips += open;
+    }
+    assert!(trips > 0, "some rounds trip");
 }

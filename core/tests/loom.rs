@@ -16,7 +16,7 @@ use common::{span, tick};
 use loom::sync::Arc;
 use loom::thread;
 
-use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
+use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State, Window};
 use tickguard::bucket::{BucketConfig, TokenBucket};
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -32,36 +32,42 @@ fn breaker(threshold: u32, permits: u32, successes: u32) -> Arc<Breaker<BreakerC
         half_open_permits: permits,
         success_threshold: successes,
         half_open_timeout: tickguard::time::Duration::from_ticks(100),
+        ..BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap();
     Arc::new(Breaker::new(config))
 }
 
-/// Trip: two threads each report a failure (threshold 2). Invariant: the
-/// breaker ends OPEN and exactly one of them observes CLOSED -> OPEN.
+/// Two threads each report a failure on `b`, which two failures open.
+/// Invariant: the breaker ends OPEN and exactly one of them observes
+/// CLOSED -> OPEN.
+fn two_racing_failures_trip_once<W: Window + Send + Sync + 'static>(
+    b: Arc<Breaker<BreakerConfig, W>>,
+) {
+    let permits = [
+        b.acquire(tick(0)).unwrap().permit,
+        b.acquire(tick(0)).unwrap().permit,
+    ];
+    let handles: Vec<_> = permits
+        .into_iter()
+        .map(|p| {
+            let b = b.clone();
+            thread::spawn(move || b.record(p, Outcome::Failure, tick(1)).transition)
+        })
+        .collect();
+    let seen: Vec<_> = handles
+        .into_iter()
+        .filter_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].from, seen[0].to), (State::Closed, State::Open));
+    assert_eq!(b.state(tick(2)), State::Open);
+}
+
+/// Trip on consecutive failures (threshold 2).
 #[test]
 fn trip_is_observed_exactly_once() {
-    model(|| {
-        let b = breaker(2, 1, 1);
-        let permits = [
-            b.acquire(tick(0)).unwrap().permit,
-            b.acquire(tick(0)).unwrap().permit,
-        ];
-        let handles: Vec<_> = permits
-            .into_iter()
-            .map(|p| {
-                let b = b.clone();
-                thread::spawn(move || b.record(p, Outcome::Failure, tick(1)).transition)
-            })
-            .collect();
-        let seen: Vec<_> = handles
-            .into_iter()
-            .filter_map(|h| h.join().unwrap())
-            .collect();
-        assert_eq!(seen.len(), 1);
-        assert_eq!((seen[0].from, seen[0].to), (State::Closed, State::Open));
-        assert_eq!(b.state(tick(2)), State::Open);
-    });
+    model(|| two_racing_failures_trip_once(breaker(2, 1, 1)));
 }
 
 /// Half-open: three threads race to acquire after the open period with two
@@ -574,5 +580,77 @@ fn a_keyed_table_reconfigured_twice_racing_an_acquire_keeps_the_key_exact() {
         let granted = u32::from(taker.join().unwrap());
         assert_eq!(table.config(), third);
         assert_eq!(granted + table.available(&9u8, tick(1_000)), 1);
+    });
+}
+
+fn rated(
+    per_mille: u32,
+    window: u32,
+    minimum: u32,
+) -> Arc<tickguard::breaker::WindowedBreaker<BreakerConfig>> {
+    let config = BreakerConfig::new(BreakerSettings {
+        failure_threshold: 0,
+        open: tickguard::time::Duration::from_ticks(10),
+        half_open_permits: 1,
+        success_threshold: 1,
+        half_open_timeout: tickguard::time::Duration::from_ticks(100),
+        failure_rate_per_mille: per_mille,
+        rate_window: window,
+        minimum_calls: minimum,
+    })
+    .unwrap();
+    Arc::new(Breaker::windowed(config))
+}
+
+/// Trip on the failure rate: a window of two, 100 %, two calls (each
+/// report counted in the window's own word, then the state word).
+#[test]
+fn a_rate_trip_is_observed_exactly_once() {
+    model(|| two_racing_failures_trip_once(rated(1000, 2, 2)));
+}
+
+/// A late failure races a new generation: one thread reports a failure
+/// with a permit of the first CLOSED generation while the other trips the
+/// breaker, recovers it through a half-open trial, and reports a success
+/// in the new CLOSED generation. Invariants: the new generation's window
+/// holds exactly that success (the late failure would make it 50 % and
+/// trip a 500 ‰ rule of two calls); the recovery is observed once; the
+/// breaker ends CLOSED.
+#[test]
+fn a_late_outcome_never_counts_in_a_new_generation() {
+    model(|| {
+        let b = rated(500, 2, 2);
+        let late = b.acquire(tick(0)).unwrap().permit;
+        let racer = {
+            let b = b.clone();
+            thread::spawn(move || b.record(late, Outcome::Failure, tick(1)))
+        };
+        // Trip (two failures), recover, then one success.
+        let mut transitions = 0;
+        for _ in 0..2 {
+            if let Ok(a) = b.acquire(tick(1)) {
+                transitions += usize::from(
+                    b.record(a.permit, Outcome::Failure, tick(1))
+                        .transition
+                        .is_some(),
+                );
+            }
+        }
+        let trial = b.acquire(tick(20)).unwrap();
+        let closed = b.record(trial.permit, Outcome::Success, tick(20));
+        assert_eq!(closed.transition.map(|t| t.to), Some(State::Closed));
+        let p = b.acquire(tick(21)).unwrap().permit;
+        let last = b.record(p, Outcome::Success, tick(21));
+        let late = racer.join().unwrap();
+        assert!(last.transition.is_none());
+        assert!(late.transition.is_none() || transitions == 0);
+        assert_eq!(
+            b.window_counts(),
+            tickguard::breaker::WindowCounts {
+                calls: 1,
+                failures: 0
+            }
+        );
+        assert_eq!(b.state(tick(21)), State::Closed);
     });
 }

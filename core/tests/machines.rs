@@ -12,7 +12,9 @@ use common::{span, tick};
 use core::cell::Cell;
 
 use proptest::prelude::*;
-use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit};
+use tickguard::breaker::{
+    self, Breaker, BreakerConfig, BreakerSettings, FailureWindow, Outcome, Permit,
+};
 use tickguard::bucket::{self, BucketConfig, BucketSettings, TokenBucket};
 use tickguard::budget::{self, BudgetConfig, RetryBudget};
 use tickguard::degrade::{self, Degradation, Levels};
@@ -60,18 +62,43 @@ where
 }
 
 fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
-    (1u32..5, 1u64..1 << 20, 1u32..17, 0u32..16, 1u64..1 << 20).prop_map(
-        |(failure_threshold, open_ticks, half_open_permits, extra, half_open_timeout_ticks)| {
-            BreakerConfig::new(BreakerSettings {
-                failure_threshold,
-                open: tickguard::time::Duration::from_ticks(open_ticks),
-                half_open_permits,
-                success_threshold: extra % half_open_permits + 1,
-                half_open_timeout: tickguard::time::Duration::from_ticks(half_open_timeout_ticks),
-            })
-            .unwrap()
-        },
+    // A failure-rate window on half of them (per mille, size, minimum).
+    let rate = prop_oneof![
+        Just((0u32, 0u32, 0u32)),
+        (1u32..=1000, 1u32..=64, 0u32..=64)
+    ];
+    (
+        1u32..5,
+        1u64..1 << 20,
+        1u32..17,
+        0u32..16,
+        1u64..1 << 20,
+        rate,
     )
+        .prop_map(
+            |(
+                failure_threshold,
+                open_ticks,
+                half_open_permits,
+                extra,
+                half_open_timeout_ticks,
+                rate,
+            )| {
+                BreakerConfig::new(BreakerSettings {
+                    failure_threshold,
+                    open: tickguard::time::Duration::from_ticks(open_ticks),
+                    half_open_permits,
+                    success_threshold: extra % half_open_permits + 1,
+                    half_open_timeout: tickguard::time::Duration::from_ticks(
+                        half_open_timeout_ticks,
+                    ),
+                    failure_rate_per_mille: rate.0,
+                    rate_window: rate.1,
+                    minimum_calls: rate.2.min(rate.1),
+                })
+                .unwrap()
+            },
+        )
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
@@ -116,7 +143,7 @@ proptest! {
     #[test]
     fn breaker_quick_checks_agree_on_any_word(
         config in breaker_config(), word in any::<u128>(), now in any::<u64>(),
-        raw in any::<u32>(), outcome in outcome(),
+        raw in any::<u32>(), outcome in outcome(), raw_window in any::<u128>(),
     ) {
         quick_decides_as_step(&config, breaker::Acquire { now: tick(now) }, word)?;
         quick_decides_as_step(&config, breaker::Observe { now: tick(now) }, word)?;
@@ -124,7 +151,13 @@ proptest! {
         // arbitrary one.
         let own = Permit::from_raw((1 << 31) | ((word >> 3) as u32 & 0xFFFF));
         for permit in [own, Permit::from_raw(raw)].into_iter().flatten() {
-            quick_decides_as_step(&config, breaker::Record { permit, outcome, now: tick(now) }, word)?;
+            for rate_trips in [false, true] {
+                let record = breaker::Record { permit, outcome, now: tick(now), rate_trips };
+                quick_decides_as_step(&config, record, word)?;
+            }
+            let window = FailureWindow(&config);
+            let count = breaker::Count { permit, outcome, state: word };
+            quick_decides_as_step(&window, count, raw_window)?;
         }
     }
 
@@ -136,8 +169,9 @@ proptest! {
         config in breaker_config(), start in any::<u64>().prop_map(|t| t >> 4),
         ops in proptest::collection::vec(breaker_op(), 1..200),
     ) {
-        let breaker = Breaker::new(&config);
+        let breaker = Breaker::windowed(&config);
         let mut held = Cell::new(config.fresh());
+        let mut held_window = Cell::new(FailureWindow(&config).fresh());
         let mut now = start;
         let mut last: Option<Permit> = None;
         for (op, advance) in ops {
@@ -161,9 +195,16 @@ proptest! {
                             None => continue,
                         },
                     };
-                    let input = breaker::Record { permit, outcome, now: tick(now) };
+                    // The window's step first, against the state word
+                    // (loaded after the window word: one thread here).
+                    let window = FailureWindow(&config);
+                    let count = breaker::Count { permit, outcome, state: word };
+                    quick_agrees(&window, count, held_window.get())?;
+                    let rate_trips = run(&window, count, &mut held_window).unwrap();
+                    let input = breaker::Record { permit, outcome, now: tick(now), rate_trips };
                     quick_agrees(&config, input, word)?;
                     prop_assert_eq!(run(&config, input, &mut held).unwrap(), breaker.record(permit, outcome, tick(now)));
+                    prop_assert_eq!(breaker.window_counts(), FailureWindow(&config).counts(held.get(), held_window.get()));
                 }
                 BreakerOp::Observe => {
                     quick_agrees(&config, breaker::Observe { now: tick(now) }, word)?;

@@ -25,6 +25,7 @@ fn breaker_config(
         half_open_permits: permits,
         success_threshold: successes,
         half_open_timeout: tickguard::time::Duration::from_ticks(timeout),
+        ..tickguard::breaker::BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap()
 }

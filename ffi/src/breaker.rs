@@ -2,6 +2,7 @@
 
 use tickguard::breaker::{
     Admitted, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, Refused, State, Transition,
+    WindowedBreaker,
 };
 use tickguard::time::{Duration, Instant};
 
@@ -38,6 +39,8 @@ pub type tg_permit_t = u32;
 
 /// The most half-open trial permits a breaker admits (`half_open_permits`).
 pub const TG_BREAKER_MAX_HALF_OPEN_PERMITS: u32 = 16;
+/// The most outcomes a breaker's failure-rate window holds (`rate_window`).
+pub const TG_BREAKER_MAX_RATE_WINDOW: u32 = 64;
 
 /// Default settings: 5 failures, 60000-tick open period, 3 half-open
 /// permits, 2 successes to close, 60000-tick half-open timeout.
@@ -53,9 +56,10 @@ pub const TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS: u64 = 60_000;
 
 /// Breaker configuration. Can be `const` (in flash); it is validated and
 /// copied by `tg_breaker_init`. `tg_breaker_config_default` (or the
-/// `TG_BREAKER_DEFAULT_*` values) gives the default breaker. A 0
-/// in any field (one left out of a designated initializer) is refused with
-/// the field's own status: no field has a sound zero.
+/// `TG_BREAKER_DEFAULT_*` values) gives the default breaker. A 0 in one of
+/// the first five fields (one left out of a designated initializer) is
+/// refused with the field's own status; in the failure-rate fields a 0
+/// means off, so code written before them keeps working.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tg_breaker_config_t {
@@ -71,6 +75,16 @@ pub struct tg_breaker_config_t {
     /// Undecided trials reopen the breaker this many ticks after HALF_OPEN
     /// began (1 .. 2^62).
     pub half_open_timeout_ticks: u64,
+    /// The failure rate, in thousandths, at or above which the last
+    /// `rate_window` outcomes in CLOSED open the breaker (1 .. 1000, compared
+    /// inclusively; 0: off).
+    pub failure_rate_per_mille: u32,
+    /// The outcomes the failure rate is measured over (1 ..
+    /// `TG_BREAKER_MAX_RATE_WINDOW`, 64, with a failure rate; 0 without).
+    pub rate_window: u32,
+    /// Outcomes the window must hold before its rate can open the breaker
+    /// (1 .. rate_window; 0: the whole window).
+    pub minimum_calls: u32,
 }
 
 impl From<tg_breaker_config_t> for BreakerSettings {
@@ -81,6 +95,9 @@ impl From<tg_breaker_config_t> for BreakerSettings {
             half_open_permits: c.half_open_permits,
             success_threshold: c.success_threshold,
             half_open_timeout: Duration::from_ticks(c.half_open_timeout_ticks),
+            failure_rate_per_mille: c.failure_rate_per_mille,
+            rate_window: c.rate_window,
+            minimum_calls: c.minimum_calls,
         }
     }
 }
@@ -93,6 +110,9 @@ impl From<BreakerSettings> for tg_breaker_config_t {
             half_open_permits: s.half_open_permits,
             success_threshold: s.success_threshold,
             half_open_timeout_ticks: s.half_open_timeout.ticks(),
+            failure_rate_per_mille: s.failure_rate_per_mille,
+            rate_window: s.rate_window,
+            minimum_calls: s.minimum_calls,
         }
     }
 }
@@ -101,6 +121,7 @@ impl From<BreakerSettings> for tg_breaker_config_t {
 // the build fails when they differ from the core's.
 const _: () =
     assert!(TG_BREAKER_MAX_HALF_OPEN_PERMITS == tickguard::breaker::MAX_HALF_OPEN_PERMITS);
+const _: () = assert!(TG_BREAKER_MAX_RATE_WINDOW == tickguard::breaker::MAX_RATE_WINDOW);
 
 // The header's default constants are literals (cbindgen cannot evaluate the
 // core's): keep them equal to the core's defaults.
@@ -160,10 +181,10 @@ pub struct tg_record_t {
 #[repr(C, align(16))]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 10],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 14],
 }
 
-object::storage!(tg_breaker_t, Breaker<BreakerConfig>, 0x7467_4232); // "tgB2"
+object::storage!(tg_breaker_t, WindowedBreaker<BreakerConfig>, 0x7467_4233); // "tgB3"
 
 const fn state_code(state: State) -> tg_state_t {
     state as tg_state_t
@@ -267,7 +288,7 @@ pub extern "C" fn tg_breaker_init_ex(
     config: *const tg_breaker_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(breaker, validate(config).map(Breaker::new), flags)
+    object::init(breaker, validate(config).map(Breaker::windowed), flags)
 }
 
 /// Ends the life of `breaker`: later calls report `TG_E_UNINITIALIZED`, and
@@ -410,10 +431,51 @@ pub extern "C" fn tg_breaker_state(
     })())
 }
 
+/// What a breaker's failure-rate window holds (`tg_breaker_window_counts`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct tg_breaker_window_counts_t {
+    /// Outcomes in the window (successes and failures).
+    pub calls: u32,
+    /// Failures among them.
+    pub failures: u32,
+}
+
+/// Reads what the failure-rate window holds: the last outcomes counted in
+/// CLOSED since the breaker last closed or was reset (both 0 without a
+/// window, and in any state but CLOSED). Writes nothing to the breaker.
+///
+/// @param breaker an initialised breaker.
+/// @param out receives the counts.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+///   an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_window_counts(
+    breaker: *const tg_breaker_t,
+    out: *mut tg_breaker_window_counts_t,
+) -> tg_status_t {
+    status((|| {
+        let breaker = get(breaker)?;
+        let out = required(out)?;
+        let counts = breaker.window_counts();
+        put(
+            out,
+            tg_breaker_window_counts_t {
+                calls: counts.calls,
+                failures: counts.failures,
+            },
+        );
+        Ok(TG_OK)
+    })())
+}
+
 fn control(
     breaker: *mut tg_breaker_t,
     out: *mut tg_transition_t,
-    act: impl FnOnce(&Breaker<BreakerConfig>) -> Option<Transition>,
+    act: impl FnOnce(&WindowedBreaker<BreakerConfig>) -> Option<Transition>,
 ) -> tg_status_t {
     status((|| {
         let breaker = get(breaker.cast_const())?;

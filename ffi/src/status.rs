@@ -125,11 +125,18 @@ pub const TG_E_CONFIG_LATENCY: tg_status_t = -48;
 /// under way (in another thread, or in the code an interrupt handler
 /// interrupted); nothing changed: try again once it has returned.
 pub const TG_E_BUSY: tg_status_t = -49;
+/// Breaker configuration: `failure_rate_per_mille` is above 1000.
+pub const TG_E_CONFIG_FAILURE_RATE: tg_status_t = -50;
+/// Breaker configuration: `rate_window` is 0 with a failure rate, above
+/// `TG_BREAKER_MAX_RATE_WINDOW`, or set without a failure rate.
+pub const TG_E_CONFIG_RATE_WINDOW: tg_status_t = -51;
+/// Breaker configuration: `minimum_calls` is above `rate_window`.
+pub const TG_E_CONFIG_MINIMUM_CALLS: tg_status_t = -52;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 49] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 52] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -150,7 +157,7 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 49] = [
     ),
     (
         TG_E_CONFIG_FAILURE_THRESHOLD,
-        c"config: failure_threshold must be at least 1",
+        c"config: failure_threshold must be at least 1 (0 only with a failure rate)",
     ),
     (
         TG_E_CONFIG_HALF_OPEN_PERMITS,
@@ -272,6 +279,18 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 49] = [
         TG_E_BUSY,
         c"busy: another reconfiguration of this object is under way",
     ),
+    (
+        TG_E_CONFIG_FAILURE_RATE,
+        c"config: failure_rate_per_mille must be at most 1000 (0: off)",
+    ),
+    (
+        TG_E_CONFIG_RATE_WINDOW,
+        c"config: rate_window must be 1..64 with a failure rate, 0 without",
+    ),
+    (
+        TG_E_CONFIG_MINIMUM_CALLS,
+        c"config: minimum_calls must be at most rate_window (0: the whole window)",
+    ),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check
@@ -316,6 +335,9 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::AdaptiveLimits => TG_E_CONFIG_ADAPTIVE_LIMITS,
         ConfigError::BackoffRatio => TG_E_CONFIG_BACKOFF_RATIO,
         ConfigError::Latency => TG_E_CONFIG_LATENCY,
+        ConfigError::FailureRate => TG_E_CONFIG_FAILURE_RATE,
+        ConfigError::RateWindow => TG_E_CONFIG_RATE_WINDOW,
+        ConfigError::MinimumCalls => TG_E_CONFIG_MINIMUM_CALLS,
     }
 }
 

@@ -39,6 +39,9 @@ const BREAKER_CONFIG: tg_breaker_config_t = tg_breaker_config_t {
     half_open_permits: 1,
     success_threshold: 1,
     half_open_timeout_ticks: 5,
+    failure_rate_per_mille: 0,
+    rate_window: 0,
+    minimum_calls: 0,
 };
 
 const BUCKET_CONFIG: tg_bucket_config_t = tg_bucket_config_t {
@@ -77,14 +80,16 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
     let mut b = tg_breaker_t::new();
     let mut d = decision();
     assert_eq!(tg_breaker_acquire(&mut b, 0, &mut d), TG_E_UNINITIALIZED);
-    assert_eq!((d.permit, d.retry_at), (7, 9)); // outputs untouched
-    for word in [0xA5A5_A5A5_A5A5_A5A5, u64::MAX, 0x7467_4232] {
+    // Outputs untouched. (0x7467_4232: the magic of the breaker's layout
+    // before its failure-rate window, refused as uninitialised.)
+    assert_eq!((d.permit, d.retry_at), (7, 9));
+    for word in [0xA5A5_A5A5_A5A5_A5A5, u64::MAX, 0x7467_4232, 0x7467_4233] {
         let mut garbage = tg_breaker_t {
             _opaque: filled(word),
         };
         // Garbage that happens to hold the magic word was not initialised
         // at this address: refused as a copy, never used.
-        let expected = if word as u32 == 0x7467_4232 {
+        let expected = if word as u32 == 0x7467_4233 {
             TG_E_MOVED
         } else {
             TG_E_UNINITIALIZED
@@ -563,6 +568,9 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         half_open_permits: 0,
         success_threshold: 0,
         half_open_timeout_ticks: 0,
+        failure_rate_per_mille: 0,
+        rate_window: 0,
+        minimum_calls: 0,
     };
     assert_eq!(tg_breaker_config_default(&mut breaker), TG_OK);
     assert_eq!(tg_breaker_config_check(&breaker), TG_OK);
@@ -575,8 +583,28 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
             |c| c.half_open_timeout_ticks = 0,
             TG_E_CONFIG_HALF_OPEN_TIMEOUT,
         ),
+        // The failure-rate fields: 0 is off.
+        (|c| c.failure_rate_per_mille = 0, TG_OK),
+        (|c| c.rate_window = 0, TG_OK),
+        (|c| c.minimum_calls = 0, TG_OK),
     ];
     check_each_zeroed(breaker, tg_breaker_config_check, zeroed);
+    // With a failure rate: its window has no sound zero; the consecutive
+    // rule may be off.
+    let rated = tg_breaker_config_t {
+        failure_rate_per_mille: 500,
+        rate_window: 10,
+        minimum_calls: 5,
+        ..breaker
+    };
+    assert_eq!(tg_breaker_config_check(&rated), TG_OK);
+    let zeroed: &[Zeroing<tg_breaker_config_t>] = &[
+        (|c| c.failure_threshold = 0, TG_OK),
+        (|c| c.failure_rate_per_mille = 0, TG_E_CONFIG_RATE_WINDOW),
+        (|c| c.rate_window = 0, TG_E_CONFIG_RATE_WINDOW),
+        (|c| c.minimum_calls = 0, TG_OK), // the whole window
+    ];
+    check_each_zeroed(rated, tg_breaker_config_check, zeroed);
 
     let mut bucket = BUCKET_CONFIG;
     assert_eq!(tg_bucket_config_default(&mut bucket), TG_OK);
@@ -950,7 +978,7 @@ mod random_calls {
 
     #[derive(Clone, Debug)]
     enum Call {
-        BreakerInit([u64; 5], u32),
+        BreakerInit([u64; 8], u32),
         BucketInit([u64; 4], u32),
         Acquire { lag: u64, null_out: bool },
         Record { permit: u32, outcome: u32, lag: u64 },
@@ -976,7 +1004,7 @@ mod random_calls {
 
     fn call() -> impl Strategy<Value = Call> {
         prop_oneof![
-            1 => (proptest::array::uniform5(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BreakerInit(c, f)),
+            1 => (proptest::array::uniform8(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BreakerInit(c, f)),
             1 => (proptest::array::uniform4(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BucketInit(c, f)),
             4 => (lag(), any::<bool>()).prop_map(|(lag, null_out)| Call::Acquire { lag, null_out }),
             1 => (any::<u32>(), 0u32..5, lag()).prop_map(|(permit, outcome, lag)| Call::Record { permit, outcome, lag }),
@@ -1010,10 +1038,11 @@ mod random_calls {
             let mut now = 1u64 << 40;
             for call in calls {
                 let status = match call {
-                    Call::BreakerInit([f, o, p, s, t], flags) => {
+                    Call::BreakerInit([f, o, p, s, t, r, w, m], flags) => {
                         let config = tg_breaker_config_t {
                             failure_threshold: f as u32, open_ticks: o, half_open_permits: p as u32,
                             success_threshold: s as u32, half_open_timeout_ticks: t,
+                            failure_rate_per_mille: r as u32, rate_window: w as u32, minimum_calls: m as u32,
                         };
                         let status = tg_breaker_init_ex(&mut breaker, &config, flags);
                         if flags <= (TG_INIT_REINIT | TG_INIT_SHARED) && flags & TG_INIT_REINIT != 0 {
@@ -1072,6 +1101,14 @@ mod random_calls {
                         let status = tg_breaker_state(&breaker, now.saturating_sub(lag), &mut s);
                         let valid = if status == TG_OK { s <= 4 } else { s == 77 };
                         prop_assert!(valid, "state {} with status {}", s, status);
+                        // The failure-rate window: never more than its
+                        // size, never more failures than calls.
+                        let mut counts = tg_breaker_window_counts_t { calls: 99, failures: 99 };
+                        let read = tg_breaker_window_counts(&breaker, &mut counts);
+                        prop_assert_eq!(read == TG_OK, status == TG_OK);
+                        if read == TG_OK {
+                            prop_assert!(counts.calls <= TG_BREAKER_MAX_RATE_WINDOW && counts.failures <= counts.calls);
+                        }
                         status
                     }
                     Call::Control(which) => {

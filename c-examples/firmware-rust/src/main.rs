@@ -49,6 +49,7 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
     half_open_permits: 2,
     success_threshold: 2,
     half_open_timeout: Duration::from_ticks(30),
+    ..BreakerConfig::DEFAULT_SETTINGS
 }) {
     Ok(config) => config,
     Err(_) => panic!("invalid breaker configuration"),

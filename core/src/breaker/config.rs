@@ -1,5 +1,6 @@
 //! Breaker configuration: validated once, `const`, immutable.
 
+use super::window::{RateRule, MAX_WINDOW};
 use super::word::{SLOT_BITS, TIMEOUT_GRID_STEPS};
 use crate::time::{Duration, Tick, MAX_DURATION};
 use crate::ConfigError;
@@ -12,6 +13,10 @@ pub const MAX_FAILURE_THRESHOLD: u32 = u32::MAX;
 /// trial permit has a slot in a 16-bit mask of the state word).
 pub const MAX_HALF_OPEN_PERMITS: u32 = SLOT_BITS;
 
+/// The largest accepted [`BreakerSettings::rate_window`] (the window's
+/// outcomes are the bits of a 64-bit register).
+pub const MAX_RATE_WINDOW: u32 = MAX_WINDOW;
+
 /// What a breaker is asked to do, before validation.
 ///
 /// Start from [`BreakerConfig::DEFAULT_SETTINGS`] and override fields:
@@ -23,7 +28,8 @@ pub const MAX_HALF_OPEN_PERMITS: u32 = SLOT_BITS;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerSettings {
-    /// Consecutive failures in CLOSED that open the breaker (1..=2^32 − 1).
+    /// Consecutive failures in CLOSED that open the breaker (1..=2^32 − 1;
+    /// 0: off, allowed only with a failure rate).
     pub failure_threshold: u32,
     /// How long OPEN lasts (1..=2^62 ticks).
     pub open: Duration,
@@ -35,6 +41,19 @@ pub struct BreakerSettings {
     /// breaker (1..=2^62 ticks), so a permit holder that never reports
     /// cannot leave it stuck.
     pub half_open_timeout: Duration,
+    /// The failure rate, in thousandths, at or above which the last
+    /// `rate_window` outcomes in CLOSED open the breaker (1..=1000; 0:
+    /// off). Compared inclusively, as Resilience4j does: 500 opens at
+    /// half the calls failing.
+    pub failure_rate_per_mille: u32,
+    /// The outcomes the failure rate is measured over: the last this many
+    /// successes and failures in CLOSED (1..=[`MAX_RATE_WINDOW`] with a
+    /// failure rate; 0 without one). IGNORED counts in none.
+    pub rate_window: u32,
+    /// Outcomes the window must hold before its rate can open the breaker
+    /// (1..=`rate_window`; 0: the whole window). Until then the rate is not
+    /// judged, as in Resilience4j's `minimumNumberOfCalls`.
+    pub minimum_calls: u32,
 }
 
 /// A validated breaker configuration. `const`-constructible, so it can live
@@ -67,6 +86,8 @@ pub struct BreakerConfig {
     /// The grid of HALF_OPEN's timeout deadline is `2^timeout_shift`
     /// ticks: a power of two, so that a tick's grid point is a shift.
     pub(super) timeout_shift: u32,
+    /// The failure-rate window's rule (`window` 0: none).
+    pub(super) rate: RateRule,
 }
 
 impl BreakerConfig {
@@ -79,6 +100,9 @@ impl BreakerConfig {
         half_open_permits: 3,
         success_threshold: 2,
         half_open_timeout: Duration::from_ticks(60_000),
+        failure_rate_per_mille: 0,
+        rate_window: 0,
+        minimum_calls: 0,
     };
 
     /// [`Self::DEFAULT_SETTINGS`], validated.
@@ -98,8 +122,18 @@ impl BreakerConfig {
     /// ```
     pub const fn new(settings: BreakerSettings) -> Result<Self, ConfigError> {
         let s = settings;
-        if s.failure_threshold == 0 {
+        if s.failure_rate_per_mille > 1000 {
+            return Err(ConfigError::FailureRate);
+        }
+        let rated = s.failure_rate_per_mille != 0;
+        if s.failure_threshold == 0 && !rated {
             return Err(ConfigError::FailureThreshold);
+        }
+        if rated != (s.rate_window != 0) || s.rate_window > MAX_RATE_WINDOW {
+            return Err(ConfigError::RateWindow);
+        }
+        if s.minimum_calls > s.rate_window {
+            return Err(ConfigError::MinimumCalls);
         }
         if s.half_open_permits == 0 || s.half_open_permits > MAX_HALF_OPEN_PERMITS {
             return Err(ConfigError::HalfOpenPermits);
@@ -130,6 +164,15 @@ impl BreakerConfig {
             timeout_shift: match coarsest.checked_ilog2() {
                 Some(shift) => shift,
                 None => 0,
+            },
+            rate: RateRule {
+                window: settings.rate_window,
+                minimum_calls: if settings.minimum_calls == 0 {
+                    settings.rate_window
+                } else {
+                    settings.minimum_calls
+                },
+                per_mille: settings.failure_rate_per_mille,
             },
         }
     }
@@ -212,6 +255,38 @@ mod tests {
             with(|s| s.half_open_timeout = Duration::from_ticks(MAX_DURATION + 1)),
             Err(HalfOpenTimeout)
         );
+    }
+
+    #[test]
+    fn the_failure_rate_fields_off_or_in_range() {
+        use ConfigError::*;
+        let rated = |per_mille, window, minimum| {
+            with(|s| {
+                s.failure_rate_per_mille = per_mille;
+                s.rate_window = window;
+                s.minimum_calls = minimum;
+            })
+        };
+        assert!(rated(0, 0, 0).is_ok());
+        assert!(rated(1, 1, 0).is_ok());
+        assert!(rated(1000, MAX_RATE_WINDOW, MAX_RATE_WINDOW).is_ok());
+        assert_eq!(rated(1001, 10, 0), Err(FailureRate));
+        assert_eq!(rated(500, 0, 0), Err(RateWindow));
+        assert_eq!(rated(500, MAX_RATE_WINDOW + 1, 0), Err(RateWindow));
+        assert_eq!(rated(0, 10, 0), Err(RateWindow));
+        assert_eq!(rated(500, 10, 11), Err(MinimumCalls));
+        assert_eq!(rated(0, 0, 1), Err(MinimumCalls));
+        // 0 minimum calls: the whole window.
+        assert_eq!(rated(500, 10, 0).map(|c| c.rate.minimum_calls), Ok(10));
+        assert_eq!(rated(500, 10, 3).map(|c| c.rate.minimum_calls), Ok(3));
+        // A rate alone may open the breaker; nothing at all may not.
+        assert!(with(|s| {
+            s.failure_threshold = 0;
+            s.failure_rate_per_mille = 500;
+            s.rate_window = 10;
+        })
+        .is_ok());
+        assert_eq!(with(|s| s.failure_threshold = 0), Err(FailureThreshold));
     }
 
     #[test]

@@ -79,6 +79,7 @@
 //!     half_open_permits: 1,
 //!     success_threshold: 1,
 //!     half_open_timeout: Duration::from_ticks(50),
+//!     ..BreakerConfig::DEFAULT_SETTINGS
 //! })
 //! .unwrap();
 //! let breaker = Breaker::new(&config);
@@ -97,9 +98,13 @@
 //! ```
 
 mod config;
+mod window;
 mod word;
 
-pub use config::{BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS};
+pub use config::{
+    BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS, MAX_RATE_WINDOW,
+};
+pub use window::WindowCounts;
 
 use crate::cell::StateCell;
 use crate::machine::{Input, Machine, Step};
@@ -387,13 +392,77 @@ pub struct Recorded {
 /// assert!(BREAKER.acquire(Instant::from_ticks(0)).is_ok());
 /// ```
 #[derive(Debug)]
-pub struct Breaker<C = &'static BreakerConfig> {
+pub struct Breaker<C = &'static BreakerConfig, W: Window = NoWindow> {
     config: C,
     word: StateCell<u128>,
+    /// The failure-rate window's storage: none ([`NoWindow`]) or a word
+    /// ([`RateWindow`]).
+    window: W,
+}
+
+/// A breaker with storage for its failure-rate window (16 bytes more than
+/// a [`Breaker`]), built with [`Breaker::windowed`]: what a configuration
+/// with a [`failure_rate_per_mille`](BreakerSettings::failure_rate_per_mille)
+/// needs. Every C breaker (`tg_breaker_t`) is one.
+pub type WindowedBreaker<C = &'static BreakerConfig> = Breaker<C, RateWindow>;
+
+/// Where a breaker keeps its failure-rate window: [`NoWindow`] (nothing,
+/// and no code: a firmware that never uses a failure rate pays nothing for
+/// it) or [`RateWindow`] (one 128-bit word).
+pub trait Window: sealed::Window {}
+
+/// No failure-rate window: the breaker opens on consecutive failures only.
+/// A configuration with a failure rate given to such a breaker cannot be
+/// measured; the breaker then opens on every failure it counts, the
+/// conservative reading, which a first test shows (build it with
+/// [`Breaker::windowed`] instead).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoWindow;
+
+/// A failure-rate window's word ([`FailureWindow`]).
+#[derive(Debug)]
+pub struct RateWindow(StateCell<u128>);
+
+impl Window for NoWindow {}
+impl Window for RateWindow {}
+
+// The sealed trait is unnameable outside the crate, so the crate-private
+// cell in its method's signature is never reachable.
+#[allow(private_interfaces)]
+mod sealed {
+    use crate::cell::StateCell;
+
+    /// Seals [`super::Window`].
+    pub trait Window {
+        /// A window holding nothing.
+        const EMPTY: Self;
+        /// The window's word, if there is one.
+        fn cell(&self) -> Option<&StateCell<u128>>;
+    }
+
+    impl Window for super::NoWindow {
+        const EMPTY: Self = super::NoWindow;
+
+        #[inline(always)]
+        fn cell(&self) -> Option<&StateCell<u128>> {
+            None
+        }
+    }
+
+    impl Window for super::RateWindow {
+        #[allow(clippy::declare_interior_mutable_const)]
+        const EMPTY: Self = super::RateWindow(StateCell::<u128>::new(super::window::EMPTY));
+
+        #[inline(always)]
+        fn cell(&self) -> Option<&StateCell<u128>> {
+            Some(&self.0)
+        }
+    }
 }
 
 impl<C: AsRef<BreakerConfig>> Breaker<C> {
-    /// A CLOSED breaker with no failures.
+    /// A CLOSED breaker with no failures, and no failure-rate window (see
+    /// [`Breaker::windowed`]).
     ///
     /// ```
     /// # use tickguard::time::Instant;
@@ -405,9 +474,40 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
         Self {
             config,
             word: StateCell::<u128>::new(0),
+            window: NoWindow,
         }
     }
+}
 
+impl<C: AsRef<BreakerConfig>> Breaker<C, RateWindow> {
+    /// A CLOSED breaker with no failures and an empty failure-rate window:
+    /// for a configuration with a failure rate.
+    ///
+    /// ```
+    /// # use tickguard::time::Instant;
+    /// use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, WindowedBreaker};
+    /// static RATE: BreakerConfig = match BreakerConfig::new(BreakerSettings {
+    ///     failure_rate_per_mille: 500,
+    ///     rate_window: 20,
+    ///     minimum_calls: 10,
+    ///     ..BreakerConfig::DEFAULT_SETTINGS
+    /// }) {
+    ///     Ok(config) => config,
+    ///     Err(_) => panic!("invalid breaker configuration"),
+    /// };
+    /// static BREAKER: WindowedBreaker = Breaker::windowed(&RATE);
+    /// assert!(BREAKER.acquire(Instant::from_ticks(0)).is_ok());
+    /// ```
+    pub const fn windowed(config: C) -> Self {
+        Self {
+            config,
+            word: StateCell::<u128>::new(0),
+            window: <RateWindow as sealed::Window>::EMPTY,
+        }
+    }
+}
+
+impl<C: AsRef<BreakerConfig>, W: Window> Breaker<C, W> {
     /// The configuration.
     ///
     /// ```
@@ -446,14 +546,63 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// ```
     #[inline]
     pub fn record(&self, permit: Permit, outcome: Outcome, now: Instant) -> Recorded {
+        let rate_trips = self.count_in_window(permit, outcome);
         self.word.apply_quick(
             self.config(),
             Record {
                 permit,
                 outcome,
                 now,
+                rate_trips,
             },
         )
+    }
+
+    /// Counts a CLOSED outcome in the failure-rate window, if there is
+    /// one; whether the window's rule trips with it. Without a window, a
+    /// configuration with a failure rate trips on every failure.
+    #[inline]
+    fn count_in_window(&self, permit: Permit, outcome: Outcome) -> bool {
+        let Some(cell) = self.window.cell() else {
+            return outcome == Outcome::Failure && self.config().rate.is_on();
+        };
+        let config = self.config();
+        if !config.rate.is_on() || permit.slot() != 0 || outcome == Outcome::Ignored {
+            return false;
+        }
+        let count = CountAgainst {
+            permit,
+            outcome,
+            state: &self.word,
+        };
+        cell.apply_quick(&FailureWindow(config), count)
+    }
+
+    /// What the failure-rate window holds for the current generation: the
+    /// last outcomes counted in CLOSED since the breaker last closed (or
+    /// was reset). Empty without a window, and in any state but CLOSED.
+    /// Reads only.
+    ///
+    /// ```
+    /// # use tickguard::time::Instant;
+    /// use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, WindowCounts};
+    /// let config = BreakerConfig::new(BreakerSettings {
+    ///     failure_rate_per_mille: 500,
+    ///     rate_window: 10,
+    ///     ..BreakerConfig::DEFAULT_SETTINGS
+    /// })
+    /// .unwrap();
+    /// let breaker = Breaker::windowed(&config);
+    /// let permit = breaker.acquire(Instant::from_ticks(0)).unwrap().permit;
+    /// breaker.record(permit, Outcome::Failure, Instant::from_ticks(1));
+    /// assert_eq!(breaker.window_counts(), WindowCounts { calls: 1, failures: 1 });
+    /// ```
+    #[must_use]
+    pub fn window_counts(&self) -> WindowCounts {
+        match self.window.cell() {
+            Some(cell) => FailureWindow(self.config()).counts(self.word.load(), cell.load()),
+            None => WindowCounts::default(),
+        }
     }
 
     /// The state an [`acquire`](Self::acquire) at `now` would see (an OPEN
@@ -500,7 +649,10 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
         self.manual(Manual::To(State::Disabled)).0
     }
 
-    /// Returns to CLOSED with no failures counted, from any state.
+    /// Returns to CLOSED with no failures counted, from any state. With a
+    /// failure-rate window, a reset in CLOSED starts a new generation, so
+    /// that the window is empty and outcomes of calls admitted before it
+    /// are not counted.
     ///
     /// ```
     /// # use tickguard::breaker::{Breaker, BreakerConfig, State};
@@ -541,7 +693,9 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// driver's loop serves all four.
     #[inline(never)]
     fn manual(&self, command: Manual) -> (Option<Transition>, Tick) {
-        self.word.apply(self.config(), command)
+        let windowed = self.window.cell().is_some();
+        self.word
+            .apply(self.config(), ManualOn { command, windowed })
     }
 
     /// The state as a snapshot taken at `now` ([`crate::snapshot`]), to
@@ -565,28 +719,46 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     pub(crate) fn raw_word(&self) -> u128 {
         self.word.load()
     }
+
+    /// The failure-rate window's word, for tests.
+    #[cfg(test)]
+    pub(crate) fn raw_window(&self) -> u128 {
+        self.window.cell().map_or(0, StateCell::load)
+    }
 }
 
 /// Bytes of a breaker's snapshot ([`Breaker::snapshot`]).
 pub const SNAPSHOT_LEN: usize = <BreakerConfig as crate::snapshot::Format>::LEN;
 
-crate::snapshot::snapshot_of_one_cell! {
-    /// Saves and restores the breaker's state ([`crate::snapshot`]).
-    ///
-    /// ```
-    /// # use tickguard::time::Instant;
-    /// use tickguard::breaker::{Breaker, BreakerConfig, State};
-    /// use tickguard::snapshot::Snapshot;
-    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-    /// breaker.force_open();
-    /// let saved = breaker.snapshot(Instant::from_ticks(5));
-    /// let rebooted = Breaker::new(&BreakerConfig::DEFAULT);
-    /// rebooted.restore(&saved, Instant::from_ticks(0)).unwrap();
-    /// assert_eq!(rebooted.state(Instant::from_ticks(0)), State::ForcedOpen);
-    /// ```
-    impl[C: AsRef<BreakerConfig>] for Breaker<C> {
-        machine: BreakerConfig,
-        |this| (this.config(), &this.word)
+/// Saves and restores the breaker's state ([`crate::snapshot`]). The
+/// failure-rate window's outcomes are not saved: a restored breaker's
+/// window starts empty (its state, its open period and its generation are
+/// restored).
+///
+/// ```
+/// # use tickguard::time::Instant;
+/// use tickguard::breaker::{Breaker, BreakerConfig, State};
+/// use tickguard::snapshot::Snapshot;
+/// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
+/// breaker.force_open();
+/// let saved = breaker.snapshot(Instant::from_ticks(5));
+/// let rebooted = Breaker::new(&BreakerConfig::DEFAULT);
+/// rebooted.restore(&saved, Instant::from_ticks(0)).unwrap();
+/// assert_eq!(rebooted.state(Instant::from_ticks(0)), State::ForcedOpen);
+/// ```
+impl<C: AsRef<BreakerConfig>, W: Window> crate::snapshot::Snapshot for Breaker<C, W> {
+    const SNAPSHOT_LEN: usize = SNAPSHOT_LEN;
+
+    fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, crate::snapshot::SnapshotError> {
+        crate::snapshot::save(self.config(), self.word.load(), now, out)
+    }
+
+    fn restore(&self, bytes: &[u8], now: Instant) -> Result<(), crate::snapshot::SnapshotError> {
+        let restored = crate::snapshot::restore_cell(self.config(), &self.word, bytes, now);
+        if let Some(cell) = self.window.cell() {
+            cell.store(window::EMPTY);
+        }
+        restored
     }
 }
 
@@ -641,8 +813,13 @@ impl Input<BreakerConfig> for Acquire {
 /// let mut word = Cell::new(config.fresh());
 /// let permit = run(&config, Acquire { now: Instant::from_ticks(0) }, &mut word).unwrap().unwrap().permit;
 /// let outcome = Outcome::Failure;
-/// assert!(run(&config, Record { permit, outcome, now: Instant::from_ticks(1) }, &mut word).unwrap().counted);
+/// let record = Record { permit, outcome, now: Instant::from_ticks(1), rate_trips: false };
+/// assert!(run(&config, record, &mut word).unwrap().counted);
 /// ```
+///
+/// With a failure-rate window, the outcome is counted in the window's own
+/// word first ([`FailureWindow`], [`Count`]), and its decision goes in
+/// `rate_trips`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record {
     /// The permit the call was admitted with.
@@ -651,6 +828,10 @@ pub struct Record {
     pub outcome: Outcome,
     /// The tick the call finished at.
     pub now: Instant,
+    /// Whether the failure-rate window's rule trips with this outcome (the
+    /// decision of [`Count`] on the [`FailureWindow`]); `false` without a
+    /// window. A CLOSED breaker in the permit's generation then opens.
+    pub rate_trips: bool,
 }
 
 impl Input<BreakerConfig> for Record {
@@ -658,12 +839,181 @@ impl Input<BreakerConfig> for Record {
 
     #[inline]
     fn quick(&self, _: &BreakerConfig, word: u128) -> Option<Recorded> {
+        if self.rate_trips {
+            return None;
+        }
         word::record_quick(word, self.permit, self.outcome, self.now.ticks())
     }
 
     fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Recorded> {
-        let (next, decision) = word::record(w, self.permit, self.outcome, self.now.ticks(), config);
+        let (next, decision) = word::record(
+            w,
+            self.permit,
+            self.outcome,
+            self.now.ticks(),
+            self.rate_trips,
+            config,
+        );
         Step::unless_same(w, next, decision)
+    }
+}
+
+/// The failure-rate window of a breaker configured with one, as a machine
+/// of its own ([`crate::machine`]): the last `rate_window` CLOSED outcomes
+/// in a second 128-bit word, tagged with the breaker generation they count
+/// for. The breaker's transitions never write it: an outcome of a newer
+/// generation finds the window tagged older and starts it afresh, and one
+/// of an older generation is dropped, so no outcome of a generation ever
+/// counts in another. [`Breaker::record`] runs it before [`Record`]; a
+/// caller holding both words runs the same two steps.
+///
+/// ```
+/// # use tickguard::time::Instant;
+/// use core::cell::Cell;
+/// use tickguard::breaker::{Acquire, BreakerConfig, BreakerSettings, Count, FailureWindow, Outcome, Record};
+/// use tickguard::machine::{run, Machine};
+/// let config = BreakerConfig::new(BreakerSettings {
+///     failure_threshold: 0, // the rate alone opens it
+///     failure_rate_per_mille: 500,
+///     rate_window: 4,
+///     minimum_calls: 2,
+///     ..BreakerConfig::DEFAULT_SETTINGS
+/// })
+/// .unwrap();
+/// let window = FailureWindow(&config);
+/// let (mut state, mut counted) = (Cell::new(config.fresh()), Cell::new(window.fresh()));
+/// let mut opened = false;
+/// for (now, outcome) in [(1, Outcome::Failure), (2, Outcome::Success)] {
+///     let at = Instant::from_ticks(now);
+///     let permit = run(&config, Acquire { now: at }, &mut state).unwrap().unwrap().permit;
+///     let count = Count { permit, outcome, state: state.get() };
+///     let rate_trips = run(&window, count, &mut counted).unwrap();
+///     let record = Record { permit, outcome, now: at, rate_trips };
+///     opened = run(&config, record, &mut state).unwrap().transition.is_some();
+/// }
+/// assert!(opened); // 1 failure in 2 calls: 50 %
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct FailureWindow<'a>(pub &'a BreakerConfig);
+
+impl FailureWindow<'_> {
+    /// What the window word `window` holds for the breaker whose state word
+    /// is `state` ([`Breaker::window_counts`] over held words): the
+    /// outcomes of its generation while it is CLOSED, else none.
+    ///
+    /// ```
+    /// use tickguard::breaker::{BreakerConfig, FailureWindow, WindowCounts};
+    /// use tickguard::machine::Machine;
+    /// let config = BreakerConfig::DEFAULT;
+    /// let window = FailureWindow(&config);
+    /// assert_eq!(window.counts(config.fresh(), window.fresh()), WindowCounts::default());
+    /// ```
+    #[must_use]
+    pub fn counts(&self, state: u128, window: u128) -> WindowCounts {
+        let rule = &self.0.rate;
+        match word::closed_generation(state) {
+            Some(generation) if rule.is_on() => window::counts(window, generation, rule),
+            _ => WindowCounts::default(),
+        }
+    }
+}
+
+impl Machine for FailureWindow<'_> {
+    type Word = u128;
+
+    /// An empty window.
+    fn fresh(&self) -> u128 {
+        window::EMPTY
+    }
+}
+
+/// An outcome counted in a [`FailureWindow`]: its decision is whether the
+/// window's rule trips with it (for [`Record::rate_trips`]). It counts
+/// only while `state`, the breaker's state word, is CLOSED in the permit's
+/// generation; successes and failures count, IGNORED and half-open trials
+/// count in none, and a configuration without a window counts nothing.
+///
+/// `state` must be loaded **after** the window word the step is given, and
+/// loaded again whenever the step runs again on a newer window word (a
+/// failed compare-and-set): that order is what proves that no outcome of
+/// an old generation is counted in a newer one. [`Breaker::record`] does
+/// exactly this; a caller holding both words in one thread, as in the
+/// example of [`FailureWindow`], has nothing to race.
+///
+/// ```
+/// use tickguard::breaker::{BreakerConfig, Count, FailureWindow, Outcome, Permit};
+/// use tickguard::machine::{Input, Machine, Step};
+/// let config = BreakerConfig::DEFAULT; // no window
+/// let window = FailureWindow(&config);
+/// let permit = Permit::from_raw(1 << 31).unwrap();
+/// let count = Count { permit, outcome: Outcome::Failure, state: config.fresh() };
+/// assert_eq!(count.step(&window, window.fresh()), Step::Keep(false));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count {
+    /// The permit the call was admitted with.
+    pub permit: Permit,
+    /// How the call went.
+    pub outcome: Outcome,
+    /// The breaker's state word, loaded after the window word.
+    pub state: u128,
+}
+
+impl Input<FailureWindow<'_>> for Count {
+    type Decision = bool;
+
+    #[inline]
+    fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<bool> {
+        match self.step(window, word) {
+            Step::Keep(trips) => Some(trips),
+            Step::Write(..) => None,
+        }
+    }
+
+    #[inline]
+    fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, bool> {
+        let rule = &window.0.rate;
+        if !rule.is_on() {
+            return Step::Keep(false);
+        }
+        let live = word::is_closed_in(self.state, self.permit.generation());
+        let (next, trips) = window::count(word, live, self.permit, self.outcome, rule);
+        Step::unless_same(word, next, trips)
+    }
+}
+
+/// [`Count`] against the breaker's own state word, loaded at each step:
+/// the driver loads the window word before every step (and a failed
+/// compare-and-swap returns the newer one), so the state is always loaded
+/// after it.
+#[derive(Clone, Copy)]
+struct CountAgainst<'a> {
+    permit: Permit,
+    outcome: Outcome,
+    state: &'a StateCell<u128>,
+}
+
+impl CountAgainst<'_> {
+    fn count(&self) -> Count {
+        Count {
+            permit: self.permit,
+            outcome: self.outcome,
+            state: self.state.load(),
+        }
+    }
+}
+
+impl Input<FailureWindow<'_>> for CountAgainst<'_> {
+    type Decision = bool;
+
+    #[inline]
+    fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<bool> {
+        self.count().quick(window, word)
+    }
+
+    #[inline]
+    fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, bool> {
+        self.count().step(window, word)
     }
 }
 
@@ -705,8 +1055,8 @@ macro_rules! manual_command {
         impl Input<BreakerConfig> for $name {
             type Decision = Option<Transition>;
 
-            fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Option<Transition>> {
-                let (next, (decision, _)) = word::manual(w, Manual::To($target));
+            fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Option<Transition>> {
+                let (next, (decision, _)) = word::manual(w, Manual::To($target), config.rate.is_on());
                 Step::unless_same(w, next, decision)
             }
         }
@@ -758,8 +1108,26 @@ manual_command! {
 impl Input<BreakerConfig> for Manual {
     type Decision = (Option<Transition>, Tick);
 
-    fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
-        let (next, decision) = word::manual(w, *self);
+    fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
+        let (next, decision) = word::manual(w, *self, config.rate.is_on());
+        Step::unless_same(w, next, decision)
+    }
+}
+
+/// A manual command on a breaker that has (or has not) a failure-rate
+/// window: without one, a reset in CLOSED has no window to clear.
+#[derive(Clone, Copy, Debug)]
+struct ManualOn {
+    command: Manual,
+    windowed: bool,
+}
+
+impl Input<BreakerConfig> for ManualOn {
+    type Decision = (Option<Transition>, Tick);
+
+    fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
+        let fresh = self.windowed && config.rate.is_on();
+        let (next, decision) = word::manual(w, self.command, fresh);
         Step::unless_same(w, next, decision)
     }
 }
@@ -786,10 +1154,10 @@ pub struct OpenFor {
 impl Input<BreakerConfig> for OpenFor {
     type Decision = Result<(Option<Transition>, Instant), DurationTooLong>;
 
-    fn step(&self, _: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
+    fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
         match self.command() {
             Ok(command) => {
-                let (next, (change, until)) = word::manual(w, command);
+                let (next, (change, until)) = word::manual(w, command, config.rate.is_on());
                 Step::unless_same(w, next, Ok((change, Instant::from_ticks(until))))
             }
             Err(too_long) => Step::Keep(Err(too_long)),

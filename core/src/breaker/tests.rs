@@ -10,6 +10,7 @@ fn config(failures: u32, open: Tick, permits: u32, successes: u32, timeout: Tick
         half_open_permits: permits,
         success_threshold: successes,
         half_open_timeout: span(timeout),
+        ..BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap()
 }
@@ -729,7 +730,8 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
         for raw in [x as u32, 0x8000_0001, 0x8001_0000 | (x as u32 & 0xFFFF)] {
             if let Some(p) = Permit::from_raw(raw) {
                 for o in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
-                    let _ = word::record(x, p, o, now, &c);
+                    let _ = word::record(x, p, o, now, false, &c);
+                    let _ = word::record(x, p, o, now, true, &c);
                 }
             }
         }
@@ -740,9 +742,10 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
                 ticks: now >> 2,
                 now,
             },
+            x & 1 == 1,
         );
         for s in [State::Closed, State::ForcedOpen, State::Disabled] {
-            let _ = word::manual(x, word::Manual::To(s));
+            let _ = word::manual(x, word::Manual::To(s), x & 2 == 2);
         }
     }
 }
@@ -799,7 +802,7 @@ fn hot_paths_agree_with_the_full_transitions() {
             let permit = Permit::new(x as u16 & 3, 0);
             for outcome in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
                 if let Some(recorded) = word::record_quick(word, permit, outcome, now) {
-                    let (full, full_recorded) = word::record(word, permit, outcome, now, &c);
+                    let (full, full_recorded) = word::record(word, permit, outcome, now, false, &c);
                     assert_eq!(full_recorded, recorded, "{word:#x} at {now}");
                     assert!(kept(full), "{word:#x} at {now}");
                     successes += 1;
@@ -837,6 +840,9 @@ mod model {
         pub generation: u64,
         pub cfg: BreakerSettings,
         next_slot: usize,
+        /// The failure-rate window's outcomes in this generation (true: a
+        /// failure), oldest first.
+        pub window: std::collections::VecDeque<bool>,
     }
     /// A model permit: generation and (half-open) slot id.
     pub type Ticket = (u64, Option<usize>);
@@ -847,11 +853,51 @@ mod model {
                 generation: 0,
                 cfg,
                 next_slot: 0,
+                window: Default::default(),
             }
         }
         pub fn set(&mut self, m: M) {
             self.m = m;
             self.generation += 1;
+            self.window.clear();
+        }
+        /// `reset`: CLOSED with no failures; with a window, a new
+        /// generation even from CLOSED.
+        pub fn reset(&mut self) {
+            if !matches!(self.m, M::Closed(_)) || self.cfg.rate_window != 0 {
+                self.set(M::Closed(0));
+            } else {
+                self.m = M::Closed(0);
+            }
+        }
+        /// Counts a CLOSED outcome in the window: whether its rule trips.
+        fn rate_trips(&mut self, failure: bool) -> bool {
+            let n = self.cfg.rate_window as usize;
+            if n == 0 {
+                return false;
+            }
+            self.window.push_back(failure);
+            if self.window.len() > n {
+                self.window.pop_front();
+            }
+            let calls = self.window.len() as u64;
+            let failures = self.window.iter().filter(|f| **f).count() as u64;
+            let minimum = match self.cfg.minimum_calls {
+                0 => n as u64,
+                m => u64::from(m),
+            };
+            calls >= minimum
+                && failures * 1000 >= u64::from(self.cfg.failure_rate_per_mille) * calls
+        }
+        /// What `window_counts` reports.
+        pub fn counts(&self) -> WindowCounts {
+            match self.m {
+                M::Closed(_) => WindowCounts {
+                    calls: self.window.len() as u32,
+                    failures: self.window.iter().filter(|f| **f).count() as u32,
+                },
+                _ => WindowCounts::default(),
+            }
         }
         fn open(&mut self, now: u64) -> u64 {
             let d = now.saturating_add(self.cfg.open.ticks());
@@ -915,14 +961,22 @@ mod model {
                 return false;
             }
             match (self.m.clone(), ticket.1) {
-                (M::Closed(f), None) => match outcome {
-                    Outcome::Success => self.m = M::Closed(0),
-                    Outcome::Failure if f + 1 >= self.cfg.failure_threshold => {
+                (M::Closed(f), None) => {
+                    let threshold = self.cfg.failure_threshold;
+                    let f = match outcome {
+                        Outcome::Ignored => return false,
+                        Outcome::Success => 0,
+                        Outcome::Failure if threshold == 0 => 0,
+                        Outcome::Failure => f + 1,
+                    };
+                    let failure = outcome == Outcome::Failure;
+                    let consecutive = threshold != 0 && failure && f >= threshold;
+                    if self.rate_trips(failure) || consecutive {
                         self.open(now);
+                    } else {
+                        self.m = M::Closed(f);
                     }
-                    Outcome::Failure => self.m = M::Closed(f + 1),
-                    Outcome::Ignored => return false,
-                },
+                }
                 (
                     M::Half {
                         mut outstanding,
@@ -1010,17 +1064,22 @@ mod properties {
         /// is exact), anywhere on the tick line.
         #[test]
         fn breaker_agrees_with_the_reference_model(
-            failures in 1u32..4, open in 1u64..30, permits in 1u32..5, extra in 0u32..4,
+            failures in 0u32..4, open in 1u64..30, permits in 1u32..5, extra in 0u32..4,
+            rate in prop_oneof![Just((0u32, 0u32, 0u32)), (1u32..=1000, 1u32..=8, 0u32..=8), (prop_oneof![Just(1u32), Just(500), Just(1000)], Just(64u32), 0u32..=64)],
             timeout in prop_oneof![1u64..30, Just((1 << 16) + 1), Just(1u64 << 40), Just(MAX_DURATION)], start in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 2)],
             ops in proptest::collection::vec(op(), 1..150),
         ) {
             let successes = (extra % permits) + 1;
+            let (failure_rate_per_mille, rate_window, minimum_calls) = (rate.0, rate.1, rate.2.min(rate.1));
+            // Something must open the breaker.
+            let failures = if rate_window == 0 { failures.max(1) } else { failures };
             let settings = BreakerSettings {
                 failure_threshold: failures, open: span(open), half_open_permits: permits,
                 success_threshold: successes, half_open_timeout: span(timeout),
+                failure_rate_per_mille, rate_window, minimum_calls,
             };
             let c = BreakerConfig::new(settings).unwrap();
-            let b = Breaker::new(&c);
+            let b = Breaker::windowed(&c);
             let mut m = Model::new(settings);
             let mut now = start;
             let mut held: Vec<(Permit, Ticket)> = Vec::new();
@@ -1057,11 +1116,12 @@ mod properties {
                         let _ = b.disable();
                     }
                     Op::Reset => {
-                        if !matches!(m.m, M::Closed(_)) { m.set(M::Closed(0)); } else { m.m = M::Closed(0); }
+                        m.reset();
                         let _ = b.reset();
                     }
                 }
                 prop_assert_eq!(b.state(tick(now)), model_state(&m, now));
+                prop_assert_eq!(b.window_counts(), m.counts());
             }
         }
 
@@ -1081,6 +1141,7 @@ mod properties {
             let settings = BreakerSettings {
                 failure_threshold: failures, open: span(open), half_open_permits: permits,
                 success_threshold: permits, half_open_timeout: span(timeout),
+                ..BreakerConfig::DEFAULT_SETTINGS
             };
             let c = BreakerConfig::new(settings).unwrap();
             let b = Breaker::new(&c);
@@ -1207,4 +1268,259 @@ mod properties {
             M::Disabled => State::Disabled,
         }
     }
+}
+
+/// The count-based failure rate (Resilience4j's COUNT_BASED window,
+/// gobreaker's ratio `ReadyToTrip`), tick by tick.
+mod failure_rate {
+    use super::*;
+
+    fn rated(failures: u32, per_mille: u32, window: u32, minimum: u32) -> BreakerConfig {
+        BreakerConfig::new(BreakerSettings {
+            failure_threshold: failures,
+            open: span(100),
+            half_open_permits: 1,
+            success_threshold: 1,
+            half_open_timeout: span(50),
+            failure_rate_per_mille: per_mille,
+            rate_window: window,
+            minimum_calls: minimum,
+        })
+        .unwrap()
+    }
+
+    /// Runs `outcomes` one call each at ticks 1, 2, …; the index of each
+    /// call that reported a transition.
+    fn run(b: &WindowedBreaker<&BreakerConfig>, outcomes: &[Outcome]) -> Vec<(usize, Transition)> {
+        let mut seen = Vec::new();
+        for (i, outcome) in outcomes.iter().enumerate() {
+            let now = i as u64 + 1;
+            let Ok(admitted) = b.acquire(tick(now)) else {
+                continue;
+            };
+            if let Some(t) = b.record(admitted.permit, *outcome, tick(now)).transition {
+                seen.push((i, t));
+            }
+        }
+        seen
+    }
+
+    use Outcome::{Failure as F, Ignored as I, Success as S};
+
+    /// gobreaker's ratio rule (`Requests >= 3 && failures / requests >=
+    /// 0.6`): fail, succeed, fail trips on the third call.
+    #[test]
+    fn gobreakers_ratio_rule_trips_on_fail_succeed_fail() {
+        let c = rated(0, 600, 3, 3);
+        let b = Breaker::windowed(&c);
+        let seen = run(&b, &[F, S, F]);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].0, 2);
+        assert_eq!((seen[0].1.from, seen[0].1.to), (State::Closed, State::Open));
+        assert_eq!(b.acquire(tick(4)).unwrap_err().retry_at, Some(tick(103)));
+    }
+
+    /// Nothing trips before the minimum number of calls, however many
+    /// fail; the comparison is inclusive (50 % trips a 500 ‰ rule).
+    #[test]
+    fn minimum_calls_then_an_inclusive_threshold() {
+        let c = rated(0, 500, 10, 4);
+        let b = Breaker::windowed(&c);
+        assert!(run(&b, &[F, F, F]).is_empty());
+        assert_eq!(
+            b.window_counts(),
+            WindowCounts {
+                calls: 3,
+                failures: 3
+            }
+        );
+        let b = Breaker::windowed(&c);
+        let seen = run(&b, &[S, S, F, F]);
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [3]);
+        // 0 minimum calls: the whole window.
+        let c = rated(0, 500, 4, 0);
+        let b = Breaker::windowed(&c);
+        assert!(run(&b, &[F, F, F]).is_empty());
+        assert_eq!(run(&b, &[S]).len(), 1, "3 of 4 once the window is full");
+    }
+
+    /// The window keeps the last N outcomes: a failure slides out.
+    #[test]
+    fn failures_slide_out_of_the_window() {
+        let c = rated(0, 500, 4, 4);
+        let b = Breaker::windowed(&c);
+        // F S S S: 25 %; then S pushes the failure out; F F: 50 % trips.
+        let seen = run(&b, &[F, S, S, S, S, F, S, F]);
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [7]);
+    }
+
+    /// IGNORED counts in none: not a call, not a failure.
+    #[test]
+    fn ignored_outcomes_count_in_none() {
+        let c = rated(0, 500, 2, 2);
+        let b = Breaker::windowed(&c);
+        assert!(run(&b, &[F, I, I, I]).is_empty());
+        assert_eq!(
+            b.window_counts(),
+            WindowCounts {
+                calls: 1,
+                failures: 1
+            }
+        );
+        assert_eq!(run(&b, &[S]).len(), 1);
+    }
+
+    /// Both rules at once: whichever is reached first opens the breaker,
+    /// once.
+    #[test]
+    fn consecutive_and_rate_rules_together() {
+        // Consecutive first: 3 in a row, while the rate needs 10 calls.
+        let c = rated(3, 100, 10, 10);
+        let b = Breaker::windowed(&c);
+        assert_eq!(
+            run(&b, &[F, F, F]).iter().map(|s| s.0).collect::<Vec<_>>(),
+            [2]
+        );
+        // Rate first: alternating never makes 3 in a row.
+        let c = rated(3, 500, 4, 4);
+        let b = Breaker::windowed(&c);
+        assert_eq!(
+            run(&b, &[F, S, F, S])
+                .iter()
+                .map(|s| s.0)
+                .collect::<Vec<_>>(),
+            [3]
+        );
+    }
+
+    /// After a trip and a recovery the window is empty: outcomes of the
+    /// old generation never count in the new one, even reported late.
+    #[test]
+    fn a_new_generation_starts_with_an_empty_window() {
+        let c = rated(0, 1000, 2, 2);
+        let b = Breaker::windowed(&c);
+        let late = b.acquire(tick(0)).unwrap().permit;
+        assert_eq!(run(&b, &[F, F]).len(), 1); // OPEN at tick 2
+        let trial = b.acquire(tick(102)).unwrap().permit;
+        let closed = b.record(trial, S, tick(103)).transition.unwrap();
+        assert_eq!(closed.to, State::Closed);
+        assert_eq!(b.window_counts(), WindowCounts::default());
+        // The permit from before the trip is stale: not counted anywhere.
+        assert!(!b.record(late, F, tick(104)).counted);
+        assert_eq!(b.window_counts(), WindowCounts::default());
+        let p = b.acquire(tick(105)).unwrap().permit;
+        assert!(b.record(p, F, tick(105)).transition.is_none());
+        assert_eq!(
+            b.window_counts(),
+            WindowCounts {
+                calls: 1,
+                failures: 1
+            }
+        );
+    }
+
+    /// A reset in CLOSED empties the window and makes earlier permits
+    /// stale; without a window it keeps the generation, as before.
+    #[test]
+    fn reset_in_closed_starts_a_new_window() {
+        let c = rated(0, 1000, 2, 2);
+        let b = Breaker::windowed(&c);
+        let before = b.acquire(tick(0)).unwrap().permit;
+        let _ = run(&b, &[F]);
+        assert!(b.reset().is_none(), "CLOSED to CLOSED is no transition");
+        assert_eq!(b.window_counts(), WindowCounts::default());
+        assert!(!b.record(before, F, tick(3)).counted);
+        let plain = Breaker::new(&BreakerConfig::DEFAULT);
+        let permit = plain.acquire(tick(0)).unwrap().permit;
+        let _ = plain.reset();
+        assert!(plain.record(permit, F, tick(1)).counted);
+    }
+
+    /// The rate rule alone, over the largest window: 64 failures in a
+    /// row trip at exactly the 64th (1000 ‰, 64 minimum calls).
+    #[test]
+    fn a_full_64_outcome_window() {
+        let c = rated(0, 1000, 64, 64);
+        let b = Breaker::windowed(&c);
+        let seen = run(&b, &[F; 100]);
+        assert_eq!(seen[0].0, 63);
+    }
+
+    /// A window only ever counts CLOSED outcomes: half-open trials,
+    /// DISABLED and FORCED_OPEN outcomes never reach it.
+    #[test]
+    fn only_closed_outcomes_are_counted() {
+        let c = rated(1, 500, 4, 1);
+        let b = Breaker::windowed(&c);
+        let _ = b.disable();
+        let p = b.acquire(tick(0)).unwrap().permit;
+        assert!(!b.record(p, F, tick(0)).counted);
+        assert_eq!(b.raw_window(), 0, "the window word was never written");
+        let _ = b.reset();
+        assert_eq!(run(&b, &[F]).len(), 1);
+        let trial = b.acquire(tick(200)).unwrap().permit;
+        assert!(b.record(trial, F, tick(200)).transition.is_some());
+        assert_eq!(b.window_counts(), WindowCounts::default());
+    }
+
+    /// A snapshot restores the state and generation; the window restarts
+    /// empty.
+    #[test]
+    fn restore_empties_the_window() {
+        use crate::snapshot::Snapshot;
+        let c = rated(0, 500, 4, 2);
+        let b = Breaker::windowed(&c);
+        let _ = run(&b, &[F]);
+        let saved = b.snapshot(tick(10));
+        let _ = run(&b, &[S]);
+        b.restore(&saved, tick(10)).unwrap();
+        assert_eq!(b.window_counts(), WindowCounts::default());
+        // A snapshot of a breaker with another window is refused.
+        let other = rated(0, 500, 5, 2);
+        let rebooted = Breaker::windowed(&other);
+        assert!(rebooted.restore(&saved, tick(10)).is_err());
+    }
+
+    /// Garbage permits (forged, of any generation) never poison the
+    /// window: only the live CLOSED generation's permits count.
+    #[test]
+    fn forged_permits_never_reach_the_window() {
+        let c = rated(0, 500, 4, 4);
+        let b = Breaker::windowed(&c);
+        for raw in [
+            1u32 << 31,
+            (1 << 31) | 0x7fff,
+            (1 << 31) | 0xffff,
+            0x8001_0001,
+        ] {
+            if let Some(p) = Permit::from_raw(raw) {
+                if p.generation() != 0 || p.slot() != 0 {
+                    let _ = b.record(p, F, tick(1));
+                }
+            }
+        }
+        assert_eq!(b.raw_window(), 0);
+        assert_eq!(run(&b, &[F, F, S, S]).len(), 1);
+    }
+}
+
+/// A breaker without window storage cannot measure a failure rate: given
+/// a configuration with one, it opens on the first failure it counts (the
+/// conservative reading), and its window reads empty.
+#[test]
+fn a_rate_without_window_storage_opens_on_the_first_failure() {
+    let c = BreakerConfig::new(BreakerSettings {
+        failure_threshold: 0,
+        failure_rate_per_mille: 500,
+        rate_window: 10,
+        ..BreakerConfig::DEFAULT_SETTINGS
+    })
+    .unwrap();
+    let b = Breaker::new(&c);
+    let p = b.acquire(tick(0)).unwrap().permit;
+    assert!(b.record(p, Outcome::Success, tick(0)).transition.is_none());
+    let p = b.acquire(tick(1)).unwrap().permit;
+    let opened = b.record(p, Outcome::Failure, tick(1)).transition.unwrap();
+    assert_eq!(opened.to, State::Open);
+    assert_eq!(b.window_counts(), WindowCounts::default());
 }

@@ -546,13 +546,31 @@ pub(super) fn record_quick(
     })
 }
 
-/// `record(permit, outcome, now)`: count the outcome of an admitted call.
-/// The whole transition; [`record_quick`] decides its hot case alone.
+/// Whether `word` is CLOSED in `generation` (the failure-rate window counts
+/// only such outcomes).
+#[inline]
+pub(super) const fn is_closed_in(word: u128, generation: u16) -> bool {
+    let low = low_of(word) & mask(PAYLOAD_SHIFT);
+    low == pack(CLOSED, generation, 0, 0) as u64
+}
+
+/// The generation of a CLOSED word; `None` in any other state.
+pub(super) const fn closed_generation(word: u128) -> Option<u16> {
+    match decode(word) {
+        (generation, Phase::Closed { .. }) => Some(generation),
+        _ => None,
+    }
+}
+
+/// `record(permit, outcome, now)`: count the outcome of an admitted call;
+/// `rate_trips`: the failure-rate window's rule trips with it. The whole
+/// transition; [`record_quick`] decides its hot case alone.
 pub(super) fn record(
     word: u128,
     permit: Permit,
     outcome: Outcome,
     now: Tick,
+    rate_trips: bool,
     config: &BreakerConfig,
 ) -> (u128, Recorded) {
     let (generation, phase) = decode(word);
@@ -585,9 +603,14 @@ pub(super) fn record(
             let failures = match outcome {
                 Outcome::Success => 0,
                 Outcome::Ignored => failures,
+                // No run is counted when consecutive failures are off.
+                Outcome::Failure if settings.failure_threshold == 0 => 0,
                 Outcome::Failure => failures.saturating_add(1),
             };
-            if outcome == Outcome::Failure && failures >= settings.failure_threshold {
+            let consecutive = settings.failure_threshold != 0
+                && outcome == Outcome::Failure
+                && failures >= settings.failure_threshold;
+            if consecutive || (rate_trips && outcome != Outcome::Ignored) {
                 let from = now.max(seen_bound(phase));
                 let (opened, _) = opened(generation, from, settings.open.ticks());
                 return counted(opened, transition(State::Closed, State::Open));
@@ -699,7 +722,15 @@ pub(super) enum Manual {
 /// * `OpenFor` opens for `ticks` from `now` (or from the latest tick seen,
 ///   if later: in CLOSED up to a quantum later); the new period replaces
 ///   any current one.
-pub(super) fn manual(word: u128, command: Manual) -> (u128, (Option<Transition>, Tick)) {
+///
+/// With `fresh_closed` (a breaker with a failure-rate window), a reset in
+/// CLOSED starts a new generation (its window then reads empty, and permits
+/// from before it are stale).
+pub(super) fn manual(
+    word: u128,
+    command: Manual,
+    fresh_closed: bool,
+) -> (u128, (Option<Transition>, Tick)) {
     let (generation, phase) = decode(word);
     let from = stored_state(phase);
     let seen = seen_bound(phase);
@@ -728,9 +759,15 @@ pub(super) fn manual(word: u128, command: Manual) -> (u128, (Option<Transition>,
             },
         },
     };
-    // Already there: the same phase (CLOSED without failures), no new
-    // generation and no transition.
+    // Already there: the same phase (CLOSED without failures) and no
+    // transition; a new generation only for a window to clear.
     let (generation, change) = if from == target {
+        let clears = from == State::Closed && fresh_closed;
+        let generation = if clears {
+            next_generation(generation)
+        } else {
+            generation
+        };
         (generation, None)
     } else {
         (next_generation(generation), transition(from, target))
@@ -753,6 +790,13 @@ impl Format for BreakerConfig {
         fields.u32(s.half_open_permits);
         fields.u32(s.success_threshold);
         fields.u64(s.half_open_timeout.ticks());
+        // Only with a window, so that a snapshot of a breaker without one
+        // restores as before.
+        if self.rate.is_on() {
+            fields.u32(s.failure_rate_per_mille);
+            fields.u32(s.rate_window);
+            fields.u32(self.rate.minimum_calls);
+        }
     }
 
     fn save_state(&self, word: u128, fields: &mut Fields<'_>) {
@@ -798,7 +842,9 @@ impl Format for BreakerConfig {
             k if k == State::Closed as u8 => {
                 let failures = fields.read_u32();
                 let quiet_until = fields.read_tick();
-                (failures < s.failure_threshold).then_some(Phase::Closed {
+                let counted =
+                    failures < s.failure_threshold || (s.failure_threshold == 0 && failures == 0);
+                counted.then_some(Phase::Closed {
                     failures,
                     quiet_until,
                 })?

@@ -32,6 +32,7 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
     half_open_permits: 1,
     success_threshold: 1,
     half_open_timeout: Duration::from_ticks(500),
+    ..BreakerConfig::DEFAULT_SETTINGS
 }) {
     Ok(config) => config,
     Err(_) => panic!("invalid breaker configuration"),
