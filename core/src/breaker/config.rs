@@ -165,15 +165,15 @@ impl BreakerConfig {
                 Some(shift) => shift,
                 None => 0,
             },
-            rate: RateRule {
-                window: settings.rate_window,
-                minimum_calls: if settings.minimum_calls == 0 {
+            rate: RateRule::new(
+                settings.rate_window,
+                if settings.minimum_calls == 0 {
                     settings.rate_window
                 } else {
                     settings.minimum_calls
                 },
-                per_mille: settings.failure_rate_per_mille,
-            },
+                settings.failure_rate_per_mille,
+            ),
         }
     }
 
@@ -277,8 +277,8 @@ mod tests {
         assert_eq!(rated(500, 10, 11), Err(MinimumCalls));
         assert_eq!(rated(0, 0, 1), Err(MinimumCalls));
         // 0 minimum calls: the whole window.
-        assert_eq!(rated(500, 10, 0).map(|c| c.rate.minimum_calls), Ok(10));
-        assert_eq!(rated(500, 10, 3).map(|c| c.rate.minimum_calls), Ok(3));
+        assert_eq!(rated(500, 10, 0).map(|c| c.rate.minimum_calls()), Ok(10));
+        assert_eq!(rated(500, 10, 3).map(|c| c.rate.minimum_calls()), Ok(3));
         // A rate alone may open the breaker; nothing at all may not.
         assert!(with(|s| {
             s.failure_threshold = 0;

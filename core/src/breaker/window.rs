@@ -42,18 +42,49 @@ const HELD_SHIFT: u32 = TAG_SHIFT + 16;
 /// The most outcomes a count window holds.
 pub(super) const MAX_WINDOW: u32 = 64;
 
-/// A window's rule, from the breaker's configuration.
+/// A window's rule, from the breaker's configuration: 12 bytes, aligned
+/// to 4, so that a breaker's configuration stays as small as it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) struct RateRule {
     /// Outcomes in the window (1..=64; 0: no window).
-    pub(super) window: u32,
+    window: u8,
     /// Outcomes needed before the rate is judged (1..=`window`).
-    pub(super) minimum_calls: u32,
+    minimum_calls: u8,
     /// The failure rate that trips, in thousandths (1..=1000).
-    pub(super) per_mille: u32,
+    per_mille: u16,
+    /// The register bits inside the window (its `window` low bits), as
+    /// two halves, computed once: no variable shift at run time (a library
+    /// call on Cortex-M0).
+    bits: [u32; 2],
 }
 
 impl RateRule {
+    /// The rule of a window of `window` outcomes (0: none), from validated
+    /// settings (each field within its bound: window ≤ 64, minimum calls ≤
+    /// window, per mille ≤ 1000).
+    pub(super) const fn new(window: u32, minimum_calls: u32, per_mille: u32) -> Self {
+        let bits = match 1u64.checked_shl(window) {
+            Some(bit) => bit.wrapping_sub(1),
+            None => u64::MAX,
+        };
+        Self {
+            window: window as u8,
+            minimum_calls: minimum_calls as u8,
+            per_mille: per_mille as u16,
+            bits: [bits as u32, (bits >> 32) as u32],
+        }
+    }
+
+    /// Outcomes in the window.
+    pub(super) const fn window(&self) -> u32 {
+        self.window as u32
+    }
+
+    /// Outcomes needed before the rate is judged.
+    pub(super) const fn minimum_calls(&self) -> u32 {
+        self.minimum_calls as u32
+    }
+
     /// Whether there is a window at all.
     pub(super) const fn is_on(&self) -> bool {
         self.window != 0
@@ -61,20 +92,20 @@ impl RateRule {
 
     /// The register bits inside the window.
     const fn bits(&self) -> u64 {
-        match 1u64.checked_shl(self.window) {
-            Some(bit) => bit.wrapping_sub(1),
-            None => u64::MAX,
-        }
+        ((self.bits[1] as u64) << 32) | self.bits[0] as u64
     }
 
     /// Whether `failures` of `calls` trips: at least `minimum_calls` in,
     /// and `failures / calls ≥ per_mille / 1000` (inclusive, as
-    /// Resilience4j compares).
+    /// Resilience4j compares). In 32 bits, one multiplication each (a
+    /// checked one is a library call on Cortex-M0): a window's counts are
+    /// at most 64 and a validated rule's `per_mille` at most 1000, so
+    /// neither side passes 64 000.
     pub(super) const fn trips(&self, counts: WindowCounts) -> bool {
-        counts.calls >= self.minimum_calls
+        counts.calls >= self.minimum_calls()
             && counts.calls != 0
-            && (counts.failures as u64).saturating_mul(1000)
-                >= (self.per_mille as u64).saturating_mul(counts.calls as u64)
+            && counts.failures.wrapping_mul(1000)
+                >= (self.per_mille as u32).wrapping_mul(counts.calls)
     }
 }
 
@@ -123,8 +154,8 @@ const fn seen_by(word: u128, generation: u16, rule: &RateRule) -> (u64, u32) {
         return (0, 0);
     }
     // A garbage word's fields are cut to the window.
-    let filled = if window.filled > rule.window {
-        rule.window
+    let filled = if window.filled > rule.window() {
+        rule.window()
     } else {
         window.filled
     };
@@ -140,8 +171,8 @@ pub(super) const fn counts(word: u128, generation: u16, rule: &RateRule) -> Wind
             failures: 0,
         };
     }
-    let calls = if window.filled > rule.window {
-        rule.window
+    let calls = if window.filled > rule.window() {
+        rule.window()
     } else {
         window.filled
     };
@@ -174,10 +205,10 @@ pub(super) const fn count(
     let generation = permit.generation();
     let (outcomes, filled) = seen_by(word, generation, rule);
     let outcomes = ((outcomes << 1) | failure) & rule.bits();
-    let filled = if filled < rule.window {
+    let filled = if filled < rule.window() {
         filled.wrapping_add(1)
     } else {
-        rule.window
+        rule.window()
     };
     let next = encode(Window {
         outcomes,
@@ -199,11 +230,7 @@ pub(super) const EMPTY: u128 = 0;
 mod tests {
     use super::*;
 
-    const RULE: RateRule = RateRule {
-        window: 4,
-        minimum_calls: 2,
-        per_mille: 500,
-    };
+    const RULE: RateRule = RateRule::new(4, 2, 500);
 
     fn permit(generation: u16) -> Permit {
         Permit::new(generation, 0)
@@ -302,11 +329,7 @@ mod tests {
 
     #[test]
     fn a_window_of_64_counts_all_64() {
-        let rule = RateRule {
-            window: 64,
-            minimum_calls: 64,
-            per_mille: 1000,
-        };
+        let rule = RateRule::new(64, 64, 1000);
         let mut word = EMPTY;
         for i in 0..64 {
             let (next, trips) = count(word, true, permit(1), Outcome::Failure, &rule);

@@ -795,7 +795,7 @@ impl Format for BreakerConfig {
         if self.rate.is_on() {
             fields.u32(s.failure_rate_per_mille);
             fields.u32(s.rate_window);
-            fields.u32(self.rate.minimum_calls);
+            fields.u32(self.rate.minimum_calls());
         }
     }
 

@@ -165,6 +165,9 @@ fuzz_target!(|data: &[u8]| {
                     half_open_permits: input.small() as u32,
                     success_threshold: input.small() as u32,
                     half_open_timeout_ticks: input.small(),
+                    failure_rate_per_mille: (input.small() as u32).wrapping_mul(25),
+                    rate_window: input.small() as u32,
+                    minimum_calls: input.small() as u32,
                 };
                 let flags = u32::from(input.u8() % 6);
                 tg_breaker_init_ex(&mut breakers[which], &config, flags)
@@ -229,6 +232,16 @@ fuzz_target!(|data: &[u8]| {
                 let mut s = 99;
                 let status = tg_breaker_state(&breakers[which], at, &mut s);
                 assert!(if status == TG_OK { s <= 4 } else { s == 99 });
+                let mut counts = tg_breaker_window_counts_t {
+                    calls: 99,
+                    failures: 99,
+                };
+                let read = tg_breaker_window_counts(&breakers[which], &mut counts);
+                assert_eq!(read == TG_OK, status == TG_OK);
+                if read == TG_OK {
+                    assert!(counts.calls <= TG_BREAKER_MAX_RATE_WINDOW);
+                    assert!(counts.failures <= counts.calls);
+                }
                 status
             }
             9 => {

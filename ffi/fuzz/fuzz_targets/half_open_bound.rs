@@ -14,12 +14,23 @@ fuzz_target!(|data: &[u8]| {
     }
     let permits = u32::from(data[0] % 16) + 1;
     let open = [1u64, 7, 100, 60_000, 1 << 40][usize::from(data[1] % 5)];
+    // A failure-rate window on three configurations of four (the high
+    // bits of the threshold's byte): the bound holds whatever opens it.
+    let rate = [0u32, 1, 500, 1000][usize::from(data[2] >> 6)];
+    let window = if rate == 0 {
+        0
+    } else {
+        u32::from(data[2] >> 2 & 0xf) * 4 + 1
+    };
     let config = tg_breaker_config_t {
         failure_threshold: u32::from(data[2] % 4) + 1,
         open_ticks: open,
         half_open_permits: permits,
         success_threshold: u32::from(data[3]) % permits + 1,
         half_open_timeout_ticks: [1u64, 50, 1_000, 1 << 30][usize::from(data[4] % 4)],
+        failure_rate_per_mille: rate,
+        rate_window: window,
+        minimum_calls: window / 2,
     };
     let mut b = tg_breaker_t::new();
     assert_eq!(tg_breaker_init(&mut b, &config), TG_OK);

@@ -16,6 +16,9 @@ const BREAKER: tg_breaker_config_t = tg_breaker_config_t {
     half_open_permits: 4,
     success_threshold: 2,
     half_open_timeout_ticks: 70_000,
+    failure_rate_per_mille: 500,
+    rate_window: 8,
+    minimum_calls: 4,
 };
 const BUCKET: tg_bucket_config_t = tg_bucket_config_t {
     capacity: 9,

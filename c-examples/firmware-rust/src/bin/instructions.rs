@@ -10,10 +10,11 @@
 #![no_std]
 #![no_main]
 
+#[path = "../counting.rs"]
+mod counting;
+
 use core::hint::black_box;
-use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
 use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, Sample};
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, Permit};
 use tickguard::bucket::{BucketConfig, BucketSettings, LiveBucket, TokenBucket};
@@ -25,6 +26,8 @@ use tickguard::shaper::{Shaper, ShaperConfig};
 use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
 use tickguard::sliding_window::{SlidingWindow, SlidingWindowConfig};
 use tickguard::time::{Duration, Instant};
+
+use counting::{done, fail, Counter};
 
 static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
     failure_threshold: 2,
@@ -106,9 +109,6 @@ fn at(tick: u64) -> Instant {
 }
 
 #[inline(never)]
-fn nothing() {}
-
-#[inline(never)]
 fn acquire(now: u64) -> Option<Permit> {
     BREAKER
         .acquire(at(now))
@@ -187,52 +187,9 @@ fn retry_step(policy: &RetryPolicy, attempt: &mut Attempt, now: u64) {
     let _ = black_box(policy.next(attempt, Failure::Retryable, at(now), None));
 }
 
-/// SysTick ticks while `run` runs (it counts down, 24 bits).
-fn ticks(run: impl FnOnce()) -> u32 {
-    let start = SYST::get_current();
-    run();
-    let end = SYST::get_current();
-    start.wrapping_sub(end) & 0x00FF_FFFF
-}
-
-/// Converts a call's ticks to instructions.
-struct Counter {
-    empty: u32,
-    per_64: u32,
-}
-
-impl Counter {
-    fn new() -> Self {
-        let empty = ticks(nothing);
-        let nops = ticks(|| {
-            nothing();
-            // SAFETY: 64 `nop`s: no memory, registers or flags touched.
-            unsafe { core::arch::asm!(".rept 64", "nop", ".endr", options(nomem, nostack)) }
-        });
-        Self {
-            empty,
-            per_64: nops.saturating_sub(empty).max(1),
-        }
-    }
-
-    /// Prints the instructions `run` takes beyond an empty call.
-    fn report(&self, name: &str, run: impl FnOnce()) {
-        let beyond = ticks(run).saturating_sub(self.empty);
-        let instructions = (beyond * 64 + self.per_64 / 2) / self.per_64;
-        hprintln!("{}\t{}", name, instructions);
-    }
-}
-
 #[entry]
 fn main() -> ! {
-    let Some(mut core) = cortex_m::Peripherals::take() else {
-        fail()
-    };
-    core.SYST.set_clock_source(SystClkSource::Core);
-    core.SYST.set_reload(0x00FF_FFFF);
-    core.SYST.clear_current();
-    core.SYST.enable_counter();
-    let count = Counter::new();
+    let count = Counter::start();
 
     // Breaker: CLOSED (its latest tick noted at 10, so calls before 11 write
     // nothing), a failure run, a trip, OPEN, a trial, its success.
@@ -419,18 +376,7 @@ fn main() -> ! {
         count.report(name, || retry_step(policy, &mut attempt, 2_000));
     }
 
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-/// Stops QEMU with a failure.
-fn fail() -> ! {
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    done()
 }
 
 #[panic_handler]
