@@ -191,6 +191,7 @@ lines += ["Like beside like: each row is one clock on both sides and names the p
           "| operation | clock | tickguard | peer (its policy) | peer | ratio |", "|---|---|---:|---|---:|---:|"]
 CONSECUTIVE = "failsafe, 5 consecutive failures (tickguard's policy)"
 DEFAULT = "failsafe, default policy (success rate or 5 consecutive failures)"
+RATE = "failsafe, success rate ≥ 50 % over 30 s, 10 calls at least (tickguard: failure rate ≥ 50 % of the last 20, 10 at least)"
 for name, clock, ours, peer, theirs in [
     ("bucket: grant", FAKE, "bucket/grant/tickguard", "governor `check()`, same quota", "bucket/grant/governor (fake clock)"),
     ("bucket: grant", FAKE, "bucket/grant/tickguard", "mutex + f64 (a naive design)", "bucket/grant/mutex+f64"),
@@ -208,6 +209,9 @@ for name, clock, ours, peer, theirs in [
     ("breaker: refusal (OPEN)", REAL, "breaker/refusal (OPEN), real clock/tickguard", DEFAULT, "breaker/refusal (OPEN), real clock/failsafe, default policy"),
     ("breaker: trip and recover (5 failures, open period, 1 successful trial)", FAKE, "breaker/trip and recover/tickguard", CONSECUTIVE, "breaker/trip and recover/failsafe, consecutive failures (mock clock)"),
     ("breaker: trip and recover (5 failures, open period, 1 successful trial)", FAKE, "breaker/trip and recover/tickguard", DEFAULT, "breaker/trip and recover/failsafe, default policy (mock clock)"),
+    ("breaker, failure-rate window: acquire + record success (CLOSED, a clean window)", FAKE, "breaker/acquire+success, failure-rate window/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
+    ("breaker, failure-rate window: acquire + record, 1 failure in 4 (CLOSED)", FAKE, "breaker/acquire+record, 1 failure in 4, failure-rate window/tickguard", RATE, "breaker/acquire+record, 1 failure in 4/failsafe, success rate (mock clock)"),
+    ("breaker, failure-rate window: refusal (OPEN)", FAKE, "breaker/refusal (OPEN), failure-rate window/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
 ]:
     r = within(ours, theirs)
     lines.append(f"| {name} | {clock.split(':')[0]} | {fmt(ns(ours))} | {peer} | {fmt(ns(theirs))} | {'–' if r is None else f'{r:.2f}×'} |")
@@ -361,6 +365,11 @@ goals = [
        for what, key, target in [("CLOSED acquire+record", "acquire+success", 5.0), ("OPEN refusal", "refusal (OPEN)", 5.0),
                                  ("trip and recover", "trip and recover", 1.0)]
        for policy in ["consecutive failures", "default policy"]] + [
+    (f"breaker with a failure-rate window, {what}: failsafe (success rate, mock clock) / tickguard", 10.0,
+     (lambda ours, theirs: lambda d: div(d.get(f"breaker/{theirs}/failsafe, success rate (mock clock)"), d.get(f"breaker/{ours}/tickguard")))(ours, theirs))
+    for what, ours, theirs in [("CLOSED acquire+record success", "acquire+success, failure-rate window", "acquire+success"),
+                               ("CLOSED acquire+record, 1 failure in 4", "acquire+record, 1 failure in 4, failure-rate window", "acquire+record, 1 failure in 4"),
+                               ("OPEN refusal", "refusal (OPEN), failure-rate window", "refusal (OPEN)")]] + [
     ("breaker CLOSED, a new ms tick every call: time with a rarely moving tick / this (within 1.5×)", 1 / 1.5,
      lambda d: div(d.get("breaker/acquire+success/tickguard"), d.get("breaker/acquire+success, a new ms tick every call/tickguard"))),
     ("breaker CLOSED, a new µs tick every call: time with a rarely moving tick / this (within 1.5×)", 1 / 1.5,

@@ -25,7 +25,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use failsafe::CircuitBreaker;
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
-use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
+use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State, Window};
 use tickguard::bucket::TokenBucket;
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
@@ -377,7 +377,11 @@ fn rate_classes(c: &mut Criterion) {
 /// One call through the breaker at tick `now`: acquire, then record
 /// `outcome` if admitted.
 #[inline(always)]
-fn acquire_and_record<C: AsRef<BreakerConfig>>(breaker: &Breaker<C>, outcome: Outcome, now: u64) {
+fn acquire_and_record<C: AsRef<BreakerConfig>, W: Window>(
+    breaker: &Breaker<C, W>,
+    outcome: Outcome,
+    now: u64,
+) {
     let now = tickguard::time::Instant::from_ticks(now);
     if let Ok(admitted) = breaker.acquire(now) {
         black_box(breaker.record(admitted.permit, outcome, now).counted);
@@ -387,7 +391,7 @@ fn acquire_and_record<C: AsRef<BreakerConfig>>(breaker: &Breaker<C>, outcome: Ou
 /// A CLOSED breaker's happy path at tick `now`: acquire, then record a
 /// success.
 #[inline(always)]
-fn acquire_and_succeed<C: AsRef<BreakerConfig>>(breaker: &Breaker<C>, now: u64) {
+fn acquire_and_succeed<C: AsRef<BreakerConfig>, W: Window>(breaker: &Breaker<C, W>, now: u64) {
     acquire_and_record(breaker, Outcome::Success, now);
 }
 
@@ -454,6 +458,31 @@ fn breaker(c: &mut Criterion) {
             consecutive_failures,
             mock,
         );
+        // (Its trip and recovery needs 10 calls, not the cycle's 5: the
+        // acquire and refusal rows only. It judges a rate only once its
+        // 30 s window has passed since it was built.)
+        failsafe_calls(&mut group, "success rate", success_rate, |open| {
+            mock.advance(Duration::from_secs(31));
+            trip(open);
+        });
+        // The same rule under one failure in four calls (below its
+        // threshold: it stays closed), as tickguard's failure-rate row.
+        let mixed = success_rate();
+        let mut i = 0u64;
+        group.bench_function(
+            "acquire+record, 1 failure in 4/failsafe, success rate (mock clock)",
+            |b| {
+                b.iter(|| {
+                    i += 1;
+                    if i.is_multiple_of(4) {
+                        mixed.call(|| Err::<u32, ()>(())).is_err()
+                    } else {
+                        mixed.call(|| Ok::<u32, ()>(black_box(1))).is_ok()
+                    }
+                })
+            },
+        );
+        assert!(mixed.is_call_permitted(), "25 % failing never opens it");
 
         // One trip and recovery: 5 failed calls open the breaker, the open
         // period passes, one successful trial closes it. Both sides are
@@ -471,6 +500,8 @@ fn breaker(c: &mut Criterion) {
             b.iter(|| now = tickguard_cycle(&cycling, now))
         });
     });
+
+    failure_rate_rows(&mut group);
 
     let open_config = BreakerConfig::new(BreakerSettings {
         open: tickguard::time::Duration::from_ticks(1 << 50),
@@ -561,17 +592,7 @@ fn failsafe_rows<B: CircuitBreaker>(
     build: impl Fn() -> B,
     mock: &mut failsafe::clock::MockClock,
 ) {
-    let closed = build();
-    group.bench_function(
-        format!("acquire+success/failsafe, {policy} (mock clock)"),
-        |b| b.iter(|| closed.call(|| Ok::<u32, ()>(black_box(1))).is_ok()),
-    );
-    let open = build();
-    trip(&open);
-    group.bench_function(
-        format!("refusal (OPEN)/failsafe, {policy} (mock clock)"),
-        |b| b.iter(|| open.call(|| Ok::<u32, ()>(black_box(1))).is_err()),
-    );
+    failsafe_calls(group, policy, &build, trip);
     let cycling = build();
     for _ in 0..3 {
         failsafe_cycle(&cycling, mock, true);
@@ -579,6 +600,114 @@ fn failsafe_rows<B: CircuitBreaker>(
     group.bench_function(
         format!("trip and recover/failsafe, {policy} (mock clock)"),
         |b| b.iter(|| failsafe_cycle(&cycling, mock, false)),
+    );
+}
+
+/// The failure-rate breaker (half of the last 20 outcomes, 10 at least,
+/// the consecutive rule off), beside failsafe's success-rate policy: CLOSED
+/// with a clean full window (a success writes nothing), CLOSED with one
+/// failure in four calls (every outcome shifts the window: a write per
+/// call, and the rate stays below the threshold), and OPEN.
+fn failure_rate_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
+    let ticks = TickClock::default();
+    let clean = Breaker::windowed(failure_rate_config());
+    let mut i = 0u64;
+    group.bench_function("acquire+success, failure-rate window/tickguard", |b| {
+        b.iter(|| {
+            i += 1;
+            if i.is_multiple_of(STRIDE) {
+                ticks.advance(STRIDE);
+            }
+            acquire_and_succeed(&clean, ticks.now());
+        })
+    });
+    let mixed = Breaker::windowed(failure_rate_config());
+    let mut i = 0u64;
+    group.bench_function(
+        "acquire+record, 1 failure in 4, failure-rate window/tickguard",
+        |b| {
+            b.iter(|| {
+                i += 1;
+                if i.is_multiple_of(STRIDE) {
+                    ticks.advance(STRIDE);
+                }
+                let outcome = if i.is_multiple_of(4) {
+                    Outcome::Failure
+                } else {
+                    Outcome::Success
+                };
+                acquire_and_record(&mixed, outcome, ticks.now());
+            })
+        },
+    );
+    assert_eq!(
+        mixed.state(tickguard::time::Instant::from_ticks(ticks.now())),
+        State::Closed,
+        "25 % never reaches 50 %"
+    );
+    let open = Breaker::windowed(failure_rate_config());
+    while open
+        .acquire(tickguard::time::Instant::from_ticks(0))
+        .is_ok()
+    {
+        acquire_and_record(&open, Outcome::Failure, 0);
+    }
+    let later = TickClock::default();
+    later.advance(1_000);
+    group.bench_function("refusal (OPEN), failure-rate window/tickguard", |b| {
+        b.iter(|| {
+            open.acquire(tickguard::time::Instant::from_ticks(later.now()))
+                .is_err()
+        })
+    });
+}
+
+/// tickguard's failure-rate rule: half of the last 20 outcomes, 10 at
+/// least, open for 2^50 ticks (never ends in a run).
+fn failure_rate_config() -> BreakerConfig {
+    BreakerConfig::new(BreakerSettings {
+        failure_threshold: 0,
+        failure_rate_per_mille: 500,
+        rate_window: 20,
+        minimum_calls: 10,
+        open: tickguard::time::Duration::from_ticks(1 << 50),
+        ..BreakerConfig::DEFAULT_SETTINGS
+    })
+    .expect("valid")
+}
+
+/// failsafe's success-rate policy with the same rule: at least half of
+/// the calls succeeding over a 30 s window, 10 calls at least, open 1 s.
+fn success_rate() -> impl CircuitBreaker {
+    failsafe::Config::new()
+        .failure_policy(failsafe::failure_policy::success_rate_over_time_window(
+            0.5,
+            10,
+            Duration::from_secs(30),
+            failsafe::backoff::constant(Duration::from_secs(1)),
+        ))
+        .build()
+}
+
+/// failsafe's CLOSED acquire+success and OPEN refusal rows with the policy
+/// `build` makes (`policy` names it), on its mock clock; `open` trips a
+/// fresh breaker for the second.
+fn failsafe_calls<B: CircuitBreaker>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    policy: &str,
+    build: impl Fn() -> B,
+    open: impl FnOnce(&B),
+) {
+    let closed = build();
+    group.bench_function(
+        format!("acquire+success/failsafe, {policy} (mock clock)"),
+        |b| b.iter(|| closed.call(|| Ok::<u32, ()>(black_box(1))).is_ok()),
+    );
+    let refusing = build();
+    open(&refusing);
+    group.bench_function(
+        format!("refusal (OPEN)/failsafe, {policy} (mock clock)"),
+        |b| b.iter(|| refusing.call(|| Ok::<u32, ()>(black_box(1))).is_err()),
     );
 }
 

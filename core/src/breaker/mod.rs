@@ -1,7 +1,9 @@
-//! Circuit breaker: CLOSED → OPEN → HALF_OPEN → CLOSED, in one 128-bit word.
+//! Circuit breaker: CLOSED → OPEN → HALF_OPEN → CLOSED, in one 128-bit word
+//! (and a second one for a failure-rate window).
 //!
 //! * **CLOSED** admits every call; `failure_threshold` consecutive failures
-//!   open the breaker (a success resets the run).
+//!   open the breaker (a success resets the run), and so does a failure
+//!   rate over the last outcomes, when configured (below).
 //! * **OPEN** refuses until `open` have passed, telling the caller the
 //!   tick to retry at. The first `acquire` at or after the deadline moves to
 //!   HALF_OPEN (lazily: nothing runs in between).
@@ -31,6 +33,58 @@
 //! `retry_at`) until they are or the timeout reopens the breaker.
 //!
 //! Refusals never write the state word.
+//!
+//! # Failure rate
+//!
+//! Besides (or instead of) consecutive failures, a breaker can open on its
+//! **failure rate over the last `rate_window` outcomes** in CLOSED
+//! (Resilience4j's COUNT_BASED window, gobreaker's ratio `ReadyToTrip`):
+//! once the window holds at least `minimum_calls` outcomes, a failure rate
+//! at or above `failure_rate_per_mille` thousandths opens it (inclusive, as
+//! Resilience4j compares; checked on every counted outcome, so a success
+//! that brings the window up to its minimum can open it too). IGNORED counts
+//! in none; half-open trials are judged by the half-open rule alone. The
+//! window is empty again in every new CLOSED generation (after a recovery,
+//! and after a `reset`, which with a window starts a new generation), and an
+//! outcome reported with a permit of another generation is never counted in
+//! it. Setting `failure_threshold` to 0 leaves the rate alone.
+//!
+//! The window is a second 128-bit word ([`FailureWindow`]), so a breaker
+//! that uses one is built with [`Breaker::windowed`] ([`WindowedBreaker`],
+//! 16 bytes more); a plain [`Breaker`] has no window and no window code,
+//! and given a configuration with a failure rate it opens on every counted
+//! failure (it cannot measure the rate, and never silently ignores it).
+//! Transitions still change the state word alone and are reported to
+//! exactly one caller: a report counts its outcome in the window (a
+//! compare-and-swap on that word, skipped when the outcome changes nothing
+//! there, such as a success in a clean full window), then applies the
+//! window's verdict to the state word. Refusals still only read; both
+//! words are lock-free wherever the target has the wide compare-and-swap.
+//! [`Breaker::window_counts`] reads what the window holds.
+//!
+//! ```
+//! # use tickguard::time::Instant;
+//! use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State};
+//!
+//! // gobreaker's ratio rule: at least 3 calls, 60 % of them failing.
+//! let config = BreakerConfig::new(BreakerSettings {
+//!     failure_threshold: 0,
+//!     failure_rate_per_mille: 600,
+//!     rate_window: 3,
+//!     minimum_calls: 3,
+//!     ..BreakerConfig::DEFAULT_SETTINGS
+//! })
+//! .unwrap();
+//! let breaker = Breaker::windowed(&config);
+//! let mut opened = None;
+//! for (now, outcome) in [(1, Outcome::Failure), (2, Outcome::Success), (3, Outcome::Failure)] {
+//!     let at = Instant::from_ticks(now);
+//!     let permit = breaker.acquire(at).unwrap().permit;
+//!     opened = opened.or(breaker.record(permit, outcome, at).transition.map(|_| now));
+//! }
+//! assert_eq!(opened, Some(3)); // fail, succeed, fail: 2 of 3
+//! assert_eq!(breaker.state(Instant::from_ticks(4)), State::Open);
+//! ```
 //!
 //! # Time
 //!
@@ -964,6 +1018,10 @@ impl Input<FailureWindow<'_>> for Count {
 
     #[inline]
     fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<bool> {
+        let rule = &window.0.rate;
+        if !rule.is_on() || window::changes_nothing(word, self.permit, self.outcome, rule) {
+            return Some(false);
+        }
         match self.step(window, word) {
             Step::Keep(trips) => Some(trips),
             Step::Write(..) => None,
@@ -1006,8 +1064,13 @@ impl CountAgainst<'_> {
 impl Input<FailureWindow<'_>> for CountAgainst<'_> {
     type Decision = bool;
 
+    /// A success in a clean full window (the steady state) or an IGNORED
+    /// outcome, from the window word alone; else the state word is loaded.
     #[inline]
     fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<bool> {
+        if window::changes_nothing(word, self.permit, self.outcome, &window.0.rate) {
+            return Some(false);
+        }
         self.count().quick(window, word)
     }
 

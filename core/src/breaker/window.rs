@@ -223,6 +223,32 @@ pub(super) const fn count(
     (next, trips)
 }
 
+/// Whether counting `outcome` with `permit` certainly changes nothing and
+/// trips nothing, from the window word alone (without the state word): an
+/// IGNORED outcome, or a success in the permit's generation's window when
+/// it is full and holds no failure (the steady CLOSED state). A half-open
+/// trial's (slot ≠ 0) never counts either.
+pub(super) const fn changes_nothing(
+    word: u128,
+    permit: Permit,
+    outcome: Outcome,
+    rule: &RateRule,
+) -> bool {
+    match outcome {
+        Outcome::Ignored => true,
+        Outcome::Failure => permit.slot() != 0,
+        Outcome::Success => {
+            let clean = encode(Window {
+                outcomes: 0,
+                filled: rule.window() & ((1 << FILLED_BITS) - 1),
+                tag: permit.generation(),
+                held: true,
+            });
+            permit.slot() != 0 || word & !(!rule.bits() as u128) == clean
+        }
+    }
+}
+
 /// An empty window: what `reset` and `restore` leave.
 pub(super) const EMPTY: u128 = 0;
 
@@ -319,8 +345,12 @@ mod tests {
     fn a_success_in_a_clean_full_window_writes_nothing() {
         let mut word = EMPTY;
         for _ in 0..4 {
+            assert!(!changes_nothing(word, permit(3), Outcome::Success, &RULE));
             word = count(word, true, permit(3), Outcome::Success, &RULE).0;
         }
+        assert!(changes_nothing(word, permit(3), Outcome::Success, &RULE));
+        assert!(!changes_nothing(word, permit(4), Outcome::Success, &RULE));
+        assert!(!changes_nothing(word, permit(3), Outcome::Failure, &RULE));
         let success = count(word, true, permit(3), Outcome::Success, &RULE);
         assert_eq!(success, (word, false));
         let ignored = count(word, true, permit(3), Outcome::Ignored, &RULE);
@@ -343,6 +373,44 @@ mod tests {
                 failures: 64
             }
         );
+    }
+
+    /// The quick check agrees with the step on any word: when it says
+    /// nothing changes, counting (live or not) keeps the word and trips
+    /// nothing.
+    #[test]
+    fn changes_nothing_agrees_with_count() {
+        let mut x = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128;
+        for i in 0..50_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let rule = RateRule::new(1 + i % 64, 1 + i % 7 % (1 + i % 64), 1 + i % 1000);
+            // Words near a clean full window, and arbitrary ones.
+            let word = if i % 2 == 0 {
+                let g = (x >> 100) as u16 & 3;
+                let filled = u128::from(rule.window() - (i % 3 == 0) as u32);
+                (x & 0b111 & u128::from(i % 5 == 0))
+                    | filled << FILLED_SHIFT
+                    | u128::from(g) << TAG_SHIFT
+                    | 1 << HELD_SHIFT
+                    | (x & (u128::MAX << (HELD_SHIFT + 1)))
+            } else {
+                x
+            };
+            let p = Permit::new((x >> 64) as u16 & 3, (x >> 80) as u32 % 3);
+            for outcome in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
+                if changes_nothing(word, p, outcome, &rule) {
+                    for live in [false, true] {
+                        assert_eq!(
+                            count(word, live, p, outcome, &rule),
+                            (word, false),
+                            "{word:#x}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
