@@ -21,7 +21,9 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use portable_atomic::{AtomicBool, AtomicU32};
 use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sample};
-use tickguard::breaker::{self, Breaker, BreakerConfig, BreakerSettings, Outcome, State};
+use tickguard::breaker::{
+    self, Breaker, BreakerConfig, BreakerSettings, Outcome, State, WindowedBreaker,
+};
 use tickguard::bucket::{BucketConfig, BucketSettings, LiveBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
@@ -43,18 +45,22 @@ const TICK_HZ: u32 = 1_000;
 /// Run this many ticks.
 const RUN_TICKS: Tick = 400;
 
+/// Opens on 3 failures in a row, or on half of the last 8 calls failing
+/// (4 at least): a peripheral that fails every other read opens it too.
 static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
     failure_threshold: 3,
     open: Duration::from_ticks(40),
     half_open_permits: 2,
     success_threshold: 2,
     half_open_timeout: Duration::from_ticks(30),
-    ..BreakerConfig::DEFAULT_SETTINGS
+    failure_rate_per_mille: 500,
+    rate_window: 8,
+    minimum_calls: 4,
 }) {
     Ok(config) => config,
     Err(_) => panic!("invalid breaker configuration"),
 };
-static BREAKER: Breaker = Breaker::new(&BREAKER_CONFIG);
+static BREAKER: WindowedBreaker = Breaker::windowed(&BREAKER_CONFIG);
 
 const fn limit(capacity: u32, period: u64) -> BucketConfig {
     match BucketConfig::new(BucketSettings {
@@ -226,7 +232,7 @@ fn flaky_peripheral(now: Tick) -> bool {
 }
 
 /// The breaker after a "reboot": a fresh static in the new boot.
-static REBOOTED: Breaker = Breaker::new(&BREAKER_CONFIG);
+static REBOOTED: WindowedBreaker = Breaker::windowed(&BREAKER_CONFIG);
 
 /// A reboot while the breaker is open: opens it for 60 ticks, saves a
 /// snapshot 25 ticks later (to what would be a flash page), "reboots" (a
@@ -459,7 +465,13 @@ fn main() -> ! {
         CALLS.limit()
     );
     let final_state = BREAKER.state(Instant::from_ticks(end));
-    say!("final breaker state: {}", name(final_state));
+    let window = BREAKER.window_counts();
+    say!(
+        "final breaker state: {} (failure-rate window: {} failures in {} calls)",
+        name(final_state),
+        window.failures,
+        window.calls
+    );
     let ok = u64::from(granted) <= bound
         && wrapped
         && retries > 0
