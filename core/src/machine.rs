@@ -127,6 +127,22 @@ impl<W: Copy, D> Step<W, D> {
         }
     }
 
+    /// The same step with its decision mapped by `f`: one machine's
+    /// input serving as another's.
+    ///
+    /// ```
+    /// use tickguard::machine::Step;
+    /// assert_eq!(Step::Write(1u64, 2).map(|d| d * 10), Step::Write(1, 20));
+    /// assert_eq!(Step::<u64, i32>::Keep(3).map(|d| d + 1), Step::Keep(4));
+    /// ```
+    #[inline]
+    pub fn map<E>(self, f: impl FnOnce(D) -> E) -> Step<W, E> {
+        match self {
+            Self::Keep(decision) => Step::Keep(f(decision)),
+            Self::Write(word, decision) => Step::Write(word, f(decision)),
+        }
+    }
+
     /// `Write(next, decision)`, or `Keep(decision)` when `next` is `word`:
     /// a step that computes its next word whatever it is.
     ///

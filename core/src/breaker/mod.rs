@@ -1018,14 +1018,7 @@ impl Input<FailureWindow<'_>> for Count {
 
     #[inline]
     fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<bool> {
-        let rule = &window.0.rate;
-        if !rule.is_on() || window::changes_nothing(word, self.permit, self.outcome, rule) {
-            return Some(false);
-        }
-        match self.step(window, word) {
-            Step::Keep(trips) => Some(trips),
-            Step::Write(..) => None,
-        }
+        count_quick(window, word, self.permit, self.outcome)
     }
 
     #[inline]
@@ -1038,6 +1031,20 @@ impl Input<FailureWindow<'_>> for Count {
         let (next, trips) = window::count(word, live, self.permit, self.outcome, rule);
         Step::unless_same(word, next, trips)
     }
+}
+
+/// The quick check of [`Count`], decided from the window word alone (no
+/// window, an IGNORED outcome, or a success in a clean full window: the
+/// steady state); `None` leaves the rest to the step.
+#[inline]
+fn count_quick(
+    window: &FailureWindow<'_>,
+    word: u128,
+    permit: Permit,
+    outcome: Outcome,
+) -> Option<bool> {
+    let rule = &window.0.rate;
+    (!rule.is_on() || window::changes_nothing(word, permit, outcome, rule)).then_some(false)
 }
 
 /// [`Count`] against the breaker's own state word, loaded at each step:
@@ -1064,14 +1071,10 @@ impl CountAgainst<'_> {
 impl Input<FailureWindow<'_>> for CountAgainst<'_> {
     type Decision = bool;
 
-    /// A success in a clean full window (the steady state) or an IGNORED
-    /// outcome, from the window word alone; else the state word is loaded.
+    /// The state word is loaded only by the step.
     #[inline]
     fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<bool> {
-        if window::changes_nothing(word, self.permit, self.outcome, &window.0.rate) {
-            return Some(false);
-        }
-        self.count().quick(window, word)
+        count_quick(window, word, self.permit, self.outcome)
     }
 
     #[inline]
@@ -1119,8 +1122,7 @@ macro_rules! manual_command {
             type Decision = Option<Transition>;
 
             fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Option<Transition>> {
-                let (next, (decision, _)) = word::manual(w, Manual::To($target), config.rate.is_on());
-                Step::unless_same(w, next, decision)
+                Manual::To($target).step(config, w).map(|(change, _)| change)
             }
         }
     };
@@ -1172,8 +1174,13 @@ impl Input<BreakerConfig> for Manual {
     type Decision = (Option<Transition>, Tick);
 
     fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
-        let (next, decision) = word::manual(w, *self, config.rate.is_on());
-        Step::unless_same(w, next, decision)
+        // A held word may have a window beside it: a reset in CLOSED
+        // starts a new generation whenever a rate is configured.
+        ManualOn {
+            command: *self,
+            windowed: true,
+        }
+        .step(config, w)
     }
 }
 
@@ -1219,10 +1226,9 @@ impl Input<BreakerConfig> for OpenFor {
 
     fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
         match self.command() {
-            Ok(command) => {
-                let (next, (change, until)) = word::manual(w, command, config.rate.is_on());
-                Step::unless_same(w, next, Ok((change, Instant::from_ticks(until))))
-            }
+            Ok(command) => command
+                .step(config, w)
+                .map(|(change, until)| Ok((change, Instant::from_ticks(until)))),
             Err(too_long) => Step::Keep(Err(too_long)),
         }
     }

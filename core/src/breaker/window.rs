@@ -164,21 +164,10 @@ const fn seen_by(word: u128, generation: u16, rule: &RateRule) -> (u64, u32) {
 
 /// What the window holds for generation `generation` (empty for any other).
 pub(super) const fn counts(word: u128, generation: u16, rule: &RateRule) -> WindowCounts {
-    let window = decode(word);
-    if !window.held || window.tag != generation {
-        return WindowCounts {
-            calls: 0,
-            failures: 0,
-        };
-    }
-    let calls = if window.filled > rule.window() {
-        rule.window()
-    } else {
-        window.filled
-    };
+    let (outcomes, filled) = seen_by(word, generation, rule);
     WindowCounts {
-        calls,
-        failures: (window.outcomes & rule.bits()).count_ones(),
+        calls: filled,
+        failures: outcomes.count_ones(),
     }
 }
 
