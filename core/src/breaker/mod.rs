@@ -152,12 +152,14 @@
 //! ```
 
 mod config;
+mod status;
 mod window;
 mod word;
 
 pub use config::{
     BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS, MAX_RATE_WINDOW,
 };
+pub use status::{BreakerStatus, TripReason};
 pub use window::WindowCounts;
 
 use crate::cell::StateCell;
@@ -674,6 +676,28 @@ impl<C: AsRef<BreakerConfig>, W: Window> Breaker<C, W> {
         word::observe(self.word.load(), now.ticks(), self.config())
     }
 
+    /// The state an [`acquire`](Self::acquire) at `now` would see, and while
+    /// OPEN why it opened and the tick from which it admits a trial. Reads
+    /// only.
+    ///
+    /// ```
+    /// # use tickguard::time::Instant;
+    /// use tickguard::breaker::{Breaker, BreakerConfig, Outcome, State, TripReason};
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT); // 5 failures, open 60 000
+    /// for now in 0..5 {
+    ///     let permit = breaker.acquire(Instant::from_ticks(now)).unwrap().permit;
+    ///     breaker.record(permit, Outcome::Failure, Instant::from_ticks(now));
+    /// }
+    /// let status = breaker.status(Instant::from_ticks(10));
+    /// assert_eq!(status.state, State::Open);
+    /// assert_eq!(status.tripped_by, Some(TripReason::ConsecutiveFailures));
+    /// assert_eq!(status.trial_at, Some(Instant::from_ticks(60_004)));
+    /// ```
+    #[must_use]
+    pub fn status(&self, now: Instant) -> BreakerStatus {
+        word::status(self.word.load(), now.ticks(), self.config())
+    }
+
     /// Refuses every call until [`reset`](Self::reset) (or
     /// [`open_for`](Self::open_for)).
     ///
@@ -1108,6 +1132,35 @@ impl Input<BreakerConfig> for Observe {
 
     fn step(&self, config: &BreakerConfig, word: u128) -> Step<u128, State> {
         Step::Keep(word::observe(word, self.now.ticks(), config))
+    }
+}
+
+/// [`Breaker::status`] as a machine input ([`crate::machine`]): reads only.
+///
+/// ```
+/// # use tickguard::time::Instant;
+/// use tickguard::breaker::{BreakerConfig, Inspect, State};
+/// use tickguard::machine::{Input, Machine};
+/// let config = BreakerConfig::DEFAULT;
+/// let status = *Inspect { now: Instant::from_ticks(0) }.step(&config, config.fresh()).decision();
+/// assert_eq!((status.state, status.tripped_by, status.trial_at), (State::Closed, None, None));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inspect {
+    /// The caller's tick.
+    pub now: Instant,
+}
+
+impl Input<BreakerConfig> for Inspect {
+    type Decision = BreakerStatus;
+
+    #[inline]
+    fn quick(&self, config: &BreakerConfig, word: u128) -> Option<BreakerStatus> {
+        Some(word::status(word, self.now.ticks(), config))
+    }
+
+    fn step(&self, config: &BreakerConfig, word: u128) -> Step<u128, BreakerStatus> {
+        Step::Keep(word::status(word, self.now.ticks(), config))
     }
 }
 

@@ -640,11 +640,12 @@ fn extreme_configurations() {
 }
 
 /// OPEN's distance back to its latest tick, packed and unpacked: exact below
-/// 2^39, otherwise the tick it stands for is later by less than 2^-38 of
+/// 2^37, otherwise the tick it stands for is later by less than 2^-36 of
 /// the distance (never earlier); any code, even one never written, unpacks
-/// as its 39-bit mantissa shifted by its top bits, saturating.
+/// as its 37-bit mantissa shifted by its next 5 bits, saturating, and the
+/// reason above them is kept apart.
 #[test]
-fn open_distances_round_down_by_less_than_2_to_the_minus_38() {
+fn open_distances_round_down_by_less_than_2_to_the_minus_36() {
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     for i in 0..200_000u32 {
         x ^= x << 13;
@@ -654,28 +655,33 @@ fn open_distances_round_down_by_less_than_2_to_the_minus_38() {
         let phase = Phase::Open {
             deadline: u64::MAX,
             seen: u64::MAX - ticks,
+            reason: (x >> 61) as u8,
         };
-        let Phase::Open { seen, .. } = decode(encode(3, phase)).1 else {
+        let Phase::Open { seen, reason, .. } = decode(encode(3, phase)).1 else {
             panic!("OPEN decodes as OPEN");
         };
+        assert_eq!(reason, (x >> 61) as u8);
         let back = u64::MAX - seen;
-        if ticks < 1 << 39 {
+        if ticks < 1 << 37 {
             assert_eq!(back, ticks);
         } else {
             assert!(
-                back <= ticks && ticks - back < (ticks >> 38).max(1),
+                back <= ticks && ticks - back < (ticks >> 36).max(1),
                 "{ticks} -> {back}"
             );
         }
-        // A code never written: payload bits 39..45 are the shift.
+        // A code never written: payload bits 37..42 are the shift, 42..45
+        // the reason.
         let code = x & ((1 << 45) - 1);
         let word = (u128::from(u64::MAX) << 64) | u128::from(code << 19 | 1);
-        let Phase::Open { seen, .. } = decode(word).1 else {
+        let Phase::Open { seen, reason, .. } = decode(word).1 else {
             panic!("OPEN decodes as OPEN");
         };
-        let exact = u128::from(code & ((1 << 39) - 1)) << (code >> 39);
+        let shift = (code >> 37) & 31;
+        let exact = u128::from(code & ((1 << 37) - 1)) << shift;
         let expected = u64::try_from(exact).unwrap_or(u64::MAX);
         assert_eq!(u64::MAX - seen, expected, "code {code:#x}");
+        assert_eq!(u64::from(reason), code >> 42);
     }
 }
 
@@ -688,15 +694,18 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
         },
         Phase::Open {
             deadline: u64::MAX,
-            seen: u64::MAX - ((1 << 39) - 1),
+            seen: u64::MAX - ((1 << 37) - 1),
+            reason: 7,
         },
         Phase::Open {
             deadline: 1 << 62,
             seen: (1 << 62) - (0x5A5A_5A5Au64 << 30),
+            reason: TripReason::TrialFailed as u8,
         },
         Phase::Open {
             deadline: 5,
             seen: 5,
+            reason: 0,
         },
         Phase::HalfOpen {
             outstanding: 0xA5A5,
@@ -777,6 +786,7 @@ fn hot_paths_agree_with_the_full_transitions() {
                 Phase::Open {
                     deadline: time,
                     seen: time >> 1,
+                    reason: (x >> 40) as u8 & 7,
                 },
             ),
         ];
@@ -824,7 +834,8 @@ mod model {
     #[derive(Clone, Debug)]
     pub enum M {
         Closed(u32),
-        Open(u64),
+        /// The deadline and why it opened.
+        Open(u64, TripReason),
         Half {
             outstanding: Vec<usize>,
             ok: u32,
@@ -899,17 +910,17 @@ mod model {
                 _ => WindowCounts::default(),
             }
         }
-        fn open(&mut self, now: u64) -> u64 {
+        fn open(&mut self, now: u64, reason: TripReason) -> u64 {
             let d = now.saturating_add(self.cfg.open.ticks());
-            self.set(M::Open(d));
+            self.set(M::Open(d, reason));
             d
         }
         pub fn acquire(&mut self, now: u64) -> Result<Ticket, Option<u64>> {
             match self.m.clone() {
                 M::Closed(_) | M::Disabled => Ok((self.generation, None)),
                 M::Forced => Err(None),
-                M::Open(d) if now < d => Err(Some(d)),
-                M::Open(_) => {
+                M::Open(d, _) if now < d => Err(Some(d)),
+                M::Open(..) => {
                     // The timeout deadline, rounded up to a grid of 2^-16 of
                     // the timeout.
                     let timeout = self.cfg.half_open_timeout.ticks();
@@ -925,7 +936,9 @@ mod model {
                     self.next_slot += 1;
                     Ok((self.generation, Some(self.next_slot - 1)))
                 }
-                M::Half { until, .. } if now >= until => Err(Some(self.open(now))),
+                M::Half { until, .. } if now >= until => {
+                    Err(Some(self.open(now, TripReason::TrialTimedOut)))
+                }
                 M::Half {
                     mut outstanding,
                     ok,
@@ -971,8 +984,10 @@ mod model {
                     };
                     let failure = outcome == Outcome::Failure;
                     let consecutive = threshold != 0 && failure && f >= threshold;
-                    if self.rate_trips(failure) || consecutive {
-                        self.open(now);
+                    if consecutive {
+                        self.open(now, TripReason::ConsecutiveFailures);
+                    } else if self.rate_trips(failure) {
+                        self.open(now, TripReason::FailureRate);
                     } else {
                         self.m = M::Closed(f);
                     }
@@ -990,7 +1005,7 @@ mod model {
                         return false;
                     };
                     if now >= until {
-                        self.open(now);
+                        self.open(now, TripReason::TrialTimedOut);
                         return false;
                     }
                     outstanding.remove(i);
@@ -1007,7 +1022,7 @@ mod model {
                             }
                         }
                         Outcome::Failure => {
-                            self.open(now);
+                            self.open(now, TripReason::TrialFailed);
                         }
                         Outcome::Ignored => {
                             self.m = M::Half {
@@ -1121,6 +1136,7 @@ mod properties {
                     }
                 }
                 prop_assert_eq!(b.state(tick(now)), model_state(&m, now));
+                prop_assert_eq!(b.status(tick(now)), model_status(&m, now));
                 prop_assert_eq!(b.window_counts(), m.counts());
             }
         }
@@ -1257,11 +1273,28 @@ mod properties {
         }
     }
 
+    /// What `status` reports: the reason and deadline while OPEN.
+    fn model_status(m: &Model, now: u64) -> BreakerStatus {
+        let state = model_state(m, now);
+        match m.m {
+            M::Open(d, reason) if state == State::Open => BreakerStatus {
+                state,
+                tripped_by: Some(reason),
+                trial_at: Some(tick(d)),
+            },
+            _ => BreakerStatus {
+                state,
+                tripped_by: None,
+                trial_at: None,
+            },
+        }
+    }
+
     fn model_state(m: &Model, now: u64) -> State {
         match &m.m {
             M::Closed(_) => State::Closed,
-            M::Open(d) if now >= *d => State::HalfOpen,
-            M::Open(_) => State::Open,
+            M::Open(d, _) if now >= *d => State::HalfOpen,
+            M::Open(..) => State::Open,
             M::Half { until, .. } if now >= *until => State::Open,
             M::Half { .. } => State::HalfOpen,
             M::Forced => State::ForcedOpen,
@@ -1523,4 +1556,144 @@ fn a_rate_without_window_storage_opens_on_the_first_failure() {
     let opened = b.record(p, Outcome::Failure, tick(1)).transition.unwrap();
     assert_eq!(opened.to, State::Open);
     assert_eq!(b.window_counts(), WindowCounts::default());
+}
+
+/// Why the breaker opened, and when it admits a trial (`status`), for every
+/// way into OPEN; forgotten once the open period ends.
+mod trip_reasons {
+    use super::*;
+    use crate::snapshot::Snapshot;
+
+    fn reason_at(b: &WindowedBreaker<&BreakerConfig>, now: Tick) -> Option<TripReason> {
+        let status = b.status(tick(now));
+        assert_eq!(status.state, b.state(tick(now)));
+        assert_eq!(status.trial_at.is_some(), status.state == State::Open);
+        status.tripped_by
+    }
+
+    fn call(
+        b: &WindowedBreaker<&BreakerConfig>,
+        outcome: Outcome,
+        now: Tick,
+    ) -> Option<Transition> {
+        let p = b.acquire(tick(now)).unwrap().permit;
+        b.record(p, outcome, tick(now)).transition
+    }
+
+    #[test]
+    fn each_way_into_open_is_named_until_the_trial() {
+        // 3 failures in a row, or half of the last 4 calls (2 at least).
+        let c = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 3,
+            failure_rate_per_mille: 500,
+            rate_window: 4,
+            minimum_calls: 4,
+            open: span(100),
+            half_open_permits: 1,
+            success_threshold: 1,
+            half_open_timeout: span(50),
+        })
+        .unwrap();
+        let b = Breaker::windowed(&c);
+        assert_eq!(
+            b.status(tick(0)),
+            BreakerStatus {
+                state: State::Closed,
+                tripped_by: None,
+                trial_at: None
+            }
+        );
+        // F S F S: 2 of 4 trips the rate, never 3 in a row.
+        for (now, outcome) in [
+            (1, Outcome::Failure),
+            (2, Outcome::Success),
+            (3, Outcome::Failure),
+        ] {
+            assert!(call(&b, outcome, now).is_none());
+        }
+        assert!(call(&b, Outcome::Success, 4).is_some());
+        assert_eq!(reason_at(&b, 5), Some(TripReason::FailureRate));
+        assert_eq!(b.status(tick(5)).trial_at, Some(tick(104)));
+        assert_eq!(reason_at(&b, 103), Some(TripReason::FailureRate));
+        assert_eq!(reason_at(&b, 104), None, "past the deadline: a trial");
+        // A failed trial.
+        let trial = b.acquire(tick(104)).unwrap().permit;
+        assert!(b.record(trial, Outcome::Failure, tick(105)).transition.is_some());
+        assert_eq!(reason_at(&b, 106), Some(TripReason::TrialFailed));
+        assert_eq!(b.status(tick(106)).trial_at, Some(tick(205)));
+        // A trial left undecided past its timeout (50 ticks).
+        let _trial = b.acquire(tick(205)).unwrap().permit;
+        assert_eq!(reason_at(&b, 206), None, "HALF_OPEN keeps no reason");
+        let refused = b.acquire(tick(255)).unwrap_err();
+        assert_eq!(refused.transition.unwrap().to, State::Open);
+        assert_eq!(reason_at(&b, 256), Some(TripReason::TrialTimedOut));
+        // Closed again, then 3 failures in a row (the rate needs 4 calls).
+        b.reset();
+        for now in 400..402 {
+            assert!(call(&b, Outcome::Failure, now).is_none());
+        }
+        assert!(call(&b, Outcome::Failure, 402).is_some());
+        assert_eq!(reason_at(&b, 403), Some(TripReason::ConsecutiveFailures));
+        // Opened by hand.
+        b.open_for(span(1_000), tick(410)).unwrap();
+        assert_eq!(reason_at(&b, 411), Some(TripReason::Manual));
+        assert_eq!(b.status(tick(411)).trial_at, Some(tick(1_410)));
+        // FORCED_OPEN and DISABLED name no reason and no trial tick.
+        b.force_open();
+        assert_eq!(reason_at(&b, 412), None);
+        b.disable();
+        assert_eq!(reason_at(&b, 413), None);
+    }
+
+    #[test]
+    fn a_rate_without_window_storage_is_named_a_failure_rate() {
+        let c = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 0,
+            failure_rate_per_mille: 500,
+            rate_window: 10,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b = Breaker::new(&c);
+        let p = b.acquire(tick(0)).unwrap().permit;
+        assert!(b.record(p, Outcome::Failure, tick(0)).transition.is_some());
+        assert_eq!(b.status(tick(1)).tripped_by, Some(TripReason::FailureRate));
+    }
+
+    #[test]
+    fn a_snapshot_keeps_the_reason_and_an_unknown_code_is_refused() {
+        let c = config(1, 100, 1, 1, 50);
+        let b = Breaker::new(&c);
+        trip(&b, 10);
+        let saved = b.snapshot(tick(20));
+        let restored = Breaker::new(&c);
+        restored.restore(&saved, tick(20)).unwrap();
+        assert_eq!(restored.status(tick(21)), b.status(tick(21)));
+        assert_eq!(
+            restored.status(tick(21)).tripped_by,
+            Some(TripReason::ConsecutiveFailures)
+        );
+        // The reason byte follows the kind, generation and two ticks; a
+        // snapshot taken before reasons were kept has 0 there and restores
+        // with none; an unknown code is damage.
+        let at = 8 + 1 + 2 + 8 + 8;
+        assert_eq!(saved[at], TripReason::ConsecutiveFailures as u8);
+        for (code, restores) in [(0u8, true), (6, false), (0xFF, false)] {
+            let mut bytes = saved;
+            bytes[at] = code;
+            let body = bytes.len() - 4;
+            let sum = crate::snapshot::crc32(&bytes[..body]);
+            bytes[body..].copy_from_slice(&sum.to_le_bytes());
+            let fresh = Breaker::new(&c);
+            assert_eq!(
+                fresh.restore(&bytes, tick(20)).is_ok(),
+                restores,
+                "code {code}"
+            );
+            if restores {
+                assert_eq!(fresh.status(tick(21)).tripped_by, None);
+                assert_eq!(fresh.status(tick(21)).state, State::Open);
+            }
+        }
+    }
 }

@@ -6,7 +6,8 @@
 //! |          time (64)           |             payload (45)          |  gen (16)| kind |
 //! +------------------------------+-----------------------------------+----------+------+
 //! CLOSED      time = quiet until  payload = consecutive failures (32)
-//! OPEN        time = deadline     payload = distance back to the latest tick seen (45)
+//! OPEN        time = deadline     payload = trip reason (3) | distance back to the latest
+//!                                           tick seen (42)
 //! HALF_OPEN   time = latest tick  payload = outstanding (16) | successes (5) | issued (5)
 //!                    seen                   | timeout deadline (19, in quanta)
 //! FORCED_OPEN, DISABLED: time = latest tick seen
@@ -38,8 +39,8 @@
 //!   open`, later by less than `open / 2^16`. HALF_OPEN,
 //!   FORCED_OPEN and DISABLED keep it exactly. OPEN keeps how far before
 //!   its deadline it was (the tick the period was measured from), exactly
-//!   below 2^39 ticks and otherwise rounded late by less than 2^-38 of the
-//!   distance.
+//!   below 2^37 ticks and otherwise rounded late by less than 2^-36 of the
+//!   distance, and why it opened ([`TripReason`]'s code; 0 for none known).
 //! * **Hot paths** ([`acquire_quick`], [`record_quick`]): CLOSED before its
 //!   `quiet until` and OPEN before its deadline are both `now < time`, so
 //!   an admission, a success and a refusal are decided from one load of the
@@ -51,8 +52,8 @@
 //! [`MAX_HALF_OPEN_PERMITS`]: super::MAX_HALF_OPEN_PERMITS
 
 use super::{
-    Admitted, BreakerConfig, Outcome, Permit, Recorded, Refused, State, Transition,
-    MAX_HALF_OPEN_PERMITS,
+    Admitted, BreakerConfig, BreakerStatus, Outcome, Permit, Recorded, Refused, State, Transition,
+    TripReason, MAX_HALF_OPEN_PERMITS,
 };
 use crate::snapshot::Fields;
 use crate::snapshot::Format;
@@ -77,9 +78,13 @@ const UNTIL_BITS: u32 = PAYLOAD_BITS - UNTIL_SHIFT;
 /// Grid steps in a half-open timeout: the grid is the largest power of two
 /// not above `⌈timeout / 2^16⌉`, so a timeout spans fewer than 2^17 steps.
 pub(super) const TIMEOUT_GRID_STEPS: u64 = 1 << 16;
-/// OPEN's distance to its latest tick seen: exact below 2^39 ticks, else a
-/// 39-bit mantissa shifted by the top 6 bits.
-const MANTISSA_BITS: u32 = 39;
+/// OPEN's distance to its latest tick seen: exact below 2^37 ticks, else a
+/// 37-bit mantissa shifted by the next 5 bits (at most 27).
+const MANTISSA_BITS: u32 = 37;
+const DISTANCE_SHIFT_BITS: u32 = 5;
+/// OPEN's trip reason, above its distance.
+const REASON_SHIFT: u32 = MANTISSA_BITS + DISTANCE_SHIFT_BITS;
+const REASON_BITS: u32 = PAYLOAD_BITS - REASON_SHIFT;
 
 const CLOSED: u32 = 0;
 const OPEN: u32 = 1;
@@ -100,6 +105,8 @@ pub(super) enum Phase {
         deadline: Tick,
         /// The latest tick seen: the tick the period was measured from.
         seen: Tick,
+        /// Why it opened: a [`TripReason`] code, 0 for none known.
+        reason: u8,
     },
     HalfOpen {
         /// Issued slots not yet reported (bit `k - 1` for slot `k`).
@@ -149,9 +156,9 @@ const fn fit(value: u64, bits: u32, shift: u32) -> u64 {
 }
 
 /// OPEN's code for a distance `ticks` back from the deadline: exact below
-/// 2^39, otherwise rounded down (so the tick it stands for is later).
+/// 2^37, otherwise rounded down (so the tick it stands for is later).
 const fn distance_code(ticks: Tick) -> u64 {
-    // Halved until below 2^39 (at most 25 times), one bit at a time: a
+    // Halved until below 2^37 (at most 27 times), one bit at a time: a
     // 32-bit core without a barrel shifter for 64-bit values (Cortex-M0)
     // would otherwise call routines for a variable shift and a count of
     // leading zeros.
@@ -166,7 +173,7 @@ const fn distance_code(ticks: Tick) -> u64 {
 /// The distance an OPEN code stands for (saturating for codes never
 /// written), doubled one bit at a time as [`distance_code`] halves.
 const fn distance_of(code: u64) -> Tick {
-    let mut shift = code >> MANTISSA_BITS;
+    let mut shift = field(code, MANTISSA_BITS, DISTANCE_SHIFT_BITS);
     let mut distance = code & mask(MANTISSA_BITS);
     while shift > 0 {
         if distance > u64::MAX >> 1 {
@@ -192,7 +199,8 @@ pub(super) const fn decode(word: u128) -> (u16, Phase) {
         },
         OPEN => Phase::Open {
             deadline: time,
-            seen: time.saturating_sub(distance_of(payload)),
+            seen: time.saturating_sub(distance_of(payload & mask(REASON_SHIFT))),
+            reason: field(payload, REASON_SHIFT, REASON_BITS) as u8,
         },
         HALF_OPEN => Phase::HalfOpen {
             outstanding: payload as u16,
@@ -219,9 +227,16 @@ pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
             failures,
             quiet_until,
         } => (CLOSED, failures as u64, quiet_until),
-        Phase::Open { deadline, seen } => {
-            (OPEN, distance_code(deadline.saturating_sub(seen)), deadline)
-        }
+        Phase::Open {
+            deadline,
+            seen,
+            reason,
+        } => (
+            OPEN,
+            distance_code(deadline.saturating_sub(seen))
+                | fit(reason as u64, REASON_BITS, REASON_SHIFT),
+            deadline,
+        ),
         Phase::HalfOpen {
             outstanding,
             successes,
@@ -389,12 +404,12 @@ const fn next_generation(generation: u16) -> u16 {
 
 /// The word for a fresh OPEN period of `ticks` measured from `from` (no
 /// earlier than every tick seen), in the generation after `generation`,
-/// and its deadline.
-const fn opened(generation: u16, from: Tick, ticks: Tick) -> (u128, Tick) {
+/// opened for `reason`, and its deadline.
+const fn opened(generation: u16, from: Tick, ticks: Tick, reason: TripReason) -> (u128, Tick) {
     let at = from.saturating_add(ticks);
-    // `Phase::Open { deadline: at, seen: from }`, packed directly: `at` is
-    // no earlier than `from`, so their distance needs no saturation.
-    let back = distance_code(at.wrapping_sub(from));
+    // `Phase::Open { deadline: at, seen: from, reason }`, packed directly:
+    // `at` is no earlier than `from`, so their distance needs no saturation.
+    let back = distance_code(at.wrapping_sub(from)) | ((reason as u64) << REASON_SHIFT);
     (pack(OPEN, next_generation(generation), back, at), at)
 }
 
@@ -492,7 +507,9 @@ pub(super) fn acquire(
             let (at, (seen, until)) = half_open_clock(seen, until, now, config);
             if now >= at {
                 // `seen` is now the later of `now` and the latest tick seen.
-                let (reopened, retry_at) = opened(generation, seen, settings.open.ticks());
+                let timed_out = TripReason::TrialTimedOut;
+                let (reopened, retry_at) =
+                    opened(generation, seen, settings.open.ticks(), timed_out);
                 let change = transition(State::HalfOpen, State::Open);
                 return (reopened, refuse(Some(retry_at), change));
             }
@@ -612,7 +629,12 @@ pub(super) fn record(
                 && failures >= settings.failure_threshold;
             if consecutive || (rate_trips && outcome != Outcome::Ignored) {
                 let from = now.max(seen_bound(phase));
-                let (opened, _) = opened(generation, from, settings.open.ticks());
+                let reason = if consecutive {
+                    TripReason::ConsecutiveFailures
+                } else {
+                    TripReason::FailureRate
+                };
+                let (opened, _) = opened(generation, from, settings.open.ticks(), reason);
                 return counted(opened, transition(State::Closed, State::Open));
             }
             let next = encode(
@@ -647,7 +669,8 @@ pub(super) fn record(
             let (at, (seen, until)) = half_open_clock(seen, until, now, config);
             if now >= at {
                 // Undecided past the timeout: reopen; this outcome is late.
-                let (reopened, _) = opened(generation, seen, settings.open.ticks());
+                let timed_out = TripReason::TrialTimedOut;
+                let (reopened, _) = opened(generation, seen, settings.open.ticks(), timed_out);
                 let late = Recorded {
                     counted: false,
                     transition: transition(State::HalfOpen, State::Open),
@@ -656,7 +679,8 @@ pub(super) fn record(
             }
             let successes = match outcome {
                 Outcome::Failure => {
-                    let (reopened, _) = opened(generation, seen, settings.open.ticks());
+                    let failed = TripReason::TrialFailed;
+                    let (reopened, _) = opened(generation, seen, settings.open.ticks(), failed);
                     return counted(reopened, transition(State::HalfOpen, State::Open));
                 }
                 Outcome::Success => successes.saturating_add(1),
@@ -686,6 +710,26 @@ pub(super) fn record(
             }
         }
         _ => (word, uncounted),
+    }
+}
+
+/// [`observe`], and while OPEN (before its deadline) why it opened and its
+/// deadline.
+pub(super) fn status(word: u128, now: Tick, config: &BreakerConfig) -> BreakerStatus {
+    let state = observe(word, now, config);
+    match decode(word).1 {
+        Phase::Open {
+            deadline, reason, ..
+        } if state == State::Open => BreakerStatus {
+            state,
+            tripped_by: TripReason::from_code(reason),
+            trial_at: Some(Instant::from_ticks(deadline)),
+        },
+        _ => BreakerStatus {
+            state,
+            tripped_by: None,
+            trial_at: None,
+        },
     }
 }
 
@@ -737,7 +781,7 @@ pub(super) fn manual(
     let target = match command {
         Manual::To(target) => target,
         Manual::OpenFor { ticks, now } => {
-            let (opened, at) = opened(generation, now.max(seen), ticks);
+            let (opened, at) = opened(generation, now.max(seen), ticks, TripReason::Manual);
             let change = if from == State::Open {
                 None
             } else {
@@ -778,7 +822,7 @@ pub(super) fn manual(
 impl Format for BreakerConfig {
     const KIND: u8 = 1;
     /// Kind, generation, then per state: CLOSED failures and `quiet_until`;
-    /// OPEN deadline and latest tick; HALF_OPEN outstanding, successes,
+    /// OPEN deadline, latest tick and trip reason; HALF_OPEN outstanding, successes,
     /// issued, latest tick and timeout deadline; FORCED_OPEN and DISABLED
     /// the latest tick.
     const STATE_LEN: usize = 1 + 2 + 2 + 1 + 1 + 8 + 8;
@@ -811,9 +855,14 @@ impl Format for BreakerConfig {
                 fields.u32(failures);
                 fields.tick(quiet_until);
             }
-            Phase::Open { deadline, seen } => {
+            Phase::Open {
+                deadline,
+                seen,
+                reason,
+            } => {
                 fields.tick(deadline);
                 fields.tick(seen);
+                fields.u8(reason);
             }
             Phase::HalfOpen {
                 outstanding,
@@ -852,7 +901,14 @@ impl Format for BreakerConfig {
             k if k == State::Open as u8 => {
                 let deadline = fields.read_tick();
                 let seen = fields.read_tick();
-                (seen <= deadline).then_some(Phase::Open { deadline, seen })?
+                // 0: no reason known (a snapshot taken before they were).
+                let reason = fields.read_u8();
+                let known = reason == 0 || TripReason::from_code(reason).is_some();
+                (seen <= deadline && known).then_some(Phase::Open {
+                    deadline,
+                    seen,
+                    reason,
+                })?
             }
             k if k == State::HalfOpen as u8 => {
                 let outstanding = fields.read_u16();
