@@ -37,11 +37,13 @@ measure() {
 }
 
 # Flash budgets on thumbv6m (Cortex-M0), bytes: a primitive above its budget
-# fails --check. The breaker's, bucket's and retry's are issue 16's goals
-# (2.5, 1.2 and 2.5 KB; retry with every kind linked, Polly's v2 included).
+# fails --check. The bucket's and retry's are issue 16's goals (1.2 and
+# 2.5 KB; retry with every kind linked, Polly's v2 included); the breaker's
+# was 2.5 KB there and is 2 624 B since OPEN keeps why it opened (issue 19:
+# 88 B on Cortex-M0, the goal missed by 60 B; see docs/embedded.md).
 # The breaker with a failure-rate window has 4 KB: its window costs a
 # firmware that never uses one nothing (the plain breaker's row).
-declare -A budget=([breaker]=2560 [breaker_rate]=4096 [bucket]=1228 [live_bucket]=9216 [retry]=2560 [budget]=450 [fixed_window]=768 [shaper]=512 [sliding_window]=2048 [sliding_log]=1792 [bulkhead]=1280 [adaptive]=2048 [live_adaptive]=3584 [keyed]=7168 [live_keyed]=13824 [keyed_windows]=5120)
+declare -A budget=([breaker]=2624 [breaker_rate]=4096 [bucket]=1228 [live_bucket]=9216 [retry]=2560 [budget]=450 [fixed_window]=768 [shaper]=512 [sliding_window]=2048 [sliding_log]=1792 [bulkhead]=1280 [adaptive]=2048 [live_adaptive]=3584 [keyed]=7168 [live_keyed]=13824 [keyed_windows]=5120)
 
 # The symbols a probe adds to the baseline firmware, largest growth first:
 # "bytes name" (main grows by what was inlined into it).

@@ -655,12 +655,12 @@ fn open_distances_round_down_by_less_than_2_to_the_minus_36() {
         let phase = Phase::Open {
             deadline: u64::MAX,
             seen: u64::MAX - ticks,
-            reason: (x >> 61) as u8,
         };
-        let Phase::Open { seen, reason, .. } = decode(encode(3, phase)).1 else {
+        let packed = word::with_open_reason(encode(3, phase), (x >> 61) as u8);
+        assert_eq!(word::open_reason(packed), (x >> 61) as u8);
+        let Phase::Open { seen, .. } = decode(packed).1 else {
             panic!("OPEN decodes as OPEN");
         };
-        assert_eq!(reason, (x >> 61) as u8);
         let back = u64::MAX - seen;
         if ticks < 1 << 37 {
             assert_eq!(back, ticks);
@@ -674,9 +674,10 @@ fn open_distances_round_down_by_less_than_2_to_the_minus_36() {
         // the reason.
         let code = x & ((1 << 45) - 1);
         let word = (u128::from(u64::MAX) << 64) | u128::from(code << 19 | 1);
-        let Phase::Open { seen, reason, .. } = decode(word).1 else {
+        let Phase::Open { seen, .. } = decode(word).1 else {
             panic!("OPEN decodes as OPEN");
         };
+        let reason = word::open_reason(word);
         let shift = (code >> 37) & 31;
         let exact = u128::from(code & ((1 << 37) - 1)) << shift;
         let expected = u64::try_from(exact).unwrap_or(u64::MAX);
@@ -695,17 +696,14 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
         Phase::Open {
             deadline: u64::MAX,
             seen: u64::MAX - ((1 << 37) - 1),
-            reason: 7,
         },
         Phase::Open {
             deadline: 1 << 62,
             seen: (1 << 62) - (0x5A5A_5A5Au64 << 30),
-            reason: TripReason::TrialFailed as u8,
         },
         Phase::Open {
             deadline: 5,
             seen: 5,
-            reason: 0,
         },
         Phase::HalfOpen {
             outstanding: 0xA5A5,
@@ -781,13 +779,15 @@ fn hot_paths_agree_with_the_full_transitions() {
                     quiet_until: time,
                 },
             ),
-            encode(
-                generation,
-                Phase::Open {
-                    deadline: time,
-                    seen: time >> 1,
-                    reason: (x >> 40) as u8 & 7,
-                },
+            word::with_open_reason(
+                encode(
+                    generation,
+                    Phase::Open {
+                        deadline: time,
+                        seen: time >> 1,
+                    },
+                ),
+                (x >> 40) as u8,
             ),
         ];
         let now = time.wrapping_add((x >> 8) as u64 % 5).wrapping_sub(2);
@@ -1618,7 +1618,10 @@ mod trip_reasons {
         assert_eq!(reason_at(&b, 104), None, "past the deadline: a trial");
         // A failed trial.
         let trial = b.acquire(tick(104)).unwrap().permit;
-        assert!(b.record(trial, Outcome::Failure, tick(105)).transition.is_some());
+        assert!(b
+            .record(trial, Outcome::Failure, tick(105))
+            .transition
+            .is_some());
         assert_eq!(reason_at(&b, 106), Some(TripReason::TrialFailed));
         assert_eq!(b.status(tick(106)).trial_at, Some(tick(205)));
         // A trial left undecided past its timeout (50 ticks).

@@ -101,12 +101,12 @@ pub(super) enum Phase {
         /// nothing.
         quiet_until: Tick,
     },
+    /// (Why it opened is read apart, by [`open_reason`]: no transition
+    /// needs it.)
     Open {
         deadline: Tick,
         /// The latest tick seen: the tick the period was measured from.
         seen: Tick,
-        /// Why it opened: a [`TripReason`] code, 0 for none known.
-        reason: u8,
     },
     HalfOpen {
         /// Issued slots not yet reported (bit `k - 1` for slot `k`).
@@ -199,8 +199,7 @@ pub(super) const fn decode(word: u128) -> (u16, Phase) {
         },
         OPEN => Phase::Open {
             deadline: time,
-            seen: time.saturating_sub(distance_of(payload & mask(REASON_SHIFT))),
-            reason: field(payload, REASON_SHIFT, REASON_BITS) as u8,
+            seen: time.saturating_sub(distance_of(payload)),
         },
         HALF_OPEN => Phase::HalfOpen {
             outstanding: payload as u16,
@@ -227,16 +226,9 @@ pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
             failures,
             quiet_until,
         } => (CLOSED, failures as u64, quiet_until),
-        Phase::Open {
-            deadline,
-            seen,
-            reason,
-        } => (
-            OPEN,
-            distance_code(deadline.saturating_sub(seen))
-                | fit(reason as u64, REASON_BITS, REASON_SHIFT),
-            deadline,
-        ),
+        Phase::Open { deadline, seen } => {
+            (OPEN, distance_code(deadline.saturating_sub(seen)), deadline)
+        }
         Phase::HalfOpen {
             outstanding,
             successes,
@@ -400,6 +392,19 @@ const fn ones(mut slots: u16) -> u32 {
 
 const fn next_generation(generation: u16) -> u16 {
     generation.wrapping_add(1)
+}
+
+/// Why an OPEN word opened: its [`TripReason`] code (0 for none known);
+/// whatever the bits hold in any other state.
+pub(super) const fn open_reason(word: u128) -> u8 {
+    field(low_of(word) >> PAYLOAD_SHIFT, REASON_SHIFT, REASON_BITS) as u8
+}
+
+/// An OPEN word with its reason code set to `reason` (cut to its bits).
+pub(super) const fn with_open_reason(word: u128, reason: u8) -> u128 {
+    let bits = fit(reason as u64, REASON_BITS, REASON_SHIFT) << PAYLOAD_SHIFT;
+    let cleared = word & !((mask(REASON_BITS) << (REASON_SHIFT + PAYLOAD_SHIFT)) as u128);
+    cleared | bits as u128
 }
 
 /// The word for a fresh OPEN period of `ticks` measured from `from` (no
@@ -718,11 +723,9 @@ pub(super) fn record(
 pub(super) fn status(word: u128, now: Tick, config: &BreakerConfig) -> BreakerStatus {
     let state = observe(word, now, config);
     match decode(word).1 {
-        Phase::Open {
-            deadline, reason, ..
-        } if state == State::Open => BreakerStatus {
+        Phase::Open { deadline, .. } if state == State::Open => BreakerStatus {
             state,
-            tripped_by: TripReason::from_code(reason),
+            tripped_by: TripReason::from_code(open_reason(word)),
             trial_at: Some(Instant::from_ticks(deadline)),
         },
         _ => BreakerStatus {
@@ -855,14 +858,10 @@ impl Format for BreakerConfig {
                 fields.u32(failures);
                 fields.tick(quiet_until);
             }
-            Phase::Open {
-                deadline,
-                seen,
-                reason,
-            } => {
+            Phase::Open { deadline, seen } => {
                 fields.tick(deadline);
                 fields.tick(seen);
-                fields.u8(reason);
+                fields.u8(open_reason(word));
             }
             Phase::HalfOpen {
                 outstanding,
@@ -887,6 +886,8 @@ impl Format for BreakerConfig {
         let kind = fields.read_u8();
         let generation = fields.read_u16();
         let s = self.settings();
+        // OPEN's reason, set once the word is packed.
+        let mut reason = 0;
         let phase = match kind {
             k if k == State::Closed as u8 => {
                 let failures = fields.read_u32();
@@ -902,13 +903,9 @@ impl Format for BreakerConfig {
                 let deadline = fields.read_tick();
                 let seen = fields.read_tick();
                 // 0: no reason known (a snapshot taken before they were).
-                let reason = fields.read_u8();
+                reason = fields.read_u8();
                 let known = reason == 0 || TripReason::from_code(reason).is_some();
-                (seen <= deadline && known).then_some(Phase::Open {
-                    deadline,
-                    seen,
-                    reason,
-                })?
+                (seen <= deadline && known).then_some(Phase::Open { deadline, seen })?
             }
             k if k == State::HalfOpen as u8 => {
                 let outstanding = fields.read_u16();
@@ -936,6 +933,11 @@ impl Format for BreakerConfig {
             },
             _ => return None,
         };
-        Some(encode(generation, phase))
+        let word = encode(generation, phase);
+        Some(if reason == 0 {
+            word
+        } else {
+            with_open_reason(word, reason)
+        })
     }
 }
