@@ -238,11 +238,20 @@ static void test_breaker_failure_rate(void) {
   }
   CHECK(r.transition.from == TG_STATE_CLOSED && r.transition.to == TG_STATE_OPEN);
   CHECK(tg_breaker_window_counts(&b, &counts) == TG_OK && counts.calls == 0); /* OPEN */
+  /* Why it opened, and when it admits a trial (the trip at 12, open 100). */
+  tg_breaker_status_t status;
+  CHECK(tg_breaker_status(&b, 50, &status) == TG_OK && status.state == TG_STATE_OPEN);
+  CHECK(status.tripped_by == TG_TRIP_FAILURE_RATE && status.has_trial_at && status.trial_at == 112);
+  CHECK(strcmp(tg_trip_reason_str(status.tripped_by), "failure rate") == 0);
+  CHECK(strcmp(tg_trip_reason_str(TG_TRIP_NONE), "none") == 0);
+  CHECK(tg_breaker_status(&b, 50, NULL) == TG_E_NULL);
   CHECK(tg_breaker_acquire(&b, 112, &d) == TG_OK && d.transition.to == TG_STATE_HALF_OPEN);
   CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 113, &r) == TG_OK);
   CHECK(r.transition.changed && r.transition.to == TG_STATE_CLOSED);
   CHECK(tg_breaker_record(&b, late, TG_OUTCOME_FAILURE, 114, &r) == TG_OK && !r.counted);
   CHECK(tg_breaker_window_counts(&b, &counts) == TG_OK && counts.calls == 0 && counts.failures == 0);
+  CHECK(tg_breaker_status(&b, 114, &status) == TG_OK && status.state == TG_STATE_CLOSED);
+  CHECK(status.tripped_by == TG_TRIP_NONE && !status.has_trial_at);
   CHECK(tg_breaker_window_counts(&b, NULL) == TG_E_NULL);
   CHECK(tg_breaker_window_counts(NULL, &counts) == TG_E_NULL);
 }

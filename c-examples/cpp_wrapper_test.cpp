@@ -96,6 +96,10 @@ void failure_rate_opens_on_a_ratio() {
   tickguard::Recorded third = breaker.acquire(3).fail(3);
   CHECK(third.transition.changed && third.transition.to == State::Open);
   CHECK(breaker.window_counts().value.calls == 0);
+  tickguard::Result<tickguard::BreakerStatus> status = breaker.status(4);
+  CHECK(status.ok() && status.value.state == State::Open);
+  CHECK(status.value.tripped_by == tickguard::TripReason::FailureRate);
+  CHECK(status.value.has_trial_at && status.value.trial_at == 3 + kOnePermit.open_ticks);
 }
 
 // Opens `breaker` (threshold 1) at `now` and lets the open period pass.

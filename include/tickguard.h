@@ -370,6 +370,11 @@ typedef struct {
 typedef uint32_t tg_state_t;
 
 /**
+ * Why a breaker opened: one of the `TG_TRIP_*` values.
+ */
+typedef uint32_t tg_trip_reason_t;
+
+/**
  * Breaker configuration. Can be `const` (in flash); it is validated and
  * copied by `tg_breaker_init`. `tg_breaker_config_default` (or the
  * `TG_BREAKER_DEFAULT_*` values) gives the default breaker. A 0 in one of
@@ -497,6 +502,28 @@ typedef struct {
    */
   tg_transition_t transition;
 } tg_record_t;
+
+/**
+ * What `tg_breaker_status` reports.
+ */
+typedef struct {
+  /**
+   * The state an acquire at the same tick would see (`TG_STATE_*`).
+   */
+  tg_state_t state;
+  /**
+   * While OPEN, why it opened (`TG_TRIP_*`); `TG_TRIP_NONE` otherwise.
+   */
+  tg_trip_reason_t tripped_by;
+  /**
+   * Whether `trial_at` is set (only while OPEN).
+   */
+  bool has_trial_at;
+  /**
+   * While OPEN, the tick from which an acquire starts a trial.
+   */
+  uint64_t trial_at;
+} tg_breaker_status_t;
 
 /**
  * What a breaker's failure-rate window holds (`tg_breaker_window_counts`).
@@ -1074,6 +1101,38 @@ typedef struct TG_ALIGNED(16) {
  * DISABLED: manually disabled; admits everything, counts nothing.
  */
 #define TG_STATE_DISABLED 4
+
+/**
+ * No reason known: the breaker is not OPEN (or was restored from a
+ * snapshot taken before reasons were kept).
+ */
+#define TG_TRIP_NONE 0
+
+/**
+ * `failure_threshold` failures in a row in CLOSED.
+ */
+#define TG_TRIP_CONSECUTIVE_FAILURES 1
+
+/**
+ * The failure-rate window's rule (without a window, a failure under a
+ * configured rate).
+ */
+#define TG_TRIP_FAILURE_RATE 2
+
+/**
+ * A half-open trial failed.
+ */
+#define TG_TRIP_TRIAL_FAILED 3
+
+/**
+ * The half-open trials were undecided at their timeout.
+ */
+#define TG_TRIP_TRIAL_TIMED_OUT 4
+
+/**
+ * `tg_breaker_open_for`.
+ */
+#define TG_TRIP_MANUAL 5
 
 /**
  * The call succeeded.
@@ -1774,6 +1833,19 @@ tg_status_t tg_adaptive_reset(tg_adaptive_t *limit);
 const char *tg_state_str(tg_state_t state);
 
 /**
+ * Names a trip reason, for logs.
+ *
+ * @param reason any value.
+ * @return a static, NUL-terminated English name ("consecutive failures",
+ *   "failure rate", "trial failed", "trial timed out", "manual"; "none"
+ *   for `TG_TRIP_NONE`; never NULL; "unknown trip reason" for a value that
+ *   is no `TG_TRIP_*`).
+ *
+ * Safe from interrupt handlers and from any thread.
+ */
+const char *tg_trip_reason_str(tg_trip_reason_t reason);
+
+/**
  * Writes the default configuration (the defaults) to
  * `out`.
  *
@@ -1898,6 +1970,22 @@ tg_status_t tg_breaker_record(tg_breaker_t *breaker,
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_breaker_state(const tg_breaker_t *breaker, uint64_t now, tg_state_t *out);
+
+/**
+ * Reads the state an acquire at `now` would see and, while OPEN, why it
+ * opened and the tick from which it admits a trial. Writes nothing to the
+ * breaker.
+ *
+ * @param breaker an initialised breaker.
+ * @param now the caller's current tick.
+ * @param out receives the status.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+ *   an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_breaker_status(const tg_breaker_t *breaker, uint64_t now, tg_breaker_status_t *out);
 
 /**
  * Reads what the failure-rate window holds: the last outcomes counted in

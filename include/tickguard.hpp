@@ -72,6 +72,25 @@ constexpr const char *state_name(State state) noexcept {
   return "?";
 }
 
+/// Why a breaker opened (`TG_TRIP_*`).
+enum class TripReason : tg_trip_reason_t {
+  None = TG_TRIP_NONE,                                ///< Not OPEN, or no reason known.
+  ConsecutiveFailures = TG_TRIP_CONSECUTIVE_FAILURES, ///< `failure_threshold` in a row.
+  FailureRate = TG_TRIP_FAILURE_RATE,                 ///< The failure-rate window's rule.
+  TrialFailed = TG_TRIP_TRIAL_FAILED,                 ///< A half-open trial failed.
+  TrialTimedOut = TG_TRIP_TRIAL_TIMED_OUT,            ///< Trials undecided at their timeout.
+  Manual = TG_TRIP_MANUAL,                            ///< `open_for`.
+};
+
+/// What Breaker::status() reports: the state an acquire would see and,
+/// while OPEN, why it opened and the tick from which it admits a trial.
+struct BreakerStatus {
+  State state = State::Closed;              ///< As Breaker::state().
+  TripReason tripped_by = TripReason::None; ///< While OPEN, why.
+  bool has_trial_at = false;                ///< Whether `trial_at` is set.
+  Tick trial_at = 0;                        ///< While OPEN, the first tick of a trial.
+};
+
 /// A change of state, reported to exactly one caller.
 struct Transition {
   bool changed = false;         ///< Whether the call changed the state.
@@ -282,6 +301,17 @@ class Breaker {
     tg_state_t out = TG_STATE_CLOSED;
     tg_status_t s = tg_breaker_state(&breaker_, now, &out);
     return Result<State>{s, static_cast<State>(out)};
+  }
+  /// The state an acquire at `now` would see and, while OPEN, why it opened
+  /// and the tick from which it admits a trial.
+  /// @param now the current tick.
+  /// @return the status, or the status code that prevented reading it.
+  [[nodiscard]] Result<BreakerStatus> status(Tick now) const noexcept {
+    tg_breaker_status_t out{};
+    tg_status_t s = tg_breaker_status(&breaker_, now, &out);
+    BreakerStatus status{static_cast<State>(out.state), static_cast<TripReason>(out.tripped_by),
+                         out.has_trial_at, out.trial_at};
+    return Result<BreakerStatus>{s, status};
   }
   /// What the failure-rate window holds: the outcomes counted in CLOSED
   /// since the breaker last closed or was reset (both 0 without a window).

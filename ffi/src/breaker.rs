@@ -2,7 +2,7 @@
 
 use tickguard::breaker::{
     Admitted, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, Refused, State, Transition,
-    WindowedBreaker,
+    TripReason, WindowedBreaker,
 };
 use tickguard::time::{Duration, Instant};
 
@@ -23,6 +23,23 @@ pub const TG_STATE_HALF_OPEN: tg_state_t = 2;
 pub const TG_STATE_FORCED_OPEN: tg_state_t = 3;
 /// DISABLED: manually disabled; admits everything, counts nothing.
 pub const TG_STATE_DISABLED: tg_state_t = 4;
+
+/// Why a breaker opened: one of the `TG_TRIP_*` values.
+pub type tg_trip_reason_t = u32;
+/// No reason known: the breaker is not OPEN (or was restored from a
+/// snapshot taken before reasons were kept).
+pub const TG_TRIP_NONE: tg_trip_reason_t = 0;
+/// `failure_threshold` failures in a row in CLOSED.
+pub const TG_TRIP_CONSECUTIVE_FAILURES: tg_trip_reason_t = 1;
+/// The failure-rate window's rule (without a window, a failure under a
+/// configured rate).
+pub const TG_TRIP_FAILURE_RATE: tg_trip_reason_t = 2;
+/// A half-open trial failed.
+pub const TG_TRIP_TRIAL_FAILED: tg_trip_reason_t = 3;
+/// The half-open trials were undecided at their timeout.
+pub const TG_TRIP_TRIAL_TIMED_OUT: tg_trip_reason_t = 4;
+/// `tg_breaker_open_for`.
+pub const TG_TRIP_MANUAL: tg_trip_reason_t = 5;
 
 /// The outcome of a guarded call: one of the `TG_OUTCOME_*` values.
 pub type tg_outcome_t = u32;
@@ -206,6 +223,33 @@ pub extern "C" fn tg_state_str(state: tg_state_t) -> *const core::ffi::c_char {
         state_code,
         State::c_name,
         c"unknown state",
+    )
+}
+
+const fn reason_code(reason: TripReason) -> tg_trip_reason_t {
+    reason as tg_trip_reason_t
+}
+
+/// Names a trip reason, for logs.
+///
+/// @param reason any value.
+/// @return a static, NUL-terminated English name ("consecutive failures",
+///   "failure rate", "trial failed", "trial timed out", "manual"; "none"
+///   for `TG_TRIP_NONE`; never NULL; "unknown trip reason" for a value that
+///   is no `TG_TRIP_*`).
+///
+/// Safe from interrupt handlers and from any thread.
+#[no_mangle]
+pub extern "C" fn tg_trip_reason_str(reason: tg_trip_reason_t) -> *const core::ffi::c_char {
+    if reason == TG_TRIP_NONE {
+        return c"none".as_ptr();
+    }
+    name_of(
+        &TripReason::ALL,
+        reason,
+        reason_code,
+        TripReason::c_name,
+        c"unknown trip reason",
     )
 }
 
@@ -427,6 +471,55 @@ pub extern "C" fn tg_breaker_state(
         let breaker = get(breaker)?;
         let out = required(out)?;
         put(out, state_code(breaker.state(Instant::from_ticks(now))));
+        Ok(TG_OK)
+    })())
+}
+
+/// What `tg_breaker_status` reports.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tg_breaker_status_t {
+    /// The state an acquire at the same tick would see (`TG_STATE_*`).
+    pub state: tg_state_t,
+    /// While OPEN, why it opened (`TG_TRIP_*`); `TG_TRIP_NONE` otherwise.
+    pub tripped_by: tg_trip_reason_t,
+    /// Whether `trial_at` is set (only while OPEN).
+    pub has_trial_at: bool,
+    /// While OPEN, the tick from which an acquire starts a trial.
+    pub trial_at: u64,
+}
+
+/// Reads the state an acquire at `now` would see and, while OPEN, why it
+/// opened and the tick from which it admits a trial. Writes nothing to the
+/// breaker.
+///
+/// @param breaker an initialised breaker.
+/// @param now the caller's current tick.
+/// @param out receives the status.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+///   an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_status(
+    breaker: *const tg_breaker_t,
+    now: u64,
+    out: *mut tg_breaker_status_t,
+) -> tg_status_t {
+    status((|| {
+        let breaker = get(breaker)?;
+        let out = required(out)?;
+        let status = breaker.status(Instant::from_ticks(now));
+        put(
+            out,
+            tg_breaker_status_t {
+                state: state_code(status.state),
+                tripped_by: status.tripped_by.map_or(TG_TRIP_NONE, reason_code),
+                has_trial_at: status.trial_at.is_some(),
+                trial_at: status.trial_at.map_or(0, Instant::ticks),
+            },
+        );
         Ok(TG_OK)
     })())
 }

@@ -427,6 +427,22 @@ fn breaker_round_trip_through_the_abi() {
     let mut state = 99;
     assert_eq!(tg_breaker_state(&b, start + 10, &mut state), TG_OK);
     assert_eq!(state, TG_STATE_HALF_OPEN);
+    let mut status = tg_breaker_status_t {
+        state: 99,
+        tripped_by: 99,
+        has_trial_at: false,
+        trial_at: 99,
+    };
+    assert_eq!(tg_breaker_status(&b, start + 3, &mut status), TG_OK);
+    assert_eq!(status.state, TG_STATE_OPEN);
+    assert_eq!(status.tripped_by, TG_TRIP_CONSECUTIVE_FAILURES);
+    assert!(status.has_trial_at && status.trial_at == start + 10);
+    assert_eq!(tg_breaker_status(&b, start + 10, &mut status), TG_OK);
+    assert_eq!(status.state, TG_STATE_HALF_OPEN);
+    assert_eq!(status.tripped_by, TG_TRIP_NONE);
+    assert!(!status.has_trial_at && status.trial_at == 0);
+    assert_eq!(tg_breaker_status(&b, 0, null_mut()), TG_E_NULL);
+    assert_eq!(tg_breaker_status(null(), 0, &mut status), TG_E_NULL);
     assert_eq!(
         tg_breaker_record(&mut b, 0x8000_0000, 7, 0, null_mut()),
         TG_E_INVALID_ARGUMENT
@@ -722,6 +738,21 @@ fn every_logged_enum_has_a_name_and_unknown_values_say_so() {
         ["closed", "open", "half-open", "forced-open", "disabled"]
     );
     assert_eq!(text(tg_state_str(5)), "unknown state");
+    let reasons: Vec<_> = (TG_TRIP_NONE..=TG_TRIP_MANUAL)
+        .map(|r| text(tg_trip_reason_str(r)))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "none",
+            "consecutive failures",
+            "failure rate",
+            "trial failed",
+            "trial timed out",
+            "manual"
+        ]
+    );
+    assert_eq!(text(tg_trip_reason_str(6)), "unknown trip reason");
     assert_eq!(text(tg_give_up_str(TG_GIVE_UP_NONE)), "none");
     assert_eq!(
         text(tg_give_up_str(TG_GIVE_UP_BUDGET_EMPTY)),

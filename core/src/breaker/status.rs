@@ -5,7 +5,8 @@ use crate::time::Instant;
 
 /// Why a breaker opened. An OPEN breaker keeps it until its open period
 /// ends ([`Breaker::status`](super::Breaker::status)); a trial period
-/// forgets it (HALF_OPEN has no room for it in its word).
+/// forgets it (HALF_OPEN has no room for it in its word), and trials left
+/// undecided past their timeout report [`TripReason::TrialTimedOut`].
 ///
 /// ```
 /// # use tickguard::time::Instant;
@@ -116,6 +117,8 @@ pub struct BreakerStatus {
     /// Why it opened, while OPEN (`None` in every other state, and for a
     /// word restored from a snapshot taken before reasons were kept).
     pub tripped_by: Option<TripReason>,
-    /// While OPEN, the tick from which an acquire starts a trial.
+    /// While OPEN, the tick from which an acquire starts a trial (for
+    /// trials undecided past their timeout, the end of the period an
+    /// acquire at the same tick would start).
     pub trial_at: Option<Instant>,
 }

@@ -1282,6 +1282,12 @@ mod properties {
                 tripped_by: Some(reason),
                 trial_at: Some(tick(d)),
             },
+            // Trials undecided past their timeout: an acquire reopens now.
+            M::Half { .. } if state == State::Open => BreakerStatus {
+                state,
+                tripped_by: Some(TripReason::TrialTimedOut),
+                trial_at: Some(tick(now.saturating_add(m.cfg.open.ticks()))),
+            },
             _ => BreakerStatus {
                 state,
                 tripped_by: None,
@@ -1627,6 +1633,10 @@ mod trip_reasons {
         // A trial left undecided past its timeout (50 ticks).
         let _trial = b.acquire(tick(205)).unwrap().permit;
         assert_eq!(reason_at(&b, 206), None, "HALF_OPEN keeps no reason");
+        // Past the timeout an acquire would reopen from its own tick: the
+        // status says so before any acquire does.
+        assert_eq!(reason_at(&b, 300), Some(TripReason::TrialTimedOut));
+        assert_eq!(b.status(tick(300)).trial_at, Some(tick(400)));
         let refused = b.acquire(tick(255)).unwrap_err();
         assert_eq!(refused.transition.unwrap().to, State::Open);
         assert_eq!(reason_at(&b, 256), Some(TripReason::TrialTimedOut));

@@ -718,21 +718,26 @@ pub(super) fn record(
     }
 }
 
-/// [`observe`], and while OPEN (before its deadline) why it opened and its
-/// deadline.
+/// [`observe`], and while OPEN why it opened and its deadline: an OPEN
+/// word's own, or for HALF_OPEN past its timeout (OPEN to an acquire at
+/// `now`), the period that acquire would start.
 pub(super) fn status(word: u128, now: Tick, config: &BreakerConfig) -> BreakerStatus {
     let state = observe(word, now, config);
-    match decode(word).1 {
-        Phase::Open { deadline, .. } if state == State::Open => BreakerStatus {
-            state,
-            tripped_by: TripReason::from_code(open_reason(word)),
-            trial_at: Some(Instant::from_ticks(deadline)),
-        },
-        _ => BreakerStatus {
-            state,
-            tripped_by: None,
-            trial_at: None,
-        },
+    let (tripped_by, trial_at) = match decode(word).1 {
+        _ if state != State::Open => (None, None),
+        Phase::Open { deadline, .. } => (TripReason::from_code(open_reason(word)), Some(deadline)),
+        phase => {
+            // As the acquire reopens: from the later of `now` and the
+            // latest tick seen.
+            let from = now.max(seen_bound(phase));
+            let at = from.saturating_add(config.settings().open.ticks());
+            (Some(TripReason::TrialTimedOut), Some(at))
+        }
+    };
+    BreakerStatus {
+        state,
+        tripped_by,
+        trial_at: trial_at.map(Instant::from_ticks),
     }
 }
 

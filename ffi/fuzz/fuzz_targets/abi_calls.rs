@@ -242,6 +242,25 @@ fuzz_target!(|data: &[u8]| {
                     assert!(counts.calls <= TG_BREAKER_MAX_RATE_WINDOW);
                     assert!(counts.failures <= counts.calls);
                 }
+                let mut full = tg_breaker_status_t {
+                    state: 99,
+                    tripped_by: 99,
+                    has_trial_at: false,
+                    trial_at: 99,
+                };
+                let inspected = tg_breaker_status(&breakers[which], at, &mut full);
+                assert_eq!(inspected == TG_OK, status == TG_OK);
+                if inspected == TG_OK {
+                    // The same state; a reason and a trial tick only while OPEN.
+                    assert_eq!(full.state, s);
+                    let open = full.state == TG_STATE_OPEN;
+                    assert!(full.tripped_by <= TG_TRIP_MANUAL);
+                    assert!(open || full.tripped_by == TG_TRIP_NONE);
+                    assert_eq!(full.has_trial_at, open);
+                    assert!(!open || full.trial_at >= at);
+                } else {
+                    assert_eq!(full.state, 99);
+                }
                 status
             }
             9 => {
