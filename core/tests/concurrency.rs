@@ -391,3 +391,96 @@ fn the_rate_window_trips_once_per_round_and_never_counts_a_late_permit() {
     }
     assert!(trips > 0, "some rounds trip");
 }
+
+/// The counters under contention: every decision is counted once, in its
+/// own counter, and the transitions counted into each state are those
+/// returned to the callers, across a window, trips, trials and manual
+/// commands from several threads.
+#[test]
+fn counters_count_every_decision_once_under_contention() {
+    use tickguard::breaker::{BreakerCounts, CountingBreaker, State};
+    let config = BreakerConfig::new(BreakerSettings {
+        failure_threshold: 4,
+        failure_rate_per_mille: 500,
+        rate_window: 8,
+        minimum_calls: 4,
+        open: tickguard::time::Duration::from_ticks(5),
+        half_open_permits: 2,
+        success_threshold: 1,
+        half_open_timeout: tickguard::time::Duration::from_ticks(7),
+    })
+    .unwrap();
+    let breaker: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&config);
+    let clock = AtomicU64::new(1 << 40);
+    let tallies = thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS as u32)
+            .map(|id| {
+                let (breaker, clock) = (&breaker, &clock);
+                s.spawn(move || {
+                    let mut tally = BreakerCounts::default();
+                    let moved =
+                        |tally: &mut BreakerCounts,
+                         change: Option<tickguard::breaker::Transition>| {
+                            if let Some(t) = change {
+                                tally.transitions[t.to as usize] += 1;
+                            }
+                        };
+                    for i in 0..OPS / 2 {
+                        let now = clock.fetch_add(1, Ordering::Relaxed);
+                        if i % 997 == 0 {
+                            let change = match (i / 997 + id) % 3 {
+                                0 => breaker.force_open(),
+                                1 => breaker.disable(),
+                                _ => breaker.reset(),
+                            };
+                            moved(&mut tally, change);
+                        }
+                        match breaker.acquire(tick(now)) {
+                            Ok(a) => {
+                                tally.requests += 1;
+                                moved(&mut tally, a.transition);
+                                let outcome =
+                                    [Outcome::Success, Outcome::Failure, Outcome::Ignored]
+                                        [((i ^ id) % 3) as usize];
+                                let recorded = breaker.record(a.permit, outcome, tick(now));
+                                match (outcome, recorded.counted) {
+                                    (Outcome::Ignored, _) => tally.ignored += 1,
+                                    (_, false) => tally.dropped += 1,
+                                    (Outcome::Success, true) => tally.successes += 1,
+                                    (Outcome::Failure, true) => tally.failures += 1,
+                                }
+                                moved(&mut tally, recorded.transition);
+                            }
+                            Err(r) => {
+                                tally.refused += 1;
+                                moved(&mut tally, r.transition);
+                            }
+                        }
+                    }
+                    tally
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let mut expected = BreakerCounts::default();
+    for tally in tallies {
+        expected.requests += tally.requests;
+        expected.refused += tally.refused;
+        expected.successes += tally.successes;
+        expected.failures += tally.failures;
+        expected.ignored += tally.ignored;
+        expected.dropped += tally.dropped;
+        for (sum, n) in expected.transitions.iter_mut().zip(tally.transitions) {
+            *sum += n;
+        }
+    }
+    let counts = breaker.counts();
+    assert_eq!(counts, expected);
+    assert_eq!(counts.requests + counts.refused, THREADS as u32 * (OPS / 2));
+    assert!(counts.transitions_to(State::Open) > 100, "{counts:?}");
+    assert!(counts.transitions_to(State::HalfOpen) > 100, "{counts:?}");
+}

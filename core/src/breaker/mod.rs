@@ -152,6 +152,7 @@
 //! ```
 
 mod config;
+mod counters;
 mod status;
 mod window;
 mod word;
@@ -159,6 +160,7 @@ mod word;
 pub use config::{
     BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS, MAX_RATE_WINDOW,
 };
+pub use counters::{BreakerCounts, Counters, Counting, NoCounters};
 pub use status::{BreakerStatus, TripReason};
 pub use window::WindowCounts;
 
@@ -448,13 +450,28 @@ pub struct Recorded {
 /// assert!(BREAKER.acquire(Instant::from_ticks(0)).is_ok());
 /// ```
 #[derive(Debug)]
-pub struct Breaker<C = &'static BreakerConfig, W: Window = NoWindow> {
+pub struct Breaker<C = &'static BreakerConfig, W: Window = NoWindow, K: Counting = NoCounters> {
     config: C,
     word: StateCell<u128>,
     /// The failure-rate window's storage: none ([`NoWindow`]) or a word
     /// ([`RateWindow`]).
     window: W,
+    /// The counters: none ([`NoCounters`]) or [`Counters`].
+    counters: K,
 }
+
+/// A breaker with a failure-rate window and [`Counters`] (64 bytes more
+/// than a [`Breaker`]), built with [`Breaker::with_storage`]: every C
+/// breaker (`tg_breaker_t`) is one.
+///
+/// ```
+/// # use tickguard::time::Instant;
+/// use tickguard::breaker::{Breaker, BreakerConfig, CountingBreaker};
+/// static BREAKER: CountingBreaker = Breaker::with_storage(&BreakerConfig::DEFAULT);
+/// assert!(BREAKER.acquire(Instant::from_ticks(0)).is_ok());
+/// assert_eq!(BREAKER.counts().requests, 1);
+/// ```
+pub type CountingBreaker<C = &'static BreakerConfig> = Breaker<C, RateWindow, Counters>;
 
 /// A breaker with storage for its failure-rate window (16 bytes more than
 /// a [`Breaker`]), built with [`Breaker::windowed`]: what a configuration
@@ -527,11 +544,7 @@ impl<C: AsRef<BreakerConfig>> Breaker<C> {
     /// assert_eq!(owned.state(Instant::from_ticks(0)), State::Closed);
     /// ```
     pub const fn new(config: C) -> Self {
-        Self {
-            config,
-            word: StateCell::<u128>::new(0),
-            window: NoWindow,
-        }
+        Self::with_storage(config)
     }
 }
 
@@ -555,15 +568,55 @@ impl<C: AsRef<BreakerConfig>> Breaker<C, RateWindow> {
     /// assert!(BREAKER.acquire(Instant::from_ticks(0)).is_ok());
     /// ```
     pub const fn windowed(config: C) -> Self {
+        Self::with_storage(config)
+    }
+}
+
+impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
+    /// A CLOSED breaker with no failures and the storage its type names:
+    /// a failure-rate window or none (`W`), counters or none (`K`). What
+    /// [`Breaker::new`] and [`Breaker::windowed`] build for their types.
+    ///
+    /// ```
+    /// # use tickguard::time::Instant;
+    /// use tickguard::breaker::{Breaker, BreakerConfig, Counters, NoWindow};
+    /// static COUNTED: Breaker<&BreakerConfig, NoWindow, Counters> =
+    ///     Breaker::with_storage(&BreakerConfig::DEFAULT);
+    /// assert!(COUNTED.acquire(Instant::from_ticks(0)).is_ok());
+    /// ```
+    pub const fn with_storage(config: C) -> Self {
         Self {
             config,
             word: StateCell::<u128>::new(0),
-            window: <RateWindow as sealed::Window>::EMPTY,
+            window: <W as sealed::Window>::EMPTY,
+            counters: <K as counters::sealed::Counting>::ZERO,
         }
     }
 }
 
-impl<C: AsRef<BreakerConfig>, W: Window> Breaker<C, W> {
+impl<C: AsRef<BreakerConfig>, W: Window> Breaker<C, W, Counters> {
+    /// What the breaker decided since it was built ([`BreakerCounts`]):
+    /// each counter exact, the set loaded one word after another.
+    ///
+    /// ```
+    /// # use tickguard::time::Instant;
+    /// use tickguard::breaker::{Breaker, BreakerConfig, CountingBreaker, Outcome, State};
+    /// let breaker: CountingBreaker<_> = Breaker::with_storage(BreakerConfig::new(
+    ///     tickguard::breaker::BreakerSettings { failure_threshold: 1, ..BreakerConfig::DEFAULT_SETTINGS },
+    /// ).unwrap());
+    /// let permit = breaker.acquire(Instant::from_ticks(0)).unwrap().permit;
+    /// let _ = breaker.record(permit, Outcome::Failure, Instant::from_ticks(1));
+    /// let counts = breaker.counts();
+    /// assert_eq!((counts.requests, counts.failures), (1, 1));
+    /// assert_eq!(counts.transitions_to(State::Open), 1);
+    /// ```
+    #[must_use]
+    pub fn counts(&self) -> BreakerCounts {
+        self.counters.read()
+    }
+}
+
+impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
     /// The configuration.
     ///
     /// ```
@@ -588,7 +641,9 @@ impl<C: AsRef<BreakerConfig>, W: Window> Breaker<C, W> {
     /// ```
     #[inline]
     pub fn acquire(&self, now: Instant) -> Result<Admitted, Refused> {
-        self.word.apply_quick(self.config(), Acquire { now })
+        let decision = self.word.apply_quick(self.config(), Acquire { now });
+        self.counters.acquired(&decision);
+        decision
     }
 
     /// Reports the outcome of a call admitted with `permit`.
@@ -603,7 +658,7 @@ impl<C: AsRef<BreakerConfig>, W: Window> Breaker<C, W> {
     #[inline]
     pub fn record(&self, permit: Permit, outcome: Outcome, now: Instant) -> Recorded {
         let rate_trips = self.count_in_window(permit, outcome);
-        self.word.apply_quick(
+        let recorded = self.word.apply_quick(
             self.config(),
             Record {
                 permit,
@@ -611,7 +666,9 @@ impl<C: AsRef<BreakerConfig>, W: Window> Breaker<C, W> {
                 now,
                 rate_trips,
             },
-        )
+        );
+        self.counters.recorded(outcome, &recorded);
+        recorded
     }
 
     /// Counts a CLOSED outcome in the failure-rate window, if there is
@@ -772,8 +829,11 @@ impl<C: AsRef<BreakerConfig>, W: Window> Breaker<C, W> {
     #[inline(never)]
     fn manual(&self, command: Manual) -> (Option<Transition>, Tick) {
         let windowed = self.window.cell().is_some();
-        self.word
-            .apply(self.config(), ManualOn { command, windowed })
+        let decision = self
+            .word
+            .apply(self.config(), ManualOn { command, windowed });
+        self.counters.commanded(decision.0);
+        decision
     }
 
     /// The state as a snapshot taken at `now` ([`crate::snapshot`]), to
@@ -824,7 +884,9 @@ pub const SNAPSHOT_LEN: usize = <BreakerConfig as crate::snapshot::Format>::LEN;
 /// rebooted.restore(&saved, Instant::from_ticks(0)).unwrap();
 /// assert_eq!(rebooted.state(Instant::from_ticks(0)), State::ForcedOpen);
 /// ```
-impl<C: AsRef<BreakerConfig>, W: Window> crate::snapshot::Snapshot for Breaker<C, W> {
+impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> crate::snapshot::Snapshot
+    for Breaker<C, W, K>
+{
     const SNAPSHOT_LEN: usize = SNAPSHOT_LEN;
 
     fn save(&self, now: Instant, out: &mut [u8]) -> Result<usize, crate::snapshot::SnapshotError> {

@@ -1094,47 +1094,67 @@ mod properties {
                 failure_rate_per_mille, rate_window, minimum_calls,
             };
             let c = BreakerConfig::new(settings).unwrap();
-            let b = Breaker::windowed(&c);
+            let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
             let mut m = Model::new(settings);
             let mut now = start;
             let mut held: Vec<(Permit, Ticket)> = Vec::new();
+            // The counters, tallied from the decisions the breaker returned.
+            let mut tally = BreakerCounts::default();
+            let moved = |tally: &mut BreakerCounts, change: Option<Transition>| {
+                if let Some(t) = change {
+                    tally.transitions[t.to as usize] += 1;
+                }
+            };
             for op in ops {
                 match op {
                     Op::Acquire => match (b.acquire(tick(now)), m.acquire(now)) {
-                        (Ok(a), Ok(t)) => held.push((a.permit, t)),
-                        (Err(r), Err(at)) => prop_assert_eq!(r.retry_at, at.map(tick)),
+                        (Ok(a), Ok(t)) => {
+                            tally.requests += 1;
+                            moved(&mut tally, a.transition);
+                            held.push((a.permit, t))
+                        }
+                        (Err(r), Err(at)) => {
+                            tally.refused += 1;
+                            moved(&mut tally, r.transition);
+                            prop_assert_eq!(r.retry_at, at.map(tick))
+                        }
                         (real, expect) => prop_assert!(false, "{:?} vs {:?}", real, expect),
                     },
                     Op::Record(i, o) | Op::RecordTwice(i, o) if !held.is_empty() => {
                         let (p, t) = held.remove(i % held.len());
                         let outcome = OUTCOMES[o as usize];
-                        let counted = m.record(t, outcome, now);
-                        prop_assert_eq!(b.record(p, outcome, tick(now)).counted, counted);
-                        if matches!(op, Op::RecordTwice(..)) {
+                        let reports = if matches!(op, Op::RecordTwice(..)) { 2 } else { 1 };
+                        for _ in 0..reports {
                             // A second report of a trial permit changes
                             // nothing; a CLOSED permit reports like a new one.
                             let counted = m.record(t, outcome, now);
-                            prop_assert_eq!(b.record(p, outcome, tick(now)).counted, counted);
-                            if t.1.is_some() {
-                                prop_assert!(!counted);
+                            let recorded = b.record(p, outcome, tick(now));
+                            prop_assert_eq!(recorded.counted, counted);
+                            match (outcome, counted) {
+                                (Outcome::Ignored, _) => tally.ignored += 1,
+                                (_, false) => tally.dropped += 1,
+                                (Outcome::Success, true) => tally.successes += 1,
+                                (Outcome::Failure, true) => tally.failures += 1,
                             }
+                            moved(&mut tally, recorded.transition);
                         }
                     }
                     Op::Record(..) | Op::RecordTwice(..) => {}
                     Op::Advance(dt) => now += dt,
                     Op::ForceOpen => {
                         if !matches!(m.m, M::Forced) { m.set(M::Forced); }
-                        let _ = b.force_open();
+                        moved(&mut tally, b.force_open());
                     }
                     Op::Disable => {
                         if !matches!(m.m, M::Disabled) { m.set(M::Disabled); }
-                        let _ = b.disable();
+                        moved(&mut tally, b.disable());
                     }
                     Op::Reset => {
                         m.reset();
-                        let _ = b.reset();
+                        moved(&mut tally, b.reset());
                     }
                 }
+                prop_assert_eq!(b.counts(), tally);
                 prop_assert_eq!(b.state(tick(now)), model_state(&m, now));
                 prop_assert_eq!(b.status(tick(now)), model_status(&m, now));
                 prop_assert_eq!(b.window_counts(), m.counts());
