@@ -306,6 +306,17 @@ static void test_breaker_cycle(void) {
   CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, t1, &r) == TG_OK && !r.counted);
   CHECK(tg_breaker_reset(&b, &t) == TG_OK && t.changed && t.from == TG_STATE_DISABLED);
   CHECK(tg_breaker_reset(&b, &t) == TG_OK && !t.changed);
+
+  /* The counters: every decision above once (calls refused for their
+     arguments count nowhere). */
+  tg_breaker_counts_t counts;
+  CHECK(tg_breaker_counts(&b, &counts) == TG_OK);
+  CHECK(counts.requests == 5 && counts.refused == 2);
+  CHECK(counts.successes == 1 && counts.failures == 2 && counts.ignored == 1 && counts.dropped == 2);
+  CHECK(counts.transitions[TG_STATE_CLOSED] == 2 && counts.transitions[TG_STATE_OPEN] == 1);
+  CHECK(counts.transitions[TG_STATE_HALF_OPEN] == 1 && counts.transitions[TG_STATE_FORCED_OPEN] == 1);
+  CHECK(counts.transitions[TG_STATE_DISABLED] == 1);
+  CHECK(tg_breaker_counts(&b, NULL) == TG_E_NULL && tg_breaker_counts(NULL, &counts) == TG_E_NULL);
   uint64_t until = 0;
   CHECK(tg_breaker_open_for(&b, (1ull << 62) + 1, t1, &until, &t) == TG_E_CONFIG_DURATION_TOO_LONG);
   CHECK(until == 0);
@@ -1698,7 +1709,7 @@ static void test_version(void) {
 int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
-  CHECK(sizeof(tg_breaker_t) == 112 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
+  CHECK(sizeof(tg_breaker_t) == 160 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(sizeof(tg_shaper_t) == 144 && _Alignof(tg_shaper_t) == 16);
   CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);

@@ -100,6 +100,9 @@ void failure_rate_opens_on_a_ratio() {
   CHECK(status.ok() && status.value.state == State::Open);
   CHECK(status.value.tripped_by == tickguard::TripReason::FailureRate);
   CHECK(status.value.has_trial_at && status.value.trial_at == 3 + kOnePermit.open_ticks);
+  tickguard::Result<tg_breaker_counts_t> decided = breaker.counts();
+  CHECK(decided.ok() && decided.value.requests == 3 && decided.value.failures == 2);
+  CHECK(decided.value.successes == 1 && decided.value.transitions[TG_STATE_OPEN] == 1);
 }
 
 // Opens `breaker` (threshold 1) at `now` and lets the open period pass.

@@ -433,7 +433,7 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_breaker_*`.
    */
-  uint64_t _opaque[14];
+  uint64_t _opaque[20];
 } tg_breaker_t;
 
 /**
@@ -524,6 +524,44 @@ typedef struct {
    */
   uint64_t trial_at;
 } tg_breaker_status_t;
+
+/**
+ * What a breaker decided since `tg_breaker_init` (`tg_breaker_counts`):
+ * wrapping 32-bit counters (subtract two reads for a rate).
+ */
+typedef struct {
+  /**
+   * Calls admitted (CLOSED, half-open trials, DISABLED).
+   */
+  uint32_t requests;
+  /**
+   * Calls refused.
+   */
+  uint32_t refused;
+  /**
+   * Successes counted.
+   */
+  uint32_t successes;
+  /**
+   * Failures counted.
+   */
+  uint32_t failures;
+  /**
+   * Outcomes reported as `TG_OUTCOME_IGNORED`.
+   */
+  uint32_t ignored;
+  /**
+   * Successes and failures reported but not counted (a stale permit, a
+   * trial reported after its timeout, a second report of a trial,
+   * anything while DISABLED).
+   */
+  uint32_t dropped;
+  /**
+   * Transitions into each state, indexed by `TG_STATE_*`; manual ones
+   * too.
+   */
+  uint32_t transitions[5];
+} tg_breaker_counts_t;
 
 /**
  * What a breaker's failure-rate window holds (`tg_breaker_window_counts`).
@@ -1986,6 +2024,22 @@ tg_status_t tg_breaker_state(const tg_breaker_t *breaker, uint64_t now, tg_state
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_breaker_status(const tg_breaker_t *breaker, uint64_t now, tg_breaker_status_t *out);
+
+/**
+ * Reads the breaker's counters: every decision since `tg_breaker_init`
+ * counted once, in its own counter (each exact; the set is loaded one
+ * word after another, so a call made meanwhile may show in one and not
+ * yet in another). Writes nothing to the breaker.
+ *
+ * @param breaker an initialised breaker.
+ * @param out receives the counters.
+ * @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+ *   an object error
+ *   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+ *
+ * Safe from interrupt handlers and from several threads at once.
+ */
+tg_status_t tg_breaker_counts(const tg_breaker_t *breaker, tg_breaker_counts_t *out);
 
 /**
  * Reads what the failure-rate window holds: the last outcomes counted in

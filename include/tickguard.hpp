@@ -313,6 +313,14 @@ class Breaker {
                          out.has_trial_at, out.trial_at};
     return Result<BreakerStatus>{s, status};
   }
+  /// What the breaker decided since init(): each decision counted once
+  /// (wrapping 32-bit counters; `transitions` indexed by `TG_STATE_*`).
+  /// @return the counters, or the status that prevented reading them.
+  [[nodiscard]] Result<tg_breaker_counts_t> counts() const noexcept {
+    tg_breaker_counts_t out{};
+    tg_status_t s = tg_breaker_counts(&breaker_, &out);
+    return Result<tg_breaker_counts_t>{s, out};
+  }
   /// What the failure-rate window holds: the outcomes counted in CLOSED
   /// since the breaker last closed or was reset (both 0 without a window).
   /// @return the counts, or the status that prevented reading them.

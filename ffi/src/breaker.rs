@@ -1,8 +1,8 @@
 //! `tg_breaker_*`: the circuit breaker.
 
 use tickguard::breaker::{
-    Admitted, Breaker, BreakerConfig, BreakerSettings, Outcome, Permit, Refused, State, Transition,
-    TripReason, WindowedBreaker,
+    Admitted, Breaker, BreakerConfig, BreakerSettings, CountingBreaker, Outcome, Permit, Refused,
+    State, Transition, TripReason,
 };
 use tickguard::time::{Duration, Instant};
 
@@ -198,10 +198,10 @@ pub struct tg_record_t {
 #[repr(C, align(16))]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 14],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 20],
 }
 
-object::storage!(tg_breaker_t, WindowedBreaker<BreakerConfig>, 0x7467_4233); // "tgB3"
+object::storage!(tg_breaker_t, CountingBreaker<BreakerConfig>, 0x7467_4234); // "tgB4"
 
 const fn state_code(state: State) -> tg_state_t {
     state as tg_state_t
@@ -332,7 +332,7 @@ pub extern "C" fn tg_breaker_init_ex(
     config: *const tg_breaker_config_t,
     flags: tg_init_flags_t,
 ) -> tg_status_t {
-    object::init(breaker, validate(config).map(Breaker::windowed), flags)
+    object::init(breaker, validate(config).map(Breaker::with_storage), flags)
 }
 
 /// Ends the life of `breaker`: later calls report `TG_E_UNINITIALIZED`, and
@@ -524,6 +524,67 @@ pub extern "C" fn tg_breaker_status(
     })())
 }
 
+/// What a breaker decided since `tg_breaker_init` (`tg_breaker_counts`):
+/// wrapping 32-bit counters (subtract two reads for a rate).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct tg_breaker_counts_t {
+    /// Calls admitted (CLOSED, half-open trials, DISABLED).
+    pub requests: u32,
+    /// Calls refused.
+    pub refused: u32,
+    /// Successes counted.
+    pub successes: u32,
+    /// Failures counted.
+    pub failures: u32,
+    /// Outcomes reported as `TG_OUTCOME_IGNORED`.
+    pub ignored: u32,
+    /// Successes and failures reported but not counted (a stale permit, a
+    /// trial reported after its timeout, a second report of a trial,
+    /// anything while DISABLED).
+    pub dropped: u32,
+    /// Transitions into each state, indexed by `TG_STATE_*`; manual ones
+    /// too.
+    pub transitions: [u32; 5],
+}
+
+/// Reads the breaker's counters: every decision since `tg_breaker_init`
+/// counted once, in its own counter (each exact; the set is loaded one
+/// word after another, so a call made meanwhile may show in one and not
+/// yet in another). Writes nothing to the breaker.
+///
+/// @param breaker an initialised breaker.
+/// @param out receives the counters.
+/// @return `TG_OK`, `TG_E_NULL` if a pointer is NULL, or
+///   an object error
+///   (`TG_E_UNINITIALIZED`, `TG_E_MOVED`, `TG_E_MISALIGNED`).
+///
+/// Safe from interrupt handlers and from several threads at once.
+#[no_mangle]
+pub extern "C" fn tg_breaker_counts(
+    breaker: *const tg_breaker_t,
+    out: *mut tg_breaker_counts_t,
+) -> tg_status_t {
+    status((|| {
+        let breaker = get(breaker)?;
+        let out = required(out)?;
+        let counts = breaker.counts();
+        put(
+            out,
+            tg_breaker_counts_t {
+                requests: counts.requests,
+                refused: counts.refused,
+                successes: counts.successes,
+                failures: counts.failures,
+                ignored: counts.ignored,
+                dropped: counts.dropped,
+                transitions: counts.transitions,
+            },
+        );
+        Ok(TG_OK)
+    })())
+}
+
 /// What a breaker's failure-rate window holds (`tg_breaker_window_counts`).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -568,7 +629,7 @@ pub extern "C" fn tg_breaker_window_counts(
 fn control(
     breaker: *mut tg_breaker_t,
     out: *mut tg_transition_t,
-    act: impl FnOnce(&WindowedBreaker<BreakerConfig>) -> Option<Transition>,
+    act: impl FnOnce(&CountingBreaker<BreakerConfig>) -> Option<Transition>,
 ) -> tg_status_t {
     status((|| {
         let breaker = get(breaker.cast_const())?;

@@ -80,16 +80,23 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
     let mut b = tg_breaker_t::new();
     let mut d = decision();
     assert_eq!(tg_breaker_acquire(&mut b, 0, &mut d), TG_E_UNINITIALIZED);
-    // Outputs untouched. (0x7467_4232: the magic of the breaker's layout
-    // before its failure-rate window, refused as uninitialised.)
+    // Outputs untouched. (0x7467_4232 and 0x7467_4233: the magic of the
+    // breaker's layouts before its failure-rate window and before its
+    // counters, refused as uninitialised.)
     assert_eq!((d.permit, d.retry_at), (7, 9));
-    for word in [0xA5A5_A5A5_A5A5_A5A5, u64::MAX, 0x7467_4232, 0x7467_4233] {
+    for word in [
+        0xA5A5_A5A5_A5A5_A5A5,
+        u64::MAX,
+        0x7467_4232,
+        0x7467_4233,
+        0x7467_4234,
+    ] {
         let mut garbage = tg_breaker_t {
             _opaque: filled(word),
         };
         // Garbage that happens to hold the magic word was not initialised
         // at this address: refused as a copy, never used.
-        let expected = if word as u32 == 0x7467_4233 {
+        let expected = if word as u32 == 0x7467_4234 {
             TG_E_MOVED
         } else {
             TG_E_UNINITIALIZED
@@ -462,6 +469,26 @@ fn breaker_round_trip_through_the_abi() {
     );
     // Measured from the trip at `start`, not the lagging 0: saturates.
     assert_eq!(until, u64::MAX);
+    // One admission and its failure, one refusal, one trip; the calls that
+    // failed their checks and the period replaced while OPEN count nowhere.
+    let mut counts = tg_breaker_counts_t {
+        requests: 99,
+        ..Default::default()
+    };
+    assert_eq!(tg_breaker_counts(&b, &mut counts), TG_OK);
+    assert_eq!(
+        (
+            counts.requests,
+            counts.refused,
+            counts.successes,
+            counts.failures
+        ),
+        (1, 1, 0, 1)
+    );
+    assert_eq!((counts.ignored, counts.dropped), (0, 0));
+    assert_eq!(counts.transitions, [0, 1, 0, 0, 0]);
+    assert_eq!(tg_breaker_counts(&b, null_mut()), TG_E_NULL);
+    assert_eq!(tg_breaker_counts(null(), &mut counts), TG_E_NULL);
 }
 
 #[test]

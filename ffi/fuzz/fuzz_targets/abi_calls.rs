@@ -261,6 +261,15 @@ fuzz_target!(|data: &[u8]| {
                 } else {
                     assert_eq!(full.state, 99);
                 }
+                let mut counts = tg_breaker_counts_t {
+                    requests: 99,
+                    ..Default::default()
+                };
+                let counted = tg_breaker_counts(&breakers[which], &mut counts);
+                assert_eq!(counted == TG_OK, status == TG_OK);
+                if counted != TG_OK {
+                    assert_eq!(counts.requests, 99, "output written on {counted}");
+                }
                 status
             }
             9 => {
