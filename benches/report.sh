@@ -212,6 +212,8 @@ for name, clock, ours, peer, theirs in [
     ("breaker, failure-rate window: acquire + record success (CLOSED, a clean window)", FAKE, "breaker/acquire+success, failure-rate window/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
     ("breaker, failure-rate window: acquire + record, 1 failure in 4 (CLOSED)", FAKE, "breaker/acquire+record, 1 failure in 4, failure-rate window/tickguard", RATE, "breaker/acquire+record, 1 failure in 4/failsafe, success rate (mock clock)"),
     ("breaker, failure-rate window: refusal (OPEN)", FAKE, "breaker/refusal (OPEN), failure-rate window/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
+    ("breaker, window and counters (every C breaker): acquire + record success (CLOSED, a clean window)", FAKE, "breaker/acquire+success, window and counters/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
+    ("breaker, window and counters (every C breaker): refusal (OPEN)", FAKE, "breaker/refusal (OPEN), window and counters/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
 ]:
     r = within(ours, theirs)
     lines.append(f"| {name} | {clock.split(':')[0]} | {fmt(ns(ours))} | {peer} | {fmt(ns(theirs))} | {'–' if r is None else f'{r:.2f}×'} |")

@@ -25,7 +25,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use failsafe::CircuitBreaker;
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
-use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State, Window};
+use tickguard::breaker::{
+    Breaker, BreakerConfig, BreakerSettings, Counting, CountingBreaker, Outcome, State, Window,
+};
 use tickguard::bucket::TokenBucket;
 use tickguard::budget::{BudgetConfig, RetryBudget};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
@@ -377,8 +379,8 @@ fn rate_classes(c: &mut Criterion) {
 /// One call through the breaker at tick `now`: acquire, then record
 /// `outcome` if admitted.
 #[inline(always)]
-fn acquire_and_record<C: AsRef<BreakerConfig>, W: Window>(
-    breaker: &Breaker<C, W>,
+fn acquire_and_record<C: AsRef<BreakerConfig>, W: Window, K: Counting>(
+    breaker: &Breaker<C, W, K>,
     outcome: Outcome,
     now: u64,
 ) {
@@ -391,7 +393,10 @@ fn acquire_and_record<C: AsRef<BreakerConfig>, W: Window>(
 /// A CLOSED breaker's happy path at tick `now`: acquire, then record a
 /// success.
 #[inline(always)]
-fn acquire_and_succeed<C: AsRef<BreakerConfig>, W: Window>(breaker: &Breaker<C, W>, now: u64) {
+fn acquire_and_succeed<C: AsRef<BreakerConfig>, W: Window, K: Counting>(
+    breaker: &Breaker<C, W, K>,
+    now: u64,
+) {
     acquire_and_record(breaker, Outcome::Success, now);
 }
 
@@ -660,6 +665,40 @@ fn failure_rate_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
                 .is_err()
         })
     });
+    counted_rows(group);
+}
+
+/// Every C breaker: the failure-rate window and the counters (a counter
+/// bumped per decision), CLOSED with a clean window and OPEN (tripped by
+/// the window).
+fn counted_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
+    let ticks = TickClock::default();
+    let counted: CountingBreaker<BreakerConfig> = Breaker::with_storage(failure_rate_config());
+    let mut i = 0u64;
+    group.bench_function("acquire+success, window and counters/tickguard", |b| {
+        b.iter(|| {
+            i += 1;
+            if i.is_multiple_of(STRIDE) {
+                ticks.advance(STRIDE);
+            }
+            acquire_and_succeed(&counted, ticks.now());
+        })
+    });
+    assert_eq!(counted.counts().requests, counted.counts().successes);
+    let open: CountingBreaker<BreakerConfig> = Breaker::with_storage(failure_rate_config());
+    while open
+        .acquire(tickguard::time::Instant::from_ticks(0))
+        .is_ok()
+    {
+        acquire_and_record(&open, Outcome::Failure, 0);
+    }
+    group.bench_function("refusal (OPEN), window and counters/tickguard", |b| {
+        b.iter(|| {
+            open.acquire(tickguard::time::Instant::from_ticks(1_000))
+                .is_err()
+        })
+    });
+    assert!(open.counts().refused > 0);
 }
 
 /// tickguard's failure-rate rule: half of the last 20 outcomes, 10 at
