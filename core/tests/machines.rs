@@ -147,6 +147,7 @@ proptest! {
     ) {
         quick_decides_as_step(&config, breaker::Acquire { now: tick(now) }, word)?;
         quick_decides_as_step(&config, breaker::Observe { now: tick(now) }, word)?;
+        quick_decides_as_step(&config, breaker::Inspect { now: tick(now) }, word)?;
         // A permit of the word's own generation, CLOSED (slot 0), and an
         // arbitrary one.
         let own = Permit::from_raw((1 << 31) | ((word >> 3) as u32 & 0xFFFF));
@@ -209,6 +210,8 @@ proptest! {
                 BreakerOp::Observe => {
                     quick_agrees(&config, breaker::Observe { now: tick(now) }, word)?;
                     prop_assert_eq!(run(&config, breaker::Observe { now: tick(now) }, &mut held).unwrap(), breaker.state(tick(now)));
+                    quick_agrees(&config, breaker::Inspect { now: tick(now) }, word)?;
+                    prop_assert_eq!(run(&config, breaker::Inspect { now: tick(now) }, &mut held).unwrap(), breaker.status(tick(now)));
                 }
                 BreakerOp::ForceOpen => {
                     prop_assert_eq!(run(&config, breaker::ForceOpen, &mut held).unwrap(), breaker.force_open());
