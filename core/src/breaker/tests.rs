@@ -1581,6 +1581,8 @@ fn a_rate_without_window_storage_opens_on_the_first_failure() {
     let p = b.acquire(tick(1)).unwrap().permit;
     let opened = b.record(p, Outcome::Failure, tick(1)).transition.unwrap();
     assert_eq!(opened.to, State::Open);
+    // Named a failure-rate trip.
+    assert_eq!(b.status(tick(2)).tripped_by, Some(TripReason::FailureRate));
     assert_eq!(b.window_counts(), WindowCounts::default());
 }
 
@@ -1676,21 +1678,6 @@ mod trip_reasons {
         assert_eq!(reason_at(&b, 412), None);
         b.disable();
         assert_eq!(reason_at(&b, 413), None);
-    }
-
-    #[test]
-    fn a_rate_without_window_storage_is_named_a_failure_rate() {
-        let c = BreakerConfig::new(BreakerSettings {
-            failure_threshold: 0,
-            failure_rate_per_mille: 500,
-            rate_window: 10,
-            ..BreakerConfig::DEFAULT_SETTINGS
-        })
-        .unwrap();
-        let b = Breaker::new(&c);
-        let p = b.acquire(tick(0)).unwrap().permit;
-        assert!(b.record(p, Outcome::Failure, tick(0)).transition.is_some());
-        assert_eq!(b.status(tick(1)).tripped_by, Some(TripReason::FailureRate));
     }
 
     #[test]
