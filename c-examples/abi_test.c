@@ -42,6 +42,7 @@ static void test_status_strings(void) {
                                TG_E_CONFIG_FAILURE_RATE,
                                TG_E_CONFIG_RATE_WINDOW,
                                TG_E_CONFIG_MINIMUM_CALLS,
+                               TG_E_CONFIG_CLOSED_INTERVAL,
                                TG_E_CONFIG_HALF_OPEN_PERMITS,
                                TG_E_CONFIG_SUCCESS_THRESHOLD,
                                TG_E_CONFIG_ZERO_CAPACITY,
@@ -150,6 +151,13 @@ static void test_breaker_config(void) {
   bad = c;
   bad.rate_window = 10; /* a window without a rate */
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_RATE_WINDOW);
+  /* The closed interval: 0 (the default) never clears. */
+  CHECK(c.closed_interval_ticks == 0);
+  bad = c;
+  bad.closed_interval_ticks = 1ull << 62;
+  CHECK(tg_breaker_config_check(&bad) == TG_OK);
+  bad.closed_interval_ticks = (1ull << 62) + 1;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_CLOSED_INTERVAL);
   bad = c;
   bad.half_open_permits = 17;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_HALF_OPEN_PERMITS);
@@ -254,6 +262,41 @@ static void test_breaker_failure_rate(void) {
   CHECK(status.tripped_by == TG_TRIP_NONE && !status.has_trial_at);
   CHECK(tg_breaker_window_counts(&b, NULL) == TG_E_NULL);
   CHECK(tg_breaker_window_counts(NULL, &counts) == TG_E_NULL);
+}
+
+/* The closed-state interval (gobreaker's Interval): CLOSED clears its
+   counts every 100 ticks, so two failures trip only inside one interval;
+   a call admitted before a clearing is not counted after it. */
+static void test_breaker_closed_interval(void) {
+  const tg_breaker_config_t config = {
+      .failure_threshold = 2,
+      .open_ticks = 100,
+      .half_open_permits = 1,
+      .success_threshold = 1,
+      .half_open_timeout_ticks = 50,
+      .closed_interval_ticks = 100,
+  };
+  tg_breaker_t b = {{0}};
+  CHECK(tg_breaker_init(&b, &config) == TG_OK);
+  tg_breaker_decision_t d;
+  tg_record_t r;
+  /* The first call starts an interval: [1000, 1100). */
+  CHECK(tg_breaker_acquire(&b, 1000, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 1000, &r) == TG_OK && r.counted);
+  CHECK(tg_breaker_acquire(&b, 1099, &d) == TG_OK);
+  const tg_permit_t before = d.permit;
+  /* Reported at the end: the counts clear first, this outcome is late. */
+  CHECK(tg_breaker_record(&b, before, TG_OUTCOME_FAILURE, 1100, &r) == TG_OK);
+  CHECK(!r.counted && !r.transition.changed);
+  CHECK(tg_breaker_acquire(&b, 1150, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 1150, &r) == TG_OK && r.counted);
+  CHECK(!r.transition.changed); /* the first failure of [1100, 1200) */
+  CHECK(tg_breaker_acquire(&b, 1199, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 1199, &r) == TG_OK);
+  CHECK(r.transition.changed && r.transition.to == TG_STATE_OPEN);
+  tg_breaker_counts_t counts;
+  CHECK(tg_breaker_counts(&b, &counts) == TG_OK);
+  CHECK(counts.failures == 3 && counts.dropped == 1); /* counters never clear */
 }
 
 static void test_breaker_cycle(void) {
@@ -1722,6 +1765,7 @@ int main(void) {
   test_breaker_uninitialised_and_null();
   test_breaker_cycle();
   test_breaker_failure_rate();
+  test_breaker_closed_interval();
   test_bucket();
   test_bucket_reconfigured_by_threads();
   test_keyed_reconfigured_by_threads();

@@ -37,7 +37,7 @@ static_assert(std::is_same_v<tickguard::Tick, uint64_t>);
 static_assert(alignof(tg_breaker_t) == 16 && alignof(tg_bucket_t) == 16);
 static_assert(tickguard::state_name(State::HalfOpen)[0] == 'H');
 
-constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0};
+constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0};
 constexpr tg_bucket_config_t kBucket = {3, 1, 10, TG_BUCKET_FULL};
 
 // Globals with constant initialisation: no static constructor runs.
@@ -76,10 +76,24 @@ void errors_are_not_folded_into_false() {
   CHECK(!later && later.refused() && later.retry_at == 10);
   CHECK(bucket.available(10).ok() && bucket.available(10).value == 1);
 
-  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0}};
+  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0}};
   CHECK(bad.init() == TG_E_CONFIG_FAILURE_THRESHOLD);
   tickguard::Breaker no_window{tickguard::with_failure_rate(kOnePermit, 500, 0)};
   CHECK(no_window.init() == TG_E_CONFIG_RATE_WINDOW);
+  tickguard::Breaker endless{tickguard::with_closed_interval(kOnePermit, (1ull << 62) + 1)};
+  CHECK(endless.init() == TG_E_CONFIG_CLOSED_INTERVAL);
+}
+
+// gobreaker's Interval through the wrapper: two failures open the breaker
+// only within one 100-tick interval of CLOSED.
+void closed_interval_clears_the_counts() {
+  tg_breaker_config_t config = tickguard::with_closed_interval(kOnePermit, 100);
+  config.failure_threshold = 2;
+  tickguard::Breaker breaker{config};
+  CHECK(breaker.init() == TG_OK);
+  CHECK(breaker.acquire(0).fail(0).counted);           // [0, 100)
+  CHECK(!breaker.acquire(100).fail(100).transition.changed);  // [100, 200)
+  CHECK(breaker.acquire(199).fail(199).transition.to == State::Open);
 }
 
 // gobreaker's ratio rule through the wrapper: fail, succeed, fail opens a
@@ -611,6 +625,7 @@ int main() {
   errors_are_not_folded_into_false();
   calls_report_once_and_move();
   failure_rate_opens_on_a_ratio();
+  closed_interval_clears_the_counts();
   global_bucket_works();
   fixed_window_works();
   shaper_works();

@@ -34,6 +34,7 @@ constexpr tg_breaker_config_t kConfig = {
     /*failure_rate_per_mille=*/0,
     /*rate_window=*/0,
     /*minimum_calls=*/0,
+    /*closed_interval_ticks=*/0,
 };
 
 void report(tickguard::Tick now, const tickguard::Transition &t) {

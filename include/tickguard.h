@@ -379,8 +379,9 @@ typedef uint32_t tg_trip_reason_t;
  * copied by `tg_breaker_init`. `tg_breaker_config_default` (or the
  * `TG_BREAKER_DEFAULT_*` values) gives the default breaker. A 0 in one of
  * the first five fields (one left out of a designated initializer) is
- * refused with the field's own status; in the failure-rate fields a 0
- * means off, so code written before them keeps working.
+ * refused with the field's own status; in the failure-rate fields and
+ * `closed_interval_ticks` a 0 means off, so code written before them keeps
+ * working.
  */
 typedef struct {
   /**
@@ -421,6 +422,15 @@ typedef struct {
    * (1 .. rate_window; 0: the whole window).
    */
   uint32_t minimum_calls;
+  /**
+   * How long CLOSED counts before it clears its counts (the failure run
+   * and the window) and starts afresh, as gobreaker's `Interval` (1 ..
+   * 2^62 ticks; 0: never). An interval starts when the breaker closes,
+   * the next with the first call at or after its end (late by less than
+   * `closed_interval_ticks / 2048`, never early); outcomes of calls
+   * admitted before a clearing are not counted after it.
+   */
+  uint64_t closed_interval_ticks;
 } tg_breaker_config_t;
 
 /**
@@ -1692,6 +1702,11 @@ typedef struct TG_ALIGNED(16) {
  * Breaker configuration: `minimum_calls` is above `rate_window`.
  */
 #define TG_E_CONFIG_MINIMUM_CALLS -52
+
+/**
+ * Breaker configuration: `closed_interval_ticks` is above 2^62.
+ */
+#define TG_E_CONFIG_CLOSED_INTERVAL -53
 
 #ifdef __cplusplus
 extern "C" {

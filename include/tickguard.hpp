@@ -223,11 +223,11 @@ class [[nodiscard]] Call {
 
 /// The defaults: 5 failures, 60 000-tick open period, 3
 /// half-open permits, 2 successes, 60 000-tick half-open timeout, no
-/// failure-rate window.
+/// failure-rate window, counts never cleared while CLOSED.
 inline constexpr tg_breaker_config_t kDefaultBreakerConfig = {
     TG_BREAKER_DEFAULT_FAILURE_THRESHOLD, TG_BREAKER_DEFAULT_OPEN_TICKS,
     TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS, TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD,
-    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0};
+    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0};
 
 /**
  * A breaker configuration that opens on a failure rate as well as (or
@@ -252,6 +252,26 @@ constexpr tg_breaker_config_t with_failure_rate(tg_breaker_config_t base, uint32
   base.failure_rate_per_mille = per_mille;
   base.rate_window = window;
   base.minimum_calls = minimum_calls;
+  return base;
+}
+
+/**
+ * A breaker configuration whose CLOSED state clears its counts (the failure
+ * run and the failure-rate window) every `ticks`, as gobreaker's
+ * `Interval`: failures spread thinner than the rule asks never add up.
+ *
+ * ```cpp
+ * // 5 consecutive failures within one minute (1 kHz ticks).
+ * constexpr tg_breaker_config_t kPerMinute =
+ *     tickguard::with_closed_interval(tickguard::kDefaultBreakerConfig, 60'000);
+ * ```
+ * @param base the other settings.
+ * @param ticks the interval (1 .. 2^62; 0: never clear).
+ * @return `base` with `closed_interval_ticks` set (validated by init()).
+ */
+constexpr tg_breaker_config_t with_closed_interval(tg_breaker_config_t base,
+                                                   uint64_t ticks) noexcept {
+  base.closed_interval_ticks = ticks;
   return base;
 }
 

@@ -51,7 +51,7 @@ void tg_critical_section_exit(uint32_t state) { __asm__ volatile("msr primask, %
 
 /* ---- the guards ---- */
 /* Opens on 3 failures in a row, or on half of the last 8 calls failing (4
- * at least). */
+ * at least), counted afresh every 100 ticks while closed. */
 static const tg_breaker_config_t BREAKER_CONFIG = {
     .failure_threshold = 3,
     .open_ticks = 40,
@@ -61,6 +61,7 @@ static const tg_breaker_config_t BREAKER_CONFIG = {
     .failure_rate_per_mille = 500,
     .rate_window = 8,
     .minimum_calls = 4,
+    .closed_interval_ticks = 100,
 };
 static const tg_bucket_config_t LIMIT = {
     .capacity = 4, .tokens = 1, .period_ticks = 5, .initial_fill = TG_BUCKET_FULL};

@@ -78,6 +78,8 @@ pub enum ConfigError {
     RateWindow,
     /// A breaker's minimum calls exceed its rate window.
     MinimumCalls,
+    /// A breaker's closed interval is above 2^62 ticks.
+    ClosedInterval,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -113,6 +115,7 @@ impl core::fmt::Display for ConfigError {
             Self::FailureRate => "failure rate must be at most 1000 thousandths",
             Self::RateWindow => "rate window must be 1..=64 with a failure rate, 0 without",
             Self::MinimumCalls => "minimum calls must be at most the rate window",
+            Self::ClosedInterval => "closed interval must be at most 2^62 ticks",
         };
         f.write_str(text)
     }

@@ -408,6 +408,8 @@ fn counters_count_every_decision_once_under_contention() {
         half_open_permits: 2,
         success_threshold: 1,
         half_open_timeout: tickguard::time::Duration::from_ticks(7),
+        // Counts cleared every 50 ticks while CLOSED, under contention too.
+        closed_interval: tickguard::time::Duration::from_ticks(50),
     })
     .unwrap();
     let breaker: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&config);

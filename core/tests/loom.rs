@@ -588,6 +588,16 @@ fn rated(
     window: u32,
     minimum: u32,
 ) -> Arc<tickguard::breaker::WindowedBreaker<BreakerConfig>> {
+    rated_for(per_mille, window, minimum, 0)
+}
+
+/// [`rated`], CLOSED clearing its counts every `interval` ticks.
+fn rated_for(
+    per_mille: u32,
+    window: u32,
+    minimum: u32,
+    interval: u64,
+) -> Arc<tickguard::breaker::WindowedBreaker<BreakerConfig>> {
     let config = BreakerConfig::new(BreakerSettings {
         failure_threshold: 0,
         open: tickguard::time::Duration::from_ticks(10),
@@ -597,6 +607,7 @@ fn rated(
         failure_rate_per_mille: per_mille,
         rate_window: window,
         minimum_calls: minimum,
+        closed_interval: tickguard::time::Duration::from_ticks(interval),
     })
     .unwrap();
     Arc::new(Breaker::windowed(config))
@@ -652,5 +663,36 @@ fn a_late_outcome_never_counts_in_a_new_generation() {
             }
         );
         assert_eq!(b.state(tick(21)), State::Closed);
+    });
+}
+
+/// A late outcome races the closed interval's clearing: one thread reports
+/// a failure admitted in the first interval (at tick 9, before its end)
+/// while the other starts the next interval (at tick 10) and fails in it.
+/// Invariants: the late failure counts in the first interval or not at
+/// all, never in the second (two failures of two calls would trip the
+/// 500 ‰ rule); the new interval's window holds exactly its own failure.
+#[test]
+fn a_late_outcome_never_counts_after_the_interval_clears() {
+    model(|| {
+        let b = rated_for(500, 2, 2, 10);
+        let late = b.acquire(tick(0)).unwrap().permit; // starts [0, 10)
+        let racer = {
+            let b = b.clone();
+            thread::spawn(move || b.record(late, Outcome::Failure, tick(9)))
+        };
+        let p = b.acquire(tick(10)).unwrap().permit; // clears: [10, 20)
+        let own = b.record(p, Outcome::Failure, tick(10));
+        let late = racer.join().unwrap();
+        assert!(own.counted && own.transition.is_none());
+        assert!(late.transition.is_none());
+        assert_eq!(
+            b.window_counts(),
+            tickguard::breaker::WindowCounts {
+                calls: 1,
+                failures: 1
+            }
+        );
+        assert_eq!(b.state(tick(10)), State::Closed);
     });
 }

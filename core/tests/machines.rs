@@ -74,6 +74,7 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
         0u32..16,
         1u64..1 << 20,
         rate,
+        prop_oneof![Just(0u64), 1u64..1 << 20],
     )
         .prop_map(
             |(
@@ -83,6 +84,7 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                 extra,
                 half_open_timeout_ticks,
                 rate,
+                closed_interval,
             )| {
                 BreakerConfig::new(BreakerSettings {
                     failure_threshold,
@@ -95,6 +97,7 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                     failure_rate_per_mille: rate.0,
                     rate_window: rate.1,
                     minimum_calls: rate.2.min(rate.1),
+                    closed_interval: tickguard::time::Duration::from_ticks(closed_interval),
                 })
                 .unwrap()
             },

@@ -75,8 +75,9 @@ pub const TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS: u64 = 60_000;
 /// copied by `tg_breaker_init`. `tg_breaker_config_default` (or the
 /// `TG_BREAKER_DEFAULT_*` values) gives the default breaker. A 0 in one of
 /// the first five fields (one left out of a designated initializer) is
-/// refused with the field's own status; in the failure-rate fields a 0
-/// means off, so code written before them keeps working.
+/// refused with the field's own status; in the failure-rate fields and
+/// `closed_interval_ticks` a 0 means off, so code written before them keeps
+/// working.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tg_breaker_config_t {
@@ -102,6 +103,13 @@ pub struct tg_breaker_config_t {
     /// Outcomes the window must hold before its rate can open the breaker
     /// (1 .. rate_window; 0: the whole window).
     pub minimum_calls: u32,
+    /// How long CLOSED counts before it clears its counts (the failure run
+    /// and the window) and starts afresh, as gobreaker's `Interval` (1 ..
+    /// 2^62 ticks; 0: never). An interval starts when the breaker closes,
+    /// the next with the first call at or after its end (late by less than
+    /// `closed_interval_ticks / 2048`, never early); outcomes of calls
+    /// admitted before a clearing are not counted after it.
+    pub closed_interval_ticks: u64,
 }
 
 impl From<tg_breaker_config_t> for BreakerSettings {
@@ -115,6 +123,7 @@ impl From<tg_breaker_config_t> for BreakerSettings {
             failure_rate_per_mille: c.failure_rate_per_mille,
             rate_window: c.rate_window,
             minimum_calls: c.minimum_calls,
+            closed_interval: Duration::from_ticks(c.closed_interval_ticks),
         }
     }
 }
@@ -130,6 +139,7 @@ impl From<BreakerSettings> for tg_breaker_config_t {
             failure_rate_per_mille: s.failure_rate_per_mille,
             rate_window: s.rate_window,
             minimum_calls: s.minimum_calls,
+            closed_interval_ticks: s.closed_interval.ticks(),
         }
     }
 }

@@ -132,11 +132,13 @@ pub const TG_E_CONFIG_FAILURE_RATE: tg_status_t = -50;
 pub const TG_E_CONFIG_RATE_WINDOW: tg_status_t = -51;
 /// Breaker configuration: `minimum_calls` is above `rate_window`.
 pub const TG_E_CONFIG_MINIMUM_CALLS: tg_status_t = -52;
+/// Breaker configuration: `closed_interval_ticks` is above 2^62.
+pub const TG_E_CONFIG_CLOSED_INTERVAL: tg_status_t = -53;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 52] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 53] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -291,6 +293,10 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 52] = [
         TG_E_CONFIG_MINIMUM_CALLS,
         c"config: minimum_calls must be at most rate_window (0: the whole window)",
     ),
+    (
+        TG_E_CONFIG_CLOSED_INTERVAL,
+        c"config: closed_interval_ticks must be at most 2^62 (0: never)",
+    ),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check
@@ -338,6 +344,7 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::FailureRate => TG_E_CONFIG_FAILURE_RATE,
         ConfigError::RateWindow => TG_E_CONFIG_RATE_WINDOW,
         ConfigError::MinimumCalls => TG_E_CONFIG_MINIMUM_CALLS,
+        ConfigError::ClosedInterval => TG_E_CONFIG_CLOSED_INTERVAL,
     }
 }
 

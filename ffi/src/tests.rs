@@ -42,6 +42,7 @@ const BREAKER_CONFIG: tg_breaker_config_t = tg_breaker_config_t {
     failure_rate_per_mille: 0,
     rate_window: 0,
     minimum_calls: 0,
+    closed_interval_ticks: 0,
 };
 
 const BUCKET_CONFIG: tg_bucket_config_t = tg_bucket_config_t {
@@ -614,6 +615,7 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         failure_rate_per_mille: 0,
         rate_window: 0,
         minimum_calls: 0,
+        closed_interval_ticks: 0,
     };
     assert_eq!(tg_breaker_config_default(&mut breaker), TG_OK);
     assert_eq!(tg_breaker_config_check(&breaker), TG_OK);
@@ -630,6 +632,8 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         (|c| c.failure_rate_per_mille = 0, TG_OK),
         (|c| c.rate_window = 0, TG_OK),
         (|c| c.minimum_calls = 0, TG_OK),
+        // 0: counts are never cleared.
+        (|c| c.closed_interval_ticks = 0, TG_OK),
     ];
     check_each_zeroed(breaker, tg_breaker_config_check, zeroed);
     // With a failure rate: its window has no sound zero; the consecutive
@@ -1036,7 +1040,7 @@ mod random_calls {
 
     #[derive(Clone, Debug)]
     enum Call {
-        BreakerInit([u64; 8], u32),
+        BreakerInit([u64; 9], u32),
         BucketInit([u64; 4], u32),
         Acquire { lag: u64, null_out: bool },
         Record { permit: u32, outcome: u32, lag: u64 },
@@ -1062,7 +1066,7 @@ mod random_calls {
 
     fn call() -> impl Strategy<Value = Call> {
         prop_oneof![
-            1 => (proptest::array::uniform8(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BreakerInit(c, f)),
+            1 => (proptest::array::uniform9(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BreakerInit(c, f)),
             1 => (proptest::array::uniform4(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BucketInit(c, f)),
             4 => (lag(), any::<bool>()).prop_map(|(lag, null_out)| Call::Acquire { lag, null_out }),
             1 => (any::<u32>(), 0u32..5, lag()).prop_map(|(permit, outcome, lag)| Call::Record { permit, outcome, lag }),
@@ -1096,11 +1100,12 @@ mod random_calls {
             let mut now = 1u64 << 40;
             for call in calls {
                 let status = match call {
-                    Call::BreakerInit([f, o, p, s, t, r, w, m], flags) => {
+                    Call::BreakerInit([f, o, p, s, t, r, w, m, i], flags) => {
                         let config = tg_breaker_config_t {
                             failure_threshold: f as u32, open_ticks: o, half_open_permits: p as u32,
                             success_threshold: s as u32, half_open_timeout_ticks: t,
                             failure_rate_per_mille: r as u32, rate_window: w as u32, minimum_calls: m as u32,
+                            closed_interval_ticks: i,
                         };
                         let status = tg_breaker_init_ex(&mut breaker, &config, flags);
                         if flags <= (TG_INIT_REINIT | TG_INIT_SHARED) && flags & TG_INIT_REINIT != 0 {

@@ -47,6 +47,8 @@ const RUN_TICKS: Tick = 400;
 
 /// Opens on 3 failures in a row, or on half of the last 8 calls failing
 /// (4 at least): a peripheral that fails every other read opens it too.
+/// Counted afresh every 100 ticks while closed: failures spread thinner
+/// than that never add up.
 static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
     failure_threshold: 3,
     open: Duration::from_ticks(40),
@@ -56,6 +58,7 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
     failure_rate_per_mille: 500,
     rate_window: 8,
     minimum_calls: 4,
+    closed_interval: Duration::from_ticks(100),
 }) {
     Ok(config) => config,
     Err(_) => panic!("invalid breaker configuration"),

@@ -1,7 +1,7 @@
 //! Breaker configuration: validated once, `const`, immutable.
 
 use super::window::{RateRule, MAX_WINDOW};
-use super::word::{SLOT_BITS, TIMEOUT_GRID_STEPS};
+use super::word::{INTERVAL_GRID_STEPS, SLOT_BITS, TIMEOUT_GRID_STEPS};
 use crate::time::{Duration, Tick, MAX_DURATION};
 use crate::ConfigError;
 
@@ -54,6 +54,16 @@ pub struct BreakerSettings {
     /// (1..=`rate_window`; 0: the whole window). Until then the rate is not
     /// judged, as in Resilience4j's `minimumNumberOfCalls`.
     pub minimum_calls: u32,
+    /// How long a CLOSED breaker counts before it clears its counts (the
+    /// failure run and the failure-rate window) and starts counting afresh
+    /// (1..=2^62 ticks; 0: never), as gobreaker's `Interval`. An interval
+    /// starts when the breaker closes, and the next one with the first call
+    /// at or after its end; the clearing is a new generation, so outcomes
+    /// of calls admitted before it are not counted after it. The end lies
+    /// on a grid of `interval / 2^11` (the largest power of two not above
+    /// `⌈interval / 2^11⌉`, at least one tick): late by less than one grid
+    /// step, never early.
+    pub closed_interval: Duration,
 }
 
 /// A validated breaker configuration. `const`-constructible, so it can live
@@ -81,11 +91,11 @@ pub struct BreakerSettings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerConfig {
     settings: BreakerSettings,
-    /// CLOSED notes a new latest tick once `now` passes it by this much.
-    pub(super) seen_quantum: Tick,
     /// The grid of HALF_OPEN's timeout deadline is `2^timeout_shift`
     /// ticks: a power of two, so that a tick's grid point is a shift.
-    pub(super) timeout_shift: u32,
+    pub(super) timeout_shift: u8,
+    /// The grid of CLOSED's interval end is `2^interval_shift` ticks.
+    pub(super) interval_shift: u8,
     /// The failure-rate window's rule (`window` 0: none).
     pub(super) rate: RateRule,
 }
@@ -103,6 +113,7 @@ impl BreakerConfig {
         failure_rate_per_mille: 0,
         rate_window: 0,
         minimum_calls: 0,
+        closed_interval: Duration::from_ticks(0),
     };
 
     /// [`Self::DEFAULT_SETTINGS`], validated.
@@ -147,24 +158,17 @@ impl BreakerConfig {
         if s.half_open_timeout.ticks() == 0 || s.half_open_timeout.ticks() > MAX_DURATION {
             return Err(ConfigError::HalfOpenTimeout);
         }
+        if s.closed_interval.ticks() > MAX_DURATION {
+            return Err(ConfigError::ClosedInterval);
+        }
         Ok(Self::from_valid(s))
     }
 
     const fn from_valid(settings: BreakerSettings) -> Self {
-        let seen_quantum = settings.open.ticks() >> 16;
-        // The largest power of two not above `⌈timeout / 2^16⌉` (at least
-        // one tick): a timeout spans fewer than 2^17 steps of it.
-        let coarsest = settings
-            .half_open_timeout
-            .ticks()
-            .div_ceil(TIMEOUT_GRID_STEPS);
         Self {
             settings,
-            seen_quantum: if seen_quantum == 0 { 1 } else { seen_quantum },
-            timeout_shift: match coarsest.checked_ilog2() {
-                Some(shift) => shift,
-                None => 0,
-            },
+            timeout_shift: grid_shift(settings.half_open_timeout, TIMEOUT_GRID_STEPS),
+            interval_shift: grid_shift(settings.closed_interval, INTERVAL_GRID_STEPS),
             rate: RateRule::new(
                 settings.rate_window,
                 if settings.minimum_calls == 0 {
@@ -186,6 +190,28 @@ impl BreakerConfig {
     #[must_use]
     pub const fn settings(&self) -> &BreakerSettings {
         &self.settings
+    }
+
+    /// CLOSED notes a new latest tick once `now` passes it by this much:
+    /// `open / 2^16`, at least 1 (computed when needed: a config in a C
+    /// object has no room to keep it).
+    pub(super) const fn seen_quantum(&self) -> Tick {
+        let quantum = self.settings.open.ticks() >> 16;
+        if quantum == 0 {
+            1
+        } else {
+            quantum
+        }
+    }
+}
+
+/// The shift of a grid of the largest power of two not above
+/// `⌈span / steps⌉` ticks (at least one tick): `span` covers fewer than
+/// `2 × steps` grid steps.
+const fn grid_shift(span: Duration, steps: u64) -> u8 {
+    match span.ticks().div_ceil(steps).checked_ilog2() {
+        Some(shift) => shift as u8,
+        None => 0,
     }
 }
 
@@ -254,6 +280,15 @@ mod tests {
         assert_eq!(
             with(|s| s.half_open_timeout = Duration::from_ticks(MAX_DURATION + 1)),
             Err(HalfOpenTimeout)
+        );
+
+        // A closed interval of 0 never clears the counts.
+        assert!(with(|s| s.closed_interval = Duration::from_ticks(0)).is_ok());
+        assert!(with(|s| s.closed_interval = Duration::from_ticks(1)).is_ok());
+        assert!(with(|s| s.closed_interval = Duration::from_ticks(MAX_DURATION)).is_ok());
+        assert_eq!(
+            with(|s| s.closed_interval = Duration::from_ticks(MAX_DURATION + 1)),
+            Err(ClosedInterval)
         );
     }
 

@@ -1312,7 +1312,7 @@ impl Input<BreakerConfig> for ManualOn {
 
     fn step(&self, config: &BreakerConfig, w: u128) -> Step<u128, Self::Decision> {
         let fresh = self.windowed && config.rate.is_on();
-        let (next, decision) = word::manual(w, self.command, fresh);
+        let (next, decision) = word::manual(w, self.command, fresh, config);
         Step::unless_same(w, next, decision)
     }
 }

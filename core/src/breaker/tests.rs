@@ -686,12 +686,28 @@ fn open_distances_round_down_by_less_than_2_to_the_minus_36() {
     }
 }
 
+/// The default configuration, and one whose CLOSED clears every 1 000
+/// ticks.
+fn without_and_with_an_interval() -> [BreakerConfig; 2] {
+    let interval = BreakerSettings {
+        closed_interval: span(1000),
+        ..BreakerConfig::DEFAULT_SETTINGS
+    };
+    [BreakerConfig::DEFAULT, BreakerConfig::new(interval).unwrap()]
+}
+
 #[test]
 fn word_packing_round_trips_and_unknown_kinds_refuse() {
     let phases = [
         Phase::Closed {
             failures: u32::MAX,
             quiet_until: u64::MAX,
+            until: (1 << 13) - 1,
+        },
+        Phase::Closed {
+            failures: 0,
+            quiet_until: 3,
+            until: 0,
         },
         Phase::Open {
             deadline: u64::MAX,
@@ -720,29 +736,35 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
             assert_eq!(decode(encode(generation, phase)), (generation, phase));
         }
     }
-    let c = BreakerConfig::DEFAULT;
+    for c in without_and_with_an_interval() {
+        every_transition_is_total(&c);
+    }
+}
+
+/// Every pure transition is total over `c`: garbage words never panic.
+fn every_transition_is_total(c: &BreakerConfig) {
     for kind in [5u128, 6, 7, u128::MAX] {
-        let (word, refused) = word::acquire(kind, 0, &c);
+        let (word, refused) = word::acquire(kind, 0, c);
         assert!(refused.is_err());
         assert_eq!(word, kind);
     }
-    // Every pure transition is total: garbage words never panic.
     let mut x = 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C834u128;
     for _ in 0..20_000 {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         let now = x as u64;
-        let _ = word::acquire(x, now, &c);
+        let _ = word::acquire(x, now, c);
         for raw in [x as u32, 0x8000_0001, 0x8001_0000 | (x as u32 & 0xFFFF)] {
             if let Some(p) = Permit::from_raw(raw) {
                 for o in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
-                    let _ = word::record(x, p, o, now, false, &c);
-                    let _ = word::record(x, p, o, now, true, &c);
+                    let _ = word::record(x, p, o, now, false, c);
+                    let _ = word::record(x, p, o, now, true, c);
                 }
             }
         }
-        let _ = word::observe(x, now, &c);
+        let _ = word::observe(x, now, c);
+        let _ = word::status(x, now, c);
         let _ = word::manual(
             x,
             word::Manual::OpenFor {
@@ -750,9 +772,10 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
                 now,
             },
             x & 1 == 1,
+            c,
         );
         for s in [State::Closed, State::ForcedOpen, State::Disabled] {
-            let _ = word::manual(x, word::Manual::To(s), x & 2 == 2);
+            let _ = word::manual(x, word::Manual::To(s), x & 2 == 2, c);
         }
     }
 }
@@ -761,7 +784,13 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
 /// where those leave the word as it is.
 #[test]
 fn hot_paths_agree_with_the_full_transitions() {
-    let c = BreakerConfig::DEFAULT;
+    for c in without_and_with_an_interval() {
+        hot_paths_agree_over(&c);
+    }
+}
+
+/// [`hot_paths_agree_with_the_full_transitions`] for `c`.
+fn hot_paths_agree_over(c: &BreakerConfig) {
     let mut x = 0x2545_F491_4F6C_DD1D_9E37_79B9_7F4A_7C15u128;
     let (mut admits, mut refusals, mut successes) = (0, 0, 0);
     for _ in 0..200_000 {
@@ -777,6 +806,7 @@ fn hot_paths_agree_with_the_full_transitions() {
                 Phase::Closed {
                     failures: (x >> 20) as u32 & 1,
                     quiet_until: time,
+                    until: (x >> 24) as u32 & 0x1FFF,
                 },
             ),
             word::with_open_reason(
@@ -800,7 +830,7 @@ fn hot_paths_agree_with_the_full_transitions() {
             };
             let kept = |full: u128| full == canonical || full == word;
             if let Some(decision) = word::acquire_quick(word, now) {
-                let (full, full_decision) = word::acquire(word, now, &c);
+                let (full, full_decision) = word::acquire(word, now, c);
                 assert_eq!(full_decision, decision, "{word:#x} at {now}");
                 assert!(kept(full), "{word:#x} at {now}");
                 if decision.is_ok() {
@@ -812,7 +842,7 @@ fn hot_paths_agree_with_the_full_transitions() {
             let permit = Permit::new(x as u16 & 3, 0);
             for outcome in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
                 if let Some(recorded) = word::record_quick(word, permit, outcome, now) {
-                    let (full, full_recorded) = word::record(word, permit, outcome, now, false, &c);
+                    let (full, full_recorded) = word::record(word, permit, outcome, now, false, c);
                     assert_eq!(full_recorded, recorded, "{word:#x} at {now}");
                     assert!(kept(full), "{word:#x} at {now}");
                     successes += 1;
@@ -833,7 +863,9 @@ mod model {
     use super::*;
     #[derive(Clone, Debug)]
     pub enum M {
-        Closed(u32),
+        /// The failure run and the tick the closed interval ends at
+        /// (`u64::MAX` without one).
+        Closed(u32, u64),
         /// The deadline and why it opened.
         Open(u64, TripReason),
         Half {
@@ -851,6 +883,8 @@ mod model {
         pub generation: u64,
         pub cfg: BreakerSettings,
         next_slot: usize,
+        /// The latest tick noted (refusals and stale reports note none).
+        pub seen: u64,
         /// The failure-rate window's outcomes in this generation (true: a
         /// failure), oldest first.
         pub window: std::collections::VecDeque<bool>,
@@ -859,12 +893,44 @@ mod model {
     pub type Ticket = (u64, Option<usize>);
     impl Model {
         pub fn new(cfg: BreakerSettings) -> Self {
+            // A fresh breaker's interval ends at tick 0: the first call
+            // starts one.
+            let end = if cfg.closed_interval.ticks() == 0 {
+                u64::MAX
+            } else {
+                0
+            };
             Self {
-                m: M::Closed(0),
+                m: M::Closed(0, end),
                 generation: 0,
                 cfg,
                 next_slot: 0,
+                seen: 0,
                 window: Default::default(),
+            }
+        }
+        /// The end of a closed interval starting at `from`: rounded up to a
+        /// grid of the largest power of two not above `⌈interval / 2^11⌉`.
+        pub fn interval_end(&self, from: u64) -> u64 {
+            let interval = self.cfg.closed_interval.ticks();
+            if interval == 0 {
+                return u64::MAX;
+            }
+            let step = 1u128 << interval.div_ceil(1 << 11).ilog2();
+            let exact = u128::from(from.saturating_add(interval));
+            u64::try_from(exact.div_ceil(step) * step).unwrap_or(u64::MAX)
+        }
+        /// Notes a call at `now`: CLOSED past its interval clears its
+        /// counts in a new generation (whether it did).
+        fn note(&mut self, now: u64) -> bool {
+            self.seen = self.seen.max(now);
+            match self.m {
+                M::Closed(_, end) if now >= end => {
+                    let end = self.interval_end(now);
+                    self.set(M::Closed(0, end));
+                    true
+                }
+                _ => false,
             }
         }
         pub fn set(&mut self, m: M) {
@@ -874,11 +940,16 @@ mod model {
         }
         /// `reset`: CLOSED with no failures; with a window, a new
         /// generation even from CLOSED.
+        /// Into CLOSED from another state, an interval starts at the latest
+        /// tick noted; in CLOSED it keeps its end.
         pub fn reset(&mut self) {
-            if !matches!(self.m, M::Closed(_)) || self.cfg.rate_window != 0 {
-                self.set(M::Closed(0));
-            } else {
-                self.m = M::Closed(0);
+            match self.m {
+                M::Closed(_, end) if self.cfg.rate_window != 0 => self.set(M::Closed(0, end)),
+                M::Closed(_, end) => self.m = M::Closed(0, end),
+                _ => {
+                    let end = self.interval_end(self.seen);
+                    self.set(M::Closed(0, end))
+                }
             }
         }
         /// Counts a CLOSED outcome in the window: whether its rule trips.
@@ -903,7 +974,7 @@ mod model {
         /// What `window_counts` reports.
         pub fn counts(&self) -> WindowCounts {
             match self.m {
-                M::Closed(_) => WindowCounts {
+                M::Closed(..) => WindowCounts {
                     calls: self.window.len() as u32,
                     failures: self.window.iter().filter(|f| **f).count() as u32,
                 },
@@ -911,13 +982,18 @@ mod model {
             }
         }
         fn open(&mut self, now: u64, reason: TripReason) -> u64 {
+            self.seen = self.seen.max(now);
             let d = now.saturating_add(self.cfg.open.ticks());
             self.set(M::Open(d, reason));
             d
         }
         pub fn acquire(&mut self, now: u64) -> Result<Ticket, Option<u64>> {
             match self.m.clone() {
-                M::Closed(_) | M::Disabled => Ok((self.generation, None)),
+                M::Closed(..) => {
+                    self.note(now);
+                    Ok((self.generation, None))
+                }
+                M::Disabled => Ok((self.generation, None)),
                 M::Forced => Err(None),
                 M::Open(d, _) if now < d => Err(Some(d)),
                 M::Open(..) => {
@@ -927,6 +1003,7 @@ mod model {
                     let step = u128::from(timeout.div_ceil(1 << 16));
                     let exact = u128::from(now.saturating_add(timeout));
                     let until = u64::try_from(exact.div_ceil(step) * step).unwrap_or(u64::MAX);
+                    self.seen = now;
                     self.set(M::Half {
                         outstanding: vec![self.next_slot],
                         ok: 0,
@@ -957,6 +1034,7 @@ mod model {
                         self.generation += 1;
                         issued = 0;
                     }
+                    self.seen = now;
                     outstanding.push(self.next_slot);
                     self.next_slot += 1;
                     self.m = M::Half {
@@ -974,7 +1052,11 @@ mod model {
                 return false;
             }
             match (self.m.clone(), ticket.1) {
-                (M::Closed(f), None) => {
+                (M::Closed(f, end), None) => {
+                    if self.note(now) {
+                        // The interval ended: cleared, not counted.
+                        return false;
+                    }
                     let threshold = self.cfg.failure_threshold;
                     let f = match outcome {
                         Outcome::Ignored => return false,
@@ -989,7 +1071,7 @@ mod model {
                     } else if self.rate_trips(failure) {
                         self.open(now, TripReason::FailureRate);
                     } else {
-                        self.m = M::Closed(f);
+                        self.m = M::Closed(f, end);
                     }
                 }
                 (
@@ -1004,6 +1086,7 @@ mod model {
                     let Some(i) = outstanding.iter().position(|s| *s == slot) else {
                         return false;
                     };
+                    self.seen = self.seen.max(now);
                     if now >= until {
                         self.open(now, TripReason::TrialTimedOut);
                         return false;
@@ -1011,7 +1094,8 @@ mod model {
                     outstanding.remove(i);
                     match outcome {
                         Outcome::Success if ok + 1 >= self.cfg.success_threshold => {
-                            self.set(M::Closed(0))
+                            let end = self.interval_end(self.seen);
+                            self.set(M::Closed(0, end))
                         }
                         Outcome::Success => {
                             self.m = M::Half {
@@ -1082,6 +1166,7 @@ mod properties {
             failures in 0u32..4, open in 1u64..30, permits in 1u32..5, extra in 0u32..4,
             rate in prop_oneof![Just((0u32, 0u32, 0u32)), (1u32..=1000, 1u32..=8, 0u32..=8), (prop_oneof![Just(1u32), Just(500), Just(1000)], Just(64u32), 0u32..=64)],
             timeout in prop_oneof![1u64..30, Just((1 << 16) + 1), Just(1u64 << 40), Just(MAX_DURATION)], start in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 2)],
+            interval in prop_oneof![Just(0u64), 1u64..120, 4_000u64..9_000, Just(MAX_DURATION)],
             ops in proptest::collection::vec(op(), 1..150),
         ) {
             let successes = (extra % permits) + 1;
@@ -1091,7 +1176,7 @@ mod properties {
             let settings = BreakerSettings {
                 failure_threshold: failures, open: span(open), half_open_permits: permits,
                 success_threshold: successes, half_open_timeout: span(timeout),
-                failure_rate_per_mille, rate_window, minimum_calls,
+                failure_rate_per_mille, rate_window, minimum_calls, closed_interval: span(interval),
             };
             let c = BreakerConfig::new(settings).unwrap();
             let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
@@ -1318,7 +1403,7 @@ mod properties {
 
     fn model_state(m: &Model, now: u64) -> State {
         match &m.m {
-            M::Closed(_) => State::Closed,
+            M::Closed(..) => State::Closed,
             M::Open(d, _) if now >= *d => State::HalfOpen,
             M::Open(..) => State::Open,
             M::Half { until, .. } if now >= *until => State::Open,
@@ -1344,6 +1429,7 @@ mod failure_rate {
             failure_rate_per_mille: per_mille,
             rate_window: window,
             minimum_calls: minimum,
+            ..BreakerConfig::DEFAULT_SETTINGS
         })
         .unwrap()
     }
@@ -1620,6 +1706,7 @@ mod trip_reasons {
             half_open_permits: 1,
             success_threshold: 1,
             half_open_timeout: span(50),
+            ..BreakerConfig::DEFAULT_SETTINGS
         })
         .unwrap();
         let b = Breaker::windowed(&c);
@@ -1715,5 +1802,234 @@ mod trip_reasons {
                 assert_eq!(fresh.status(tick(21)).state, State::Open);
             }
         }
+    }
+}
+
+/// The closed-state interval (gobreaker's `Interval`): counts cleared every
+/// `closed_interval` while CLOSED, as a new generation.
+mod closed_interval {
+    use super::*;
+    use crate::snapshot::Snapshot;
+
+    fn interval(failures: u32, open: Tick, interval: Tick) -> BreakerConfig {
+        BreakerConfig::new(BreakerSettings {
+            failure_threshold: failures,
+            open: span(open),
+            half_open_permits: 1,
+            success_threshold: 1,
+            closed_interval: span(interval),
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap()
+    }
+
+    fn fail<W: Window, K: Counting>(b: &Breaker<&BreakerConfig, W, K>, now: Tick) -> Recorded {
+        let p = b.acquire(tick(now)).unwrap().permit;
+        b.record(p, Outcome::Failure, tick(now))
+    }
+
+    #[test]
+    fn the_failure_run_clears_when_the_interval_ends() {
+        for start in STARTS {
+            let c = interval(3, 1_000, 100);
+            let b = Breaker::new(&c);
+            // The first call starts an interval: [start, start + 100).
+            assert!(fail(&b, start).transition.is_none());
+            assert!(fail(&b, start + 99).transition.is_none());
+            // Two failures in; the third comes after the end: cleared
+            // first, so it is the first of a new run.
+            assert!(fail(&b, start + 100).transition.is_none());
+            assert!(fail(&b, start + 150).transition.is_none());
+            let third = fail(&b, start + 199);
+            assert_eq!(third.transition.map(|t| t.to), Some(State::Open));
+        }
+    }
+
+    #[test]
+    fn an_outcome_admitted_before_the_clearing_does_not_count_after_it() {
+        let c = interval(2, 1_000, 100);
+        let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
+        assert!(fail(&b, 0).counted);
+        let before = b.acquire(tick(99)).unwrap().permit;
+        // Reported after the end: the interval is cleared, this outcome
+        // (from the old generation) is dropped and opens nothing.
+        let late = b.record(before, Outcome::Failure, tick(100));
+        assert!(!late.counted && late.transition.is_none());
+        assert_eq!(b.counts().dropped, 1);
+        // The clearing happened once: a failure now is the first of a run.
+        assert!(fail(&b, 101).transition.is_none());
+        assert_eq!(fail(&b, 102).transition.map(|t| t.to), Some(State::Open));
+    }
+
+    #[test]
+    fn the_failure_rate_window_empties_when_the_interval_ends() {
+        let c = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 0,
+            failure_rate_per_mille: 500,
+            rate_window: 4,
+            minimum_calls: 4,
+            closed_interval: span(1_000),
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b = Breaker::windowed(&c);
+        for now in 0..3 {
+            assert!(fail(&b, now).counted);
+        }
+        let counts = WindowCounts {
+            calls: 3,
+            failures: 3,
+        };
+        assert_eq!(b.window_counts(), counts);
+        // Past the end, the fourth failure finds an empty window: no trip.
+        assert!(fail(&b, 1_000).transition.is_none());
+        let counts = WindowCounts {
+            calls: 1,
+            failures: 1,
+        };
+        assert_eq!(b.window_counts(), counts);
+    }
+
+    #[test]
+    fn an_interval_starts_when_the_breaker_closes() {
+        let c = interval(2, 50, 100);
+        let b = Breaker::new(&c);
+        assert!(fail(&b, 0).counted);
+        assert_eq!(fail(&b, 10).transition.map(|t| t.to), Some(State::Open));
+        // HALF_OPEN at 60, closed by the trial's success at 70.
+        let p = b.acquire(tick(60)).unwrap().permit;
+        let closed = b.record(p, Outcome::Success, tick(70)).transition;
+        assert_eq!(closed.map(|t| t.to), Some(State::Closed));
+        // The interval runs [70, 170): a failure at 169 and one at 170 are
+        // in different intervals, a second one before 270 trips.
+        assert!(fail(&b, 169).counted);
+        assert!(fail(&b, 170).transition.is_none());
+        assert_eq!(fail(&b, 269).transition.map(|t| t.to), Some(State::Open));
+    }
+
+    #[test]
+    fn a_reset_into_closed_starts_an_interval_at_the_latest_tick() {
+        let c = interval(2, 50, 100);
+        let b = Breaker::new(&c);
+        assert!(fail(&b, 0).counted);
+        assert!(fail(&b, 500).counted); // opens at 500
+        b.reset();
+        // [500, 600): two failures before 600 trip, across 600 they do not.
+        assert!(fail(&b, 599).counted);
+        assert!(fail(&b, 600).transition.is_none());
+        b.force_open();
+        b.reset();
+        assert!(fail(&b, 650).counted);
+        assert_eq!(fail(&b, 699).transition.map(|t| t.to), Some(State::Open));
+    }
+
+    #[test]
+    fn lagging_calls_never_end_an_interval_early_nor_twice() {
+        let c = interval(3, 1_000, 100);
+        let b = Breaker::new(&c);
+        assert!(fail(&b, 1_000).counted); // starts [1 000, 1 100)
+        assert!(fail(&b, 1_100).counted); // ends it: [1 100, 1 200)
+        let cleared = b.raw_word();
+        // Calls whose `now` lags by a tick or by days: no new clearing.
+        for lag in [1u64, 50, 100, 1_000] {
+            let p = b.acquire(tick(1_100 - lag)).unwrap().permit;
+            assert!(b.record(p, Outcome::Success, tick(1_100 - lag)).counted);
+        }
+        let generation = |word: u128| decode(word).0;
+        assert_eq!(generation(b.raw_word()), generation(cleared));
+        assert!(fail(&b, 1_150).counted);
+        assert!(fail(&b, 1_160).counted);
+        assert_eq!(fail(&b, 1_170).transition.map(|t| t.to), Some(State::Open));
+    }
+
+    #[test]
+    fn a_long_open_quantum_never_delays_the_clearing() {
+        // open 2^40: CLOSED notes a tick once per 2^24, far longer than the
+        // interval; its quiet period stops at the interval's end, so the
+        // quick paths never pass it.
+        let c = interval(2, 1 << 40, 100);
+        let b = Breaker::new(&c);
+        assert!(fail(&b, 0).counted);
+        for now in [1, 50, 99] {
+            let p = b.acquire(tick(now)).unwrap().permit;
+            assert!(!b.record(p, Outcome::Ignored, tick(now)).counted);
+        }
+        assert!(fail(&b, 100).transition.is_none());
+        assert_eq!(fail(&b, 101).transition.map(|t| t.to), Some(State::Open));
+    }
+
+    #[test]
+    fn the_end_is_late_by_less_than_one_grid_step_never_early() {
+        for interval_ticks in [1u64, 2_047, 2_049, 10_000_000, 1 << 40, MAX_DURATION] {
+            let c = interval(2, 60_000, interval_ticks);
+            let grid = 1u64 << interval_ticks.div_ceil(1 << 11).ilog2();
+            assert!(interval_ticks / grid < 1 << 12);
+            for start in [0u64, 1, 12_345, 1 << 41, u64::MAX >> 2] {
+                // A second failure at `at` trips iff the interval that the
+                // first (at `start`) began has not ended.
+                let trips_at = |at: Tick| {
+                    let b = Breaker::new(&c);
+                    assert!(fail(&b, start).counted);
+                    fail(&b, at).transition.is_some()
+                };
+                let due = start + interval_ticks;
+                assert!(trips_at(due - 1), "{interval_ticks} from {start}: early");
+                assert!(
+                    !trips_at(due + grid - 1),
+                    "{interval_ticks} from {start}: late"
+                );
+                // Exactly: the first grid point at or after the due tick.
+                let end = due.div_ceil(grid) * grid;
+                assert!(trips_at(end - 1) && !trips_at(end));
+            }
+        }
+    }
+
+    #[test]
+    fn idle_for_years_clears_once() {
+        let c = interval(2, 60_000, 1_000);
+        let b = Breaker::new(&c);
+        assert!(fail(&b, 5).counted);
+        let years = 1_000 * 3600 * 24 * 365 * 10;
+        assert!(fail(&b, years).transition.is_none());
+        assert_eq!(
+            fail(&b, years + 1).transition.map(|t| t.to),
+            Some(State::Open)
+        );
+    }
+
+    #[test]
+    fn a_snapshot_keeps_the_interval_end() {
+        let c = interval(2, 60_000, 1_000);
+        let b = Breaker::new(&c);
+        assert!(fail(&b, 10_000).counted); // [10 000, 11 000), one failure in
+        let saved = b.snapshot(tick(10_500));
+        // Restored after a reboot whose clock restarted at 0.
+        let restored = Breaker::new(&c);
+        restored.restore(&saved, tick(500)).unwrap();
+        // 500 ticks remain: a failure at 999 trips, ...
+        assert_eq!(
+            fail(&restored, 999).transition.map(|t| t.to),
+            Some(State::Open)
+        );
+        // ... and at 1 000 it would have been a fresh interval.
+        let again = Breaker::new(&c);
+        again.restore(&saved, tick(500)).unwrap();
+        assert!(fail(&again, 1_000).transition.is_none());
+        // An end beyond an interval from the latest tick is damage.
+        let at = 8 + 1 + 2 + 4 + 8;
+        let mut bytes = saved;
+        bytes[at..at + 8].copy_from_slice(&2_000i64.to_le_bytes());
+        let body = bytes.len() - 4;
+        let sum = crate::snapshot::crc32(&bytes[..body]);
+        bytes[body..].copy_from_slice(&sum.to_le_bytes());
+        assert_eq!(
+            Breaker::new(&c).restore(&bytes, tick(500)),
+            Err(crate::snapshot::SnapshotError::Corrupt)
+        );
+        // Without an interval those bytes stay zero, as before intervals.
+        let plain = BreakerConfig::DEFAULT;
+        let saved = Breaker::new(&plain).snapshot(tick(123));
+        assert!(saved[at..at + 8].iter().all(|&byte| byte == 0));
     }
 }

@@ -5,7 +5,8 @@
 //! +------------------------------+-----------------------------------+----------+------+
 //! |          time (64)           |             payload (45)          |  gen (16)| kind |
 //! +------------------------------+-----------------------------------+----------+------+
-//! CLOSED      time = quiet until  payload = consecutive failures (32)
+//! CLOSED      time = quiet until  payload = interval end (13, in grid steps)
+//!                                           | consecutive failures (32)
 //! OPEN        time = deadline     payload = trip reason (3) | distance back to the latest
 //!                                           tick seen (42)
 //! HALF_OPEN   time = latest tick  payload = outstanding (16) | successes (5) | issued (5)
@@ -18,6 +19,12 @@
 //!   `half_open_timeout / 2^16` (at least one tick), as a count of
 //!   grid points after the latest tick seen: late by less than one grid
 //!   step, never early, and it does not drift as the latest tick moves.
+//! * **The closed interval's end** (with a `closed_interval`) is kept on a
+//!   grid of `closed_interval / 2^11` as a count of grid steps after
+//!   `quiet until`'s grid point, the same way: late by less than one step,
+//!   never early. `quiet until` never passes it, so a call at or after the
+//!   end always reaches the full transition, which clears the counts (a
+//!   new generation; the failure-rate window reads empty in it).
 //! * **The generation** (16 bits) changes on every change of state, so a
 //!   permit is recognised as stale until 2^16 changes later.
 //! * **Half-open slots are never re-issued in one generation**: trial `k`
@@ -78,6 +85,13 @@ const UNTIL_BITS: u32 = PAYLOAD_BITS - UNTIL_SHIFT;
 /// Grid steps in a half-open timeout: the grid is the largest power of two
 /// not above `⌈timeout / 2^16⌉`, so a timeout spans fewer than 2^17 steps.
 pub(super) const TIMEOUT_GRID_STEPS: u64 = 1 << 16;
+/// CLOSED's interval end, above its 32-bit failure run, in grid steps after
+/// `quiet_until`'s grid point (fewer than 2^12 + 2 of them).
+const INTERVAL_SHIFT: u32 = 32;
+const INTERVAL_BITS: u32 = PAYLOAD_BITS - INTERVAL_SHIFT;
+/// Grid steps in a closed interval: the grid is the largest power of two
+/// not above `⌈interval / 2^11⌉`, so an interval spans fewer than 2^12.
+pub(super) const INTERVAL_GRID_STEPS: u64 = 1 << 11;
 /// OPEN's distance to its latest tick seen: exact below 2^37 ticks, else a
 /// 37-bit mantissa shifted by the next 5 bits (at most 27).
 const MANTISSA_BITS: u32 = 37;
@@ -97,9 +111,12 @@ const DISABLED: u32 = 4;
 pub(super) enum Phase {
     Closed {
         failures: u32,
-        /// The latest tick noted plus the quantum: calls before it write
-        /// nothing.
+        /// The latest tick noted plus the quantum (never past the interval
+        /// end): calls before it write nothing.
         quiet_until: Tick,
+        /// The interval end, in grid steps after `quiet_until`'s grid point
+        /// (0 without an interval).
+        until: u32,
     },
     /// (Why it opened is read apart, by [`open_reason`]: no transition
     /// needs it.)
@@ -196,6 +213,7 @@ pub(super) const fn decode(word: u128) -> (u16, Phase) {
         CLOSED => Phase::Closed {
             failures: payload as u32,
             quiet_until: time,
+            until: field(payload, INTERVAL_SHIFT, INTERVAL_BITS) as u32,
         },
         OPEN => Phase::Open {
             deadline: time,
@@ -225,7 +243,12 @@ pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
         Phase::Closed {
             failures,
             quiet_until,
-        } => (CLOSED, failures as u64, quiet_until),
+            until,
+        } => (
+            CLOSED,
+            failures as u64 | fit(until as u64, INTERVAL_BITS, INTERVAL_SHIFT),
+            quiet_until,
+        ),
         Phase::Open { deadline, seen } => {
             (OPEN, distance_code(deadline.saturating_sub(seen)), deadline)
         }
@@ -280,53 +303,65 @@ const fn seen_bound(phase: Phase) -> Tick {
     }
 }
 
-/// The grid's shift: a grid step is `2^shift` ticks (a garbage
-/// configuration's shift past 63 reads modulo 64: one mask, no branch).
-const fn grid_shift(config: &BreakerConfig) -> u32 {
-    config.timeout_shift & (u64::BITS - 1)
-}
+/// A grid of `2^shift` ticks, on which a deadline is kept as a count of
+/// steps (a garbage configuration's shift past 63 reads modulo 64: one
+/// mask, no branch). A power of two, so a tick's grid point is a shift.
+#[derive(Clone, Copy)]
+struct Grid(u32);
 
-/// The grid point at or before `tick`.
-const fn grid_point(tick: Tick, config: &BreakerConfig) -> u64 {
-    tick >> grid_shift(config)
-}
-
-/// The grid point of the half-open timeout deadline: `until` grid steps
-/// after the grid point at or before `seen` (saturating).
-const fn deadline_point(seen: Tick, until: u32, config: &BreakerConfig) -> u64 {
-    grid_point(seen, config).saturating_add(until as u64)
-}
-
-/// The tick of grid point `point` (saturating at `u64::MAX`).
-const fn timeout_deadline(point: u64, config: &BreakerConfig) -> Tick {
-    let shift = grid_shift(config);
-    if point > u64::MAX >> shift {
-        u64::MAX
-    } else {
-        point << shift
+impl Grid {
+    /// The half-open timeout's grid.
+    const fn timeout(config: &BreakerConfig) -> Self {
+        Self(config.timeout_shift as u32 & (u64::BITS - 1))
     }
-}
 
-/// `until` as a count of grid steps, cut to its bits.
-const fn until_bits(steps: u64) -> u32 {
-    let max = mask(UNTIL_BITS);
-    (if steps > max { max } else { steps }) as u32
+    /// The closed interval's grid.
+    const fn interval(config: &BreakerConfig) -> Self {
+        Self(config.interval_shift as u32 & (u64::BITS - 1))
+    }
+
+    /// The grid point at or before `tick`.
+    const fn point(self, tick: Tick) -> u64 {
+        tick >> self.0
+    }
+
+    /// The grid point at or after `tick`.
+    const fn point_up(self, tick: Tick) -> u64 {
+        if tick == 0 {
+            0
+        } else {
+            self.point(tick.wrapping_sub(1)).wrapping_add(1)
+        }
+    }
+
+    /// The tick of grid point `point` (saturating at `u64::MAX`).
+    const fn tick(self, point: u64) -> Tick {
+        if point > u64::MAX >> self.0 {
+            u64::MAX
+        } else {
+            point << self.0
+        }
+    }
+
+    /// The grid point `steps` after the one at or before `from`.
+    const fn after(self, from: Tick, steps: u32) -> u64 {
+        self.point(from).saturating_add(steps as u64)
+    }
+
+    /// Steps from the grid point at or before `from` to `point`, cut to
+    /// `bits` (0 if `point` is earlier).
+    const fn steps(self, from: Tick, point: u64, bits: u32) -> u32 {
+        let steps = point.saturating_sub(self.point(from));
+        let max = mask(bits);
+        (if steps > max { max } else { steps }) as u32
+    }
 }
 
 /// `until` for a timeout deadline of at least `at` (rounded up to the grid)
 /// as seen from `seen`.
 const fn until_for(seen: Tick, at: Tick, config: &BreakerConfig) -> u32 {
-    let whole = grid_point(at, config);
-    let up = if timeout_deadline(whole, config) < at {
-        1
-    } else {
-        0
-    };
-    until_bits(
-        whole
-            .saturating_add(up)
-            .saturating_sub(grid_point(seen, config)),
-    )
+    let grid = Grid::timeout(config);
+    grid.steps(seen, grid.point_up(at), UNTIL_BITS)
 }
 
 /// HALF_OPEN's `seen` and `until` once a call at `now` before the deadline
@@ -341,10 +376,7 @@ const fn noted(
     if now <= seen {
         return (seen, until);
     }
-    (
-        now,
-        until_bits(point.saturating_sub(grid_point(now, config))),
-    )
+    (now, Grid::timeout(config).steps(now, point, UNTIL_BITS))
 }
 
 /// HALF_OPEN's timeout deadline, and its `seen` and `until` with a call at
@@ -357,26 +389,90 @@ fn half_open_clock(
     now: Tick,
     config: &BreakerConfig,
 ) -> (Tick, (Tick, u32)) {
-    let point = deadline_point(seen, until, config);
-    (
-        timeout_deadline(point, config),
-        noted(seen, until, point, now, config),
-    )
+    let grid = Grid::timeout(config);
+    let point = grid.after(seen, until);
+    (grid.tick(point), noted(seen, until, point, now, config))
 }
 
-/// CLOSED's `quiet_until` after a call at `now`: moved only when `now`
-/// reaches it, so that most calls write nothing.
-const fn observed(quiet_until: Tick, now: Tick, config: &BreakerConfig) -> Tick {
-    if now >= quiet_until {
-        quiet_after(now, config)
-    } else {
-        quiet_until
+/// CLOSED's clock after a call at `now`: whether the interval ended (the
+/// counts are then cleared and a new interval starts at `now`), and
+/// `quiet_until` and `until`, moved only when `now` reaches `quiet_until`,
+/// so that most calls write nothing.
+#[inline]
+fn closed_clock(
+    quiet_until: Tick,
+    until: u32,
+    now: Tick,
+    config: &BreakerConfig,
+) -> (bool, Tick, u32) {
+    if now < quiet_until {
+        return (false, quiet_until, until);
     }
+    closed_interval(quiet_until, until, now, quiet_after(now, config), config)
+}
+
+/// CLOSED's interval after a call noted at `now`: whether the one ending
+/// `until` grid steps after `quiet_until`'s grid point has ended (a new
+/// one then starts at `now`), and the new `quiet_until` (`next`, or the
+/// interval's end if earlier) and `until`. Without an interval: never
+/// ended, `next` and 0. Out of line: every way into CLOSED shares it.
+#[inline(never)]
+fn closed_interval(
+    quiet_until: Tick,
+    until: u32,
+    now: Tick,
+    next: Tick,
+    config: &BreakerConfig,
+) -> (bool, Tick, u32) {
+    let interval = config.settings().closed_interval.ticks();
+    if interval == 0 {
+        return (false, next, 0);
+    }
+    // Compared on the grid (a grid point `p` is at or before `now` exactly
+    // when `p <= now >> shift`), so that Cortex-M0 shifts no more than it
+    // must.
+    let grid = Grid::interval(config);
+    let point = grid.after(quiet_until, until);
+    let ended = point <= grid.point(now);
+    let point = if ended {
+        grid.point_up(now.saturating_add(interval))
+    } else {
+        point
+    };
+    let next_point = grid.point(next);
+    if next_point < point {
+        (ended, next, grid.steps(next, point, INTERVAL_BITS))
+    } else {
+        // Quiet no later than the end: a call there takes the full step.
+        (ended, grid.tick(point), 0)
+    }
+}
+
+/// A CLOSED phase without counts whose interval (if any) starts at `from`
+/// (no earlier than every tick seen), quiet until `quiet_until` (or the
+/// interval's end, if earlier).
+fn closed_from(from: Tick, quiet_until: Tick, config: &BreakerConfig) -> Phase {
+    // An interval that ended at tick 0: a new one starts at `from`.
+    let (_, quiet_until, until) = closed_interval(0, 0, from, quiet_until, config);
+    Phase::Closed {
+        failures: 0,
+        quiet_until,
+        until,
+    }
+}
+
+/// The tick CLOSED's current interval ends at (`None` without one).
+const fn interval_end(quiet_until: Tick, until: u32, config: &BreakerConfig) -> Option<Tick> {
+    if config.settings().closed_interval.ticks() == 0 {
+        return None;
+    }
+    let grid = Grid::interval(config);
+    Some(grid.tick(grid.after(quiet_until, until)))
 }
 
 /// CLOSED's `quiet_until` for a latest tick noted of `seen`.
 const fn quiet_after(seen: Tick, config: &BreakerConfig) -> Tick {
-    seen.saturating_add(config.seen_quantum)
+    seen.saturating_add(config.seen_quantum())
 }
 
 /// Set bits of `slots`, one per round (Cortex-M0 has no population count
@@ -471,18 +567,21 @@ pub(super) fn acquire(
         Phase::Closed {
             failures,
             quiet_until,
+            until,
         } => {
-            let quiet_until = observed(quiet_until, now, config);
-            (
-                encode(
-                    generation,
-                    Phase::Closed {
-                        failures,
-                        quiet_until,
-                    },
-                ),
-                admit(generation, 0, None),
-            )
+            let (ended, quiet_until, until) = closed_clock(quiet_until, until, now, config);
+            // An ended interval clears the counts in a new generation.
+            let (generation, failures) = if ended {
+                (next_generation(generation), 0)
+            } else {
+                (generation, failures)
+            };
+            let closed = Phase::Closed {
+                failures,
+                quiet_until,
+                until,
+            };
+            (encode(generation, closed), admit(generation, 0, None))
         }
         Phase::Disabled { .. } => (word, admit(generation, 0, None)),
         Phase::ForcedOpen { .. } => (word, refuse(None, None)),
@@ -618,10 +717,21 @@ pub(super) fn record(
             Phase::Closed {
                 failures,
                 quiet_until,
+                until,
             },
             0,
         ) => {
-            let latest = observed(quiet_until, now, config);
+            let (ended, quiet_until, until) = closed_clock(quiet_until, until, now, config);
+            if ended {
+                // The counts clear in a new generation; this outcome, from
+                // before the clearing, is not counted.
+                let cleared = Phase::Closed {
+                    failures: 0,
+                    quiet_until,
+                    until,
+                };
+                return (encode(next_generation(generation), cleared), uncounted);
+            }
             let failures = match outcome {
                 Outcome::Success => 0,
                 Outcome::Ignored => failures,
@@ -646,7 +756,8 @@ pub(super) fn record(
                 generation,
                 Phase::Closed {
                     failures,
-                    quiet_until: latest,
+                    quiet_until,
+                    until,
                 },
             );
             if outcome == Outcome::Ignored {
@@ -692,10 +803,7 @@ pub(super) fn record(
                 Outcome::Ignored => successes,
             };
             if outcome == Outcome::Success && successes >= settings.success_threshold {
-                let closed = Phase::Closed {
-                    failures: 0,
-                    quiet_until: quiet_after(seen, config),
-                };
+                let closed = closed_from(seen, quiet_after(seen, config), config);
                 let change = transition(State::HalfOpen, State::Closed);
                 return counted(encode(next_generation(generation), closed), change);
             }
@@ -775,13 +883,15 @@ pub(super) enum Manual {
 ///   if later: in CLOSED up to a quantum later); the new period replaces
 ///   any current one.
 ///
-/// With `fresh_closed` (a breaker with a failure-rate window), a reset in
-/// CLOSED starts a new generation (its window then reads empty, and permits
+/// Into CLOSED from another state, a closed interval starts at the latest
+/// tick seen. With `fresh_closed` (a breaker with a failure-rate window), a
+/// reset in CLOSED starts a new generation (its window then reads empty, and permits
 /// from before it are stale).
 pub(super) fn manual(
     word: u128,
     command: Manual,
     fresh_closed: bool,
+    config: &BreakerConfig,
 ) -> (u128, (Option<Transition>, Tick)) {
     let (generation, phase) = decode(word);
     let from = stored_state(phase);
@@ -801,14 +911,18 @@ pub(super) fn manual(
     let phase_to = match target {
         State::ForcedOpen => Phase::ForcedOpen { seen },
         State::Disabled => Phase::Disabled { seen },
-        _ => Phase::Closed {
-            failures: 0,
-            // CLOSED keeps its own (a reset there only clears the failure
-            // run); any other state's latest tick is carried over.
-            quiet_until: match phase {
-                Phase::Closed { quiet_until, .. } => quiet_until,
-                _ => seen.saturating_add(1),
+        // CLOSED keeps its own clock (a reset there only clears the
+        // failure run); any other state's latest tick is carried over, and
+        // starts a closed interval.
+        _ => match phase {
+            Phase::Closed {
+                quiet_until, until, ..
+            } => Phase::Closed {
+                failures: 0,
+                quiet_until,
+                until,
             },
+            _ => closed_from(seen, seen.saturating_add(1), config),
         },
     };
     // Already there: the same phase (CLOSED without failures) and no
@@ -829,7 +943,8 @@ pub(super) fn manual(
 
 impl Format for BreakerConfig {
     const KIND: u8 = 1;
-    /// Kind, generation, then per state: CLOSED failures and `quiet_until`;
+    /// Kind, generation, then per state: CLOSED failures, `quiet_until` and
+    /// the interval end (0 without an interval);
     /// OPEN deadline, latest tick and trip reason; HALF_OPEN outstanding, successes,
     /// issued, latest tick and timeout deadline; FORCED_OPEN and DISABLED
     /// the latest tick.
@@ -849,6 +964,9 @@ impl Format for BreakerConfig {
             fields.u32(s.rate_window);
             fields.u32(self.rate.minimum_calls());
         }
+        if s.closed_interval.ticks() != 0 {
+            fields.u64(s.closed_interval.ticks());
+        }
     }
 
     fn save_state(&self, word: u128, fields: &mut Fields<'_>) {
@@ -859,9 +977,15 @@ impl Format for BreakerConfig {
             Phase::Closed {
                 failures,
                 quiet_until,
+                until,
             } => {
                 fields.u32(failures);
                 fields.tick(quiet_until);
+                match interval_end(quiet_until, until, self) {
+                    Some(end) => fields.tick(end),
+                    // Zeros, as in a snapshot taken before intervals were.
+                    None => fields.u64(0),
+                }
             }
             Phase::Open { deadline, seen } => {
                 fields.tick(deadline);
@@ -879,7 +1003,8 @@ impl Format for BreakerConfig {
                 fields.u8(successes as u8);
                 fields.u8(issued as u8);
                 fields.tick(seen);
-                fields.tick(timeout_deadline(deadline_point(seen, until, self), self));
+                let grid = Grid::timeout(self);
+                fields.tick(grid.tick(grid.after(seen, until)));
             }
             Phase::ForcedOpen { seen } | Phase::Disabled { seen } => fields.tick(seen),
         }
@@ -899,9 +1024,23 @@ impl Format for BreakerConfig {
                 let quiet_until = fields.read_tick();
                 let counted =
                     failures < s.failure_threshold || (s.failure_threshold == 0 && failures == 0);
-                counted.then_some(Phase::Closed {
+                let (in_range, until) = match s.closed_interval.ticks() {
+                    0 => (fields.read_u64() == 0, 0),
+                    interval => {
+                        let end = fields.read_tick();
+                        // No later than an interval started at the latest
+                        // tick seen.
+                        let grid = Grid::interval(self);
+                        let latest = quiet_until.saturating_sub(1).saturating_add(interval);
+                        let point = grid.point_up(end);
+                        let steps = grid.steps(quiet_until, point, INTERVAL_BITS);
+                        (point <= grid.point_up(latest), steps)
+                    }
+                };
+                (counted && in_range).then_some(Phase::Closed {
                     failures,
                     quiet_until,
+                    until,
                 })?
             }
             k if k == State::Open as u8 => {

@@ -168,6 +168,7 @@ fuzz_target!(|data: &[u8]| {
                     failure_rate_per_mille: (input.small() as u32).wrapping_mul(25),
                     rate_window: input.small() as u32,
                     minimum_calls: input.small() as u32,
+                    closed_interval_ticks: input.small(),
                 };
                 let flags = u32::from(input.u8() % 6);
                 tg_breaker_init_ex(&mut breakers[which], &config, flags)

@@ -31,6 +31,8 @@ fuzz_target!(|data: &[u8]| {
         failure_rate_per_mille: rate,
         rate_window: window,
         minimum_calls: window / 2,
+        // Counts cleared while CLOSED on half the configurations.
+        closed_interval_ticks: [0u64, 0, 7, 1_000][usize::from(data[4] >> 2 & 3)],
     };
     let mut b = tg_breaker_t::new();
     assert_eq!(tg_breaker_init(&mut b, &config), TG_OK);

@@ -19,6 +19,7 @@ const BREAKER: tg_breaker_config_t = tg_breaker_config_t {
     failure_rate_per_mille: 500,
     rate_window: 8,
     minimum_calls: 4,
+    closed_interval_ticks: 500,
 };
 const BUCKET: tg_bucket_config_t = tg_bucket_config_t {
     capacity: 9,
