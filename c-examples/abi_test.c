@@ -43,6 +43,7 @@ static void test_status_strings(void) {
                                TG_E_CONFIG_RATE_WINDOW,
                                TG_E_CONFIG_MINIMUM_CALLS,
                                TG_E_CONFIG_CLOSED_INTERVAL,
+                               TG_E_CONFIG_MAX_OPEN,
                                TG_E_CONFIG_HALF_OPEN_PERMITS,
                                TG_E_CONFIG_SUCCESS_THRESHOLD,
                                TG_E_CONFIG_ZERO_CAPACITY,
@@ -158,6 +159,20 @@ static void test_breaker_config(void) {
   CHECK(tg_breaker_config_check(&bad) == TG_OK);
   bad.closed_interval_ticks = (1ull << 62) + 1;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_CLOSED_INTERVAL);
+  /* Growing open periods: 0 (the default) never grows or spreads them. */
+  CHECK(c.open_multiplier_milli == 0 && c.open_jitter_per_mille == 0 && c.max_open_ticks == 0);
+  bad = c;
+  bad.open_multiplier_milli = 999;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_MULTIPLIER);
+  bad.open_multiplier_milli = TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI + 1;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_MULTIPLIER);
+  bad.open_multiplier_milli = TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI;
+  bad.max_open_ticks = c.open_ticks - 1;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_MAX_OPEN);
+  bad.max_open_ticks = c.open_ticks;
+  CHECK(tg_breaker_config_check(&bad) == TG_OK);
+  bad.open_jitter_per_mille = 1001;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_JITTER);
   bad = c;
   bad.half_open_permits = 17;
   CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_HALF_OPEN_PERMITS);
@@ -297,6 +312,65 @@ static void test_breaker_closed_interval(void) {
   tg_breaker_counts_t counts;
   CHECK(tg_breaker_counts(&b, &counts) == TG_OK);
   CHECK(counts.failures == 3 && counts.dropped == 1); /* counters never clear */
+}
+
+/* Open periods that double with each failed trial up to a cap, and a
+   jitter drawn from the caller's seed. */
+static void test_breaker_growing_open(void) {
+  const tg_breaker_config_t config = {
+      .failure_threshold = 1,
+      .open_ticks = 100,
+      .half_open_permits = 1,
+      .success_threshold = 1,
+      .half_open_timeout_ticks = 50,
+      .open_multiplier_milli = 2000,
+      .max_open_ticks = 1000,
+  };
+  tg_breaker_t b = {{0}};
+  CHECK(tg_breaker_init(&b, &config) == TG_OK);
+  tg_breaker_decision_t d;
+  tg_record_t r;
+  CHECK(tg_breaker_acquire(&b, 0, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 0, &r) == TG_OK);
+  uint64_t at = 100;
+  const uint64_t periods[] = {200, 400, 800, 1000, 1000};
+  for (unsigned i = 0; i < 5; i++) {
+    CHECK(tg_breaker_acquire(&b, at, &d) == TG_OK && d.transition.to == TG_STATE_HALF_OPEN);
+    CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, at, &r) == TG_OK);
+    CHECK(r.transition.changed && r.transition.to == TG_STATE_OPEN);
+    tg_breaker_status_t status;
+    CHECK(tg_breaker_status(&b, at, &status) == TG_OK && status.has_trial_at);
+    CHECK(status.tripped_by == TG_TRIP_TRIAL_FAILED && status.trial_at == at + periods[i]);
+    at += periods[i];
+  }
+  /* A successful trial closes; the next trip opens for open_ticks again. */
+  CHECK(tg_breaker_acquire(&b, at, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, at, &r) == TG_OK);
+  CHECK(r.transition.to == TG_STATE_CLOSED);
+  CHECK(tg_breaker_acquire(&b, at + 1, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, at + 1, &r) == TG_OK);
+  CHECK(tg_breaker_acquire(&b, at + 100, &d) == TG_REFUSED && d.retry_at == at + 101);
+
+  /* ±20 % jitter: two devices with different seeds trip at the same tick
+     and open for periods within 80 .. 120 that differ for most seeds. */
+  unsigned distinct = 0;
+  uint64_t first = 0;
+  for (uint64_t seed = 1; seed <= 32; seed++) {
+    tg_breaker_config_t spread = config;
+    spread.open_multiplier_milli = 0;
+    spread.open_jitter_per_mille = 200;
+    spread.jitter_seed = seed * 0x9E3779B97F4A7C15ull;
+    tg_breaker_t device = {{0}};
+    CHECK(tg_breaker_init(&device, &spread) == TG_OK);
+    CHECK(tg_breaker_acquire(&device, 5000, &d) == TG_OK);
+    CHECK(tg_breaker_record(&device, d.permit, TG_OUTCOME_FAILURE, 5000, &r) == TG_OK);
+    CHECK(tg_breaker_acquire(&device, 5000, &d) == TG_REFUSED && d.has_retry_at);
+    const uint64_t period = d.retry_at - 5000;
+    CHECK(period >= 80 && period <= 120);
+    if (seed == 1) first = period;
+    distinct += period != first;
+  }
+  CHECK(distinct > 16);
 }
 
 static void test_breaker_cycle(void) {
@@ -1752,7 +1826,7 @@ static void test_version(void) {
 int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
-  CHECK(sizeof(tg_breaker_t) == 160 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
+  CHECK(sizeof(tg_breaker_t) == 192 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(sizeof(tg_shaper_t) == 144 && _Alignof(tg_shaper_t) == 16);
   CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);
@@ -1766,6 +1840,7 @@ int main(void) {
   test_breaker_cycle();
   test_breaker_failure_rate();
   test_breaker_closed_interval();
+  test_breaker_growing_open();
   test_bucket();
   test_bucket_reconfigured_by_threads();
   test_keyed_reconfigured_by_threads();

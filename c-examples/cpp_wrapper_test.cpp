@@ -37,7 +37,7 @@ static_assert(std::is_same_v<tickguard::Tick, uint64_t>);
 static_assert(alignof(tg_breaker_t) == 16 && alignof(tg_bucket_t) == 16);
 static_assert(tickguard::state_name(State::HalfOpen)[0] == 'H');
 
-constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0};
+constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0};
 constexpr tg_bucket_config_t kBucket = {3, 1, 10, TG_BUCKET_FULL};
 
 // Globals with constant initialisation: no static constructor runs.
@@ -76,7 +76,7 @@ void errors_are_not_folded_into_false() {
   CHECK(!later && later.refused() && later.retry_at == 10);
   CHECK(bucket.available(10).ok() && bucket.available(10).value == 1);
 
-  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0}};
+  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0}};
   CHECK(bad.init() == TG_E_CONFIG_FAILURE_THRESHOLD);
   tickguard::Breaker no_window{tickguard::with_failure_rate(kOnePermit, 500, 0)};
   CHECK(no_window.init() == TG_E_CONFIG_RATE_WINDOW);
@@ -94,6 +94,19 @@ void closed_interval_clears_the_counts() {
   CHECK(breaker.acquire(0).fail(0).counted);           // [0, 100)
   CHECK(!breaker.acquire(100).fail(100).transition.changed);  // [100, 200)
   CHECK(breaker.acquire(199).fail(199).transition.to == State::Open);
+}
+
+// Open periods that double with each failed trial, up to a cap.
+void open_periods_grow() {
+  tickguard::Breaker breaker{tickguard::with_growing_open(kOnePermit, 2000, 300)};
+  CHECK(breaker.init() == TG_OK);
+  CHECK(breaker.acquire(0).fail(0).transition.to == State::Open);  // until 100
+  CHECK(breaker.acquire(100).fail(100).transition.to == State::Open);  // 200 more
+  CHECK(breaker.status(101).value.trial_at == 300);
+  CHECK(breaker.acquire(300).fail(300).transition.to == State::Open);  // capped: 300
+  CHECK(breaker.status(301).value.trial_at == 600);
+  tickguard::Breaker bad{tickguard::with_growing_open(kOnePermit, 2000, 99)};
+  CHECK(bad.init() == TG_E_CONFIG_MAX_OPEN);
 }
 
 // gobreaker's ratio rule through the wrapper: fail, succeed, fail opens a
@@ -626,6 +639,7 @@ int main() {
   calls_report_once_and_move();
   failure_rate_opens_on_a_ratio();
   closed_interval_clears_the_counts();
+  open_periods_grow();
   global_bucket_works();
   fixed_window_works();
   shaper_works();

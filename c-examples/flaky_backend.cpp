@@ -35,6 +35,10 @@ constexpr tg_breaker_config_t kConfig = {
     /*rate_window=*/0,
     /*minimum_calls=*/0,
     /*closed_interval_ticks=*/0,
+    /*open_multiplier_milli=*/0,
+    /*open_jitter_per_mille=*/0,
+    /*max_open_ticks=*/0,
+    /*jitter_seed=*/0,
 };
 
 void report(tickguard::Tick now, const tickguard::Transition &t) {

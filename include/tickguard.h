@@ -108,6 +108,12 @@
 #define TG_BREAKER_MAX_HALF_OPEN_PERMITS 16
 
 /**
+ * The largest `open_multiplier_milli` (a period may grow ×1000 per
+ * reopening).
+ */
+#define TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI 1000000
+
+/**
  * The most outcomes a breaker's failure-rate window holds (`rate_window`).
  */
 #define TG_BREAKER_MAX_RATE_WINDOW 64
@@ -431,6 +437,30 @@ typedef struct {
    * admitted before a clearing are not counted after it.
    */
   uint64_t closed_interval_ticks;
+  /**
+   * How much each reopening lengthens the open period, in thousandths
+   * (1000 .. `TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI`; 0 or 1000: never):
+   * `min(max_open_ticks, open_ticks × (multiplier / 1000)^reopenings)`,
+   * reopenings counting failed or timed-out trial periods since the
+   * breaker last closed (at most 15).
+   */
+  uint32_t open_multiplier_milli;
+  /**
+   * Spreads each open period (not `tg_breaker_open_for`'s) over
+   * `±open_jitter_per_mille` thousandths of itself (0 .. 1000; 0: none).
+   */
+  uint32_t open_jitter_per_mille;
+  /**
+   * The longest open period, growth and jitter included (open_ticks ..
+   * 2^62; 0: 2^62).
+   */
+  uint64_t max_open_ticks;
+  /**
+   * Entropy for the jitter: give each device or process its own (a
+   * serial number, a random value at boot); not part of a snapshot's
+   * configuration check.
+   */
+  uint64_t jitter_seed;
 } tg_breaker_config_t;
 
 /**
@@ -443,7 +473,7 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_breaker_*`.
    */
-  uint64_t _opaque[20];
+  uint64_t _opaque[24];
 } tg_breaker_t;
 
 /**
@@ -1529,12 +1559,14 @@ typedef struct TG_ALIGNED(16) {
 
 /**
  * Retry configuration: `multiplier_milli` is 1 .. 999 (0 means the default,
- * 2000).
+ * 2000); breaker configuration: `open_multiplier_milli` is 1 .. 999 or
+ * above `TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI`.
  */
 #define TG_E_CONFIG_MULTIPLIER -20
 
 /**
- * Retry configuration: `jitter_per_mille` is above 1000.
+ * Retry configuration: `jitter_per_mille` is above 1000; breaker
+ * configuration: `open_jitter_per_mille` is above 1000.
  */
 #define TG_E_CONFIG_JITTER -21
 
@@ -1707,6 +1739,12 @@ typedef struct TG_ALIGNED(16) {
  * Breaker configuration: `closed_interval_ticks` is above 2^62.
  */
 #define TG_E_CONFIG_CLOSED_INTERVAL -53
+
+/**
+ * Breaker configuration: `max_open_ticks` is below `open_ticks` or above
+ * 2^62.
+ */
+#define TG_E_CONFIG_MAX_OPEN -54
 
 #ifdef __cplusplus
 extern "C" {

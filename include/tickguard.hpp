@@ -223,11 +223,12 @@ class [[nodiscard]] Call {
 
 /// The defaults: 5 failures, 60 000-tick open period, 3
 /// half-open permits, 2 successes, 60 000-tick half-open timeout, no
-/// failure-rate window, counts never cleared while CLOSED.
+/// failure-rate window, counts never cleared while CLOSED, open periods
+/// that neither grow nor spread.
 inline constexpr tg_breaker_config_t kDefaultBreakerConfig = {
     TG_BREAKER_DEFAULT_FAILURE_THRESHOLD, TG_BREAKER_DEFAULT_OPEN_TICKS,
     TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS, TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD,
-    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0};
+    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0, 0, 0, 0, 0};
 
 /**
  * A breaker configuration that opens on a failure rate as well as (or
@@ -272,6 +273,36 @@ constexpr tg_breaker_config_t with_failure_rate(tg_breaker_config_t base, uint32
 constexpr tg_breaker_config_t with_closed_interval(tg_breaker_config_t base,
                                                    uint64_t ticks) noexcept {
   base.closed_interval_ticks = ticks;
+  return base;
+}
+
+/**
+ * A breaker configuration whose open periods grow with each failed (or
+ * timed-out) trial period, `min(max_open_ticks, open_ticks × (multiplier /
+ * 1000)^reopenings)`, back to `open_ticks` once it closes, each spread by
+ * ±`jitter_per_mille` thousandths drawn from `seed`.
+ *
+ * ```cpp
+ * // Double up to 10 minutes, ±10 %, a seed per device.
+ * constexpr tg_breaker_config_t kBackingOff = tickguard::with_growing_open(
+ *     tickguard::kDefaultBreakerConfig, 2000, 600'000, 100, 0x5eed);
+ * ```
+ * @param base the other settings.
+ * @param multiplier_milli the growth per reopening (1000 .. 10^6; 0: none).
+ * @param max_open_ticks the longest period (open_ticks .. 2^62; 0: 2^62).
+ * @param jitter_per_mille the spread (0 .. 1000).
+ * @param seed the caller's entropy for the spread.
+ * @return `base` with the open-period fields set (validated by init()).
+ */
+constexpr tg_breaker_config_t with_growing_open(tg_breaker_config_t base,
+                                                uint32_t multiplier_milli,
+                                                uint64_t max_open_ticks,
+                                                uint32_t jitter_per_mille = 0,
+                                                uint64_t seed = 0) noexcept {
+  base.open_multiplier_milli = multiplier_milli;
+  base.max_open_ticks = max_open_ticks;
+  base.open_jitter_per_mille = jitter_per_mille;
+  base.jitter_seed = seed;
   return base;
 }
 

@@ -51,7 +51,9 @@ void tg_critical_section_exit(uint32_t state) { __asm__ volatile("msr primask, %
 
 /* ---- the guards ---- */
 /* Opens on 3 failures in a row, or on half of the last 8 calls failing (4
- * at least), counted afresh every 100 ticks while closed. */
+ * at least), counted afresh every 100 ticks while closed; each failed trial
+ * lengthens the next open period x1.5 (up to 90 ticks), spread +-10 % from
+ * the device's serial number. */
 static const tg_breaker_config_t BREAKER_CONFIG = {
     .failure_threshold = 3,
     .open_ticks = 40,
@@ -62,6 +64,10 @@ static const tg_breaker_config_t BREAKER_CONFIG = {
     .rate_window = 8,
     .minimum_calls = 4,
     .closed_interval_ticks = 100,
+    .open_multiplier_milli = 1500,
+    .max_open_ticks = 90,
+    .open_jitter_per_mille = 100,
+    .jitter_seed = 0x0000746700000019ull,
 };
 static const tg_bucket_config_t LIMIT = {
     .capacity = 4, .tokens = 1, .period_ticks = 5, .initial_fill = TG_BUCKET_FULL};

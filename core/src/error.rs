@@ -39,9 +39,12 @@ pub enum ConfigError {
     BackoffDelay,
     /// A linear backoff's step is above 2^62 ticks.
     BackoffStep,
-    /// An exponential backoff's multiplier is below 1 (1000 thousandths).
+    /// An exponential backoff's multiplier is below 1 (1000 thousandths),
+    /// or a breaker's open multiplier is outside 1000..=1 000 000 (and not
+    /// 0).
     Multiplier,
-    /// A proportional jitter spreads more than 100 % (1000 thousandths).
+    /// A proportional jitter (a retry's, or a breaker's open jitter)
+    /// spreads more than 100 % (1000 thousandths).
     Jitter,
     /// An additive jitter's maximum is above 2^62 ticks.
     JitterTicks,
@@ -80,6 +83,9 @@ pub enum ConfigError {
     MinimumCalls,
     /// A breaker's closed interval is above 2^62 ticks.
     ClosedInterval,
+    /// A breaker's longest open period is below its open period or above
+    /// 2^62 ticks.
+    MaxOpen,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -97,7 +103,9 @@ impl core::fmt::Display for ConfigError {
             Self::MaxAttempts => "max attempts must be at least 1",
             Self::BackoffDelay => "backoff delay must be at most 2^62 ticks",
             Self::BackoffStep => "linear backoff step must be at most 2^62 ticks",
-            Self::Multiplier => "backoff multiplier must be at least 1000 thousandths",
+            Self::Multiplier => {
+                "multiplier must be at least 1000 thousandths (a breaker's at most 10^6)"
+            }
             Self::Jitter => "proportional jitter must be at most 1000 thousandths",
             Self::JitterTicks => "additive jitter must be at most 2^62 ticks",
             Self::MaxDelay => "max delay must be at most 2^62 ticks",
@@ -116,6 +124,7 @@ impl core::fmt::Display for ConfigError {
             Self::RateWindow => "rate window must be 1..=64 with a failure rate, 0 without",
             Self::MinimumCalls => "minimum calls must be at most the rate window",
             Self::ClosedInterval => "closed interval must be at most 2^62 ticks",
+            Self::MaxOpen => "max open must be open..=2^62 ticks (0: 2^62)",
         };
         f.write_str(text)
     }

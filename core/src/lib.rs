@@ -145,6 +145,7 @@ pub mod shaper;
 pub mod sliding_log;
 pub mod sliding_window;
 pub mod snapshot;
+mod spread;
 pub mod time;
 mod wide;
 

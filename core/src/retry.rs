@@ -59,6 +59,7 @@
 //! ```
 
 use crate::budget::AllowsRetry;
+use crate::spread::{exponential, proportional, splitmix, uniform};
 use crate::time::{Duration, Instant, Tick, MAX_DURATION};
 use crate::wide;
 use crate::ConfigError;
@@ -404,57 +405,6 @@ impl Attempt {
     }
 }
 
-/// SplitMix64's finaliser: spreads any seed (0 included) over the state.
-const fn splitmix(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    let z = z ^ (z >> 31);
-    if z == 0 {
-        0x9E37_79B9_7F4A_7C15
-    } else {
-        z
-    }
-}
-
-/// A uniform value in `0..=max`, from 64 random bits: the high half of
-/// `random × (max + 1)`.
-const fn uniform(random: u64, max: Tick) -> Tick {
-    match max.checked_add(1) {
-        Some(span) => wide::mul_high(random, span),
-        None => random,
-    }
-}
-
-/// `value × factor / 1000`, saturating at `limit`.
-const fn scale_milli(value: u64, factor: u64, limit: u64) -> u64 {
-    let scaled = wide::mul_div(value, factor, 1_000);
-    if scaled > limit {
-        limit
-    } else {
-        scaled
-    }
-}
-
-/// `base × (m/1000)^exponent`, saturating just above `cap`; exponentiation by
-/// squaring, so any exponent takes at most 64 steps.
-const fn exponential(base: Tick, multiplier_milli: u32, exponent: u32, cap: Tick) -> Tick {
-    let limit = cap.saturating_add(1);
-    let mut result = if base > limit { limit } else { base };
-    let mut factor = multiplier_milli as u64;
-    let mut e = exponent;
-    while e > 0 && result > 0 && result < limit {
-        if e & 1 == 1 {
-            result = scale_milli(result, factor, limit);
-        }
-        e >>= 1;
-        if e > 0 {
-            factor = wide::mul_div(factor, factor, 1_000);
-        }
-    }
-    result
-}
-
 impl RetryPolicy {
     /// The default retry, in ticks of 1 ms: 3 attempts in all,
     /// exponential from 1 000 ticks doubling, ±10 % jitter, at most 60 000
@@ -621,8 +571,8 @@ impl RetryPolicy {
                 (half, Some(d.saturating_sub(half)))
             }
             Jitter::Proportional { per_mille } => {
-                let spread = wide::mul_div(d, per_mille as u64, 1_000);
-                (d.saturating_sub(spread), Some(spread.saturating_mul(2)))
+                let (low, span) = proportional(d, per_mille);
+                (low, Some(span))
             }
             Jitter::Decorrelated => {
                 let previous = if attempt.previous_delay == 0 {

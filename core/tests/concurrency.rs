@@ -410,6 +410,11 @@ fn counters_count_every_decision_once_under_contention() {
         half_open_timeout: tickguard::time::Duration::from_ticks(7),
         // Counts cleared every 50 ticks while CLOSED, under contention too.
         closed_interval: tickguard::time::Duration::from_ticks(50),
+        // Open periods growing ×1.5 up to 40 ticks, ±30 %.
+        open_multiplier_milli: 1_500,
+        max_open: tickguard::time::Duration::from_ticks(40),
+        open_jitter_per_mille: 300,
+        jitter_seed: 0x5EED,
     })
     .unwrap();
     let breaker: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&config);

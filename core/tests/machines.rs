@@ -75,6 +75,11 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
         1u64..1 << 20,
         rate,
         prop_oneof![Just(0u64), 1u64..1 << 20],
+        (
+            prop_oneof![Just(0u32), 1_000u32..4_000],
+            0u32..=1_000,
+            any::<u64>(),
+        ),
     )
         .prop_map(
             |(
@@ -85,6 +90,7 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                 half_open_timeout_ticks,
                 rate,
                 closed_interval,
+                (open_multiplier_milli, open_jitter_per_mille, jitter_seed),
             )| {
                 BreakerConfig::new(BreakerSettings {
                     failure_threshold,
@@ -98,6 +104,10 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                     rate_window: rate.1,
                     minimum_calls: rate.2.min(rate.1),
                     closed_interval: tickguard::time::Duration::from_ticks(closed_interval),
+                    open_multiplier_milli,
+                    max_open: tickguard::time::Duration::from_ticks(0),
+                    open_jitter_per_mille,
+                    jitter_seed,
                 })
                 .unwrap()
             },

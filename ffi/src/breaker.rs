@@ -56,6 +56,10 @@ pub type tg_permit_t = u32;
 
 /// The most half-open trial permits a breaker admits (`half_open_permits`).
 pub const TG_BREAKER_MAX_HALF_OPEN_PERMITS: u32 = 16;
+/// The largest `open_multiplier_milli` (a period may grow ×1000 per
+/// reopening).
+pub const TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI: u32 = 1_000_000;
+
 /// The most outcomes a breaker's failure-rate window holds (`rate_window`).
 pub const TG_BREAKER_MAX_RATE_WINDOW: u32 = 64;
 
@@ -110,6 +114,22 @@ pub struct tg_breaker_config_t {
     /// `closed_interval_ticks / 2048`, never early); outcomes of calls
     /// admitted before a clearing are not counted after it.
     pub closed_interval_ticks: u64,
+    /// How much each reopening lengthens the open period, in thousandths
+    /// (1000 .. `TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI`; 0 or 1000: never):
+    /// `min(max_open_ticks, open_ticks × (multiplier / 1000)^reopenings)`,
+    /// reopenings counting failed or timed-out trial periods since the
+    /// breaker last closed (at most 15).
+    pub open_multiplier_milli: u32,
+    /// Spreads each open period (not `tg_breaker_open_for`'s) over
+    /// `±open_jitter_per_mille` thousandths of itself (0 .. 1000; 0: none).
+    pub open_jitter_per_mille: u32,
+    /// The longest open period, growth and jitter included (open_ticks ..
+    /// 2^62; 0: 2^62).
+    pub max_open_ticks: u64,
+    /// Entropy for the jitter: give each device or process its own (a
+    /// serial number, a random value at boot); not part of a snapshot's
+    /// configuration check.
+    pub jitter_seed: u64,
 }
 
 impl From<tg_breaker_config_t> for BreakerSettings {
@@ -124,6 +144,10 @@ impl From<tg_breaker_config_t> for BreakerSettings {
             rate_window: c.rate_window,
             minimum_calls: c.minimum_calls,
             closed_interval: Duration::from_ticks(c.closed_interval_ticks),
+            open_multiplier_milli: c.open_multiplier_milli,
+            max_open: Duration::from_ticks(c.max_open_ticks),
+            open_jitter_per_mille: c.open_jitter_per_mille,
+            jitter_seed: c.jitter_seed,
         }
     }
 }
@@ -140,6 +164,10 @@ impl From<BreakerSettings> for tg_breaker_config_t {
             rate_window: s.rate_window,
             minimum_calls: s.minimum_calls,
             closed_interval_ticks: s.closed_interval.ticks(),
+            open_multiplier_milli: s.open_multiplier_milli,
+            open_jitter_per_mille: s.open_jitter_per_mille,
+            max_open_ticks: s.max_open.ticks(),
+            jitter_seed: s.jitter_seed,
         }
     }
 }
@@ -149,6 +177,8 @@ impl From<BreakerSettings> for tg_breaker_config_t {
 const _: () =
     assert!(TG_BREAKER_MAX_HALF_OPEN_PERMITS == tickguard::breaker::MAX_HALF_OPEN_PERMITS);
 const _: () = assert!(TG_BREAKER_MAX_RATE_WINDOW == tickguard::breaker::MAX_RATE_WINDOW);
+const _: () =
+    assert!(TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI == tickguard::breaker::MAX_OPEN_MULTIPLIER_MILLI);
 
 // The header's default constants are literals (cbindgen cannot evaluate the
 // core's): keep them equal to the core's defaults.
@@ -208,10 +238,10 @@ pub struct tg_record_t {
 #[repr(C, align(16))]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 20],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 24],
 }
 
-object::storage!(tg_breaker_t, CountingBreaker<BreakerConfig>, 0x7467_4234); // "tgB4"
+object::storage!(tg_breaker_t, CountingBreaker<BreakerConfig>, 0x7467_4235); // "tgB5"
 
 const fn state_code(state: State) -> tg_state_t {
     state as tg_state_t

@@ -55,9 +55,11 @@ pub const TG_E_CONFIG_INITIAL_FILL: tg_status_t = -17;
 /// Retry configuration: `max_attempts` is 0.
 pub const TG_E_CONFIG_MAX_ATTEMPTS: tg_status_t = -19;
 /// Retry configuration: `multiplier_milli` is 1 .. 999 (0 means the default,
-/// 2000).
+/// 2000); breaker configuration: `open_multiplier_milli` is 1 .. 999 or
+/// above `TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI`.
 pub const TG_E_CONFIG_MULTIPLIER: tg_status_t = -20;
-/// Retry configuration: `jitter_per_mille` is above 1000.
+/// Retry configuration: `jitter_per_mille` is above 1000; breaker
+/// configuration: `open_jitter_per_mille` is above 1000.
 pub const TG_E_CONFIG_JITTER: tg_status_t = -21;
 /// Retry budget configuration: `token_ratio_milli` is 0 or above
 /// `max_tokens` × 1000.
@@ -134,11 +136,14 @@ pub const TG_E_CONFIG_RATE_WINDOW: tg_status_t = -51;
 pub const TG_E_CONFIG_MINIMUM_CALLS: tg_status_t = -52;
 /// Breaker configuration: `closed_interval_ticks` is above 2^62.
 pub const TG_E_CONFIG_CLOSED_INTERVAL: tg_status_t = -53;
+/// Breaker configuration: `max_open_ticks` is below `open_ticks` or above
+/// 2^62.
+pub const TG_E_CONFIG_MAX_OPEN: tg_status_t = -54;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 53] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 54] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -187,11 +192,11 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 53] = [
     ),
     (
         TG_E_CONFIG_MULTIPLIER,
-        c"config: multiplier_milli must be 0 (default) or at least 1000",
+        c"config: multiplier_milli must be 0 (default) or at least 1000 (a breaker's open_multiplier_milli at most 10^6)",
     ),
     (
         TG_E_CONFIG_JITTER,
-        c"config: jitter_per_mille must be at most 1000",
+        c"config: jitter_per_mille (a breaker's open_jitter_per_mille) must be at most 1000",
     ),
     (
         TG_E_CONFIG_TOKEN_RATIO,
@@ -297,6 +302,10 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 53] = [
         TG_E_CONFIG_CLOSED_INTERVAL,
         c"config: closed_interval_ticks must be at most 2^62 (0: never)",
     ),
+    (
+        TG_E_CONFIG_MAX_OPEN,
+        c"config: max_open_ticks must be open_ticks..2^62 (0: 2^62)",
+    ),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check
@@ -345,6 +354,7 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::RateWindow => TG_E_CONFIG_RATE_WINDOW,
         ConfigError::MinimumCalls => TG_E_CONFIG_MINIMUM_CALLS,
         ConfigError::ClosedInterval => TG_E_CONFIG_CLOSED_INTERVAL,
+        ConfigError::MaxOpen => TG_E_CONFIG_MAX_OPEN,
     }
 }
 

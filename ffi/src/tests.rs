@@ -43,6 +43,10 @@ const BREAKER_CONFIG: tg_breaker_config_t = tg_breaker_config_t {
     rate_window: 0,
     minimum_calls: 0,
     closed_interval_ticks: 0,
+    open_multiplier_milli: 0,
+    open_jitter_per_mille: 0,
+    max_open_ticks: 0,
+    jitter_seed: 0,
 };
 
 const BUCKET_CONFIG: tg_bucket_config_t = tg_bucket_config_t {
@@ -81,9 +85,9 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
     let mut b = tg_breaker_t::new();
     let mut d = decision();
     assert_eq!(tg_breaker_acquire(&mut b, 0, &mut d), TG_E_UNINITIALIZED);
-    // Outputs untouched. (0x7467_4232 and 0x7467_4233: the magic of the
-    // breaker's layouts before its failure-rate window and before its
-    // counters, refused as uninitialised.)
+    // Outputs untouched. (0x7467_4232, 0x7467_4233 and 0x7467_4234: the
+    // magic of the breaker's layouts before its failure-rate window, before
+    // its counters and before its open growth, refused as uninitialised.)
     assert_eq!((d.permit, d.retry_at), (7, 9));
     for word in [
         0xA5A5_A5A5_A5A5_A5A5,
@@ -91,13 +95,14 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
         0x7467_4232,
         0x7467_4233,
         0x7467_4234,
+        0x7467_4235,
     ] {
         let mut garbage = tg_breaker_t {
             _opaque: filled(word),
         };
         // Garbage that happens to hold the magic word was not initialised
         // at this address: refused as a copy, never used.
-        let expected = if word as u32 == 0x7467_4234 {
+        let expected = if word as u32 == 0x7467_4235 {
             TG_E_MOVED
         } else {
             TG_E_UNINITIALIZED
@@ -616,6 +621,10 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         rate_window: 0,
         minimum_calls: 0,
         closed_interval_ticks: 0,
+        open_multiplier_milli: 0,
+        open_jitter_per_mille: 0,
+        max_open_ticks: 0,
+        jitter_seed: 0,
     };
     assert_eq!(tg_breaker_config_default(&mut breaker), TG_OK);
     assert_eq!(tg_breaker_config_check(&breaker), TG_OK);
@@ -634,6 +643,11 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         (|c| c.minimum_calls = 0, TG_OK),
         // 0: counts are never cleared.
         (|c| c.closed_interval_ticks = 0, TG_OK),
+        // 0: open periods never grow, are never spread, are capped at 2^62.
+        (|c| c.open_multiplier_milli = 0, TG_OK),
+        (|c| c.open_jitter_per_mille = 0, TG_OK),
+        (|c| c.max_open_ticks = 0, TG_OK),
+        (|c| c.jitter_seed = 0, TG_OK),
     ];
     check_each_zeroed(breaker, tg_breaker_config_check, zeroed);
     // With a failure rate: its window has no sound zero; the consecutive
@@ -1040,7 +1054,7 @@ mod random_calls {
 
     #[derive(Clone, Debug)]
     enum Call {
-        BreakerInit([u64; 9], u32),
+        BreakerInit([u64; 12], u32),
         BucketInit([u64; 4], u32),
         Acquire { lag: u64, null_out: bool },
         Record { permit: u32, outcome: u32, lag: u64 },
@@ -1066,7 +1080,7 @@ mod random_calls {
 
     fn call() -> impl Strategy<Value = Call> {
         prop_oneof![
-            1 => (proptest::array::uniform9(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BreakerInit(c, f)),
+            1 => (proptest::array::uniform12(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BreakerInit(c, f)),
             1 => (proptest::array::uniform4(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BucketInit(c, f)),
             4 => (lag(), any::<bool>()).prop_map(|(lag, null_out)| Call::Acquire { lag, null_out }),
             1 => (any::<u32>(), 0u32..5, lag()).prop_map(|(permit, outcome, lag)| Call::Record { permit, outcome, lag }),
@@ -1100,12 +1114,16 @@ mod random_calls {
             let mut now = 1u64 << 40;
             for call in calls {
                 let status = match call {
-                    Call::BreakerInit([f, o, p, s, t, r, w, m, i], flags) => {
+                    Call::BreakerInit([f, o, p, s, t, r, w, m, i, g, j, x], flags) => {
                         let config = tg_breaker_config_t {
                             failure_threshold: f as u32, open_ticks: o, half_open_permits: p as u32,
                             success_threshold: s as u32, half_open_timeout_ticks: t,
                             failure_rate_per_mille: r as u32, rate_window: w as u32, minimum_calls: m as u32,
                             closed_interval_ticks: i,
+                            open_multiplier_milli: (g as u32).wrapping_mul(250),
+                            open_jitter_per_mille: (j as u32).wrapping_mul(50),
+                            max_open_ticks: x,
+                            jitter_seed: g ^ x,
                         };
                         let status = tg_breaker_init_ex(&mut breaker, &config, flags);
                         if flags <= (TG_INIT_REINIT | TG_INIT_SHARED) && flags & TG_INIT_REINIT != 0 {

@@ -44,11 +44,15 @@ use platform::{debug, say};
 const TICK_HZ: u32 = 1_000;
 /// Run this many ticks.
 const RUN_TICKS: Tick = 400;
+/// This device's serial number: the breaker's jitter seed.
+const DEVICE_SERIAL: u64 = 0x0000_7467_0000_0019;
 
 /// Opens on 3 failures in a row, or on half of the last 8 calls failing
 /// (4 at least): a peripheral that fails every other read opens it too.
 /// Counted afresh every 100 ticks while closed: failures spread thinner
-/// than that never add up.
+/// than that never add up. Each failed trial lengthens the next open period
+/// ×1.5 (up to 90 ticks), spread ±10 % from the device's serial number, so
+/// a fleet that tripped together does not probe together.
 static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
     failure_threshold: 3,
     open: Duration::from_ticks(40),
@@ -59,6 +63,10 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
     rate_window: 8,
     minimum_calls: 4,
     closed_interval: Duration::from_ticks(100),
+    open_multiplier_milli: 1_500,
+    max_open: Duration::from_ticks(90),
+    open_jitter_per_mille: 100,
+    jitter_seed: DEVICE_SERIAL,
 }) {
     Ok(config) => config,
     Err(_) => panic!("invalid breaker configuration"),

@@ -2,6 +2,7 @@
 
 use super::window::{RateRule, MAX_WINDOW};
 use super::word::{INTERVAL_GRID_STEPS, SLOT_BITS, TIMEOUT_GRID_STEPS};
+use crate::spread::exponential;
 use crate::time::{Duration, Tick, MAX_DURATION};
 use crate::ConfigError;
 
@@ -16,6 +17,9 @@ pub const MAX_HALF_OPEN_PERMITS: u32 = SLOT_BITS;
 /// The largest accepted [`BreakerSettings::rate_window`] (the window's
 /// outcomes are the bits of a 64-bit register).
 pub const MAX_RATE_WINDOW: u32 = MAX_WINDOW;
+
+/// The largest accepted [`BreakerSettings::open_multiplier_milli`] (×1000).
+pub const MAX_OPEN_MULTIPLIER_MILLI: u32 = 1_000_000;
 
 /// What a breaker is asked to do, before validation.
 ///
@@ -64,6 +68,24 @@ pub struct BreakerSettings {
     /// `⌈interval / 2^11⌉`, at least one tick): late by less than one grid
     /// step, never early.
     pub closed_interval: Duration,
+    /// How much each reopening lengthens the open period, in thousandths
+    /// (1000..=1 000 000; 0 or 1000: never): the breaker opens for
+    /// `min(max_open, open × (multiplier / 1000)^reopenings)`, where
+    /// reopenings count the trial periods that failed (or timed out) since
+    /// the breaker last closed (at most 15). Closing starts again at `open`.
+    pub open_multiplier_milli: u32,
+    /// The longest open period (`open`..=2^62 ticks; 0: 2^62), growth and
+    /// jitter included.
+    pub max_open: Duration,
+    /// Spreads each open period over `±open_jitter_per_mille` thousandths
+    /// of itself (0..=1000; 0: none), drawn from `jitter_seed`, the
+    /// generation and the tick it opens at, so breakers that tripped
+    /// together do not probe together. Manual periods
+    /// ([`Breaker::open_for`](super::Breaker::open_for)) are exact.
+    pub open_jitter_per_mille: u32,
+    /// The caller's entropy for the jitter: give each device or process its
+    /// own (a serial number, a random value at boot).
+    pub jitter_seed: u64,
 }
 
 /// A validated breaker configuration. `const`-constructible, so it can live
@@ -86,7 +108,7 @@ pub struct BreakerSettings {
 /// (see the `word` module's source): CLOSED notes the latest tick it has
 /// seen once per `open / 2^16`, and the half-open timeout deadline
 /// lies on a grid of the largest power of two not above
-/// `⌈half_open_timeout / 2^16⌉` ticks, so that no division is made (late
+/// `⌈half_open_timeout / 2^13⌉` ticks, so that no division is made (late
 /// by less than one step, never early); each is at least one tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerConfig {
@@ -114,6 +136,10 @@ impl BreakerConfig {
         rate_window: 0,
         minimum_calls: 0,
         closed_interval: Duration::from_ticks(0),
+        open_multiplier_milli: 0,
+        max_open: Duration::from_ticks(0),
+        open_jitter_per_mille: 0,
+        jitter_seed: 0,
     };
 
     /// [`Self::DEFAULT_SETTINGS`], validated.
@@ -161,6 +187,17 @@ impl BreakerConfig {
         if s.closed_interval.ticks() > MAX_DURATION {
             return Err(ConfigError::ClosedInterval);
         }
+        let multiplier = s.open_multiplier_milli;
+        if multiplier != 0 && (multiplier < 1_000 || multiplier > MAX_OPEN_MULTIPLIER_MILLI) {
+            return Err(ConfigError::Multiplier);
+        }
+        let max_open = s.max_open.ticks();
+        if max_open != 0 && (max_open < s.open.ticks() || max_open > MAX_DURATION) {
+            return Err(ConfigError::MaxOpen);
+        }
+        if s.open_jitter_per_mille > 1_000 {
+            return Err(ConfigError::Jitter);
+        }
         Ok(Self::from_valid(s))
     }
 
@@ -190,6 +227,31 @@ impl BreakerConfig {
     #[must_use]
     pub const fn settings(&self) -> &BreakerSettings {
         &self.settings
+    }
+
+    /// The open period after `reopens` reopenings, before jitter: `open`
+    /// grown by the multiplier, at most the cap.
+    pub(super) const fn grown_open(&self, reopens: u32) -> Tick {
+        let s = &self.settings;
+        let base = s.open.ticks();
+        if s.open_multiplier_milli <= 1_000 {
+            return base;
+        }
+        let cap = self.max_open();
+        let grown = exponential(base, s.open_multiplier_milli, reopens, cap);
+        if grown > cap {
+            cap
+        } else {
+            grown
+        }
+    }
+
+    /// The longest open period.
+    pub(super) const fn max_open(&self) -> Tick {
+        match self.settings.max_open.ticks() {
+            0 => MAX_DURATION,
+            ticks => ticks,
+        }
     }
 
     /// CLOSED notes a new latest tick once `now` passes it by this much:

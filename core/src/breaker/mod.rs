@@ -90,9 +90,10 @@
 //!
 //! Ticks are monotonic `u64` ([`crate::time`]). Open deadlines are stored
 //! whole, so they never alias and are exact; the half-open timeout deadline
-//! is late by less than `half_open_timeout / 2^16` (never early). The
+//! is late by less than `half_open_timeout / 2^13` (never early), and the
+//! closed interval's end by less than `closed_interval / 2^11`. The
 //! breaker keeps the latest tick it has noted in every state: exactly in
-//! OPEN (below 2^39 ticks from the deadline, else to 2^-38 of that
+//! OPEN (below 2^33 ticks from the deadline, else to 2^-32 of that
 //! distance, rounded late), HALF_OPEN, FORCED_OPEN and DISABLED, and in
 //! CLOSED to within `open / 2^16` (it notes a tick once `now` passes
 //! the last one noted by that much, so the happy path writes nothing),
@@ -158,7 +159,8 @@ mod window;
 mod word;
 
 pub use config::{
-    BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS, MAX_RATE_WINDOW,
+    BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS,
+    MAX_OPEN_MULTIPLIER_MILLI, MAX_RATE_WINDOW,
 };
 pub use counters::{BreakerCounts, Counters, Counting, NoCounters};
 pub use status::{BreakerStatus, TripReason};

@@ -569,7 +569,7 @@ fn the_half_open_timeout_is_late_by_less_than_one_grid_step() {
         (1 << 16) + 1,
         3 << 16,
         // The most grid steps: just under twice a power of two of them.
-        ((1 << 21) - 1) << 16,
+        ((1 << 21) - 1) << 13,
         (1 << 30) - 1,
         1 << 30,
         (1 << 40) + 12_345,
@@ -581,8 +581,8 @@ fn the_half_open_timeout_is_late_by_less_than_one_grid_step() {
             let _ = trip(&b, start);
             let half = start + 10;
             let _hung = b.acquire(tick(half)).unwrap().permit;
-            // The grid: a power of two not above ⌈timeout / 2^16⌉.
-            let step = 1u64 << timeout.div_ceil(1 << 16).ilog2();
+            // The grid: a power of two not above ⌈timeout / 2^13⌉.
+            let step = 1u64 << timeout.div_ceil(1 << 13).ilog2();
             let at = b.acquire(tick(half)).unwrap_err().retry_at.unwrap().ticks();
             assert!(
                 at >= half.saturating_add(timeout),
@@ -640,48 +640,55 @@ fn extreme_configurations() {
 }
 
 /// OPEN's distance back to its latest tick, packed and unpacked: exact below
-/// 2^37, otherwise the tick it stands for is later by less than 2^-36 of
+/// 2^33, otherwise the tick it stands for is later by less than 2^-32 of
 /// the distance (never earlier); any code, even one never written, unpacks
-/// as its 37-bit mantissa shifted by its next 5 bits, saturating, and the
-/// reason above them is kept apart.
+/// as its 33-bit mantissa shifted by its next 5 bits, saturating, and the
+/// reopenings and reason above them are kept apart.
 #[test]
-fn open_distances_round_down_by_less_than_2_to_the_minus_36() {
+fn open_distances_round_down_by_less_than_2_to_the_minus_32() {
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     for i in 0..200_000u32 {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         let ticks = x >> (i % 64);
+        let reopens = (x >> 20) as u32 & 15;
         let phase = Phase::Open {
             deadline: u64::MAX,
             seen: u64::MAX - ticks,
+            reopens,
         };
         let packed = word::with_open_reason(encode(3, phase), (x >> 61) as u8);
         assert_eq!(word::open_reason(packed), (x >> 61) as u8);
-        let Phase::Open { seen, .. } = decode(packed).1 else {
+        let Phase::Open {
+            seen, reopens: r, ..
+        } = decode(packed).1
+        else {
             panic!("OPEN decodes as OPEN");
         };
+        assert_eq!(r, reopens);
         let back = u64::MAX - seen;
-        if ticks < 1 << 37 {
+        if ticks < 1 << 33 {
             assert_eq!(back, ticks);
         } else {
             assert!(
-                back <= ticks && ticks - back < (ticks >> 36).max(1),
+                back <= ticks && ticks - back < (ticks >> 32).max(1),
                 "{ticks} -> {back}"
             );
         }
-        // A code never written: payload bits 37..42 are the shift, 42..45
-        // the reason.
+        // A code never written: payload bits 33..38 are the shift, 38..42
+        // the reopenings, 42..45 the reason.
         let code = x & ((1 << 45) - 1);
         let word = (u128::from(u64::MAX) << 64) | u128::from(code << 19 | 1);
-        let Phase::Open { seen, .. } = decode(word).1 else {
+        let Phase::Open { seen, reopens, .. } = decode(word).1 else {
             panic!("OPEN decodes as OPEN");
         };
         let reason = word::open_reason(word);
-        let shift = (code >> 37) & 31;
-        let exact = u128::from(code & ((1 << 37) - 1)) << shift;
+        let shift = (code >> 33) & 31;
+        let exact = u128::from(code & ((1 << 33) - 1)) << shift;
         let expected = u64::try_from(exact).unwrap_or(u64::MAX);
         assert_eq!(u64::MAX - seen, expected, "code {code:#x}");
+        assert_eq!(u64::from(reopens), (code >> 38) & 15);
         assert_eq!(u64::from(reason), code >> 42);
     }
 }
@@ -693,7 +700,10 @@ fn without_and_with_an_interval() -> [BreakerConfig; 2] {
         closed_interval: span(1000),
         ..BreakerConfig::DEFAULT_SETTINGS
     };
-    [BreakerConfig::DEFAULT, BreakerConfig::new(interval).unwrap()]
+    [
+        BreakerConfig::DEFAULT,
+        BreakerConfig::new(interval).unwrap(),
+    ]
 }
 
 #[test]
@@ -711,22 +721,34 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
         },
         Phase::Open {
             deadline: u64::MAX,
-            seen: u64::MAX - ((1 << 37) - 1),
+            seen: u64::MAX - ((1 << 33) - 1),
+            reopens: 15,
         },
         Phase::Open {
             deadline: 1 << 62,
             seen: (1 << 62) - (0x5A5A_5A5Au64 << 30),
+            reopens: 0,
         },
         Phase::Open {
             deadline: 5,
             seen: 5,
+            reopens: 7,
         },
         Phase::HalfOpen {
             outstanding: 0xA5A5,
             successes: 16,
             issued: 16,
             seen: 1 << 63,
-            until: (1 << 16) + 2,
+            reopens: 15,
+            until: (1 << 13) + 2,
+        },
+        Phase::HalfOpen {
+            outstanding: 1,
+            successes: 0,
+            issued: 1,
+            seen: 9,
+            reopens: 0,
+            until: (1 << 15) - 1,
         },
         Phase::ForcedOpen { seen: 7 },
         Phase::Disabled { seen: 0 },
@@ -815,6 +837,7 @@ fn hot_paths_agree_over(c: &BreakerConfig) {
                     Phase::Open {
                         deadline: time,
                         seen: time >> 1,
+                        reopens: (x >> 50) as u32 & 15,
                     },
                 ),
                 (x >> 40) as u8,
@@ -885,6 +908,9 @@ mod model {
         next_slot: usize,
         /// The latest tick noted (refusals and stale reports note none).
         pub seen: u64,
+        /// Trial periods that failed or timed out since the last trip from
+        /// CLOSED (at most 15).
+        pub reopens: u32,
         /// The failure-rate window's outcomes in this generation (true: a
         /// failure), oldest first.
         pub window: std::collections::VecDeque<bool>,
@@ -906,6 +932,7 @@ mod model {
                 cfg,
                 next_slot: 0,
                 seen: 0,
+                reopens: 0,
                 window: Default::default(),
             }
         }
@@ -983,9 +1010,34 @@ mod model {
         }
         fn open(&mut self, now: u64, reason: TripReason) -> u64 {
             self.seen = self.seen.max(now);
-            let d = now.saturating_add(self.cfg.open.ticks());
+            self.reopens = match reason {
+                TripReason::TrialFailed | TripReason::TrialTimedOut => (self.reopens + 1).min(15),
+                _ => 0,
+            };
+            let d = now.saturating_add(self.period(now, self.reopens));
             self.set(M::Open(d, reason));
             d
+        }
+        /// The open period of a trip from `from` after `reopens`
+        /// reopenings, in this generation: grown and jittered with the
+        /// crate's own arithmetic (its bounds are tested apart).
+        pub fn period(&self, from: u64, reopens: u32) -> u64 {
+            let s = &self.cfg;
+            let cap = match s.max_open.ticks() {
+                0 => MAX_DURATION,
+                ticks => ticks,
+            };
+            let grown = match s.open_multiplier_milli {
+                0..=1000 => s.open.ticks(),
+                m => crate::spread::exponential(s.open.ticks(), m, reopens, cap).min(cap),
+            };
+            if s.open_jitter_per_mille == 0 {
+                return grown;
+            }
+            let (low, span) = crate::spread::proportional(grown, s.open_jitter_per_mille);
+            let generation = u64::from(self.generation as u16);
+            let random = crate::spread::splitmix(s.jitter_seed ^ from ^ (generation << 48));
+            (low + crate::spread::uniform(random, span)).clamp(1, cap)
         }
         pub fn acquire(&mut self, now: u64) -> Result<Ticket, Option<u64>> {
             match self.m.clone() {
@@ -997,10 +1049,10 @@ mod model {
                 M::Forced => Err(None),
                 M::Open(d, _) if now < d => Err(Some(d)),
                 M::Open(..) => {
-                    // The timeout deadline, rounded up to a grid of 2^-16 of
-                    // the timeout.
+                    // The timeout deadline, rounded up to a grid of the
+                    // largest power of two not above ⌈timeout / 2^13⌉.
                     let timeout = self.cfg.half_open_timeout.ticks();
-                    let step = u128::from(timeout.div_ceil(1 << 16));
+                    let step = 1u128 << timeout.div_ceil(1 << 13).ilog2();
                     let exact = u128::from(now.saturating_add(timeout));
                     let until = u64::try_from(exact.div_ceil(step) * step).unwrap_or(u64::MAX);
                     self.seen = now;
@@ -1167,6 +1219,7 @@ mod properties {
             rate in prop_oneof![Just((0u32, 0u32, 0u32)), (1u32..=1000, 1u32..=8, 0u32..=8), (prop_oneof![Just(1u32), Just(500), Just(1000)], Just(64u32), 0u32..=64)],
             timeout in prop_oneof![1u64..30, Just((1 << 16) + 1), Just(1u64 << 40), Just(MAX_DURATION)], start in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 2)],
             interval in prop_oneof![Just(0u64), 1u64..120, 4_000u64..9_000, Just(MAX_DURATION)],
+            growth in (prop_oneof![Just(0u32), Just(1_000), Just(1_500), Just(2_000), 1_000u32..=5_000], prop_oneof![Just(0u64), 1u64..200], prop_oneof![Just(0u32), Just(100), Just(1_000), 0u32..=1_000], any::<u64>()),
             ops in proptest::collection::vec(op(), 1..150),
         ) {
             let successes = (extra % permits) + 1;
@@ -1177,6 +1230,11 @@ mod properties {
                 failure_threshold: failures, open: span(open), half_open_permits: permits,
                 success_threshold: successes, half_open_timeout: span(timeout),
                 failure_rate_per_mille, rate_window, minimum_calls, closed_interval: span(interval),
+                // Periods grow up to `open` + up to 200 ticks (0: never grow,
+                // up to twice `open` with jitter).
+                open_multiplier_milli: if growth.1 == 0 { 0 } else { growth.0 },
+                max_open: span(if growth.1 == 0 { 0 } else { open + growth.1 }),
+                open_jitter_per_mille: growth.2, jitter_seed: growth.3,
             };
             let c = BreakerConfig::new(settings).unwrap();
             let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
@@ -1391,7 +1449,9 @@ mod properties {
             M::Half { .. } if state == State::Open => BreakerStatus {
                 state,
                 tripped_by: Some(TripReason::TrialTimedOut),
-                trial_at: Some(tick(now.saturating_add(m.cfg.open.ticks()))),
+                trial_at: Some(tick(
+                    now.saturating_add(m.period(now, (m.reopens + 1).min(15))),
+                )),
             },
             _ => BreakerStatus {
                 state,
@@ -2031,5 +2091,170 @@ mod closed_interval {
         let plain = BreakerConfig::DEFAULT;
         let saved = Breaker::new(&plain).snapshot(tick(123));
         assert!(saved[at..at + 8].iter().all(|&byte| byte == 0));
+    }
+}
+
+/// Open periods that grow with each reopening, and jitter from the
+/// caller's seed.
+mod growing_open {
+    use super::*;
+    use crate::snapshot::Snapshot;
+    use crate::ConfigError;
+
+    fn growing(multiplier: u32, max_open: Tick, jitter: u32, seed: u64) -> BreakerConfig {
+        BreakerConfig::new(BreakerSettings {
+            failure_threshold: 1,
+            open: span(100),
+            half_open_permits: 1,
+            success_threshold: 1,
+            half_open_timeout: span(50),
+            open_multiplier_milli: multiplier,
+            max_open: span(max_open),
+            open_jitter_per_mille: jitter,
+            jitter_seed: seed,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap()
+    }
+
+    /// Runs one failed trial at the open deadline; the new deadline.
+    fn fail_trial(b: &Breaker<&BreakerConfig>) -> Tick {
+        let at = open_deadline(b).unwrap();
+        let p = b.acquire(tick(at)).unwrap().permit;
+        let r = b.record(p, Outcome::Failure, tick(at));
+        assert_eq!(r.transition.map(|t| t.to), Some(State::Open));
+        open_deadline(b).unwrap() - at
+    }
+
+    #[test]
+    fn each_reopening_grows_the_period_until_the_cap_and_closing_resets_it() {
+        for start in STARTS {
+            let c = growing(2_000, 1_000, 0, 0);
+            let b = Breaker::new(&c);
+            let _ = trip(&b, start);
+            assert_eq!(open_deadline(&b), Some(start + 100));
+            let periods: Vec<Tick> = (0..5).map(|_| fail_trial(&b)).collect();
+            assert_eq!(periods, [200, 400, 800, 1_000, 1_000], "from {start}");
+            // A successful trial closes; the next trip starts at `open`.
+            let at = open_deadline(&b).unwrap();
+            let p = b.acquire(tick(at)).unwrap().permit;
+            let closed = b.record(p, Outcome::Success, tick(at)).transition;
+            assert_eq!(closed.map(|t| t.to), Some(State::Closed));
+            let _ = trip(&b, at + 1);
+            assert_eq!(open_deadline(&b), Some(at + 101));
+        }
+    }
+
+    #[test]
+    fn a_timed_out_trial_grows_the_period_too_and_status_says_so() {
+        let c = growing(1_500, 0, 0, 0);
+        let b = Breaker::new(&c);
+        let _ = trip(&b, 0);
+        let _hung = b.acquire(tick(100)).unwrap().permit;
+        // The trial never reports: at 150 the timeout reopens for 150.
+        let status = b.status(tick(150));
+        assert_eq!(status.state, State::Open);
+        assert_eq!(status.trial_at, Some(tick(300)));
+        let refused = b.acquire(tick(150)).unwrap_err();
+        assert_eq!(refused.retry_at, Some(tick(300)));
+        // 1.5^2 = 2.25: the next period is 225.
+        assert_eq!(fail_trial(&b), 225);
+    }
+
+    #[test]
+    fn reopenings_saturate_at_15() {
+        let c = growing(1_001, 0, 0, 0);
+        let b = Breaker::new(&c);
+        let _ = trip(&b, 0);
+        let periods: Vec<Tick> = (0..20).map(|_| fail_trial(&b)).collect();
+        assert!(periods.windows(2).take(14).all(|w| w[0] <= w[1]));
+        assert!(
+            periods[14..].iter().all(|&p| p == periods[14]),
+            "{periods:?}"
+        );
+    }
+
+    #[test]
+    fn a_manual_period_is_exact_and_starts_the_growth_afresh() {
+        let c = growing(2_000, 0, 500, 7);
+        let b = Breaker::new(&c);
+        let _ = trip(&b, 0);
+        let _ = fail_trial(&b);
+        let now = open_deadline(&b).unwrap() - 1;
+        let (_, until) = b.open_for(Duration::from_ticks(30), tick(now)).unwrap();
+        assert_eq!(until, tick(now + 30));
+        // The trial after it fails: one reopening, 200 jittered by ±50 %.
+        let period = fail_trial(&b);
+        assert!((100..=300).contains(&period), "{period}");
+    }
+
+    #[test]
+    fn jitter_spreads_periods_within_its_bounds_from_the_callers_seed() {
+        let mut periods = std::collections::BTreeSet::new();
+        for seed in 0..500u64 {
+            let c = growing(0, 0, 200, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let b = Breaker::new(&c);
+            let _ = trip(&b, 1_000);
+            let period = open_deadline(&b).unwrap() - 1_000;
+            assert!((80..=120).contains(&period), "{period}");
+            // The same seed, generation and tick: the same period.
+            let again = Breaker::new(&c);
+            let _ = trip(&again, 1_000);
+            assert_eq!(open_deadline(&again), open_deadline(&b));
+            periods.insert(period);
+        }
+        // Spread over most of the 41 possible periods, both sides of 100.
+        assert!(periods.len() > 30, "{periods:?}");
+        assert!(periods.first() < Some(&95) && periods.last() > Some(&105));
+        // Full jitter never opens for 0 ticks, nor past the cap.
+        for seed in 0..500u64 {
+            let c = growing(3_000, 250, 1_000, seed);
+            let b = Breaker::new(&c);
+            let _ = trip(&b, 5);
+            for _ in 0..4 {
+                let period = fail_trial(&b);
+                assert!((1..=250).contains(&period), "{period}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_snapshot_keeps_the_reopenings() {
+        let c = growing(2_000, 0, 0, 0);
+        let b = Breaker::new(&c);
+        let _ = trip(&b, 0);
+        assert_eq!(fail_trial(&b), 200);
+        let saved = b.snapshot(tick(150));
+        let restored = Breaker::new(&c);
+        restored.restore(&saved, tick(150)).unwrap();
+        // One reopening kept: the next failed trial opens for 400.
+        assert_eq!(fail_trial(&restored), 400);
+        // A snapshot's reopenings sit in the high nibble of the reason byte.
+        let at = 8 + 1 + 2 + 8 + 8;
+        assert_eq!(saved[at], TripReason::TrialFailed as u8 | 1 << 4);
+    }
+
+    #[test]
+    fn growth_settings_are_validated() {
+        let with = |multiplier, max_open, jitter| {
+            BreakerConfig::new(BreakerSettings {
+                open: span(100),
+                open_multiplier_milli: multiplier,
+                max_open: span(max_open),
+                open_jitter_per_mille: jitter,
+                ..BreakerConfig::DEFAULT_SETTINGS
+            })
+        };
+        assert!(with(0, 0, 0).is_ok());
+        assert!(with(1_000, 100, 1_000).is_ok());
+        assert!(with(MAX_OPEN_MULTIPLIER_MILLI, MAX_DURATION, 0).is_ok());
+        assert_eq!(with(999, 0, 0), Err(ConfigError::Multiplier));
+        assert_eq!(
+            with(MAX_OPEN_MULTIPLIER_MILLI + 1, 0, 0),
+            Err(ConfigError::Multiplier)
+        );
+        assert_eq!(with(2_000, 99, 0), Err(ConfigError::MaxOpen));
+        assert_eq!(with(2_000, MAX_DURATION + 1, 0), Err(ConfigError::MaxOpen));
+        assert_eq!(with(0, 0, 1_001), Err(ConfigError::Jitter));
     }
 }

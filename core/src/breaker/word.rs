@@ -7,16 +7,16 @@
 //! +------------------------------+-----------------------------------+----------+------+
 //! CLOSED      time = quiet until  payload = interval end (13, in grid steps)
 //!                                           | consecutive failures (32)
-//! OPEN        time = deadline     payload = trip reason (3) | distance back to the latest
-//!                                           tick seen (42)
+//! OPEN        time = deadline     payload = trip reason (3) | reopenings (4)
+//!                                           | distance back to the latest tick seen (38)
 //! HALF_OPEN   time = latest tick  payload = outstanding (16) | successes (5) | issued (5)
-//!                    seen                   | timeout deadline (19, in quanta)
+//!                    seen                   | reopenings (4) | timeout deadline (15, in quanta)
 //! FORCED_OPEN, DISABLED: time = latest tick seen
 //! ```
 //!
 //! * **Open deadlines are full 64-bit ticks**: they never alias and are
 //!   exact. The half-open timeout deadline is kept on a fixed grid of
-//!   `half_open_timeout / 2^16` (at least one tick), as a count of
+//!   `half_open_timeout / 2^13` (at least one tick), as a count of
 //!   grid points after the latest tick seen: late by less than one grid
 //!   step, never early, and it does not drift as the latest tick moves.
 //! * **The closed interval's end** (with a `closed_interval`) is kept on a
@@ -46,8 +46,11 @@
 //!   open`, later by less than `open / 2^16`. HALF_OPEN,
 //!   FORCED_OPEN and DISABLED keep it exactly. OPEN keeps how far before
 //!   its deadline it was (the tick the period was measured from), exactly
-//!   below 2^37 ticks and otherwise rounded late by less than 2^-36 of the
+//!   below 2^33 ticks and otherwise rounded late by less than 2^-32 of the
 //!   distance, and why it opened ([`TripReason`]'s code; 0 for none known).
+//! * **Reopenings**: OPEN and HALF_OPEN count the times the breaker reopened
+//!   from HALF_OPEN since it last closed (0 to 15, saturating), so that
+//!   each open period can grow (`open_multiplier_milli`).
 //! * **Hot paths** ([`acquire_quick`], [`record_quick`]): CLOSED before its
 //!   `quiet until` and OPEN before its deadline are both `now < time`, so
 //!   an admission, a success and a refusal are decided from one load of the
@@ -64,6 +67,7 @@ use super::{
 };
 use crate::snapshot::Fields;
 use crate::snapshot::Format;
+use crate::spread::{proportional, splitmix, uniform};
 use crate::time::{Instant, Tick};
 
 const KIND_BITS: u32 = 3;
@@ -78,13 +82,18 @@ pub(super) const SLOT_BITS: u32 = 16;
 const COUNT_BITS: u32 = 5;
 const SUCCESSES_SHIFT: u32 = SLOT_BITS;
 const ISSUED_SHIFT: u32 = SUCCESSES_SHIFT + COUNT_BITS;
-const UNTIL_SHIFT: u32 = ISSUED_SHIFT + COUNT_BITS;
+/// Reopenings since the breaker last closed, in OPEN and HALF_OPEN.
+const REOPENS_BITS: u32 = 4;
+/// The most reopenings counted (saturating).
+pub(super) const MAX_REOPENS: u32 = (1 << REOPENS_BITS) - 1;
+const HALF_REOPENS_SHIFT: u32 = ISSUED_SHIFT + COUNT_BITS;
+const UNTIL_SHIFT: u32 = HALF_REOPENS_SHIFT + REOPENS_BITS;
 /// Bits of the half-open timeout deadline, in grid steps after the latest
-/// tick seen (fewer than 2^17 + 2 of them).
+/// tick seen (fewer than 2^14 + 2 of them).
 const UNTIL_BITS: u32 = PAYLOAD_BITS - UNTIL_SHIFT;
 /// Grid steps in a half-open timeout: the grid is the largest power of two
-/// not above `⌈timeout / 2^16⌉`, so a timeout spans fewer than 2^17 steps.
-pub(super) const TIMEOUT_GRID_STEPS: u64 = 1 << 16;
+/// not above `⌈timeout / 2^13⌉`, so a timeout spans fewer than 2^14 steps.
+pub(super) const TIMEOUT_GRID_STEPS: u64 = 1 << 13;
 /// CLOSED's interval end, above its 32-bit failure run, in grid steps after
 /// `quiet_until`'s grid point (fewer than 2^12 + 2 of them).
 const INTERVAL_SHIFT: u32 = 32;
@@ -92,12 +101,14 @@ const INTERVAL_BITS: u32 = PAYLOAD_BITS - INTERVAL_SHIFT;
 /// Grid steps in a closed interval: the grid is the largest power of two
 /// not above `⌈interval / 2^11⌉`, so an interval spans fewer than 2^12.
 pub(super) const INTERVAL_GRID_STEPS: u64 = 1 << 11;
-/// OPEN's distance to its latest tick seen: exact below 2^37 ticks, else a
-/// 37-bit mantissa shifted by the next 5 bits (at most 27).
-const MANTISSA_BITS: u32 = 37;
+/// OPEN's distance to its latest tick seen: exact below 2^33 ticks, else a
+/// 33-bit mantissa shifted by the next 5 bits (at most 31).
+const MANTISSA_BITS: u32 = 33;
 const DISTANCE_SHIFT_BITS: u32 = 5;
-/// OPEN's trip reason, above its distance.
-const REASON_SHIFT: u32 = MANTISSA_BITS + DISTANCE_SHIFT_BITS;
+/// OPEN's reopenings, above its distance.
+const OPEN_REOPENS_SHIFT: u32 = MANTISSA_BITS + DISTANCE_SHIFT_BITS;
+/// OPEN's trip reason, above its reopenings.
+const REASON_SHIFT: u32 = OPEN_REOPENS_SHIFT + REOPENS_BITS;
 const REASON_BITS: u32 = PAYLOAD_BITS - REASON_SHIFT;
 
 const CLOSED: u32 = 0;
@@ -124,6 +135,8 @@ pub(super) enum Phase {
         deadline: Tick,
         /// The latest tick seen: the tick the period was measured from.
         seen: Tick,
+        /// Reopenings from HALF_OPEN since the breaker last closed.
+        reopens: u32,
     },
     HalfOpen {
         /// Issued slots not yet reported (bit `k - 1` for slot `k`).
@@ -135,6 +148,8 @@ pub(super) enum Phase {
         issued: u32,
         /// The latest trial admission or report, exact.
         seen: Tick,
+        /// Reopenings from HALF_OPEN since the breaker last closed.
+        reopens: u32,
         /// The timeout deadline, in grid steps after `seen`'s grid point.
         until: u32,
     },
@@ -173,9 +188,9 @@ const fn fit(value: u64, bits: u32, shift: u32) -> u64 {
 }
 
 /// OPEN's code for a distance `ticks` back from the deadline: exact below
-/// 2^37, otherwise rounded down (so the tick it stands for is later).
+/// 2^33, otherwise rounded down (so the tick it stands for is later).
 const fn distance_code(ticks: Tick) -> u64 {
-    // Halved until below 2^37 (at most 27 times), one bit at a time: a
+    // Halved until below 2^33 (at most 31 times), one bit at a time: a
     // 32-bit core without a barrel shifter for 64-bit values (Cortex-M0)
     // would otherwise call routines for a variable shift and a count of
     // leading zeros.
@@ -217,13 +232,15 @@ pub(super) const fn decode(word: u128) -> (u16, Phase) {
         },
         OPEN => Phase::Open {
             deadline: time,
-            seen: time.saturating_sub(distance_of(payload)),
+            seen: time.saturating_sub(distance_of(payload & mask(OPEN_REOPENS_SHIFT))),
+            reopens: field(payload, OPEN_REOPENS_SHIFT, REOPENS_BITS) as u32,
         },
         HALF_OPEN => Phase::HalfOpen {
             outstanding: payload as u16,
             successes: field(payload, SUCCESSES_SHIFT, COUNT_BITS) as u32,
             issued: field(payload, ISSUED_SHIFT, COUNT_BITS) as u32,
             seen: time,
+            reopens: field(payload, HALF_REOPENS_SHIFT, REOPENS_BITS) as u32,
             until: field(payload, UNTIL_SHIFT, UNTIL_BITS) as u32,
         },
         DISABLED => Phase::Disabled { seen: time },
@@ -249,20 +266,29 @@ pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
             failures as u64 | fit(until as u64, INTERVAL_BITS, INTERVAL_SHIFT),
             quiet_until,
         ),
-        Phase::Open { deadline, seen } => {
-            (OPEN, distance_code(deadline.saturating_sub(seen)), deadline)
-        }
+        Phase::Open {
+            deadline,
+            seen,
+            reopens,
+        } => (
+            OPEN,
+            distance_code(deadline.saturating_sub(seen))
+                | fit(reopens as u64, REOPENS_BITS, OPEN_REOPENS_SHIFT),
+            deadline,
+        ),
         Phase::HalfOpen {
             outstanding,
             successes,
             issued,
             seen,
+            reopens,
             until,
         } => (
             HALF_OPEN,
             outstanding as u64
                 | fit(successes as u64, COUNT_BITS, SUCCESSES_SHIFT)
                 | fit(issued as u64, COUNT_BITS, ISSUED_SHIFT)
+                | fit(reopens as u64, REOPENS_BITS, HALF_REOPENS_SHIFT)
                 | fit(until as u64, UNTIL_BITS, UNTIL_SHIFT),
             seen,
         ),
@@ -505,13 +531,71 @@ pub(super) const fn with_open_reason(word: u128, reason: u8) -> u128 {
 
 /// The word for a fresh OPEN period of `ticks` measured from `from` (no
 /// earlier than every tick seen), in the generation after `generation`,
-/// opened for `reason`, and its deadline.
-const fn opened(generation: u16, from: Tick, ticks: Tick, reason: TripReason) -> (u128, Tick) {
+/// opened for `reason` after `reopens` reopenings, and its deadline.
+const fn opened(
+    generation: u16,
+    from: Tick,
+    ticks: Tick,
+    reason: TripReason,
+    reopens: u32,
+) -> (u128, Tick) {
     let at = from.saturating_add(ticks);
-    // `Phase::Open { deadline: at, seen: from, reason }`, packed directly:
-    // `at` is no earlier than `from`, so their distance needs no saturation.
-    let back = distance_code(at.wrapping_sub(from)) | ((reason as u64) << REASON_SHIFT);
+    // `Phase::Open { deadline: at, seen: from, reopens }` and the reason,
+    // packed directly: `at` is no earlier than `from`, so their distance
+    // needs no saturation.
+    let back = distance_code(at.wrapping_sub(from))
+        | fit(reopens as u64, REOPENS_BITS, OPEN_REOPENS_SHIFT)
+        | ((reason as u64) << REASON_SHIFT);
     (pack(OPEN, next_generation(generation), back, at), at)
+}
+
+/// The word for an automatic trip (not a manual period) from `from`, in
+/// the generation after `generation`, after `reopens` reopenings: its
+/// period grown and jittered ([`open_period`]). Out of line: every trip
+/// shares it.
+#[inline(never)]
+fn tripped(
+    generation: u16,
+    from: Tick,
+    reason: TripReason,
+    reopens: u32,
+    config: &BreakerConfig,
+) -> (u128, Tick) {
+    let ticks = open_period(generation, from, reopens, config);
+    opened(generation, from, ticks, reason, reopens)
+}
+
+/// The reopenings after a trial period failed or timed out (saturating).
+const fn reopened(reopens: u32) -> u32 {
+    if reopens < MAX_REOPENS {
+        reopens.wrapping_add(1)
+    } else {
+        MAX_REOPENS
+    }
+}
+
+/// The open period of a trip from `from` in the generation after
+/// `generation`, after `reopens` reopenings: `open` grown by the
+/// multiplier (at most `max_open`), then spread by the jitter, drawn from
+/// the caller's seed, the generation and the tick; at least one tick and
+/// at most `max_open`.
+const fn open_period(generation: u16, from: Tick, reopens: u32, config: &BreakerConfig) -> Tick {
+    let grown = config.grown_open(reopens);
+    let settings = config.settings();
+    if settings.open_jitter_per_mille == 0 {
+        return grown;
+    }
+    let (low, span) = proportional(grown, settings.open_jitter_per_mille);
+    let entropy = settings.jitter_seed ^ from ^ ((generation as u64) << 48);
+    let ticks = low.saturating_add(uniform(splitmix(entropy), span));
+    let cap = config.max_open();
+    if ticks == 0 {
+        1
+    } else if ticks > cap {
+        cap
+    } else {
+        ticks
+    }
 }
 
 const fn transition(from: State, to: State) -> Option<Transition> {
@@ -586,7 +670,7 @@ pub(super) fn acquire(
         Phase::Disabled { .. } => (word, admit(generation, 0, None)),
         Phase::ForcedOpen { .. } => (word, refuse(None, None)),
         Phase::Open { deadline: at, .. } if now < at => (word, refuse(Some(at), None)),
-        Phase::Open { .. } => {
+        Phase::Open { reopens, .. } => {
             let next = next_generation(generation);
             let timeout_at = now.saturating_add(settings.half_open_timeout.ticks());
             let half_open = Phase::HalfOpen {
@@ -594,6 +678,7 @@ pub(super) fn acquire(
                 successes: 0,
                 issued: 1,
                 seen: now,
+                reopens,
                 until: until_for(now, timeout_at, config),
             };
             (
@@ -606,16 +691,17 @@ pub(super) fn acquire(
             successes,
             issued,
             seen,
+            reopens,
             until,
         } => {
             let (at, (seen, until)) = half_open_clock(seen, until, now, config);
             if now >= at {
                 // `seen` is now the later of `now` and the latest tick seen.
                 let timed_out = TripReason::TrialTimedOut;
-                let (reopened, retry_at) =
-                    opened(generation, seen, settings.open.ticks(), timed_out);
+                let (word, retry_at) =
+                    tripped(generation, seen, timed_out, reopened(reopens), config);
                 let change = transition(State::HalfOpen, State::Open);
-                return (reopened, refuse(Some(retry_at), change));
+                return (word, refuse(Some(retry_at), change));
             }
             let in_trial = ones(outstanding).saturating_add(successes);
             if in_trial >= settings.half_open_permits {
@@ -637,6 +723,7 @@ pub(super) fn acquire(
                 successes,
                 issued: slot,
                 seen,
+                reopens,
                 until,
             };
             (encode(generation, more), admit(generation, slot, None))
@@ -749,7 +836,7 @@ pub(super) fn record(
                 } else {
                     TripReason::FailureRate
                 };
-                let (opened, _) = opened(generation, from, settings.open.ticks(), reason);
+                let (opened, _) = tripped(generation, from, reason, 0, config);
                 return counted(opened, transition(State::Closed, State::Open));
             }
             let next = encode(
@@ -772,6 +859,7 @@ pub(super) fn record(
                 successes,
                 issued,
                 seen,
+                reopens,
                 until,
             },
             slot @ 1..,
@@ -786,18 +874,18 @@ pub(super) fn record(
             if now >= at {
                 // Undecided past the timeout: reopen; this outcome is late.
                 let timed_out = TripReason::TrialTimedOut;
-                let (reopened, _) = opened(generation, seen, settings.open.ticks(), timed_out);
+                let (word, _) = tripped(generation, seen, timed_out, reopened(reopens), config);
                 let late = Recorded {
                     counted: false,
                     transition: transition(State::HalfOpen, State::Open),
                 };
-                return (reopened, late);
+                return (word, late);
             }
             let successes = match outcome {
                 Outcome::Failure => {
                     let failed = TripReason::TrialFailed;
-                    let (reopened, _) = opened(generation, seen, settings.open.ticks(), failed);
-                    return counted(reopened, transition(State::HalfOpen, State::Open));
+                    let (word, _) = tripped(generation, seen, failed, reopened(reopens), config);
+                    return counted(word, transition(State::HalfOpen, State::Open));
                 }
                 Outcome::Success => successes.saturating_add(1),
                 Outcome::Ignored => successes,
@@ -812,6 +900,7 @@ pub(super) fn record(
                 outstanding: outstanding & !bit,
                 successes,
                 issued,
+                reopens,
                 seen,
                 until,
             };
@@ -831,14 +920,20 @@ pub(super) fn record(
 /// `now`), the period that acquire would start.
 pub(super) fn status(word: u128, now: Tick, config: &BreakerConfig) -> BreakerStatus {
     let state = observe(word, now, config);
-    let (tripped_by, trial_at) = match decode(word).1 {
+    let (tripped_by, trial_at) = match decode(word) {
         _ if state != State::Open => (None, None),
-        Phase::Open { deadline, .. } => (TripReason::from_code(open_reason(word)), Some(deadline)),
-        phase => {
+        (_, Phase::Open { deadline, .. }) => {
+            (TripReason::from_code(open_reason(word)), Some(deadline))
+        }
+        (generation, phase) => {
             // As the acquire reopens: from the later of `now` and the
-            // latest tick seen.
+            // latest tick seen, for a period one reopening longer.
             let from = now.max(seen_bound(phase));
-            let at = from.saturating_add(config.settings().open.ticks());
+            let reopens = match phase {
+                Phase::HalfOpen { reopens, .. } => reopened(reopens),
+                _ => 0,
+            };
+            let at = from.saturating_add(open_period(generation, from, reopens, config));
             (Some(TripReason::TrialTimedOut), Some(at))
         }
     };
@@ -899,7 +994,7 @@ pub(super) fn manual(
     let target = match command {
         Manual::To(target) => target,
         Manual::OpenFor { ticks, now } => {
-            let (opened, at) = opened(generation, now.max(seen), ticks, TripReason::Manual);
+            let (opened, at) = opened(generation, now.max(seen), ticks, TripReason::Manual, 0);
             let change = if from == State::Open {
                 None
             } else {
@@ -941,6 +1036,17 @@ pub(super) fn manual(
     (encode(generation, phase_to), (change, 0))
 }
 
+/// Reopenings in a snapshot byte's high nibble (beside a reason code or a
+/// success count, each below 16).
+const fn with_reopens(reopens: u32) -> u8 {
+    ((reopens & MAX_REOPENS) << 4) as u8
+}
+
+/// A snapshot byte's low nibble and its reopenings.
+const fn reopens_apart(byte: u8) -> (u8, u32) {
+    (byte & 0xF, (byte >> 4) as u32)
+}
+
 impl Format for BreakerConfig {
     const KIND: u8 = 1;
     /// Kind, generation, then per state: CLOSED failures, `quiet_until` and
@@ -967,6 +1073,13 @@ impl Format for BreakerConfig {
         if s.closed_interval.ticks() != 0 {
             fields.u64(s.closed_interval.ticks());
         }
+        // The open period's growth and jitter, only when either is on (not
+        // the seed: a device may draw a new one at each boot).
+        if s.open_multiplier_milli > 1_000 || s.open_jitter_per_mille != 0 {
+            fields.u32(s.open_multiplier_milli);
+            fields.u64(self.max_open());
+            fields.u32(s.open_jitter_per_mille);
+        }
     }
 
     fn save_state(&self, word: u128, fields: &mut Fields<'_>) {
@@ -987,20 +1100,25 @@ impl Format for BreakerConfig {
                     None => fields.u64(0),
                 }
             }
-            Phase::Open { deadline, seen } => {
+            Phase::Open {
+                deadline,
+                seen,
+                reopens,
+            } => {
                 fields.tick(deadline);
                 fields.tick(seen);
-                fields.u8(open_reason(word));
+                fields.u8(open_reason(word) | with_reopens(reopens));
             }
             Phase::HalfOpen {
                 outstanding,
                 successes,
                 issued,
                 seen,
+                reopens,
                 until,
             } => {
                 fields.u16(outstanding);
-                fields.u8(successes as u8);
+                fields.u8(successes as u8 | with_reopens(reopens));
                 fields.u8(issued as u8);
                 fields.tick(seen);
                 let grid = Grid::timeout(self);
@@ -1046,14 +1164,21 @@ impl Format for BreakerConfig {
             k if k == State::Open as u8 => {
                 let deadline = fields.read_tick();
                 let seen = fields.read_tick();
-                // 0: no reason known (a snapshot taken before they were).
-                reason = fields.read_u8();
+                // 0: no reason known (a snapshot taken before they were);
+                // the reopenings above it (0 before they were kept).
+                let (code, reopens) = reopens_apart(fields.read_u8());
+                reason = code;
                 let known = reason == 0 || TripReason::from_code(reason).is_some();
-                (seen <= deadline && known).then_some(Phase::Open { deadline, seen })?
+                (seen <= deadline && known).then_some(Phase::Open {
+                    deadline,
+                    seen,
+                    reopens,
+                })?
             }
             k if k == State::HalfOpen as u8 => {
                 let outstanding = fields.read_u16();
-                let successes = u32::from(fields.read_u8());
+                let (successes, reopens) = reopens_apart(fields.read_u8());
+                let successes = u32::from(successes);
                 let issued = u32::from(fields.read_u8());
                 let seen = fields.read_tick();
                 let at = fields.read_tick();
@@ -1066,6 +1191,7 @@ impl Format for BreakerConfig {
                     successes,
                     issued,
                     seen,
+                    reopens,
                     until: until_for(seen, at, self),
                 })?
             }

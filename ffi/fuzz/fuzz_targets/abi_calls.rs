@@ -169,6 +169,10 @@ fuzz_target!(|data: &[u8]| {
                     rate_window: input.small() as u32,
                     minimum_calls: input.small() as u32,
                     closed_interval_ticks: input.small(),
+                    open_multiplier_milli: (input.small() as u32).wrapping_mul(100),
+                    open_jitter_per_mille: (input.small() as u32).wrapping_mul(50),
+                    max_open_ticks: input.small(),
+                    jitter_seed: input.u64(),
                 };
                 let flags = u32::from(input.u8() % 6);
                 tg_breaker_init_ex(&mut breakers[which], &config, flags)

@@ -33,6 +33,12 @@ fuzz_target!(|data: &[u8]| {
         minimum_calls: window / 2,
         // Counts cleared while CLOSED on half the configurations.
         closed_interval_ticks: [0u64, 0, 7, 1_000][usize::from(data[4] >> 2 & 3)],
+        // Open periods that grow (never shorter than `open`: no jitter
+        // here) on three configurations of four.
+        open_multiplier_milli: [0u32, 1_500, 2_000, 1_000_000][usize::from(data[4] >> 4 & 3)],
+        open_jitter_per_mille: 0,
+        max_open_ticks: 0,
+        jitter_seed: 0,
     };
     let mut b = tg_breaker_t::new();
     assert_eq!(tg_breaker_init(&mut b, &config), TG_OK);

@@ -20,6 +20,10 @@ const BREAKER: tg_breaker_config_t = tg_breaker_config_t {
     rate_window: 8,
     minimum_calls: 4,
     closed_interval_ticks: 500,
+    open_multiplier_milli: 2_000,
+    open_jitter_per_mille: 100,
+    max_open_ticks: 10_000,
+    jitter_seed: 42,
 };
 const BUCKET: tg_bucket_config_t = tg_bucket_config_t {
     capacity: 9,
