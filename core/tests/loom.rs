@@ -608,6 +608,7 @@ fn rated_for(
         rate_window: window,
         minimum_calls: minimum,
         closed_interval: tickguard::time::Duration::from_ticks(interval),
+        ..BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap();
     Arc::new(Breaker::windowed(config))
@@ -694,5 +695,47 @@ fn a_late_outcome_never_counts_after_the_interval_clears() {
             }
         );
         assert_eq!(b.state(tick(10)), State::Closed);
+    });
+}
+
+/// The event queue: two pushers race a popper over two slots. Every
+/// accepted event comes out exactly once (during the race or after it),
+/// each refused push is counted, and nothing else comes out.
+#[test]
+fn events_are_neither_lost_nor_duplicated() {
+    use tickguard::breaker::Transition;
+    use tickguard::events::{Event, EventQueue};
+    model(|| {
+        let queue: Arc<EventQueue<2>> = Arc::new(EventQueue::new());
+        let transition = Transition {
+            from: State::Closed,
+            to: State::Open,
+        };
+        let event = move |source: u16| Event {
+            at: tick(u64::from(source)),
+            source,
+            transition,
+        };
+        let pushers: Vec<_> = (0..2u16)
+            .map(|source| {
+                let queue = queue.clone();
+                thread::spawn(move || queue.push(event(source)).is_ok())
+            })
+            .collect();
+        let mut out = Vec::new();
+        if let Some(e) = queue.pop() {
+            out.push(e);
+        }
+        let accepted: Vec<bool> = pushers.into_iter().map(|p| p.join().unwrap()).collect();
+        while let Some(e) = queue.pop() {
+            out.push(e);
+        }
+        let mut sources: Vec<u16> = out.iter().map(|e| e.source).collect();
+        sources.sort_unstable();
+        let expected: Vec<u16> = (0..2u16).filter(|s| accepted[usize::from(*s)]).collect();
+        assert_eq!(sources, expected);
+        assert!(out.iter().all(|e| *e == event(e.source)));
+        let refused = accepted.iter().filter(|a| !**a).count() as u64;
+        assert_eq!(queue.take_dropped(), refused);
     });
 }
