@@ -504,6 +504,36 @@ fn breaker(c: &mut Criterion) {
         group.bench_function("trip and recover/tickguard", |b| {
             b.iter(|| now = tickguard_cycle(&cycling, now))
         });
+
+        // The same cycle with a failed trial between: the open period
+        // doubles (up to 4 periods) with jitter on both sides (tickguard
+        // ±25 % from its seed, failsafe's equal jitter from its thread RNG).
+        let growing = Breaker::new(growing_config());
+        let mut now = 0u64;
+        for _ in 0..3 {
+            now = tickguard_growing_cycle(&growing, now);
+            assert_eq!(
+                growing.state(tickguard::time::Instant::from_ticks(now)),
+                State::Closed
+            );
+        }
+        group.bench_function(
+            "trip, failed trial, recover (growing open)/tickguard",
+            |b| b.iter(|| now = tickguard_growing_cycle(&growing, now)),
+        );
+        let jittered = failsafe::Config::new()
+            .failure_policy(failsafe::failure_policy::consecutive_failures(
+                5,
+                failsafe::backoff::equal_jittered(Duration::from_secs(1), Duration::from_secs(4)),
+            ))
+            .build();
+        for _ in 0..3 {
+            failsafe_growing_cycle(&jittered, mock, true);
+        }
+        group.bench_function(
+            "trip, failed trial, recover (growing open)/failsafe, consecutive failures, equal-jittered backoff (mock clock)",
+            |b| b.iter(|| failsafe_growing_cycle(&jittered, mock, false)),
+        );
     });
 
     failure_rate_rows(&mut group);
@@ -778,6 +808,62 @@ fn cycle_config() -> BreakerConfig {
         ..BreakerConfig::DEFAULT_SETTINGS
     })
     .expect("valid")
+}
+
+/// The cycle's breaker with open periods doubling up to 4 000 ticks, ±25 %.
+fn growing_config() -> BreakerConfig {
+    BreakerConfig::new(BreakerSettings {
+        open_multiplier_milli: 2_000,
+        max_open: tickguard::time::Duration::from_ticks(4_000),
+        open_jitter_per_mille: 250,
+        jitter_seed: 0x5EED,
+        ..*cycle_config().settings()
+    })
+    .expect("valid")
+}
+
+/// One trip, a failed trial (the next period doubles) and a recovery of a
+/// CLOSED tickguard breaker from tick `now`; the tick the cycle ended at.
+#[inline(always)]
+fn tickguard_growing_cycle(breaker: &Breaker<BreakerConfig>, now: u64) -> u64 {
+    for _ in 0..5 {
+        acquire_and_record(breaker, Outcome::Failure, now);
+    }
+    let now = now + 1_251; // past 1 000 + 25 %
+    acquire_and_record(breaker, Outcome::Failure, now);
+    let now = now + 2_501; // past 2 000 + 25 %
+    acquire_and_succeed(breaker, now);
+    now
+}
+
+/// failsafe's side of [`tickguard_growing_cycle`]: 5 failed calls, past the
+/// longest first period, a failed trial, past the longest second, a
+/// successful trial. `check` asserts the states.
+#[inline(always)]
+fn failsafe_growing_cycle(
+    breaker: &impl CircuitBreaker,
+    mock: &mut failsafe::clock::MockClock,
+    check: bool,
+) {
+    for _ in 0..5 {
+        black_box(breaker.call(|| Err::<(), ()>(())).is_err());
+    }
+    assert!(
+        !check || !breaker.is_call_permitted(),
+        "failsafe did not open"
+    );
+    mock.advance(Duration::from_secs(5));
+    black_box(breaker.call(|| Err::<(), ()>(())).is_err());
+    assert!(
+        !check || !breaker.is_call_permitted(),
+        "failsafe did not reopen"
+    );
+    mock.advance(Duration::from_secs(5));
+    black_box(breaker.call(|| Ok::<u32, ()>(black_box(1))).is_ok());
+    assert!(
+        !check || (breaker.is_call_permitted() && breaker.call(|| Ok::<u32, ()>(1)).is_ok()),
+        "failsafe did not close"
+    );
 }
 
 /// One trip and recovery of a CLOSED tickguard breaker from tick `now`:

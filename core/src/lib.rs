@@ -135,6 +135,7 @@ mod cell;
 pub mod classify;
 pub mod degrade;
 mod error;
+pub mod events;
 pub mod fallback;
 pub mod fixed_window;
 pub mod keyed;

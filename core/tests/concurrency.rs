@@ -491,3 +491,50 @@ fn counters_count_every_decision_once_under_contention() {
     assert!(counts.transitions_to(State::Open) > 100, "{counts:?}");
     assert!(counts.transitions_to(State::HalfOpen) > 100, "{counts:?}");
 }
+
+/// The event queue between threads: two pushers (retrying while full) and
+/// one popper; every event comes out once, each pusher's in its order.
+#[test]
+fn events_come_out_once_and_in_each_pushers_order() {
+    use tickguard::breaker::{State, Transition};
+    use tickguard::events::{Event, EventQueue};
+    const EACH: u64 = 20_000;
+    let queue: EventQueue<8> = EventQueue::new();
+    let transition = Transition {
+        from: State::Closed,
+        to: State::Open,
+    };
+    let (seen, dropped) = thread::scope(|s| {
+        for source in 0..THREADS as u16 {
+            let queue = &queue;
+            s.spawn(move || {
+                for i in 0..EACH {
+                    let event = Event {
+                        at: tick(i),
+                        source,
+                        transition,
+                    };
+                    while queue.push(event).is_err() {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+        }
+        let mut next = [0u64; THREADS];
+        let mut seen = 0u64;
+        while seen < EACH * THREADS as u64 {
+            if let Some(event) = queue.pop() {
+                let source = usize::from(event.source);
+                assert_eq!(event.at, tick(next[source]), "source {source}");
+                assert_eq!(event.transition, transition);
+                next[source] += 1;
+                seen += 1;
+            }
+        }
+        (seen, queue.take_dropped())
+    });
+    assert_eq!(seen, EACH * THREADS as u64);
+    assert_eq!(queue.pop(), None);
+    // Every refused push was counted (and retried).
+    let _ = dropped;
+}
