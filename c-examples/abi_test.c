@@ -373,6 +373,72 @@ static void test_breaker_growing_open(void) {
   CHECK(distinct > 16);
 }
 
+/* The event queue: a breaker's transitions pushed as they happen, drained
+   in order; a full queue refuses and counts; misuse is refused by name. */
+static void test_events(void) {
+  static TG_EVENTS(q, 3);
+  const size_t n = TG_EVENTS_LEN(q);
+  CHECK(n == 3 && sizeof(tg_event_slot_t) == 16 && _Alignof(tg_event_slot_t) == 16);
+  CHECK(sizeof(tg_events_t) == 64 && _Alignof(tg_events_t) == 16);
+  tg_event_t e = {.at = 5, .source = 1, .from = TG_STATE_CLOSED, .to = TG_STATE_OPEN};
+  CHECK(tg_events_push(&q.queue, q.slots, n, &e) == TG_E_UNINITIALIZED);
+  CHECK(tg_events_init(&q.queue, q.slots, 1, TG_INIT_DEFAULT) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_events_init(&q.queue, q.slots, TG_EVENTS_MAX + 1, TG_INIT_DEFAULT) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_events_init(NULL, q.slots, n, TG_INIT_DEFAULT) == TG_E_NULL);
+  CHECK(tg_events_init(&q.queue, NULL, n, TG_INIT_DEFAULT) == TG_E_NULL);
+  CHECK(tg_events_init(&q.queue, q.slots, n, 99) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_events_init(&q.queue, q.slots, n, TG_INIT_DEFAULT) == TG_OK);
+  CHECK(tg_events_init(&q.queue, q.slots, n, TG_INIT_DEFAULT) == TG_E_ALREADY_INITIALIZED);
+
+  /* A breaker that opens on one failure for 10 ticks; its transitions go
+     to the queue. */
+  tg_breaker_config_t config = BREAKER_CONFIG;
+  config.failure_threshold = 1;
+  config.open_ticks = 10;
+  tg_breaker_t b = {{0}};
+  CHECK(tg_breaker_init(&b, &config) == TG_OK);
+  tg_breaker_decision_t d;
+  tg_record_t r;
+  CHECK(tg_breaker_acquire(&b, 100, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 100, &r) == TG_OK && r.transition.changed);
+  e = (tg_event_t){.at = 100, .source = 7, .from = r.transition.from, .to = r.transition.to};
+  CHECK(tg_events_push(&q.queue, q.slots, n, &e) == TG_OK);
+  CHECK(tg_breaker_acquire(&b, 110, &d) == TG_OK && d.transition.changed);
+  e = (tg_event_t){.at = 110, .source = 7, .from = d.transition.from, .to = d.transition.to};
+  CHECK(tg_events_push(&q.queue, q.slots, n, &e) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 111, &r) == TG_OK && r.transition.changed);
+  e = (tg_event_t){.at = 111, .source = 7, .from = r.transition.from, .to = r.transition.to};
+  CHECK(tg_events_push(&q.queue, q.slots, n, &e) == TG_OK);
+  CHECK(tg_events_push(&q.queue, q.slots, n, &e) == TG_REFUSED); /* full */
+
+  tg_event_t out[4];
+  CHECK(tg_events_pop(&q.queue, q.slots, n, &out[0]) == TG_OK);
+  CHECK(out[0].at == 100 && out[0].source == 7 && out[0].from == TG_STATE_CLOSED && out[0].to == TG_STATE_OPEN);
+  size_t count = 99;
+  CHECK(tg_events_drain(&q.queue, q.slots, n, out, 4, &count) == TG_OK && count == 2);
+  CHECK(out[0].at == 110 && out[0].to == TG_STATE_HALF_OPEN);
+  CHECK(out[1].at == 111 && out[1].from == TG_STATE_HALF_OPEN && out[1].to == TG_STATE_CLOSED);
+  CHECK(tg_events_pop(&q.queue, q.slots, n, &out[0]) == TG_NOT_FOUND);
+  CHECK(tg_events_drain(&q.queue, q.slots, n, NULL, 0, &count) == TG_OK && count == 0);
+  uint64_t dropped = 0;
+  CHECK(tg_events_take_dropped(&q.queue, &dropped) == TG_OK && dropped == 1);
+  CHECK(tg_events_take_dropped(&q.queue, &dropped) == TG_OK && dropped == 0);
+
+  /* Misuse. */
+  e.to = 77;
+  CHECK(tg_events_push(&q.queue, q.slots, n, &e) == TG_E_INVALID_ARGUMENT);
+  e.to = TG_STATE_OPEN;
+  CHECK(tg_events_push(&q.queue, q.slots, n - 1, &e) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_events_push(&q.queue, q.slots, n, NULL) == TG_E_NULL);
+  CHECK(tg_events_pop(&q.queue, q.slots, n, NULL) == TG_E_NULL);
+  CHECK(tg_events_drain(&q.queue, q.slots, n, NULL, 1, &count) == TG_E_NULL);
+  CHECK(tg_events_drain(&q.queue, q.slots, n, out, 1, NULL) == TG_E_NULL);
+  CHECK(tg_events_take_dropped(&q.queue, NULL) == TG_E_NULL);
+  CHECK(tg_events_deinit(&q.queue) == TG_OK);
+  CHECK(tg_events_pop(&q.queue, q.slots, n, &out[0]) == TG_E_UNINITIALIZED);
+  CHECK(tg_events_deinit(NULL) == TG_E_NULL);
+}
+
 static void test_breaker_cycle(void) {
   tg_breaker_t b = {{0}}; /* stack allocation works (zeroed: not live) */
   CHECK(tg_breaker_init(&b, &BREAKER_CONFIG) == TG_OK);
@@ -1841,6 +1907,7 @@ int main(void) {
   test_breaker_failure_rate();
   test_breaker_closed_interval();
   test_breaker_growing_open();
+  test_events();
   test_bucket();
   test_bucket_reconfigured_by_threads();
   test_keyed_reconfigured_by_threads();

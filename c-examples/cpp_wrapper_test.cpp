@@ -96,6 +96,29 @@ void closed_interval_clears_the_counts() {
   CHECK(breaker.acquire(199).fail(199).transition.to == State::Open);
 }
 
+// The event queue through the wrapper: a breaker's transitions pushed as
+// they happen, drained in order; a full queue counts what it refused.
+void transitions_go_through_the_event_queue() {
+  static tickguard::EventQueue<2> events;
+  CHECK(events.init() == TG_OK);
+  tickguard::Breaker breaker{kOnePermit};
+  CHECK(breaker.init() == TG_OK);
+  tickguard::Recorded opened = breaker.acquire(0).fail(0);
+  CHECK(events.push(0, 3, opened.transition) == TG_OK);
+  CHECK(events.push(1, 3, tickguard::Transition{}) == TG_REFUSED);  // no change
+  tickguard::Call trial = breaker.acquire(100);
+  CHECK(events.push(100, 3, trial.transition()) == TG_OK);
+  CHECK(events.push(100, 3, trial.transition()) == TG_REFUSED);  // full
+  tickguard::Result<tg_event_t> first = events.pop();
+  CHECK(first && first.value.at == 0 && first.value.source == 3 && first.value.to == TG_STATE_OPEN);
+  tg_event_t rest[4];
+  tickguard::Result<size_t> taken = events.drain(rest);
+  CHECK(taken && taken.value == 1 && rest[0].to == TG_STATE_HALF_OPEN);
+  CHECK(events.pop().status == TG_NOT_FOUND);
+  CHECK(events.take_dropped().value == 1);
+  (void)trial.succeed(101);
+}
+
 // Open periods that double with each failed trial, up to a cap.
 void open_periods_grow() {
   tickguard::Breaker breaker{tickguard::with_growing_open(kOnePermit, 2000, 300)};
@@ -640,6 +663,7 @@ int main() {
   failure_rate_opens_on_a_ratio();
   closed_interval_clears_the_counts();
   open_periods_grow();
+  transitions_go_through_the_event_queue();
   global_bucket_works();
   fixed_window_works();
   shaper_works();

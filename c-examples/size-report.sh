@@ -49,8 +49,8 @@ measure() {
 # open period's growth and jitter are linked (1.8 KB: 64-bit multiplies and
 # a bit-serial division), as in every C breaker.
 # With its counters too (every C breaker), 6.4 KB: eleven counters bumped
-# through the critical-section driver.
-declare -A budget=([breaker]=3072 [breaker_rate]=5760 [breaker_counted]=6528 [bucket]=1228 [live_bucket]=9216 [retry]=2560 [budget]=450 [fixed_window]=768 [shaper]=512 [sliding_window]=2048 [sliding_log]=1792 [bulkhead]=1280 [adaptive]=2048 [live_adaptive]=3584 [keyed]=7168 [live_keyed]=13824 [keyed_windows]=5120)
+# through the critical-section driver. The event queue 1.5 KB.
+declare -A budget=([breaker]=3072 [breaker_rate]=5760 [breaker_counted]=6528 [bucket]=1228 [live_bucket]=9216 [retry]=2560 [budget]=450 [fixed_window]=768 [shaper]=512 [sliding_window]=2048 [sliding_log]=1792 [bulkhead]=1280 [adaptive]=2048 [live_adaptive]=3584 [keyed]=7168 [live_keyed]=13824 [keyed_windows]=5120 [events]=1536)
 
 # The symbols a probe adds to the baseline firmware, largest growth first:
 # "bytes name" (main grows by what was inlined into it).
@@ -66,7 +66,7 @@ sizes() { # elf: "name<TAB>bytes", sorted by name, code and data only
       printf "%s\t%d\n", name, $2 + 0 }' | LC_ALL=C sort -t $'\t' -k1,1
 }
 
-probes=(breaker breaker_rate breaker_counted bucket live_bucket retry budget fixed_window shaper sliding_window sliding_log bulkhead adaptive live_adaptive keyed live_keyed keyed_windows)
+probes=(breaker breaker_rate breaker_counted bucket live_bucket retry budget fixed_window shaper sliding_window sliding_log bulkhead adaptive live_adaptive keyed live_keyed keyed_windows events)
 declare -A flash ram
 for target in "${targets[@]}"; do
   (cd "$fw" && cargo build --quiet --release --target "$target" --bins)
@@ -97,6 +97,7 @@ declare -A state=(
   [keyed]="16 B per entry (64 in the probe: 1 KB) + 20 B (config reference, seed)"
   [live_keyed]="16 B per entry (64 in the probe: 1 KB) + 112 B configuration (a generation and two slots) + 16 B seed; C (every keyed bucket table): \`tg_keyed_table_t\` 176 B + 16 B per \`tg_keyed_entry_t\`"
   [keyed_windows]="16 B per entry (64 in the probe: 1 KB) + 20 B (config reference, seed); C: \`tg_keyed_windows_t\` 112 B + 16 B per \`tg_keyed_entry_t\`"
+  [events]="16 B per slot (8 in the probe: 128 B) + 24 B cursors; C: \`tg_events_t\` 64 B + 16 B per \`tg_event_slot_t\`"
 )
 for probe in "${probes[@]}"; do
   row="| $probe"

@@ -100,6 +100,34 @@
 /** Bytes of the snapshot of a sliding log of `n` entries (`tg_sliding_log_snapshot`). */
 #define TG_SLIDING_LOG_SNAPSHOT_SIZE(n) (16 + 8 * (n))
 /** @} */
+/**
+ * @name Event queues
+ *
+ * An event queue carries breaker transitions out of interrupt handlers (or
+ * threads) to a main loop: a header and one 16-byte slot per event it can
+ * hold, `n` chosen at compile time (2 to 65 536). Pass `&name.queue`,
+ * `name.slots` and `TG_EVENTS_LEN(name)` to every `tg_events_*` function:
+ *
+ * @code
+ * static TG_EVENTS(transitions, 8);
+ * tg_events_init(&transitions.queue, transitions.slots, TG_EVENTS_LEN(transitions), TG_INIT_DEFAULT);
+ * // in the interrupt handler, after tg_breaker_record():
+ * if (r.transition.changed) {
+ *   tg_event_t e = {.at = now, .source = 1, .from = r.transition.from, .to = r.transition.to};
+ *   tg_events_push(&transitions.queue, transitions.slots, TG_EVENTS_LEN(transitions), &e);
+ * }
+ * // in the main loop:
+ * tg_event_t out[8];
+ * size_t n;
+ * tg_events_drain(&transitions.queue, transitions.slots, TG_EVENTS_LEN(transitions), out, 8, &n);
+ * @endcode
+ * @{
+ */
+/** Declares `name`: an event queue header and `n` slots (the most events it holds). */
+#define TG_EVENTS(name, n) struct { tg_events_t queue; tg_event_slot_t slots[n]; } name
+/** The number of slots of a queue declared with `TG_EVENTS`. */
+#define TG_EVENTS_LEN(name) (sizeof (name).slots / sizeof (name).slots[0])
+/** @} */
 
 
 /**
@@ -160,6 +188,17 @@
  * How many error kinds there are (the handling table's length).
  */
 #define TG_ERROR_KINDS 11
+
+/**
+ * The most slots of a queue (`TG_EVENTS_MAX`).
+ */
+#define TG_EVENTS_MAX 65536
+
+/**
+ * The fewest slots of a queue (`TG_EVENTS_MIN`): with one, a slot filled
+ * for one position would read as free for the next.
+ */
+#define TG_EVENTS_MIN 2
 
 /**
  * Entries a `tg_lkg_t` holds; storing a new key into a full store replaces
@@ -739,6 +778,52 @@ typedef uint32_t tg_error_class_t;
  * `TG_RETRY_OUTCOME_*` values.
  */
 typedef uint32_t tg_retry_outcome_t;
+
+/**
+ * An event queue's header: its cursors, its count of dropped events, and
+ * the slots it was initialised with (their address and count, checked on
+ * every call). Declare it with its slots through `TG_EVENTS`. A zeroed
+ * header reports `TG_E_UNINITIALIZED`; a copy of a live one `TG_E_MOVED`.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the queue's header. Touch only through `tg_events_*`.
+   */
+  uint64_t _opaque[8];
+} tg_events_t;
+
+/**
+ * One slot of an event queue: an event and its sequence number in one
+ * 128-bit word. Declare the array with `TG_EVENTS`.
+ */
+typedef struct TG_ALIGNED(16) {
+  /**
+   * Private: the slot's state. Touch only through `tg_events_*`.
+   */
+  uint64_t _opaque[2];
+} tg_event_slot_t;
+
+/**
+ * A breaker transition, when it happened and which breaker made it.
+ */
+typedef struct {
+  /**
+   * The tick of the call that made the transition.
+   */
+  uint64_t at;
+  /**
+   * The caller's name for the breaker (an index, a peripheral number).
+   */
+  uint16_t source;
+  /**
+   * The state before (a `TG_STATE_*` value).
+   */
+  tg_state_t from;
+  /**
+   * The state after (a `TG_STATE_*` value).
+   */
+  tg_state_t to;
+} tg_event_t;
 
 /**
  * Storage for a last-known-good store: up to `TG_LKG_ENTRIES` values of up
@@ -2541,6 +2626,109 @@ tg_status_t tg_handling_lookup(const tg_handling_table_t *table,
                                tg_handling_t *out,
                                tg_outcome_t *out_breaker_outcome,
                                tg_retry_outcome_t *out_retry_outcome);
+
+/**
+ * Initialises an event queue: `queue`'s header, and its `len` slots at
+ * `slots` (2 .. 65 536: the most events it holds), all emptied. Declare
+ * both with `TG_EVENTS(name, n)` and pass `&name.queue`, `name.slots`,
+ * `TG_EVENTS_LEN(name)`.
+ *
+ * @param queue the header to initialise.
+ * @param slots the queue's slots.
+ * @param len how many slots (`TG_EVENTS_MIN` .. `TG_EVENTS_MAX`).
+ * @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_MISALIGNED`, `TG_E_INVALID_ARGUMENT`
+ *   (`len` out of range, or an unknown flag), or
+ *   `TG_E_ALREADY_INITIALIZED`.
+ *
+ * Not thread-safe: initialise before sharing the queue.
+ */
+tg_status_t tg_events_init(tg_events_t *queue,
+                           tg_event_slot_t *slots,
+                           size_t len,
+                           tg_init_flags_t flags);
+
+/**
+ * Ends the life of an event queue: later calls report
+ * `TG_E_UNINITIALIZED`.
+ *
+ * @param queue an initialised queue header.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error.
+ *
+ * Not thread-safe: nobody may use the queue meanwhile.
+ */
+tg_status_t tg_events_deinit(tg_events_t *queue);
+
+/**
+ * Queues `event` behind every event pushed before it. A full queue
+ * refuses it and counts it (`tg_events_take_dropped`); nothing waits.
+ *
+ * @param queue an initialised queue header.
+ * @param slots its slots (as given to `tg_events_init`).
+ * @param len their count (as given to `tg_events_init`).
+ * @param event the event (copied).
+ * @return `TG_OK`, `TG_REFUSED` (full), `TG_E_NULL`, `TG_E_MISALIGNED`,
+ *   `TG_E_INVALID_ARGUMENT` (`slots`/`len` not the queue's, or a state
+ *   that is no `TG_STATE_*`), or an object error.
+ *
+ * Lock-free where the target has a 128-bit CAS; interrupt-masked critical
+ * sections elsewhere; safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_events_push(tg_events_t *queue,
+                           tg_event_slot_t *slots,
+                           size_t len,
+                           const tg_event_t *event);
+
+/**
+ * Takes the oldest event, if one is ready (an event whose push is still
+ * under way, in an interrupted context, comes out on a later call).
+ *
+ * @param queue an initialised queue header.
+ * @param slots its slots (as given to `tg_events_init`).
+ * @param len their count (as given to `tg_events_init`).
+ * @param out receives the event.
+ * @return `TG_OK`, `TG_NOT_FOUND` (none ready), `TG_E_NULL`,
+ *   `TG_E_MISALIGNED`, `TG_E_INVALID_ARGUMENT` (`slots`/`len` not the
+ *   queue's), or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_events_pop(tg_events_t *queue, tg_event_slot_t *slots, size_t len, tg_event_t *out);
+
+/**
+ * Takes up to `max` of the oldest ready events into `out`, oldest first:
+ * what a main loop calls to drain what interrupt handlers pushed.
+ *
+ * @param queue an initialised queue header.
+ * @param slots its slots (as given to `tg_events_init`).
+ * @param len their count (as given to `tg_events_init`).
+ * @param out receives the events: room for `max`.
+ * @param max the most to take (0 takes none).
+ * @param out_count receives how many were taken.
+ * @return `TG_OK`, `TG_E_NULL` (`out` with `max` above 0, or
+ *   `out_count`), `TG_E_MISALIGNED`, `TG_E_INVALID_ARGUMENT`, or an
+ *   object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_events_drain(tg_events_t *queue,
+                            tg_event_slot_t *slots,
+                            size_t len,
+                            tg_event_t *out,
+                            size_t max,
+                            size_t *out_count);
+
+/**
+ * Events dropped since the last call (pushed into a full queue, or a
+ * slot found holding garbage), and the count restarted from 0.
+ *
+ * @param queue an initialised queue header.
+ * @param out receives the count.
+ * @return `TG_OK`, `TG_E_NULL`, or an object error.
+ *
+ * Safe from interrupt handlers and several threads.
+ */
+tg_status_t tg_events_take_dropped(tg_events_t *queue, uint64_t *out);
 
 /**
  * Initialises `lkg`, empty, serving values up to `max_age_ticks` old.

@@ -1232,6 +1232,78 @@ class SlidingLog {
 };
 
 /**
+ * A queue of up to `N` breaker transitions (2 .. 65 536), for interrupt
+ * handlers (or threads) to push what their calls changed and a main loop to
+ * drain. A full queue refuses a push and counts it. Not copyable or
+ * movable.
+ *
+ * @code
+ * constinit tickguard::EventQueue<8> transitions;
+ * // once: (void)transitions.init();
+ * // in the interrupt handler:
+ * tickguard::Recorded r = call.fail(now);
+ * if (r.transition.changed) (void)transitions.push(now, 1, r.transition);
+ * // in the main loop:
+ * while (tickguard::Result<tg_event_t> e = transitions.pop()) log(e.value);
+ * @endcode
+ */
+template <size_t N>
+class EventQueue {
+  static_assert(N >= TG_EVENTS_MIN && N <= TG_EVENTS_MAX, "an event queue holds 2 to 65 536 events");
+
+ public:
+  /// An empty queue; it works after init().
+  constexpr EventQueue() noexcept = default;
+  EventQueue(const EventQueue &) = delete;
+  EventQueue &operator=(const EventQueue &) = delete;
+
+  /// Empties the queue.
+  /// @param flags `TG_INIT_DEFAULT`, or `TG_INIT_REINIT` / `TG_INIT_SHARED`.
+  /// @return `TG_OK` or `TG_E_ALREADY_INITIALIZED`.
+  [[nodiscard]] tg_status_t init(tg_init_flags_t flags = TG_INIT_DEFAULT) noexcept {
+    return tg_events_init(&queue_, slots_, N, flags);
+  }
+  /// Queues a transition behind every one pushed before it.
+  /// @param at the tick of the call that made it.
+  /// @param source the caller's name for the breaker.
+  /// @param transition the change (only a change is queued).
+  /// @return `TG_OK`, `TG_REFUSED` (full, or `transition` is no change), or an error.
+  [[nodiscard]] tg_status_t push(Tick at, uint16_t source, const Transition &transition) noexcept {
+    if (!transition.changed) return TG_REFUSED;
+    const tg_event_t event{at, source, static_cast<tg_state_t>(transition.from),
+                           static_cast<tg_state_t>(transition.to)};
+    return tg_events_push(&queue_, slots_, N, &event);
+  }
+  /// Takes the oldest ready event.
+  /// @return the event, or `TG_NOT_FOUND` when none is ready.
+  [[nodiscard]] Result<tg_event_t> pop() noexcept {
+    Result<tg_event_t> out;
+    out.status = tg_events_pop(&queue_, slots_, N, &out.value);
+    return out;
+  }
+  /// Takes up to `M` of the oldest ready events.
+  /// @param out receives them, oldest first.
+  /// @return how many were taken, or the status that prevented it.
+  template <size_t M>
+  [[nodiscard]] Result<size_t> drain(tg_event_t (&out)[M]) noexcept {
+    Result<size_t> taken;
+    taken.status = tg_events_drain(&queue_, slots_, N, out, M, &taken.value);
+    return taken;
+  }
+  /// Events refused since the last call (a full queue), the count restarted.
+  /// @return the count, or the status that prevented reading it.
+  [[nodiscard]] Result<uint64_t> take_dropped() noexcept {
+    Result<uint64_t> out;
+    out.status = tg_events_take_dropped(&queue_, &out.value);
+    return out;
+  }
+
+ private:
+  tg_events_t queue_{};
+  tg_event_slot_t slots_[N]{};
+};
+
+/**
  * Sliding-window counters per key in a fixed table of `N` entries chosen at
  * compile time (a limit of at most 65 535 per window). An entry is free for
  * a new key once its key's two windows hold no event; a key still counting

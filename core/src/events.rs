@@ -252,8 +252,15 @@ const fn pack(sequence: u32, event: &Event) -> u128 {
 }
 
 /// The state a code names, if any.
-fn state_of(code: u64) -> Option<State> {
-    State::ALL.into_iter().find(|state| *state as u64 == code)
+const fn state_of(code: u64) -> Option<State> {
+    Some(match code {
+        0 => State::Closed,
+        1 => State::Open,
+        2 => State::HalfOpen,
+        3 => State::ForcedOpen,
+        4 => State::Disabled,
+        _ => return None,
+    })
 }
 
 /// The event in a slot word; `None` if its states are not states.

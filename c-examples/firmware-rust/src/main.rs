@@ -22,10 +22,11 @@ use core::sync::atomic::Ordering::Relaxed;
 use portable_atomic::{AtomicBool, AtomicU32};
 use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sample};
 use tickguard::breaker::{
-    self, Breaker, BreakerConfig, BreakerSettings, Outcome, State, WindowedBreaker,
+    self, Breaker, BreakerConfig, BreakerSettings, Outcome, State, Transition, WindowedBreaker,
 };
 use tickguard::bucket::{BucketConfig, BucketSettings, LiveBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
+use tickguard::events::{Event, EventQueue};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
 use tickguard::retry::{self, Attempt, Backoff, Decision, Jitter, RetryPolicy, RetrySettings};
 use tickguard::sliding_log::{SlidingLog, SlidingLogConfig};
@@ -72,6 +73,20 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
     Err(_) => panic!("invalid breaker configuration"),
 };
 static BREAKER: WindowedBreaker = Breaker::windowed(&BREAKER_CONFIG);
+
+/// The sensor the timer interrupt reads: 2 failures in a row open its own
+/// breaker for 30 ticks.
+static SENSOR_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
+    failure_threshold: 2,
+    open: Duration::from_ticks(30),
+    half_open_permits: 1,
+    success_threshold: 1,
+    ..BreakerConfig::DEFAULT_SETTINGS
+}) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid sensor breaker configuration"),
+};
+static SENSOR: Breaker = Breaker::new(&SENSOR_CONFIG);
 
 const fn limit(capacity: u32, period: u64) -> BucketConfig {
     match BucketConfig::new(BucketSettings {
@@ -208,6 +223,11 @@ static CLOCK: TickExtender = TickExtender::starting_at(START);
 /// Tokens the interrupt handler took, and its view of OPEN.
 static ISR_GRANTS: AtomicU32 = AtomicU32::new(0);
 static ISR_SAW_OPEN: AtomicBool = AtomicBool::new(false);
+/// Transitions the interrupt handler's own peripheral reads made, for the
+/// main loop to report: the handler never prints.
+static EVENTS: EventQueue<8> = EventQueue::new();
+/// The handler's name for its transitions in the queue.
+const ISR_SOURCE: u16 = 1;
 
 /// The 64-bit tick of a 32-bit reading, counted from the start of the run.
 fn tick(raw: u32) -> Tick {
@@ -223,6 +243,33 @@ fn on_tick() {
     }
     if BREAKER.state(Instant::from_ticks(now)) == State::Open {
         ISR_SAW_OPEN.store(true, Relaxed);
+    }
+    // Every 13th tick the handler reads the sensor's status through its own
+    // breaker; what its reads change goes to the queue.
+    if now.is_multiple_of(13) {
+        let at = Instant::from_ticks(now);
+        let queue = |transition: Option<Transition>| {
+            if let Some(transition) = transition {
+                let event = Event {
+                    at,
+                    source: ISR_SOURCE,
+                    transition,
+                };
+                let _ = EVENTS.push(event); // a full queue counts it
+            }
+        };
+        match SENSOR.acquire(at) {
+            Ok(admitted) => {
+                queue(admitted.transition);
+                let outcome = if flaky_peripheral(now) {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                };
+                queue(SENSOR.record(admitted.permit, outcome, at).transition);
+            }
+            Err(refused) => queue(refused.transition),
+        }
     }
     if !BUDGET.allows_retry() {
         ISR_SAW_BUDGET_SPENT.store(true, Relaxed);
@@ -319,6 +366,7 @@ fn main() -> ! {
     let mut operation: Option<(Attempt, Tick)> = None;
     let (mut retries, mut gave_up) = (0u32, 0u32);
     let mut lowest_limit = CALLS.limit();
+    let mut isr_events = 0u32;
     say!(
         "tickguard firmware: {} Hz timer interrupt, running {} ticks",
         TICK_HZ,
@@ -326,6 +374,17 @@ fn main() -> ! {
     );
     while last < RUN_TICKS {
         let now = tick(TICKS.load(Relaxed));
+        // Report what the interrupt handler's reads changed.
+        while let Some(event) = EVENTS.pop() {
+            let t = event.transition;
+            say!(
+                "tick {}: sensor {} -> {} (interrupt handler)",
+                event.at.ticks(),
+                name(t.from),
+                name(t.to)
+            );
+            isr_events += 1;
+        }
         if now == last {
             continue;
         }
@@ -436,11 +495,12 @@ fn main() -> ! {
         refused
     );
     say!(
-        "peripheral calls {}, breaker opened {} times, closed {} times, bucket reconfigured {} times",
+        "peripheral calls {}, breaker opened {} times, closed {} times, bucket reconfigured {} times; sensor transitions queued by the interrupt handler {}",
         calls,
         opened,
         closed,
-        RECONFIGURED.load(Relaxed)
+        RECONFIGURED.load(Relaxed),
+        isr_events
     );
     say!(
         "retries {}, gave up {}, budget {} of {} milli-tokens",
@@ -495,6 +555,8 @@ fn main() -> ! {
         && BUCKET.config() == LIMIT
         && final_state == State::Closed
         && ISR_SAW_OPEN.load(Relaxed)
+        && isr_events > 0
+        && EVENTS.take_dropped() == 0
         && written <= 3 * windows
         && ISR_LOG_WRITTEN.load(Relaxed) > 0
         && suppressed > 0

@@ -30,6 +30,15 @@ fn fifo_across_many_laps() {
 }
 
 #[test]
+fn state_codes_are_the_states() {
+    for state in State::ALL {
+        assert_eq!(state_of(state as u64), Some(state));
+    }
+    assert_eq!(state_of(5), None);
+    assert_eq!(state_of(0xFF), None);
+}
+
+#[test]
 fn every_field_round_trips() {
     let queue: EventQueue<2> = EventQueue::new();
     for state in State::ALL {

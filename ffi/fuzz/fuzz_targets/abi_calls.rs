@@ -111,6 +111,26 @@ struct Log {
     entries: [tg_sliding_log_entry_t; 4],
 }
 
+#[repr(C)]
+struct Events {
+    queue: tg_events_t,
+    slots: [tg_event_slot_t; 4],
+}
+
+impl Events {
+    fn new() -> Self {
+        Self {
+            queue: tg_events_t::new(),
+            slots: [const {
+                tg_event_slot_t {
+                    _opaque: [const { core::cell::UnsafeCell::new(core::mem::MaybeUninit::new(0)) };
+                        2],
+                }
+            }; 4],
+        }
+    }
+}
+
 impl Log {
     fn new() -> Self {
         Self {
@@ -134,6 +154,10 @@ fuzz_target!(|data: &[u8]| {
     let mut sliding = [tg_sliding_window_t::new(), tg_sliding_window_t::new()];
     let mut bulkheads = [tg_bulkhead_t::new(), tg_bulkhead_t::new()];
     let mut logs = [Log::new(), Log::new()];
+    let mut events = [Events::new(), Events::new()];
+    // Events accepted and not yet taken, per queue since its init (None
+    // once garbage was written into its slots: then only safety holds).
+    let mut queued: [Option<usize>; 2] = [Some(0); 2];
     let mut adaptive = [tg_adaptive_t::new(), tg_adaptive_t::new()];
     let mut keyed_windows = Box::new(Windows {
         table: tg_keyed_windows_t::new(),
@@ -157,7 +181,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 37 {
+        let status = match op % 39 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -903,6 +927,107 @@ fuzz_target!(|data: &[u8]| {
                     assert!(limiting <= 4 || limiting == usize::MAX);
                 }
                 status
+            }
+            37 => {
+                // 0 and 1 (refused) to the 4 slots there are.
+                let len = usize::from(input.u8() % 5);
+                let flags = u32::from(input.u8() % 6);
+                let q = &mut events[which];
+                let status = tg_events_init(&mut q.queue, q.slots.as_mut_ptr(), len, flags);
+                if status == TG_OK {
+                    queued[which] = Some(0);
+                }
+                status
+            }
+            38 => {
+                // Usually the queue's own slots (whatever count init was
+                // given), sometimes another count or the other's slots.
+                let len = usize::from(input.u8() % 6);
+                let other = events[1 - which].slots.as_mut_ptr();
+                let q = &mut events[which];
+                let slots = if input.u8() % 8 == 0 {
+                    // A shared queue (its address unchecked) accepts
+                    // another's slots: both are then beyond accounting.
+                    queued = [None; 2];
+                    other
+                } else {
+                    q.slots.as_mut_ptr()
+                };
+                let mut out = [tg_event_t {
+                    at: SENTINEL,
+                    source: 0,
+                    from: 99,
+                    to: 99,
+                }; 3];
+                match input.u8() % 6 {
+                    0 | 1 => {
+                        let event = tg_event_t {
+                            at,
+                            source: input.u8().into(),
+                            from: u32::from(input.u8() % 6),
+                            to: u32::from(input.u8() % 6),
+                        };
+                        let status = tg_events_push(&mut q.queue, slots, len, &event);
+                        if status == TG_OK {
+                            queued[which] = queued[which].map(|n| n + 1);
+                            // Never more accepted than slots.
+                            assert!(queued[which].is_none_or(|n| n <= 4));
+                        }
+                        status
+                    }
+                    2 => {
+                        let status = tg_events_pop(&mut q.queue, slots, len, &mut out[0]);
+                        if status == TG_OK {
+                            assert!(out[0].from < 5 && out[0].to < 5);
+                            assert_ne!(queued[which], Some(0), "popped from an empty queue");
+                            queued[which] = queued[which].map(|n| n.saturating_sub(1));
+                        } else {
+                            assert_eq!(out[0].at, SENTINEL, "output written on {status}");
+                        }
+                        status
+                    }
+                    3 => {
+                        let mut count = 99usize;
+                        let max = usize::from(input.u8() % 4);
+                        let status = tg_events_drain(
+                            &mut q.queue,
+                            slots,
+                            len,
+                            out.as_mut_ptr(),
+                            max,
+                            &mut count,
+                        );
+                        if status == TG_OK {
+                            assert!(count <= max);
+                            assert!(out[..count].iter().all(|e| e.from < 5 && e.to < 5));
+                            assert!(queued[which].is_none_or(|n| count <= n));
+                            queued[which] = queued[which].map(|n| n.saturating_sub(count));
+                        } else {
+                            assert_eq!(count, 99, "output written on {status}");
+                        }
+                        status
+                    }
+                    4 => {
+                        // A stale object: garbage in its slots must not hang
+                        // or panic a call.
+                        let garbage = input.u64();
+                        for slot in &mut q.slots {
+                            for word in &mut slot._opaque {
+                                *word.get_mut() = core::mem::MaybeUninit::new(garbage);
+                            }
+                        }
+                        queued[which] = None;
+                        TG_OK
+                    }
+                    _ => {
+                        let mut dropped = SENTINEL;
+                        let status = tg_events_take_dropped(&mut q.queue, &mut dropped);
+                        if status != TG_OK {
+                            assert_eq!(dropped, SENTINEL, "output written on {status}");
+                        }
+                        status
+                    }
+                }
             }
             _ => {
                 now = now.saturating_add(input.small());
