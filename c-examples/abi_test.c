@@ -373,6 +373,79 @@ static void test_breaker_growing_open(void) {
   CHECK(distinct > 16);
 }
 
+/* gobreaker's ReadyToTrip in C: at least `min_calls` (the context) calls
+   in the window, 60 % of them failing. */
+static bool ratio_rule(uint32_t run, uint32_t calls, uint32_t failures, uintptr_t context) {
+  (void)run;
+  return calls >= (uint32_t)context && failures * 10 >= calls * 6;
+}
+
+/* Counts its calls through the context, and trips on 2 in a row. */
+static bool counting_rule(uint32_t run, uint32_t calls, uint32_t failures, uintptr_t context) {
+  (void)calls;
+  (void)failures;
+  *(unsigned *)context += 1;
+  return run >= 2;
+}
+
+/* A trip rule of the caller's, judged on each report through
+   tg_breaker_record_rule: gobreaker's ratio example trips on fail, succeed,
+   fail; with external_trip_rule the rule may be the only one. */
+static void test_breaker_trip_rule(void) {
+  tg_breaker_config_t config = {
+      .open_ticks = 100,
+      .half_open_permits = 1,
+      .success_threshold = 1,
+      .half_open_timeout_ticks = 50,
+      .failure_rate_per_mille = 1000, /* a window of 10 (its own rule: all failing) */
+      .rate_window = 10,
+  };
+  tg_breaker_t b = {{0}};
+  CHECK(tg_breaker_init(&b, &config) == TG_OK);
+  tg_breaker_decision_t d;
+  tg_record_t r;
+  const tg_outcome_t outcomes[] = {TG_OUTCOME_FAILURE, TG_OUTCOME_SUCCESS, TG_OUTCOME_FAILURE};
+  for (unsigned i = 0; i < 3; i++) {
+    CHECK(tg_breaker_acquire(&b, 10 + i, &d) == TG_OK);
+    CHECK(tg_breaker_record_rule(&b, d.permit, outcomes[i], 10 + i, ratio_rule, 3, &r) == TG_OK);
+    CHECK(r.counted && r.transition.changed == (i == 2));
+  }
+  tg_breaker_status_t status;
+  CHECK(tg_breaker_status(&b, 20, &status) == TG_OK && status.state == TG_STATE_OPEN);
+  CHECK(status.tripped_by == TG_TRIP_CUSTOM_RULE);
+  CHECK(strcmp(tg_trip_reason_str(TG_TRIP_CUSTOM_RULE), "custom rule") == 0);
+
+  /* The rule alone: without external_trip_rule nothing would open it. */
+  tg_breaker_config_t alone = {
+      .open_ticks = 100,
+      .half_open_permits = 1,
+      .success_threshold = 1,
+      .half_open_timeout_ticks = 50,
+  };
+  CHECK(tg_breaker_config_check(&alone) == TG_E_CONFIG_FAILURE_THRESHOLD);
+  alone.external_trip_rule = 1;
+  CHECK(tg_breaker_config_check(&alone) == TG_OK);
+  tg_breaker_t c = {{0}};
+  CHECK(tg_breaker_init(&c, &alone) == TG_OK);
+  unsigned judged = 0;
+  for (unsigned i = 0; i < 2; i++) {
+    CHECK(tg_breaker_acquire(&c, i, &d) == TG_OK);
+    CHECK(tg_breaker_record_rule(&c, d.permit, TG_OUTCOME_FAILURE, i, counting_rule,
+                                 (uintptr_t)&judged, &r) == TG_OK);
+    CHECK(r.transition.changed == (i == 1));
+  }
+  CHECK(judged == 2); /* judged once per failure (no contention here) */
+  /* Successes are not judged; a NULL rule judges nothing. */
+  CHECK(tg_breaker_acquire(&c, 200, &d) == TG_OK && d.transition.to == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_record_rule(&c, d.permit, TG_OUTCOME_SUCCESS, 200, counting_rule,
+                               (uintptr_t)&judged, &r) == TG_OK);
+  CHECK(judged == 2 && r.transition.to == TG_STATE_CLOSED);
+  CHECK(tg_breaker_acquire(&c, 201, &d) == TG_OK);
+  CHECK(tg_breaker_record_rule(&c, d.permit, TG_OUTCOME_FAILURE, 201, NULL, 0, &r) == TG_OK);
+  CHECK(r.counted && !r.transition.changed);
+  CHECK(tg_breaker_record_rule(NULL, d.permit, TG_OUTCOME_FAILURE, 201, NULL, 0, &r) == TG_E_NULL);
+}
+
 /* The event queue: a breaker's transitions pushed as they happen, drained
    in order; a full queue refuses and counts; misuse is refused by name. */
 static void test_events(void) {
@@ -1892,7 +1965,7 @@ static void test_version(void) {
 int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
-  CHECK(sizeof(tg_breaker_t) == 192 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
+  CHECK(sizeof(tg_breaker_t) == 208 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(sizeof(tg_shaper_t) == 144 && _Alignof(tg_shaper_t) == 16);
   CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);
@@ -1908,6 +1981,7 @@ int main(void) {
   test_breaker_closed_interval();
   test_breaker_growing_open();
   test_events();
+  test_breaker_trip_rule();
   test_bucket();
   test_bucket_reconfigured_by_threads();
   test_keyed_reconfigured_by_threads();

@@ -37,7 +37,7 @@ static_assert(std::is_same_v<tickguard::Tick, uint64_t>);
 static_assert(alignof(tg_breaker_t) == 16 && alignof(tg_bucket_t) == 16);
 static_assert(tickguard::state_name(State::HalfOpen)[0] == 'H');
 
-constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0};
+constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 constexpr tg_bucket_config_t kBucket = {3, 1, 10, TG_BUCKET_FULL};
 
 // Globals with constant initialisation: no static constructor runs.
@@ -76,7 +76,7 @@ void errors_are_not_folded_into_false() {
   CHECK(!later && later.refused() && later.retry_at == 10);
   CHECK(bucket.available(10).ok() && bucket.available(10).value == 1);
 
-  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0}};
+  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
   CHECK(bad.init() == TG_E_CONFIG_FAILURE_THRESHOLD);
   tickguard::Breaker no_window{tickguard::with_failure_rate(kOnePermit, 500, 0)};
   CHECK(no_window.init() == TG_E_CONFIG_RATE_WINDOW);
@@ -117,6 +117,23 @@ void transitions_go_through_the_event_queue() {
   CHECK(events.pop().status == TG_NOT_FOUND);
   CHECK(events.take_dropped().value == 1);
   (void)trial.succeed(101);
+}
+
+// gobreaker's ReadyToTrip through the wrapper: the rule rides with the
+// breaker, every call's report judges it.
+bool ready_to_trip(uint32_t, uint32_t calls, uint32_t failures, uintptr_t min_calls) {
+  return calls >= min_calls && failures * 10 >= calls * 6;
+}
+
+void a_trip_rule_of_the_callers_opens_it() {
+  tg_breaker_config_t config = tickguard::with_failure_rate(kOnePermit, 1000, 10);
+  config.failure_threshold = 0;
+  tickguard::Breaker breaker{config, ready_to_trip, 3};
+  CHECK(breaker.init() == TG_OK);
+  CHECK(!breaker.acquire(1).fail(1).transition.changed);
+  CHECK(!breaker.acquire(2).succeed(2).transition.changed);
+  CHECK(breaker.acquire(3).fail(3).transition.to == State::Open);
+  CHECK(breaker.status(4).value.tripped_by == tickguard::TripReason::CustomRule);
 }
 
 // Open periods that double with each failed trial, up to a cap.
@@ -664,6 +681,7 @@ int main() {
   closed_interval_clears_the_counts();
   open_periods_grow();
   transitions_go_through_the_event_queue();
+  a_trip_rule_of_the_callers_opens_it();
   global_bucket_works();
   fixed_window_works();
   shaper_works();

@@ -39,6 +39,7 @@ constexpr tg_breaker_config_t kConfig = {
     /*open_jitter_per_mille=*/0,
     /*max_open_ticks=*/0,
     /*jitter_seed=*/0,
+    /*external_trip_rule=*/0,
 };
 
 void report(tickguard::Tick now, const tickguard::Transition &t) {

@@ -500,6 +500,15 @@ typedef struct {
    * configuration check.
    */
   uint64_t jitter_seed;
+  /**
+   * 1: the caller judges a trip rule of its own on each report
+   * (`tg_breaker_record_rule`, gobreaker's `ReadyToTrip`), so
+   * `failure_threshold` may be 0 without a failure rate; 0: no rule
+   * needed. The rule is passed with each call, never kept in the object:
+   * a function pointer in memory a program may overwrite is never
+   * called.
+   */
+  uint32_t external_trip_rule;
 } tg_breaker_config_t;
 
 /**
@@ -512,7 +521,7 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_breaker_*`.
    */
-  uint64_t _opaque[24];
+  uint64_t _opaque[26];
 } tg_breaker_t;
 
 /**
@@ -581,6 +590,21 @@ typedef struct {
    */
   tg_transition_t transition;
 } tg_record_t;
+
+/**
+ * A caller's trip rule (`tg_breaker_record_rule`): whether a failure
+ * counted in CLOSED opens the breaker, given the run of failures in a row
+ * (this one included), what the failure-rate window holds with it
+ * (`calls`, `failures`; 0 and 0 without a window) and the caller's
+ * `context`. It runs inside the breaker's update (on targets without a
+ * compare-and-swap, with interrupts masked), perhaps more than once under
+ * contention: keep it short and pure, and do not call the breaker from
+ * it. NULL: no rule.
+ */
+typedef bool (*tg_trip_rule_fn)(uint32_t consecutive_failures,
+                                uint32_t calls,
+                                uint32_t failures,
+                                size_t context);
 
 /**
  * What `tg_breaker_status` reports.
@@ -1296,6 +1320,11 @@ typedef struct TG_ALIGNED(16) {
  * `tg_breaker_open_for`.
  */
 #define TG_TRIP_MANUAL 5
+
+/**
+ * The configuration's `trip_rule`.
+ */
+#define TG_TRIP_CUSTOM_RULE 6
 
 /**
  * The call succeeded.
@@ -2131,6 +2160,35 @@ tg_status_t tg_breaker_record(tg_breaker_t *breaker,
                               tg_outcome_t outcome,
                               uint64_t now,
                               tg_record_t *out);
+
+/**
+ * Reports an outcome as `tg_breaker_record` does, and judges the caller's
+ * trip rule on it: a failure counted in CLOSED for which
+ * `rule(consecutive_failures, calls, failures, context)` returns true
+ * opens the breaker (`TG_TRIP_CUSTOM_RULE`). Pass the same rule with every
+ * report (a report through `tg_breaker_record` judges none); set the
+ * configuration's `external_trip_rule` to let it be the only rule.
+ *
+ * @param breaker an initialised breaker.
+ * @param permit the permit `tg_breaker_acquire` returned.
+ * @param outcome `TG_OUTCOME_SUCCESS`, `TG_OUTCOME_FAILURE` or
+ *   `TG_OUTCOME_IGNORED`.
+ * @param now the caller's current tick.
+ * @param rule the trip rule (`tg_trip_rule_fn`); NULL: none.
+ * @param context passed to `rule` as it is.
+ * @param out receives what was done with the outcome; may be NULL.
+ * @return as `tg_breaker_record`.
+ *
+ * Safe from interrupt handlers and from several threads at once, as far
+ * as `rule` is.
+ */
+tg_status_t tg_breaker_record_rule(tg_breaker_t *breaker,
+                                   tg_permit_t permit,
+                                   tg_outcome_t outcome,
+                                   uint64_t now,
+                                   tg_trip_rule_fn rule,
+                                   size_t context,
+                                   tg_record_t *out);
 
 /**
  * Reads the state an acquire at `now` would see. Writes nothing to the

@@ -80,6 +80,7 @@ enum class TripReason : tg_trip_reason_t {
   TrialFailed = TG_TRIP_TRIAL_FAILED,                 ///< A half-open trial failed.
   TrialTimedOut = TG_TRIP_TRIAL_TIMED_OUT,            ///< Trials undecided at their timeout.
   Manual = TG_TRIP_MANUAL,                            ///< `open_for`.
+  CustomRule = TG_TRIP_CUSTOM_RULE,                   ///< The caller's trip rule.
 };
 
 /// What Breaker::status() reports: the state an acquire would see and,
@@ -145,7 +146,7 @@ class [[nodiscard]] Call {
   Call(Call &&other) noexcept
       : breaker_(other.breaker_), permit_(other.permit_), now_(other.now_),
         status_(other.status_), has_retry_at_(other.has_retry_at_), retry_at_(other.retry_at_),
-        transition_(other.transition_) {
+        transition_(other.transition_), rule_(other.rule_), rule_context_(other.rule_context_) {
     other.breaker_ = nullptr;
   }
   /// Reports this call as IGNORED if still pending, then takes over `other`'s.
@@ -161,6 +162,8 @@ class [[nodiscard]] Call {
       has_retry_at_ = other.has_retry_at_;
       retry_at_ = other.retry_at_;
       transition_ = other.transition_;
+      rule_ = other.rule_;
+      rule_context_ = other.rule_context_;
       other.breaker_ = nullptr;
     }
     return *this;
@@ -195,17 +198,19 @@ class [[nodiscard]] Call {
 
  private:
   friend class Breaker;
-  Call(tg_breaker_t *breaker, Tick now, tg_status_t status,
-       const tg_breaker_decision_t &d) noexcept
+  Call(tg_breaker_t *breaker, Tick now, tg_status_t status, const tg_breaker_decision_t &d,
+       tg_trip_rule_fn rule, uintptr_t rule_context) noexcept
       : breaker_(status == TG_OK ? breaker : nullptr), permit_(d.permit), now_(now),
         status_(status), has_retry_at_(status == TG_REFUSED && d.has_retry_at),
-        retry_at_(d.retry_at), transition_(Transition::from_c(d.transition)) {}
+        retry_at_(d.retry_at), transition_(Transition::from_c(d.transition)), rule_(rule),
+        rule_context_(rule_context) {}
 
   Recorded finish(tg_outcome_t outcome, Tick now) noexcept {
     Recorded recorded;
     if (breaker_ == nullptr) return recorded;
     tg_record_t r{};
-    recorded.status = tg_breaker_record(breaker_, permit_, outcome, now, &r);
+    recorded.status =
+        tg_breaker_record_rule(breaker_, permit_, outcome, now, rule_, rule_context_, &r);
     recorded.counted = r.counted;
     recorded.transition = Transition::from_c(r.transition);
     breaker_ = nullptr;
@@ -219,6 +224,8 @@ class [[nodiscard]] Call {
   bool has_retry_at_;
   Tick retry_at_;
   Transition transition_;
+  tg_trip_rule_fn rule_;
+  uintptr_t rule_context_;
 };
 
 /// The defaults: 5 failures, 60 000-tick open period, 3
@@ -228,7 +235,7 @@ class [[nodiscard]] Call {
 inline constexpr tg_breaker_config_t kDefaultBreakerConfig = {
     TG_BREAKER_DEFAULT_FAILURE_THRESHOLD, TG_BREAKER_DEFAULT_OPEN_TICKS,
     TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS, TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD,
-    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0, 0, 0, 0, 0};
+    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 /**
  * A breaker configuration that opens on a failure rate as well as (or
@@ -324,6 +331,15 @@ class Breaker {
   /// @param config the configuration (copied).
   constexpr explicit Breaker(const tg_breaker_config_t &config = kDefaultBreakerConfig) noexcept
       : config_(config) {}
+  /// Holds `config` and a trip rule of the caller's (gobreaker's
+  /// `ReadyToTrip`), judged on every report of this breaker's calls; with
+  /// it, `failure_threshold` may be 0. The breaker works after init().
+  /// @param config the configuration (copied).
+  /// @param rule the rule: `(consecutive_failures, calls, failures, context)`.
+  /// @param context passed to `rule` as it is.
+  constexpr Breaker(const tg_breaker_config_t &config, tg_trip_rule_fn rule,
+                    uintptr_t context = 0) noexcept
+      : config_(with_external_rule(config)), rule_(rule), rule_context_(context) {}
   Breaker(const Breaker &) = delete;
   Breaker &operator=(const Breaker &) = delete;
 
@@ -342,7 +358,7 @@ class Breaker {
   [[nodiscard]] Call acquire(Tick now) noexcept {
     tg_breaker_decision_t d{};
     tg_status_t s = tg_breaker_acquire(&breaker_, now, &d);
-    return Call(&breaker_, now, s, d);
+    return Call(&breaker_, now, s, d, rule_, rule_context_);
   }
 
   /// The state an acquire at `now` would see.
@@ -423,8 +439,15 @@ class Breaker {
     return Result<Transition>{s, Transition::from_c(t)};
   }
 
+  static constexpr tg_breaker_config_t with_external_rule(tg_breaker_config_t config) noexcept {
+    config.external_trip_rule = 1;
+    return config;
+  }
+
   tg_breaker_config_t config_;
   tg_breaker_t breaker_{};
+  tg_trip_rule_fn rule_ = nullptr;
+  uintptr_t rule_context_ = 0;
 };
 
 /// The decision of Bucket::acquire.

@@ -13,8 +13,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ConfigError {
-    /// The breaker's failure threshold is zero and no failure rate is set:
-    /// nothing would open it.
+    /// The breaker's failure threshold is zero and neither a failure rate
+    /// nor a trip rule is set: nothing would open it.
     FailureThreshold,
     /// The breaker's `open` is zero or above 2^62.
     OpenTicks,
@@ -91,7 +91,9 @@ pub enum ConfigError {
 impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let text = match self {
-            Self::FailureThreshold => "failure threshold must be at least 1 without a failure rate",
+            Self::FailureThreshold => {
+                "failure threshold must be at least 1 without a failure rate or a trip rule"
+            }
             Self::OpenTicks => "open ticks must be 1..=2^62",
             Self::HalfOpenPermits => "half-open permits must be 1..=16",
             Self::SuccessThreshold => "success threshold must be 1..=half-open permits",

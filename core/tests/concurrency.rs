@@ -415,6 +415,7 @@ fn counters_count_every_decision_once_under_contention() {
         max_open: tickguard::time::Duration::from_ticks(40),
         open_jitter_per_mille: 300,
         jitter_seed: 0x5EED,
+        ..BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap();
     let breaker: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&config);

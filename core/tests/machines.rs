@@ -108,10 +108,19 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                     max_open: tickguard::time::Duration::from_ticks(0),
                     open_jitter_per_mille,
                     jitter_seed,
+                    trip_rule: (closed_interval % 3 == 1).then_some(tickguard::breaker::TripRule {
+                        decide: ready_to_trip,
+                        context: 0,
+                    }),
                 })
                 .unwrap()
             },
         )
+}
+
+/// gobreaker's ratio example as a trip rule: at least 3 calls, 60 % failing.
+extern "C" fn ready_to_trip(_: u32, calls: u32, failures: u32, _: usize) -> bool {
+    calls >= 3 && failures * 10 >= calls * 6
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
@@ -165,8 +174,9 @@ proptest! {
         // arbitrary one.
         let own = Permit::from_raw((1 << 31) | ((word >> 3) as u32 & 0xFFFF));
         for permit in [own, Permit::from_raw(raw)].into_iter().flatten() {
-            for rate_trips in [false, true] {
-                let record = breaker::Record { permit, outcome, now: tick(now), rate_trips };
+            for (rate, rule) in [(false, false), (true, false), (false, true)] {
+                let trips = breaker::Trips { rate, rule };
+                let record = breaker::Record { permit, outcome, now: tick(now), trips };
                 quick_decides_as_step(&config, record, word)?;
             }
             let window = FailureWindow(&config);
@@ -214,8 +224,8 @@ proptest! {
                     let window = FailureWindow(&config);
                     let count = breaker::Count { permit, outcome, state: word };
                     quick_agrees(&window, count, held_window.get())?;
-                    let rate_trips = run(&window, count, &mut held_window).unwrap();
-                    let input = breaker::Record { permit, outcome, now: tick(now), rate_trips };
+                    let trips = run(&window, count, &mut held_window).unwrap();
+                    let input = breaker::Record { permit, outcome, now: tick(now), trips };
                     quick_agrees(&config, input, word)?;
                     prop_assert_eq!(run(&config, input, &mut held).unwrap(), breaker.record(permit, outcome, tick(now)));
                     prop_assert_eq!(breaker.window_counts(), FailureWindow(&config).counts(held.get(), held_window.get()));

@@ -2,7 +2,7 @@
 
 use tickguard::breaker::{
     Admitted, Breaker, BreakerConfig, BreakerSettings, CountingBreaker, Outcome, Permit, Refused,
-    State, Transition, TripReason,
+    State, Transition, TripReason, TripRule,
 };
 use tickguard::time::{Duration, Instant};
 
@@ -40,6 +40,20 @@ pub const TG_TRIP_TRIAL_FAILED: tg_trip_reason_t = 3;
 pub const TG_TRIP_TRIAL_TIMED_OUT: tg_trip_reason_t = 4;
 /// `tg_breaker_open_for`.
 pub const TG_TRIP_MANUAL: tg_trip_reason_t = 5;
+/// The configuration's `trip_rule`.
+pub const TG_TRIP_CUSTOM_RULE: tg_trip_reason_t = 6;
+
+/// A caller's trip rule (`tg_breaker_record_rule`): whether a failure
+/// counted in CLOSED opens the breaker, given the run of failures in a row
+/// (this one included), what the failure-rate window holds with it
+/// (`calls`, `failures`; 0 and 0 without a window) and the caller's
+/// `context`. It runs inside the breaker's update (on targets without a
+/// compare-and-swap, with interrupts masked), perhaps more than once under
+/// contention: keep it short and pure, and do not call the breaker from
+/// it. NULL: no rule.
+pub type tg_trip_rule_fn = Option<
+    extern "C" fn(consecutive_failures: u32, calls: u32, failures: u32, context: usize) -> bool,
+>;
 
 /// The outcome of a guarded call: one of the `TG_OUTCOME_*` values.
 pub type tg_outcome_t = u32;
@@ -130,6 +144,19 @@ pub struct tg_breaker_config_t {
     /// serial number, a random value at boot); not part of a snapshot's
     /// configuration check.
     pub jitter_seed: u64,
+    /// 1: the caller judges a trip rule of its own on each report
+    /// (`tg_breaker_record_rule`, gobreaker's `ReadyToTrip`), so
+    /// `failure_threshold` may be 0 without a failure rate; 0: no rule
+    /// needed. The rule is passed with each call, never kept in the object:
+    /// a function pointer in memory a program may overwrite is never
+    /// called.
+    pub external_trip_rule: u32,
+}
+
+/// Stands for the caller's rule in the configuration kept in the object
+/// (never called: every report passes the rule to judge).
+extern "C" fn judged_per_call(_: u32, _: u32, _: u32, _: usize) -> bool {
+    false
 }
 
 impl From<tg_breaker_config_t> for BreakerSettings {
@@ -148,6 +175,10 @@ impl From<tg_breaker_config_t> for BreakerSettings {
             max_open: Duration::from_ticks(c.max_open_ticks),
             open_jitter_per_mille: c.open_jitter_per_mille,
             jitter_seed: c.jitter_seed,
+            trip_rule: (c.external_trip_rule != 0).then_some(TripRule {
+                decide: judged_per_call,
+                context: 0,
+            }),
         }
     }
 }
@@ -168,6 +199,7 @@ impl From<BreakerSettings> for tg_breaker_config_t {
             open_jitter_per_mille: s.open_jitter_per_mille,
             max_open_ticks: s.max_open.ticks(),
             jitter_seed: s.jitter_seed,
+            external_trip_rule: u32::from(s.trip_rule.is_some()),
         }
     }
 }
@@ -238,10 +270,10 @@ pub struct tg_record_t {
 #[repr(C, align(16))]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 24],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 26],
 }
 
-object::storage!(tg_breaker_t, CountingBreaker<BreakerConfig>, 0x7467_4235); // "tgB5"
+object::storage!(tg_breaker_t, CountingBreaker<BreakerConfig>, 0x7467_4236); // "tgB6"
 
 const fn state_code(state: State) -> tg_state_t {
     state as tg_state_t
@@ -469,6 +501,52 @@ pub extern "C" fn tg_breaker_record(
     now: u64,
     out: *mut tg_record_t,
 ) -> tg_status_t {
+    record(breaker, permit, outcome, now, None, out)
+}
+
+/// Reports an outcome as `tg_breaker_record` does, and judges the caller's
+/// trip rule on it: a failure counted in CLOSED for which
+/// `rule(consecutive_failures, calls, failures, context)` returns true
+/// opens the breaker (`TG_TRIP_CUSTOM_RULE`). Pass the same rule with every
+/// report (a report through `tg_breaker_record` judges none); set the
+/// configuration's `external_trip_rule` to let it be the only rule.
+///
+/// @param breaker an initialised breaker.
+/// @param permit the permit `tg_breaker_acquire` returned.
+/// @param outcome `TG_OUTCOME_SUCCESS`, `TG_OUTCOME_FAILURE` or
+///   `TG_OUTCOME_IGNORED`.
+/// @param now the caller's current tick.
+/// @param rule the trip rule (`tg_trip_rule_fn`); NULL: none.
+/// @param context passed to `rule` as it is.
+/// @param out receives what was done with the outcome; may be NULL.
+/// @return as `tg_breaker_record`.
+///
+/// Safe from interrupt handlers and from several threads at once, as far
+/// as `rule` is.
+#[no_mangle]
+pub extern "C" fn tg_breaker_record_rule(
+    breaker: *mut tg_breaker_t,
+    permit: tg_permit_t,
+    outcome: tg_outcome_t,
+    now: u64,
+    rule: tg_trip_rule_fn,
+    context: usize,
+    out: *mut tg_record_t,
+) -> tg_status_t {
+    let rule = rule.map(|decide| TripRule { decide, context });
+    record(breaker, permit, outcome, now, rule, out)
+}
+
+/// `tg_breaker_record` and `tg_breaker_record_rule`: the rule to judge is
+/// the caller's (never the one in the object's configuration).
+fn record(
+    breaker: *mut tg_breaker_t,
+    permit: tg_permit_t,
+    outcome: tg_outcome_t,
+    now: u64,
+    rule: Option<TripRule>,
+    out: *mut tg_record_t,
+) -> tg_status_t {
     status((|| {
         let breaker = get(breaker.cast_const())?;
         let outcome = match outcome {
@@ -478,7 +556,8 @@ pub extern "C" fn tg_breaker_record(
             _ => return Err(TG_E_INVALID_ARGUMENT),
         };
         let permit = Permit::from_raw(permit).ok_or(TG_E_INVALID_ARGUMENT)?;
-        let recorded = breaker.record(permit, outcome, Instant::from_ticks(now));
+        let now = Instant::from_ticks(now);
+        let recorded = breaker.record_with_rule(permit, outcome, now, rule);
         put(
             out,
             tg_record_t {

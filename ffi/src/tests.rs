@@ -47,6 +47,7 @@ const BREAKER_CONFIG: tg_breaker_config_t = tg_breaker_config_t {
     open_jitter_per_mille: 0,
     max_open_ticks: 0,
     jitter_seed: 0,
+    external_trip_rule: 0,
 };
 
 const BUCKET_CONFIG: tg_bucket_config_t = tg_bucket_config_t {
@@ -85,9 +86,9 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
     let mut b = tg_breaker_t::new();
     let mut d = decision();
     assert_eq!(tg_breaker_acquire(&mut b, 0, &mut d), TG_E_UNINITIALIZED);
-    // Outputs untouched. (0x7467_4232, 0x7467_4233 and 0x7467_4234: the
-    // magic of the breaker's layouts before its failure-rate window, before
-    // its counters and before its open growth, refused as uninitialised.)
+    // Outputs untouched. (0x7467_4232 to 0x7467_4235: the magic of the
+    // breaker's layouts before its failure-rate window, its counters, its
+    // open growth and its trip rule, refused as uninitialised.)
     assert_eq!((d.permit, d.retry_at), (7, 9));
     for word in [
         0xA5A5_A5A5_A5A5_A5A5,
@@ -96,13 +97,14 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
         0x7467_4233,
         0x7467_4234,
         0x7467_4235,
+        0x7467_4236,
     ] {
         let mut garbage = tg_breaker_t {
             _opaque: filled(word),
         };
         // Garbage that happens to hold the magic word was not initialised
         // at this address: refused as a copy, never used.
-        let expected = if word as u32 == 0x7467_4235 {
+        let expected = if word as u32 == 0x7467_4236 {
             TG_E_MOVED
         } else {
             TG_E_UNINITIALIZED
@@ -195,6 +197,17 @@ fn stale_objects_with_overwritten_bodies_are_memory_safe() {
                 d.permit | 0x8000_0000,
                 1,
                 now,
+                null_mut()
+            )));
+            // A rule of the caller's is judged over garbage counts, and no
+            // function the body names is ever called.
+            assert!(known(tg_breaker_record_rule(
+                &mut breaker,
+                d.permit | 0x8000_0000,
+                1,
+                now,
+                Some(ratio_rule),
+                0,
                 null_mut()
             )));
             assert!(known(tg_breaker_state(&breaker, now, &mut state)));
@@ -625,6 +638,7 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         open_jitter_per_mille: 0,
         max_open_ticks: 0,
         jitter_seed: 0,
+        external_trip_rule: 0,
     };
     assert_eq!(tg_breaker_config_default(&mut breaker), TG_OK);
     assert_eq!(tg_breaker_config_check(&breaker), TG_OK);
@@ -648,6 +662,8 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         (|c| c.open_jitter_per_mille = 0, TG_OK),
         (|c| c.max_open_ticks = 0, TG_OK),
         (|c| c.jitter_seed = 0, TG_OK),
+        // 0: no rule of the caller's needed.
+        (|c| c.external_trip_rule = 0, TG_OK),
     ];
     check_each_zeroed(breaker, tg_breaker_config_check, zeroed);
     // With a failure rate: its window has no sound zero; the consecutive
@@ -783,7 +799,7 @@ fn every_logged_enum_has_a_name_and_unknown_values_say_so() {
         ["closed", "open", "half-open", "forced-open", "disabled"]
     );
     assert_eq!(text(tg_state_str(5)), "unknown state");
-    let reasons: Vec<_> = (TG_TRIP_NONE..=TG_TRIP_MANUAL)
+    let reasons: Vec<_> = (TG_TRIP_NONE..=TG_TRIP_CUSTOM_RULE)
         .map(|r| text(tg_trip_reason_str(r)))
         .collect();
     assert_eq!(
@@ -794,10 +810,11 @@ fn every_logged_enum_has_a_name_and_unknown_values_say_so() {
             "failure rate",
             "trial failed",
             "trial timed out",
-            "manual"
+            "manual",
+            "custom rule"
         ]
     );
-    assert_eq!(text(tg_trip_reason_str(6)), "unknown trip reason");
+    assert_eq!(text(tg_trip_reason_str(7)), "unknown trip reason");
     assert_eq!(text(tg_give_up_str(TG_GIVE_UP_NONE)), "none");
     assert_eq!(
         text(tg_give_up_str(TG_GIVE_UP_BUDGET_EMPTY)),
@@ -1124,6 +1141,7 @@ mod random_calls {
                             open_jitter_per_mille: (j as u32).wrapping_mul(50),
                             max_open_ticks: x,
                             jitter_seed: g ^ x,
+                            external_trip_rule: (i % 3) as u32,
                         };
                         let status = tg_breaker_init_ex(&mut breaker, &config, flags);
                         if flags <= (TG_INIT_REINIT | TG_INIT_SHARED) && flags & TG_INIT_REINIT != 0 {
@@ -2563,4 +2581,9 @@ fn sliding_log_snapshots_through_the_abi() {
         TG_REFUSED
     );
     assert_eq!(retry_at, 100);
+}
+
+/// A trip rule for the tests: gobreaker's ratio example (3 calls, 60 %).
+extern "C" fn ratio_rule(_: u32, calls: u32, failures: u32, _: usize) -> bool {
+    calls >= 3 && failures * 10 >= calls * 6
 }

@@ -68,6 +68,7 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
     max_open: Duration::from_ticks(90),
     open_jitter_per_mille: 100,
     jitter_seed: DEVICE_SERIAL,
+    trip_rule: None,
 }) {
     Ok(config) => config,
     Err(_) => panic!("invalid breaker configuration"),

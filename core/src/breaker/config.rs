@@ -33,7 +33,7 @@ pub const MAX_OPEN_MULTIPLIER_MILLI: u32 = 1_000_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerSettings {
     /// Consecutive failures in CLOSED that open the breaker (1..=2^32 − 1;
-    /// 0: off, allowed only with a failure rate).
+    /// 0: off, allowed only with a failure rate or a trip rule).
     pub failure_threshold: u32,
     /// How long OPEN lasts (1..=2^62 ticks).
     pub open: Duration,
@@ -86,6 +86,80 @@ pub struct BreakerSettings {
     /// The caller's entropy for the jitter: give each device or process its
     /// own (a serial number, a random value at boot).
     pub jitter_seed: u64,
+    /// A rule of the caller's that opens the breaker, judged on each failure
+    /// counted in CLOSED, over the counts that failure leaves ([`TripRule`];
+    /// `None`: none). It adds to the other rules: any of them opens it.
+    pub trip_rule: Option<TripRule>,
+}
+
+/// A caller's trip rule: `decide(consecutive_failures, calls, failures,
+/// context)` says whether a failure counted in CLOSED opens the breaker.
+/// `consecutive_failures` is the run of failures in a row, this one
+/// included; `calls` and `failures` are what the failure-rate window holds
+/// with this outcome in (0 and 0 for a breaker without one), and `context`
+/// is the caller's own value. gobreaker's `ReadyToTrip(counts)` ports
+/// directly:
+///
+/// ```
+/// use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State, TripRule};
+/// use tickguard::time::Instant;
+/// // At least 3 calls, 60 % of them failing.
+/// extern "C" fn ready_to_trip(_run: u32, calls: u32, failures: u32, _: usize) -> bool {
+///     calls >= 3 && failures * 10 >= calls * 6
+/// }
+/// let config = BreakerConfig::new(BreakerSettings {
+///     failure_threshold: 0, // the rule alone
+///     failure_rate_per_mille: 1000, // a window of 10 (and its own rule: all failing)
+///     rate_window: 10,
+///     trip_rule: Some(TripRule { decide: ready_to_trip, context: 0 }),
+///     ..BreakerConfig::DEFAULT_SETTINGS
+/// })
+/// .unwrap();
+/// let breaker = Breaker::windowed(&config);
+/// for (now, outcome) in [(1, Outcome::Failure), (2, Outcome::Success), (3, Outcome::Failure)] {
+///     let permit = breaker.acquire(Instant::from_ticks(now)).unwrap().permit;
+///     breaker.record(permit, outcome, Instant::from_ticks(now));
+/// }
+/// assert_eq!(breaker.state(Instant::from_ticks(4)), State::Open);
+/// ```
+///
+/// The rule runs inside the breaker's update (on targets without a
+/// compare-and-swap, inside its critical section), perhaps more than once
+/// under contention: keep it short and pure, and do not call the breaker
+/// from it. Under contention it sees the counts as its outcome left them,
+/// which a racing outcome may change before the breaker's state word does
+/// (as for the failure-rate rule). A C function fits as it is
+/// (`tg_trip_rule_fn`).
+#[derive(Clone, Copy, Debug)]
+pub struct TripRule {
+    /// The rule: `(consecutive_failures, calls, failures, context)`.
+    pub decide: extern "C" fn(u32, u32, u32, usize) -> bool,
+    /// Passed to `decide` as it is (a pointer, an index, a threshold).
+    pub context: usize,
+}
+
+impl TripRule {
+    /// Whether the rule opens the breaker over these counts.
+    pub(super) fn trips(&self, consecutive_failures: u32, calls: u32, failures: u32) -> bool {
+        (self.decide)(consecutive_failures, calls, failures, self.context)
+    }
+}
+
+/// Two rules are the same when they call the same function with the same
+/// context.
+impl PartialEq for TripRule {
+    fn eq(&self, other: &Self) -> bool {
+        self.decide as usize == other.decide as usize && self.context == other.context
+    }
+}
+
+impl Eq for TripRule {}
+
+impl core::hash::Hash for TripRule {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        (self.decide as usize).hash(state);
+        self.context.hash(state);
+    }
 }
 
 /// A validated breaker configuration. `const`-constructible, so it can live
@@ -140,6 +214,7 @@ impl BreakerConfig {
         max_open: Duration::from_ticks(0),
         open_jitter_per_mille: 0,
         jitter_seed: 0,
+        trip_rule: None,
     };
 
     /// [`Self::DEFAULT_SETTINGS`], validated.
@@ -163,7 +238,7 @@ impl BreakerConfig {
             return Err(ConfigError::FailureRate);
         }
         let rated = s.failure_rate_per_mille != 0;
-        if s.failure_threshold == 0 && !rated {
+        if s.failure_threshold == 0 && !rated && s.trip_rule.is_none() {
             return Err(ConfigError::FailureThreshold);
         }
         if rated != (s.rate_window != 0) || s.rate_window > MAX_RATE_WINDOW {

@@ -159,7 +159,7 @@ mod window;
 mod word;
 
 pub use config::{
-    BreakerConfig, BreakerSettings, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS,
+    BreakerConfig, BreakerSettings, TripRule, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS,
     MAX_OPEN_MULTIPLIER_MILLI, MAX_RATE_WINDOW,
 };
 pub use counters::{BreakerCounts, Counters, Counting, NoCounters};
@@ -659,14 +659,45 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
     /// ```
     #[inline]
     pub fn record(&self, permit: Permit, outcome: Outcome, now: Instant) -> Recorded {
-        let rate_trips = self.count_in_window(permit, outcome);
+        self.record_with_rule(permit, outcome, now, self.config().settings().trip_rule)
+    }
+
+    /// [`record`](Self::record), judging `rule` instead of the
+    /// configuration's trip rule (`None`: no trip rule): for a rule the
+    /// caller keeps apart from the configuration, as the C ABI does (a
+    /// function pointer in memory a C program may overwrite is never
+    /// called).
+    ///
+    /// ```
+    /// # use tickguard::time::Instant;
+    /// use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State, TripRule};
+    /// extern "C" fn two_in_a_row(run: u32, _: u32, _: u32, _: usize) -> bool {
+    ///     run >= 2
+    /// }
+    /// let breaker = Breaker::new(&BreakerConfig::DEFAULT); // 5 in a row
+    /// let rule = Some(TripRule { decide: two_in_a_row, context: 0 });
+    /// for now in 0..2 {
+    ///     let permit = breaker.acquire(Instant::from_ticks(now)).unwrap().permit;
+    ///     breaker.record_with_rule(permit, Outcome::Failure, Instant::from_ticks(now), rule);
+    /// }
+    /// assert_eq!(breaker.state(Instant::from_ticks(2)), State::Open);
+    /// ```
+    #[inline]
+    pub fn record_with_rule(
+        &self,
+        permit: Permit,
+        outcome: Outcome,
+        now: Instant,
+        rule: Option<TripRule>,
+    ) -> Recorded {
+        let trips = self.count_in_window(permit, outcome, rule);
         let recorded = self.word.apply_quick(
             self.config(),
             Record {
                 permit,
                 outcome,
                 now,
-                rate_trips,
+                trips,
             },
         );
         self.counters.recorded(outcome, &recorded);
@@ -674,21 +705,28 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
     }
 
     /// Counts a CLOSED outcome in the failure-rate window, if there is
-    /// one; whether the window's rule trips with it. Without a window, a
-    /// configuration with a failure rate trips on every failure.
+    /// one; which counting rules trip with it (the window's rate, the
+    /// caller's trip rule). Without a window, a configuration with a
+    /// failure rate trips on every failure, and a trip rule sees no window.
     #[inline]
-    fn count_in_window(&self, permit: Permit, outcome: Outcome) -> bool {
-        let Some(cell) = self.window.cell() else {
-            return outcome == Outcome::Failure && self.config().rate.is_on();
-        };
+    fn count_in_window(&self, permit: Permit, outcome: Outcome, rule: Option<TripRule>) -> Trips {
         let config = self.config();
-        if !config.rate.is_on() || permit.slot() != 0 || outcome == Outcome::Ignored {
-            return false;
+        let Some(cell) = self.window.cell() else {
+            let state = self.word.load();
+            return Trips {
+                rate: outcome == Outcome::Failure && config.rate.is_on(),
+                rule: rule_trips(rule, state, permit, outcome, WindowCounts::default()),
+            };
+        };
+        let counts = config.rate.is_on() || rule.is_some();
+        if !counts || permit.slot() != 0 || outcome == Outcome::Ignored {
+            return Trips::NONE;
         }
         let count = CountAgainst {
             permit,
             outcome,
             state: &self.word,
+            rule,
         };
         cell.apply_quick(&FailureWindow(config), count)
     }
@@ -949,19 +987,19 @@ impl Input<BreakerConfig> for Acquire {
 /// ```
 /// # use tickguard::time::Instant;
 /// use core::cell::Cell;
-/// use tickguard::breaker::{Acquire, BreakerConfig, Outcome, Record};
+/// use tickguard::breaker::{Acquire, BreakerConfig, Outcome, Record, Trips};
 /// use tickguard::machine::{run, Machine};
 /// let config = BreakerConfig::DEFAULT;
 /// let mut word = Cell::new(config.fresh());
 /// let permit = run(&config, Acquire { now: Instant::from_ticks(0) }, &mut word).unwrap().unwrap().permit;
 /// let outcome = Outcome::Failure;
-/// let record = Record { permit, outcome, now: Instant::from_ticks(1), rate_trips: false };
+/// let record = Record { permit, outcome, now: Instant::from_ticks(1), trips: Trips::NONE };
 /// assert!(run(&config, record, &mut word).unwrap().counted);
 /// ```
 ///
-/// With a failure-rate window, the outcome is counted in the window's own
-/// word first ([`FailureWindow`], [`Count`]), and its decision goes in
-/// `rate_trips`.
+/// With a failure-rate window or a trip rule, the outcome is counted in the
+/// window's own word first ([`FailureWindow`], [`Count`]), and its
+/// decision goes in `trips`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record {
     /// The permit the call was admitted with.
@@ -970,10 +1008,42 @@ pub struct Record {
     pub outcome: Outcome,
     /// The tick the call finished at.
     pub now: Instant,
-    /// Whether the failure-rate window's rule trips with this outcome (the
-    /// decision of [`Count`] on the [`FailureWindow`]); `false` without a
-    /// window. A CLOSED breaker in the permit's generation then opens.
-    pub rate_trips: bool,
+    /// Which counting rules trip with this outcome (the decision of
+    /// [`Count`] on the [`FailureWindow`]); [`Trips::NONE`] without a
+    /// window or a trip rule. A CLOSED breaker in the permit's generation
+    /// then opens.
+    pub trips: Trips,
+}
+
+/// Which counting rules an outcome trips: the failure-rate window's and
+/// the caller's [`TripRule`] (the decision of [`Count`], for
+/// [`Record::trips`]).
+///
+/// ```
+/// use tickguard::breaker::Trips;
+/// assert!(!Trips::NONE.any());
+/// assert!(Trips { rate: false, rule: true }.any());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+pub struct Trips {
+    /// The failure rate over the window reached its threshold.
+    pub rate: bool,
+    /// The caller's trip rule said so.
+    pub rule: bool,
+}
+
+impl Trips {
+    /// No rule trips.
+    pub const NONE: Self = Self {
+        rate: false,
+        rule: false,
+    };
+
+    /// Whether any rule trips.
+    #[must_use]
+    pub const fn any(self) -> bool {
+        self.rate || self.rule
+    }
 }
 
 impl Input<BreakerConfig> for Record {
@@ -981,7 +1051,7 @@ impl Input<BreakerConfig> for Record {
 
     #[inline]
     fn quick(&self, _: &BreakerConfig, word: u128) -> Option<Recorded> {
-        if self.rate_trips {
+        if self.trips.any() {
             return None;
         }
         word::record_quick(word, self.permit, self.outcome, self.now.ticks())
@@ -993,10 +1063,33 @@ impl Input<BreakerConfig> for Record {
             self.permit,
             self.outcome,
             self.now.ticks(),
-            self.rate_trips,
+            self.trips,
             config,
         );
         Step::unless_same(w, next, decision)
+    }
+}
+
+/// Whether the caller's trip rule opens the breaker with `outcome`: only a
+/// failure of a CLOSED permit while `state` is CLOSED in its generation,
+/// over the run of failures in `state` with this one and the window's
+/// `counts` with it.
+fn rule_trips(
+    rule: Option<TripRule>,
+    state: u128,
+    permit: Permit,
+    outcome: Outcome,
+    counts: WindowCounts,
+) -> bool {
+    let Some(rule) = rule else {
+        return false;
+    };
+    if outcome != Outcome::Failure || permit.slot() != 0 {
+        return false;
+    }
+    match word::closed_failures_in(state, permit.generation()) {
+        Some(run) => rule.trips(run.saturating_add(1), counts.calls, counts.failures),
+        None => false,
     }
 }
 
@@ -1029,8 +1122,8 @@ impl Input<BreakerConfig> for Record {
 ///     let at = Instant::from_ticks(now);
 ///     let permit = run(&config, Acquire { now: at }, &mut state).unwrap().unwrap().permit;
 ///     let count = Count { permit, outcome, state: state.get() };
-///     let rate_trips = run(&window, count, &mut counted).unwrap();
-///     let record = Record { permit, outcome, now: at, rate_trips };
+///     let trips = run(&window, count, &mut counted).unwrap();
+///     let record = Record { permit, outcome, now: at, trips };
 ///     opened = run(&config, record, &mut state).unwrap().transition.is_some();
 /// }
 /// assert!(opened); // 1 failure in 2 calls: 50 %
@@ -1069,11 +1162,14 @@ impl Machine for FailureWindow<'_> {
     }
 }
 
-/// An outcome counted in a [`FailureWindow`]: its decision is whether the
-/// window's rule trips with it (for [`Record::rate_trips`]). It counts
-/// only while `state`, the breaker's state word, is CLOSED in the permit's
-/// generation; successes and failures count, IGNORED and half-open trials
-/// count in none, and a configuration without a window counts nothing.
+/// An outcome counted in a [`FailureWindow`]: its decision is which
+/// counting rules trip with it (for [`Record::trips`]): the window's rate,
+/// and the configuration's [`TripRule`] over the run of failures in
+/// `state` and the window's counts. It counts only while `state`, the
+/// breaker's state word, is CLOSED in the permit's generation; successes
+/// and failures count, IGNORED and half-open trials count in none, and a
+/// configuration without a window counts nothing (its trip rule sees an
+/// empty window).
 ///
 /// `state` must be loaded **after** the window word the step is given, and
 /// loaded again whenever the step runs again on a newer window word (a
@@ -1083,13 +1179,13 @@ impl Machine for FailureWindow<'_> {
 /// example of [`FailureWindow`], has nothing to race.
 ///
 /// ```
-/// use tickguard::breaker::{BreakerConfig, Count, FailureWindow, Outcome, Permit};
+/// use tickguard::breaker::{BreakerConfig, Count, FailureWindow, Outcome, Permit, Trips};
 /// use tickguard::machine::{Input, Machine, Step};
-/// let config = BreakerConfig::DEFAULT; // no window
+/// let config = BreakerConfig::DEFAULT; // no window, no trip rule
 /// let window = FailureWindow(&config);
 /// let permit = Permit::from_raw(1 << 31).unwrap();
 /// let count = Count { permit, outcome: Outcome::Failure, state: config.fresh() };
-/// assert_eq!(count.step(&window, window.fresh()), Step::Keep(false));
+/// assert_eq!(count.step(&window, window.fresh()), Step::Keep(Trips::NONE));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Count {
@@ -1102,37 +1198,64 @@ pub struct Count {
 }
 
 impl Input<FailureWindow<'_>> for Count {
-    type Decision = bool;
+    type Decision = Trips;
 
     #[inline]
-    fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<bool> {
-        count_quick(window, word, self.permit, self.outcome)
+    fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<Trips> {
+        let rule = window.0.settings().trip_rule;
+        count_quick(window, rule, word, self.permit, self.outcome)
     }
 
     #[inline]
-    fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, bool> {
-        let rule = &window.0.rate;
-        if !rule.is_on() {
-            return Step::Keep(false);
-        }
-        let live = word::is_closed_in(self.state, self.permit.generation());
-        let (next, trips) = window::count(word, live, self.permit, self.outcome, rule);
-        Step::unless_same(word, next, trips)
+    fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, Trips> {
+        let rule = window.0.settings().trip_rule;
+        count_step(window, rule, word, self.state, self.permit, self.outcome)
     }
 }
 
-/// The quick check of [`Count`], decided from the window word alone (no
-/// window, an IGNORED outcome, or a success in a clean full window: the
-/// steady state); `None` leaves the rest to the step.
+/// The step of [`Count`] with the trip rule `rule`.
+#[inline]
+fn count_step(
+    window: &FailureWindow<'_>,
+    rule: Option<TripRule>,
+    word: u128,
+    state: u128,
+    permit: Permit,
+    outcome: Outcome,
+) -> Step<u128, Trips> {
+    let rate = &window.0.rate;
+    let (next, rate_trips, counts) = if rate.is_on() {
+        let live = word::is_closed_in(state, permit.generation());
+        window::count(word, live, permit, outcome, rate)
+    } else {
+        (word, false, WindowCounts::default())
+    };
+    let trips = Trips {
+        rate: rate_trips,
+        rule: rule_trips(rule, state, permit, outcome, counts),
+    };
+    Step::unless_same(word, next, trips)
+}
+
+/// The quick check of [`Count`] with the trip rule `rule`, decided from
+/// the window word alone (no window and no trip rule, an IGNORED outcome,
+/// or a success in a clean full window: the steady state); `None` leaves
+/// the rest to the step.
 #[inline]
 fn count_quick(
     window: &FailureWindow<'_>,
+    rule: Option<TripRule>,
     word: u128,
     permit: Permit,
     outcome: Outcome,
-) -> Option<bool> {
-    let rule = &window.0.rate;
-    (!rule.is_on() || window::changes_nothing(word, permit, outcome, rule)).then_some(false)
+) -> Option<Trips> {
+    let rate = &window.0.rate;
+    let nothing = if rate.is_on() {
+        window::changes_nothing(word, permit, outcome, rate)
+    } else {
+        rule.is_none() || outcome != Outcome::Failure
+    };
+    nothing.then_some(Trips::NONE)
 }
 
 /// [`Count`] against the breaker's own state word, loaded at each step:
@@ -1144,30 +1267,23 @@ struct CountAgainst<'a> {
     permit: Permit,
     outcome: Outcome,
     state: &'a StateCell<u128>,
-}
-
-impl CountAgainst<'_> {
-    fn count(&self) -> Count {
-        Count {
-            permit: self.permit,
-            outcome: self.outcome,
-            state: self.state.load(),
-        }
-    }
+    /// The trip rule to judge (the configuration's, or the caller's).
+    rule: Option<TripRule>,
 }
 
 impl Input<FailureWindow<'_>> for CountAgainst<'_> {
-    type Decision = bool;
+    type Decision = Trips;
 
     /// The state word is loaded only by the step.
     #[inline]
-    fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<bool> {
-        count_quick(window, word, self.permit, self.outcome)
+    fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<Trips> {
+        count_quick(window, self.rule, word, self.permit, self.outcome)
     }
 
     #[inline]
-    fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, bool> {
-        self.count().step(window, word)
+    fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, Trips> {
+        let state = self.state.load();
+        count_step(window, self.rule, word, state, self.permit, self.outcome)
     }
 }
 

@@ -35,16 +35,20 @@ pub enum TripReason {
     TrialTimedOut = 4,
     /// [`Breaker::open_for`](super::Breaker::open_for).
     Manual = 5,
+    /// The configuration's custom trip rule
+    /// ([`BreakerSettings::trip_rule`](super::BreakerSettings::trip_rule)).
+    CustomRule = 6,
 }
 
 impl TripReason {
     /// Every reason, in the order of their codes (from 1).
-    pub const ALL: [TripReason; 5] = [
+    pub const ALL: [TripReason; 6] = [
         Self::ConsecutiveFailures,
         Self::FailureRate,
         Self::TrialFailed,
         Self::TrialTimedOut,
         Self::Manual,
+        Self::CustomRule,
     ];
 
     /// The reason with code `code` (`None` for 0 and any unknown code).
@@ -62,6 +66,7 @@ impl TripReason {
             3 => Some(Self::TrialFailed),
             4 => Some(Self::TrialTimedOut),
             5 => Some(Self::Manual),
+            6 => Some(Self::CustomRule),
             _ => None,
         }
     }
@@ -82,6 +87,7 @@ impl TripReason {
             Self::TrialFailed => c"trial failed",
             Self::TrialTimedOut => c"trial timed out",
             Self::Manual => c"manual",
+            Self::CustomRule => c"custom rule",
         }
     }
 }

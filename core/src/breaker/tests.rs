@@ -780,8 +780,14 @@ fn every_transition_is_total(c: &BreakerConfig) {
         for raw in [x as u32, 0x8000_0001, 0x8001_0000 | (x as u32 & 0xFFFF)] {
             if let Some(p) = Permit::from_raw(raw) {
                 for o in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
-                    let _ = word::record(x, p, o, now, false, c);
-                    let _ = word::record(x, p, o, now, true, c);
+                    let _ = word::record(x, p, o, now, Trips::NONE, c);
+                    for trips in [(true, false), (false, true)] {
+                        let trips = Trips {
+                            rate: trips.0,
+                            rule: trips.1,
+                        };
+                        let _ = word::record(x, p, o, now, trips, c);
+                    }
                 }
             }
         }
@@ -865,7 +871,8 @@ fn hot_paths_agree_over(c: &BreakerConfig) {
             let permit = Permit::new(x as u16 & 3, 0);
             for outcome in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
                 if let Some(recorded) = word::record_quick(word, permit, outcome, now) {
-                    let (full, full_recorded) = word::record(word, permit, outcome, now, false, c);
+                    let (full, full_recorded) =
+                        word::record(word, permit, outcome, now, Trips::NONE, c);
                     assert_eq!(full_recorded, recorded, "{word:#x} at {now}");
                     assert!(kept(full), "{word:#x} at {now}");
                     successes += 1;
@@ -1110,18 +1117,26 @@ mod model {
                         return false;
                     }
                     let threshold = self.cfg.failure_threshold;
+                    let rule = self.cfg.trip_rule;
                     let f = match outcome {
                         Outcome::Ignored => return false,
                         Outcome::Success => 0,
-                        Outcome::Failure if threshold == 0 => 0,
                         Outcome::Failure => f + 1,
                     };
                     let failure = outcome == Outcome::Failure;
                     let consecutive = threshold != 0 && failure && f >= threshold;
+                    let rate = self.rate_trips(failure);
+                    let counts = self.counts();
+                    let custom = failure
+                        && rule.is_some_and(|r| {
+                            (r.decide)(f, counts.calls, counts.failures, r.context)
+                        });
                     if consecutive {
                         self.open(now, TripReason::ConsecutiveFailures);
-                    } else if self.rate_trips(failure) {
+                    } else if rate {
                         self.open(now, TripReason::FailureRate);
+                    } else if custom {
+                        self.open(now, TripReason::CustomRule);
                     } else {
                         self.m = M::Closed(f, end);
                     }
@@ -1220,12 +1235,18 @@ mod properties {
             timeout in prop_oneof![1u64..30, Just((1 << 16) + 1), Just(1u64 << 40), Just(MAX_DURATION)], start in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 2)],
             interval in prop_oneof![Just(0u64), 1u64..120, 4_000u64..9_000, Just(MAX_DURATION)],
             growth in (prop_oneof![Just(0u32), Just(1_000), Just(1_500), Just(2_000), 1_000u32..=5_000], prop_oneof![Just(0u64), 1u64..200], prop_oneof![Just(0u32), Just(100), Just(1_000), 0u32..=1_000], any::<u64>()),
+            rule in (0usize..3, 1usize..5),
             ops in proptest::collection::vec(op(), 1..150),
         ) {
             let successes = (extra % permits) + 1;
             let (failure_rate_per_mille, rate_window, minimum_calls) = (rate.0, rate.1, rate.2.min(rate.1));
+            let trip_rule = match rule.0 {
+                1 => Some(TripRule { decide: run_reaches, context: rule.1 }),
+                2 => Some(TripRule { decide: ready_to_trip, context: 0 }),
+                _ => None,
+            };
             // Something must open the breaker.
-            let failures = if rate_window == 0 { failures.max(1) } else { failures };
+            let failures = if rate_window == 0 && trip_rule.is_none() { failures.max(1) } else { failures };
             let settings = BreakerSettings {
                 failure_threshold: failures, open: span(open), half_open_permits: permits,
                 success_threshold: successes, half_open_timeout: span(timeout),
@@ -1235,6 +1256,7 @@ mod properties {
                 open_multiplier_milli: if growth.1 == 0 { 0 } else { growth.0 },
                 max_open: span(if growth.1 == 0 { 0 } else { open + growth.1 }),
                 open_jitter_per_mille: growth.2, jitter_seed: growth.3,
+                trip_rule,
             };
             let c = BreakerConfig::new(settings).unwrap();
             let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
@@ -1434,6 +1456,16 @@ mod properties {
                     "{} trials out and {} succeeded with {} permits", live, successes, permits);
             }
         }
+    }
+
+    /// A trip rule: `context` failures in a row.
+    extern "C" fn run_reaches(run: u32, _: u32, _: u32, context: usize) -> bool {
+        run as usize >= context
+    }
+
+    /// gobreaker's ratio example: at least 3 calls, 60 % failing.
+    extern "C" fn ready_to_trip(_: u32, calls: u32, failures: u32, _: usize) -> bool {
+        calls >= 3 && failures * 10 >= calls * 6
     }
 
     /// What `status` reports: the reason and deadline while OPEN.
@@ -1845,7 +1877,7 @@ mod trip_reasons {
         // with none; an unknown code is damage.
         let at = 8 + 1 + 2 + 8 + 8;
         assert_eq!(saved[at], TripReason::ConsecutiveFailures as u8);
-        for (code, restores) in [(0u8, true), (6, false), (0xFF, false)] {
+        for (code, restores) in [(0u8, true), (7, false), (0xFF, false)] {
             let mut bytes = saved;
             bytes[at] = code;
             let body = bytes.len() - 4;
@@ -2256,5 +2288,155 @@ mod growing_open {
         assert_eq!(with(2_000, 99, 0), Err(ConfigError::MaxOpen));
         assert_eq!(with(2_000, MAX_DURATION + 1, 0), Err(ConfigError::MaxOpen));
         assert_eq!(with(0, 0, 1_001), Err(ConfigError::Jitter));
+    }
+}
+
+/// A caller's trip rule over the counts (gobreaker's `ReadyToTrip`).
+mod trip_rule {
+    use super::*;
+    use core::sync::atomic::{AtomicU32, Ordering};
+
+    /// gobreaker's example: at least `context` calls, 60 % failing.
+    extern "C" fn ready_to_trip(_: u32, calls: u32, failures: u32, context: usize) -> bool {
+        calls as usize >= context && failures * 10 >= calls * 6
+    }
+
+    /// Remembers the counts it was last given; trips on a run of 3.
+    static SEEN: AtomicU32 = AtomicU32::new(0);
+    extern "C" fn recording(run: u32, calls: u32, failures: u32, _: usize) -> bool {
+        SEEN.store(run << 16 | calls << 8 | failures, Ordering::Relaxed);
+        run >= 3
+    }
+
+    fn with_rule(window: u32, rule: TripRule) -> BreakerConfig {
+        BreakerConfig::new(BreakerSettings {
+            failure_threshold: 0,
+            open: span(100),
+            half_open_permits: 1,
+            success_threshold: 1,
+            failure_rate_per_mille: if window == 0 { 0 } else { 1000 },
+            rate_window: window,
+            trip_rule: Some(rule),
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap()
+    }
+
+    fn call<W: Window>(b: &Breaker<&BreakerConfig, W>, outcome: Outcome, now: Tick) -> Recorded {
+        let p = b.acquire(tick(now)).unwrap().permit;
+        b.record(p, outcome, tick(now))
+    }
+
+    #[test]
+    fn gobreakers_ready_to_trip_ports_directly() {
+        let rule = TripRule {
+            decide: ready_to_trip,
+            context: 3,
+        };
+        let c = with_rule(10, rule);
+        let b = Breaker::windowed(&c);
+        assert!(call(&b, Outcome::Failure, 1).transition.is_none());
+        assert!(call(&b, Outcome::Success, 2).transition.is_none());
+        let third = call(&b, Outcome::Failure, 3);
+        assert_eq!(third.transition.map(|t| t.to), Some(State::Open));
+        assert_eq!(b.status(tick(4)).tripped_by, Some(TripReason::CustomRule));
+    }
+
+    #[test]
+    fn the_rule_sees_the_run_and_the_window_with_this_failure() {
+        let rule = TripRule {
+            decide: recording,
+            context: 0,
+        };
+        // With a window of 4: counts of the window after each failure.
+        let c = with_rule(4, rule);
+        let b = Breaker::windowed(&c);
+        let _ = call(&b, Outcome::Success, 1);
+        let _ = call(&b, Outcome::Failure, 2);
+        assert_eq!(SEEN.load(Ordering::Relaxed), 1 << 16 | 2 << 8 | 1);
+        let _ = call(&b, Outcome::Failure, 3);
+        assert_eq!(SEEN.load(Ordering::Relaxed), 2 << 16 | 3 << 8 | 2);
+        let third = call(&b, Outcome::Failure, 4);
+        assert_eq!(third.transition.map(|t| t.to), Some(State::Open));
+        // Without a window the rule sees the run and an empty window.
+        let c = with_rule(0, rule);
+        let plain = Breaker::new(&c);
+        let _ = call(&plain, Outcome::Failure, 1);
+        assert_eq!(SEEN.load(Ordering::Relaxed), 1 << 16);
+        let _ = call(&plain, Outcome::Success, 2);
+        let _ = call(&plain, Outcome::Failure, 3);
+        assert_eq!(
+            SEEN.load(Ordering::Relaxed),
+            1 << 16,
+            "a success ends the run"
+        );
+    }
+
+    #[test]
+    fn only_counted_closed_failures_are_judged() {
+        let rule = TripRule {
+            decide: ready_to_trip,
+            context: 1,
+        };
+        let c = with_rule(0, rule);
+        let b = Breaker::new(&c);
+        // A success or an ignored call is never judged (1 call of 1 would
+        // otherwise trip a rule of one call, 0 % failing: no).
+        assert!(call(&b, Outcome::Success, 1).transition.is_none());
+        assert!(call(&b, Outcome::Ignored, 2).transition.is_none());
+        // No window: calls 0, so this rule never trips; a stale permit is
+        // never judged either.
+        let stale = b.acquire(tick(3)).unwrap().permit;
+        b.force_open();
+        b.reset();
+        assert!(!b.record(stale, Outcome::Failure, tick(4)).counted);
+        assert_eq!(b.state(tick(5)), State::Closed);
+    }
+
+    #[test]
+    fn a_rule_given_per_call_replaces_the_configurations() {
+        extern "C" fn never(_: u32, _: u32, _: u32, _: usize) -> bool {
+            false
+        }
+        extern "C" fn first_failure(run: u32, _: u32, _: u32, _: usize) -> bool {
+            run >= 1
+        }
+        let c = with_rule(
+            0,
+            TripRule {
+                decide: never,
+                context: 0,
+            },
+        );
+        let b = Breaker::new(&c);
+        for now in 0..5 {
+            assert!(call(&b, Outcome::Failure, now).transition.is_none());
+        }
+        let p = b.acquire(tick(6)).unwrap().permit;
+        let rule = Some(TripRule {
+            decide: first_failure,
+            context: 0,
+        });
+        let r = b.record_with_rule(p, Outcome::Failure, tick(6), rule);
+        assert_eq!(r.transition.map(|t| t.to), Some(State::Open));
+    }
+
+    #[test]
+    fn a_rule_may_be_the_only_one_and_rules_compare_by_function() {
+        let rule = TripRule {
+            decide: ready_to_trip,
+            context: 3,
+        };
+        assert!(with_rule(0, rule).settings().trip_rule.is_some());
+        assert_eq!(rule, rule);
+        assert_ne!(rule, TripRule { context: 4, ..rule });
+        let none = BreakerSettings {
+            failure_threshold: 0,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        };
+        assert_eq!(
+            BreakerConfig::new(none),
+            Err(crate::ConfigError::FailureThreshold)
+        );
     }
 }

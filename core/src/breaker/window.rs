@@ -173,23 +173,27 @@ pub(super) const fn counts(word: u128, generation: u16, rule: &RateRule) -> Wind
 
 /// Counts `outcome` of a call admitted with `permit`, given whether the
 /// breaker's state word (loaded after `word`) is CLOSED in the permit's
-/// generation: the next word, and whether the rule trips with it. Nothing
-/// changes for a stale permit, a half-open trial, IGNORED, or a success
-/// that changes nothing.
+/// generation: the next word, whether the rule trips with it, and what
+/// the window then holds. Nothing changes (and nothing is held) for a
+/// stale permit, a half-open trial, or IGNORED.
 pub(super) const fn count(
     word: u128,
     live: bool,
     permit: Permit,
     outcome: Outcome,
     rule: &RateRule,
-) -> (u128, bool) {
+) -> (u128, bool, WindowCounts) {
+    let none = WindowCounts {
+        calls: 0,
+        failures: 0,
+    };
     let failure = match outcome {
         Outcome::Failure => 1u64,
         Outcome::Success => 0,
-        Outcome::Ignored => return (word, false),
+        Outcome::Ignored => return (word, false, none),
     };
     if !live || permit.slot() != 0 {
-        return (word, false);
+        return (word, false, none);
     }
     let generation = permit.generation();
     let (outcomes, filled) = seen_by(word, generation, rule);
@@ -205,11 +209,11 @@ pub(super) const fn count(
         tag: generation,
         held: true,
     });
-    let trips = rule.trips(WindowCounts {
+    let counts = WindowCounts {
         calls: filled,
         failures: outcomes.count_ones(),
-    });
-    (next, trips)
+    };
+    (next, rule.trips(counts), counts)
 }
 
 /// Whether counting `outcome` with `permit` certainly changes nothing and
@@ -255,7 +259,7 @@ mod tests {
     fn a_fresh_word_is_empty_for_every_generation() {
         for generation in [0u16, 1, 0x7fff, 0x8000, u16::MAX] {
             assert_eq!(counts(EMPTY, generation, &RULE), WindowCounts::default());
-            let (next, _) = count(EMPTY, true, permit(generation), Outcome::Failure, &RULE);
+            let (next, _, _) = count(EMPTY, true, permit(generation), Outcome::Failure, &RULE);
             assert_eq!(
                 counts(next, generation, &RULE),
                 WindowCounts {
@@ -279,7 +283,7 @@ mod tests {
             Outcome::Failure, // 1/4
             Outcome::Failure, // 2/4: trips
         ] {
-            let (next, tripped) = count(word, true, permit(7), outcome, &RULE);
+            let (next, tripped, _) = count(word, true, permit(7), outcome, &RULE);
             word = next;
             trips.push(tripped);
         }
@@ -295,9 +299,9 @@ mod tests {
 
     #[test]
     fn other_tags_read_empty_and_stale_permits_change_nothing() {
-        let (word, _) = count(EMPTY, true, permit(10), Outcome::Failure, &RULE);
+        let (word, _, _) = count(EMPTY, true, permit(10), Outcome::Failure, &RULE);
         // The live generation 11 starts afresh.
-        let (later, _) = count(word, true, permit(11), Outcome::Success, &RULE);
+        let (later, _, _) = count(word, true, permit(11), Outcome::Success, &RULE);
         assert_eq!(
             counts(later, 11, &RULE),
             WindowCounts {
@@ -310,17 +314,17 @@ mod tests {
         // in it changes nothing.
         assert_eq!(
             count(later, false, permit(10), Outcome::Failure, &RULE),
-            (later, false)
+            (later, false, WindowCounts::default())
         );
         // Half-open trials count in none.
         let trial = Permit::new(11, 1);
         assert_eq!(
             count(later, true, trial, Outcome::Failure, &RULE),
-            (later, false)
+            (later, false, WindowCounts::default())
         );
         // Across the wrap of the 16-bit generation.
-        let (word, _) = count(EMPTY, true, permit(u16::MAX), Outcome::Failure, &RULE);
-        let (wrapped, _) = count(word, true, permit(0), Outcome::Failure, &RULE);
+        let (word, _, _) = count(EMPTY, true, permit(u16::MAX), Outcome::Failure, &RULE);
+        let (wrapped, _, _) = count(word, true, permit(0), Outcome::Failure, &RULE);
         assert_eq!(
             counts(wrapped, 0, &RULE),
             WindowCounts {
@@ -340,10 +344,10 @@ mod tests {
         assert!(changes_nothing(word, permit(3), Outcome::Success, &RULE));
         assert!(!changes_nothing(word, permit(4), Outcome::Success, &RULE));
         assert!(!changes_nothing(word, permit(3), Outcome::Failure, &RULE));
-        let success = count(word, true, permit(3), Outcome::Success, &RULE);
-        assert_eq!(success, (word, false));
+        let (success, trips, counts) = count(word, true, permit(3), Outcome::Success, &RULE);
+        assert_eq!((success, trips, counts.failures), (word, false, 0));
         let ignored = count(word, true, permit(3), Outcome::Ignored, &RULE);
-        assert_eq!(ignored, (word, false));
+        assert_eq!(ignored, (word, false, WindowCounts::default()));
     }
 
     #[test]
@@ -351,7 +355,7 @@ mod tests {
         let rule = RateRule::new(64, 64, 1000);
         let mut word = EMPTY;
         for i in 0..64 {
-            let (next, trips) = count(word, true, permit(1), Outcome::Failure, &rule);
+            let (next, trips, _) = count(word, true, permit(1), Outcome::Failure, &rule);
             assert_eq!(trips, i == 63);
             word = next;
         }
@@ -391,11 +395,8 @@ mod tests {
             for outcome in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
                 if changes_nothing(word, p, outcome, &rule) {
                     for live in [false, true] {
-                        assert_eq!(
-                            count(word, live, p, outcome, &rule),
-                            (word, false),
-                            "{word:#x}"
-                        );
+                        let (next, trips, _) = count(word, live, p, outcome, &rule);
+                        assert_eq!((next, trips), (word, false), "{word:#x}");
                     }
                 }
             }
@@ -413,7 +414,7 @@ mod tests {
                 failures: 4
             }
         );
-        let (next, _) = count(garbage, true, permit(generation), Outcome::Success, &RULE);
+        let (next, _, _) = count(garbage, true, permit(generation), Outcome::Success, &RULE);
         assert_eq!(
             counts(next, generation, &RULE),
             WindowCounts {

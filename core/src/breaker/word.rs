@@ -63,7 +63,7 @@
 
 use super::{
     Admitted, BreakerConfig, BreakerStatus, Outcome, Permit, Recorded, Refused, State, Transition,
-    TripReason, MAX_HALF_OPEN_PERMITS,
+    TripReason, Trips, MAX_HALF_OPEN_PERMITS,
 };
 use crate::snapshot::Fields;
 use crate::snapshot::Format;
@@ -754,6 +754,14 @@ pub(super) fn record_quick(
     })
 }
 
+/// The run of failures of a word CLOSED in `generation`; `None` otherwise.
+pub(super) const fn closed_failures_in(word: u128, generation: u16) -> Option<u32> {
+    match decode(word) {
+        (g, Phase::Closed { failures, .. }) if g == generation => Some(failures),
+        _ => None,
+    }
+}
+
 /// Whether `word` is CLOSED in `generation` (the failure-rate window counts
 /// only such outcomes).
 #[inline]
@@ -771,14 +779,14 @@ pub(super) const fn closed_generation(word: u128) -> Option<u16> {
 }
 
 /// `record(permit, outcome, now)`: count the outcome of an admitted call;
-/// `rate_trips`: the failure-rate window's rule trips with it. The whole
+/// `trips`: the counting rules that trip with it. The whole
 /// transition; [`record_quick`] decides its hot case alone.
 pub(super) fn record(
     word: u128,
     permit: Permit,
     outcome: Outcome,
     now: Tick,
-    rate_trips: bool,
+    trips: Trips,
     config: &BreakerConfig,
 ) -> (u128, Recorded) {
     let (generation, phase) = decode(word);
@@ -822,19 +830,21 @@ pub(super) fn record(
             let failures = match outcome {
                 Outcome::Success => 0,
                 Outcome::Ignored => failures,
-                // No run is counted when consecutive failures are off.
-                Outcome::Failure if settings.failure_threshold == 0 => 0,
+                // The run is counted even with the consecutive rule off,
+                // for a trip rule to see.
                 Outcome::Failure => failures.saturating_add(1),
             };
             let consecutive = settings.failure_threshold != 0
                 && outcome == Outcome::Failure
                 && failures >= settings.failure_threshold;
-            if consecutive || (rate_trips && outcome != Outcome::Ignored) {
+            if consecutive || (trips.any() && outcome != Outcome::Ignored) {
                 let from = now.max(seen_bound(phase));
                 let reason = if consecutive {
                     TripReason::ConsecutiveFailures
-                } else {
+                } else if trips.rate {
                     TripReason::FailureRate
+                } else {
+                    TripReason::CustomRule
                 };
                 let (opened, _) = tripped(generation, from, reason, 0, config);
                 return counted(opened, transition(State::Closed, State::Open));
@@ -1073,6 +1083,11 @@ impl Format for BreakerConfig {
         if s.closed_interval.ticks() != 0 {
             fields.u64(s.closed_interval.ticks());
         }
+        // Whether a trip rule is set (its function's address differs
+        // between builds), only when one is: it changes what CLOSED counts.
+        if s.trip_rule.is_some() {
+            fields.u8(1);
+        }
         // The open period's growth and jitter, only when either is on (not
         // the seed: a device may draw a new one at each boot).
         if s.open_multiplier_milli > 1_000 || s.open_jitter_per_mille != 0 {
@@ -1140,8 +1155,7 @@ impl Format for BreakerConfig {
             k if k == State::Closed as u8 => {
                 let failures = fields.read_u32();
                 let quiet_until = fields.read_tick();
-                let counted =
-                    failures < s.failure_threshold || (s.failure_threshold == 0 && failures == 0);
+                let counted = failures < s.failure_threshold || s.failure_threshold == 0;
                 let (in_range, until) = match s.closed_interval.ticks() {
                     0 => (fields.read_u64() == 0, 0),
                     interval => {

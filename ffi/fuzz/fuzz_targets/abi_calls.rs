@@ -145,6 +145,11 @@ impl Log {
     }
 }
 
+/// A trip rule: a run of `context` failures, or 60 % of 3 calls or more.
+extern "C" fn run_or_ratio(run: u32, calls: u32, failures: u32, context: usize) -> bool {
+    run as usize >= context.max(1) || (calls >= 3 && failures * 10 >= calls * 6)
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     let mut breakers = [tg_breaker_t::new(), tg_breaker_t::new()];
@@ -197,6 +202,7 @@ fuzz_target!(|data: &[u8]| {
                     open_jitter_per_mille: (input.small() as u32).wrapping_mul(50),
                     max_open_ticks: input.small(),
                     jitter_seed: input.u64(),
+                    external_trip_rule: u32::from(input.u8() % 3),
                 };
                 let flags = u32::from(input.u8() % 6);
                 tg_breaker_init_ex(&mut breakers[which], &config, flags)
@@ -248,7 +254,22 @@ fuzz_target!(|data: &[u8]| {
                         to: 99,
                     },
                 };
-                let status = tg_breaker_record(&mut breakers[which], permit, outcome, at, &mut r);
+                // Half the reports judge a trip rule of the caller's.
+                let status = if input.u8() % 2 == 0 {
+                    tg_breaker_record(&mut breakers[which], permit, outcome, at, &mut r)
+                } else {
+                    let context = usize::from(input.u8() % 8);
+                    let rule: tg_trip_rule_fn = Some(run_or_ratio);
+                    tg_breaker_record_rule(
+                        &mut breakers[which],
+                        permit,
+                        outcome,
+                        at,
+                        rule,
+                        context,
+                        &mut r,
+                    )
+                };
                 if status != TG_OK {
                     assert!(
                         r.counted && r.transition.from == 99,
@@ -283,7 +304,7 @@ fuzz_target!(|data: &[u8]| {
                     // The same state; a reason and a trial tick only while OPEN.
                     assert_eq!(full.state, s);
                     let open = full.state == TG_STATE_OPEN;
-                    assert!(full.tripped_by <= TG_TRIP_MANUAL);
+                    assert!(full.tripped_by <= TG_TRIP_CUSTOM_RULE);
                     assert!(open || full.tripped_by == TG_TRIP_NONE);
                     assert_eq!(full.has_trial_at, open);
                     assert!(!open || full.trial_at >= at);

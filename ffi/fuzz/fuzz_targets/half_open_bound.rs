@@ -39,6 +39,7 @@ fuzz_target!(|data: &[u8]| {
         open_jitter_per_mille: 0,
         max_open_ticks: 0,
         jitter_seed: 0,
+        external_trip_rule: 0,
     };
     let mut b = tg_breaker_t::new();
     assert_eq!(tg_breaker_init(&mut b, &config), TG_OK);

@@ -24,6 +24,7 @@ const BREAKER: tg_breaker_config_t = tg_breaker_config_t {
     open_jitter_per_mille: 100,
     max_open_ticks: 10_000,
     jitter_seed: 42,
+    external_trip_rule: 0,
 };
 const BUCKET: tg_bucket_config_t = tg_bucket_config_t {
     capacity: 9,
