@@ -308,6 +308,8 @@ if any(k.startswith("limiters/") for k in now):
         ("adaptive limit, live: refusal (at the limit)", "limiters/adaptive: refusal (at the limit), live/tickguard", "", None),
         ("adaptive limit, live: reconfigure (new bounds)", "limiters/adaptive: reconfigure/tickguard live", "", None),
         ("keyed buckets, live: reconfigure, 1 024 entries held (each key's tokens carried)", "limiters/keyed: reconfigure, 1024 entries/tickguard live", "", None),
+        ("event queue: push + pop a transition (8 slots)", "limiters/events: push + pop/tickguard", "heapless's lock-free `mpmc::Q8`", "limiters/events: push + pop/heapless mpmc"),
+        ("event queue: push + pop a transition (8 slots)", "limiters/events: push + pop/tickguard", "a deque behind a mutex", "limiters/events: push + pop/mutex deque"),
         ("keyed windows: grant (1 000 keys in turn)", "limiters/keyed windows: grant, 1000 keys/tickguard", "", None),
         ("keyed windows: refusal", "limiters/keyed windows: refusal/tickguard", "", None)]:
         r = within(ours, theirs) if theirs else None

@@ -16,17 +16,21 @@
 //! it also writes the bytes each keyed limiter holds per key there (JSON).
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::VecDeque;
 use std::hint::black_box;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
 use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sample};
+use tickguard::breaker::{State, Transition};
 use tickguard::bucket::{BucketConfig, BucketSettings};
 use tickguard::bulkhead::{Bulkhead, BulkheadConfig, BulkheadSettings};
+use tickguard::events::{Event, EventQueue};
 use tickguard::fixed_window::{FixedWindow, FixedWindowConfig, FixedWindowSettings};
 use tickguard::keyed::{KeyedBuckets, KeyedWindows, LiveKeyedBuckets};
 use tickguard::live::Versioned;
@@ -324,9 +328,48 @@ fn limiters(c: &mut Criterion) {
         })
     });
 
+    let mut i = 0u64;
+    // The event queue: one transition pushed and popped (the queue never
+    // holds more than one), beside heapless's lock-free queue and a deque
+    // behind a mutex, all of 8 slots.
+    static EVENTS: EventQueue<8> = EventQueue::new();
+    let transition = Transition {
+        from: State::Closed,
+        to: State::Open,
+    };
+    let event = |i: u64| Event {
+        at: at(i),
+        source: 1,
+        transition,
+    };
+    group.bench_function("events: push + pop/tickguard", |b| {
+        b.iter(|| {
+            i += 1;
+            EVENTS.push(black_box(event(i))).is_ok() && EVENTS.pop().is_some()
+        })
+    });
+    let heapless_queue: heapless::mpmc::Q8<Event> = heapless::mpmc::Q8::new();
+    group.bench_function("events: push + pop/heapless mpmc", |b| {
+        b.iter(|| {
+            i += 1;
+            heapless_queue.enqueue(black_box(event(i))).is_ok()
+                && heapless_queue.dequeue().is_some()
+        })
+    });
+    let deque = Mutex::new(VecDeque::with_capacity(8));
+    group.bench_function("events: push + pop/mutex deque", |b| {
+        b.iter(|| {
+            i += 1;
+            let mut q = deque.lock().expect("not poisoned");
+            if q.len() < 8 {
+                q.push_back(black_box(event(i)));
+            }
+            q.pop_front().is_some()
+        })
+    });
+
     // Keyed windows: 1 000 keys in turn, a tick per call (each key has
     // room when it comes back); and a key that is over its limit.
-    let mut i = 0u64;
     group.bench_function("keyed windows: grant, 1000 keys/tickguard", |b| {
         b.iter(|| {
             i += 1;
