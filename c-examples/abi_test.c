@@ -446,6 +446,42 @@ static void test_breaker_trip_rule(void) {
   CHECK(tg_breaker_record_rule(NULL, d.permit, TG_OUTCOME_FAILURE, 201, NULL, 0, &r) == TG_E_NULL);
 }
 
+/* Resilience4j's half-open rule: 4 trials, the period decided once all are
+   reported; 2 failing of 4 (50 %) reopens, 1 closes. */
+static void test_breaker_half_open_rate(void) {
+  tg_breaker_config_t config = {
+      .failure_threshold = 1,
+      .open_ticks = 100,
+      .half_open_permits = 4,
+      .success_threshold = 1,
+      .half_open_timeout_ticks = 1000,
+      .half_open_failure_rate_per_mille = 500,
+  };
+  tg_breaker_config_t bad = config;
+  bad.half_open_failure_rate_per_mille = 1001;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_FAILURE_RATE);
+  for (unsigned failing = 1; failing <= 2; failing++) {
+    tg_breaker_t b = {{0}};
+    CHECK(tg_breaker_init(&b, &config) == TG_OK);
+    tg_breaker_decision_t d;
+    tg_record_t r;
+    CHECK(tg_breaker_acquire(&b, 0, &d) == TG_OK);
+    CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 0, &r) == TG_OK && r.transition.changed);
+    tg_permit_t trials[4];
+    for (unsigned i = 0; i < 4; i++) {
+      CHECK(tg_breaker_acquire(&b, 100, &d) == TG_OK);
+      trials[i] = d.permit;
+    }
+    CHECK(tg_breaker_acquire(&b, 100, &d) == TG_REFUSED);
+    for (unsigned i = 0; i < 4; i++) {
+      const tg_outcome_t outcome = i < failing ? TG_OUTCOME_FAILURE : TG_OUTCOME_SUCCESS;
+      CHECK(tg_breaker_record(&b, trials[i], outcome, 101, &r) == TG_OK && r.counted);
+      CHECK(r.transition.changed == (i == 3));
+    }
+    CHECK(r.transition.to == (failing == 2 ? TG_STATE_OPEN : TG_STATE_CLOSED));
+  }
+}
+
 /* The event queue: a breaker's transitions pushed as they happen, drained
    in order; a full queue refuses and counts; misuse is refused by name. */
 static void test_events(void) {
@@ -1982,6 +2018,7 @@ int main(void) {
   test_breaker_growing_open();
   test_events();
   test_breaker_trip_rule();
+  test_breaker_half_open_rate();
   test_bucket();
   test_bucket_reconfigured_by_threads();
   test_keyed_reconfigured_by_threads();

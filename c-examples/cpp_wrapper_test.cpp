@@ -37,7 +37,7 @@ static_assert(std::is_same_v<tickguard::Tick, uint64_t>);
 static_assert(alignof(tg_breaker_t) == 16 && alignof(tg_bucket_t) == 16);
 static_assert(tickguard::state_name(State::HalfOpen)[0] == 'H');
 
-constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 constexpr tg_bucket_config_t kBucket = {3, 1, 10, TG_BUCKET_FULL};
 
 // Globals with constant initialisation: no static constructor runs.
@@ -76,7 +76,7 @@ void errors_are_not_folded_into_false() {
   CHECK(!later && later.refused() && later.retry_at == 10);
   CHECK(bucket.available(10).ok() && bucket.available(10).value == 1);
 
-  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
   CHECK(bad.init() == TG_E_CONFIG_FAILURE_THRESHOLD);
   tickguard::Breaker no_window{tickguard::with_failure_rate(kOnePermit, 500, 0)};
   CHECK(no_window.init() == TG_E_CONFIG_RATE_WINDOW);
@@ -134,6 +134,20 @@ void a_trip_rule_of_the_callers_opens_it() {
   CHECK(!breaker.acquire(2).succeed(2).transition.changed);
   CHECK(breaker.acquire(3).fail(3).transition.to == State::Open);
   CHECK(breaker.status(4).value.tripped_by == tickguard::TripReason::CustomRule);
+}
+
+// A trial period decided by its failure rate: 2 trials, half failing reopens.
+void a_trial_period_decided_by_its_failure_rate() {
+  tg_breaker_config_t config = tickguard::with_half_open_failure_rate(kOnePermit, 500);
+  config.half_open_permits = 2;
+  tickguard::Breaker breaker{config};
+  CHECK(breaker.init() == TG_OK);
+  CHECK(breaker.acquire(0).fail(0).transition.to == State::Open);
+  tickguard::Call first = breaker.acquire(100);
+  tickguard::Call second = breaker.acquire(100);
+  CHECK(first && second);
+  CHECK(!first.succeed(101).transition.changed);
+  CHECK(second.fail(102).transition.to == State::Open);  // 1 of 2: 50 %
 }
 
 // Open periods that double with each failed trial, up to a cap.
@@ -682,6 +696,7 @@ int main() {
   open_periods_grow();
   transitions_go_through_the_event_queue();
   a_trip_rule_of_the_callers_opens_it();
+  a_trial_period_decided_by_its_failure_rate();
   global_bucket_works();
   fixed_window_works();
   shaper_works();

@@ -40,6 +40,7 @@ constexpr tg_breaker_config_t kConfig = {
     /*max_open_ticks=*/0,
     /*jitter_seed=*/0,
     /*external_trip_rule=*/0,
+    /*half_open_failure_rate_per_mille=*/0,
 };
 
 void report(tickguard::Tick now, const tickguard::Transition &t) {

@@ -509,6 +509,14 @@ typedef struct {
    * called.
    */
   uint32_t external_trip_rule;
+  /**
+   * Decides a trial period by its failure rate, in thousandths (1 ..
+   * 1000; 0: off, the first failed trial reopens): once all
+   * `half_open_permits` trials are reported, failures / permits at or
+   * above it reopens the breaker, else it closes (Resilience4j's
+   * half-open rule; `success_threshold` is then unused).
+   */
+  uint32_t half_open_failure_rate_per_mille;
 } tg_breaker_config_t;
 
 /**
@@ -1834,7 +1842,8 @@ typedef struct TG_ALIGNED(16) {
 #define TG_E_BUSY -49
 
 /**
- * Breaker configuration: `failure_rate_per_mille` is above 1000.
+ * Breaker configuration: `failure_rate_per_mille` or
+ * `half_open_failure_rate_per_mille` is above 1000.
  */
 #define TG_E_CONFIG_FAILURE_RATE -50
 

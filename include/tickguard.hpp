@@ -235,7 +235,7 @@ class [[nodiscard]] Call {
 inline constexpr tg_breaker_config_t kDefaultBreakerConfig = {
     TG_BREAKER_DEFAULT_FAILURE_THRESHOLD, TG_BREAKER_DEFAULT_OPEN_TICKS,
     TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS, TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD,
-    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 /**
  * A breaker configuration that opens on a failure rate as well as (or
@@ -310,6 +310,28 @@ constexpr tg_breaker_config_t with_growing_open(tg_breaker_config_t base,
   base.max_open_ticks = max_open_ticks;
   base.open_jitter_per_mille = jitter_per_mille;
   base.jitter_seed = seed;
+  return base;
+}
+
+/**
+ * A breaker configuration whose trial periods are decided by their failure
+ * rate (Resilience4j's half-open rule): once all `half_open_permits` trials
+ * are reported, `per_mille` thousandths or more failing reopens it, fewer
+ * close it.
+ *
+ * ```cpp
+ * // 10 trials; half or more failing reopens.
+ * tg_breaker_config_t config = tickguard::kDefaultBreakerConfig;
+ * config.half_open_permits = 10;
+ * config = tickguard::with_half_open_failure_rate(config, 500);
+ * ```
+ * @param base the other settings.
+ * @param per_mille the share of failed trials that reopens (1 .. 1000; 0: the first failure).
+ * @return `base` with `half_open_failure_rate_per_mille` set (validated by init()).
+ */
+constexpr tg_breaker_config_t with_half_open_failure_rate(tg_breaker_config_t base,
+                                                          uint32_t per_mille) noexcept {
+  base.half_open_failure_rate_per_mille = per_mille;
   return base;
 }
 

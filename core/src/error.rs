@@ -74,7 +74,8 @@ pub enum ConfigError {
     BackoffRatio,
     /// An adaptive limit's slow-call latency is above 2^62 ticks.
     Latency,
-    /// A breaker's failure rate is above 1000 thousandths.
+    /// A breaker's failure rate (or half-open failure rate) is above 1000
+    /// thousandths.
     FailureRate,
     /// A breaker's rate window is zero with a failure rate, above
     /// [`crate::breaker::MAX_RATE_WINDOW`], or set without a failure rate.
@@ -122,7 +123,9 @@ impl core::fmt::Display for ConfigError {
             Self::AdaptiveLimits => "adaptive limits must be 1 <= min <= initial <= max <= 64",
             Self::BackoffRatio => "backoff ratio must be 1..=999 thousandths",
             Self::Latency => "slow latency must be at most 2^62 ticks",
-            Self::FailureRate => "failure rate must be at most 1000 thousandths",
+            Self::FailureRate => {
+                "failure rate (and half-open failure rate) must be at most 1000 thousandths"
+            }
             Self::RateWindow => "rate window must be 1..=64 with a failure rate, 0 without",
             Self::MinimumCalls => "minimum calls must be at most the rate window",
             Self::ClosedInterval => "closed interval must be at most 2^62 ticks",

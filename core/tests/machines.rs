@@ -108,6 +108,7 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                     max_open: tickguard::time::Duration::from_ticks(0),
                     open_jitter_per_mille,
                     jitter_seed,
+                    half_open_failure_rate_per_mille: (jitter_seed % 1_001) as u32,
                     trip_rule: (closed_interval % 3 == 1).then_some(tickguard::breaker::TripRule {
                         decide: ready_to_trip,
                         context: 0,

@@ -151,6 +151,12 @@ pub struct tg_breaker_config_t {
     /// a function pointer in memory a program may overwrite is never
     /// called.
     pub external_trip_rule: u32,
+    /// Decides a trial period by its failure rate, in thousandths (1 ..
+    /// 1000; 0: off, the first failed trial reopens): once all
+    /// `half_open_permits` trials are reported, failures / permits at or
+    /// above it reopens the breaker, else it closes (Resilience4j's
+    /// half-open rule; `success_threshold` is then unused).
+    pub half_open_failure_rate_per_mille: u32,
 }
 
 /// Stands for the caller's rule in the configuration kept in the object
@@ -175,6 +181,7 @@ impl From<tg_breaker_config_t> for BreakerSettings {
             max_open: Duration::from_ticks(c.max_open_ticks),
             open_jitter_per_mille: c.open_jitter_per_mille,
             jitter_seed: c.jitter_seed,
+            half_open_failure_rate_per_mille: c.half_open_failure_rate_per_mille,
             trip_rule: (c.external_trip_rule != 0).then_some(TripRule {
                 decide: judged_per_call,
                 context: 0,
@@ -200,6 +207,7 @@ impl From<BreakerSettings> for tg_breaker_config_t {
             max_open_ticks: s.max_open.ticks(),
             jitter_seed: s.jitter_seed,
             external_trip_rule: u32::from(s.trip_rule.is_some()),
+            half_open_failure_rate_per_mille: s.half_open_failure_rate_per_mille,
         }
     }
 }

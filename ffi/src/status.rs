@@ -127,7 +127,8 @@ pub const TG_E_CONFIG_LATENCY: tg_status_t = -48;
 /// under way (in another thread, or in the code an interrupt handler
 /// interrupted); nothing changed: try again once it has returned.
 pub const TG_E_BUSY: tg_status_t = -49;
-/// Breaker configuration: `failure_rate_per_mille` is above 1000.
+/// Breaker configuration: `failure_rate_per_mille` or
+/// `half_open_failure_rate_per_mille` is above 1000.
 pub const TG_E_CONFIG_FAILURE_RATE: tg_status_t = -50;
 /// Breaker configuration: `rate_window` is 0 with a failure rate, above
 /// `TG_BREAKER_MAX_RATE_WINDOW`, or set without a failure rate.

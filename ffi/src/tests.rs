@@ -48,6 +48,7 @@ const BREAKER_CONFIG: tg_breaker_config_t = tg_breaker_config_t {
     max_open_ticks: 0,
     jitter_seed: 0,
     external_trip_rule: 0,
+    half_open_failure_rate_per_mille: 0,
 };
 
 const BUCKET_CONFIG: tg_bucket_config_t = tg_bucket_config_t {
@@ -639,6 +640,7 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         max_open_ticks: 0,
         jitter_seed: 0,
         external_trip_rule: 0,
+        half_open_failure_rate_per_mille: 0,
     };
     assert_eq!(tg_breaker_config_default(&mut breaker), TG_OK);
     assert_eq!(tg_breaker_config_check(&breaker), TG_OK);
@@ -664,6 +666,8 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         (|c| c.jitter_seed = 0, TG_OK),
         // 0: no rule of the caller's needed.
         (|c| c.external_trip_rule = 0, TG_OK),
+        // 0: the first failed trial reopens.
+        (|c| c.half_open_failure_rate_per_mille = 0, TG_OK),
     ];
     check_each_zeroed(breaker, tg_breaker_config_check, zeroed);
     // With a failure rate: its window has no sound zero; the consecutive
@@ -1142,6 +1146,7 @@ mod random_calls {
                             max_open_ticks: x,
                             jitter_seed: g ^ x,
                             external_trip_rule: (i % 3) as u32,
+                            half_open_failure_rate_per_mille: (j as u32).wrapping_mul(100),
                         };
                         let status = tg_breaker_init_ex(&mut breaker, &config, flags);
                         if flags <= (TG_INIT_REINIT | TG_INIT_SHARED) && flags & TG_INIT_REINIT != 0 {

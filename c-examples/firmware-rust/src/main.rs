@@ -68,6 +68,7 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
     max_open: Duration::from_ticks(90),
     open_jitter_per_mille: 100,
     jitter_seed: DEVICE_SERIAL,
+    half_open_failure_rate_per_mille: 0,
     trip_rule: None,
 }) {
     Ok(config) => config,

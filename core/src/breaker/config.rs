@@ -86,6 +86,13 @@ pub struct BreakerSettings {
     /// The caller's entropy for the jitter: give each device or process its
     /// own (a serial number, a random value at boot).
     pub jitter_seed: u64,
+    /// Decides a trial period by its failure rate (Resilience4j's half-open
+    /// rule), in thousandths (1..=1000; 0: off). Off, the first failed trial
+    /// reopens the breaker and `success_threshold` successes close it. On,
+    /// the period ends once all `half_open_permits` trials are reported:
+    /// failures / permits at or above this share reopens it, else it
+    /// closes (`success_threshold` is then unused).
+    pub half_open_failure_rate_per_mille: u32,
     /// A rule of the caller's that opens the breaker, judged on each failure
     /// counted in CLOSED, over the counts that failure leaves ([`TripRule`];
     /// `None`: none). It adds to the other rules: any of them opens it.
@@ -182,7 +189,7 @@ impl core::hash::Hash for TripRule {
 /// (see the `word` module's source): CLOSED notes the latest tick it has
 /// seen once per `open / 2^16`, and the half-open timeout deadline
 /// lies on a grid of the largest power of two not above
-/// `⌈half_open_timeout / 2^13⌉` ticks, so that no division is made (late
+/// `⌈half_open_timeout / 2^9⌉` ticks, so that no division is made (late
 /// by less than one step, never early); each is at least one tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerConfig {
@@ -214,6 +221,7 @@ impl BreakerConfig {
         max_open: Duration::from_ticks(0),
         open_jitter_per_mille: 0,
         jitter_seed: 0,
+        half_open_failure_rate_per_mille: 0,
         trip_rule: None,
     };
 
@@ -272,6 +280,9 @@ impl BreakerConfig {
         }
         if s.open_jitter_per_mille > 1_000 {
             return Err(ConfigError::Jitter);
+        }
+        if s.half_open_failure_rate_per_mille > 1_000 {
+            return Err(ConfigError::FailureRate);
         }
         Ok(Self::from_valid(s))
     }

@@ -90,7 +90,7 @@
 //!
 //! Ticks are monotonic `u64` ([`crate::time`]). Open deadlines are stored
 //! whole, so they never alias and are exact; the half-open timeout deadline
-//! is late by less than `half_open_timeout / 2^13` (never early), and the
+//! is late by less than `half_open_timeout / 2^9` (never early), and the
 //! closed interval's end by less than `closed_interval / 2^11`. The
 //! breaker keeps the latest tick it has noted in every state: exactly in
 //! OPEN (below 2^33 ticks from the deadline, else to 2^-32 of that

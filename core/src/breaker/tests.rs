@@ -569,7 +569,7 @@ fn the_half_open_timeout_is_late_by_less_than_one_grid_step() {
         (1 << 16) + 1,
         3 << 16,
         // The most grid steps: just under twice a power of two of them.
-        ((1 << 21) - 1) << 13,
+        ((1 << 21) - 1) << 9,
         (1 << 30) - 1,
         1 << 30,
         (1 << 40) + 12_345,
@@ -581,8 +581,8 @@ fn the_half_open_timeout_is_late_by_less_than_one_grid_step() {
             let _ = trip(&b, start);
             let half = start + 10;
             let _hung = b.acquire(tick(half)).unwrap().permit;
-            // The grid: a power of two not above ⌈timeout / 2^13⌉.
-            let step = 1u64 << timeout.div_ceil(1 << 13).ilog2();
+            // The grid: a power of two not above ⌈timeout / 2^9⌉.
+            let step = 1u64 << timeout.div_ceil(1 << 9).ilog2();
             let at = b.acquire(tick(half)).unwrap_err().retry_at.unwrap().ticks();
             assert!(
                 at >= half.saturating_add(timeout),
@@ -737,18 +737,20 @@ fn word_packing_round_trips_and_unknown_kinds_refuse() {
         Phase::HalfOpen {
             outstanding: 0xA5A5,
             successes: 16,
+            failures: 15,
             issued: 16,
             seen: 1 << 63,
             reopens: 15,
-            until: (1 << 13) + 2,
+            until: (1 << 9) + 2,
         },
         Phase::HalfOpen {
             outstanding: 1,
             successes: 0,
+            failures: 0,
             issued: 1,
             seen: 9,
             reopens: 0,
-            until: (1 << 15) - 1,
+            until: (1 << 11) - 1,
         },
         Phase::ForcedOpen { seen: 7 },
         Phase::Disabled { seen: 0 },
@@ -901,6 +903,8 @@ mod model {
         Half {
             outstanding: Vec<usize>,
             ok: u32,
+            /// Failed trials (only under a half-open failure rate).
+            failed: u32,
             until: u64,
             /// Trial permits issued in this generation (at most 16).
             issued: u32,
@@ -1057,15 +1061,16 @@ mod model {
                 M::Open(d, _) if now < d => Err(Some(d)),
                 M::Open(..) => {
                     // The timeout deadline, rounded up to a grid of the
-                    // largest power of two not above ⌈timeout / 2^13⌉.
+                    // largest power of two not above ⌈timeout / 2^9⌉.
                     let timeout = self.cfg.half_open_timeout.ticks();
-                    let step = 1u128 << timeout.div_ceil(1 << 13).ilog2();
+                    let step = 1u128 << timeout.div_ceil(1 << 9).ilog2();
                     let exact = u128::from(now.saturating_add(timeout));
                     let until = u64::try_from(exact.div_ceil(step) * step).unwrap_or(u64::MAX);
                     self.seen = now;
                     self.set(M::Half {
                         outstanding: vec![self.next_slot],
                         ok: 0,
+                        failed: 0,
                         until,
                         issued: 1,
                     });
@@ -1078,10 +1083,11 @@ mod model {
                 M::Half {
                     mut outstanding,
                     ok,
+                    failed,
                     until,
                     mut issued,
                 } => {
-                    if outstanding.len() as u32 + ok >= self.cfg.half_open_permits {
+                    if outstanding.len() as u32 + ok + failed >= self.cfg.half_open_permits {
                         return Err(Some(until));
                     }
                     if issued == MAX_HALF_OPEN_PERMITS {
@@ -1099,6 +1105,7 @@ mod model {
                     self.m = M::Half {
                         outstanding,
                         ok,
+                        failed,
                         until,
                         issued: issued + 1,
                     };
@@ -1145,6 +1152,7 @@ mod model {
                     M::Half {
                         mut outstanding,
                         ok,
+                        failed,
                         until,
                         issued,
                     },
@@ -1159,30 +1167,46 @@ mod model {
                         return false;
                     }
                     outstanding.remove(i);
-                    match outcome {
-                        Outcome::Success if ok + 1 >= self.cfg.success_threshold => {
+                    let share = self.cfg.half_open_failure_rate_per_mille;
+                    let permits = self.cfg.half_open_permits;
+                    let (ok, failed) = match outcome {
+                        Outcome::Success => (ok + 1, failed),
+                        Outcome::Failure => (ok, failed + 1),
+                        Outcome::Ignored => (ok, failed),
+                    };
+                    // Without a half-open rate: the first failure reopens,
+                    // enough successes close. With one: decided by the
+                    // share of failures once every permit is reported.
+                    let decision = if outcome == Outcome::Ignored {
+                        None
+                    } else if share == 0 {
+                        if outcome == Outcome::Failure {
+                            Some(false)
+                        } else {
+                            (ok >= self.cfg.success_threshold).then_some(true)
+                        }
+                    } else {
+                        (ok + failed >= permits).then(|| failed * 1000 < share * permits)
+                    };
+                    match decision {
+                        Some(true) => {
                             let end = self.interval_end(self.seen);
                             self.set(M::Closed(0, end))
                         }
-                        Outcome::Success => {
-                            self.m = M::Half {
-                                outstanding,
-                                ok: ok + 1,
-                                until,
-                                issued,
-                            }
-                        }
-                        Outcome::Failure => {
+                        Some(false) => {
                             self.open(now, TripReason::TrialFailed);
                         }
-                        Outcome::Ignored => {
+                        None => {
                             self.m = M::Half {
                                 outstanding,
                                 ok,
+                                failed,
                                 until,
                                 issued,
                             };
-                            return false;
+                            if outcome == Outcome::Ignored {
+                                return false;
+                            }
                         }
                     }
                 }
@@ -1235,7 +1259,7 @@ mod properties {
             timeout in prop_oneof![1u64..30, Just((1 << 16) + 1), Just(1u64 << 40), Just(MAX_DURATION)], start in prop_oneof![Just(0u64), any::<u64>().prop_map(|t| t >> 2)],
             interval in prop_oneof![Just(0u64), 1u64..120, 4_000u64..9_000, Just(MAX_DURATION)],
             growth in (prop_oneof![Just(0u32), Just(1_000), Just(1_500), Just(2_000), 1_000u32..=5_000], prop_oneof![Just(0u64), 1u64..200], prop_oneof![Just(0u32), Just(100), Just(1_000), 0u32..=1_000], any::<u64>()),
-            rule in (0usize..3, 1usize..5),
+            rule in (0usize..3, 1usize..5), half_open_rate in prop_oneof![Just(0u32), Just(1), Just(500), Just(1000), 1u32..=1000],
             ops in proptest::collection::vec(op(), 1..150),
         ) {
             let successes = (extra % permits) + 1;
@@ -1256,6 +1280,7 @@ mod properties {
                 open_multiplier_milli: if growth.1 == 0 { 0 } else { growth.0 },
                 max_open: span(if growth.1 == 0 { 0 } else { open + growth.1 }),
                 open_jitter_per_mille: growth.2, jitter_seed: growth.3,
+                half_open_failure_rate_per_mille: half_open_rate,
                 trip_rule,
             };
             let c = BreakerConfig::new(settings).unwrap();
@@ -2437,6 +2462,126 @@ mod trip_rule {
         assert_eq!(
             BreakerConfig::new(none),
             Err(crate::ConfigError::FailureThreshold)
+        );
+    }
+}
+
+/// A trial period decided by its failure rate (Resilience4j's half-open
+/// rule).
+mod half_open_rate {
+    use super::*;
+
+    fn rated(permits: u32, per_mille: u32) -> BreakerConfig {
+        BreakerConfig::new(BreakerSettings {
+            failure_threshold: 1,
+            open: span(100),
+            half_open_permits: permits,
+            success_threshold: 1,
+            half_open_timeout: span(1_000),
+            half_open_failure_rate_per_mille: per_mille,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap()
+    }
+
+    /// Trips at 0, then runs one trial period at 100 with `outcomes`
+    /// (each its own permit, admitted first, reported in order); the
+    /// transitions the reports made.
+    fn trial_period(c: &BreakerConfig, outcomes: &[Outcome]) -> Vec<Option<State>> {
+        let b = Breaker::new(c);
+        let _ = trip(&b, 0);
+        let permits: Vec<Permit> = outcomes
+            .iter()
+            .map(|_| b.acquire(tick(100)).unwrap().permit)
+            .collect();
+        permits
+            .into_iter()
+            .zip(outcomes)
+            .map(|(p, o)| b.record(p, *o, tick(101)).transition.map(|t| t.to))
+            .collect()
+    }
+
+    #[test]
+    fn all_permits_report_then_the_share_of_failures_decides() {
+        use Outcome::{Failure as F, Success as S};
+        let c = rated(4, 500);
+        // 1 failure of 4 (25 %): closes once the last is in.
+        assert_eq!(
+            trial_period(&c, &[F, S, S, S]),
+            [None, None, None, Some(State::Closed)]
+        );
+        // 2 of 4 (50 %, inclusive): reopens.
+        assert_eq!(
+            trial_period(&c, &[S, F, S, F]),
+            [None, None, None, Some(State::Open)]
+        );
+        // Without the rate the first failure reopens at once.
+        let plain = rated(4, 0);
+        assert_eq!(trial_period(&plain, &[S, F]), [Some(State::Closed), None]);
+    }
+
+    #[test]
+    fn decided_trials_hold_their_permits_and_ignored_ones_hand_them_back() {
+        let c = rated(2, 1000);
+        let b = Breaker::new(&c);
+        let _ = trip(&b, 0);
+        let first = b.acquire(tick(100)).unwrap().permit;
+        let second = b.acquire(tick(100)).unwrap().permit;
+        assert!(b.acquire(tick(100)).is_err(), "both permits out");
+        // A failure under a rate does not reopen, and keeps its permit.
+        let r = b.record(first, Outcome::Failure, tick(101));
+        assert!(r.counted && r.transition.is_none());
+        assert!(
+            b.acquire(tick(102)).is_err(),
+            "a decided trial holds its permit"
+        );
+        // IGNORED hands the other back; a new trial takes it.
+        assert!(!b.record(second, Outcome::Ignored, tick(102)).counted);
+        let third = b.acquire(tick(103)).unwrap().permit;
+        // 1 failure of 2 (50 %) is below 100 %: closes.
+        let closed = b.record(third, Outcome::Success, tick(104)).transition;
+        assert_eq!(closed.map(|t| t.to), Some(State::Closed));
+    }
+
+    #[test]
+    fn a_failed_rate_reopens_and_snapshots_keep_the_failures() {
+        use crate::snapshot::Snapshot;
+        let c = rated(3, 600);
+        let b = Breaker::new(&c);
+        let _ = trip(&b, 0);
+        let p: Vec<Permit> = (0..3)
+            .map(|_| b.acquire(tick(100)).unwrap().permit)
+            .collect();
+        assert!(b.record(p[0], Outcome::Failure, tick(101)).counted);
+        // Saved and restored between two reports: the failure is kept.
+        let saved = b.snapshot(tick(101));
+        let restored = Breaker::new(&c);
+        restored.restore(&saved, tick(101)).unwrap();
+        assert!(restored
+            .record(p[1], Outcome::Failure, tick(102))
+            .transition
+            .is_none());
+        let last = restored.record(p[2], Outcome::Success, tick(103));
+        // 2 of 3 (67 %) ≥ 60 %: reopens, as a failed trial.
+        assert_eq!(last.transition.map(|t| t.to), Some(State::Open));
+        assert_eq!(
+            restored.status(tick(104)).tripped_by,
+            Some(TripReason::TrialFailed)
+        );
+        // A snapshot's failures sit in the kind byte's high nibble.
+        assert_eq!(saved[8] >> 4, 1);
+        assert_eq!(saved[8] & 0xF, State::HalfOpen as u8);
+    }
+
+    #[test]
+    fn the_rate_is_validated() {
+        let bad = BreakerSettings {
+            half_open_failure_rate_per_mille: 1001,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        };
+        assert_eq!(
+            BreakerConfig::new(bad),
+            Err(crate::ConfigError::FailureRate)
         );
     }
 }

@@ -10,13 +10,14 @@
 //! OPEN        time = deadline     payload = trip reason (3) | reopenings (4)
 //!                                           | distance back to the latest tick seen (38)
 //! HALF_OPEN   time = latest tick  payload = outstanding (16) | successes (5) | issued (5)
-//!                    seen                   | reopenings (4) | timeout deadline (15, in quanta)
+//!                    seen                   | reopenings (4) | failures (4)
+//!                                           | timeout deadline (11, in quanta)
 //! FORCED_OPEN, DISABLED: time = latest tick seen
 //! ```
 //!
 //! * **Open deadlines are full 64-bit ticks**: they never alias and are
 //!   exact. The half-open timeout deadline is kept on a fixed grid of
-//!   `half_open_timeout / 2^13` (at least one tick), as a count of
+//!   `half_open_timeout / 2^9` (at least one tick), as a count of
 //!   grid points after the latest tick seen: late by less than one grid
 //!   step, never early, and it does not drift as the latest tick moves.
 //! * **The closed interval's end** (with a `closed_interval`) is kept on a
@@ -87,13 +88,17 @@ const REOPENS_BITS: u32 = 4;
 /// The most reopenings counted (saturating).
 pub(super) const MAX_REOPENS: u32 = (1 << REOPENS_BITS) - 1;
 const HALF_REOPENS_SHIFT: u32 = ISSUED_SHIFT + COUNT_BITS;
-const UNTIL_SHIFT: u32 = HALF_REOPENS_SHIFT + REOPENS_BITS;
+/// Trials that failed, under a half-open failure rate (fewer than the
+/// permits: at most 15).
+const FAILURES_BITS: u32 = 4;
+const FAILURES_SHIFT: u32 = HALF_REOPENS_SHIFT + REOPENS_BITS;
+const UNTIL_SHIFT: u32 = FAILURES_SHIFT + FAILURES_BITS;
 /// Bits of the half-open timeout deadline, in grid steps after the latest
-/// tick seen (fewer than 2^14 + 2 of them).
+/// tick seen (fewer than 2^10 + 2 of them).
 const UNTIL_BITS: u32 = PAYLOAD_BITS - UNTIL_SHIFT;
 /// Grid steps in a half-open timeout: the grid is the largest power of two
-/// not above `⌈timeout / 2^13⌉`, so a timeout spans fewer than 2^14 steps.
-pub(super) const TIMEOUT_GRID_STEPS: u64 = 1 << 13;
+/// not above `⌈timeout / 2^9⌉`, so a timeout spans fewer than 2^10 steps.
+pub(super) const TIMEOUT_GRID_STEPS: u64 = 1 << 9;
 /// CLOSED's interval end, above its 32-bit failure run, in grid steps after
 /// `quiet_until`'s grid point (fewer than 2^12 + 2 of them).
 const INTERVAL_SHIFT: u32 = 32;
@@ -143,6 +148,9 @@ pub(super) enum Phase {
         outstanding: u16,
         /// Trials reported as successes.
         successes: u32,
+        /// Trials reported as failures (only under a half-open failure
+        /// rate; otherwise a failure reopens at once).
+        failures: u32,
         /// Slots issued in this generation: the next trial gets slot
         /// `issued + 1`.
         issued: u32,
@@ -238,6 +246,7 @@ pub(super) const fn decode(word: u128) -> (u16, Phase) {
         HALF_OPEN => Phase::HalfOpen {
             outstanding: payload as u16,
             successes: field(payload, SUCCESSES_SHIFT, COUNT_BITS) as u32,
+            failures: field(payload, FAILURES_SHIFT, FAILURES_BITS) as u32,
             issued: field(payload, ISSUED_SHIFT, COUNT_BITS) as u32,
             seen: time,
             reopens: field(payload, HALF_REOPENS_SHIFT, REOPENS_BITS) as u32,
@@ -279,6 +288,7 @@ pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
         Phase::HalfOpen {
             outstanding,
             successes,
+            failures,
             issued,
             seen,
             reopens,
@@ -287,6 +297,7 @@ pub(super) const fn encode(generation: u16, phase: Phase) -> u128 {
             HALF_OPEN,
             outstanding as u64
                 | fit(successes as u64, COUNT_BITS, SUCCESSES_SHIFT)
+                | fit(failures as u64, FAILURES_BITS, FAILURES_SHIFT)
                 | fit(issued as u64, COUNT_BITS, ISSUED_SHIFT)
                 | fit(reopens as u64, REOPENS_BITS, HALF_REOPENS_SHIFT)
                 | fit(until as u64, UNTIL_BITS, UNTIL_SHIFT),
@@ -676,6 +687,7 @@ pub(super) fn acquire(
             let half_open = Phase::HalfOpen {
                 outstanding: 1,
                 successes: 0,
+                failures: 0,
                 issued: 1,
                 seen: now,
                 reopens,
@@ -689,6 +701,7 @@ pub(super) fn acquire(
         Phase::HalfOpen {
             outstanding,
             successes,
+            failures,
             issued,
             seen,
             reopens,
@@ -703,7 +716,11 @@ pub(super) fn acquire(
                 let change = transition(State::HalfOpen, State::Open);
                 return (word, refuse(Some(retry_at), change));
             }
-            let in_trial = ones(outstanding).saturating_add(successes);
+            // Trials out, and decided (failures count only under a
+            // half-open failure rate: otherwise the first reopens).
+            let in_trial = ones(outstanding)
+                .saturating_add(successes)
+                .saturating_add(failures);
             if in_trial >= settings.half_open_permits {
                 return (word, refuse(Some(at), None));
             }
@@ -721,6 +738,7 @@ pub(super) fn acquire(
             let more = Phase::HalfOpen {
                 outstanding: outstanding | bit,
                 successes,
+                failures,
                 issued: slot,
                 seen,
                 reopens,
@@ -867,6 +885,7 @@ pub(super) fn record(
             Phase::HalfOpen {
                 outstanding,
                 successes,
+                failures,
                 issued,
                 seen,
                 reopens,
@@ -891,24 +910,45 @@ pub(super) fn record(
                 };
                 return (word, late);
             }
-            let successes = match outcome {
-                Outcome::Failure => {
+            let rated = settings.half_open_failure_rate_per_mille != 0;
+            let (successes, failures) = match outcome {
+                Outcome::Failure if !rated => (successes, failures),
+                Outcome::Failure => (successes, failures.saturating_add(1)),
+                Outcome::Success => (successes.saturating_add(1), failures),
+                Outcome::Ignored => (successes, failures),
+            };
+            // Decided: without a half-open failure rate, by the first
+            // failure or by enough successes; with one, once every permit
+            // is reported, by the share of failures (inclusive).
+            let decided = if rated {
+                outcome != Outcome::Ignored
+                    && successes.saturating_add(failures) >= settings.half_open_permits
+            } else {
+                outcome == Outcome::Failure || successes >= settings.success_threshold
+            };
+            if decided {
+                let permits = settings.half_open_permits;
+                let share = settings.half_open_failure_rate_per_mille;
+                let fails = if rated {
+                    failures.wrapping_mul(1000) >= share.wrapping_mul(permits)
+                } else {
+                    outcome == Outcome::Failure
+                };
+                if fails {
                     let failed = TripReason::TrialFailed;
                     let (word, _) = tripped(generation, seen, failed, reopened(reopens), config);
                     return counted(word, transition(State::HalfOpen, State::Open));
                 }
-                Outcome::Success => successes.saturating_add(1),
-                Outcome::Ignored => successes,
-            };
-            if outcome == Outcome::Success && successes >= settings.success_threshold {
                 let closed = closed_from(seen, quiet_after(seen, config), config);
                 let change = transition(State::HalfOpen, State::Closed);
                 return counted(encode(next_generation(generation), closed), change);
             }
-            // The slot is reported (a success) or handed back (IGNORED).
+            // The slot is reported (a success, or a failure under a rate)
+            // or handed back (IGNORED).
             let trial = Phase::HalfOpen {
                 outstanding: outstanding & !bit,
                 successes,
+                failures,
                 issued,
                 reopens,
                 seen,
@@ -1083,6 +1123,9 @@ impl Format for BreakerConfig {
         if s.closed_interval.ticks() != 0 {
             fields.u64(s.closed_interval.ticks());
         }
+        if s.half_open_failure_rate_per_mille != 0 {
+            fields.u32(s.half_open_failure_rate_per_mille);
+        }
         // Whether a trip rule is set (its function's address differs
         // between builds), only when one is: it changes what CLOSED counts.
         if s.trip_rule.is_some() {
@@ -1099,7 +1142,13 @@ impl Format for BreakerConfig {
 
     fn save_state(&self, word: u128, fields: &mut Fields<'_>) {
         let (generation, phase) = decode(word);
-        fields.u8(stored_state(phase) as u8);
+        // HALF_OPEN's failed trials (under a half-open failure rate) in the
+        // kind's high nibble: 0 in snapshots taken before they were.
+        let failures = match phase {
+            Phase::HalfOpen { failures, .. } => with_reopens(failures),
+            _ => 0,
+        };
+        fields.u8(stored_state(phase) as u8 | failures);
         fields.u16(generation);
         match phase {
             Phase::Closed {
@@ -1131,6 +1180,7 @@ impl Format for BreakerConfig {
                 seen,
                 reopens,
                 until,
+                ..
             } => {
                 fields.u16(outstanding);
                 fields.u8(successes as u8 | with_reopens(reopens));
@@ -1146,7 +1196,10 @@ impl Format for BreakerConfig {
     /// Every count in range for this configuration; the half-open timeout
     /// deadline lands on this run's grid (late by less than one step).
     fn restore_state(&self, fields: &mut Fields<'_>) -> Option<u128> {
-        let kind = fields.read_u8();
+        let (kind, failures) = reopens_apart(fields.read_u8());
+        if failures != 0 && kind != State::HalfOpen as u8 {
+            return None;
+        }
         let generation = fields.read_u16();
         let s = self.settings();
         // OPEN's reason, set once the word is packed.
@@ -1196,13 +1249,18 @@ impl Format for BreakerConfig {
                 let issued = u32::from(fields.read_u8());
                 let seen = fields.read_tick();
                 let at = fields.read_tick();
-                let valid = successes < s.success_threshold
+                let rated = s.half_open_failure_rate_per_mille != 0;
+                let decided = successes.saturating_add(failures);
+                // Without a half-open rate, no failure is ever kept.
+                let counts = rated || (successes < s.success_threshold && failures == 0);
+                let valid = counts
                     && issued <= MAX_HALF_OPEN_PERMITS
                     && u32::from(outstanding).checked_shr(issued).unwrap_or(0) == 0
-                    && outstanding.count_ones().saturating_add(successes) <= s.half_open_permits;
+                    && outstanding.count_ones().saturating_add(decided) <= s.half_open_permits;
                 valid.then_some(Phase::HalfOpen {
                     outstanding,
                     successes,
+                    failures,
                     issued,
                     seen,
                     reopens,

@@ -203,6 +203,7 @@ fuzz_target!(|data: &[u8]| {
                     max_open_ticks: input.small(),
                     jitter_seed: input.u64(),
                     external_trip_rule: u32::from(input.u8() % 3),
+                    half_open_failure_rate_per_mille: (input.small() as u32).wrapping_mul(100),
                 };
                 let flags = u32::from(input.u8() % 6);
                 tg_breaker_init_ex(&mut breakers[which], &config, flags)

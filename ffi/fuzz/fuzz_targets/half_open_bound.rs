@@ -40,6 +40,8 @@ fuzz_target!(|data: &[u8]| {
         max_open_ticks: 0,
         jitter_seed: 0,
         external_trip_rule: 0,
+        // Trial periods decided by their failure rate on half the runs.
+        half_open_failure_rate_per_mille: [0u32, 0, 500, 1000][usize::from(data[3] >> 6)],
     };
     let mut b = tg_breaker_t::new();
     assert_eq!(tg_breaker_init(&mut b, &config), TG_OK);

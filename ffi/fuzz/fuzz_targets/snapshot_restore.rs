@@ -25,6 +25,7 @@ const BREAKER: tg_breaker_config_t = tg_breaker_config_t {
     max_open_ticks: 10_000,
     jitter_seed: 42,
     external_trip_rule: 0,
+    half_open_failure_rate_per_mille: 500,
 };
 const BUCKET: tg_bucket_config_t = tg_bucket_config_t {
     capacity: 9,
