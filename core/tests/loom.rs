@@ -739,3 +739,77 @@ fn events_are_neither_lost_nor_duplicated() {
         assert_eq!(queue.take_dropped(), refused);
     });
 }
+
+/// A trial period decided by its failure rate (2 permits, 50 %): one trial
+/// fails and one succeeds, racing. Invariants: both are counted (neither
+/// decides alone), the period is decided exactly once, by whichever report
+/// comes last, and it reopens (1 of 2 failing is 50 %).
+#[test]
+fn a_half_open_rate_is_decided_once_by_the_last_report() {
+    model(|| {
+        let config = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 1,
+            open: tickguard::time::Duration::from_ticks(10),
+            half_open_permits: 2,
+            success_threshold: 1,
+            half_open_timeout: tickguard::time::Duration::from_ticks(100),
+            half_open_failure_rate_per_mille: 500,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b = Arc::new(Breaker::new(config));
+        let p = b.acquire(tick(0)).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, tick(0));
+        let t1 = b.acquire(tick(10)).unwrap().permit;
+        let t2 = b.acquire(tick(10)).unwrap().permit;
+        let b1 = b.clone();
+        let fail = thread::spawn(move || b1.record(t1, Outcome::Failure, tick(11)));
+        let b2 = b.clone();
+        let ok = thread::spawn(move || b2.record(t2, Outcome::Success, tick(11)));
+        let (f, s) = (fail.join().unwrap(), ok.join().unwrap());
+        assert!(f.counted && s.counted);
+        let decided = [f.transition, s.transition]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+        assert_eq!(decided.len(), 1, "decided once");
+        assert_eq!(decided[0].to, State::Open);
+        assert_eq!(b.state(tick(11)), State::Open);
+    });
+}
+
+/// A trip rule of the caller's racing a success: the rule trips on a run
+/// of 2 failures; one thread reports the second failure while another
+/// reports a success. Invariants: the breaker opens at most once, and only
+/// if the failure's report saw the run of 2 (it came before the success).
+#[test]
+fn a_trip_rule_sees_a_run_a_racing_success_may_end() {
+    extern "C" fn two_in_a_row(run: u32, _: u32, _: u32, _: usize) -> bool {
+        run >= 2
+    }
+    model(|| {
+        let config = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 0,
+            trip_rule: Some(tickguard::breaker::TripRule {
+                decide: two_in_a_row,
+                context: 0,
+            }),
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b = Arc::new(Breaker::new(config));
+        let first = b.acquire(tick(0)).unwrap().permit;
+        let _ = b.record(first, Outcome::Failure, tick(0));
+        let p1 = b.acquire(tick(1)).unwrap().permit;
+        let p2 = b.acquire(tick(1)).unwrap().permit;
+        let b1 = b.clone();
+        let fail = thread::spawn(move || b1.record(p1, Outcome::Failure, tick(2)));
+        let b2 = b.clone();
+        let ok = thread::spawn(move || b2.record(p2, Outcome::Success, tick(2)));
+        let (f, s) = (fail.join().unwrap(), ok.join().unwrap());
+        let opened = [f.transition, s.transition].into_iter().flatten().count();
+        assert!(opened <= 1);
+        assert!(s.transition.is_none(), "a success never trips");
+        assert_eq!(b.state(tick(3)) == State::Open, opened == 1);
+    });
+}
