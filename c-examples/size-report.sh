@@ -42,7 +42,7 @@ measure() {
 # was 2.5 KB there and is 3 200 B since OPEN keeps why it opened, CLOSED its
 # interval's end, OPEN and HALF_OPEN their reopenings and HALF_OPEN its
 # failed trials (issue 19: 88 B, 104 B, 296 B and 88 B on Cortex-M0, the
-# goal missed by 620 B; see docs/embedded.md).
+# goal missed by 600 B; see docs/embedded.md).
 # The breaker with a failure-rate window has 5.6 KB: its window costs a
 # firmware that never uses one nothing (the plain breaker's row); its
 # configuration is read at run time, so the closed interval's grid and the

@@ -251,18 +251,6 @@ const fn pack(sequence: u32, event: &Event) -> u128 {
     ((high as u128) << 64) | event.at.ticks() as u128
 }
 
-/// The state a code names, if any.
-const fn state_of(code: u64) -> Option<State> {
-    Some(match code {
-        0 => State::Closed,
-        1 => State::Open,
-        2 => State::HalfOpen,
-        3 => State::ForcedOpen,
-        4 => State::Disabled,
-        _ => return None,
-    })
-}
-
 /// The event in a slot word; `None` if its states are not states.
 fn unpack(word: u128) -> Option<Event> {
     let high = (word >> 64) as u64;
@@ -270,8 +258,8 @@ fn unpack(word: u128) -> Option<Event> {
         at: Instant::from_ticks(word as u64),
         source: (high >> 16) as u16,
         transition: Transition {
-            from: state_of((high >> 8) & 0xFF)?,
-            to: state_of(high & 0xFF)?,
+            from: State::from_code((high >> 8) & 0xFF)?,
+            to: State::from_code(high & 0xFF)?,
         },
     })
 }

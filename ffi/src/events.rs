@@ -82,13 +82,6 @@ fn queue<'a>(
     })
 }
 
-/// The state a C code names, if any.
-fn state(code: tg_state_t) -> Option<State> {
-    State::ALL
-        .into_iter()
-        .find(|state| *state as tg_state_t == code)
-}
-
 /// Initialises an event queue: `queue`'s header, and its `len` slots at
 /// `slots` (2 .. 65 536: the most events it holds), all emptied. Declare
 /// both with `TG_EVENTS(name, n)` and pass `&name.queue`, `name.slots`,
@@ -173,7 +166,10 @@ pub extern "C" fn tg_events_push(
     status((|| {
         let queue = self::queue(queue.cast_const(), slots.cast_const(), len)?;
         let e = read(event)?;
-        let (Some(from), Some(to)) = (state(e.from), state(e.to)) else {
+        let (Some(from), Some(to)) = (
+            State::from_code(e.from.into()),
+            State::from_code(e.to.into()),
+        ) else {
             return Err(TG_E_INVALID_ARGUMENT);
         };
         let event = Event {

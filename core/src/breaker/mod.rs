@@ -208,6 +208,25 @@ impl State {
         Self::Disabled,
     ];
 
+    /// The state with code `code` (`None` for any other value).
+    ///
+    /// ```
+    /// use tickguard::breaker::State;
+    /// assert_eq!(State::from_code(2), Some(State::HalfOpen));
+    /// assert_eq!(State::from_code(5), None);
+    /// ```
+    #[must_use]
+    pub const fn from_code(code: u64) -> Option<Self> {
+        Some(match code {
+            0 => Self::Closed,
+            1 => Self::Open,
+            2 => Self::HalfOpen,
+            3 => Self::ForcedOpen,
+            4 => Self::Disabled,
+            _ => return None,
+        })
+    }
+
     /// The name as a C string (the C ABI's `tg_state_str`); [`State::name`]
     /// and `Display` give it as text.
     ///
@@ -712,10 +731,13 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
     fn count_in_window(&self, permit: Permit, outcome: Outcome, rule: Option<TripRule>) -> Trips {
         let config = self.config();
         let Some(cell) = self.window.cell() else {
-            let state = self.word.load();
+            // The state word is loaded only for a rule to judge: a plain
+            // breaker's report stays one load of the word.
+            let judged = rule.is_some() && outcome == Outcome::Failure && permit.slot() == 0;
+            let none = WindowCounts::default();
             return Trips {
                 rate: outcome == Outcome::Failure && config.rate.is_on(),
-                rule: rule_trips(rule, state, permit, outcome, WindowCounts::default()),
+                rule: judged && rule_trips(rule, self.word.load(), permit, outcome, none),
             };
         };
         let counts = config.rate.is_on() || rule.is_some();

@@ -1086,14 +1086,14 @@ pub(super) fn manual(
     (encode(generation, phase_to), (change, 0))
 }
 
-/// Reopenings in a snapshot byte's high nibble (beside a reason code or a
-/// success count, each below 16).
-const fn with_reopens(reopens: u32) -> u8 {
-    ((reopens & MAX_REOPENS) << 4) as u8
+/// A count below 16 (reopenings, failed trials) in a snapshot byte's high
+/// nibble, beside a code or count below 16 in its low one.
+const fn high_nibble(count: u32) -> u8 {
+    ((count & 0xF) << 4) as u8
 }
 
-/// A snapshot byte's low nibble and its reopenings.
-const fn reopens_apart(byte: u8) -> (u8, u32) {
+/// A snapshot byte's low nibble and its high one.
+const fn nibbles(byte: u8) -> (u8, u32) {
     (byte & 0xF, (byte >> 4) as u32)
 }
 
@@ -1145,7 +1145,7 @@ impl Format for BreakerConfig {
         // HALF_OPEN's failed trials (under a half-open failure rate) in the
         // kind's high nibble: 0 in snapshots taken before they were.
         let failures = match phase {
-            Phase::HalfOpen { failures, .. } => with_reopens(failures),
+            Phase::HalfOpen { failures, .. } => high_nibble(failures),
             _ => 0,
         };
         fields.u8(stored_state(phase) as u8 | failures);
@@ -1171,7 +1171,7 @@ impl Format for BreakerConfig {
             } => {
                 fields.tick(deadline);
                 fields.tick(seen);
-                fields.u8(open_reason(word) | with_reopens(reopens));
+                fields.u8(open_reason(word) | high_nibble(reopens));
             }
             Phase::HalfOpen {
                 outstanding,
@@ -1183,7 +1183,7 @@ impl Format for BreakerConfig {
                 ..
             } => {
                 fields.u16(outstanding);
-                fields.u8(successes as u8 | with_reopens(reopens));
+                fields.u8(successes as u8 | high_nibble(reopens));
                 fields.u8(issued as u8);
                 fields.tick(seen);
                 let grid = Grid::timeout(self);
@@ -1196,7 +1196,7 @@ impl Format for BreakerConfig {
     /// Every count in range for this configuration; the half-open timeout
     /// deadline lands on this run's grid (late by less than one step).
     fn restore_state(&self, fields: &mut Fields<'_>) -> Option<u128> {
-        let (kind, failures) = reopens_apart(fields.read_u8());
+        let (kind, failures) = nibbles(fields.read_u8());
         if failures != 0 && kind != State::HalfOpen as u8 {
             return None;
         }
@@ -1233,7 +1233,7 @@ impl Format for BreakerConfig {
                 let seen = fields.read_tick();
                 // 0: no reason known (a snapshot taken before they were);
                 // the reopenings above it (0 before they were kept).
-                let (code, reopens) = reopens_apart(fields.read_u8());
+                let (code, reopens) = nibbles(fields.read_u8());
                 reason = code;
                 let known = reason == 0 || TripReason::from_code(reason).is_some();
                 (seen <= deadline && known).then_some(Phase::Open {
@@ -1244,7 +1244,7 @@ impl Format for BreakerConfig {
             }
             k if k == State::HalfOpen as u8 => {
                 let outstanding = fields.read_u16();
-                let (successes, reopens) = reopens_apart(fields.read_u8());
+                let (successes, reopens) = nibbles(fields.read_u8());
                 let successes = u32::from(successes);
                 let issued = u32::from(fields.read_u8());
                 let seen = fields.read_tick();

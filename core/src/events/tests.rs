@@ -32,10 +32,10 @@ fn fifo_across_many_laps() {
 #[test]
 fn state_codes_are_the_states() {
     for state in State::ALL {
-        assert_eq!(state_of(state as u64), Some(state));
+        assert_eq!(State::from_code(state as u64), Some(state));
     }
-    assert_eq!(state_of(5), None);
-    assert_eq!(state_of(0xFF), None);
+    assert_eq!(State::from_code(5), None);
+    assert_eq!(State::from_code(0xFF), None);
 }
 
 #[test]
