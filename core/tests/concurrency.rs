@@ -94,7 +94,7 @@ fn handed_back_trials_are_never_reissued_under_contention() {
                         let now = 10 + u64::from(i);
                         if let Ok(a) = breaker.acquire(tick(now)) {
                             assert!(out.fetch_add(1, Ordering::SeqCst) < 1, "two trials out");
-                            mine.push(a.permit.to_raw());
+                            mine.push(a.permit.token());
                             out.fetch_sub(1, Ordering::SeqCst);
                             let r = breaker.record(a.permit, Outcome::Ignored, tick(now));
                             assert!(!r.counted && r.transition.is_none());
@@ -168,7 +168,7 @@ fn every_transition_is_observed_exactly_once_under_contention() {
         observed.fetch_add(1, Ordering::Relaxed);
     }
     let now = clock.load(Ordering::Relaxed);
-    let generation = breaker.acquire(tick(now)).unwrap().permit.to_raw() & 0xFFFF;
+    let generation = breaker.acquire(tick(now)).unwrap().permit.token() & 0xFFFF;
     assert_eq!(
         observed.load(Ordering::Relaxed) % 65_536,
         generation as usize

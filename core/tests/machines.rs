@@ -62,10 +62,13 @@ where
 }
 
 fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
-    // A failure-rate window on half of them (per mille, size, minimum).
+    // A window on two thirds of them (failure per mille, size, minimum,
+    // slow-call per mille): a failure rate alone, or a slow-call rate with
+    // or without one.
     let rate = prop_oneof![
-        Just((0u32, 0u32, 0u32)),
-        (1u32..=1000, 1u32..=64, 0u32..=64)
+        Just((0u32, 0u32, 0u32, 0u32)),
+        (1u32..=1000, 1u32..=64, 0u32..=64, Just(0u32)),
+        (0u32..=1000, 1u32..=52, 0u32..=52, 1u32..=1000)
     ];
     (
         1u32..5,
@@ -109,6 +112,16 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                     open_jitter_per_mille,
                     jitter_seed,
                     half_open_failure_rate_per_mille: (jitter_seed % 1_001) as u32,
+                    // Calls slower than up to 500 ticks are slow on two
+                    // thirds (all with a slow-call rate).
+                    slow_call: tickguard::time::Duration::from_ticks(
+                        if rate.3 != 0 || jitter_seed % 3 != 0 {
+                            1 + open_ticks % 500
+                        } else {
+                            0
+                        },
+                    ),
+                    slow_call_rate_per_mille: rate.3,
                     trip_rule: (closed_interval % 3 == 1).then_some(tickguard::breaker::TripRule {
                         decide: ready_to_trip,
                         context: 0,
@@ -173,15 +186,16 @@ proptest! {
         quick_decides_as_step(&config, breaker::Inspect { now: tick(now) }, word)?;
         // A permit of the word's own generation, CLOSED (slot 0), and an
         // arbitrary one.
-        let own = Permit::from_raw((1 << 31) | ((word >> 3) as u32 & 0xFFFF));
-        for permit in [own, Permit::from_raw(raw)].into_iter().flatten() {
-            for (rate, rule) in [(false, false), (true, false), (false, true)] {
-                let trips = breaker::Trips { rate, rule };
+        let own = Permit::from_parts((1 << 31) | ((word >> 3) as u32 & 0xFFFF), tick(0));
+        let acquired = tick(now.wrapping_sub(u64::from(raw) % 1_000));
+        for permit in [own, Permit::from_parts(raw, acquired)].into_iter().flatten() {
+            for (rate, slow, rule) in [(false, false, false), (true, false, false), (false, true, false), (false, false, true)] {
+                let trips = breaker::Trips { rate, slow, rule };
                 let record = breaker::Record { permit, outcome, now: tick(now), trips };
                 quick_decides_as_step(&config, record, word)?;
             }
             let window = FailureWindow(&config);
-            let count = breaker::Count { permit, outcome, state: word };
+            let count = breaker::Count { permit, outcome, now: tick(now), state: word };
             quick_decides_as_step(&window, count, raw_window)?;
         }
     }
@@ -213,7 +227,8 @@ proptest! {
                     }
                 }
                 BreakerOp::Record(outcome, raw) => {
-                    let permit = match raw.and_then(Permit::from_raw) {
+                    let stale = |raw| Permit::from_parts(raw, tick(now.saturating_sub(u64::from(raw) % 1_000)));
+                    let permit = match raw.and_then(stale) {
                         Some(permit) => permit,
                         None => match last {
                             Some(permit) => permit,
@@ -223,7 +238,7 @@ proptest! {
                     // The window's step first, against the state word
                     // (loaded after the window word: one thread here).
                     let window = FailureWindow(&config);
-                    let count = breaker::Count { permit, outcome, state: word };
+                    let count = breaker::Count { permit, outcome, now: tick(now), state: word };
                     quick_agrees(&window, count, held_window.get())?;
                     let trips = run(&window, count, &mut held_window).unwrap();
                     let input = breaker::Record { permit, outcome, now: tick(now), trips };

@@ -1,6 +1,6 @@
 //! Breaker configuration: validated once, `const`, immutable.
 
-use super::window::{RateRule, MAX_WINDOW};
+use super::window::{RateRule, MAX_SLOW_WINDOW, MAX_WINDOW};
 use super::word::{INTERVAL_GRID_STEPS, SLOT_BITS, TIMEOUT_GRID_STEPS};
 use crate::spread::exponential;
 use crate::time::{Duration, Tick, MAX_DURATION};
@@ -17,6 +17,11 @@ pub const MAX_HALF_OPEN_PERMITS: u32 = SLOT_BITS;
 /// The largest accepted [`BreakerSettings::rate_window`] (the window's
 /// outcomes are the bits of a 64-bit register).
 pub const MAX_RATE_WINDOW: u32 = MAX_WINDOW;
+
+/// The largest accepted [`BreakerSettings::rate_window`] with a slow-call
+/// rate (the window's word then holds a register of slow calls beside the
+/// failures').
+pub const MAX_SLOW_RATE_WINDOW: u32 = MAX_SLOW_WINDOW;
 
 /// The largest accepted [`BreakerSettings::open_multiplier_milli`] (×1000).
 pub const MAX_OPEN_MULTIPLIER_MILLI: u32 = 1_000_000;
@@ -50,9 +55,11 @@ pub struct BreakerSettings {
     /// off). Compared inclusively, as Resilience4j does: 500 opens at
     /// half the calls failing.
     pub failure_rate_per_mille: u32,
-    /// The outcomes the failure rate is measured over: the last this many
-    /// successes and failures in CLOSED (1..=[`MAX_RATE_WINDOW`] with a
-    /// failure rate; 0 without one). IGNORED counts in none.
+    /// The outcomes the failure rate and the slow-call rate are measured
+    /// over: the last this many successes and failures in CLOSED
+    /// (1..=[`MAX_RATE_WINDOW`] with a failure rate,
+    /// 1..=[`MAX_SLOW_RATE_WINDOW`] with a slow-call rate; 0 without
+    /// either). IGNORED counts in none.
     pub rate_window: u32,
     /// Outcomes the window must hold before its rate can open the breaker
     /// (1..=`rate_window`; 0: the whole window). Until then the rate is not
@@ -93,6 +100,22 @@ pub struct BreakerSettings {
     /// failures / permits at or above this share reopens it, else it
     /// closes (`success_threshold` is then unused).
     pub half_open_failure_rate_per_mille: u32,
+    /// A call that takes longer than this is **slow**: its duration is the
+    /// tick of its report minus the tick its permit was acquired at
+    /// ([`Permit::acquired_at`](super::Permit::acquired_at); 0 for a report
+    /// that lags its admission), compared strictly, as Resilience4j does
+    /// (1..=2^62 ticks; 0: no call is slow). Slow calls are counted
+    /// ([`BreakerCounts::slow`](super::BreakerCounts::slow)) whether or not
+    /// a slow-call rate is set; a slow success is still a success for the
+    /// failure run and the failure rate.
+    pub slow_call: Duration,
+    /// The share of slow calls, in thousandths, at or above which the last
+    /// `rate_window` outcomes in CLOSED open the breaker (1..=1000; 0: off),
+    /// once the window holds `minimum_calls` (Resilience4j's
+    /// `slowCallRateThreshold`); needs `slow_call`. With it, a slow trial
+    /// in HALF_OPEN counts as a failed trial: a backend still slow has not
+    /// recovered.
+    pub slow_call_rate_per_mille: u32,
     /// A rule of the caller's that opens the breaker, judged on each failure
     /// counted in CLOSED, over the counts that failure leaves ([`TripRule`];
     /// `None`: none). It adds to the other rules: any of them opens it.
@@ -222,6 +245,8 @@ impl BreakerConfig {
         open_jitter_per_mille: 0,
         jitter_seed: 0,
         half_open_failure_rate_per_mille: 0,
+        slow_call: Duration::from_ticks(0),
+        slow_call_rate_per_mille: 0,
         trip_rule: None,
     };
 
@@ -245,11 +270,23 @@ impl BreakerConfig {
         if s.failure_rate_per_mille > 1000 {
             return Err(ConfigError::FailureRate);
         }
+        if s.slow_call_rate_per_mille > 1000 {
+            return Err(ConfigError::FailureRate);
+        }
+        let slow_rated = s.slow_call_rate_per_mille != 0;
+        if s.slow_call.ticks() > MAX_DURATION || (slow_rated && s.slow_call.ticks() == 0) {
+            return Err(ConfigError::Latency);
+        }
         let rated = s.failure_rate_per_mille != 0;
-        if s.failure_threshold == 0 && !rated && s.trip_rule.is_none() {
+        if s.failure_threshold == 0 && !rated && !slow_rated && s.trip_rule.is_none() {
             return Err(ConfigError::FailureThreshold);
         }
-        if rated != (s.rate_window != 0) || s.rate_window > MAX_RATE_WINDOW {
+        let widest = if slow_rated {
+            MAX_SLOW_RATE_WINDOW
+        } else {
+            MAX_RATE_WINDOW
+        };
+        if (rated || slow_rated) != (s.rate_window != 0) || s.rate_window > widest {
             return Err(ConfigError::RateWindow);
         }
         if s.minimum_calls > s.rate_window {
@@ -300,6 +337,7 @@ impl BreakerConfig {
                     settings.minimum_calls
                 },
                 settings.failure_rate_per_mille,
+                settings.slow_call_rate_per_mille,
             ),
         }
     }
@@ -338,6 +376,18 @@ impl BreakerConfig {
             0 => MAX_DURATION,
             ticks => ticks,
         }
+    }
+
+    /// Whether a call admitted with `permit` and reported at `now` is slow.
+    pub(super) const fn is_slow(&self, permit: super::Permit, now: Tick) -> bool {
+        let limit = self.settings.slow_call.ticks();
+        limit != 0 && permit.duration_to(now) > limit
+    }
+
+    /// Whether a slow call counts against the breaker (a slow-call rate is
+    /// set): then a slow trial fails its trial period.
+    pub(super) const fn slow_trips(&self) -> bool {
+        self.settings.slow_call_rate_per_mille != 0
     }
 
     /// CLOSED notes a new latest tick once `now` passes it by this much:

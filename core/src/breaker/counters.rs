@@ -1,7 +1,7 @@
 //! Per-breaker counters ([`Counters`], read as [`BreakerCounts`]): what the
 //! breaker decided since it was built, for metrics.
 //!
-//! Eleven wrapping 32-bit counters, two to a 64-bit word (48 bytes), each
+//! Twelve wrapping 32-bit counters, two to a 64-bit word (48 bytes), each
 //! bumped by the caller that got the decision, after it was made: each is
 //! exact (every decision is counted once, in its own counter), but a read
 //! of all of them is not one instant's (a call between two loads shows in
@@ -49,6 +49,10 @@ pub struct BreakerCounts {
     /// Transitions into each state, indexed by [`State`] as `usize`
     /// (CLOSED, OPEN, HALF_OPEN, FORCED_OPEN, DISABLED); manual ones too.
     pub transitions: [u32; 5],
+    /// Successes and failures counted that were slow (took longer than
+    /// [`slow_call`](super::BreakerSettings::slow_call); also counted in
+    /// `successes` or `failures`).
+    pub slow: u32,
 }
 
 impl BreakerCounts {
@@ -99,9 +103,11 @@ enum Lane {
     /// Transitions into CLOSED; the four other states follow in
     /// [`State`]'s order.
     ToClosed,
+    /// Slow calls counted, after the five other transition lanes.
+    Slow = 11,
 }
 
-/// Counter words: eleven counters, two to a word.
+/// Counter words: twelve counters, two to a word.
 const WORDS: usize = 6;
 
 /// A counter word as a machine: two wrapping 32-bit counters.
@@ -165,7 +171,7 @@ impl Counters {
             let word = cell.load();
             pair.copy_from_slice(&[word as u32, (word >> 32) as u32]);
         }
-        let [requests, refused, successes, failures, ignored, dropped, closed, open, half_open, forced_open, disabled, _] =
+        let [requests, refused, successes, failures, ignored, dropped, closed, open, half_open, forced_open, disabled, slow] =
             lanes;
         BreakerCounts {
             requests,
@@ -175,6 +181,7 @@ impl Counters {
             ignored,
             dropped,
             transitions: [closed, open, half_open, forced_open, disabled],
+            slow,
         }
     }
 }
@@ -189,8 +196,9 @@ pub(super) mod sealed {
         const ZERO: Self;
         /// An acquire decided `decision`.
         fn acquired(&self, decision: &Result<Admitted, Refused>);
-        /// A report of `outcome` was recorded as `recorded`.
-        fn recorded(&self, outcome: Outcome, recorded: &Recorded);
+        /// A report of `outcome` (`slow`: of a slow call) was recorded as
+        /// `recorded`.
+        fn recorded(&self, outcome: Outcome, slow: bool, recorded: &Recorded);
         /// A manual command made `transition`.
         fn commanded(&self, transition: Option<Transition>);
     }
@@ -202,7 +210,7 @@ pub(super) mod sealed {
         fn acquired(&self, _: &Result<Admitted, Refused>) {}
 
         #[inline(always)]
-        fn recorded(&self, _: Outcome, _: &Recorded) {}
+        fn recorded(&self, _: Outcome, _: bool, _: &Recorded) {}
 
         #[inline(always)]
         fn commanded(&self, _: Option<Transition>) {}
@@ -221,7 +229,7 @@ pub(super) mod sealed {
             self.moved(transition);
         }
 
-        fn recorded(&self, outcome: Outcome, recorded: &Recorded) {
+        fn recorded(&self, outcome: Outcome, slow: bool, recorded: &Recorded) {
             let lane = match (outcome, recorded.counted) {
                 (Outcome::Ignored, _) => Lane::Ignored,
                 (_, false) => Lane::Dropped,
@@ -229,6 +237,9 @@ pub(super) mod sealed {
                 (Outcome::Failure, true) => Lane::Failures,
             };
             self.bump(lane as usize);
+            if slow && recorded.counted {
+                self.bump(Lane::Slow as usize);
+            }
             self.moved(recorded.transition);
         }
 
@@ -257,7 +268,7 @@ mod tests {
     fn every_lane_reads_back_in_its_own_field() {
         let counters = Counters::ZERO;
         // Lane k bumped k + 1 times.
-        for lane in 0..11 {
+        for lane in 0..12 {
             for _ in 0..=lane {
                 counters.bump(lane);
             }
@@ -276,6 +287,7 @@ mod tests {
             [1, 2, 3, 4, 5, 6]
         );
         assert_eq!(counts.transitions, [7, 8, 9, 10, 11]);
+        assert_eq!(counts.slow, 12);
         for state in State::ALL {
             assert_eq!(counts.transitions_to(state), 7 + state as u32);
         }

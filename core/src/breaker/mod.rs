@@ -160,7 +160,7 @@ mod word;
 
 pub use config::{
     BreakerConfig, BreakerSettings, TripRule, MAX_FAILURE_THRESHOLD, MAX_HALF_OPEN_PERMITS,
-    MAX_OPEN_MULTIPLIER_MILLI, MAX_RATE_WINDOW,
+    MAX_OPEN_MULTIPLIER_MILLI, MAX_RATE_WINDOW, MAX_SLOW_RATE_WINDOW,
 };
 pub use counters::{BreakerCounts, Counters, Counting, NoCounters};
 pub use status::{BreakerStatus, TripReason};
@@ -291,70 +291,101 @@ pub struct Transition {
     pub to: State,
 }
 
-/// Proof that a call was admitted, stamped with the breaker's generation
-/// and, for a half-open trial, its slot.
+/// Proof that a call was admitted: stamped with the breaker's generation,
+/// for a half-open trial its slot, and the tick the call was admitted at
+/// (so that a report can tell a slow call, with
+/// [`slow_call`](BreakerSettings::slow_call)).
 ///
 /// Hand it back to [`Breaker::record`] with the call's outcome.
-/// [`Permit::to_raw`] and [`Permit::from_raw`] carry it across a C ABI as a
-/// `u32` (never 0).
+/// [`Permit::token`], [`Permit::acquired_at`] and [`Permit::from_parts`]
+/// carry it across a C ABI (`tg_permit_t`).
 ///
 /// ```
 /// # use tickguard::time::Instant;
 /// use tickguard::breaker::{Breaker, BreakerConfig, Permit};
 /// let breaker = Breaker::new(&BreakerConfig::DEFAULT);
-/// let permit = breaker.acquire(Instant::from_ticks(0)).unwrap().permit;
-/// assert_eq!(Permit::from_raw(permit.to_raw()), Some(permit));
-/// # let _ = breaker.record(permit, tickguard::breaker::Outcome::Ignored, Instant::from_ticks(0));
+/// let permit = breaker.acquire(Instant::from_ticks(7)).unwrap().permit;
+/// assert_eq!(permit.acquired_at(), Instant::from_ticks(7));
+/// assert_eq!(Permit::from_parts(permit.token(), permit.acquired_at()), Some(permit));
+/// # let _ = breaker.record(permit, tickguard::breaker::Outcome::Ignored, Instant::from_ticks(7));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use = "hand the permit back with `Breaker::record`, or a half-open trial slot stays taken"]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Permit(u32);
+pub struct Permit {
+    token: u32,
+    acquired_at: Instant,
+}
 
 const PERMIT_VALID: u32 = 1 << 31;
 const PERMIT_SLOT_SHIFT: u32 = 16;
 
 impl Permit {
-    const fn new(generation: u16, slot: u32) -> Self {
-        Self(PERMIT_VALID | ((slot & 0x1F) << PERMIT_SLOT_SHIFT) | generation as u32)
+    const fn new(generation: u16, slot: u32, acquired_at: Tick) -> Self {
+        Self {
+            token: PERMIT_VALID | ((slot & 0x1F) << PERMIT_SLOT_SHIFT) | generation as u32,
+            acquired_at: Instant::from_ticks(acquired_at),
+        }
     }
 
     const fn generation(self) -> u16 {
-        self.0 as u16
+        self.token as u16
     }
 
     /// 0 for a CLOSED or DISABLED permit, 1..=16 for a half-open trial.
     const fn slot(self) -> u32 {
-        (self.0 >> PERMIT_SLOT_SHIFT) & 0x1F
+        (self.token >> PERMIT_SLOT_SHIFT) & 0x1F
     }
 
-    /// The permit as a `u32`.
+    /// How long the call took when it ends at `now` (0 for a `now` before
+    /// the admission, as a lagging caller's).
+    const fn duration_to(self, now: Tick) -> Tick {
+        now.saturating_sub(self.acquired_at.ticks())
+    }
+
+    /// The generation and slot as a `u32` (never 0).
     ///
     /// ```
     /// # use tickguard::time::Instant;
     /// # use tickguard::breaker::{Breaker, BreakerConfig};
     /// let permit = Breaker::new(&BreakerConfig::DEFAULT).acquire(Instant::from_ticks(0)).unwrap().permit;
-    /// assert_ne!(permit.to_raw(), 0);
+    /// assert_ne!(permit.token(), 0);
     /// ```
     #[must_use]
-    pub const fn to_raw(self) -> u32 {
-        self.0
+    pub const fn token(self) -> u32 {
+        self.token
     }
 
-    /// A permit from a value made by [`Permit::to_raw`]; `None` for a value
-    /// no permit can have (such as 0).
+    /// The tick the call was admitted at (the `now` of its
+    /// [`acquire`](Breaker::acquire)).
+    ///
+    /// ```
+    /// # use tickguard::time::Instant;
+    /// # use tickguard::breaker::{Breaker, BreakerConfig};
+    /// let permit = Breaker::new(&BreakerConfig::DEFAULT).acquire(Instant::from_ticks(42)).unwrap().permit;
+    /// assert_eq!(permit.acquired_at().ticks(), 42);
+    /// ```
+    #[must_use]
+    pub const fn acquired_at(self) -> Instant {
+        self.acquired_at
+    }
+
+    /// A permit from a [`token`](Permit::token) and the tick its call was
+    /// admitted at; `None` for a token no permit can have (such as 0).
     ///
     /// ```
     /// use tickguard::breaker::Permit;
-    /// assert_eq!(Permit::from_raw(0), None);
-    /// assert_eq!(Permit::from_raw(u32::MAX), None);
+    /// use tickguard::time::Instant;
+    /// assert_eq!(Permit::from_parts(0, Instant::from_ticks(0)), None);
+    /// assert_eq!(Permit::from_parts(u32::MAX, Instant::from_ticks(0)), None);
+    /// assert!(Permit::from_parts(1 << 31, Instant::from_ticks(0)).is_some());
     /// ```
     #[must_use]
-    pub const fn from_raw(raw: u32) -> Option<Self> {
-        let permit = Self(raw);
+    pub const fn from_parts(token: u32, acquired_at: Instant) -> Option<Self> {
+        let permit = Self { token, acquired_at };
         let known_bits = PERMIT_VALID | (0x1F << PERMIT_SLOT_SHIFT) | 0xFFFF;
-        if raw & PERMIT_VALID != 0
-            && raw & !known_bits == 0
+        if token & PERMIT_VALID != 0
+            && token & !known_bits == 0
             && permit.slot() <= MAX_HALF_OPEN_PERMITS
         {
             Some(permit)
@@ -709,7 +740,8 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
         now: Instant,
         rule: Option<TripRule>,
     ) -> Recorded {
-        let trips = self.count_in_window(permit, outcome, rule);
+        let slow = self.config().is_slow(permit, now.ticks());
+        let trips = self.count_in_window(permit, outcome, slow, rule);
         let recorded = self.word.apply_quick(
             self.config(),
             Record {
@@ -719,16 +751,23 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
                 trips,
             },
         );
-        self.counters.recorded(outcome, &recorded);
+        self.counters.recorded(outcome, slow, &recorded);
         recorded
     }
 
-    /// Counts a CLOSED outcome in the failure-rate window, if there is
-    /// one; which counting rules trip with it (the window's rate, the
-    /// caller's trip rule). Without a window, a configuration with a
-    /// failure rate trips on every failure, and a trip rule sees no window.
+    /// Counts a CLOSED outcome (`slow`: whether the call was slow) in the
+    /// window, if there is one; which counting rules trip with it (the
+    /// window's rates, the caller's trip rule). Without a window, a
+    /// configuration with a failure rate trips on every failure, one with a
+    /// slow-call rate on every slow call, and a trip rule sees no window.
     #[inline]
-    fn count_in_window(&self, permit: Permit, outcome: Outcome, rule: Option<TripRule>) -> Trips {
+    fn count_in_window(
+        &self,
+        permit: Permit,
+        outcome: Outcome,
+        slow: bool,
+        rule: Option<TripRule>,
+    ) -> Trips {
         let config = self.config();
         let Some(cell) = self.window.cell() else {
             // The state word is loaded only for a rule to judge: a plain
@@ -736,7 +775,8 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
             let judged = rule.is_some() && outcome == Outcome::Failure && permit.slot() == 0;
             let none = WindowCounts::default();
             return Trips {
-                rate: outcome == Outcome::Failure && config.rate.is_on(),
+                rate: outcome == Outcome::Failure && config.rate.failure_rate_on(),
+                slow: slow && outcome != Outcome::Ignored && config.rate.slow_rate_on(),
                 rule: judged && rule_trips(rule, self.word.load(), permit, outcome, none),
             };
         };
@@ -747,6 +787,7 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
         let count = CountAgainst {
             permit,
             outcome,
+            slow,
             state: &self.word,
             rule,
         };
@@ -770,7 +811,7 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
     /// let breaker = Breaker::windowed(&config);
     /// let permit = breaker.acquire(Instant::from_ticks(0)).unwrap().permit;
     /// breaker.record(permit, Outcome::Failure, Instant::from_ticks(1));
-    /// assert_eq!(breaker.window_counts(), WindowCounts { calls: 1, failures: 1 });
+    /// assert_eq!(breaker.window_counts(), WindowCounts { calls: 1, failures: 1, slow: 0 });
     /// ```
     #[must_use]
     pub fn window_counts(&self) -> WindowCounts {
@@ -1037,19 +1078,21 @@ pub struct Record {
     pub trips: Trips,
 }
 
-/// Which counting rules an outcome trips: the failure-rate window's and
-/// the caller's [`TripRule`] (the decision of [`Count`], for
-/// [`Record::trips`]).
+/// Which counting rules an outcome trips: the window's failure rate and
+/// slow-call rate, and the caller's [`TripRule`] (the decision of
+/// [`Count`], for [`Record::trips`]).
 ///
 /// ```
 /// use tickguard::breaker::Trips;
 /// assert!(!Trips::NONE.any());
-/// assert!(Trips { rate: false, rule: true }.any());
+/// assert!(Trips { rule: true, ..Trips::NONE }.any());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
 pub struct Trips {
     /// The failure rate over the window reached its threshold.
     pub rate: bool,
+    /// The slow-call rate over the window reached its threshold.
+    pub slow: bool,
     /// The caller's trip rule said so.
     pub rule: bool,
 }
@@ -1058,13 +1101,26 @@ impl Trips {
     /// No rule trips.
     pub const NONE: Self = Self {
         rate: false,
+        slow: false,
         rule: false,
     };
 
     /// Whether any rule trips.
     #[must_use]
     pub const fn any(self) -> bool {
-        self.rate || self.rule
+        self.rate || self.slow || self.rule
+    }
+
+    /// Why the first rule that trips opens the breaker (the failure rate,
+    /// then the slow-call rate, then the caller's rule).
+    pub(super) const fn reason(self) -> TripReason {
+        if self.rate {
+            TripReason::FailureRate
+        } else if self.slow {
+            TripReason::SlowCallRate
+        } else {
+            TripReason::CustomRule
+        }
     }
 }
 
@@ -1143,7 +1199,7 @@ fn rule_trips(
 /// for (now, outcome) in [(1, Outcome::Failure), (2, Outcome::Success)] {
 ///     let at = Instant::from_ticks(now);
 ///     let permit = run(&config, Acquire { now: at }, &mut state).unwrap().unwrap().permit;
-///     let count = Count { permit, outcome, state: state.get() };
+///     let count = Count { permit, outcome, now: at, state: state.get() };
 ///     let trips = run(&window, count, &mut counted).unwrap();
 ///     let record = Record { permit, outcome, now: at, trips };
 ///     opened = run(&config, record, &mut state).unwrap().transition.is_some();
@@ -1205,8 +1261,10 @@ impl Machine for FailureWindow<'_> {
 /// use tickguard::machine::{Input, Machine, Step};
 /// let config = BreakerConfig::DEFAULT; // no window, no trip rule
 /// let window = FailureWindow(&config);
-/// let permit = Permit::from_raw(1 << 31).unwrap();
-/// let count = Count { permit, outcome: Outcome::Failure, state: config.fresh() };
+/// # use tickguard::time::Instant;
+/// let permit = Permit::from_parts(1 << 31, Instant::from_ticks(0)).unwrap();
+/// let now = Instant::from_ticks(1);
+/// let count = Count { permit, outcome: Outcome::Failure, now, state: config.fresh() };
 /// assert_eq!(count.step(&window, window.fresh()), Step::Keep(Trips::NONE));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1215,6 +1273,8 @@ pub struct Count {
     pub permit: Permit,
     /// How the call went.
     pub outcome: Outcome,
+    /// The tick the call finished at (to tell a slow call).
+    pub now: Instant,
     /// The breaker's state word, loaded after the window word.
     pub state: u128,
 }
@@ -1225,13 +1285,16 @@ impl Input<FailureWindow<'_>> for Count {
     #[inline]
     fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<Trips> {
         let rule = window.0.settings().trip_rule;
-        count_quick(window, rule, word, self.permit, self.outcome)
+        let slow = window.0.is_slow(self.permit, self.now.ticks());
+        count_quick(window, rule, word, self.permit, self.outcome, slow)
     }
 
     #[inline]
     fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, Trips> {
         let rule = window.0.settings().trip_rule;
-        count_step(window, rule, word, self.state, self.permit, self.outcome)
+        let slow = window.0.is_slow(self.permit, self.now.ticks());
+        let (permit, outcome) = (self.permit, self.outcome);
+        count_step(window, rule, word, self.state, permit, outcome, slow)
     }
 }
 
@@ -1244,16 +1307,18 @@ fn count_step(
     state: u128,
     permit: Permit,
     outcome: Outcome,
+    slow: bool,
 ) -> Step<u128, Trips> {
     let rate = &window.0.rate;
     let (next, rate_trips, counts) = if rate.is_on() {
         let live = word::is_closed_in(state, permit.generation());
-        window::count(word, live, permit, outcome, rate)
+        window::count(word, live, permit, outcome, slow, rate)
     } else {
-        (word, false, WindowCounts::default())
+        (word, window::RateTrips::default(), WindowCounts::default())
     };
     let trips = Trips {
-        rate: rate_trips,
+        rate: rate_trips.failures,
+        slow: rate_trips.slow,
         rule: rule_trips(rule, state, permit, outcome, counts),
     };
     Step::unless_same(word, next, trips)
@@ -1270,10 +1335,11 @@ fn count_quick(
     word: u128,
     permit: Permit,
     outcome: Outcome,
+    slow: bool,
 ) -> Option<Trips> {
     let rate = &window.0.rate;
     let nothing = if rate.is_on() {
-        window::changes_nothing(word, permit, outcome, rate)
+        window::changes_nothing(word, permit, outcome, slow, rate)
     } else {
         rule.is_none() || outcome != Outcome::Failure
     };
@@ -1288,6 +1354,8 @@ fn count_quick(
 struct CountAgainst<'a> {
     permit: Permit,
     outcome: Outcome,
+    /// Whether the call was slow.
+    slow: bool,
     state: &'a StateCell<u128>,
     /// The trip rule to judge (the configuration's, or the caller's).
     rule: Option<TripRule>,
@@ -1299,13 +1367,21 @@ impl Input<FailureWindow<'_>> for CountAgainst<'_> {
     /// The state word is loaded only by the step.
     #[inline]
     fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<Trips> {
-        count_quick(window, self.rule, word, self.permit, self.outcome)
+        count_quick(
+            window,
+            self.rule,
+            word,
+            self.permit,
+            self.outcome,
+            self.slow,
+        )
     }
 
     #[inline]
     fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, Trips> {
         let state = self.state.load();
-        count_step(window, self.rule, word, state, self.permit, self.outcome)
+        let (permit, outcome) = (self.permit, self.outcome);
+        count_step(window, self.rule, word, state, permit, outcome, self.slow)
     }
 }
 

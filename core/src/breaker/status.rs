@@ -29,7 +29,7 @@ pub enum TripReason {
     /// The failure-rate window's rule (or, without a window, a failure
     /// under a configured rate).
     FailureRate = 2,
-    /// A half-open trial failed.
+    /// A half-open trial failed (or, with a slow-call rate, was slow).
     TrialFailed = 3,
     /// The half-open trials were still undecided at their timeout.
     TrialTimedOut = 4,
@@ -38,17 +38,21 @@ pub enum TripReason {
     /// The configuration's custom trip rule
     /// ([`BreakerSettings::trip_rule`](super::BreakerSettings::trip_rule)).
     CustomRule = 6,
+    /// The window's slow-call rule (or, without a window, a slow call
+    /// under a configured slow-call rate).
+    SlowCallRate = 7,
 }
 
 impl TripReason {
     /// Every reason, in the order of their codes (from 1).
-    pub const ALL: [TripReason; 6] = [
+    pub const ALL: [TripReason; 7] = [
         Self::ConsecutiveFailures,
         Self::FailureRate,
         Self::TrialFailed,
         Self::TrialTimedOut,
         Self::Manual,
         Self::CustomRule,
+        Self::SlowCallRate,
     ];
 
     /// The reason with code `code` (`None` for 0 and any unknown code).
@@ -67,6 +71,7 @@ impl TripReason {
             4 => Some(Self::TrialTimedOut),
             5 => Some(Self::Manual),
             6 => Some(Self::CustomRule),
+            7 => Some(Self::SlowCallRate),
             _ => None,
         }
     }
@@ -88,6 +93,7 @@ impl TripReason {
             Self::TrialTimedOut => c"trial timed out",
             Self::Manual => c"manual",
             Self::CustomRule => c"custom rule",
+            Self::SlowCallRate => c"slow-call rate",
         }
     }
 }

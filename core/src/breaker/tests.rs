@@ -213,7 +213,7 @@ fn every_generation_below_2_pow_16_changes_is_distinct() {
     let b = Breaker::new(&c);
     let first = b.acquire(tick(0)).unwrap().permit;
     let mut seen = std::collections::HashSet::new();
-    seen.insert(first.to_raw());
+    seen.insert(first.token());
     for i in 1..(1u32 << 16) {
         if i % 2 == 1 {
             let _ = b.disable();
@@ -222,7 +222,7 @@ fn every_generation_below_2_pow_16_changes_is_distinct() {
         }
         let p = b.acquire(tick(0)).unwrap().permit;
         assert!(
-            seen.insert(p.to_raw()),
+            seen.insert(p.token()),
             "generation repeated after {i} changes"
         );
         // The first permit never counts again within these changes.
@@ -481,20 +481,20 @@ fn trials_handed_back_again_and_again_stay_distinct() {
         let mut now = 100;
         for _ in 0..100 {
             let p = b.acquire(tick(now)).unwrap().permit;
-            assert!(issued.insert(p.to_raw()), "permits={permits}: re-issued");
+            assert!(issued.insert(p.token()), "permits={permits}: re-issued");
             assert!(!b.record(p, Outcome::Ignored, tick(now)).counted);
             now += 1;
         }
         // None of the handed-back permits counts any more.
         for raw in &issued {
-            let p = Permit::from_raw(*raw).unwrap();
+            let p = Permit::from_parts(*raw, Instant::from_ticks(0)).unwrap();
             let r = b.record(p, Outcome::Failure, tick(now));
             assert!(!r.counted && r.transition.is_none());
         }
         // The breaker still closes after `permits` successful trials.
         for i in 0..permits {
             let p = b.acquire(tick(now)).unwrap().permit;
-            assert!(issued.insert(p.to_raw()), "permits={permits}: re-issued");
+            assert!(issued.insert(p.token()), "permits={permits}: re-issued");
             let r = b.record(p, Outcome::Success, tick(now));
             assert!(r.counted);
             assert_eq!(r.transition.is_some(), i + 1 == permits);
@@ -780,12 +780,13 @@ fn every_transition_is_total(c: &BreakerConfig) {
         let now = x as u64;
         let _ = word::acquire(x, now, c);
         for raw in [x as u32, 0x8000_0001, 0x8001_0000 | (x as u32 & 0xFFFF)] {
-            if let Some(p) = Permit::from_raw(raw) {
+            if let Some(p) = Permit::from_parts(raw, Instant::from_ticks(0)) {
                 for o in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
                     let _ = word::record(x, p, o, now, Trips::NONE, c);
                     for trips in [(true, false), (false, true)] {
                         let trips = Trips {
                             rate: trips.0,
+                            slow: trips.0 && trips.1,
                             rule: trips.1,
                         };
                         let _ = word::record(x, p, o, now, trips, c);
@@ -870,7 +871,7 @@ fn hot_paths_agree_over(c: &BreakerConfig) {
                     refusals += 1
                 }
             }
-            let permit = Permit::new(x as u16 & 3, 0);
+            let permit = Permit::new(x as u16 & 3, 0, 0);
             for outcome in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
                 if let Some(recorded) = word::record_quick(word, permit, outcome, now) {
                     let (full, full_recorded) =
@@ -922,9 +923,9 @@ mod model {
         /// Trial periods that failed or timed out since the last trip from
         /// CLOSED (at most 15).
         pub reopens: u32,
-        /// The failure-rate window's outcomes in this generation (true: a
-        /// failure), oldest first.
-        pub window: std::collections::VecDeque<bool>,
+        /// The window's outcomes in this generation (failed, slow),
+        /// oldest first.
+        pub window: std::collections::VecDeque<(bool, bool)>,
     }
     /// A model permit: generation and (half-open) slot id.
     pub type Ticket = (u64, Option<usize>);
@@ -990,34 +991,53 @@ mod model {
                 }
             }
         }
-        /// Counts a CLOSED outcome in the window: whether its rule trips.
-        fn rate_trips(&mut self, failure: bool) -> bool {
+        /// Counts a CLOSED outcome in the window: whether its failure rate
+        /// and its slow-call rate trip.
+        fn rate_trips(&mut self, failure: bool, slow: bool) -> (bool, bool) {
             let n = self.cfg.rate_window as usize;
             if n == 0 {
-                return false;
+                return (false, false);
             }
-            self.window.push_back(failure);
+            self.window.push_back((failure, slow));
             if self.window.len() > n {
                 self.window.pop_front();
             }
-            let calls = self.window.len() as u64;
-            let failures = self.window.iter().filter(|f| **f).count() as u64;
+            let counts = self.counts_now();
             let minimum = match self.cfg.minimum_calls {
                 0 => n as u64,
                 m => u64::from(m),
             };
-            calls >= minimum
-                && failures * 1000 >= u64::from(self.cfg.failure_rate_per_mille) * calls
+            let reaches = |counted: u32, per_mille: u32| {
+                per_mille != 0
+                    && u64::from(counts.calls) >= minimum
+                    && u64::from(counted) * 1000 >= u64::from(per_mille) * u64::from(counts.calls)
+            };
+            (
+                reaches(counts.failures, self.cfg.failure_rate_per_mille),
+                reaches(counts.slow, self.cfg.slow_call_rate_per_mille),
+            )
+        }
+        /// The window's counts (slow calls only with a slow-call rate).
+        fn counts_now(&self) -> WindowCounts {
+            let slow_rated = self.cfg.slow_call_rate_per_mille != 0;
+            WindowCounts {
+                calls: self.window.len() as u32,
+                failures: self.window.iter().filter(|o| o.0).count() as u32,
+                slow: self.window.iter().filter(|o| o.1 && slow_rated).count() as u32,
+            }
         }
         /// What `window_counts` reports.
         pub fn counts(&self) -> WindowCounts {
             match self.m {
-                M::Closed(..) => WindowCounts {
-                    calls: self.window.len() as u32,
-                    failures: self.window.iter().filter(|f| **f).count() as u32,
-                },
+                M::Closed(..) => self.counts_now(),
                 _ => WindowCounts::default(),
             }
+        }
+        /// Whether a call admitted at `acquired` and reported at `now` is
+        /// slow.
+        pub fn is_slow(&self, acquired: u64, now: u64) -> bool {
+            let limit = self.cfg.slow_call.ticks();
+            limit != 0 && now.saturating_sub(acquired) > limit
         }
         fn open(&mut self, now: u64, reason: TripReason) -> u64 {
             self.seen = self.seen.max(now);
@@ -1113,10 +1133,19 @@ mod model {
                 }
             }
         }
-        pub fn record(&mut self, ticket: Ticket, outcome: Outcome, now: u64) -> bool {
+        /// Reports `outcome` of the call admitted at `acquired` with
+        /// `ticket`.
+        pub fn record(
+            &mut self,
+            ticket: Ticket,
+            outcome: Outcome,
+            acquired: u64,
+            now: u64,
+        ) -> bool {
             if ticket.0 != self.generation {
                 return false;
             }
+            let slow = self.is_slow(acquired, now);
             match (self.m.clone(), ticket.1) {
                 (M::Closed(f, end), None) => {
                     if self.note(now) {
@@ -1132,7 +1161,7 @@ mod model {
                     };
                     let failure = outcome == Outcome::Failure;
                     let consecutive = threshold != 0 && failure && f >= threshold;
-                    let rate = self.rate_trips(failure);
+                    let (rate, slow_rate) = self.rate_trips(failure, slow);
                     let counts = self.counts();
                     let custom = failure
                         && rule.is_some_and(|r| {
@@ -1142,6 +1171,8 @@ mod model {
                         self.open(now, TripReason::ConsecutiveFailures);
                     } else if rate {
                         self.open(now, TripReason::FailureRate);
+                    } else if slow_rate {
+                        self.open(now, TripReason::SlowCallRate);
                     } else if custom {
                         self.open(now, TripReason::CustomRule);
                     } else {
@@ -1167,6 +1198,13 @@ mod model {
                         return false;
                     }
                     outstanding.remove(i);
+                    // With a slow-call rate, a slow trial fails.
+                    let outcome = match outcome {
+                        Outcome::Success if slow && self.cfg.slow_call_rate_per_mille != 0 => {
+                            Outcome::Failure
+                        }
+                        other => other,
+                    };
                     let share = self.cfg.half_open_failure_rate_per_mille;
                     let permits = self.cfg.half_open_permits;
                     let (ok, failed) = match outcome {
@@ -1260,10 +1298,17 @@ mod properties {
             interval in prop_oneof![Just(0u64), 1u64..120, 4_000u64..9_000, Just(MAX_DURATION)],
             growth in (prop_oneof![Just(0u32), Just(1_000), Just(1_500), Just(2_000), 1_000u32..=5_000], prop_oneof![Just(0u64), 1u64..200], prop_oneof![Just(0u32), Just(100), Just(1_000), 0u32..=1_000], any::<u64>()),
             rule in (0usize..3, 1usize..5), half_open_rate in prop_oneof![Just(0u32), Just(1), Just(500), Just(1000), 1u32..=1000],
+            slow in prop_oneof![Just((0u64, 0u32)), (1u64..40, Just(0u32)), (1u64..40, prop_oneof![Just(1u32), Just(500), Just(1000), 1u32..=1000])],
             ops in proptest::collection::vec(op(), 1..150),
         ) {
             let successes = (extra % permits) + 1;
-            let (failure_rate_per_mille, rate_window, minimum_calls) = (rate.0, rate.1, rate.2.min(rate.1));
+            let (failure_rate_per_mille, mut rate_window, minimum_calls) = (rate.0, rate.1, rate.2.min(rate.1));
+            let (slow_call, slow_call_rate_per_mille) = slow;
+            if slow_call_rate_per_mille != 0 {
+                // The slow-call rate needs a window of at most 52.
+                rate_window = rate_window.clamp(1, MAX_SLOW_RATE_WINDOW);
+            }
+            let minimum_calls = minimum_calls.min(rate_window);
             let trip_rule = match rule.0 {
                 1 => Some(TripRule { decide: run_reaches, context: rule.1 }),
                 2 => Some(TripRule { decide: ready_to_trip, context: 0 }),
@@ -1271,6 +1316,7 @@ mod properties {
             };
             // Something must open the breaker.
             let failures = if rate_window == 0 && trip_rule.is_none() { failures.max(1) } else { failures };
+            let slow_call = span(slow_call);
             let settings = BreakerSettings {
                 failure_threshold: failures, open: span(open), half_open_permits: permits,
                 success_threshold: successes, half_open_timeout: span(timeout),
@@ -1281,6 +1327,7 @@ mod properties {
                 max_open: span(if growth.1 == 0 { 0 } else { open + growth.1 }),
                 open_jitter_per_mille: growth.2, jitter_seed: growth.3,
                 half_open_failure_rate_per_mille: half_open_rate,
+                slow_call, slow_call_rate_per_mille,
                 trip_rule,
             };
             let c = BreakerConfig::new(settings).unwrap();
@@ -1317,7 +1364,8 @@ mod properties {
                         for _ in 0..reports {
                             // A second report of a trial permit changes
                             // nothing; a CLOSED permit reports like a new one.
-                            let counted = m.record(t, outcome, now);
+                            let acquired = p.acquired_at().ticks();
+                            let counted = m.record(t, outcome, acquired, now);
                             let recorded = b.record(p, outcome, tick(now));
                             prop_assert_eq!(recorded.counted, counted);
                             match (outcome, counted) {
@@ -1325,6 +1373,9 @@ mod properties {
                                 (_, false) => tally.dropped += 1,
                                 (Outcome::Success, true) => tally.successes += 1,
                                 (Outcome::Failure, true) => tally.failures += 1,
+                            }
+                            if counted && outcome != Outcome::Ignored && m.is_slow(acquired, now) {
+                                tally.slow += 1;
                             }
                             moved(&mut tally, recorded.transition);
                         }
@@ -1382,7 +1433,7 @@ mod properties {
             let mut trials_issued = std::collections::HashSet::new();
             let mut transitions = 0u64;
             let mut successes = 0u32;
-            let is_trial = |p: &Permit| (p.to_raw() >> 16) & 0x1F != 0;
+            let is_trial = |p: &Permit| (p.token() >> 16) & 0x1F != 0;
             for (kind, lag, advance) in ops {
                 true_now += advance;
                 let now = true_now.saturating_sub(lag);
@@ -1404,7 +1455,7 @@ mod properties {
                                 if a.transition.is_some() {
                                     trials_issued.clear();
                                 }
-                                prop_assert!(trials_issued.insert(a.permit.to_raw()),
+                                prop_assert!(trials_issued.insert(a.permit.token()),
                                     "a trial permit issued twice: {:?}", a.permit);
                             }
                             if !disabled {
@@ -1593,7 +1644,8 @@ mod failure_rate {
             b.window_counts(),
             WindowCounts {
                 calls: 3,
-                failures: 3
+                failures: 3,
+                slow: 0,
             }
         );
         let b = Breaker::windowed(&c);
@@ -1626,7 +1678,8 @@ mod failure_rate {
             b.window_counts(),
             WindowCounts {
                 calls: 1,
-                failures: 1
+                failures: 1,
+                slow: 0,
             }
         );
         assert_eq!(run(&b, &[S]).len(), 1);
@@ -1676,7 +1729,8 @@ mod failure_rate {
             b.window_counts(),
             WindowCounts {
                 calls: 1,
-                failures: 1
+                failures: 1,
+                slow: 0,
             }
         );
     }
@@ -1755,7 +1809,7 @@ mod failure_rate {
             (1 << 31) | 0xffff,
             0x8001_0001,
         ] {
-            if let Some(p) = Permit::from_raw(raw) {
+            if let Some(p) = Permit::from_parts(raw, Instant::from_ticks(0)) {
                 if p.generation() != 0 || p.slot() != 0 {
                     let _ = b.record(p, F, tick(1));
                 }
@@ -1902,7 +1956,7 @@ mod trip_reasons {
         // with none; an unknown code is damage.
         let at = 8 + 1 + 2 + 8 + 8;
         assert_eq!(saved[at], TripReason::ConsecutiveFailures as u8);
-        for (code, restores) in [(0u8, true), (7, false), (0xFF, false)] {
+        for (code, restores) in [(0u8, true), (7, true), (8, false), (0xFF, false)] {
             let mut bytes = saved;
             bytes[at] = code;
             let body = bytes.len() - 4;
@@ -1915,8 +1969,9 @@ mod trip_reasons {
                 "code {code}"
             );
             if restores {
-                assert_eq!(fresh.status(tick(21)).tripped_by, None);
-                assert_eq!(fresh.status(tick(21)).state, State::Open);
+                let status = fresh.status(tick(21));
+                assert_eq!(status.tripped_by, TripReason::from_code(code));
+                assert_eq!(status.state, State::Open);
             }
         }
     }
@@ -1996,6 +2051,7 @@ mod closed_interval {
         let counts = WindowCounts {
             calls: 3,
             failures: 3,
+            slow: 0,
         };
         assert_eq!(b.window_counts(), counts);
         // Past the end, the fourth failure finds an empty window: no trip.
@@ -2003,6 +2059,7 @@ mod closed_interval {
         let counts = WindowCounts {
             calls: 1,
             failures: 1,
+            slow: 0,
         };
         assert_eq!(b.window_counts(), counts);
     }
@@ -2582,6 +2639,273 @@ mod half_open_rate {
         assert_eq!(
             BreakerConfig::new(bad),
             Err(crate::ConfigError::FailureRate)
+        );
+    }
+}
+
+/// Slow calls (Resilience4j's slow-call rate): a call whose report comes
+/// more than `slow_call` after its admission is slow.
+mod slow_calls {
+    use super::*;
+    use crate::ConfigError;
+
+    /// Slow when slower than 100 ticks; the slow-call rate over the last 4
+    /// outcomes (at least 2) opens at 50 %; consecutive failures at 3.
+    fn slow_config(slow_rate: u32) -> BreakerConfig {
+        BreakerConfig::new(BreakerSettings {
+            failure_threshold: 3,
+            open: span(1_000),
+            half_open_permits: 2,
+            success_threshold: 2,
+            half_open_timeout: span(500),
+            rate_window: if slow_rate == 0 { 0 } else { 4 },
+            minimum_calls: if slow_rate == 0 { 0 } else { 2 },
+            slow_call: span(100),
+            slow_call_rate_per_mille: slow_rate,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap()
+    }
+
+    /// A call admitted at `start` and reported `outcome` at `end`.
+    fn call<W: Window>(
+        b: &Breaker<&BreakerConfig, W, Counters>,
+        start: u64,
+        end: u64,
+        outcome: Outcome,
+    ) -> Recorded {
+        let permit = b.acquire(tick(start)).unwrap().permit;
+        b.record(permit, outcome, tick(end))
+    }
+
+    #[test]
+    fn a_slow_success_counts_slow_and_trips_the_slow_rate_inclusively() {
+        let c = slow_config(500);
+        let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
+        // Exactly 100 ticks is not slow (strictly longer is).
+        assert!(call(&b, 0, 100, Outcome::Success).transition.is_none());
+        assert_eq!(
+            b.window_counts(),
+            WindowCounts {
+                calls: 1,
+                failures: 0,
+                slow: 0
+            }
+        );
+        // 101 ticks: slow; 1 of 2 = 50 % opens (inclusive).
+        let opened = call(&b, 200, 301, Outcome::Success);
+        assert_eq!(
+            opened.transition,
+            Some(Transition {
+                from: State::Closed,
+                to: State::Open
+            })
+        );
+        let status = b.status(tick(302));
+        assert_eq!(status.tripped_by, Some(TripReason::SlowCallRate));
+        assert_eq!(status.trial_at, Some(tick(1_301)));
+        let counts = b.counts();
+        assert_eq!((counts.successes, counts.failures, counts.slow), (2, 0, 1));
+    }
+
+    #[test]
+    fn a_slow_success_still_ends_a_failure_run_and_fails_no_failure_rate() {
+        // 2 failures in a row, or all of the last 2 failing, open it.
+        let c = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 2,
+            failure_rate_per_mille: 1000,
+            rate_window: 2,
+            slow_call: span(10),
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
+        assert!(call(&b, 0, 50, Outcome::Success).transition.is_none()); // slow
+        assert!(call(&b, 50, 51, Outcome::Success).transition.is_none());
+        // Without a slow-call rate the window registers no slow call.
+        assert_eq!(
+            b.window_counts(),
+            WindowCounts {
+                calls: 2,
+                failures: 0,
+                slow: 0
+            }
+        );
+        assert_eq!(b.counts().slow, 1);
+        // Fail, slow success, fail: the run was ended, and 1 of 2 failed.
+        let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
+        assert!(call(&b, 0, 1, Outcome::Failure).transition.is_none());
+        assert!(call(&b, 1, 90, Outcome::Success).transition.is_none()); // slow
+        assert!(call(&b, 90, 91, Outcome::Failure).transition.is_none());
+        assert_eq!(b.counts().slow, 1);
+        // A third failure: 2 in a row.
+        assert!(call(&b, 91, 92, Outcome::Failure).transition.is_some());
+    }
+
+    #[test]
+    fn slow_failures_count_in_both_registers_and_ignored_in_none() {
+        let c = slow_config(1000);
+        let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
+        assert!(call(&b, 0, 500, Outcome::Ignored).transition.is_none());
+        assert!(call(&b, 0, 500, Outcome::Failure).transition.is_none()); // 1 of 1: below minimum
+        assert_eq!(
+            b.window_counts(),
+            WindowCounts {
+                calls: 1,
+                failures: 1,
+                slow: 1
+            }
+        );
+        let opened = call(&b, 500, 700, Outcome::Failure).transition;
+        assert_eq!(opened.map(|t| t.to), Some(State::Open));
+        assert_eq!(
+            b.status(tick(700)).tripped_by,
+            Some(TripReason::SlowCallRate)
+        );
+        let counts = b.counts();
+        assert_eq!((counts.failures, counts.ignored, counts.slow), (2, 1, 2));
+    }
+
+    #[test]
+    fn a_report_lagging_its_admission_and_a_call_idle_for_years() {
+        let c = slow_config(500);
+        let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
+        // Reported with a `now` before the admission (another thread's
+        // lagging clock): 0 ticks long, not slow.
+        assert!(call(&b, 5_000, 10, Outcome::Success).transition.is_none());
+        assert_eq!(b.counts().slow, 0);
+        // Admitted at 0, reported at the end of time: slow, no overflow.
+        let permit = b.acquire(tick(5_000)).unwrap().permit;
+        let late = b.record(permit, Outcome::Success, tick(u64::MAX));
+        assert_eq!(late.transition.map(|t| t.to), Some(State::Open));
+        assert_eq!(b.counts().slow, 1);
+    }
+
+    #[test]
+    fn a_slow_trial_fails_its_period_only_with_a_slow_rate() {
+        for (slow_rate, reopens) in [(500, true), (0, false)] {
+            let c = slow_config(slow_rate);
+            let b: CountingBreaker<&BreakerConfig> = Breaker::with_storage(&c);
+            b.open_for(span(10), tick(0)).unwrap();
+            let first = b.acquire(tick(10)).unwrap();
+            assert_eq!(first.transition.map(|t| t.to), Some(State::HalfOpen));
+            let second = b.acquire(tick(10)).unwrap().permit;
+            let fast = b.record(first.permit, Outcome::Success, tick(20));
+            assert!(fast.counted && fast.transition.is_none());
+            // The second trial reports 150 ticks after its admission.
+            let slow = b.record(second, Outcome::Success, tick(160));
+            assert!(slow.counted);
+            let to = slow.transition.map(|t| t.to);
+            if reopens {
+                assert_eq!(to, Some(State::Open), "slow rate {slow_rate}");
+                assert_eq!(
+                    b.status(tick(161)).tripped_by,
+                    Some(TripReason::TrialFailed)
+                );
+            } else {
+                assert_eq!(to, Some(State::Closed), "slow rate {slow_rate}");
+            }
+            let counts = b.counts();
+            assert_eq!((counts.successes, counts.slow), (2, 1));
+        }
+    }
+
+    #[test]
+    fn a_slow_trial_counts_as_a_failure_under_a_half_open_failure_rate() {
+        let c = BreakerConfig::new(BreakerSettings {
+            half_open_permits: 2,
+            success_threshold: 1,
+            half_open_failure_rate_per_mille: 600,
+            rate_window: 4,
+            slow_call: span(100),
+            slow_call_rate_per_mille: 1000,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b = Breaker::windowed(&c);
+        b.open_for(span(10), tick(0)).unwrap();
+        let first = b.acquire(tick(10)).unwrap().permit;
+        let second = b.acquire(tick(10)).unwrap().permit;
+        // One slow of two is 50 %: below 60 %, closes.
+        assert!(b
+            .record(first, Outcome::Success, tick(200))
+            .transition
+            .is_none());
+        let closed = b.record(second, Outcome::Success, tick(200)).transition;
+        // Both slow: 100 % reopens.
+        assert_eq!(closed.map(|t| t.to), Some(State::Open));
+    }
+
+    #[test]
+    fn without_a_window_every_slow_call_trips_a_slow_rate() {
+        let c = slow_config(900);
+        let b: Breaker<&BreakerConfig, NoWindow, Counters> = Breaker::with_storage(&c);
+        assert!(call(&b, 0, 100, Outcome::Success).transition.is_none());
+        let opened = call(&b, 0, 101, Outcome::Success).transition;
+        assert_eq!(opened.map(|t| t.to), Some(State::Open));
+        assert_eq!(
+            b.status(tick(101)).tripped_by,
+            Some(TripReason::SlowCallRate)
+        );
+    }
+
+    #[test]
+    fn an_outcome_of_an_older_generation_registers_no_slow_call() {
+        let c = slow_config(500);
+        let b = Breaker::windowed(&c);
+        let old = b.acquire(tick(0)).unwrap().permit;
+        b.reset(); // a new generation (with a window, even from CLOSED)
+        let late = b.record(old, Outcome::Success, tick(1_000));
+        assert!(!late.counted);
+        assert_eq!(b.window_counts(), WindowCounts::default());
+    }
+
+    #[test]
+    fn the_slow_call_settings_are_checked() {
+        let with = |f: &dyn Fn(&mut BreakerSettings)| {
+            let mut s = BreakerSettings {
+                failure_threshold: 0,
+                slow_call: span(100),
+                slow_call_rate_per_mille: 500,
+                rate_window: 10,
+                ..BreakerConfig::DEFAULT_SETTINGS
+            };
+            f(&mut s);
+            BreakerConfig::new(s).map(|_| ())
+        };
+        // A slow-call rate alone may open the breaker.
+        assert_eq!(with(&|_| {}), Ok(()));
+        assert_eq!(with(&|s| s.slow_call = span(0)), Err(ConfigError::Latency));
+        assert_eq!(with(&|s| s.slow_call = span(MAX_DURATION)), Ok(()));
+        let too_long = span(MAX_DURATION + 1);
+        assert_eq!(with(&|s| s.slow_call = too_long), Err(ConfigError::Latency));
+        assert_eq!(with(&|s| s.slow_call_rate_per_mille = 1000), Ok(()));
+        assert_eq!(
+            with(&|s| s.slow_call_rate_per_mille = 1001),
+            Err(ConfigError::FailureRate)
+        );
+        assert_eq!(with(&|s| s.rate_window = 0), Err(ConfigError::RateWindow));
+        let widest = MAX_SLOW_RATE_WINDOW;
+        assert_eq!(with(&|s| s.rate_window = widest), Ok(()));
+        assert_eq!(
+            with(&|s| s.rate_window = widest + 1),
+            Err(ConfigError::RateWindow)
+        );
+        // A slow-call threshold alone counts slow calls and opens nothing.
+        assert_eq!(
+            with(&|s| {
+                s.slow_call_rate_per_mille = 0;
+                s.rate_window = 0;
+            }),
+            Err(ConfigError::FailureThreshold)
+        );
+        assert_eq!(
+            with(&|s| {
+                s.failure_threshold = 1;
+                s.slow_call_rate_per_mille = 0;
+                s.rate_window = 0;
+            }),
+            Ok(())
         );
     }
 }

@@ -630,7 +630,7 @@ pub(super) fn acquire_quick(word: u128, now: Tick) -> Option<Result<Admitted, Re
             transition: None,
         })),
         CLOSED => Some(Ok(Admitted {
-            permit: Permit::new((low >> GEN_SHIFT) as u16, 0),
+            permit: Permit::new((low >> GEN_SHIFT) as u16, 0, now),
             transition: None,
         })),
         _ => None,
@@ -647,7 +647,7 @@ pub(super) fn acquire(
     let (generation, phase) = decode(word);
     let admit = |generation: u16, slot: u32, transition: Option<Transition>| {
         Ok(Admitted {
-            permit: Permit::new(generation, slot),
+            permit: Permit::new(generation, slot, now),
             transition,
         })
     };
@@ -859,10 +859,8 @@ pub(super) fn record(
                 let from = now.max(seen_bound(phase));
                 let reason = if consecutive {
                     TripReason::ConsecutiveFailures
-                } else if trips.rate {
-                    TripReason::FailureRate
                 } else {
-                    TripReason::CustomRule
+                    trips.reason()
                 };
                 let (opened, _) = tripped(generation, from, reason, 0, config);
                 return counted(opened, transition(State::Closed, State::Open));
@@ -910,6 +908,13 @@ pub(super) fn record(
                 };
                 return (word, late);
             }
+            // With a slow-call rate, a slow trial fails.
+            let outcome = match outcome {
+                Outcome::Success if config.slow_trips() && config.is_slow(permit, now) => {
+                    Outcome::Failure
+                }
+                other => other,
+            };
             let rated = settings.half_open_failure_rate_per_mille != 0;
             let (successes, failures) = match outcome {
                 Outcome::Failure if !rated => (successes, failures),
