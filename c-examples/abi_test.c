@@ -203,15 +203,16 @@ static void test_breaker_uninitialised_and_null(void) {
   tg_state_t s;
   tg_transition_t t;
   uint64_t until;
+  const tg_permit_t made_up = {.acquired_at = 0, .token = 0x80000000u};
   CHECK(tg_breaker_acquire(&zeroed, 0, &d) == TG_E_UNINITIALIZED);
-  CHECK(tg_breaker_record(&zeroed, 0x80000000u, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_UNINITIALIZED);
+  CHECK(tg_breaker_record(&zeroed, made_up, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_state(&zeroed, 0, &s) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_force_open(&zeroed, &t) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_disable(&zeroed, &t) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_reset(&zeroed, &t) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_open_for(&zeroed, 1, 0, &until, &t) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_acquire(NULL, 0, &d) == TG_E_NULL);
-  CHECK(tg_breaker_record(NULL, 0x80000000u, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_NULL);
+  CHECK(tg_breaker_record(NULL, made_up, TG_OUTCOME_SUCCESS, 0, NULL) == TG_E_NULL);
   CHECK(tg_breaker_deinit(&zeroed) == TG_E_UNINITIALIZED);
   CHECK(tg_breaker_deinit(NULL) == TG_E_NULL);
   CHECK(tg_breaker_state(NULL, 0, &s) == TG_E_NULL);
@@ -245,7 +246,7 @@ static void test_breaker_failure_rate(void) {
   tg_record_t r;
   tg_breaker_window_counts_t counts;
   const tg_outcome_t outcomes[] = {TG_OUTCOME_FAILURE, TG_OUTCOME_SUCCESS, TG_OUTCOME_FAILURE};
-  tg_permit_t late = 0;
+  tg_permit_t late = {0};
   for (unsigned i = 0; i < 3; i++) {
     CHECK(tg_breaker_acquire(&b, 10 + i, &d) == TG_OK);
     if (i == 0) {
@@ -482,6 +483,73 @@ static void test_breaker_half_open_rate(void) {
   }
 }
 
+/* Slow calls: a permit carries its admission tick; a report more than
+   slow_call_ticks later is slow, counted, and judged by the slow-call rate
+   over the window; a slow trial fails its trial period; a report that
+   lags its admission is not slow. */
+static void test_breaker_slow_calls(void) {
+  tg_breaker_config_t config = {
+      .failure_threshold = 0, /* the slow-call rate alone */
+      .open_ticks = 1000,
+      .half_open_permits = 1,
+      .success_threshold = 1,
+      .half_open_timeout_ticks = 500,
+      .rate_window = 4,
+      .minimum_calls = 2,
+      .slow_call_ticks = 100,
+      .slow_call_rate_per_mille = 500,
+  };
+  CHECK(tg_breaker_config_check(&config) == TG_OK);
+  tg_breaker_config_t bad = config;
+  bad.slow_call_ticks = 0;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_LATENCY);
+  bad = config;
+  bad.slow_call_rate_per_mille = 1001;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_FAILURE_RATE);
+  bad = config;
+  bad.rate_window = TG_BREAKER_MAX_SLOW_RATE_WINDOW;
+  CHECK(tg_breaker_config_check(&bad) == TG_OK);
+  bad.rate_window = TG_BREAKER_MAX_SLOW_RATE_WINDOW + 1;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_RATE_WINDOW);
+
+  tg_breaker_t b = {{0}};
+  CHECK(tg_breaker_init(&b, &config) == TG_OK);
+  tg_breaker_decision_t d;
+  tg_record_t r;
+  tg_breaker_window_counts_t window;
+  tg_breaker_counts_t counts;
+  /* Admitted at 1000, reported at 1100: exactly 100 ticks, not slow. */
+  CHECK(tg_breaker_acquire(&b, 1000, &d) == TG_OK && d.permit.acquired_at == 1000);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 1100, &r) == TG_OK && r.counted);
+  /* Reported with a clock behind the admission's: 0 ticks, not slow. */
+  CHECK(tg_breaker_acquire(&b, 2000, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 1500, &r) == TG_OK && !r.transition.changed);
+  CHECK(tg_breaker_window_counts(&b, &window) == TG_OK && window.calls == 2 && window.slow == 0);
+  /* A slow success: 1 of 3 slow, then a slow failure: 2 of 4 opens. */
+  CHECK(tg_breaker_acquire(&b, 2000, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 2101, &r) == TG_OK && !r.transition.changed);
+  CHECK(tg_breaker_window_counts(&b, &window) == TG_OK && window.calls == 3 && window.slow == 1 &&
+        window.failures == 0);
+  CHECK(tg_breaker_acquire(&b, 2000, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 2200, &r) == TG_OK);
+  CHECK(r.transition.changed && r.transition.to == TG_STATE_OPEN);
+  tg_breaker_status_t status;
+  CHECK(tg_breaker_status(&b, 2201, &status) == TG_OK && status.tripped_by == TG_TRIP_SLOW_CALL_RATE);
+  CHECK(status.has_trial_at && status.trial_at == 3200);
+  CHECK(strcmp(tg_trip_reason_str(TG_TRIP_SLOW_CALL_RATE), "slow-call rate") == 0);
+  CHECK(tg_breaker_counts(&b, &counts) == TG_OK && counts.slow == 2 && counts.successes == 3 &&
+        counts.failures == 1);
+  /* A slow trial fails its period; a fast one closes. */
+  CHECK(tg_breaker_acquire(&b, 3200, &d) == TG_OK && d.transition.to == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 3400, &r) == TG_OK && r.counted);
+  CHECK(r.transition.changed && r.transition.to == TG_STATE_OPEN);
+  CHECK(tg_breaker_status(&b, 3400, &status) == TG_OK && status.tripped_by == TG_TRIP_TRIAL_FAILED);
+  CHECK(tg_breaker_acquire(&b, 4400, &d) == TG_OK && d.transition.to == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 4410, &r) == TG_OK);
+  CHECK(r.transition.changed && r.transition.to == TG_STATE_CLOSED);
+  CHECK(tg_breaker_counts(&b, &counts) == TG_OK && counts.slow == 3);
+}
+
 /* The event queue: a breaker's transitions pushed as they happen, drained
    in order; a full queue refuses and counts; misuse is refused by name. */
 static void test_events(void) {
@@ -558,12 +626,14 @@ static void test_breaker_cycle(void) {
 
   /* Two failures far out on the 64-bit tick line open the breaker. */
   uint64_t t0 = (1ull << 62) - 10;
-  CHECK(tg_breaker_acquire(&b, t0, &d) == TG_OK && d.permit != 0 && !d.transition.changed);
+  CHECK(tg_breaker_acquire(&b, t0, &d) == TG_OK && d.permit.token != 0 && !d.transition.changed);
+  CHECK(d.permit.acquired_at == t0);
   tg_permit_t stale = d.permit;
   CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, t0, &r) == TG_OK && r.counted);
   CHECK(tg_breaker_acquire(&b, t0, &d) == TG_OK);
   CHECK(tg_breaker_record(&b, d.permit, 99, t0, &r) == TG_E_INVALID_ARGUMENT);
-  CHECK(tg_breaker_record(&b, 0, TG_OUTCOME_FAILURE, t0, &r) == TG_E_INVALID_ARGUMENT);
+  const tg_permit_t zero = {0};
+  CHECK(tg_breaker_record(&b, zero, TG_OUTCOME_FAILURE, t0, &r) == TG_E_INVALID_ARGUMENT);
   CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, t0, &r) == TG_OK);
   CHECK(r.transition.changed && r.transition.from == TG_STATE_CLOSED &&
         r.transition.to == TG_STATE_OPEN);
@@ -573,7 +643,7 @@ static void test_breaker_cycle(void) {
   /* Refused with the deadline; the out-parameter is written. */
   memset(&d, 0, sizeof d);
   CHECK(tg_breaker_acquire(&b, t0 + 99, &d) == TG_REFUSED);
-  CHECK(d.has_retry_at && d.retry_at == t0 + 100 && d.permit == 0);
+  CHECK(d.has_retry_at && d.retry_at == t0 + 100 && d.permit.token == 0);
 
   /* Half-open trial, success closes; the old permit is stale. */
   CHECK(tg_breaker_state(&b, t0 + 100, &s) == TG_OK && s == TG_STATE_HALF_OPEN);
@@ -2001,7 +2071,7 @@ static void test_version(void) {
 int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
-  CHECK(sizeof(tg_breaker_t) == 208 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
+  CHECK(sizeof(tg_breaker_t) == 224 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(sizeof(tg_shaper_t) == 144 && _Alignof(tg_shaper_t) == 16);
   CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);
@@ -2019,6 +2089,7 @@ int main(void) {
   test_events();
   test_breaker_trip_rule();
   test_breaker_half_open_rate();
+  test_breaker_slow_calls();
   test_bucket();
   test_bucket_reconfigured_by_threads();
   test_keyed_reconfigured_by_threads();

@@ -37,7 +37,7 @@ static_assert(std::is_same_v<tickguard::Tick, uint64_t>);
 static_assert(alignof(tg_breaker_t) == 16 && alignof(tg_bucket_t) == 16);
 static_assert(tickguard::state_name(State::HalfOpen)[0] == 'H');
 
-constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 constexpr tg_bucket_config_t kBucket = {3, 1, 10, TG_BUCKET_FULL};
 
 // Globals with constant initialisation: no static constructor runs.
@@ -76,7 +76,7 @@ void errors_are_not_folded_into_false() {
   CHECK(!later && later.refused() && later.retry_at == 10);
   CHECK(bucket.available(10).ok() && bucket.available(10).value == 1);
 
-  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
   CHECK(bad.init() == TG_E_CONFIG_FAILURE_THRESHOLD);
   tickguard::Breaker no_window{tickguard::with_failure_rate(kOnePermit, 500, 0)};
   CHECK(no_window.init() == TG_E_CONFIG_RATE_WINDOW);
@@ -148,6 +148,27 @@ void a_trial_period_decided_by_its_failure_rate() {
   CHECK(first && second);
   CHECK(!first.succeed(101).transition.changed);
   CHECK(second.fail(102).transition.to == State::Open);  // 1 of 2: 50 %
+}
+
+// Slow calls: over 10 ticks is slow; half of the last 2 slow opens; the
+// call carries its admission tick; a slow trial fails its period.
+void slow_calls_open_it() {
+  tg_breaker_config_t config = tickguard::with_slow_calls(kOnePermit, 10, 500, 2, 2);
+  config.failure_threshold = 0;
+  tickguard::Breaker breaker{config};
+  CHECK(breaker.init() == TG_OK);
+  tickguard::Call fast = breaker.acquire(100);
+  CHECK(fast && fast.acquired_at() == 100);
+  CHECK(!fast.succeed(110).transition.changed);  // exactly 10: not slow
+  CHECK(breaker.acquire(200).succeed(211).transition.to == State::Open);
+  CHECK(breaker.status(212).value.tripped_by == tickguard::TripReason::SlowCallRate);
+  tickguard::Result<tg_breaker_counts_t> counts = breaker.counts();
+  CHECK(counts && counts.value.slow == 1 && counts.value.successes == 2);
+  // The trial at 311 takes 20 ticks: slow, so it reopens.
+  CHECK(breaker.acquire(311).succeed(331).transition.to == State::Open);
+  CHECK(breaker.status(332).value.tripped_by == tickguard::TripReason::TrialFailed);
+  tickguard::Breaker bad{tickguard::with_slow_calls(kOnePermit, 0, 500, 2)};
+  CHECK(bad.init() == TG_E_CONFIG_LATENCY);
 }
 
 // Open periods that double with each failed trial, up to a cap.
@@ -697,6 +718,7 @@ int main() {
   transitions_go_through_the_event_queue();
   a_trip_rule_of_the_callers_opens_it();
   a_trial_period_decided_by_its_failure_rate();
+  slow_calls_open_it();
   global_bucket_works();
   fixed_window_works();
   shaper_works();

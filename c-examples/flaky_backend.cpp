@@ -41,6 +41,8 @@ constexpr tg_breaker_config_t kConfig = {
     /*jitter_seed=*/0,
     /*external_trip_rule=*/0,
     /*half_open_failure_rate_per_mille=*/0,
+    /*slow_call_ticks=*/0,
+    /*slow_call_rate_per_mille=*/0,
 };
 
 void report(tickguard::Tick now, const tickguard::Transition &t) {

@@ -82,8 +82,8 @@ table="| primitive | thumbv6m flash | thumbv6m RAM | thumbv7em flash | thumbv7em
 |---|---:|---:|---:|---:|---|"
 declare -A state=(
   [breaker]="16 B word (+ 4 B config reference in Rust)"
-  [breaker_rate]="16 B word + 16 B failure-rate window (+ 4 B config reference in Rust; \`tg_breaker_t\`, every C breaker with its counters, 208 B)"
-  [breaker_counted]="16 B word + 16 B failure-rate window + 48 B counters (+ 4 B config reference in Rust); every C breaker (\`tg_breaker_t\` 208 B)"
+  [breaker_rate]="16 B word + 16 B failure-rate window (+ 4 B config reference in Rust; \`tg_breaker_t\`, every C breaker with its counters, 224 B)"
+  [breaker_counted]="16 B word + 16 B failure-rate window + 48 B counters (+ 4 B config reference in Rust); every C breaker (\`tg_breaker_t\` 224 B)"
   [bucket]="8 B \`u64\` word at up to 3 units per tick, else 16 B \`u128\`; room for both (+ 4 B config reference in Rust)"
   [live_bucket]="16 B tagged \`u128\` word + 112 B configuration (a generation and two slots), 128 B (\`tg_bucket_t\`, every C bucket, 144 B)"
   [retry]="caller-owned 48 B attempt (\`tg_retry_attempt_t\` 64 B in C); the probe builds its policy at run time, so every backoff and jitter kind is linked"

@@ -147,6 +147,12 @@
 #define TG_BREAKER_MAX_RATE_WINDOW 64
 
 /**
+ * The most outcomes the window holds with a slow-call rate (`rate_window`
+ * with `slow_call_rate_per_mille`).
+ */
+#define TG_BREAKER_MAX_SLOW_RATE_WINDOW 52
+
+/**
  * Default settings: 5 failures, 60000-tick open period, 3 half-open
  * permits, 2 successes to close, 60000-tick half-open timeout.
  */
@@ -458,8 +464,10 @@ typedef struct {
    */
   uint32_t failure_rate_per_mille;
   /**
-   * The outcomes the failure rate is measured over (1 ..
-   * `TG_BREAKER_MAX_RATE_WINDOW`, 64, with a failure rate; 0 without).
+   * The outcomes the failure rate and the slow-call rate are measured
+   * over (1 .. `TG_BREAKER_MAX_RATE_WINDOW`, 64, with a failure rate;
+   * 1 .. `TG_BREAKER_MAX_SLOW_RATE_WINDOW`, 52, with a slow-call rate;
+   * 0 without either).
    */
   uint32_t rate_window;
   /**
@@ -517,6 +525,19 @@ typedef struct {
    * half-open rule; `success_threshold` is then unused).
    */
   uint32_t half_open_failure_rate_per_mille;
+  /**
+   * A call reported more than this many ticks after its admission
+   * (`tg_permit_t.acquired_at`) is slow (1 .. 2^62; 0: none is): counted
+   * in `tg_breaker_counts_t.slow`; a slow success is still a success.
+   */
+  uint64_t slow_call_ticks;
+  /**
+   * The share of slow calls, in thousandths, at or above which the last
+   * `rate_window` outcomes in CLOSED open the breaker (1 .. 1000,
+   * inclusive, once `minimum_calls` are in; 0: off; needs
+   * `slow_call_ticks`). With it, a slow trial fails its trial period.
+   */
+  uint32_t slow_call_rate_per_mille;
 } tg_breaker_config_t;
 
 /**
@@ -529,14 +550,25 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_breaker_*`.
    */
-  uint64_t _opaque[26];
+  uint64_t _opaque[28];
 } tg_breaker_t;
 
 /**
- * A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`:
- * the breaker's generation and, for a half-open trial, its slot. Never 0.
+ * A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`
+ * as it is (copy it freely; do not build one).
  */
-typedef uint32_t tg_permit_t;
+typedef struct {
+  /**
+   * The tick the call was admitted at (the `now` of its acquire), which
+   * a report compares with `slow_call_ticks`.
+   */
+  uint64_t acquired_at;
+  /**
+   * The breaker's generation and, for a half-open trial, its slot; never
+   * 0 in a permit `tg_breaker_acquire` admitted with.
+   */
+  uint32_t token;
+} tg_permit_t;
 
 /**
  * A change of state. `changed` is false when the call changed nothing.
@@ -672,6 +704,12 @@ typedef struct {
    * too.
    */
   uint32_t transitions[5];
+  /**
+   * Successes and failures counted that were slow (reported more than
+   * `slow_call_ticks` after their admission); also in `successes` or
+   * `failures`.
+   */
+  uint32_t slow;
 } tg_breaker_counts_t;
 
 /**
@@ -686,6 +724,10 @@ typedef struct {
    * Failures among them.
    */
   uint32_t failures;
+  /**
+   * Slow calls among them (0 without a slow-call rate).
+   */
+  uint32_t slow;
 } tg_breaker_window_counts_t;
 
 /**
@@ -1335,6 +1377,12 @@ typedef struct TG_ALIGNED(16) {
 #define TG_TRIP_CUSTOM_RULE 6
 
 /**
+ * The window's slow-call rate reached `slow_call_rate_per_mille` (without
+ * a window: a slow call under a slow-call rate).
+ */
+#define TG_TRIP_SLOW_CALL_RATE 7
+
+/**
  * The call succeeded.
  */
 #define TG_OUTCOME_SUCCESS 0
@@ -1830,7 +1878,9 @@ typedef struct TG_ALIGNED(16) {
 #define TG_E_CONFIG_BACKOFF_RATIO -47
 
 /**
- * Adaptive-limit configuration: `slow_latency_ticks` is above 2^62.
+ * Adaptive-limit configuration: `slow_latency_ticks` is above 2^62; breaker
+ * configuration: `slow_call_ticks` is above 2^62, or 0 with a slow-call
+ * rate.
  */
 #define TG_E_CONFIG_LATENCY -48
 
@@ -1842,14 +1892,17 @@ typedef struct TG_ALIGNED(16) {
 #define TG_E_BUSY -49
 
 /**
- * Breaker configuration: `failure_rate_per_mille` or
- * `half_open_failure_rate_per_mille` is above 1000.
+ * Breaker configuration: `failure_rate_per_mille`,
+ * `half_open_failure_rate_per_mille` or `slow_call_rate_per_mille` is
+ * above 1000.
  */
 #define TG_E_CONFIG_FAILURE_RATE -50
 
 /**
- * Breaker configuration: `rate_window` is 0 with a failure rate, above
- * `TG_BREAKER_MAX_RATE_WINDOW`, or set without a failure rate.
+ * Breaker configuration: `rate_window` is 0 with a failure rate or a
+ * slow-call rate, above `TG_BREAKER_MAX_RATE_WINDOW` (above
+ * `TG_BREAKER_MAX_SLOW_RATE_WINDOW` with a slow-call rate), or set without
+ * either.
  */
 #define TG_E_CONFIG_RATE_WINDOW -51
 
@@ -2051,7 +2104,8 @@ const char *tg_state_str(tg_state_t state);
  *
  * @param reason any value.
  * @return a static, NUL-terminated English name ("consecutive failures",
- *   "failure rate", "trial failed", "trial timed out", "manual"; "none"
+ *   "failure rate", "trial failed", "trial timed out", "manual", "custom
+ *   rule", "slow-call rate"; "none"
  *   for `TG_TRIP_NONE`; never NULL; "unknown trip reason" for a value that
  *   is no `TG_TRIP_*`).
  *

@@ -77,10 +77,11 @@ enum class TripReason : tg_trip_reason_t {
   None = TG_TRIP_NONE,                                ///< Not OPEN, or no reason known.
   ConsecutiveFailures = TG_TRIP_CONSECUTIVE_FAILURES, ///< `failure_threshold` in a row.
   FailureRate = TG_TRIP_FAILURE_RATE,                 ///< The failure-rate window's rule.
-  TrialFailed = TG_TRIP_TRIAL_FAILED,                 ///< A half-open trial failed.
+  TrialFailed = TG_TRIP_TRIAL_FAILED,                 ///< A half-open trial failed (or was slow).
   TrialTimedOut = TG_TRIP_TRIAL_TIMED_OUT,            ///< Trials undecided at their timeout.
   Manual = TG_TRIP_MANUAL,                            ///< `open_for`.
   CustomRule = TG_TRIP_CUSTOM_RULE,                   ///< The caller's trip rule.
+  SlowCallRate = TG_TRIP_SLOW_CALL_RATE,              ///< The window's slow-call rule.
 };
 
 /// What Breaker::status() reports: the state an acquire would see and,
@@ -187,6 +188,10 @@ class [[nodiscard]] Call {
   /// The change of state acquiring made, if any.
   /// @return the transition.
   constexpr const Transition &transition() const noexcept { return transition_; }
+  /// When admitted: the tick the call was admitted at, from which a slow
+  /// call is measured.
+  /// @return the tick.
+  constexpr Tick acquired_at() const noexcept { return permit_.acquired_at; }
 
   /// Reports success. @param now the current tick. @return what was recorded.
   Recorded succeed(Tick now) noexcept { return finish(TG_OUTCOME_SUCCESS, now); }
@@ -231,11 +236,11 @@ class [[nodiscard]] Call {
 /// The defaults: 5 failures, 60 000-tick open period, 3
 /// half-open permits, 2 successes, 60 000-tick half-open timeout, no
 /// failure-rate window, counts never cleared while CLOSED, open periods
-/// that neither grow nor spread.
+/// that neither grow nor spread, no call slow.
 inline constexpr tg_breaker_config_t kDefaultBreakerConfig = {
     TG_BREAKER_DEFAULT_FAILURE_THRESHOLD, TG_BREAKER_DEFAULT_OPEN_TICKS,
     TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS, TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD,
-    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 /**
  * A breaker configuration that opens on a failure rate as well as (or
@@ -332,6 +337,40 @@ constexpr tg_breaker_config_t with_growing_open(tg_breaker_config_t base,
 constexpr tg_breaker_config_t with_half_open_failure_rate(tg_breaker_config_t base,
                                                           uint32_t per_mille) noexcept {
   base.half_open_failure_rate_per_mille = per_mille;
+  return base;
+}
+
+/**
+ * A breaker configuration that tells slow calls (Resilience4j's slow-call
+ * rate): a call reported more than `slow_call_ticks` after its admission is
+ * slow (counted in `tg_breaker_counts_t::slow`; a slow success is still a
+ * success); with `per_mille`, that share of slow calls among the last
+ * `window` outcomes (at least `minimum_calls`) opens the breaker, and a
+ * slow trial fails its trial period.
+ *
+ * ```cpp
+ * // Calls over 2 s (at 1 kHz) are slow; 80 % slow of the last 20 opens.
+ * constexpr tg_breaker_config_t kLatencyGuard =
+ *     tickguard::with_slow_calls(tickguard::kDefaultBreakerConfig, 2000, 800, 20, 10);
+ * ```
+ * @param base the other settings.
+ * @param slow_call_ticks slower than this is slow (1 .. 2^62; 0: never).
+ * @param per_mille the slow-call rate that opens (1 .. 1000; 0: count only).
+ * @param window the outcomes the rate is measured over (1 ..
+ *   `TG_BREAKER_MAX_SLOW_RATE_WINDOW`; 0: keep `base.rate_window`).
+ * @param minimum_calls outcomes needed before the rate is judged (0: the
+ *   whole window; kept from `base` when `window` is 0).
+ * @return `base` with the slow-call fields set (validated by init()).
+ */
+constexpr tg_breaker_config_t with_slow_calls(tg_breaker_config_t base, uint64_t slow_call_ticks,
+                                              uint32_t per_mille = 0, uint32_t window = 0,
+                                              uint32_t minimum_calls = 0) noexcept {
+  base.slow_call_ticks = slow_call_ticks;
+  base.slow_call_rate_per_mille = per_mille;
+  if (window != 0) {
+    base.rate_window = window;
+    base.minimum_calls = minimum_calls;
+  }
   return base;
 }
 

@@ -72,13 +72,16 @@ pub enum ConfigError {
     AdaptiveLimits,
     /// An adaptive limit's backoff ratio is not 1..=999 thousandths.
     BackoffRatio,
-    /// An adaptive limit's slow-call latency is above 2^62 ticks.
+    /// An adaptive limit's slow-call latency is above 2^62 ticks, or a
+    /// breaker's `slow_call` is (or is 0 with a slow-call rate).
     Latency,
-    /// A breaker's failure rate (or half-open failure rate) is above 1000
-    /// thousandths.
+    /// A breaker's failure rate (half-open failure rate, slow-call rate) is
+    /// above 1000 thousandths.
     FailureRate,
-    /// A breaker's rate window is zero with a failure rate, above
-    /// [`crate::breaker::MAX_RATE_WINDOW`], or set without a failure rate.
+    /// A breaker's rate window is zero with a failure rate or a slow-call
+    /// rate, above [`crate::breaker::MAX_RATE_WINDOW`] (above
+    /// [`crate::breaker::MAX_SLOW_RATE_WINDOW`] with a slow-call rate), or
+    /// set without either.
     RateWindow,
     /// A breaker's minimum calls exceed its rate window.
     MinimumCalls,
@@ -122,11 +125,15 @@ impl core::fmt::Display for ConfigError {
             Self::MaxConcurrent => "max concurrent must be 1..=64",
             Self::AdaptiveLimits => "adaptive limits must be 1 <= min <= initial <= max <= 64",
             Self::BackoffRatio => "backoff ratio must be 1..=999 thousandths",
-            Self::Latency => "slow latency must be at most 2^62 ticks",
-            Self::FailureRate => {
-                "failure rate (and half-open failure rate) must be at most 1000 thousandths"
+            Self::Latency => {
+                "slow latency (slow call) must be at most 2^62 ticks, and set with a slow-call rate"
             }
-            Self::RateWindow => "rate window must be 1..=64 with a failure rate, 0 without",
+            Self::FailureRate => {
+                "failure rate (half-open, slow-call) must be at most 1000 thousandths"
+            }
+            Self::RateWindow => {
+                "rate window must be 1..=64 with a failure rate (1..=52 with a slow-call rate), 0 without"
+            }
             Self::MinimumCalls => "minimum calls must be at most the rate window",
             Self::ClosedInterval => "closed interval must be at most 2^62 ticks",
             Self::MaxOpen => "max open must be open..=2^62 ticks (0: 2^62)",

@@ -660,10 +660,65 @@ fn a_late_outcome_never_counts_in_a_new_generation() {
             b.window_counts(),
             tickguard::breaker::WindowCounts {
                 calls: 1,
-                failures: 0
+                failures: 0,
+                slow: 0
             }
         );
         assert_eq!(b.state(tick(21)), State::Closed);
+    });
+}
+
+/// Trip on the slow-call rate: two slow successes race (a window of two,
+/// 100 % slow, 10 ticks slow) while a third caller reports a fast success
+/// of the same generation. The breaker opens unless the fast success
+/// lands between the two slow ones (then the window of two holds one of
+/// each). Invariants: a trip is reported at most once, by the report that
+/// made it; an OPEN breaker's window reads empty; a CLOSED one holds both
+/// last outcomes, never two slow ones.
+#[test]
+fn a_slow_rate_trip_is_observed_exactly_once() {
+    model(|| {
+        let config = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 0,
+            open: tickguard::time::Duration::from_ticks(10),
+            half_open_permits: 1,
+            success_threshold: 1,
+            rate_window: 2,
+            minimum_calls: 2,
+            slow_call: tickguard::time::Duration::from_ticks(10),
+            slow_call_rate_per_mille: 1000,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b = Arc::new(Breaker::windowed(config));
+        let slow = [
+            b.acquire(tick(0)).unwrap().permit,
+            b.acquire(tick(0)).unwrap().permit,
+        ];
+        let fast = b.acquire(tick(0)).unwrap().permit;
+        let handles: Vec<_> = slow
+            .into_iter()
+            .map(|p| {
+                let b = b.clone();
+                thread::spawn(move || b.record(p, Outcome::Success, tick(50)).transition)
+            })
+            .collect();
+        let quick = b.record(fast, Outcome::Success, tick(5)).transition;
+        let seen: Vec<_> = handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .chain(quick)
+            .collect();
+        assert!(seen.len() <= 1);
+        if let Some(t) = seen.first() {
+            assert_eq!((t.from, t.to), (State::Closed, State::Open));
+            assert_eq!(b.state(tick(51)), State::Open);
+            assert_eq!(b.window_counts(), Default::default());
+        } else {
+            assert_eq!(b.state(tick(51)), State::Closed);
+            assert_eq!(b.window_counts().calls, 2);
+            assert!(b.window_counts().slow < 2);
+        }
     });
 }
 
@@ -691,7 +746,8 @@ fn a_late_outcome_never_counts_after_the_interval_clears() {
             b.window_counts(),
             tickguard::breaker::WindowCounts {
                 calls: 1,
-                failures: 1
+                failures: 1,
+                slow: 0
             }
         );
         assert_eq!(b.state(tick(10)), State::Closed);

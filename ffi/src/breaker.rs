@@ -42,6 +42,9 @@ pub const TG_TRIP_TRIAL_TIMED_OUT: tg_trip_reason_t = 4;
 pub const TG_TRIP_MANUAL: tg_trip_reason_t = 5;
 /// The configuration's `trip_rule`.
 pub const TG_TRIP_CUSTOM_RULE: tg_trip_reason_t = 6;
+/// The window's slow-call rate reached `slow_call_rate_per_mille` (without
+/// a window: a slow call under a slow-call rate).
+pub const TG_TRIP_SLOW_CALL_RATE: tg_trip_reason_t = 7;
 
 /// A caller's trip rule (`tg_breaker_record_rule`): whether a failure
 /// counted in CLOSED opens the breaker, given the run of failures in a row
@@ -64,9 +67,18 @@ pub const TG_OUTCOME_FAILURE: tg_outcome_t = 1;
 /// Neither: hands a half-open permit back without counting.
 pub const TG_OUTCOME_IGNORED: tg_outcome_t = 2;
 
-/// A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`:
-/// the breaker's generation and, for a half-open trial, its slot. Never 0.
-pub type tg_permit_t = u32;
+/// A permit from `tg_breaker_acquire`, handed back to `tg_breaker_record`
+/// as it is (copy it freely; do not build one).
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct tg_permit_t {
+    /// The tick the call was admitted at (the `now` of its acquire), which
+    /// a report compares with `slow_call_ticks`.
+    pub acquired_at: u64,
+    /// The breaker's generation and, for a half-open trial, its slot; never
+    /// 0 in a permit `tg_breaker_acquire` admitted with.
+    pub token: u32,
+}
 
 /// The most half-open trial permits a breaker admits (`half_open_permits`).
 pub const TG_BREAKER_MAX_HALF_OPEN_PERMITS: u32 = 16;
@@ -76,6 +88,10 @@ pub const TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI: u32 = 1_000_000;
 
 /// The most outcomes a breaker's failure-rate window holds (`rate_window`).
 pub const TG_BREAKER_MAX_RATE_WINDOW: u32 = 64;
+
+/// The most outcomes the window holds with a slow-call rate (`rate_window`
+/// with `slow_call_rate_per_mille`).
+pub const TG_BREAKER_MAX_SLOW_RATE_WINDOW: u32 = 52;
 
 /// Default settings: 5 failures, 60000-tick open period, 3 half-open
 /// permits, 2 successes to close, 60000-tick half-open timeout.
@@ -115,8 +131,10 @@ pub struct tg_breaker_config_t {
     /// `rate_window` outcomes in CLOSED open the breaker (1 .. 1000, compared
     /// inclusively; 0: off).
     pub failure_rate_per_mille: u32,
-    /// The outcomes the failure rate is measured over (1 ..
-    /// `TG_BREAKER_MAX_RATE_WINDOW`, 64, with a failure rate; 0 without).
+    /// The outcomes the failure rate and the slow-call rate are measured
+    /// over (1 .. `TG_BREAKER_MAX_RATE_WINDOW`, 64, with a failure rate;
+    /// 1 .. `TG_BREAKER_MAX_SLOW_RATE_WINDOW`, 52, with a slow-call rate;
+    /// 0 without either).
     pub rate_window: u32,
     /// Outcomes the window must hold before its rate can open the breaker
     /// (1 .. rate_window; 0: the whole window).
@@ -157,6 +175,15 @@ pub struct tg_breaker_config_t {
     /// above it reopens the breaker, else it closes (Resilience4j's
     /// half-open rule; `success_threshold` is then unused).
     pub half_open_failure_rate_per_mille: u32,
+    /// A call reported more than this many ticks after its admission
+    /// (`tg_permit_t.acquired_at`) is slow (1 .. 2^62; 0: none is): counted
+    /// in `tg_breaker_counts_t.slow`; a slow success is still a success.
+    pub slow_call_ticks: u64,
+    /// The share of slow calls, in thousandths, at or above which the last
+    /// `rate_window` outcomes in CLOSED open the breaker (1 .. 1000,
+    /// inclusive, once `minimum_calls` are in; 0: off; needs
+    /// `slow_call_ticks`). With it, a slow trial fails its trial period.
+    pub slow_call_rate_per_mille: u32,
 }
 
 /// Stands for the caller's rule in the configuration kept in the object
@@ -182,6 +209,8 @@ impl From<tg_breaker_config_t> for BreakerSettings {
             open_jitter_per_mille: c.open_jitter_per_mille,
             jitter_seed: c.jitter_seed,
             half_open_failure_rate_per_mille: c.half_open_failure_rate_per_mille,
+            slow_call: Duration::from_ticks(c.slow_call_ticks),
+            slow_call_rate_per_mille: c.slow_call_rate_per_mille,
             trip_rule: (c.external_trip_rule != 0).then_some(TripRule {
                 decide: judged_per_call,
                 context: 0,
@@ -208,6 +237,8 @@ impl From<BreakerSettings> for tg_breaker_config_t {
             jitter_seed: s.jitter_seed,
             external_trip_rule: u32::from(s.trip_rule.is_some()),
             half_open_failure_rate_per_mille: s.half_open_failure_rate_per_mille,
+            slow_call_ticks: s.slow_call.ticks(),
+            slow_call_rate_per_mille: s.slow_call_rate_per_mille,
         }
     }
 }
@@ -217,6 +248,7 @@ impl From<BreakerSettings> for tg_breaker_config_t {
 const _: () =
     assert!(TG_BREAKER_MAX_HALF_OPEN_PERMITS == tickguard::breaker::MAX_HALF_OPEN_PERMITS);
 const _: () = assert!(TG_BREAKER_MAX_RATE_WINDOW == tickguard::breaker::MAX_RATE_WINDOW);
+const _: () = assert!(TG_BREAKER_MAX_SLOW_RATE_WINDOW == tickguard::breaker::MAX_SLOW_RATE_WINDOW);
 const _: () =
     assert!(TG_BREAKER_MAX_OPEN_MULTIPLIER_MILLI == tickguard::breaker::MAX_OPEN_MULTIPLIER_MILLI);
 
@@ -278,10 +310,10 @@ pub struct tg_record_t {
 #[repr(C, align(16))]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 26],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 28],
 }
 
-object::storage!(tg_breaker_t, CountingBreaker<BreakerConfig>, 0x7467_4236); // "tgB6"
+object::storage!(tg_breaker_t, CountingBreaker<BreakerConfig>, 0x7467_4237); // "tgB7"
 
 const fn state_code(state: State) -> tg_state_t {
     state as tg_state_t
@@ -314,7 +346,8 @@ const fn reason_code(reason: TripReason) -> tg_trip_reason_t {
 ///
 /// @param reason any value.
 /// @return a static, NUL-terminated English name ("consecutive failures",
-///   "failure rate", "trial failed", "trial timed out", "manual"; "none"
+///   "failure rate", "trial failed", "trial timed out", "manual", "custom
+///   rule", "slow-call rate"; "none"
 ///   for `TG_TRIP_NONE`; never NULL; "unknown trip reason" for a value that
 ///   is no `TG_TRIP_*`).
 ///
@@ -458,7 +491,10 @@ pub extern "C" fn tg_breaker_acquire(
             }) => (
                 TG_OK,
                 tg_breaker_decision_t {
-                    permit: permit.to_raw(),
+                    permit: tg_permit_t {
+                        acquired_at: permit.acquired_at().ticks(),
+                        token: permit.token(),
+                    },
                     has_retry_at: false,
                     retry_at: 0,
                     transition: transition(t),
@@ -470,7 +506,10 @@ pub extern "C" fn tg_breaker_acquire(
             }) => (
                 TG_REFUSED,
                 tg_breaker_decision_t {
-                    permit: 0,
+                    permit: tg_permit_t {
+                        acquired_at: 0,
+                        token: 0,
+                    },
                     has_retry_at: retry_at.is_some(),
                     retry_at: retry_at.map_or(0, Instant::ticks),
                     transition: transition(t),
@@ -563,7 +602,8 @@ fn record(
             TG_OUTCOME_IGNORED => Outcome::Ignored,
             _ => return Err(TG_E_INVALID_ARGUMENT),
         };
-        let permit = Permit::from_raw(permit).ok_or(TG_E_INVALID_ARGUMENT)?;
+        let acquired_at = Instant::from_ticks(permit.acquired_at);
+        let permit = Permit::from_parts(permit.token, acquired_at).ok_or(TG_E_INVALID_ARGUMENT)?;
         let now = Instant::from_ticks(now);
         let recorded = breaker.record_with_rule(permit, outcome, now, rule);
         put(
@@ -673,6 +713,10 @@ pub struct tg_breaker_counts_t {
     /// Transitions into each state, indexed by `TG_STATE_*`; manual ones
     /// too.
     pub transitions: [u32; 5],
+    /// Successes and failures counted that were slow (reported more than
+    /// `slow_call_ticks` after their admission); also in `successes` or
+    /// `failures`.
+    pub slow: u32,
 }
 
 /// Reads the breaker's counters: every decision since `tg_breaker_init`
@@ -706,6 +750,7 @@ pub extern "C" fn tg_breaker_counts(
                 ignored: counts.ignored,
                 dropped: counts.dropped,
                 transitions: counts.transitions,
+                slow: counts.slow,
             },
         );
         Ok(TG_OK)
@@ -720,6 +765,8 @@ pub struct tg_breaker_window_counts_t {
     pub calls: u32,
     /// Failures among them.
     pub failures: u32,
+    /// Slow calls among them (0 without a slow-call rate).
+    pub slow: u32,
 }
 
 /// Reads what the failure-rate window holds: the last outcomes counted in
@@ -747,6 +794,7 @@ pub extern "C" fn tg_breaker_window_counts(
             tg_breaker_window_counts_t {
                 calls: counts.calls,
                 failures: counts.failures,
+                slow: counts.slow,
             },
         );
         Ok(TG_OK)

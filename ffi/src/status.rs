@@ -121,17 +121,22 @@ pub const TG_E_NOT_HELD: tg_status_t = -45;
 pub const TG_E_CONFIG_ADAPTIVE_LIMITS: tg_status_t = -46;
 /// Adaptive-limit configuration: `backoff_milli` is not 1 .. 999.
 pub const TG_E_CONFIG_BACKOFF_RATIO: tg_status_t = -47;
-/// Adaptive-limit configuration: `slow_latency_ticks` is above 2^62.
+/// Adaptive-limit configuration: `slow_latency_ticks` is above 2^62; breaker
+/// configuration: `slow_call_ticks` is above 2^62, or 0 with a slow-call
+/// rate.
 pub const TG_E_CONFIG_LATENCY: tg_status_t = -48;
 /// `tg_bucket_reconfigure`: another reconfiguration of the same object is
 /// under way (in another thread, or in the code an interrupt handler
 /// interrupted); nothing changed: try again once it has returned.
 pub const TG_E_BUSY: tg_status_t = -49;
-/// Breaker configuration: `failure_rate_per_mille` or
-/// `half_open_failure_rate_per_mille` is above 1000.
+/// Breaker configuration: `failure_rate_per_mille`,
+/// `half_open_failure_rate_per_mille` or `slow_call_rate_per_mille` is
+/// above 1000.
 pub const TG_E_CONFIG_FAILURE_RATE: tg_status_t = -50;
-/// Breaker configuration: `rate_window` is 0 with a failure rate, above
-/// `TG_BREAKER_MAX_RATE_WINDOW`, or set without a failure rate.
+/// Breaker configuration: `rate_window` is 0 with a failure rate or a
+/// slow-call rate, above `TG_BREAKER_MAX_RATE_WINDOW` (above
+/// `TG_BREAKER_MAX_SLOW_RATE_WINDOW` with a slow-call rate), or set without
+/// either.
 pub const TG_E_CONFIG_RATE_WINDOW: tg_status_t = -51;
 /// Breaker configuration: `minimum_calls` is above `rate_window`.
 pub const TG_E_CONFIG_MINIMUM_CALLS: tg_status_t = -52;
@@ -281,7 +286,7 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 54] = [
     ),
     (
         TG_E_CONFIG_LATENCY,
-        c"config: slow_latency_ticks must be at most 2^62 (0: off)",
+        c"config: slow_latency_ticks / slow_call_ticks must be at most 2^62 (0: off; set with a slow-call rate)",
     ),
     (
         TG_E_BUSY,
@@ -289,11 +294,11 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 54] = [
     ),
     (
         TG_E_CONFIG_FAILURE_RATE,
-        c"config: failure_rate_per_mille must be at most 1000 (0: off)",
+        c"config: failure_rate_per_mille (half-open, slow-call) must be at most 1000 (0: off)",
     ),
     (
         TG_E_CONFIG_RATE_WINDOW,
-        c"config: rate_window must be 1..64 with a failure rate, 0 without",
+        c"config: rate_window must be 1..64 with a failure rate (1..52 with a slow-call rate), 0 without",
     ),
     (
         TG_E_CONFIG_MINIMUM_CALLS,

@@ -49,7 +49,17 @@ const BREAKER_CONFIG: tg_breaker_config_t = tg_breaker_config_t {
     jitter_seed: 0,
     external_trip_rule: 0,
     half_open_failure_rate_per_mille: 0,
+    slow_call_ticks: 0,
+    slow_call_rate_per_mille: 0,
 };
+
+/// A permit with `token` admitted at tick 0.
+const fn permit(token: u32) -> tg_permit_t {
+    tg_permit_t {
+        acquired_at: 0,
+        token,
+    }
+}
 
 const BUCKET_CONFIG: tg_bucket_config_t = tg_bucket_config_t {
     capacity: 2,
@@ -60,7 +70,7 @@ const BUCKET_CONFIG: tg_bucket_config_t = tg_bucket_config_t {
 
 fn decision() -> tg_breaker_decision_t {
     tg_breaker_decision_t {
-        permit: 7,
+        permit: permit(7),
         has_retry_at: false,
         retry_at: 9,
         transition: tg_transition_t {
@@ -90,7 +100,7 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
     // Outputs untouched. (0x7467_4232 to 0x7467_4235: the magic of the
     // breaker's layouts before its failure-rate window, its counters, its
     // open growth and its trip rule, refused as uninitialised.)
-    assert_eq!((d.permit, d.retry_at), (7, 9));
+    assert_eq!((d.permit, d.retry_at), (permit(7), 9));
     for word in [
         0xA5A5_A5A5_A5A5_A5A5,
         u64::MAX,
@@ -99,13 +109,14 @@ fn zeroed_and_garbage_objects_are_uninitialised() {
         0x7467_4234,
         0x7467_4235,
         0x7467_4236,
+        0x7467_4237,
     ] {
         let mut garbage = tg_breaker_t {
             _opaque: filled(word),
         };
         // Garbage that happens to hold the magic word was not initialised
         // at this address: refused as a copy, never used.
-        let expected = if word as u32 == 0x7467_4236 {
+        let expected = if word as u32 == 0x7467_4237 {
             TG_E_MOVED
         } else {
             TG_E_UNINITIALIZED
@@ -195,7 +206,7 @@ fn stale_objects_with_overwritten_bodies_are_memory_safe() {
             assert!(known(tg_breaker_acquire(&mut breaker, now, &mut d)));
             assert!(known(tg_breaker_record(
                 &mut breaker,
-                d.permit | 0x8000_0000,
+                permit(d.permit.token | 0x8000_0000),
                 1,
                 now,
                 null_mut()
@@ -204,7 +215,7 @@ fn stale_objects_with_overwritten_bodies_are_memory_safe() {
             // function the body names is ever called.
             assert!(known(tg_breaker_record_rule(
                 &mut breaker,
-                d.permit | 0x8000_0000,
+                permit(d.permit.token | 0x8000_0000),
                 1,
                 now,
                 Some(ratio_rule),
@@ -471,11 +482,11 @@ fn breaker_round_trip_through_the_abi() {
     assert_eq!(tg_breaker_status(&b, 0, null_mut()), TG_E_NULL);
     assert_eq!(tg_breaker_status(null(), 0, &mut status), TG_E_NULL);
     assert_eq!(
-        tg_breaker_record(&mut b, 0x8000_0000, 7, 0, null_mut()),
+        tg_breaker_record(&mut b, permit(0x8000_0000), 7, 0, null_mut()),
         TG_E_INVALID_ARGUMENT
     );
     assert_eq!(
-        tg_breaker_record(&mut b, 0x1234, TG_OUTCOME_SUCCESS, 0, null_mut()),
+        tg_breaker_record(&mut b, permit(0x1234), TG_OUTCOME_SUCCESS, 0, null_mut()),
         TG_E_INVALID_ARGUMENT
     );
     let mut until = 0;
@@ -641,6 +652,8 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         jitter_seed: 0,
         external_trip_rule: 0,
         half_open_failure_rate_per_mille: 0,
+        slow_call_ticks: 0,
+        slow_call_rate_per_mille: 0,
     };
     assert_eq!(tg_breaker_config_default(&mut breaker), TG_OK);
     assert_eq!(tg_breaker_config_check(&breaker), TG_OK);
@@ -803,7 +816,7 @@ fn every_logged_enum_has_a_name_and_unknown_values_say_so() {
         ["closed", "open", "half-open", "forced-open", "disabled"]
     );
     assert_eq!(text(tg_state_str(5)), "unknown state");
-    let reasons: Vec<_> = (TG_TRIP_NONE..=TG_TRIP_CUSTOM_RULE)
+    let reasons: Vec<_> = (TG_TRIP_NONE..=TG_TRIP_SLOW_CALL_RATE)
         .map(|r| text(tg_trip_reason_str(r)))
         .collect();
     assert_eq!(
@@ -815,10 +828,11 @@ fn every_logged_enum_has_a_name_and_unknown_values_say_so() {
             "trial failed",
             "trial timed out",
             "manual",
-            "custom rule"
+            "custom rule",
+            "slow-call rate"
         ]
     );
-    assert_eq!(text(tg_trip_reason_str(7)), "unknown trip reason");
+    assert_eq!(text(tg_trip_reason_str(8)), "unknown trip reason");
     assert_eq!(text(tg_give_up_str(TG_GIVE_UP_NONE)), "none");
     assert_eq!(
         text(tg_give_up_str(TG_GIVE_UP_BUDGET_EMPTY)),
@@ -1077,14 +1091,34 @@ mod random_calls {
     enum Call {
         BreakerInit([u64; 12], u32),
         BucketInit([u64; 4], u32),
-        Acquire { lag: u64, null_out: bool },
-        Record { permit: u32, outcome: u32, lag: u64 },
-        RecordHeld { outcome: u32, lag: u64 },
-        State { lag: u64 },
+        Acquire {
+            lag: u64,
+            null_out: bool,
+        },
+        Record {
+            permit: tg_permit_t,
+            outcome: u32,
+            lag: u64,
+        },
+        RecordHeld {
+            outcome: u32,
+            lag: u64,
+        },
+        State {
+            lag: u64,
+        },
         Control(u8),
-        OpenFor { ticks: u64, lag: u64 },
-        Take { n: u32, lag: u64 },
-        Available { lag: u64 },
+        OpenFor {
+            ticks: u64,
+            lag: u64,
+        },
+        Take {
+            n: u32,
+            lag: u64,
+        },
+        Available {
+            lag: u64,
+        },
         BucketReset,
         Copy,
         Deinit,
@@ -1104,7 +1138,9 @@ mod random_calls {
             1 => (proptest::array::uniform12(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BreakerInit(c, f)),
             1 => (proptest::array::uniform4(small_or_wild()), 0u32..5).prop_map(|(c, f)| Call::BucketInit(c, f)),
             4 => (lag(), any::<bool>()).prop_map(|(lag, null_out)| Call::Acquire { lag, null_out }),
-            1 => (any::<u32>(), 0u32..5, lag()).prop_map(|(permit, outcome, lag)| Call::Record { permit, outcome, lag }),
+            1 => (any::<u32>(), any::<u64>(), 0u32..5, lag()).prop_map(|(token, acquired_at, outcome, lag)| {
+                Call::Record { permit: tg_permit_t { acquired_at, token }, outcome, lag }
+            }),
             4 => (0u32..4, lag()).prop_map(|(outcome, lag)| Call::RecordHeld { outcome, lag }),
             1 => lag().prop_map(|lag| Call::State { lag }),
             1 => (0u8..3).prop_map(Call::Control),
@@ -1147,6 +1183,8 @@ mod random_calls {
                             jitter_seed: g ^ x,
                             external_trip_rule: (i % 3) as u32,
                             half_open_failure_rate_per_mille: (j as u32).wrapping_mul(100),
+                            slow_call_ticks: x % 7,
+                            slow_call_rate_per_mille: (r as u32) ^ (j as u32),
                         };
                         let status = tg_breaker_init_ex(&mut breaker, &config, flags);
                         if flags <= (TG_INIT_REINIT | TG_INIT_SHARED) && flags & TG_INIT_REINIT != 0 {
@@ -1168,15 +1206,15 @@ mod random_calls {
                     }
                     Call::Acquire { lag, null_out } => {
                         let mut d = tg_breaker_decision_t {
-                            permit: 0, has_retry_at: false, retry_at: SENTINEL,
+                            permit: permit(0), has_retry_at: false, retry_at: SENTINEL,
                             transition: tg_transition_t { changed: false, from: 77, to: 77 },
                         };
                         let out = if null_out { null_mut() } else { &mut d as *mut _ };
                         let status = tg_breaker_acquire(&mut breaker, now.saturating_sub(lag), out);
                         if !null_out {
                             match status {
-                                TG_OK => { prop_assert!(d.permit != 0); held.push(d.permit); }
-                                TG_REFUSED => prop_assert!(d.permit == 0 && (d.has_retry_at || d.retry_at == 0)),
+                                TG_OK => { prop_assert!(d.permit.token != 0); held.push(d.permit); }
+                                TG_REFUSED => prop_assert!(d.permit == permit(0) && (d.has_retry_at || d.retry_at == 0)),
                                 _ => prop_assert!(d.retry_at == SENTINEL, "written on error {}", status),
                             }
                         } else {
@@ -1207,11 +1245,11 @@ mod random_calls {
                         prop_assert!(valid, "state {} with status {}", s, status);
                         // The failure-rate window: never more than its
                         // size, never more failures than calls.
-                        let mut counts = tg_breaker_window_counts_t { calls: 99, failures: 99 };
+                        let mut counts = tg_breaker_window_counts_t { calls: 99, failures: 99, slow: 99 };
                         let read = tg_breaker_window_counts(&breaker, &mut counts);
                         prop_assert_eq!(read == TG_OK, status == TG_OK);
                         if read == TG_OK {
-                            prop_assert!(counts.calls <= TG_BREAKER_MAX_RATE_WINDOW && counts.failures <= counts.calls);
+                            prop_assert!(counts.calls <= TG_BREAKER_MAX_RATE_WINDOW && counts.failures <= counts.calls && counts.slow <= counts.calls);
                         }
                         status
                     }

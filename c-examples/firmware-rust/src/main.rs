@@ -22,7 +22,8 @@ use core::sync::atomic::Ordering::Relaxed;
 use portable_atomic::{AtomicBool, AtomicU32};
 use tickguard::adaptive::{AdaptiveConfig, AdaptiveLimit, AdaptiveSettings, Sample};
 use tickguard::breaker::{
-    self, Breaker, BreakerConfig, BreakerSettings, Outcome, State, Transition, WindowedBreaker,
+    self, Breaker, BreakerConfig, BreakerSettings, Outcome, State, Transition, TripReason,
+    WindowedBreaker,
 };
 use tickguard::bucket::{BucketConfig, BucketSettings, LiveBucket};
 use tickguard::budget::{BudgetConfig, RetryBudget};
@@ -53,7 +54,9 @@ const DEVICE_SERIAL: u64 = 0x0000_7467_0000_0019;
 /// Counted afresh every 100 ticks while closed: failures spread thinner
 /// than that never add up. Each failed trial lengthens the next open period
 /// ×1.5 (up to 90 ticks), spread ±10 % from the device's serial number, so
-/// a fleet that tripped together does not probe together.
+/// a fleet that tripped together does not probe together. A call that
+/// takes more than 2 ticks is slow: half of the last 8 being slow opens it
+/// too, and a slow trial fails.
 static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
     failure_threshold: 3,
     open: Duration::from_ticks(40),
@@ -69,6 +72,8 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
     open_jitter_per_mille: 100,
     jitter_seed: DEVICE_SERIAL,
     half_open_failure_rate_per_mille: 0,
+    slow_call: Duration::from_ticks(2),
+    slow_call_rate_per_mille: 500,
     trip_rule: None,
 }) {
     Ok(config) => config,
@@ -291,6 +296,22 @@ fn flaky_peripheral(now: Tick) -> bool {
     !(100..200).contains(&now)
 }
 
+/// Later the peripheral turns sluggish: a call started in ticks 280..310
+/// answers 4 ticks later (the main loop waits for it, as a blocking driver
+/// would). Returns the tick the call ended at.
+fn sluggish_peripheral(started: Tick) -> Tick {
+    if !(280..310).contains(&started) {
+        return started;
+    }
+    loop {
+        let now = tick(TICKS.load(Relaxed));
+        if now >= started + 4 {
+            return now;
+        }
+        core::hint::spin_loop();
+    }
+}
+
 /// The breaker after a "reboot": a fresh static in the new boot.
 static REBOOTED: WindowedBreaker = Breaker::windowed(&BREAKER_CONFIG);
 
@@ -369,6 +390,7 @@ fn main() -> ! {
     let (mut retries, mut gave_up) = (0u32, 0u32);
     let mut lowest_limit = CALLS.limit();
     let mut isr_events = 0u32;
+    let mut slow_trips = 0u32;
     say!(
         "tickguard firmware: {} Hz timer interrupt, running {} ticks",
         TICK_HZ,
@@ -425,11 +447,23 @@ fn main() -> ! {
                 if let Some(change) = in_flight.finish(sample) {
                     lowest_limit = lowest_limit.min(change.to);
                 }
+                let ended = sluggish_peripheral(now);
                 if let Some(t) = BREAKER
-                    .record(admitted.permit, outcome, Instant::from_ticks(now))
+                    .record(admitted.permit, outcome, Instant::from_ticks(ended))
                     .transition
                 {
-                    say!("tick {}: {} -> {}", now, name(t.from), name(t.to));
+                    let why = BREAKER.status(Instant::from_ticks(ended)).tripped_by;
+                    if why == Some(TripReason::SlowCallRate) {
+                        slow_trips += 1;
+                        say!(
+                            "tick {}: {} -> {} (slow calls)",
+                            ended,
+                            name(t.from),
+                            name(t.to)
+                        );
+                    } else {
+                        say!("tick {}: {} -> {}", ended, name(t.from), name(t.to));
+                    }
                     opened += u32::from(t.to == State::Open);
                     closed += u32::from(t.to == State::Closed);
                     match t.to {
@@ -497,9 +531,10 @@ fn main() -> ! {
         refused
     );
     say!(
-        "peripheral calls {}, breaker opened {} times, closed {} times, bucket reconfigured {} times; sensor transitions queued by the interrupt handler {}",
+        "peripheral calls {}, breaker opened {} times ({} by slow calls), closed {} times, bucket reconfigured {} times; sensor transitions queued by the interrupt handler {}",
         calls,
         opened,
+        slow_trips,
         closed,
         RECONFIGURED.load(Relaxed),
         isr_events
@@ -540,9 +575,10 @@ fn main() -> ! {
     let final_state = BREAKER.state(Instant::from_ticks(end));
     let window = BREAKER.window_counts();
     say!(
-        "final breaker state: {} (failure-rate window: {} failures in {} calls)",
+        "final breaker state: {} (window: {} failures, {} slow in {} calls)",
         name(final_state),
         window.failures,
+        window.slow,
         window.calls
     );
     let ok = u64::from(granted) <= bound
@@ -552,7 +588,8 @@ fn main() -> ! {
         && ISR_SAW_BUDGET_SPENT.load(Relaxed)
         && isr > 0
         && opened > 0
-        && closed > 0
+        && slow_trips > 0
+        && closed > 1
         && RECONFIGURED.load(Relaxed) >= 2
         && BUCKET.config() == LIMIT
         && final_state == State::Closed

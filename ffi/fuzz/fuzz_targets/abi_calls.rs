@@ -177,6 +177,10 @@ fuzz_target!(|data: &[u8]| {
     let mut extender = tg_tick_extender_t::new();
     let mut arena = Arena([0; 512]);
     let mut permits: Vec<tg_permit_t> = Vec::new();
+    const NO_PERMIT: tg_permit_t = tg_permit_t {
+        acquired_at: 0,
+        token: 0,
+    };
     let mut now = 1u64 << 40;
     while !input.done() {
         let op = input.u8();
@@ -204,6 +208,8 @@ fuzz_target!(|data: &[u8]| {
                     jitter_seed: input.u64(),
                     external_trip_rule: u32::from(input.u8() % 3),
                     half_open_failure_rate_per_mille: (input.small() as u32).wrapping_mul(100),
+                    slow_call_ticks: input.small(),
+                    slow_call_rate_per_mille: (input.small() as u32).wrapping_mul(100),
                 };
                 let flags = u32::from(input.u8() % 6);
                 tg_breaker_init_ex(&mut breakers[which], &config, flags)
@@ -215,7 +221,7 @@ fuzz_target!(|data: &[u8]| {
             }
             2..=4 => {
                 let mut d = tg_breaker_decision_t {
-                    permit: 0,
+                    permit: NO_PERMIT,
                     has_retry_at: false,
                     retry_at: SENTINEL,
                     transition: tg_transition_t {
@@ -227,10 +233,12 @@ fuzz_target!(|data: &[u8]| {
                 let status = tg_breaker_acquire(&mut breakers[which], at, &mut d);
                 match status {
                     TG_OK => {
-                        assert!(d.permit != 0);
+                        assert!(d.permit.token != 0 && d.permit.acquired_at == at);
                         permits.push(d.permit);
                     }
-                    TG_REFUSED => assert!(d.permit == 0 && (!d.has_retry_at || d.retry_at >= at)),
+                    TG_REFUSED => {
+                        assert!(d.permit == NO_PERMIT && (!d.has_retry_at || d.retry_at >= at))
+                    }
                     _ => assert_eq!(d.retry_at, SENTINEL, "output written on {status}"),
                 }
                 if status == TG_OK || status == TG_REFUSED {
@@ -242,9 +250,12 @@ fuzz_target!(|data: &[u8]| {
             }
             5..=7 => {
                 let permit = if input.u8() % 4 == 0 {
-                    input.u32()
+                    tg_permit_t {
+                        acquired_at: input.u64(),
+                        token: input.u32(),
+                    }
                 } else {
-                    permits.pop().unwrap_or(0)
+                    permits.pop().unwrap_or(NO_PERMIT)
                 };
                 let outcome = u32::from(input.u8() % 4);
                 let mut r = tg_record_t {
@@ -286,12 +297,13 @@ fuzz_target!(|data: &[u8]| {
                 let mut counts = tg_breaker_window_counts_t {
                     calls: 99,
                     failures: 99,
+                    slow: 99,
                 };
                 let read = tg_breaker_window_counts(&breakers[which], &mut counts);
                 assert_eq!(read == TG_OK, status == TG_OK);
                 if read == TG_OK {
                     assert!(counts.calls <= TG_BREAKER_MAX_RATE_WINDOW);
-                    assert!(counts.failures <= counts.calls);
+                    assert!(counts.failures <= counts.calls && counts.slow <= counts.calls);
                 }
                 let mut full = tg_breaker_status_t {
                     state: 99,
@@ -305,7 +317,7 @@ fuzz_target!(|data: &[u8]| {
                     // The same state; a reason and a trial tick only while OPEN.
                     assert_eq!(full.state, s);
                     let open = full.state == TG_STATE_OPEN;
-                    assert!(full.tripped_by <= TG_TRIP_CUSTOM_RULE);
+                    assert!(full.tripped_by <= TG_TRIP_SLOW_CALL_RATE);
                     assert!(open || full.tripped_by == TG_TRIP_NONE);
                     assert_eq!(full.has_trial_at, open);
                     assert!(!open || full.trial_at >= at);

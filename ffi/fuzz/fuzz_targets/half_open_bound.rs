@@ -42,6 +42,10 @@ fuzz_target!(|data: &[u8]| {
         external_trip_rule: 0,
         // Trial periods decided by their failure rate on half the runs.
         half_open_failure_rate_per_mille: [0u32, 0, 500, 1000][usize::from(data[3] >> 6)],
+        // Slow trials fail their period on a quarter of the runs (slow:
+        // reported more than 20 ticks after their admission).
+        slow_call_ticks: [0u64, 0, 20, 20][usize::from(data[4] >> 6)],
+        slow_call_rate_per_mille: [0u32, 0, 0, 1000][usize::from(data[4] >> 6)],
     };
     let mut b = tg_breaker_t::new();
     assert_eq!(tg_breaker_init(&mut b, &config), TG_OK);
@@ -51,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
     let mut transitions = 0u64;
     let mut successes = 0u32;
     let mut held: Vec<(tg_permit_t, u64)> = Vec::new();
-    let is_trial = |p: tg_permit_t| (p >> 16) & 0x1F != 0;
+    let is_trial = |p: tg_permit_t| (p.token >> 16) & 0x1F != 0;
     for chunk in data[5..].chunks(3).take(500) {
         let [op, lag, advance] = [
             chunk[0],
@@ -73,7 +77,10 @@ fuzz_target!(|data: &[u8]| {
         };
         if op % 2 == 0 || held.is_empty() {
             let mut d = tg_breaker_decision_t {
-                permit: 0,
+                permit: tg_permit_t {
+                    acquired_at: 0,
+                    token: 0,
+                },
                 has_retry_at: false,
                 retry_at: 0,
                 transition: change,

@@ -26,6 +26,8 @@ const BREAKER: tg_breaker_config_t = tg_breaker_config_t {
     jitter_seed: 42,
     external_trip_rule: 0,
     half_open_failure_rate_per_mille: 500,
+    slow_call_ticks: 0,
+    slow_call_rate_per_mille: 0,
 };
 const BUCKET: tg_bucket_config_t = tg_bucket_config_t {
     capacity: 9,
