@@ -236,6 +236,7 @@ const fn encode(window: Window) -> u128 {
 /// cut to the rule's bits, and `filled` (an empty window for a word never
 /// held, or tagged with any other generation, which can only be an older
 /// one).
+#[inline]
 const fn seen_by(word: u128, generation: u16, rule: &RateRule) -> Window {
     let window = decode(word);
     if !window.held || window.tag != generation {
@@ -262,6 +263,7 @@ const fn seen_by(word: u128, generation: u16, rule: &RateRule) -> Window {
     }
 }
 
+#[inline]
 const fn counts_of(window: Window) -> WindowCounts {
     WindowCounts {
         calls: window.filled,
@@ -271,6 +273,7 @@ const fn counts_of(window: Window) -> WindowCounts {
 }
 
 /// What the window holds for generation `generation` (empty for any other).
+#[inline]
 pub(super) const fn counts(word: u128, generation: u16, rule: &RateRule) -> WindowCounts {
     counts_of(seen_by(word, generation, rule))
 }
@@ -280,6 +283,7 @@ pub(super) const fn counts(word: u128, generation: u16, rule: &RateRule) -> Wind
 /// is CLOSED in the permit's generation: the next word, which rates trip
 /// with it, and what the window then holds. Nothing changes (and nothing
 /// is held) for a stale permit, a half-open trial, or IGNORED.
+#[inline]
 pub(super) const fn count(
     word: u128,
     live: bool,
@@ -329,6 +333,7 @@ pub(super) const fn count(
 /// or slow without a slow-call rate) in the permit's generation's window
 /// when it is full and holds no failure and no slow call (the steady
 /// CLOSED state). A half-open trial's (slot ≠ 0) never counts either.
+#[inline]
 pub(super) const fn changes_nothing(
     word: u128,
     permit: Permit,
