@@ -182,6 +182,28 @@ fn damaged_snapshots_are_rejected_with_their_own_error_and_leave_a_fresh_state()
     // Another configuration.
     let other = Breaker::new(breaker_config(2, 100, 1, 1, 50));
     assert_eq!(other.restore(&good, tick(0)), Err(SnapshotError::Config));
+    // The same one telling slow calls, or with another slow-call rate.
+    let slow = |slow_call, slow_call_rate_per_mille| {
+        BreakerConfig::new(BreakerSettings {
+            slow_call: tickguard::time::Duration::from_ticks(slow_call),
+            slow_call_rate_per_mille,
+            rate_window: if slow_call_rate_per_mille == 0 { 0 } else { 8 },
+            ..*config.settings()
+        })
+        .unwrap()
+    };
+    let (told, rated) = (slow(100, 0), slow(100, 500));
+    assert_eq!(
+        Breaker::new(&told).restore(&good, tick(0)),
+        Err(SnapshotError::Config)
+    );
+    let told_snapshot = Breaker::new(&told).snapshot(tick(0));
+    assert_eq!(Breaker::new(&told).restore(&told_snapshot, tick(0)), Ok(()));
+    let rated_breaker = Breaker::windowed(&rated);
+    assert_eq!(
+        rated_breaker.restore(&told_snapshot, tick(0)),
+        Err(SnapshotError::Config)
+    );
     // A field out of range with a valid checksum: failures at the threshold
     // (kind CLOSED), an unknown kind of state.
     let mut closed = Breaker::new(&config).snapshot(tick(0));

@@ -1131,6 +1131,12 @@ impl Format for BreakerConfig {
         if s.half_open_failure_rate_per_mille != 0 {
             fields.u32(s.half_open_failure_rate_per_mille);
         }
+        // Slow calls, only when they are told: a slow-call rate changes
+        // what opens the breaker and what a trial needs.
+        if s.slow_call.ticks() != 0 {
+            fields.u64(s.slow_call.ticks());
+            fields.u32(s.slow_call_rate_per_mille);
+        }
         // Whether a trip rule is set (its function's address differs
         // between builds), only when one is: it changes what CLOSED counts.
         if s.trip_rule.is_some() {
