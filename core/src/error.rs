@@ -87,6 +87,9 @@ pub enum ConfigError {
     MinimumCalls,
     /// A breaker's closed interval is above 2^62 ticks.
     ClosedInterval,
+    /// A breaker's rate duration is above 2^62 ticks, or set without a
+    /// failure rate or a slow-call rate.
+    RateDuration,
     /// A breaker's longest open period is below its open period or above
     /// 2^62 ticks.
     MaxOpen,
@@ -136,6 +139,9 @@ impl core::fmt::Display for ConfigError {
             }
             Self::MinimumCalls => "minimum calls must be at most the rate window",
             Self::ClosedInterval => "closed interval must be at most 2^62 ticks",
+            Self::RateDuration => {
+                "rate duration must be at most 2^62 ticks, and set with a failure or slow-call rate"
+            }
             Self::MaxOpen => "max open must be open..=2^62 ticks (0: 2^62)",
         };
         f.write_str(text)

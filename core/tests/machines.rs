@@ -66,9 +66,24 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
     // slow-call per mille): a failure rate alone, or a slow-call rate with
     // or without one.
     let rate = prop_oneof![
-        Just((0u32, 0u32, 0u32, 0u32)),
-        (1u32..=1000, 1u32..=64, 0u32..=64, Just(0u32)),
-        (0u32..=1000, 1u32..=52, 0u32..=52, 1u32..=1000)
+        Just((0u32, 0u32, 0u32, 0u32, 0u64)),
+        (1u32..=1000, 1u32..=64, 0u32..=64, Just(0u32), Just(0u64)),
+        (0u32..=1000, 1u32..=52, 0u32..=52, 1u32..=1000, Just(0u64)),
+        // A time window of 1 to 5000 ticks (4 buckets), either rate.
+        (
+            1u32..=1000,
+            Just(0u32),
+            0u32..=127,
+            0u32..=1000,
+            1u64..5_000
+        ),
+        (
+            0u32..=1000,
+            Just(0u32),
+            0u32..=127,
+            1u32..=1000,
+            1u64..5_000
+        )
     ];
     (
         1u32..5,
@@ -105,7 +120,12 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                     ),
                     failure_rate_per_mille: rate.0,
                     rate_window: rate.1,
-                    minimum_calls: rate.2.min(rate.1),
+                    minimum_calls: if rate.4 == 0 {
+                        rate.2.min(rate.1)
+                    } else {
+                        rate.2
+                    },
+                    rate_duration: tickguard::time::Duration::from_ticks(rate.4),
                     closed_interval: tickguard::time::Duration::from_ticks(closed_interval),
                     open_multiplier_milli,
                     max_open: tickguard::time::Duration::from_ticks(0),

@@ -1,6 +1,8 @@
 //! Breaker configuration: validated once, `const`, immutable.
 
-use super::window::{RateRule, MAX_SLOW_WINDOW, MAX_WINDOW};
+use super::window::{
+    RateRule, CLEARING_BUCKETS, MAX_SLOW_WINDOW, MAX_TIME_MINIMUM_CALLS, MAX_WINDOW, TIME_BUCKETS,
+};
 use super::word::{INTERVAL_GRID_STEPS, SLOT_BITS, TIMEOUT_GRID_STEPS};
 use crate::spread::exponential;
 use crate::time::{Duration, Tick, MAX_DURATION};
@@ -62,9 +64,22 @@ pub struct BreakerSettings {
     /// either). IGNORED counts in none.
     pub rate_window: u32,
     /// Outcomes the window must hold before its rate can open the breaker
-    /// (1..=`rate_window`; 0: the whole window). Until then the rate is not
-    /// judged, as in Resilience4j's `minimumNumberOfCalls`.
+    /// (1..=`rate_window`, 0: the whole window; with a `rate_duration`,
+    /// 1..=127, 0: one). Until then the rate is not judged, as in
+    /// Resilience4j's `minimumNumberOfCalls`.
     pub minimum_calls: u32,
+    /// Measures the failure rate and the slow-call rate over the outcomes
+    /// of the last `rate_duration` ticks instead of the last `rate_window`
+    /// outcomes (Resilience4j's TIME_BASED window, Polly's sampling
+    /// duration, gobreaker's `BucketPeriod`; 1..=2^62 ticks, with a rate
+    /// and `rate_window` 0; 0: a count window). The duration is split into
+    /// 4 buckets of `⌈rate_duration / 4⌉` ticks that roll as the breaker's
+    /// clock moves: the window holds the current bucket and the three
+    /// before it. Each bucket counts up to 127 outcomes exactly and halves
+    /// past that, keeping its proportions. Every counted outcome writes
+    /// the window; CLOSED clears its counts (a new generation) at least
+    /// every 2^26 buckets (see [`closed_interval`](Self::closed_interval)).
+    pub rate_duration: Duration,
     /// How long a CLOSED breaker counts before it clears its counts (the
     /// failure run and the failure-rate window) and starts counting afresh
     /// (1..=2^62 ticks; 0: never), as gobreaker's `Interval`. An interval
@@ -239,6 +254,7 @@ impl BreakerConfig {
         failure_rate_per_mille: 0,
         rate_window: 0,
         minimum_calls: 0,
+        rate_duration: Duration::from_ticks(0),
         closed_interval: Duration::from_ticks(0),
         open_multiplier_milli: 0,
         max_open: Duration::from_ticks(0),
@@ -281,15 +297,25 @@ impl BreakerConfig {
         if s.failure_threshold == 0 && !rated && !slow_rated && s.trip_rule.is_none() {
             return Err(ConfigError::FailureThreshold);
         }
+        let timed = s.rate_duration.ticks() != 0;
+        if s.rate_duration.ticks() > MAX_DURATION || (timed && !rated && !slow_rated) {
+            return Err(ConfigError::RateDuration);
+        }
         let widest = if slow_rated {
             MAX_SLOW_RATE_WINDOW
         } else {
             MAX_RATE_WINDOW
         };
-        if (rated || slow_rated) != (s.rate_window != 0) || s.rate_window > widest {
+        let counted = rated || slow_rated;
+        if (counted && !timed) != (s.rate_window != 0) || s.rate_window > widest {
             return Err(ConfigError::RateWindow);
         }
-        if s.minimum_calls > s.rate_window {
+        let most_calls = if timed {
+            MAX_TIME_MINIMUM_CALLS
+        } else {
+            s.rate_window
+        };
+        if s.minimum_calls > most_calls {
             return Err(ConfigError::MinimumCalls);
         }
         if s.half_open_permits == 0 || s.half_open_permits > MAX_HALF_OPEN_PERMITS {
@@ -325,21 +351,43 @@ impl BreakerConfig {
     }
 
     const fn from_valid(settings: BreakerSettings) -> Self {
+        let s = settings;
+        let rate = if s.rate_duration.ticks() != 0 {
+            RateRule::timed(
+                time_bucket(s.rate_duration.ticks()),
+                if s.minimum_calls == 0 {
+                    1
+                } else {
+                    s.minimum_calls
+                },
+                s.failure_rate_per_mille,
+                s.slow_call_rate_per_mille,
+            )
+        } else {
+            RateRule::new(
+                s.rate_window,
+                if s.minimum_calls == 0 {
+                    s.rate_window
+                } else {
+                    s.minimum_calls
+                },
+                s.failure_rate_per_mille,
+                s.slow_call_rate_per_mille,
+            )
+        };
+        let clearing = Duration::from_ticks(clearing_interval(&settings));
         Self {
             settings,
             timeout_shift: grid_shift(settings.half_open_timeout, TIMEOUT_GRID_STEPS),
-            interval_shift: grid_shift(settings.closed_interval, INTERVAL_GRID_STEPS),
-            rate: RateRule::new(
-                settings.rate_window,
-                if settings.minimum_calls == 0 {
-                    settings.rate_window
-                } else {
-                    settings.minimum_calls
-                },
-                settings.failure_rate_per_mille,
-                settings.slow_call_rate_per_mille,
-            ),
+            interval_shift: grid_shift(clearing, INTERVAL_GRID_STEPS),
+            rate,
         }
+    }
+
+    /// How often CLOSED clears its counts (0: never): `closed_interval`,
+    /// and with a time window at least every 2^26 buckets.
+    pub(super) const fn clearing_interval(&self) -> Tick {
+        clearing_interval(&self.settings)
     }
 
     /// The settings this configuration was built from.
@@ -400,6 +448,36 @@ impl BreakerConfig {
         } else {
             quantum
         }
+    }
+}
+
+/// A time window's bucket: `⌈duration / 4⌉` ticks (at least 1).
+const fn time_bucket(duration: Tick) -> Tick {
+    let bucket = duration.div_ceil(TIME_BUCKETS as u64);
+    if bucket == 0 {
+        1
+    } else {
+        bucket
+    }
+}
+
+/// `closed_interval` (0: never), and with a time window no longer than
+/// 2^26 buckets (at most 2^62 ticks).
+const fn clearing_interval(s: &BreakerSettings) -> Tick {
+    let asked = s.closed_interval.ticks();
+    if s.rate_duration.ticks() == 0 {
+        return asked;
+    }
+    let most = time_bucket(s.rate_duration.ticks()).saturating_mul(CLEARING_BUCKETS);
+    let most = if most > MAX_DURATION {
+        MAX_DURATION
+    } else {
+        most
+    };
+    if asked != 0 && asked < most {
+        asked
+    } else {
+        most
     }
 }
 

@@ -741,7 +741,7 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
         rule: Option<TripRule>,
     ) -> Recorded {
         let slow = self.config().is_slow(permit, now.ticks());
-        let trips = self.count_in_window(permit, outcome, slow, rule);
+        let trips = self.count_in_window(permit, outcome, now, slow, rule);
         let recorded = self.word.apply_quick(
             self.config(),
             Record {
@@ -765,6 +765,7 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
         &self,
         permit: Permit,
         outcome: Outcome,
+        now: Instant,
         slow: bool,
         rule: Option<TripRule>,
     ) -> Trips {
@@ -787,6 +788,7 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
         let count = CountAgainst {
             permit,
             outcome,
+            now: now.ticks(),
             slow,
             state: &self.word,
             rule,
@@ -1225,7 +1227,9 @@ impl FailureWindow<'_> {
     pub fn counts(&self, state: u128, window: u128) -> WindowCounts {
         let rule = &self.0.rate;
         match word::closed_generation(state) {
-            Some(generation) if rule.is_on() => window::counts(window, generation, rule),
+            Some(generation) if rule.is_on() => {
+                window::counts(window, generation, rule, word::window_clock(state, self.0))
+            }
             _ => WindowCounts::default(),
         }
     }
@@ -1293,13 +1297,15 @@ impl Input<FailureWindow<'_>> for Count {
     fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, Trips> {
         let rule = window.0.settings().trip_rule;
         let slow = window.0.is_slow(self.permit, self.now.ticks());
-        let (permit, outcome) = (self.permit, self.outcome);
-        count_step(window, rule, word, self.state, permit, outcome, slow)
+        let (permit, outcome, now) = (self.permit, self.outcome, self.now.ticks());
+        count_step(window, rule, word, self.state, permit, outcome, now, slow)
     }
 }
 
-/// The step of [`Count`] with the trip rule `rule`.
+/// The step of [`Count`] with the trip rule `rule`, for an outcome
+/// reported at `now`.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn count_step(
     window: &FailureWindow<'_>,
     rule: Option<TripRule>,
@@ -1307,12 +1313,14 @@ fn count_step(
     state: u128,
     permit: Permit,
     outcome: Outcome,
+    now: Tick,
     slow: bool,
 ) -> Step<u128, Trips> {
     let rate = &window.0.rate;
     let (next, rate_trips, counts) = if rate.is_on() {
         let live = word::is_closed_in(state, permit.generation());
-        window::count(word, live, permit, outcome, slow, rate)
+        let clock = word::window_clock(state, window.0).max(now);
+        window::count(word, live, permit, outcome, slow, rate, clock)
     } else {
         (word, window::RateTrips::default(), WindowCounts::default())
     };
@@ -1354,6 +1362,8 @@ fn count_quick(
 struct CountAgainst<'a> {
     permit: Permit,
     outcome: Outcome,
+    /// The tick of the report.
+    now: Tick,
     /// Whether the call was slow.
     slow: bool,
     state: &'a StateCell<u128>,
@@ -1380,8 +1390,10 @@ impl Input<FailureWindow<'_>> for CountAgainst<'_> {
     #[inline]
     fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, Trips> {
         let state = self.state.load();
-        let (permit, outcome) = (self.permit, self.outcome);
-        count_step(window, self.rule, word, state, permit, outcome, self.slow)
+        let (permit, outcome, now) = (self.permit, self.outcome, self.now);
+        count_step(
+            window, self.rule, word, state, permit, outcome, now, self.slow,
+        )
     }
 }
 

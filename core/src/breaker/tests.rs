@@ -926,14 +926,18 @@ mod model {
         /// The window's outcomes in this generation (failed, slow),
         /// oldest first.
         pub window: std::collections::VecDeque<(bool, bool)>,
+        /// A time window's outcomes in this generation (bucket number,
+        /// failed, slow), and its newest bucket number.
+        pub timed: Vec<(u64, bool, bool)>,
+        pub newest: u64,
     }
     /// A model permit: generation and (half-open) slot id.
     pub type Ticket = (u64, Option<usize>);
     impl Model {
         pub fn new(cfg: BreakerSettings) -> Self {
-            // A fresh breaker's interval ends at tick 0: the first call
-            // starts one.
-            let end = if cfg.closed_interval.ticks() == 0 {
+            // A fresh breaker's interval (a time window always has one)
+            // ends at tick 0: the first call starts one.
+            let end = if cfg.closed_interval.ticks() == 0 && cfg.rate_duration.ticks() == 0 {
                 u64::MAX
             } else {
                 0
@@ -946,12 +950,26 @@ mod model {
                 seen: 0,
                 reopens: 0,
                 window: Default::default(),
+                timed: Vec::new(),
+                newest: 0,
             }
         }
         /// The end of a closed interval starting at `from`: rounded up to a
         /// grid of the largest power of two not above `⌈interval / 2^11⌉`.
         pub fn interval_end(&self, from: u64) -> u64 {
-            let interval = self.cfg.closed_interval.ticks();
+            let asked = self.cfg.closed_interval.ticks();
+            // A time window clears at least every 2^26 buckets.
+            let interval = match self.bucket() {
+                0 => asked,
+                bucket => {
+                    let most = (bucket << 26).min(MAX_DURATION);
+                    if asked == 0 {
+                        most
+                    } else {
+                        asked.min(most)
+                    }
+                }
+            };
             if interval == 0 {
                 return u64::MAX;
             }
@@ -976,6 +994,19 @@ mod model {
             self.m = m;
             self.generation += 1;
             self.window.clear();
+            self.timed.clear();
+            self.newest = 0;
+        }
+        /// A time window's bucket length (0: a count window).
+        fn bucket(&self) -> u64 {
+            match self.cfg.rate_duration.ticks() {
+                0 => 0,
+                duration => duration.div_ceil(4).max(1),
+            }
+        }
+        /// CLOSED's clock for a time window: the latest tick noted.
+        fn clock(&self) -> u64 {
+            self.seen
         }
         /// `reset`: CLOSED with no failures; with a window, a new
         /// generation even from CLOSED.
@@ -983,7 +1014,9 @@ mod model {
         /// tick noted; in CLOSED it keeps its end.
         pub fn reset(&mut self) {
             match self.m {
-                M::Closed(_, end) if self.cfg.rate_window != 0 => self.set(M::Closed(0, end)),
+                M::Closed(_, end) if self.cfg.rate_window != 0 || self.bucket() != 0 => {
+                    self.set(M::Closed(0, end))
+                }
                 M::Closed(_, end) => self.m = M::Closed(0, end),
                 _ => {
                     let end = self.interval_end(self.seen);
@@ -993,19 +1026,26 @@ mod model {
         }
         /// Counts a CLOSED outcome in the window: whether its failure rate
         /// and its slow-call rate trip.
-        fn rate_trips(&mut self, failure: bool, slow: bool) -> (bool, bool) {
+        /// A time window counts it at `clock`.
+        fn rate_trips(&mut self, failure: bool, slow: bool, clock: u64) -> (bool, bool) {
             let n = self.cfg.rate_window as usize;
-            if n == 0 {
+            let bucket = self.bucket();
+            if let Some(at) = clock.checked_div(bucket) {
+                self.newest = self.newest.max(at);
+                self.timed.push((self.newest, failure, slow));
+            } else if n == 0 {
                 return (false, false);
+            } else {
+                self.window.push_back((failure, slow));
+                if self.window.len() > n {
+                    self.window.pop_front();
+                }
             }
-            self.window.push_back((failure, slow));
-            if self.window.len() > n {
-                self.window.pop_front();
-            }
-            let counts = self.counts_now();
-            let minimum = match self.cfg.minimum_calls {
-                0 => n as u64,
-                m => u64::from(m),
+            let counts = self.counts_at(clock);
+            let minimum = match (self.cfg.minimum_calls, bucket) {
+                (0, 0) => n as u64,
+                (0, _) => 1,
+                (m, _) => u64::from(m),
             };
             let reaches = |counted: u32, per_mille: u32| {
                 per_mille != 0
@@ -1017,19 +1057,28 @@ mod model {
                 reaches(counts.slow, self.cfg.slow_call_rate_per_mille),
             )
         }
-        /// The window's counts (slow calls only with a slow-call rate).
-        fn counts_now(&self) -> WindowCounts {
+        /// The window's counts at `clock` (slow calls only with a
+        /// slow-call rate).
+        fn counts_at(&self, clock: u64) -> WindowCounts {
             let slow_rated = self.cfg.slow_call_rate_per_mille != 0;
+            let bucket = self.bucket();
+            let outcomes: Vec<(bool, bool)> = if let Some(at) = clock.checked_div(bucket) {
+                let now = self.newest.max(at);
+                let live = self.timed.iter().filter(|o| o.0 + 4 > now);
+                live.map(|o| (o.1, o.2)).collect()
+            } else {
+                self.window.iter().copied().collect()
+            };
             WindowCounts {
-                calls: self.window.len() as u32,
-                failures: self.window.iter().filter(|o| o.0).count() as u32,
-                slow: self.window.iter().filter(|o| o.1 && slow_rated).count() as u32,
+                calls: outcomes.len() as u32,
+                failures: outcomes.iter().filter(|o| o.0).count() as u32,
+                slow: outcomes.iter().filter(|o| o.1 && slow_rated).count() as u32,
             }
         }
         /// What `window_counts` reports.
         pub fn counts(&self) -> WindowCounts {
             match self.m {
-                M::Closed(..) => self.counts_now(),
+                M::Closed(..) => self.counts_at(self.clock()),
                 _ => WindowCounts::default(),
             }
         }
@@ -1148,6 +1197,9 @@ mod model {
             let slow = self.is_slow(acquired, now);
             match (self.m.clone(), ticket.1) {
                 (M::Closed(f, end), None) => {
+                    // A time window's clock: the breaker's before this
+                    // report notes its tick, or the report's if later.
+                    let clock = self.clock().max(now);
                     if self.note(now) {
                         // The interval ended: cleared, not counted.
                         return false;
@@ -1161,7 +1213,7 @@ mod model {
                     };
                     let failure = outcome == Outcome::Failure;
                     let consecutive = threshold != 0 && failure && f >= threshold;
-                    let (rate, slow_rate) = self.rate_trips(failure, slow);
+                    let (rate, slow_rate) = self.rate_trips(failure, slow, clock);
                     let counts = self.counts();
                     let custom = failure
                         && rule.is_some_and(|r| {
@@ -1299,6 +1351,7 @@ mod properties {
             growth in (prop_oneof![Just(0u32), Just(1_000), Just(1_500), Just(2_000), 1_000u32..=5_000], prop_oneof![Just(0u64), 1u64..200], prop_oneof![Just(0u32), Just(100), Just(1_000), 0u32..=1_000], any::<u64>()),
             rule in (0usize..3, 1usize..5), half_open_rate in prop_oneof![Just(0u32), Just(1), Just(500), Just(1000), 1u32..=1000],
             slow in prop_oneof![Just((0u64, 0u32)), (1u64..40, Just(0u32)), (1u64..40, prop_oneof![Just(1u32), Just(500), Just(1000), 1u32..=1000])],
+            duration in prop_oneof![Just(0u64), Just(0), 1u64..80],
             ops in proptest::collection::vec(op(), 1..150),
         ) {
             let successes = (extra % permits) + 1;
@@ -1309,6 +1362,16 @@ mod properties {
                 rate_window = rate_window.clamp(1, MAX_SLOW_RATE_WINDOW);
             }
             let minimum_calls = minimum_calls.min(rate_window);
+            // A time window instead of the count window on a third of the
+            // runs with one: 1 to 80 ticks, in 4 buckets.
+            let rate_duration = match (rate_window, duration) {
+                (0, _) | (_, 0) => 0,
+                (_, ticks) => ticks,
+            };
+            if rate_duration != 0 {
+                rate_window = 0;
+            }
+            let rate_duration = span(rate_duration);
             let trip_rule = match rule.0 {
                 1 => Some(TripRule { decide: run_reaches, context: rule.1 }),
                 2 => Some(TripRule { decide: ready_to_trip, context: 0 }),
@@ -1320,7 +1383,7 @@ mod properties {
             let settings = BreakerSettings {
                 failure_threshold: failures, open: span(open), half_open_permits: permits,
                 success_threshold: successes, half_open_timeout: span(timeout),
-                failure_rate_per_mille, rate_window, minimum_calls, closed_interval: span(interval),
+                failure_rate_per_mille, rate_window, minimum_calls, rate_duration, closed_interval: span(interval),
                 // Periods grow up to `open` + up to 200 ticks (0: never grow,
                 // up to twice `open` with jitter).
                 open_multiplier_milli: if growth.1 == 0 { 0 } else { growth.0 },
@@ -2907,5 +2970,243 @@ mod slow_calls {
             }),
             Ok(())
         );
+    }
+}
+
+/// The time-based window (Resilience4j's TIME_BASED, Polly's sampling
+/// duration, gobreaker's `BucketPeriod`): the outcomes of the last
+/// `rate_duration` ticks, in 4 buckets.
+mod time_window {
+    use super::*;
+    use crate::ConfigError;
+
+    /// 50 % failing over the last 400 ticks (4 buckets of 100), 4 calls at
+    /// least; the consecutive rule off.
+    fn timed(minimum_calls: u32) -> BreakerConfig {
+        BreakerConfig::new(BreakerSettings {
+            failure_threshold: 0,
+            failure_rate_per_mille: 500,
+            rate_duration: span(400),
+            minimum_calls,
+            open: span(1_000),
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap()
+    }
+
+    fn report(b: &WindowedBreaker<&BreakerConfig>, at: u64, outcome: Outcome) -> Recorded {
+        let permit = b.acquire(tick(at)).unwrap().permit;
+        b.record(permit, outcome, tick(at))
+    }
+
+    #[test]
+    fn outcomes_leave_the_window_as_its_buckets_roll() {
+        let c = timed(4);
+        let b = Breaker::windowed(&c);
+        // Two failures in bucket 0 (ticks 0..100), then successes.
+        for (at, outcome) in [
+            (10, Outcome::Failure),
+            (20, Outcome::Failure),
+            (150, Outcome::Success),
+        ] {
+            assert!(report(&b, at, outcome).transition.is_none());
+        }
+        assert_eq!(
+            b.window_counts(),
+            WindowCounts {
+                calls: 3,
+                failures: 2,
+                slow: 0
+            }
+        );
+        // At 399 bucket 0 is still in (buckets 0..=3): 2 of 4 fail: opens.
+        let b2 = Breaker::windowed(&c);
+        for (at, outcome) in [
+            (10, Outcome::Failure),
+            (20, Outcome::Failure),
+            (150, Outcome::Success),
+        ] {
+            assert!(report(&b2, at, outcome).transition.is_none());
+        }
+        let opened = report(&b2, 399, Outcome::Success).transition;
+        assert_eq!(opened.map(|t| t.to), Some(State::Open));
+        assert_eq!(
+            b2.status(tick(399)).tripped_by,
+            Some(TripReason::FailureRate)
+        );
+        // At 400 bucket 0 has left: 0 of 2 fail.
+        assert!(report(&b, 400, Outcome::Success).transition.is_none());
+        assert_eq!(
+            b.window_counts(),
+            WindowCounts {
+                calls: 2,
+                failures: 0,
+                slow: 0
+            }
+        );
+        // Calls without reports move the breaker's clock, and the window
+        // with it: by tick 800 everything has left.
+        let _ = b.acquire(tick(800)).unwrap();
+        assert_eq!(b.window_counts(), WindowCounts::default());
+    }
+
+    #[test]
+    fn a_lagging_report_counts_in_the_newest_bucket_and_never_rewinds() {
+        let c = timed(1);
+        let b = Breaker::windowed(&c);
+        let early = b.acquire(tick(0)).unwrap().permit;
+        assert!(report(&b, 500, Outcome::Success).counted);
+        // Reported with a `now` of 5 (another thread's lagging clock): it
+        // counts at the breaker's clock (bucket 5), not in bucket 0.
+        assert!(b.record(early, Outcome::Success, tick(5)).counted);
+        assert_eq!(b.window_counts().calls, 2);
+        let _ = b.acquire(tick(799)).unwrap();
+        assert_eq!(b.window_counts().calls, 2);
+        let _ = b.acquire(tick(900)).unwrap();
+        assert_eq!(b.window_counts(), WindowCounts::default());
+    }
+
+    #[test]
+    fn a_slow_call_rate_over_time() {
+        let c = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 0,
+            slow_call: span(50),
+            slow_call_rate_per_mille: 1000,
+            rate_duration: span(400),
+            minimum_calls: 2,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b = Breaker::windowed(&c);
+        let permit = b.acquire(tick(0)).unwrap().permit;
+        assert!(b
+            .record(permit, Outcome::Success, tick(60))
+            .transition
+            .is_none());
+        assert_eq!(
+            b.window_counts(),
+            WindowCounts {
+                calls: 1,
+                failures: 0,
+                slow: 1
+            }
+        );
+        let permit = b.acquire(tick(100)).unwrap().permit;
+        let opened = b.record(permit, Outcome::Success, tick(200)).transition;
+        assert_eq!(opened.map(|t| t.to), Some(State::Open));
+        assert_eq!(
+            b.status(tick(200)).tripped_by,
+            Some(TripReason::SlowCallRate)
+        );
+    }
+
+    #[test]
+    fn thousands_of_calls_in_a_bucket_keep_their_rate() {
+        // 30 % failing never opens a 50 % rule; 60 % does, however many
+        // outcomes each bucket halves.
+        for (every, opens) in [(10u32, false), (5, true)] {
+            let c = timed(100);
+            let b = Breaker::windowed(&c);
+            let mut opened_at = None;
+            for i in 0..5_000u32 {
+                let at = u64::from(i) / 10; // 1000 calls per bucket
+                let failed = i % every < every * 3 / 10 || (opens && i % every < every * 6 / 10);
+                let outcome = if failed {
+                    Outcome::Failure
+                } else {
+                    Outcome::Success
+                };
+                if let Ok(admitted) = b.acquire(tick(at)) {
+                    let change = b.record(admitted.permit, outcome, tick(at)).transition;
+                    if change.is_some_and(|t| t.to == State::Open) {
+                        opened_at.get_or_insert(i);
+                    }
+                }
+                let held = b.window_counts();
+                assert!(held.failures <= held.calls && held.calls <= 4 * 127);
+            }
+            assert_eq!(opened_at.is_some(), opens, "every {every}");
+            if let Some(i) = opened_at {
+                assert!(i + 1 >= 100, "opened before the minimum: {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn idle_for_years_the_window_is_empty_at_every_distance() {
+        let c = timed(4);
+        // Gaps around multiples of 2^26 and 2^28 buckets, where a bucket
+        // number kept in fewer bits would alias.
+        let bucket = 100u64;
+        for gap in [
+            (1u64 << 26) * bucket,
+            (1u64 << 28) * bucket,
+            ((1u64 << 28) + 1) * bucket,
+            (1u64 << 40) * bucket,
+            u64::MAX / 2,
+        ] {
+            let b = Breaker::windowed(&c);
+            assert!(report(&b, 1_000, Outcome::Success).counted);
+            assert!(report(&b, 1_000, Outcome::Failure).transition.is_none());
+            assert_eq!(b.window_counts().calls, 2);
+            let at = 1_000u64.saturating_add(gap);
+            // The first call after the gap clears (a new generation)...
+            let permit = b.acquire(tick(at)).unwrap().permit;
+            assert_eq!(b.window_counts(), WindowCounts::default(), "gap {gap}");
+            // ... and its success is the only outcome in the window.
+            assert!(b
+                .record(permit, Outcome::Success, tick(at))
+                .transition
+                .is_none());
+            assert_eq!(
+                b.window_counts(),
+                WindowCounts {
+                    calls: 1,
+                    failures: 0,
+                    slow: 0
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn the_time_window_settings_are_checked() {
+        let with = |f: &dyn Fn(&mut BreakerSettings)| {
+            let mut s = BreakerSettings {
+                failure_rate_per_mille: 500,
+                rate_duration: span(1_000),
+                ..BreakerConfig::DEFAULT_SETTINGS
+            };
+            f(&mut s);
+            BreakerConfig::new(s).map(|_| ())
+        };
+        assert_eq!(with(&|_| {}), Ok(()));
+        assert_eq!(with(&|s| s.rate_window = 10), Err(ConfigError::RateWindow));
+        assert_eq!(
+            with(&|s| s.failure_rate_per_mille = 0),
+            Err(ConfigError::RateDuration)
+        );
+        assert_eq!(with(&|s| s.rate_duration = span(MAX_DURATION)), Ok(()));
+        let too_long = span(MAX_DURATION + 1);
+        assert_eq!(
+            with(&|s| s.rate_duration = too_long),
+            Err(ConfigError::RateDuration)
+        );
+        assert_eq!(with(&|s| s.minimum_calls = 127), Ok(()));
+        assert_eq!(
+            with(&|s| s.minimum_calls = 128),
+            Err(ConfigError::MinimumCalls)
+        );
+        // A duration of 1 tick: buckets of 1.
+        assert_eq!(with(&|s| s.rate_duration = span(1)), Ok(()));
+        // The forced clearing: at least every 2^26 buckets.
+        let c = timed(1);
+        assert_eq!(c.clearing_interval(), 100 << 26);
+        let asked = BreakerConfig::new(BreakerSettings {
+            closed_interval: span(5_000),
+            ..*c.settings()
+        })
+        .unwrap();
+        assert_eq!(asked.clearing_interval(), 5_000);
     }
 }

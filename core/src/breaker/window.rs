@@ -39,6 +39,18 @@
 //! Every function here is pure and total.
 
 use super::{Outcome, Permit};
+use crate::time::Tick;
+
+mod timed;
+
+pub(super) use timed::CLEARING_BUCKETS;
+
+/// The buckets of a time window.
+pub(super) const TIME_BUCKETS: u32 = 4;
+
+/// The most `minimum_calls` a time window takes (a bucket that counted
+/// 127 outcomes halves, so one holds at least 64 once it filled).
+pub(super) const MAX_TIME_MINIMUM_CALLS: u32 = 127;
 
 const SLOW_SHIFT: u32 = 52;
 const FILLED_SHIFT: u32 = 104;
@@ -65,9 +77,12 @@ pub(super) struct RateRule {
     /// The slow-call rate that trips, in thousandths (1..=1000; 0: none,
     /// and no slow register).
     slow_per_mille: u16,
-    /// The register bits inside the window (its `window` low bits), as
-    /// two halves, computed once: no variable shift at run time (a library
-    /// call on Cortex-M0).
+    /// Nonzero for a time window (`window` is then 0).
+    timed: u8,
+    /// A count window's register bits inside the window (its `window` low
+    /// bits), computed once: no variable shift at run time (a library call
+    /// on Cortex-M0). A time window's bucket length in ticks. As two
+    /// halves, so that the rule stays aligned to 4.
     bits: [u32; 2],
 }
 
@@ -90,7 +105,42 @@ impl RateRule {
             minimum_calls: minimum_calls as u8,
             per_mille: per_mille as u16,
             slow_per_mille: slow_per_mille as u16,
+            timed: 0,
             bits: [bits as u32, (bits >> 32) as u32],
+        }
+    }
+
+    /// The rules of a time window of [`TIME_BUCKETS`] buckets of `bucket`
+    /// ticks each (at least 1), from validated settings (minimum calls
+    /// 1..=[`MAX_TIME_MINIMUM_CALLS`], per milles ≤ 1000).
+    pub(super) const fn timed(
+        bucket: Tick,
+        minimum_calls: u32,
+        per_mille: u32,
+        slow_per_mille: u32,
+    ) -> Self {
+        Self {
+            window: 0,
+            minimum_calls: minimum_calls as u8,
+            per_mille: per_mille as u16,
+            slow_per_mille: slow_per_mille as u16,
+            timed: 1,
+            bits: [bucket as u32, (bucket >> 32) as u32],
+        }
+    }
+
+    /// Whether this is a time window.
+    pub(super) const fn is_timed(&self) -> bool {
+        self.timed != 0
+    }
+
+    /// A time window's bucket length (at least 1, even in a garbage rule).
+    const fn bucket(&self) -> Tick {
+        let bucket = self.bits();
+        if bucket == 0 {
+            1
+        } else {
+            bucket
         }
     }
 
@@ -106,17 +156,17 @@ impl RateRule {
 
     /// Whether there is a window at all.
     pub(super) const fn is_on(&self) -> bool {
-        self.window != 0
+        self.window != 0 || self.is_timed()
     }
 
     /// Whether a failure rate is judged.
     pub(super) const fn failure_rate_on(&self) -> bool {
-        self.window != 0 && self.per_mille != 0
+        self.is_on() && self.per_mille != 0
     }
 
     /// Whether a slow-call rate is judged (and slow calls are registered).
     pub(super) const fn slow_rate_on(&self) -> bool {
-        self.window != 0 && self.slow_per_mille != 0
+        self.is_on() && self.slow_per_mille != 0
     }
 
     /// The register bits inside the window.
@@ -272,25 +322,32 @@ const fn counts_of(window: Window) -> WindowCounts {
     }
 }
 
-/// What the window holds for generation `generation` (empty for any other).
+/// What the window holds for generation `generation` (empty for any other)
+/// at tick `clock` (a time window's; a count window has none).
 #[inline]
-pub(super) const fn counts(word: u128, generation: u16, rule: &RateRule) -> WindowCounts {
+pub(super) fn counts(word: u128, generation: u16, rule: &RateRule, clock: Tick) -> WindowCounts {
+    if rule.is_timed() {
+        return timed::counts(word, generation, rule, clock);
+    }
     counts_of(seen_by(word, generation, rule))
 }
 
 /// Counts `outcome` of a call admitted with `permit` (`slow`: whether it
-/// was slow), given whether the breaker's state word (loaded after `word`)
-/// is CLOSED in the permit's generation: the next word, which rates trip
-/// with it, and what the window then holds. Nothing changes (and nothing
-/// is held) for a stale permit, a half-open trial, or IGNORED.
+/// was slow) at tick `clock` (a time window's: the later of the breaker's
+/// clock and the report's), given whether the breaker's state word (loaded
+/// after `word`) is CLOSED in the permit's generation: the next word,
+/// which rates trip with it, and what the window then holds. Nothing
+/// changes (and nothing is held) for a stale permit, a half-open trial, or
+/// IGNORED.
 #[inline]
-pub(super) const fn count(
+pub(super) fn count(
     word: u128,
     live: bool,
     permit: Permit,
     outcome: Outcome,
     slow: bool,
     rule: &RateRule,
+    clock: Tick,
 ) -> (u128, RateTrips, WindowCounts) {
     let none = (
         word,
@@ -312,6 +369,9 @@ pub(super) const fn count(
     if !live || permit.slot() != 0 {
         return none;
     }
+    if rule.is_timed() {
+        return timed::count(word, permit, outcome, slow, rule, clock);
+    }
     let seen = seen_by(word, permit.generation(), rule);
     let next = Window {
         failures: ((seen.failures << 1) | failure) & rule.bits(),
@@ -332,7 +392,8 @@ pub(super) const fn count(
 /// alone (without the state word): an IGNORED outcome, or a success (fast,
 /// or slow without a slow-call rate) in the permit's generation's window
 /// when it is full and holds no failure and no slow call (the steady
-/// CLOSED state). A half-open trial's (slot ≠ 0) never counts either.
+/// CLOSED state). A half-open trial's (slot ≠ 0) never counts either. In a
+/// time window every counted outcome changes the word.
 #[inline]
 pub(super) const fn changes_nothing(
     word: u128,
@@ -344,6 +405,7 @@ pub(super) const fn changes_nothing(
     match outcome {
         Outcome::Ignored => true,
         Outcome::Failure => permit.slot() != 0,
+        Outcome::Success if rule.is_timed() => permit.slot() != 0,
         Outcome::Success => {
             let clean = encode(Window {
                 failures: 0,
@@ -378,7 +440,7 @@ mod tests {
     #[test]
     fn a_fresh_word_is_empty_for_every_generation() {
         for generation in [0u16, 1, 0x7fff, 0x8000, u16::MAX] {
-            assert_eq!(counts(EMPTY, generation, &RULE), WindowCounts::default());
+            assert_eq!(counts(EMPTY, generation, &RULE, 0), WindowCounts::default());
             let (next, _, _) = count(
                 EMPTY,
                 true,
@@ -386,9 +448,10 @@ mod tests {
                 Outcome::Failure,
                 false,
                 &RULE,
+                0,
             );
             assert_eq!(
-                counts(next, generation, &RULE),
+                counts(next, generation, &RULE, 0),
                 WindowCounts {
                     calls: 1,
                     failures: 1,
@@ -411,13 +474,13 @@ mod tests {
             Outcome::Failure, // 1/4
             Outcome::Failure, // 2/4: trips
         ] {
-            let (next, tripped, _) = count(word, true, permit(7), outcome, false, &RULE);
+            let (next, tripped, _) = count(word, true, permit(7), outcome, false, &RULE, 0);
             word = next;
             trips.push(tripped.failures);
         }
         assert_eq!(trips, [false, true, false, false, false, false, true]);
         assert_eq!(
-            counts(word, 7, &RULE),
+            counts(word, 7, &RULE, 0),
             WindowCounts {
                 calls: 4,
                 failures: 2,
@@ -428,28 +491,28 @@ mod tests {
 
     #[test]
     fn other_tags_read_empty_and_stale_permits_change_nothing() {
-        let (word, _, _) = count(EMPTY, true, permit(10), Outcome::Failure, false, &RULE);
+        let (word, _, _) = count(EMPTY, true, permit(10), Outcome::Failure, false, &RULE, 0);
         // The live generation 11 starts afresh.
-        let (later, _, _) = count(word, true, permit(11), Outcome::Success, false, &RULE);
+        let (later, _, _) = count(word, true, permit(11), Outcome::Success, false, &RULE, 0);
         assert_eq!(
-            counts(later, 11, &RULE),
+            counts(later, 11, &RULE, 0),
             WindowCounts {
                 calls: 1,
                 failures: 0,
                 slow: 0
             }
         );
-        assert_eq!(counts(later, 10, &RULE), WindowCounts::default());
+        assert_eq!(counts(later, 10, &RULE, 0), WindowCounts::default());
         // An outcome of generation 10 when the breaker is no longer CLOSED
         // in it changes nothing.
         assert_eq!(
-            count(later, false, permit(10), Outcome::Failure, false, &RULE),
+            count(later, false, permit(10), Outcome::Failure, false, &RULE, 0),
             (later, NO_TRIP, WindowCounts::default())
         );
         // Half-open trials count in none.
         let trial = Permit::new(11, 1, 0);
         assert_eq!(
-            count(later, true, trial, Outcome::Failure, true, &RULE),
+            count(later, true, trial, Outcome::Failure, true, &RULE, 0),
             (later, NO_TRIP, WindowCounts::default())
         );
         // Across the wrap of the 16-bit generation.
@@ -460,10 +523,11 @@ mod tests {
             Outcome::Failure,
             false,
             &RULE,
+            0,
         );
-        let (wrapped, _, _) = count(word, true, permit(0), Outcome::Failure, false, &RULE);
+        let (wrapped, _, _) = count(word, true, permit(0), Outcome::Failure, false, &RULE, 0);
         assert_eq!(
-            counts(wrapped, 0, &RULE),
+            counts(wrapped, 0, &RULE, 0),
             WindowCounts {
                 calls: 1,
                 failures: 1,
@@ -483,7 +547,7 @@ mod tests {
                 false,
                 &RULE
             ));
-            word = count(word, true, permit(3), Outcome::Success, false, &RULE).0;
+            word = count(word, true, permit(3), Outcome::Success, false, &RULE, 0).0;
         }
         assert!(changes_nothing(
             word,
@@ -514,9 +578,10 @@ mod tests {
             false,
             &RULE
         ));
-        let (success, trips, counts) = count(word, true, permit(3), Outcome::Success, true, &RULE);
+        let (success, trips, counts) =
+            count(word, true, permit(3), Outcome::Success, true, &RULE, 0);
         assert_eq!((success, trips, counts.failures), (word, NO_TRIP, 0));
-        let ignored = count(word, true, permit(3), Outcome::Ignored, false, &RULE);
+        let ignored = count(word, true, permit(3), Outcome::Ignored, false, &RULE, 0);
         assert_eq!(ignored, (word, NO_TRIP, WindowCounts::default()));
     }
 
@@ -525,13 +590,13 @@ mod tests {
         let rule = RateRule::new(64, 64, 1000, 0);
         let mut word = EMPTY;
         for i in 0..64 {
-            let (next, trips, _) = count(word, true, permit(1), Outcome::Failure, true, &rule);
+            let (next, trips, _) = count(word, true, permit(1), Outcome::Failure, true, &rule, 0);
             assert_eq!(trips.failures, i == 63);
             assert!(!trips.slow);
             word = next;
         }
         assert_eq!(
-            counts(word, 1, &rule),
+            counts(word, 1, &rule, 0),
             WindowCounts {
                 calls: 64,
                 failures: 64,
@@ -555,7 +620,7 @@ mod tests {
             (Outcome::Success, false), // 1 failed (the slow failure), 1 slow
             (Outcome::Ignored, true),  // counts in none
         ] {
-            let (next, tripped, _) = count(word, true, permit(5), outcome, slow, &rule);
+            let (next, tripped, _) = count(word, true, permit(5), outcome, slow, &rule, 0);
             word = next;
             trips.push((tripped.failures, tripped.slow));
         }
@@ -572,7 +637,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            counts(word, 5, &rule),
+            counts(word, 5, &rule, 0),
             WindowCounts {
                 calls: 4,
                 failures: 1,
@@ -581,7 +646,7 @@ mod tests {
         );
         // A slow success in a clean full window registers.
         let clean = (0..4).fold(EMPTY, |w, _| {
-            count(w, true, permit(6), Outcome::Success, false, &rule).0
+            count(w, true, permit(6), Outcome::Success, false, &rule, 0).0
         });
         assert!(changes_nothing(
             clean,
@@ -608,8 +673,8 @@ mod tests {
                 [Outcome::Failure, Outcome::Success][i as usize % 2],
                 i % 3 == 0,
             );
-            word = count(word, true, permit(9), outcome, slow, &rule).0;
-            let held = counts(word, 9, &rule);
+            word = count(word, true, permit(9), outcome, slow, &rule, 0).0;
+            let held = counts(word, 9, &rule, 0);
             let calls = (i + 1).min(MAX_SLOW_WINDOW);
             let first = (i + 1).saturating_sub(MAX_SLOW_WINDOW);
             let failures = (first..=i).filter(|k| k % 2 == 0).count() as u32;
@@ -657,7 +722,7 @@ mod tests {
                 for slow in [false, true] {
                     if changes_nothing(word, p, outcome, slow, &rule) {
                         for live in [false, true] {
-                            let (next, trips, _) = count(word, live, p, outcome, slow, &rule);
+                            let (next, trips, _) = count(word, live, p, outcome, slow, &rule, 0);
                             assert_eq!((next, trips), (word, NO_TRIP), "{word:#x}");
                         }
                     }
@@ -671,7 +736,7 @@ mod tests {
         let garbage = u128::MAX;
         let generation = decode(garbage).tag;
         assert_eq!(
-            counts(garbage, generation, &RULE),
+            counts(garbage, generation, &RULE, 0),
             WindowCounts {
                 calls: 4,
                 failures: 4,
@@ -685,9 +750,10 @@ mod tests {
             Outcome::Success,
             true,
             &RULE,
+            0,
         );
         assert_eq!(
-            counts(next, generation, &RULE),
+            counts(next, generation, &RULE, 0),
             WindowCounts {
                 calls: 4,
                 failures: 3,
@@ -696,7 +762,7 @@ mod tests {
         );
         let slow_rule = RateRule::new(4, 2, 0, 500);
         assert_eq!(
-            counts(garbage, generation, &slow_rule),
+            counts(garbage, generation, &slow_rule, 0),
             WindowCounts {
                 calls: 4,
                 failures: 4,

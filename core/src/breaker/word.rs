@@ -461,7 +461,7 @@ fn closed_interval(
     next: Tick,
     config: &BreakerConfig,
 ) -> (bool, Tick, u32) {
-    let interval = config.settings().closed_interval.ticks();
+    let interval = config.clearing_interval();
     if interval == 0 {
         return (false, next, 0);
     }
@@ -500,7 +500,7 @@ fn closed_from(from: Tick, quiet_until: Tick, config: &BreakerConfig) -> Phase {
 
 /// The tick CLOSED's current interval ends at (`None` without one).
 const fn interval_end(quiet_until: Tick, until: u32, config: &BreakerConfig) -> Option<Tick> {
-    if config.settings().closed_interval.ticks() == 0 {
+    if config.clearing_interval() == 0 {
         return None;
     }
     let grid = Grid::interval(config);
@@ -786,6 +786,13 @@ pub(super) const fn closed_failures_in(word: u128, generation: u16) -> Option<u3
 pub(super) const fn is_closed_in(word: u128, generation: u16) -> bool {
     let low = low_of(word) & mask(PAYLOAD_SHIFT);
     low == pack(CLOSED, generation, 0, 0) as u64
+}
+
+/// A CLOSED word's clock for a time window: the latest tick it noted
+/// (`quiet_until` less the quantum; when `quiet_until` stops at the
+/// interval's end, early by less than the quantum).
+pub(super) const fn window_clock(word: u128, config: &BreakerConfig) -> Tick {
+    time_of(word).saturating_sub(config.seen_quantum())
 }
 
 /// The generation of a CLOSED word; `None` in any other state.
@@ -1128,6 +1135,9 @@ impl Format for BreakerConfig {
         if s.closed_interval.ticks() != 0 {
             fields.u64(s.closed_interval.ticks());
         }
+        if s.rate_duration.ticks() != 0 {
+            fields.u64(s.rate_duration.ticks());
+        }
         if s.half_open_failure_rate_per_mille != 0 {
             fields.u32(s.half_open_failure_rate_per_mille);
         }
@@ -1220,7 +1230,7 @@ impl Format for BreakerConfig {
                 let failures = fields.read_u32();
                 let quiet_until = fields.read_tick();
                 let counted = failures < s.failure_threshold || s.failure_threshold == 0;
-                let (in_range, until) = match s.closed_interval.ticks() {
+                let (in_range, until) = match self.clearing_interval() {
                     0 => (fields.read_u64() == 0, 0),
                     interval => {
                         let end = fields.read_tick();
