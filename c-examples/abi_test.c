@@ -550,6 +550,72 @@ static void test_breaker_slow_calls(void) {
   CHECK(tg_breaker_counts(&b, &counts) == TG_OK && counts.slow == 3);
 }
 
+/* A time-based window: the failure rate over the last 400 ticks, in 4
+   buckets of 100 that roll as the breaker's clock moves; misconfigured
+   durations are refused by name. */
+static void test_breaker_time_window(void) {
+  tg_breaker_config_t config = {
+      .failure_threshold = 0,
+      .open_ticks = 1000,
+      .half_open_permits = 1,
+      .success_threshold = 1,
+      .half_open_timeout_ticks = 500,
+      .failure_rate_per_mille = 500,
+      .minimum_calls = 4,
+      .rate_duration_ticks = 400,
+  };
+  CHECK(tg_breaker_config_check(&config) == TG_OK);
+  tg_breaker_config_t bad = config;
+  bad.rate_window = 10; /* one window or the other */
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_RATE_WINDOW);
+  bad = config;
+  bad.failure_rate_per_mille = 0; /* a window without a rate */
+  bad.failure_threshold = 3;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_RATE_DURATION);
+  bad = config;
+  bad.rate_duration_ticks = (1ull << 62) + 1;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_RATE_DURATION);
+  bad = config;
+  bad.minimum_calls = 128;
+  CHECK(tg_breaker_config_check(&bad) == TG_E_CONFIG_MINIMUM_CALLS);
+  CHECK(strcmp(tg_status_str(TG_E_CONFIG_RATE_DURATION), "unknown status") != 0);
+
+  tg_breaker_t b = {{0}};
+  CHECK(tg_breaker_init(&b, &config) == TG_OK);
+  tg_breaker_decision_t d;
+  tg_record_t r;
+  tg_breaker_window_counts_t window;
+  const uint64_t ticks[] = {10, 20, 150};
+  const tg_outcome_t outcomes[] = {TG_OUTCOME_FAILURE, TG_OUTCOME_FAILURE, TG_OUTCOME_SUCCESS};
+  for (unsigned i = 0; i < 3; i++) {
+    CHECK(tg_breaker_acquire(&b, ticks[i], &d) == TG_OK);
+    CHECK(tg_breaker_record(&b, d.permit, outcomes[i], ticks[i], &r) == TG_OK && !r.transition.changed);
+  }
+  CHECK(tg_breaker_window_counts(&b, &window) == TG_OK && window.calls == 3 && window.failures == 2);
+  /* At 400 the first bucket (0 .. 99) has left: 0 failures of 2. */
+  CHECK(tg_breaker_acquire(&b, 400, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 400, &r) == TG_OK && !r.transition.changed);
+  CHECK(tg_breaker_window_counts(&b, &window) == TG_OK && window.calls == 2 && window.failures == 0);
+  /* Two more failures: 2 of 4 open it (TG_TRIP_FAILURE_RATE). */
+  CHECK(tg_breaker_acquire(&b, 450, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 450, &r) == TG_OK && !r.transition.changed);
+  CHECK(tg_breaker_acquire(&b, 460, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 460, &r) == TG_OK);
+  CHECK(r.transition.changed && r.transition.to == TG_STATE_OPEN);
+  tg_breaker_status_t status;
+  CHECK(tg_breaker_status(&b, 461, &status) == TG_OK && status.tripped_by == TG_TRIP_FAILURE_RATE);
+  /* Calls without reports move the window too: after a recovery, idle
+     reads see nothing once the buckets have left. */
+  CHECK(tg_breaker_acquire(&b, 1460, &d) == TG_OK && d.transition.to == TG_STATE_HALF_OPEN);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_SUCCESS, 1460, &r) == TG_OK && r.transition.to == TG_STATE_CLOSED);
+  CHECK(tg_breaker_acquire(&b, 1470, &d) == TG_OK);
+  CHECK(tg_breaker_record(&b, d.permit, TG_OUTCOME_FAILURE, 1470, &r) == TG_OK);
+  CHECK(tg_breaker_window_counts(&b, &window) == TG_OK && window.calls == 1);
+  CHECK(tg_breaker_acquire(&b, 1900, &d) == TG_OK);
+  CHECK(tg_breaker_window_counts(&b, &window) == TG_OK && window.calls == 0);
+  (void)tg_breaker_record(&b, d.permit, TG_OUTCOME_IGNORED, 1900, NULL);
+}
+
 /* The event queue: a breaker's transitions pushed as they happen, drained
    in order; a full queue refuses and counts; misuse is refused by name. */
 static void test_events(void) {
@@ -2071,7 +2137,7 @@ static void test_version(void) {
 int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
-  CHECK(sizeof(tg_breaker_t) == 224 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
+  CHECK(sizeof(tg_breaker_t) == 240 && sizeof(tg_bucket_t) == 144 && sizeof(tg_tick_extender_t) == 32);
   CHECK(sizeof(tg_fixed_window_t) == 48 && _Alignof(tg_fixed_window_t) == 16);
   CHECK(sizeof(tg_shaper_t) == 144 && _Alignof(tg_shaper_t) == 16);
   CHECK(sizeof(tg_sliding_window_t) == 48 && _Alignof(tg_sliding_window_t) == 16);
@@ -2090,6 +2156,7 @@ int main(void) {
   test_breaker_trip_rule();
   test_breaker_half_open_rate();
   test_breaker_slow_calls();
+  test_breaker_time_window();
   test_bucket();
   test_bucket_reconfigured_by_threads();
   test_keyed_reconfigured_by_threads();

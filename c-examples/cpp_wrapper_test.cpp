@@ -37,7 +37,7 @@ static_assert(std::is_same_v<tickguard::Tick, uint64_t>);
 static_assert(alignof(tg_breaker_t) == 16 && alignof(tg_bucket_t) == 16);
 static_assert(tickguard::state_name(State::HalfOpen)[0] == 'H');
 
-constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+constexpr tg_breaker_config_t kOnePermit = {1, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 constexpr tg_bucket_config_t kBucket = {3, 1, 10, TG_BUCKET_FULL};
 
 // Globals with constant initialisation: no static constructor runs.
@@ -76,7 +76,7 @@ void errors_are_not_folded_into_false() {
   CHECK(!later && later.refused() && later.retry_at == 10);
   CHECK(bucket.available(10).ok() && bucket.available(10).value == 1);
 
-  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+  tickguard::Breaker bad{tg_breaker_config_t{0, 100, 1, 1, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
   CHECK(bad.init() == TG_E_CONFIG_FAILURE_THRESHOLD);
   tickguard::Breaker no_window{tickguard::with_failure_rate(kOnePermit, 500, 0)};
   CHECK(no_window.init() == TG_E_CONFIG_RATE_WINDOW);
@@ -169,6 +169,27 @@ void slow_calls_open_it() {
   CHECK(breaker.status(332).value.tripped_by == tickguard::TripReason::TrialFailed);
   tickguard::Breaker bad{tickguard::with_slow_calls(kOnePermit, 0, 500, 2)};
   CHECK(bad.init() == TG_E_CONFIG_LATENCY);
+}
+
+// A time window: half of the last 400 ticks' calls failing (4 at least)
+// opens it; the oldest bucket leaves as the clock moves.
+void a_time_window_rolls() {
+  tg_breaker_config_t config = tickguard::with_time_window(kOnePermit, 400, 500, 4);
+  config.failure_threshold = 0;
+  tickguard::Breaker breaker{config};
+  CHECK(breaker.init() == TG_OK);
+  CHECK(!breaker.acquire(10).fail(10).transition.changed);
+  CHECK(!breaker.acquire(20).fail(20).transition.changed);
+  CHECK(!breaker.acquire(150).succeed(150).transition.changed);
+  CHECK(!breaker.acquire(400).succeed(400).transition.changed);  // bucket 0 left
+  tickguard::Result<tg_breaker_window_counts_t> counts = breaker.window_counts();
+  CHECK(counts && counts.value.calls == 2 && counts.value.failures == 0);
+  CHECK(!breaker.acquire(410).fail(410).transition.changed);
+  CHECK(breaker.acquire(420).fail(420).transition.to == State::Open);  // 2 of 4
+  tickguard::Breaker bad{tickguard::with_time_window(kOnePermit, 0, 500)};
+  CHECK(bad.init() == TG_E_CONFIG_RATE_WINDOW);
+  tickguard::Breaker rateless{tickguard::with_time_window(kOnePermit, 400, 0)};
+  CHECK(rateless.init() == TG_E_CONFIG_RATE_DURATION);
 }
 
 // Open periods that double with each failed trial, up to a cap.
@@ -719,6 +740,7 @@ int main() {
   a_trip_rule_of_the_callers_opens_it();
   a_trial_period_decided_by_its_failure_rate();
   slow_calls_open_it();
+  a_time_window_rolls();
   global_bucket_works();
   fixed_window_works();
   shaper_works();

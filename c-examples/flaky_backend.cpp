@@ -43,6 +43,7 @@ constexpr tg_breaker_config_t kConfig = {
     /*half_open_failure_rate_per_mille=*/0,
     /*slow_call_ticks=*/0,
     /*slow_call_rate_per_mille=*/0,
+    /*rate_duration_ticks=*/0,
 };
 
 void report(tickguard::Tick now, const tickguard::Transition &t) {

@@ -41,7 +41,7 @@ fi
 
 "$cc" -std=c11 "${warn[@]}" "${san[@]}" "${inc[@]}" "$here/abi_test.c" "$lib" -o "$out/abi_test"
 # The C header alone compiles as C++ too.
-printf '#include "tickguard.h"\nint main() { tg_breaker_t b{}; return sizeof b == 224 && alignof(tg_breaker_t) == 16 ? 0 : 1; }\n' >"$out/header.cpp"
+printf '#include "tickguard.h"\nint main() { tg_breaker_t b{}; return sizeof b == 240 && alignof(tg_breaker_t) == 16 ? 0 : 1; }\n' >"$out/header.cpp"
 "$cxx" -std=c++11 "${warn[@]}" "${inc[@]}" "$out/header.cpp" -o "$out/header_cpp"
 "$out/header_cpp"
 

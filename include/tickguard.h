@@ -472,7 +472,8 @@ typedef struct {
   uint32_t rate_window;
   /**
    * Outcomes the window must hold before its rate can open the breaker
-   * (1 .. rate_window; 0: the whole window).
+   * (1 .. rate_window, 0: the whole window; with `rate_duration_ticks`
+   * 1 .. 127, 0: one).
    */
   uint32_t minimum_calls;
   /**
@@ -538,6 +539,14 @@ typedef struct {
    * `slow_call_ticks`). With it, a slow trial fails its trial period.
    */
   uint32_t slow_call_rate_per_mille;
+  /**
+   * Measures the rates over the outcomes of the last this many ticks
+   * instead of the last `rate_window` outcomes (1 .. 2^62, with a rate
+   * and `rate_window` 0; 0: a count window): 4 buckets of a quarter of
+   * it each, rolling as the breaker's clock moves; each bucket counts
+   * 127 outcomes exactly and halves past that, keeping its proportions.
+   */
+  uint64_t rate_duration_ticks;
 } tg_breaker_config_t;
 
 /**
@@ -550,7 +559,7 @@ typedef struct TG_ALIGNED(16) {
   /**
    * Private: the object's state. Touch only through `tg_breaker_*`.
    */
-  uint64_t _opaque[28];
+  uint64_t _opaque[30];
 } tg_breaker_t;
 
 /**
@@ -1907,7 +1916,8 @@ typedef struct TG_ALIGNED(16) {
 #define TG_E_CONFIG_RATE_WINDOW -51
 
 /**
- * Breaker configuration: `minimum_calls` is above `rate_window`.
+ * Breaker configuration: `minimum_calls` is above `rate_window` (above
+ * 127 with `rate_duration_ticks`).
  */
 #define TG_E_CONFIG_MINIMUM_CALLS -52
 
@@ -1921,6 +1931,12 @@ typedef struct TG_ALIGNED(16) {
  * 2^62.
  */
 #define TG_E_CONFIG_MAX_OPEN -54
+
+/**
+ * Breaker configuration: `rate_duration_ticks` is above 2^62, or set
+ * without a failure rate or a slow-call rate.
+ */
+#define TG_E_CONFIG_RATE_DURATION -55
 
 #ifdef __cplusplus
 extern "C" {

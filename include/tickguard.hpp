@@ -240,7 +240,7 @@ class [[nodiscard]] Call {
 inline constexpr tg_breaker_config_t kDefaultBreakerConfig = {
     TG_BREAKER_DEFAULT_FAILURE_THRESHOLD, TG_BREAKER_DEFAULT_OPEN_TICKS,
     TG_BREAKER_DEFAULT_HALF_OPEN_PERMITS, TG_BREAKER_DEFAULT_SUCCESS_THRESHOLD,
-    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    TG_BREAKER_DEFAULT_HALF_OPEN_TIMEOUT_TICKS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 /**
  * A breaker configuration that opens on a failure rate as well as (or
@@ -264,6 +264,38 @@ constexpr tg_breaker_config_t with_failure_rate(tg_breaker_config_t base, uint32
                                                 uint32_t minimum_calls = 0) noexcept {
   base.failure_rate_per_mille = per_mille;
   base.rate_window = window;
+  base.minimum_calls = minimum_calls;
+  return base;
+}
+
+/**
+ * A breaker configuration that measures its rates over time: the outcomes
+ * of the last `duration_ticks` (Resilience4j's TIME_BASED window, Polly's
+ * sampling duration), in 4 buckets that roll as the breaker's clock moves,
+ * instead of the last `rate_window` outcomes; `per_mille` thousandths
+ * failing opens it once `minimum_calls` are in.
+ *
+ * ```cpp
+ * // Half of the calls of the last 10 s (at 1 kHz) failing, 20 at least.
+ * constexpr tg_breaker_config_t kOverTime =
+ *     tickguard::with_time_window(tickguard::kDefaultBreakerConfig, 10'000, 500, 20);
+ * ```
+ * @param base the other settings (its failure_threshold may be 0: off; a
+ *   slow-call rate set in it is measured over the same time).
+ * @param duration_ticks the time the rates are measured over (1 .. 2^62).
+ * @param per_mille the failure rate that opens the breaker (0 .. 1000; 0:
+ *   a slow-call rate alone).
+ * @param minimum_calls outcomes needed before a rate is judged (0 .. 127;
+ *   0: one).
+ * @return `base` with the window fields set (`rate_window` 0; validated by
+ *   init()).
+ */
+constexpr tg_breaker_config_t with_time_window(tg_breaker_config_t base, uint64_t duration_ticks,
+                                               uint32_t per_mille,
+                                               uint32_t minimum_calls = 0) noexcept {
+  base.rate_duration_ticks = duration_ticks;
+  base.failure_rate_per_mille = per_mille;
+  base.rate_window = 0;
   base.minimum_calls = minimum_calls;
   return base;
 }

@@ -137,7 +137,8 @@ pub struct tg_breaker_config_t {
     /// 0 without either).
     pub rate_window: u32,
     /// Outcomes the window must hold before its rate can open the breaker
-    /// (1 .. rate_window; 0: the whole window).
+    /// (1 .. rate_window, 0: the whole window; with `rate_duration_ticks`
+    /// 1 .. 127, 0: one).
     pub minimum_calls: u32,
     /// How long CLOSED counts before it clears its counts (the failure run
     /// and the window) and starts afresh, as gobreaker's `Interval` (1 ..
@@ -184,6 +185,12 @@ pub struct tg_breaker_config_t {
     /// inclusive, once `minimum_calls` are in; 0: off; needs
     /// `slow_call_ticks`). With it, a slow trial fails its trial period.
     pub slow_call_rate_per_mille: u32,
+    /// Measures the rates over the outcomes of the last this many ticks
+    /// instead of the last `rate_window` outcomes (1 .. 2^62, with a rate
+    /// and `rate_window` 0; 0: a count window): 4 buckets of a quarter of
+    /// it each, rolling as the breaker's clock moves; each bucket counts
+    /// 127 outcomes exactly and halves past that, keeping its proportions.
+    pub rate_duration_ticks: u64,
 }
 
 /// Stands for the caller's rule in the configuration kept in the object
@@ -211,6 +218,7 @@ impl From<tg_breaker_config_t> for BreakerSettings {
             half_open_failure_rate_per_mille: c.half_open_failure_rate_per_mille,
             slow_call: Duration::from_ticks(c.slow_call_ticks),
             slow_call_rate_per_mille: c.slow_call_rate_per_mille,
+            rate_duration: Duration::from_ticks(c.rate_duration_ticks),
             trip_rule: (c.external_trip_rule != 0).then_some(TripRule {
                 decide: judged_per_call,
                 context: 0,
@@ -239,6 +247,7 @@ impl From<BreakerSettings> for tg_breaker_config_t {
             half_open_failure_rate_per_mille: s.half_open_failure_rate_per_mille,
             slow_call_ticks: s.slow_call.ticks(),
             slow_call_rate_per_mille: s.slow_call_rate_per_mille,
+            rate_duration_ticks: s.rate_duration.ticks(),
         }
     }
 }
@@ -310,7 +319,7 @@ pub struct tg_record_t {
 #[repr(C, align(16))]
 pub struct tg_breaker_t {
     /// Private: the object's state. Touch only through `tg_breaker_*`.
-    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 28],
+    pub _opaque: [core::cell::UnsafeCell<core::mem::MaybeUninit<u64>>; 30],
 }
 
 object::storage!(tg_breaker_t, CountingBreaker<BreakerConfig>, 0x7467_4237); // "tgB7"

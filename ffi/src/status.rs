@@ -138,18 +138,22 @@ pub const TG_E_CONFIG_FAILURE_RATE: tg_status_t = -50;
 /// `TG_BREAKER_MAX_SLOW_RATE_WINDOW` with a slow-call rate), or set without
 /// either.
 pub const TG_E_CONFIG_RATE_WINDOW: tg_status_t = -51;
-/// Breaker configuration: `minimum_calls` is above `rate_window`.
+/// Breaker configuration: `minimum_calls` is above `rate_window` (above
+/// 127 with `rate_duration_ticks`).
 pub const TG_E_CONFIG_MINIMUM_CALLS: tg_status_t = -52;
 /// Breaker configuration: `closed_interval_ticks` is above 2^62.
 pub const TG_E_CONFIG_CLOSED_INTERVAL: tg_status_t = -53;
 /// Breaker configuration: `max_open_ticks` is below `open_ticks` or above
 /// 2^62.
 pub const TG_E_CONFIG_MAX_OPEN: tg_status_t = -54;
+/// Breaker configuration: `rate_duration_ticks` is above 2^62, or set
+/// without a failure rate or a slow-call rate.
+pub const TG_E_CONFIG_RATE_DURATION: tg_status_t = -55;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 54] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 55] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -312,6 +316,10 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 54] = [
         TG_E_CONFIG_MAX_OPEN,
         c"config: max_open_ticks must be open_ticks..2^62 (0: 2^62)",
     ),
+    (
+        TG_E_CONFIG_RATE_DURATION,
+        c"config: rate_duration_ticks must be at most 2^62, set with a failure or slow-call rate (0: a count window)",
+    ),
 ];
 
 /// Every status the library returns (Rust-side tests and fuzzing check
@@ -361,6 +369,7 @@ pub(crate) const fn config_status(error: ConfigError) -> tg_status_t {
         ConfigError::MinimumCalls => TG_E_CONFIG_MINIMUM_CALLS,
         ConfigError::ClosedInterval => TG_E_CONFIG_CLOSED_INTERVAL,
         ConfigError::MaxOpen => TG_E_CONFIG_MAX_OPEN,
+        ConfigError::RateDuration => TG_E_CONFIG_RATE_DURATION,
     }
 }
 

@@ -51,6 +51,7 @@ const BREAKER_CONFIG: tg_breaker_config_t = tg_breaker_config_t {
     half_open_failure_rate_per_mille: 0,
     slow_call_ticks: 0,
     slow_call_rate_per_mille: 0,
+    rate_duration_ticks: 0,
 };
 
 /// A permit with `token` admitted at tick 0.
@@ -654,6 +655,7 @@ fn each_zeroed_config_field_is_refused_by_name_or_means_none() {
         half_open_failure_rate_per_mille: 0,
         slow_call_ticks: 0,
         slow_call_rate_per_mille: 0,
+        rate_duration_ticks: 0,
     };
     assert_eq!(tg_breaker_config_default(&mut breaker), TG_OK);
     assert_eq!(tg_breaker_config_check(&breaker), TG_OK);
@@ -1185,6 +1187,7 @@ mod random_calls {
                             half_open_failure_rate_per_mille: (j as u32).wrapping_mul(100),
                             slow_call_ticks: x % 7,
                             slow_call_rate_per_mille: (r as u32) ^ (j as u32),
+                            rate_duration_ticks: if w % 2 == 0 { t } else { 0 },
                         };
                         let status = tg_breaker_init_ex(&mut breaker, &config, flags);
                         if flags <= (TG_INIT_REINIT | TG_INIT_SHARED) && flags & TG_INIT_REINIT != 0 {

@@ -74,6 +74,7 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
     half_open_failure_rate_per_mille: 0,
     slow_call: Duration::from_ticks(2),
     slow_call_rate_per_mille: 500,
+    rate_duration: Duration::from_ticks(0),
     trip_rule: None,
 }) {
     Ok(config) => config,
@@ -81,10 +82,15 @@ static BREAKER_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings 
 };
 static BREAKER: WindowedBreaker = Breaker::windowed(&BREAKER_CONFIG);
 
-/// The sensor the timer interrupt reads: 2 failures in a row open its own
-/// breaker for 30 ticks.
+/// The sensor the timer interrupt reads: half of its reads of the last 40
+/// ticks failing (2 at least) open its own breaker for 30 ticks (a time
+/// window of 4 buckets of 10 ticks: the handler reads it every 13th tick,
+/// so the window holds its last three or four reads).
 static SENSOR_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
-    failure_threshold: 2,
+    failure_threshold: 0,
+    failure_rate_per_mille: 500,
+    rate_duration: Duration::from_ticks(40),
+    minimum_calls: 2,
     open: Duration::from_ticks(30),
     half_open_permits: 1,
     success_threshold: 1,
@@ -93,7 +99,7 @@ static SENSOR_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
     Ok(config) => config,
     Err(_) => panic!("invalid sensor breaker configuration"),
 };
-static SENSOR: Breaker = Breaker::new(&SENSOR_CONFIG);
+static SENSOR: WindowedBreaker = Breaker::windowed(&SENSOR_CONFIG);
 
 const fn limit(capacity: u32, period: u64) -> BucketConfig {
     match BucketConfig::new(BucketSettings {

@@ -49,6 +49,12 @@
 //! outcome reported with a permit of another generation is never counted in
 //! it. Setting `failure_threshold` to 0 leaves the rate alone.
 //!
+//! With [`rate_duration`](BreakerSettings::rate_duration) instead of
+//! `rate_window`, the window is the outcomes of the last that many ticks
+//! (Resilience4j's TIME_BASED window) in 4 rolling buckets, and with
+//! [`slow_call`](BreakerSettings::slow_call) and a slow-call rate it also
+//! counts slow calls (Resilience4j's slow-call rate).
+//!
 //! The window is a second 128-bit word ([`FailureWindow`]), so a breaker
 //! that uses one is built with [`Breaker::windowed`] ([`WindowedBreaker`],
 //! 16 bytes more); a plain [`Breaker`] has no window and no window code,

@@ -210,6 +210,7 @@ fuzz_target!(|data: &[u8]| {
                     half_open_failure_rate_per_mille: (input.small() as u32).wrapping_mul(100),
                     slow_call_ticks: input.small(),
                     slow_call_rate_per_mille: (input.small() as u32).wrapping_mul(100),
+                    rate_duration_ticks: input.small(),
                 };
                 let flags = u32::from(input.u8() % 6);
                 tg_breaker_init_ex(&mut breakers[which], &config, flags)

@@ -22,6 +22,12 @@ fuzz_target!(|data: &[u8]| {
     } else {
         u32::from(data[2] >> 2 & 0xf) * 4 + 1
     };
+    // Half of the windows are time windows of 10 ticks per outcome.
+    let (window, duration) = if window != 0 && data[3] & 1 == 1 {
+        (0, u64::from(window) * 10)
+    } else {
+        (window, 0)
+    };
     let config = tg_breaker_config_t {
         failure_threshold: u32::from(data[2] % 4) + 1,
         open_ticks: open,
@@ -30,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         half_open_timeout_ticks: [1u64, 50, 1_000, 1 << 30][usize::from(data[4] % 4)],
         failure_rate_per_mille: rate,
         rate_window: window,
-        minimum_calls: window / 2,
+        minimum_calls: (window + duration as u32 / 10) / 2,
         // Counts cleared while CLOSED on half the configurations.
         closed_interval_ticks: [0u64, 0, 7, 1_000][usize::from(data[4] >> 2 & 3)],
         // Open periods that grow (never shorter than `open`: no jitter
@@ -46,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
         // reported more than 20 ticks after their admission).
         slow_call_ticks: [0u64, 0, 20, 20][usize::from(data[4] >> 6)],
         slow_call_rate_per_mille: [0u32, 0, 0, 1000][usize::from(data[4] >> 6)],
+        rate_duration_ticks: duration,
     };
     let mut b = tg_breaker_t::new();
     assert_eq!(tg_breaker_init(&mut b, &config), TG_OK);

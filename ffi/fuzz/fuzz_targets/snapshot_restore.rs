@@ -28,6 +28,7 @@ const BREAKER: tg_breaker_config_t = tg_breaker_config_t {
     half_open_failure_rate_per_mille: 500,
     slow_call_ticks: 0,
     slow_call_rate_per_mille: 0,
+    rate_duration_ticks: 0,
 };
 const BUCKET: tg_bucket_config_t = tg_bucket_config_t {
     capacity: 9,

@@ -33,6 +33,20 @@ static RATE_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
 };
 static RATE_BREAKER: WindowedBreaker = Breaker::windowed(&RATE_CONFIG);
 
+/// The same rule over time: half of the last 400 ticks' outcomes (4
+/// buckets of 100), 4 at least.
+static TIMED_CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
+    failure_threshold: 0,
+    failure_rate_per_mille: 500,
+    rate_duration: tickguard::time::Duration::from_ticks(400),
+    minimum_calls: 4,
+    ..BreakerConfig::DEFAULT_SETTINGS
+}) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid breaker configuration"),
+};
+static TIMED_BREAKER: WindowedBreaker = Breaker::windowed(&TIMED_CONFIG);
+
 fn at(tick: u64) -> Instant {
     Instant::from_ticks(black_box(tick))
 }
@@ -40,6 +54,11 @@ fn at(tick: u64) -> Instant {
 #[inline(never)]
 fn record_rate(permit: Permit, outcome: Outcome, now: u64) -> bool {
     RATE_BREAKER.record(permit, outcome, at(now)).counted
+}
+
+#[inline(never)]
+fn record_timed(permit: Permit, outcome: Outcome, now: u64) -> bool {
+    TIMED_BREAKER.record(permit, outcome, at(now)).counted
 }
 
 #[entry]
@@ -75,6 +94,22 @@ fn main() -> ! {
     if RATE_BREAKER.acquire(at(11)).is_ok() {
         fail()
     }
+    let Ok(admitted) = TIMED_BREAKER.acquire(at(10)) else {
+        fail()
+    };
+    let permit = admitted.permit;
+    count.report(
+        "time-window breaker record success, CLOSED (counted in its bucket)",
+        || {
+            black_box(record_timed(permit, Outcome::Success, 10));
+        },
+    );
+    count.report(
+        "time-window breaker record failure, CLOSED (a new bucket)",
+        || {
+            black_box(record_timed(permit, Outcome::Failure, 150));
+        },
+    );
     done()
 }
 

@@ -66,8 +66,10 @@ const fn field(word: u128, shift: u32) -> u32 {
     ((word >> shift) as u32) & COUNT_MAX
 }
 
-const fn bucket_at(word: u128, slot: u32) -> Bucket {
-    let shift = slot.wrapping_mul(BUCKET_BITS);
+/// The bucket whose 21 bits start at bit `shift` (a constant at every
+/// call: a 32-bit core then shifts without a library call).
+#[inline(always)]
+const fn bucket_at(word: u128, shift: u32) -> Bucket {
     Bucket {
         calls: field(word, shift),
         failures: field(word, shift.wrapping_add(COUNT_BITS)),
@@ -75,12 +77,21 @@ const fn bucket_at(word: u128, slot: u32) -> Bucket {
     }
 }
 
-const fn pack(bucket: Bucket, slot: u32) -> u128 {
-    let shift = slot.wrapping_mul(BUCKET_BITS);
-    let bits = (bucket.calls & COUNT_MAX) as u128
+/// The four slots, in order.
+const fn buckets_of(word: u128) -> [Bucket; 4] {
+    [
+        bucket_at(word, 0),
+        bucket_at(word, BUCKET_BITS),
+        bucket_at(word, 2 * BUCKET_BITS),
+        bucket_at(word, 3 * BUCKET_BITS),
+    ]
+}
+
+/// A bucket's 21 bits, at bit 0.
+const fn packed(bucket: Bucket) -> u128 {
+    (bucket.calls & COUNT_MAX) as u128
         | ((bucket.failures & COUNT_MAX) as u128) << COUNT_BITS
-        | ((bucket.slow & COUNT_MAX) as u128) << (2 * COUNT_BITS);
-    bits << shift
+        | ((bucket.slow & COUNT_MAX) as u128) << (2 * COUNT_BITS)
 }
 
 /// The bucket number nearest `near` whose low bits are `epoch`.
@@ -105,25 +116,27 @@ fn moved_to(word: u128, generation: u16, at: u64) -> (u64, [Bucket; 4]) {
     let newest = newest(((word >> EPOCH_SHIFT) as u64) & EPOCH_MASK, at);
     let now = if newest > at { newest } else { at };
     let gone = now.wrapping_sub(newest);
-    let mut buckets = empty;
-    let mut slot = 0u32;
+    let mut buckets = buckets_of(word);
+    let mut slot = 0u64;
     for bucket in buckets.iter_mut() {
         // Slot `slot` holds bucket `newest - back`, for `back` 0..4.
-        let back = (newest.wrapping_sub(u64::from(slot))) & 3;
-        if back.saturating_add(gone) < u64::from(TIME_BUCKETS) {
-            *bucket = bucket_at(word, slot);
+        let back = newest.wrapping_sub(slot) & 3;
+        if back.saturating_add(gone) >= u64::from(TIME_BUCKETS) {
+            *bucket = Bucket::default();
         }
         slot = slot.wrapping_add(1);
     }
     (now, buckets)
 }
 
-fn encode(buckets: &[Bucket; 4], newest: u64, generation: u16) -> u128 {
-    let head =
-        (u128::from(generation) << TAG_SHIFT) | (u128::from(newest & EPOCH_MASK) << EPOCH_SHIFT);
-    (0u32..)
-        .zip(buckets)
-        .fold(head, |word, (slot, bucket)| word | pack(*bucket, slot))
+const fn encode(buckets: &[Bucket; 4], newest: u64, generation: u16) -> u128 {
+    let [b0, b1, b2, b3] = *buckets;
+    ((generation as u128) << TAG_SHIFT)
+        | (((newest & EPOCH_MASK) as u128) << EPOCH_SHIFT)
+        | packed(b0)
+        | packed(b1) << BUCKET_BITS
+        | packed(b2) << (2 * BUCKET_BITS)
+        | packed(b3) << (3 * BUCKET_BITS)
 }
 
 /// The window's counts: each bucket's failures and slow calls cut to its
@@ -138,9 +151,11 @@ fn sum(buckets: &[Bucket; 4]) -> WindowCounts {
         })
 }
 
-/// The bucket number of tick `clock`.
+/// The bucket number of tick `clock` (on a 32-bit core the crate's
+/// bit-serial division, not the kilobyte of library code a 64-bit `/`
+/// links).
 fn bucket_of(clock: Tick, rule: &RateRule) -> u64 {
-    clock.checked_div(rule.bucket()).unwrap_or(0)
+    crate::wide::div(clock, rule.bucket())
 }
 
 /// What the window holds for generation `generation` at tick `clock`.
