@@ -625,6 +625,47 @@ fn a_rate_trip_is_observed_exactly_once() {
     model(|| two_racing_failures_trip_once(rated(1000, 2, 2)));
 }
 
+/// Trip on a time window's failure rate: two failures race into a window
+/// of 40 ticks (4 buckets of 10), 100 %, two calls, one of them reported
+/// a bucket later. Each report is one compare-and-swap on the window word
+/// (a time window writes every outcome), then the state word.
+#[test]
+fn a_time_window_trip_is_observed_exactly_once() {
+    model(|| {
+        let config = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 0,
+            open: tickguard::time::Duration::from_ticks(10),
+            half_open_permits: 1,
+            success_threshold: 1,
+            failure_rate_per_mille: 1000,
+            rate_duration: tickguard::time::Duration::from_ticks(40),
+            minimum_calls: 2,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b = Arc::new(Breaker::windowed(config));
+        let permits = [
+            b.acquire(tick(0)).unwrap().permit,
+            b.acquire(tick(0)).unwrap().permit,
+        ];
+        let handles: Vec<_> = permits
+            .into_iter()
+            .zip([1, 12])
+            .map(|(p, at)| {
+                let b = b.clone();
+                thread::spawn(move || b.record(p, Outcome::Failure, tick(at)).transition)
+            })
+            .collect();
+        let seen: Vec<_> = handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .collect();
+        assert_eq!(seen.len(), 1);
+        assert_eq!((seen[0].from, seen[0].to), (State::Closed, State::Open));
+        assert_eq!(b.window_counts(), Default::default());
+    });
+}
+
 /// A late failure races a new generation: one thread reports a failure
 /// with a permit of the first CLOSED generation while the other trips the
 /// breaker, recovers it through a half-open trial, and reports a success
