@@ -320,17 +320,40 @@ fn a_full_outage_keeps_attempts_under_the_budget_bound() {
 /// more than its size.
 #[test]
 fn the_rate_window_trips_once_per_round_and_never_counts_a_late_permit() {
+    rounds_trip_once(BreakerSettings {
+        rate_window: 16,
+        ..BreakerConfig::DEFAULT_SETTINGS
+    });
+}
+
+/// The same with a time window of 40 ticks (a round is a tick).
+#[test]
+fn a_time_window_trips_once_per_round_and_never_counts_a_late_permit() {
+    rounds_trip_once(BreakerSettings {
+        rate_duration: tickguard::time::Duration::from_ticks(40),
+        ..BreakerConfig::DEFAULT_SETTINGS
+    });
+}
+
+/// Rounds of two threads over a breaker with `window`'s window (50 %
+/// failing, 8 calls at least).
+fn rounds_trip_once(window: BreakerSettings) {
     use tickguard::breaker::State;
     let config = BreakerConfig::new(BreakerSettings {
         failure_threshold: 0,
         failure_rate_per_mille: 500,
-        rate_window: 16,
         minimum_calls: 8,
         open: tickguard::time::Duration::from_ticks(1 << 30),
-        ..BreakerConfig::DEFAULT_SETTINGS
+        ..window
     })
     .unwrap();
     let breaker = Breaker::windowed(&config);
+    // A count window holds its size; a time window every report of a
+    // round (12 calls a thread, a quarter of them left for later).
+    let most = match window.rate_window {
+        0 => 9 * THREADS as u32,
+        size => size,
+    };
     let rounds = 2_000u32;
     let barrier = Barrier::new(THREADS);
     let opened: Vec<AtomicUsize> = (0..rounds).map(|_| AtomicUsize::new(0)).collect();
@@ -369,7 +392,7 @@ fn the_rate_window_trips_once_per_round_and_never_counts_a_late_permit() {
                             opened[round as usize].fetch_add(1, Ordering::Relaxed);
                         }
                         let counts = breaker.window_counts();
-                        assert!(counts.calls <= 16 && counts.failures <= counts.calls);
+                        assert!(counts.calls <= most && counts.failures <= counts.calls);
                     }
                     barrier.wait();
                     if id == 0 && breaker.state(now) == State::Open {
