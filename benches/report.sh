@@ -213,6 +213,8 @@ for name, clock, ours, peer, theirs in [
     ("breaker, failure-rate window: acquire + record success (CLOSED, a clean window)", FAKE, "breaker/acquire+success, failure-rate window/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
     ("breaker, failure-rate window: acquire + record, 1 failure in 4 (CLOSED)", FAKE, "breaker/acquire+record, 1 failure in 4, failure-rate window/tickguard", RATE, "breaker/acquire+record, 1 failure in 4/failsafe, success rate (mock clock)"),
     ("breaker, failure-rate window: refusal (OPEN)", FAKE, "breaker/refusal (OPEN), failure-rate window/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
+    ("breaker, time window (30 000 ticks, 4 buckets): acquire + record success (CLOSED)", FAKE, "breaker/acquire+success, time window/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
+    ("breaker, time window (30 000 ticks, 4 buckets): acquire + record, 1 failure in 4 (CLOSED)", FAKE, "breaker/acquire+record, 1 failure in 4, time window/tickguard", RATE, "breaker/acquire+record, 1 failure in 4/failsafe, success rate (mock clock)"),
     ("breaker, window and counters (every C breaker): acquire + record success (CLOSED, a clean window)", FAKE, "breaker/acquire+success, window and counters/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
     ("breaker, window and counters (every C breaker): refusal (OPEN)", FAKE, "breaker/refusal (OPEN), window and counters/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
 ]:

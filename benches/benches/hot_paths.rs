@@ -696,6 +696,52 @@ fn failure_rate_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
         })
     });
     counted_rows(group);
+    time_window_rows(group);
+}
+
+/// The same rule over a time window (half of the last 30 000 ticks'
+/// outcomes, 10 at least: failsafe's 30 s success-rate window at
+/// millisecond ticks), CLOSED: every outcome writes the window (its
+/// bucket's counts) besides the state word's quick path.
+fn time_window_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
+    let ticks = TickClock::default();
+    for (name, every) in [
+        ("acquire+success, time window/tickguard", 0),
+        ("acquire+record, 1 failure in 4, time window/tickguard", 4),
+    ] {
+        let breaker = Breaker::windowed(time_window_config());
+        let mut i = 0u64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                i += 1;
+                if i.is_multiple_of(STRIDE) {
+                    ticks.advance(STRIDE);
+                }
+                let outcome = if every != 0 && i.is_multiple_of(every) {
+                    Outcome::Failure
+                } else {
+                    Outcome::Success
+                };
+                acquire_and_record(&breaker, outcome, ticks.now());
+            })
+        });
+        assert_eq!(
+            breaker.state(tickguard::time::Instant::from_ticks(ticks.now())),
+            State::Closed,
+            "25 % never reaches 50 %"
+        );
+    }
+}
+
+/// [`failure_rate_config`] over the last 30 000 ticks instead of the last
+/// 20 outcomes.
+fn time_window_config() -> BreakerConfig {
+    BreakerConfig::new(BreakerSettings {
+        rate_window: 0,
+        rate_duration: tickguard::time::Duration::from_ticks(30_000),
+        ..*failure_rate_config().settings()
+    })
+    .expect("valid")
 }
 
 /// Every C breaker: the failure-rate window and the counters (a counter

@@ -1283,7 +1283,8 @@ pub struct Count {
     pub permit: Permit,
     /// How the call went.
     pub outcome: Outcome,
-    /// The tick the call finished at (to tell a slow call).
+    /// The tick the call finished at (to tell a slow call, and a time
+    /// window's bucket: the later of this and the state's latest tick).
     pub now: Instant,
     /// The breaker's state word, loaded after the window word.
     pub state: u128,
