@@ -215,6 +215,7 @@ for name, clock, ours, peer, theirs in [
     ("breaker, failure-rate window: refusal (OPEN)", FAKE, "breaker/refusal (OPEN), failure-rate window/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
     ("breaker, time window (30 000 ticks, 4 buckets): acquire + record success (CLOSED)", FAKE, "breaker/acquire+success, time window/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
     ("breaker, time window (30 000 ticks, 4 buckets): acquire + record, 1 failure in 4 (CLOSED)", FAKE, "breaker/acquire+record, 1 failure in 4, time window/tickguard", RATE, "breaker/acquire+record, 1 failure in 4/failsafe, success rate (mock clock)"),
+    ("breaker, time window (30 000 ticks, 4 buckets): refusal (OPEN)", FAKE, "breaker/refusal (OPEN), time window/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
     ("breaker, window and counters (every C breaker): acquire + record success (CLOSED, a clean window)", FAKE, "breaker/acquire+success, window and counters/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
     ("breaker, window and counters (every C breaker): refusal (OPEN)", FAKE, "breaker/refusal (OPEN), window and counters/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
 ]:
@@ -377,6 +378,11 @@ goals = [
     for what, ours, theirs in [("CLOSED acquire+record success", "acquire+success, failure-rate window", "acquire+success"),
                                ("CLOSED acquire+record, 1 failure in 4", "acquire+record, 1 failure in 4, failure-rate window", "acquire+record, 1 failure in 4"),
                                ("OPEN refusal", "refusal (OPEN), failure-rate window", "refusal (OPEN)")]] + [
+    (f"breaker with a time window, {what}: failsafe (success rate, mock clock) / tickguard", 10.0,
+     (lambda ours, theirs: lambda d: div(d.get(f"breaker/{theirs}/failsafe, success rate (mock clock)"), d.get(f"breaker/{ours}/tickguard")))(ours, theirs))
+    for what, ours, theirs in [("CLOSED acquire+record success", "acquire+success, time window", "acquire+success"),
+                               ("CLOSED acquire+record, 1 failure in 4", "acquire+record, 1 failure in 4, time window", "acquire+record, 1 failure in 4"),
+                               ("OPEN refusal", "refusal (OPEN), time window", "refusal (OPEN)")]] + [
     ("breaker CLOSED, a new ms tick every call: time with a rarely moving tick / this (within 1.5×)", 1 / 1.5,
      lambda d: div(d.get("breaker/acquire+success/tickguard"), d.get("breaker/acquire+success, a new ms tick every call/tickguard"))),
     ("breaker CLOSED, a new µs tick every call: time with a rarely moving tick / this (within 1.5×)", 1 / 1.5,

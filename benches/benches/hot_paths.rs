@@ -731,6 +731,19 @@ fn time_window_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
             "25 % never reaches 50 %"
         );
     }
+    let open = Breaker::windowed(time_window_config());
+    while open
+        .acquire(tickguard::time::Instant::from_ticks(0))
+        .is_ok()
+    {
+        acquire_and_record(&open, Outcome::Failure, 0);
+    }
+    group.bench_function("refusal (OPEN), time window/tickguard", |b| {
+        b.iter(|| {
+            open.acquire(tickguard::time::Instant::from_ticks(1_000))
+                .is_err()
+        })
+    });
 }
 
 /// [`failure_rate_config`] over the last 30 000 ticks instead of the last
