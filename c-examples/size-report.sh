@@ -51,7 +51,7 @@ measure() {
 # With its counters too (every C breaker), 6.9 KB: eleven counters bumped
 # through the critical-section driver, and a trip rule's call. The event
 # queue 1.5 KB.
-declare -A budget=([breaker]=3200 [breaker_rate]=5760 [breaker_counted]=8960 [bucket]=1228 [live_bucket]=9216 [retry]=2560 [budget]=450 [fixed_window]=768 [shaper]=512 [sliding_window]=2048 [sliding_log]=1792 [bulkhead]=1280 [adaptive]=2048 [live_adaptive]=3584 [keyed]=7168 [live_keyed]=13824 [keyed_windows]=5120 [events]=1536)
+declare -A budget=([breaker]=3200 [breaker_rate]=5760 [breaker_timed]=6144 [breaker_counted]=8960 [bucket]=1228 [live_bucket]=9216 [retry]=2560 [budget]=450 [fixed_window]=768 [shaper]=512 [sliding_window]=2048 [sliding_log]=1792 [bulkhead]=1280 [adaptive]=2048 [live_adaptive]=3584 [keyed]=7168 [live_keyed]=13824 [keyed_windows]=5120 [events]=1536)
 
 # The symbols a probe adds to the baseline firmware, largest growth first:
 # "bytes name" (main grows by what was inlined into it).
@@ -67,7 +67,7 @@ sizes() { # elf: "name<TAB>bytes", sorted by name, code and data only
       printf "%s\t%d\n", name, $2 + 0 }' | LC_ALL=C sort -t $'\t' -k1,1
 }
 
-probes=(breaker breaker_rate breaker_counted bucket live_bucket retry budget fixed_window shaper sliding_window sliding_log bulkhead adaptive live_adaptive keyed live_keyed keyed_windows events)
+probes=(breaker breaker_rate breaker_timed breaker_counted bucket live_bucket retry budget fixed_window shaper sliding_window sliding_log bulkhead adaptive live_adaptive keyed live_keyed keyed_windows events)
 declare -A flash ram
 for target in "${targets[@]}"; do
   (cd "$fw" && cargo build --quiet --release --target "$target" --bins)
@@ -83,6 +83,7 @@ table="| primitive | thumbv6m flash | thumbv6m RAM | thumbv7em flash | thumbv7em
 declare -A state=(
   [breaker]="16 B word (+ 4 B config reference in Rust)"
   [breaker_rate]="16 B word + 16 B failure-rate window (+ 4 B config reference in Rust; \`tg_breaker_t\`, every C breaker with its counters, 240 B)"
+  [breaker_timed]="16 B word + 16 B time window (4 buckets of calls, failures and slow calls; + 4 B config reference in Rust)"
   [breaker_counted]="16 B word + 16 B failure-rate window + 48 B counters (+ 4 B config reference in Rust); every C breaker (\`tg_breaker_t\` 240 B)"
   [bucket]="8 B \`u64\` word at up to 3 units per tick, else 16 B \`u128\`; room for both (+ 4 B config reference in Rust)"
   [live_bucket]="16 B tagged \`u128\` word + 112 B configuration (a generation and two slots), 128 B (\`tg_bucket_t\`, every C bucket, 144 B)"

@@ -45,6 +45,22 @@ pub(crate) const fn div_ceil_by_reciprocal(x: u64, divisor: u32, reciprocal: u64
     quotient.wrapping_add((remainder != 0) as u64)
 }
 
+/// `⌊x / divisor⌋` without a division, from `div(u64::MAX, divisor)` (the
+/// same argument as [`div_ceil_by_reciprocal`]'s, for any divisor of at
+/// least 1: one correction). A time window's bucket of a tick, on every
+/// report. Garbage in (a reciprocal that is not `divisor`'s) gives a
+/// wrong quotient, never a panic.
+#[inline]
+pub(crate) const fn div_by_reciprocal(x: u64, divisor: u64, reciprocal: u64) -> u64 {
+    let quotient = mul_high(x, reciprocal);
+    let remainder = x.wrapping_sub(quotient.wrapping_mul(divisor));
+    if remainder >= divisor {
+        quotient.wrapping_add(1)
+    } else {
+        quotient
+    }
+}
+
 #[cfg(target_pointer_width = "64")]
 mod chosen {
     /// `a × b` for a 32-bit `a`, saturating at `u64::MAX`: one multiply

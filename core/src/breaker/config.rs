@@ -384,6 +384,14 @@ impl BreakerConfig {
         }
     }
 
+    /// The bucket number of tick `clock` in a time window (any value for a
+    /// count window, which has no buckets): a multiply by the rule's
+    /// reciprocal, no division.
+    pub(super) const fn bucket_number(&self, clock: Tick) -> u64 {
+        let bucket = time_bucket(self.settings.rate_duration.ticks());
+        self.rate.bucket_number(clock, bucket)
+    }
+
     /// How often CLOSED clears its counts (0: never): `closed_interval`,
     /// and with a time window at least every 2^26 buckets.
     pub(super) const fn clearing_interval(&self) -> Tick {

@@ -738,7 +738,7 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
     /// }
     /// assert_eq!(breaker.state(Instant::from_ticks(2)), State::Open);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn record_with_rule(
         &self,
         permit: Permit,
@@ -1234,7 +1234,8 @@ impl FailureWindow<'_> {
         let rule = &self.0.rate;
         match word::closed_generation(state) {
             Some(generation) if rule.is_on() => {
-                window::counts(window, generation, rule, word::window_clock(state, self.0))
+                let clock = word::window_clock(state, self.0);
+                window::counts(window, generation, rule, self.0.bucket_number(clock))
             }
             _ => WindowCounts::default(),
         }
@@ -1326,8 +1327,15 @@ fn count_step(
     let rate = &window.0.rate;
     let (next, rate_trips, counts) = if rate.is_on() {
         let live = word::is_closed_in(state, permit.generation());
-        let clock = word::window_clock(state, window.0).max(now);
-        window::count(word, live, permit, outcome, slow, rate, clock)
+        // A time window's bucket (a count window has none).
+        let at = if rate.is_timed() {
+            window
+                .0
+                .bucket_number(word::window_clock(state, window.0).max(now))
+        } else {
+            0
+        };
+        window::count(word, live, permit, outcome, slow, rate, at)
     } else {
         (word, window::RateTrips::default(), WindowCounts::default())
     };

@@ -81,8 +81,9 @@ pub(super) struct RateRule {
     timed: u8,
     /// A count window's register bits inside the window (its `window` low
     /// bits), computed once: no variable shift at run time (a library call
-    /// on Cortex-M0). A time window's bucket length in ticks. As two
-    /// halves, so that the rule stays aligned to 4.
+    /// on Cortex-M0). A time window's reciprocal of its bucket length
+    /// (`⌊(2^64 − 1) / bucket⌋`: a bucket of a tick is then a multiply, not
+    /// a division). As two halves, so that the rule stays aligned to 4.
     bits: [u32; 2],
 }
 
@@ -119,29 +120,26 @@ impl RateRule {
         per_mille: u32,
         slow_per_mille: u32,
     ) -> Self {
+        let reciprocal = crate::wide::div(u64::MAX, bucket);
         Self {
             window: 0,
             minimum_calls: minimum_calls as u8,
             per_mille: per_mille as u16,
             slow_per_mille: slow_per_mille as u16,
             timed: 1,
-            bits: [bucket as u32, (bucket >> 32) as u32],
+            bits: [reciprocal as u32, (reciprocal >> 32) as u32],
         }
+    }
+
+    /// The number of the bucket of `bucket` ticks that tick `clock` lies
+    /// in, for a time window (`bucket` from the same settings as the rule).
+    pub(super) const fn bucket_number(&self, clock: Tick, bucket: Tick) -> u64 {
+        crate::wide::div_by_reciprocal(clock, bucket, self.bits())
     }
 
     /// Whether this is a time window.
     pub(super) const fn is_timed(&self) -> bool {
         self.timed != 0
-    }
-
-    /// A time window's bucket length (at least 1, even in a garbage rule).
-    const fn bucket(&self) -> Tick {
-        let bucket = self.bits();
-        if bucket == 0 {
-            1
-        } else {
-            bucket
-        }
     }
 
     /// Outcomes in the window.
@@ -323,18 +321,19 @@ const fn counts_of(window: Window) -> WindowCounts {
 }
 
 /// What the window holds for generation `generation` (empty for any other)
-/// at tick `clock` (a time window's; a count window has none).
+/// at bucket `clock` (a time window's bucket number of its clock; a count
+/// window has none).
 #[inline]
 pub(super) fn counts(word: u128, generation: u16, rule: &RateRule, clock: Tick) -> WindowCounts {
     if rule.is_timed() {
-        return timed::counts(word, generation, rule, clock);
+        return timed::counts(word, generation, clock);
     }
     counts_of(seen_by(word, generation, rule))
 }
 
 /// Counts `outcome` of a call admitted with `permit` (`slow`: whether it
-/// was slow) at tick `clock` (a time window's: the later of the breaker's
-/// clock and the report's), given whether the breaker's state word (loaded
+/// was slow) at bucket `clock` (a time window's bucket number of the later
+/// of the breaker's clock and the report's), given whether the breaker's state word (loaded
 /// after `word`) is CLOSED in the permit's generation: the next word,
 /// which rates trip with it, and what the window then holds. Nothing
 /// changes (and nothing is held) for a stale permit, a half-open trial, or

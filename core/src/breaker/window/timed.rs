@@ -38,7 +38,6 @@
 //! and counts, without panicking.
 
 use super::{Outcome, Permit, RateRule, RateTrips, WindowCounts, TIME_BUCKETS};
-use crate::time::Tick;
 
 const COUNT_BITS: u32 = 7;
 /// The most outcomes a bucket counts before it halves.
@@ -151,31 +150,25 @@ fn sum(buckets: &[Bucket; 4]) -> WindowCounts {
         })
 }
 
-/// The bucket number of tick `clock` (on a 32-bit core the crate's
-/// bit-serial division, not the kilobyte of library code a 64-bit `/`
-/// links).
-fn bucket_of(clock: Tick, rule: &RateRule) -> u64 {
-    crate::wide::div(clock, rule.bucket())
-}
-
-/// What the window holds for generation `generation` at tick `clock`.
-pub(super) fn counts(word: u128, generation: u16, rule: &RateRule, clock: Tick) -> WindowCounts {
-    sum(&moved_to(word, generation, bucket_of(clock, rule)).1)
+/// What the window holds for generation `generation` at bucket `at`.
+pub(super) fn counts(word: u128, generation: u16, at: u64) -> WindowCounts {
+    sum(&moved_to(word, generation, at).1)
 }
 
 /// Counts `outcome` (`slow`: of a slow call) of a live CLOSED permit at
-/// tick `clock` (the later of the breaker's clock and the report's `now`):
-/// the next word, which rates trip with it, and what the window then holds.
+/// bucket `at` (that of the later of the breaker's clock and the report's
+/// `now`): the next word, which rates trip with it, and what the window
+/// then holds.
 pub(super) fn count(
     word: u128,
     permit: Permit,
     outcome: Outcome,
     slow: bool,
     rule: &RateRule,
-    clock: Tick,
+    at: u64,
 ) -> (u128, RateTrips, WindowCounts) {
     let generation = permit.generation();
-    let (now, mut buckets) = moved_to(word, generation, bucket_of(clock, rule));
+    let (now, mut buckets) = moved_to(word, generation, at);
     let failed = u32::from(outcome == Outcome::Failure);
     let slow = u32::from(slow && rule.slow_rate_on());
     let mut slot = 0u64;
@@ -270,23 +263,20 @@ mod tests {
             } else {
                 Outcome::Success
             };
-            let (next, trips, counts) = count(word, permit(3), outcome, slow, &RULE, clock);
+            let (next, trips, counts) = count(word, permit(3), outcome, slow, &RULE, clock / 10);
             reference.count(clock / 10, failed, slow);
             let expected = reference.counts(clock / 10);
             // Fewer than 128 outcomes per bucket here: exact.
             assert_eq!(counts, expected, "after {i}");
             assert_eq!(trips, RULE.trips(expected));
             word = next;
-            assert_eq!(super::counts(word, 3, &RULE, clock), expected);
+            assert_eq!(super::counts(word, 3, clock / 10), expected);
             let later = clock + (x >> 30) % 50;
             assert_eq!(
-                super::counts(word, 3, &RULE, later),
+                super::counts(word, 3, later / 10),
                 reference.counts(later / 10)
             );
-            assert_eq!(
-                super::counts(word, 4, &RULE, clock),
-                WindowCounts::default()
-            );
+            assert_eq!(super::counts(word, 4, clock / 10), WindowCounts::default());
             if reference.outcomes.len() > 200 {
                 reference.outcomes.drain(..100);
             }
@@ -302,8 +292,8 @@ mod tests {
             } else {
                 Outcome::Success
             };
-            word = count(word, permit(1), outcome, i % 2 == 0, &RULE, 7).0;
-            let held = counts(word, 1, &RULE, 7);
+            word = count(word, permit(1), outcome, i % 2 == 0, &RULE, 0).0;
+            let held = counts(word, 1, 0);
             assert!(
                 held.calls <= COUNT_MAX && (i < 127 || held.calls >= 64),
                 "{held:?}"
@@ -348,28 +338,53 @@ mod tests {
 
     #[test]
     fn a_long_idle_empties_the_window_and_garbage_is_cut() {
-        let (word, _, _) = count(0, permit(9), Outcome::Failure, true, &RULE, 100);
-        assert_eq!(counts(word, 9, &RULE, 139).calls, 1);
-        assert_eq!(counts(word, 9, &RULE, 140), WindowCounts::default());
+        // Buckets of 10 ticks: a failure at tick 100 (bucket 10).
+        let (word, _, _) = count(0, permit(9), Outcome::Failure, true, &RULE, 10);
+        assert_eq!(counts(word, 9, 13).calls, 1);
+        assert_eq!(counts(word, 9, 14), WindowCounts::default());
         // Years later, by the breaker's clock (within the forced clearing).
         assert_eq!(
-            counts(word, 9, &RULE, 100 + 10 * (CLEARING_BUCKETS - 1)),
+            counts(word, 9, 10 + CLEARING_BUCKETS - 1),
             WindowCounts::default()
         );
         let garbage = u128::MAX;
         let tag = (garbage >> TAG_SHIFT) as u16;
-        let held = counts(garbage, tag, &RULE, 0);
+        let held = counts(garbage, tag, 0);
         assert!(held.failures <= held.calls && held.slow <= held.calls);
         assert!(held.calls <= 4 * COUNT_MAX);
         let (_, _, after) = count(garbage, permit(tag), Outcome::Success, false, &RULE, 0);
         assert!(after.failures <= after.calls && after.calls <= 4 * COUNT_MAX);
-        // A garbage rule's bucket of 0 reads as 1: no division by zero.
-        let zero = RateRule::timed(0, 1, 500, 0);
-        assert_eq!(
-            count(0, permit(0), Outcome::Failure, false, &zero, u64::MAX)
-                .2
-                .calls,
-            1
-        );
+        // A garbage rule (a bucket of 0, any reciprocal): a number, never
+        // a panic.
+        for (clock, bucket, rule) in [
+            (u64::MAX, 0, RateRule::timed(0, 1, 500, 0)),
+            (12_345, 7, RateRule::timed(3, 1, 500, 0)),
+            (u64::MAX, u64::MAX, RateRule::timed(1, 1, 500, 0)),
+        ] {
+            let _ = rule.bucket_number(clock, bucket);
+        }
+    }
+
+    #[test]
+    fn a_bucket_number_is_the_exact_quotient() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..200_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let bucket = match i % 4 {
+                0 => 1 + (x >> 60),
+                1 => 1 + (x >> 40),
+                2 => 1 + (x >> 3),
+                _ => [1, 2, 3, 250, 1 << 32, (1 << 60) + 1, u64::MAX][(i / 4 % 7) as usize],
+            };
+            let rule = RateRule::timed(bucket, 1, 500, 0);
+            let clock = [x, x >> 20, u64::MAX, bucket.wrapping_mul(x >> 40)][(i / 28 % 4) as usize];
+            assert_eq!(
+                rule.bucket_number(clock, bucket),
+                clock / bucket,
+                "{clock} / {bucket}"
+            );
+        }
     }
 }

@@ -1,0 +1,36 @@
+//! Size probe: a circuit breaker with a time window (the last 10 000
+//! ticks, 50 % failing or 80 % slower than 100 ticks, 10 calls at least)
+//! in a `static`, run by `breaker_probe`. See `c-examples/size-report.sh`.
+#![no_std]
+#![no_main]
+
+#[path = "../breaker_probe.rs"]
+mod breaker_probe;
+
+use cortex_m as _; // its critical-section implementation
+use cortex_m_rt::entry;
+use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, WindowedBreaker};
+use tickguard::time::Duration;
+
+static CONFIG: BreakerConfig = match BreakerConfig::new(BreakerSettings {
+    failure_rate_per_mille: 500,
+    rate_duration: Duration::from_ticks(10_000),
+    minimum_calls: 10,
+    slow_call: Duration::from_ticks(100),
+    slow_call_rate_per_mille: 800,
+    ..BreakerConfig::DEFAULT_SETTINGS
+}) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid breaker configuration"),
+};
+static BREAKER: WindowedBreaker = Breaker::windowed(&CONFIG);
+
+#[entry]
+fn main() -> ! {
+    breaker_probe::run(&BREAKER, || {})
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
