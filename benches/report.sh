@@ -192,6 +192,7 @@ lines += ["Like beside like: each row is one clock on both sides and names the p
 CONSECUTIVE = "failsafe, 5 consecutive failures (tickguard's policy)"
 DEFAULT = "failsafe, default policy (success rate or 5 consecutive failures)"
 RATE = "failsafe, success rate ≥ 50 % over 30 s, 10 calls at least (tickguard: failure rate ≥ 50 % of the last 20, 10 at least)"
+TIMED = "failsafe, success rate ≥ 50 % over 30 s, 10 calls at least (tickguard: failure rate ≥ 50 % over the last 30 000 ticks, 10 at least)"
 for name, clock, ours, peer, theirs in [
     ("bucket: grant", FAKE, "bucket/grant/tickguard", "governor `check()`, same quota", "bucket/grant/governor (fake clock)"),
     ("bucket: grant", FAKE, "bucket/grant/tickguard", "mutex + f64 (a naive design)", "bucket/grant/mutex+f64"),
@@ -213,9 +214,9 @@ for name, clock, ours, peer, theirs in [
     ("breaker, failure-rate window: acquire + record success (CLOSED, a clean window)", FAKE, "breaker/acquire+success, failure-rate window/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
     ("breaker, failure-rate window: acquire + record, 1 failure in 4 (CLOSED)", FAKE, "breaker/acquire+record, 1 failure in 4, failure-rate window/tickguard", RATE, "breaker/acquire+record, 1 failure in 4/failsafe, success rate (mock clock)"),
     ("breaker, failure-rate window: refusal (OPEN)", FAKE, "breaker/refusal (OPEN), failure-rate window/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
-    ("breaker, time window (30 000 ticks, 4 buckets): acquire + record success (CLOSED)", FAKE, "breaker/acquire+success, time window/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
-    ("breaker, time window (30 000 ticks, 4 buckets): acquire + record, 1 failure in 4 (CLOSED)", FAKE, "breaker/acquire+record, 1 failure in 4, time window/tickguard", RATE, "breaker/acquire+record, 1 failure in 4/failsafe, success rate (mock clock)"),
-    ("breaker, time window (30 000 ticks, 4 buckets): refusal (OPEN)", FAKE, "breaker/refusal (OPEN), time window/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
+    ("breaker, time window (30 000 ticks, 4 buckets): acquire + record success (CLOSED)", FAKE, "breaker/acquire+success, time window/tickguard", TIMED, "breaker/acquire+success/failsafe, success rate (mock clock)"),
+    ("breaker, time window (30 000 ticks, 4 buckets): acquire + record, 1 failure in 4 (CLOSED)", FAKE, "breaker/acquire+record, 1 failure in 4, time window/tickguard", TIMED, "breaker/acquire+record, 1 failure in 4/failsafe, success rate (mock clock)"),
+    ("breaker, time window (30 000 ticks, 4 buckets): refusal (OPEN)", FAKE, "breaker/refusal (OPEN), time window/tickguard", TIMED, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
     ("breaker, window and counters (every C breaker): acquire + record success (CLOSED, a clean window)", FAKE, "breaker/acquire+success, window and counters/tickguard", RATE, "breaker/acquire+success/failsafe, success rate (mock clock)"),
     ("breaker, window and counters (every C breaker): refusal (OPEN)", FAKE, "breaker/refusal (OPEN), window and counters/tickguard", RATE, "breaker/refusal (OPEN)/failsafe, success rate (mock clock)"),
 ]:
