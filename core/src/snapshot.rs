@@ -743,6 +743,21 @@ impl<'a> Fields<'a> {
         self.read_tick_in_range().unwrap_or(0)
     }
 
+    /// Reads a tick as [`read_tick`](Self::read_tick) does, with its
+    /// distance from the snapshot's tick as written (which a restore at an
+    /// earlier tick does not clamp: two ticks' distances compare as they
+    /// did when the snapshot was taken).
+    ///
+    /// ```
+    /// use tickguard::snapshot::Fields;
+    /// let back = (-5i64).to_le_bytes();
+    /// assert_eq!(Fields::reading(&back, 3).read_tick_and_offset(), (0, -5));
+    /// ```
+    pub fn read_tick_and_offset(&mut self) -> (Tick, i64) {
+        let offset = self.read_u64() as i64;
+        (self.absolute(offset).unwrap_or(0), offset)
+    }
+
     /// Reads a tick written by [`tick`](Self::tick), made absolute at this
     /// snapshot's tick (saturating at `u64::MAX`); `None` if it falls
     /// before tick 0.
@@ -755,6 +770,12 @@ impl<'a> Fields<'a> {
     /// ```
     pub fn read_tick_in_range(&mut self) -> Option<Tick> {
         let offset = self.read_u64() as i64;
+        self.absolute(offset)
+    }
+
+    /// The tick `offset` ticks from this snapshot's (saturating at
+    /// `u64::MAX`); `None` before tick 0.
+    fn absolute(&self, offset: i64) -> Option<Tick> {
         if offset == i64::MAX {
             return Some(u64::MAX);
         }

@@ -3170,6 +3170,44 @@ mod time_window {
     }
 
     #[test]
+    fn a_snapshot_keeps_the_state_and_its_clearing_and_restarts_the_window() {
+        use crate::snapshot::Snapshot;
+        let c = timed(4);
+        let b = Breaker::windowed(&c);
+        for at in [10, 20] {
+            assert!(report(&b, at, Outcome::Failure).transition.is_none());
+        }
+        let saved = b.snapshot(tick(30));
+        let rebooted = Breaker::windowed(&c);
+        assert_eq!(rebooted.restore(&saved, tick(0)), Ok(()));
+        assert_eq!(rebooted.state(tick(0)), State::Closed);
+        // The window restarts empty; the next two failures of four open it.
+        assert_eq!(rebooted.window_counts(), WindowCounts::default());
+        for (at, outcome) in [
+            (40, Outcome::Success),
+            (41, Outcome::Success),
+            (42, Outcome::Failure),
+        ] {
+            assert!(report(&rebooted, at, outcome).transition.is_none());
+        }
+        let opened = report(&rebooted, 43, Outcome::Failure).transition;
+        assert_eq!(opened.map(|t| t.to), Some(State::Open));
+        // An OPEN breaker's snapshot restores OPEN until its deadline.
+        let saved = rebooted.snapshot(tick(50));
+        let again = Breaker::windowed(&c);
+        assert_eq!(again.restore(&saved, tick(50)), Ok(()));
+        assert_eq!(again.state(tick(50)), State::Open);
+        // Another duration is another configuration.
+        let other = BreakerConfig::new(BreakerSettings {
+            rate_duration: span(800),
+            ..*c.settings()
+        })
+        .unwrap();
+        let refused = Breaker::windowed(&other).restore(&saved, tick(50));
+        assert_eq!(refused, Err(crate::snapshot::SnapshotError::Config));
+    }
+
+    #[test]
     fn the_time_window_settings_are_checked() {
         let with = |f: &dyn Fn(&mut BreakerSettings)| {
             let mut s = BreakerSettings {
@@ -3208,5 +3246,44 @@ mod time_window {
         })
         .unwrap();
         assert_eq!(asked.clearing_interval(), 5_000);
+    }
+}
+
+/// A snapshot of a CLOSED breaker with a closed interval, restored after a
+/// reboot (at an earlier tick, so its past ticks clamp to 0): accepted
+/// whatever the interval's grid rounding, with its failure run and an
+/// interval end no later than the one saved.
+#[test]
+fn a_closed_interval_survives_a_restore_at_an_earlier_tick() {
+    use crate::snapshot::Snapshot;
+    for interval in [1_000u64, 4_096, 1 << 20, 100 << 26, MAX_DURATION] {
+        let c = BreakerConfig::new(BreakerSettings {
+            failure_threshold: 3,
+            closed_interval: span(interval),
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .unwrap();
+        let b = Breaker::new(&c);
+        for at in [10, 20] {
+            let permit = b.acquire(tick(at)).unwrap().permit;
+            assert!(b.record(permit, Outcome::Failure, tick(at)).counted);
+        }
+        let saved = b.snapshot(tick(30));
+        for restore_at in [0u64, 5, 30, 1 << 40] {
+            let rebooted = Breaker::new(&c);
+            assert_eq!(
+                rebooted.restore(&saved, tick(restore_at)),
+                Ok(()),
+                "{interval} at {restore_at}"
+            );
+            // The run of two survived: a third failure opens it.
+            let permit = rebooted.acquire(tick(restore_at)).unwrap().permit;
+            let third = rebooted.record(permit, Outcome::Failure, tick(restore_at));
+            assert_eq!(
+                third.transition.map(|t| t.to),
+                Some(State::Open),
+                "{interval}"
+            );
+        }
     }
 }

@@ -1228,19 +1228,23 @@ impl Format for BreakerConfig {
         let phase = match kind {
             k if k == State::Closed as u8 => {
                 let failures = fields.read_u32();
-                let quiet_until = fields.read_tick();
+                let (quiet_until, quiet_offset) = fields.read_tick_and_offset();
                 let counted = failures < s.failure_threshold || s.failure_threshold == 0;
                 let (in_range, until) = match self.clearing_interval() {
                     0 => (fields.read_u64() == 0, 0),
                     interval => {
-                        let end = fields.read_tick();
+                        let (end, end_offset) = fields.read_tick_and_offset();
                         // No later than an interval started at the latest
-                        // tick seen.
+                        // tick seen, rounded up to the grid: compared as
+                        // distances written in the snapshot, which a
+                        // restore at an earlier tick (after a reboot) does
+                        // not clamp as it clamps the ticks to 0.
                         let grid = Grid::interval(self);
-                        let latest = quiet_until.saturating_sub(1).saturating_add(interval);
+                        let span = i128::from(end_offset).wrapping_sub(i128::from(quiet_offset));
+                        let most = i128::from(interval).wrapping_add(i128::from(grid.tick(1)));
                         let point = grid.point_up(end);
                         let steps = grid.steps(quiet_until, point, INTERVAL_BITS);
-                        (point <= grid.point_up(latest), steps)
+                        (span <= most, steps)
                     }
                 };
                 (counted && in_range).then_some(Phase::Closed {
