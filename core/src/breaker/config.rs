@@ -79,6 +79,31 @@ pub struct BreakerSettings {
     /// past that, keeping its proportions. Every counted outcome writes
     /// the window; CLOSED clears its counts (a new generation) at least
     /// every 2^26 buckets (see [`closed_interval`](Self::closed_interval)).
+    ///
+    /// ```
+    /// # use tickguard::time::{Duration, Instant};
+    /// use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
+    /// // Half of the last 10 s of calls failing (1 ms ticks), 4 at least.
+    /// let config = BreakerConfig::new(BreakerSettings {
+    ///     failure_threshold: 0,
+    ///     failure_rate_per_mille: 500,
+    ///     rate_duration: Duration::from_ticks(10_000),
+    ///     minimum_calls: 4,
+    ///     ..BreakerConfig::DEFAULT_SETTINGS
+    /// })
+    /// .unwrap();
+    /// let breaker = Breaker::windowed(&config);
+    /// let mut call = |at: u64, outcome| {
+    ///     let permit = breaker.acquire(Instant::from_ticks(at)).unwrap().permit;
+    ///     breaker.record(permit, outcome, Instant::from_ticks(at)).transition
+    /// };
+    /// call(0, Outcome::Failure);
+    /// call(100, Outcome::Failure);
+    /// // 10 s later those two have left the window: 0 of 2 fail.
+    /// call(10_100, Outcome::Success);
+    /// assert!(call(10_200, Outcome::Success).is_none());
+    /// assert_eq!(breaker.window_counts().failures, 0);
+    /// ```
     pub rate_duration: Duration,
     /// How long a CLOSED breaker counts before it clears its counts (the
     /// failure run and the failure-rate window) and starts counting afresh
@@ -123,6 +148,27 @@ pub struct BreakerSettings {
     /// ([`BreakerCounts::slow`](super::BreakerCounts::slow)) whether or not
     /// a slow-call rate is set; a slow success is still a success for the
     /// failure run and the failure rate.
+    ///
+    /// ```
+    /// # use tickguard::time::{Duration, Instant};
+    /// use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome, State, TripReason};
+    /// // Calls over 2 s (1 ms ticks) are slow; 3 of the last 4 slow opens it.
+    /// let config = BreakerConfig::new(BreakerSettings {
+    ///     failure_threshold: 0,
+    ///     slow_call: Duration::from_ticks(2_000),
+    ///     slow_call_rate_per_mille: 750,
+    ///     rate_window: 4,
+    ///     ..BreakerConfig::DEFAULT_SETTINGS
+    /// })
+    /// .unwrap();
+    /// let breaker = Breaker::windowed(&config);
+    /// for (start, took) in [(0, 100), (1_000, 2_500), (5_000, 3_000), (9_000, 2_001)] {
+    ///     let permit = breaker.acquire(Instant::from_ticks(start)).unwrap().permit;
+    ///     breaker.record(permit, Outcome::Success, Instant::from_ticks(start + took));
+    /// }
+    /// let status = breaker.status(Instant::from_ticks(11_001));
+    /// assert_eq!((status.state, status.tripped_by), (State::Open, Some(TripReason::SlowCallRate)));
+    /// ```
     pub slow_call: Duration,
     /// The share of slow calls, in thousandths, at or above which the last
     /// `rate_window` outcomes in CLOSED open the breaker (1..=1000; 0: off),
