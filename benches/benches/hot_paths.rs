@@ -379,6 +379,16 @@ fn rate_classes(c: &mut Criterion) {
 /// One call through the breaker at tick `now`: acquire, then record
 /// `outcome` if admitted.
 #[inline(always)]
+/// Fails calls at tick 0 until `breaker` refuses (its window has opened it).
+fn fail_until_open<C: AsRef<BreakerConfig>, W: Window, K: Counting>(breaker: &Breaker<C, W, K>) {
+    while breaker
+        .acquire(tickguard::time::Instant::from_ticks(0))
+        .is_ok()
+    {
+        acquire_and_record(breaker, Outcome::Failure, 0);
+    }
+}
+
 fn acquire_and_record<C: AsRef<BreakerConfig>, W: Window, K: Counting>(
     breaker: &Breaker<C, W, K>,
     outcome: Outcome,
@@ -681,12 +691,7 @@ fn failure_rate_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
         "25 % never reaches 50 %"
     );
     let open = Breaker::windowed(failure_rate_config());
-    while open
-        .acquire(tickguard::time::Instant::from_ticks(0))
-        .is_ok()
-    {
-        acquire_and_record(&open, Outcome::Failure, 0);
-    }
+    fail_until_open(&open);
     let later = TickClock::default();
     later.advance(1_000);
     group.bench_function("refusal (OPEN), failure-rate window/tickguard", |b| {
@@ -732,12 +737,7 @@ fn time_window_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
         );
     }
     let open = Breaker::windowed(time_window_config());
-    while open
-        .acquire(tickguard::time::Instant::from_ticks(0))
-        .is_ok()
-    {
-        acquire_and_record(&open, Outcome::Failure, 0);
-    }
+    fail_until_open(&open);
     group.bench_function("refusal (OPEN), time window/tickguard", |b| {
         b.iter(|| {
             open.acquire(tickguard::time::Instant::from_ticks(1_000))
@@ -775,12 +775,7 @@ fn counted_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
     });
     assert_eq!(counted.counts().requests, counted.counts().successes);
     let open: CountingBreaker<BreakerConfig> = Breaker::with_storage(failure_rate_config());
-    while open
-        .acquire(tickguard::time::Instant::from_ticks(0))
-        .is_ok()
-    {
-        acquire_and_record(&open, Outcome::Failure, 0);
-    }
+    fail_until_open(&open);
     group.bench_function("refusal (OPEN), window and counters/tickguard", |b| {
         b.iter(|| {
             open.acquire(tickguard::time::Instant::from_ticks(1_000))
