@@ -389,6 +389,11 @@ fn fail_until_open<C: AsRef<BreakerConfig>, W: Window, K: Counting>(breaker: &Br
     }
 }
 
+/// One call through the breaker: acquire at `now`, report `outcome`.
+/// Always inlined, so that each row times the breaker inlined into its
+/// loop, as a caller's code has it (with more than one caller, the
+/// compiler would otherwise keep one out-of-line copy).
+#[inline(always)]
 fn acquire_and_record<C: AsRef<BreakerConfig>, W: Window, K: Counting>(
     breaker: &Breaker<C, W, K>,
     outcome: Outcome,
