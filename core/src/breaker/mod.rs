@@ -792,10 +792,12 @@ impl<C: AsRef<BreakerConfig>, W: Window, K: Counting> Breaker<C, W, K> {
             return Trips::NONE;
         }
         let count = CountAgainst {
-            permit,
-            outcome,
-            now: now.ticks(),
-            slow,
+            reported: Reported {
+                permit,
+                outcome,
+                now: now.ticks(),
+                slow,
+            },
             state: &self.word,
             rule,
         };
@@ -1297,33 +1299,54 @@ impl Input<FailureWindow<'_>> for Count {
     #[inline]
     fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<Trips> {
         let rule = window.0.settings().trip_rule;
-        let slow = window.0.is_slow(self.permit, self.now.ticks());
-        count_quick(window, rule, word, self.permit, self.outcome, slow)
+        count_quick(window, rule, word, self.reported(window))
     }
 
     #[inline]
     fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, Trips> {
         let rule = window.0.settings().trip_rule;
-        let slow = window.0.is_slow(self.permit, self.now.ticks());
-        let (permit, outcome, now) = (self.permit, self.outcome, self.now.ticks());
-        count_step(window, rule, word, self.state, permit, outcome, now, slow)
+        count_step(window, rule, word, self.state, self.reported(window))
     }
 }
 
-/// The step of [`Count`] with the trip rule `rule`, for an outcome
-/// reported at `now`.
+impl Count {
+    /// The outcome as the window counts it.
+    fn reported(&self, window: &FailureWindow<'_>) -> Reported {
+        let now = self.now.ticks();
+        Reported {
+            permit: self.permit,
+            outcome: self.outcome,
+            now,
+            slow: window.0.is_slow(self.permit, now),
+        }
+    }
+}
+
+/// An outcome as a window counts it: the permit, how the call went, the
+/// tick it was reported at, and whether it was slow.
+#[derive(Clone, Copy)]
+struct Reported {
+    permit: Permit,
+    outcome: Outcome,
+    now: Tick,
+    slow: bool,
+}
+
+/// The step of [`Count`] with the trip rule `rule`.
 #[inline]
-#[allow(clippy::too_many_arguments)]
 fn count_step(
     window: &FailureWindow<'_>,
     rule: Option<TripRule>,
     word: u128,
     state: u128,
-    permit: Permit,
-    outcome: Outcome,
-    now: Tick,
-    slow: bool,
+    reported: Reported,
 ) -> Step<u128, Trips> {
+    let Reported {
+        permit,
+        outcome,
+        now,
+        slow,
+    } = reported;
     let rate = &window.0.rate;
     let (next, rate_trips, counts) = if rate.is_on() {
         let live = word::is_closed_in(state, permit.generation());
@@ -1356,10 +1379,14 @@ fn count_quick(
     window: &FailureWindow<'_>,
     rule: Option<TripRule>,
     word: u128,
-    permit: Permit,
-    outcome: Outcome,
-    slow: bool,
+    reported: Reported,
 ) -> Option<Trips> {
+    let Reported {
+        permit,
+        outcome,
+        slow,
+        ..
+    } = reported;
     let rate = &window.0.rate;
     let nothing = if rate.is_on() {
         window::changes_nothing(word, permit, outcome, slow, rate)
@@ -1375,12 +1402,7 @@ fn count_quick(
 /// after it.
 #[derive(Clone, Copy)]
 struct CountAgainst<'a> {
-    permit: Permit,
-    outcome: Outcome,
-    /// The tick of the report.
-    now: Tick,
-    /// Whether the call was slow.
-    slow: bool,
+    reported: Reported,
     state: &'a StateCell<u128>,
     /// The trip rule to judge (the configuration's, or the caller's).
     rule: Option<TripRule>,
@@ -1392,23 +1414,12 @@ impl Input<FailureWindow<'_>> for CountAgainst<'_> {
     /// The state word is loaded only by the step.
     #[inline]
     fn quick(&self, window: &FailureWindow<'_>, word: u128) -> Option<Trips> {
-        count_quick(
-            window,
-            self.rule,
-            word,
-            self.permit,
-            self.outcome,
-            self.slow,
-        )
+        count_quick(window, self.rule, word, self.reported)
     }
 
     #[inline]
     fn step(&self, window: &FailureWindow<'_>, word: u128) -> Step<u128, Trips> {
-        let state = self.state.load();
-        let (permit, outcome, now) = (self.permit, self.outcome, self.now);
-        count_step(
-            window, self.rule, word, state, permit, outcome, now, self.slow,
-        )
+        count_step(window, self.rule, word, self.state.load(), self.reported)
     }
 }
 
