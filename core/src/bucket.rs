@@ -1228,6 +1228,15 @@ impl Machine for BucketConfig {
     fn fresh(&self) -> u128 {
         0
     }
+
+    /// Full again (a fresh bucket holds its initial fill, never more than
+    /// a full one): at the TAT, in ticks rounded up.
+    fn settles_at(&self, word: u128) -> Option<Instant> {
+        Some(Instant::from_ticks(ticks_of_units(
+            word,
+            self.units_per_tick,
+        )))
+    }
 }
 
 /// [`TokenBucket::acquire`] as a machine input ([`crate::machine`]).

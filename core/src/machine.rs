@@ -176,6 +176,29 @@ pub trait Machine {
 
     /// The word of a fresh machine (what `new` and `reset` start from).
     fn fresh(&self) -> Self::Word;
+
+    /// The tick from which a store holding `word` may drop it and read
+    /// [`fresh`](Self::fresh) in its place without admitting anything the
+    /// word would refuse (a token bucket back at full capacity); `None`
+    /// when no tick does without another input (the default). A remote
+    /// store expires its key then.
+    ///
+    /// ```
+    /// # use tickguard::bucket::BucketSettings;
+    /// # use tickguard::time::{Duration, Instant};
+    /// use core::cell::Cell;
+    /// use tickguard::bucket::{self, BucketConfig};
+    /// use tickguard::machine::{run, Machine};
+    /// let config = BucketConfig::new(BucketSettings { capacity: 2, tokens: 1, period: Duration::from_ticks(10), initial_fill: None }).unwrap();
+    /// let mut word = Cell::new(config.fresh());
+    /// run(&config, bucket::Acquire { n: 2, now: Instant::from_ticks(100) }, &mut word).unwrap().unwrap();
+    /// // Empty at 100, full again 20 ticks later.
+    /// assert_eq!(config.settles_at(word.get()), Some(Instant::from_ticks(120)));
+    /// ```
+    fn settles_at(&self, word: Self::Word) -> Option<crate::time::Instant> {
+        let _ = word;
+        None
+    }
 }
 
 /// One operation on machine `M`.

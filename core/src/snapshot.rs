@@ -222,6 +222,20 @@ pub fn restore<M: Format + ?Sized>(
     Frame::of(machine).restore(bytes, now, |fields| machine.restore_state(fields))
 }
 
+/// `machine`'s configuration fingerprint, as its snapshots carry it: a
+/// CRC-32 of its settings, so a state saved (or stored) under one
+/// configuration is recognised under another.
+///
+/// ```
+/// use tickguard::breaker::{BreakerConfig, BreakerSettings};
+/// use tickguard::snapshot::config_fingerprint;
+/// let other = BreakerConfig::new(BreakerSettings { failure_threshold: 9, ..BreakerConfig::DEFAULT_SETTINGS }).unwrap();
+/// assert_ne!(config_fingerprint(&BreakerConfig::DEFAULT), config_fingerprint(&other));
+/// ```
+pub fn config_fingerprint<M: Format + ?Sized>(machine: &M) -> u32 {
+    fingerprint(|fields| machine.fingerprint(fields))
+}
+
 /// The one format around every kind of state: header, state, checksum.
 /// Machines ([`Format`]) and tables (the last-known-good store) both go
 /// through it.
@@ -241,7 +255,7 @@ impl Frame {
     fn of<M: Format + ?Sized>(machine: &M) -> Self {
         Self {
             kind: M::KIND,
-            fingerprint: fingerprint(|fields| machine.fingerprint(fields)),
+            fingerprint: config_fingerprint(machine),
             len: M::LEN,
         }
     }

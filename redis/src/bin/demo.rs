@@ -1,0 +1,252 @@
+//! Two processes sharing one limit and one breaker through Redis.
+//!
+//! ```text
+//! tickguard-redis-demo URL                 the demo: starts two workers of itself
+//! tickguard-redis-demo bucket URL KEY MS THREADS
+//!     a worker hammering a shared token bucket (capacity 10, 1 000 per
+//!     second) for MS milliseconds; prints `grant NOW COMMIT` per grant
+//! tickguard-redis-demo breaker URL KEY MS THREADS FAIL_UNTIL
+//!     a worker calling through a shared breaker (3 failures open it for
+//!     100 ms; 2 trials, both must succeed) whose backend fails until the
+//!     server's tick FAIL_UNTIL; prints `admit COMMIT`, `refuse` and
+//!     `transition FROM TO COMMIT`
+//! ```
+//!
+//! Every tick is a microsecond of the server's clock; COMMIT is the
+//! server's time in the reply that decided (its place among all hosts'
+//! decisions).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration as StdDuration, Instant as StdInstant};
+use tickguard::breaker::{self, BreakerConfig, BreakerSettings, Outcome, Transition};
+use tickguard::bucket::{self, BucketConfig, BucketSettings};
+use tickguard::time::{Duration, Instant};
+use tickguard_redis::{Error, Options, RemoteKey, Store};
+
+/// The shared limit: 10 at once, one more per millisecond.
+fn bucket_config() -> BucketConfig {
+    let settings = BucketSettings {
+        capacity: 10,
+        tokens: 1,
+        period: Duration::from_ticks(1_000),
+        initial_fill: None,
+    };
+    BucketConfig::new(settings).expect("a valid bucket")
+}
+
+/// The shared breaker: 3 consecutive failures open it for 100 ms; 2 trials.
+fn breaker_config() -> BreakerConfig {
+    let settings = BreakerSettings {
+        failure_threshold: 3,
+        open: Duration::from_ticks(100_000),
+        half_open_permits: 2,
+        success_threshold: 2,
+        half_open_timeout: Duration::from_ticks(1_000_000),
+        ..BreakerConfig::DEFAULT_SETTINGS
+    };
+    BreakerConfig::new(settings).expect("a valid breaker")
+}
+
+fn tick(at: Option<Instant>) -> u64 {
+    at.map_or(0, Instant::ticks)
+}
+
+fn store(url: &str) -> Store {
+    Store::connect(url, Options::default()).expect("a Redis URL")
+}
+
+fn bucket_worker(url: &str, key: &str, run_for: StdDuration) -> Vec<String> {
+    let mut store = store(url);
+    let mut limit = RemoteKey::new(bucket_config(), key);
+    let mut lines = Vec::new();
+    let start = StdInstant::now();
+    while start.elapsed() < run_for {
+        let mut used = Instant::ZERO;
+        match store.decide(&mut limit, |now| {
+            used = now;
+            bucket::Acquire { n: 1, now }
+        }) {
+            Ok(Ok(())) => lines.push(format!(
+                "grant {} {}",
+                used.ticks(),
+                tick(store.last_heard())
+            )),
+            Ok(Err(_)) => {}
+            Err(error) => lines.push(format!("error {error}")),
+        }
+    }
+    lines
+}
+
+fn transition(lines: &mut Vec<String>, change: Option<Transition>, store: &Store) {
+    if let Some(Transition { from, to }) = change {
+        lines.push(format!(
+            "transition {from:?} {to:?} {}",
+            tick(store.last_heard())
+        ));
+    }
+}
+
+fn breaker_worker(url: &str, key: &str, run_for: StdDuration, fail_until: u64) -> Vec<String> {
+    let mut store = store(url);
+    let mut shared = RemoteKey::new(breaker_config(), key);
+    let mut lines = Vec::new();
+    let start = StdInstant::now();
+    while start.elapsed() < run_for {
+        match store.decide(&mut shared, |now| breaker::Acquire { now }) {
+            Ok(Ok(admitted)) => {
+                lines.push(format!("admit {}", tick(store.last_heard())));
+                transition(&mut lines, admitted.transition, &store);
+                // The backend: failing until the server's tick FAIL_UNTIL.
+                let now = store.now().unwrap_or(Instant::ZERO);
+                let outcome = if now.ticks() < fail_until {
+                    Outcome::Failure
+                } else {
+                    Outcome::Success
+                };
+                let permit = admitted.permit;
+                match store.decide(&mut shared, |now| breaker::Record {
+                    permit,
+                    outcome,
+                    now,
+                    trips: breaker::Trips::NONE,
+                }) {
+                    Ok(recorded) => transition(&mut lines, recorded.transition, &store),
+                    Err(error) => lines.push(format!("error {error}")),
+                }
+            }
+            Ok(Err(refused)) => {
+                lines.push("refuse".to_owned());
+                transition(&mut lines, refused.transition, &store);
+            }
+            Err(error) => lines.push(format!("error {error}")),
+        }
+    }
+    lines
+}
+
+/// Runs `work` on `threads` threads and prints every line.
+fn threads(count: usize, work: impl Fn() -> Vec<String> + Sync) {
+    let lines: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..count).map(|_| scope.spawn(&work)).collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("a worker thread"))
+            .collect()
+    });
+    let mut out = std::io::stdout().lock();
+    for line in lines.iter().flatten() {
+        writeln!(out, "{line}").expect("stdout");
+    }
+}
+
+fn arg<T: std::str::FromStr>(args: &[String], at: usize, what: &str) -> T {
+    args.get(at)
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("argument {at}: expected {what}"))
+}
+
+/// The demo: two workers of this program share one limit and one breaker.
+fn demo(url: &str) -> Result<(), Error> {
+    let mut store = store(url);
+    // Learn the server's clock, and start from fresh keys.
+    let mut limit = RemoteKey::new(bucket_config(), "demo-limit");
+    let mut shared = RemoteKey::new(breaker_config(), "demo-breaker");
+    store.decide(&mut limit, |now| bucket::Available { now })?;
+    store.decide(&mut shared, |_| breaker::Reset)?;
+    let me = std::env::current_exe().expect("this program");
+    for what in ["bucket", "breaker"] {
+        let key = format!(
+            "demo-{}",
+            if what == "bucket" { "limit" } else { "breaker" }
+        );
+        // The backend fails for the first 150 ms of the breaker's run.
+        let extra = (what == "breaker").then(|| tick(store.now()) + 150_000);
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let mut command = Command::new(&me);
+                command.args([what, url, &key, "400", "1"]);
+                if let Some(until) = extra {
+                    command.arg(until.to_string());
+                }
+                command
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("a worker process")
+            })
+            .collect();
+        let outputs: Vec<String> = workers
+            .into_iter()
+            .map(|worker| {
+                String::from_utf8_lossy(&worker.wait_with_output().expect("a worker").stdout)
+                    .into_owned()
+            })
+            .collect();
+        if what == "bucket" {
+            let grants: Vec<usize> = outputs
+                .iter()
+                .map(|out| out.lines().filter(|l| l.starts_with("grant")).count())
+                .collect();
+            println!(
+                "token bucket (10 at once, 1 000 per second) shared by two processes for 400 ms: {} + {} = {} grants (the limit allows at most {})",
+                grants[0],
+                grants[1],
+                grants[0] + grants[1],
+                10 + 400
+            );
+        } else {
+            println!("breaker shared by two processes (backend failing for the first 150 ms):");
+            let mut events: Vec<(u64, usize, String)> = Vec::new();
+            for (process, out) in outputs.iter().enumerate() {
+                for line in out.lines().filter(|l| l.starts_with("transition")) {
+                    let parts: Vec<&str> = line.split(' ').collect();
+                    if let [_, from, to, at] = parts[..] {
+                        events.push((at.parse().unwrap_or(0), process, format!("{from} -> {to}")));
+                    }
+                }
+            }
+            events.sort();
+            let first = events.first().map_or(0, |event| event.0);
+            for (at, process, change) in events {
+                println!(
+                    "  +{:>4} ms  process {}  {change}",
+                    (at - first) / 1_000,
+                    process + 1
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("bucket") => {
+            let (url, key): (String, String) = (arg(&args, 2, "a URL"), arg(&args, 3, "a key"));
+            let run_for = StdDuration::from_millis(arg(&args, 4, "milliseconds"));
+            threads(arg(&args, 5, "threads"), || {
+                bucket_worker(&url, &key, run_for)
+            });
+        }
+        Some("breaker") => {
+            let (url, key): (String, String) = (arg(&args, 2, "a URL"), arg(&args, 3, "a key"));
+            let run_for = StdDuration::from_millis(arg(&args, 4, "milliseconds"));
+            let fail_until = arg(&args, 6, "a tick");
+            threads(arg(&args, 5, "threads"), || {
+                breaker_worker(&url, &key, run_for, fail_until)
+            });
+        }
+        Some(url) => {
+            if let Err(error) = demo(url) {
+                eprintln!("tickguard-redis-demo: {error}");
+                std::process::exit(1);
+            }
+        }
+        None => {
+            eprintln!("usage: tickguard-redis-demo URL | bucket URL KEY MS THREADS | breaker URL KEY MS THREADS FAIL_UNTIL");
+            std::process::exit(2);
+        }
+    }
+}

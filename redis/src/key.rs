@@ -1,0 +1,95 @@
+//! A machine's word under one Redis key, with the word this host saw last.
+
+use crate::value::{self, StoredWord};
+use tickguard::snapshot::Format;
+
+/// One machine (its configuration) over the word under one Redis key,
+/// remembering the last word this host saw there, so that a decision
+/// usually costs one round trip (a compare-and-set from that word) and a
+/// cached refusal none.
+///
+/// The key is `tickguard:<kind>:<name>` (the machine's snapshot kind byte
+/// in hexadecimal); its value names the tickguard release, the kind and
+/// the configuration's fingerprint before the word, so processes of
+/// another release or configuration are refused ([`crate::Error::Foreign`])
+/// instead of misreading it.
+///
+/// ```
+/// use tickguard::breaker::BreakerConfig;
+/// use tickguard_redis::RemoteKey;
+/// let breaker = RemoteKey::new(BreakerConfig::DEFAULT, "payments");
+/// assert_eq!(breaker.key(), "tickguard:01:payments");
+/// ```
+#[derive(Debug)]
+pub struct RemoteKey<M: Format>
+where
+    M::Word: StoredWord,
+{
+    machine: M,
+    key: String,
+    prefix: String,
+    /// The word last seen under the key and the local microsecond it was
+    /// seen at.
+    seen: Option<(M::Word, u64)>,
+}
+
+impl<M: Format> RemoteKey<M>
+where
+    M::Word: StoredWord,
+{
+    /// The machine `machine` over the key named `name`.
+    pub fn new(machine: M, name: &str) -> Self {
+        let prefix = value::prefix(&machine);
+        Self {
+            key: format!("tickguard:{:02x}:{name}", M::KIND),
+            machine,
+            prefix,
+            seen: None,
+        }
+    }
+
+    /// The Redis key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The machine's configuration.
+    pub fn machine(&self) -> &M {
+        &self.machine
+    }
+
+    /// Forgets the word last seen: the next decision reads the server's.
+    pub fn forget(&mut self) {
+        self.seen = None;
+    }
+
+    /// The word last seen, if seen at most `max_age` microseconds before
+    /// local time `local`.
+    pub(crate) fn cached(&self, local: u64, max_age: u64) -> Option<M::Word> {
+        let (word, at) = self.seen?;
+        (local.saturating_sub(at) <= max_age).then_some(word)
+    }
+
+    pub(crate) fn saw(&mut self, word: M::Word, local: u64) {
+        self.seen = Some((word, local));
+    }
+
+    /// The stored value for `word`: `""` (no key) for the fresh word.
+    pub(crate) fn encode(&self, word: M::Word) -> String {
+        if word == self.machine.fresh() {
+            String::new()
+        } else {
+            value::encode(&self.prefix, word)
+        }
+    }
+
+    /// The word a stored value holds (`""`: no key, the fresh word), or
+    /// `None` for a value that is not this machine's.
+    pub(crate) fn decode(&self, stored: &[u8]) -> Option<M::Word> {
+        if stored.is_empty() {
+            Some(self.machine.fresh())
+        } else {
+            value::decode(&self.prefix, stored)
+        }
+    }
+}

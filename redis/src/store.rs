@@ -1,0 +1,396 @@
+//! The connection, the script and the decision loop.
+
+use crate::clock::{LocalClock, Monotonic, ServerClock};
+use crate::key::RemoteKey;
+use crate::remote::Remote;
+use crate::value::StoredWord;
+use std::time::Duration as StdDuration;
+use tickguard::machine::Step;
+use tickguard::snapshot::Format;
+use tickguard::time::Instant;
+
+/// The compare-and-set script, loaded once per connection (`SCRIPT LOAD`)
+/// and run by its digest (`EVALSHA`), loaded again on `NOSCRIPT`.
+pub const SCRIPT: &str = include_str!("cas.lua");
+
+/// How a [`Store`] talks to the server.
+///
+/// ```
+/// let options = tickguard_redis::Options::default();
+/// assert_eq!(options.timeout, std::time::Duration::from_millis(50));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The longest a connect, a send or a reply may take before the call
+    /// fails with [`Error::Store`] (and the connection is dropped, to be
+    /// made again by the next call).
+    pub timeout: StdDuration,
+    /// Round trips one decision may take (conflicts with other hosts and
+    /// clock corrections each cost one) before [`Error::Contended`].
+    pub max_round_trips: u32,
+    /// How old a cached word may be for a refusal decided from it without
+    /// a round trip (see [`Remote`]); zero turns cached refusals off.
+    pub cached_refusal_max_age: StdDuration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            timeout: StdDuration::from_millis(50),
+            max_round_trips: 16,
+            cached_refusal_max_age: StdDuration::from_millis(100),
+        }
+    }
+}
+
+/// Why a decision was not made. Nothing is ever decided from a word the
+/// server did not confirm, except a cached refusal ([`Remote`]).
+#[derive(Debug)]
+pub enum Error {
+    /// The server could not be reached or answered with an error (a
+    /// timeout, a lost connection, a refused command).
+    Store(redis::RedisError),
+    /// The key holds something that is not this machine's word: another
+    /// Redis type, another machine, another configuration or release, or
+    /// garbage. Nothing was written.
+    Foreign,
+    /// Other hosts changed the word (or the clock needed correcting) on
+    /// every one of [`Options::max_round_trips`] round trips.
+    Contended,
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Store(error) => write!(f, "store: {error}"),
+            Self::Foreign => f.write_str("the key holds another machine's value"),
+            Self::Contended => f.write_str("the word kept changing"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<redis::RedisError> for Error {
+    fn from(error: redis::RedisError) -> Self {
+        if error.code() == Some("WRONGTYPE") || error.to_string().contains("WRONGTYPE") {
+            Self::Foreign
+        } else {
+            Self::Store(error)
+        }
+    }
+}
+
+/// What the script answered.
+enum Reply {
+    /// Loaded this value, or the check or compare-and-set held.
+    Done(Vec<u8>),
+    /// The key holds this other value.
+    Other(Vec<u8>),
+    /// Our tick led the server's clock.
+    Ahead,
+}
+
+/// One connection to a Redis or Valkey server, deciding for any number of
+/// [`RemoteKey`]s through one script. One per thread: it is `Send`, and
+/// each decision borrows it mutably.
+///
+/// ```no_run
+/// use tickguard::bucket::{self, BucketConfig, BucketSettings};
+/// use tickguard::time::Duration;
+/// use tickguard_redis::{Options, RemoteKey, Store};
+///
+/// // Ticks are the server's microseconds: 100 calls per second, 20 at once.
+/// let config = BucketConfig::new(BucketSettings {
+///     capacity: 20,
+///     tokens: 1,
+///     period: Duration::from_ticks(10_000),
+///     initial_fill: None,
+/// })?;
+/// let mut store = Store::connect("redis://127.0.0.1:6379/", Options::default())?;
+/// let mut limit = RemoteKey::new(config, "api");
+/// match store.decide(&mut limit, |now| bucket::Acquire { n: 1, now })? {
+///     Ok(()) => println!("call"),
+///     Err(refused) => println!("{refused}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Store {
+    client: redis::Client,
+    connection: Option<redis::Connection>,
+    digest: Option<String>,
+    clock: ServerClock,
+    options: Options,
+    round_trips: u64,
+    heard: Option<Instant>,
+}
+
+impl core::fmt::Debug for Store {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Store")
+            .field("options", &self.options)
+            .field("round_trips", &self.round_trips)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// A store for the server at `url` (`redis://host:port/db`), connecting
+    /// on the first decision.
+    ///
+    /// ```
+    /// let store = tickguard_redis::Store::connect("redis://127.0.0.1:1/", Default::default());
+    /// assert!(store.is_ok()); // nothing is contacted yet
+    /// ```
+    pub fn connect(url: &str, options: Options) -> Result<Self, Error> {
+        Self::with_clock(url, options, Box::new(Monotonic::new()))
+    }
+
+    /// [`connect`](Self::connect) reading this host's time from `local`.
+    pub fn with_clock(
+        url: &str,
+        options: Options,
+        local: Box<dyn LocalClock>,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            connection: None,
+            digest: None,
+            clock: ServerClock::new(local),
+            options,
+            round_trips: 0,
+            heard: None,
+        })
+    }
+
+    /// Round trips made so far (script calls, including loads of the
+    /// script), for tests and metrics.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips
+    }
+
+    /// The server's time as this host estimates it (microsecond ticks),
+    /// once a reply has told it; never ahead of the server's while the
+    /// clocks run at the same rate.
+    pub fn now(&self) -> Option<Instant> {
+        self.clock.now()
+    }
+
+    /// The server's time in the last reply: for a decision that made a
+    /// round trip, the tick the server decided at (its place among all
+    /// hosts' decisions, which the server runs one at a time).
+    pub fn last_heard(&self) -> Option<Instant> {
+        self.heard
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Decides `input` (made for the server's time `now`) on the machine
+    /// under `key`, as [`tickguard::machine::run`] does on a local word:
+    /// one round trip in the common case, none for a cached refusal.
+    ///
+    /// The step runs here, on the word last seen; a step that writes
+    /// compare-and-sets its word from the one it stepped from, a step that
+    /// keeps the word checks that it is still the server's. On a conflict
+    /// the reply carries the server's word and the step runs again.
+    pub fn decide<M, I>(
+        &mut self,
+        key: &mut RemoteKey<M>,
+        mut input: impl FnMut(Instant) -> I,
+    ) -> Result<I::Decision, Error>
+    where
+        M: Format,
+        M::Word: StoredWord,
+        I: Remote<M>,
+    {
+        let max_age = micros(self.options.cached_refusal_max_age);
+        let (mut word, mut confirmed) = match key.cached(self.clock.local(), max_age) {
+            Some(word) if self.clock.now().is_some() => (word, false),
+            _ => (self.load(key)?, true),
+        };
+        for _ in 0..self.options.max_round_trips {
+            let Some(now) = self.clock.now() else {
+                word = self.load(key)?;
+                confirmed = true;
+                continue;
+            };
+            let input = input(now);
+            let reply = match input.step(key.machine(), word) {
+                Step::Keep(decision) => {
+                    if confirmed || input.stands_on_cached(key.machine(), word, &decision) {
+                        return Ok(decision);
+                    }
+                    match self.script(key.key(), &["check", &key.encode(word)])? {
+                        Reply::Done(_) => {
+                            key.saw(word, self.clock.local());
+                            return Ok(decision);
+                        }
+                        reply => reply,
+                    }
+                }
+                Step::Write(next, decision) => {
+                    let expires = expiry(key.machine().settles_at(next), now);
+                    let reply = self.script(
+                        key.key(),
+                        &[
+                            "cas",
+                            &key.encode(word),
+                            &key.encode(next),
+                            &now.ticks().to_string(),
+                            &expires,
+                        ],
+                    )?;
+                    if let Reply::Done(_) = reply {
+                        key.saw(next, self.clock.local());
+                        return Ok(decision);
+                    }
+                    reply
+                }
+            };
+            if let Reply::Other(found) = reply {
+                word = self.decoded(key, &found)?;
+                confirmed = true;
+            }
+        }
+        Err(Error::Contended)
+    }
+
+    /// The server's word under `key` (one round trip).
+    fn load<M: Format>(&mut self, key: &mut RemoteKey<M>) -> Result<M::Word, Error>
+    where
+        M::Word: StoredWord,
+    {
+        match self.script(key.key(), &["load"])? {
+            Reply::Done(stored) | Reply::Other(stored) => self.decoded(key, &stored),
+            Reply::Ahead => Err(Error::Contended),
+        }
+    }
+
+    fn decoded<M: Format>(
+        &mut self,
+        key: &mut RemoteKey<M>,
+        stored: &[u8],
+    ) -> Result<M::Word, Error>
+    where
+        M::Word: StoredWord,
+    {
+        match key.decode(stored) {
+            Some(word) => {
+                key.saw(word, self.clock.local());
+                Ok(word)
+            }
+            None => {
+                key.forget();
+                Err(Error::Foreign)
+            }
+        }
+    }
+
+    /// Runs the script on `key` with `args`, loading it first if the
+    /// server does not have it; learns the server's time from the reply.
+    fn script(&mut self, key: &str, args: &[&str]) -> Result<Reply, Error> {
+        let result = self.try_script(key, args);
+        if let Err(Error::Store(error)) = &result {
+            if error.is_io_error()
+                || error.is_timeout()
+                || error.is_connection_dropped()
+                || error.is_unrecoverable_error()
+            {
+                // The next call connects again rather than read a reply
+                // meant for this one.
+                self.connection = None;
+            }
+        }
+        result
+    }
+
+    fn try_script(&mut self, key: &str, args: &[&str]) -> Result<Reply, Error> {
+        let timeout = self.options.timeout;
+        if self.connection.is_none() {
+            let connection = self.client.get_connection_with_timeout(timeout)?;
+            connection.set_read_timeout(Some(timeout))?;
+            connection.set_write_timeout(Some(timeout))?;
+            self.connection = Some(connection);
+            self.digest = None;
+        }
+        let Some(connection) = self.connection.as_mut() else {
+            return Err(Error::Contended);
+        };
+        for _ in 0..2 {
+            let digest = match &self.digest {
+                Some(digest) => digest.clone(),
+                None => {
+                    self.round_trips += 1;
+                    let digest: String = redis::cmd("SCRIPT")
+                        .arg("LOAD")
+                        .arg(SCRIPT)
+                        .query(connection)?;
+                    self.digest = Some(digest.clone());
+                    digest
+                }
+            };
+            self.round_trips += 1;
+            let reply: Result<(i64, Vec<u8>, u64, u64), _> = redis::cmd("EVALSHA")
+                .arg(&digest)
+                .arg(1)
+                .arg(key)
+                .arg(args)
+                .query(connection);
+            let (status, stored, seconds, micros) = match reply {
+                Ok(reply) => reply,
+                Err(error) if error.kind() == redis::ErrorKind::NoScriptError => {
+                    self.digest = None;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let server = seconds.saturating_mul(1_000_000).saturating_add(micros);
+            let local = self.clock.local();
+            self.clock.heard(server, local, status == 2);
+            self.heard = Some(Instant::from_ticks(server));
+            return Ok(match status {
+                0 => Reply::Done(stored),
+                1 => Reply::Other(stored),
+                _ => Reply::Ahead,
+            });
+        }
+        Err(Error::Contended)
+    }
+}
+
+/// Milliseconds until a word that settles at `settles` (as good as absent)
+/// expires, written at `now`: "0" (never) for a word that does not settle
+/// by itself; at least 1.
+fn expiry(settles: Option<Instant>, now: Instant) -> String {
+    match settles {
+        None => "0".to_owned(),
+        Some(at) => {
+            let micros = at.ticks().saturating_sub(now.ticks());
+            // Rounded up, plus a millisecond for the expiry's own
+            // resolution: a key never expires before its word settles.
+            (micros.div_ceil(1_000).saturating_add(1)).to_string()
+        }
+    }
+}
+
+fn micros(duration: StdDuration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_never_early() {
+        let now = Instant::from_ticks(10_000);
+        assert_eq!(expiry(None, now), "0");
+        assert_eq!(expiry(Some(Instant::from_ticks(10_000)), now), "1");
+        assert_eq!(expiry(Some(Instant::from_ticks(5)), now), "1");
+        assert_eq!(expiry(Some(Instant::from_ticks(10_001)), now), "2");
+        assert_eq!(expiry(Some(Instant::from_ticks(12_000)), now), "3");
+    }
+}
