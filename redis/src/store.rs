@@ -122,6 +122,7 @@ pub struct Store {
     clock: ServerClock,
     options: Options,
     round_trips: u64,
+    corrections: u64,
     heard: Option<Instant>,
 }
 
@@ -159,6 +160,7 @@ impl Store {
             clock: ServerClock::new(local),
             options,
             round_trips: 0,
+            corrections: 0,
             heard: None,
         })
     }
@@ -174,6 +176,12 @@ impl Store {
     /// clocks run at the same rate.
     pub fn now(&self) -> Option<Instant> {
         self.clock.now()
+    }
+
+    /// Times the server refused a tick of this host's as ahead of its
+    /// clock (a local clock running fast), each costing a round trip.
+    pub fn clock_corrections(&self) -> u64 {
+        self.corrections
     }
 
     /// The server's time in the last reply: for a decision that made a
@@ -351,6 +359,9 @@ impl Store {
             let local = self.clock.local();
             self.clock.heard(server, local, status == 2);
             self.heard = Some(Instant::from_ticks(server));
+            if status == 2 {
+                self.corrections += 1;
+            }
             return Ok(match status {
                 0 => Reply::Done(stored),
                 1 => Reply::Other(stored),

@@ -1,0 +1,450 @@
+//! One process against a real server: round trips, cached refusals and
+//! their age, the clock, foreign values, expiry, the script's reload,
+//! contention, and a server that stops answering.
+
+mod support;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+use support::Server;
+use tickguard::breaker::{self, BreakerConfig, BreakerSettings, Outcome, State, Trips};
+use tickguard::bucket::{self, BucketConfig, BucketSettings};
+use tickguard::time::Duration;
+use tickguard_redis::{Error, LocalClock, Options, RemoteKey, Store};
+
+fn bucket(capacity: u32, period: u64) -> BucketConfig {
+    BucketConfig::new(BucketSettings {
+        capacity,
+        tokens: 1,
+        period: Duration::from_ticks(period),
+        initial_fill: None,
+    })
+    .unwrap()
+}
+
+/// A local clock the test moves by hand (microseconds).
+#[derive(Clone, Default)]
+struct Manual(Arc<AtomicU64>);
+
+impl Manual {
+    fn advance(&self, micros: u64) {
+        self.0.fetch_add(micros, Ordering::Relaxed);
+    }
+}
+
+impl LocalClock for Manual {
+    fn micros(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+fn store(server: &Server) -> Store {
+    Store::connect(&server.url(), Options::default()).unwrap()
+}
+
+#[test]
+fn a_grant_is_one_round_trip_from_the_word_last_seen_and_a_conflict_one_more() {
+    let server = Server::start();
+    let (mut one, mut two) = (store(&server), store(&server));
+    let mut at_one = RemoteKey::new(bucket(1_000, 1_000_000), "grants");
+    let mut at_two = RemoteKey::new(bucket(1_000, 1_000_000), "grants");
+    // The first decision loads the script and the word (the clock with it).
+    assert_eq!(
+        one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(one.round_trips(), 3);
+    for grant in 1..=5 {
+        assert_eq!(
+            one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
+                .unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            one.round_trips(),
+            3 + grant,
+            "one compare-and-set per grant"
+        );
+    }
+    assert_eq!(
+        two.decide(&mut at_two, |now| bucket::Acquire { n: 1, now })
+            .unwrap(),
+        Ok(())
+    );
+    // `one`'s word is now stale: its compare-and-set fails, the reply
+    // carries `two`'s word, and the second succeeds.
+    let before = one.round_trips();
+    assert_eq!(
+        one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(one.round_trips(), before + 2);
+    let left = one
+        .decide(&mut at_one, |now| bucket::Available { now })
+        .unwrap();
+    assert!(
+        (992..=993).contains(&left),
+        "{left} of 1 000 after 8 grants in under a second"
+    );
+}
+
+#[test]
+fn a_closed_breaker_admits_and_counts_successes_with_one_check_each() {
+    let server = Server::start();
+    let mut store = store(&server);
+    let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "closed");
+    let admitted = store
+        .decide(&mut shared, |now| breaker::Acquire { now })
+        .unwrap()
+        .unwrap();
+    let permit = admitted.permit;
+    let before = store.round_trips();
+    let recorded = store
+        .decide(&mut shared, |now| breaker::Record {
+            permit,
+            outcome: Outcome::Success,
+            now,
+            trips: Trips::NONE,
+        })
+        .unwrap();
+    assert!(recorded.counted);
+    assert_eq!(store.round_trips(), before + 1);
+    let before = store.round_trips();
+    assert!(store
+        .decide(&mut shared, |now| breaker::Acquire { now })
+        .unwrap()
+        .is_ok());
+    assert!(store.round_trips() <= before + 1);
+}
+
+#[test]
+fn cached_refusals_cost_no_round_trip_and_expire_with_their_age() {
+    let server = Server::start();
+    let local = Manual::default();
+    let mut store =
+        Store::with_clock(&server.url(), Options::default(), Box::new(local.clone())).unwrap();
+    let mut limit = RemoteKey::new(bucket(1, 10_000_000), "cached");
+    assert_eq!(
+        store
+            .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
+            .unwrap(),
+        Ok(())
+    );
+    let before = store.round_trips();
+    for _ in 0..100 {
+        assert!(store
+            .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
+            .unwrap()
+            .is_err());
+    }
+    assert_eq!(store.round_trips(), before, "refusals from the cached word");
+    // Another host resets the limit: the cached refusal is stale, by at
+    // most the cache's age (100 ms).
+    let _: () = redis::cmd("DEL")
+        .arg(limit.key())
+        .query(&mut server.connection())
+        .unwrap();
+    local.advance(99_000);
+    assert!(store
+        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
+        .unwrap()
+        .is_err());
+    assert_eq!(store.round_trips(), before);
+    local.advance(2_000);
+    // Older than 100 ms: the word is read again, and the reset seen. (The
+    // manual clock ran ahead of the server's meanwhile: the server
+    // refuses our tick once and hands back its time.)
+    assert_eq!(
+        store
+            .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
+            .unwrap(),
+        Ok(())
+    );
+    assert!(store.round_trips() > before);
+    assert_eq!(store.clock_corrections(), 1);
+}
+
+#[test]
+fn an_open_breaker_refuses_from_the_cache_but_half_open_asks_the_server() {
+    let server = Server::start();
+    let mut store = store(&server);
+    let config = BreakerConfig::new(BreakerSettings {
+        failure_threshold: 1,
+        open: Duration::from_ticks(50_000),
+        half_open_permits: 1,
+        success_threshold: 1,
+        ..BreakerConfig::DEFAULT_SETTINGS
+    })
+    .unwrap();
+    let mut shared = RemoteKey::new(config, "open");
+    let permit = store
+        .decide(&mut shared, |now| breaker::Acquire { now })
+        .unwrap()
+        .unwrap()
+        .permit;
+    let recorded = store
+        .decide(&mut shared, |now| breaker::Record {
+            permit,
+            outcome: Outcome::Failure,
+            now,
+            trips: Trips::NONE,
+        })
+        .unwrap();
+    assert_eq!(recorded.transition.map(|t| t.to), Some(State::Open));
+    let before = store.round_trips();
+    assert!(store
+        .decide(&mut shared, |now| breaker::Acquire { now })
+        .unwrap()
+        .is_err());
+    assert_eq!(
+        store.round_trips(),
+        before,
+        "an OPEN refusal from the cached word"
+    );
+    // Wait out the open period on the server's clock (real time here).
+    let deadline = store.now().unwrap().ticks() + 50_000;
+    while store.now().unwrap().ticks() <= deadline {
+        std::thread::yield_now();
+    }
+    let trial = store
+        .decide(&mut shared, |now| breaker::Acquire { now })
+        .unwrap()
+        .unwrap();
+    assert_eq!(trial.transition.map(|t| t.to), Some(State::HalfOpen));
+    let before = store.round_trips();
+    assert!(store
+        .decide(&mut shared, |now| breaker::Acquire { now })
+        .unwrap()
+        .is_err());
+    assert_eq!(
+        store.round_trips(),
+        before + 1,
+        "a HALF_OPEN refusal is checked"
+    );
+}
+
+#[test]
+fn foreign_values_are_refused_and_left_as_they_are() {
+    let server = Server::start();
+    let mut store = store(&server);
+    let mut connection = server.connection();
+    let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "foreign");
+    let key = shared.key().to_owned();
+    let other = BreakerConfig::new(BreakerSettings {
+        failure_threshold: 9,
+        ..BreakerConfig::DEFAULT_SETTINGS
+    })
+    .unwrap();
+    let mut other_config = RemoteKey::new(other, "foreign");
+    // A breaker of another configuration writes the key.
+    let _ = store
+        .decide(&mut other_config, |now| breaker::Acquire { now })
+        .unwrap()
+        .unwrap();
+    store
+        .decide(&mut other_config, |_| breaker::ForceOpen)
+        .unwrap();
+    let written: String = redis::cmd("GET").arg(&key).query(&mut connection).unwrap();
+    let bucket_value = {
+        let mut limit = RemoteKey::new(bucket(5, 1_000), "elsewhere");
+        store
+            .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
+            .unwrap()
+            .unwrap();
+        let value: String = redis::cmd("GET")
+            .arg(limit.key())
+            .query(&mut connection)
+            .unwrap();
+        value
+    };
+    let older = written.replacen(env!("CARGO_PKG_VERSION"), "0.0.0", 1);
+    for value in [
+        written.as_str(),
+        bucket_value.as_str(),
+        older.as_str(),
+        "garbage",
+        "tg",
+        "\u{fffd}",
+    ] {
+        let _: () = redis::cmd("SET")
+            .arg(&key)
+            .arg(value)
+            .query(&mut connection)
+            .unwrap();
+        assert!(
+            matches!(
+                store.decide(&mut shared, |now| breaker::Acquire { now }),
+                Err(Error::Foreign)
+            ),
+            "{value}"
+        );
+        assert!(
+            matches!(
+                store.decide(&mut shared, |_| breaker::Reset),
+                Err(Error::Foreign)
+            ),
+            "{value}"
+        );
+        let kept: String = redis::cmd("GET").arg(&key).query(&mut connection).unwrap();
+        assert_eq!(kept, value);
+    }
+    // Another Redis type under the key.
+    let _: () = redis::cmd("DEL").arg(&key).query(&mut connection).unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(&key)
+        .arg("field")
+        .arg("1")
+        .query(&mut connection)
+        .unwrap();
+    assert!(matches!(
+        store.decide(&mut shared, |now| breaker::Acquire { now }),
+        Err(Error::Foreign)
+    ));
+    let kind: String = redis::cmd("TYPE").arg(&key).query(&mut connection).unwrap();
+    assert_eq!(kind, "hash");
+    // The key's owner removes it: the breaker is fresh again.
+    let _: () = redis::cmd("DEL").arg(&key).query(&mut connection).unwrap();
+    assert!(store
+        .decide(&mut shared, |now| breaker::Acquire { now })
+        .unwrap()
+        .is_ok());
+}
+
+#[test]
+fn a_bucket_key_expires_when_the_bucket_is_full_again_and_a_breaker_key_stays() {
+    let server = Server::start();
+    let mut store = store(&server);
+    let mut connection = server.connection();
+    // 2 tokens, one per 5 ms: empty now, full again in 10 ms.
+    let mut limit = RemoteKey::new(bucket(2, 5_000), "expiring");
+    store
+        .decide(&mut limit, |now| bucket::Acquire { n: 2, now })
+        .unwrap()
+        .unwrap();
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(limit.key())
+        .query(&mut connection)
+        .unwrap();
+    assert!((1..=11).contains(&ttl), "expires when full: {ttl} ms");
+    let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "staying");
+    store.decide(&mut shared, |_| breaker::ForceOpen).unwrap();
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(shared.key())
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(ttl, -1, "a breaker's word does not settle by itself");
+}
+
+#[test]
+fn a_flushed_script_is_loaded_again() {
+    let server = Server::start();
+    let mut store = store(&server);
+    let mut limit = RemoteKey::new(bucket(100, 1_000), "reload");
+    store
+        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
+        .unwrap()
+        .unwrap();
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query(&mut server.connection())
+        .unwrap();
+    let before = store.round_trips();
+    store
+        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.round_trips(),
+        before + 3,
+        "NOSCRIPT, SCRIPT LOAD, EVALSHA"
+    );
+}
+
+#[test]
+fn contention_beyond_the_bound_is_an_error_not_a_decision() {
+    let server = Server::start();
+    let options = Options {
+        max_round_trips: 1,
+        ..Options::default()
+    };
+    let mut one = Store::connect(&server.url(), options).unwrap();
+    let mut two = store(&server);
+    let mut at_one = RemoteKey::new(bucket(100, 1_000), "contended");
+    let mut at_two = RemoteKey::new(bucket(100, 1_000), "contended");
+    one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
+        .unwrap()
+        .unwrap();
+    two.decide(&mut at_two, |now| bucket::Acquire { n: 1, now })
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now }),
+        Err(Error::Contended)
+    ));
+    // The conflict's reply taught `one` the word: the next call succeeds.
+    one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
+        .unwrap()
+        .unwrap();
+    let left = two
+        .decide(&mut at_two, |now| bucket::Available { now })
+        .unwrap();
+    assert!(
+        (97..=98).contains(&left),
+        "{left}: the refused attempt took nothing"
+    );
+}
+
+#[test]
+fn a_dead_server_is_an_error_within_the_timeout_and_a_restarted_one_serves_again() {
+    let mut server = Server::start();
+    let mut store = store(&server);
+    let mut limit = RemoteKey::new(bucket(10, 1_000), "outage");
+    store
+        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
+        .unwrap()
+        .unwrap();
+    server.kill();
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            store.decide(&mut limit, |now| bucket::Acquire { n: 1, now }),
+            Err(Error::Store(_))
+        ));
+        // Bounded by the timeout (50 ms); generously, for a loaded machine.
+        assert!(started.elapsed() < StdDuration::from_secs(5));
+    }
+    server.restart();
+    // The restarted server lost its data (no persistence): a fresh bucket.
+    store
+        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
+        .unwrap()
+        .unwrap();
+}
+
+#[test]
+fn a_server_that_never_answers_is_a_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}/", listener.local_addr().unwrap());
+    // Accepts a connection and never replies, until the test is done.
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let silent = std::thread::spawn(move || {
+        let held = listener.accept();
+        let _ = wait.recv();
+        drop(held);
+    });
+    let mut store = Store::connect(&url, Options::default()).unwrap();
+    let mut limit = RemoteKey::new(bucket(10, 1_000), "silent");
+    let started = std::time::Instant::now();
+    let result = store.decide(&mut limit, |now| bucket::Acquire { n: 1, now });
+    assert!(
+        matches!(result, Err(Error::Store(ref error)) if error.is_timeout() || error.is_io_error()),
+        "{result:?}"
+    );
+    // Bounded by the timeout (50 ms); generously, for a loaded machine.
+    assert!(started.elapsed() < StdDuration::from_secs(5));
+    done.send(()).unwrap();
+    silent.join().unwrap();
+}
