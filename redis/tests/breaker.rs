@@ -1,7 +1,7 @@
 mod support;
 
-use support::Server;
-use tickguard::breaker::{self, BreakerConfig, BreakerSettings, Outcome, State, Trips};
+use support::{acquire, report, Server};
+use tickguard::breaker::{self, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::time::Duration;
 use tickguard_redis::{Options, RemoteKey, Store};
 
@@ -24,19 +24,9 @@ fn three_failures_through_redis_open_the_breaker_for_every_host() {
     let mut at_one = RemoteKey::new(config(), "trip");
     let mut at_two = RemoteKey::new(config(), "trip");
     for failure in 1..=3 {
-        let admitted = one
-            .decide(&mut at_one, |now| breaker::Acquire { now })
-            .unwrap()
-            .unwrap();
+        let admitted = acquire(&mut one, &mut at_one).unwrap().unwrap();
         let permit = admitted.permit;
-        let recorded = one
-            .decide(&mut at_one, |now| breaker::Record {
-                permit,
-                outcome: Outcome::Failure,
-                now,
-                trips: Trips::NONE,
-            })
-            .unwrap();
+        let recorded = report(&mut one, &mut at_one, permit, Outcome::Failure);
         assert!(recorded.counted, "failure {failure}");
         assert_eq!(
             recorded.transition.is_some(),
@@ -49,8 +39,5 @@ fn three_failures_through_redis_open_the_breaker_for_every_host() {
             .unwrap(),
         State::Open
     );
-    assert!(two
-        .decide(&mut at_two, |now| breaker::Acquire { now })
-        .unwrap()
-        .is_err());
+    assert!(acquire(&mut two, &mut at_two).unwrap().is_err());
 }

@@ -7,8 +7,8 @@ mod support;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
-use support::Server;
-use tickguard::breaker::{self, BreakerConfig, BreakerSettings, Outcome, State, Trips};
+use support::{acquire, report, take, Server};
+use tickguard::breaker::{self, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::bucket::{self, BucketConfig, BucketSettings};
 use tickguard::time::Duration;
 use tickguard_redis::{Error, LocalClock, Options, RemoteKey, Store};
@@ -50,37 +50,21 @@ fn a_grant_is_one_round_trip_from_the_word_last_seen_and_a_conflict_one_more() {
     let mut at_one = RemoteKey::new(bucket(1_000, 1_000_000), "grants");
     let mut at_two = RemoteKey::new(bucket(1_000, 1_000_000), "grants");
     // The first decision loads the script and the word (the clock with it).
-    assert_eq!(
-        one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
-            .unwrap(),
-        Ok(())
-    );
+    assert_eq!(take(&mut one, &mut at_one, 1).unwrap(), Ok(()));
     assert_eq!(one.round_trips(), 3);
     for grant in 1..=5 {
-        assert_eq!(
-            one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
-                .unwrap(),
-            Ok(())
-        );
+        assert_eq!(take(&mut one, &mut at_one, 1).unwrap(), Ok(()));
         assert_eq!(
             one.round_trips(),
             3 + grant,
             "one compare-and-set per grant"
         );
     }
-    assert_eq!(
-        two.decide(&mut at_two, |now| bucket::Acquire { n: 1, now })
-            .unwrap(),
-        Ok(())
-    );
+    assert_eq!(take(&mut two, &mut at_two, 1).unwrap(), Ok(()));
     // `one`'s word is now stale: its compare-and-set fails, the reply
     // carries `two`'s word, and the second succeeds.
     let before = one.round_trips();
-    assert_eq!(
-        one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
-            .unwrap(),
-        Ok(())
-    );
+    assert_eq!(take(&mut one, &mut at_one, 1).unwrap(), Ok(()));
     assert_eq!(one.round_trips(), before + 2);
     let left = one
         .decide(&mut at_one, |now| bucket::Available { now })
@@ -96,27 +80,14 @@ fn a_closed_breaker_admits_and_counts_successes_with_one_check_each() {
     let server = Server::start();
     let mut store = store(&server);
     let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "closed");
-    let admitted = store
-        .decide(&mut shared, |now| breaker::Acquire { now })
-        .unwrap()
-        .unwrap();
+    let admitted = acquire(&mut store, &mut shared).unwrap().unwrap();
     let permit = admitted.permit;
     let before = store.round_trips();
-    let recorded = store
-        .decide(&mut shared, |now| breaker::Record {
-            permit,
-            outcome: Outcome::Success,
-            now,
-            trips: Trips::NONE,
-        })
-        .unwrap();
+    let recorded = report(&mut store, &mut shared, permit, Outcome::Success);
     assert!(recorded.counted);
     assert_eq!(store.round_trips(), before + 1);
     let before = store.round_trips();
-    assert!(store
-        .decide(&mut shared, |now| breaker::Acquire { now })
-        .unwrap()
-        .is_ok());
+    assert!(acquire(&mut store, &mut shared).unwrap().is_ok());
     assert!(store.round_trips() <= before + 1);
 }
 
@@ -127,18 +98,10 @@ fn cached_refusals_cost_no_round_trip_and_expire_with_their_age() {
     let mut store =
         Store::with_clock(&server.url(), Options::default(), Box::new(local.clone())).unwrap();
     let mut limit = RemoteKey::new(bucket(1, 10_000_000), "cached");
-    assert_eq!(
-        store
-            .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
-            .unwrap(),
-        Ok(())
-    );
+    assert_eq!(take(&mut store, &mut limit, 1).unwrap(), Ok(()));
     let before = store.round_trips();
     for _ in 0..100 {
-        assert!(store
-            .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
-            .unwrap()
-            .is_err());
+        assert!(take(&mut store, &mut limit, 1).unwrap().is_err());
     }
     assert_eq!(store.round_trips(), before, "refusals from the cached word");
     // Another host resets the limit: the cached refusal is stale, by at
@@ -148,21 +111,13 @@ fn cached_refusals_cost_no_round_trip_and_expire_with_their_age() {
         .query(&mut server.connection())
         .unwrap();
     local.advance(99_000);
-    assert!(store
-        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
-        .unwrap()
-        .is_err());
+    assert!(take(&mut store, &mut limit, 1).unwrap().is_err());
     assert_eq!(store.round_trips(), before);
     local.advance(2_000);
     // Older than 100 ms: the word is read again, and the reset seen. (The
     // manual clock ran ahead of the server's meanwhile: the server
     // refuses our tick once and hands back its time.)
-    assert_eq!(
-        store
-            .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
-            .unwrap(),
-        Ok(())
-    );
+    assert_eq!(take(&mut store, &mut limit, 1).unwrap(), Ok(()));
     assert!(store.round_trips() > before);
     assert_eq!(store.clock_corrections(), 1);
 }
@@ -180,25 +135,11 @@ fn an_open_breaker_refuses_from_the_cache_but_half_open_asks_the_server() {
     })
     .unwrap();
     let mut shared = RemoteKey::new(config, "open");
-    let permit = store
-        .decide(&mut shared, |now| breaker::Acquire { now })
-        .unwrap()
-        .unwrap()
-        .permit;
-    let recorded = store
-        .decide(&mut shared, |now| breaker::Record {
-            permit,
-            outcome: Outcome::Failure,
-            now,
-            trips: Trips::NONE,
-        })
-        .unwrap();
+    let permit = acquire(&mut store, &mut shared).unwrap().unwrap().permit;
+    let recorded = report(&mut store, &mut shared, permit, Outcome::Failure);
     assert_eq!(recorded.transition.map(|t| t.to), Some(State::Open));
     let before = store.round_trips();
-    assert!(store
-        .decide(&mut shared, |now| breaker::Acquire { now })
-        .unwrap()
-        .is_err());
+    assert!(acquire(&mut store, &mut shared).unwrap().is_err());
     assert_eq!(
         store.round_trips(),
         before,
@@ -209,16 +150,10 @@ fn an_open_breaker_refuses_from_the_cache_but_half_open_asks_the_server() {
     while store.now().unwrap().ticks() <= deadline {
         std::thread::yield_now();
     }
-    let trial = store
-        .decide(&mut shared, |now| breaker::Acquire { now })
-        .unwrap()
-        .unwrap();
+    let trial = acquire(&mut store, &mut shared).unwrap().unwrap();
     assert_eq!(trial.transition.map(|t| t.to), Some(State::HalfOpen));
     let before = store.round_trips();
-    assert!(store
-        .decide(&mut shared, |now| breaker::Acquire { now })
-        .unwrap()
-        .is_err());
+    assert!(acquire(&mut store, &mut shared).unwrap().is_err());
     assert_eq!(
         store.round_trips(),
         before + 1,
@@ -240,20 +175,14 @@ fn foreign_values_are_refused_and_left_as_they_are() {
     .unwrap();
     let mut other_config = RemoteKey::new(other, "foreign");
     // A breaker of another configuration writes the key.
-    let _ = store
-        .decide(&mut other_config, |now| breaker::Acquire { now })
-        .unwrap()
-        .unwrap();
+    let _ = acquire(&mut store, &mut other_config).unwrap().unwrap();
     store
         .decide(&mut other_config, |_| breaker::ForceOpen)
         .unwrap();
     let written: String = redis::cmd("GET").arg(&key).query(&mut connection).unwrap();
     let bucket_value = {
         let mut limit = RemoteKey::new(bucket(5, 1_000), "elsewhere");
-        store
-            .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
-            .unwrap()
-            .unwrap();
+        take(&mut store, &mut limit, 1).unwrap().unwrap();
         let value: String = redis::cmd("GET")
             .arg(limit.key())
             .query(&mut connection)
@@ -275,10 +204,7 @@ fn foreign_values_are_refused_and_left_as_they_are() {
             .query(&mut connection)
             .unwrap();
         assert!(
-            matches!(
-                store.decide(&mut shared, |now| breaker::Acquire { now }),
-                Err(Error::Foreign)
-            ),
+            matches!(acquire(&mut store, &mut shared), Err(Error::Foreign)),
             "{value}"
         );
         assert!(
@@ -300,17 +226,14 @@ fn foreign_values_are_refused_and_left_as_they_are() {
         .query(&mut connection)
         .unwrap();
     assert!(matches!(
-        store.decide(&mut shared, |now| breaker::Acquire { now }),
+        acquire(&mut store, &mut shared),
         Err(Error::Foreign)
     ));
     let kind: String = redis::cmd("TYPE").arg(&key).query(&mut connection).unwrap();
     assert_eq!(kind, "hash");
     // The key's owner removes it: the breaker is fresh again.
     let _: () = redis::cmd("DEL").arg(&key).query(&mut connection).unwrap();
-    assert!(store
-        .decide(&mut shared, |now| breaker::Acquire { now })
-        .unwrap()
-        .is_ok());
+    assert!(acquire(&mut store, &mut shared).unwrap().is_ok());
 }
 
 #[test]
@@ -320,10 +243,7 @@ fn a_bucket_key_expires_when_the_bucket_is_full_again_and_a_breaker_key_stays() 
     let mut connection = server.connection();
     // 2 tokens, one per 5 ms: empty now, full again in 10 ms.
     let mut limit = RemoteKey::new(bucket(2, 5_000), "expiring");
-    store
-        .decide(&mut limit, |now| bucket::Acquire { n: 2, now })
-        .unwrap()
-        .unwrap();
+    take(&mut store, &mut limit, 2).unwrap().unwrap();
     let ttl: i64 = redis::cmd("PTTL")
         .arg(limit.key())
         .query(&mut connection)
@@ -343,19 +263,13 @@ fn a_flushed_script_is_loaded_again() {
     let server = Server::start();
     let mut store = store(&server);
     let mut limit = RemoteKey::new(bucket(100, 1_000), "reload");
-    store
-        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
-        .unwrap()
-        .unwrap();
+    take(&mut store, &mut limit, 1).unwrap().unwrap();
     let _: () = redis::cmd("SCRIPT")
         .arg("FLUSH")
         .query(&mut server.connection())
         .unwrap();
     let before = store.round_trips();
-    store
-        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
-        .unwrap()
-        .unwrap();
+    take(&mut store, &mut limit, 1).unwrap().unwrap();
     assert_eq!(
         store.round_trips(),
         before + 3,
@@ -374,20 +288,14 @@ fn contention_beyond_the_bound_is_an_error_not_a_decision() {
     let mut two = store(&server);
     let mut at_one = RemoteKey::new(bucket(100, 1_000), "contended");
     let mut at_two = RemoteKey::new(bucket(100, 1_000), "contended");
-    one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
-        .unwrap()
-        .unwrap();
-    two.decide(&mut at_two, |now| bucket::Acquire { n: 1, now })
-        .unwrap()
-        .unwrap();
+    take(&mut one, &mut at_one, 1).unwrap().unwrap();
+    take(&mut two, &mut at_two, 1).unwrap().unwrap();
     assert!(matches!(
-        one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now }),
+        take(&mut one, &mut at_one, 1),
         Err(Error::Contended)
     ));
     // The conflict's reply taught `one` the word: the next call succeeds.
-    one.decide(&mut at_one, |now| bucket::Acquire { n: 1, now })
-        .unwrap()
-        .unwrap();
+    take(&mut one, &mut at_one, 1).unwrap().unwrap();
     let left = two
         .decide(&mut at_two, |now| bucket::Available { now })
         .unwrap();
@@ -402,15 +310,12 @@ fn a_dead_server_is_an_error_within_the_timeout_and_a_restarted_one_serves_again
     let mut server = Server::start();
     let mut store = store(&server);
     let mut limit = RemoteKey::new(bucket(10, 1_000), "outage");
-    store
-        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
-        .unwrap()
-        .unwrap();
+    take(&mut store, &mut limit, 1).unwrap().unwrap();
     server.kill();
     for _ in 0..3 {
         let started = std::time::Instant::now();
         assert!(matches!(
-            store.decide(&mut limit, |now| bucket::Acquire { n: 1, now }),
+            take(&mut store, &mut limit, 1),
             Err(Error::Store(_))
         ));
         // Bounded by the timeout (50 ms); generously, for a loaded machine.
@@ -418,10 +323,7 @@ fn a_dead_server_is_an_error_within_the_timeout_and_a_restarted_one_serves_again
     }
     server.restart();
     // The restarted server lost its data (no persistence): a fresh bucket.
-    store
-        .decide(&mut limit, |now| bucket::Acquire { n: 1, now })
-        .unwrap()
-        .unwrap();
+    take(&mut store, &mut limit, 1).unwrap().unwrap();
 }
 
 #[test]
@@ -438,7 +340,7 @@ fn a_server_that_never_answers_is_a_timeout() {
     let mut store = Store::connect(&url, Options::default()).unwrap();
     let mut limit = RemoteKey::new(bucket(10, 1_000), "silent");
     let started = std::time::Instant::now();
-    let result = store.decide(&mut limit, |now| bucket::Acquire { n: 1, now });
+    let result = take(&mut store, &mut limit, 1);
     assert!(
         matches!(result, Err(Error::Store(ref error)) if error.is_timeout() || error.is_io_error()),
         "{result:?}"

@@ -108,3 +108,41 @@ impl Drop for Server {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+use tickguard::breaker::{self, Admitted, BreakerConfig, Outcome, Permit, Recorded, Trips};
+use tickguard::bucket::{self, BucketConfig};
+use tickguard_redis::{Error, RemoteKey, Store};
+
+/// Takes `n` tokens from the bucket under `key`.
+pub fn take(
+    store: &mut Store,
+    key: &mut RemoteKey<BucketConfig>,
+    n: u32,
+) -> Result<Result<(), bucket::Refused>, Error> {
+    store.decide(key, |now| bucket::Acquire { n, now })
+}
+
+/// Asks the breaker under `key` to admit a call.
+pub fn acquire(
+    store: &mut Store,
+    key: &mut RemoteKey<BreakerConfig>,
+) -> Result<Result<Admitted, breaker::Refused>, Error> {
+    store.decide(key, |now| breaker::Acquire { now })
+}
+
+/// Reports the call `permit` admitted to the breaker under `key`.
+pub fn report(
+    store: &mut Store,
+    key: &mut RemoteKey<BreakerConfig>,
+    permit: Permit,
+    outcome: Outcome,
+) -> Recorded {
+    store
+        .decide(key, |now| breaker::Record {
+            permit,
+            outcome,
+            now,
+            trips: Trips::NONE,
+        })
+        .expect("the server decides")
+}
