@@ -1,5 +1,6 @@
 //! A machine's word under one Redis key, with the word this host saw last.
 
+use crate::local::LocalShare;
 use crate::value::{self, StoredWord};
 use tickguard::snapshot::Format;
 
@@ -31,6 +32,8 @@ where
     /// The word last seen under the key and the local microsecond it was
     /// seen at.
     seen: Option<(M::Word, u64)>,
+    /// The machine decided on while the server cannot be reached.
+    share: Option<LocalShare<M>>,
 }
 
 impl<M: Format> RemoteKey<M>
@@ -45,7 +48,32 @@ where
             machine,
             prefix,
             seen: None,
+            share: None,
         }
+    }
+
+    /// Fails open: while the server cannot be reached, decides on `share`
+    /// (this process's part of the limit) instead of failing.
+    ///
+    /// ```
+    /// use tickguard::bucket::{BucketConfig, BucketSettings};
+    /// use tickguard::time::Duration;
+    /// use tickguard_redis::{LocalShare, RemoteKey};
+    /// let limit = |capacity| BucketConfig::new(BucketSettings { capacity, tokens: 1, period: Duration::from_ticks(1_000), initial_fill: None });
+    /// // Four processes share 100 at once; each may take 25 alone.
+    /// let key = RemoteKey::new(limit(100)?, "api").fail_open_to(LocalShare::new(limit(25)?));
+    /// assert!(key.share().is_some());
+    /// # Ok::<(), tickguard::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn fail_open_to(mut self, share: LocalShare<M>) -> Self {
+        self.share = Some(share);
+        self
+    }
+
+    /// The local share this key fails open to, if any.
+    pub fn share(&self) -> Option<&LocalShare<M>> {
+        self.share.as_ref()
     }
 
     /// The Redis key.

@@ -42,15 +42,38 @@
 //! token bucket back at full capacity, [`tickguard::machine::Machine::settles_at`])
 //! is written with an expiry at that tick, so idle keys leave the server;
 //! the fresh word itself is stored as no key.
+//!
+//! # When the server is slow or down
+//!
+//! Every connect, send and reply has a timeout ([`Options::timeout`]); a
+//! decision never waits longer than its round trips' timeouts, and never
+//! panics. Around the server sits tickguard's own circuit breaker
+//! ([`Options::outage_failures`] failed decisions in a row open it for
+//! [`Options::outage_open`]): while it is open no round trip is tried,
+//! and a trial decision after the open period finds out whether the
+//! server is back. Each key then follows its policy:
+//!
+//! * **fail closed** (the default): the decision is an error
+//!   ([`Error::Store`], or [`Error::Unavailable`] while the breaker is
+//!   open), which the caller treats as a refusal;
+//! * **fail open to a local share** ([`RemoteKey::fail_open_to`]): the
+//!   decision is made on a machine this process runs alone ([`LocalShare`]),
+//!   configured with the share of the limit one process may use (a bucket
+//!   of a capacity and rate divided by the number of processes), so N
+//!   processes cut off together stay within the shared bound.
+//!
+//! [`Store::last_source`] says where the last decision came from.
 
 mod clock;
 mod key;
+mod local;
 mod remote;
 mod store;
 mod value;
 
 pub use clock::{LocalClock, Monotonic};
 pub use key::RemoteKey;
+pub use local::LocalShare;
 pub use remote::Remote;
-pub use store::{Error, Options, Store, SCRIPT};
+pub use store::{Error, Options, Source, Store, SCRIPT};
 pub use value::StoredWord;

@@ -5,9 +5,10 @@ use crate::key::RemoteKey;
 use crate::remote::Remote;
 use crate::value::StoredWord;
 use std::time::Duration as StdDuration;
+use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
 use tickguard::machine::Step;
 use tickguard::snapshot::Format;
-use tickguard::time::Instant;
+use tickguard::time::{Duration, Instant};
 
 /// The compare-and-set script, loaded once per connection (`SCRIPT LOAD`)
 /// and run by its digest (`EVALSHA`), loaded again on `NOSCRIPT`.
@@ -31,6 +32,14 @@ pub struct Options {
     /// How old a cached word may be for a refusal decided from it without
     /// a round trip (see [`Remote`]); zero turns cached refusals off.
     pub cached_refusal_max_age: StdDuration,
+    /// Decisions in a row that fail to reach the server (a timeout, a lost
+    /// connection) before the store stops trying for
+    /// [`outage_open`](Self::outage_open) (1 or more).
+    pub outage_failures: u32,
+    /// How long the store stops trying after
+    /// [`outage_failures`](Self::outage_failures); then one decision tries
+    /// the server again.
+    pub outage_open: StdDuration,
 }
 
 impl Default for Options {
@@ -39,6 +48,8 @@ impl Default for Options {
             timeout: StdDuration::from_millis(50),
             max_round_trips: 16,
             cached_refusal_max_age: StdDuration::from_millis(100),
+            outage_failures: 3,
+            outage_open: StdDuration::from_secs(1),
         }
     }
 }
@@ -57,6 +68,12 @@ pub enum Error {
     /// Other hosts changed the word (or the clock needed correcting) on
     /// every one of [`Options::max_round_trips`] round trips.
     Contended,
+    /// The server failed [`Options::outage_failures`] decisions in a row:
+    /// no round trip is tried until [`Options::outage_open`] has passed.
+    Unavailable,
+    /// The [`Options`] are out of range (a zero `outage_failures` or
+    /// `outage_open`, or one too long).
+    Options(tickguard::ConfigError),
 }
 
 impl core::fmt::Display for Error {
@@ -65,6 +82,8 @@ impl core::fmt::Display for Error {
             Self::Store(error) => write!(f, "store: {error}"),
             Self::Foreign => f.write_str("the key holds another machine's value"),
             Self::Contended => f.write_str("the word kept changing"),
+            Self::Unavailable => f.write_str("the server is unavailable"),
+            Self::Options(error) => write!(f, "options: {error}"),
         }
     }
 }
@@ -79,6 +98,18 @@ impl From<redis::RedisError> for Error {
             Self::Store(error)
         }
     }
+}
+
+/// Where a decision came from ([`Store::last_source`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The server's word, through a round trip.
+    Server,
+    /// A cached refusal: the word last seen, no round trip ([`Remote`]).
+    Cache,
+    /// The key's local share, the server being unreachable
+    /// ([`RemoteKey::fail_open_to`]).
+    Local,
 }
 
 /// What the script answered.
@@ -124,6 +155,9 @@ pub struct Store {
     round_trips: u64,
     corrections: u64,
     heard: Option<Instant>,
+    /// Tickguard's own breaker around the server, on local ticks.
+    outage: Breaker<BreakerConfig>,
+    source: Source,
 }
 
 impl core::fmt::Debug for Store {
@@ -153,6 +187,16 @@ impl Store {
         options: Options,
         local: Box<dyn LocalClock>,
     ) -> Result<Self, Error> {
+        let open = Duration::from_ticks(micros(options.outage_open));
+        let outage = BreakerConfig::new(BreakerSettings {
+            failure_threshold: options.outage_failures,
+            open,
+            half_open_permits: 1,
+            success_threshold: 1,
+            half_open_timeout: open,
+            ..BreakerConfig::DEFAULT_SETTINGS
+        })
+        .map_err(Error::Options)?;
         Ok(Self {
             client: redis::Client::open(url)?,
             connection: None,
@@ -162,6 +206,8 @@ impl Store {
             round_trips: 0,
             corrections: 0,
             heard: None,
+            outage: Breaker::new(outage),
+            source: Source::Server,
         })
     }
 
@@ -191,6 +237,11 @@ impl Store {
         self.heard
     }
 
+    /// Where the last decision came from.
+    pub fn last_source(&self) -> Source {
+        self.source
+    }
+
     /// The options.
     pub fn options(&self) -> &Options {
         &self.options
@@ -204,6 +255,10 @@ impl Store {
     /// compare-and-sets its word from the one it stepped from, a step that
     /// keeps the word checks that it is still the server's. On a conflict
     /// the reply carries the server's word and the step runs again.
+    ///
+    /// While the server cannot be reached the decision is an error, or,
+    /// for a key that fails open, made on its [`LocalShare`](crate::LocalShare)
+    /// at this host's own tick.
     pub fn decide<M, I>(
         &mut self,
         key: &mut RemoteKey<M>,
@@ -214,6 +269,44 @@ impl Store {
         M::Word: StoredWord,
         I: Remote<M>,
     {
+        let result = match self.outage.acquire(self.local_tick()) {
+            Err(_) => Err(Error::Unavailable),
+            Ok(admitted) => {
+                let result = self.decide_on_server(key, &mut input);
+                let outcome = match result {
+                    Err(Error::Store(_)) => Outcome::Failure,
+                    _ => Outcome::Success,
+                };
+                let _ = self
+                    .outage
+                    .record(admitted.permit, outcome, self.local_tick());
+                result
+            }
+        };
+        match (result, key.share()) {
+            (Err(Error::Store(_) | Error::Unavailable), Some(share)) => {
+                self.source = Source::Local;
+                Ok(share.decide(input(self.local_tick())))
+            }
+            (result, _) => result,
+        }
+    }
+
+    fn local_tick(&self) -> Instant {
+        Instant::from_ticks(self.clock.local())
+    }
+
+    fn decide_on_server<M, I>(
+        &mut self,
+        key: &mut RemoteKey<M>,
+        input: &mut impl FnMut(Instant) -> I,
+    ) -> Result<I::Decision, Error>
+    where
+        M: Format,
+        M::Word: StoredWord,
+        I: Remote<M>,
+    {
+        self.source = Source::Server;
         let max_age = micros(self.options.cached_refusal_max_age);
         let (mut word, mut confirmed) = match key.cached(self.clock.local(), max_age) {
             Some(word) if self.clock.now().is_some() => (word, false),
@@ -228,7 +321,11 @@ impl Store {
             let input = input(now);
             let reply = match input.step(key.machine(), word) {
                 Step::Keep(decision) => {
-                    if confirmed || input.stands_on_cached(key.machine(), word, &decision) {
+                    if confirmed {
+                        return Ok(decision);
+                    }
+                    if input.stands_on_cached(key.machine(), word, &decision) {
+                        self.source = Source::Cache;
                         return Ok(decision);
                     }
                     match self.script(key.key(), &["check", &key.encode(word)])? {

@@ -11,7 +11,7 @@ use support::{acquire, report, take, Server};
 use tickguard::breaker::{self, BreakerConfig, BreakerSettings, Outcome, State};
 use tickguard::bucket::{self, BucketConfig, BucketSettings};
 use tickguard::time::Duration;
-use tickguard_redis::{Error, LocalClock, Options, RemoteKey, Store};
+use tickguard_redis::{Error, LocalClock, LocalShare, Options, RemoteKey, Source, Store};
 
 fn bucket(capacity: u32, period: u64) -> BucketConfig {
     BucketConfig::new(BucketSettings {
@@ -306,24 +306,95 @@ fn contention_beyond_the_bound_is_an_error_not_a_decision() {
 }
 
 #[test]
-fn a_dead_server_is_an_error_within_the_timeout_and_a_restarted_one_serves_again() {
+fn a_dead_server_fails_closed_then_is_left_alone_until_a_trial_finds_it_back() {
     let mut server = Server::start();
-    let mut store = store(&server);
+    let local = Manual::default();
+    let mut store =
+        Store::with_clock(&server.url(), Options::default(), Box::new(local.clone())).unwrap();
     let mut limit = RemoteKey::new(bucket(10, 1_000), "outage");
     take(&mut store, &mut limit, 1).unwrap().unwrap();
     server.kill();
+    // Three failures in a row (the default), each bounded by the timeout.
     for _ in 0..3 {
         let started = std::time::Instant::now();
         assert!(matches!(
             take(&mut store, &mut limit, 1),
             Err(Error::Store(_))
         ));
-        // Bounded by the timeout (50 ms); generously, for a loaded machine.
+        // The timeout is 50 ms; generously, for a loaded machine.
         assert!(started.elapsed() < StdDuration::from_secs(5));
     }
+    // Then the store's own breaker is open: no round trip is tried.
+    let tried = store.round_trips();
     server.restart();
-    // The restarted server lost its data (no persistence): a fresh bucket.
+    for _ in 0..100 {
+        assert!(matches!(
+            take(&mut store, &mut limit, 1),
+            Err(Error::Unavailable)
+        ));
+    }
+    assert_eq!(store.round_trips(), tried);
+    // A second later (the default open period, late by at most 2^-16 of
+    // it) a trial finds the server back; it lost its data (no
+    // persistence): a fresh bucket.
+    local.advance(1_000_100);
+    assert_eq!(take(&mut store, &mut limit, 10).unwrap(), Ok(()));
+    assert_eq!(store.last_source(), Source::Server);
+    assert!(take(&mut store, &mut limit, 1).unwrap().is_err());
+}
+
+#[test]
+fn a_key_that_fails_open_decides_on_its_local_share_and_returns_to_the_server() {
+    let mut server = Server::start();
+    let local = Manual::default();
+    let mut store =
+        Store::with_clock(&server.url(), Options::default(), Box::new(local.clone())).unwrap();
+    // Shared: 100 at once; this process's share while cut off: 2.
+    let share = LocalShare::new(bucket(2, 10_000_000));
+    let mut limit = RemoteKey::new(bucket(100, 10_000_000), "open").fail_open_to(share.clone());
     take(&mut store, &mut limit, 1).unwrap().unwrap();
+    assert_eq!(store.last_source(), Source::Server);
+    server.kill();
+    let mut granted = 0;
+    for _ in 0..50 {
+        let decided = take(&mut store, &mut limit, 1).expect("a key that fails open never errs");
+        assert_eq!(store.last_source(), Source::Local);
+        granted += u32::from(decided.is_ok());
+    }
+    assert_eq!(granted, 2, "the share, and no more");
+    // Another key of the process shares the share.
+    let mut other = RemoteKey::new(bucket(100, 10_000_000), "open").fail_open_to(share);
+    assert!(take(&mut store, &mut other, 1).unwrap().is_err());
+    server.restart();
+    local.advance(1_000_100);
+    assert_eq!(take(&mut store, &mut limit, 1).unwrap(), Ok(()));
+    assert_eq!(store.last_source(), Source::Server);
+}
+
+#[test]
+fn out_of_range_options_are_an_error() {
+    for options in [
+        Options {
+            outage_failures: 0,
+            ..Options::default()
+        },
+        Options {
+            outage_open: StdDuration::ZERO,
+            ..Options::default()
+        },
+        Options {
+            outage_open: StdDuration::MAX,
+            ..Options::default()
+        },
+    ] {
+        assert!(
+            matches!(
+                Store::connect("redis://127.0.0.1:1/", options),
+                Err(Error::Options(_))
+            ),
+            "{options:?}"
+        );
+    }
 }
 
 #[test]
