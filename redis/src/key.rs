@@ -1,8 +1,9 @@
 //! A machine's word under one Redis key, with the word this host saw last.
 
 use crate::local::LocalShare;
+use crate::remote::RemoteMachine;
 use crate::value::{self, StoredWord};
-use tickguard::snapshot::Format;
+use crate::Error;
 
 /// One machine (its configuration) over the word under one Redis key,
 /// remembering the last word this host saw there, so that a decision
@@ -18,11 +19,12 @@ use tickguard::snapshot::Format;
 /// ```
 /// use tickguard::breaker::BreakerConfig;
 /// use tickguard_redis::RemoteKey;
-/// let breaker = RemoteKey::new(BreakerConfig::DEFAULT, "payments");
+/// let breaker = RemoteKey::new(BreakerConfig::DEFAULT, "payments")?;
 /// assert_eq!(breaker.key(), "tickguard:01:payments");
+/// # Ok::<(), tickguard_redis::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct RemoteKey<M: Format>
+pub struct RemoteKey<M: RemoteMachine>
 where
     M::Word: StoredWord,
 {
@@ -36,20 +38,25 @@ where
     share: Option<LocalShare<M>>,
 }
 
-impl<M: Format> RemoteKey<M>
+impl<M: RemoteMachine> RemoteKey<M>
 where
     M::Word: StoredWord,
 {
-    /// The machine `machine` over the key named `name`.
-    pub fn new(machine: M, name: &str) -> Self {
+    /// The machine `machine` over the key named `name`;
+    /// [`Error::NotOneWord`] for a configuration whose state does not fit
+    /// the key's one word ([`RemoteMachine::fits_one_word`]).
+    pub fn new(machine: M, name: &str) -> Result<Self, Error> {
+        if !machine.fits_one_word() {
+            return Err(Error::NotOneWord);
+        }
         let prefix = value::prefix(&machine);
-        Self {
+        Ok(Self {
             key: format!("tickguard:{:02x}:{name}", M::KIND),
             machine,
             prefix,
             seen: None,
             share: None,
-        }
+        })
     }
 
     /// Fails open: while the server cannot be reached, decides on `share`
@@ -61,9 +68,9 @@ where
     /// use tickguard_redis::{LocalShare, RemoteKey};
     /// let limit = |capacity| BucketConfig::new(BucketSettings { capacity, tokens: 1, period: Duration::from_ticks(1_000), initial_fill: None });
     /// // Four processes share 100 at once; each may take 25 alone.
-    /// let key = RemoteKey::new(limit(100)?, "api").fail_open_to(LocalShare::new(limit(25)?));
+    /// let key = RemoteKey::new(limit(100)?, "api")?.fail_open_to(LocalShare::new(limit(25)?));
     /// assert!(key.share().is_some());
-    /// # Ok::<(), tickguard::ConfigError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn fail_open_to(mut self, share: LocalShare<M>) -> Self {

@@ -74,6 +74,6 @@ mod value;
 pub use clock::{LocalClock, Monotonic};
 pub use key::RemoteKey;
 pub use local::LocalShare;
-pub use remote::Remote;
+pub use remote::{Remote, RemoteMachine};
 pub use store::{Error, Options, Source, Store, SCRIPT};
 pub use value::StoredWord;

@@ -27,6 +27,41 @@ use tickguard::fixed_window::{self, FixedWindowConfig};
 use tickguard::machine::{Input, Machine};
 use tickguard::shaper::{self, ShaperConfig};
 use tickguard::sliding_window::{self, SlidingWindowConfig};
+use tickguard::snapshot::Format;
+
+/// A machine whose whole state is the one word a key holds.
+///
+/// ```
+/// use tickguard::breaker::{BreakerConfig, BreakerSettings};
+/// use tickguard_redis::RemoteMachine;
+/// assert!(BreakerConfig::DEFAULT.fits_one_word());
+/// let windowed = BreakerConfig::new(BreakerSettings { failure_rate_per_mille: 500, rate_window: 20, ..BreakerConfig::DEFAULT_SETTINGS }).unwrap();
+/// assert!(!windowed.fits_one_word());
+/// ```
+pub trait RemoteMachine: Format {
+    /// Whether this configuration keeps all its state in the machine's
+    /// word (`true`, the default); a breaker with a failure-rate window,
+    /// a slow-call rate or a trip rule counts in a second word, which a
+    /// key does not hold yet.
+    fn fits_one_word(&self) -> bool {
+        true
+    }
+}
+
+impl RemoteMachine for BucketConfig {}
+impl RemoteMachine for ShaperConfig {}
+impl RemoteMachine for SlidingWindowConfig {}
+impl RemoteMachine for FixedWindowConfig {}
+impl RemoteMachine for BudgetConfig {}
+
+impl RemoteMachine for BreakerConfig {
+    fn fits_one_word(&self) -> bool {
+        let settings = self.settings();
+        settings.failure_rate_per_mille == 0
+            && settings.slow_call_rate_per_mille == 0
+            && settings.trip_rule.is_none()
+    }
+}
 
 /// An input that can run over a word in Redis: says which of its
 /// decisions stand on a cached word.

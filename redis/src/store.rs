@@ -3,11 +3,11 @@
 use crate::clock::{LocalClock, Monotonic, ServerClock};
 use crate::key::RemoteKey;
 use crate::remote::Remote;
+use crate::remote::RemoteMachine;
 use crate::value::StoredWord;
 use std::time::Duration as StdDuration;
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
 use tickguard::machine::Step;
-use tickguard::snapshot::Format;
 use tickguard::time::{Duration, Instant};
 
 /// The compare-and-set script, loaded once per connection (`SCRIPT LOAD`)
@@ -71,6 +71,9 @@ pub enum Error {
     /// The server failed [`Options::outage_failures`] decisions in a row:
     /// no round trip is tried until [`Options::outage_open`] has passed.
     Unavailable,
+    /// The configuration keeps state beside its word, which a key does not
+    /// hold ([`RemoteMachine::fits_one_word`](crate::RemoteMachine::fits_one_word)).
+    NotOneWord,
     /// The [`Options`] are out of range (a zero `outage_failures` or
     /// `outage_open`, or one too long).
     Options(tickguard::ConfigError),
@@ -83,6 +86,7 @@ impl core::fmt::Display for Error {
             Self::Foreign => f.write_str("the key holds another machine's value"),
             Self::Contended => f.write_str("the word kept changing"),
             Self::Unavailable => f.write_str("the server is unavailable"),
+            Self::NotOneWord => f.write_str("the configuration keeps state beside its word"),
             Self::Options(error) => write!(f, "options: {error}"),
         }
     }
@@ -139,7 +143,7 @@ enum Reply {
 ///     initial_fill: None,
 /// })?;
 /// let mut store = Store::connect("redis://127.0.0.1:6379/", Options::default())?;
-/// let mut limit = RemoteKey::new(config, "api");
+/// let mut limit = RemoteKey::new(config, "api")?;
 /// match store.decide(&mut limit, |now| bucket::Acquire { n: 1, now })? {
 ///     Ok(()) => println!("call"),
 ///     Err(refused) => println!("{refused}"),
@@ -265,7 +269,7 @@ impl Store {
         mut input: impl FnMut(Instant) -> I,
     ) -> Result<I::Decision, Error>
     where
-        M: Format,
+        M: RemoteMachine,
         M::Word: StoredWord,
         I: Remote<M>,
     {
@@ -302,7 +306,7 @@ impl Store {
         input: &mut impl FnMut(Instant) -> I,
     ) -> Result<I::Decision, Error>
     where
-        M: Format,
+        M: RemoteMachine,
         M::Word: StoredWord,
         I: Remote<M>,
     {
@@ -364,7 +368,7 @@ impl Store {
     }
 
     /// The server's word under `key` (one round trip).
-    fn load<M: Format>(&mut self, key: &mut RemoteKey<M>) -> Result<M::Word, Error>
+    fn load<M: RemoteMachine>(&mut self, key: &mut RemoteKey<M>) -> Result<M::Word, Error>
     where
         M::Word: StoredWord,
     {
@@ -374,7 +378,7 @@ impl Store {
         }
     }
 
-    fn decoded<M: Format>(
+    fn decoded<M: RemoteMachine>(
         &mut self,
         key: &mut RemoteKey<M>,
         stored: &[u8],

@@ -21,8 +21,8 @@ fn three_failures_through_redis_open_the_breaker_for_every_host() {
     let server = Server::start();
     let mut one = Store::connect(&server.url(), Options::default()).unwrap();
     let mut two = Store::connect(&server.url(), Options::default()).unwrap();
-    let mut at_one = RemoteKey::new(config(), "trip");
-    let mut at_two = RemoteKey::new(config(), "trip");
+    let mut at_one = RemoteKey::new(config(), "trip").unwrap();
+    let mut at_two = RemoteKey::new(config(), "trip").unwrap();
     for failure in 1..=3 {
         let admitted = acquire(&mut one, &mut at_one).unwrap().unwrap();
         let permit = admitted.permit;

@@ -120,7 +120,7 @@ fn four_processes_of_two_threads_share_one_breaker() {
     let server = Server::start();
     // Learn the server's clock: the backend fails for its first 150 ms.
     let mut store = Store::connect(&server.url(), Options::default()).unwrap();
-    let mut probe = RemoteKey::new(tickguard::breaker::BreakerConfig::DEFAULT, "probe");
+    let mut probe = RemoteKey::new(tickguard::breaker::BreakerConfig::DEFAULT, "probe").unwrap();
     store
         .decide(&mut probe, |now| tickguard::breaker::Observe { now })
         .unwrap();
@@ -233,7 +233,7 @@ fn hosts_a_second_ahead_behind_or_drifting_gain_nothing() {
                     };
                     let mut store =
                         Store::with_clock(&url, Options::default(), Box::new(clock)).unwrap();
-                    let mut limit = RemoteKey::new(config, "skewed");
+                    let mut limit = RemoteKey::new(config, "skewed").unwrap();
                     let mut grants = Vec::new();
                     let started = std::time::Instant::now();
                     while started.elapsed() < std::time::Duration::from_millis(400) {

@@ -47,8 +47,8 @@ fn store(server: &Server) -> Store {
 fn a_grant_is_one_round_trip_from_the_word_last_seen_and_a_conflict_one_more() {
     let server = Server::start();
     let (mut one, mut two) = (store(&server), store(&server));
-    let mut at_one = RemoteKey::new(bucket(1_000, 1_000_000), "grants");
-    let mut at_two = RemoteKey::new(bucket(1_000, 1_000_000), "grants");
+    let mut at_one = RemoteKey::new(bucket(1_000, 1_000_000), "grants").unwrap();
+    let mut at_two = RemoteKey::new(bucket(1_000, 1_000_000), "grants").unwrap();
     // The first decision loads the script and the word (the clock with it).
     assert_eq!(take(&mut one, &mut at_one, 1).unwrap(), Ok(()));
     assert_eq!(one.round_trips(), 3);
@@ -79,7 +79,7 @@ fn a_grant_is_one_round_trip_from_the_word_last_seen_and_a_conflict_one_more() {
 fn a_closed_breaker_admits_and_counts_successes_with_one_check_each() {
     let server = Server::start();
     let mut store = store(&server);
-    let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "closed");
+    let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "closed").unwrap();
     let admitted = acquire(&mut store, &mut shared).unwrap().unwrap();
     let permit = admitted.permit;
     let before = store.round_trips();
@@ -97,7 +97,7 @@ fn cached_refusals_cost_no_round_trip_and_expire_with_their_age() {
     let local = Manual::default();
     let mut store =
         Store::with_clock(&server.url(), Options::default(), Box::new(local.clone())).unwrap();
-    let mut limit = RemoteKey::new(bucket(1, 10_000_000), "cached");
+    let mut limit = RemoteKey::new(bucket(1, 10_000_000), "cached").unwrap();
     assert_eq!(take(&mut store, &mut limit, 1).unwrap(), Ok(()));
     let before = store.round_trips();
     for _ in 0..100 {
@@ -134,7 +134,7 @@ fn an_open_breaker_refuses_from_the_cache_but_half_open_asks_the_server() {
         ..BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap();
-    let mut shared = RemoteKey::new(config, "open");
+    let mut shared = RemoteKey::new(config, "open").unwrap();
     let permit = acquire(&mut store, &mut shared).unwrap().unwrap().permit;
     let recorded = report(&mut store, &mut shared, permit, Outcome::Failure);
     assert_eq!(recorded.transition.map(|t| t.to), Some(State::Open));
@@ -166,14 +166,14 @@ fn foreign_values_are_refused_and_left_as_they_are() {
     let server = Server::start();
     let mut store = store(&server);
     let mut connection = server.connection();
-    let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "foreign");
+    let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "foreign").unwrap();
     let key = shared.key().to_owned();
     let other = BreakerConfig::new(BreakerSettings {
         failure_threshold: 9,
         ..BreakerConfig::DEFAULT_SETTINGS
     })
     .unwrap();
-    let mut other_config = RemoteKey::new(other, "foreign");
+    let mut other_config = RemoteKey::new(other, "foreign").unwrap();
     // A breaker of another configuration writes the key.
     let _ = acquire(&mut store, &mut other_config).unwrap().unwrap();
     store
@@ -181,7 +181,7 @@ fn foreign_values_are_refused_and_left_as_they_are() {
         .unwrap();
     let written: String = redis::cmd("GET").arg(&key).query(&mut connection).unwrap();
     let bucket_value = {
-        let mut limit = RemoteKey::new(bucket(5, 1_000), "elsewhere");
+        let mut limit = RemoteKey::new(bucket(5, 1_000), "elsewhere").unwrap();
         take(&mut store, &mut limit, 1).unwrap().unwrap();
         let value: String = redis::cmd("GET")
             .arg(limit.key())
@@ -236,33 +236,60 @@ fn foreign_values_are_refused_and_left_as_they_are() {
     assert!(acquire(&mut store, &mut shared).unwrap().is_ok());
 }
 
+/// Milliseconds until `key` expires (-1: never, -2: no key).
+fn ttl(connection: &mut redis::Connection, key: &str) -> i64 {
+    redis::cmd("PTTL").arg(key).query(connection).unwrap()
+}
+
 #[test]
-fn a_bucket_key_expires_when_the_bucket_is_full_again_and_a_breaker_key_stays() {
+fn keys_expire_when_their_word_settles_back_to_the_fresh_one() {
     let server = Server::start();
     let mut store = store(&server);
     let mut connection = server.connection();
     // 2 tokens, one per 5 ms: empty now, full again in 10 ms.
-    let mut limit = RemoteKey::new(bucket(2, 5_000), "expiring");
+    let mut limit = RemoteKey::new(bucket(2, 5_000), "expiring").unwrap();
     take(&mut store, &mut limit, 2).unwrap().unwrap();
-    let ttl: i64 = redis::cmd("PTTL")
-        .arg(limit.key())
-        .query(&mut connection)
-        .unwrap();
-    assert!((1..=11).contains(&ttl), "expires when full: {ttl} ms");
-    let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "staying");
+    let left = ttl(&mut connection, limit.key());
+    assert!((1..=11).contains(&left), "expires when full: {left} ms");
+    // A breaker: CLOSED with no failures settles as soon as its latest
+    // tick is past; a failure in the run, or any other state, stays.
+    let mut shared = RemoteKey::new(BreakerConfig::DEFAULT, "breaker").unwrap();
+    let permit = acquire(&mut store, &mut shared).unwrap().unwrap().permit;
+    let left = ttl(&mut connection, shared.key());
+    assert!((-2..=2).contains(&left) && left != -1, "{left}");
+    let _ = report(&mut store, &mut shared, permit, Outcome::Failure);
+    assert_eq!(
+        ttl(&mut connection, shared.key()),
+        -1,
+        "a failure in the run"
+    );
+    let permit = acquire(&mut store, &mut shared).unwrap().unwrap().permit;
+    let _ = report(&mut store, &mut shared, permit, Outcome::Success);
+    let left = ttl(&mut connection, shared.key());
+    assert!((1..=2).contains(&left), "clean again: {left}");
     store.decide(&mut shared, |_| breaker::ForceOpen).unwrap();
-    let ttl: i64 = redis::cmd("PTTL")
-        .arg(shared.key())
-        .query(&mut connection)
-        .unwrap();
-    assert_eq!(ttl, -1, "a breaker's word does not settle by itself");
+    assert_eq!(ttl(&mut connection, shared.key()), -1, "FORCED_OPEN");
+}
+
+#[test]
+fn a_configuration_with_state_beside_its_word_is_refused() {
+    let windowed = BreakerConfig::new(BreakerSettings {
+        failure_rate_per_mille: 500,
+        rate_window: 20,
+        ..BreakerConfig::DEFAULT_SETTINGS
+    })
+    .unwrap();
+    assert!(matches!(
+        RemoteKey::new(windowed, "windowed"),
+        Err(Error::NotOneWord)
+    ));
 }
 
 #[test]
 fn a_flushed_script_is_loaded_again() {
     let server = Server::start();
     let mut store = store(&server);
-    let mut limit = RemoteKey::new(bucket(100, 1_000), "reload");
+    let mut limit = RemoteKey::new(bucket(100, 1_000), "reload").unwrap();
     take(&mut store, &mut limit, 1).unwrap().unwrap();
     let _: () = redis::cmd("SCRIPT")
         .arg("FLUSH")
@@ -286,8 +313,8 @@ fn contention_beyond_the_bound_is_an_error_not_a_decision() {
     };
     let mut one = Store::connect(&server.url(), options).unwrap();
     let mut two = store(&server);
-    let mut at_one = RemoteKey::new(bucket(100, 1_000), "contended");
-    let mut at_two = RemoteKey::new(bucket(100, 1_000), "contended");
+    let mut at_one = RemoteKey::new(bucket(100, 1_000), "contended").unwrap();
+    let mut at_two = RemoteKey::new(bucket(100, 1_000), "contended").unwrap();
     take(&mut one, &mut at_one, 1).unwrap().unwrap();
     take(&mut two, &mut at_two, 1).unwrap().unwrap();
     assert!(matches!(
@@ -311,7 +338,7 @@ fn a_dead_server_fails_closed_then_is_left_alone_until_a_trial_finds_it_back() {
     let local = Manual::default();
     let mut store =
         Store::with_clock(&server.url(), Options::default(), Box::new(local.clone())).unwrap();
-    let mut limit = RemoteKey::new(bucket(10, 1_000), "outage");
+    let mut limit = RemoteKey::new(bucket(10, 1_000), "outage").unwrap();
     take(&mut store, &mut limit, 1).unwrap().unwrap();
     server.kill();
     // Three failures in a row (the default), each bounded by the timeout.
@@ -351,7 +378,9 @@ fn a_key_that_fails_open_decides_on_its_local_share_and_returns_to_the_server() 
         Store::with_clock(&server.url(), Options::default(), Box::new(local.clone())).unwrap();
     // Shared: 100 at once; this process's share while cut off: 2.
     let share = LocalShare::new(bucket(2, 10_000_000));
-    let mut limit = RemoteKey::new(bucket(100, 10_000_000), "open").fail_open_to(share.clone());
+    let mut limit = RemoteKey::new(bucket(100, 10_000_000), "open")
+        .unwrap()
+        .fail_open_to(share.clone());
     take(&mut store, &mut limit, 1).unwrap().unwrap();
     assert_eq!(store.last_source(), Source::Server);
     server.kill();
@@ -363,7 +392,9 @@ fn a_key_that_fails_open_decides_on_its_local_share_and_returns_to_the_server() 
     }
     assert_eq!(granted, 2, "the share, and no more");
     // Another key of the process shares the share.
-    let mut other = RemoteKey::new(bucket(100, 10_000_000), "open").fail_open_to(share);
+    let mut other = RemoteKey::new(bucket(100, 10_000_000), "open")
+        .unwrap()
+        .fail_open_to(share);
     assert!(take(&mut store, &mut other, 1).unwrap().is_err());
     server.restart();
     local.advance(1_000_100);
@@ -409,7 +440,7 @@ fn a_server_that_never_answers_is_a_timeout() {
         drop(held);
     });
     let mut store = Store::connect(&url, Options::default()).unwrap();
-    let mut limit = RemoteKey::new(bucket(10, 1_000), "silent");
+    let mut limit = RemoteKey::new(bucket(10, 1_000), "silent").unwrap();
     let started = std::time::Instant::now();
     let result = take(&mut store, &mut limit, 1);
     assert!(

@@ -1022,6 +1022,20 @@ impl Machine for BreakerConfig {
     fn fresh(&self) -> u128 {
         0
     }
+
+    /// CLOSED with no failures, once its latest tick noted is past: the
+    /// fresh word decides the same, but for a report of a permit from
+    /// before (a stale generation that the fresh generation 0 may take
+    /// for its own) and for the latest tick noted, which a lagging `now`
+    /// could then open earlier from. `None` for every other state, and
+    /// for a breaker whose failure-rate window or trip rule counts in a
+    /// word beside this one.
+    fn settles_at(&self, word: u128) -> Option<Instant> {
+        if self.rate.is_on() || self.settings().trip_rule.is_some() {
+            return None;
+        }
+        word::settles_at(word).map(Instant::from_ticks)
+    }
 }
 
 /// [`Breaker::acquire`] as a machine input ([`crate::machine`]).

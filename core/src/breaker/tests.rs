@@ -3287,3 +3287,71 @@ fn a_closed_interval_survives_a_restore_at_an_earlier_tick() {
         }
     }
 }
+
+/// A held word settles (a store may drop it) only CLOSED with no failures,
+/// after its latest tick noted, and never beside a window.
+#[test]
+fn only_a_clean_closed_word_settles() {
+    use crate::machine::{run, Machine};
+    use core::cell::Cell;
+    let c = config(2, 1 << 20, 1, 1, 50);
+    let mut word = Cell::new(c.fresh());
+    assert_eq!(c.settles_at(word.get()), Some(tick(0)));
+    let p = run(&c, Acquire { now: tick(1_000) }, &mut word)
+        .unwrap()
+        .unwrap()
+        .permit;
+    // Noted at 1 000: quiet (and settled) from a quantum (2^20 / 2^16) on.
+    assert_eq!(c.settles_at(word.get()), Some(tick(1_016)));
+    let failed = Record {
+        permit: p,
+        outcome: Outcome::Failure,
+        now: tick(2_000),
+        trips: Trips::NONE,
+    };
+    let _ = run(&c, failed, &mut word).unwrap();
+    assert_eq!(c.settles_at(word.get()), None, "a failure in the run");
+    let p = run(&c, Acquire { now: tick(3_000) }, &mut word)
+        .unwrap()
+        .unwrap()
+        .permit;
+    let succeeded = Record {
+        permit: p,
+        outcome: Outcome::Success,
+        now: tick(3_000),
+        trips: Trips::NONE,
+    };
+    let _ = run(&c, succeeded, &mut word).unwrap();
+    assert_eq!(c.settles_at(word.get()), Some(tick(3_016)));
+    for command in [ForceOpen.step(&c, word.get()), Disable.step(&c, word.get())] {
+        assert_eq!(c.settles_at(command.word().unwrap()), None);
+    }
+    let opened = config(1, 100, 1, 1, 50);
+    let mut word = Cell::new(opened.fresh());
+    let p = run(&opened, Acquire { now: tick(0) }, &mut word)
+        .unwrap()
+        .unwrap()
+        .permit;
+    let _ = run(
+        &opened,
+        Record {
+            permit: p,
+            outcome: Outcome::Failure,
+            now: tick(0),
+            trips: Trips::NONE,
+        },
+        &mut word,
+    );
+    assert_eq!(opened.settles_at(word.get()), None, "OPEN");
+    let windowed = BreakerConfig::new(BreakerSettings {
+        failure_rate_per_mille: 500,
+        rate_window: 10,
+        ..c.settings().clone()
+    })
+    .unwrap();
+    assert_eq!(
+        windowed.settles_at(windowed.fresh()),
+        None,
+        "its counts are in another word"
+    );
+}

@@ -772,6 +772,23 @@ pub(super) fn record_quick(
     })
 }
 
+/// The tick from which a CLOSED word with no failures may be dropped for
+/// the fresh word: its `quiet until` (so its latest tick noted is past);
+/// `None` for any other word.
+pub(super) const fn settles_at(word: u128) -> Option<Tick> {
+    match decode(word) {
+        (
+            _,
+            Phase::Closed {
+                failures: 0,
+                quiet_until,
+                ..
+            },
+        ) => Some(quiet_until),
+        _ => None,
+    }
+}
+
 /// The run of failures of a word CLOSED in `generation`; `None` otherwise.
 pub(super) const fn closed_failures_in(word: u128, generation: u16) -> Option<u32> {
     match decode(word) {

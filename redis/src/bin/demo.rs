@@ -58,7 +58,7 @@ fn store(url: &str) -> Store {
 
 fn bucket_worker(url: &str, key: &str, run_for: StdDuration) -> Vec<String> {
     let mut store = store(url);
-    let mut limit = RemoteKey::new(bucket_config(), key);
+    let mut limit = RemoteKey::new(bucket_config(), key).expect("a one-word machine");
     let mut lines = Vec::new();
     let start = StdInstant::now();
     while start.elapsed() < run_for {
@@ -90,7 +90,7 @@ fn transition(lines: &mut Vec<String>, change: Option<Transition>, store: &Store
 
 fn breaker_worker(url: &str, key: &str, run_for: StdDuration, fail_until: u64) -> Vec<String> {
     let mut store = store(url);
-    let mut shared = RemoteKey::new(breaker_config(), key);
+    let mut shared = RemoteKey::new(breaker_config(), key).expect("a one-word machine");
     let mut lines = Vec::new();
     let start = StdInstant::now();
     while start.elapsed() < run_for {
@@ -151,8 +151,8 @@ fn arg<T: std::str::FromStr>(args: &[String], at: usize, what: &str) -> T {
 fn demo(url: &str) -> Result<(), Error> {
     let mut store = store(url);
     // Learn the server's clock, and start from fresh keys.
-    let mut limit = RemoteKey::new(bucket_config(), "demo-limit");
-    let mut shared = RemoteKey::new(breaker_config(), "demo-breaker");
+    let mut limit = RemoteKey::new(bucket_config(), "demo-limit").expect("a one-word machine");
+    let mut shared = RemoteKey::new(breaker_config(), "demo-breaker").expect("a one-word machine");
     store.decide(&mut limit, |now| bucket::Available { now })?;
     store.decide(&mut shared, |_| breaker::Reset)?;
     let me = std::env::current_exe().expect("this program");
