@@ -194,6 +194,16 @@ def check_rust_program(code, name):
     run_host_program(name, "fn main() {\n" + code + "}\n")
 
 
+def check_rust_redis(code, name):
+    """Builds (without running: it needs a server) a program over tickguard-redis."""
+    crate = new_crate(name, f"""[dependencies]
+tickguard = {{ path = "{os.path.join(ROOT, 'core')}" }}
+tickguard-redis = {{ path = "{os.path.join(ROOT, 'redis')}" }}
+""")
+    write(os.path.join(crate, "src", "main.rs"), code)
+    run(["cargo", "build", "--quiet", "--target-dir", TARGET_DIR], cwd=crate)
+
+
 def rust_target_build(toml, name, target, expect_failure=False):
     crate = new_crate(name, f"""[lib]
 path = "lib.rs"
@@ -259,6 +269,7 @@ CHECKS = {
     "toml-riscv32": check_toml_riscv32,
     "c-tick-extender": check_c_tick_extender,
     "rust-program": check_rust_program,
+    "rust-redis": check_rust_redis,
     # A diagram or directory listing, not code.
     "text": lambda code, name: None,
 }

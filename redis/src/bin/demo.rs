@@ -72,10 +72,11 @@ fn bucket_worker(url: &str, key: &str, run_for: StdDuration) -> Vec<String> {
                 used.ticks(),
                 tick(store.last_heard())
             )),
-            Ok(Err(_)) => {}
+            Ok(Err(_)) => lines.push(format!("refuse {:?}", store.last_source())),
             Err(error) => lines.push(format!("error {error}")),
         }
     }
+    lines.push(format!("round-trips {}", store.round_trips()));
     lines
 }
 
@@ -184,17 +185,28 @@ fn demo(url: &str) -> Result<(), Error> {
             })
             .collect();
         if what == "bucket" {
-            let grants: Vec<usize> = outputs
-                .iter()
-                .map(|out| out.lines().filter(|l| l.starts_with("grant")).count())
-                .collect();
             println!(
-                "token bucket (10 at once, 1 000 per second) shared by two processes for 400 ms: {} + {} = {} grants (the limit allows at most {})",
-                grants[0],
-                grants[1],
-                grants[0] + grants[1],
-                10 + 400
+                "token bucket (10 at once, 1 000 per second) shared by two processes for 400 ms:"
             );
+            let mut total = 0;
+            for (process, out) in outputs.iter().enumerate() {
+                let count =
+                    |prefix: &str| out.lines().filter(|line| line.starts_with(prefix)).count();
+                let round_trips: usize = out
+                    .lines()
+                    .find_map(|line| line.strip_prefix("round-trips ")?.parse().ok())
+                    .unwrap_or(0);
+                total += count("grant ");
+                println!(
+                    "  process {}: {} grants, {} refusals ({} from its cached word, no round trip), {} round trips",
+                    process + 1,
+                    count("grant "),
+                    count("refuse "),
+                    count("refuse Cache"),
+                    round_trips
+                );
+            }
+            println!("  {total} grants in all: at most 10 + 1 per millisecond of the run");
         } else {
             println!("breaker shared by two processes (backend failing for the first 150 ms):");
             let mut events: Vec<(u64, usize, String)> = Vec::new();
