@@ -2134,6 +2134,122 @@ static void test_version(void) {
   CHECK(tg_version() % 100 == TG_VERSION_PATCH);
 }
 
+/* A word kept in memory through the cell's callbacks, with faults to
+ * inject: a failing load or compare-and-set, and another writer that moves
+ * the word before each of this caller's compare-and-sets. */
+typedef struct {
+  tg_cell_word_t word;
+  unsigned loads, sets, conflicts_left;
+  bool fail_load, fail_set;
+} memory_cell_t;
+
+static int32_t memory_load(void *context, tg_cell_word_t *out) {
+  memory_cell_t *m = context;
+  m->loads++;
+  if (m->fail_load) return -1;
+  *out = m->word;
+  return 0;
+}
+
+static int32_t memory_compare_and_set(void *context, tg_cell_word_t expected, tg_cell_word_t desired,
+                                      tg_cell_word_t *found) {
+  memory_cell_t *m = context;
+  m->sets++;
+  if (m->fail_set) return -7;
+  if (m->conflicts_left > 0) { /* another writer got there first */
+    m->conflicts_left--;
+    m->word.low += 1;
+  }
+  if (m->word.low != expected.low || m->word.high != expected.high) {
+    *found = m->word;
+    return 1;
+  }
+  m->word = desired;
+  return 0;
+}
+
+static void test_cells(void) {
+  memory_cell_t m = {{0, 0}, 0, 0, 0, false, false};
+  tg_cell_t cell = {.context = &m, .load = memory_load, .compare_and_set = memory_compare_and_set};
+  tg_bucket_config_t bc = {.capacity = 2, .tokens = 1, .period_ticks = 100};
+  uint64_t retry_at = 0;
+  /* The bucket over the cell decides as a bucket object does. */
+  tg_bucket_t object = {{0}};
+  CHECK(tg_bucket_init(&object, &bc) == TG_OK);
+  const uint64_t ticks[] = {0, 0, 0, 50, 99, 100, 150, 1000, 1000, 1000, 1001};
+  for (size_t i = 0; i < sizeof ticks / sizeof ticks[0]; i++) {
+    uint64_t a = 0, b = 0;
+    CHECK(tg_bucket_cell_acquire(&bc, &cell, 1, ticks[i], &a) == tg_bucket_acquire(&object, 1, ticks[i], &b));
+    CHECK(a == b);
+  }
+  CHECK(tg_bucket_cell_acquire(&bc, &cell, 3, 2000, &retry_at) == TG_E_EXCEEDS_CAPACITY);
+  /* A refusal writes nothing. */
+  memory_cell_t before = m;
+  CHECK(tg_bucket_cell_acquire(&bc, &cell, 2, 1001, &retry_at) == TG_REFUSED && retry_at == 1200);
+  CHECK(m.sets == before.sets && m.word.low == before.word.low && m.word.high == before.word.high);
+  /* One conflict: the step runs again from the word the conflict gave. */
+  m.conflicts_left = 1;
+  unsigned sets = m.sets;
+  CHECK(tg_bucket_cell_acquire(&bc, &cell, 1, 5000, NULL) == TG_OK && m.sets == sets + 2);
+  /* A conflict on every attempt: TG_E_CONTENDED after max_attempts. */
+  cell.max_attempts = 3;
+  m.conflicts_left = 100;
+  sets = m.sets;
+  CHECK(tg_bucket_cell_acquire(&bc, &cell, 1, 9000, NULL) == TG_E_CONTENDED && m.sets == sets + 3);
+  m.conflicts_left = 0;
+  cell.max_attempts = 0;
+  m.fail_load = true;
+  CHECK(tg_bucket_cell_acquire(&bc, &cell, 1, 9000, NULL) == TG_E_CELL);
+  m.fail_load = false;
+  m.fail_set = true;
+  CHECK(tg_bucket_cell_acquire(&bc, &cell, 1, 20000, NULL) == TG_E_CELL);
+  m.fail_set = false;
+  CHECK(strcmp(tg_status_str(TG_E_CELL), "unknown status") != 0);
+  CHECK(strcmp(tg_status_str(TG_E_CONTENDED), "unknown status") != 0);
+  /* Misuse. */
+  CHECK(tg_bucket_cell_acquire(NULL, &cell, 1, 0, NULL) == TG_E_NULL);
+  CHECK(tg_bucket_cell_acquire(&bc, NULL, 1, 0, NULL) == TG_E_NULL);
+  tg_cell_t no_load = cell;
+  no_load.load = NULL;
+  CHECK(tg_bucket_cell_acquire(&bc, &no_load, 1, 0, NULL) == TG_E_NULL);
+  tg_bucket_config_t zero = bc;
+  zero.capacity = 0;
+  CHECK(tg_bucket_cell_acquire(&zero, &cell, 1, 0, NULL) == TG_E_CONFIG_ZERO_CAPACITY);
+
+  /* A breaker over another cell: 2 failures open it for 100 ticks. */
+  memory_cell_t w = {{0, 0}, 0, 0, 0, false, false};
+  tg_cell_t bcell = {.context = &w, .load = memory_load, .compare_and_set = memory_compare_and_set};
+  tg_breaker_config_t config = {
+      .failure_threshold = 2, .open_ticks = 100, .half_open_permits = 1, .success_threshold = 1,
+      .half_open_timeout_ticks = 100};
+  tg_breaker_decision_t d;
+  tg_record_t r;
+  for (int i = 0; i < 2; i++) {
+    CHECK(tg_breaker_cell_acquire(&config, &bcell, 10, &d) == TG_OK);
+    CHECK(tg_breaker_cell_record(&config, &bcell, d.permit, TG_OUTCOME_FAILURE, 11, &r) == TG_OK);
+    CHECK(r.counted && r.transition.changed == (i == 1));
+  }
+  CHECK(r.transition.from == TG_STATE_CLOSED && r.transition.to == TG_STATE_OPEN);
+  CHECK(tg_breaker_cell_acquire(&config, &bcell, 50, &d) == TG_REFUSED && d.has_retry_at && d.retry_at == 111);
+  CHECK(tg_breaker_cell_acquire(&config, &bcell, 111, &d) == TG_OK && d.transition.to == TG_STATE_HALF_OPEN);
+  tg_permit_t trial = d.permit;
+  CHECK(tg_breaker_cell_record(&config, &bcell, trial, 99, 112, &r) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_breaker_cell_record(&config, &bcell, trial, TG_OUTCOME_SUCCESS, 112, &r) == TG_OK);
+  CHECK(r.transition.changed && r.transition.to == TG_STATE_CLOSED);
+  /* A second report of the trial counts nothing. */
+  CHECK(tg_breaker_cell_record(&config, &bcell, trial, TG_OUTCOME_FAILURE, 113, &r) == TG_OK && !r.counted);
+  CHECK(tg_breaker_cell_acquire(&config, &bcell, 114, NULL) == TG_E_NULL);
+  /* A configuration that counts in a second word is not a cell's. */
+  tg_breaker_config_t windowed = config;
+  windowed.failure_rate_per_mille = 500;
+  windowed.rate_window = 10;
+  CHECK(tg_breaker_config_check(&windowed) == TG_OK);
+  CHECK(tg_breaker_cell_acquire(&windowed, &bcell, 200, &d) == TG_E_NOT_ONE_WORD);
+  CHECK(tg_breaker_cell_record(&windowed, &bcell, trial, TG_OUTCOME_SUCCESS, 200, &r) == TG_E_NOT_ONE_WORD);
+  /* The script tickguard-redis runs, for a cell over hiredis. */
+  CHECK(strstr(tg_redis_script(), "redis.call('TIME')") != NULL);
+}
+
 int main(void) {
   test_version();
   /* Objects are plain fixed-size storage. */
@@ -2178,6 +2294,7 @@ int main(void) {
   test_sliding_log();
   test_adaptive();
   test_keyed_windows();
+  test_cells();
   printf("%u passed, %u failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

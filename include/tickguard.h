@@ -809,6 +809,69 @@ typedef struct TG_ALIGNED(16) {
 } tg_bulkhead_t;
 
 /**
+ * A machine's state word as the cell stores it: 128 bits in two halves.
+ * A cell that holds nothing yet holds the fresh word, all zeros, for
+ * every machine a cell runs.
+ */
+typedef struct {
+  /**
+   * Bits 0..63.
+   */
+  uint64_t low;
+  /**
+   * Bits 64..127.
+   */
+  uint64_t high;
+} tg_cell_word_t;
+
+/**
+ * Loads the cell's word into `*out` (the fresh word, all zeros, if the
+ * cell holds nothing). Returns 0, or a negative value of the caller's
+ * choosing on failure (the call then returns `TG_E_CELL`).
+ */
+typedef int32_t (*tg_cell_load_fn)(void *context, tg_cell_word_t *out);
+
+/**
+ * Replaces the cell's word with `desired` if it is `expected` and returns
+ * 0; otherwise leaves it, writes the word it holds to `*found` and
+ * returns 1 (a conflict: the step runs again from `*found`). A negative
+ * value is a failure of the caller's choosing (the call then returns
+ * `TG_E_CELL`).
+ */
+typedef int32_t (*tg_cell_compare_and_set_fn)(void *context,
+                                              tg_cell_word_t expected,
+                                              tg_cell_word_t desired,
+                                              tg_cell_word_t *found);
+
+/**
+ * A word the caller keeps: two callbacks and their context. The library
+ * loads the word, runs the machine's step on it and compare-and-sets the
+ * result, stepping again from the word a conflict returns, at most
+ * `max_attempts` compare-and-sets per call. It keeps no state of its own:
+ * the cell may be on the stack, and one cell may serve several threads as
+ * far as its callbacks allow.
+ */
+typedef struct {
+  /**
+   * Passed to both callbacks as it is.
+   */
+  void *context;
+  /**
+   * Reads the word (required).
+   */
+  tg_cell_load_fn load;
+  /**
+   * Compare-and-sets the word (required).
+   */
+  tg_cell_compare_and_set_fn compare_and_set;
+  /**
+   * Compare-and-sets one call may make before `TG_E_CONTENDED`
+   * (0: 16).
+   */
+  uint32_t max_attempts;
+} tg_cell_t;
+
+/**
  * Whether and how to retry: one of the `TG_RETRY_WITH_*` values.
  */
 typedef uint32_t tg_retry_with_t;
@@ -1938,6 +2001,25 @@ typedef struct TG_ALIGNED(16) {
  */
 #define TG_E_CONFIG_RATE_DURATION -55
 
+/**
+ * `tg_*_cell_*`: a cell's callback returned a failure (its own reason is
+ * the caller's to keep in the cell's context); nothing was decided.
+ */
+#define TG_E_CELL -56
+
+/**
+ * `tg_*_cell_*`: the cell's word changed under every one of its
+ * `max_attempts` compare-and-sets; nothing was decided.
+ */
+#define TG_E_CONTENDED -57
+
+/**
+ * `tg_breaker_cell_*`: the configuration counts in a second word (a
+ * failure rate, a slow-call rate or a trip rule), which a cell does not
+ * hold.
+ */
+#define TG_E_NOT_ONE_WORD -58
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -2689,6 +2771,90 @@ tg_status_t tg_bulkhead_reconfigure(tg_bulkhead_t *bulkhead, const tg_bulkhead_c
  * Safe from interrupt handlers and from several threads at once.
  */
 tg_status_t tg_bulkhead_reset(tg_bulkhead_t *bulkhead);
+
+/**
+ * Takes `n` tokens at tick `now` from the token bucket `config` describes,
+ * whose word the cell keeps (`tg_bucket_acquire` over a cell). A refusal
+ * writes nothing.
+ *
+ * @param config the bucket's configuration (validated on each call).
+ * @param cell the caller's word: its callbacks and context.
+ * @param n how many tokens to take.
+ * @param now the caller's current tick, on one clock shared by everyone
+ *   using the cell (see docs/redis.md for a server's clock).
+ * @param out_retry_at receives, on `TG_REFUSED`, the earliest tick at which
+ *   `n` tokens will be available; may be NULL.
+ * @return `TG_OK` when taken, `TG_REFUSED`, `TG_E_EXCEEDS_CAPACITY`,
+ *   `TG_E_NULL` if `config`, `cell` or a callback is NULL, the
+ *   `TG_E_CONFIG_*` code of the first invalid field, `TG_E_CELL` if a
+ *   callback failed, or `TG_E_CONTENDED` after `max_attempts` conflicts.
+ *
+ * Thread-safe as far as the cell's callbacks are.
+ */
+tg_status_t tg_bucket_cell_acquire(const tg_bucket_config_t *config,
+                                   const tg_cell_t *cell,
+                                   uint32_t n,
+                                   uint64_t now,
+                                   uint64_t *out_retry_at);
+
+/**
+ * Asks the breaker `config` describes, whose word the cell keeps, to make
+ * a call at tick `now` (`tg_breaker_acquire` over a cell).
+ *
+ * @param config the breaker's configuration (validated on each call):
+ *   consecutive failures only (`TG_E_NOT_ONE_WORD` for a failure rate, a
+ *   slow-call rate or a trip rule).
+ * @param cell the caller's word: its callbacks and context.
+ * @param now the caller's current tick, on the cell's shared clock.
+ * @param out receives the decision on `TG_OK` (`permit`) and on
+ *   `TG_REFUSED` (`retry_at`).
+ * @return `TG_OK` when admitted, `TG_REFUSED`, `TG_E_NULL`, a
+ *   `TG_E_CONFIG_*` code, `TG_E_NOT_ONE_WORD`, `TG_E_CELL` or
+ *   `TG_E_CONTENDED`.
+ *
+ * Thread-safe as far as the cell's callbacks are.
+ */
+tg_status_t tg_breaker_cell_acquire(const tg_breaker_config_t *config,
+                                    const tg_cell_t *cell,
+                                    uint64_t now,
+                                    tg_breaker_decision_t *out);
+
+/**
+ * Reports the outcome of a call admitted with `permit` to the breaker
+ * whose word the cell keeps (`tg_breaker_record` over a cell).
+ *
+ * @param config the breaker's configuration, as for
+ *   `tg_breaker_cell_acquire`.
+ * @param cell the caller's word: its callbacks and context.
+ * @param permit the permit `tg_breaker_cell_acquire` returned.
+ * @param outcome `TG_OUTCOME_SUCCESS`, `TG_OUTCOME_FAILURE` or
+ *   `TG_OUTCOME_IGNORED`.
+ * @param now the caller's current tick, on the cell's shared clock.
+ * @param out receives what was done with the outcome; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL`, `TG_E_INVALID_ARGUMENT` for an unknown
+ *   outcome or a byte that is not a permit, a `TG_E_CONFIG_*` code,
+ *   `TG_E_NOT_ONE_WORD`, `TG_E_CELL` or `TG_E_CONTENDED`.
+ *
+ * Thread-safe as far as the cell's callbacks are.
+ */
+tg_status_t tg_breaker_cell_record(const tg_breaker_config_t *config,
+                                   const tg_cell_t *cell,
+                                   tg_permit_t permit,
+                                   tg_outcome_t outcome,
+                                   uint64_t now,
+                                   tg_record_t *out);
+
+/**
+ * The compare-and-set script `tickguard-redis` runs on a Redis or Valkey
+ * server (NUL-terminated Lua): `SCRIPT LOAD` it once and `EVALSHA` it
+ * with one key and `load`, `check` or `cas` (see its header comment and
+ * docs/redis.md), so a C cell over hiredis uses the same protocol.
+ *
+ * @return a static string; never NULL.
+ *
+ * Safe from any thread.
+ */
+const char *tg_redis_script(void);
 
 /**
  * Writes the default handling table: network errors are

@@ -1,8 +1,8 @@
 //! `tg_breaker_*`: the circuit breaker.
 
 use tickguard::breaker::{
-    Admitted, Breaker, BreakerConfig, BreakerSettings, CountingBreaker, Outcome, Permit, Refused,
-    State, Transition, TripReason, TripRule,
+    Admitted, Breaker, BreakerConfig, BreakerSettings, CountingBreaker, Outcome, Permit, Recorded,
+    Refused, State, Transition, TripReason, TripRule,
 };
 use tickguard::time::{Duration, Instant};
 
@@ -390,7 +390,7 @@ const fn transition(change: Option<Transition>) -> tg_transition_t {
     }
 }
 
-fn validate(config: *const tg_breaker_config_t) -> Result<BreakerConfig, tg_status_t> {
+pub(crate) fn validate(config: *const tg_breaker_config_t) -> Result<BreakerConfig, tg_status_t> {
     BreakerConfig::new(read(config)?.into()).map_err(config_status)
 }
 
@@ -493,41 +493,73 @@ pub extern "C" fn tg_breaker_acquire(
     status((|| {
         let breaker = get(breaker.cast_const())?;
         let out = required(out)?;
-        let (code, decision) = match breaker.acquire(Instant::from_ticks(now)) {
-            Ok(Admitted {
-                permit,
-                transition: t,
-            }) => (
-                TG_OK,
-                tg_breaker_decision_t {
-                    permit: tg_permit_t {
-                        acquired_at: permit.acquired_at().ticks(),
-                        token: permit.token(),
-                    },
-                    has_retry_at: false,
-                    retry_at: 0,
-                    transition: transition(t),
-                },
-            ),
-            Err(Refused {
-                retry_at,
-                transition: t,
-            }) => (
-                TG_REFUSED,
-                tg_breaker_decision_t {
-                    permit: tg_permit_t {
-                        acquired_at: 0,
-                        token: 0,
-                    },
-                    has_retry_at: retry_at.is_some(),
-                    retry_at: retry_at.map_or(0, Instant::ticks),
-                    transition: transition(t),
-                },
-            ),
-        };
+        let (code, decision) = decision_of(breaker.acquire(Instant::from_ticks(now)));
         put(out, decision);
         Ok(code)
     })())
+}
+
+/// An acquire's result as the C decision and its status.
+pub(crate) fn decision_of(
+    result: Result<Admitted, Refused>,
+) -> (tg_status_t, tg_breaker_decision_t) {
+    match result {
+        Ok(Admitted {
+            permit,
+            transition: t,
+        }) => (
+            TG_OK,
+            tg_breaker_decision_t {
+                permit: tg_permit_t {
+                    acquired_at: permit.acquired_at().ticks(),
+                    token: permit.token(),
+                },
+                has_retry_at: false,
+                retry_at: 0,
+                transition: transition(t),
+            },
+        ),
+        Err(Refused {
+            retry_at,
+            transition: t,
+        }) => (
+            TG_REFUSED,
+            tg_breaker_decision_t {
+                permit: tg_permit_t {
+                    acquired_at: 0,
+                    token: 0,
+                },
+                has_retry_at: retry_at.is_some(),
+                retry_at: retry_at.map_or(0, Instant::ticks),
+                transition: transition(t),
+            },
+        ),
+    }
+}
+
+/// A C outcome and permit as the core's: `TG_E_INVALID_ARGUMENT` for an
+/// unknown outcome or a byte that is not a permit.
+pub(crate) fn report_of(
+    permit: tg_permit_t,
+    outcome: tg_outcome_t,
+) -> Result<(Permit, Outcome), tg_status_t> {
+    let outcome = match outcome {
+        TG_OUTCOME_SUCCESS => Outcome::Success,
+        TG_OUTCOME_FAILURE => Outcome::Failure,
+        TG_OUTCOME_IGNORED => Outcome::Ignored,
+        _ => return Err(TG_E_INVALID_ARGUMENT),
+    };
+    let acquired_at = Instant::from_ticks(permit.acquired_at);
+    let permit = Permit::from_parts(permit.token, acquired_at).ok_or(TG_E_INVALID_ARGUMENT)?;
+    Ok((permit, outcome))
+}
+
+/// What a report did, for C.
+pub(crate) fn record_of(recorded: Recorded) -> tg_record_t {
+    tg_record_t {
+        counted: recorded.counted,
+        transition: transition(recorded.transition),
+    }
 }
 
 /// Reports the outcome of a call admitted with `permit`. A permit from
@@ -605,23 +637,9 @@ fn record(
 ) -> tg_status_t {
     status((|| {
         let breaker = get(breaker.cast_const())?;
-        let outcome = match outcome {
-            TG_OUTCOME_SUCCESS => Outcome::Success,
-            TG_OUTCOME_FAILURE => Outcome::Failure,
-            TG_OUTCOME_IGNORED => Outcome::Ignored,
-            _ => return Err(TG_E_INVALID_ARGUMENT),
-        };
-        let acquired_at = Instant::from_ticks(permit.acquired_at);
-        let permit = Permit::from_parts(permit.token, acquired_at).ok_or(TG_E_INVALID_ARGUMENT)?;
-        let now = Instant::from_ticks(now);
-        let recorded = breaker.record_with_rule(permit, outcome, now, rule);
-        put(
-            out,
-            tg_record_t {
-                counted: recorded.counted,
-                transition: transition(recorded.transition),
-            },
-        );
+        let (permit, outcome) = report_of(permit, outcome)?;
+        let recorded = breaker.record_with_rule(permit, outcome, Instant::from_ticks(now), rule);
+        put(out, record_of(recorded));
         Ok(TG_OK)
     })())
 }

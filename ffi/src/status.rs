@@ -149,11 +149,21 @@ pub const TG_E_CONFIG_MAX_OPEN: tg_status_t = -54;
 /// Breaker configuration: `rate_duration_ticks` is above 2^62, or set
 /// without a failure rate or a slow-call rate.
 pub const TG_E_CONFIG_RATE_DURATION: tg_status_t = -55;
+/// `tg_*_cell_*`: a cell's callback returned a failure (its own reason is
+/// the caller's to keep in the cell's context); nothing was decided.
+pub const TG_E_CELL: tg_status_t = -56;
+/// `tg_*_cell_*`: the cell's word changed under every one of its
+/// `max_attempts` compare-and-sets; nothing was decided.
+pub const TG_E_CONTENDED: tg_status_t = -57;
+/// `tg_breaker_cell_*`: the configuration counts in a second word (a
+/// failure rate, a slow-call rate or a trip rule), which a cell does not
+/// hold.
+pub const TG_E_NOT_ONE_WORD: tg_status_t = -58;
 
 /// Every status the library returns and its description: the one table
 /// `tg_status_str` and `TG_ALL_STATUSES` read (a test checks that every
 /// `TG_*` status constant is in it).
-const STATUSES: [(tg_status_t, &core::ffi::CStr); 55] = [
+const STATUSES: [(tg_status_t, &core::ffi::CStr); 58] = [
     (TG_OK, c"ok"),
     (TG_REFUSED, c"refused"),
     (TG_NOT_FOUND, c"not found"),
@@ -319,6 +329,15 @@ const STATUSES: [(tg_status_t, &core::ffi::CStr); 55] = [
     (
         TG_E_CONFIG_RATE_DURATION,
         c"config: rate_duration_ticks must be at most 2^62, set with a failure or slow-call rate (0: a count window)",
+    ),
+    (TG_E_CELL, c"cell: a callback failed"),
+    (
+        TG_E_CONTENDED,
+        c"cell: the word changed under every compare-and-set",
+    ),
+    (
+        TG_E_NOT_ONE_WORD,
+        c"cell: the configuration counts in a second word (failure rate, slow-call rate, trip rule)",
     ),
 ];
 
