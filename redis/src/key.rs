@@ -98,11 +98,9 @@ where
         self.seen = None;
     }
 
-    /// The word last seen, if seen at most `max_age` microseconds before
-    /// local time `local`.
-    pub(crate) fn cached(&self, local: u64, max_age: u64) -> Option<M::Word> {
-        let (word, at) = self.seen?;
-        (local.saturating_sub(at) <= max_age).then_some(word)
+    /// The word last seen and the local microsecond it was seen at.
+    pub(crate) fn seen(&self) -> Option<(M::Word, u64)> {
+        self.seen
     }
 
     pub(crate) fn saw(&mut self, word: M::Word, local: u64) {

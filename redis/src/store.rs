@@ -311,10 +311,20 @@ impl Store {
         I: Remote<M>,
     {
         self.source = Source::Server;
+        // Step from the word last seen (a compare-and-set or a check
+        // confirms it); only a refusal taken from it unconfirmed must be
+        // young enough.
         let max_age = micros(self.options.cached_refusal_max_age);
-        let (mut word, mut confirmed) = match key.cached(self.clock.local(), max_age) {
-            Some(word) if self.clock.now().is_some() => (word, false),
-            _ => (self.load(key)?, true),
+        let (mut word, mut confirmed, young) = match (key.seen(), self.clock.now()) {
+            (Some((word, at)), Some(now)) => {
+                let age = self.clock.local().saturating_sub(at);
+                (
+                    settled(key, word, now),
+                    false,
+                    max_age > 0 && age <= max_age,
+                )
+            }
+            _ => (self.load(key)?, true, false),
         };
         for _ in 0..self.options.max_round_trips {
             let Some(now) = self.clock.now() else {
@@ -328,7 +338,7 @@ impl Store {
                     if confirmed {
                         return Ok(decision);
                     }
-                    if input.stands_on_cached(key.machine(), word, &decision) {
+                    if young && input.stands_on_cached(key.machine(), word, &decision) {
                         self.source = Source::Cache;
                         return Ok(decision);
                     }
@@ -470,6 +480,27 @@ impl Store {
             });
         }
         Err(Error::Contended)
+    }
+}
+
+/// How long after a word settles its key has surely expired: the expiry's
+/// rounding (up to 2 ms, [`expiry`]) and a margin for the writer's lag
+/// behind the server's clock.
+const EXPIRED_AFTER: u64 = 5_000;
+
+/// The word to step from when the word last seen is `word`: the fresh word
+/// (no key) once `word` settled long enough ago that its key has expired,
+/// so the compare-and-set expects no key rather than meet a conflict; a
+/// wrong guess costs that one conflict, never a wrong decision.
+fn settled<M: RemoteMachine>(key: &RemoteKey<M>, word: M::Word, now: Instant) -> M::Word
+where
+    M::Word: StoredWord,
+{
+    match key.machine().settles_at(word) {
+        Some(at) if now.ticks() >= at.ticks().saturating_add(EXPIRED_AFTER) => {
+            key.machine().fresh()
+        }
+        _ => word,
     }
 }
 

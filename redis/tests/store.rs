@@ -123,6 +123,49 @@ fn cached_refusals_cost_no_round_trip_and_expire_with_their_age() {
 }
 
 #[test]
+fn without_a_cache_age_every_refusal_asks_the_server() {
+    let server = Server::start();
+    let options = Options {
+        cached_refusal_max_age: StdDuration::ZERO,
+        ..Options::default()
+    };
+    let mut store = Store::connect(&server.url(), options).unwrap();
+    let mut limit = RemoteKey::new(bucket(1, 10_000_000), "uncached").unwrap();
+    take(&mut store, &mut limit, 1).unwrap().unwrap();
+    for refusal in 1..=10 {
+        let before = store.round_trips();
+        assert!(take(&mut store, &mut limit, 1).unwrap().is_err());
+        assert_eq!(store.round_trips(), before + 1, "refusal {refusal}");
+        assert_eq!(store.last_source(), Source::Server);
+    }
+}
+
+#[test]
+fn a_word_that_settled_is_stepped_from_as_no_key_without_a_conflict() {
+    let server = Server::start();
+    let mut store = store(&server);
+    // Full again 1 ms after a grant; its key expires a few ms later.
+    let mut limit = RemoteKey::new(bucket(1, 1_000), "settling").unwrap();
+    take(&mut store, &mut limit, 1).unwrap().unwrap();
+    let wait_until = store.now().unwrap().ticks() + 20_000;
+    while store.now().unwrap().ticks() < wait_until {
+        std::thread::yield_now();
+    }
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(limit.key())
+        .query(&mut server.connection())
+        .unwrap();
+    assert_eq!(exists, 0, "expired");
+    let before = store.round_trips();
+    take(&mut store, &mut limit, 1).unwrap().unwrap();
+    assert_eq!(
+        store.round_trips(),
+        before + 1,
+        "no conflict with the expired key"
+    );
+}
+
+#[test]
 fn an_open_breaker_refuses_from_the_cache_but_half_open_asks_the_server() {
     let server = Server::start();
     let mut store = store(&server);
