@@ -83,12 +83,20 @@ portable_dir="$target_dir/bench-portable"
 for pass in $([[ -n "$reuse" ]] || seq "$passes"); do
   echo "benches/report.sh: pass $pass of $passes" >&2
   rm -rf "$criterion/bucket" "$criterion/bucket classes" "$criterion/breaker" "$criterion/retry" "$criterion/contended" \
-    "$criterion/limiters" "$criterion/keyed" "$criterion/limiters contended"
+    "$criterion/limiters" "$criterion/keyed" "$criterion/limiters contended" "$criterion/redis"
   cargo bench --quiet -p tickguard-benches --bench hot_paths --manifest-path "$root/Cargo.toml" >&2
   # The other limiters, keyed buckets beside governor's keyed limiter, and
   # the bytes each keyed limiter holds per key.
   TICKGUARD_BENCH_MEMORY="$results/memory-$pass.json" \
     cargo bench --quiet -p tickguard-benches --bench limiters --manifest-path "$root/Cargo.toml" >&2
+  # tickguard-redis beside a server-side Lua GCRA script, on a fresh local
+  # server (.ci/with-redis), with the round trips per decision.
+  if command -v redis-server >/dev/null; then
+    TICKGUARD_BENCH_ROUND_TRIPS="$results/round-trips-$pass.json" "$root/.ci/with-redis" \
+      cargo bench --quiet -p tickguard-benches --bench redis --manifest-path "$root/Cargo.toml" >&2
+  else
+    echo "benches/report.sh: no redis-server: the Redis rows are skipped (.ci/setup installs it)" >&2
+  fi
   collect "$criterion" "$results/now-$pass.json"
   cargo bench --quiet -p tickguard-benches --bench paired --manifest-path "$root/Cargo.toml" \
     >"$results/paired-$pass.json"
@@ -340,6 +348,39 @@ if any(k.startswith("limiters/") for k in now):
         sc = within_passes(lambda run: limiter_scaling(run, key))
         lines.append(f"| {name} refusal | {fmt(ns(limiter_contended(1, key)))} | {fmt(ns(limiter_contended(2, key)))} | {'–' if sc is None else f'{sc:.2f}×'} |")
     lines.append("")
+round_trips = medians(passes_of("round-trips"))
+REDIS = [("grant, 1 client, one key", "grant, 1 client, one key"), ("grant, 1 client, 1 000 keys", "grant, 1 client, 1 000 keys"),
+         ("grant, 8 clients, one key", "grant, 8 clients, one key"), ("grant, 8 clients, 1 000 keys", "grant, 8 clients, 1 000 keys"),
+         ("refusal, 1 client", "refusal, 1 client")]
+if any(ns(f"redis/{key}/lua gcra") for _, key in REDIS):
+    def us(v):
+        return "–" if v is None else (f"{v:.0f} ns" if v < 1000 else f"{v / 1000:.1f} µs")
+    def per_second(v, clients=1):
+        return "–" if not v else f"{1e9 / v:,.0f}".replace(",", " ")
+    lines += ["Beyond one machine: `tickguard-redis` beside the usual server-side Lua GCRA script (the whole decision in the script, "
+              "one round trip each), both through the same client (`redis` 0.32, sync) against one local `redis-server` on loopback "
+              "(`benches/benches/redis.rs`). A bucket that grants every call; 8 clients are 8 threads with a connection each, "
+              "and the time is per decision of all of them together (throughput's inverse). Round trips per decision: tickguard-redis's "
+              "(a conflict with another client's write costs one more; the Lua script always makes one). Ratio: the script's time / "
+              "tickguard-redis's, within each pass:", "",
+              "| operation | tickguard-redis | decisions/s | round trips | Lua GCRA | decisions/s | ratio |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, key in REDIS[:4]:
+        ours, theirs = f"redis/{key}/tickguard", f"redis/{key}/lua gcra"
+        r = within(ours, theirs)
+        trips = round_trips.get(key)
+        lines.append(f"| {name} | {us(ns(ours))} | {per_second(ns(ours))} | {'–' if trips is None else f'{trips:.2f}'} "
+                     f"| {us(ns(theirs))} | {per_second(ns(theirs))} | {'–' if r is None else f'{r:.2f}×'} |")
+    ran_out = round_trips.get("grant, 8 clients, one key, contended")
+    for name, ours, trips in [("refusal, 1 client, from the cached word", "redis/refusal, 1 client/tickguard (cached)", 0.0),
+                              ("refusal, 1 client, cache off", "redis/refusal, 1 client/tickguard (no cache)", round_trips.get("refusal, 1 client, no cache"))]:
+        theirs = "redis/refusal, 1 client/lua gcra"
+        r = within(ours, theirs)
+        lines.append(f"| {name} | {us(ns(ours))} | {per_second(ns(ours))} | {'–' if trips is None else f'{trips:.2f}'} "
+                     f"| {us(ns(theirs))} | {per_second(ns(theirs))} | {'–' if r is None else f'{r:.2f}×'} |")
+    lines += ["", "At 8 clients on one key "
+              + ("" if ran_out is None else f"{ran_out * 100:.0f} % of the decisions ran out of their 16 round trips (`Error::Contended`) and ")
+              + "every compare-and-set but one per round of clients conflicts: an optimistic word costs round trips under "
+              "contention that a script doing the whole step on the server does not.", ""]
 limiter_end = len(lines)
 paired_runs = passes_of("paired")
 rounds = [t for run in paired_runs for key, times in run.items() if key != "repeated" for t in times]
@@ -398,6 +439,14 @@ goals = [
     ("breaker refusals, two threads / one thread, every pass", 1.8, lambda d: scaling(d, "breaker refusal {}/tickguard"), min),
     ("read-only floor (no tickguard code), two threads / one thread, every pass: what this machine allows", 1.8,
      lambda d: scaling(d, "read-only floor {}"), min),
+] + [(f"redis {what}: Lua GCRA time / tickguard-redis time (within 1.1×)", 1 / 1.1,
+       (lambda key: lambda d: div(d.get(f"redis/{key}/lua gcra"), d.get(f"redis/{key}/tickguard")))(key))
+      for what, key in [("grant, 1 client, one key", "grant, 1 client, one key"),
+                        ("grant, 1 client, 1 000 keys", "grant, 1 client, 1 000 keys")]] + [
+    ("redis refusal: a round trip (Lua GCRA refusal) / tickguard-redis's cached refusal", 10.0,
+     lambda d: div(d.get("redis/refusal, 1 client/lua gcra"), d.get("redis/refusal, 1 client/tickguard (cached)"))),
+    ("redis grants, 8 clients, one key: tickguard-redis throughput / Lua GCRA's", 0.8,
+     lambda d: div(d.get("redis/grant, 8 clients, one key/lua gcra"), d.get("redis/grant, 8 clients, one key/tickguard"))),
 ] + [(f"keyed check, {keys} distinct keys: governor keyed (dashmap, fake clock) / tickguard", 1.0,
        (lambda keys: lambda d: div(d.get(f"keyed/check, {keys} keys/governor keyed (dashmap, fake clock)"), d.get(f"keyed/check, {keys} keys/tickguard")))(keys))
       for keys in KEY_COUNTS] + [
