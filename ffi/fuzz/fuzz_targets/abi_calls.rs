@@ -150,6 +150,57 @@ extern "C" fn run_or_ratio(run: u32, calls: u32, failures: u32, context: usize) 
     run as usize >= context.max(1) || (calls >= 3 && failures * 10 >= calls * 6)
 }
 
+/// A word behind the cell callbacks, with the input's faults: a failing
+/// load or compare-and-set, a word replaced by garbage (another writer)
+/// before a compare-and-set.
+struct Cell {
+    word: tg_cell_word_t,
+    faults: u64,
+}
+
+impl Cell {
+    /// The next fault: the input's bits, two per callback call.
+    fn fault(&mut self) -> u64 {
+        let fault = self.faults & 3;
+        self.faults = self.faults.rotate_right(2);
+        fault
+    }
+}
+
+unsafe extern "C" fn cell_load(context: *mut core::ffi::c_void, out: *mut tg_cell_word_t) -> i32 {
+    // SAFETY: the context is the target's live `Cell`, out a live word.
+    let cell = unsafe { &mut *context.cast::<Cell>() };
+    if cell.fault() == 3 {
+        return -1;
+    }
+    unsafe { out.write(cell.word) };
+    0
+}
+
+unsafe extern "C" fn cell_compare_and_set(
+    context: *mut core::ffi::c_void,
+    expected: tg_cell_word_t,
+    desired: tg_cell_word_t,
+    found: *mut tg_cell_word_t,
+) -> i32 {
+    // SAFETY: as in `cell_load`.
+    let cell = unsafe { &mut *context.cast::<Cell>() };
+    match cell.fault() {
+        3 => return -2,
+        2 => {
+            cell.word.low = cell.word.low.rotate_left(7) ^ cell.faults;
+            cell.word.high ^= cell.faults.rotate_left(13);
+        }
+        _ => {}
+    }
+    if cell.word != expected {
+        unsafe { found.write(cell.word) };
+        return 1;
+    }
+    cell.word = desired;
+    0
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     let mut breakers = [tg_breaker_t::new(), tg_breaker_t::new()];
@@ -181,6 +232,10 @@ fuzz_target!(|data: &[u8]| {
         acquired_at: 0,
         token: 0,
     };
+    let mut cell = Cell {
+        word: tg_cell_word_t { low: 0, high: 0 },
+        faults: 0,
+    };
     let mut now = 1u64 << 40;
     while !input.done() {
         let op = input.u8();
@@ -190,7 +245,7 @@ fuzz_target!(|data: &[u8]| {
             2 => input.small(),
             _ => input.u64(),
         });
-        let status = match op % 39 {
+        let status = match op % 41 {
             0 => {
                 let config = tg_breaker_config_t {
                     failure_threshold: input.small() as u32,
@@ -1062,6 +1117,113 @@ fuzz_target!(|data: &[u8]| {
                         }
                         status
                     }
+                }
+            }
+            39 => {
+                // A bucket over the cell: garbage words, conflicts and
+                // failing callbacks.
+                cell.faults = input.u64();
+                if input.u8() % 8 == 0 {
+                    cell.word = tg_cell_word_t {
+                        low: input.u64(),
+                        high: input.u64(),
+                    };
+                }
+                let config = input.bucket_config();
+                let remote = tg_cell_t {
+                    context: (&raw mut cell).cast(),
+                    load: Some(cell_load),
+                    compare_and_set: Some(cell_compare_and_set),
+                    max_attempts: u32::from(input.u8() % 4),
+                };
+                let mut retry_at = SENTINEL;
+                let n = input.small() as u32;
+                let status = tg_bucket_cell_acquire(&config, &remote, n, at, &mut retry_at);
+                if status == TG_REFUSED {
+                    assert!(retry_at > at || retry_at == u64::MAX);
+                } else {
+                    assert_eq!(retry_at, SENTINEL, "output written on {status}");
+                }
+                status
+            }
+            40 => {
+                // A breaker over the cell.
+                cell.faults = input.u64();
+                if input.u8() % 8 == 0 {
+                    cell.word = tg_cell_word_t {
+                        low: input.u64(),
+                        high: input.u64(),
+                    };
+                }
+                // Sometimes a rate: a second word, refused.
+                let rated = input.u8() % 8 == 0;
+                let config = tg_breaker_config_t {
+                    failure_threshold: input.small() as u32,
+                    open_ticks: input.small(),
+                    half_open_permits: input.small() as u32,
+                    success_threshold: input.small() as u32,
+                    half_open_timeout_ticks: input.small(),
+                    failure_rate_per_mille: if rated { 500 } else { 0 },
+                    rate_window: if rated { 10 } else { 0 },
+                    minimum_calls: 0,
+                    closed_interval_ticks: input.small(),
+                    open_multiplier_milli: 0,
+                    open_jitter_per_mille: 0,
+                    max_open_ticks: 0,
+                    jitter_seed: 0,
+                    external_trip_rule: 0,
+                    half_open_failure_rate_per_mille: 0,
+                    slow_call_ticks: 0,
+                    slow_call_rate_per_mille: 0,
+                    rate_duration_ticks: 0,
+                };
+                let remote = tg_cell_t {
+                    context: (&raw mut cell).cast(),
+                    load: Some(cell_load),
+                    compare_and_set: Some(cell_compare_and_set),
+                    max_attempts: u32::from(input.u8() % 4),
+                };
+                if input.u8() % 2 == 0 {
+                    let mut d = tg_breaker_decision_t {
+                        permit: NO_PERMIT,
+                        has_retry_at: false,
+                        retry_at: SENTINEL,
+                        transition: tg_transition_t {
+                            changed: false,
+                            from: 99,
+                            to: 99,
+                        },
+                    };
+                    let status = tg_breaker_cell_acquire(&config, &remote, at, &mut d);
+                    match status {
+                        TG_OK => {
+                            assert!(d.permit.token != 0 && d.permit.acquired_at == at);
+                            permits.push(d.permit);
+                        }
+                        TG_REFUSED => assert!(d.permit == NO_PERMIT),
+                        _ => assert_eq!(d.retry_at, SENTINEL, "output written on {status}"),
+                    }
+                    status
+                } else {
+                    let permit = permits.pop().unwrap_or(NO_PERMIT);
+                    let outcome = u32::from(input.u8() % 4);
+                    let mut r = tg_record_t {
+                        counted: true,
+                        transition: tg_transition_t {
+                            changed: false,
+                            from: 99,
+                            to: 99,
+                        },
+                    };
+                    let status =
+                        tg_breaker_cell_record(&config, &remote, permit, outcome, at, &mut r);
+                    if status != TG_OK {
+                        assert!(
+                            r.counted && r.transition.from == 99,
+                            "output written on {status}"
+                        );
+                    }
+                    status
                 }
             }
             _ => {
