@@ -91,14 +91,30 @@ fn grants_of(lines: &[String]) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// Errors the workers counted, by kind (`error KIND COUNT` lines).
+fn errors_of(lines: &[String]) -> Vec<(String, u64)> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let mut parts = line.strip_prefix("error ")?.split(' ');
+            Some((parts.next()?.to_owned(), parts.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Under contention a decision may run out of round trips; nothing else
+/// fails while the server is up.
+fn assert_only_contention(lines: &[String]) {
+    for (kind, count) in errors_of(lines) {
+        assert_eq!(kind, "contended", "{count} errors of kind {kind}");
+    }
+}
+
 #[test]
 fn four_processes_of_two_threads_share_one_limit() {
     let server = Server::start();
     let lines = workers(4, "bucket", &server, "limit", &["500".into(), "2".into()]);
-    // Under contention a decision may run out of round trips; nothing else.
-    for line in lines.iter().filter(|line| line.starts_with("error")) {
-        assert_eq!(line, "error the word kept changing");
-    }
+    assert_only_contention(&lines);
     let grants = grants_of(&lines);
     assert!(
         grants.len() > CAPACITY as usize,
@@ -106,6 +122,95 @@ fn four_processes_of_two_threads_share_one_limit() {
         grants.len()
     );
     assert_within_the_shared_bound(grants);
+}
+
+#[test]
+fn workers_outlive_a_server_killed_and_restarted_under_them() {
+    let mut server = Server::start();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(DEMO)
+                .args(["bucket", &server.url(), "outage", "1500", "2"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("a worker process")
+        })
+        .collect();
+    // Let them share the limit, kill the server under them, bring it back.
+    let mut probe = Store::connect(&server.url(), Options::default()).unwrap();
+    let mut key = RemoteKey::new(tickguard::breaker::BreakerConfig::DEFAULT, "probe").unwrap();
+    let _ = probe
+        .decide(&mut key, |now| tickguard::breaker::Observe { now })
+        .unwrap();
+    let wait = |store: &Store, micros: u64| {
+        let until = std::time::Instant::now() + std::time::Duration::from_micros(micros);
+        while std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        store.now().unwrap().ticks()
+    };
+    let killed_at = wait(&probe, 400_000);
+    server.kill();
+    wait(&probe, 300_000);
+    server.restart();
+    let restarted_at = probe.now().unwrap().ticks();
+    let mut lines = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().expect("a worker");
+        assert!(
+            output.status.success(),
+            "a worker did not survive the outage: {output:?}"
+        );
+        lines.extend(
+            String::from_utf8(output.stdout)
+                .unwrap()
+                .lines()
+                .map(str::to_owned),
+        );
+    }
+    // They failed closed meanwhile, and tickguard's breaker spared the
+    // dead server most calls.
+    let errors = errors_of(&lines);
+    let count = |kind: &str| {
+        errors
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, n)| n)
+            .sum::<u64>()
+    };
+    assert!(
+        count("store") > 0 && count("unavailable") > count("store"),
+        "{errors:?}"
+    );
+    for (kind, _) in &errors {
+        assert!(
+            ["store", "unavailable", "contended"].contains(&kind.as_str()),
+            "{errors:?}"
+        );
+    }
+    // Before the kill and after the restart (the server lost the word and
+    // starts full), each within the shared bound; and they served again.
+    let grants = grants_of(&lines);
+    // (The two ticks are the probe's estimates, late by up to a reply's
+    // trip: 50 ms of margin either side.)
+    let down = (killed_at + 50_000)..(restarted_at - 50_000);
+    assert!(
+        grants.iter().all(|(_, at)| !down.contains(at)),
+        "a grant while the server was down"
+    );
+    let before: Vec<_> = grants
+        .iter()
+        .copied()
+        .filter(|&(_, at)| at < restarted_at)
+        .collect();
+    let after: Vec<_> = grants
+        .iter()
+        .copied()
+        .filter(|&(_, at)| at >= restarted_at)
+        .collect();
+    assert!(!after.is_empty(), "no grant after the restart");
+    assert_within_the_shared_bound(before);
+    assert_within_the_shared_bound(after);
 }
 
 #[derive(Debug)]
@@ -132,9 +237,7 @@ fn four_processes_of_two_threads_share_one_breaker() {
         "shared",
         &["700".into(), "2".into(), fail_until.to_string()],
     );
-    for line in lines.iter().filter(|line| line.starts_with("error")) {
-        assert_eq!(line, "error the word kept changing");
-    }
+    assert_only_contention(&lines);
     let mut changes: Vec<Change> = lines
         .iter()
         .filter_map(|line| {

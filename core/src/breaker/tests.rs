@@ -3346,7 +3346,7 @@ fn only_a_clean_closed_word_settles() {
     let windowed = BreakerConfig::new(BreakerSettings {
         failure_rate_per_mille: 500,
         rate_window: 10,
-        ..c.settings().clone()
+        ..*c.settings()
     })
     .unwrap();
     assert_eq!(

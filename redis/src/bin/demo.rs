@@ -60,6 +60,7 @@ fn bucket_worker(url: &str, key: &str, run_for: StdDuration) -> Vec<String> {
     let mut store = store(url);
     let mut limit = RemoteKey::new(bucket_config(), key).expect("a one-word machine");
     let mut lines = Vec::new();
+    let mut errors = Errors::default();
     let start = StdInstant::now();
     while start.elapsed() < run_for {
         let mut used = Instant::ZERO;
@@ -73,11 +74,38 @@ fn bucket_worker(url: &str, key: &str, run_for: StdDuration) -> Vec<String> {
                 tick(store.last_heard())
             )),
             Ok(Err(_)) => lines.push(format!("refuse {:?}", store.last_source())),
-            Err(error) => lines.push(format!("error {error}")),
+            Err(error) => errors.note(&error),
         }
     }
+    errors.print_into(&mut lines);
     lines.push(format!("round-trips {}", store.round_trips()));
     lines
+}
+
+/// Errors by kind, printed once at the end as `error KIND COUNT` (a
+/// worker cut off from the server fails every call for a while).
+#[derive(Default)]
+struct Errors(std::collections::BTreeMap<&'static str, u64>);
+
+impl Errors {
+    fn note(&mut self, error: &Error) {
+        let kind = match error {
+            Error::Store(_) => "store",
+            Error::Unavailable => "unavailable",
+            Error::Contended => "contended",
+            Error::Foreign => "foreign",
+            _ => "other",
+        };
+        *self.0.entry(kind).or_default() += 1;
+    }
+
+    fn print_into(self, lines: &mut Vec<String>) {
+        lines.extend(
+            self.0
+                .into_iter()
+                .map(|(kind, count)| format!("error {kind} {count}")),
+        );
+    }
 }
 
 fn transition(lines: &mut Vec<String>, change: Option<Transition>, store: &Store) {
@@ -93,6 +121,7 @@ fn breaker_worker(url: &str, key: &str, run_for: StdDuration, fail_until: u64) -
     let mut store = store(url);
     let mut shared = RemoteKey::new(breaker_config(), key).expect("a one-word machine");
     let mut lines = Vec::new();
+    let mut errors = Errors::default();
     let start = StdInstant::now();
     while start.elapsed() < run_for {
         match store.decide(&mut shared, |now| breaker::Acquire { now }) {
@@ -114,16 +143,17 @@ fn breaker_worker(url: &str, key: &str, run_for: StdDuration, fail_until: u64) -
                     trips: breaker::Trips::NONE,
                 }) {
                     Ok(recorded) => transition(&mut lines, recorded.transition, &store),
-                    Err(error) => lines.push(format!("error {error}")),
+                    Err(error) => errors.note(&error),
                 }
             }
             Ok(Err(refused)) => {
                 lines.push("refuse".to_owned());
                 transition(&mut lines, refused.transition, &store);
             }
-            Err(error) => lines.push(format!("error {error}")),
+            Err(error) => errors.note(&error),
         }
     }
+    errors.print_into(&mut lines);
     lines
 }
 
