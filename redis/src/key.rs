@@ -44,19 +44,26 @@ where
 {
     /// The machine `machine` over the key named `name`;
     /// [`Error::NotOneWord`] for a configuration whose state does not fit
-    /// the key's one word ([`RemoteMachine::fits_one_word`]).
+    /// the key's one word ([`RemoteMachine::fits_one_word`]: a windowed
+    /// breaker goes through [`crate::RemoteBreaker`]).
     pub fn new(machine: M, name: &str) -> Result<Self, Error> {
         if !machine.fits_one_word() {
             return Err(Error::NotOneWord);
         }
+        Ok(Self::unchecked(machine, name))
+    }
+
+    /// [`new`](Self::new) without the one-word check: for a machine whose
+    /// other words a caller keeps beside it ([`crate::RemoteBreaker`]).
+    pub(crate) fn unchecked(machine: M, name: &str) -> Self {
         let prefix = value::prefix(&machine);
-        Ok(Self {
+        Self {
             key: format!("tickguard:{:02x}:{name}", M::KIND),
             machine,
             prefix,
             seen: None,
             share: None,
-        })
+        }
     }
 
     /// Fails open: while the server cannot be reached, decides on `share`

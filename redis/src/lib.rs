@@ -3,7 +3,9 @@
 //! that decides on a local atomic.
 //!
 //! A [`Store`] is one connection; a [`RemoteKey`] is one machine (its
-//! configuration) over the word under one key. [`Store::decide`] runs any
+//! configuration) over the word under one key; a [`RemoteBreaker`] is a
+//! breaker of any configuration over its state key and, with a
+//! failure-rate window, a window key beside it. [`Store::decide`] runs any
 //! of the machine's inputs ([`tickguard::machine::Input`]) through one
 //! compare-and-set script ([`SCRIPT`]), which works on servers that allow
 //! no modules (managed Redis, Valkey).
@@ -64,6 +66,7 @@
 //!
 //! [`Store::last_source`] says where the last decision came from.
 
+mod breaker;
 mod clock;
 mod key;
 mod local;
@@ -71,6 +74,7 @@ mod remote;
 mod store;
 mod value;
 
+pub use breaker::{BreakerWindow, RemoteBreaker};
 pub use clock::{LocalClock, Monotonic};
 pub use key::RemoteKey;
 pub use local::LocalShare;

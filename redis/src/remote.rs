@@ -27,34 +27,64 @@ use tickguard::fixed_window::{self, FixedWindowConfig};
 use tickguard::machine::{Input, Machine};
 use tickguard::shaper::{self, ShaperConfig};
 use tickguard::sliding_window::{self, SlidingWindowConfig};
-use tickguard::snapshot::Format;
+use tickguard::snapshot::{config_fingerprint, Format};
 
-/// A machine whose whole state is the one word a key holds.
+/// A machine that can live under a key: its kind and its configuration's
+/// fingerprint name its values ([`crate::RemoteKey`]), so a value of
+/// another machine or configuration is refused.
 ///
 /// ```
 /// use tickguard::breaker::{BreakerConfig, BreakerSettings};
 /// use tickguard_redis::RemoteMachine;
 /// assert!(BreakerConfig::DEFAULT.fits_one_word());
 /// let windowed = BreakerConfig::new(BreakerSettings { failure_rate_per_mille: 500, rate_window: 20, ..BreakerConfig::DEFAULT_SETTINGS }).unwrap();
-/// assert!(!windowed.fits_one_word());
+/// assert!(!windowed.fits_one_word()); // a RemoteBreaker keeps its two words
 /// ```
-pub trait RemoteMachine: Format {
+pub trait RemoteMachine: Machine {
+    /// The kind byte (the snapshot kind; 0x80 and up for words beside a
+    /// machine's own).
+    const KIND: u8;
+
+    /// The configuration's fingerprint (the snapshots' CRC-32).
+    fn fingerprint(&self) -> u32;
+
     /// Whether this configuration keeps all its state in the machine's
     /// word (`true`, the default); a breaker with a failure-rate window,
-    /// a slow-call rate or a trip rule counts in a second word, which a
-    /// key does not hold yet.
+    /// a slow-call rate or a trip rule counts in a second word
+    /// ([`crate::RemoteBreaker`] keeps both).
     fn fits_one_word(&self) -> bool {
         true
     }
 }
 
-impl RemoteMachine for BucketConfig {}
-impl RemoteMachine for ShaperConfig {}
-impl RemoteMachine for SlidingWindowConfig {}
-impl RemoteMachine for FixedWindowConfig {}
-impl RemoteMachine for BudgetConfig {}
+/// Machines whose snapshot format names them.
+macro_rules! snapshot_kind {
+    ($($machine:ty),+) => {
+        $(impl RemoteMachine for $machine {
+            const KIND: u8 = <$machine as Format>::KIND;
+
+            fn fingerprint(&self) -> u32 {
+                config_fingerprint(self)
+            }
+        })+
+    };
+}
+
+snapshot_kind!(
+    BucketConfig,
+    ShaperConfig,
+    SlidingWindowConfig,
+    FixedWindowConfig,
+    BudgetConfig
+);
 
 impl RemoteMachine for BreakerConfig {
+    const KIND: u8 = <BreakerConfig as Format>::KIND;
+
+    fn fingerprint(&self) -> u32 {
+        config_fingerprint(self)
+    }
+
     fn fits_one_word(&self) -> bool {
         let settings = self.settings();
         settings.failure_rate_per_mille == 0

@@ -7,7 +7,7 @@ use crate::remote::RemoteMachine;
 use crate::value::StoredWord;
 use std::time::Duration as StdDuration;
 use tickguard::breaker::{Breaker, BreakerConfig, BreakerSettings, Outcome};
-use tickguard::machine::Step;
+use tickguard::machine::{Input, Step};
 use tickguard::time::{Duration, Instant};
 
 /// The compare-and-set script, loaded once per connection (`SCRIPT LOAD`)
@@ -124,6 +124,8 @@ enum Reply {
     Other(Vec<u8>),
     /// Our tick led the server's clock.
     Ahead,
+    /// The guard key (`cas2`) holds this other value.
+    Guard(Vec<u8>),
 }
 
 /// One connection to a Redis or Valkey server, deciding for any number of
@@ -273,20 +275,7 @@ impl Store {
         M::Word: StoredWord,
         I: Remote<M>,
     {
-        let result = match self.outage.acquire(self.local_tick()) {
-            Err(_) => Err(Error::Unavailable),
-            Ok(admitted) => {
-                let result = self.decide_on_server(key, &mut input);
-                let outcome = match result {
-                    Err(Error::Store(_)) => Outcome::Failure,
-                    _ => Outcome::Success,
-                };
-                let _ = self
-                    .outage
-                    .record(admitted.permit, outcome, self.local_tick());
-                result
-            }
-        };
+        let result = self.through_outage_breaker(|store| store.decide_on_server(key, &mut input));
         match (result, key.share()) {
             (Err(Error::Store(_) | Error::Unavailable), Some(share)) => {
                 self.source = Source::Local;
@@ -294,6 +283,90 @@ impl Store {
             }
             (result, _) => result,
         }
+    }
+
+    /// Runs `attempt` on the server unless tickguard's own breaker around
+    /// it is open ([`Error::Unavailable`]), and reports to that breaker
+    /// whether the server answered.
+    fn through_outage_breaker<T>(
+        &mut self,
+        attempt: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let Ok(admitted) = self.outage.acquire(self.local_tick()) else {
+            return Err(Error::Unavailable);
+        };
+        let result = attempt(self);
+        let outcome = match result {
+            Err(Error::Store(_)) => Outcome::Failure,
+            _ => Outcome::Success,
+        };
+        let _ = self
+            .outage
+            .record(admitted.permit, outcome, self.local_tick());
+        result
+    }
+
+    /// Steps `input` (made for the server's time and the word under
+    /// `guard`) on the word under `key`, and compare-and-sets it only
+    /// while `guard` still holds the word the step read, in one round
+    /// trip (`cas2`): a breaker's failure-rate window counted against its
+    /// state. A step that keeps the word is checked the same way. Fails
+    /// closed (no local share).
+    pub(crate) fn decide_guarded<M, G, I>(
+        &mut self,
+        key: &mut RemoteKey<M>,
+        guard: &mut RemoteKey<G>,
+        mut input: impl FnMut(Instant, G::Word) -> I,
+    ) -> Result<I::Decision, Error>
+    where
+        M: RemoteMachine,
+        M::Word: StoredWord,
+        G: RemoteMachine,
+        G::Word: StoredWord,
+        I: Input<M>,
+    {
+        self.through_outage_breaker(|store| {
+            store.source = Source::Server;
+            let mut word = match key.seen() {
+                Some((word, _)) => word,
+                None => store.load(key)?,
+            };
+            let mut guarded = match guard.seen() {
+                Some((word, _)) => word,
+                None => store.load(guard)?,
+            };
+            for _ in 0..store.options.max_round_trips {
+                let Some(now) = store.clock.now() else {
+                    word = store.load(key)?;
+                    continue;
+                };
+                let (next, decision) = match input(now, guarded).step(key.machine(), word) {
+                    Step::Keep(decision) => (word, decision),
+                    Step::Write(next, decision) => (next, decision),
+                };
+                let expires = expiry(key.machine().settles_at(next), now);
+                let args = [
+                    "cas2",
+                    &key.encode(word),
+                    &key.encode(next),
+                    &now.ticks().to_string(),
+                    &expires,
+                    &guard.encode(guarded),
+                ];
+                match store.script(&[key.key(), guard.key()], &args)? {
+                    Reply::Done(_) => {
+                        let local = store.clock.local();
+                        key.saw(next, local);
+                        guard.saw(guarded, local);
+                        return Ok(decision);
+                    }
+                    Reply::Other(found) => word = store.decoded(key, &found)?,
+                    Reply::Guard(found) => guarded = store.decoded(guard, &found)?,
+                    Reply::Ahead => {}
+                }
+            }
+            Err(Error::Contended)
+        })
     }
 
     fn local_tick(&self) -> Instant {
@@ -342,7 +415,7 @@ impl Store {
                         self.source = Source::Cache;
                         return Ok(decision);
                     }
-                    match self.script(key.key(), &["check", &key.encode(word)])? {
+                    match self.script(&[key.key()], &["check", &key.encode(word)])? {
                         Reply::Done(_) => {
                             key.saw(word, self.clock.local());
                             return Ok(decision);
@@ -353,7 +426,7 @@ impl Store {
                 Step::Write(next, decision) => {
                     let expires = expiry(key.machine().settles_at(next), now);
                     let reply = self.script(
-                        key.key(),
+                        &[key.key()],
                         &[
                             "cas",
                             &key.encode(word),
@@ -382,9 +455,9 @@ impl Store {
     where
         M::Word: StoredWord,
     {
-        match self.script(key.key(), &["load"])? {
+        match self.script(&[key.key()], &["load"])? {
             Reply::Done(stored) | Reply::Other(stored) => self.decoded(key, &stored),
-            Reply::Ahead => Err(Error::Contended),
+            Reply::Ahead | Reply::Guard(_) => Err(Error::Contended),
         }
     }
 
@@ -410,8 +483,8 @@ impl Store {
 
     /// Runs the script on `key` with `args`, loading it first if the
     /// server does not have it; learns the server's time from the reply.
-    fn script(&mut self, key: &str, args: &[&str]) -> Result<Reply, Error> {
-        let result = self.try_script(key, args);
+    fn script(&mut self, keys: &[&str], args: &[&str]) -> Result<Reply, Error> {
+        let result = self.try_script(keys, args);
         if let Err(Error::Store(error)) = &result {
             if error.is_io_error()
                 || error.is_timeout()
@@ -426,7 +499,7 @@ impl Store {
         result
     }
 
-    fn try_script(&mut self, key: &str, args: &[&str]) -> Result<Reply, Error> {
+    fn try_script(&mut self, keys: &[&str], args: &[&str]) -> Result<Reply, Error> {
         let timeout = self.options.timeout;
         if self.connection.is_none() {
             let connection = self.client.get_connection_with_timeout(timeout)?;
@@ -454,8 +527,8 @@ impl Store {
             self.round_trips += 1;
             let reply: Result<(i64, Vec<u8>, u64, u64), _> = redis::cmd("EVALSHA")
                 .arg(&digest)
-                .arg(1)
-                .arg(key)
+                .arg(keys.len())
+                .arg(keys)
                 .arg(args)
                 .query(connection);
             let (status, stored, seconds, micros) = match reply {
@@ -476,6 +549,7 @@ impl Store {
             return Ok(match status {
                 0 => Reply::Done(stored),
                 1 => Reply::Other(stored),
+                3 => Reply::Guard(stored),
                 _ => Reply::Ahead,
             });
         }

@@ -4,8 +4,8 @@
 //! release, kind or configuration, or anything else, is refused
 //! ([`crate::Error::Foreign`]), never read as a word.
 
+use crate::remote::RemoteMachine;
 use tickguard::machine::Word;
-use tickguard::snapshot::{config_fingerprint, Format};
 
 /// The release whose word layouts the values hold: words are shared only
 /// between processes built from the same tickguard release.
@@ -43,12 +43,8 @@ stored_word!(u64, 16);
 stored_word!(u128, 32);
 
 /// The prefix every value of `machine`'s words starts with.
-pub(crate) fn prefix<M: Format + ?Sized>(machine: &M) -> String {
-    format!(
-        "tg{RELEASE}:{:02x}:{:08x}:",
-        M::KIND,
-        config_fingerprint(machine)
-    )
+pub(crate) fn prefix<M: RemoteMachine>(machine: &M) -> String {
+    format!("tg{RELEASE}:{:02x}:{:08x}:", M::KIND, machine.fingerprint())
 }
 
 /// The value holding `word`, after `prefix`.
