@@ -22,7 +22,7 @@ use std::time::{Duration as StdDuration, Instant as StdInstant};
 use tickguard::breaker::{self, BreakerConfig, BreakerSettings, Outcome, Transition};
 use tickguard::bucket::{self, BucketConfig, BucketSettings};
 use tickguard::time::{Duration, Instant};
-use tickguard_redis::{Error, Options, RemoteKey, Store};
+use tickguard_redis::{Error, LocalShare, Options, RemoteKey, Source, Store};
 
 /// The shared limit: 10 at once, one more per millisecond.
 fn bucket_config() -> BucketConfig {
@@ -56,18 +56,51 @@ fn store(url: &str) -> Store {
     Store::connect(url, Options::default()).expect("a Redis URL")
 }
 
-fn bucket_worker(url: &str, key: &str, run_for: StdDuration) -> Vec<String> {
-    let mut store = store(url);
+/// The outage part's share of the limit for one of two processes cut off
+/// from the server: 5 at once, 500 per second.
+fn share_config() -> BucketConfig {
+    let settings = BucketSettings {
+        capacity: 5,
+        tokens: 1,
+        period: Duration::from_ticks(2_000),
+        initial_fill: None,
+    };
+    BucketConfig::new(settings).expect("a valid bucket")
+}
+
+/// Takes tokens from the shared bucket for `run_for`; with `fail_open`,
+/// from this process's local share while the server does not answer
+/// (tickguard's own breaker around the server retrying after 200 ms).
+fn bucket_worker(url: &str, key: &str, run_for: StdDuration, fail_open: bool) -> Vec<String> {
+    let mut store = if fail_open {
+        let options = Options {
+            outage_open: StdDuration::from_millis(200),
+            ..Options::default()
+        };
+        Store::connect(url, options).expect("a Redis URL")
+    } else {
+        store(url)
+    };
     let mut limit = RemoteKey::new(bucket_config(), key).expect("a one-word machine");
+    if fail_open {
+        limit = limit.fail_open_to(LocalShare::new(share_config()));
+    }
     let mut lines = Vec::new();
     let mut errors = Errors::default();
     let start = StdInstant::now();
+    let mut slowest = StdDuration::ZERO;
     while start.elapsed() < run_for {
         let mut used = Instant::ZERO;
-        match store.decide(&mut limit, |now| {
+        let asked = StdInstant::now();
+        let decided = store.decide(&mut limit, |now| {
             used = now;
             bucket::Acquire { n: 1, now }
-        }) {
+        });
+        slowest = slowest.max(asked.elapsed());
+        match decided {
+            Ok(Ok(())) if store.last_source() == Source::Local => {
+                lines.push("local-grant".to_owned())
+            }
             Ok(Ok(())) => lines.push(format!(
                 "grant {} {}",
                 used.ticks(),
@@ -79,6 +112,7 @@ fn bucket_worker(url: &str, key: &str, run_for: StdDuration) -> Vec<String> {
     }
     errors.print_into(&mut lines);
     lines.push(format!("round-trips {}", store.round_trips()));
+    lines.push(format!("slowest {}", slowest.as_millis()));
     lines
 }
 
@@ -259,6 +293,48 @@ fn demo(url: &str) -> Result<(), Error> {
             }
         }
     }
+    outage(url, &me)
+}
+
+/// The demo's third part: the server stops answering for 400 ms (`CLIENT
+/// PAUSE`) under two processes that fail open to a local share.
+fn outage(url: &str, me: &std::path::Path) -> Result<(), Error> {
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(me)
+                .args(["outage", url, "demo-outage", "1200"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("a worker process")
+        })
+        .collect();
+    std::thread::sleep(StdDuration::from_millis(300));
+    let mut admin = redis::Client::open(url)
+        .and_then(|client| client.get_connection())
+        .map_err(Error::Store)?;
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(400)
+        .arg("ALL")
+        .query(&mut admin)
+        .map_err(Error::Store)?;
+    println!("the server stops answering for 400 ms under two processes that fail open to a local share (5 at once, 500 per second each):");
+    for (process, worker) in workers.into_iter().enumerate() {
+        let out = worker.wait_with_output().expect("a worker").stdout;
+        let out = String::from_utf8_lossy(&out);
+        let count = |prefix: &str| out.lines().filter(|line| line.starts_with(prefix)).count();
+        let slowest: u64 = out
+            .lines()
+            .find_map(|line| line.strip_prefix("slowest ")?.parse().ok())
+            .unwrap_or(0);
+        println!(
+            "  process {}: {} grants by the server, {} by its local share while cut off; the slowest call took {} ms (a 50 ms timeout, then the share)",
+            process + 1,
+            count("grant "),
+            count("local-grant"),
+            slowest
+        );
+    }
     Ok(())
 }
 
@@ -269,8 +345,13 @@ fn main() {
             let (url, key): (String, String) = (arg(&args, 2, "a URL"), arg(&args, 3, "a key"));
             let run_for = StdDuration::from_millis(arg(&args, 4, "milliseconds"));
             threads(arg(&args, 5, "threads"), || {
-                bucket_worker(&url, &key, run_for)
+                bucket_worker(&url, &key, run_for, false)
             });
+        }
+        Some("outage") => {
+            let (url, key): (String, String) = (arg(&args, 2, "a URL"), arg(&args, 3, "a key"));
+            let run_for = StdDuration::from_millis(arg(&args, 4, "milliseconds"));
+            threads(1, || bucket_worker(&url, &key, run_for, true));
         }
         Some("breaker") => {
             let (url, key): (String, String) = (arg(&args, 2, "a URL"), arg(&args, 3, "a key"));
