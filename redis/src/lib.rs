@@ -42,7 +42,8 @@
 //! another Redis type) is refused with [`Error::Foreign`] and never
 //! overwritten. A word that settles back to the fresh one by itself (a
 //! token bucket back at full capacity, [`tickguard::machine::Machine::settles_at`])
-//! is written with an expiry at that tick, so idle keys leave the server;
+//! is written with an expiry [`Options::idle_expiry`] after that tick, so
+//! idle keys leave the server;
 //! the fresh word itself is stored as no key.
 //!
 //! # When the server is slow or down

@@ -40,6 +40,11 @@ pub struct Options {
     /// [`outage_failures`](Self::outage_failures); then one decision tries
     /// the server again.
     pub outage_open: StdDuration,
+    /// How long after its word settles back to the fresh one (a full
+    /// bucket, a clean CLOSED breaker) a key expires: long enough that a
+    /// key in use is not deleted between two decisions (which would cost a
+    /// conflict), short enough that idle keys leave the server.
+    pub idle_expiry: StdDuration,
 }
 
 impl Default for Options {
@@ -50,6 +55,7 @@ impl Default for Options {
             cached_refusal_max_age: StdDuration::from_millis(100),
             outage_failures: 3,
             outage_open: StdDuration::from_secs(1),
+            idle_expiry: StdDuration::from_secs(1),
         }
     }
 }
@@ -327,6 +333,7 @@ impl Store {
     {
         self.through_outage_breaker(|store| {
             store.source = Source::Server;
+            let grace = micros(store.options.idle_expiry);
             let mut word = match key.seen() {
                 Some((word, _)) => word,
                 None => store.load(key)?,
@@ -344,7 +351,7 @@ impl Store {
                     Step::Keep(decision) => (word, decision),
                     Step::Write(next, decision) => (next, decision),
                 };
-                let expires = expiry(key.machine().settles_at(next), now);
+                let expires = expiry(key.machine().settles_at(next), now, grace);
                 let args = [
                     "cas2",
                     &key.encode(word),
@@ -388,11 +395,12 @@ impl Store {
         // confirms it); only a refusal taken from it unconfirmed must be
         // young enough.
         let max_age = micros(self.options.cached_refusal_max_age);
+        let grace = micros(self.options.idle_expiry);
         let (mut word, mut confirmed, young) = match (key.seen(), self.clock.now()) {
             (Some((word, at)), Some(now)) => {
                 let age = self.clock.local().saturating_sub(at);
                 (
-                    settled(key, word, now),
+                    settled(key, word, now, grace),
                     false,
                     max_age > 0 && age <= max_age,
                 )
@@ -424,7 +432,7 @@ impl Store {
                     }
                 }
                 Step::Write(next, decision) => {
-                    let expires = expiry(key.machine().settles_at(next), now);
+                    let expires = expiry(key.machine().settles_at(next), now, grace);
                     let reply = self.script(
                         &[key.key()],
                         &[
@@ -557,21 +565,28 @@ impl Store {
     }
 }
 
-/// How long after a word settles its key has surely expired: the expiry's
+/// How long after its key's expiry a word is surely gone: the expiry's
 /// rounding (up to 2 ms, [`expiry`]) and a margin for the writer's lag
 /// behind the server's clock.
 const EXPIRED_AFTER: u64 = 5_000;
 
 /// The word to step from when the word last seen is `word`: the fresh word
-/// (no key) once `word` settled long enough ago that its key has expired,
-/// so the compare-and-set expects no key rather than meet a conflict; a
-/// wrong guess costs that one conflict, never a wrong decision.
-fn settled<M: RemoteMachine>(key: &RemoteKey<M>, word: M::Word, now: Instant) -> M::Word
+/// (no key) once `word` settled and its key expired (`grace`
+/// microseconds after it settled) long enough ago, so the compare-and-set
+/// expects no key rather than meet a conflict; a wrong guess costs that
+/// one conflict, never a wrong decision.
+fn settled<M: RemoteMachine>(key: &RemoteKey<M>, word: M::Word, now: Instant, grace: u64) -> M::Word
 where
     M::Word: StoredWord,
 {
     match key.machine().settles_at(word) {
-        Some(at) if now.ticks() >= at.ticks().saturating_add(EXPIRED_AFTER) => {
+        Some(at)
+            if now.ticks()
+                >= at
+                    .ticks()
+                    .saturating_add(grace)
+                    .saturating_add(EXPIRED_AFTER) =>
+        {
             key.machine().fresh()
         }
         _ => word,
@@ -579,13 +594,13 @@ where
 }
 
 /// Milliseconds until a word that settles at `settles` (as good as absent)
-/// expires, written at `now`: "0" (never) for a word that does not settle
-/// by itself; at least 1.
-fn expiry(settles: Option<Instant>, now: Instant) -> String {
+/// expires, written at `now`, `grace` microseconds after it settles: "0"
+/// (never) for a word that does not settle by itself; at least 1.
+fn expiry(settles: Option<Instant>, now: Instant, grace: u64) -> String {
     match settles {
         None => "0".to_owned(),
         Some(at) => {
-            let micros = at.ticks().saturating_sub(now.ticks());
+            let micros = at.ticks().saturating_add(grace).saturating_sub(now.ticks());
             // Rounded up, plus a millisecond for the expiry's own
             // resolution: a key never expires before its word settles.
             (micros.div_ceil(1_000).saturating_add(1)).to_string()
@@ -604,10 +619,15 @@ mod tests {
     #[test]
     fn expiry_is_never_early() {
         let now = Instant::from_ticks(10_000);
-        assert_eq!(expiry(None, now), "0");
-        assert_eq!(expiry(Some(Instant::from_ticks(10_000)), now), "1");
-        assert_eq!(expiry(Some(Instant::from_ticks(5)), now), "1");
-        assert_eq!(expiry(Some(Instant::from_ticks(10_001)), now), "2");
-        assert_eq!(expiry(Some(Instant::from_ticks(12_000)), now), "3");
+        assert_eq!(expiry(None, now, 0), "0");
+        assert_eq!(expiry(Some(Instant::from_ticks(10_000)), now, 0), "1");
+        assert_eq!(expiry(Some(Instant::from_ticks(5)), now, 0), "1");
+        assert_eq!(expiry(Some(Instant::from_ticks(10_001)), now, 0), "2");
+        assert_eq!(expiry(Some(Instant::from_ticks(12_000)), now, 0), "3");
+        assert_eq!(
+            expiry(Some(Instant::from_ticks(12_000)), now, 1_000_000),
+            "1003"
+        );
+        assert_eq!(expiry(None, now, 1_000_000), "0");
     }
 }

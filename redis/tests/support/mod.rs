@@ -23,19 +23,24 @@ fn free_port() -> u16 {
 }
 
 impl Server {
-    /// A fresh server on a free port.
+    /// A fresh server on a free port (another, if a test running beside
+    /// this one took the port first).
     pub fn start() -> Self {
-        let port = free_port();
-        let dir =
-            std::env::temp_dir().join(format!("tickguard-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        let mut server = Self {
-            port,
-            dir,
-            child: None,
-        };
-        server.run();
-        server
+        for _ in 0..5 {
+            let port = free_port();
+            let dir =
+                std::env::temp_dir().join(format!("tickguard-redis-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("a temporary directory");
+            let mut server = Self {
+                port,
+                dir,
+                child: None,
+            };
+            if server.run() {
+                return server;
+            }
+        }
+        panic!("redis-server did not start on any of 5 free ports");
     }
 
     pub fn url(&self) -> String {
@@ -43,8 +48,8 @@ impl Server {
     }
 
     /// Starts the server process and waits (a bounded time) until it
-    /// answers PING.
-    fn run(&mut self) {
+    /// answers PING; `false` if it exited first (its port was taken).
+    fn run(&mut self) -> bool {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -63,13 +68,18 @@ impl Server {
             .spawn()
             .expect("redis-server on PATH (.ci/setup installs it)");
         self.child = Some(child);
+        let url = self.url();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let pong = redis::Client::open(self.url())
+            if let Some(Ok(Some(_))) = self.child.as_mut().map(Child::try_wait) {
+                self.child = None;
+                return false;
+            }
+            let pong = redis::Client::open(url.as_str())
                 .and_then(|client| client.get_connection_with_timeout(Duration::from_millis(200)))
                 .and_then(|mut connection| redis::cmd("PING").query::<String>(&mut connection));
             if pong.is_ok() {
-                return;
+                return true;
             }
             assert!(
                 Instant::now() < deadline,
@@ -91,7 +101,11 @@ impl Server {
     /// Starts it again on the same port.
     pub fn restart(&mut self) {
         self.kill();
-        self.run();
+        assert!(
+            self.run(),
+            "redis-server did not start again on port {}",
+            self.port
+        );
     }
 
     /// A plain connection for setting up keys.
