@@ -698,6 +698,54 @@ void snapshots_survive_a_reboot() {
   CHECK(served && served.age == 210);
 }
 
+
+// A word in memory behind the C++ cell: a bucket and a breaker over it.
+struct MemoryWord {
+  tg_cell_word_t word{};
+  bool broken = false;
+  bool load(tg_cell_word_t &out) {
+    out = word;
+    return !broken;
+  }
+  int compare_and_set(const tg_cell_word_t &expected, const tg_cell_word_t &desired, tg_cell_word_t &found) {
+    if (broken) return -1;
+    if (word.low != expected.low || word.high != expected.high) {
+      found = word;
+      return 1;
+    }
+    word = desired;
+    return 0;
+  }
+};
+
+void cells_run_machines_over_a_word_kept_elsewhere() {
+  MemoryWord limit_word;
+  tickguard::Cell<MemoryWord> limit{limit_word};
+  const tg_bucket_config_t bucket{2, 1, 100, TG_BUCKET_FULL};
+  CHECK(limit.acquire(bucket, 2, 0));
+  tickguard::Grant refused = limit.acquire(bucket, 1, 50);
+  CHECK(refused.refused() && refused.retry_at == 100);
+  CHECK(limit.acquire(bucket, 1, 100));
+  limit_word.broken = true;
+  CHECK(limit.acquire(bucket, 1, 1000).status == TG_E_CELL);
+  CHECK(limit.raw()->load != nullptr);
+
+  MemoryWord breaker_word;
+  tickguard::Cell<MemoryWord> shared{breaker_word};
+  tg_breaker_config_t config = tickguard::kDefaultBreakerConfig;
+  config.failure_threshold = 1;
+  config.open_ticks = 100;
+  auto admitted = shared.admit(config, 10);
+  CHECK(admitted.ok());
+  auto recorded = shared.report(config, admitted.value.permit, TG_OUTCOME_FAILURE, 11);
+  CHECK(recorded.ok() && recorded.value.transition.to == TG_STATE_OPEN);
+  auto open = shared.admit(config, 20);
+  CHECK(open.status == TG_REFUSED && open.value.retry_at == 111);
+  config.failure_rate_per_mille = 500;
+  config.rate_window = 10;
+  CHECK(shared.admit(config, 200).status == TG_E_NOT_ONE_WORD);
+}
+
 #if TICKGUARD_HAS_CHRONO
 // std::chrono: durations become ticks rounded up, the clock gives ticks, and
 // a breaker configured and driven in them opens for the chrono duration.
@@ -755,6 +803,7 @@ int main() {
   reinit_and_copies();
   budget_store_and_degradation_work();
   snapshots_survive_a_reboot();
+  cells_run_machines_over_a_word_kept_elsewhere();
 #if TICKGUARD_HAS_CHRONO
   chrono_ticks_drive_a_breaker();
 #endif

@@ -639,6 +639,79 @@ class Bucket {
   tg_bucket_t bucket_{};
 };
 
+/**
+ * A word the program keeps outside the process (a Redis key through
+ * hiredis, shared memory, etcd), run by tickguard's machines through two
+ * member functions of `Store`:
+ *
+ * - `bool load(tg_cell_word_t &out)`: the word (all zeros for none);
+ *   false on failure;
+ * - `int compare_and_set(const tg_cell_word_t &expected, const tg_cell_word_t &desired,
+ *   tg_cell_word_t &found)`: 0 when `desired` was installed, 1 with the
+ *   current word in `found` when it was not `expected`, negative on
+ *   failure.
+ *
+ * Failures are `TG_E_CELL`; `max_attempts` conflicts in one call are
+ * `TG_E_CONTENDED` (0: 16). Holds a reference to `store`; no state of its
+ * own. See docs/redis.md.
+ *
+ * @code
+ * tickguard::Cell<MyRedisKey> cell{key};
+ * if (tickguard::Grant grant = cell.acquire(limit_config, 1, server_now)) serve();
+ * @endcode
+ */
+template <class Store>
+class Cell {
+ public:
+  /// Runs machines over `store`'s word.
+  /// @param store the word's keeper (referenced, not copied).
+  /// @param max_attempts compare-and-sets per call (0: 16).
+  explicit Cell(Store &store, uint32_t max_attempts = 0) noexcept
+      : cell_{&store, &Cell::load_word, &Cell::compare_and_set_word, max_attempts} {}
+
+  /// Takes `n` tokens at `now` from the bucket `config` describes.
+  /// @param config the bucket's configuration. @param n how many tokens.
+  /// @param now the current tick, on the clock every user of the word shares.
+  /// @return the decision (`TG_E_CELL`, `TG_E_CONTENDED` or a configuration error as its status).
+  [[nodiscard]] Grant acquire(const tg_bucket_config_t &config, uint32_t n, Tick now) noexcept {
+    Grant grant;
+    grant.status = tg_bucket_cell_acquire(&config, &cell_, n, now, &grant.retry_at);
+    return grant;
+  }
+  /// Asks the breaker `config` describes (consecutive failures only) to
+  /// admit a call at `now`.
+  /// @param config the breaker's configuration. @param now the current tick.
+  /// @return `TG_OK` with the permit, `TG_REFUSED` with `retry_at`, or an error.
+  [[nodiscard]] Result<tg_breaker_decision_t> admit(const tg_breaker_config_t &config, Tick now) noexcept {
+    Result<tg_breaker_decision_t> result;
+    result.status = tg_breaker_cell_acquire(&config, &cell_, now, &result.value);
+    return result;
+  }
+  /// Reports how the call `permit` admitted went.
+  /// @param config the breaker's configuration. @param permit from admit().
+  /// @param outcome a `TG_OUTCOME_*`. @param now the current tick.
+  /// @return what was recorded, or the status that prevented it.
+  [[nodiscard]] Result<tg_record_t> report(const tg_breaker_config_t &config, tg_permit_t permit,
+                                           tg_outcome_t outcome, Tick now) noexcept {
+    Result<tg_record_t> result;
+    result.status = tg_breaker_cell_record(&config, &cell_, permit, outcome, now, &result.value);
+    return result;
+  }
+  /// The C cell, for calls the wrapper does not cover.
+  /// @return the C cell.
+  const tg_cell_t *raw() const noexcept { return &cell_; }
+
+ private:
+  static int32_t load_word(void *context, tg_cell_word_t *out) noexcept {
+    return static_cast<Store *>(context)->load(*out) ? 0 : -1;
+  }
+  static int32_t compare_and_set_word(void *context, tg_cell_word_t expected, tg_cell_word_t desired,
+                                      tg_cell_word_t *found) noexcept {
+    return static_cast<Store *>(context)->compare_and_set(expected, desired, *found);
+  }
+  tg_cell_t cell_;
+};
+
 /// The decision of Shaper::schedule.
 struct [[nodiscard]] Departure {
   tg_status_t status = TG_E_UNINITIALIZED;  ///< `TG_OK` scheduled, `TG_REFUSED` (wait too long), or an error.
