@@ -2246,6 +2246,21 @@ static void test_cells(void) {
   CHECK(tg_breaker_config_check(&windowed) == TG_OK);
   CHECK(tg_breaker_cell_acquire(&windowed, &bcell, 200, &d) == TG_E_NOT_ONE_WORD);
   CHECK(tg_breaker_cell_record(&windowed, &bcell, trial, TG_OUTCOME_SUCCESS, 200, &r) == TG_E_NOT_ONE_WORD);
+  /* The Rust crate's value prefix, for keys shared with Rust processes. */
+  char prefix[TG_CELL_PREFIX_MAX];
+  size_t prefix_len = 0;
+  CHECK(tg_bucket_cell_prefix(&bc, prefix, sizeof prefix, &prefix_len) == TG_OK);
+  CHECK(prefix_len == strlen(prefix) && strncmp(prefix, "tg", 2) == 0 && strstr(prefix, ":02:") != NULL &&
+        prefix[prefix_len - 1] == ':' && prefix_len >= strlen("tg0.0.0:02:12345678:"));
+  char other[TG_CELL_PREFIX_MAX];
+  tg_bucket_config_t slower = bc;
+  slower.period_ticks = 200;
+  CHECK(tg_bucket_cell_prefix(&slower, other, sizeof other, NULL) == TG_OK && strcmp(prefix, other) != 0);
+  CHECK(tg_breaker_cell_prefix(&config, other, sizeof other, NULL) == TG_OK && strstr(other, ":01:") != NULL);
+  CHECK(tg_breaker_cell_prefix(&windowed, other, sizeof other, NULL) == TG_E_NOT_ONE_WORD);
+  CHECK(tg_bucket_cell_prefix(&bc, other, 5, NULL) == TG_E_INVALID_ARGUMENT);
+  CHECK(tg_bucket_cell_prefix(&bc, NULL, sizeof other, NULL) == TG_E_NULL);
+  CHECK(tg_bucket_cell_prefix(&zero, other, sizeof other, NULL) == TG_E_CONFIG_ZERO_CAPACITY);
   /* The script tickguard-redis runs, for a cell over hiredis. */
   CHECK(strstr(tg_redis_script(), "redis.call('TIME')") != NULL);
 }

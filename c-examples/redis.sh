@@ -20,4 +20,8 @@ if [[ "${1:-}" == --bless ]]; then
 fi
 diff -u "$here/expected/redis_cell.out" "$out/redis_cell.out"
 echo "c-examples: redis_cell (two processes share a bucket and a breaker through hiredis) matches its expected output"
+# A Rust process reads the keys the C program wrote (one value format).
+shared="$(cargo run --quiet --release -p tickguard-redis --bin tickguard-redis-demo -- c-keys "redis://127.0.0.1:$port/")"
+echo "$shared"
+grep -Eq "^Rust reads the C program's keys: the bucket holds [0-5] of 5 tokens, the breaker is Closed$" <<<"$shared"
 cargo run --quiet --release -p tickguard-redis --bin tickguard-redis-demo -- "redis://127.0.0.1:$port/"

@@ -20,11 +20,16 @@
 
 #include "tickguard.h"
 
-/* One key on one connection: the cell's context. */
+/* One key on one connection: the cell's context. `prefix` starts every
+ * value (tg_*_cell_prefix): the Rust crate's format, so Rust processes
+ * using tickguard_redis::RemoteKey with the same configuration share the
+ * key. */
 typedef struct {
   redisContext *redis;
   char sha[41];
   const char *key;
+  char prefix[TG_CELL_PREFIX_MAX];
+  size_t prefix_len;
 } redis_cell_t;
 
 static bool load_script(redis_cell_t *c) {
@@ -35,27 +40,30 @@ static bool load_script(redis_cell_t *c) {
   return ok;
 }
 
-/* The word as this example stores it: 32 hexadecimal digits ("" for none,
- * the fresh word). A C cell chooses its own encoding; the Rust crate's
- * names the machine and its configuration too. */
-static bool parse_word(const redisReply *value, tg_cell_word_t *out) {
+/* The word as stored: the prefix, then 32 hexadecimal digits, high half
+ * first ("" for no key: the fresh word). */
+static bool parse_word(const redis_cell_t *c, const redisReply *value, tg_cell_word_t *out) {
   out->low = out->high = 0;
   if (value->type != REDIS_REPLY_STRING) return false;
   if (value->len == 0) return true;
-  if (value->len != 32) return false;
+  if (value->len != c->prefix_len + 32 || memcmp(value->str, c->prefix, c->prefix_len) != 0)
+    return false; /* another machine's, configuration's or release's value */
+  const char *digits = value->str + c->prefix_len;
+  for (size_t i = 0; i < 32; i++)
+    if (!((digits[i] >= '0' && digits[i] <= '9') || (digits[i] >= 'a' && digits[i] <= 'f'))) return false;
   char half[17] = {0};
-  memcpy(half, value->str, 16);
+  memcpy(half, digits, 16);
   out->high = strtoull(half, NULL, 16);
-  memcpy(half, value->str + 16, 16);
+  memcpy(half, digits + 16, 16);
   out->low = strtoull(half, NULL, 16);
   return true;
 }
 
-static void format_word(tg_cell_word_t word, char out[33]) {
+static void format_word(const redis_cell_t *c, tg_cell_word_t word, char out[TG_CELL_PREFIX_MAX + 33]) {
   if (word.low == 0 && word.high == 0) {
     out[0] = '\0'; /* the fresh word: no key */
   } else {
-    snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, word.high, word.low);
+    snprintf(out, TG_CELL_PREFIX_MAX + 33, "%s%016" PRIx64 "%016" PRIx64, c->prefix, word.high, word.low);
   }
 }
 
@@ -86,21 +94,21 @@ static redisReply *run_script(redis_cell_t *c, const char *op, const char *expec
 
 static int32_t cell_load(void *context, tg_cell_word_t *out) {
   redisReply *reply = run_script(context, "load", "", "");
-  bool ok = reply != NULL && parse_word(reply->element[1], out);
+  bool ok = reply != NULL && parse_word(context, reply->element[1], out);
   freeReplyObject(reply);
   return ok ? 0 : -1;
 }
 
 static int32_t cell_compare_and_set(void *context, tg_cell_word_t expected, tg_cell_word_t desired,
                                     tg_cell_word_t *found) {
-  char from[33], to[33];
-  format_word(expected, from);
-  format_word(desired, to);
+  char from[TG_CELL_PREFIX_MAX + 33], to[TG_CELL_PREFIX_MAX + 33];
+  format_word(context, expected, from);
+  format_word(context, desired, to);
   redisReply *reply = run_script(context, "cas", from, to);
   int32_t result = -1;
   if (reply != NULL && reply->element[0]->integer == 0) {
     result = 0;
-  } else if (reply != NULL && reply->element[0]->integer == 1 && parse_word(reply->element[1], found)) {
+  } else if (reply != NULL && reply->element[0]->integer == 1 && parse_word(context, reply->element[1], found)) {
     result = 1;
   }
   freeReplyObject(reply);
@@ -124,9 +132,12 @@ static const tg_breaker_config_t breaker = {
     .failure_threshold = 3, .open_ticks = 2000000, .half_open_permits = 1, .success_threshold = 1,
     .half_open_timeout_ticks = 1000000};
 
-static redis_cell_t connect_cell(const char *host, int port, const char *key) {
+/* A cell over `key` for the shared bucket (`is_bucket`) or breaker. */
+static redis_cell_t connect_cell(const char *host, int port, const char *key, bool is_bucket) {
   redis_cell_t c = {.redis = redisConnect(host, port), .key = key};
-  if (c.redis == NULL || c.redis->err || !load_script(&c)) {
+  tg_status_t s = is_bucket ? tg_bucket_cell_prefix(&limit, c.prefix, sizeof c.prefix, &c.prefix_len)
+                            : tg_breaker_cell_prefix(&breaker, c.prefix, sizeof c.prefix, &c.prefix_len);
+  if (s != TG_OK || c.redis == NULL || c.redis->err || !load_script(&c)) {
     fprintf(stderr, "redis_cell: cannot reach %s:%d\n", host, port);
     exit(1);
   }
@@ -174,8 +185,8 @@ int main(int argc, char **argv) {
   }
   const char *host = argv[1];
   int port = atoi(argv[2]);
-  redis_cell_t setup = connect_cell(host, port, "tickguard-c:limit");
-  redisReply *reply = redisCommand(setup.redis, "DEL tickguard-c:limit tickguard-c:breaker");
+  redis_cell_t setup = connect_cell(host, port, "tickguard:02:c-limit", true);
+  redisReply *reply = redisCommand(setup.redis, "DEL tickguard:02:c-limit tickguard:01:c-breaker");
   freeReplyObject(reply);
   const uint64_t start = server_now(setup.redis);
   redisFree(setup.redis);
@@ -183,10 +194,10 @@ int main(int argc, char **argv) {
 
   /* The parent takes the burst; then the child finds the shared bucket
    * empty and the breaker the parent opened. */
-  redis_cell_t mine = connect_cell(host, port, "tickguard-c:limit");
+  redis_cell_t mine = connect_cell(host, port, "tickguard:02:c-limit", true);
   tg_cell_t bucket_cell = {.context = &mine, .load = cell_load, .compare_and_set = cell_compare_and_set};
   for (int i = 0; i < 6; i++) take("parent", &bucket_cell, start, start);
-  redis_cell_t mine_b = connect_cell(host, port, "tickguard-c:breaker");
+  redis_cell_t mine_b = connect_cell(host, port, "tickguard:01:c-breaker", false);
   tg_cell_t breaker_cell = {.context = &mine_b, .load = cell_load, .compare_and_set = cell_compare_and_set};
   for (int i = 0; i < 3; i++) call("parent", &breaker_cell, start + 1, TG_OUTCOME_FAILURE);
   fflush(stdout);
@@ -195,11 +206,11 @@ int main(int argc, char **argv) {
 
   pid_t child = fork();
   if (child == 0) {
-    redis_cell_t theirs = connect_cell(host, port, "tickguard-c:limit");
+    redis_cell_t theirs = connect_cell(host, port, "tickguard:02:c-limit", true);
     tg_cell_t cell = {.context = &theirs, .load = cell_load, .compare_and_set = cell_compare_and_set};
     take("child", &cell, start, start);
     take("child", &cell, start + 100000, start);
-    redis_cell_t theirs_b = connect_cell(host, port, "tickguard-c:breaker");
+    redis_cell_t theirs_b = connect_cell(host, port, "tickguard:01:c-breaker", false);
     tg_cell_t bcell = {.context = &theirs_b, .load = cell_load, .compare_and_set = cell_compare_and_set};
     call("child", &bcell, start + 500000, TG_OUTCOME_SUCCESS);
     call("child", &bcell, start + 2100000, TG_OUTCOME_SUCCESS);

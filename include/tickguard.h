@@ -191,6 +191,11 @@
 #define TG_BUCKET_EMPTY UINT32_MAX
 
 /**
+ * Bytes `tg_*_cell_prefix` may write, its NUL included.
+ */
+#define TG_CELL_PREFIX_MAX 48
+
+/**
  * How many error kinds there are (the handling table's length).
  */
 #define TG_ERROR_KINDS 11
@@ -2843,6 +2848,46 @@ tg_status_t tg_breaker_cell_record(const tg_breaker_config_t *config,
                                    tg_outcome_t outcome,
                                    uint64_t now,
                                    tg_record_t *out);
+
+/**
+ * The prefix of the values `tickguard-redis` stores for the bucket
+ * `config` describes: a C cell that stores this prefix followed by the
+ * word in 32 lower-case hexadecimal digits (`high` then `low`) under the
+ * key `tickguard:02:<name>` shares that key with Rust processes using
+ * `tickguard_redis::RemoteKey` (the same configuration and release).
+ *
+ * @param config the bucket's configuration.
+ * @param out receives the NUL-terminated prefix.
+ * @param len bytes writable at `out` (`TG_CELL_PREFIX_MAX` is enough).
+ * @param out_len receives the prefix's length without its NUL; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL`, a `TG_E_CONFIG_*` code, or
+ *   `TG_E_INVALID_ARGUMENT` if `len` is too small (nothing written).
+ *
+ * Safe from any thread.
+ */
+tg_status_t tg_bucket_cell_prefix(const tg_bucket_config_t *config,
+                                  char *out,
+                                  size_t len,
+                                  size_t *out_len);
+
+/**
+ * The prefix of the values `tickguard-redis` stores for the breaker
+ * `config` describes (key `tickguard:01:<name>`), as
+ * `tg_bucket_cell_prefix`.
+ *
+ * @param config the breaker's configuration (consecutive failures only).
+ * @param out receives the NUL-terminated prefix.
+ * @param len bytes writable at `out` (`TG_CELL_PREFIX_MAX` is enough).
+ * @param out_len receives the prefix's length without its NUL; may be NULL.
+ * @return `TG_OK`, `TG_E_NULL`, a `TG_E_CONFIG_*` code,
+ *   `TG_E_NOT_ONE_WORD`, or `TG_E_INVALID_ARGUMENT` if `len` is too small.
+ *
+ * Safe from any thread.
+ */
+tg_status_t tg_breaker_cell_prefix(const tg_breaker_config_t *config,
+                                   char *out,
+                                   size_t len,
+                                   size_t *out_len);
 
 /**
  * The compare-and-set script `tickguard-redis` runs on a Redis or Valkey

@@ -6,6 +6,7 @@ use core::ffi::{c_char, c_void};
 use tickguard::breaker::{self, BreakerConfig, Trips};
 use tickguard::bucket::{self, Refused};
 use tickguard::machine::{run, HeldWord, Input, Machine};
+use tickguard::snapshot::{config_fingerprint, Format};
 use tickguard::time::Instant;
 
 use crate::breaker::{
@@ -291,6 +292,126 @@ pub extern "C" fn tg_breaker_cell_record(
         };
         put(out, record_of(decide(&config, cell, record)?));
         Ok(TG_OK)
+    })())
+}
+
+/// Bytes `tg_*_cell_prefix` may write, its NUL included.
+pub const TG_CELL_PREFIX_MAX: usize = 48;
+
+/// Writes `tg<release>:<kind>:<fingerprint>:` (and a NUL) to `out`: the
+/// prefix of the values `tickguard-redis` stores for this machine and
+/// configuration, so a C cell that stores `prefix` + the word in 32
+/// lower-case hexadecimal digits (high half first) under the key
+/// `tickguard:<kind>:<name>` shares it with Rust processes.
+fn write_prefix(
+    kind: u8,
+    fingerprint: u32,
+    out: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> Result<tg_status_t, tg_status_t> {
+    if out.is_null() {
+        return Err(TG_E_NULL);
+    }
+    // The low four bits of `value` as a lower-case hexadecimal digit.
+    let hex = |value: u32| {
+        b"0123456789abcdef"
+            .get((value & 0xF) as usize)
+            .copied()
+            .unwrap_or(b'0')
+    };
+    let mut prefix = [0u8; TG_CELL_PREFIX_MAX];
+    let mut at = 0usize;
+    let mut push = |byte: u8| {
+        if let Some(slot) = prefix.get_mut(at) {
+            *slot = byte;
+        }
+        at = at.saturating_add(1);
+    };
+    push(b't');
+    push(b'g');
+    env!("CARGO_PKG_VERSION").bytes().for_each(&mut push);
+    push(b':');
+    for shift in [4u32, 0] {
+        push(hex(u32::from(kind) >> shift));
+    }
+    push(b':');
+    for nibble in (0..8u32).rev() {
+        push(hex(fingerprint >> (nibble * 4)));
+    }
+    push(b':');
+    push(0);
+    if at > TG_CELL_PREFIX_MAX || at > len {
+        return Err(TG_E_INVALID_ARGUMENT);
+    }
+    // SAFETY: the caller promises `out` is writable for `len` bytes, and
+    // `at <= len` bytes are copied from a local array of at least `at`.
+    unsafe { core::ptr::copy_nonoverlapping(prefix.as_ptr(), out.cast::<u8>(), at) };
+    put(out_len, at.saturating_sub(1));
+    Ok(TG_OK)
+}
+
+/// The prefix of the values `tickguard-redis` stores for the bucket
+/// `config` describes: a C cell that stores this prefix followed by the
+/// word in 32 lower-case hexadecimal digits (`high` then `low`) under the
+/// key `tickguard:02:<name>` shares that key with Rust processes using
+/// `tickguard_redis::RemoteKey` (the same configuration and release).
+///
+/// @param config the bucket's configuration.
+/// @param out receives the NUL-terminated prefix.
+/// @param len bytes writable at `out` (`TG_CELL_PREFIX_MAX` is enough).
+/// @param out_len receives the prefix's length without its NUL; may be NULL.
+/// @return `TG_OK`, `TG_E_NULL`, a `TG_E_CONFIG_*` code, or
+///   `TG_E_INVALID_ARGUMENT` if `len` is too small (nothing written).
+///
+/// Safe from any thread.
+#[no_mangle]
+pub extern "C" fn tg_bucket_cell_prefix(
+    config: *const tg_bucket_config_t,
+    out: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> tg_status_t {
+    status((|| {
+        let config = bucket_config(config)?;
+        write_prefix(
+            <tickguard::bucket::BucketConfig as Format>::KIND,
+            config_fingerprint(&config),
+            out,
+            len,
+            out_len,
+        )
+    })())
+}
+
+/// The prefix of the values `tickguard-redis` stores for the breaker
+/// `config` describes (key `tickguard:01:<name>`), as
+/// `tg_bucket_cell_prefix`.
+///
+/// @param config the breaker's configuration (consecutive failures only).
+/// @param out receives the NUL-terminated prefix.
+/// @param len bytes writable at `out` (`TG_CELL_PREFIX_MAX` is enough).
+/// @param out_len receives the prefix's length without its NUL; may be NULL.
+/// @return `TG_OK`, `TG_E_NULL`, a `TG_E_CONFIG_*` code,
+///   `TG_E_NOT_ONE_WORD`, or `TG_E_INVALID_ARGUMENT` if `len` is too small.
+///
+/// Safe from any thread.
+#[no_mangle]
+pub extern "C" fn tg_breaker_cell_prefix(
+    config: *const tg_breaker_config_t,
+    out: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> tg_status_t {
+    status((|| {
+        let config = one_word_breaker(config)?;
+        write_prefix(
+            <BreakerConfig as Format>::KIND,
+            config_fingerprint(&config),
+            out,
+            len,
+            out_len,
+        )
     })())
 }
 

@@ -42,7 +42,10 @@ macro_rules! stored_word {
 stored_word!(u64, 16);
 stored_word!(u128, 32);
 
-/// The prefix every value of `machine`'s words starts with.
+/// The prefix every value of `machine`'s words starts with. The C ABI
+/// writes the same (`tg_*_cell_prefix`, ffi/src/cell.rs) so C cells share
+/// keys with Rust processes; the `redis` test stage reads a C program's
+/// keys from Rust.
 pub(crate) fn prefix<M: RemoteMachine>(machine: &M) -> String {
     format!("tg{RELEASE}:{:02x}:{:08x}:", M::KIND, machine.fingerprint())
 }

@@ -1138,6 +1138,16 @@ fuzz_target!(|data: &[u8]| {
                 };
                 let mut retry_at = SENTINEL;
                 let n = input.small() as u32;
+                let mut prefix = [0 as core::ffi::c_char; 64];
+                let len = usize::from(input.u8() % 65);
+                let mut written = usize::MAX;
+                match tg_bucket_cell_prefix(&config, prefix.as_mut_ptr(), len, &mut written) {
+                    TG_OK => assert!(written < len && prefix[written] == 0),
+                    status => {
+                        assert!(KNOWN.contains(&status));
+                        assert_eq!(written, usize::MAX, "output written on {status}");
+                    }
+                }
                 let status = tg_bucket_cell_acquire(&config, &remote, n, at, &mut retry_at);
                 if status == TG_REFUSED {
                     assert!(retry_at > at || retry_at == u64::MAX);

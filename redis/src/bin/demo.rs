@@ -348,6 +348,39 @@ fn main() {
                 bucket_worker(&url, &key, run_for, false)
             });
         }
+        Some("c-keys") => {
+            // The keys c-examples/redis_cell.c wrote, read with the same
+            // configurations: the C cell and this crate share one format.
+            let url: String = arg(&args, 2, "a URL");
+            let mut store = store(&url);
+            let limit = BucketConfig::new(BucketSettings {
+                capacity: 5,
+                tokens: 1,
+                period: Duration::from_ticks(100_000),
+                initial_fill: None,
+            })
+            .expect("a valid bucket");
+            let breaker = BreakerConfig::new(BreakerSettings {
+                failure_threshold: 3,
+                open: Duration::from_ticks(2_000_000),
+                half_open_permits: 1,
+                success_threshold: 1,
+                half_open_timeout: Duration::from_ticks(1_000_000),
+                ..BreakerConfig::DEFAULT_SETTINGS
+            })
+            .expect("a valid breaker");
+            let mut limit = RemoteKey::new(limit, "c-limit").expect("a one-word machine");
+            let mut breaker = RemoteKey::new(breaker, "c-breaker").expect("a one-word machine");
+            let tokens = store.decide(&mut limit, |now| bucket::Available { now });
+            let state = store.decide(&mut breaker, |now| breaker::Observe { now });
+            match (tokens, state) {
+                (Ok(tokens), Ok(state)) => println!("Rust reads the C program's keys: the bucket holds {tokens} of 5 tokens, the breaker is {state:?}"),
+                (tokens, state) => {
+                    eprintln!("tickguard-redis-demo: the C program's keys: {tokens:?} {state:?}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Some("outage") => {
             let (url, key): (String, String) = (arg(&args, 2, "a URL"), arg(&args, 3, "a key"));
             let run_for = StdDuration::from_millis(arg(&args, 4, "milliseconds"));
