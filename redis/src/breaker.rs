@@ -13,6 +13,15 @@ use tickguard::time::Instant;
 
 /// A breaker's failure-rate window ([`FailureWindow`]) as a machine of its
 /// own configuration, so that its word can live under a key of its own.
+///
+/// ```
+/// use tickguard::breaker::{BreakerConfig, FailureWindow};
+/// use tickguard::machine::Machine;
+/// use tickguard_redis::{BreakerWindow, RemoteMachine};
+/// let window = BreakerWindow(BreakerConfig::DEFAULT);
+/// assert_eq!(window.fresh(), FailureWindow(&BreakerConfig::DEFAULT).fresh());
+/// assert_eq!(BreakerWindow::KIND, 0x81);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct BreakerWindow(pub BreakerConfig);
 
@@ -104,6 +113,12 @@ pub struct RemoteBreaker {
 
 impl RemoteBreaker {
     /// The breaker `config` over the keys named by `name`.
+    ///
+    /// ```
+    /// use tickguard::breaker::BreakerConfig;
+    /// let mut breaker = tickguard_redis::RemoteBreaker::new(BreakerConfig::DEFAULT, "payments");
+    /// assert_eq!(breaker.state().key(), "tickguard:01:{payments}");
+    /// ```
     pub fn new(config: BreakerConfig, name: &str) -> Self {
         let tag = format!("{{{name}}}");
         let window =

@@ -86,21 +86,49 @@ where
     }
 
     /// The local share this key fails open to, if any.
+    ///
+    /// ```
+    /// use tickguard::budget::BudgetConfig;
+    /// let mut key = tickguard_redis::RemoteKey::new(BudgetConfig::DEFAULT, "retries")?;
+    /// assert!(key.share().is_none()); // fails closed
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn share(&self) -> Option<&LocalShare<M>> {
         self.share.as_ref()
     }
 
     /// The Redis key.
+    ///
+    /// ```
+    /// use tickguard::budget::BudgetConfig;
+    /// let mut key = tickguard_redis::RemoteKey::new(BudgetConfig::DEFAULT, "retries")?;
+    /// assert_eq!(key.key(), "tickguard:03:retries");
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn key(&self) -> &str {
         &self.key
     }
 
     /// The machine's configuration.
+    ///
+    /// ```
+    /// use tickguard::budget::BudgetConfig;
+    /// let mut key = tickguard_redis::RemoteKey::new(BudgetConfig::DEFAULT, "retries")?;
+    /// assert_eq!(key.machine().settings(), BudgetConfig::DEFAULT.settings());
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn machine(&self) -> &M {
         &self.machine
     }
 
     /// Forgets the word last seen: the next decision reads the server's.
+    ///
+    /// ```
+    /// use tickguard::budget::BudgetConfig;
+    /// let mut key = tickguard_redis::RemoteKey::new(BudgetConfig::DEFAULT, "retries")?;
+    /// key.forget(); // the next decision reads the server's word
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn forget(&mut self) {
         self.seen = None;
     }

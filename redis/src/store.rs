@@ -194,6 +194,13 @@ impl Store {
     }
 
     /// [`connect`](Self::connect) reading this host's time from `local`.
+    ///
+    /// ```
+    /// use tickguard_redis::{Monotonic, Options, Store};
+    /// let store = Store::with_clock("redis://127.0.0.1:1/", Options::default(), Box::new(Monotonic::new()))?;
+    /// assert_eq!(store.now(), None);
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn with_clock(
         url: &str,
         options: Options,
@@ -225,6 +232,12 @@ impl Store {
 
     /// Round trips made so far (script calls, including loads of the
     /// script), for tests and metrics.
+    ///
+    /// ```
+    /// let store = tickguard_redis::Store::connect("redis://127.0.0.1:1/", Default::default())?;
+    /// assert_eq!(store.round_trips(), 0); // nothing asked yet
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn round_trips(&self) -> u64 {
         self.round_trips
     }
@@ -232,12 +245,24 @@ impl Store {
     /// The server's time as this host estimates it (microsecond ticks),
     /// once a reply has told it; never ahead of the server's while the
     /// clocks run at the same rate.
+    ///
+    /// ```
+    /// let store = tickguard_redis::Store::connect("redis://127.0.0.1:1/", Default::default())?;
+    /// assert_eq!(store.now(), None); // nothing asked yet
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn now(&self) -> Option<Instant> {
         self.clock.now()
     }
 
     /// Times the server refused a tick of this host's as ahead of its
     /// clock (a local clock running fast), each costing a round trip.
+    ///
+    /// ```
+    /// let store = tickguard_redis::Store::connect("redis://127.0.0.1:1/", Default::default())?;
+    /// assert_eq!(store.clock_corrections(), 0); // nothing asked yet
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn clock_corrections(&self) -> u64 {
         self.corrections
     }
@@ -245,16 +270,34 @@ impl Store {
     /// The server's time in the last reply: for a decision that made a
     /// round trip, the tick the server decided at (its place among all
     /// hosts' decisions, which the server runs one at a time).
+    ///
+    /// ```
+    /// let store = tickguard_redis::Store::connect("redis://127.0.0.1:1/", Default::default())?;
+    /// assert_eq!(store.last_heard(), None); // nothing asked yet
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn last_heard(&self) -> Option<Instant> {
         self.heard
     }
 
     /// Where the last decision came from.
+    ///
+    /// ```
+    /// let store = tickguard_redis::Store::connect("redis://127.0.0.1:1/", Default::default())?;
+    /// assert_eq!(store.last_source(), tickguard_redis::Source::Server); // nothing asked yet
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn last_source(&self) -> Source {
         self.source
     }
 
     /// The options.
+    ///
+    /// ```
+    /// let store = tickguard_redis::Store::connect("redis://127.0.0.1:1/", Default::default())?;
+    /// assert_eq!(store.options().max_round_trips, 16); // nothing asked yet
+    /// # Ok::<(), tickguard_redis::Error>(())
+    /// ```
     pub fn options(&self) -> &Options {
         &self.options
     }

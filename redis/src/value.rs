@@ -12,6 +12,13 @@ use tickguard::machine::Word;
 pub(crate) const RELEASE: &str = env!("CARGO_PKG_VERSION");
 
 /// A word that can be written as text: `u64` or `u128`.
+///
+/// ```
+/// use tickguard_redis::StoredWord;
+/// assert_eq!(255u64.to_hex(), "00000000000000ff");
+/// assert_eq!(u64::from_hex(b"00000000000000ff"), Some(255));
+/// assert_eq!(u64::from_hex(b"ff"), None);
+/// ```
 pub trait StoredWord: Word {
     /// Hexadecimal digits of the word type.
     const DIGITS: usize;
