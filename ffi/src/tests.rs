@@ -2633,3 +2633,149 @@ fn sliding_log_snapshots_through_the_abi() {
 extern "C" fn ratio_rule(_: u32, calls: u32, failures: u32, _: usize) -> bool {
     calls >= 3 && failures * 10 >= calls * 6
 }
+
+/// A word behind the cell callbacks, for Miri: the callbacks are called
+/// with the context and pointers the library passes. Shared (`Cell`
+/// fields), so the test changes it while the cell points at it.
+struct HeldCell {
+    word: core::cell::Cell<tg_cell_word_t>,
+    /// Compare-and-sets to refuse as conflicts (the word unchanged).
+    conflicts: core::cell::Cell<u32>,
+    fail: core::cell::Cell<bool>,
+}
+
+unsafe extern "C" fn held_load(context: *mut core::ffi::c_void, out: *mut tg_cell_word_t) -> i32 {
+    // SAFETY: the test passes a live `HeldCell`, used only through shared
+    // references; `out` is the library's live word.
+    let cell = unsafe { &*context.cast_const().cast::<HeldCell>() };
+    if cell.fail.get() {
+        return -1;
+    }
+    // SAFETY: as above.
+    unsafe { out.write(cell.word.get()) };
+    0
+}
+
+unsafe extern "C" fn held_compare_and_set(
+    context: *mut core::ffi::c_void,
+    expected: tg_cell_word_t,
+    desired: tg_cell_word_t,
+    found: *mut tg_cell_word_t,
+) -> i32 {
+    // SAFETY: as in `held_load`.
+    let cell = unsafe { &*context.cast_const().cast::<HeldCell>() };
+    let spurious = cell.conflicts.get() > 0;
+    if spurious {
+        cell.conflicts.set(cell.conflicts.get() - 1);
+    }
+    if spurious || cell.word.get() != expected {
+        // SAFETY: as in `held_load`.
+        unsafe { found.write(cell.word.get()) };
+        return 1;
+    }
+    cell.word.set(desired);
+    0
+}
+
+#[test]
+fn cells_through_the_abi() {
+    let held = HeldCell {
+        word: core::cell::Cell::new(tg_cell_word_t::default()),
+        conflicts: core::cell::Cell::new(1),
+        fail: core::cell::Cell::new(false),
+    };
+    let cell = tg_cell_t {
+        context: (&raw const held).cast_mut().cast(),
+        load: Some(held_load),
+        compare_and_set: Some(held_compare_and_set),
+        max_attempts: 3,
+    };
+    let config = tg_bucket_config_t {
+        capacity: 2,
+        tokens: 1,
+        period_ticks: 10,
+        initial_fill: TG_BUCKET_FULL,
+    };
+    let mut retry_at = 0;
+    assert_eq!(
+        tg_bucket_cell_acquire(&config, &cell, 2, 0, &mut retry_at),
+        TG_OK
+    );
+    assert_eq!(
+        tg_bucket_cell_acquire(&config, &cell, 1, 0, &mut retry_at),
+        TG_REFUSED
+    );
+    assert_eq!(retry_at, 10);
+    held.conflicts.set(10);
+    assert_eq!(
+        tg_bucket_cell_acquire(&config, &cell, 1, 50, null_mut()),
+        TG_E_CONTENDED
+    );
+    held.conflicts.set(0);
+    held.fail.set(true);
+    assert_eq!(
+        tg_bucket_cell_acquire(&config, &cell, 1, 50, null_mut()),
+        TG_E_CELL
+    );
+    held.fail.set(false);
+    let breaker = tg_breaker_config_t {
+        failure_threshold: 1,
+        ..BREAKER_CONFIG
+    };
+    let mut decision = tg_breaker_decision_t {
+        permit: tg_permit_t {
+            acquired_at: 0,
+            token: 0,
+        },
+        has_retry_at: false,
+        retry_at: 0,
+        transition: tg_transition_t {
+            changed: false,
+            from: 0,
+            to: 0,
+        },
+    };
+    held.word.set(tg_cell_word_t::default());
+    assert_eq!(
+        tg_breaker_cell_acquire(&breaker, &cell, 5, &mut decision),
+        TG_OK
+    );
+    let mut recorded = tg_record_t {
+        counted: false,
+        transition: decision.transition,
+    };
+    assert_eq!(
+        tg_breaker_cell_record(
+            &breaker,
+            &cell,
+            decision.permit,
+            TG_OUTCOME_FAILURE,
+            6,
+            &mut recorded
+        ),
+        TG_OK
+    );
+    assert!(recorded.counted && recorded.transition.to == TG_STATE_OPEN);
+    let mut prefix = [0 as core::ffi::c_char; TG_CELL_PREFIX_MAX];
+    let mut len = 0;
+    assert_eq!(
+        tg_bucket_cell_prefix(&config, prefix.as_mut_ptr(), prefix.len(), &mut len),
+        TG_OK
+    );
+    assert_eq!(prefix[len], 0);
+    assert_eq!(
+        tg_bucket_cell_prefix(&config, prefix.as_mut_ptr(), 3, &mut len),
+        TG_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        tg_breaker_cell_prefix(&breaker, prefix.as_mut_ptr(), prefix.len(), null_mut()),
+        TG_OK
+    );
+    assert_eq!(
+        tg_bucket_cell_acquire(&config, null(), 1, 0, null_mut()),
+        TG_E_NULL
+    );
+    // SAFETY: `tg_redis_script` returns a static NUL-terminated string.
+    let script = unsafe { core::ffi::CStr::from_ptr(tg_redis_script()) };
+    assert!(script.to_bytes().starts_with(b"-- tickguard-redis"));
+}
