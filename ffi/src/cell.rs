@@ -213,11 +213,7 @@ pub extern "C" fn tg_bucket_cell_acquire(
 /// rule, which count in a second word).
 fn one_word_breaker(config: *const tg_breaker_config_t) -> Result<BreakerConfig, tg_status_t> {
     let config = crate::breaker::validate(config)?;
-    let settings = config.settings();
-    if settings.failure_rate_per_mille != 0
-        || settings.slow_call_rate_per_mille != 0
-        || settings.trip_rule.is_some()
-    {
+    if config.counts_beside_its_word() {
         return Err(TG_E_NOT_ONE_WORD);
     }
     Ok(config)

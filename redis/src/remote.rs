@@ -86,10 +86,7 @@ impl RemoteMachine for BreakerConfig {
     }
 
     fn fits_one_word(&self) -> bool {
-        let settings = self.settings();
-        settings.failure_rate_per_mille == 0
-            && settings.slow_call_rate_per_mille == 0
-            && settings.trip_rule.is_none()
+        !self.counts_beside_its_word()
     }
 }
 

@@ -376,7 +376,6 @@ impl Store {
     {
         self.through_outage_breaker(|store| {
             store.source = Source::Server;
-            let grace = micros(store.options.idle_expiry);
             let mut word = match key.seen() {
                 Some((word, _)) => word,
                 None => store.load(key)?,
@@ -394,16 +393,15 @@ impl Store {
                     Step::Keep(decision) => (word, decision),
                     Step::Write(next, decision) => (next, decision),
                 };
-                let expires = expiry(key.machine().settles_at(next), now, grace);
-                let args = [
-                    "cas2",
-                    &key.encode(word),
-                    &key.encode(next),
-                    &now.ticks().to_string(),
-                    &expires,
-                    &guard.encode(guarded),
-                ];
-                match store.script(&[key.key(), guard.key()], &args)? {
+                let guarded_value = guard.encode(guarded);
+                let reply = store.compare_and_set(
+                    key,
+                    word,
+                    next,
+                    now,
+                    Some((guard.key(), &guarded_value)),
+                )?;
+                match reply {
                     Reply::Done(_) => {
                         let local = store.clock.local();
                         key.saw(next, local);
@@ -417,6 +415,35 @@ impl Store {
             }
             Err(Error::Contended)
         })
+    }
+
+    /// Compare-and-sets `key` from `word` to `next` (expiring when `next`
+    /// settles) at `now`, while `guard`'s key holds its value if there is
+    /// one (`cas` or `cas2`): one round trip.
+    fn compare_and_set<M: RemoteMachine>(
+        &mut self,
+        key: &RemoteKey<M>,
+        word: M::Word,
+        next: M::Word,
+        now: Instant,
+        guard: Option<(&str, &str)>,
+    ) -> Result<Reply, Error>
+    where
+        M::Word: StoredWord,
+    {
+        let expires = expiry(
+            key.machine().settles_at(next),
+            now,
+            micros(self.options.idle_expiry),
+        );
+        let (from, to, tick) = (key.encode(word), key.encode(next), now.ticks().to_string());
+        match guard {
+            None => self.script(&[key.key()], &["cas", &from, &to, &tick, &expires]),
+            Some((guard_key, held)) => self.script(
+                &[key.key(), guard_key],
+                &["cas2", &from, &to, &tick, &expires, held],
+            ),
+        }
     }
 
     fn local_tick(&self) -> Instant {
@@ -475,17 +502,7 @@ impl Store {
                     }
                 }
                 Step::Write(next, decision) => {
-                    let expires = expiry(key.machine().settles_at(next), now, grace);
-                    let reply = self.script(
-                        &[key.key()],
-                        &[
-                            "cas",
-                            &key.encode(word),
-                            &key.encode(next),
-                            &now.ticks().to_string(),
-                            &expires,
-                        ],
-                    )?;
+                    let reply = self.compare_and_set(key, word, next, now, None)?;
                     if let Reply::Done(_) = reply {
                         key.saw(next, self.clock.local());
                         return Ok(decision);

@@ -455,6 +455,21 @@ impl BreakerConfig {
         &self.settings
     }
 
+    /// Whether outcomes also count in a word beside the breaker's own (a
+    /// failure-rate window, a slow-call rate or a trip rule: the second
+    /// word of [`Breaker::windowed`](super::Breaker::windowed)).
+    ///
+    /// ```
+    /// use tickguard::breaker::{BreakerConfig, BreakerSettings};
+    /// assert!(!BreakerConfig::DEFAULT.counts_beside_its_word());
+    /// let rated = BreakerSettings { failure_rate_per_mille: 500, rate_window: 20, ..BreakerConfig::DEFAULT_SETTINGS };
+    /// assert!(BreakerConfig::new(rated).unwrap().counts_beside_its_word());
+    /// ```
+    #[must_use]
+    pub const fn counts_beside_its_word(&self) -> bool {
+        self.rate.is_on() || self.settings.trip_rule.is_some()
+    }
+
     /// The open period after `reopens` reopenings, before jitter: `open`
     /// grown by the multiplier, at most the cap.
     pub(super) const fn grown_open(&self, reopens: u32) -> Tick {

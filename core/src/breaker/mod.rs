@@ -1031,7 +1031,7 @@ impl Machine for BreakerConfig {
     /// for a breaker whose failure-rate window or trip rule counts in a
     /// word beside this one.
     fn settles_at(&self, word: u128) -> Option<Instant> {
-        if self.rate.is_on() || self.settings().trip_rule.is_some() {
+        if self.counts_beside_its_word() {
             return None;
         }
         word::settles_at(word).map(Instant::from_ticks)
